@@ -1,0 +1,694 @@
+package runbook
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Defaults applied where a runbook is silent.
+const (
+	DefaultStep         = 5 * time.Second
+	DefaultQueryTimeout = 10 * time.Second
+	DefaultAbortTimeout = 60 * time.Second
+)
+
+// Load reads and validates the runbook at path.
+func Load(path string, cat Catalogue) (*Runbook, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read runbook: %w", err)
+	}
+	return Parse(path, data, cat)
+}
+
+// Parse decodes and validates a runbook. Every problem is reported, in file
+// order, as an ErrorList. With a nil catalogue, attack kinds are not checked.
+func Parse(file string, data []byte, cat Catalogue) (*Runbook, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, ErrorList{syntaxError(file, err)}
+	}
+	if len(root.Content) == 0 {
+		return nil, ErrorList{{File: file, Line: 1, Col: 1, Msg: "the runbook is empty; start from `gameday new NAME`"}}
+	}
+	l := &loader{decoder: decoder{file: file}, cat: cat, rb: &Runbook{File: file}}
+	l.document(root.Content[0])
+	if len(l.errs) > 0 {
+		l.errs.sort()
+		return nil, l.errs
+	}
+	return l.rb, nil
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+func syntaxError(file string, err error) Error {
+	msg := err.Error()
+	var te *yaml.TypeError
+	if errors.As(err, &te) && len(te.Errors) > 0 {
+		msg = te.Errors[0]
+	}
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		var line int
+		fmt.Sscan(m[1], &line)
+		return Error{File: file, Line: line, Msg: "YAML syntax: " + m[2]}
+	}
+	return Error{File: file, Msg: "YAML syntax: " + strings.TrimPrefix(msg, "yaml: ")}
+}
+
+type loader struct {
+	decoder
+	cat Catalogue
+	rb  *Runbook
+}
+
+// document decodes the top level. Sections are decoded in dependency order
+// (panels and targets before what refers to them); errors are sorted later.
+func (l *loader) document(n *yaml.Node) {
+	spec := schemaTree()
+	sections := map[string]*yaml.Node{}
+	keys := l.object(n, spec, "runbook", func(key string, _, v *yaml.Node) { sections[key] = v })
+	rb := l.rb
+	if v := sections["version"]; v != nil {
+		if rb.Version = int(l.integer(v, "version", 0, 1<<31)); rb.Version != Version && rb.Version != 0 {
+			l.errorf(v, "version: this gameday reads version %d runbooks, found %d", Version, rb.Version)
+		}
+	}
+	if v := sections["name"]; v != nil {
+		rb.Name = l.nonEmpty(v, "name")
+	}
+	if v := sections["description"]; v != nil {
+		rb.Description = l.str(v, "description")
+	}
+	if v := sections["tags"]; v != nil {
+		rb.Tags = l.strList(v, "tags")
+	}
+	if v := sections["notes"]; v != nil {
+		rb.Notes = l.str(v, "notes")
+	}
+	if v := sections["metrics"]; v != nil {
+		l.metrics(v, spec.child("metrics"))
+	} else if len(keys) > 0 {
+		l.errorf(n, "runbook: missing required field \"metrics\" (where to read the system's truth)")
+	}
+	if v := sections["targets"]; v != nil {
+		l.targets(v, spec.child("targets"))
+	}
+	if v := sections["baseline"]; v != nil {
+		l.baseline(v, spec.child("baseline"))
+	} else {
+		l.errorf(n, "runbook: missing required field \"baseline\" (steady state measured before anything is injected)")
+	}
+	if v := sections["hypothesis"]; v != nil {
+		l.hypothesis(v, spec.child("hypothesis"))
+	} else {
+		l.errorf(n, "runbook: missing required field \"hypothesis\" (what the team expects while attacks run)")
+	}
+	if v := sections["guardrails"]; v != nil {
+		l.guardrails(v, spec.child("guardrails"))
+	}
+	blastNodes := map[string]*yaml.Node{}
+	if v := sections["blast_radius"]; v != nil {
+		blastNodes = l.blastRadius(v, spec.child("blast_radius"))
+	}
+	if v := sections["attacks"]; v != nil {
+		l.attacks(v, spec.child("attacks"), sections["blast_radius"], blastNodes)
+	}
+	if v := sections["observe"]; v != nil {
+		l.object(v, spec.child("observe"), "observe", func(_ string, _, v *yaml.Node) {
+			rb.Observe.Duration = l.duration(v, "observe.duration", false)
+		})
+	}
+	if v := sections["abort"]; v != nil {
+		l.object(v, spec.child("abort"), "abort", func(_ string, _, v *yaml.Node) {
+			rb.Abort.Timeout = l.duration(v, "abort.timeout", false)
+		})
+	}
+	l.defaults()
+	if v := sections["observe"]; v != nil && len(rb.Attacks) > 0 {
+		if end := rb.AttacksEnd(); rb.Observe.Duration > 0 && rb.Observe.Duration < end {
+			l.errorf(v, "observe.duration: %s ends before the last attack does (%s after the run starts); make it at least %s or leave it out", rb.Observe.Duration, end, end)
+		}
+	}
+}
+
+func (l *loader) defaults() {
+	m := &l.rb.Metrics
+	if m.Step == 0 {
+		m.Step = DefaultStep
+	}
+	if m.Poll == 0 {
+		m.Poll = m.Step
+	}
+	if m.Timeout == 0 {
+		m.Timeout = DefaultQueryTimeout
+	}
+	if l.rb.Abort.Timeout == 0 {
+		l.rb.Abort.Timeout = DefaultAbortTimeout
+	}
+	if l.rb.Observe.Duration == 0 {
+		l.rb.Observe.Duration = l.rb.AttacksEnd()
+	}
+}
+
+// AttacksEnd is how long after the run starts the last attack ends.
+func (r *Runbook) AttacksEnd() time.Duration {
+	var end time.Duration
+	for _, a := range r.Attacks {
+		end = max(end, a.StartAfter+a.Duration)
+	}
+	return end
+}
+
+func (l *loader) metrics(n *yaml.Node, spec *field) {
+	m := &l.rb.Metrics
+	l.object(n, spec, "metrics", func(key string, k, v *yaml.Node) {
+		what := "metrics." + key
+		switch key {
+		case "url":
+			m.URL = l.httpURL(v, what)
+		case "step":
+			if m.Step = l.duration(v, what, false); m.Step > 0 && m.Step < time.Second {
+				l.errorf(v, "%s: expected at least 1s, found %s", what, m.Step)
+			}
+		case "poll":
+			m.Poll = l.duration(v, what, false)
+		case "timeout":
+			m.Timeout = l.duration(v, what, false)
+		case "auth":
+			l.auth(v, spec.child("auth"))
+		case "panels":
+			l.panels(v, spec.child("panels"))
+		}
+	})
+}
+
+func (l *loader) httpURL(n *yaml.Node, what string) string {
+	s := l.nonEmpty(n, what)
+	if s == "" {
+		return ""
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		l.errorf(n, "%s: expected an http:// or https:// URL with a host, found %q", what, s)
+	}
+	return s
+}
+
+func (l *loader) auth(n *yaml.Node, spec *field) {
+	a := &l.rb.Metrics.Auth
+	got := l.object(n, spec, "metrics.auth", func(key string, _, v *yaml.Node) {
+		what := "metrics.auth." + key
+		switch key {
+		case "username":
+			a.Username = l.nonEmpty(v, what)
+		case "password_file":
+			a.PasswordFile = l.nonEmpty(v, what)
+		case "bearer_token_file":
+			a.BearerTokenFile = l.nonEmpty(v, what)
+		case "headers":
+			a.Headers = l.strMap(v, what)
+		case "tls":
+			l.object(v, spec.child("tls"), what, func(key string, _, v *yaml.Node) {
+				what := what + "." + key
+				switch key {
+				case "ca_file":
+					a.CAFile = l.nonEmpty(v, what)
+				case "cert_file":
+					a.CertFile = l.nonEmpty(v, what)
+				case "key_file":
+					a.KeyFile = l.nonEmpty(v, what)
+				case "insecure_skip_verify":
+					a.InsecureSkipTLS = l.boolean(v, what)
+				}
+			})
+			if (a.CertFile == "") != (a.KeyFile == "") {
+				l.errorf(v, "%s: cert_file and key_file go together; give both or neither", what)
+			}
+		case "sigv4":
+			l.object(v, spec.child("sigv4"), what, func(key string, _, v *yaml.Node) {
+				if key == "region" {
+					a.SigV4Region = l.nonEmpty(v, what+".region")
+				} else {
+					a.SigV4Profile = l.nonEmpty(v, what+".profile")
+				}
+			})
+		}
+	})
+	if (got["password_file"] != nil) != (got["username"] != nil) {
+		l.errorf(n, "metrics.auth: username and password_file go together for basic auth")
+	}
+	schemes := 0
+	for _, k := range []string{"username", "bearer_token_file", "sigv4"} {
+		if got[k] != nil {
+			schemes++
+		}
+	}
+	if schemes > 1 {
+		l.errorf(n, "metrics.auth: choose one of basic auth (username), bearer_token_file or sigv4")
+	}
+}
+
+func (l *loader) panels(n *yaml.Node, spec *field) {
+	ps, _ := l.pairs(n, "metrics.panels")
+	for _, p := range ps {
+		name := p.k.Value
+		what := "metrics.panels." + name
+		if !panelName.MatchString(name) {
+			l.errorf(p.k, "metrics.panels: panel name %q must be lower case letters, digits and _ , starting with a letter", name)
+		}
+		if name == "metrics_blind" {
+			l.errorf(p.k, "metrics.panels: %q is reserved for the guardrail of that name", name)
+		}
+		panel := Panel{Name: name, Title: name, Pos: pos(p.k)}
+		l.object(p.v, spec.Elem, what, func(key string, _, v *yaml.Node) {
+			switch key {
+			case "query":
+				panel.Query = l.nonEmpty(v, what+".query")
+			case "unit":
+				u := l.str(v, what+".unit")
+				if !contains(panelUnits, u) {
+					l.errorf(v, "%s.unit: expected one of %s (or leave it out for a plain number), found %q", what, strings.Join(panelUnits, ", "), u)
+				}
+				panel.Unit = Unit(u)
+			case "title":
+				panel.Title = l.nonEmpty(v, what+".title")
+			case "by":
+				panel.By = l.nonEmpty(v, what+".by")
+			}
+		})
+		l.rb.Metrics.Panels = append(l.rb.Metrics.Panels, panel)
+	}
+	if len(ps) == 0 {
+		l.errorf(n, "metrics.panels: expected at least one panel, e.g. p95: {query: '...', unit: seconds}")
+	}
+}
+
+// checks decodes `panel: threshold` entries. relative and forOK say what the
+// section allows.
+func (l *loader) checks(ps []pair, what string, relative, forOK bool) []Check {
+	var out []Check
+	for _, p := range ps {
+		name := p.k.Value
+		panel, ok := l.rb.Panel(name)
+		if !ok {
+			msg := fmt.Sprintf("%s: no panel named %q", what, name)
+			if s := Closest(name, l.panelNames()); s != "" {
+				msg += fmt.Sprintf(" (did you mean %q?)", s)
+			}
+			if len(l.rb.Metrics.Panels) > 0 {
+				msg += "; panels are: " + strings.Join(l.panelNames(), ", ")
+			}
+			l.errorf(p.k, "%s", msg)
+		}
+		text, ok2 := l.scalar(p.v, what+"."+name, `a threshold such as "< 300ms" or "> 10% for 15s"`)
+		if !ok2 {
+			continue
+		}
+		t, err := ParseThreshold(text)
+		if err != nil {
+			var te *ThresholdError
+			col := p.v.Column
+			if errors.As(err, &te) {
+				if p.v.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 {
+					col++
+				}
+				col += te.Col - 1
+				err = errors.New(te.Msg)
+			}
+			l.errs = append(l.errs, Error{File: l.file, Line: p.v.Line, Col: col, Msg: fmt.Sprintf("%s.%s: %v", what, name, err)})
+			continue
+		}
+		switch {
+		case t.Relative() && !relative:
+			l.errorf(p.v, "%s.%s: %q is relative to the baseline, which this section defines; use an absolute value such as \"< 300ms\"", what, name, text)
+		case t.For > 0 && !forOK:
+			l.errorf(p.v, "%s.%s: \"for\" only applies to guardrails; write the threshold without it", what, name)
+		}
+		if ok {
+			if err := t.Compatible(panel.Unit); err != nil {
+				l.errorf(p.v, "%s.%s: %v", what, name, err)
+			}
+		}
+		out = append(out, Check{Panel: name, Threshold: t, Pos: pos(p.v)})
+	}
+	return out
+}
+
+func (l *loader) panelNames() []string {
+	out := make([]string, len(l.rb.Metrics.Panels))
+	for i, p := range l.rb.Metrics.Panels {
+		out[i] = p.Name
+	}
+	return out
+}
+
+func (l *loader) baseline(n *yaml.Node, spec *field) {
+	b := &l.rb.Baseline
+	l.object(n, spec, "baseline", func(key string, _, v *yaml.Node) {
+		switch key {
+		case "duration":
+			b.Duration = l.duration(v, "baseline.duration", false)
+		case "steady_state":
+			ps, _ := l.pairs(v, "baseline.steady_state")
+			b.SteadyState = l.checks(ps, "baseline.steady_state", false, false)
+		}
+	})
+}
+
+func (l *loader) hypothesis(n *yaml.Node, spec *field) {
+	h := &l.rb.Hypothesis
+	got := l.object(n, spec, "hypothesis", func(key string, _, v *yaml.Node) {
+		switch key {
+		case "statement":
+			h.Statement = l.nonEmpty(v, "hypothesis.statement")
+		case "expect":
+			ps, _ := l.pairs(v, "hypothesis.expect")
+			h.Expect = l.checks(ps, "hypothesis.expect", true, false)
+		}
+	})
+	if got["expect"] == nil && len(l.rb.Metrics.Panels) > 0 {
+		l.errorf(n, "hypothesis: missing \"expect\": without a measurable expectation the hypothesis can neither hold nor be refuted")
+	}
+}
+
+func (l *loader) guardrails(n *yaml.Node, spec *field) {
+	g := &l.rb.Guardrails
+	ps, _ := l.pairs(n, "guardrails")
+	var checks []pair
+	for _, p := range ps {
+		if p.k.Value == "metrics_blind" {
+			g.MetricsBlind = l.duration(p.v, "guardrails.metrics_blind", false)
+			continue
+		}
+		checks = append(checks, p)
+	}
+	g.Checks = l.checks(checks, "guardrails", true, true)
+	_ = spec
+}
+
+var (
+	hostPattern    = regexp.MustCompile(`^[A-Za-z0-9_]([A-Za-z0-9._:%-]*[A-Za-z0-9_\]])?$|^\[[0-9A-Fa-f:.]+\]$`)
+	regionPattern  = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]+$`)
+	accountPattern = regexp.MustCompile(`^[0-9]{12}$`)
+	targetName     = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+)
+
+func (l *loader) targets(n *yaml.Node, spec *field) {
+	ps, _ := l.pairs(n, "targets")
+	if len(ps) == 0 {
+		l.errorf(n, "targets: expected at least one target, e.g. web: {ssh: {hosts: [web-1]}}")
+	}
+	for _, p := range ps {
+		name := p.k.Value
+		what := "targets." + name
+		if !targetName.MatchString(name) {
+			l.errorf(p.k, "targets: target name %q must be letters, digits, '.', '_' or '-'", name)
+		}
+		t := Target{Name: name, Pos: pos(p.k)}
+		got := l.object(p.v, spec.Elem, what, func(key string, _, v *yaml.Node) {
+			if key == "ssh" {
+				t.SSH = l.sshTarget(v, spec.Elem.child("ssh"), what+".ssh")
+			} else {
+				t.AWS = l.awsTarget(v, spec.Elem.child("aws"), what+".aws")
+			}
+		})
+		if len(got) != 1 {
+			l.errorf(p.v, "%s: expected exactly one of ssh or aws", what)
+		}
+		l.rb.Targets = append(l.rb.Targets, t)
+	}
+}
+
+func (l *loader) sshTarget(n *yaml.Node, spec *field, what string) *SSHTarget {
+	s := &SSHTarget{}
+	l.object(n, spec, what, func(key string, _, v *yaml.Node) {
+		switch key {
+		case "hosts":
+			s.Hosts = l.strList(v, what+".hosts")
+			seen := map[string]bool{}
+			for i, h := range s.Hosts {
+				item := resolve(v).Content[i]
+				if !hostPattern.MatchString(h) {
+					l.errorf(item, "%s.hosts[%d]: %q is not a host name or address", what, i, h)
+				}
+				if seen[h] {
+					l.errorf(item, "%s.hosts[%d]: %q is listed twice", what, i, h)
+				}
+				seen[h] = true
+			}
+			if len(s.Hosts) == 0 && resolve(v).Kind == yaml.SequenceNode {
+				l.errorf(v, "%s.hosts: expected at least one host", what)
+			}
+		case "user":
+			s.User = l.nonEmpty(v, what+".user")
+		case "port":
+			s.Port = int(l.integer(v, what+".port", 1, 65535))
+		case "sudo":
+			s.Sudo = l.boolean(v, what+".sudo")
+		case "jump":
+			s.Jump = l.nonEmpty(v, what+".jump")
+		case "config":
+			s.Config = l.nonEmpty(v, what+".config")
+		}
+	})
+	return s
+}
+
+func (l *loader) awsTarget(n *yaml.Node, spec *field, what string) *AWSTarget {
+	a := &AWSTarget{}
+	got := l.object(n, spec, what, func(key string, _, v *yaml.Node) {
+		w := what + "." + key
+		switch key {
+		case "region":
+			if a.Region = l.nonEmpty(v, w); a.Region != "" && !regionPattern.MatchString(a.Region) {
+				l.errorf(v, "%s: expected an AWS region such as us-east-1, found %q", w, a.Region)
+			}
+		case "resource":
+			if a.Resource = l.str(v, w); !contains(resourceTypes, a.Resource) {
+				l.errorf(v, "%s: expected one of %s, found %q", w, strings.Join(resourceTypes, ", "), a.Resource)
+			}
+		case "tags":
+			a.Tags = l.strMap(v, w)
+		case "filters":
+			ps, _ := l.pairs(v, w)
+			a.Filters = map[string][]string{}
+			for _, p := range ps {
+				a.Filters[p.k.Value] = l.strList(p.v, w+"."+p.k.Value)
+			}
+		case "ids":
+			a.IDs = l.strList(v, w)
+		case "accounts":
+			a.Accounts = l.strList(v, w)
+			for i, acct := range a.Accounts {
+				if !accountPattern.MatchString(acct) {
+					l.errorf(resolve(v).Content[i], "%s[%d]: expected a 12-digit AWS account id, found %q", w, i, acct)
+				}
+			}
+			if len(a.Accounts) == 0 && resolve(v).Kind == yaml.SequenceNode {
+				l.errorf(v, "%s: expected at least one account; gameday touches no account not listed here", w)
+			}
+		case "endpoint":
+			a.Endpoint = l.httpURL(v, w)
+		case "profile":
+			a.Profile = l.nonEmpty(v, w)
+		}
+	})
+	if got["tags"] == nil && got["filters"] == nil && got["ids"] == nil {
+		l.errorf(n, "%s: expected at least one of ids, tags or filters, so that the target cannot match every resource in the account", what)
+	}
+	return a
+}
+
+func (l *loader) blastRadius(n *yaml.Node, spec *field) map[string]*yaml.Node {
+	ps, _ := l.pairs(n, "blast_radius")
+	l.rb.BlastRadius = map[string]BlastRadius{}
+	nodes := map[string]*yaml.Node{}
+	for _, p := range ps {
+		name := p.k.Value
+		what := "blast_radius." + name
+		nodes[name] = p.k
+		if _, ok := l.rb.Target(name); !ok {
+			l.noTarget(p.k, "blast_radius", name)
+		}
+		b := BlastRadius{Pos: pos(p.k)}
+		got := l.object(p.v, spec.Elem, what, func(key string, _, v *yaml.Node) {
+			w := what + "." + key
+			switch key {
+			case "count":
+				b.Count = int(l.integer(v, w, 1, 1<<31))
+			case "percent":
+				b.Percent = l.number(v, w, 0, 100)
+			case "all":
+				if b.All = l.boolean(v, w); !b.All {
+					l.errorf(v, "%s: all: false selects nothing; use count or percent instead", w)
+				}
+			case "max":
+				b.Max = int(l.integer(v, w, 1, 1<<31))
+			case "seed":
+				b.Seed, b.HasSeed = l.integer(v, w, -1<<62, 1<<62), true
+			}
+		})
+		modes := 0
+		for _, k := range []string{"count", "percent", "all"} {
+			if got[k] != nil {
+				modes++
+			}
+		}
+		if modes != 1 {
+			l.errorf(p.v, "%s: expected exactly one of count, percent or all: true", what)
+		}
+		if got["count"] != nil && got["max"] != nil {
+			l.errorf(got["max"], "%s.max: max only narrows percent or all; count is already exact", what)
+		}
+		l.rb.BlastRadius[name] = b
+	}
+	return nodes
+}
+
+func (l *loader) noTarget(n *yaml.Node, what, name string) {
+	names := make([]string, len(l.rb.Targets))
+	for i, t := range l.rb.Targets {
+		names[i] = t.Name
+	}
+	msg := fmt.Sprintf("%s: no target named %q", what, name)
+	if s := Closest(name, names); s != "" {
+		msg += fmt.Sprintf(" (did you mean %q?)", s)
+	}
+	if len(names) > 0 {
+		msg += "; targets are: " + strings.Join(names, ", ")
+	}
+	l.errorf(n, "%s", msg)
+}
+
+func (l *loader) attacks(n *yaml.Node, spec *field, blastSection *yaml.Node, blastNodes map[string]*yaml.Node) {
+	n = resolve(n)
+	if n.Kind != yaml.SequenceNode {
+		l.errorf(n, "attacks: expected a list of attacks (- name: ...), found %s", describe(n))
+		return
+	}
+	if len(n.Content) == 0 {
+		l.errorf(n, "attacks: expected at least one attack")
+	}
+	names := map[string]int{}
+	attacked := map[string]bool{}
+	for i, item := range n.Content {
+		what := fmt.Sprintf("attacks[%d]", i)
+		a := Attack{Pos: pos(item)}
+		var kindNode, targetNode, paramsNode, durationNode *yaml.Node
+		var params []pair
+		l.object(item, spec.Elem, what, func(key string, k, v *yaml.Node) {
+			w := what + "." + key
+			switch key {
+			case "name":
+				a.Name = l.nonEmpty(v, w)
+				if line, dup := names[a.Name]; dup && a.Name != "" {
+					l.errorf(v, "%s: attack name %q is already used at line %d", w, a.Name, line)
+				}
+				names[a.Name] = v.Line
+			case "target":
+				a.Target, targetNode = l.nonEmpty(v, w), v
+			case "kind":
+				a.Kind, kindNode = l.nonEmpty(v, w), v
+			case "params":
+				paramsNode = k
+				params, _ = l.pairs(v, w)
+				a.Params = map[string]string{}
+				for _, p := range params {
+					if s, ok := l.scalar(p.v, w+"."+p.k.Value, "a single value"); ok {
+						a.Params[p.k.Value] = s
+					}
+				}
+			case "start_after":
+				a.StartAfter = l.duration(v, w, true)
+			case "duration":
+				a.Duration, durationNode = l.duration(v, w, false), v
+			case "allow_irreversible":
+				a.AllowIrreversible = l.boolean(v, w)
+			}
+		})
+		if a.Name != "" {
+			what = fmt.Sprintf("attack %q", a.Name)
+		}
+		var target Target
+		targetOK := false
+		if targetNode != nil && a.Target != "" {
+			if target, targetOK = l.rb.Target(a.Target); !targetOK {
+				l.noTarget(targetNode, what+": target", a.Target)
+			} else if !attacked[a.Target] {
+				attacked[a.Target] = true
+				if blastNodes[a.Target] == nil {
+					at := targetNode
+					if blastSection != nil {
+						at = blastSection
+					}
+					l.errorf(at, "blast_radius: target %q is attacked by %s but has no blast radius; add %s: {count: 1} (or percent, or all: true)", a.Target, what, a.Target)
+				}
+			}
+		}
+		if kindNode != nil && a.Kind != "" && l.cat != nil {
+			l.checkKind(a, what, target, targetOK, kindNode, paramsNode, durationNode, params)
+		}
+		l.rb.Attacks = append(l.rb.Attacks, a)
+	}
+}
+
+func (l *loader) checkKind(a Attack, what string, target Target, targetOK bool, kindNode, paramsNode, durationNode *yaml.Node, params []pair) {
+	info, ok := l.cat.Kind(a.Kind)
+	if !ok {
+		msg := fmt.Sprintf("%s: unknown attack kind %q", what, a.Kind)
+		if s := Closest(a.Kind, l.cat.KindNames()); s != "" {
+			msg += fmt.Sprintf(" (did you mean %q?)", s)
+		}
+		msg += "; run `gameday kinds` or see docs/attacks.md for the list"
+		l.errorf(kindNode, "%s", msg)
+		return
+	}
+	if targetOK {
+		if fam := target.Family(); fam != info.Family {
+			l.errorf(kindNode, "%s: kind %s runs on %s targets, but target %q is an %s target", what, a.Kind, info.Family, target.Name, fam)
+		} else if target.AWS != nil && len(info.Resources) > 0 && !contains(info.Resources, target.AWS.Resource) {
+			l.errorf(kindNode, "%s: kind %s acts on %s, but target %q selects %s", what, a.Kind, strings.Join(info.Resources, " or "), target.Name, target.AWS.Resource)
+		}
+	}
+	if info.Irreversible && !a.AllowIrreversible {
+		l.errorf(kindNode, "%s: kind %s cannot be rolled back; add allow_irreversible: true to this attack if you mean it", what, a.Kind)
+	}
+	if info.MaxDuration > 0 && a.Duration > info.MaxDuration && durationNode != nil {
+		l.errorf(durationNode, "%s.duration: %s is longer than kind %s allows (%s)", what, a.Duration, a.Kind, info.MaxDuration)
+	}
+	keyOf := map[string]*yaml.Node{}
+	valOf := map[string]*yaml.Node{}
+	for _, p := range params {
+		keyOf[p.k.Value], valOf[p.k.Value] = p.k, p.v
+	}
+	for _, pr := range l.cat.CheckParams(a.Kind, a.Params) {
+		at := valOf[pr.Param]
+		switch {
+		case pr.Unknown && keyOf[pr.Param] != nil:
+			at = keyOf[pr.Param]
+		case pr.Missing || at == nil:
+			at = paramsNode
+			if at == nil {
+				at = kindNode
+			}
+		}
+		l.errorf(at, "%s: %s", what, pr.Msg)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
