@@ -40,7 +40,7 @@ func obj(name, doc string, fields ...*field) *field {
 	return &field{Name: name, Type: "object", Doc: doc, Fields: fields}
 }
 func leaf(name, typ, doc string) *field { return &field{Name: name, Type: typ, Doc: doc} }
-func req(f *field) *field             { f.Required = true; return f }
+func req(f *field) *field               { f.Required = true; return f }
 
 var resourceTypes = []string{
 	"ec2:instance", "ec2:security-group", "lambda:function", "ecs:task", "rds:cluster",
