@@ -1,0 +1,58 @@
+package targets
+
+import (
+	"context"
+	"time"
+
+	"github.com/gameday/gameday/runbook"
+)
+
+// Member is one concrete place an attack can land: a host, an instance, a
+// function. The blast radius is a list of members, shown and confirmed before
+// anything runs; nothing outside it is touched.
+type Member struct {
+	Target string            `json:"target"`           // runbook target name
+	ID     string            `json:"id"`               // host name, instance id, function name
+	Addr   string            `json:"addr,omitempty"`   // what is dialled or called, when it differs from ID
+	Labels map[string]string `json:"labels,omitempty"` // az, tags, ... for display and selection
+}
+
+// Resolver expands a runbook target into its members.
+type Resolver interface {
+	Resolve(ctx context.Context, t runbook.Target) ([]Member, error)
+}
+
+// Injection is one attack on one member. It carries everything needed to roll
+// the attack back from the journal alone: an executor's Rollback must work
+// from the fields below even when State is empty (a crash between the
+// journalled intent and the result).
+type Injection struct {
+	RunID    string            `json:"run_id"`
+	Attack   string            `json:"attack"` // the runbook attack's name
+	Kind     string            `json:"kind"`
+	Member   Member            `json:"member"`
+	Params   map[string]string `json:"params,omitempty"` // canonical values
+	Duration time.Duration     `json:"duration"`
+	State    map[string]string `json:"state,omitempty"` // executor extras learnt at inject time
+}
+
+// Result is what one executor call did on one member.
+type Result struct {
+	Output string `json:"output,omitempty"` // trimmed, bounded command output
+	Err    string `json:"err,omitempty"`
+}
+
+// Executor applies attacks of one family ("ssh", "aws").
+type Executor interface {
+	// Preflight checks reachability, privileges and tools without changing anything.
+	Preflight(ctx context.Context, inj Injection) error
+	// Inject applies the attack. Before it returns successfully, the attack is
+	// bounded on its own (a dead man's switch on the host, an expiring
+	// experiment) so it ends at Duration plus grace even if gameday dies.
+	Inject(ctx context.Context, inj *Injection) (Result, error)
+	// Rollback reverts the attack. It is idempotent: rolling back what was
+	// never applied, or was already reverted, succeeds.
+	Rollback(ctx context.Context, inj Injection) (Result, error)
+	// Plan lists the commands or API calls Inject and Rollback would make, for --dry-run.
+	Plan(inj Injection) []string
+}
