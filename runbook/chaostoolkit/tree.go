@@ -42,13 +42,18 @@ func decodeJSON(data []byte) (*yaml.Node, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	n, err := jsonValue(dec)
+	off := dec.InputOffset()
 	if err == nil {
+		// Point at the extra data itself, not at the whitespace before it.
+		for off < int64(len(data)) && strings.ContainsRune(" \t\r\n", rune(data[off])) {
+			off++
+		}
 		if _, extra := dec.Token(); extra != io.EOF {
 			err = errors.New("unexpected data after the top-level value")
 		}
 	}
 	if err != nil {
-		line, col := lineCol(data, dec.InputOffset())
+		line, col := lineCol(data, off)
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
 			line, col = lineCol(data, se.Offset)
