@@ -37,6 +37,8 @@ const (
 	kindCPU          = "cpu"
 	paramProcessName = "name"
 	paramSignal      = "signal"
+	paramForce       = "force"
+	paramConcurrency = "concurrency"
 )
 
 // activity maps one probe or action.

@@ -16,6 +16,7 @@ func (im *importer) ec2(a, prov val, name, fn, label string, ph phase) {
 	}
 	args := im.knownArgs(prov, label, "instance_ids", "filters", "az", "force")
 	var sel selection
+	force := ""
 	for _, f := range args.fields() {
 		switch f.key {
 		case "instance_ids":
@@ -36,8 +37,10 @@ func (im *importer) ec2(a, prov val, name, fn, label string, ph phase) {
 				sel.addFilter("availability-zone", im.subst(s, f.val.path))
 			}
 		case "force":
-			if s, _ := f.val.str(); s == "true" {
-				im.warn(f.val.path, "force=true is not imported: gameday stops instances the ordinary way")
+			force, _ = f.val.str()
+			if force != "true" && force != "false" {
+				im.warn(f.val.path, "expected true or false, found %s; not imported", kindOf(f.val))
+				force = ""
 			}
 		}
 	}
@@ -51,6 +54,11 @@ func (im *importer) ec2(a, prov val, name, fn, label string, ph phase) {
 	}
 	at := im.newAttack(a, name, kind, t.name)
 	at.comments = []string{fmt.Sprintf("From %s (chaosaws.ec2.actions.%s).", label, fn)}
+	if force == "true" && kind == kindEC2Stop {
+		at.params = append(at.params, [2]string{paramForce, "true"})
+	} else if force == "true" {
+		im.warn(a.path, "force=true applies to stopping; %s has no such option; not imported", fn)
+	}
 	if t.blast == "" {
 		t.blast = blast
 		if blast == "all: true" {
@@ -149,9 +157,12 @@ func (im *importer) lambda(a, prov val, name, label string, ph phase) {
 		im.warn(prov.path+".arguments", "put_function_concurrency has no function_name; wrote a placeholder id")
 		sel.ids = []string{"replace-me"}
 	}
+	concurrency := ""
 	if c, ok := args.get("concurrent_executions"); ok {
-		if n, _ := c.number(); n != 0 {
-			im.warn(c.path, "concurrent_executions=%s limits the function rather than stopping it; lambda-throttle sets reserved concurrency to 0", c.text())
+		if n, ok := c.number(); ok && n >= 0 && n == float64(int64(n)) {
+			concurrency = formatNumber(n)
+		} else {
+			im.warn(c.path, "expected a whole number of concurrent executions, found %s; not imported", kindOf(c))
 		}
 	}
 	t := im.awsTarget(a, sel, "lambda:function")
@@ -161,6 +172,12 @@ func (im *importer) lambda(a, prov val, name, label string, ph phase) {
 	}
 	at := im.newAttack(a, name, kindLambda, t.name)
 	at.comments = []string{fmt.Sprintf("From %s (chaosaws.awslambda.actions.put_function_concurrency).", label)}
+	if concurrency != "" {
+		at.params = append(at.params, [2]string{paramConcurrency, concurrency})
+		if concurrency == "0" {
+			at.paramComments[paramConcurrency] = "0 throttles every invocation"
+		}
+	}
 }
 
 // awsTarget finds or adds the target for a selection. Region and profile come

@@ -40,7 +40,6 @@ var goldens = []struct {
 		`$.steady-state-hypothesis.probes[1].provider.arguments.end: end=now is not imported: gameday queries every step from the start of the game day to its end`,
 		`$.steady-state-hypothesis.probes[2].tolerance.range: range [20, 500] of steady-state probe "orders-per-second" keeps only its upper bound: a gameday threshold is one comparison`,
 		`$.steady-state-hypothesis.probes[3].tolerance: exact tolerance 0 cannot be a threshold: gameday compares with <, <=, > or >=; not imported`,
-		`$.method[0].provider.arguments.force: force=true is not imported: gameday stops instances the ordinary way`,
 		`$.method[0]: target "ec2" needs the AWS account ids it may touch; wrote the placeholder 000000000000, which matches no account`,
 		`$.method[1].provider.arguments.when: when=now is not imported: gameday queries every step from the start of the game day to its end`,
 		`$.extensions[0]: extension "chaosiq" is not imported; gameday has no extension mechanism`,

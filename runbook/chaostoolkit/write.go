@@ -2,6 +2,7 @@ package chaostoolkit
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"unicode"
@@ -183,6 +184,17 @@ func scalar(s string) string {
 	return strings.TrimSuffix(string(b), "\n")
 }
 
+var plainParam = regexp.MustCompile(`^(true|false|-?[0-9]+(\.[0-9]+)?)$`)
+
+// paramScalar writes numbers and booleans bare: params are read as text
+// whatever their YAML type, and force: true reads better than force: "true".
+func paramScalar(s string) string {
+	if plainParam.MatchString(s) {
+		return s
+	}
+	return scalar(s)
+}
+
 // list renders a list in flow style when every item is a plain word, so short
 // lists stay on one line; otherwise each item gets its own line.
 func (w *writer) list(indent int, key string, items []string, trailing string) {
@@ -333,7 +345,7 @@ func (d *doc) render() []byte {
 		if len(a.params) > 0 {
 			w.kv(2, "params", "", "")
 			for _, p := range a.params {
-				w.kv(3, p[0], scalar(p[1]), a.paramComments[p[0]])
+				w.kv(3, p[0], paramScalar(p[1]), a.paramComments[p[0]])
 			}
 		}
 		if a.start > 0 {
