@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -132,6 +133,16 @@ func explainAPI(e *QueryError, apiErr *v1.Error) {
 		e.Kind = KindExec
 		e.Hint = "the query is valid but the server could not run it; narrow it or raise the server's limits"
 	case v1.ErrServer:
+		// client_golang does not decode 5xx bodies, but Prometheus answers
+		// a query timeout with 503 and a JSON error that says so.
+		var body struct {
+			ErrorType v1.ErrorType `json:"errorType"`
+			Error     string       `json:"error"`
+		}
+		if json.Unmarshal([]byte(apiErr.Detail), &body) == nil && body.ErrorType != "" && body.ErrorType != v1.ErrServer {
+			explainAPI(e, &v1.Error{Type: body.ErrorType, Msg: body.Error})
+			return
+		}
 		e.Kind = KindServer
 		e.Hint = "the server or a proxy in front of it is failing; check its logs"
 		e.Msg = withDetail(apiErr)
