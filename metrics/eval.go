@@ -152,7 +152,7 @@ func (e *Evaluator) Check(c runbook.Check, from, to time.Time) Result {
 			res.Verdict, res.Worst = NoData, ev
 		case ev.Verdict == Held && res.Verdict != Broken && !hasNoData(res.Series):
 			res.Verdict = Held
-			if m := margin(ev); m < worstMargin {
+			if m := margin(ev); m < worstMargin || res.Worst.Text == "" {
 				worstMargin, res.Worst = m, ev
 			}
 		}
@@ -308,16 +308,29 @@ func (e *Evaluator) guardSeries(c runbook.Check, unit runbook.Unit, s string, st
 	newest := pts[len(pts)-1]
 	var runStart time.Time
 	run := 0
-	for i := len(pts) - 1; i >= 0; i-- {
-		p := pts[i]
-		if p.Missing {
+	// Walk back while breaching. A run that reaches the start of what was
+	// fetched may be longer; fetch further back (bounded by the ring) so
+	// Since says when the breach really began.
+	for {
+		broke := false
+		for i := len(pts) - 1; i >= 0; i-- {
+			p := pts[i]
+			if p.Missing {
+				broke = true
+				break
+			}
+			if met, known := satisfies(th, p.V, base); !known || !met {
+				broke = true
+				break
+			}
+			runStart = p.T
+			run++
+		}
+		if broke || len(pts) == 0 {
 			break
 		}
-		if met, known := satisfies(th, p.V, base); !known || !met {
-			break
-		}
-		runStart = p.T
-		run++
+		older := pts[0].T.Add(-step)
+		pts = e.Source.Points(c.Panel, s, older.Add(-max(th.For, time.Minute)), older)
 	}
 	if runStart.IsZero() {
 		return GuardResult{}, false
