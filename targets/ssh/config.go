@@ -1,0 +1,189 @@
+package ssh
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/kevinburke/ssh_config"
+)
+
+// hostSpec is everything needed to reach one host, after ssh_config and the
+// runbook target have been merged (the runbook wins, as ssh's command line
+// wins over its config file).
+type hostSpec struct {
+	Alias          string   // what the runbook calls the host
+	Addr           string   // host:port dialled
+	User           string   // remote user
+	Identities     []string // IdentityFile entries, expanded
+	Jump           []string // ProxyJump hops, outermost first; each an alias or [user@]host[:port]
+	ConnectTimeout time.Duration
+}
+
+// configs caches parsed ssh_config files by path for the whole game day.
+type configs struct {
+	defaultPath string
+	mu          sync.Mutex
+	byPath      map[string]*ssh_config.Config
+}
+
+func (c *configs) load(path string) (*ssh_config.Config, error) {
+	explicit := path != ""
+	if path == "" {
+		path = c.defaultPath
+	}
+	path = expandHome(path)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cfg, ok := c.byPath[path]; ok {
+		return cfg, nil
+	}
+	f, err := os.Open(path)
+	var cfg *ssh_config.Config
+	switch {
+	case err == nil:
+		defer f.Close()
+		cfg, err = ssh_config.Decode(f)
+		if err != nil {
+			return nil, fmt.Errorf("parse ssh_config %s: %w", path, err)
+		}
+	case errors.Is(err, fs.ErrNotExist) && !explicit:
+		// No ~/.ssh/config is the common case on CI runners; behave like ssh.
+		cfg = &ssh_config.Config{}
+	default:
+		return nil, fmt.Errorf("read ssh_config %s: %w", path, err)
+	}
+	if c.byPath == nil {
+		c.byPath = map[string]*ssh_config.Config{}
+	}
+	c.byPath[path] = cfg
+	return cfg, nil
+}
+
+// override is what a runbook target (or a ProxyJump hop) says about a host,
+// taking precedence over ssh_config.
+type override struct {
+	User   string
+	Port   int
+	Jump   string // "none" disables a configured ProxyJump
+	Config string
+}
+
+// resolve merges ssh_config for alias with o.
+func (c *configs) resolve(alias string, o override) (hostSpec, error) {
+	cfg, err := c.load(o.Config)
+	if err != nil {
+		return hostSpec{}, err
+	}
+	get := func(key string) string {
+		v, _ := cfg.Get(alias, key)
+		return strings.TrimSpace(v)
+	}
+	spec := hostSpec{Alias: alias}
+
+	hostname := get("HostName")
+	if hostname == "" {
+		hostname = alias
+	}
+	hostname = strings.ReplaceAll(hostname, "%h", alias)
+
+	port := 22
+	if p := get("Port"); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 65535 {
+			return hostSpec{}, fmt.Errorf("host %s: ssh_config Port %q is not a port number", alias, p)
+		}
+		port = n
+	}
+	if o.Port != 0 {
+		port = o.Port
+	}
+	spec.Addr = net.JoinHostPort(hostname, strconv.Itoa(port))
+
+	spec.User = o.User
+	if spec.User == "" {
+		spec.User = get("User")
+	}
+	if spec.User == "" {
+		spec.User = localUser()
+	}
+
+	ids, _ := cfg.GetAll(alias, "IdentityFile")
+	for _, id := range ids {
+		spec.Identities = append(spec.Identities, expandTokens(strings.TrimSpace(id), alias, hostname, spec.User))
+	}
+
+	jump := o.Jump
+	if jump == "" {
+		jump = get("ProxyJump")
+	}
+	if jump != "" && !strings.EqualFold(jump, "none") {
+		for _, hop := range strings.Split(jump, ",") {
+			if hop = strings.TrimSpace(hop); hop != "" {
+				spec.Jump = append(spec.Jump, hop)
+			}
+		}
+	}
+
+	if t := get("ConnectTimeout"); t != "" {
+		n, err := strconv.Atoi(t)
+		if err != nil || n < 0 {
+			return hostSpec{}, fmt.Errorf("host %s: ssh_config ConnectTimeout %q is not a number of seconds", alias, t)
+		}
+		spec.ConnectTimeout = time.Duration(n) * time.Second
+	}
+	return spec, nil
+}
+
+// parseHop splits a ProxyJump hop "[user@]host[:port]" (or the
+// ssh://user@host:port form) into its parts.
+func parseHop(hop string) (alias string, o override, err error) {
+	hop = strings.TrimPrefix(hop, "ssh://")
+	if i := strings.LastIndex(hop, "@"); i >= 0 {
+		o.User, hop = hop[:i], hop[i+1:]
+	}
+	alias = hop
+	if h, p, splitErr := net.SplitHostPort(hop); splitErr == nil {
+		n, convErr := strconv.Atoi(p)
+		if convErr != nil || n < 1 || n > 65535 {
+			return "", o, fmt.Errorf("jump host %q: port %q is not a port number", hop, p)
+		}
+		alias, o.Port = h, n
+	}
+	if alias == "" {
+		return "", o, fmt.Errorf("jump host %q has no host name", hop)
+	}
+	return alias, o, nil
+}
+
+func localUser() string {
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return os.Getenv("USER")
+}
+
+func expandHome(p string) string {
+	if p == "~" || strings.HasPrefix(p, "~/") {
+		if home, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(home, p[1:])
+		}
+	}
+	return p
+}
+
+// expandTokens handles the ssh_config tokens that appear in IdentityFile in
+// practice; others are left as written so the error names them.
+func expandTokens(p, alias, hostname, remoteUser string) string {
+	home, _ := os.UserHomeDir()
+	r := strings.NewReplacer("%d", home, "%u", localUser(), "%h", hostname, "%n", alias, "%r", remoteUser, "%%", "%")
+	return expandHome(r.Replace(p))
+}

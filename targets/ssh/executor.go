@@ -1,0 +1,345 @@
+package ssh
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gameday/gameday/runbook"
+	"github.com/gameday/gameday/targets"
+)
+
+// Member labels the executor reads. Resolve sets them from the runbook
+// target; they travel in the journal with every injection, so a recovery
+// reconnects the same way.
+const (
+	LabelUser   = "user"   // remote user
+	LabelPort   = "port"   // remote port, when Addr is empty
+	LabelSudo   = "sudo"   // "true": run through sudo -n
+	LabelJump   = "jump"   // ProxyJump hops, comma-separated
+	LabelConfig = "config" // ssh_config file for this host and its jump hosts
+)
+
+// Executor runs attacks over SSH. It implements targets.Executor and
+// targets.Resolver. It is safe for concurrent use; callers fan out one
+// goroutine per host and the executor bounds how many work at once.
+type Executor struct {
+	opts Options
+	cfg  *configs
+	pool *pool
+	sem  chan struct{}
+
+	cat *targets.Catalogue
+}
+
+var (
+	_ targets.Executor = (*Executor)(nil)
+	_ targets.Resolver = (*Executor)(nil)
+)
+
+// New returns an Executor. Nothing is dialled until a host is first used.
+func New(opts Options) *Executor {
+	opts = opts.withDefaults()
+	cfg := &configs{defaultPath: opts.SSHConfig}
+	e := &Executor{
+		opts: opts,
+		cfg:  cfg,
+		sem:  make(chan struct{}, opts.Fanout),
+		cat:  targets.Default(),
+	}
+	e.pool = &pool{
+		opts: opts,
+		cfg:  cfg,
+		keys: &hostKeys{path: expandHome(opts.KnownHosts), acceptNew: opts.AcceptNewHostKeys, logf: opts.Logf},
+		auth: &auth{agentSocket: opts.AgentSocket, identities: opts.IdentityFiles},
+	}
+	return e
+}
+
+// Close ends every pooled connection. Attacks already injected stay bounded
+// by their dead man's switches.
+func (e *Executor) Close() error {
+	e.pool.closeAll()
+	return nil
+}
+
+// Handshakes reports how many SSH connections have been made, jump hosts
+// included; with pooling it is one per host for a whole game day.
+func (e *Executor) Handshakes() int {
+	e.pool.mu.Lock()
+	defer e.pool.mu.Unlock()
+	return e.pool.dials
+}
+
+// Resolve turns an ssh target into members: ID is the host as the runbook
+// names it, Addr the host:port ssh_config resolves it to, and Labels carry
+// user, sudo, jump and config so the injection alone can reach the host.
+func (e *Executor) Resolve(ctx context.Context, t runbook.Target) ([]targets.Member, error) {
+	if t.SSH == nil {
+		return nil, fmt.Errorf("target %s is not an ssh target", t.Name)
+	}
+	if len(t.SSH.Hosts) == 0 {
+		return nil, fmt.Errorf("target %s lists no hosts", t.Name)
+	}
+	seen := map[string]bool{}
+	var out []targets.Member
+	for _, h := range t.SSH.Hosts {
+		if seen[h] {
+			return nil, fmt.Errorf("target %s lists host %s twice", t.Name, h)
+		}
+		seen[h] = true
+		if h == "" || strings.ContainsAny(h, " \t\r\n/") || strings.HasPrefix(h, "-") {
+			return nil, fmt.Errorf("target %s: %q is not a host name or ssh_config alias", t.Name, h)
+		}
+		spec, err := e.cfg.resolve(h, override{User: t.SSH.User, Port: t.SSH.Port, Jump: t.SSH.Jump, Config: t.SSH.Config})
+		if err != nil {
+			return nil, fmt.Errorf("target %s: %w", t.Name, err)
+		}
+		labels := map[string]string{LabelUser: spec.User}
+		if t.SSH.Sudo {
+			labels[LabelSudo] = "true"
+		}
+		if len(spec.Jump) > 0 {
+			labels[LabelJump] = strings.Join(spec.Jump, ",")
+		}
+		if t.SSH.Config != "" {
+			labels[LabelConfig] = t.SSH.Config
+		}
+		out = append(out, targets.Member{Target: t.Name, ID: h, Addr: spec.Addr, Labels: labels})
+	}
+	return out, nil
+}
+
+// spec rebuilds how to reach a member from the member alone.
+func (e *Executor) spec(m targets.Member) (hostSpec, error) {
+	o := override{User: m.Labels[LabelUser], Jump: m.Labels[LabelJump], Config: m.Labels[LabelConfig]}
+	if p := m.Labels[LabelPort]; p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 65535 {
+			return hostSpec{}, fmt.Errorf("host %s: label port=%q is not a port number", m.ID, p)
+		}
+		o.Port = n
+	}
+	if o.Jump == "" {
+		// Resolve recorded the hops it found; none recorded means none,
+		// whatever ssh_config says today.
+		o.Jump = "none"
+	}
+	spec, err := e.cfg.resolve(m.ID, o)
+	if err != nil {
+		return hostSpec{}, err
+	}
+	if m.Addr != "" {
+		spec.Addr = m.Addr
+	}
+	return spec, nil
+}
+
+func sudo(m targets.Member) bool { return m.Labels[LabelSudo] == "true" }
+
+// build parses inj's params with the catalogue and returns its scripts.
+// Params are parsed again here, not trusted from the journal: Rollback and
+// recovery build commands from a file on disk.
+func (e *Executor) build(inj targets.Injection) (*attack, names, error) {
+	n := namesFor(inj)
+	kind, ok := e.cat.Spec(inj.Kind)
+	if !ok || kind.Family != targets.FamilySSH {
+		return nil, n, fmt.Errorf("attack kind %q is not an ssh kind (the ssh executor runs %s and the lab-* kinds)", inj.Kind, strings.Join(Kinds(), ", "))
+	}
+	v, probs := kind.Parse(inj.Params)
+	if len(probs) > 0 {
+		msgs := make([]string, len(probs))
+		for i, p := range probs {
+			msgs[i] = p.Msg
+		}
+		return nil, n, fmt.Errorf("%s: %s", inj.Kind, strings.Join(msgs, "; "))
+	}
+	if cmd := kind.LabCommand(); cmd != "" {
+		a, err := labAttack(inj.Kind, v.Canonical(), inj.Duration)
+		return a, n, err
+	}
+	b, ok := linux[inj.Kind]
+	if !ok {
+		return nil, n, fmt.Errorf("attack kind %s is not run by the ssh executor yet", inj.Kind)
+	}
+	if inj.Duration > kind.MaxDuration {
+		return nil, n, fmt.Errorf("%s: duration %s is above the kind's maximum of %s", inj.Kind, inj.Duration, kind.MaxDuration)
+	}
+	a := b(v, n, inj.Duration+e.opts.Grace)
+	a.needs = append(a.needs, kind.Tools...)
+	if !a.noRollback && inj.Duration <= 0 {
+		return nil, n, fmt.Errorf("%s: a duration is required; the dead man's switch rolls back at duration plus %s", inj.Kind, e.opts.Grace)
+	}
+	return a, n, nil
+}
+
+// commands returns the exact command lines for each step.
+func (e *Executor) commands(inj targets.Injection) (preflight, inject, rollback string, err error) {
+	a, n, err := e.build(inj)
+	if err != nil {
+		return "", "", "", err
+	}
+	if strings.HasPrefix(inj.Kind, "lab-") {
+		return a.check, a.apply, a.revert, nil
+	}
+	s := sudo(inj.Member)
+	return wrap(preflightScript(a, s), s), wrap(injectScript(n, a, inj.Duration+e.opts.Grace), s), wrap(rollbackScript(n, a), s), nil
+}
+
+// Plan lists the command lines Preflight, Inject and Rollback would run.
+func (e *Executor) Plan(inj targets.Injection) []string {
+	pre, in, rb, err := e.commands(inj)
+	host := inj.Member.ID
+	if err != nil {
+		return []string{fmt.Sprintf("ssh %s: cannot plan: %v", host, err)}
+	}
+	var out []string
+	if pre != "" {
+		out = append(out, fmt.Sprintf("ssh %s preflight: %s", host, pre))
+	}
+	out = append(out, fmt.Sprintf("ssh %s inject: %s", host, in))
+	if rb != "" {
+		out = append(out, fmt.Sprintf("ssh %s rollback: %s", host, rb))
+	}
+	return out
+}
+
+// Preflight checks, in one session, that the host is reachable with a
+// verified key, that sudo works without a password when asked for, and that
+// the kind's tools and conditions are there. It changes nothing.
+func (e *Executor) Preflight(ctx context.Context, inj targets.Injection) error {
+	pre, _, _, err := e.commands(inj)
+	if err != nil {
+		return fmt.Errorf("host %s: %w", inj.Member.ID, err)
+	}
+	if pre == "" {
+		// lab kinds: reaching the host is the check.
+		_, err := e.exec(ctx, inj.Member, "", "preflight")
+		return err
+	}
+	out, err := e.exec(ctx, inj.Member, pre, "preflight")
+	if err == nil {
+		return nil
+	}
+	if sudo(inj.Member) && !strings.Contains(out, "gameday-preflight") {
+		if strings.Contains(out, "password") || strings.Contains(out, "terminal is required") {
+			return fmt.Errorf("host %s: sudo needs a password for %s; allow it NOPASSWD for the commands gameday runs, or connect as root: %s",
+				inj.Member.ID, inj.Member.Labels[LabelUser], lastLine(out))
+		}
+		return fmt.Errorf("host %s: sudo -n failed (is sudo installed and is %s a sudoer?): %s", inj.Member.ID, inj.Member.Labels[LabelUser], lastLine(out))
+	}
+	return fmt.Errorf("host %s: preflight for %s failed: %s", inj.Member.ID, inj.Kind, problems(out, err))
+}
+
+// problems lists the "gameday:" lines a script printed, or the error.
+func problems(out string, err error) string {
+	var ps []string
+	for _, l := range strings.Split(out, "\n") {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(l), "gameday: "); ok {
+			ps = append(ps, rest)
+		}
+	}
+	if len(ps) == 0 {
+		return err.Error()
+	}
+	return strings.Join(ps, "; ")
+}
+
+// Inject arms the dead man's switch on the host, then applies the attack.
+// On success inj.State records where the switch lives.
+func (e *Executor) Inject(ctx context.Context, inj *targets.Injection) (targets.Result, error) {
+	_, in, _, err := e.commands(*inj)
+	if err != nil {
+		return targets.Result{Err: err.Error()}, fmt.Errorf("host %s: %w", inj.Member.ID, err)
+	}
+	out, err := e.exec(ctx, inj.Member, in, "inject")
+	res := targets.Result{Output: out}
+	if err != nil {
+		err = fmt.Errorf("host %s: inject %s: %s", inj.Member.ID, inj.Kind, problems(out, err))
+		res.Err = err.Error()
+		return res, err
+	}
+	if inj.State == nil {
+		inj.State = map[string]string{}
+	}
+	n := namesFor(*inj)
+	inj.State["state"] = n.run + "/" + n.item
+	if !strings.HasPrefix(inj.Kind, "lab-") {
+		if a, _, _ := e.build(*inj); a != nil && !a.noRollback {
+			inj.State["switch_at"] = time.Now().Add(inj.Duration + e.opts.Grace).UTC().Format(time.RFC3339)
+		}
+	}
+	return res, nil
+}
+
+// Rollback cancels the switch and reverts. It needs only the journalled
+// fields of inj, and succeeds when there is nothing to revert.
+func (e *Executor) Rollback(ctx context.Context, inj targets.Injection) (targets.Result, error) {
+	_, _, rb, err := e.commands(inj)
+	if err != nil {
+		return targets.Result{Err: err.Error()}, fmt.Errorf("host %s: %w", inj.Member.ID, err)
+	}
+	if rb == "" {
+		return targets.Result{Output: "nothing to roll back"}, nil
+	}
+	out, err := e.exec(ctx, inj.Member, rb, "rollback")
+	res := targets.Result{Output: out}
+	if err != nil {
+		err = fmt.Errorf("host %s: rollback %s: %s (the dead man's switch still reverts it at its deadline unless it was cancelled)", inj.Member.ID, inj.Kind, problems(out, err))
+		res.Err = err.Error()
+	}
+	return res, err
+}
+
+// Run executes one command line on a member through the pooled connection
+// and returns its bounded output. It is the primitive the attacks use, and
+// what status checks and benchmarks call directly.
+func (e *Executor) Run(ctx context.Context, m targets.Member, cmd string) (string, error) {
+	return e.exec(ctx, m, cmd, "run")
+}
+
+func (e *Executor) exec(ctx context.Context, m targets.Member, cmd, step string) (string, error) {
+	if d, ok := ctx.Deadline(); !ok || time.Until(d) > e.opts.HostDeadline {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, e.opts.HostDeadline)
+		defer cancel()
+	}
+	select {
+	case e.sem <- struct{}{}:
+	case <-ctx.Done():
+		return "", fmt.Errorf("host %s: %s: waiting for a fan-out slot: %w", m.ID, step, ctx.Err())
+	}
+	defer func() { <-e.sem }()
+
+	spec, err := e.spec(m)
+	if err != nil {
+		return "", err
+	}
+	for attempt := 0; ; attempt++ {
+		c, err := e.pool.get(ctx, spec, 0)
+		if err != nil {
+			return "", err
+		}
+		if cmd == "" {
+			return "", nil
+		}
+		start := time.Now()
+		out, err := run(ctx, c, cmd, e.opts.OutputLimit)
+		if errors.Is(err, errSession) && attempt == 0 {
+			// The pooled connection died since last use (a keepalive not
+			// yet missed, a host that rebooted): redial once. The command
+			// never started, so running it again is safe.
+			e.opts.Logf("ssh %s: %v; redialling", m.ID, err)
+			e.pool.forget(c)
+			continue
+		}
+		e.opts.Logf("ssh %s: %s took %s: err=%v", m.ID, step, time.Since(start).Round(time.Millisecond), err)
+		if err != nil && ctx.Err() != nil {
+			return out, fmt.Errorf("host %s: %s did not finish in time: %w", m.ID, step, ctx.Err())
+		}
+		return out, err
+	}
+}

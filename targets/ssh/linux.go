@@ -1,0 +1,373 @@
+package ssh
+
+import (
+	"fmt"
+	"hash/fnv"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gameday/gameday/targets"
+)
+
+// builder turns one injection's parsed params into the scripts for its kind.
+type builder func(v targets.Values, n names, bound time.Duration) *attack
+
+// linux is the catalogue of attacks on Linux hosts this executor carries
+// out, by kind name. Params arrive parsed by the targets catalogue; every
+// string that reaches a script goes through Quote.
+var linux = map[string]builder{
+	"cpu":             cpuAttack,
+	"memory":          memoryAttack,
+	"io":              ioAttack,
+	"disk-fill":       diskFillAttack,
+	"process-kill":    processKillAttack,
+	"process-pause":   processPauseAttack,
+	"service-stop":    serviceStopAttack,
+	"network-latency": netemAttack("latency"),
+	"network-loss":    netemAttack("loss"),
+	"blackhole":       blackholeAttack,
+	"dns-blackhole":   dnsBlackholeAttack,
+	"reboot":          powerAttack("reboot"),
+	"shutdown":        powerAttack("poweroff"),
+	"custom":          customAttack,
+}
+
+// Kinds lists the catalogue kinds this executor runs natively; lab-* kinds
+// are passed to the lab's SSH server.
+func Kinds() []string {
+	out := make([]string, 0, len(linux))
+	for k := range linux {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// detached starts argv as its own session with its pid in $D/$N.pid, so the
+// SSH session can end and the revert can stop the whole process group.
+func detached(argv ...string) string {
+	q := make([]string, len(argv))
+	for i, w := range argv {
+		q[i] = Quote(w)
+	}
+	return `rm -f "$D/$N.pid"
+setsid sh -c 'echo $$ >"$0.new" && mv -f "$0.new" "$0"; exec "$@"' "$D/$N.pid" ` + strings.Join(q, " ") + ` </dev/null >"$D/$N.log" 2>&1 &
+i=0
+while [ ! -s "$D/$N.pid" ]; do i=$((i+1)); [ "$i" -le 500 ] || { echo "gameday: $1 did not start"; exit 1; }; sleep 0.01; done
+sleep 0.2
+p=$(cat "$D/$N.pid")
+kill -0 "$p" 2>/dev/null || { echo "gameday: it exited at once:"; cat "$D/$N.log"; exit 1; }
+`
+}
+
+// stopDetached ends what detached started: TERM to the group, up to five
+// seconds to go, then KILL.
+const stopDetached = `if [ -s "$D/$N.pid" ]; then
+  p=$(cat "$D/$N.pid")
+  case $p in ''|*[!0-9]*) ;; *)
+    kill -s TERM -- "-$p" 2>/dev/null || true
+    i=0
+    while kill -0 -- "-$p" 2>/dev/null && [ "$i" -lt 100 ]; do sleep 0.05; i=$((i+1)); done
+    kill -s KILL -- "-$p" 2>/dev/null || true
+  ;; esac
+  rm -f "$D/$N.pid"
+fi
+`
+
+func secs(d time.Duration) string {
+	return strconv.FormatInt(int64((d+time.Second-1)/time.Second), 10) + "s"
+}
+
+func cpuAttack(v targets.Values, n names, bound time.Duration) *attack {
+	return &attack{
+		needs: []string{"stress-ng"},
+		apply: detached("stress-ng", "--cpu", strconv.FormatInt(v.Int("workers"), 10),
+			"--cpu-load", strconv.FormatFloat(v.Float("load"), 'f', 0, 64), "--timeout", secs(bound)),
+		revert: stopDetached,
+	}
+}
+
+func memoryAttack(v targets.Values, n names, bound time.Duration) *attack {
+	amount := strconv.FormatInt(v.Bytes("size"), 10)
+	if pct, ok := v.Percent("size"); ok {
+		amount = strconv.FormatFloat(pct, 'f', -1, 64) + "%"
+	}
+	return &attack{
+		needs:  []string{"stress-ng"},
+		apply:  detached("stress-ng", "--vm", "1", "--vm-bytes", amount, "--vm-keep", "--timeout", secs(bound)),
+		revert: stopDetached,
+	}
+}
+
+func writableDir(dir string) string {
+	return fmt.Sprintf("[ -d %[1]s ] && [ -w %[1]s ] || { echo \"gameday: %[2]s is not a writable directory\"; exit 1; }\n", Quote(dir), dir)
+}
+
+func ioAttack(v targets.Values, n names, bound time.Duration) *attack {
+	dir := v.String("path")
+	return &attack{
+		needs:  []string{"stress-ng"},
+		check:  writableDir(dir),
+		apply:  detached("stress-ng", "--hdd", strconv.FormatInt(v.Int("workers"), 10), "--temp-path", dir, "--timeout", secs(bound)),
+		revert: stopDetached,
+	}
+}
+
+// fillFile is the one file a disk-fill creates, named after the run and the
+// attack so the revert removes exactly it.
+func fillFile(dir string, n names) string {
+	return strings.TrimSuffix(dir, "/") + "/gameday-fill-" + n.run + "-" + n.item
+}
+
+func diskFillAttack(v targets.Values, n names, bound time.Duration) *attack {
+	dir := v.String("path")
+	file := fillFile(dir, n)
+	var size string
+	if pct, ok := v.Percent("size"); ok {
+		// Bring the file system to pct full: total*pct/100 minus what is
+		// used now (1 KiB blocks, as df -P -k reports), never past what is
+		// free.
+		p := strconv.FormatFloat(pct, 'f', -1, 64)
+		size = fmt.Sprintf(`set -- $(df -P -k -- %s | awk 'NR==2 {print $2, $3, $4}')
+want=$(awk -v t="$1" -v u="$2" -v f="$3" -v p=%s 'BEGIN { n = t * p / 100 - u; if (n > f) n = f; if (n < 0) n = 0; printf "%%.0f", n * 1024 }')
+[ "$want" -gt 0 ] || { echo "gameday: %s is already at least %s%% full"; exit 1; }
+`, Quote(dir), p, dir, p)
+	} else {
+		size = "want=" + strconv.FormatInt(v.Bytes("size"), 10) + "\n"
+	}
+	return &attack{
+		needs:  []string{"fallocate", "df", "awk"},
+		check:  writableDir(dir),
+		apply:  size + "fallocate -l \"$want\" -- " + Quote(file) + "\necho \"gameday: allocated $want bytes in\" " + Quote(file) + "\n",
+		revert: "rm -f -- " + Quote(file) + "\n",
+	}
+}
+
+// victims returns a shell command that prints the pids of the processes a
+// process-kill or -pause hits: every process of that exact name, or the pid
+// in the pidfile (only if the file holds nothing but a number).
+func victims(v targets.Values) string {
+	if v.Has("name") {
+		return "pgrep -x -- " + Quote(v.String("name"))
+	}
+	return "sed -n '1{/^[0-9][0-9]*$/p;}' -- " + Quote(v.String("pidfile"))
+}
+
+const needVictims = `pids=$(` + "%s" + `) || true
+[ -n "$pids" ] || { echo "gameday: no matching process is running"; exit 1; }
+`
+
+func processKillAttack(v targets.Values, n names, bound time.Duration) *attack {
+	find := fmt.Sprintf(needVictims, victims(v))
+	sig := v.String("signal")
+	return &attack{
+		needs:      []string{"pgrep"},
+		check:      find,
+		apply:      find + "kill -s " + sig + " $pids\necho \"gameday: sent SIG" + sig + " to\" $pids\n",
+		noRollback: true,
+	}
+}
+
+// processPauseAttack stops the processes and remembers their pids. The
+// revert continues those pids and, in case the list was never written (a
+// crash in between), every process the params match: CONT is harmless to a
+// process that was not stopped.
+func processPauseAttack(v targets.Values, n names, bound time.Duration) *attack {
+	find := fmt.Sprintf(needVictims, victims(v))
+	return &attack{
+		needs: []string{"pgrep"},
+		check: find,
+		apply: find + "echo $pids >\"$D/$N.pids\"\nkill -s STOP $pids\necho \"gameday: stopped\" $pids\n",
+		revert: `if [ -s "$D/$N.pids" ]; then kill -s CONT $(cat "$D/$N.pids") 2>/dev/null || true; fi
+pids=$(` + victims(v) + ` 2>/dev/null) || true
+[ -z "$pids" ] || kill -s CONT $pids 2>/dev/null || true
+`,
+	}
+}
+
+// serviceStopAttack starts the unit again only if this attack stopped it:
+// the marker is written before the stop, so a unit that was down before the
+// game day stays down.
+func serviceStopAttack(v targets.Values, n names, bound time.Duration) *attack {
+	unit := v.String("unit")
+	q := Quote(unit)
+	active := "systemctl is-active --quiet -- " + q + " || { echo \"gameday: " + unit + " is not active\"; exit 1; }\n"
+	return &attack{
+		needs:  []string{"systemctl"},
+		root:   true,
+		check:  active,
+		apply:  active + ": >\"$D/$N.stopped\"\nsystemctl stop -- " + q + "\n",
+		revert: "if [ -e \"$D/$N.stopped\" ]; then systemctl start -- " + q + "; fi\n",
+	}
+}
+
+// handle is a tc qdisc handle owned by this injection, so the revert
+// deletes the root qdisc only while it is still ours.
+func (n names) handle(salt string) string {
+	h := fnv.New32a()
+	h.Write([]byte(salt + "/" + n.run + "/" + n.item))
+	return fmt.Sprintf("%x", 0x1000+h.Sum32()%0xe000)
+}
+
+func netemAttack(mode string) builder {
+	return func(v targets.Values, n names, bound time.Duration) *attack {
+		dev := Quote(v.String("interface"))
+		var netem string
+		if mode == "latency" {
+			netem = "delay " + strconv.FormatInt(v.Duration("delay").Microseconds(), 10) + "us"
+			if j := v.Duration("jitter"); j > 0 {
+				netem += " " + strconv.FormatInt(j.Microseconds(), 10) + "us"
+			}
+		} else {
+			p, _ := v.Percent("percent")
+			netem = "loss " + strconv.FormatFloat(p, 'f', -1, 64) + "%"
+		}
+		h := n.handle("root")
+		var apply string
+		if !v.Has("destination") && !v.Has("port") {
+			apply = "tc qdisc add dev " + dev + " root handle " + h + ": netem " + netem + "\n"
+		} else {
+			// A prio qdisc whose third band holds the netem, and a filter
+			// that sends only the chosen traffic there.
+			proto, ipm := "ip", "ip"
+			if v.Has("destination") && strings.Contains(v.String("destination"), ":") {
+				proto, ipm = "ipv6", "ip6"
+			}
+			var match string
+			if v.Has("destination") {
+				match += " match " + ipm + " dst " + v.String("destination")
+			}
+			if v.Has("port") {
+				match += " match " + ipm + " dport " + strconv.FormatInt(v.Int("port"), 10) + " 0xffff"
+			}
+			apply = "tc qdisc add dev " + dev + " root handle " + h + ": prio\n" +
+				"tc qdisc add dev " + dev + " parent " + h + ":3 handle " + n.handle("child") + ": netem " + netem + "\n" +
+				"tc filter add dev " + dev + " parent " + h + ": protocol " + proto + " prio 1 u32" + match + " flowid " + h + ":3\n"
+		}
+		iface := v.String("interface")
+		return &attack{
+			needs:  []string{"tc"},
+			root:   true,
+			check:  "[ -e /sys/class/net/" + iface + " ] || { echo \"gameday: no network interface " + iface + "\"; exit 1; }\n",
+			apply:  apply,
+			revert: "if tc qdisc show dev " + dev + " 2>/dev/null | grep -q '^qdisc [a-z_]* " + h + ": root'; then tc qdisc del dev " + dev + " root; fi\n",
+		}
+	}
+}
+
+// firewall adds each rule once (a repeated inject finds it with -C) and the
+// revert deletes every copy, up to a bound. A rule is its iptables spec
+// without the verb, so inject and revert name exactly the same rule.
+func firewall(tool string, specs []string) (apply, revert string) {
+	for _, spec := range specs {
+		apply += tool + " -w -C " + spec + " 2>/dev/null || " + tool + " -w -I " + spec + "\n"
+		revert += "i=0; while [ \"$i\" -lt 32 ] && " + tool + " -w -D " + spec + " 2>/dev/null; do i=$((i+1)); done\n"
+	}
+	return apply, revert
+}
+
+func blackholeAttack(v targets.Values, n names, bound time.Duration) *attack {
+	cidr := v.String("cidr")
+	tool := "iptables"
+	if strings.Contains(cidr, ":") {
+		tool = "ip6tables"
+	}
+	match := ""
+	if p := v.String("protocol"); p != "all" {
+		match = " -p " + p
+		if v.Has("port") {
+			match += " --dport " + strconv.FormatInt(v.Int("port"), 10)
+		}
+	}
+	tag := " -m comment --comment " + Quote(n.tag()) + " -j DROP"
+	var specs []string
+	dir := v.String("direction")
+	if dir == "egress" || dir == "both" {
+		specs = append(specs, "OUTPUT -d "+cidr+match+tag)
+	}
+	if dir == "ingress" || dir == "both" {
+		specs = append(specs, "INPUT -s "+cidr+match+tag)
+	}
+	apply, revert := firewall(tool, specs)
+	return &attack{needs: []string{tool}, root: true, apply: apply, revert: revert}
+}
+
+// dnsBlackholeAttack makes the domain resolve to an unroutable address
+// through /etc/hosts, which the resolver reads before DNS on every common
+// nsswitch setup. The lines carry the injection's tag; the revert rewrites
+// the file in place without them (in place, not rename: /etc/hosts is often
+// a bind mount in containers).
+func dnsBlackholeAttack(v targets.Values, n names, bound time.Duration) *attack {
+	domain := v.String("domain")
+	tag := "# " + n.tag()
+	lines := "0.0.0.0 " + domain + " " + tag + "\n:: " + domain + " " + tag + "\n"
+	strip := `if grep -qF -- ` + Quote(tag) + ` /etc/hosts; then
+  grep -vF -- ` + Quote(tag) + ` /etc/hosts >"$D/$N.hosts" || true
+  cat "$D/$N.hosts" >/etc/hosts
+fi
+`
+	return &attack{
+		needs:  []string{"grep"},
+		root:   true,
+		check:  "[ -w /etc/hosts ] || { echo \"gameday: /etc/hosts is not writable\"; exit 1; }\n",
+		apply:  strip + "printf '%s' " + Quote(lines) + " >>/etc/hosts\n",
+		revert: strip,
+	}
+}
+
+// powerAttack reboots or powers off after the inject has reported back, so
+// the result reaches the journal before the link goes.
+func powerAttack(verb string) builder {
+	return func(v targets.Values, n names, bound time.Duration) *attack {
+		return &attack{
+			needs: []string{"systemctl"},
+			root:  true,
+			apply: "setsid sh -c 'sleep 2; systemctl " + verb + " || " + verb + "' </dev/null >/dev/null 2>&1 &\necho \"gameday: " +
+				verb + " in 2s\"\n",
+			noRollback: true,
+		}
+	}
+}
+
+// customAttack runs the runbook's own commands as written: they are the
+// runbook author's shell, not values from elsewhere, and the catalogue has
+// already refused control and invisible characters in them. They get the
+// same state directory, switch and sudo as built-in kinds.
+func customAttack(v targets.Values, n names, bound time.Duration) *attack {
+	return &attack{apply: v.String("inject"), revert: v.String("rollback")}
+}
+
+// labAttack serves the lab-* kinds. The lab's SSH server is not a shell:
+// it understands the kind name without its "lab-" prefix followed by one
+// --key=value word per param, in name order, then --duration=D; and the same
+// name followed by --rollback to revert. Each word is quoted all the same,
+// so the lab can be swapped for a shell without changing what arrives. The
+// lab server keeps its own bound, so no switch is armed here.
+func labAttack(kind string, params map[string]string, d time.Duration) (*attack, error) {
+	name := strings.TrimPrefix(kind, "lab-")
+	if !labKey.MatchString(name) {
+		return nil, fmt.Errorf("%s: %q is not a lab command name", kind, name)
+	}
+	cmd := []string{Quote(name)}
+	keys := make([]string, 0, len(params))
+	for k := range params {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if err := checkArg(k, params[k]); err != nil {
+			return nil, fmt.Errorf("%s: %w", kind, err)
+		}
+		if !labKey.MatchString(k) {
+			return nil, fmt.Errorf("%s: param name %q is not a lowercase word", kind, k)
+		}
+		cmd = append(cmd, Quote("--"+k+"="+params[k]))
+	}
+	cmd = append(cmd, Quote("--duration="+d.String()))
+	return &attack{apply: strings.Join(cmd, " "), revert: Quote(name) + " --rollback"}, nil
+}
+
+var labKey = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,63}$`)

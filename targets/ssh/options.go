@@ -1,0 +1,85 @@
+package ssh
+
+import (
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Options configures an Executor. The zero value works: it reads
+// ~/.ssh/config and ~/.ssh/known_hosts, uses SSH_AUTH_SOCK and the default
+// identity files, and refuses unknown host keys.
+type Options struct {
+	// SSHConfig is the ssh_config file (ssh -F). Empty means ~/.ssh/config;
+	// a missing default file is not an error. A target's own config label
+	// overrides it for that target's hosts.
+	SSHConfig string
+	// KnownHosts is the known_hosts file checked and, with
+	// AcceptNewHostKeys, appended to. Empty means ~/.ssh/known_hosts.
+	KnownHosts string
+	// IdentityFiles are private keys tried after the agent and before the
+	// ssh_config IdentityFile entries.
+	IdentityFiles []string
+	// AgentSocket is the ssh-agent socket. Empty means $SSH_AUTH_SOCK.
+	AgentSocket string
+	// AcceptNewHostKeys trusts a host that is not in known_hosts yet and
+	// records its key (OpenSSH StrictHostKeyChecking=accept-new). A key that
+	// differs from the recorded one is refused regardless.
+	AcceptNewHostKeys bool
+	// Fanout bounds how many hosts are worked on at once. Default 64.
+	Fanout int
+	// ConnectTimeout bounds TCP connect plus SSH handshake per hop, unless
+	// ssh_config sets ConnectTimeout for the host. Default 10s.
+	ConnectTimeout time.Duration
+	// Keepalive is the interval of keepalive requests on idle connections;
+	// a connection that misses three is closed and redialled on next use.
+	// Default 15s; negative disables.
+	Keepalive time.Duration
+	// HostDeadline bounds one step (preflight, inject, rollback) on one
+	// host, connection included, when the caller's context has no earlier
+	// deadline. Default 60s.
+	HostDeadline time.Duration
+	// Grace is added to an attack's duration before the dead man's switch
+	// rolls it back on its own. Default 30s.
+	Grace time.Duration
+	// OutputLimit bounds the output kept per command for the journal.
+	// Default 16 KiB.
+	OutputLimit int
+	// Logf, when set, receives one line per command run and per connection.
+	Logf func(format string, args ...any)
+}
+
+func (o Options) withDefaults() Options {
+	home, _ := os.UserHomeDir()
+	if o.SSHConfig == "" {
+		o.SSHConfig = filepath.Join(home, ".ssh", "config")
+	}
+	if o.KnownHosts == "" {
+		o.KnownHosts = filepath.Join(home, ".ssh", "known_hosts")
+	}
+	if o.AgentSocket == "" {
+		o.AgentSocket = os.Getenv("SSH_AUTH_SOCK")
+	}
+	if o.Fanout <= 0 {
+		o.Fanout = 64
+	}
+	if o.ConnectTimeout <= 0 {
+		o.ConnectTimeout = 10 * time.Second
+	}
+	if o.Keepalive == 0 {
+		o.Keepalive = 15 * time.Second
+	}
+	if o.HostDeadline <= 0 {
+		o.HostDeadline = 60 * time.Second
+	}
+	if o.Grace <= 0 {
+		o.Grace = 30 * time.Second
+	}
+	if o.OutputLimit <= 0 {
+		o.OutputLimit = 16 << 10
+	}
+	if o.Logf == nil {
+		o.Logf = func(string, ...any) {}
+	}
+	return o
+}

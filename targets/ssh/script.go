@@ -1,0 +1,185 @@
+package ssh
+
+import (
+	"fmt"
+	"hash/fnv"
+	"strings"
+	"time"
+
+	"github.com/gameday/gameday/targets"
+)
+
+// attack is what one kind contributes to the scripts run on a host. The
+// executor wraps it with the state directory, privilege checks and the dead
+// man's switch, so each kind only says what is special about it.
+type attack struct {
+	needs []string // programs preflight looks for with command -v
+	root  bool     // needs uid 0 (directly or through sudo: true)
+	check string   // extra read-only preflight checks; exit non-zero with a message
+	apply string   // the fault, run after the switch is armed, under set -e
+	// revert undoes apply and must be idempotent: it runs on a host where
+	// apply may have run fully, partly, or never, and may run twice.
+	revert string
+	// noRollback marks faults that cannot be undone (reboot, a signal sent);
+	// no switch is armed and Rollback only tidies the state directory.
+	noRollback bool
+}
+
+// names locates an injection's state on the host. The state directory is
+// derived from the run id only, and the file prefix from the attack's name, so
+// a rollback built from the journal finds what the inject left.
+type names struct {
+	run  string // safe form of RunID
+	item string // safe form of the attack name, plus a hash of the exact name
+}
+
+func namesFor(inj targets.Injection) names {
+	h := fnv.New32a()
+	h.Write([]byte(inj.Attack))
+	return names{
+		run:  slug(inj.RunID, 64),
+		item: fmt.Sprintf("%s-%08x", slug(inj.Attack, 48), h.Sum32()),
+	}
+}
+
+// tag is the label put on firewall rules and the like so the rollback
+// deletes exactly what this injection added.
+func (n names) tag() string { return "gameday:" + n.run + ":" + n.item }
+
+// slug keeps the characters that are safe in a file name and in a shell
+// word without quoting, so paths in scripts and in ps stay readable.
+func slug(s string, limit int) string {
+	var b strings.Builder
+	for _, r := range s {
+		if b.Len() >= limit {
+			break
+		}
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
+			b.WriteRune(r)
+		default:
+			b.WriteByte('_')
+		}
+	}
+	if b.Len() == 0 || strings.Trim(b.String(), ".") == "" {
+		return "x" + b.String()
+	}
+	return b.String()
+}
+
+// prelude sets D (the run's state directory) and N (this attack's file
+// prefix). Root keeps state in /run, which a reboot empties; other users in
+// their home, which nobody else can write to.
+func prelude(n names) string {
+	return `set -u
+if [ "$(id -u)" = 0 ]; then B=/run/gameday; else B="$HOME/.gameday"; fi
+D="$B"/` + n.run + `
+N=` + n.item + `
+`
+}
+
+// cancelTimer stops the dead man's switch, if one is still waiting. The timer
+// is a session leader, so its pid is also the process group of its sleep.
+const cancelTimer = `if [ -s "$D/$N.timer" ]; then
+  t=$(cat "$D/$N.timer"); rm -f "$D/$N.timer"
+  case $t in ''|*[!0-9]*) ;; *) kill -s TERM -- "-$t" 2>/dev/null || true ;; esac
+fi
+`
+
+// rollbackScript is the whole rollback: cancel the switch, revert, forget.
+// It is also what the switch itself runs when it fires.
+func rollbackScript(n names, a *attack) string {
+	var b strings.Builder
+	b.WriteString(prelude(n))
+	b.WriteString(cancelTimer)
+	if a.revert != "" {
+		b.WriteString(a.revert)
+		if !strings.HasSuffix(a.revert, "\n") {
+			b.WriteByte('\n')
+		}
+	}
+	b.WriteString(`rm -f "$D/$N".*
+rmdir "$D" 2>/dev/null || true
+echo "gameday: reverted"
+`)
+	return b.String()
+}
+
+// injectScript arms the switch, then applies the fault; if applying fails
+// half-way it reverts at once and exits non-zero, so a failed inject leaves
+// nothing behind.
+func injectScript(n names, a *attack, bound time.Duration) string {
+	var b strings.Builder
+	b.WriteString(prelude(n))
+	b.WriteString(`umask 077
+mkdir -p "$D" || { echo "gameday: cannot create state directory $D"; exit 1; }
+`)
+	if !a.noRollback {
+		secs := int64((bound + time.Second - 1) / time.Second)
+		// The timer records its own pid (setsid may or may not fork, so $!
+		// is not reliable), sleeps, forgets its pid so the rollback it runs
+		// does not kill itself, then runs the rollback. It is detached from
+		// the SSH session: no stdio, its own session, so a dropped or killed
+		// client leaves it running.
+		fmt.Fprintf(&b, `R=%s
+%ssetsid sh -c 'echo $$ >"$1.new" && mv -f "$1.new" "$1"; sleep "$2"; rm -f "$1"; exec sh -c "$3"' gameday-switch "$D/$N.timer" %d "$R" </dev/null >/dev/null 2>&1 &
+i=0
+while [ ! -s "$D/$N.timer" ]; do
+  i=$((i+1)); if [ "$i" -gt 500 ]; then echo "gameday: the dead man's switch did not start; nothing was injected"; exit 1; fi
+  sleep 0.01
+done
+`, Quote(rollbackScript(n, a)), cancelTimer, secs)
+	}
+	// Not "if ! ( ... )": set -e is ignored inside an if condition.
+	b.WriteString("(\nset -e\n")
+	b.WriteString(a.apply)
+	if !strings.HasSuffix(a.apply, "\n") {
+		b.WriteByte('\n')
+	}
+	b.WriteString(")\nst=$?\nif [ \"$st\" -ne 0 ]; then\n")
+	if !a.noRollback {
+		b.WriteString("  echo \"gameday: inject failed, reverting\"\n  sh -c \"$R\" >/dev/null 2>&1\n")
+	}
+	b.WriteString("  exit $st\nfi\necho \"gameday: injected\"\n")
+	return b.String()
+}
+
+// preflightScript checks privileges, the tools and the kind's own
+// conditions in one session, and changes nothing. The first line it prints
+// proves the shell (and sudo) got that far.
+func preflightScript(a *attack, sudo bool) string {
+	var b strings.Builder
+	b.WriteString("echo gameday-preflight\nfail=0\n")
+	needs := append([]string{"setsid", "sleep"}, a.needs...)
+	for _, p := range needs {
+		fmt.Fprintf(&b, "command -v %s >/dev/null 2>&1 || { echo \"gameday: %s is not installed\"; fail=1; }\n", Quote(p), p)
+	}
+	if a.root {
+		hint := "set sudo: true on the target"
+		if sudo {
+			hint = "sudo did not make us root"
+		}
+		fmt.Fprintf(&b, "[ \"$(id -u)\" = 0 ] || { echo \"gameday: needs root (%s)\"; fail=1; }\n", hint)
+	}
+	if a.check != "" {
+		b.WriteString("if ! (\n")
+		b.WriteString(a.check)
+		if !strings.HasSuffix(a.check, "\n") {
+			b.WriteByte('\n')
+		}
+		b.WriteString(")\nthen fail=1; fi\n")
+	}
+	b.WriteString("exit $fail\n")
+	return b.String()
+}
+
+// wrap turns a script into the command line sent in the exec request:
+// through sudo -n (never a prompt: a password requirement is an error) when
+// the target asks for it, and always through sh, whatever the login shell.
+func wrap(script string, sudo bool) string {
+	cmd := "sh -c " + Quote(script)
+	if sudo {
+		return "sudo -n -- " + cmd
+	}
+	return cmd
+}
