@@ -26,15 +26,6 @@ type fakeProm struct {
 	series int
 	// value gives a series' value at a time; NaN values are written as "NaN".
 	value func(series int, t time.Time) float64
-
-	mu     sync.Mutex
-	ranges []rangeReq
-}
-
-type rangeReq struct {
-	Query      string
-	Start, End time.Time
-	Step       time.Duration
 }
 
 func parseTime(t testing.TB, s string) time.Time {
@@ -58,9 +49,6 @@ func (f *fakeProm) handler(t testing.TB) http.Handler {
 			start, end := parseTime(t, r.Form.Get("start")), parseTime(t, r.Form.Get("end"))
 			stepF, _ := strconv.ParseFloat(r.Form.Get("step"), 64)
 			step := time.Duration(stepF * float64(time.Second))
-			f.mu.Lock()
-			f.ranges = append(f.ranges, rangeReq{r.Form.Get("query"), start, end, step})
-			f.mu.Unlock()
 			b.WriteString(`{"status":"success","data":{"resultType":"matrix","result":[`)
 			for s := range f.series {
 				if s > 0 {
@@ -115,12 +103,6 @@ func formatProm(v float64) string {
 		return "-Inf"
 	}
 	return strconv.FormatFloat(v, 'f', -1, 64)
-}
-
-func (f *fakeProm) requests() []rangeReq {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]rangeReq(nil), f.ranges...)
 }
 
 func newFakeServer(t testing.TB, h http.Handler) *httptest.Server {
