@@ -94,6 +94,7 @@ func (d *decoder) object(n *yaml.Node, spec *field, what string, set func(key st
 	if !ok {
 		return got
 	}
+	misspelt := map[string]bool{} // required keys an unknown key looks like a typo of
 	for _, p := range ps {
 		name := p.k.Value
 		if spec.child(name) == nil {
@@ -103,13 +104,14 @@ func (d *decoder) object(n *yaml.Node, spec *field, what string, set func(key st
 				continue
 			}
 			d.unknown(p.k, what, name, spec.names())
+			misspelt[Closest(name, spec.names())] = true
 			continue
 		}
 		got[name] = p.k
 		set(name, p.k, p.v)
 	}
 	for _, c := range spec.Fields {
-		if c.Required && got[c.Name] == nil {
+		if c.Required && got[c.Name] == nil && !misspelt[c.Name] {
 			d.errorf(n, "%s: missing required field %q (%s)", what, c.Name, c.Doc)
 		}
 	}

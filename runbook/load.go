@@ -33,12 +33,15 @@ func Load(path string, cat Catalogue) (*Runbook, error) {
 func Parse(file string, data []byte, cat Catalogue) (*Runbook, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
+		if e, ok := tabIndent(file, data); ok {
+			return nil, ErrorList{e}
+		}
 		return nil, ErrorList{syntaxError(file, err)}
 	}
 	if len(root.Content) == 0 {
 		return nil, ErrorList{{File: file, Line: 1, Col: 1, Msg: "the runbook is empty; start from `gameday new NAME`"}}
 	}
-	l := &loader{decoder: decoder{file: file}, cat: cat, rb: &Runbook{File: file}}
+	l := &loader{decoder: decoder{file: file}, cat: cat, rb: &Runbook{File: file}, badPanels: map[string]bool{}}
 	l.document(root.Content[0])
 	if len(l.errs) > 0 {
 		l.errs.sort()
@@ -63,10 +66,23 @@ func syntaxError(file string, err error) Error {
 	return Error{File: file, Msg: "YAML syntax: " + strings.TrimPrefix(msg, "yaml: ")}
 }
 
+// tabIndent finds a tab used for indentation, the commonest cause of a YAML
+// syntax error, which the parser itself reports vaguely and a line late.
+func tabIndent(file string, data []byte) (Error, bool) {
+	for i, line := range strings.Split(string(data), "\n") {
+		indent := line[:len(line)-len(strings.TrimLeft(line, " \t"))]
+		if j := strings.IndexByte(indent, '\t'); j >= 0 && strings.TrimSpace(line) != "" {
+			return Error{File: file, Line: i + 1, Col: j + 1, Msg: "YAML syntax: a tab is used for indentation; YAML allows only spaces"}, true
+		}
+	}
+	return Error{}, false
+}
+
 type loader struct {
 	decoder
-	cat Catalogue
-	rb  *Runbook
+	cat       Catalogue
+	rb        *Runbook
+	badPanels map[string]bool // panels already reported, so checks on them do not pile on
 }
 
 // document decodes the top level. Sections are decoded in dependency order
@@ -134,7 +150,7 @@ func (l *loader) document(n *yaml.Node) {
 	l.defaults()
 	if v := sections["observe"]; v != nil && len(rb.Attacks) > 0 {
 		if end := rb.AttacksEnd(); rb.Observe.Duration > 0 && rb.Observe.Duration < end {
-			l.errorf(v, "observe.duration: %s ends before the last attack does (%s after the run starts); make it at least %s or leave it out", rb.Observe.Duration, end, end)
+			l.errorf(v, "observe.duration: %s ends before the last attack does (%s after the run starts); make it at least %s or leave it out", FormatDuration(rb.Observe.Duration), FormatDuration(end), FormatDuration(end))
 		}
 	}
 }
@@ -176,7 +192,7 @@ func (l *loader) metrics(n *yaml.Node, spec *field) {
 			m.URL = l.httpURL(v, what)
 		case "step":
 			if m.Step = l.duration(v, what, false); m.Step > 0 && m.Step < time.Second {
-				l.errorf(v, "%s: expected at least 1s, found %s", what, m.Step)
+				l.errorf(v, "%s: expected at least 1s, found %s", what, FormatDuration(m.Step))
 			}
 		case "poll":
 			m.Poll = l.duration(v, what, false)
@@ -275,6 +291,7 @@ func (l *loader) panels(n *yaml.Node, spec *field) {
 			case "unit":
 				u := l.str(v, what+".unit")
 				if !contains(panelUnits, u) {
+					l.badPanels[name] = true
 					l.errorf(v, "%s.unit: expected one of %s (or leave it out for a plain number), found %q", what, strings.Join(panelUnits, ", "), u)
 				}
 				panel.Unit = Unit(u)
@@ -298,7 +315,7 @@ func (l *loader) checks(ps []pair, what string, relative, forOK bool) []Check {
 	for _, p := range ps {
 		name := p.k.Value
 		panel, ok := l.rb.Panel(name)
-		if !ok {
+		if !ok && len(l.rb.Metrics.Panels) > 0 {
 			msg := fmt.Sprintf("%s: no panel named %q", what, name)
 			if s := Closest(name, l.panelNames()); s != "" {
 				msg += fmt.Sprintf(" (did you mean %q?)", s)
@@ -332,7 +349,7 @@ func (l *loader) checks(ps []pair, what string, relative, forOK bool) []Check {
 		case t.For > 0 && !forOK:
 			l.errorf(p.v, "%s.%s: \"for\" only applies to guardrails; write the threshold without it", what, name)
 		}
-		if ok {
+		if ok && !l.badPanels[name] {
 			if err := t.Compatible(panel.Unit); err != nil {
 				l.errorf(p.v, "%s.%s: %v", what, name, err)
 			}
@@ -662,14 +679,24 @@ func (l *loader) checkKind(a Attack, what string, target Target, targetOK bool, 
 		l.errorf(kindNode, "%s: kind %s cannot be rolled back; add allow_irreversible: true to this attack if you mean it", what, a.Kind)
 	}
 	if info.MaxDuration > 0 && a.Duration > info.MaxDuration && durationNode != nil {
-		l.errorf(durationNode, "%s.duration: %s is longer than kind %s allows (%s)", what, a.Duration, a.Kind, info.MaxDuration)
+		l.errorf(durationNode, "%s.duration: %s is longer than kind %s allows (%s)", what, FormatDuration(a.Duration), a.Kind, FormatDuration(info.MaxDuration))
 	}
 	keyOf := map[string]*yaml.Node{}
 	valOf := map[string]*yaml.Node{}
 	for _, p := range params {
 		keyOf[p.k.Value], valOf[p.k.Value] = p.k, p.v
 	}
-	for _, pr := range l.cat.CheckParams(a.Kind, a.Params) {
+	problems := l.cat.CheckParams(a.Kind, a.Params)
+	var unknown []string
+	for _, pr := range problems {
+		if pr.Unknown {
+			unknown = append(unknown, pr.Param)
+		}
+	}
+	for _, pr := range problems {
+		if pr.Missing && misspelling(pr.Param, unknown) {
+			continue // the unknown param's message already suggests it
+		}
 		at := valOf[pr.Param]
 		switch {
 		case pr.Unknown && keyOf[pr.Param] != nil:
@@ -682,6 +709,27 @@ func (l *loader) checkKind(a Attack, what string, target Target, targetOK bool, 
 		}
 		l.errorf(at, "%s: %s", what, pr.Msg)
 	}
+}
+
+func misspelling(param string, unknown []string) bool {
+	for _, u := range unknown {
+		if Closest(u, []string{param}) == param {
+			return true
+		}
+	}
+	return false
+}
+
+// FormatDuration writes a duration the way runbooks do: 5m, 1h30m, 90s, 250ms.
+func FormatDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 func contains(list []string, s string) bool {
