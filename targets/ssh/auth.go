@@ -52,7 +52,7 @@ func (a *auth) methods(identities []string) ([]gossh.AuthMethod, string) {
 	defer a.mu.Unlock()
 	var methods []gossh.AuthMethod
 	var notes []string
-	if a.agentSocket != "" && !a.agentOK {
+	if a.agentSocket != "" && a.agentSocket != "-" && !a.agentOK {
 		if conn, err := net.Dial("unix", a.agentSocket); err == nil {
 			a.agent, a.agentOK = agent.NewClient(conn), true
 		} else {

@@ -186,6 +186,10 @@ func (e *Executor) commands(inj targets.Injection) (preflight, inject, rollback 
 		return a.check, a.apply, a.revert, nil
 	}
 	s := sudo(inj.Member)
+	if a.noRollback {
+		// Nothing to revert and no state kept: rollback makes no session.
+		return wrap(preflightScript(a, s), s), wrap(injectScript(n, a, inj.Duration+e.opts.Grace), s), "", nil
+	}
 	return wrap(preflightScript(a, s), s), wrap(injectScript(n, a, inj.Duration+e.opts.Grace), s), wrap(rollbackScript(n, a), s), nil
 }
 

@@ -20,7 +20,8 @@ type Options struct {
 	// IdentityFiles are private keys tried after the agent and before the
 	// ssh_config IdentityFile entries.
 	IdentityFiles []string
-	// AgentSocket is the ssh-agent socket. Empty means $SSH_AUTH_SOCK.
+	// AgentSocket is the ssh-agent socket. Empty means $SSH_AUTH_SOCK;
+	// "-" means no agent.
 	AgentSocket string
 	// AcceptNewHostKeys trusts a host that is not in known_hosts yet and
 	// records its key (OpenSSH StrictHostKeyChecking=accept-new). A key that

@@ -111,10 +111,10 @@ echo "gameday: reverted"
 func injectScript(n names, a *attack, bound time.Duration) string {
 	var b strings.Builder
 	b.WriteString(prelude(n))
-	b.WriteString(`umask 077
+	if !a.noRollback {
+		b.WriteString(`umask 077
 mkdir -p "$D" || { echo "gameday: cannot create state directory $D"; exit 1; }
 `)
-	if !a.noRollback {
 		secs := int64((bound + time.Second - 1) / time.Second)
 		// The timer records its own pid (setsid may or may not fork, so $!
 		// is not reliable), sleeps, forgets its pid so the rollback it runs
