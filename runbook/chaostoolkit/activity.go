@@ -58,7 +58,13 @@ func (im *importer) activity(a val, ph phase) {
 	label := fmt.Sprintf("%s %q", ph, name)
 	for _, f := range a.fields() {
 		switch f.key {
-		case "type", "name", "provider", "tolerance", "pauses":
+		case "type", "name", "provider", "tolerance":
+		case "pauses":
+			for _, p := range f.val.fields() {
+				if p.key != "before" && p.key != "after" {
+					im.warn(p.val.path, "%q is not a pause Chaos Toolkit knows; not imported", p.key)
+				}
+			}
 		case "background":
 			if s, _ := f.val.str(); s == "true" {
 				im.warn(f.val.path, "runs in the background in Chaos Toolkit; in gameday every attack runs on its own schedule (start_after), so this is implied")
@@ -132,11 +138,6 @@ func (im *importer) pause(a val, which string, ph phase) {
 		im.clock += secs
 	default:
 		im.warn(v.path, "a pause in a %s has no gameday equivalent (only method pauses set start_after and duration); not imported", ph)
-	}
-	for _, f := range p.fields() {
-		if f.key != "before" && f.key != "after" && which == "after" {
-			im.warn(f.val.path, "%q is not a pause Chaos Toolkit knows; not imported", f.key)
-		}
 	}
 }
 
@@ -446,6 +447,9 @@ func (im *importer) newAttack(a val, name, kind, targetName string) *attack {
 		}
 		name = fmt.Sprintf("%s (%d)", base, i)
 	}
+	if tol, ok := a.get("tolerance"); ok {
+		im.warn(tol.path, "a tolerance on an action that became an attack is not imported; say what must hold under hypothesis.expect")
+	}
 	at := &attack{name: name, kind: kind, target: targetName, start: im.clock, paramComments: map[string]string{}}
 	im.produced[a.getStr("name")] = "attack"
 	im.d.attacks = append(im.d.attacks, at)
@@ -511,7 +515,7 @@ func (im *importer) process(a, prov val, name, label string, ph phase) {
 		return
 	}
 	proc, signal, full := parseKill(base, argv)
-	t := im.sshPlaceholder(a)
+	t := im.sshPlaceholder("the hosts the process runs on; the experiment ran its command locally.")
 	at := im.newAttack(a, name, kindProcessKill, t.name)
 	if proc == "" {
 		proc = "replace-me"

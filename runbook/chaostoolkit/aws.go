@@ -77,7 +77,11 @@ func (im *importer) ec2(a, prov val, name, fn, label string, ph phase) {
 			"IRREVERSIBLE: terminated instances are gone; the experiment terminates them,",
 			"so this opt-in is set. Check targets and blast_radius before running.",
 		}
-		im.warn(a.path, "IRREVERSIBLE: %s destroys every instance it selects; the runbook sets allow_irreversible: true to match the experiment — check target %q and its blast radius before running", fn, t.name)
+		what := "every instance it selects"
+		if blast == "count: 1" {
+			what = "the instance it picks"
+		}
+		im.warn(a.path, "IRREVERSIBLE: %s destroys %s; the runbook sets allow_irreversible: true to match the experiment — check target %q and its blast radius before running", fn, what, t.name)
 	}
 }
 
@@ -197,6 +201,11 @@ func (im *importer) awsTarget(a val, sel selection, resource string) *target {
 	}
 	t := &target{key: key, resource: resource, ids: sel.ids, tags: sel.tags, filters: sel.filters}
 	t.name = im.targetName(targetHint(sel, resource))
+	if strings.Contains(key, "${") {
+		// The warning about the reference is already out; the comment is
+		// what the reader of the runbook will see.
+		t.comments = []string{"TODO(import): replace the ${...} below; Chaos Toolkit filled it in at run time."}
+	}
 	if r, ok := im.cfgString("aws_region"); ok && r != "" {
 		t.region = r
 	} else {
@@ -244,16 +253,17 @@ func (im *importer) targetName(hint string) string {
 	}
 }
 
-// sshPlaceholder is the one SSH target that process attacks land on: Chaos
-// Toolkit ran them locally, so which hosts they belong on is the user's call.
-func (im *importer) sshPlaceholder(a val) *target {
+// sshPlaceholder is the one SSH target that process attacks (and the
+// placeholder attack) land on: Chaos Toolkit ran commands locally, so which
+// hosts they belong on is the user's call. todo says what to fill in.
+func (im *importer) sshPlaceholder(todo string) *target {
 	for _, t := range im.d.targets {
 		if t.key == "ssh placeholder" {
 			return t
 		}
 	}
 	t := &target{key: "ssh placeholder", name: im.targetName("hosts"), hosts: []string{placeholderHost}, blast: "count: 1"}
-	t.hostsTODO = "the hosts the process runs on; the experiment ran its command locally."
+	t.hostsTODO = todo
 	t.blastComment = []string{"One host first; widen once the team has seen it work."}
 	im.d.targets = append(im.d.targets, t)
 	return t

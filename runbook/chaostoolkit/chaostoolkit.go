@@ -112,8 +112,13 @@ type importer struct {
 	steadyPath  string
 }
 
+// warn records a warning once: an activity run again through a ref would
+// otherwise repeat its warnings word for word.
 func (im *importer) warn(path, format string, args ...any) {
-	im.warns = append(im.warns, Warning{Path: path, Msg: fmt.Sprintf(format, args...)})
+	w := Warning{Path: path, Msg: fmt.Sprintf(format, args...)}
+	if !slices.Contains(im.warns, w) {
+		im.warns = append(im.warns, w)
+	}
 }
 
 func (im *importer) note(format string, args ...any) {
@@ -182,7 +187,7 @@ func (im *importer) run(top val) {
 			im.warn(c.path, "configuration %q is not used by anything the import mapped; not imported", k)
 		}
 	}
-	im.finish(top)
+	im.finish()
 }
 
 func (im *importer) tags(v val) {

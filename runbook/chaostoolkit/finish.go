@@ -10,7 +10,7 @@ import (
 
 // finish fills in what a runbook needs and the experiment did not give,
 // each placeholder valid, marked TODO(import) and warned about.
-func (im *importer) finish(top val) {
+func (im *importer) finish() {
 	d := im.d
 	if d.name == "" {
 		d.name = "imported from " + filepath.Base(im.file)
@@ -44,7 +44,7 @@ func (im *importer) finish(top val) {
 		im.warn(at, "no tolerance became a threshold; wrote the placeholder expectation %s: \"< baseline * 1.5\"", p)
 	}
 	if len(d.attacks) == 0 {
-		t := im.sshPlaceholder(top)
+		t := im.sshPlaceholder("the hosts to attack; nothing in the experiment names any.")
 		a := &attack{name: "replace me", target: t.name, kind: kindCPU, paramComments: map[string]string{}}
 		a.comments = []string{"TODO(import): nothing in the experiment's method maps to a gameday attack (see", "the notes). This placeholder burns CPU; replace it with the fault you meant."}
 		d.attacks = append(d.attacks, a)
