@@ -39,6 +39,7 @@ type Warning struct {
 	Msg  string
 }
 
+// String renders the warning as "path: message", the way the CLI prints it.
 func (w Warning) String() string { return w.Path + ": " + w.Msg }
 
 // Placeholders the import writes where the experiment cannot say. They are
