@@ -49,8 +49,9 @@ func (c PanelCheck) String() string {
 }
 
 // CheckPanels runs each panel's query once, at the current time, all at
-// once, and reports per panel in the given order. timeout bounds each
-// query; zero means DefaultTimeout. url names the server in errors.
+// once, and reports per panel in the given order, so `gameday validate
+// --check-metrics` can name the panels that fail or return nothing before a
+// game day depends on them. Each query is bounded by DefaultTimeout.
 func CheckPanels(ctx context.Context, q Querier, panels []runbook.Panel) []PanelCheck {
 	return CheckPanelsAt(ctx, q, panels, time.Now(), DefaultTimeout, "")
 }

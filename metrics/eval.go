@@ -344,7 +344,7 @@ func (e *Evaluator) guardSeries(c runbook.Check, unit runbook.Unit, s string, st
 	}
 	g.Evidence = Evidence{Panel: c.Panel, Series: s, Check: th.Text, Statistic: "value at " + clock(end),
 		Value: newest.V, Limit: th.Limit(base), Baseline: base, From: runStart, To: end, Count: run, Verdict: Broken,
-		Text: fmt.Sprintf("guardrail %s %s: %s, %s, for %s (since %s)", panelLabel(c.Panel, s), state,
+		Text: fmt.Sprintf("guardrail %s %s: %s against %s; breached %s, since %s", panelLabel(c.Panel, s), state,
 			runbook.FormatValue(newest.V, unit), th.Describe(unit, base), g.Breached, clock(runStart))}
 	return g, true
 }

@@ -156,6 +156,8 @@ scrape_configs:
 	})
 	url := "http://" + addr
 	deadline := time.Now().Add(20 * time.Second)
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
 	for {
 		select {
 		case err := <-exited:
@@ -174,7 +176,7 @@ scrape_configs:
 			b, _ := os.ReadFile(logPath)
 			t.Fatalf("prometheus not ready at %s after 20s\n%s", url, b)
 		}
-		time.Sleep(50 * time.Millisecond) // polling readiness with a deadline
+		<-tick.C
 	}
 }
 
