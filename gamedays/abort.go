@@ -1,0 +1,77 @@
+package gamedays
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+	"sync"
+
+	"github.com/gameday/gameday/targets"
+)
+
+func nan() float64 { return math.NaN() }
+
+// rollbackAll reverts every injection whose intent was journalled and whose
+// rollback is not confirmed: newest first, all at once, within the runbook's
+// abort timeout. Injections whose call is still in flight are rolled back as
+// soon as the call returns, so a late inject cannot outlive the abort.
+func (e *Engine) rollbackAll() Outcome {
+	e.abortMu.Lock()
+	why := *e.abort
+	e.abortMu.Unlock()
+	reason := why.Source
+	if why.Text != "" {
+		reason += ": " + why.Text
+	}
+	e.mu.Lock()
+	e.phase = PhaseAborted
+	var pending []*targets.Injection
+	for i := len(e.applied) - 1; i >= 0; i-- {
+		if !e.done[e.applied[i]] {
+			pending = append(pending, e.applied[i])
+		}
+	}
+	e.mu.Unlock()
+	e.emit(Event{Type: EvAbort, Source: why.Source, Msg: fmt.Sprintf("%s; rolling back %d injection(s)", reason, len(pending))})
+	e.emit(Event{Type: EvPhase, Phase: PhaseAborted.String()})
+
+	ctx, cancel := context.WithTimeout(context.Background(), e.rb.Abort.Timeout)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, inj := range pending {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			e.mu.Lock()
+			exec, inflight := e.execOf[inj], e.inflight[inj]
+			e.mu.Unlock()
+			if inflight != nil {
+				select {
+				case <-inflight:
+				case <-ctx.Done():
+				}
+			}
+			e.rollback(exec, inj, "abort")
+		}()
+	}
+	wg.Wait()
+
+	out := Outcome{Verdict: VerdictAborted, Reason: reason}
+	e.mu.Lock()
+	for _, inj := range pending {
+		if !e.done[inj] {
+			out.Unreverted = append(out.Unreverted, *inj)
+		}
+	}
+	e.mu.Unlock()
+	if n := len(out.Unreverted); n > 0 {
+		var where []string
+		for _, inj := range out.Unreverted {
+			where = append(where, inj.Attack+" on "+inj.Member.ID)
+		}
+		out.Reason += fmt.Sprintf("; ROLLBACK INCOMPLETE on %d: %s; run gameday recover", n, strings.Join(where, ", "))
+	}
+	e.emit(Event{Type: EvVerdict, Verdict: string(VerdictAborted), Msg: out.Reason, Failed: out.Unreverted})
+	return out
+}

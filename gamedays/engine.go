@@ -1,0 +1,364 @@
+package gamedays
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/gameday/gameday/metrics"
+	"github.com/gameday/gameday/runbook"
+	"github.com/gameday/gameday/targets"
+)
+
+// Observer is the engine's view of the metrics; *metrics.Poller is one.
+type Observer interface {
+	metrics.Source
+	Poll(ctx context.Context) error
+	Health() []metrics.Health
+}
+
+// IntentType is what a participant asks the engine to do.
+type IntentType int
+
+// Intents the engine takes.
+const (
+	IntentNext    IntentType = iota // move on from hypothesis or conclude
+	IntentConfirm                   // confirm the blast radius exactly as shown
+	IntentNote                      // add a note, prediction, finding or action item
+	IntentAbort                     // stop and roll everything back
+)
+
+// Intent is a request from the console, the autopilot, a signal or a test.
+type Intent struct {
+	Type   IntentType
+	Text   string
+	Kind   string // for notes: note, prediction, finding, action
+	Author string
+	Source string // for aborts: key, SIGINT, SIGTERM, ...
+}
+
+// Options wire an engine to the world.
+type Options struct {
+	RunID     string
+	Source    []byte // the runbook text as run, for the journal
+	Journal   *Journal
+	Clock     Clock
+	Catalogue *targets.Catalogue
+	Resolvers map[string]targets.Resolver // by target family
+	Executors map[string]targets.Executor // by target family
+	Metrics   Observer
+	// AutoAdvance moves on from hypothesis and conclude without an intent;
+	// AutoConfirm confirms the blast radius (autopilot --yes).
+	AutoAdvance, AutoConfirm bool
+	// DryRun resolves, preflights and journals the plan, and injects nothing.
+	DryRun bool
+	// Parallel bounds concurrent executor calls per attack (default 64).
+	Parallel int
+	// OnEvent sees every event after it is journalled, on the engine's
+	// goroutines; it must not block.
+	OnEvent func(Event)
+	Version string
+}
+
+// Outcome is how a game day ended.
+type Outcome struct {
+	Verdict      Verdict
+	Reason       string
+	Expectations []CheckResult
+	// Unreverted lists injections whose rollback did not complete: something
+	// may still be applied. The loudest outcome of all.
+	Unreverted []targets.Injection
+}
+
+// Engine runs one game day.
+type Engine struct {
+	rb   *runbook.Runbook
+	opts Options
+	eval *metrics.Evaluator
+
+	intents chan Intent
+	abortCh chan struct{}
+	abortMu sync.Mutex
+	abort   *Intent // first abort wins; later ones are journalled only
+
+	mu      sync.Mutex
+	phase   Phase
+	applied []*targets.Injection // intent journalled, rollback not confirmed; in injection order
+	done    map[*targets.Injection]bool
+	// execOf and inflight let an abort roll back exactly what was injected,
+	// waiting for calls still under way.
+	execOf   map[*targets.Injection]targets.Executor
+	inflight map[*targets.Injection]chan struct{}
+	start    time.Time
+}
+
+// New prepares an engine for rb. Nothing happens until Run.
+func New(rb *runbook.Runbook, opts Options) *Engine {
+	if opts.Clock == nil {
+		opts.Clock = WallClock()
+	}
+	if opts.Parallel <= 0 {
+		opts.Parallel = 64
+	}
+	e := &Engine{
+		rb:       rb,
+		opts:     opts,
+		intents:  make(chan Intent, 64),
+		abortCh:  make(chan struct{}),
+		done:     map[*targets.Injection]bool{},
+		execOf:   map[*targets.Injection]targets.Executor{},
+		inflight: map[*targets.Injection]chan struct{}{},
+	}
+	if opts.Metrics != nil {
+		e.eval = metrics.NewEvaluator(opts.Metrics, rb.Metrics.Panels)
+	}
+	return e
+}
+
+// Send delivers an intent. An abort is never dropped or delayed: it closes a
+// channel every phase watches.
+func (e *Engine) Send(i Intent) {
+	if i.Type == IntentAbort {
+		e.abortMu.Lock()
+		first := e.abort == nil
+		if first {
+			e.abort = &i
+			close(e.abortCh)
+		}
+		e.abortMu.Unlock()
+		if !first {
+			e.emit(Event{Type: EvAbort, Source: i.Source, Msg: "abort requested again; the rollback already under way continues"})
+		}
+		return
+	}
+	select {
+	case e.intents <- i:
+	default:
+		e.emit(Event{Type: EvNote, Msg: "intent dropped: the engine is busy", Source: i.Source})
+	}
+}
+
+// Phase is where the game day stands now.
+func (e *Engine) Phase() Phase {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.phase
+}
+
+func (e *Engine) emit(ev Event) Event {
+	if ev.Phase == "" {
+		ev.Phase = e.Phase().String()
+	}
+	if e.opts.Journal != nil {
+		var err error
+		ev, err = e.opts.Journal.Append(ev)
+		if err != nil && e.opts.OnEvent != nil {
+			e.opts.OnEvent(Event{Type: EvNote, Msg: "journal write failed: " + err.Error(), Time: e.opts.Clock.Now()})
+		}
+	} else if ev.Time.IsZero() {
+		ev.Time = e.opts.Clock.Now().UTC()
+	}
+	if e.opts.OnEvent != nil {
+		e.opts.OnEvent(ev)
+	}
+	return ev
+}
+
+func (e *Engine) setPhase(p Phase) {
+	e.mu.Lock()
+	e.phase = p
+	e.mu.Unlock()
+	e.emit(Event{Type: EvPhase, Phase: p.String()})
+}
+
+// errAborted unwinds the phases once an abort arrives.
+var errAborted = errors.New("aborted")
+
+func (e *Engine) aborted() bool {
+	select {
+	case <-e.abortCh:
+		return true
+	default:
+		return false
+	}
+}
+
+// Run walks the game day to its end and returns how it ended. Cancelling ctx
+// aborts (with rollback) like an abort intent.
+func (e *Engine) Run(ctx context.Context) (Outcome, error) {
+	stop := context.AfterFunc(ctx, func() { e.Send(Intent{Type: IntentAbort, Source: "context cancelled"}) })
+	defer stop()
+	e.emit(Event{Type: EvRunStart, RunID: e.opts.RunID, Msg: e.rb.Name, Runbook: string(e.opts.Source), File: e.rb.File, Version: e.opts.Version})
+	// Phases run on their own context so that an abort stops them while the
+	// rollback, which must outlive the abort, gets a fresh one.
+	pctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-e.abortCh:
+			cancel()
+		case <-pctx.Done():
+		}
+	}()
+	out, err := e.phases(pctx)
+	if errors.Is(err, errAborted) || e.aborted() {
+		out = e.rollbackAll()
+		err = nil
+	}
+	if err != nil {
+		return out, err
+	}
+	e.mu.Lock()
+	e.phase = PhaseDone
+	e.mu.Unlock()
+	e.emit(Event{Type: EvRunEnd, Verdict: string(out.Verdict), Msg: out.Reason, Failed: out.Unreverted})
+	if e.opts.Journal != nil {
+		if err := e.opts.Journal.Sync(); err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+func (e *Engine) phases(ctx context.Context) (Outcome, error) {
+	e.setPhase(PhaseBaseline)
+	if blocked, reason := e.baseline(ctx); blocked {
+		if e.aborted() {
+			return Outcome{}, errAborted
+		}
+		e.emit(Event{Type: EvVerdict, Verdict: string(VerdictBlocked), Msg: reason})
+		return Outcome{Verdict: VerdictBlocked, Reason: reason}, nil
+	}
+	if e.aborted() {
+		return Outcome{}, errAborted
+	}
+
+	e.setPhase(PhaseHypothesis)
+	e.hypothesis()
+	if err := e.waitFor(ctx, IntentNext, e.opts.AutoAdvance); err != nil {
+		return Outcome{}, err
+	}
+
+	e.setPhase(PhaseBlastRadius)
+	plan, err := e.blastRadius(ctx)
+	if err != nil {
+		if e.aborted() {
+			return Outcome{}, errAborted
+		}
+		e.emit(Event{Type: EvVerdict, Verdict: string(VerdictAborted), Msg: err.Error()})
+		return Outcome{Verdict: VerdictAborted, Reason: err.Error()}, nil
+	}
+	if e.opts.DryRun {
+		e.emit(Event{Type: EvVerdict, Verdict: string(VerdictNone), Msg: "dry run: nothing was injected"})
+		return Outcome{Reason: "dry run"}, nil
+	}
+	if err := e.waitFor(ctx, IntentConfirm, e.opts.AutoConfirm); err != nil {
+		return Outcome{}, err
+	}
+	var members []targets.Member
+	for _, p := range plan {
+		members = append(members, p.inj.Member)
+	}
+	e.emit(Event{Type: EvConfirmed, Members: members, Msg: fmt.Sprintf("%d injection(s) confirmed", len(plan))})
+
+	e.setPhase(PhaseRun)
+	if err := e.run(ctx, plan); err != nil {
+		return Outcome{}, err
+	}
+
+	e.setPhase(PhaseConclude)
+	out := e.conclude()
+	if err := e.waitFor(ctx, IntentNext, e.opts.AutoAdvance); err != nil {
+		// The verdict stands: everything was rolled back before conclude.
+		return out, nil
+	}
+	return out, nil
+}
+
+// waitFor blocks until the intent arrives (notes are journalled meanwhile),
+// or returns at once when auto is set.
+func (e *Engine) waitFor(ctx context.Context, want IntentType, auto bool) error {
+	for {
+		e.drainNotes()
+		if e.aborted() {
+			return errAborted
+		}
+		if auto {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return errAborted
+		case i := <-e.intents:
+			if i.Type == IntentNote {
+				e.note(i)
+				continue
+			}
+			if i.Type == want {
+				return nil
+			}
+			e.emit(Event{Type: EvNote, Source: i.Source, Msg: fmt.Sprintf("ignored: not expected in %s", e.Phase())})
+		}
+	}
+}
+
+func (e *Engine) drainNotes() {
+	for {
+		select {
+		case i := <-e.intents:
+			if i.Type == IntentNote {
+				e.note(i)
+			}
+		default:
+			return
+		}
+	}
+}
+
+func (e *Engine) note(i Intent) {
+	kind := i.Kind
+	if kind == "" {
+		kind = "note"
+	}
+	e.emit(Event{Type: EvNote, Msg: i.Text, Author: i.Author, Kind: kind})
+}
+
+// sleep waits d on the engine clock while polling metrics and evaluating
+// guardrails when guard is set. It returns errAborted on abort.
+func (e *Engine) sleep(ctx context.Context, until time.Time, guard bool) error {
+	interval := e.rb.Metrics.Poll
+	for {
+		e.drainNotes()
+		if e.aborted() {
+			return errAborted
+		}
+		now := e.opts.Clock.Now()
+		if !now.Before(until) {
+			return nil
+		}
+		e.pollMetrics(ctx)
+		if guard {
+			if reason := e.guardrails(); reason != "" {
+				e.Send(Intent{Type: IntentAbort, Source: "guardrail", Text: reason})
+				return errAborted
+			}
+		}
+		wait := min(interval, until.Sub(now))
+		select {
+		case <-ctx.Done():
+			return errAborted
+		case <-e.opts.Clock.After(wait):
+		}
+	}
+}
+
+func (e *Engine) pollMetrics(ctx context.Context) {
+	if e.opts.Metrics == nil {
+		return
+	}
+	if err := e.opts.Metrics.Poll(ctx); err != nil && !e.aborted() {
+		e.emit(Event{Type: EvMetricsError, Msg: err.Error()})
+	}
+}

@@ -1,0 +1,379 @@
+package gamedays
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gameday/gameday/metrics"
+	"github.com/gameday/gameday/runbook"
+	"github.com/gameday/gameday/targets"
+	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
+	"github.com/prometheus/common/model"
+	"go.uber.org/goleak"
+)
+
+// fakeQuerier answers every query_range with one series whose value at each
+// step is fn(query, step); NaN means the server has nothing for that step.
+type fakeQuerier struct {
+	mu   sync.Mutex
+	fn   func(query string, t time.Time) float64
+	down bool
+}
+
+func (f *fakeQuerier) Query(ctx context.Context, q string, ts time.Time, _ ...v1.Option) (model.Value, v1.Warnings, v1.Infos, error) {
+	return model.Vector{}, nil, nil, nil
+}
+
+func (f *fakeQuerier) QueryRange(ctx context.Context, q string, r v1.Range, _ ...v1.Option) (model.Value, v1.Warnings, v1.Infos, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.down {
+		return nil, nil, nil, errors.New("connection refused")
+	}
+	var pts []model.SamplePair
+	for t := r.Start; !t.After(r.End); t = t.Add(r.Step) {
+		if v := f.fn(q, t); !math.IsNaN(v) {
+			pts = append(pts, model.SamplePair{Timestamp: model.TimeFromUnixNano(t.UnixNano()), Value: model.SampleValue(v)})
+		}
+	}
+	return model.Matrix{{Metric: model.Metric{}, Values: pts}}, nil, nil, nil
+}
+
+// fakeExec records calls and keeps what is applied, like a host would.
+type fakeExec struct {
+	mu                        sync.Mutex
+	applied                   map[string]bool
+	injects                   int
+	rollbacks                 int
+	preflightErr, rollbackErr error
+}
+
+func key(inj targets.Injection) string { return inj.Attack + "@" + inj.Member.ID }
+
+func (f *fakeExec) Preflight(ctx context.Context, inj targets.Injection) error { return f.preflightErr }
+func (f *fakeExec) Inject(ctx context.Context, inj *targets.Injection) (targets.Result, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.injects++
+	f.applied[key(*inj)] = true
+	return targets.Result{Output: "ok"}, nil
+}
+func (f *fakeExec) Rollback(ctx context.Context, inj targets.Injection) (targets.Result, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.rollbacks++
+	if f.rollbackErr != nil {
+		return targets.Result{}, f.rollbackErr
+	}
+	delete(f.applied, key(inj))
+	return targets.Result{}, nil
+}
+func (f *fakeExec) Plan(inj targets.Injection) []string { return []string{"inject " + key(inj)} }
+func (f *fakeExec) active() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.applied)
+}
+
+type fakeResolver struct{}
+
+func (fakeResolver) Resolve(ctx context.Context, t runbook.Target) ([]targets.Member, error) {
+	var out []targets.Member
+	for _, h := range t.SSH.Hosts {
+		out = append(out, targets.Member{Target: t.Name, ID: h})
+	}
+	return out, nil
+}
+
+const testRunbook = `version: 1
+name: engine test
+metrics:
+  step: 1s
+  panels:
+    p95: {query: latency, unit: seconds}
+    error_rate: {query: errors, unit: ratio}
+baseline:
+  duration: 20s
+  steady_state: {p95: "< 300ms", error_rate: "< 1%"}
+hypothesis:
+  statement: latency on one host stays tolerable
+  expect: {p95: "< baseline * 2", error_rate: "< 2%"}
+guardrails:
+  p95: "> 2s for 5s"
+  metrics_blind: 10s
+targets:
+  web: {ssh: {hosts: [web-1, web-2, web-3]}}
+blast_radius:
+  web: {count: 1, seed: 3}
+attacks:
+  - {name: slow, target: web, kind: network-latency, params: {interface: eth0, delay: 200ms}, start_after: 5s, duration: 30s}
+observe: {duration: 40s}
+`
+
+type harness struct {
+	t       *testing.T
+	clock   *ManualClock
+	q       *fakeQuerier
+	exec    *fakeExec
+	engine  *Engine
+	journal string
+	mu      sync.Mutex
+	events  []Event
+}
+
+// newHarness builds an engine whose metrics read base latency, plus extra
+// while anything is injected.
+func newHarness(t *testing.T, src string, base, extra float64) *harness {
+	t.Helper()
+	cat := targets.Default()
+	rb, err := runbook.Parse("test.yaml", []byte(src), cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{t: t, clock: NewManualClock(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)), exec: &fakeExec{applied: map[string]bool{}}}
+	h.q = &fakeQuerier{fn: func(q string, ts time.Time) float64 {
+		if q == "errors" {
+			return 0.001
+		}
+		if h.exec.active() > 0 {
+			return base + extra
+		}
+		return base
+	}}
+	poller := metrics.NewPoller(h.q, metrics.Config{Panels: rb.Metrics.Panels, Step: time.Second, Now: h.clock.Now, Since: h.clock.Now()})
+	h.journal = filepath.Join(t.TempDir(), "journal.jsonl")
+	j, err := CreateJournal(h.journal, h.clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { j.Close() })
+	h.engine = New(rb, Options{
+		RunID: "test-run", Source: []byte(src), Journal: j, Clock: h.clock, Catalogue: cat,
+		Resolvers: map[string]targets.Resolver{"ssh": fakeResolver{}},
+		Executors: map[string]targets.Executor{"ssh": h.exec},
+		Metrics:   poller, AutoAdvance: true, AutoConfirm: true,
+		OnEvent: func(ev Event) { h.mu.Lock(); h.events = append(h.events, ev); h.mu.Unlock() },
+	})
+	return h
+}
+
+// run drives the manual clock a second at a time whenever the engine waits
+// on it, until Run returns; bounded so a bug cannot hang the test.
+func (h *harness) run(during func(elapsed time.Duration)) Outcome {
+	h.t.Helper()
+	type result struct {
+		out Outcome
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		out, err := h.engine.Run(context.Background())
+		done <- result{out, err}
+	}()
+	start := h.clock.Now()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case r := <-done:
+			if r.err != nil {
+				h.t.Fatal(r.err)
+			}
+			return r.out
+		default:
+		}
+		if h.settled() {
+			h.clock.Advance(time.Second)
+			if during != nil {
+				during(h.clock.Now().Sub(start))
+			}
+		} else {
+			time.Sleep(100 * time.Microsecond)
+		}
+	}
+	h.t.Fatal("engine did not finish within 20s of wall time")
+	return Outcome{}
+}
+
+// settled reports whether the engine's goroutines are all parked on the
+// clock: the count of waiters is non-zero and stays put for a while.
+func (h *harness) settled() bool {
+	n := h.clock.Waiters()
+	if n == 0 {
+		return false
+	}
+	for i := 0; i < 20; i++ {
+		time.Sleep(20 * time.Microsecond)
+		if h.clock.Waiters() != n {
+			return false
+		}
+	}
+	return true
+}
+
+func (h *harness) types() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []string
+	for _, e := range h.events {
+		out = append(out, e.Type)
+	}
+	return out
+}
+
+func (h *harness) has(typ, substr string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, e := range h.events {
+		if e.Type == typ && strings.Contains(e.Msg, substr) {
+			return true
+		}
+	}
+	return false
+}
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func TestHeld(t *testing.T) {
+	h := newHarness(t, testRunbook, 0.1, 0.05)
+	out := h.run(nil)
+	if out.Verdict != VerdictHeld {
+		t.Fatalf("verdict %s: %s", out.Verdict, out.Reason)
+	}
+	if h.exec.injects != 1 || h.exec.rollbacks != 1 || h.exec.active() != 0 {
+		t.Errorf("injects %d rollbacks %d active %d; want 1, 1, 0", h.exec.injects, h.exec.rollbacks, h.exec.active())
+	}
+	if len(out.Expectations) != 2 || !out.Expectations[0].Held {
+		t.Errorf("expectations: %+v", out.Expectations)
+	}
+	h.checkJournal()
+}
+
+func TestRefuted(t *testing.T) {
+	h := newHarness(t, testRunbook, 0.1, 0.5) // 600ms during the attack > baseline*2
+	out := h.run(nil)
+	if out.Verdict != VerdictRefuted || !strings.Contains(out.Reason, "p95") {
+		t.Fatalf("verdict %s: %s", out.Verdict, out.Reason)
+	}
+	if h.exec.active() != 0 {
+		t.Error("attack left applied")
+	}
+}
+
+func TestBlockedInjectsNothing(t *testing.T) {
+	h := newHarness(t, testRunbook, 0.5, 0) // 500ms baseline breaks "< 300ms"
+	out := h.run(nil)
+	if out.Verdict != VerdictBlocked || !strings.Contains(out.Reason, "p95") {
+		t.Fatalf("verdict %s: %s", out.Verdict, out.Reason)
+	}
+	if h.exec.injects != 0 {
+		t.Errorf("%d injects on a sick system", h.exec.injects)
+	}
+}
+
+func TestGuardrailAbortsAndRollsBack(t *testing.T) {
+	h := newHarness(t, testRunbook, 0.1, 5) // 5.1s during the attack trips "> 2s for 5s"
+	out := h.run(nil)
+	if out.Verdict != VerdictAborted || !strings.Contains(out.Reason, "guardrail") {
+		t.Fatalf("verdict %s: %s", out.Verdict, out.Reason)
+	}
+	if h.exec.active() != 0 || len(out.Unreverted) != 0 {
+		t.Errorf("active %d, unreverted %v", h.exec.active(), out.Unreverted)
+	}
+	if !h.has(EvGuardrail, "p95") {
+		t.Errorf("no guardrail event: %v", h.types())
+	}
+	h.checkJournal()
+}
+
+func TestAbortIntentInEveryPhase(t *testing.T) {
+	for _, at := range []time.Duration{3 * time.Second, 27 * time.Second, 40 * time.Second} {
+		t.Run(at.String(), func(t *testing.T) {
+			h := newHarness(t, testRunbook, 0.1, 0.05)
+			sent := false
+			out := h.run(func(el time.Duration) {
+				if el >= at && !sent {
+					sent = true
+					h.engine.Send(Intent{Type: IntentAbort, Source: "key"})
+					h.engine.Send(Intent{Type: IntentAbort, Source: "key"}) // a second press must not skip rollback
+				}
+			})
+			if out.Verdict != VerdictAborted || h.exec.active() != 0 {
+				t.Fatalf("verdict %s, active %d", out.Verdict, h.exec.active())
+			}
+		})
+	}
+}
+
+func TestRollbackFailureIsLoud(t *testing.T) {
+	h := newHarness(t, testRunbook, 0.1, 0.05)
+	h.exec.rollbackErr = errors.New("host unreachable")
+	sent := false
+	out := h.run(func(el time.Duration) {
+		if el >= 30*time.Second && !sent {
+			sent = true
+			h.engine.Send(Intent{Type: IntentAbort, Source: "key"})
+		}
+	})
+	if out.Verdict != VerdictAborted || len(out.Unreverted) != 1 || !strings.Contains(out.Reason, "ROLLBACK INCOMPLETE") {
+		t.Fatalf("verdict %s unreverted %d: %s", out.Verdict, len(out.Unreverted), out.Reason)
+	}
+}
+
+func TestPreflightFailureInjectsNothing(t *testing.T) {
+	h := newHarness(t, testRunbook, 0.1, 0.05)
+	h.exec.preflightErr = errors.New("sudo needs a password")
+	out := h.run(nil)
+	if out.Verdict != VerdictAborted || !strings.Contains(out.Reason, "sudo needs a password") || h.exec.injects != 0 {
+		t.Fatalf("verdict %s injects %d: %s", out.Verdict, h.exec.injects, out.Reason)
+	}
+}
+
+func TestMetricsBlindAborts(t *testing.T) {
+	h := newHarness(t, testRunbook, 0.1, 0.05)
+	out := h.run(func(el time.Duration) {
+		if el == 26*time.Second {
+			h.q.mu.Lock()
+			h.q.down = true
+			h.q.mu.Unlock()
+		}
+	})
+	if out.Verdict != VerdictAborted || !strings.Contains(out.Reason, "blind") || h.exec.active() != 0 {
+		t.Fatalf("verdict %s active %d: %s", out.Verdict, h.exec.active(), out.Reason)
+	}
+}
+
+func (h *harness) checkJournal() {
+	h.t.Helper()
+	events, warn, err := ReadJournal(h.journal)
+	if err != nil || warn != nil {
+		h.t.Fatalf("read journal: %v %v", err, warn)
+	}
+	if len(events) == 0 || events[0].Type != EvRunStart || events[len(events)-1].Type != EvRunEnd {
+		h.t.Fatalf("journal does not run from start to end: %d events", len(events))
+	}
+	intents, rollbacks := 0, 0
+	for i, e := range events {
+		if e.Seq != int64(i+1) {
+			h.t.Fatalf("event %d has seq %d", i, e.Seq)
+		}
+		switch e.Type {
+		case EvAttackIntent:
+			intents++
+		case EvRollbackResult:
+			if e.OK != nil && *e.OK {
+				rollbacks++
+			}
+		}
+	}
+	if intents == 0 || intents != rollbacks {
+		h.t.Errorf("journal: %d intents, %d confirmed rollbacks", intents, rollbacks)
+	}
+	_ = fmt.Sprint()
+}

@@ -1,0 +1,146 @@
+package gamedays
+
+import (
+	"time"
+
+	"github.com/gameday/gameday/targets"
+)
+
+// Phase is where a game day stands.
+type Phase int
+
+// The phases in order; Aborted and Done are terminal.
+const (
+	PhaseBaseline Phase = iota
+	PhaseHypothesis
+	PhaseBlastRadius
+	PhaseRun
+	PhaseObserve
+	PhaseConclude
+	PhaseAborted
+	PhaseDone
+)
+
+var phaseNames = [...]string{"baseline", "hypothesis", "blast radius", "run", "observe", "conclude", "aborted", "done"}
+
+func (p Phase) String() string {
+	if p < 0 || int(p) >= len(phaseNames) {
+		return "unknown"
+	}
+	return phaseNames[p]
+}
+
+// Verdict is how a game day ended.
+type Verdict string
+
+// Verdicts, with the exit codes the autopilot maps them to.
+const (
+	VerdictNone    Verdict = ""
+	VerdictHeld    Verdict = "held"    // 0
+	VerdictRefuted Verdict = "refuted" // 1
+	VerdictAborted Verdict = "aborted" // 2
+	VerdictBlocked Verdict = "blocked" // 3
+)
+
+// Event types written to the journal and published to subscribers.
+const (
+	EvRunStart       = "run.start"
+	EvPhase          = "phase"
+	EvBaseline       = "baseline.stats"
+	EvSteadyState    = "steady_state"
+	EvHypothesis     = "hypothesis"
+	EvResolved       = "targets.resolved"
+	EvSelected       = "blast.selected"
+	EvPreflight      = "preflight"
+	EvConfirmed      = "blast.confirmed"
+	EvAttackIntent   = "attack.intent"
+	EvAttackResult   = "attack.result"
+	EvRollbackIntent = "rollback.intent"
+	EvRollbackResult = "rollback.result"
+	EvGuardrail      = "guardrail.breach"
+	EvBlind          = "metrics.blind"
+	EvMetricsError   = "metrics.error"
+	EvSample         = "sample"
+	EvAbort          = "abort"
+	EvNote           = "note"
+	EvExpectation    = "expectation"
+	EvVerdict        = "verdict"
+	EvRunEnd         = "run.end"
+)
+
+// Event is one line of the journal. Fields beyond the header are set by the
+// event types that need them.
+type Event struct {
+	V    int       `json:"v"`
+	Seq  int64     `json:"seq"`
+	Time time.Time `json:"time"`
+	Type string    `json:"type"`
+
+	Phase   string `json:"phase,omitempty"`
+	Msg     string `json:"msg,omitempty"`
+	RunID   string `json:"run_id,omitempty"`
+	Source  string `json:"source,omitempty"` // who or what caused it: key, signal, guardrail, recover, ...
+	Author  string `json:"author,omitempty"` // notes: who wrote it
+	Kind    string `json:"kind,omitempty"`   // notes: note, prediction, finding, action
+	OK      *bool  `json:"ok,omitempty"`
+	Verdict string `json:"verdict,omitempty"`
+
+	Runbook   string              `json:"runbook,omitempty"` // run.start: the runbook source as run
+	File      string              `json:"file,omitempty"`
+	Version   string              `json:"version,omitempty"`
+	Target    string              `json:"target,omitempty"`
+	Members   []targets.Member    `json:"members,omitempty"`
+	Seed      *int64              `json:"seed,omitempty"`
+	Injection *targets.Injection  `json:"injection,omitempty"`
+	Result    *targets.Result     `json:"result,omitempty"`
+	Checks    []CheckResult       `json:"checks,omitempty"`
+	Stats     map[string]Stats    `json:"stats,omitempty"`
+	Samples   []Sample            `json:"samples,omitempty"`
+	Plan      []string            `json:"plan,omitempty"`
+	Failed    []targets.Injection `json:"failed,omitempty"` // rollbacks that did not complete
+}
+
+// MustSync says whether the event must be on disk before the engine goes on:
+// intents announce actions, and the rest mark points recovery relies on.
+func (e Event) MustSync() bool {
+	switch e.Type {
+	case EvAttackIntent, EvRollbackIntent, EvAttackResult, EvRollbackResult, EvConfirmed, EvAbort, EvPhase, EvVerdict, EvRunEnd, EvRunStart:
+		return true
+	}
+	return false
+}
+
+// Stats summarise one panel over a window.
+type Stats struct {
+	Min    Num `json:"min"`
+	Median Num `json:"median"`
+	P95    Num `json:"p95"`
+	Max    Num `json:"max"`
+	Mean   Num `json:"mean"`
+	Last   Num `json:"last"`
+	Count  int `json:"count"`
+	Gaps   int `json:"gaps"`
+}
+
+// CheckResult is one threshold evaluated with its evidence.
+type CheckResult struct {
+	Section   string    `json:"section"` // steady_state, expect, guardrail
+	Panel     string    `json:"panel"`
+	Threshold string    `json:"threshold"`
+	Limit     Num       `json:"limit"`
+	Value     Num       `json:"value"`
+	Baseline  Num       `json:"baseline"`
+	Held      bool      `json:"held"`
+	NoData    bool      `json:"no_data,omitempty"`
+	From      time.Time `json:"from"`
+	To        time.Time `json:"to"`
+	Text      string    `json:"text"` // the evidence in words
+}
+
+// Sample is one metric point of one series.
+type Sample struct {
+	Panel  string    `json:"panel"`
+	Series string    `json:"series,omitempty"`
+	T      time.Time `json:"t"`
+	V      Num       `json:"v"`
+}

@@ -1,0 +1,205 @@
+package gamedays
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+)
+
+// SchemaVersion is written into every journal event.
+const SchemaVersion = 1
+
+// Journal is the append-only record of a game day: one JSON event per line.
+// Intents are synced to disk before the action they announce is taken; other
+// events are synced in batches, because a report can lose a metric sample
+// but recovery must never lose an intent.
+type Journal struct {
+	mu       sync.Mutex
+	f        *os.File
+	w        *bufio.Writer
+	path     string
+	seq      int64
+	unsynced int
+	clock    Clock
+	err      error // first write error; the journal refuses further writes after it
+}
+
+// syncEvery bounds how many events may sit unsynced.
+const syncEvery = 64
+
+// CreateJournal creates a new journal file; it refuses to overwrite one.
+func CreateJournal(path string, clock Clock) (*Journal, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("create journal: %w", err)
+	}
+	return &Journal{f: f, w: bufio.NewWriterSize(f, 64<<10), path: path, clock: clock}, nil
+}
+
+// AppendJournal opens an existing journal to add events (used by recover).
+// A truncated last line is left as it is and new events start on a fresh line.
+func AppendJournal(path string, clock Clock) (*Journal, error) {
+	events, _, err := ReadJournal(path)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open journal: %w", err)
+	}
+	j := &Journal{f: f, w: bufio.NewWriterSize(f, 64<<10), path: path, clock: clock}
+	if n := len(events); n > 0 {
+		j.seq = events[n-1].Seq
+	}
+	if st, err := f.Stat(); err == nil && st.Size() > 0 {
+		last := make([]byte, 1)
+		if r, err := os.Open(path); err == nil {
+			r.ReadAt(last, st.Size()-1)
+			r.Close()
+		}
+		if last[0] != '\n' {
+			j.w.WriteByte('\n')
+		}
+	}
+	return j, nil
+}
+
+// Path is where the journal is written.
+func (j *Journal) Path() string { return j.path }
+
+// Append records an event, filling its version, sequence and time. Events
+// that announce an action (see Event.MustSync) are on disk when it returns.
+func (j *Journal) Append(e Event) (Event, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.err != nil {
+		return e, j.err
+	}
+	j.seq++
+	e.V, e.Seq = SchemaVersion, j.seq
+	if e.Time.IsZero() {
+		e.Time = j.clock.Now().UTC()
+	}
+	line, err := json.Marshal(e)
+	if err != nil {
+		j.seq--
+		return e, fmt.Errorf("journal %s: encode %s event: %w", j.path, e.Type, err)
+	}
+	line = append(line, '\n')
+	if _, err := j.w.Write(line); err != nil {
+		j.err = fmt.Errorf("journal %s: write: %w", j.path, err)
+		return e, j.err
+	}
+	j.unsynced++
+	if e.MustSync() || j.unsynced >= syncEvery {
+		if err := j.syncLocked(); err != nil {
+			return e, err
+		}
+	}
+	return e, nil
+}
+
+// Sync flushes and fsyncs everything appended so far.
+func (j *Journal) Sync() error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.syncLocked()
+}
+
+func (j *Journal) syncLocked() error {
+	if j.err != nil {
+		return j.err
+	}
+	if err := j.w.Flush(); err != nil {
+		j.err = fmt.Errorf("journal %s: write: %w", j.path, err)
+		return j.err
+	}
+	if err := j.f.Sync(); err != nil {
+		j.err = fmt.Errorf("journal %s: sync: %w", j.path, err)
+		return j.err
+	}
+	j.unsynced = 0
+	return nil
+}
+
+// Close syncs and closes the journal.
+func (j *Journal) Close() error {
+	err := j.Sync()
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if cerr := j.f.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	return err
+}
+
+// TruncatedError says the journal's last line was cut short, as a crash leaves
+// it. Everything before it was read.
+type TruncatedError struct {
+	Path string
+	Line int
+}
+
+func (e *TruncatedError) Error() string {
+	return fmt.Sprintf("%s:%d: last line is incomplete (the run was probably killed while writing); ignored", e.Path, e.Line)
+}
+
+// ReadJournal reads every event. A truncated last line is tolerated and
+// reported as a *TruncatedError in warn; a damaged line elsewhere is an error
+// naming it.
+func ReadJournal(path string) (events []Event, warn error, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read journal: %w", err)
+	}
+	defer f.Close()
+	return readJournal(path, f)
+}
+
+func readJournal(path string, r io.Reader) ([]Event, error, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	var events []Event
+	for line := 1; ; line++ {
+		raw, err := br.ReadBytes('\n')
+		if len(raw) == 0 && errors.Is(err, io.EOF) {
+			return events, nil, nil
+		}
+		if err != nil && !errors.Is(err, io.EOF) {
+			return events, nil, fmt.Errorf("read journal %s: %w", path, err)
+		}
+		complete := len(raw) > 0 && raw[len(raw)-1] == '\n'
+		raw = bytes.TrimSpace(raw)
+		if len(raw) == 0 {
+			if !complete {
+				return events, nil, nil
+			}
+			continue
+		}
+		var e Event
+		if jerr := json.Unmarshal(raw, &e); jerr != nil {
+			if !complete {
+				return events, &TruncatedError{Path: path, Line: line}, nil
+			}
+			return events, nil, fmt.Errorf("%s:%d: damaged journal line: %v", path, line, jerr)
+		}
+		if e.V > SchemaVersion {
+			return events, nil, fmt.Errorf("%s:%d: journal schema version %d is newer than this gameday reads (%d)", path, line, e.V, SchemaVersion)
+		}
+		events = append(events, e)
+		if !complete {
+			return events, nil, nil
+		}
+	}
+}
+
+// realClock is the wall clock.
+type realClock struct{}
+
+func (realClock) Now() time.Time                         { return time.Now() }
+func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }

@@ -1,0 +1,374 @@
+package gamedays
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gameday/gameday/metrics"
+	"github.com/gameday/gameday/runbook"
+	"github.com/gameday/gameday/targets"
+)
+
+// baseline measures the steady state and reports whether it blocks the run.
+func (e *Engine) baseline(ctx context.Context) (blocked bool, reason string) {
+	from := e.opts.Clock.Now()
+	if err := e.sleep(ctx, from.Add(e.rb.Baseline.Duration), false); err != nil {
+		return true, "aborted during baseline"
+	}
+	to := e.opts.Clock.Now()
+	if e.eval == nil {
+		return false, ""
+	}
+	e.journalSamples(from, to)
+	b := metrics.TakeBaseline(e.opts.Metrics, panelNames(e.rb), from, to)
+	e.eval.Baseline = b
+	stats := map[string]Stats{}
+	for name, s := range b.Pooled {
+		stats[name] = statsOf(s)
+	}
+	e.emit(Event{Type: EvBaseline, Stats: stats})
+	var checks []CheckResult
+	var failed []string
+	for _, c := range e.rb.Baseline.SteadyState {
+		r := e.eval.Check(c, from, to)
+		cr := checkResult("steady_state", r)
+		checks = append(checks, cr)
+		if r.Verdict != metrics.Held {
+			failed = append(failed, cr.Text)
+		}
+	}
+	ok := len(failed) == 0
+	e.emit(Event{Type: EvSteadyState, Checks: checks, OK: &ok})
+	if !ok {
+		return true, "steady state does not hold: " + strings.Join(failed, "; ")
+	}
+	return false, ""
+}
+
+func panelNames(rb *runbook.Runbook) []string {
+	out := make([]string, len(rb.Metrics.Panels))
+	for i, p := range rb.Metrics.Panels {
+		out[i] = p.Name
+	}
+	return out
+}
+
+func statsOf(s metrics.Stats) Stats {
+	return Stats{Min: Num(s.Min), Median: Num(s.Median), P95: Num(s.P95), Max: Num(s.Max), Mean: Num(s.Mean), Last: Num(s.Last), Count: s.Count, Gaps: s.Gaps + s.NaNs}
+}
+
+func checkResult(section string, r metrics.Result) CheckResult {
+	w := r.Worst
+	return CheckResult{
+		Section: section, Panel: r.Check.Panel, Threshold: r.Check.Threshold.Text,
+		Limit: Num(w.Limit), Value: Num(w.Value), Baseline: Num(w.Baseline),
+		Held: r.Verdict == metrics.Held, NoData: r.Verdict == metrics.NoData,
+		From: w.From, To: w.To, Text: w.Text,
+	}
+}
+
+// journalSamples records every value of every series in [from, to], so the
+// report needs nothing but the journal. Gaps are left out: absence is a gap.
+func (e *Engine) journalSamples(from, to time.Time) {
+	for _, p := range e.rb.Metrics.Panels {
+		var batch []Sample
+		for _, s := range e.opts.Metrics.Series(p.Name) {
+			for _, pt := range e.opts.Metrics.Points(p.Name, s, from, to) {
+				if !pt.Missing {
+					batch = append(batch, Sample{Panel: p.Name, Series: s, T: pt.T, V: Num(pt.V)})
+				}
+			}
+		}
+		if len(batch) > 0 {
+			e.emit(Event{Type: EvSample, Samples: batch})
+		}
+	}
+}
+
+// hypothesis resolves every expectation against the baseline and records it.
+func (e *Engine) hypothesis() {
+	var checks []CheckResult
+	for _, c := range e.rb.Hypothesis.Expect {
+		base := Num(nan())
+		limit := c.Threshold.Value
+		if e.eval != nil && c.Threshold.Relative() {
+			b := e.eval.Baseline.Value(c.Panel, "")
+			base, limit = Num(b), c.Threshold.Limit(b)
+		}
+		unit := runbook.UnitNone
+		if p, ok := e.rb.Panel(c.Panel); ok {
+			unit = p.Unit
+		}
+		checks = append(checks, CheckResult{
+			Section: "expect", Panel: c.Panel, Threshold: c.Threshold.Text, Limit: Num(limit), Value: Num(nan()), Baseline: base,
+			Text: c.Panel + " " + c.Threshold.Describe(unit, float64(base)),
+		})
+	}
+	e.emit(Event{Type: EvHypothesis, Msg: e.rb.Hypothesis.Statement, Checks: checks})
+}
+
+// planned is one injection the run will make.
+type planned struct {
+	attack runbook.Attack
+	inj    *targets.Injection
+	exec   targets.Executor
+}
+
+// blastRadius resolves and selects members, preflights every injection and
+// returns the plan that confirmation covers.
+func (e *Engine) blastRadius(ctx context.Context) ([]planned, error) {
+	selected := map[string][]targets.Member{}
+	for _, a := range e.rb.Attacks {
+		if _, ok := selected[a.Target]; ok {
+			continue
+		}
+		t, _ := e.rb.Target(a.Target)
+		res := e.opts.Resolvers[t.Family()]
+		if res == nil {
+			return nil, fmt.Errorf("target %s: no resolver for %s targets", t.Name, t.Family())
+		}
+		all, err := res.Resolve(ctx, t)
+		if err != nil {
+			return nil, fmt.Errorf("resolve target %s: %w", t.Name, err)
+		}
+		e.emit(Event{Type: EvResolved, Target: t.Name, Members: all})
+		br := e.rb.BlastRadius[t.Name]
+		seed := br.Seed
+		if !br.HasSeed {
+			seed = e.opts.Clock.Now().UnixNano()
+		}
+		chosen, err := Select(all, br, seed)
+		if err != nil {
+			return nil, fmt.Errorf("target %s: %w", t.Name, err)
+		}
+		e.emit(Event{Type: EvSelected, Target: t.Name, Members: chosen, Seed: &seed})
+		selected[t.Name] = chosen
+	}
+	var plan []planned
+	for _, a := range e.rb.Attacks {
+		t, _ := e.rb.Target(a.Target)
+		exec := e.opts.Executors[t.Family()]
+		if exec == nil {
+			return nil, fmt.Errorf("attack %q: no executor for %s targets", a.Name, t.Family())
+		}
+		params := a.Params
+		if e.opts.Catalogue != nil {
+			if k, ok := e.opts.Catalogue.Spec(a.Kind); ok {
+				v, problems := k.Parse(a.Params)
+				if len(problems) > 0 {
+					return nil, fmt.Errorf("attack %q: %s", a.Name, problems[0].Msg)
+				}
+				params = v.Canonical()
+			}
+		}
+		for _, m := range selected[a.Target] {
+			plan = append(plan, planned{attack: a, exec: exec, inj: &targets.Injection{
+				RunID: e.opts.RunID, Attack: a.Name, Kind: a.Kind, Member: m, Params: params, Duration: a.Duration,
+			}})
+		}
+	}
+	errs := e.fanOut(ctx, plan, func(ctx context.Context, p planned) error {
+		err := p.exec.Preflight(ctx, *p.inj)
+		ok := err == nil
+		ev := Event{Type: EvPreflight, Injection: p.inj, OK: &ok}
+		if err != nil {
+			ev.Msg = err.Error()
+		}
+		if e.opts.DryRun {
+			ev.Plan = p.exec.Plan(*p.inj)
+		}
+		e.emit(ev)
+		return err
+	})
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("preflight failed on %d of %d: %s", len(errs), len(plan), strings.Join(errs, "; "))
+	}
+	return plan, nil
+}
+
+// fanOut runs fn for every planned injection with bounded parallelism and
+// returns the failures as "attack on member: error".
+func (e *Engine) fanOut(ctx context.Context, plan []planned, fn func(context.Context, planned) error) []string {
+	sem := make(chan struct{}, e.opts.Parallel)
+	var mu sync.Mutex
+	var errs []string
+	var wg sync.WaitGroup
+	for _, p := range plan {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if err := fn(ctx, p); err != nil {
+				mu.Lock()
+				errs = append(errs, fmt.Sprintf("%s on %s: %v", p.attack.Name, p.inj.Member.ID, err))
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return errs
+}
+
+// run injects on schedule, rolls each attack back when its duration is over,
+// and watches the guardrails until the observe period ends.
+func (e *Engine) run(ctx context.Context, plan []planned) error {
+	t0 := e.opts.Clock.Now()
+	e.mu.Lock()
+	e.start = t0
+	e.mu.Unlock()
+	byAttack := map[string][]planned{}
+	var lastStart time.Duration
+	for _, p := range plan {
+		byAttack[p.attack.Name] = append(byAttack[p.attack.Name], p)
+		lastStart = max(lastStart, p.attack.StartAfter)
+	}
+	var wg sync.WaitGroup
+	for _, a := range e.rb.Attacks {
+		ps := byAttack[a.Name]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			e.attack(ctx, t0, a, ps)
+		}()
+	}
+	defer wg.Wait()
+	if err := e.sleep(ctx, t0.Add(lastStart), true); err != nil {
+		return err
+	}
+	e.setPhase(PhaseObserve)
+	if err := e.sleep(ctx, t0.Add(e.rb.Observe.Duration), true); err != nil {
+		return err
+	}
+	e.journalSamples(t0, e.opts.Clock.Now())
+	return nil
+}
+
+// attack injects one attack on its members at its start and rolls it back
+// when its duration is over. An abort cancels ctx; the abort's own rollback
+// then takes over.
+func (e *Engine) attack(ctx context.Context, t0 time.Time, a runbook.Attack, ps []planned) {
+	if wait := t0.Add(a.StartAfter).Sub(e.opts.Clock.Now()); wait > 0 {
+		select {
+		case <-ctx.Done():
+			return
+		case <-e.opts.Clock.After(wait):
+		}
+	}
+	if ctx.Err() != nil {
+		return
+	}
+	e.fanOut(ctx, ps, func(ctx context.Context, p planned) error { return e.inject(ctx, p) })
+	if wait := t0.Add(a.StartAfter + a.Duration).Sub(e.opts.Clock.Now()); wait > 0 {
+		select {
+		case <-ctx.Done():
+			return
+		case <-e.opts.Clock.After(wait):
+		}
+	}
+	if ctx.Err() != nil {
+		return
+	}
+	e.fanOut(ctx, ps, func(_ context.Context, p planned) error {
+		return e.rollback(p.exec, p.inj, "duration over")
+	})
+}
+
+// inject journals the intent (synced) before the call: from that moment the
+// injection counts as applied until a rollback is confirmed.
+func (e *Engine) inject(ctx context.Context, p planned) error {
+	if e.aborted() {
+		return errAborted
+	}
+	call := make(chan struct{})
+	e.mu.Lock()
+	e.applied = append(e.applied, p.inj)
+	e.execOf[p.inj] = p.exec
+	e.inflight[p.inj] = call
+	e.mu.Unlock()
+	e.emit(Event{Type: EvAttackIntent, Injection: p.inj})
+	res, err := p.exec.Inject(ctx, p.inj)
+	close(call)
+	ok := err == nil
+	if err != nil && res.Err == "" {
+		res.Err = err.Error()
+	}
+	e.emit(Event{Type: EvAttackResult, Injection: p.inj, Result: &res, OK: &ok})
+	return err
+}
+
+func (e *Engine) rollback(exec targets.Executor, inj *targets.Injection, why string) error {
+	e.mu.Lock()
+	if e.done[inj] {
+		e.mu.Unlock()
+		return nil
+	}
+	e.mu.Unlock()
+	e.emit(Event{Type: EvRollbackIntent, Injection: inj, Msg: why})
+	ctx, cancel := context.WithTimeout(context.Background(), e.rb.Abort.Timeout)
+	defer cancel()
+	res, err := exec.Rollback(ctx, *inj)
+	ok := err == nil
+	if err != nil && res.Err == "" {
+		res.Err = err.Error()
+	}
+	if ok {
+		e.mu.Lock()
+		e.done[inj] = true
+		e.mu.Unlock()
+	}
+	e.emit(Event{Type: EvRollbackResult, Injection: inj, Result: &res, OK: &ok})
+	return err
+}
+
+// guardrails returns why the game day must stop, or "".
+func (e *Engine) guardrails() string {
+	if e.eval == nil {
+		return ""
+	}
+	for _, c := range e.rb.Guardrails.Checks {
+		if r := e.eval.Guardrail(c); r.Fired {
+			msg := fmt.Sprintf("guardrail %s %s: %s", c.Panel, c.Threshold.Text, r.Evidence.Text)
+			e.emit(Event{Type: EvGuardrail, Msg: msg, Checks: []CheckResult{{Section: "guardrail", Panel: c.Panel, Threshold: c.Threshold.Text, Value: Num(r.Evidence.Value), Limit: Num(r.Evidence.Limit), Baseline: Num(r.Evidence.Baseline), Text: r.Evidence.Text}}})
+			return msg
+		}
+	}
+	if lim := e.rb.Guardrails.MetricsBlind; lim > 0 {
+		if b := metrics.Blind(e.opts.Metrics.Health(), lim, e.opts.Clock.Now()); b.Fired {
+			msg := fmt.Sprintf("metrics blind for %s (panel %s): %s", runbook.FormatDuration(b.For), b.Panel, b.Reason)
+			e.emit(Event{Type: EvBlind, Msg: msg})
+			return msg
+		}
+	}
+	return ""
+}
+
+// conclude judges every expectation over the attack window.
+func (e *Engine) conclude() Outcome {
+	e.mu.Lock()
+	from := e.start
+	e.mu.Unlock()
+	to := from.Add(e.rb.AttacksEnd())
+	out := Outcome{Verdict: VerdictHeld}
+	var broken []string
+	for _, c := range e.rb.Hypothesis.Expect {
+		if e.eval == nil {
+			break
+		}
+		cr := checkResult("expect", e.eval.Check(c, from, to))
+		out.Expectations = append(out.Expectations, cr)
+		if !cr.Held {
+			broken = append(broken, cr.Text)
+		}
+	}
+	if len(broken) > 0 {
+		out.Verdict, out.Reason = VerdictRefuted, strings.Join(broken, "; ")
+	} else {
+		out.Reason = "every expectation held over the attack window"
+	}
+	e.emit(Event{Type: EvExpectation, Checks: out.Expectations})
+	e.emit(Event{Type: EvVerdict, Verdict: string(out.Verdict), Msg: out.Reason})
+	return out
+}
