@@ -1,22 +1,33 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
+	"time"
 
+	"github.com/gameday/gameday/metrics"
 	"github.com/gameday/gameday/runbook"
 	"github.com/gameday/gameday/targets"
 	"github.com/spf13/cobra"
 )
 
 func newValidateCmd() *cobra.Command {
-	return &cobra.Command{
+	var checkMetrics bool
+	var promURL string
+	cmd := &cobra.Command{
 		Use:   "validate FILE...",
 		Short: "Check runbooks without running anything",
 		Long: `Check runbooks without running anything: every problem is reported with
 file:line:col and what was expected, all in one pass.
 
-Exit codes: 0 all valid, 4 a runbook is invalid or unreadable.`,
+With --check-metrics, every panel query also runs once against the
+Prometheus server (--prometheus, then GAMEDAY_PROMETHEUS_URL, then the
+runbook's metrics.url), and panels that fail or return nothing are reported.
+
+Exit codes: 0 all valid, 4 a runbook is invalid or unreadable, or a panel
+check failed.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, files []string) error {
 			cat := targets.Default()
@@ -36,6 +47,9 @@ Exit codes: 0 all valid, 4 a runbook is invalid or unreadable.`,
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "%s: ok: %q, %d attack(s) on %d target(s)\n",
 					f, rb.Name, len(rb.Attacks), len(rb.Targets))
+				if checkMetrics && !panelsAnswer(cmd.Context(), cmd.OutOrStdout(), f, rb, promURL) {
+					bad++
+				}
 			}
 			if bad > 0 {
 				return &exitError{code: exitInvalid, err: fmt.Errorf("%d of %d runbook(s) invalid", bad, len(files))}
@@ -43,4 +57,25 @@ Exit codes: 0 all valid, 4 a runbook is invalid or unreadable.`,
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&checkMetrics, "check-metrics", false, "run every panel query once against the Prometheus server")
+	cmd.Flags().StringVar(&promURL, "prometheus", "", "Prometheus-compatible base URL (overrides the runbook)")
+	return cmd
+}
+
+// panelsAnswer runs each panel query once and prints what came back.
+func panelsAnswer(ctx context.Context, w io.Writer, file string, rb *runbook.Runbook, url string) bool {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	client, err := metrics.NewClient(ctx, rb.Metrics, metrics.Options{URL: url})
+	if err != nil {
+		fmt.Fprintf(w, "%s: metrics: %v\n", file, err)
+		return false
+	}
+	ok := true
+	for _, c := range metrics.CheckPanelsAt(ctx, client.API, rb.Metrics.Panels, time.Now(), client.Timeout, client.URL) {
+		fmt.Fprintf(w, "%s: metrics %s: %s\n", file, client.URL, c)
+		ok = ok && c.OK()
+	}
+	return ok
 }
