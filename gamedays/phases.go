@@ -250,30 +250,28 @@ func (e *Engine) run(ctx context.Context, plan []planned) error {
 // when its duration is over. An abort cancels ctx; the abort's own rollback
 // then takes over.
 func (e *Engine) attack(ctx context.Context, t0 time.Time, a runbook.Attack, ps []planned) {
-	if wait := t0.Add(a.StartAfter).Sub(e.opts.Clock.Now()); wait > 0 {
-		select {
-		case <-ctx.Done():
-			return
-		case <-e.opts.Clock.After(wait):
-		}
-	}
-	if ctx.Err() != nil {
+	if !e.waitUntil(ctx, t0.Add(a.StartAfter)) {
 		return
 	}
 	e.fanOut(ctx, ps, func(ctx context.Context, p planned) error { return e.inject(ctx, p) })
-	if wait := t0.Add(a.StartAfter + a.Duration).Sub(e.opts.Clock.Now()); wait > 0 {
-		select {
-		case <-ctx.Done():
-			return
-		case <-e.opts.Clock.After(wait):
-		}
-	}
-	if ctx.Err() != nil {
+	if !e.waitUntil(ctx, t0.Add(a.StartAfter+a.Duration)) {
 		return
 	}
 	e.fanOut(ctx, ps, func(_ context.Context, p planned) error {
 		return e.rollback(p.exec, p.inj, "duration over")
 	})
+}
+
+// waitUntil waits on the engine clock; false means ctx ended first.
+func (e *Engine) waitUntil(ctx context.Context, t time.Time) bool {
+	if wait := t.Sub(e.opts.Clock.Now()); wait > 0 {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-e.opts.Clock.After(wait):
+		}
+	}
+	return ctx.Err() == nil
 }
 
 // inject journals the intent (synced) before the call: from that moment the

@@ -264,16 +264,7 @@ func formatFloat(f float64) string { return strconv.FormatFloat(round9(f), 'f', 
 
 // formatDuration is time.Duration.String without the zero tails, so a
 // journal says 5m rather than 5m0s.
-func formatDuration(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
-}
+func formatDuration(d time.Duration) string { return runbook.FormatDuration(d) }
 
 // errShape means "not this type's syntax"; parseBare turns it into the
 // type's "expected ..." message.
