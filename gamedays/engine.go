@@ -270,10 +270,9 @@ func (e *Engine) phases(ctx context.Context) (Outcome, error) {
 
 	e.setPhase(PhaseConclude)
 	out := e.conclude()
-	if err := e.waitFor(ctx, IntentNext, e.opts.AutoAdvance); err != nil {
-		// The verdict stands: everything was rolled back before conclude.
-		return out, nil
-	}
+	// The verdict stands even if conclude is cut short: every attack was
+	// rolled back before it.
+	_ = e.waitFor(ctx, IntentNext, e.opts.AutoAdvance)
 	return out, nil
 }
 

@@ -3,7 +3,6 @@ package gamedays
 import (
 	"context"
 	"errors"
-	"fmt"
 	"math"
 	"path/filepath"
 	"strings"
@@ -375,5 +374,4 @@ func (h *harness) checkJournal() {
 	if intents == 0 || intents != rollbacks {
 		h.t.Errorf("journal: %d intents, %d confirmed rollbacks", intents, rollbacks)
 	}
-	_ = fmt.Sprint()
 }

@@ -128,7 +128,7 @@ func (l *loader) document(n *yaml.Node) {
 		l.errorf(n, "runbook: missing required field \"hypothesis\" (what the team expects while attacks run)")
 	}
 	if v := sections["guardrails"]; v != nil {
-		l.guardrails(v, spec.child("guardrails"))
+		l.guardrails(v)
 	}
 	blastNodes := map[string]*yaml.Node{}
 	if v := sections["blast_radius"]; v != nil {
@@ -396,7 +396,7 @@ func (l *loader) hypothesis(n *yaml.Node, spec *field) {
 	}
 }
 
-func (l *loader) guardrails(n *yaml.Node, spec *field) {
+func (l *loader) guardrails(n *yaml.Node) {
 	g := &l.rb.Guardrails
 	ps, _ := l.pairs(n, "guardrails")
 	var checks []pair
@@ -408,7 +408,6 @@ func (l *loader) guardrails(n *yaml.Node, spec *field) {
 		checks = append(checks, p)
 	}
 	g.Checks = l.checks(checks, "guardrails", true, true)
-	_ = spec
 }
 
 var (
