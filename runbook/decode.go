@@ -26,6 +26,10 @@ func (d *decoder) errorf(n *yaml.Node, format string, args ...any) {
 	d.errs = append(d.errs, Error{File: d.file, Line: line, Col: col, Msg: fmt.Sprintf(format, args...)})
 }
 
+func (d *decoder) errorAt(p Pos, format string, args ...any) {
+	d.errs = append(d.errs, Error{File: d.file, Line: p.Line, Col: p.Col, Msg: fmt.Sprintf(format, args...)})
+}
+
 func pos(n *yaml.Node) Pos { return Pos{Line: n.Line, Col: n.Column} }
 
 func resolve(n *yaml.Node) *yaml.Node {

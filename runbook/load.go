@@ -147,6 +147,15 @@ func (l *loader) document(n *yaml.Node) {
 			rb.Abort.Timeout = l.duration(v, "abort.timeout", false)
 		})
 	}
+	if v := sections["roles"]; v != nil {
+		l.roles(v, spec.child("roles"))
+	}
+	if v := sections["slo"]; v != nil {
+		l.slo(v, spec.child("slo"))
+	}
+	if v := sections["drill"]; v != nil {
+		l.drill(v, spec.child("drill"))
+	}
 	l.defaults()
 	if v := sections["observe"]; v != nil && len(rb.Attacks) > 0 {
 		if end := rb.AttacksEnd(); rb.Observe.Duration > 0 && rb.Observe.Duration < end {

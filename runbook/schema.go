@@ -140,6 +140,9 @@ func schemaTree() *field {
 		obj("abort", "rollback on abort",
 			leaf("timeout", "duration", "deadline to roll everything back (default 60s)"),
 		),
+		rolesSchema(),
+		sloSchema(),
+		drillSchema(),
 		leaf("notes", "string", "free text for the team"),
 	)
 }
@@ -201,6 +204,9 @@ func jsonSchema(f *field) map[string]any {
 		s["type"] = "integer"
 	case "number":
 		s["type"] = "number"
+	case "percent":
+		s["type"] = []string{"string", "number"}
+		s["pattern"] = `^[0-9]+(\.[0-9]+)?%$`
 	case "bool":
 		s["type"] = "boolean"
 	default:

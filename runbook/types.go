@@ -30,6 +30,9 @@ type Runbook struct {
 	Attacks     []Attack
 	Observe     Observe
 	Abort       Abort
+	Roles       Roles
+	SLO         *SLO // nil when the runbook sets none
+	Drill       Drill
 	Notes       string
 }
 
