@@ -33,7 +33,7 @@ func (e *Engine) rollbackAll() Outcome {
 		}
 	}
 	e.mu.Unlock()
-	e.emit(Event{Type: EvAbort, Source: why.Source, Msg: fmt.Sprintf("%s; rolling back %d injection(s)", reason, len(pending))})
+	e.emit(Event{Type: EvAbort, Source: why.Source, Author: why.Author, Msg: fmt.Sprintf("%s; rolling back %d injection(s)", reason, len(pending))})
 	e.emit(Event{Type: EvPhase, Phase: PhaseAborted.String()})
 
 	ctx, cancel := context.WithTimeout(context.Background(), e.rb.Abort.Timeout)

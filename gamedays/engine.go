@@ -129,7 +129,7 @@ func (e *Engine) Send(i Intent) {
 		}
 		e.abortMu.Unlock()
 		if !first {
-			e.emit(Event{Type: EvAbort, Source: i.Source, Msg: "abort requested again; the rollback already under way continues"})
+			e.emit(Event{Type: EvAbort, Source: i.Source, Author: i.Author, Msg: "abort requested again; the rollback already under way continues"})
 		}
 		return
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -299,12 +300,25 @@ func TestAbortIntentInEveryPhase(t *testing.T) {
 			out := h.run(func(el time.Duration) {
 				if el >= at && !sent {
 					sent = true
-					h.engine.Send(Intent{Type: IntentAbort, Source: "key"})
-					h.engine.Send(Intent{Type: IntentAbort, Source: "key"}) // a second press must not skip rollback
+					h.engine.Send(Intent{Type: IntentAbort, Source: "key", Author: "Ana"})
+					h.engine.Send(Intent{Type: IntentAbort, Source: "key", Author: "Ben"}) // a second press must not skip rollback
 				}
 			})
 			if out.Verdict != VerdictAborted || h.exec.active() != 0 {
 				t.Fatalf("verdict %s, active %d", out.Verdict, h.exec.active())
+			}
+			// The report says who pressed abort: the first press is the abort.
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			var who []string
+			for _, e := range h.events {
+				if e.Type == EvAbort {
+					who = append(who, e.Author+": "+e.Msg)
+				}
+			}
+			slices.Sort(who)
+			if len(who) != 2 || !strings.HasPrefix(who[0], "Ana: key; rolling back") || !strings.HasPrefix(who[1], "Ben: abort requested again") {
+				t.Errorf("abort events %q, want the abort by Ana and the repeat by Ben", who)
 			}
 		})
 	}
