@@ -1,0 +1,52 @@
+package serve
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/gameday/gameday/gamedays"
+	"github.com/gameday/gameday/runbook"
+)
+
+func TestPermit(t *testing.T) {
+	ana := Who{Name: "Ana", Role: runbook.RoleFacilitator, Abort: true}
+	ben := Who{Name: "Ben", Role: runbook.RoleScribe, Abort: true} // also the safety officer
+	dee := Who{Name: "Dee", Role: runbook.RoleObserver}
+	eve := Who{Name: "Eve", Role: runbook.RoleResponder}
+	next := gamedays.Intent{Type: gamedays.IntentNext}
+	confirm := gamedays.Intent{Type: gamedays.IntentConfirm}
+	abort := gamedays.Intent{Type: gamedays.IntentAbort}
+	note := gamedays.Intent{Type: gamedays.IntentNote, Kind: "note"}
+	finding := gamedays.Intent{Type: gamedays.IntentNote, Kind: "finding"}
+	hint := gamedays.Intent{Type: gamedays.IntentNote, Kind: gamedays.NoteHint}
+	detected := gamedays.Intent{Type: gamedays.IntentNote, Kind: gamedays.NoteDetected}
+	mitigated := gamedays.Intent{Type: gamedays.IntentNote, Kind: gamedays.NoteMitigated}
+
+	tests := []struct {
+		who  Who
+		in   gamedays.Intent
+		want string // "" allowed; else part of the refusal
+	}{
+		{ana, next, ""}, {ana, confirm, ""}, {ana, abort, ""}, {ana, note, ""}, {ana, hint, ""},
+		{ben, note, ""}, {ben, finding, ""}, {ben, abort, ""},
+		{ben, next, "only the facilitator moves the game day on"},
+		{ben, hint, "only the facilitator releases hints"},
+		{dee, next, "only the facilitator moves the game day on or confirms the blast radius; Dee is an observer"},
+		{dee, confirm, "only the facilitator"},
+		{dee, abort, "Dee is an observer here: only the facilitator and the runbook's safety officers can abort"},
+		{dee, note, "observers watch; ask the scribe to note it"},
+		{eve, detected, ""}, {eve, mitigated, ""}, {eve, note, ""},
+		{eve, finding, "a responder cannot add a finding note"},
+		{eve, abort, "Eve is a responder here"},
+		{eve, hint, "only the facilitator releases hints"},
+	}
+	for _, tc := range tests {
+		err := Permit(tc.who, tc.in)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s %v %q refused: %v", tc.who.Role, tc.in.Type, tc.in.Kind, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%s %v %q: err = %v, want %q", tc.who.Role, tc.in.Type, tc.in.Kind, err, tc.want)
+		}
+	}
+}
