@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark of the SSH executor against parallel-ssh and
+# ansible, run by hand as root (never in CI): preflight + inject + rollback
+# of one light attack on 100 hosts, 127.0.0.1 to 127.0.0.100.
+#
+# Setup 1, client efficiency: the hosts are served by bench/sshsink, an
+# x/crypto/ssh server that answers every command at once, so the figures
+# measure the clients.
+# Setup 2, realism: the hosts are served by OpenSSH sshd (several processes,
+# at most 16 ListenAddress each, MaxStartups/MaxSessions raised), which runs
+# the commands. sshd's CPU per handshake and per session is measured first;
+# the floor is (handshakes + sessions needed) x that cost / cores, and our
+# time is reported as a ratio to it.
+#
+# Every tool sends the same command lines: the executor's own, printed by
+# bench/sshdrive -mode commands. The light attack is a custom one whose
+# commands are "true", so a step costs what the executor adds (state
+# directory, dead man's switch, its cancellation). The 100 addresses are one
+# machine: parallel-ssh and ansible send one command line to every host, so
+# their 100 copies share one state directory; that is harmless for this
+# attack, and every switch they leave ends itself within 15 s.
+#
+# Env: ROUNDS (default 3), PORT1/PORT2 (default 2299/2298), SETUPS ("1 2").
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ "$(id -u)" = 0 ] || { echo "run as root: setup 2 starts sshd and logs in as root on loopback" >&2; exit 1; }
+
+ROUNDS=${ROUNDS:-3}
+PORT1=${PORT1:-2299}
+PORT2=${PORT2:-2298}
+SETUPS=${SETUPS:-1 2}
+N=100
+CORES=$(nproc)
+
+need=()
+command -v parallel-ssh >/dev/null || need+=(pssh)
+command -v ansible >/dev/null || need+=(ansible)
+command -v sshd >/dev/null || [ -x /usr/sbin/sshd ] || need+=(openssh-server)
+command -v ssh >/dev/null || need+=(openssh-client)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing ${need[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+SSHD=$(command -v sshd || echo /usr/sbin/sshd)
+
+W=$(mktemp -d /tmp/ssh-compare.XXXXXX)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  # ansible's ControlPersist masters end with their servers; wait for them
+  # so the next setup starts from nothing.
+  sleep 1
+  rm -rf "$W"
+}
+trap cleanup EXIT
+
+go build -o "$W/sshsink" ./bench/sshsink
+go build -o "$W/sshdrive" ./bench/sshdrive
+ssh-keygen -q -t ed25519 -N '' -C sshbench -f "$W/id"
+
+now() { date +%s.%N; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+# other_tools PORT KNOWN_HOSTS LABEL: parallel-ssh and ansible run the three
+# steps, ROUNDS times each; prints the median per step and in total.
+other_tools() {
+  local port=$1 kh=$2 label=$3
+  for i in $(seq 1 $N); do echo "127.0.0.$i:$port"; done >"$W/pssh-hosts"
+  { echo "[bench]"; for i in $(seq 1 $N); do echo "h$i ansible_host=127.0.0.$i ansible_port=$port"; done; } >"$W/inventory"
+  local sshopts="-F /dev/null -i $W/id -o UserKnownHostsFile=$kh -o StrictHostKeyChecking=yes -o BatchMode=yes"
+  local tool step t0 t1 r
+  for tool in parallel-ssh ansible; do
+    : >"$W/times"
+    for r in $(seq 1 "$ROUNDS"); do
+      rm -rf "$W/cp"; mkdir -p "$W/cp"
+      for step in preflight inject rollback; do
+        t0=$(now)
+        if [ $tool = parallel-ssh ]; then
+          parallel-ssh -h "$W/pssh-hosts" -p 100 -l root -t 120 -x "$sshopts" "$(cat "$W/$step.cmd")" >"$W/out" 2>&1 || { tail -5 "$W/out"; echo "$tool $step failed" >&2; return 1; }
+        else
+          ANSIBLE_HOST_KEY_CHECKING=True ANSIBLE_NOCOLOR=1 ANSIBLE_REMOTE_USER=root ANSIBLE_PRIVATE_KEY_FILE="$W/id" \
+            ANSIBLE_SSH_ARGS="-F /dev/null -o UserKnownHostsFile=$kh -o StrictHostKeyChecking=yes -o BatchMode=yes -o ControlMaster=auto -o ControlPersist=60s" \
+            ANSIBLE_CONTROL_PATH_DIR="$W/cp" ANSIBLE_LOCAL_TEMP="$W/atmp" \
+            ansible bench -i "$W/inventory" -f 100 -m raw -a "$(cat "$W/$step.cmd")" >"$W/out" 2>&1 || { tail -5 "$W/out"; echo "$tool $step failed" >&2; return 1; }
+        fi
+        t1=$(now)
+        echo "$step $(secs "$t0" "$t1")" >>"$W/times"
+      done
+      # ansible's connection masters would outlive the round and make the
+      # next round's preflight skip its handshakes.
+      for s in "$W"/cp/*; do [ -S "$s" ] && ssh -o ControlPath="$s" -O exit x >/dev/null 2>&1 || true; done
+    done
+    local p i b
+    p=$(awk '$1 == "preflight" { print $2 }' "$W/times" | median)
+    i=$(awk '$1 == "inject" { print $2 }' "$W/times" | median)
+    b=$(awk '$1 == "rollback" { print $2 }' "$W/times" | median)
+    printf '%-14s %-10s preflight %6ss inject %6ss rollback %6ss total %6ss\n' "$label" "$tool" "$p" "$i" "$b" "$(awk -v a="$p" -v b="$i" -v c="$b" 'BEGIN { printf "%.3f", a + b + c }')"
+  done
+}
+
+setup1() {
+  echo "== setup 1: bench/sshsink on 127.0.0.1-127.0.0.$N:$PORT1 (answers at once), $CORES cores"
+  "$W/sshsink" -hosts $N -port "$PORT1" -authorized-keys "$W/id.pub" -known-hosts "$W/kh1" 2>"$W/sink.log" &
+  pids+=($!)
+  for _ in $(seq 1 100); do [ -s "$W/kh1" ] && break; sleep 0.05; done
+  [ -s "$W/kh1" ] || { cat "$W/sink.log"; exit 1; }
+  "$W/sshdrive" -mode commands -out "$W" -port "$PORT1" -key "$W/id" -known-hosts "$W/kh1"
+  "$W/sshdrive" -hosts $N -port "$PORT1" -key "$W/id" -known-hosts "$W/kh1" -rounds $((ROUNDS * 3)) | tee "$W/ours1"
+  echo "goal: total < 0.5s, abort < 0.1s"
+  other_tools "$PORT1" "$W/kh1" setup1
+  kill "${pids[-1]}"
+}
+
+setup2() {
+  echo "== setup 2: OpenSSH sshd on 127.0.0.1-127.0.0.$N:$PORT2 (runs the commands), $CORES cores"
+  ssh-keygen -q -t ed25519 -N '' -f "$W/host"
+  : >"$W/kh2"
+  local first=1 conf k sshd_pids=()
+  mkdir -p /run/sshd
+  while [ $first -le $N ]; do
+    k=$((first / 16))
+    conf="$W/sshd$k.conf"
+    {
+      echo "Port $PORT2"
+      for i in $(seq $first $((first + 15 < N ? first + 15 : N))); do echo "ListenAddress 127.0.0.$i"; done
+      cat <<EOF
+HostKey $W/host
+PidFile $W/sshd$k.pid
+AuthorizedKeysFile $W/id.pub
+StrictModes no
+UsePAM no
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+MaxStartups 200
+MaxSessions 200
+LogLevel ERROR
+EOF
+    } >"$conf"
+    "$SSHD" -D -e -f "$conf" 2>>"$W/sshd.log" &
+    pids+=($!)
+    sshd_pids+=($!)
+    first=$((first + 16))
+  done
+  for i in $(seq 1 $N); do echo "[127.0.0.$i]:$PORT2 $(cat "$W/host.pub")"; done >"$W/kh2"
+  for i in $(seq 1 200); do
+    (exec 3<>"/dev/tcp/127.0.0.$N/$PORT2") 2>/dev/null && break
+    sleep 0.05
+  done
+  local cpuof
+  cpuof=$(IFS=,; echo "${sshd_pids[*]}")
+  local drive=("$W/sshdrive" -hosts $N -port "$PORT2" -key "$W/id" -known-hosts "$W/kh2" -cpu-of "$cpuof")
+
+  # sshd's cost: handshakes alone, then handshakes plus 3 sessions each.
+  local h s hs
+  "${drive[@]}" -mode handshakes | tee "$W/h"
+  "${drive[@]}" -mode sessions -per-host 3 | tee "$W/s"
+  h=$(awk '{ print $NF }' "$W/h")
+  hs=$(awk '{ print $NF }' "$W/s")
+  # Per handshake and per session, in ms.
+  read -r h s < <(awk -v h="$h" -v hs="$hs" -v n=$N 'function ms(d) { if (d ~ /ms$/) return d + 0; return d * 1000 }
+    BEGIN { H = ms(h) / n; S = (ms(hs) - ms(h)) / (3 * n); printf "%.1f %.1f\n", H, S }')
+  echo "sshd cost: ${h} ms per handshake, ${s} ms per session (CPU, processes it forks included)"
+
+  "$W/sshdrive" -mode commands -out "$W" -port "$PORT2" -key "$W/id" -known-hosts "$W/kh2"
+  "${drive[@]}" -rounds "$ROUNDS" | tee "$W/ours2"
+  local total floor
+  total=$(awk '/^median/ { for (i = 1; i <= NF; i++) if ($i == "total") print $(i + 1) }' "$W/ours2")
+  floor=$(awk -v h="$h" -v s="$s" -v n=$N -v c="$CORES" 'BEGIN { printf "%.3f", (n * h + 3 * n * s) / c / 1000 }')
+  awk -v t="$total" -v f="$floor" 'function sec(d) { if (d ~ /ms$/) return d / 1000; return d + 0 }
+    BEGIN { printf "floor for 100 handshakes + 300 sessions on these cores: %.3fs; ours %.3fs = %.2fx the floor (goal <= 1.3x)\n", f, sec(t), sec(t) / f }'
+  other_tools "$PORT2" "$W/kh2" setup2
+}
+
+for s in $SETUPS; do "setup$s"; done
