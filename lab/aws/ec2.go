@@ -1,0 +1,549 @@
+package aws
+
+import (
+	"encoding/base64"
+	"encoding/xml"
+	"fmt"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+const ec2NS = "http://ec2.amazonaws.com/doc/2016-11-15/"
+
+// Instance states, as EC2 names them.
+const (
+	StatePending      = "pending"
+	StateRunning      = "running"
+	StateStopping     = "stopping"
+	StateStopped      = "stopped"
+	StateShuttingDown = "shutting-down"
+	StateTerminated   = "terminated"
+)
+
+var stateCodes = map[string]int{
+	StatePending: 0, StateRunning: 16, StateShuttingDown: 32,
+	StateTerminated: 48, StateStopping: 64, StateStopped: 80,
+}
+
+// Instance is an EC2 instance as seeded and as read back.
+type Instance struct {
+	ID         string // i-..., required
+	State      string // default running
+	AZ         string // default the region's "a" zone
+	VPC        string
+	Subnet     string
+	Type       string // default t3.micro
+	PrivateIP  string
+	ImageID    string
+	LaunchTime time.Time // default the time it was added
+	Tags       map[string]string
+}
+
+type instance struct {
+	Instance
+	// gen changes with every state change so a transition scheduled before
+	// it does nothing when its timer fires.
+	gen int
+}
+
+// InstanceID formats n as an EC2-style instance id, for seeding fleets.
+func InstanceID(n int) string { return fmt.Sprintf("i-%017x", n) }
+
+// AddInstance seeds an instance. The id must start with "i-" and be new.
+func (s *Server) AddInstance(in Instance) error {
+	if !strings.HasPrefix(in.ID, "i-") || len(in.ID) < 3 {
+		return fmt.Errorf("lab/aws: instance id %q: expected i- followed by an id", in.ID)
+	}
+	if in.State == "" {
+		in.State = StateRunning
+	}
+	if _, ok := stateCodes[in.State]; !ok {
+		return fmt.Errorf("lab/aws: instance %s: state %q: expected one of pending, running, stopping, stopped, shutting-down, terminated", in.ID, in.State)
+	}
+	if in.AZ == "" {
+		in.AZ = s.opts.Region + "a"
+	}
+	if in.Type == "" {
+		in.Type = "t3.micro"
+	}
+	if in.LaunchTime.IsZero() {
+		in.LaunchTime = s.opts.Now()
+	}
+	in.Tags = copyTags(in.Tags)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.instances[in.ID]; ok {
+		return fmt.Errorf("lab/aws: instance %s already exists", in.ID)
+	}
+	s.instances[in.ID] = &instance{Instance: in}
+	s.order = sortedInsert(s.order, in.ID)
+	return nil
+}
+
+// Instance returns a copy of an instance's current state.
+func (s *Server) Instance(id string) (Instance, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	in, ok := s.instances[id]
+	if !ok {
+		return Instance{}, false
+	}
+	out := in.Instance
+	out.Tags = copyTags(in.Tags)
+	return out, true
+}
+
+// SetInstanceState puts an instance in a state directly, as when the lab
+// sees its host die. The InstanceState hook is not called: the lab already
+// knows.
+func (s *Server) SetInstanceState(id, state string) error {
+	if _, ok := stateCodes[state]; !ok {
+		return fmt.Errorf("lab/aws: instance %s: state %q: expected one of pending, running, stopping, stopped, shutting-down, terminated", id, state)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	in, ok := s.instances[id]
+	if !ok {
+		return fmt.Errorf("lab/aws: instance %s does not exist", id)
+	}
+	in.State = state
+	in.gen++
+	return nil
+}
+
+func copyTags(tags map[string]string) map[string]string {
+	out := make(map[string]string, len(tags))
+	for k, v := range tags {
+		out[k] = v
+	}
+	return out
+}
+
+// setState moves in to state and tells the lab. Callers hold s.mu.
+func (s *Server) setState(in *instance, state string) {
+	in.State = state
+	in.gen++
+	s.hooks.push(in.ID, state)
+}
+
+// later moves in to state after the transition delay, unless something
+// else changed it first.
+func (s *Server) later(in *instance, state string) {
+	gen := in.gen
+	time.AfterFunc(s.opts.TransitionDelay, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.closed || in.gen != gen {
+			return
+		}
+		s.setState(in, state)
+	})
+}
+
+func (s *Server) ec2(c *call, action string, form url.Values) (any, *apiError) {
+	switch action {
+	case "DescribeInstances":
+		return s.describeInstances(c, form)
+	case "StartInstances", "StopInstances", "TerminateInstances", "RebootInstances":
+		return s.changeInstances(c, action, form)
+	case "CreateTags":
+		return s.createTags(c, form)
+	}
+	return nil, &apiError{status: 400, code: "InvalidAction", msg: fmt.Sprintf("The action %s is not valid for this web service.", action)}
+}
+
+type ec2StateXML struct {
+	Code int    `xml:"code"`
+	Name string `xml:"name"`
+}
+
+type ec2TagXML struct {
+	Key   string `xml:"key"`
+	Value string `xml:"value"`
+}
+
+type ec2InstanceXML struct {
+	InstanceID   string      `xml:"instanceId"`
+	ImageID      string      `xml:"imageId,omitempty"`
+	State        ec2StateXML `xml:"instanceState"`
+	InstanceType string      `xml:"instanceType"`
+	LaunchTime   string      `xml:"launchTime"`
+	AZ           string      `xml:"placement>availabilityZone"`
+	SubnetID     string      `xml:"subnetId,omitempty"`
+	VpcID        string      `xml:"vpcId,omitempty"`
+	PrivateIP    string      `xml:"privateIpAddress,omitempty"`
+	Tags         []ec2TagXML `xml:"tagSet>item"`
+}
+
+type ec2ReservationXML struct {
+	ReservationID string           `xml:"reservationId"`
+	OwnerID       string           `xml:"ownerId"`
+	Instances     []ec2InstanceXML `xml:"instancesSet>item"`
+}
+
+func stateXML(state string) ec2StateXML { return ec2StateXML{stateCodes[state], state} }
+
+func instanceXML(in *instance) ec2InstanceXML {
+	keys := make([]string, 0, len(in.Tags))
+	for k := range in.Tags {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	tags := make([]ec2TagXML, len(keys))
+	for i, k := range keys {
+		tags[i] = ec2TagXML{k, in.Tags[k]}
+	}
+	return ec2InstanceXML{
+		InstanceID: in.ID, ImageID: in.ImageID, State: stateXML(in.State),
+		InstanceType: in.Type, LaunchTime: in.LaunchTime.UTC().Format("2006-01-02T15:04:05.000Z"),
+		AZ: in.AZ, SubnetID: in.Subnet, VpcID: in.VPC, PrivateIP: in.PrivateIP, Tags: tags,
+	}
+}
+
+// filter is one EC2 Filter: any of values matches, all filters must.
+type filter struct {
+	name   string
+	values []string
+}
+
+func parseFilters(form url.Values) ([]filter, *apiError) {
+	var out []filter
+	for _, i := range members(form, "Filter") {
+		p := "Filter." + strconv.Itoa(i)
+		f := filter{name: form.Get(p + ".Name"), values: indexed(form, p+".Value")}
+		switch {
+		case strings.HasPrefix(f.name, "tag:"), f.name == "tag-key", f.name == "tag-value", fieldFilters[f.name] != nil:
+		case f.name == "":
+			return nil, &apiError{status: 400, code: "InvalidParameterValue", msg: fmt.Sprintf("The filter %s has no Name", p)}
+		default:
+			return nil, &apiError{status: 400, code: "InvalidParameterValue", msg: fmt.Sprintf("The filter '%s' is invalid", f.name)}
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+// fieldFilters are the filters on one attribute of an instance.
+var fieldFilters = map[string]func(*instance) string{
+	"instance-state-name": func(in *instance) string { return in.State },
+	"instance-state-code": func(in *instance) string { return strconv.Itoa(stateCodes[in.State]) },
+	"availability-zone":   func(in *instance) string { return in.AZ },
+	"vpc-id":              func(in *instance) string { return in.VPC },
+	"subnet-id":           func(in *instance) string { return in.Subnet },
+	"instance-id":         func(in *instance) string { return in.ID },
+	"instance-type":       func(in *instance) string { return in.Type },
+	"private-ip-address":  func(in *instance) string { return in.PrivateIP },
+	"image-id":            func(in *instance) string { return in.ImageID },
+}
+
+func (f filter) match(in *instance) bool {
+	anyOf := func(v string) bool {
+		for _, want := range f.values {
+			if wildcard(want, v) {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case strings.HasPrefix(f.name, "tag:"):
+		v, ok := in.Tags[f.name[4:]]
+		return ok && anyOf(v)
+	case f.name == "tag-key", f.name == "tag-value":
+		for k, v := range in.Tags {
+			if (f.name == "tag-key" && anyOf(k)) || (f.name == "tag-value" && anyOf(v)) {
+				return true
+			}
+		}
+		return false
+	}
+	field, ok := fieldFilters[f.name]
+	return ok && anyOf(field(in))
+}
+
+// wildcard matches v against an EC2 filter value, where * is any run of
+// characters and ? any one character.
+func wildcard(pattern, v string) bool {
+	if !strings.ContainsAny(pattern, "*?") {
+		return pattern == v
+	}
+	p, s := []rune(pattern), []rune(v)
+	star, mark := -1, 0
+	i, j := 0, 0
+	for j < len(s) {
+		switch {
+		case i < len(p) && (p[i] == '?' || p[i] == s[j]):
+			i++
+			j++
+		case i < len(p) && p[i] == '*':
+			star, mark = i, j
+			i++
+		case star >= 0:
+			i = star + 1
+			mark++
+			j = mark
+		default:
+			return false
+		}
+	}
+	for i < len(p) && p[i] == '*' {
+		i++
+	}
+	return i == len(p)
+}
+
+// lookup resolves ids, failing as EC2 does on malformed or unknown ones.
+// Callers hold s.mu.
+func (s *Server) lookup(ids []string) ([]*instance, *apiError) {
+	var missing []string
+	out := make([]*instance, 0, len(ids))
+	for _, id := range ids {
+		if !strings.HasPrefix(id, "i-") {
+			return nil, &apiError{status: 400, code: "InvalidInstanceID.Malformed", msg: fmt.Sprintf("Invalid id: %q (expecting \"i-...\")", id)}
+		}
+		in, ok := s.instances[id]
+		if !ok {
+			missing = append(missing, id)
+			continue
+		}
+		out = append(out, in)
+	}
+	switch len(missing) {
+	case 0:
+		return out, nil
+	case 1:
+		return nil, &apiError{status: 400, code: "InvalidInstanceID.NotFound", msg: fmt.Sprintf("The instance ID '%s' does not exist", missing[0])}
+	default:
+		return nil, &apiError{status: 400, code: "InvalidInstanceID.NotFound", msg: fmt.Sprintf("The instance IDs '%s' do not exist", strings.Join(missing, ", "))}
+	}
+}
+
+// dryRun answers a DryRun request as EC2 does once it knows the call would
+// succeed: with the DryRunOperation error.
+func dryRun(form url.Values) *apiError {
+	dry, aerr := formBool(form, "DryRun")
+	if aerr != nil {
+		return aerr
+	}
+	if dry {
+		return &apiError{status: 412, code: "DryRunOperation", msg: "Request would have succeeded, but DryRun flag is set."}
+	}
+	return nil
+}
+
+// target resolves the instances an action names and applies DryRun after
+// the ids are known to exist. Callers hold s.mu.
+func (s *Server) target(ids []string, form url.Values) ([]*instance, *apiError) {
+	found, aerr := s.lookup(ids)
+	if aerr != nil {
+		return nil, aerr
+	}
+	if aerr := dryRun(form); aerr != nil {
+		return nil, aerr
+	}
+	return found, nil
+}
+
+func (s *Server) describeInstances(c *call, form url.Values) (any, *apiError) {
+	ids := indexed(form, "InstanceId")
+	filters, aerr := parseFilters(form)
+	if aerr != nil {
+		return nil, aerr
+	}
+	if aerr := dryRun(form); aerr != nil {
+		return nil, aerr
+	}
+	limit := 0
+	if v := form.Get("MaxResults"); v != "" {
+		if len(ids) > 0 {
+			return nil, &apiError{status: 400, code: "InvalidParameterCombination", msg: "The parameter instancesSet cannot be used with the parameter maxResults"}
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 5 || n > 1000 {
+			return nil, errInvalidParameter(fmt.Sprintf("Value ( %s ) for parameter maxResults is invalid. Expecting a value between 5 and 1000.", v))
+		}
+		limit = n
+	}
+	after := ""
+	if tok := form.Get("NextToken"); tok != "" {
+		raw, err := base64.RawURLEncoding.DecodeString(tok)
+		rest, ok := strings.CutPrefix(string(raw), "after:")
+		if err != nil || !ok {
+			return nil, errInvalidParameter(fmt.Sprintf("Value (%s) for parameter nextToken is invalid.", tok))
+		}
+		after = rest
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var candidates []*instance
+	if len(ids) > 0 {
+		found, aerr := s.lookup(ids)
+		if aerr != nil {
+			return nil, aerr
+		}
+		candidates = found
+	} else {
+		start := 0
+		if after != "" {
+			start = sort.Search(len(s.order), func(i int) bool { return s.order[i] > after })
+		}
+		candidates = make([]*instance, 0, len(s.order)-start)
+		for _, id := range s.order[start:] {
+			candidates = append(candidates, s.instances[id])
+		}
+	}
+	var res []ec2ReservationXML
+	next := ""
+next:
+	for _, in := range candidates {
+		for _, f := range filters {
+			if !f.match(in) {
+				continue next
+			}
+		}
+		if limit > 0 && len(res) == limit {
+			next = base64.RawURLEncoding.EncodeToString([]byte("after:" + res[len(res)-1].Instances[0].InstanceID))
+			break
+		}
+		res = append(res, ec2ReservationXML{ReservationID: "r-" + strings.TrimPrefix(in.ID, "i-"), OwnerID: c.key.Account, Instances: []ec2InstanceXML{instanceXML(in)}})
+	}
+	return struct {
+		XMLName      xml.Name            `xml:"DescribeInstancesResponse"`
+		NS           string              `xml:"xmlns,attr"`
+		RequestID    string              `xml:"requestId"`
+		Reservations []ec2ReservationXML `xml:"reservationSet>item"`
+		NextToken    string              `xml:"nextToken,omitempty"`
+	}{NS: ec2NS, RequestID: c.reqID, Reservations: res, NextToken: next}, nil
+}
+
+type ec2ChangeXML struct {
+	InstanceID string      `xml:"instanceId"`
+	Current    ec2StateXML `xml:"currentState"`
+	Previous   ec2StateXML `xml:"previousState"`
+}
+
+// changeInstances runs Start/Stop/Reboot/TerminateInstances. The whole call
+// fails, changing nothing, if any instance is unknown or in a state the
+// action cannot leave from, as EC2 does.
+func (s *Server) changeInstances(c *call, action string, form url.Values) (any, *apiError) {
+	ids := indexed(form, "InstanceId")
+	if len(ids) == 0 {
+		return nil, &apiError{status: 400, code: "MissingParameter", msg: "The request must contain the parameter InstanceId"}
+	}
+	if _, aerr := formBool(form, "Force"); aerr != nil {
+		return nil, aerr
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	found, aerr := s.target(ids, form)
+	if aerr != nil {
+		return nil, aerr
+	}
+	verb := map[string]string{"StartInstances": "started", "StopInstances": "stopped", "RebootInstances": "rebooted", "TerminateInstances": "terminated"}[action]
+	for _, in := range found {
+		if !allowed(action, in.State) {
+			return nil, &apiError{status: 400, code: "IncorrectInstanceState", msg: fmt.Sprintf("The instance '%s' is not in a state from which it can be %s.", in.ID, verb)}
+		}
+	}
+	changes := make([]ec2ChangeXML, 0, len(found))
+	for _, in := range found {
+		prev := in.State
+		switch action {
+		case "StopInstances":
+			if in.State == StateRunning {
+				s.setState(in, StateStopping)
+				s.later(in, StateStopped)
+			}
+		case "StartInstances":
+			if in.State == StateStopped {
+				s.setState(in, StatePending)
+				s.later(in, StateRunning)
+			}
+		case "TerminateInstances":
+			if in.State != StateTerminated && in.State != StateShuttingDown {
+				s.setState(in, StateShuttingDown)
+				s.later(in, StateTerminated)
+			}
+		case "RebootInstances":
+			// EC2 keeps reporting running through a reboot; only the lab
+			// sees the host go down and come back.
+			in.gen++
+			s.hooks.push(in.ID, "rebooting")
+			s.later(in, StateRunning)
+		}
+		changes = append(changes, ec2ChangeXML{InstanceID: in.ID, Current: stateXML(in.State), Previous: stateXML(prev)})
+	}
+	if action == "RebootInstances" {
+		return struct {
+			XMLName   xml.Name `xml:"RebootInstancesResponse"`
+			NS        string   `xml:"xmlns,attr"`
+			RequestID string   `xml:"requestId"`
+			Return    bool     `xml:"return"`
+		}{NS: ec2NS, RequestID: c.reqID, Return: true}, nil
+	}
+	return struct {
+		XMLName   xml.Name
+		NS        string         `xml:"xmlns,attr"`
+		RequestID string         `xml:"requestId"`
+		Changes   []ec2ChangeXML `xml:"instancesSet>item"`
+	}{XMLName: xml.Name{Local: action + "Response"}, NS: ec2NS, RequestID: c.reqID, Changes: changes}, nil
+}
+
+// allowed says whether action may be applied to an instance in state.
+// Repeating a stop, start or terminate that is under way succeeds and
+// changes nothing, as on EC2.
+func allowed(action, state string) bool {
+	switch action {
+	case "StopInstances":
+		return state == StateRunning || state == StateStopping || state == StateStopped
+	case "StartInstances":
+		return state == StateStopped || state == StatePending || state == StateRunning
+	case "RebootInstances":
+		return state == StateRunning
+	case "TerminateInstances":
+		return true
+	}
+	return false
+}
+
+func (s *Server) createTags(c *call, form url.Values) (any, *apiError) {
+	ids := indexed(form, "ResourceId")
+	if len(ids) == 0 {
+		return nil, &apiError{status: 400, code: "MissingParameter", msg: "The request must contain the parameter ResourceId"}
+	}
+	tags := map[string]string{}
+	for _, i := range members(form, "Tag") {
+		p := "Tag." + strconv.Itoa(i)
+		k := form.Get(p + ".Key")
+		if k == "" {
+			return nil, errInvalidParameter(fmt.Sprintf("Tag key in %s.Key must not be empty", p))
+		}
+		tags[k] = form.Get(p + ".Value")
+	}
+	for _, id := range ids {
+		if !strings.HasPrefix(id, "i-") {
+			return nil, &apiError{status: 400, code: "InvalidID", msg: fmt.Sprintf("The ID '%s' is not valid: only instances (i-...) can be tagged here", id)}
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	found, aerr := s.target(ids, form)
+	if aerr != nil {
+		return nil, aerr
+	}
+	for _, in := range found {
+		for k, v := range tags {
+			in.Tags[k] = v
+		}
+	}
+	return struct {
+		XMLName   xml.Name `xml:"CreateTagsResponse"`
+		NS        string   `xml:"xmlns,attr"`
+		RequestID string   `xml:"requestId"`
+		Return    bool     `xml:"return"`
+	}{NS: ec2NS, RequestID: c.reqID, Return: true}, nil
+}

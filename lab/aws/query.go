@@ -1,0 +1,96 @@
+package aws
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// queryHandler serves one Query-protocol action and returns the response
+// document to marshal as XML.
+type queryHandler func(c *call, action string, form url.Values) (any, *apiError)
+
+func (s *Server) serveQuery(w http.ResponseWriter, c *call, h queryHandler) {
+	form, err := url.ParseQuery(string(c.body))
+	if err != nil {
+		s.fail(w, c, &apiError{status: 400, code: "MalformedQueryString", msg: "request body is not a form: " + err.Error()})
+		return
+	}
+	for k, v := range c.r.URL.Query() {
+		form[k] = append(form[k], v...)
+	}
+	action := form.Get("Action")
+	if action == "" {
+		s.fail(w, c, &apiError{status: 400, code: "MissingAction", msg: "The request must contain the parameter Action"})
+		return
+	}
+	if aerr := s.admit(c, action); aerr != nil {
+		s.fail(w, c, aerr)
+		return
+	}
+	out, aerr := h(c, action, form)
+	if aerr != nil {
+		s.fail(w, c, aerr)
+		return
+	}
+	writeXML(w, http.StatusOK, out)
+}
+
+// indexed returns the values of prefix.1, prefix.2, ... in index order.
+func indexed(form url.Values, prefix string) []string {
+	type kv struct {
+		i int
+		v string
+	}
+	var items []kv
+	for k, vs := range form {
+		rest, ok := strings.CutPrefix(k, prefix+".")
+		if !ok || len(vs) == 0 {
+			continue
+		}
+		if i, err := strconv.Atoi(rest); err == nil {
+			items = append(items, kv{i, vs[0]})
+		}
+	}
+	sort.Slice(items, func(a, b int) bool { return items[a].i < items[b].i })
+	out := make([]string, len(items))
+	for i, it := range items {
+		out[i] = it.v
+	}
+	return out
+}
+
+// members returns the distinct indexes N used in prefix.N.*, in order.
+func members(form url.Values, prefix string) []int {
+	seen := map[int]bool{}
+	for k := range form {
+		rest, ok := strings.CutPrefix(k, prefix+".")
+		if !ok {
+			continue
+		}
+		n, _, _ := strings.Cut(rest, ".")
+		if i, err := strconv.Atoi(n); err == nil {
+			seen[i] = true
+		}
+	}
+	out := make([]int, 0, len(seen))
+	for i := range seen {
+		out = append(out, i)
+	}
+	sort.Ints(out)
+	return out
+}
+
+func formBool(form url.Values, name string) (bool, *apiError) {
+	switch v := form.Get(name); v {
+	case "", "false":
+		return false, nil
+	case "true":
+		return true, nil
+	default:
+		return false, errInvalidParameter(fmt.Sprintf("Value (%s) for parameter %s is invalid. Expected true or false.", v, name))
+	}
+}

@@ -1,0 +1,388 @@
+// Package aws is a loopback endpoint that speaks the AWS wire protocols for
+// the calls gameday makes (STS, EC2, SSM, FIS, Lambda), with in-memory state.
+//
+// It exists so the real aws-sdk-go-v2 clients can be exercised end to end
+// (SigV4 signing, endpoint resolution, serialisation, pagination, error codes,
+// retries) where no AWS account is reachable. It is the one stand-in the
+// project allows: everything else talks to real components. Point a client at
+// it with config.LoadDefaultConfig, static credentials from Options.Keys and
+// the client's BaseEndpoint set to URL().
+//
+// Hooks tie the state to something real: the lab stops a host when its
+// instance stops, and runs SSM commands on the host.
+package aws
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// DefaultAccount is the account a key reports when neither Key.Account nor
+// Options.Account says otherwise.
+const DefaultAccount = "123456789012"
+
+// maxBody bounds a request body; the calls served here are small.
+const maxBody = 8 << 20
+
+// Key is one set of credentials the endpoint accepts.
+type Key struct {
+	AccessKeyID     string
+	SecretAccessKey string
+	// Account is what GetCallerIdentity reports for this key (default
+	// Options.Account), so a test can hold a key of the wrong account.
+	Account string
+	// ARN is the caller identity (default arn:aws:iam::ACCOUNT:user/gameday).
+	ARN string
+	// Deny lists actions this key may not call, as "service:Action" with
+	// "service:*" and "*" allowed: EC2 answers UnauthorizedOperation (also
+	// for DryRun), the JSON services AccessDeniedException.
+	Deny []string
+}
+
+// Hooks connect instance state and Run Command to the lab. Both are optional
+// and are called outside the server's lock.
+type Hooks struct {
+	// InstanceState is called, in order per server, after an instance enters
+	// a new state: pending, running, stopping, stopped, shutting-down,
+	// terminated, and "rebooting" (followed by "running") for a reboot.
+	InstanceState func(id, state string)
+	// RunShell runs an AWS-RunShellScript invocation on one instance. ctx ends
+	// at the execution timeout, on CancelCommand and on Close. Without it
+	// every invocation fails as undeliverable, as for an instance with no
+	// agent.
+	RunShell func(ctx context.Context, instanceID string, commands []string) (stdout, stderr string, exitCode int)
+}
+
+// Options configure a Server.
+type Options struct {
+	// Addr to listen on; it must be a loopback address. Default 127.0.0.1:0.
+	Addr string
+	// Keys accepted. At least one is required.
+	Keys []Key
+	// Account for keys that name none. Default DefaultAccount.
+	Account string
+	// Region used in ARNs and default availability zones. Default us-east-1.
+	// Requests signed for any region are accepted.
+	Region string
+	// TransitionDelay is how long an instance stays in stopping, pending,
+	// shutting-down or rebooting, and a FIS experiment in initiating or
+	// stopping. Default 100ms.
+	TransitionDelay time.Duration
+	// Hooks tie state changes and commands to the lab.
+	Hooks Hooks
+	// Now is the clock for timestamps and the SigV4 skew check. Default time.Now.
+	Now func() time.Time
+}
+
+// Server is the endpoint. Its methods are safe for concurrent use.
+type Server struct {
+	opts   Options
+	keys   map[string]Key
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	hooks  *hookQueue
+	reqSeq atomic.Uint64
+	reqPfx string
+
+	ln   net.Listener
+	http *http.Server
+
+	mu        sync.Mutex
+	closed    bool
+	throttle  map[string]int
+	calls     map[string]int
+	instances map[string]*instance
+	order     []string // instance ids, sorted, for stable pagination
+	commands  map[string]*command
+	cmdOrder  []string
+	functions map[string]*function
+	templates map[string]*template
+	tmplOrder []string
+	exps      map[string]*experiment
+	expOrder  []string
+}
+
+// New builds a server; Start makes it listen.
+func New(opts Options) *Server {
+	if opts.Addr == "" {
+		opts.Addr = "127.0.0.1:0"
+	}
+	if opts.Account == "" {
+		opts.Account = DefaultAccount
+	}
+	if opts.Region == "" {
+		opts.Region = "us-east-1"
+	}
+	if opts.TransitionDelay <= 0 {
+		opts.TransitionDelay = 100 * time.Millisecond
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	keys := make(map[string]Key, len(opts.Keys))
+	for _, k := range opts.Keys {
+		if k.Account == "" {
+			k.Account = opts.Account
+		}
+		if k.ARN == "" {
+			k.ARN = "arn:aws:iam::" + k.Account + ":user/gameday"
+		}
+		keys[k.AccessKeyID] = k
+	}
+	var pfx [4]byte
+	_, _ = rand.Read(pfx[:])
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Server{
+		opts:      opts,
+		keys:      keys,
+		ctx:       ctx,
+		cancel:    cancel,
+		reqPfx:    hex.EncodeToString(pfx[:]),
+		throttle:  map[string]int{},
+		calls:     map[string]int{},
+		instances: map[string]*instance{},
+		commands:  map[string]*command{},
+		functions: map[string]*function{},
+		templates: map[string]*template{},
+		exps:      map[string]*experiment{},
+	}
+	s.hooks = newHookQueue(opts.Hooks.InstanceState)
+	return s
+}
+
+// Start listens on Options.Addr and serves in the background.
+func (s *Server) Start() error {
+	if len(s.keys) == 0 {
+		return errors.New("lab/aws: no credentials: Options.Keys is empty")
+	}
+	host, _, err := net.SplitHostPort(s.opts.Addr)
+	if err != nil {
+		return fmt.Errorf("lab/aws: listen address %q: %w", s.opts.Addr, err)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return fmt.Errorf("lab/aws: listen address %q: expected a loopback address (127.0.0.0/8, ::1, localhost)", s.opts.Addr)
+	}
+	ln, err := net.Listen("tcp", s.opts.Addr)
+	if err != nil {
+		return fmt.Errorf("lab/aws: listen on %s: %w", s.opts.Addr, err)
+	}
+	s.ln = ln
+	s.http = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		_ = s.http.Serve(ln)
+	}()
+	return nil
+}
+
+// URL is the base endpoint for every service, for a client's BaseEndpoint.
+func (s *Server) URL() string {
+	if s.ln == nil {
+		return ""
+	}
+	return "http://" + s.ln.Addr().String()
+}
+
+// Close stops serving, cancels running commands and waits for them and for
+// pending hooks. State changes still scheduled are dropped.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	s.mu.Unlock()
+	var err error
+	if s.http != nil {
+		err = s.http.Close()
+	}
+	s.cancel()
+	s.wg.Wait()
+	s.hooks.close()
+	return err
+}
+
+// Throttle makes the next n calls of op fail with the service's throttling
+// error (EC2 RequestLimitExceeded, STS Throttling, SSM and FIS
+// ThrottlingException, Lambda TooManyRequestsException). op is
+// "service:Action", e.g. "ec2:DescribeInstances".
+func (s *Server) Throttle(op string, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.throttle[op] = n
+}
+
+// Calls reports how many signed requests reached op ("service:Action"),
+// throttled ones included, so a test can see the SDK retry.
+func (s *Server) Calls(op string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls[op]
+}
+
+// call is one authenticated request on its way to an operation.
+type call struct {
+	service string
+	region  string
+	key     Key
+	reqID   string
+	r       *http.Request
+	body    []byte
+}
+
+func (s *Server) requestID() string {
+	n := s.reqSeq.Add(1)
+	return fmt.Sprintf("%s-0000-4000-8000-%012x", s.reqPfx, n)
+}
+
+// ServeHTTP authenticates the request, routes it by the service in its
+// SigV4 credential scope, and answers in that service's protocol.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	c := &call{r: r, reqID: s.requestID()}
+	defer func() {
+		// A malformed request must never take the endpoint down.
+		if p := recover(); p != nil {
+			s.fail(w, c, &apiError{status: 500, code: "InternalFailure", msg: fmt.Sprint("internal error: ", p), server: true})
+		}
+	}()
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil || len(body) > maxBody {
+		c.service = guessService(r, nil)
+		s.fail(w, c, &apiError{status: 400, code: "InvalidRequest", msg: "request body unreadable or larger than 8 MiB"})
+		return
+	}
+	c.body = body
+	if aerr := s.authenticate(c); aerr != nil {
+		if c.service == "" {
+			c.service = guessService(r, body)
+		}
+		s.fail(w, c, aerr)
+		return
+	}
+	switch c.service {
+	case "sts":
+		s.serveQuery(w, c, s.sts)
+	case "ec2":
+		s.serveQuery(w, c, s.ec2)
+	case "ssm":
+		s.serveSSM(w, c)
+	case "fis":
+		s.serveFIS(w, c)
+	case "lambda":
+		s.serveLambda(w, c)
+	default:
+		name := c.service
+		c.service = guessService(r, body)
+		s.fail(w, c, &apiError{status: 404, code: unknownOperation(c.service), msg: fmt.Sprintf("service %q is not served by this endpoint (sts, ec2, ssm, fis, lambda are)", name)})
+	}
+}
+
+// admit counts the call, applies the key's deny list and injected throttling.
+func (s *Server) admit(c *call, action string) *apiError {
+	op := c.service + ":" + action
+	s.mu.Lock()
+	s.calls[op]++
+	throttled := s.throttle[op] > 0
+	if throttled {
+		s.throttle[op]--
+	}
+	s.mu.Unlock()
+	if denied(c.key.Deny, op) {
+		msg := fmt.Sprintf("User: %s is not authorized to perform: %s", c.key.ARN, op)
+		switch c.service {
+		case "ec2":
+			return &apiError{status: 403, code: "UnauthorizedOperation", msg: "You are not authorized to perform this operation. " + msg}
+		case "sts":
+			return &apiError{status: 403, code: "AccessDenied", msg: msg}
+		default:
+			return &apiError{status: accessDeniedStatus(c.service), code: "AccessDeniedException", msg: msg}
+		}
+	}
+	if throttled {
+		return throttleError(c.service)
+	}
+	return nil
+}
+
+func denied(deny []string, op string) bool {
+	svc, _, _ := strings.Cut(op, ":")
+	for _, d := range deny {
+		if d == "*" || strings.EqualFold(d, op) || strings.EqualFold(d, svc+":*") {
+			return true
+		}
+	}
+	return false
+}
+
+func accessDeniedStatus(service string) int {
+	if service == "ssm" {
+		return 400
+	}
+	return 403
+}
+
+func throttleError(service string) *apiError {
+	const msg = "Rate exceeded"
+	switch service {
+	case "ec2":
+		return &apiError{status: 503, code: "RequestLimitExceeded", msg: "Request limit exceeded."}
+	case "sts":
+		return &apiError{status: 400, code: "Throttling", msg: msg}
+	case "lambda":
+		return &apiError{status: 429, code: "TooManyRequestsException", msg: msg}
+	case "fis":
+		return &apiError{status: 429, code: "ThrottlingException", msg: msg}
+	default:
+		return &apiError{status: 400, code: "ThrottlingException", msg: msg}
+	}
+}
+
+// guessService picks the protocol to answer in when the request carries no
+// usable credential scope, from what the SDK puts on the wire.
+func guessService(r *http.Request, body []byte) string {
+	switch {
+	case strings.HasPrefix(r.Header.Get("X-Amz-Target"), "AmazonSSM."):
+		return "ssm"
+	case r.Header.Get("X-Amz-Target") != "":
+		return "json"
+	case strings.HasPrefix(r.URL.Path, "/experiment"):
+		return "fis"
+	case strings.HasPrefix(r.URL.Path, "/20"):
+		return "lambda"
+	case strings.Contains(string(body), "Version=2016-11-15") || r.URL.Query().Get("Version") == "2016-11-15":
+		return "ec2"
+	case strings.Contains(string(body), "Action="):
+		return "sts"
+	}
+	return "rest"
+}
+
+func unknownOperation(service string) string {
+	switch service {
+	case "sts", "ec2":
+		return "InvalidAction"
+	}
+	return "UnknownOperationException"
+}
+
+func sortedInsert(ids []string, id string) []string {
+	i := sort.SearchStrings(ids, id)
+	ids = append(ids, "")
+	copy(ids[i+1:], ids[i:])
+	ids[i] = id
+	return ids
+}

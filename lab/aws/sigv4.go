@@ -1,0 +1,118 @@
+package aws
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+)
+
+const (
+	sigAlgorithm = "AWS4-HMAC-SHA256"
+	amzDate      = "20060102T150405Z"
+	// maxSkew is how far a request's X-Amz-Date may be from the server clock,
+	// as AWS allows.
+	maxSkew = 15 * time.Minute
+)
+
+// authenticate verifies the SigV4 signature of c.r and fills c.service,
+// c.region and c.key from its credential scope.
+func (s *Server) authenticate(c *call) *apiError {
+	r := c.r
+	auth := r.Header.Get("Authorization")
+	if auth == "" {
+		return &apiError{status: 403, code: missingAuth(guessService(r, c.body)), msg: "Request is missing Authentication Token"}
+	}
+	alg, rest, _ := strings.Cut(auth, " ")
+	fields := map[string]string{}
+	for _, part := range strings.Split(rest, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if ok {
+			fields[k] = v
+		}
+	}
+	scope := strings.Split(fields["Credential"], "/")
+	if len(scope) == 5 {
+		c.service, c.region = scope[3], scope[2]
+	}
+	if alg != sigAlgorithm || len(scope) != 5 || scope[4] != "aws4_request" || fields["SignedHeaders"] == "" || fields["Signature"] == "" {
+		return &apiError{status: 400, code: "IncompleteSignature", msg: fmt.Sprintf("Authorization header requires %s with Credential=AKID/date/region/service/aws4_request, SignedHeaders and Signature", sigAlgorithm)}
+	}
+	key, ok := s.keys[scope[0]]
+	if !ok {
+		return unknownKey(c.service)
+	}
+	c.key = key
+
+	when, err := time.Parse(amzDate, r.Header.Get("X-Amz-Date"))
+	if err != nil {
+		return &apiError{status: 400, code: "IncompleteSignature", msg: "X-Amz-Date header missing or not in the form 20060102T150405Z"}
+	}
+	if now := s.opts.Now(); when.Before(now.Add(-maxSkew)) || when.After(now.Add(maxSkew)) {
+		return &apiError{status: 403, code: "SignatureDoesNotMatch", msg: fmt.Sprintf("Signature expired: %s is now earlier than %s or later than %s", when.Format(amzDate), now.Add(-maxSkew).UTC().Format(amzDate), now.Add(maxSkew).UTC().Format(amzDate))}
+	}
+	if scope[1] != when.Format("20060102") {
+		return &apiError{status: 403, code: "SignatureDoesNotMatch", msg: fmt.Sprintf("Credential should be scoped to a valid date: %s does not match X-Amz-Date %s", scope[1], when.Format(amzDate))}
+	}
+
+	sum := sha256.Sum256(c.body)
+	payloadHash := hex.EncodeToString(sum[:])
+	if h := r.Header.Get("X-Amz-Content-Sha256"); h != "" && h != "UNSIGNED-PAYLOAD" && h != payloadHash {
+		return &apiError{status: 400, code: "XAmzContentSHA256Mismatch", msg: "The provided 'x-amz-content-sha256' header does not match what was computed."}
+	}
+
+	// Rebuild the request with only the headers the client signed, then let
+	// the SDK's signer compute what the signature must be.
+	u := &url.URL{Scheme: "http", Host: r.Host, Path: r.URL.Path, RawPath: r.URL.RawPath, RawQuery: r.URL.RawQuery}
+	req := &http.Request{Method: r.Method, URL: u, Host: r.Host, Header: http.Header{}}
+	for _, name := range strings.Split(fields["SignedHeaders"], ";") {
+		switch name {
+		case "host":
+		case "content-length":
+			req.ContentLength = int64(len(c.body))
+		default:
+			req.Header[http.CanonicalHeaderKey(name)] = r.Header.Values(name)
+		}
+	}
+	creds := sdkaws.Credentials{AccessKeyID: key.AccessKeyID, SecretAccessKey: key.SecretAccessKey}
+	if err := v4.NewSigner().SignHTTP(r.Context(), creds, req, payloadHash, scope[3], scope[2], when); err != nil {
+		return &apiError{status: 400, code: "IncompleteSignature", msg: err.Error()}
+	}
+	want := signatureOf(req.Header.Get("Authorization"))
+	if !hmac.Equal([]byte(want), []byte(fields["Signature"])) {
+		return &apiError{status: 403, code: "SignatureDoesNotMatch", msg: "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."}
+	}
+	return nil
+}
+
+func signatureOf(auth string) string {
+	_, sig, _ := strings.Cut(auth, "Signature=")
+	return sig
+}
+
+func missingAuth(service string) string {
+	switch service {
+	case "ec2", "sts":
+		return "MissingAuthenticationToken"
+	}
+	return "MissingAuthenticationTokenException"
+}
+
+func unknownKey(service string) *apiError {
+	switch service {
+	case "ec2":
+		return &apiError{status: 401, code: "AuthFailure", msg: "AWS was not able to validate the provided access credentials"}
+	case "sts":
+		return &apiError{status: 403, code: "InvalidClientTokenId", msg: "The security token included in the request is invalid."}
+	case "ssm":
+		return &apiError{status: 400, code: "UnrecognizedClientException", msg: "The security token included in the request is invalid."}
+	}
+	return &apiError{status: 403, code: "UnrecognizedClientException", msg: "The security token included in the request is invalid."}
+}
