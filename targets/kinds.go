@@ -16,7 +16,9 @@ const defaultMax = 4 * time.Hour
 func builtinKinds() []*Kind {
 	linux := linuxKinds()
 	kinds := append(linux, labKinds()...)
-	return append(kinds, awsKinds(linux)...)
+	// ssm-command runs the lab kinds too, so the lab's instances take the
+	// same faults through Run Command as through SSH.
+	return append(kinds, awsKinds(kinds)...)
 }
 
 // Params that several kinds share, declared once so they read the same

@@ -1,0 +1,259 @@
+package aws
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/fis"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
+)
+
+// The narrow client interfaces: exactly the calls the attacks make, so a
+// test can fake one service and drive the rest through the real SDK.
+
+// STSAPI names the account the credentials act in.
+type STSAPI interface {
+	GetCallerIdentity(ctx context.Context, in *sts.GetCallerIdentityInput, opts ...func(*sts.Options)) (*sts.GetCallerIdentityOutput, error)
+}
+
+// EC2API finds, stops, starts, reboots and terminates instances.
+type EC2API interface {
+	ec2.DescribeInstancesAPIClient
+	StopInstances(ctx context.Context, in *ec2.StopInstancesInput, opts ...func(*ec2.Options)) (*ec2.StopInstancesOutput, error)
+	StartInstances(ctx context.Context, in *ec2.StartInstancesInput, opts ...func(*ec2.Options)) (*ec2.StartInstancesOutput, error)
+	RebootInstances(ctx context.Context, in *ec2.RebootInstancesInput, opts ...func(*ec2.Options)) (*ec2.RebootInstancesOutput, error)
+	TerminateInstances(ctx context.Context, in *ec2.TerminateInstancesInput, opts ...func(*ec2.Options)) (*ec2.TerminateInstancesOutput, error)
+}
+
+// SSMAPI runs shell scripts on instances and reads how they went.
+type SSMAPI interface {
+	SendCommand(ctx context.Context, in *ssm.SendCommandInput, opts ...func(*ssm.Options)) (*ssm.SendCommandOutput, error)
+	GetCommandInvocation(ctx context.Context, in *ssm.GetCommandInvocationInput, opts ...func(*ssm.Options)) (*ssm.GetCommandInvocationOutput, error)
+}
+
+// FISAPI starts, follows and stops experiments.
+type FISAPI interface {
+	GetExperimentTemplate(ctx context.Context, in *fis.GetExperimentTemplateInput, opts ...func(*fis.Options)) (*fis.GetExperimentTemplateOutput, error)
+	StartExperiment(ctx context.Context, in *fis.StartExperimentInput, opts ...func(*fis.Options)) (*fis.StartExperimentOutput, error)
+	GetExperiment(ctx context.Context, in *fis.GetExperimentInput, opts ...func(*fis.Options)) (*fis.GetExperimentOutput, error)
+	StopExperiment(ctx context.Context, in *fis.StopExperimentInput, opts ...func(*fis.Options)) (*fis.StopExperimentOutput, error)
+	ListExperiments(ctx context.Context, in *fis.ListExperimentsInput, opts ...func(*fis.Options)) (*fis.ListExperimentsOutput, error)
+}
+
+// LambdaAPI reads and changes a function's configuration and concurrency.
+type LambdaAPI interface {
+	lambda.ListFunctionsAPIClient
+	ListTags(ctx context.Context, in *lambda.ListTagsInput, opts ...func(*lambda.Options)) (*lambda.ListTagsOutput, error)
+	GetFunctionConfiguration(ctx context.Context, in *lambda.GetFunctionConfigurationInput, opts ...func(*lambda.Options)) (*lambda.GetFunctionConfigurationOutput, error)
+	UpdateFunctionConfiguration(ctx context.Context, in *lambda.UpdateFunctionConfigurationInput, opts ...func(*lambda.Options)) (*lambda.UpdateFunctionConfigurationOutput, error)
+	GetFunctionConcurrency(ctx context.Context, in *lambda.GetFunctionConcurrencyInput, opts ...func(*lambda.Options)) (*lambda.GetFunctionConcurrencyOutput, error)
+	PutFunctionConcurrency(ctx context.Context, in *lambda.PutFunctionConcurrencyInput, opts ...func(*lambda.Options)) (*lambda.PutFunctionConcurrencyOutput, error)
+	DeleteFunctionConcurrency(ctx context.Context, in *lambda.DeleteFunctionConcurrencyInput, opts ...func(*lambda.Options)) (*lambda.DeleteFunctionConcurrencyOutput, error)
+}
+
+// Clients is one set of service clients for one profile, region and
+// endpoint.
+type Clients struct {
+	STS    STSAPI
+	EC2    EC2API
+	SSM    SSMAPI
+	FIS    FISAPI
+	Lambda LambdaAPI
+}
+
+// sdkClients builds the real clients. A runbook's endpoint is set on each
+// service, after the SDK's own resolution, so that it wins over
+// AWS_ENDPOINT_URL_<SERVICE> as the runbook is the more specific place.
+func sdkClients(cfg sdkaws.Config, endpoint string) *Clients {
+	var ep *string
+	if endpoint != "" {
+		ep = sdkaws.String(endpoint)
+	}
+	return &Clients{
+		STS: sts.NewFromConfig(cfg, func(o *sts.Options) {
+			if ep != nil {
+				o.BaseEndpoint = ep
+			}
+		}),
+		EC2: ec2.NewFromConfig(cfg, func(o *ec2.Options) {
+			if ep != nil {
+				o.BaseEndpoint = ep
+			}
+		}),
+		SSM: ssm.NewFromConfig(cfg, func(o *ssm.Options) {
+			if ep != nil {
+				o.BaseEndpoint = ep
+			}
+		}),
+		FIS: fis.NewFromConfig(cfg, func(o *fis.Options) {
+			if ep != nil {
+				o.BaseEndpoint = ep
+			}
+		}),
+		Lambda: lambda.NewFromConfig(cfg, func(o *lambda.Options) {
+			if ep != nil {
+				o.BaseEndpoint = ep
+			}
+		}),
+	}
+}
+
+// where is the place a set of clients acts: the cache key, and what a
+// member's labels record.
+type where struct {
+	Profile, Region, Endpoint string
+}
+
+func (w where) String() string {
+	s := w.Region
+	if w.Profile != "" {
+		s += ", profile " + w.Profile
+	}
+	if w.Endpoint != "" {
+		s += ", endpoint " + w.Endpoint
+	}
+	return s
+}
+
+// session is a set of clients and the account they act in.
+type session struct {
+	where
+	*Clients
+	account string
+}
+
+// sessions caches one session per place. A failed load or identity call
+// is not cached: the next call tries again.
+type sessions struct {
+	opts Options
+	mu   sync.Mutex
+	m    map[where]*sessionEntry
+}
+
+type sessionEntry struct {
+	mu sync.Mutex
+	s  *session
+}
+
+// get returns the session for w, loading configuration and asking STS who
+// we are the first time.
+func (ss *sessions) get(ctx context.Context, w where) (*session, error) {
+	ss.mu.Lock()
+	if ss.m == nil {
+		ss.m = map[where]*sessionEntry{}
+	}
+	e := ss.m[w]
+	if e == nil {
+		e = &sessionEntry{}
+		ss.m[w] = e
+	}
+	ss.mu.Unlock()
+
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.s != nil {
+		return e.s, nil
+	}
+	cfg, err := ss.load(ctx, w)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Region == "" {
+		return nil, fmt.Errorf("no AWS region: set region on the target, AWS_REGION, or a region in profile %q", cmpOr(w.Profile, "default"))
+	}
+	w.Region = cfg.Region
+	c := ss.opts.NewClients(cfg, w.Endpoint)
+	id, err := c.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return nil, fmt.Errorf("sts GetCallerIdentity (%s): %w", w, explain(err))
+	}
+	acct := sdkaws.ToString(id.Account)
+	if acct == "" {
+		return nil, fmt.Errorf("sts GetCallerIdentity (%s) named no account", w)
+	}
+	e.s = &session{where: w, Clients: c, account: acct}
+	return e.s, nil
+}
+
+func (ss *sessions) load(ctx context.Context, w where) (sdkaws.Config, error) {
+	o := ss.opts
+	lo := []func(*config.LoadOptions) error{
+		config.WithRetryer(func() sdkaws.Retryer {
+			return retry.NewStandard(func(so *retry.StandardOptions) {
+				so.MaxAttempts = o.MaxAttempts
+				so.MaxBackoff = o.MaxBackoff
+			})
+		}),
+	}
+	if w.Profile != "" {
+		lo = append(lo, config.WithSharedConfigProfile(w.Profile))
+	}
+	if w.Region != "" {
+		lo = append(lo, config.WithRegion(w.Region))
+	}
+	if w.Endpoint != "" {
+		lo = append(lo, config.WithBaseEndpoint(w.Endpoint))
+	}
+	if o.Credentials != nil {
+		lo = append(lo, config.WithCredentialsProvider(o.Credentials))
+	}
+	lo = append(lo, o.LoadOptions...)
+	cfg, err := config.LoadDefaultConfig(ctx, lo...)
+	if err != nil {
+		return cfg, fmt.Errorf("load AWS configuration (%s): %w", w, err)
+	}
+	return cfg, nil
+}
+
+// guard refuses an account the target does not list. The message names
+// both sides, since the usual cause is a profile pointing somewhere else.
+func guard(s *session, allowed []string) error {
+	if len(allowed) == 0 {
+		return fmt.Errorf("the credentials act in account %s (%s), and the target lists no accounts; add accounts: [\"%s\"] to the target if that is the account to attack", s.account, s.where, s.account)
+	}
+	if !slices.Contains(allowed, s.account) {
+		return fmt.Errorf("refusing account %s (%s): the target allows only %s", s.account, s.where, strings.Join(allowed, ", "))
+	}
+	return nil
+}
+
+func cmpOr(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// apiCode is the AWS error code of err, or "".
+func apiCode(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode()
+	}
+	return ""
+}
+
+// explain shortens an SDK error to the part a person reads: the operation
+// and the service's code and message, without the request id plumbing.
+func explain(err error) error {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		msg := ae.ErrorMessage()
+		if msg == "" {
+			return fmt.Errorf("%s", ae.ErrorCode())
+		}
+		return fmt.Errorf("%s: %s", ae.ErrorCode(), msg)
+	}
+	return err
+}

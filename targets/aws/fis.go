@@ -1,0 +1,171 @@
+package aws
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+
+	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/fis"
+	fistypes "github.com/aws/aws-sdk-go-v2/service/fis/types"
+
+	"github.com/gameday/gameday/targets"
+)
+
+// Tags gameday puts on what it starts, so an experiment can be found again
+// from the journal alone and anyone in the console sees whose it is.
+const (
+	TagRunID  = "gameday:run-id"
+	TagAttack = "gameday:attack"
+)
+
+// template is the experiment template an injection starts: the param when
+// given, else the member.
+func template(inj targets.Injection) string {
+	if t := inj.Params["template_id"]; t != "" {
+		return t
+	}
+	return inj.Member.ID
+}
+
+// clientToken makes StartExperiment idempotent per injection: an inject
+// retried after a lost answer starts no second experiment.
+func clientToken(inj targets.Injection) string {
+	h := fnv.New64a()
+	h.Write([]byte(inj.RunID + "\x00" + inj.Attack + "\x00" + inj.Member.ID))
+	return fmt.Sprintf("gameday-%016x", h.Sum64())
+}
+
+func terminal(st fistypes.ExperimentStatus) bool {
+	switch st {
+	case fistypes.ExperimentStatusCompleted, fistypes.ExperimentStatusStopped, fistypes.ExperimentStatusFailed, fistypes.ExperimentStatusCancelled:
+		return true
+	}
+	return false
+}
+
+func expState(x *fistypes.Experiment) (fistypes.ExperimentStatus, string) {
+	if x == nil || x.State == nil {
+		return "", ""
+	}
+	return x.State.Status, sdkaws.ToString(x.State.Reason)
+}
+
+var fisExperiment = attack{
+	plan: func(e *Executor, inj targets.Injection) []string {
+		t := template(inj)
+		return []string{
+			"preflight: fis GetExperimentTemplate --id " + t,
+			fmt.Sprintf("inject: fis StartExperiment --experiment-template-id %s --tags %s=%s,%s=%s, then GetExperiment until running", t, TagRunID, inj.RunID, TagAttack, inj.Attack),
+			"rollback: fis StopExperiment --id EXPERIMENT (found by its tags when the journal has no id), then GetExperiment until stopped",
+		}
+	},
+	preflight: func(ctx context.Context, e *Executor, s *session, inj targets.Injection) error {
+		if _, err := s.FIS.GetExperimentTemplate(ctx, &fis.GetExperimentTemplateInput{Id: sdkaws.String(template(inj))}); err != nil {
+			return fmt.Errorf("fis GetExperimentTemplate %s: %w", template(inj), explain(err))
+		}
+		return nil
+	},
+	inject: func(ctx context.Context, e *Executor, s *session, inj *targets.Injection) (targets.Result, error) {
+		t := template(*inj)
+		e.opts.Logf("aws %s: fis StartExperiment %s", inj.Member.ID, t)
+		out, err := s.FIS.StartExperiment(ctx, &fis.StartExperimentInput{
+			ExperimentTemplateId: sdkaws.String(t),
+			ClientToken:          sdkaws.String(clientToken(*inj)),
+			Tags:                 map[string]string{TagRunID: inj.RunID, TagAttack: inj.Attack},
+		})
+		if err != nil {
+			return targets.Result{}, fmt.Errorf("fis StartExperiment %s: %w", t, explain(err))
+		}
+		if out.Experiment == nil || sdkaws.ToString(out.Experiment.Id) == "" {
+			return targets.Result{}, fmt.Errorf("fis StartExperiment %s returned no experiment id", t)
+		}
+		id := sdkaws.ToString(out.Experiment.Id)
+		inj.State["experiment_id"] = id
+		// Follow it until it runs: a template whose targets match nothing
+		// or whose role is wrong fails here, and that is the inject's
+		// result, not a surprise at rollback.
+		ctx, cancel := e.bound(ctx)
+		defer cancel()
+		for {
+			st, why := expState(out.Experiment)
+			switch {
+			case st == fistypes.ExperimentStatusRunning || st == fistypes.ExperimentStatusCompleted:
+				return targets.Result{Output: fmt.Sprintf("experiment %s of template %s is %s", id, t, st)}, nil
+			case terminal(st) || st == fistypes.ExperimentStatusStopping:
+				return targets.Result{}, fmt.Errorf("experiment %s of template %s is %s: %s", id, t, st, why)
+			}
+			if !e.sleep(ctx) {
+				return targets.Result{}, fmt.Errorf("experiment %s of template %s is still %s: %w", id, t, st, ctx.Err())
+			}
+			got, err := s.FIS.GetExperiment(ctx, &fis.GetExperimentInput{Id: sdkaws.String(id)})
+			if err != nil {
+				return targets.Result{}, fmt.Errorf("fis GetExperiment %s: %w", id, explain(err))
+			}
+			out.Experiment = got.Experiment
+		}
+	},
+	rollback: func(ctx context.Context, e *Executor, s *session, inj targets.Injection) (targets.Result, error) {
+		ctx, cancel := e.bound(ctx)
+		defer cancel()
+		id := inj.State["experiment_id"]
+		if id == "" {
+			found, err := findExperiment(ctx, s, inj)
+			if err != nil {
+				return targets.Result{}, err
+			}
+			if found == "" {
+				return targets.Result{Output: "no experiment of this attack was started"}, nil
+			}
+			id = found
+		}
+		stopped := false
+		for {
+			got, err := s.FIS.GetExperiment(ctx, &fis.GetExperimentInput{Id: sdkaws.String(id)})
+			if err != nil {
+				return targets.Result{}, fmt.Errorf("fis GetExperiment %s: %w", id, explain(err))
+			}
+			st, why := expState(got.Experiment)
+			if terminal(st) {
+				msg := fmt.Sprintf("experiment %s is %s", id, st)
+				if why != "" {
+					msg += ": " + why
+				}
+				return targets.Result{Output: msg}, nil
+			}
+			if !stopped && st != fistypes.ExperimentStatusStopping {
+				e.opts.Logf("aws %s: fis StopExperiment %s", inj.Member.ID, id)
+				if _, err := s.FIS.StopExperiment(ctx, &fis.StopExperimentInput{Id: sdkaws.String(id)}); err != nil {
+					return targets.Result{}, fmt.Errorf("fis StopExperiment %s: %w", id, explain(err))
+				}
+				stopped = true
+			}
+			if !e.sleep(ctx) {
+				return targets.Result{}, fmt.Errorf("experiment %s is still %s: %w", id, st, ctx.Err())
+			}
+		}
+	},
+}
+
+// findExperiment looks for the experiment an inject started when the
+// journal lost its id: the one of the template tagged with this run and
+// attack.
+func findExperiment(ctx context.Context, s *session, inj targets.Injection) (string, error) {
+	in := &fis.ListExperimentsInput{ExperimentTemplateId: sdkaws.String(template(inj))}
+	for pages := 0; pages < 1000; pages++ {
+		out, err := s.FIS.ListExperiments(ctx, in)
+		if err != nil {
+			return "", fmt.Errorf("fis ListExperiments (looking for the experiment of run %s): %w", inj.RunID, explain(err))
+		}
+		for _, x := range out.Experiments {
+			if x.Tags[TagRunID] == inj.RunID && x.Tags[TagAttack] == inj.Attack {
+				return sdkaws.ToString(x.Id), nil
+			}
+		}
+		if sdkaws.ToString(out.NextToken) == "" {
+			return "", nil
+		}
+		in.NextToken = out.NextToken
+	}
+	return "", fmt.Errorf("fis ListExperiments: more than 1000 pages")
+}

@@ -1,0 +1,72 @@
+package aws
+
+import (
+	"time"
+
+	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+)
+
+// Options configures an Executor. The zero value uses the SDK's default
+// configuration chain.
+type Options struct {
+	// Profile is the shared-config profile for targets that name none.
+	Profile string
+	// Region is used for targets that name none; empty leaves it to the
+	// SDK (AWS_REGION, the profile).
+	Region string
+	// Endpoint is the base endpoint for targets that name none, such as
+	// the lab's; empty leaves it to the SDK (AWS_ENDPOINT_URL and friends).
+	Endpoint string
+	// Credentials, when set, replaces the SDK's credential chain.
+	Credentials sdkaws.CredentialsProvider
+	// LoadOptions are passed to config.LoadDefaultConfig after ours.
+	LoadOptions []func(*config.LoadOptions) error
+	// MaxAttempts bounds the SDK standard retryer's attempts per call,
+	// first included. Default 5.
+	MaxAttempts int
+	// MaxBackoff bounds the retryer's wait between attempts. Default 20s,
+	// the SDK's.
+	MaxBackoff time.Duration
+	// Grace is added to an attack's duration for the bounds armed on the
+	// AWS side (the dead man's switch of an SSM command, a Lambda fault's
+	// expiry). Default 30s.
+	Grace time.Duration
+	// Poll is the interval between state checks while waiting for an
+	// instance, a command or an experiment. Default 2s.
+	Poll time.Duration
+	// Wait bounds one wait for a state (an instance running again, a
+	// command finished) when the caller's context has no earlier deadline.
+	// Default 5m.
+	Wait time.Duration
+	// Logf, when set, receives one line per API call that changes something.
+	Logf func(format string, args ...any)
+	// NewClients builds the service clients from a loaded configuration;
+	// nil builds the SDK's. Tests put fakes here.
+	NewClients func(cfg sdkaws.Config, endpoint string) *Clients
+}
+
+func (o Options) withDefaults() Options {
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = 5
+	}
+	if o.MaxBackoff <= 0 {
+		o.MaxBackoff = 20 * time.Second
+	}
+	if o.Grace <= 0 {
+		o.Grace = 30 * time.Second
+	}
+	if o.Poll <= 0 {
+		o.Poll = 2 * time.Second
+	}
+	if o.Wait <= 0 {
+		o.Wait = 5 * time.Minute
+	}
+	if o.Logf == nil {
+		o.Logf = func(string, ...any) {}
+	}
+	if o.NewClients == nil {
+		o.NewClients = sdkClients
+	}
+	return o
+}

@@ -1,0 +1,232 @@
+package aws
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+
+	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/fis"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+
+	"github.com/gameday/gameday/runbook"
+	"github.com/gameday/gameday/targets"
+)
+
+// filterAliases are the short names a runbook may use for common EC2
+// filters; anything else is passed to DescribeInstances as written.
+var filterAliases = map[string]string{
+	"az":     "availability-zone",
+	"vpc":    "vpc-id",
+	"subnet": "subnet-id",
+	"state":  "instance-state-name",
+}
+
+// Resolve turns an aws target into members: the account is checked first,
+// then the resources are listed. Members are sorted by ID so a seeded blast
+// radius picks the same ones from the same estate.
+func (e *Executor) Resolve(ctx context.Context, t runbook.Target) ([]targets.Member, error) {
+	a := t.AWS
+	if a == nil {
+		return nil, fmt.Errorf("target %s is not an aws target", t.Name)
+	}
+	w := where{Profile: cmpOr(a.Profile, e.opts.Profile), Region: cmpOr(a.Region, e.opts.Region), Endpoint: cmpOr(a.Endpoint, e.opts.Endpoint)}
+	s, err := e.ss.get(ctx, w)
+	if err != nil {
+		return nil, fmt.Errorf("target %s: %w", t.Name, err)
+	}
+	if err := guard(s, a.Accounts); err != nil {
+		return nil, fmt.Errorf("target %s: %w", t.Name, err)
+	}
+	var out []targets.Member
+	switch a.Resource {
+	case "ec2:instance":
+		out, err = e.resolveInstances(ctx, s, t)
+	case "lambda:function":
+		out, err = e.resolveFunctions(ctx, s, t)
+	case "fis:experiment-template":
+		out, err = e.resolveTemplates(ctx, s, t)
+	default:
+		return nil, fmt.Errorf("target %s: resource %s is not supported by the aws executor yet (it resolves ec2:instance, lambda:function and fis:experiment-template)", t.Name, a.Resource)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("target %s (%s, account %s): %w", t.Name, s.where, s.account, err)
+	}
+	for i := range out {
+		out[i].Target = t.Name
+		l := out[i].Labels
+		l[LabelRegion] = s.Region
+		l[LabelAccount] = s.account
+		if s.Endpoint != "" {
+			l[LabelEndpoint] = s.Endpoint
+		}
+		if s.Profile != "" {
+			l[LabelProfile] = s.Profile
+		}
+	}
+	slices.SortFunc(out, func(x, y targets.Member) int { return strings.Compare(x.ID, y.ID) })
+	return out, nil
+}
+
+// instanceFilters builds the DescribeInstances filters: tags, the
+// target's own filters (short names expanded), and running instances
+// unless the target asks for a state itself.
+func instanceFilters(a *runbook.AWSTarget) []ec2types.Filter {
+	var fs []ec2types.Filter
+	for _, k := range slices.Sorted(maps.Keys(a.Tags)) {
+		fs = append(fs, ec2types.Filter{Name: sdkaws.String("tag:" + k), Values: []string{a.Tags[k]}})
+	}
+	state := false
+	for _, k := range slices.Sorted(maps.Keys(a.Filters)) {
+		name := k
+		if full, ok := filterAliases[k]; ok {
+			name = full
+		}
+		state = state || name == "instance-state-name"
+		fs = append(fs, ec2types.Filter{Name: sdkaws.String(name), Values: a.Filters[k]})
+	}
+	if !state {
+		fs = append(fs, ec2types.Filter{Name: sdkaws.String("instance-state-name"), Values: []string{"running"}})
+	}
+	return fs
+}
+
+func (e *Executor) resolveInstances(ctx context.Context, s *session, t runbook.Target) ([]targets.Member, error) {
+	a := t.AWS
+	in := &ec2.DescribeInstancesInput{Filters: instanceFilters(a)}
+	if len(a.IDs) > 0 {
+		in.InstanceIds = a.IDs
+	} else {
+		in.MaxResults = sdkaws.Int32(1000)
+	}
+	var out []targets.Member
+	p := ec2.NewDescribeInstancesPaginator(s.EC2, in)
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("ec2 DescribeInstances: %w", explain(err))
+		}
+		for _, r := range page.Reservations {
+			for _, inst := range r.Instances {
+				out = append(out, instanceMember(inst))
+			}
+		}
+	}
+	return out, nil
+}
+
+func instanceMember(inst ec2types.Instance) targets.Member {
+	l := map[string]string{}
+	if inst.State != nil {
+		l[LabelState] = string(inst.State.Name)
+	}
+	if inst.Placement != nil && inst.Placement.AvailabilityZone != nil {
+		l[LabelAZ] = *inst.Placement.AvailabilityZone
+	}
+	if inst.VpcId != nil {
+		l[LabelVPC] = *inst.VpcId
+	}
+	for _, tag := range inst.Tags {
+		l[TagLabelPrefix+sdkaws.ToString(tag.Key)] = sdkaws.ToString(tag.Value)
+	}
+	return targets.Member{ID: sdkaws.ToString(inst.InstanceId), Labels: l}
+}
+
+// resolveFunctions looks functions up by name or ARN, or lists them and
+// keeps those carrying every tag. Each member records its reserved
+// concurrency as found, for a rollback that lost the inject's record.
+func (e *Executor) resolveFunctions(ctx context.Context, s *session, t runbook.Target) ([]targets.Member, error) {
+	a := t.AWS
+	if len(a.Filters) > 0 {
+		return nil, fmt.Errorf("lambda:function targets take ids and tags, not filters")
+	}
+	names := a.IDs
+	if len(names) == 0 {
+		p := lambda.NewListFunctionsPaginator(s.Lambda, &lambda.ListFunctionsInput{})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("lambda ListFunctions: %w", explain(err))
+			}
+			for _, f := range page.Functions {
+				names = append(names, sdkaws.ToString(f.FunctionArn))
+			}
+		}
+	}
+	var out []targets.Member
+	for _, name := range names {
+		cfg, err := s.Lambda.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: sdkaws.String(name)})
+		if err != nil {
+			return nil, fmt.Errorf("lambda function %s: %w", name, explain(err))
+		}
+		arn := sdkaws.ToString(cfg.FunctionArn)
+		l := map[string]string{LabelARN: arn}
+		if len(a.Tags) > 0 {
+			tags, err := s.Lambda.ListTags(ctx, &lambda.ListTagsInput{Resource: sdkaws.String(arn)})
+			if err != nil {
+				return nil, fmt.Errorf("lambda function %s: ListTags: %w", name, explain(err))
+			}
+			if !hasTags(tags.Tags, a.Tags) {
+				if len(a.IDs) > 0 {
+					return nil, fmt.Errorf("lambda function %s does not carry the target's tags", name)
+				}
+				continue
+			}
+			for k, v := range tags.Tags {
+				l[TagLabelPrefix+k] = v
+			}
+		}
+		conc, err := s.Lambda.GetFunctionConcurrency(ctx, &lambda.GetFunctionConcurrencyInput{FunctionName: sdkaws.String(arn)})
+		if err != nil {
+			return nil, fmt.Errorf("lambda function %s: GetFunctionConcurrency: %w", name, explain(err))
+		}
+		l[LabelConcurrency] = concurrencyText(conc.ReservedConcurrentExecutions)
+		out = append(out, targets.Member{ID: sdkaws.ToString(cfg.FunctionName), Addr: arn, Labels: l})
+	}
+	return out, nil
+}
+
+func hasTags(have, want map[string]string) bool {
+	for k, v := range want {
+		if got, ok := have[k]; !ok || got != v {
+			return false
+		}
+	}
+	return true
+}
+
+func concurrencyText(n *int32) string {
+	if n == nil {
+		return "none"
+	}
+	return strconv.Itoa(int(*n))
+}
+
+// resolveTemplates checks that each template exists; FIS templates are
+// picked by id, as a template is written for one experiment.
+func (e *Executor) resolveTemplates(ctx context.Context, s *session, t runbook.Target) ([]targets.Member, error) {
+	a := t.AWS
+	if len(a.IDs) == 0 || len(a.Filters) > 0 || len(a.Tags) > 0 {
+		return nil, fmt.Errorf("fis:experiment-template targets take ids only")
+	}
+	var out []targets.Member
+	for _, id := range a.IDs {
+		tpl, err := s.FIS.GetExperimentTemplate(ctx, &fis.GetExperimentTemplateInput{Id: sdkaws.String(id)})
+		if err != nil {
+			return nil, fmt.Errorf("fis experiment template %s: %w", id, explain(err))
+		}
+		l := map[string]string{}
+		if tpl.ExperimentTemplate != nil {
+			for k, v := range tpl.ExperimentTemplate.Tags {
+				l[TagLabelPrefix+k] = v
+			}
+		}
+		out = append(out, targets.Member{ID: id, Labels: l})
+	}
+	return out, nil
+}
