@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -38,6 +39,13 @@ func CreateJournal(path string, clock Clock) (*Journal, error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("create journal: %w", err)
+	}
+	// The lock tells gameday recover that this run is alive: it must not
+	// roll back attacks a running engine still owns. The kernel drops it
+	// when the process dies, however it dies.
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock journal %s: %w", path, err)
 	}
 	return &Journal{f: f, w: bufio.NewWriterSize(f, 64<<10), path: path, clock: clock}, nil
 }
@@ -142,8 +150,9 @@ func (j *Journal) Close() error {
 // TruncatedError says the journal's last line was cut short, as a crash leaves
 // it. Everything before it was read.
 type TruncatedError struct {
-	Path string
-	Line int
+	Path   string
+	Line   int
+	Offset int64 // where the incomplete line starts, so it can be cut off before appending
 }
 
 func (e *TruncatedError) Error() string {
@@ -165,8 +174,11 @@ func ReadJournal(path string) (events []Event, warn error, err error) {
 func readJournal(path string, r io.Reader) ([]Event, error, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	var events []Event
+	var off int64
 	for line := 1; ; line++ {
 		raw, err := br.ReadBytes('\n')
+		start := off
+		off += int64(len(raw))
 		if len(raw) == 0 && errors.Is(err, io.EOF) {
 			return events, nil, nil
 		}
@@ -184,7 +196,7 @@ func readJournal(path string, r io.Reader) ([]Event, error, error) {
 		var e Event
 		if jerr := json.Unmarshal(raw, &e); jerr != nil {
 			if !complete {
-				return events, &TruncatedError{Path: path, Line: line}, nil
+				return events, &TruncatedError{Path: path, Line: line, Offset: start}, nil
 			}
 			return events, nil, fmt.Errorf("%s:%d: damaged journal line: %v", path, line, jerr)
 		}

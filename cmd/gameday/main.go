@@ -74,6 +74,8 @@ key away in every phase.
 	root.SetErr(stderr)
 	root.AddCommand(
 		newValidateCmd(),
+		newRunCmd(),
+		newRecoverCmd(),
 		newNewCmd(),
 		newScenariosCmd(),
 		newKindsCmd(),

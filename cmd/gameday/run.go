@@ -1,0 +1,475 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"math"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gameday/gameday/gamedays"
+	"github.com/gameday/gameday/metrics"
+	"github.com/gameday/gameday/runbook"
+	"github.com/gameday/gameday/targets"
+)
+
+// Exit codes of run and recover beyond those in main.go.
+const (
+	exitRefuted  = 1
+	exitAborted  = 2
+	exitBlocked  = 3
+	exitRollback = 5 // something may still be injected; overrides every other code
+)
+
+func newRunCmd() *cobra.Command {
+	f := &runFlags{}
+	cmd := &cobra.Command{
+		Use:   "run FILE",
+		Short: "Run a game day from a runbook",
+		Long: `Run a game day from a runbook: baseline, hypothesis, blast radius, run,
+observe and conclude, recorded in a journal under --runs-dir.
+
+With --autopilot nothing waits for a person: each phase advances on its own
+and every event is one line on stderr (--json: a JSON line on stdout). The
+blast radius needs --yes unless every selected member is on this machine
+(loopback, as in the lab). --dry-run resolves the targets, preflights them and
+prints every command and API call, and injects nothing.
+
+SIGINT, SIGTERM and SIGHUP abort: everything injected is rolled back before
+gameday exits; a second Ctrl-C does not skip the rollback.
+
+` + exitCodesHelp,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runFile(cmd, args[0], f)
+		},
+	}
+	fs := cmd.Flags()
+	fs.BoolVar(&f.Autopilot, "autopilot", false, "run with no console: advance on its own, one line per event on stderr")
+	fs.BoolVar(&f.JSON, "json", false, "write every event as a JSON line on stdout")
+	fs.BoolVar(&f.Yes, "yes", false, "confirm the blast radius (needed unless every member is on this machine)")
+	fs.BoolVar(&f.DryRun, "dry-run", false, "resolve, preflight and print every command and API call; inject nothing")
+	fs.StringVar(&f.Prometheus, "prometheus", "", "Prometheus-compatible base URL (overrides "+metrics.EnvURL+" and the runbook)")
+	addTargetFlags(fs, f)
+	return cmd
+}
+
+// runFile runs the runbook at path with the options in f and returns nil
+// (held, or a dry run) or an *exitError whose code is the outcome. gameday
+// lab calls it with a lab runbook.
+func runFile(cmd *cobra.Command, path string, f *runFlags) error {
+	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	cat := targets.Default()
+	rb, err := runbook.Load(path, cat)
+	if err != nil {
+		var list runbook.ErrorList
+		if errors.As(err, &list) {
+			return invalid(fmt.Errorf("%s\n%s: %d problem(s); nothing was run", list, path, len(list)))
+		}
+		return invalid(err)
+	}
+	if !f.Autopilot && !f.DryRun {
+		return runConsole(cmd, rb, f)
+	}
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return invalid(err)
+	}
+	if f.AbortTimeout > 0 {
+		rb.Abort.Timeout = f.AbortTimeout
+	}
+	if rb.Abort.Timeout <= 0 {
+		rb.Abort.Timeout = 60 * time.Second
+	}
+	ctx := cmd.Context()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+
+	var observer gamedays.Observer
+	if len(rb.Metrics.Panels) > 0 {
+		if _, _, err := metrics.ResolveURL(f.Prometheus, f.Getenv, rb.Metrics); err != nil {
+			return invalid(fmt.Errorf("%s: %w", path, err))
+		}
+		client, err := metrics.NewClient(ctx, rb.Metrics, metrics.Options{URL: f.Prometheus, Getenv: f.Getenv})
+		if err != nil {
+			return invalid(fmt.Errorf("%s: metrics: %w", path, err))
+		}
+		cfg := metrics.ConfigFor(rb.Metrics, rb.Metrics.Panels, client.URL)
+		cfg.Timeout = client.Timeout
+		observer = metrics.NewPoller(client.API, cfg)
+	}
+
+	w := newWiring()
+	defer w.close()
+	for _, a := range rb.Attacks {
+		t, _ := rb.Target(a.Target)
+		if _, _, err := w.family(t.Family(), f); err != nil {
+			return invalid(fmt.Errorf("%s: target %s: %w", path, t.Name, err))
+		}
+	}
+	guard := !f.Yes && !f.DryRun
+	if guard {
+		if err := refuseUnconfirmed(ctx, rb, w); err != nil {
+			return invalid(err)
+		}
+	}
+
+	dir, err := makeRunDir(f.RunsDir, rb.Name, time.Now())
+	if err != nil {
+		return invalid(err)
+	}
+	journal, err := gamedays.CreateJournal(filepath.Join(dir, gamedays.JournalName), gamedays.WallClock())
+	if err != nil {
+		return invalid(err)
+	}
+	defer journal.Close()
+
+	log := &eventLog{stdout: stdout, stderr: stderr, json: f.JSON, dryRun: f.DryRun, journal: journal.Path()}
+	var eng *gamedays.Engine
+	var refused sync.Once
+	refusedWhy := ""
+	eng = gamedays.New(rb, gamedays.Options{
+		RunID:     filepath.Base(dir),
+		Source:    src,
+		Journal:   journal,
+		Catalogue: cat,
+		Resolvers: w.resolvers,
+		Executors: w.executors,
+		Metrics:   observer,
+		// Every phase advances on its own; the blast radius was confirmed
+		// by --yes or by refuseUnconfirmed finding only loopback members,
+		// and the check below holds the engine to what was checked.
+		AutoAdvance: true,
+		AutoConfirm: true,
+		DryRun:      f.DryRun,
+		Version:     buildVersion(),
+		OnEvent: func(ev gamedays.Event) {
+			log.event(ev)
+			if guard && ev.Type == gamedays.EvSelected {
+				for _, m := range ev.Members {
+					if !onThisMachine(m) {
+						refused.Do(func() {
+							refusedWhy = fmt.Sprintf("target %s selected %s (%s), which is not on this machine; pass --yes to confirm the blast radius, or run the console to review it", ev.Target, m.ID, m.Addr)
+							eng.Send(gamedays.Intent{Type: gamedays.IntentAbort, Source: "blast radius", Text: "not confirmed"})
+						})
+					}
+				}
+			}
+		},
+	})
+
+	stopSignals := relaySignals(eng, stderr, rb.Abort.Timeout)
+	out, runErr := eng.Run(ctx)
+	stopSignals()
+	return outcomeError(stderr, dir, out, runErr, refusedWhy)
+}
+
+// runConsole runs the game day in the interactive console.
+func runConsole(cmd *cobra.Command, rb *runbook.Runbook, f *runFlags) error {
+	return invalid(fmt.Errorf("%s: the interactive console is not available in this build; pass --autopilot to run unattended (with --yes to confirm the blast radius), or --dry-run to see what would run", rb.File))
+}
+
+// refuseUnconfirmed resolves every attacked target and refuses, before
+// anything is measured or touched, when a member is not on this machine.
+func refuseUnconfirmed(ctx context.Context, rb *runbook.Runbook, w *wiring) error {
+	seen := map[string]bool{}
+	var away []string
+	for _, a := range rb.Attacks {
+		if seen[a.Target] {
+			continue
+		}
+		seen[a.Target] = true
+		t, _ := rb.Target(a.Target)
+		members, err := w.resolvers[t.Family()].Resolve(ctx, t)
+		if err != nil {
+			return fmt.Errorf("%s: resolve target %s: %w", rb.File, t.Name, err)
+		}
+		for _, m := range members {
+			if !onThisMachine(m) {
+				where := m.ID
+				if m.Addr != "" && m.Addr != m.ID {
+					where += " (" + m.Addr + ")"
+				}
+				away = append(away, t.Name+": "+where)
+			}
+		}
+	}
+	if len(away) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%s: refusing to run unconfirmed: %d member(s) are not on this machine: %s\npass --yes to confirm the blast radius, or run the console (without --autopilot) to review it",
+		rb.File, len(away), strings.Join(away, ", "))
+}
+
+// makeRunDir creates <runsDir>/<UTC timestamp>-<slug>, adding a counter when
+// two runs of one runbook start in the same second.
+func makeRunDir(runsDir, name string, now time.Time) (string, error) {
+	if runsDir == "" {
+		runsDir = defaultRunsDir
+	}
+	if err := os.MkdirAll(runsDir, 0o755); err != nil {
+		return "", fmt.Errorf("create runs directory: %w", err)
+	}
+	base := filepath.Join(runsDir, now.UTC().Format("20060102T150405Z")+"-"+slug(name))
+	dir := base
+	for n := 2; ; n++ {
+		err := os.Mkdir(dir, 0o755)
+		if err == nil {
+			return dir, nil
+		}
+		if !errors.Is(err, os.ErrExist) || n > 100 {
+			return "", fmt.Errorf("create run directory: %w", err)
+		}
+		dir = fmt.Sprintf("%s-%d", base, n)
+	}
+}
+
+// relaySignals turns SIGINT, SIGTERM and SIGHUP into abort intents. Once the
+// abort is under way, further signals are acknowledged and do not cut the
+// rollback short. The returned func stops the relay.
+func relaySignals(eng *gamedays.Engine, stderr io.Writer, timeout time.Duration) func() {
+	ch := make(chan os.Signal, 4)
+	signal.Notify(ch, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		n := 0
+		for {
+			select {
+			case <-done:
+				return
+			case s := <-ch:
+				n++
+				name := signalName(s)
+				if n == 1 {
+					fmt.Fprintf(stderr, "gameday: %s: aborting; rolling back everything injected (deadline %s)\n", name, runbook.FormatDuration(timeout))
+				} else {
+					fmt.Fprintf(stderr, "gameday: %s again: the rollback continues and will not be skipped; gameday exits when it is done (deadline %s)\n", name, runbook.FormatDuration(timeout))
+				}
+				eng.Send(gamedays.Intent{Type: gamedays.IntentAbort, Source: name})
+			}
+		}
+	}()
+	return func() {
+		signal.Stop(ch)
+		close(done)
+		<-finished
+	}
+}
+
+func signalName(s os.Signal) string {
+	switch s {
+	case syscall.SIGINT:
+		return "SIGINT"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	case syscall.SIGHUP:
+		return "SIGHUP"
+	}
+	return s.String()
+}
+
+// outcomeError maps how the game day ended to an exit code, printing what
+// may still be injected first and loudest.
+func outcomeError(stderr io.Writer, dir string, out gamedays.Outcome, runErr error, refusedWhy string) error {
+	if n := len(out.Unreverted); n > 0 {
+		fmt.Fprintf(stderr, "\n!!! ROLLBACK INCOMPLETE: %d injection(s) may still be applied !!!\n", n)
+		for _, inj := range out.Unreverted {
+			fmt.Fprintf(stderr, "!!!   %s (%s) on %s %s\n", inj.Attack, inj.Kind, inj.Member.Target, memberWhere(inj.Member))
+		}
+		fmt.Fprintf(stderr, "!!! run: gameday recover %s\n", dir)
+		return &exitError{code: exitRollback, err: fmt.Errorf("rollback incomplete; journal in %s", dir)}
+	}
+	if runErr != nil {
+		return &exitError{code: exitAborted, err: fmt.Errorf("%w; journal in %s", runErr, dir)}
+	}
+	if refusedWhy != "" {
+		return invalid(fmt.Errorf("refusing to inject: %s; nothing was injected (journal in %s)", refusedWhy, dir))
+	}
+	summary := fmt.Errorf("verdict %s: %s (journal in %s)", out.Verdict, out.Reason, dir)
+	switch out.Verdict {
+	case gamedays.VerdictHeld:
+		fmt.Fprintf(stderr, "gameday: %v\n", summary)
+		return nil
+	case gamedays.VerdictRefuted:
+		return &exitError{code: exitRefuted, err: summary}
+	case gamedays.VerdictAborted:
+		return &exitError{code: exitAborted, err: summary}
+	case gamedays.VerdictBlocked:
+		return &exitError{code: exitBlocked, err: summary}
+	}
+	fmt.Fprintf(stderr, "gameday: %s; journal in %s\n", out.Reason, dir)
+	return nil
+}
+
+func memberWhere(m targets.Member) string {
+	if m.Addr != "" && m.Addr != m.ID {
+		return m.ID + " (" + m.Addr + ")"
+	}
+	return m.ID
+}
+
+// eventLog writes the autopilot's view of the events: one human line each
+// on stderr, a JSON line each on stdout with --json, and with --dry-run the
+// plan of every injection on stdout.
+type eventLog struct {
+	stdout, stderr io.Writer
+	json, dryRun   bool
+	journal        string
+
+	mu    sync.Mutex
+	start time.Time
+}
+
+func (l *eventLog) event(ev gamedays.Event) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.start.IsZero() {
+		l.start = ev.Time
+	}
+	if l.json {
+		b, err := json.Marshal(ev)
+		if err == nil {
+			l.stdout.Write(append(b, '\n'))
+		}
+	}
+	el := max(0, ev.Time.Sub(l.start))
+	secs := int64(el / time.Second)
+	fmt.Fprintf(l.stderr, "T+%02d:%02d %-12s %s\n", secs/60, secs%60, ev.Phase, describe(ev, l.journal))
+	if l.dryRun && !l.json && ev.Type == gamedays.EvPreflight && ev.Injection != nil {
+		fmt.Fprintf(l.stdout, "# %s (%s) on %s %s\n", ev.Injection.Attack, ev.Injection.Kind, ev.Injection.Member.Target, memberWhere(ev.Injection.Member))
+		for _, p := range ev.Plan {
+			fmt.Fprintf(l.stdout, "%s\n", p)
+		}
+	}
+}
+
+// describe is the one line an event reads as.
+func describe(ev gamedays.Event, journal string) string {
+	ok := ev.OK == nil || *ev.OK
+	inj := ""
+	if ev.Injection != nil {
+		inj = fmt.Sprintf("%s (%s) on %s", ev.Injection.Attack, ev.Injection.Kind, memberWhere(ev.Injection.Member))
+	}
+	switch ev.Type {
+	case gamedays.EvRunStart:
+		return fmt.Sprintf("run %s: %q, journal %s", ev.RunID, ev.Msg, journal)
+	case gamedays.EvPhase:
+		return "phase " + ev.Phase
+	case gamedays.EvBaseline:
+		var parts []string
+		for _, name := range slices.Sorted(maps.Keys(ev.Stats)) {
+			s := ev.Stats[name]
+			parts = append(parts, fmt.Sprintf("%s median %s p95 %s max %s (%d points)", name, num(s.Median), num(s.P95), num(s.Max), s.Count))
+		}
+		return "baseline: " + strings.Join(parts, "; ")
+	case gamedays.EvSteadyState, gamedays.EvExpectation:
+		what := "steady state"
+		if ev.Type == gamedays.EvExpectation {
+			what = "expectations"
+		}
+		return what + ": " + checks(ev.Checks, true)
+	case gamedays.EvHypothesis:
+		return fmt.Sprintf("hypothesis: %s; expect %s", ev.Msg, checks(ev.Checks, false))
+	case gamedays.EvResolved, gamedays.EvSelected, gamedays.EvConfirmed:
+		ids := make([]string, len(ev.Members))
+		for i, m := range ev.Members {
+			ids[i] = memberWhere(m)
+		}
+		what := map[string]string{gamedays.EvResolved: "resolved", gamedays.EvSelected: "blast radius", gamedays.EvConfirmed: "confirmed"}[ev.Type]
+		s := fmt.Sprintf("%s %s: %d: %s", what, ev.Target, len(ev.Members), strings.Join(ids, ", "))
+		if ev.Seed != nil {
+			s += fmt.Sprintf(" (seed %d)", *ev.Seed)
+		}
+		return s
+	case gamedays.EvPreflight:
+		if ok {
+			return "preflight ok: " + inj
+		}
+		return "PREFLIGHT FAILED: " + inj + ": " + ev.Msg
+	case gamedays.EvAttackIntent:
+		return fmt.Sprintf("inject %s for %s", inj, runbook.FormatDuration(ev.Injection.Duration))
+	case gamedays.EvAttackResult:
+		if ok {
+			return "injected " + inj
+		}
+		return "INJECT FAILED: " + inj + ": " + resultErr(ev)
+	case gamedays.EvRollbackIntent:
+		return fmt.Sprintf("roll back %s (%s)", inj, ev.Msg)
+	case gamedays.EvRollbackResult:
+		if ok {
+			return "rolled back " + inj
+		}
+		return "ROLLBACK FAILED: " + inj + ": " + resultErr(ev)
+	case gamedays.EvSample:
+		n := len(ev.Samples)
+		panel := ""
+		if n > 0 {
+			panel = ev.Samples[0].Panel
+		}
+		return fmt.Sprintf("%d sample(s) of %s journalled", n, panel)
+	case gamedays.EvAbort:
+		return fmt.Sprintf("ABORT (%s): %s", ev.Source, ev.Msg)
+	case gamedays.EvVerdict:
+		v := ev.Verdict
+		if v == "" {
+			v = "none"
+		}
+		return fmt.Sprintf("verdict %s: %s", v, ev.Msg)
+	case gamedays.EvRunEnd:
+		return "run ended"
+	}
+	return ev.Type + ": " + ev.Msg
+}
+
+func resultErr(ev gamedays.Event) string {
+	if ev.Result != nil && ev.Result.Err != "" {
+		return ev.Result.Err
+	}
+	return ev.Msg
+}
+
+// checks lists thresholds with their evidence; planned ones (the hypothesis,
+// before anything is measured) have no mark.
+func checks(cs []gamedays.CheckResult, judged bool) string {
+	if len(cs) == 0 {
+		return "none"
+	}
+	parts := make([]string, len(cs))
+	for i, c := range cs {
+		parts[i] = c.Text
+		switch {
+		case !judged:
+		case c.NoData:
+			parts[i] += " [NO DATA]"
+		case c.Held:
+			parts[i] += " [held]"
+		default:
+			parts[i] += " [BROKEN]"
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+func num(n gamedays.Num) string {
+	f := float64(n)
+	if math.IsNaN(f) {
+		return "n/a"
+	}
+	return strconv.FormatFloat(f, 'g', 4, 64)
+}

@@ -1,0 +1,515 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/gameday/gameday/gamedays"
+	"github.com/gameday/gameday/lab/e2e"
+	"github.com/gameday/gameday/metrics"
+	"github.com/gameday/gameday/runbook"
+	"github.com/gameday/gameday/targets"
+)
+
+var (
+	buildOnce sync.Once
+	binDir    string
+	binErr    error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+// binary builds gameday once for the tests that run it as a child process,
+// which is the only way to kill it with SIGKILL mid-attack.
+func binary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		binDir, binErr = os.MkdirTemp("", "gameday-bin-")
+		if binErr != nil {
+			return
+		}
+		out, err := exec.Command("go", "build", "-o", filepath.Join(binDir, "gameday"), ".").CombinedOutput()
+		if err != nil {
+			binErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return filepath.Join(binDir, "gameday")
+}
+
+// lab is a real sshd on loopback that logs in as root, and a real Prometheus
+// scraping an exporter whose latency and error ratio the test sets.
+type lab struct {
+	sshd      *e2e.SSHD
+	prom      string
+	latency   prometheus.Gauge
+	errs      prometheus.Gauge
+	sshConfig string
+	runsDir   string
+}
+
+func newLab(t *testing.T) *lab {
+	t.Helper()
+	e2e.Need(t, "sshd", "prometheus", "stress-ng", "setsid")
+	l := &lab{sshd: e2e.StartSSHD(t, "127.0.0.1", ""), runsDir: filepath.Join(t.TempDir(), "runs")}
+	reg := prometheus.NewRegistry()
+	l.latency = prometheus.NewGauge(prometheus.GaugeOpts{Name: "gameday_test_latency_seconds", Help: "P95 latency the test sets."})
+	l.errs = prometheus.NewGauge(prometheus.GaugeOpts{Name: "gameday_test_error_ratio", Help: "Error ratio the test sets."})
+	reg.MustRegister(l.latency, l.errs)
+	l.latency.Set(0.1)
+	l.errs.Set(0.001)
+	srv := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	t.Cleanup(srv.Close)
+	l.prom = e2e.StartPrometheus(t, strings.TrimPrefix(srv.URL, "http://"))
+	l.waitForData(t)
+	host, port, _ := strings.Cut(l.sshd.Addr, ":")
+	l.sshConfig = filepath.Join(t.TempDir(), "ssh_config")
+	conf := fmt.Sprintf("Host lab-1\n  HostName %s\n  Port %s\n  User root\n", host, port)
+	if err := os.WriteFile(l.sshConfig, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// waitForData waits until Prometheus answers the panels' queries, so a
+// baseline is not blind for want of a first scrape.
+func (l *lab) waitForData(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(l.prom + "/api/v1/query?query=" + url.QueryEscape("gameday_test_latency_seconds"))
+		if err == nil {
+			var body struct {
+				Data struct {
+					Result []json.RawMessage `json:"result"`
+				} `json:"data"`
+			}
+			json.NewDecoder(resp.Body).Decode(&body)
+			resp.Body.Close()
+			if len(body.Data.Result) > 0 {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Prometheus at %s has no exporter data after 30s", l.prom)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// book is what varies between the tests' runbooks.
+type book struct {
+	steady, expect, guard string
+	kind, params          string
+	duration, observe     string
+}
+
+func (l *lab) runbook(t *testing.T, b book) string {
+	t.Helper()
+	if b.kind == "" {
+		b.kind, b.params = "cpu", "{workers: 1, load: 10%}"
+	}
+	guard := ""
+	if b.guard != "" {
+		guard = "guardrails:\n  p95: \"" + b.guard + "\"\n"
+	}
+	src := fmt.Sprintf(`version: 1
+name: cmd test %s
+metrics:
+  step: 1s
+  panels:
+    p95: {query: 'max(gameday_test_latency_seconds)', unit: seconds}
+    error_rate: {query: 'max(gameday_test_error_ratio)', unit: ratio}
+baseline:
+  duration: 3s
+  steady_state: {p95: "%s"}
+hypothesis:
+  statement: burning one core leaves latency where it was
+  expect: {p95: "%s"}
+%stargets:
+  lab: {ssh: {hosts: [lab-1]}}
+blast_radius:
+  lab: {all: true}
+attacks:
+  - {name: burn, target: lab, kind: %s, params: %s, duration: %s}
+observe: {duration: %s}
+`, t.Name(), b.steady, b.expect, guard, b.kind, b.params, b.duration, b.observe)
+	path := filepath.Join(t.TempDir(), "runbook.yaml")
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := runbook.Load(path, targets.Default()); err != nil {
+		t.Fatalf("test runbook does not load: %v\n%s", err, src)
+	}
+	return path
+}
+
+// flags reach the lab: its Prometheus, its sshd and nothing of the user's.
+func (l *lab) flags() []string {
+	return []string{"--prometheus", l.prom, "-F", l.sshConfig, "--known-hosts", l.sshd.KnownHosts, "-i", l.sshd.UserKey, "--runs-dir", l.runsDir}
+}
+
+// child is gameday running as its own process.
+type child struct {
+	cmd            *exec.Cmd
+	stdout, stderr syncBuffer
+	exited         chan struct{}
+	code           int
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func start(t *testing.T, args ...string) *child {
+	t.Helper()
+	c := &child{cmd: exec.Command(binary(t), args...), exited: make(chan struct{})}
+	c.cmd.Stdout, c.cmd.Stderr = &c.stdout, &c.stderr
+	// Never the developer's agent or Prometheus: only what the flags name.
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "SSH_AUTH_SOCK=") && !strings.HasPrefix(kv, metrics.EnvURL+"=") {
+			c.cmd.Env = append(c.cmd.Env, kv)
+		}
+	}
+	if err := c.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		c.cmd.Wait()
+		c.code = c.cmd.ProcessState.ExitCode()
+		if ws, ok := c.cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			c.code = -int(ws.Signal())
+		}
+		close(c.exited)
+	}()
+	t.Cleanup(func() {
+		c.cmd.Process.Kill()
+		<-c.exited
+	})
+	return c
+}
+
+// wait returns the exit code, failing the test if the child runs past limit.
+func (c *child) wait(t *testing.T, limit time.Duration) int {
+	t.Helper()
+	select {
+	case <-c.exited:
+		return c.code
+	case <-time.After(limit):
+		c.cmd.Process.Kill()
+		<-c.exited
+		t.Fatalf("gameday still running after %s\nstderr:\n%s", limit, c.stderr.String())
+		return 0
+	}
+}
+
+// runDir is the one run directory a test's gameday made.
+func (l *lab) runDir(t *testing.T) string {
+	t.Helper()
+	var dir string
+	waitFor(t, 20*time.Second, "a run directory", func() bool {
+		m, _ := filepath.Glob(filepath.Join(l.runsDir, "*", gamedays.JournalName))
+		if len(m) == 1 {
+			dir = filepath.Dir(m[0])
+		}
+		return dir != ""
+	})
+	return dir
+}
+
+func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("after %s still waiting for %s", within, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// journal reads a run's journal; a truncated last line is tolerated.
+func journal(t *testing.T, dir string) []gamedays.Event {
+	t.Helper()
+	events, _, err := gamedays.ReadJournal(filepath.Join(dir, gamedays.JournalName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return events
+}
+
+func find(events []gamedays.Event, typ string, ok bool) *gamedays.Event {
+	for i := range events {
+		e := &events[i]
+		if e.Type == typ && (e.OK == nil || *e.OK == ok) {
+			return e
+		}
+	}
+	return nil
+}
+
+// stressPid is the stress-ng the cpu attack of run dir started on the host:
+// the ssh executor keeps its pid under /run/gameday/<run id>/.
+func stressPid(t *testing.T, dir string) int {
+	t.Helper()
+	m, _ := filepath.Glob(filepath.Join("/run/gameday", filepath.Base(dir), "*.pid"))
+	if len(m) != 1 {
+		t.Fatalf("want one pid file for run %s, found %v", filepath.Base(dir), m)
+	}
+	b, err := os.ReadFile(m[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pid
+}
+
+// stressing says whether pid is a live stress-ng (a zombie is not).
+func stressing(pid int) bool {
+	comm, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm")
+	if err != nil || !strings.HasPrefix(string(comm), "stress-ng") {
+		return false
+	}
+	stat, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	i := bytes.LastIndexByte(stat, ')')
+	return i > 0 && i+2 < len(stat) && stat[i+2] != 'Z'
+}
+
+// injected waits until the run's journal shows the attack landed and the
+// stress-ng it started is running, and returns its pid.
+func injected(t *testing.T, dir string) int {
+	t.Helper()
+	waitFor(t, 60*time.Second, "attack.result OK in the journal", func() bool {
+		return find(journal(t, dir), gamedays.EvAttackResult, true) != nil
+	})
+	pid := stressPid(t, dir)
+	if !stressing(pid) {
+		t.Fatalf("journal says injected, but pid %d is not a running stress-ng", pid)
+	}
+	return pid
+}
+
+func TestRunExitCodes(t *testing.T) {
+	l := newLab(t)
+	cases := []struct {
+		name string
+		book book
+		want int
+		says string
+	}{
+		{"held", book{steady: "< 300ms", expect: "< 500ms", duration: "2s", observe: "3s"}, exitOK, "verdict held"},
+		{"refuted", book{steady: "< 300ms", expect: "< 50ms", duration: "2s", observe: "3s"}, exitRefuted, "verdict refuted"},
+		{"blocked", book{steady: "< 50ms", expect: "< 500ms", duration: "2s", observe: "3s"}, exitBlocked, "verdict blocked"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			l.runsDir = filepath.Join(t.TempDir(), "runs")
+			c := start(t, append([]string{"run", "--autopilot", "--yes", l.runbook(t, tc.book)}, l.flags()...)...)
+			code := c.wait(t, 2*time.Minute)
+			if code != tc.want || !strings.Contains(c.stderr.String(), tc.says) {
+				t.Fatalf("exit %d, want %d and %q\nstderr:\n%s", code, tc.want, tc.says, c.stderr.String())
+			}
+			events := journal(t, l.runDir(t))
+			if events[len(events)-1].Type != gamedays.EvRunEnd {
+				t.Errorf("journal ends with %s, want run.end", events[len(events)-1].Type)
+			}
+			intents := 0
+			for _, e := range events {
+				if e.Type == gamedays.EvAttackIntent {
+					intents++
+				}
+			}
+			if left := gamedays.Unreverted(events); len(left) != 0 {
+				t.Errorf("left unreverted: %v", left)
+			}
+			if want := map[int]int{exitOK: 1, exitRefuted: 1, exitBlocked: 0}[tc.want]; intents != want {
+				t.Errorf("%d attack intents, want %d", intents, want)
+			}
+		})
+	}
+}
+
+func TestRunSIGTERMAbortsAndRollsBack(t *testing.T) {
+	l := newLab(t)
+	c := start(t, append([]string{"run", "--autopilot", "--yes", "--json", l.runbook(t, book{steady: "< 300ms", expect: "< 500ms", duration: "10m", observe: "10m"})}, l.flags()...)...)
+	dir := l.runDir(t)
+	pid := injected(t, dir)
+	c.cmd.Process.Signal(syscall.SIGTERM)
+	if code := c.wait(t, time.Minute); code != exitAborted {
+		t.Fatalf("exit %d, want %d\nstderr:\n%s", code, exitAborted, c.stderr.String())
+	}
+	t.Logf("stderr:\n%s", c.stderr.String())
+	if stressing(pid) {
+		t.Errorf("stress-ng %d still running after the abort", pid)
+	}
+	events := journal(t, dir)
+	abort := find(events, gamedays.EvAbort, true)
+	if abort == nil || abort.Source != "SIGTERM" {
+		t.Errorf("abort event %+v, want one from SIGTERM", abort)
+	}
+	if rb := find(events, gamedays.EvRollbackResult, true); rb == nil {
+		t.Error("no confirmed rollback in the journal")
+	}
+	if left := gamedays.Unreverted(events); len(left) != 0 {
+		t.Errorf("left unreverted: %v", left)
+	}
+	// --json: every event is a JSON line on stdout, the same the journal has.
+	lines := strings.Split(strings.TrimSpace(c.stdout.String()), "\n")
+	if len(lines) != len(events) {
+		t.Errorf("%d JSON lines on stdout, %d events in the journal", len(lines), len(events))
+	}
+	for _, line := range lines {
+		var ev gamedays.Event
+		if err := json.Unmarshal([]byte(line), &ev); err != nil || ev.Type == "" {
+			t.Fatalf("stdout line is not an event: %q (%v)", line, err)
+		}
+	}
+}
+
+func TestRunGuardrailAborts(t *testing.T) {
+	l := newLab(t)
+	c := start(t, append([]string{"run", "--autopilot", "--yes", l.runbook(t, book{steady: "< 300ms", expect: "< 500ms", guard: "> 1s for 2s", duration: "10m", observe: "10m"})}, l.flags()...)...)
+	dir := l.runDir(t)
+	pid := injected(t, dir)
+	l.latency.Set(3) // the service falls over while the attack runs
+	if code := c.wait(t, time.Minute); code != exitAborted {
+		t.Fatalf("exit %d, want %d\nstderr:\n%s", code, exitAborted, c.stderr.String())
+	}
+	if !strings.Contains(c.stderr.String(), "guardrail p95") {
+		t.Errorf("stderr does not say the guardrail fired:\n%s", c.stderr.String())
+	}
+	if stressing(pid) {
+		t.Errorf("stress-ng %d still running after the guardrail abort", pid)
+	}
+}
+
+func TestRunDryRunTouchesNothing(t *testing.T) {
+	l := newLab(t)
+	c := start(t, append([]string{"run", "--dry-run", l.runbook(t, book{steady: "< 300ms", expect: "< 500ms", duration: "10m", observe: "10m"})}, l.flags()...)...)
+	if code := c.wait(t, time.Minute); code != exitOK {
+		t.Fatalf("exit %d\nstderr:\n%s", code, c.stderr.String())
+	}
+	out := c.stdout.String()
+	t.Logf("stdout:\n%s", out)
+	if !strings.Contains(out, "# burn (cpu) on lab lab-1 ("+l.sshd.Addr+")") || !strings.Contains(out, "stress-ng") {
+		t.Errorf("plan does not show the command for lab-1:\n%s", out)
+	}
+	dir := l.runDir(t)
+	events := journal(t, dir)
+	if e := find(events, gamedays.EvAttackIntent, true); e != nil {
+		t.Errorf("dry run journalled an attack intent: %+v", e)
+	}
+	if pf := find(events, gamedays.EvPreflight, true); pf == nil {
+		t.Error("dry run did not preflight")
+	}
+	if _, err := os.Stat(filepath.Join("/run/gameday", filepath.Base(dir))); !os.IsNotExist(err) {
+		t.Errorf("dry run left state on the host: %v", err)
+	}
+}
+
+func TestRunWithoutAutopilotWantsIt(t *testing.T) {
+	l := &lab{}
+	path := l.runbookFile(t)
+	code, _, errs := gameday(t, "run", path)
+	if code != exitInvalid || !strings.Contains(errs, "--autopilot") {
+		t.Errorf("exit %d: %s", code, errs)
+	}
+}
+
+// runbookFile is a valid runbook whose targets need no lab.
+func (l *lab) runbookFile(t *testing.T) string {
+	path := filepath.Join(t.TempDir(), "r.yaml")
+	src := `version: 1
+name: far away
+metrics:
+  url: http://127.0.0.1:1
+  panels:
+    p95: {query: up, unit: seconds}
+baseline: {duration: 1s, steady_state: {p95: "< 1s"}}
+hypothesis: {statement: s, expect: {p95: "< 1s"}}
+targets:
+  far: {ssh: {hosts: [192.0.2.10, 127.0.0.1]}}
+blast_radius: {far: {all: true}}
+attacks:
+  - {name: burn, target: far, kind: cpu, duration: 1m}
+observe: {duration: 1m}
+`
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// Only the check runs here: no engine, nothing dialled.
+func TestUnconfirmedRefusesMembersAwayFromThisMachine(t *testing.T) {
+	l := &lab{}
+	rb, err := runbook.Load(l.runbookFile(t), targets.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &runFlags{SSHConfig: filepath.Join(t.TempDir(), "none"), SSHAgent: "-"}
+	w := newWiring()
+	defer w.close()
+	if _, _, err := w.family("ssh", f); err != nil {
+		t.Fatal(err)
+	}
+	err = refuseUnconfirmed(context.Background(), rb, w)
+	if err == nil || !strings.Contains(err.Error(), "far: 192.0.2.10") || strings.Contains(err.Error(), "127.0.0.1") || !strings.Contains(err.Error(), "--yes") {
+		t.Errorf("got %v, want a refusal naming 192.0.2.10 only and --yes", err)
+	}
+	for addr, want := range map[string]bool{"127.0.0.1:22": true, "[::1]:2222": true, "localhost:22": true, "127.3.4.5": true, "10.0.0.1:22": false, "example.com:22": false} {
+		if got := onThisMachine(targets.Member{ID: "x", Addr: addr}); got != want {
+			t.Errorf("onThisMachine(%s) = %v, want %v", addr, got, want)
+		}
+	}
+}
+
+func TestRunInvalidRunbookExits4(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bad.yaml")
+	os.WriteFile(path, []byte("version: 1\nnmae: x\n"), 0o644)
+	code, _, errs := gameday(t, "run", "--autopilot", path)
+	if code != exitInvalid || !strings.Contains(errs, path+":2:1") {
+		t.Errorf("exit %d: %s", code, errs)
+	}
+}

@@ -1,0 +1,334 @@
+package gamedays
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/gameday/gameday/targets"
+)
+
+// EvRecover closes a recovery in the journal: what it found and what it
+// reverted. A recover event with OK set marks the run as finished, so a
+// second recovery finds nothing to do.
+const EvRecover = "recover"
+
+// JournalName is the journal's file name inside a run directory.
+const JournalName = "journal.jsonl"
+
+// ErrInProgress says the run's own gameday process still holds its journal:
+// rolling its attacks back from under it would fight the engine that owns them.
+var ErrInProgress = errors.New("the run is still in progress (its gameday process holds the journal); abort it there instead")
+
+// RecoverOptions wire a recovery to the targets.
+type RecoverOptions struct {
+	// Executor returns the executor of a target family ("ssh", "aws"). It is
+	// called once for each family that has something to roll back, so a
+	// family that is not needed is never configured.
+	Executor func(family string) (targets.Executor, error)
+	// Catalogue maps an attack kind to its family; nil means targets.Default().
+	Catalogue *targets.Catalogue
+	Clock     Clock
+	// Timeout bounds all the rollbacks together; default 60s.
+	Timeout time.Duration
+	// OnEvent sees every event recovery appends, after it is journalled.
+	OnEvent func(Event)
+	Version string
+}
+
+// Recovery is what a recovery found and did.
+type Recovery struct {
+	Journal string
+	// Truncated is the incomplete last line the run left, cut off before
+	// appending so the journal stays readable; nil when there was none.
+	Truncated *TruncatedError
+	// Ended says the run had finished (run.end, or an earlier recovery).
+	Ended    bool
+	Pending  []targets.Injection // maybe applied when recovery began
+	Reverted []targets.Injection
+	Failed   []Failure // still maybe applied: the loudest result
+}
+
+// Failure is an injection recovery could not roll back, and why.
+type Failure struct {
+	Injection targets.Injection
+	Err       string
+}
+
+// Idle says the journal needed nothing: no attack left, the run ended, and
+// nothing was written.
+func (r Recovery) Idle() bool {
+	return r.Ended && r.Truncated == nil && len(r.Pending) == 0
+}
+
+// Unreverted lists the injections whose intent is in the journal and whose
+// rollback was not confirmed, in injection order. An intent without a result
+// counts: the call may have landed before the crash.
+func Unreverted(events []Event) []targets.Injection {
+	type entry struct {
+		inj  targets.Injection
+		done bool
+	}
+	byKey := map[string]*entry{}
+	var order []string
+	for _, e := range events {
+		if e.Injection == nil {
+			continue
+		}
+		k := injectionKey(*e.Injection)
+		switch e.Type {
+		case EvAttackIntent:
+			if byKey[k] == nil {
+				order = append(order, k)
+			}
+			byKey[k] = &entry{inj: *e.Injection}
+		case EvAttackResult:
+			// The result carries what the executor learnt at inject time,
+			// which its rollback may need.
+			if en := byKey[k]; en != nil {
+				en.inj = *e.Injection
+			}
+		case EvRollbackResult:
+			if en := byKey[k]; en != nil && e.OK != nil && *e.OK {
+				en.done = true
+			}
+		}
+	}
+	var out []targets.Injection
+	for _, k := range order {
+		if en := byKey[k]; !en.done {
+			out = append(out, en.inj)
+		}
+	}
+	return out
+}
+
+func injectionKey(inj targets.Injection) string {
+	return strings.Join([]string{inj.RunID, inj.Attack, inj.Member.Target, inj.Member.ID}, "\x00")
+}
+
+// ended says whether the run finished on its own or a recovery closed it.
+func ended(events []Event) bool {
+	for _, e := range events {
+		if e.Type == EvRunEnd || (e.Type == EvRecover && e.OK != nil && *e.OK) {
+			return true
+		}
+	}
+	return false
+}
+
+// JournalPath accepts a run directory or a journal file and returns the journal.
+func JournalPath(p string) (string, error) {
+	st, err := os.Stat(p)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", p, err)
+	}
+	if st.IsDir() {
+		j := filepath.Join(p, JournalName)
+		if _, err := os.Stat(j); err != nil {
+			return "", fmt.Errorf("%s: not a run directory: %w", p, err)
+		}
+		return j, nil
+	}
+	return p, nil
+}
+
+// Unfinished lists the journals under runsDir (one run directory each) that
+// need a recovery: the run never ended, or something was left unreverted.
+// Journals that cannot be read are listed too, so the caller reports them
+// rather than passing over them in silence.
+func Unfinished(runsDir string) ([]string, error) {
+	dirs, err := os.ReadDir(runsDir)
+	if err != nil {
+		return nil, fmt.Errorf("scan runs directory: %w", err)
+	}
+	var out []string
+	for _, d := range dirs {
+		if !d.IsDir() {
+			continue
+		}
+		path := filepath.Join(runsDir, d.Name(), JournalName)
+		if _, err := os.Stat(path); err != nil {
+			continue
+		}
+		events, warn, err := ReadJournal(path)
+		if err != nil || warn != nil || !ended(events) || len(Unreverted(events)) > 0 {
+			out = append(out, path)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// Recover rolls back every injection of the journal at path that may still
+// be applied, and appends what it did to that journal. It is safe to run
+// again: rollbacks are idempotent, and a second run finds the first one's
+// confirmations and does nothing. It refuses (ErrInProgress) while the run's
+// own process is alive.
+func Recover(ctx context.Context, path string, o RecoverOptions) (Recovery, error) {
+	if o.Clock == nil {
+		o.Clock = WallClock()
+	}
+	if o.Catalogue == nil {
+		o.Catalogue = targets.Default()
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 60 * time.Second
+	}
+	rec := Recovery{Journal: path}
+	lock, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return rec, fmt.Errorf("open journal: %w", err)
+	}
+	// Held to the end, so two recoveries of one run cannot interleave.
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return rec, fmt.Errorf("%s: %w", path, ErrInProgress)
+		}
+		return rec, fmt.Errorf("lock journal %s: %w", path, err)
+	}
+
+	events, warn, err := ReadJournal(path)
+	if err != nil {
+		return rec, err
+	}
+	rec.Ended = ended(events)
+	rec.Pending = Unreverted(events)
+	var dropped []byte
+	if te, ok := warn.(*TruncatedError); ok {
+		rec.Truncated = te
+		// Appending after a partial line would turn it into a damaged line
+		// in the middle of the journal; it is cut off and quoted in a note.
+		dropped, err = readTail(lock, te.Offset)
+		if err != nil {
+			return rec, err
+		}
+		if err := lock.Truncate(te.Offset); err != nil {
+			return rec, fmt.Errorf("cut the incomplete last line of %s: %w", path, err)
+		}
+	}
+	if rec.Idle() {
+		return rec, nil
+	}
+
+	j, err := AppendJournal(path, o.Clock)
+	if err != nil {
+		return rec, err
+	}
+	emit := func(ev Event) {
+		ev.Source = "recover"
+		ev, err := j.Append(ev)
+		if err == nil && o.OnEvent != nil {
+			o.OnEvent(ev)
+		}
+	}
+	if rec.Truncated != nil {
+		emit(Event{Type: EvNote, Msg: fmt.Sprintf("line %d was incomplete (the run was killed while writing it) and was cut off: %s",
+			rec.Truncated.Line, strconv.Quote(string(clip(dropped, 512))))})
+	}
+	emit(Event{Type: EvNote, Msg: fmt.Sprintf("recovery started by gameday %s: %d injection(s) may still be applied", o.Version, len(rec.Pending))})
+
+	rec.Reverted, rec.Failed = rollbackEach(ctx, rec.Pending, o, emit)
+
+	ok := len(rec.Failed) == 0
+	msg := fmt.Sprintf("recovered: %d injection(s) rolled back", len(rec.Reverted))
+	var failed []targets.Injection
+	if !ok {
+		var where []string
+		for _, f := range rec.Failed {
+			failed = append(failed, f.Injection)
+			where = append(where, fmt.Sprintf("%s on %s: %s", f.Injection.Attack, f.Injection.Member.ID, f.Err))
+		}
+		msg = fmt.Sprintf("ROLLBACK INCOMPLETE on %d of %d: %s", len(rec.Failed), len(rec.Pending), strings.Join(where, "; "))
+	}
+	emit(Event{Type: EvRecover, OK: &ok, Msg: msg, Failed: failed})
+	if err := j.Close(); err != nil {
+		return rec, err
+	}
+	return rec, nil
+}
+
+// rollbackEach reverts every injection at once, within the timeout, and
+// journals an intent and a result for each.
+func rollbackEach(ctx context.Context, pending []targets.Injection, o RecoverOptions, emit func(Event)) (reverted []targets.Injection, failed []Failure) {
+	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	defer cancel()
+	execs := map[string]targets.Executor{}
+	execErr := map[string]error{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, inj := range pending {
+		fail := func(err string) {
+			mu.Lock()
+			failed = append(failed, Failure{Injection: inj, Err: err})
+			mu.Unlock()
+		}
+		k, ok := o.Catalogue.Spec(inj.Kind)
+		if !ok {
+			fail(fmt.Sprintf("unknown attack kind %q: no executor knows how to revert it", inj.Kind))
+			continue
+		}
+		exec, err := execs[k.Family], execErr[k.Family]
+		if exec == nil && err == nil {
+			if o.Executor == nil {
+				err = fmt.Errorf("no executor for %s targets", k.Family)
+			} else {
+				exec, err = o.Executor(k.Family)
+			}
+			execs[k.Family], execErr[k.Family] = exec, err
+		}
+		if err != nil {
+			fail(fmt.Sprintf("%s executor: %v", k.Family, err))
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			emit(Event{Type: EvRollbackIntent, Injection: &inj, Msg: "recover"})
+			res, err := exec.Rollback(ctx, inj)
+			ok := err == nil
+			if err != nil && res.Err == "" {
+				res.Err = err.Error()
+			}
+			emit(Event{Type: EvRollbackResult, Injection: &inj, Result: &res, OK: &ok})
+			mu.Lock()
+			defer mu.Unlock()
+			if ok {
+				reverted = append(reverted, inj)
+			} else {
+				failed = append(failed, Failure{Injection: inj, Err: res.Err})
+			}
+		}()
+	}
+	wg.Wait()
+	return reverted, failed
+}
+
+func readTail(f *os.File, from int64) ([]byte, error) {
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	b := make([]byte, st.Size()-from)
+	if _, err := f.ReadAt(b, from); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("read the incomplete last line of %s: %w", f.Name(), err)
+	}
+	return b, nil
+}
+
+func clip(b []byte, n int) []byte {
+	if len(b) > n {
+		return b[:n]
+	}
+	return b
+}
