@@ -1,0 +1,654 @@
+package report
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/gameday/gameday/gamedays"
+	"github.com/gameday/gameday/metrics"
+	"github.com/gameday/gameday/runbook"
+)
+
+// Build reads a journal's events into a report. truncated says the journal's
+// last line was cut short (ReadJournal's *TruncatedError); the report then
+// says so at the top.
+func Build(events []gamedays.Event, truncated bool) (*Report, error) {
+	if len(events) == 0 {
+		return nil, errors.New("the journal holds no events; nothing to report")
+	}
+	b := &builder{
+		r: &Report{
+			Schema: Schema, Start: events[0].Time.UTC(), End: events[len(events)-1].Time.UTC(),
+			Participants: []Participant{}, SteadyState: []Check{}, Panels: []Panel{}, BlastRadius: []Blast{},
+			Attacks: []Attack{}, Guardrails: []Guardrail{}, Breaches: []Breach{}, Aborts: []Abort{},
+			Unreverted: []Injection{}, Timeline: []Entry{}, Findings: []Note{}, Actions: []Note{}, Warnings: []string{},
+			Hypothesis: Hypothesis{Expectations: []Check{}}, Verdict: Verdict{Evidence: []Check{}},
+		},
+		attacks:     map[string]int{},
+		blasts:      map[string]int{},
+		people:      map[string]int{},
+		samples:     map[string]map[string][]metrics.Point{},
+		lastSamples: -1,
+	}
+	b.r.Status.Truncated = truncated
+	b.r.Duration = b.r.End.Sub(b.r.Start).Seconds()
+	for _, ev := range events {
+		b.event(ev)
+	}
+	b.finish(events)
+	return b.r, nil
+}
+
+type builder struct {
+	r  *Report
+	rb *runbook.Runbook
+
+	attacks map[string]int // attack@member → index in r.Attacks
+	blasts  map[string]int // target → index in r.BlastRadius
+	people  map[string]int // name → index in r.Participants
+
+	baseline    map[string]gamedays.Stats
+	samples     map[string]map[string][]metrics.Point // panel → series → points
+	sampleOrder []string                              // panels in the order samples first named them
+	verdictSeen bool
+	// breachChecks are the guardrail evidence, which backs an aborted verdict.
+	breachChecks []Check
+	phases       []span
+	lastSamples  int // index in r.Timeline of the entry summarising the current run of sample events
+	runSamples   int // how many samples that entry covers
+}
+
+func (b *builder) t(at time.Time) float64 { return at.Sub(b.r.Start).Seconds() }
+
+func (b *builder) entry(ev gamedays.Event, text string) {
+	b.r.Timeline = append(b.r.Timeline, Entry{At: ev.Time.UTC(), T: b.t(ev.Time), Type: ev.Type, Phase: ev.Phase, Author: ev.Author, Text: text})
+}
+
+func (b *builder) event(ev gamedays.Event) {
+	if ev.Type != gamedays.EvSample {
+		b.lastSamples = -1
+	}
+	switch ev.Type {
+	case gamedays.EvRunStart:
+		b.runStart(ev)
+		b.entry(ev, "run started: "+ev.Msg)
+	case gamedays.EvPhase:
+		b.phase(ev)
+		b.entry(ev, "phase: "+ev.Phase)
+	case gamedays.EvBaseline:
+		b.baseline = ev.Stats
+		b.entry(ev, fmt.Sprintf("baseline measured on %d panel(s)", len(ev.Stats)))
+	case gamedays.EvSteadyState:
+		b.r.SteadyState = checks(ev.Checks, true)
+		b.entry(ev, "steady state "+holds(ev.OK)+checkTexts(ev.Checks))
+	case gamedays.EvHypothesis:
+		b.r.Hypothesis.Statement = ev.Msg
+		b.r.Hypothesis.Expectations = checks(ev.Checks, false)
+		b.entry(ev, "hypothesis: "+ev.Msg)
+	case gamedays.EvResolved:
+		bl := b.blast(ev.Target)
+		bl.Resolved = memberIDs(ev)
+		b.entry(ev, fmt.Sprintf("target %s resolved to %d member(s)", ev.Target, len(ev.Members)))
+	case gamedays.EvSelected:
+		bl := b.blast(ev.Target)
+		bl.Selected, bl.Seed = memberIDs(ev), ev.Seed
+		b.entry(ev, fmt.Sprintf("blast radius on %s: %s", ev.Target, strings.Join(bl.Selected, ", ")))
+	case gamedays.EvPreflight:
+		b.entry(ev, "preflight "+injectionName(ev)+": "+okText(ev.OK, ev.Msg))
+	case gamedays.EvConfirmed:
+		b.entry(ev, "blast radius confirmed: "+ev.Msg)
+	case gamedays.EvAttackIntent, gamedays.EvAttackResult, gamedays.EvRollbackIntent, gamedays.EvRollbackResult:
+		b.attack(ev)
+	case gamedays.EvGuardrail, gamedays.EvBlind:
+		br := Breach{At: ev.Time.UTC(), T: b.t(ev.Time), Text: ev.Msg}
+		if len(ev.Checks) > 0 {
+			br.Panel = ev.Checks[0].Panel
+		}
+		b.breachChecks = append(b.breachChecks, checks(ev.Checks, true)...)
+		b.r.Breaches = append(b.r.Breaches, br)
+		b.entry(ev, ev.Msg)
+	case gamedays.EvMetricsError:
+		b.entry(ev, "metrics error: "+ev.Msg)
+	case gamedays.EvSample:
+		b.sample(ev)
+	case gamedays.EvAbort:
+		b.r.Aborts = append(b.r.Aborts, Abort{At: ev.Time.UTC(), T: b.t(ev.Time), Source: ev.Source, By: ev.Author, Reason: ev.Msg})
+		b.entry(ev, "ABORT ("+ev.Source+"): "+ev.Msg)
+	case gamedays.EvNote:
+		b.note(ev)
+	case gamedays.EvExpectation:
+		if len(ev.Checks) > 0 {
+			b.r.Verdict.Evidence = checks(ev.Checks, true)
+			b.judge(ev.Checks)
+		}
+		b.entry(ev, "expectations judged"+checkTexts(ev.Checks))
+	case gamedays.EvVerdict:
+		b.verdictSeen = true
+		b.r.Verdict.Value, b.r.Verdict.Reason = ev.Verdict, ev.Msg
+		b.entry(ev, "verdict: "+verdictWord(ev.Verdict)+": "+ev.Msg)
+	case gamedays.EvRunEnd:
+		b.r.Status.Complete = true
+		if !b.verdictSeen {
+			b.r.Verdict.Value, b.r.Verdict.Reason = ev.Verdict, ev.Msg
+		}
+		b.entry(ev, "run ended")
+	default:
+		b.entry(ev, strings.TrimSpace(ev.Type+": "+ev.Msg))
+	}
+}
+
+func (b *builder) runStart(ev gamedays.Event) {
+	b.r.RunID, b.r.Title, b.r.RunbookFile, b.r.ToolVersion, b.r.RunbookSource = ev.RunID, ev.Msg, ev.File, ev.Version, ev.Runbook
+	if ev.Runbook == "" {
+		return
+	}
+	rb, err := runbook.Parse(ev.File, []byte(ev.Runbook), nil)
+	if err != nil {
+		b.r.Warnings = append(b.r.Warnings, "the runbook recorded in the journal does not parse with this version of gameday, so units, guardrails and selection rules are missing: "+firstLine(err.Error()))
+		return
+	}
+	b.rb = rb
+}
+
+func (b *builder) phase(ev gamedays.Event) {
+	if n := len(b.phases); n > 0 && b.phases[n-1].to < 0 {
+		b.phases[n-1].to = b.t(ev.Time)
+	}
+	b.phases = append(b.phases, span{name: ev.Phase, from: b.t(ev.Time), to: -1})
+}
+
+func (b *builder) blast(target string) *Blast {
+	i, ok := b.blasts[target]
+	if !ok {
+		i = len(b.r.BlastRadius)
+		b.blasts[target] = i
+		b.r.BlastRadius = append(b.r.BlastRadius, Blast{Target: target, Resolved: []string{}, Selected: []string{}})
+	}
+	return &b.r.BlastRadius[i]
+}
+
+func (b *builder) attack(ev gamedays.Event) {
+	inj := ev.Injection
+	if inj == nil {
+		b.r.Warnings = append(b.r.Warnings, fmt.Sprintf("event %d (%s) names no injection; skipped", ev.Seq, ev.Type))
+		return
+	}
+	key := inj.Attack + "@" + inj.Member.ID
+	i, ok := b.attacks[key]
+	if !ok {
+		i = len(b.r.Attacks)
+		b.attacks[key] = i
+		params := inj.Params
+		if params == nil {
+			params = map[string]string{}
+		}
+		b.r.Attacks = append(b.r.Attacks, Attack{
+			Name: inj.Attack, Target: inj.Member.Target, Member: inj.Member.ID, Kind: inj.Kind,
+			Params: params, Duration: inj.Duration.Seconds(), Result: "unknown", Rollback: "none",
+		})
+	}
+	a := &b.r.Attacks[i]
+	at := ev.Time.UTC()
+	var output, errText string
+	if ev.Result != nil {
+		output, errText = ev.Result.Output, ev.Result.Err
+	}
+	switch ev.Type {
+	case gamedays.EvAttackIntent:
+		a.InjectedAt = &at
+		b.entry(ev, "inject "+injectionName(ev))
+	case gamedays.EvAttackResult:
+		a.Result = "failed"
+		if ev.OK != nil && *ev.OK {
+			a.Result = "applied"
+		}
+		a.Output, a.Error = trimOutput(output), errText
+		b.entry(ev, "injected "+injectionName(ev)+": "+okText(ev.OK, errText))
+	case gamedays.EvRollbackIntent:
+		a.Rollback, a.RollbackReason = "pending", ev.Msg
+		b.entry(ev, "roll back "+injectionName(ev)+" ("+ev.Msg+")")
+	case gamedays.EvRollbackResult:
+		a.Rollback = "failed"
+		if ev.OK != nil && *ev.OK {
+			a.Rollback, a.RolledBackAt = "ok", &at
+		}
+		a.RollbackOutput, a.RollbackError = trimOutput(output), errText
+		b.entry(ev, "rolled back "+injectionName(ev)+": "+okText(ev.OK, errText))
+	}
+}
+
+func (b *builder) sample(ev gamedays.Event) {
+	n := 0
+	for _, s := range ev.Samples {
+		series, ok := b.samples[s.Panel]
+		if !ok {
+			series = map[string][]metrics.Point{}
+			b.samples[s.Panel] = series
+			b.sampleOrder = append(b.sampleOrder, s.Panel)
+		}
+		series[s.Series] = append(series[s.Series], metrics.Point{T: s.T, V: float64(s.V)})
+		n++
+	}
+	// Samples are summarised: a run of sample events is one timeline line.
+	if b.lastSamples < 0 {
+		b.lastSamples, b.runSamples = len(b.r.Timeline), 0
+		b.entry(ev, "")
+	}
+	b.runSamples += n
+	b.r.Timeline[b.lastSamples].Text = fmt.Sprintf("metrics: %d sample(s) journalled", b.runSamples)
+}
+
+func (b *builder) note(ev gamedays.Event) {
+	if ev.Author != "" {
+		b.person(ev.Author, "").Notes++
+	}
+	n := Note{At: ev.Time.UTC(), T: b.t(ev.Time), Author: ev.Author, Text: ev.Msg}
+	switch ev.Kind {
+	case "finding":
+		b.r.Findings = append(b.r.Findings, n)
+	case "action":
+		b.r.Actions = append(b.r.Actions, n)
+	}
+	label := "note"
+	if ev.Kind != "" && ev.Kind != "note" {
+		label = ev.Kind
+	}
+	b.entry(ev, label+": "+ev.Msg)
+}
+
+func (b *builder) person(name, role string) *Participant {
+	i, ok := b.people[name]
+	if !ok {
+		i = len(b.r.Participants)
+		b.people[name] = i
+		b.r.Participants = append(b.r.Participants, Participant{Name: name, Roles: []string{}})
+	}
+	p := &b.r.Participants[i]
+	if role != "" && !slices.Contains(p.Roles, role) {
+		p.Roles = append(p.Roles, role)
+	}
+	return p
+}
+
+// judge copies the verdicts of the judged expectations onto the hypothesis,
+// so one table shows expected and measured side by side.
+func (b *builder) judge(judged []gamedays.CheckResult) {
+	for i, e := range b.r.Hypothesis.Expectations {
+		for _, j := range judged {
+			if j.Panel == e.Panel && j.Threshold == e.Threshold {
+				b.r.Hypothesis.Expectations[i] = checkOf(j, true)
+			}
+		}
+	}
+}
+
+func (b *builder) finish(events []gamedays.Event) {
+	r := b.r
+	if n := len(b.phases); n > 0 && b.phases[n-1].to < 0 {
+		b.phases[n-1].to = r.Duration
+	}
+	if b.rb != nil {
+		if r.Title == "" {
+			r.Title = b.rb.Name
+		}
+		// The runbook's roles come first, in role order; people who only
+		// wrote notes follow.
+		authors := r.Participants
+		r.Participants, b.people = []Participant{}, map[string]int{}
+		for _, m := range b.rb.Roles.Members() {
+			b.person(m.Name, m.Role)
+		}
+		for _, a := range authors {
+			b.person(a.Name, "").Notes += a.Notes
+		}
+		for i := range r.BlastRadius {
+			if br, ok := b.rb.BlastRadius[r.BlastRadius[i].Target]; ok {
+				r.BlastRadius[i].Selection = selection(br)
+			}
+		}
+	}
+	if r.Title == "" {
+		r.Title = "game day " + r.RunID
+	}
+	for i := range r.Participants {
+		if len(r.Participants[i].Roles) == 0 {
+			r.Participants[i].Roles = append(r.Participants[i].Roles, "note author")
+		}
+	}
+	b.unreverted(events)
+	b.status()
+	b.panels()
+	b.guardrails()
+	if d, ok := gamedays.Drill(events); ok && hasDrillMarks(events) {
+		r.Drill = &Drill{TTD: seconds(d.TTD, !d.Detected.IsZero()), TTM: seconds(d.TTM, !d.Mitigated.IsZero()),
+			DetectedBy: d.DetectedBy, MitigatedBy: d.MitigatedBy, Hints: d.Hints, FalseAlarms: d.FalseAlarms}
+	}
+	if len(r.Verdict.Evidence) == 0 {
+		r.Verdict.Evidence = b.evidence()
+	}
+	b.chartData()
+}
+
+func hasDrillMarks(events []gamedays.Event) bool {
+	for _, ev := range events {
+		if ev.Type == gamedays.EvNote && (ev.Kind == gamedays.NoteDetected || ev.Kind == gamedays.NoteMitigated) {
+			return true
+		}
+	}
+	return false
+}
+
+func seconds(d time.Duration, ok bool) gamedays.Num {
+	if !ok {
+		return gamedays.Num(math.NaN())
+	}
+	return gamedays.Num(d.Seconds())
+}
+
+// unreverted lists what may still be applied: failed rollbacks the engine
+// reported, and, in a journal that stops early, every intent without a
+// confirmed rollback.
+func (b *builder) unreverted(events []gamedays.Event) {
+	seen := map[string]bool{}
+	add := func(inj Injection) {
+		k := inj.Attack + "@" + inj.Member
+		if !seen[k] {
+			seen[k] = true
+			b.r.Unreverted = append(b.r.Unreverted, inj)
+		}
+	}
+	for _, ev := range events {
+		if ev.Type == gamedays.EvRunEnd || ev.Type == gamedays.EvVerdict {
+			for _, f := range ev.Failed {
+				add(Injection{Attack: f.Attack, Kind: f.Kind, Member: f.Member.ID, Why: "rollback failed"})
+			}
+		}
+	}
+	for _, a := range b.r.Attacks {
+		switch {
+		case a.InjectedAt == nil || a.Rollback == "ok":
+		case a.Rollback == "failed":
+			add(Injection{Attack: a.Name, Kind: a.Kind, Member: a.Member, Why: "rollback failed: " + a.RollbackError})
+		case !b.r.Status.Complete:
+			add(Injection{Attack: a.Name, Kind: a.Kind, Member: a.Member, Why: "the journal ends before a rollback was confirmed"})
+		}
+	}
+}
+
+func (b *builder) status() {
+	r := b.r
+	s := &r.Status
+	v := r.Verdict.Value
+	switch {
+	case !s.Complete:
+		s.Outcome = "incomplete"
+	case v == "":
+		s.Outcome = "dry-run"
+	default:
+		s.Outcome = v
+	}
+	var parts []string
+	switch {
+	case !s.Complete && s.Truncated:
+		parts = append(parts, "This run did not finish: the journal's last line is cut short and there is no run.end event, so gameday was killed or crashed while writing. The report covers the journal up to that point.")
+	case !s.Complete:
+		parts = append(parts, "This run did not finish: the journal ends without a run.end event (gameday was killed, crashed, or is still running). The report covers the journal up to that point.")
+	case s.Truncated:
+		parts = append(parts, "The journal's last line is cut short; it was ignored.")
+	}
+	switch v {
+	case string(gamedays.VerdictAborted):
+		parts = append(parts, "This run was ABORTED: "+r.Verdict.Reason+".")
+	case string(gamedays.VerdictBlocked):
+		parts = append(parts, "This run was BLOCKED before anything was injected: "+r.Verdict.Reason+".")
+	}
+	if s.Complete && v == "" {
+		parts = append(parts, "This was a dry run: nothing was injected.")
+	}
+	if n := len(r.Unreverted); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d injection(s) may STILL BE APPLIED; run `gameday recover` on this run.", n))
+	}
+	s.Notice = strings.Join(parts, " ")
+}
+
+// panels joins the baseline statistics with the same statistics over the
+// attack window, in the runbook's panel order.
+func (b *builder) panels() {
+	var names []string
+	if b.rb != nil {
+		for _, p := range b.rb.Metrics.Panels {
+			names = append(names, p.Name)
+		}
+	}
+	for _, n := range b.sampleOrder {
+		if !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	var extra []string
+	for n := range b.baseline {
+		if !slices.Contains(names, n) {
+			extra = append(extra, n)
+		}
+	}
+	sort.Strings(extra)
+	names = append(names, extra...)
+	from, to, ok := b.attackWindow()
+	for _, n := range names {
+		p := Panel{Name: n, Title: n, Baseline: nanStats(), Attack: nanStats(), Delta: gamedays.Num(math.NaN())}
+		if b.rb != nil {
+			if rp, ok := b.rb.Panel(n); ok {
+				p.Unit = string(rp.Unit)
+				if rp.Title != "" {
+					p.Title = rp.Title
+				}
+			}
+		}
+		if s, ok := b.baseline[n]; ok {
+			p.Baseline = Stats{Min: s.Min, Median: s.Median, P95: s.P95, Max: s.Max, Count: s.Count}
+		}
+		if ok {
+			var pts []metrics.Point
+			for _, series := range b.samples[n] {
+				for _, pt := range series {
+					if !pt.T.Before(from) && !pt.T.After(to) {
+						pts = append(pts, pt)
+					}
+				}
+			}
+			s := metrics.Summarize(from, to, pts)
+			p.Attack = Stats{Min: gamedays.Num(s.Min), Median: gamedays.Num(s.Median), P95: gamedays.Num(s.P95), Max: gamedays.Num(s.Max), Count: s.Count}
+		}
+		p.Delta = p.Attack.Median - p.Baseline.Median
+		b.r.Panels = append(b.r.Panels, p)
+	}
+}
+
+func nanStats() Stats {
+	nan := gamedays.Num(math.NaN())
+	return Stats{Min: nan, Median: nan, P95: nan, Max: nan}
+}
+
+// attackWindow is from the first inject to the last rollback (or the end of
+// the journal while something was still applied).
+func (b *builder) attackWindow() (from, to time.Time, ok bool) {
+	for _, a := range b.r.Attacks {
+		if a.InjectedAt == nil {
+			continue
+		}
+		end := b.r.End
+		if a.RolledBackAt != nil {
+			end = *a.RolledBackAt
+		}
+		if !ok || a.InjectedAt.Before(from) {
+			from = *a.InjectedAt
+		}
+		if !ok || end.After(to) {
+			to = end
+		}
+		ok = true
+	}
+	return from, to, ok
+}
+
+func (b *builder) guardrails() {
+	if b.rb == nil {
+		return
+	}
+	for _, c := range b.rb.Guardrails.Checks {
+		base := math.NaN()
+		if s, ok := b.baseline[c.Panel]; ok {
+			base = float64(s.Median)
+		}
+		limit := c.Threshold.Limit(base)
+		if c.Threshold.Relative() && math.IsNaN(base) {
+			limit = math.NaN()
+		}
+		b.r.Guardrails = append(b.r.Guardrails, Guardrail{Panel: c.Panel, Threshold: c.Threshold.Text, Limit: gamedays.Num(limit)})
+	}
+	if d := b.rb.Guardrails.MetricsBlind; d > 0 {
+		b.r.Guardrails = append(b.r.Guardrails, Guardrail{Panel: "(any)", Threshold: "metrics blind for " + runbook.FormatDuration(d), Limit: gamedays.Num(d.Seconds())})
+	}
+}
+
+// evidence is what backs a verdict that no expectation judged: the steady
+// state that failed for blocked, the breach for aborted.
+func (b *builder) evidence() []Check {
+	r := b.r
+	switch r.Verdict.Value {
+	case string(gamedays.VerdictBlocked):
+		var out []Check
+		for _, c := range r.SteadyState {
+			if c.Held == nil || !*c.Held {
+				out = append(out, c)
+			}
+		}
+		if out != nil {
+			return out
+		}
+	case string(gamedays.VerdictAborted):
+		if b.breachChecks != nil {
+			return b.breachChecks
+		}
+	}
+	return []Check{}
+}
+
+func checks(in []gamedays.CheckResult, judged bool) []Check {
+	out := make([]Check, 0, len(in))
+	for _, c := range in {
+		out = append(out, checkOf(c, judged))
+	}
+	return out
+}
+
+func checkOf(c gamedays.CheckResult, judged bool) Check {
+	out := Check{Panel: c.Panel, Threshold: c.Threshold, Limit: c.Limit, Value: c.Value, Baseline: c.Baseline, NoData: c.NoData, Text: c.Text}
+	if judged {
+		held := c.Held
+		out.Held = &held
+	}
+	return out
+}
+
+func checkTexts(cs []gamedays.CheckResult) string {
+	var parts []string
+	for _, c := range cs {
+		if c.Text != "" {
+			parts = append(parts, c.Text)
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return ": " + strings.Join(parts, "; ")
+}
+
+func holds(ok *bool) string {
+	if ok != nil && *ok {
+		return "holds"
+	}
+	return "does NOT hold"
+}
+
+func okText(ok *bool, msg string) string {
+	if ok != nil && *ok {
+		return "ok"
+	}
+	if msg == "" {
+		return "failed"
+	}
+	return "FAILED: " + msg
+}
+
+func verdictWord(v string) string {
+	if v == "" {
+		return "none"
+	}
+	return v
+}
+
+func memberIDs(ev gamedays.Event) []string {
+	out := make([]string, 0, len(ev.Members))
+	for _, m := range ev.Members {
+		out = append(out, m.ID)
+	}
+	return out
+}
+
+func injectionName(ev gamedays.Event) string {
+	if ev.Injection == nil {
+		return "?"
+	}
+	return ev.Injection.Attack + " (" + ev.Injection.Kind + ") on " + ev.Injection.Member.ID
+}
+
+func selection(br runbook.BlastRadius) string {
+	var s string
+	switch {
+	case br.All:
+		s = "all members"
+	case br.Percent > 0:
+		s = fmt.Sprintf("%g%% of members, rounded up", br.Percent)
+	default:
+		s = fmt.Sprintf("%d member(s)", br.Count)
+	}
+	if br.Max > 0 {
+		s += fmt.Sprintf(", at most %d", br.Max)
+	}
+	if br.HasSeed {
+		s += ", seed set in the runbook"
+	} else {
+		s += ", seed drawn at run time"
+	}
+	return s
+}
+
+// outputLimit bounds each attack's output in the report; the journal keeps it whole.
+const outputLimit = 400
+
+func trimOutput(s string) string {
+	s = strings.TrimSpace(s)
+	if len(s) <= outputLimit {
+		return s
+	}
+	cut := outputLimit
+	for cut > 0 && !isRuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + fmt.Sprintf(" … (%d more bytes)", len(s)-cut)
+}
+
+func isRuneStart(c byte) bool { return c&0xC0 != 0x80 }
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i] + " …"
+	}
+	return s
+}
