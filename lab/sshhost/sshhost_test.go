@@ -1,0 +1,161 @@
+package sshhost
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+	"golang.org/x/crypto/ssh"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func signer(t *testing.T) ssh.Signer {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := ssh.NewSignerFromKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+type fixture struct {
+	srv       *Server
+	host, key ssh.Signer
+	cmds      chan string
+}
+
+func start(t *testing.T) *fixture {
+	t.Helper()
+	f := &fixture{host: signer(t), key: signer(t), cmds: make(chan string, 16)}
+	srv, err := Start(Options{
+		Name: "h1", HostKey: f.host, User: "gameday", UserKey: f.key.PublicKey(),
+		ShellMessage: "not a shell\n",
+		Handler: func(ctx context.Context, cmd string) (string, string, int) {
+			f.cmds <- cmd
+			switch cmd {
+			case "fail":
+				return "some output\n", "it failed\n", 3
+			case "block":
+				<-ctx.Done()
+				return "", "", 1
+			}
+			return "ran " + cmd + "\n", "", 0
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.srv = srv
+	t.Cleanup(func() { srv.Close() })
+	return f
+}
+
+func (f *fixture) dial(user string, key ssh.Signer) (*ssh.Client, error) {
+	return ssh.Dial("tcp", f.srv.Addr(), &ssh.ClientConfig{
+		User:            user,
+		Auth:            []ssh.AuthMethod{ssh.PublicKeys(key), ssh.Password("secret")},
+		HostKeyCallback: ssh.FixedHostKey(f.host.PublicKey()),
+		Timeout:         5 * time.Second,
+	})
+}
+
+func run(t *testing.T, c *ssh.Client, cmd string) (string, string, error) {
+	t.Helper()
+	s, err := c.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var out, errOut bytes.Buffer
+	s.Stdout, s.Stderr = &out, &errOut
+	err = s.Run(cmd)
+	return out.String(), errOut.String(), err
+}
+
+func TestExecAndExitStatus(t *testing.T) {
+	f := start(t)
+	c, err := f.dial("gameday", f.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	out, errOut, err := run(t, c, "status --x='y z'")
+	if err != nil || out != "ran status --x='y z'\n" || errOut != "" {
+		t.Fatalf("exec: %q %q %v", out, errOut, err)
+	}
+	out, errOut, err = run(t, c, "fail")
+	var ee *ssh.ExitError
+	if !errors.As(err, &ee) || ee.ExitStatus() != 3 || out != "some output\n" || errOut != "it failed\n" {
+		t.Fatalf("failing exec: %q %q %v", out, errOut, err)
+	}
+	// A shell is refused with a message and a non-zero status.
+	s, err := c.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msg bytes.Buffer
+	s.Stderr = &msg
+	if err := s.Shell(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Wait(); !errors.As(err, &ee) || ee.ExitStatus() != 1 || msg.String() != "not a shell\n" {
+		t.Fatalf("shell: %v, %q", err, msg.String())
+	}
+	// No port forwarding.
+	if _, err := c.Dial("tcp", "127.0.0.1:1"); err == nil || !strings.Contains(err.Error(), "sessions only") {
+		t.Fatalf("forwarding: %v", err)
+	}
+}
+
+func TestAuthIsPublicKeyForTheLabUserOnly(t *testing.T) {
+	f := start(t)
+	if c, err := f.dial("gameday", signer(t)); err == nil {
+		c.Close()
+		t.Fatal("an unknown key got in")
+	}
+	if c, err := f.dial("root", f.key); err == nil {
+		c.Close()
+		t.Fatal("another user got in with the lab key")
+	}
+	if len(f.cmds) != 0 {
+		t.Fatal("a refused login ran a command")
+	}
+}
+
+func TestCloseEndsRunningCommandsAndConnections(t *testing.T) {
+	f := start(t)
+	c, err := f.dial("gameday", f.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	s, err := c.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start("block"); err != nil {
+		t.Fatal(err)
+	}
+	<-f.cmds
+	addr := f.srv.Addr()
+	f.srv.Close()
+	if err := s.Wait(); err == nil {
+		t.Fatal("a command cut off by Close reported success")
+	}
+	if conn, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+		conn.Close()
+		t.Fatalf("%s still listening after Close", addr)
+	}
+}
