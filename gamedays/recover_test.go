@@ -1,0 +1,232 @@
+package gamedays
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gameday/gameday/targets"
+)
+
+func inj(host string) *targets.Injection {
+	return &targets.Injection{RunID: "r1", Attack: "burn", Kind: "cpu", Member: targets.Member{Target: "web", ID: host}, Duration: time.Minute}
+}
+
+func yes() *bool { t := true; return &t }
+
+// killedRun writes the journal a run killed mid-attack leaves: web-1 was
+// injected (with state learnt at inject), web-2's intent was journalled but
+// the crash came before its result, web-3 was injected and rolled back.
+// ended adds a run.end as a finished run has.
+func killedRun(t *testing.T, dir string, ended bool) string {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, JournalName)
+	j, err := CreateJournal(path, WallClock())
+	if err != nil {
+		t.Fatal(err)
+	}
+	withState := inj("web-1")
+	withState.State = map[string]string{"pid": "42"}
+	for _, ev := range []Event{
+		{Type: EvRunStart, RunID: "r1"},
+		{Type: EvAttackIntent, Injection: inj("web-1")},
+		{Type: EvAttackResult, Injection: withState, OK: yes()},
+		{Type: EvAttackIntent, Injection: inj("web-3")},
+		{Type: EvAttackResult, Injection: inj("web-3"), OK: yes()},
+		{Type: EvRollbackResult, Injection: inj("web-3"), OK: yes()},
+		{Type: EvAttackIntent, Injection: inj("web-2")},
+	} {
+		if _, err := j.Append(ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ended {
+		j.Append(Event{Type: EvRunEnd})
+	}
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// recordingExec is a fakeExec that also keeps what each rollback was given.
+type recordingExec struct {
+	fakeExec
+	got []targets.Injection
+}
+
+func (r *recordingExec) Rollback(ctx context.Context, inj targets.Injection) (targets.Result, error) {
+	r.mu.Lock()
+	r.got = append(r.got, inj)
+	r.mu.Unlock()
+	return r.fakeExec.Rollback(ctx, inj)
+}
+
+func recoverWith(exec targets.Executor) RecoverOptions {
+	return RecoverOptions{Executor: func(family string) (targets.Executor, error) {
+		if family != targets.FamilySSH {
+			return nil, errors.New("unexpected family " + family)
+		}
+		return exec, nil
+	}}
+}
+
+func TestRecoverRollsBackWhatAKilledRunLeft(t *testing.T) {
+	path := killedRun(t, t.TempDir(), false)
+	// The kill also cut a line short.
+	f, _ := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	f.WriteString(`{"v":1,"seq":8,"type":"sam`)
+	f.Close()
+
+	exec := &recordingExec{fakeExec: fakeExec{applied: map[string]bool{"burn@web-1": true, "burn@web-2": true}}}
+	rec, err := Recover(context.Background(), path, recoverWith(exec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Truncated == nil || rec.Truncated.Line != 8 {
+		t.Errorf("truncated line: %+v, want line 8", rec.Truncated)
+	}
+	if len(rec.Pending) != 2 || len(rec.Reverted) != 2 || len(rec.Failed) != 0 || rec.Ended {
+		t.Fatalf("pending %d reverted %d failed %d ended %v; want 2, 2, 0, false", len(rec.Pending), len(rec.Reverted), len(rec.Failed), rec.Ended)
+	}
+	if exec.active() != 0 || exec.rollbacks != 2 {
+		t.Errorf("after recover: %d still applied, %d rollbacks; want 0 and 2 (web-3 was already reverted)", exec.active(), exec.rollbacks)
+	}
+	for _, g := range exec.got {
+		if g.Member.ID == "web-1" && g.State["pid"] != "42" {
+			t.Errorf("web-1 rolled back without the state its inject recorded: %+v", g.State)
+		}
+	}
+
+	events, warn, err := ReadJournal(path)
+	if err != nil || warn != nil {
+		t.Fatalf("journal after recover: %v %v", err, warn)
+	}
+	for i, e := range events {
+		if e.Seq != int64(i+1) {
+			t.Fatalf("event %d has seq %d", i, e.Seq)
+		}
+	}
+	if !strings.Contains(events[7].Msg, `line 8 was incomplete`) || !strings.Contains(events[7].Msg, `\"type\":\"sam`) {
+		t.Errorf("the cut line is not quoted in a note: %+v", events[7])
+	}
+	last := events[len(events)-1]
+	if last.Type != EvRecover || last.OK == nil || !*last.OK || last.Source != "recover" {
+		t.Errorf("last event %+v, want a successful recover", last)
+	}
+	if left := Unreverted(events); len(left) != 0 {
+		t.Errorf("still unreverted: %v", left)
+	}
+
+	// Twice is safe: nothing found, nothing written, nothing called.
+	before, _ := os.ReadFile(path)
+	again, err := Recover(context.Background(), path, recoverWith(exec))
+	if err != nil || !again.Idle() {
+		t.Fatalf("second recover: %+v %v", again, err)
+	}
+	after, _ := os.ReadFile(path)
+	if string(before) != string(after) || exec.rollbacks != 2 {
+		t.Errorf("second recover wrote %d bytes, made %d rollbacks", len(after)-len(before), exec.rollbacks-2)
+	}
+}
+
+func TestRecoverRefusesARunStillInProgress(t *testing.T) {
+	path := filepath.Join(t.TempDir(), JournalName)
+	j, err := CreateJournal(path, WallClock())
+	if err != nil {
+		t.Fatal(err)
+	}
+	j.Append(Event{Type: EvAttackIntent, Injection: inj("web-1")})
+	exec := &fakeExec{applied: map[string]bool{}}
+	if _, err := Recover(context.Background(), path, recoverWith(exec)); !errors.Is(err, ErrInProgress) {
+		t.Fatalf("recover of a live run: %v, want ErrInProgress", err)
+	}
+	if exec.rollbacks != 0 {
+		t.Error("rolled back under a live engine")
+	}
+	j.Close() // as the process dying does
+	rec, err := Recover(context.Background(), path, recoverWith(exec))
+	if err != nil || len(rec.Reverted) != 1 {
+		t.Fatalf("recover after the run ended: %+v %v", rec, err)
+	}
+}
+
+func TestRecoverFailureIsLoudAndRetried(t *testing.T) {
+	path := killedRun(t, t.TempDir(), true)
+	exec := &fakeExec{applied: map[string]bool{"burn@web-1": true}, rollbackErr: errors.New("host unreachable")}
+	rec, err := Recover(context.Background(), path, recoverWith(exec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.Failed) != 2 || !strings.Contains(rec.Failed[0].Err, "host unreachable") {
+		t.Fatalf("failed: %+v", rec.Failed)
+	}
+	events, _, _ := ReadJournal(path)
+	last := events[len(events)-1]
+	if last.Type != EvRecover || last.OK == nil || *last.OK || !strings.Contains(last.Msg, "ROLLBACK INCOMPLETE") || len(last.Failed) != 2 {
+		t.Errorf("last event %+v, want a failed recover listing both", last)
+	}
+	list, err := Unfinished(filepath.Dir(filepath.Dir(path)))
+	if err != nil || len(list) != 1 {
+		t.Errorf("a run left unreverted is unfinished: %v %v", list, err)
+	}
+	// Once the host is back, a second recover finishes the job.
+	exec.rollbackErr = nil
+	rec, err = Recover(context.Background(), path, recoverWith(exec))
+	if err != nil || len(rec.Reverted) != 2 || exec.active() != 0 {
+		t.Fatalf("retry: %+v %v, %d applied", rec, err, exec.active())
+	}
+}
+
+func TestRecoverUnknownKindOrFamily(t *testing.T) {
+	path := filepath.Join(t.TempDir(), JournalName)
+	j, _ := CreateJournal(path, WallClock())
+	odd := inj("web-1")
+	odd.Kind = "teleport"
+	j.Append(Event{Type: EvAttackIntent, Injection: odd})
+	aws := inj("i-123")
+	aws.Kind = "ec2-stop"
+	j.Append(Event{Type: EvAttackIntent, Injection: aws})
+	j.Close()
+	rec, err := Recover(context.Background(), path, recoverWith(&fakeExec{applied: map[string]bool{}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msgs []string
+	for _, f := range rec.Failed {
+		msgs = append(msgs, f.Err)
+	}
+	all := strings.Join(msgs, "\n")
+	if len(rec.Failed) != 2 || !strings.Contains(all, `unknown attack kind "teleport"`) || !strings.Contains(all, "aws executor: unexpected family aws") {
+		t.Errorf("failures:\n%s", all)
+	}
+}
+
+func TestUnfinished(t *testing.T) {
+	runs := t.TempDir()
+	killedRun(t, filepath.Join(runs, "a-killed"), false)
+	clean := filepath.Join(runs, "b-clean")
+	os.MkdirAll(clean, 0o755)
+	j, _ := CreateJournal(filepath.Join(clean, JournalName), WallClock())
+	j.Append(Event{Type: EvRunStart})
+	j.Append(Event{Type: EvRunEnd})
+	j.Close()
+	os.MkdirAll(filepath.Join(runs, "c-not-a-run"), 0o755)
+	got, err := Unfinished(runs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || !strings.Contains(got[0], "a-killed") {
+		t.Errorf("unfinished: %v, want only a-killed", got)
+	}
+	if p, err := JournalPath(filepath.Join(runs, "c-not-a-run")); err == nil || !strings.Contains(err.Error(), "not a run directory") {
+		t.Errorf("JournalPath of a non-run: %q %v", p, err)
+	}
+}
