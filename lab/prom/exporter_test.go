@@ -77,7 +77,7 @@ func newExporter(t testing.TB, mean, errRatio float64, tick time.Duration, perTi
 			}
 			for range perTick {
 				hist.Observe(expLatency(mean, i, n))
-				i = (i*7 + 1) % n // a fixed permutation, so every window sees the whole spread
+				i = (21*i + 1) % n // a full-period permutation: every n requests cover the whole spread
 				debt += errRatio
 				if debt >= 1 {
 					debt--

@@ -1,0 +1,271 @@
+package prom
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"math"
+	"net/http"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/api"
+	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/model"
+
+	"github.com/gameday/gameday/lab/e2e"
+)
+
+// The queries the console charts by default, over a 15s window.
+const (
+	p95Query   = `histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket[15s])))`
+	p95ByInst  = `histogram_quantile(0.95, sum by (le, instance) (rate(http_request_duration_seconds_bucket[15s])))`
+	errorQuery = `sum(rate(http_requests_total{code=~"5.."}[15s])) / sum(rate(http_requests_total[15s]))`
+	window     = 15 * time.Second
+)
+
+// Scrape-alignment tolerance. Both servers scrape the same counters once a
+// second but at different instants within the second, so each 15s window
+// holds a slightly different slice of the traffic (up to one scrape, 1/15
+// of it, at each end). The exporters feed a fixed permutation of their
+// distribution at a steady pace, so that slice barely moves ratios between
+// buckets or codes. Measured differences are a few tenths of a percent;
+// the bounds leave room for a loaded machine delaying one scrape.
+const (
+	p95RelTol   = 0.05  // relative, on P95 seconds
+	errorAbsTol = 0.005 // absolute, on the 0..1 error ratio
+)
+
+// expMixQuantile is the q-quantile of an equal mixture of exponential
+// distributions with the given means, found by bisection.
+func expMixQuantile(q float64, means ...float64) float64 {
+	lo, hi := 0.0, 100.0
+	for range 200 {
+		mid := (lo + hi) / 2
+		tail := 0.0
+		for _, m := range means {
+			tail += math.Exp(-mid/m) / float64(len(means))
+		}
+		if 1-tail < q {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return (lo + hi) / 2
+}
+
+// bucketAround returns the default histogram bucket (lo, hi] holding v.
+func bucketAround(v float64) (float64, float64) {
+	lo := 0.0
+	for _, b := range prometheus.DefBuckets {
+		if v <= b {
+			return lo, b
+		}
+		lo = b
+	}
+	return lo, math.Inf(1)
+}
+
+func rangeQuery(t *testing.T, a v1.API, q string, r v1.Range) model.Matrix {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	v, warns, _, err := a.QueryRange(ctx, q, r)
+	if err != nil {
+		t.Fatalf("query_range %s: %v", q, err)
+	}
+	if len(warns) > 0 {
+		t.Logf("query_range %s: warnings %v", q, warns)
+	}
+	m, ok := v.(model.Matrix)
+	if !ok {
+		t.Fatalf("query_range %s: %T, want a matrix", q, v)
+	}
+	return m
+}
+
+func instantVector(t *testing.T, a v1.API, q string, at time.Time) model.Vector {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	v, _, _, err := a.Query(ctx, q, at)
+	if err != nil {
+		t.Fatalf("query %s: %v", q, err)
+	}
+	vec, ok := v.(model.Vector)
+	if !ok {
+		t.Fatalf("query %s: %T, want a vector", q, v)
+	}
+	return vec
+}
+
+// bySeries keys a matrix by its label set.
+func bySeries(m model.Matrix) map[string][]model.SamplePair {
+	out := map[string][]model.SamplePair{}
+	for _, s := range m {
+		out[s.Metric.String()] = s.Values
+	}
+	return out
+}
+
+// agree compares two answers step by step: same series, a value at every
+// step on both sides, within tol (relative when rel is set).
+func agree(t *testing.T, what string, real, lab model.Matrix, r v1.Range, tol float64, rel bool) (maxDiff float64) {
+	t.Helper()
+	steps := int(r.End.Sub(r.Start)/r.Step) + 1
+	rs, ls := bySeries(real), bySeries(lab)
+	if len(rs) == 0 || len(rs) != len(ls) {
+		t.Fatalf("%s: Prometheus has %d series, the lab %d", what, len(rs), len(ls))
+	}
+	keys := make([]string, 0, len(rs))
+	for k := range rs {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		rv, lv := rs[k], ls[k]
+		if len(rv) != steps || len(lv) != steps {
+			t.Errorf("%s %s: Prometheus has %d steps, the lab %d, want %d (no gaps)", what, k, len(rv), len(lv), steps)
+			continue
+		}
+		for i := range rv {
+			if !rv[i].Timestamp.Equal(lv[i].Timestamp) {
+				t.Fatalf("%s %s: step %d at %v and %v", what, k, i, rv[i].Timestamp, lv[i].Timestamp)
+			}
+			a, b := float64(rv[i].Value), float64(lv[i].Value)
+			d := math.Abs(a - b)
+			if rel {
+				d /= math.Abs(a)
+			}
+			maxDiff = max(maxDiff, d)
+			if !(d <= tol) {
+				t.Errorf("%s %s at %s: Prometheus %g, lab %g, differ by %.4g > %g", what, k, rv[i].Timestamp.Time().Format("15:04:05"), a, b, d, tol)
+			}
+		}
+	}
+	return maxDiff
+}
+
+// TestAgreesWithPrometheus scrapes the same exporters with Debian's
+// Prometheus and with the lab, and compares the console's two default
+// queries over the same range.
+func TestAgreesWithPrometheus(t *testing.T) {
+	e2e.Need(t, "prometheus")
+	means := []float64{0.03, 0.06, 0.12}
+	errs := []float64{0.01, 0.05, 0.20}
+	var xs []*exporter
+	var addrs []string
+	var targets []Target
+	for i := range means {
+		// 200 requests/s each: 2 every 10ms.
+		x := newExporter(t, means[i], errs[i], 10*time.Millisecond, 2)
+		xs = append(xs, x)
+		addrs = append(addrs, x.addr())
+		targets = append(targets, Target{Job: "app", Instance: x.addr(), URL: x.url()})
+	}
+	realURL := e2e.StartPrometheus(t, addrs...)
+	lab, err := Start(context.Background(), Options{Targets: targets, Interval: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lab.Close()
+
+	transport := &http.Transport{}
+	defer transport.CloseIdleConnections()
+	client := func(u string) v1.API {
+		c, err := api.NewClient(api.Config{Address: u, RoundTripper: transport})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v1.NewAPI(c)
+	}
+	realAPI, labAPI := client(realURL), client(lab.URL())
+
+	// Both must be scraping every target before the windows start.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		r := instantVector(t, realAPI, `up == 1`, time.Now())
+		l := instantVector(t, labAPI, `up == 1`, time.Now())
+		if len(r) == len(xs) && len(l) == len(xs) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not every target up after 20s: Prometheus %v, lab %v", r, l)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	both := time.Now()
+
+	// Compare 12 one-second steps whose 15s windows hold only data both
+	// scraped, ending a second ago so the newest scrape is in on both.
+	start := both.Add(window + 2*time.Second).Truncate(time.Second)
+	end := start.Add(11 * time.Second)
+	time.Sleep(time.Until(end.Add(1500 * time.Millisecond)))
+	r := v1.Range{Start: start, End: end, Step: time.Second}
+
+	trueP95 := expMixQuantile(0.95, means...)
+	lo, hi := bucketAround(trueP95)
+	trueErr := (errs[0] + errs[1] + errs[2]) / 3
+
+	t.Run("P95", func(t *testing.T) {
+		real, mine := rangeQuery(t, realAPI, p95Query, r), rangeQuery(t, labAPI, p95Query, r)
+		d := agree(t, "P95", real, mine, r, p95RelTol, true)
+		t.Logf("P95: largest relative difference %.4f%% over %d steps (tolerance %g%%); true P95 %.4fs", d*100, len(real[0].Values), p95RelTol*100, trueP95)
+		// Both estimate the same truth: histogram_quantile interpolates
+		// inside the bucket that holds it.
+		for _, m := range []model.Matrix{real, mine} {
+			for _, p := range m[0].Values {
+				if v := float64(p.Value); v <= lo || v > hi {
+					t.Errorf("P95 %g outside (%g, %g], the bucket of the true %g", v, lo, hi, trueP95)
+				}
+			}
+		}
+	})
+	t.Run("P95 by instance", func(t *testing.T) {
+		d := agree(t, "P95 by instance", rangeQuery(t, realAPI, p95ByInst, r), rangeQuery(t, labAPI, p95ByInst, r), r, p95RelTol, true)
+		t.Logf("P95 by instance: largest relative difference %.4f%%", d*100)
+	})
+	t.Run("error ratio", func(t *testing.T) {
+		real, mine := rangeQuery(t, realAPI, errorQuery, r), rangeQuery(t, labAPI, errorQuery, r)
+		d := agree(t, "error ratio", real, mine, r, errorAbsTol, false)
+		t.Logf("error ratio: largest absolute difference %.5f (tolerance %g); true ratio %.4f", d, errorAbsTol, trueErr)
+		for _, m := range []model.Matrix{real, mine} {
+			for _, p := range m[0].Values {
+				if v := float64(p.Value); math.Abs(v-trueErr) > 0.01 {
+					t.Errorf("error ratio %g, want the true %.4f ± 0.01", v, trueErr)
+				}
+			}
+		}
+	})
+
+	// A target that starts failing: both report up 0 for it and drop its
+	// series at once through staleness markers, not after the 5m lookback.
+	t.Run("failing target", func(t *testing.T) {
+		xs[2].setPaused(true)
+		failed := time.Now()
+		time.Sleep(2500 * time.Millisecond)
+		at := time.Now().Add(-200 * time.Millisecond)
+		for _, q := range []string{`up`, `count by (instance) (http_requests_total)`, `scrape_samples_scraped`} {
+			rv, lv := instantVector(t, realAPI, q, at), instantVector(t, labAPI, q, at)
+			if !maps.Equal(values(rv), values(lv)) {
+				t.Errorf("%s %s after the failure at %s:\nPrometheus %v\nlab        %v", q, at.Format("15:04:05.000"), failed.Format("15:04:05.000"), rv, lv)
+			}
+		}
+		if v := instantVector(t, labAPI, fmt.Sprintf(`up{instance=%q}`, addrs[2]), at); len(v) != 1 || v[0].Value != 0 {
+			t.Errorf("lab up of the failing target: %v, want 0", v)
+		}
+	})
+}
+
+// values maps each series of an instant answer to its value, so two
+// answers compare regardless of series order.
+func values(v model.Vector) map[string]model.SampleValue {
+	out := map[string]model.SampleValue{}
+	for _, s := range v {
+		out[s.Metric.String()] = s.Value
+	}
+	return out
+}
