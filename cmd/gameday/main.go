@@ -76,6 +76,7 @@ key away in every phase.
 		newValidateCmd(),
 		newRunCmd(),
 		newRecoverCmd(),
+		newReportCmd(),
 		newNewCmd(),
 		newScenariosCmd(),
 		newKindsCmd(),

@@ -56,6 +56,7 @@ type builder struct {
 	samples     map[string]map[string][]metrics.Point // panel → series → points
 	sampleOrder []string                              // panels in the order samples first named them
 	verdictSeen bool
+	recoverMsg  string
 	// breachChecks are the guardrail evidence, which backs an aborted verdict.
 	breachChecks []Check
 	phases       []span
@@ -131,6 +132,10 @@ func (b *builder) event(ev gamedays.Event) {
 		b.verdictSeen = true
 		b.r.Verdict.Value, b.r.Verdict.Reason = ev.Verdict, ev.Msg
 		b.entry(ev, "verdict: "+verdictWord(ev.Verdict)+": "+ev.Msg)
+	case gamedays.EvRecover:
+		b.r.Status.Recovered = ev.OK != nil && *ev.OK
+		b.recoverMsg = ev.Msg
+		b.entry(ev, "recover: "+ev.Msg)
 	case gamedays.EvRunEnd:
 		b.r.Status.Complete = true
 		if !b.verdictSeen {
@@ -350,33 +355,15 @@ func seconds(d time.Duration, ok bool) gamedays.Num {
 	return gamedays.Num(d.Seconds())
 }
 
-// unreverted lists what may still be applied: failed rollbacks the engine
-// reported, and, in a journal that stops early, every intent without a
-// confirmed rollback.
+// unreverted lists what may still be applied: every intent in the journal
+// without a confirmed rollback, as recovery sees it.
 func (b *builder) unreverted(events []gamedays.Event) {
-	seen := map[string]bool{}
-	add := func(inj Injection) {
-		k := inj.Attack + "@" + inj.Member
-		if !seen[k] {
-			seen[k] = true
-			b.r.Unreverted = append(b.r.Unreverted, inj)
+	for _, inj := range gamedays.Unreverted(events) {
+		why := "no rollback was confirmed in the journal"
+		if i, ok := b.attacks[inj.Attack+"@"+inj.Member.ID]; ok && b.r.Attacks[i].Rollback == "failed" {
+			why = "rollback failed: " + b.r.Attacks[i].RollbackError
 		}
-	}
-	for _, ev := range events {
-		if ev.Type == gamedays.EvRunEnd || ev.Type == gamedays.EvVerdict {
-			for _, f := range ev.Failed {
-				add(Injection{Attack: f.Attack, Kind: f.Kind, Member: f.Member.ID, Why: "rollback failed"})
-			}
-		}
-	}
-	for _, a := range b.r.Attacks {
-		switch {
-		case a.InjectedAt == nil || a.Rollback == "ok":
-		case a.Rollback == "failed":
-			add(Injection{Attack: a.Name, Kind: a.Kind, Member: a.Member, Why: "rollback failed: " + a.RollbackError})
-		case !b.r.Status.Complete:
-			add(Injection{Attack: a.Name, Kind: a.Kind, Member: a.Member, Why: "the journal ends before a rollback was confirmed"})
-		}
+		b.r.Unreverted = append(b.r.Unreverted, Injection{Attack: inj.Attack, Kind: inj.Kind, Member: inj.Member.ID, Why: why})
 	}
 }
 
@@ -400,6 +387,9 @@ func (b *builder) status() {
 		parts = append(parts, "This run did not finish: the journal ends without a run.end event (gameday was killed, crashed, or is still running). The report covers the journal up to that point.")
 	case s.Truncated:
 		parts = append(parts, "The journal's last line is cut short; it was ignored.")
+	}
+	if b.recoverMsg != "" {
+		parts = append(parts, "`gameday recover` ran on this journal afterwards: "+b.recoverMsg+".")
 	}
 	switch v {
 	case string(gamedays.VerdictAborted):

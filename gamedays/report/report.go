@@ -61,6 +61,9 @@ type Status struct {
 	Complete bool `json:"complete"`
 	// Truncated is true when the last line was cut short (a crash while writing).
 	Truncated bool `json:"truncated"`
+	// Recovered is true when `gameday recover` closed the run afterwards and
+	// rolled back everything it found.
+	Recovered bool `json:"recovered"`
 	// Notice is the sentence the report opens with when the run did not end
 	// normally; empty for held and refuted runs.
 	Notice string `json:"notice"`

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gameday/gameday/gamedays"
 	"github.com/gameday/gameday/runbook"
 )
 
@@ -32,7 +33,7 @@ func Summary(w io.Writer, runsDir string) error {
 			continue
 		}
 		dir := filepath.Join(runsDir, e.Name())
-		if _, err := os.Stat(filepath.Join(dir, JournalName)); err != nil {
+		if _, err := os.Stat(filepath.Join(dir, gamedays.JournalName)); err != nil {
 			continue
 		}
 		r, err := Load(dir)

@@ -12,9 +12,6 @@ import (
 	"github.com/gameday/gameday/gamedays"
 )
 
-// JournalName is the journal's file name inside a run directory.
-const JournalName = "journal.jsonl"
-
 // Formats are the report formats, in the order WriteAll writes them.
 var Formats = []string{"md", "html", "json"}
 
@@ -22,9 +19,9 @@ var Formats = []string{"md", "html", "json"}
 // itself) and builds its report. A truncated last line is tolerated and
 // reported in the report's status.
 func Load(path string) (*Report, error) {
-	journal, err := journalPath(path)
+	journal, err := gamedays.JournalPath(path)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("report: %w", err)
 	}
 	events, warn, err := gamedays.ReadJournal(journal)
 	if err != nil {
@@ -40,21 +37,6 @@ func Load(path string) (*Report, error) {
 		r.Warnings = append(r.Warnings, trunc.Error())
 	}
 	return r, nil
-}
-
-func journalPath(path string) (string, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return "", fmt.Errorf("report: %w", err)
-	}
-	if !st.IsDir() {
-		return path, nil
-	}
-	j := filepath.Join(path, JournalName)
-	if _, err := os.Stat(j); err != nil {
-		return "", fmt.Errorf("report: %s is a directory without a %s; expected a run directory or a journal file", path, JournalName)
-	}
-	return j, nil
 }
 
 // WriteAll builds the report of the run at runDir (a run directory or a
