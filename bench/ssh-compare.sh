@@ -20,7 +20,8 @@
 # their 100 copies share one state directory; that is harmless for this
 # attack, and every switch they leave ends itself within 15 s.
 #
-# Env: ROUNDS (default 3), PORT1/PORT2 (default 2299/2298), SETUPS ("1 2").
+# Env: ROUNDS (default 3), PORT1/PORT2 (default 2299/2298), SETUPS ("1 2"),
+# OTHERS=0 to time only the executor.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "run as root: setup 2 starts sshd and logs in as root on loopback" >&2; exit 1; }
@@ -29,6 +30,7 @@ ROUNDS=${ROUNDS:-3}
 PORT1=${PORT1:-2299}
 PORT2=${PORT2:-2298}
 SETUPS=${SETUPS:-1 2}
+OTHERS=${OTHERS:-1}
 N=100
 CORES=$(nproc)
 
@@ -67,6 +69,7 @@ median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 # steps, ROUNDS times each; prints the median per step and in total.
 other_tools() {
   local port=$1 kh=$2 label=$3
+  [ "$OTHERS" = 1 ] || return 0
   for i in $(seq 1 $N); do echo "127.0.0.$i:$port"; done >"$W/pssh-hosts"
   { echo "[bench]"; for i in $(seq 1 $N); do echo "h$i ansible_host=127.0.0.$i ansible_port=$port"; done; } >"$W/inventory"
   local sshopts="-F /dev/null -i $W/id -o UserKnownHostsFile=$kh -o StrictHostKeyChecking=yes -o BatchMode=yes"
@@ -118,7 +121,11 @@ setup2() {
   ssh-keygen -q -t ed25519 -N '' -f "$W/host"
   : >"$W/kh2"
   local first=1 conf k sshd_pids=()
-  mkdir -p /run/sshd
+  # The sessions get an empty HOME: root's ~/.bashrc on a developer machine
+  # (pyenv init, here about 100 ms a login and a lock that serialises
+  # concurrent ones) would otherwise cost more than sshd itself, and this
+  # setup is about what sshd costs.
+  mkdir -p /run/sshd "$W/home"
   while [ $first -le $N ]; do
     k=$((first / 16))
     conf="$W/sshd$k.conf"
@@ -136,6 +143,7 @@ PasswordAuthentication no
 KbdInteractiveAuthentication no
 MaxStartups 200
 MaxSessions 200
+SetEnv HOME=$W/home
 LogLevel ERROR
 EOF
     } >"$conf"

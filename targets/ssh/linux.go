@@ -47,26 +47,25 @@ func Kinds() []string {
 }
 
 // detached starts argv as its own session with its pid in $D/$N.pid, so the
-// SSH session can end and the revert can stop the whole process group.
+// SSH session can end and the revert can stop the whole process group. The
+// pid comes back through the command substitution, as the switch's does.
 func detached(argv ...string) string {
 	q := make([]string, len(argv))
 	for i, w := range argv {
 		q[i] = Quote(w)
 	}
-	return `rm -f "$D/$N.pid"
-setsid sh -c 'echo $$ >"$0.new" && mv -f "$0.new" "$0"; exec "$@"' "$D/$N.pid" ` + strings.Join(q, " ") + ` </dev/null >"$D/$N.log" 2>&1 &
-i=0
-while [ ! -s "$D/$N.pid" ]; do i=$((i+1)); [ "$i" -le 500 ] || { echo "gameday: $1 did not start"; exit 1; }; sleep 0.01; done
+	return `p=$(setsid sh -c 'echo $$; exec "$@" </dev/null >"$0" 2>&1' "$D/$N.log" ` + strings.Join(q, " ") + ` </dev/null 2>/dev/null &)
+case $p in ''|*[!0-9]*) echo "gameday: ` + argv[0] + ` did not start"; exit 1 ;; esac
+echo "$p" >"$D/$N.pid"
 sleep 0.2
-p=$(cat "$D/$N.pid")
-kill -0 "$p" 2>/dev/null || { echo "gameday: it exited at once:"; cat "$D/$N.log"; exit 1; }
+kill -0 "$p" 2>/dev/null || { echo "gameday: ` + argv[0] + ` exited at once:"; cat "$D/$N.log"; exit 1; }
 `
 }
 
 // stopDetached ends what detached started: TERM to the group, up to five
 // seconds to go, then KILL.
 const stopDetached = `if [ -s "$D/$N.pid" ]; then
-  p=$(cat "$D/$N.pid")
+  read -r p <"$D/$N.pid" || p=
   case $p in ''|*[!0-9]*) ;; *)
     kill -s TERM -- "-$p" 2>/dev/null || true
     i=0

@@ -69,10 +69,11 @@ func slug(s string, limit int) string {
 
 // prelude sets D (the run's state directory) and N (this attack's file
 // prefix). Root keeps state in /run, which a reboot empties; other users in
-// their home, which nobody else can write to.
+// their home, which nobody else can write to. Only root can write /run, and
+// test -w is a builtin where id -u would cost a process on every step.
 func prelude(n names) string {
 	return `set -u
-if [ "$(id -u)" = 0 ]; then B=/run/gameday; else B="$HOME/.gameday"; fi
+if [ -w /run ]; then B=/run/gameday; else B="$HOME/.gameday"; fi
 D="$B"/` + n.run + `
 N=` + n.item + `
 `
@@ -80,8 +81,12 @@ N=` + n.item + `
 
 // cancelTimer stops the dead man's switch, if one is still waiting. The timer
 // is a session leader, so its pid is also the process group of its sleep.
+// The pid file is emptied before the kill, so a rollback cut short and run
+// again never signals a group whose number has since been reused. Only
+// builtins: this runs on every rollback of every host.
 const cancelTimer = `if [ -s "$D/$N.timer" ]; then
-  t=$(cat "$D/$N.timer"); rm -f "$D/$N.timer"
+  read -r t <"$D/$N.timer" || t=
+  : >"$D/$N.timer"
   case $t in ''|*[!0-9]*) ;; *) kill -s TERM -- "-$t" 2>/dev/null || true ;; esac
 fi
 `
@@ -116,18 +121,17 @@ func injectScript(n names, a *attack, bound time.Duration) string {
 mkdir -p "$D" || { echo "gameday: cannot create state directory $D"; exit 1; }
 `)
 		secs := int64((bound + time.Second - 1) / time.Second)
-		// The timer records its own pid (setsid may or may not fork, so $!
-		// is not reliable), sleeps, forgets its pid so the rollback it runs
-		// does not kill itself, then runs the rollback. It is detached from
-		// the SSH session: no stdio, its own session, so a dropped or killed
-		// client leaves it running.
+		// The timer prints its own pid (setsid may or may not fork, so $!
+		// is not reliable) and closes the pipe, which is what the command
+		// substitution waits for: the pid is known as soon as the timer
+		// runs, without polling. It then sleeps, empties its pid file so
+		// the rollback it runs does not kill itself, and runs the rollback.
+		// It is detached from the SSH session: no stdio, its own session,
+		// so a dropped or killed client leaves it running.
 		fmt.Fprintf(&b, `R=%s
-%ssetsid sh -c 'echo $$ >"$1.new" && mv -f "$1.new" "$1"; sleep "$2"; rm -f "$1"; exec sh -c "$3"' gameday-switch "$D/$N.timer" %d "$R" </dev/null >/dev/null 2>&1 &
-i=0
-while [ ! -s "$D/$N.timer" ]; do
-  i=$((i+1)); if [ "$i" -gt 500 ]; then echo "gameday: the dead man's switch did not start; nothing was injected"; exit 1; fi
-  sleep 0.01
-done
+%sT=$(setsid sh -c 'echo $$; exec >/dev/null 2>&1; sleep "$2"; : >"$1"; exec sh -c "$3"' gameday-switch "$D/$N.timer" %d "$R" </dev/null 2>/dev/null &)
+case $T in ''|*[!0-9]*) echo "gameday: the dead man's switch did not start; nothing was injected"; exit 1 ;; esac
+echo "$T" >"$D/$N.timer"
 `, Quote(rollbackScript(n, a)), cancelTimer, secs)
 	}
 	// Not "if ! ( ... )": set -e is ignored inside an if condition.
