@@ -126,7 +126,13 @@ func copyTags(tags map[string]string) map[string]string {
 func (s *Server) setState(in *instance, state string) {
 	in.State = state
 	in.gen++
-	s.hooks.push(in.ID, state)
+	s.instanceHook(in.ID, state)
+}
+
+func (s *Server) instanceHook(id, state string) {
+	if fn := s.opts.Hooks.InstanceState; fn != nil {
+		s.hooks.push(func() { fn(id, state) })
+	}
 }
 
 // later moves in to state after the transition delay, unless something
@@ -472,7 +478,7 @@ func (s *Server) changeInstances(c *call, action string, form url.Values) (any, 
 			// EC2 keeps reporting running through a reboot; only the lab
 			// sees the host go down and come back.
 			in.gen++
-			s.hooks.push(in.ID, "rebooting")
+			s.instanceHook(in.ID, "rebooting")
 			s.later(in, StateRunning)
 		}
 		changes = append(changes, ec2ChangeXML{InstanceID: in.ID, Current: stateXML(in.State), Previous: stateXML(prev)})

@@ -2,36 +2,27 @@ package aws
 
 import "sync"
 
-// hookQueue delivers instance state changes to Hooks.InstanceState one at a
-// time, in the order they happened, without holding the server's lock or
-// making an API call wait for the lab to stop a host.
+// hookQueue delivers state changes to the lab's hooks one at a time, in the
+// order they happened, without holding the server's lock or making an API
+// call wait for the lab to stop a host.
 type hookQueue struct {
-	fn      func(id, state string)
 	mu      sync.Mutex
-	pending []stateChange
+	pending []func()
 	wake    chan struct{}
-	done    chan struct{}
 	stop    chan struct{}
+	done    chan struct{}
+	once    sync.Once
 }
 
-type stateChange struct{ id, state string }
-
-func newHookQueue(fn func(id, state string)) *hookQueue {
-	q := &hookQueue{fn: fn, wake: make(chan struct{}, 1), done: make(chan struct{}), stop: make(chan struct{})}
-	if fn == nil {
-		close(q.done)
-		return q
-	}
+func newHookQueue() *hookQueue {
+	q := &hookQueue{wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	go q.run()
 	return q
 }
 
-func (q *hookQueue) push(id, state string) {
-	if q.fn == nil {
-		return
-	}
+func (q *hookQueue) push(fn func()) {
 	q.mu.Lock()
-	q.pending = append(q.pending, stateChange{id, state})
+	q.pending = append(q.pending, fn)
 	q.mu.Unlock()
 	select {
 	case q.wake <- struct{}{}:
@@ -39,29 +30,28 @@ func (q *hookQueue) push(id, state string) {
 	}
 }
 
+// drain runs what is queued and reports whether there was anything.
+func (q *hookQueue) drain() bool {
+	q.mu.Lock()
+	batch := q.pending
+	q.pending = nil
+	q.mu.Unlock()
+	for _, fn := range batch {
+		fn()
+	}
+	return len(batch) > 0
+}
+
 func (q *hookQueue) run() {
 	defer close(q.done)
 	for {
-		q.mu.Lock()
-		batch := q.pending
-		q.pending = nil
-		q.mu.Unlock()
-		for _, ch := range batch {
-			q.fn(ch.id, ch.state)
-		}
-		if len(batch) > 0 {
+		if q.drain() {
 			continue
 		}
 		select {
 		case <-q.wake:
 		case <-q.stop:
-			q.mu.Lock()
-			batch = q.pending
-			q.pending = nil
-			q.mu.Unlock()
-			for _, ch := range batch {
-				q.fn(ch.id, ch.state)
-			}
+			q.drain()
 			return
 		}
 	}
@@ -69,12 +59,6 @@ func (q *hookQueue) run() {
 
 // close delivers what is already queued, then stops.
 func (q *hookQueue) close() {
-	if q.fn != nil {
-		select {
-		case <-q.stop:
-		default:
-			close(q.stop)
-		}
-	}
+	q.once.Do(func() { close(q.stop) })
 	<-q.done
 }

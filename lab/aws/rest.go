@@ -2,10 +2,6 @@ package aws
 
 import "net/http"
 
-func (s *Server) serveSSM(w http.ResponseWriter, c *call) {
-	s.fail(w, c, &apiError{status: 400, code: "UnknownOperationException", msg: "not served yet"})
-}
-
 func (s *Server) serveFIS(w http.ResponseWriter, c *call) {
 	s.fail(w, c, &apiError{status: 404, code: "UnknownOperationException", msg: "not served yet"})
 }
@@ -14,7 +10,6 @@ func (s *Server) serveLambda(w http.ResponseWriter, c *call) {
 	s.fail(w, c, &apiError{status: 404, code: "UnknownOperationException", msg: "not served yet"})
 }
 
-type command struct{}
 type function struct{}
 type template struct{}
 type experiment struct{}

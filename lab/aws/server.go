@@ -158,7 +158,7 @@ func New(opts Options) *Server {
 		templates: map[string]*template{},
 		exps:      map[string]*experiment{},
 	}
-	s.hooks = newHookQueue(opts.Hooks.InstanceState)
+	s.hooks = newHookQueue()
 	return s
 }
 
