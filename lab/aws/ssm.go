@@ -385,7 +385,7 @@ func (s *Server) commandJSON(cmd *command) map[string]any {
 		"Comment": cmd.comment, "Parameters": cmd.params, "InstanceIds": cmd.instanceIDs,
 		"Targets": cmd.targets, "RequestedDateTime": epoch(cmd.requested),
 		"ExpiresAfter": epoch(cmd.requested.Add(time.Duration(cmd.timeout) * time.Second)),
-		"Status": cmd.status, "StatusDetails": cmd.details,
+		"Status":       cmd.status, "StatusDetails": cmd.details,
 		"MaxConcurrency": cmd.concurrency, "MaxErrors": cmd.maxErrors, "TimeoutSeconds": cmd.timeout,
 		"TargetCount": len(cmd.invs), "CompletedCount": completed, "ErrorCount": errs,
 	}
@@ -453,6 +453,22 @@ func parsePageToken(tok string) (int, bool) {
 	return n, err == nil && ok && aerr == nil && n >= 0
 }
 
+// ssmPage reads MaxResults (1 to 50, default 50) and NextToken.
+func ssmPage(maxResults *int, token string) (size, offset int, aerr *apiError) {
+	size = 50
+	if maxResults != nil {
+		if *maxResults < 1 || *maxResults > 50 {
+			return 0, 0, ssmInvalid("ValidationException", fmt.Sprintf("MaxResults %d: expected 1 to 50", *maxResults))
+		}
+		size = *maxResults
+	}
+	offset, ok := parsePageToken(token)
+	if !ok {
+		return 0, 0, ssmInvalid("InvalidNextToken", "The specified token is not valid.")
+	}
+	return size, offset, nil
+}
+
 // page slices n items from offset and returns the next token, if any.
 func page(total, offset, size int) (from, to int, next string) {
 	from = min(offset, total)
@@ -472,16 +488,9 @@ func (s *Server) listCommandInvocations(c *call) (any, *apiError) {
 	if aerr := decodeJSON(c.body, &in); aerr != nil {
 		return nil, aerr
 	}
-	size := 50
-	if in.MaxResults != nil {
-		if *in.MaxResults < 1 || *in.MaxResults > 50 {
-			return nil, ssmInvalid("ValidationException", fmt.Sprintf("MaxResults %d: expected 1 to 50", *in.MaxResults))
-		}
-		size = *in.MaxResults
-	}
-	offset, ok := parsePageToken(in.NextToken)
-	if !ok {
-		return nil, ssmInvalid("InvalidNextToken", "The specified token is not valid.")
+	size, offset, aerr := ssmPage(in.MaxResults, in.NextToken)
+	if aerr != nil {
+		return nil, aerr
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -542,16 +551,9 @@ func (s *Server) listCommands(c *call) (any, *apiError) {
 	if aerr := decodeJSON(c.body, &in); aerr != nil {
 		return nil, aerr
 	}
-	size := 50
-	if in.MaxResults != nil {
-		if *in.MaxResults < 1 || *in.MaxResults > 50 {
-			return nil, ssmInvalid("ValidationException", fmt.Sprintf("MaxResults %d: expected 1 to 50", *in.MaxResults))
-		}
-		size = *in.MaxResults
-	}
-	offset, ok := parsePageToken(in.NextToken)
-	if !ok {
-		return nil, ssmInvalid("InvalidNextToken", "The specified token is not valid.")
+	size, offset, aerr := ssmPage(in.MaxResults, in.NextToken)
+	if aerr != nil {
+		return nil, aerr
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
