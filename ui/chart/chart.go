@@ -1,0 +1,404 @@
+package chart
+
+import (
+	"math"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/NimbleMarkets/ntcharts/canvas"
+	"github.com/NimbleMarkets/ntcharts/linechart/timeserieslinechart"
+)
+
+// Class is what a cell of the chart shows; the caller styles each class.
+type Class uint8
+
+// Cell classes, in increasing precedence inside the plot area. Series take
+// the classes from Series0 on, one per colour.
+const (
+	None Class = iota
+	Axis
+	Label
+	Band
+	Expect
+	Guard
+	Start
+	Stop
+	Series0
+)
+
+// Colours is how many series colours there are; further series reuse them.
+const Colours = 6
+
+// LabelWidth is the width of the Y axis labels. It is fixed so that the
+// plot width, and with it the number of columns to downsample to, is known
+// before the data is.
+const LabelWidth = 7
+
+// Series is one line: its downsampled columns, oldest first.
+type Series struct {
+	Cols   []Column
+	Colour int
+	Hidden bool
+}
+
+// Spec is everything one frame of a chart shows.
+type Spec struct {
+	From, To time.Time
+	// Origin is T+0 for the time labels.
+	Origin time.Time
+	Series []Series
+	// BandLo..BandHi is the baseline band; NaN for none.
+	BandLo, BandHi float64
+	// Expect and Guard are horizontal limit lines; NaN entries are skipped.
+	Expect, Guard []float64
+	// Starts and Stops mark when attacks began and ended.
+	Starts, Stops []time.Time
+	// Format writes a Y value; it should be short and ASCII.
+	Format func(float64) string
+}
+
+// PlotColumns is how many pixel columns a chart of width w plots: two
+// braille dots per cell of the plot area.
+func PlotColumns(w int) int { return 2 * max(0, w-LabelWidth-1) }
+
+// Chart is a panel's chart: an ntcharts time-series line chart draws the
+// axes and time labels, and the plot area is filled from the downsampled
+// columns, the baseline band, limit lines and attack markers.
+type Chart struct {
+	w, h   int
+	lc     timeserieslinechart.Model
+	format func(float64) string
+	origin time.Time
+	// Plot area, one entry per cell, row-major.
+	dots []uint8
+	cls  []Class
+	// The plot area's Y range.
+	lo, hi float64
+}
+
+// New returns a chart of w×h cells (axes and labels included).
+func New(w, h int) *Chart {
+	c := &Chart{format: func(v float64) string { return "" }}
+	c.lc = timeserieslinechart.New(max(1, w), max(1, h),
+		timeserieslinechart.WithXYSteps(12, 2),
+		timeserieslinechart.WithXLabelFormatter(c.xLabel),
+		timeserieslinechart.WithYLabelFormatter(c.yLabel))
+	c.Resize(w, h)
+	return c
+}
+
+func (c *Chart) xLabel(_ int, v float64) string {
+	d := (time.Duration(v*float64(time.Second)) - time.Duration(c.origin.UnixNano())).Round(time.Second)
+	sign := "+"
+	if d < 0 {
+		sign, d = "-", -d
+	}
+	s := int64(d / time.Second)
+	return sign + two(s/60) + ":" + two(s%60)
+}
+
+func two(n int64) string {
+	if n < 10 {
+		return "0" + itoa(n)
+	}
+	return itoa(n)
+}
+
+func itoa(n int64) string {
+	var b [20]byte
+	i := len(b)
+	for {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+		if n == 0 {
+			return string(b[i:])
+		}
+	}
+}
+
+// yLabel pads every label to LabelWidth so the plot never shifts.
+func (c *Chart) yLabel(_ int, v float64) string {
+	s := c.format(v)
+	if len(s) > LabelWidth {
+		s = s[:LabelWidth]
+	}
+	return strings.Repeat(" ", LabelWidth-len(s)) + s
+}
+
+// Resize changes the chart's size in cells.
+func (c *Chart) Resize(w, h int) {
+	w, h = max(0, w), max(0, h)
+	if w == c.w && h == c.h {
+		return
+	}
+	c.w, c.h = w, h
+	c.lc.Resize(max(1, w), max(1, h))
+	n := c.plotW() * c.plotH()
+	c.dots = make([]uint8, n)
+	c.cls = make([]Class, n)
+}
+
+// Size is the chart's size in cells.
+func (c *Chart) Size() (w, h int) { return c.w, c.h }
+
+func (c *Chart) plotW() int { return max(0, c.w-LabelWidth-1) }
+func (c *Chart) plotH() int { return max(0, c.h-2) }
+
+// Draw lays out one frame. It allocates nothing once the chart has its size,
+// beyond the few axis label strings.
+func (c *Chart) Draw(s Spec) {
+	if s.Format != nil {
+		c.format = s.Format
+	}
+	c.origin = s.Origin
+	clear(c.dots)
+	clear(c.cls)
+	pw, ph := c.plotW(), c.plotH()
+	if pw <= 0 || ph <= 0 || !s.To.After(s.From) {
+		return
+	}
+	c.lo, c.hi = yRange(s)
+	from, to := float64(s.From.UnixNano())/1e9, float64(s.To.UnixNano())/1e9
+	c.lc.SetTimeRange(s.From, s.To)
+	c.lc.SetViewTimeRange(s.From, s.To)
+	c.lc.Model.SetXRange(from, to)
+	c.lc.Model.SetViewXRange(from, to)
+	c.lc.SetYRange(c.lo, c.hi)
+	c.lc.SetViewYRange(c.lo, c.hi)
+	c.clearCanvas()
+	c.lc.DrawXYAxisAndLabel()
+
+	if !math.IsNaN(s.BandLo) && !math.IsNaN(s.BandHi) {
+		top, bot := c.row(max(s.BandLo, s.BandHi)), c.row(min(s.BandLo, s.BandHi))
+		for y := top; y <= bot; y++ {
+			c.fillRow(y, Band)
+		}
+	}
+	for _, v := range s.Expect {
+		if c.OnScale(v) {
+			c.fillRow(c.row(v), Expect)
+		}
+	}
+	for _, v := range s.Guard {
+		if c.OnScale(v) {
+			c.fillRow(c.row(v), Guard)
+		}
+	}
+	span := s.To.Sub(s.From)
+	mark := func(ts []time.Time, cl Class) {
+		for _, t := range ts {
+			if t.Before(s.From) || t.After(s.To) {
+				continue
+			}
+			x := min(pw-1, int(int64(t.Sub(s.From))*int64(pw)/int64(span)))
+			for y := range ph {
+				c.cls[y*pw+x] = cl
+			}
+		}
+	}
+	mark(s.Starts, Start)
+	mark(s.Stops, Stop)
+	for _, sr := range s.Series {
+		if !sr.Hidden {
+			c.plot(sr)
+		}
+	}
+}
+
+// clearCanvas empties the ntcharts canvas in place; its own Clear
+// allocates every row afresh on every frame.
+func (c *Chart) clearCanvas() {
+	cv := &c.lc.Canvas
+	for y := range cv.Height() {
+		for x := range cv.Width() {
+			p := canvas.Point{X: x, Y: y}
+			if cv.Cell(p).Rune != 0 {
+				cv.SetCell(p, canvas.Cell{})
+			}
+		}
+	}
+}
+
+// OnScale reports whether v lies within the Y range of the last Draw.
+func (c *Chart) OnScale(v float64) bool { return !math.IsNaN(v) && v >= c.lo && v <= c.hi }
+
+func (c *Chart) fillRow(y int, cl Class) {
+	pw := c.plotW()
+	for x := range pw {
+		c.cls[y*pw+x] = cl
+	}
+}
+
+// row is the plot row (0 at the top) a value falls in.
+func (c *Chart) row(v float64) int {
+	ph := c.plotH()
+	f := (v - c.lo) / (c.hi - c.lo)
+	r := ph - 1 - int(math.Floor(f*float64(ph)))
+	return min(ph-1, max(0, r))
+}
+
+// dotRow is the braille dot row (0 at the top) a value falls in; values
+// beyond the range, infinities included, sit on the edge.
+func (c *Chart) dotRow(v float64) int {
+	n := c.plotH() * 4
+	if math.IsInf(v, 1) {
+		return 0
+	}
+	if math.IsInf(v, -1) {
+		return n - 1
+	}
+	f := (v - c.lo) / (c.hi - c.lo)
+	r := n - 1 - int(math.Round(f*float64(n-1)))
+	return min(n-1, max(0, r))
+}
+
+// braille dot bits by [dot column][dot row within the cell].
+var dotBit = [2][4]uint8{{0x01, 0x02, 0x04, 0x40}, {0x08, 0x10, 0x20, 0x80}}
+
+// plot draws each column as a vertical stroke from its minimum to its
+// maximum, stretched to the previous column's last value so the line is
+// continuous; a gap column breaks the line.
+func (c *Chart) plot(sr Series) {
+	pw := c.plotW()
+	cl := Series0 + Class(sr.Colour%Colours)
+	prev := -1
+	for i, col := range sr.Cols {
+		x := i / 2
+		if x >= pw {
+			break
+		}
+		if col.Gap() {
+			prev = -1
+			continue
+		}
+		top, bot := c.dotRow(col.Max), c.dotRow(col.Min)
+		if prev >= 0 {
+			top, bot = min(top, prev), max(bot, prev)
+		}
+		for d := top; d <= bot; d++ {
+			k := (d/4)*pw + x
+			c.dots[k] |= dotBit[i%2][d%4]
+			c.cls[k] = cl
+		}
+		prev = c.dotRow(col.Last)
+	}
+}
+
+// reach is how far above the data a limit line may lie and still widen the
+// scale: a guardrail at ten times today's latency would flatten the line
+// people are watching, so it is left off the chart and reported instead.
+const reach = 4
+
+// yRange spans the visible values and the band with a margin, plus the limit
+// lines within reach, starting at zero when nothing is negative.
+func yRange(s Spec) (lo, hi float64) {
+	lo, hi = math.Inf(1), math.Inf(-1)
+	see := func(v float64) {
+		if !math.IsNaN(v) && !math.IsInf(v, 0) {
+			lo, hi = min(lo, v), max(hi, v)
+		}
+	}
+	for _, sr := range s.Series {
+		if sr.Hidden {
+			continue
+		}
+		for _, col := range sr.Cols {
+			if !col.Gap() {
+				see(col.Min)
+				see(col.Max)
+			}
+		}
+	}
+	see(s.BandLo)
+	see(s.BandHi)
+	dataHi := hi
+	for _, lines := range [][]float64{s.Expect, s.Guard} {
+		for _, v := range lines {
+			if math.IsInf(dataHi, -1) || v <= dataHi*reach || dataHi <= 0 {
+				see(v)
+			}
+		}
+	}
+	if lo > hi {
+		return 0, 1
+	}
+	if lo >= 0 {
+		lo = 0
+	}
+	if hi == lo {
+		hi = lo + math.Max(1, math.Abs(lo))
+	}
+	hi += (hi - lo) * 0.08
+	return lo, hi
+}
+
+// Palette holds, per class, the escape sequences that open and close its
+// style; Styles builds it from lipgloss styles.
+type Palette struct {
+	Open, Close [Series0 + Colours]string
+}
+
+// Render writes the chart, one line per row without a trailing newline.
+// Runs of cells of one class share one pair of escape sequences, so the
+// cost is a few string writes per run rather than a lipgloss render per cell.
+func (c *Chart) Render(b *strings.Builder, p *Palette) {
+	if c.w <= 0 || c.h <= 0 {
+		return
+	}
+	cv := &c.lc.Canvas
+	ox := c.lc.Origin().X
+	pw, ph := c.plotW(), c.plotH()
+	var buf [4]byte
+	for y := range c.h {
+		if y > 0 {
+			b.WriteByte('\n')
+		}
+		cur := None
+		for x := range c.w {
+			var r rune
+			var cl Class
+			px := x - ox - 1
+			if y < ph && px >= 0 && px < pw {
+				k := y*pw + px
+				cl = c.cls[k]
+				switch {
+				case c.dots[k] != 0:
+					r = rune(0x2800) + rune(c.dots[k])
+				case cl == Start:
+					r = '│'
+				case cl == Stop:
+					r = '┆'
+				case cl == Guard:
+					r = '━'
+				case cl == Expect:
+					r = '╌'
+				case cl == Band:
+					r = '·'
+				}
+			} else {
+				r = cv.Cell(canvas.Point{X: x, Y: y}).Rune
+				cl = Label
+				if x == ox || y == ph {
+					cl = Axis
+				}
+			}
+			if r == 0 {
+				r, cl = ' ', None
+			}
+			if cl != cur {
+				b.WriteString(p.Close[cur])
+				b.WriteString(p.Open[cl])
+				cur = cl
+			}
+			if r < 0x80 {
+				b.WriteByte(byte(r))
+			} else {
+				n := utf8.EncodeRune(buf[:], r)
+				b.Write(buf[:n])
+			}
+		}
+		b.WriteString(p.Close[cur])
+	}
+}

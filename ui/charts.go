@@ -1,0 +1,370 @@
+package ui
+
+import (
+	"math"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/gameday/gameday/gamedays"
+	"github.com/gameday/gameday/runbook"
+	"github.com/gameday/gameday/ui/chart"
+)
+
+// panelChart is one panel's chart and the stats beside it.
+type panelChart struct {
+	c     *chart.Chart
+	lines []string // rendered chart rows
+	side  []string // rendered side panel rows
+	title string
+	b     strings.Builder
+}
+
+// Chart geometry.
+const (
+	minChartHeight = 6 // rows of a chart, axes included, below which it is not drawn
+	sideWide       = 30
+	sideNarrow     = 24
+)
+
+func (m *model) sideWidth() int {
+	if m.sh.w >= 120 {
+		return sideWide
+	}
+	return sideNarrow
+}
+
+func (m *model) chartWidth() int { return max(0, m.sh.w-m.sideWidth()-1) }
+
+func (m *model) chartColumns() int { return chart.PlotColumns(m.chartWidth()) }
+
+// showsCharts says whether the current screen has charts.
+func (m *model) showsCharts() bool {
+	if m.sh.cfg.Runbook == nil || len(m.sh.cfg.Runbook.Metrics.Panels) == 0 {
+		return false
+	}
+	switch m.sh.s.phase {
+	case gamedays.PhaseBaseline, gamedays.PhaseRun, gamedays.PhaseObserve, gamedays.PhaseAborted:
+		return true
+	}
+	return false
+}
+
+// chartArea is how many body rows the charts get on the current screen.
+func (m *model) chartArea() int {
+	if !m.showsCharts() {
+		return 0
+	}
+	return max(0, m.bodyHeight()-len(m.topLines()))
+}
+
+// layoutCharts sizes each panel's chart for the area the screen leaves.
+func (m *model) layoutCharts() {
+	rb := m.sh.cfg.Runbook
+	if rb == nil {
+		return
+	}
+	n := len(rb.Metrics.Panels)
+	area := m.chartArea()
+	shown := min(n, area/(minChartHeight+1))
+	for i, p := range rb.Metrics.Panels {
+		pc := m.charts[p.Name]
+		if pc == nil {
+			pc = &panelChart{c: chart.New(0, 0)}
+			m.charts[p.Name] = pc
+		}
+		if i >= shown {
+			pc.c.Resize(0, 0)
+			continue
+		}
+		h := area/shown - 1 // a title row each
+		if i == shown-1 {
+			h = area - (shown-1)*(area/shown) - 1
+		}
+		pc.c.Resize(m.chartWidth(), h)
+	}
+}
+
+// drawCharts redraws every chart from the latest metrics. It is called when
+// data, size, phase or toggles change, never from View.
+func (m *model) drawCharts() {
+	rb := m.sh.cfg.Runbook
+	if rb == nil {
+		return
+	}
+	m.layoutCharts()
+	data := m.sh.m
+	for _, p := range rb.Metrics.Panels {
+		pc := m.charts[p.Name]
+		var pd *panelData
+		for i := range data.panels {
+			if data.panels[i].panel.Name == p.Name {
+				pd = &data.panels[i]
+			}
+		}
+		m.drawPanel(pc, p, pd)
+	}
+}
+
+func (m *model) drawPanel(pc *panelChart, p runbook.Panel, pd *panelData) {
+	s := m.sh.s
+	w, h := pc.c.Size()
+	pc.lines, pc.side = pc.lines[:0], pc.side[:0]
+	pc.title = p.Name
+	if p.Title != "" {
+		pc.title = p.Title
+	}
+	if w == 0 || h == 0 {
+		return
+	}
+	spec := chart.Spec{From: data(m).from, To: data(m).to, Origin: s.start, BandLo: math.NaN(), BandHi: math.NaN(),
+		Format: func(v float64) string { return shortValue(v, p.Unit) }}
+	if spec.Origin.IsZero() {
+		spec.Origin = spec.From
+	}
+	if b, ok := s.baseline[p.Name]; ok {
+		spec.BandLo, spec.BandHi = float64(b.Min), float64(b.P95)
+	}
+	var limits []limit
+	for _, c := range s.expect {
+		if c.Panel == p.Name {
+			spec.Expect = append(spec.Expect, float64(c.Limit))
+			limits = append(limits, limit{"expect " + c.Threshold, float64(c.Limit)})
+		}
+	}
+	if len(s.expect) == 0 && m.sh.cfg.Runbook != nil {
+		for _, c := range m.sh.cfg.Runbook.Hypothesis.Expect {
+			if c.Panel == p.Name && !c.Threshold.Relative() {
+				spec.Expect = append(spec.Expect, c.Threshold.Value)
+				limits = append(limits, limit{"expect " + c.Threshold.Text, c.Threshold.Value})
+			}
+		}
+	}
+	base := math.NaN()
+	if b, ok := s.baseline[p.Name]; ok {
+		base = float64(b.Median)
+	}
+	if m.sh.cfg.Runbook != nil {
+		for _, c := range m.sh.cfg.Runbook.Guardrails.Checks {
+			if c.Panel == p.Name && (!c.Threshold.Relative() || !math.IsNaN(base)) {
+				spec.Guard = append(spec.Guard, c.Threshold.Limit(base))
+				limits = append(limits, limit{"guardrail " + c.Threshold.Text, c.Threshold.Limit(base)})
+			}
+		}
+	}
+	spec.Starts, spec.Stops = attackMarks(s)
+	if pd != nil {
+		for _, sd := range pd.series {
+			idx := indexOf(m.sh.names, sd.name)
+			spec.Series = append(spec.Series, chart.Series{Cols: sd.cols, Colour: max(0, idx), Hidden: m.sh.hidden[sd.name]})
+		}
+	}
+	pc.c.Draw(spec)
+	pc.b.Reset()
+	pc.c.Render(&pc.b, &m.sh.st.Chart)
+	pc.lines = append(pc.lines, strings.Split(pc.b.String(), "\n")...)
+	pc.side = m.sidePanel(p, pd, h-len(limits))
+	for _, l := range limits {
+		text := l.text
+		if !pc.c.OnScale(l.v) {
+			text += " (off scale)"
+		}
+		pc.side = append(pc.side, m.sh.st.Muted.Render(ansi.Truncate(text, m.sideWidth(), "…")))
+	}
+}
+
+// limit is a threshold line on a chart, named for the side panel.
+type limit struct {
+	text string
+	v    float64
+}
+
+func data(m *model) *refreshMsg { return m.sh.m }
+
+func indexOf(xs []string, x string) int {
+	for i, v := range xs {
+		if v == x {
+			return i
+		}
+	}
+	return -1
+}
+
+// attackMarks are the times each attack began (its first successful
+// inject) and ended (its last member reverted).
+func attackMarks(s *runState) (starts, stops []time.Time) {
+	type span struct {
+		start, stop time.Time
+		open        bool
+	}
+	by := map[string]*span{}
+	var order []string
+	for _, r := range s.attacks {
+		sp := by[r.attack]
+		if sp == nil {
+			sp = &span{}
+			by[r.attack] = sp
+			order = append(order, r.attack)
+		}
+		if !r.injectedAt.IsZero() && (sp.start.IsZero() || r.injectedAt.Before(sp.start)) {
+			sp.start = r.injectedAt
+		}
+		if r.state.applied() {
+			sp.open = true
+		}
+		if r.revertedAt.After(sp.stop) {
+			sp.stop = r.revertedAt
+		}
+	}
+	for _, a := range order {
+		sp := by[a]
+		if !sp.start.IsZero() {
+			starts = append(starts, sp.start)
+		}
+		if !sp.open && !sp.stop.IsZero() {
+			stops = append(stops, sp.stop)
+		}
+	}
+	return starts, stops
+}
+
+// sidePanel is the legend beside a chart: per series its key, the current
+// value, its baseline and the change.
+func (m *model) sidePanel(p runbook.Panel, pd *panelData, h int) []string {
+	st := m.sh.st
+	sw := m.sideWidth()
+	var out []string
+	if pd == nil || len(pd.series) == 0 {
+		out = append(out, st.Muted.Render("no data yet"))
+		if pd != nil && pd.health.LastErr != nil {
+			out = append(out, st.Bad.Render(ansi.Truncate(pd.health.LastErr.Error(), sw, "…")))
+		}
+		return out
+	}
+	for _, sd := range pd.series {
+		if len(out)+2 > h {
+			out = append(out, st.Muted.Render("…more series"))
+			break
+		}
+		idx := indexOf(m.sh.names, sd.name)
+		name := sd.name
+		if name == "" {
+			name = p.Name
+		}
+		label := "[" + itoa(idx+1) + "] " + name
+		now := runbook.FormatValue(sd.last, p.Unit)
+		if m.sh.hidden[sd.name] {
+			out = append(out, st.Muted.Render(ansi.Truncate(label+" hidden", sw, "…")))
+		} else {
+			label = ansi.Truncate(label, max(1, sw-len(now)-1), "…")
+			out = append(out, spread(st.Series[max(0, idx)%len(st.Series)].Render(label), st.Bold.Render(now), sw))
+		}
+		line := "  base " + runbook.FormatValue(sd.base, p.Unit) + "  " + delta(sd.last, sd.base)
+		if math.IsNaN(sd.base) {
+			line = "  base: not yet"
+		}
+		out = append(out, st.Muted.Render(ansi.Truncate(line, sw, "…")))
+	}
+	return out
+}
+
+func itoa(n int) string {
+	if n < 0 {
+		return "?"
+	}
+	if n < 10 {
+		return string(rune('0' + n))
+	}
+	return itoa(n/10) + string(rune('0'+n%10))
+}
+
+// delta is the change from the baseline in percent, or "n/a" when either
+// side is missing.
+func delta(v, base float64) string {
+	if math.IsNaN(v) || math.IsNaN(base) || math.IsInf(v, 0) {
+		return "Δ n/a"
+	}
+	if base == 0 {
+		if v == 0 {
+			return "Δ 0%"
+		}
+		return "Δ new"
+	}
+	d := (v - base) / math.Abs(base) * 100
+	sign := "+"
+	if d < 0 {
+		sign = "-"
+	}
+	return "Δ" + sign + trimFloat(math.Abs(d)) + "%"
+}
+
+func trimFloat(f float64) string {
+	if f >= 100 {
+		return itoa(int(math.Round(f)))
+	}
+	r := math.Round(f*10) / 10
+	whole := int(r)
+	frac := int(math.Round((r - float64(whole)) * 10))
+	if frac == 0 {
+		return itoa(whole)
+	}
+	return itoa(whole) + "." + itoa(frac)
+}
+
+// shortValue is a Y axis label: FormatValue in ASCII, short enough for the
+// fixed label width.
+func shortValue(v float64, u runbook.Unit) string {
+	s := runbook.FormatValue(v, u)
+	s = strings.ReplaceAll(s, "µ", "u")
+	s = strings.ReplaceAll(s, " ", "")
+	return s
+}
+
+// chartsView lays the charts and their side panels out in h rows.
+func (m *model) chartsView(h int) []string {
+	rb := m.sh.cfg.Runbook
+	if rb == nil || h <= 0 {
+		return nil
+	}
+	st := m.sh.st
+	cw, sw := m.chartWidth(), m.sideWidth()
+	var out []string
+	hiddenPanels := 0
+	for _, p := range rb.Metrics.Panels {
+		pc := m.charts[p.Name]
+		if pc == nil || len(pc.lines) == 0 {
+			hiddenPanels++
+			continue
+		}
+		title := st.Bold.Render(pc.title)
+		if p.Unit != runbook.UnitNone {
+			title += st.Muted.Render(" (" + string(p.Unit) + ")")
+		}
+		out = append(out, title+st.Muted.Render(legend))
+		for i, l := range pc.lines {
+			side := ""
+			if i < len(pc.side) {
+				side = pc.side[i]
+			}
+			out = append(out, pad(l, cw)+" "+pad(side, sw))
+		}
+	}
+	if hiddenPanels > 0 && len(out) < h {
+		out = append(out, st.Muted.Render("("+itoa(hiddenPanels)+" more panel(s): enlarge the terminal to see them)"))
+	}
+	return out
+}
+
+// legend says what the marks on every chart mean.
+const legend = "  · baseline band  ╌ expectation  ━ guardrail  │ attack start  ┆ stop"
+
+// pad cuts or fills s to exactly w cells.
+func pad(s string, w int) string {
+	w = max(0, w)
+	n := ansi.StringWidth(s)
+	if n > w {
+		return ansi.Truncate(s, w, "")
+	}
+	return s + strings.Repeat(" ", w-n)
+}

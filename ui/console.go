@@ -1,0 +1,172 @@
+// Package ui is the game-day console: a Bubble Tea program that renders what
+// the engine reports and sends the engine intents, nothing else. It never
+// calls a host, a cloud API or Prometheus itself: engine events arrive through
+// OnEvent, metric points are read from the engine's Observer in commands off
+// the update loop, and every key becomes an intent through a pure mapping
+// (package keys).
+package ui
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"golang.org/x/sys/unix"
+
+	"github.com/gameday/gameday/gamedays"
+	"github.com/gameday/gameday/runbook"
+)
+
+// Config is what the console shows and where.
+type Config struct {
+	Runbook *runbook.Runbook
+	File    string            // runbook path for the header
+	RunDir  string            // run directory, for export/report hints
+	Metrics gamedays.Observer // may be nil
+	Version string
+	// Input/Output for tests and for serving over SSH later; nil = stdin/stdout.
+	Input  io.Reader
+	Output io.Writer
+}
+
+// Sender is where the console sends intents; *gamedays.Engine is one.
+type Sender interface {
+	Send(gamedays.Intent)
+}
+
+// Console is one game day's console.
+type Console struct {
+	cfg   Config
+	q     *queue
+	clock func() time.Time
+	stop  chan struct{}
+	once  sync.Once
+}
+
+// New prepares a console. Set gamedays.Options.OnEvent = c.OnEvent before
+// building the engine so that no event is missed.
+func New(cfg Config) *Console {
+	return &Console{cfg: cfg, q: newQueue(), clock: time.Now, stop: make(chan struct{})}
+}
+
+// OnEvent takes an engine event. It is safe from any goroutine, never
+// blocks and never drops an event: events wait in an unbounded queue that
+// the console drains at every frame.
+func (c *Console) OnEvent(ev gamedays.Event) { c.q.push(ev) }
+
+// engineResult is how the engine's Run ended; set once before done closes.
+type engineResult struct {
+	done chan struct{}
+	out  gamedays.Outcome
+	err  error
+}
+
+// Run shows the console, runs eng.Run(ctx) on its own goroutine, and returns
+// when the game day has ended and the user leaves (q on the conclude
+// screen), or after abort and rollback when Ctrl-C was pressed. Whatever
+// happens to the terminal, Run returns only after the engine has: if the
+// console fails, it aborts the game day and waits for the rollback.
+func (c *Console) Run(ctx context.Context, eng *gamedays.Engine) (gamedays.Outcome, error) {
+	res := &engineResult{done: make(chan struct{})}
+	go func() {
+		res.out, res.err = eng.Run(ctx)
+		close(res.done)
+	}()
+	defer c.close()
+
+	m := c.newModel(eng, res)
+	opts := []tea.ProgramOption{tea.WithAltScreen(), tea.WithoutSignalHandler()}
+	if c.cfg.Input != nil {
+		opts = append(opts, tea.WithInput(c.cfg.Input))
+	}
+	if c.cfg.Output != nil {
+		opts = append(opts, tea.WithOutput(c.cfg.Output))
+	}
+	p := tea.NewProgram(m, opts...)
+	// Signals belong to the console only when it owns the process's own
+	// terminal; a console served over SSH must not take them.
+	if c.cfg.Input == nil && c.cfg.Output == nil {
+		sigs := make(chan os.Signal, 4)
+		signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+		defer signal.Stop(sigs)
+		go func() {
+			for {
+				select {
+				case s := <-sigs:
+					p.Send(signalMsg{name: unix.SignalName(s.(syscall.Signal))})
+				case <-c.stop:
+					return
+				}
+			}
+		}()
+	}
+	_, perr := p.Run()
+	select {
+	case <-res.done:
+	default:
+		eng.Send(gamedays.Intent{Type: gamedays.IntentAbort, Source: "console closed"})
+		<-res.done
+	}
+	if perr != nil && !errors.Is(perr, tea.ErrProgramKilled) {
+		return res.out, errors.Join(res.err, perr)
+	}
+	return res.out, res.err
+}
+
+func (c *Console) close() { c.once.Do(func() { close(c.stop) }) }
+
+// queue is an unbounded, non-blocking hand-off from the engine's goroutines
+// to the update loop.
+type queue struct {
+	mu   sync.Mutex
+	evs  []gamedays.Event
+	wake chan struct{}
+}
+
+func newQueue() *queue { return &queue{wake: make(chan struct{}, 1)} }
+
+func (q *queue) push(ev gamedays.Event) {
+	q.mu.Lock()
+	q.evs = append(q.evs, ev)
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default: // a wake-up is already pending; it will take this event too
+	}
+}
+
+func (q *queue) take() []gamedays.Event {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	evs := q.evs
+	q.evs = nil
+	return evs
+}
+
+// eventsMsg carries every event queued since the last one.
+type eventsMsg []gamedays.Event
+
+// listen waits for events and returns them all at once; the model re-arms
+// it after each batch.
+func (q *queue) listen(stop <-chan struct{}) tea.Cmd {
+	return func() tea.Msg {
+		for {
+			select {
+			case <-q.wake:
+			case <-stop:
+				return nil
+			}
+			// A wake-up can find the queue already drained by the batch
+			// before it; wait for the next one.
+			if evs := q.take(); len(evs) > 0 {
+				return eventsMsg(evs)
+			}
+		}
+	}
+}

@@ -1,0 +1,219 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"math"
+	"sync"
+	"testing"
+	"time"
+
+	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
+	pmodel "github.com/prometheus/common/model"
+
+	"github.com/gameday/gameday/gamedays"
+	"github.com/gameday/gameday/metrics"
+	"github.com/gameday/gameday/runbook"
+	"github.com/gameday/gameday/targets"
+)
+
+// testRunbook has two panels split per instance, so charts carry several
+// series, and an attack that starts a little after the run does.
+const testRunbook = `version: 1
+name: checkout survives a slow instance
+metrics:
+  step: 1s
+  panels:
+    p95: {query: latency, unit: seconds, by: instance}
+    error_rate: {query: errors, unit: ratio, by: instance}
+baseline:
+  duration: 20s
+  steady_state: {p95: "< 300ms", error_rate: "< 1%"}
+hypothesis:
+  statement: Latency on one of three instances keeps P95 under twice the baseline.
+  expect: {p95: "< baseline * 2", error_rate: "< 2%"}
+guardrails:
+  p95: "> 2s for 5s"
+  metrics_blind: 10s
+targets:
+  web: {ssh: {hosts: [web-1, web-2, web-3]}}
+blast_radius:
+  web: {count: 1, seed: 3}
+attacks:
+  - {name: slow, target: web, kind: network-latency, params: {interface: eth0, delay: 200ms}, start_after: 5s, duration: 30s}
+observe: {duration: 40s}
+`
+
+func parseRunbook(t testing.TB) *runbook.Runbook {
+	t.Helper()
+	rb, err := runbook.Parse("checkout.yaml", []byte(testRunbook), targets.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rb
+}
+
+// fakeQuerier answers query_range with one series per instance; fn gives
+// the value at each step, NaN meaning the server has nothing there.
+type fakeQuerier struct {
+	mu        sync.Mutex
+	instances []string
+	fn        func(query, instance string, t time.Time) float64
+	down      bool
+}
+
+func (f *fakeQuerier) Query(ctx context.Context, q string, ts time.Time, _ ...v1.Option) (pmodel.Value, v1.Warnings, v1.Infos, error) {
+	return pmodel.Vector{}, nil, nil, nil
+}
+
+func (f *fakeQuerier) QueryRange(ctx context.Context, q string, r v1.Range, _ ...v1.Option) (pmodel.Value, v1.Warnings, v1.Infos, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.down {
+		return nil, nil, nil, errors.New("connection refused")
+	}
+	var m pmodel.Matrix
+	for _, inst := range f.instances {
+		var pts []pmodel.SamplePair
+		for t := r.Start; !t.After(r.End); t = t.Add(r.Step) {
+			if v := f.fn(q, inst, t); !math.IsNaN(v) {
+				pts = append(pts, pmodel.SamplePair{Timestamp: pmodel.TimeFromUnixNano(t.UnixNano()), Value: pmodel.SampleValue(v)})
+			}
+		}
+		m = append(m, &pmodel.SampleStream{Metric: pmodel.Metric{"instance": pmodel.LabelValue(inst)}, Values: pts})
+	}
+	return m, nil, nil, nil
+}
+
+func (f *fakeQuerier) setDown(d bool) {
+	f.mu.Lock()
+	f.down = d
+	f.mu.Unlock()
+}
+
+// fakeExec keeps what is applied, like a host would.
+type fakeExec struct {
+	mu                        sync.Mutex
+	applied                   map[string]bool
+	injects, rollbacks        int
+	preflightErr, rollbackErr error
+}
+
+func newFakeExec() *fakeExec { return &fakeExec{applied: map[string]bool{}} }
+
+func (f *fakeExec) Preflight(ctx context.Context, inj targets.Injection) error { return f.preflightErr }
+
+func (f *fakeExec) Inject(ctx context.Context, inj *targets.Injection) (targets.Result, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.injects++
+	f.applied[inj.Attack+"@"+inj.Member.ID] = true
+	return targets.Result{Output: "tc qdisc add dev eth0 root netem delay 200ms\nok"}, nil
+}
+
+func (f *fakeExec) Rollback(ctx context.Context, inj targets.Injection) (targets.Result, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.rollbacks++
+	if f.rollbackErr != nil {
+		return targets.Result{}, f.rollbackErr
+	}
+	delete(f.applied, inj.Attack+"@"+inj.Member.ID)
+	return targets.Result{Output: "reverted"}, nil
+}
+
+func (f *fakeExec) Plan(inj targets.Injection) []string { return nil }
+
+func (f *fakeExec) active() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.applied)
+}
+
+type fakeResolver struct{}
+
+func (fakeResolver) Resolve(ctx context.Context, t runbook.Target) ([]targets.Member, error) {
+	var out []targets.Member
+	for _, h := range t.SSH.Hosts {
+		out = append(out, targets.Member{Target: t.Name, ID: h, Addr: h + ":22"})
+	}
+	return out, nil
+}
+
+// fakeSender records intents, standing in for the engine.
+type fakeSender struct {
+	mu   sync.Mutex
+	sent []gamedays.Intent
+}
+
+func (f *fakeSender) Send(i gamedays.Intent) {
+	f.mu.Lock()
+	f.sent = append(f.sent, i)
+	f.mu.Unlock()
+}
+
+func (f *fakeSender) intents() []gamedays.Intent {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]gamedays.Intent(nil), f.sent...)
+}
+
+// staticObserver serves fixed series for golden views and benchmarks: no
+// poller, no clock, the same answer every time.
+type staticObserver struct {
+	step   time.Duration
+	series map[string][]string
+	points map[string][]metrics.Point // panel/series
+	health []metrics.Health
+}
+
+func (o *staticObserver) Step() time.Duration          { return o.step }
+func (o *staticObserver) Series(panel string) []string { return o.series[panel] }
+func (o *staticObserver) Points(panel, series string, from, to time.Time) []metrics.Point {
+	var out []metrics.Point
+	for _, p := range o.points[panel+"/"+series] {
+		if !p.T.Before(from) && !p.T.After(to) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+func (o *staticObserver) End(panel, series string) time.Time {
+	pts := o.points[panel+"/"+series]
+	if len(pts) == 0 {
+		return time.Time{}
+	}
+	return pts[len(pts)-1].T
+}
+func (o *staticObserver) Poll(ctx context.Context) error { return nil }
+func (o *staticObserver) Health() []metrics.Health       { return o.health }
+
+// newStaticObserver fills every panel of rb with n points per instance
+// ending at end: a steady baseline with a bump where the attack ran and a
+// gap in the middle of it, so charts show all their marks.
+func newStaticObserver(rb *runbook.Runbook, instances []string, n int, end time.Time, gap bool) *staticObserver {
+	o := &staticObserver{step: time.Second, series: map[string][]string{}, points: map[string][]metrics.Point{}}
+	start := end.Add(-time.Duration(n-1) * time.Second)
+	for _, p := range rb.Metrics.Panels {
+		o.series[p.Name] = instances
+		for k, inst := range instances {
+			pts := make([]metrics.Point, n)
+			for i := range pts {
+				v := 0.1 + 0.01*float64(k) + 0.01*math.Sin(float64(i)/7)
+				if p.Unit == runbook.UnitRatio {
+					v = 0.002 + 0.001*float64(k)
+				}
+				if i > n*6/10 && i < n*8/10 && k == 1 {
+					v *= 1.8
+				}
+				pts[i] = metrics.Point{T: start.Add(time.Duration(i) * time.Second), V: v}
+				if gap && i > n*7/10 && i < n*7/10+n/20 {
+					pts[i] = metrics.Point{T: pts[i].T, Missing: true}
+				}
+			}
+			o.points[p.Name+"/"+inst] = pts
+		}
+		o.health = append(o.health, metrics.Health{Panel: p.Name, Started: start, LastAnswer: end, LastData: end, Series: len(instances)})
+	}
+	return o
+}

@@ -1,0 +1,277 @@
+// Package keys is the console's keymap and the pure mapping from a key press
+// to what the console should do. Nothing here touches the screen or the
+// engine, so every key in every situation is table-tested, and the key
+// reference in docs/console.md is generated from the same bindings.
+package keys
+
+import (
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/gameday/gameday/gamedays"
+)
+
+// KeyMap holds every binding the console knows.
+type KeyMap struct {
+	Abort      key.Binding
+	AbortQuit  key.Binding
+	Next       key.Binding
+	Confirm    key.Binding
+	Note       key.Binding
+	Predict    key.Binding
+	Finding    key.Binding
+	ActionItem key.Binding
+	Submit     key.Binding
+	Cancel     key.Binding
+	Timeline   key.Binding
+	Up         key.Binding
+	Down       key.Binding
+	PageUp     key.Binding
+	PageDown   key.Binding
+	Series     key.Binding
+	Help       key.Binding
+	Leave      key.Binding
+}
+
+// Default returns the standard keymap. Abort is ctrl+x rather than a letter
+// so that no note being typed can ever swallow it, and rather than esc,
+// which people press to close things.
+func Default() KeyMap {
+	return KeyMap{
+		Abort:      key.NewBinding(key.WithKeys("ctrl+x"), key.WithHelp("ctrl+x", "ABORT")),
+		AbortQuit:  key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "abort, roll back, quit")),
+		Next:       key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "continue")),
+		Confirm:    key.NewBinding(key.WithKeys("Y"), key.WithHelp("Y", "confirm blast radius")),
+		Note:       key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "note")),
+		Predict:    key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "prediction")),
+		Finding:    key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "finding")),
+		ActionItem: key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "action item")),
+		Submit:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "save")),
+		Cancel:     key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close")),
+		Timeline:   key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "timeline")),
+		Up:         key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "scroll up")),
+		Down:       key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "scroll down")),
+		PageUp:     key.NewBinding(key.WithKeys("pgup", "b"), key.WithHelp("pgup", "page up")),
+		PageDown:   key.NewBinding(key.WithKeys("pgdown", " "), key.WithHelp("pgdn", "page down")),
+		Series:     key.NewBinding(key.WithKeys("1", "2", "3", "4", "5", "6", "7", "8", "9"), key.WithHelp("1-9", "show/hide series")),
+		Help:       key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "all keys")),
+		Leave:      key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "finish and leave")),
+	}
+}
+
+// Modal is what has the keyboard besides the phase screen.
+type Modal int
+
+// Modals. Abort works in all of them.
+const (
+	ModalNone Modal = iota
+	ModalNote
+	ModalTimeline
+	ModalHelp
+)
+
+var modalNames = [...]string{"none", "note", "timeline", "help"}
+
+func (m Modal) String() string {
+	if m < 0 || int(m) >= len(modalNames) {
+		return "unknown"
+	}
+	return modalNames[m]
+}
+
+// Context is what the mapping depends on.
+type Context struct {
+	Phase gamedays.Phase
+	Modal Modal
+	// Ended: the engine has returned; nothing can be sent to it any more.
+	Ended bool
+	// CanConfirm: every preflight has passed and confirmation is awaited.
+	CanConfirm bool
+	// Charts: the screen shows charts whose series can be toggled.
+	Charts bool
+}
+
+// Action is what a key press asks the console to do.
+type Action int
+
+// Actions.
+const (
+	None Action = iota
+	Abort
+	AbortQuit
+	Next
+	Confirm
+	OpenNote
+	Submit
+	Cancel
+	Input // the key belongs to the text being typed
+	ToggleTimeline
+	ScrollUp
+	ScrollDown
+	PageUp
+	PageDown
+	ToggleSeries
+	ToggleHelp
+	Leave
+)
+
+var actionNames = [...]string{"none", "abort", "abort and quit", "next", "confirm", "open note", "submit", "cancel",
+	"input", "toggle timeline", "scroll up", "scroll down", "page up", "page down", "toggle series", "toggle help", "leave"}
+
+func (a Action) String() string {
+	if a < 0 || int(a) >= len(actionNames) {
+		return "unknown"
+	}
+	return actionNames[a]
+}
+
+// Result is an action with its argument: the note kind for OpenNote, the
+// series number (0-based) for ToggleSeries.
+type Result struct {
+	Action Action
+	Kind   string
+	Series int
+}
+
+// Resolve maps a key press to an action. Abort is checked first, before any
+// modal or phase, so it can never be shadowed.
+func Resolve(km KeyMap, c Context, k tea.KeyMsg) Result {
+	switch {
+	case key.Matches(k, km.Abort):
+		return Result{Action: Abort}
+	case key.Matches(k, km.AbortQuit):
+		return Result{Action: AbortQuit}
+	}
+	switch c.Modal {
+	case ModalNote:
+		switch {
+		case key.Matches(k, km.Submit):
+			return Result{Action: Submit}
+		case key.Matches(k, km.Cancel):
+			return Result{Action: Cancel}
+		}
+		return Result{Action: Input}
+	case ModalTimeline:
+		switch {
+		case key.Matches(k, km.Timeline), key.Matches(k, km.Cancel):
+			return Result{Action: ToggleTimeline}
+		case key.Matches(k, km.Up):
+			return Result{Action: ScrollUp}
+		case key.Matches(k, km.Down):
+			return Result{Action: ScrollDown}
+		case key.Matches(k, km.PageUp):
+			return Result{Action: PageUp}
+		case key.Matches(k, km.PageDown):
+			return Result{Action: PageDown}
+		}
+		return Result{}
+	case ModalHelp:
+		if key.Matches(k, km.Help) || key.Matches(k, km.Cancel) {
+			return Result{Action: ToggleHelp}
+		}
+		return Result{}
+	}
+	switch {
+	case key.Matches(k, km.Help):
+		return Result{Action: ToggleHelp}
+	case key.Matches(k, km.Timeline):
+		return Result{Action: ToggleTimeline}
+	case key.Matches(k, km.Series) && c.Charts:
+		return Result{Action: ToggleSeries, Series: int(k.String()[0] - '1')}
+	}
+	if c.Ended {
+		if key.Matches(k, km.Leave) {
+			return Result{Action: Leave}
+		}
+		return Result{}
+	}
+	switch {
+	case key.Matches(k, km.Note):
+		return Result{Action: OpenNote, Kind: "note"}
+	case key.Matches(k, km.Predict) && c.Phase == gamedays.PhaseHypothesis:
+		return Result{Action: OpenNote, Kind: "prediction"}
+	case key.Matches(k, km.Finding) && findings(c.Phase):
+		return Result{Action: OpenNote, Kind: "finding"}
+	case key.Matches(k, km.ActionItem) && findings(c.Phase):
+		return Result{Action: OpenNote, Kind: "action"}
+	case key.Matches(k, km.Next) && (c.Phase == gamedays.PhaseHypothesis || c.Phase == gamedays.PhaseConclude):
+		return Result{Action: Next}
+	case key.Matches(k, km.Confirm) && c.Phase == gamedays.PhaseBlastRadius && c.CanConfirm:
+		return Result{Action: Confirm}
+	case key.Matches(k, km.Leave) && c.Phase == gamedays.PhaseConclude:
+		return Result{Action: Leave}
+	}
+	return Result{}
+}
+
+func findings(p gamedays.Phase) bool {
+	return p == gamedays.PhaseObserve || p == gamedays.PhaseConclude || p == gamedays.PhaseAborted
+}
+
+// Intent is the engine intent an action sends, if any. Notes carry the
+// text typed and the kind chosen when the note was opened.
+func Intent(r Result, text, author string) (gamedays.Intent, bool) {
+	switch r.Action {
+	case Abort:
+		return gamedays.Intent{Type: gamedays.IntentAbort, Source: "key", Author: author}, true
+	case AbortQuit:
+		return gamedays.Intent{Type: gamedays.IntentAbort, Source: "ctrl+c", Author: author}, true
+	case Next, Leave:
+		return gamedays.Intent{Type: gamedays.IntentNext, Source: "key", Author: author}, true
+	case Confirm:
+		return gamedays.Intent{Type: gamedays.IntentConfirm, Source: "key", Author: author}, true
+	case Submit:
+		text = strings.TrimSpace(text)
+		if text == "" {
+			return gamedays.Intent{}, false
+		}
+		kind := r.Kind
+		if kind == "" {
+			kind = "note"
+		}
+		return gamedays.Intent{Type: gamedays.IntentNote, Text: text, Kind: kind, Author: author, Source: "key"}, true
+	}
+	return gamedays.Intent{}, false
+}
+
+// Help is the bindings that matter in a context, most important first;
+// Abort is left out because the footer always shows it on its own.
+func Help(km KeyMap, c Context) []key.Binding {
+	switch c.Modal {
+	case ModalNote:
+		return []key.Binding{km.Submit, km.Cancel}
+	case ModalTimeline:
+		return []key.Binding{km.Up, km.Down, km.PageDown, withHelp(km.Timeline, "close timeline")}
+	case ModalHelp:
+		return []key.Binding{withHelp(km.Help, "close help")}
+	}
+	var out []key.Binding
+	if c.Ended {
+		out = append(out, withHelp(km.Leave, "leave"))
+	} else {
+		switch c.Phase {
+		case gamedays.PhaseHypothesis:
+			out = append(out, km.Next, km.Predict)
+		case gamedays.PhaseBlastRadius:
+			if c.CanConfirm {
+				out = append(out, km.Confirm)
+			}
+		case gamedays.PhaseObserve, gamedays.PhaseAborted:
+			out = append(out, km.Finding, km.ActionItem)
+		case gamedays.PhaseConclude:
+			out = append(out, withHelp(km.Next, "finish"), km.Finding, km.ActionItem, km.Leave)
+		}
+		out = append(out, km.Note)
+	}
+	if c.Charts {
+		out = append(out, km.Series)
+	}
+	return append(out, km.Timeline, km.Help)
+}
+
+func withHelp(b key.Binding, desc string) key.Binding {
+	b.SetHelp(b.Help().Key, desc)
+	return b
+}

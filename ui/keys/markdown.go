@@ -1,0 +1,50 @@
+package keys
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+)
+
+// Markdown is the key reference, generated from the keymap so that the
+// documentation cannot drift from the keys.
+func Markdown(km KeyMap) string {
+	rows := []struct {
+		b     key.Binding
+		what  string
+		where string
+	}{
+		{km.Abort, "Abort: stop injecting and roll back everything, newest first, in parallel per host", "everywhere, including while typing a note; always shown in the footer"},
+		{km.AbortQuit, "Abort, wait for the rollback to finish, then quit; pressing it again does not skip the rollback", "everywhere"},
+		{km.Next, "Continue to the blast radius; on the conclude screen, finish the game day", "hypothesis, conclude"},
+		{km.Confirm, "Confirm the blast radius exactly as shown; nothing is injected before this", "blast radius, once every preflight has passed"},
+		{km.Note, "Add a note to the journal", "every phase until the game day ends"},
+		{km.Predict, "Add a prediction", "hypothesis"},
+		{km.Finding, "Add a finding", "observe, conclude, aborted"},
+		{km.ActionItem, "Add an action item", "observe, conclude, aborted"},
+		{km.Submit, "Save the note being typed", "note input"},
+		{km.Cancel, "Close the note input, the timeline or the key help", "note input, timeline, help"},
+		{km.Timeline, "Show or hide the timeline of every event and note", "everywhere"},
+		{km.Up, "Scroll the timeline", "timeline"},
+		{km.Down, "Scroll the timeline", "timeline"},
+		{km.PageUp, "Scroll the timeline a page", "timeline"},
+		{km.PageDown, "Scroll the timeline a page", "timeline"},
+		{km.Series, "Show or hide the n-th series (instance) on every chart", "screens with charts"},
+		{km.Help, "Show all keys", "everywhere"},
+		{km.Leave, "On the conclude screen: finish, and leave once the game day has ended", "conclude, and after the end"},
+	}
+	var b strings.Builder
+	b.WriteString("| key | what it does | where |\n|---|---|---|\n")
+	for _, r := range rows {
+		ks := make([]string, len(r.b.Keys()))
+		for i, k := range r.b.Keys() {
+			if k == " " {
+				k = "space"
+			}
+			ks[i] = "`" + k + "`"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", strings.Join(ks, ", "), r.what, r.where)
+	}
+	return b.String()
+}

@@ -1,0 +1,398 @@
+package ui
+
+import (
+	"os"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/textinput"
+	"github.com/charmbracelet/bubbles/viewport"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+
+	"github.com/gameday/gameday/gamedays"
+	"github.com/gameday/gameday/ui/keys"
+	"github.com/gameday/gameday/ui/styles"
+)
+
+// Smallest terminal the console lays out; below it a notice is shown (and
+// abort still works).
+const minWidth, minHeight = 80, 24
+
+// shared is the read-mostly context every screen renders from.
+type shared struct {
+	cfg    Config
+	keys   keys.KeyMap
+	st     styles.Styles
+	w, h   int
+	now    time.Time
+	s      *runState
+	m      *refreshMsg // latest metrics; never nil
+	hidden map[string]bool
+	names  []string // every series name seen, in order: what 1-9 toggle
+}
+
+// model is the root Bubble Tea model.
+type model struct {
+	sh     *shared
+	sender Sender
+	q      *queue
+	stop   <-chan struct{}
+	clock  func() time.Time
+	author string
+	engine *engineResult // nil when driven without an engine (tests)
+
+	help     help.Model
+	input    textinput.Model
+	timeline viewport.Model
+	tlSeen   int // tlTotal when the timeline content was last built
+
+	modal    keys.Modal
+	noteKind string
+	flash    string
+	gen      int
+	charts   map[string]*panelChart
+
+	abortSent    bool
+	quitAfterEnd bool // ctrl+c or a signal: leave once the rollback is done
+	leaveAtEnd   bool // q on conclude: leave once the engine has finished
+	finished     bool // the engine's Run has returned (or run.end was seen)
+	ctxDone      <-chan struct{}
+}
+
+// newModel builds the root model for a sender; res is nil in tests that
+// drive the model without an engine.
+func (c *Console) newModel(sender Sender, res *engineResult) *model {
+	r := lipgloss.DefaultRenderer()
+	if c.cfg.Output != nil {
+		r = lipgloss.NewRenderer(c.cfg.Output)
+	}
+	_, noColor := os.LookupEnv("NO_COLOR")
+	km := keys.Default()
+	st := styles.New(r, styles.DefaultTheme(), noColor)
+	in := textinput.New()
+	in.CharLimit = 500
+	in.Prompt = "> "
+	h := help.New()
+	h.Styles.ShortKey = st.Bold
+	h.Styles.ShortDesc = st.Muted
+	h.Styles.ShortSeparator = st.Muted
+	h.Styles.FullKey = st.Bold
+	h.Styles.FullDesc = st.Muted
+	author := os.Getenv("USER")
+	m := &model{
+		sh: &shared{cfg: c.cfg, keys: km, st: st, s: newRunState(c.cfg.Runbook), m: &refreshMsg{},
+			hidden: map[string]bool{}},
+		sender: sender, q: c.q, stop: c.stop, clock: c.clock, author: author, engine: res,
+		help: h, input: in, timeline: viewport.New(0, 0), charts: map[string]*panelChart{},
+	}
+	m.sh.now = c.clock()
+	return m
+}
+
+// Init starts listening for events, the engine's end and the clock.
+func (m *model) Init() tea.Cmd {
+	cmds := []tea.Cmd{m.q.listen(m.stop), m.refreshNow()}
+	if m.engine != nil {
+		done, stop := m.engine.done, m.stop
+		cmds = append(cmds, func() tea.Msg {
+			select {
+			case <-done:
+				return engineDoneMsg{}
+			case <-stop:
+				return nil
+			}
+		})
+	}
+	return tea.Batch(cmds...)
+}
+
+type engineDoneMsg struct{}
+
+type signalMsg struct{ name string }
+
+// Update routes a message to the handler for its kind.
+func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		return m, m.handleSize(msg)
+	case tea.KeyMsg:
+		return m, m.handleKey(msg)
+	case eventsMsg:
+		return m, m.handleEvents(msg)
+	case tickMsg:
+		if msg.gen != m.gen {
+			return m, nil // superseded by a resize
+		}
+		return m, m.refreshCmd()
+	case refreshMsg:
+		return m, m.handleRefresh(msg)
+	case engineDoneMsg:
+		m.finished = true
+		return m, m.maybeQuit()
+	case signalMsg:
+		m.quitAfterEnd = true
+		m.abort(msg.name)
+		return m, m.maybeQuit()
+	}
+	if m.modal == keys.ModalNote {
+		var cmd tea.Cmd
+		m.input, cmd = m.input.Update(msg)
+		return m, cmd
+	}
+	return m, nil
+}
+
+func (m *model) handleSize(msg tea.WindowSizeMsg) tea.Cmd {
+	m.sh.w, m.sh.h = max(0, msg.Width), max(0, msg.Height)
+	m.help.Width = m.sh.w
+	m.input.Width = max(1, m.sh.w-12)
+	m.timeline.Width, m.timeline.Height = m.sh.w, max(1, m.bodyHeight())
+	m.tlSeen = -1
+	m.layoutCharts()
+	// Redraw at the new size now rather than at the next tick.
+	return m.refreshNow()
+}
+
+// refreshNow starts a new refresh chain, dropping any tick in flight.
+func (m *model) refreshNow() tea.Cmd {
+	m.gen++
+	return m.refreshCmd()
+}
+
+func (m *model) refreshCmd() tea.Cmd {
+	s := m.sh.s
+	req := refreshReq{gen: m.gen, obs: m.sh.cfg.Metrics, rb: m.sh.cfg.Runbook, clock: m.clock, phase: s.phase,
+		cols: m.chartColumns(), start: s.start, baseFrom: s.phaseAt[gamedays.PhaseBaseline],
+		baseTo: s.phaseAt[gamedays.PhaseHypothesis], run: s.phaseAt[gamedays.PhaseRun]}
+	if req.baseTo.IsZero() && s.steadyKnown {
+		req.baseTo = s.lastEvent
+	}
+	return refresh(req)
+}
+
+func (m *model) handleRefresh(msg refreshMsg) tea.Cmd {
+	if msg.gen != m.gen {
+		return nil
+	}
+	m.sh.now = msg.now
+	m.sh.m = &msg
+	for _, p := range msg.panels {
+		for _, sd := range p.series {
+			if !contains(m.sh.names, sd.name) {
+				m.sh.names = append(m.sh.names, sd.name)
+			}
+		}
+	}
+	m.drawCharts()
+	return tick(m.gen)
+}
+
+func contains(xs []string, x string) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *model) handleEvents(evs eventsMsg) tea.Cmd {
+	before := m.sh.s.phase
+	for _, ev := range evs {
+		m.sh.s.apply(ev)
+		if ev.Type == gamedays.EvRunEnd {
+			m.finished = m.finished || m.engine == nil
+		}
+	}
+	cmds := []tea.Cmd{m.q.listen(m.stop)}
+	if m.sh.s.phase != before {
+		m.modalForPhase()
+		m.layoutCharts()
+		cmds = append(cmds, m.refreshNow())
+	}
+	cmds = append(cmds, m.maybeQuit())
+	return tea.Batch(cmds...)
+}
+
+// modalForPhase closes what an abort makes irrelevant, so the room sees the
+// rollback at once.
+func (m *model) modalForPhase() {
+	if m.sh.s.phase == gamedays.PhaseAborted && (m.modal == keys.ModalTimeline || m.modal == keys.ModalHelp) {
+		m.modal = keys.ModalNone
+	}
+}
+
+// maybeQuit ends the program once the engine is done and someone asked to
+// leave (q, ctrl+c, a signal).
+func (m *model) maybeQuit() tea.Cmd {
+	done := m.finished || (m.engine == nil && m.sh.s.ended)
+	if done && (m.quitAfterEnd || m.leaveAtEnd) {
+		return tea.Quit
+	}
+	return nil
+}
+
+func (m *model) keyContext() keys.Context {
+	s := m.sh.s
+	return keys.Context{Phase: s.phase, Modal: m.modal, Ended: s.ended || m.finished,
+		CanConfirm: m.canConfirm(), Charts: m.showsCharts()}
+}
+
+// canConfirm: the plan is complete and every preflight passed.
+func (m *model) canConfirm() bool {
+	s := m.sh.s
+	if s.phase != gamedays.PhaseBlastRadius || s.confirmed || len(s.attacks) == 0 {
+		return false
+	}
+	for _, r := range s.attacks {
+		p := s.preflight[injKey(r.attack, r.member)]
+		if !p.done || !p.ok {
+			return false
+		}
+	}
+	return true
+}
+
+func (m *model) send(i gamedays.Intent) {
+	if m.sender != nil {
+		m.sender.Send(i)
+	}
+}
+
+func (m *model) handleKey(k tea.KeyMsg) tea.Cmd {
+	r := keys.Resolve(m.sh.keys, m.keyContext(), k)
+	m.flash = ""
+	switch r.Action {
+	case keys.Abort:
+		m.abort("key")
+	case keys.AbortQuit:
+		m.quitAfterEnd = true
+		m.abort("ctrl+c")
+		return m.maybeQuit()
+	case keys.Next, keys.Confirm:
+		if i, ok := keys.Intent(r, "", m.author); ok {
+			m.send(i)
+		}
+		if r.Action == keys.Confirm {
+			m.flash = "blast radius confirmed; attacks run on schedule"
+		}
+	case keys.OpenNote:
+		m.modal, m.noteKind = keys.ModalNote, r.Kind
+		m.input.Reset()
+		m.input.Placeholder = "type a " + noteName(r.Kind) + ", enter saves it to the journal"
+		return m.input.Focus()
+	case keys.Submit:
+		if i, ok := keys.Intent(keys.Result{Action: keys.Submit, Kind: m.noteKind}, m.input.Value(), m.author); ok {
+			m.send(i)
+			m.flash = noteName(m.noteKind) + " saved"
+		}
+		m.closeModal()
+	case keys.Cancel:
+		m.closeModal()
+	case keys.Input:
+		var cmd tea.Cmd
+		m.input, cmd = m.input.Update(k)
+		return cmd
+	case keys.ToggleTimeline:
+		if m.modal == keys.ModalTimeline {
+			m.modal = keys.ModalNone
+		} else {
+			m.modal = keys.ModalTimeline
+			m.syncTimeline(true)
+		}
+	case keys.ScrollUp:
+		m.timeline.ScrollUp(1)
+	case keys.ScrollDown:
+		m.timeline.ScrollDown(1)
+	case keys.PageUp:
+		m.timeline.PageUp()
+	case keys.PageDown:
+		m.timeline.PageDown()
+	case keys.ToggleSeries:
+		if r.Series < len(m.sh.names) {
+			n := m.sh.names[r.Series]
+			m.sh.hidden[n] = !m.sh.hidden[n]
+			m.drawCharts()
+		}
+	case keys.ToggleHelp:
+		if m.modal == keys.ModalHelp {
+			m.modal = keys.ModalNone
+		} else {
+			m.modal = keys.ModalHelp
+		}
+	case keys.Leave:
+		if m.sh.s.ended || m.finished {
+			return tea.Quit
+		}
+		m.leaveAtEnd = true
+		if i, ok := keys.Intent(r, "", m.author); ok {
+			m.send(i)
+		}
+		m.flash = "finishing; the console closes when the game day has ended"
+	}
+	return nil
+}
+
+// abort sends the abort intent at once, in the Update that saw the key.
+// A note being typed is saved first so nothing the room wrote is lost.
+func (m *model) abort(source string) {
+	if m.sh.s.ended || m.finished {
+		m.flash = "the game day is over; nothing to abort"
+		return
+	}
+	if m.modal == keys.ModalNote {
+		if i, ok := keys.Intent(keys.Result{Action: keys.Submit, Kind: m.noteKind}, m.input.Value(), m.author); ok {
+			m.send(i)
+		}
+	}
+	m.closeModal()
+	m.send(gamedays.Intent{Type: gamedays.IntentAbort, Source: source, Author: m.author})
+	if m.abortSent {
+		m.flash = "abort already under way; the rollback continues and cannot be skipped"
+	} else {
+		m.flash = "ABORT sent: stopping and rolling everything back"
+	}
+	m.abortSent = true
+}
+
+func (m *model) closeModal() {
+	if m.modal == keys.ModalNote {
+		m.input.Blur()
+		m.input.Reset()
+	}
+	m.modal = keys.ModalNone
+}
+
+func noteName(kind string) string {
+	switch kind {
+	case "action":
+		return "action item"
+	case "":
+		return "note"
+	}
+	return kind
+}
+
+// syncTimeline rebuilds the viewport's content when new entries arrived,
+// keeping the view pinned to the newest entry if it was there.
+func (m *model) syncTimeline(force bool) {
+	s := m.sh.s
+	if !force && m.tlSeen == s.tlTotal {
+		return
+	}
+	atBottom := m.timeline.AtBottom() || m.tlSeen <= 0
+	var b strings.Builder
+	s.entries(func(e entry) {
+		if b.Len() > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(m.timelineLine(e, m.sh.w))
+	})
+	m.timeline.SetContent(b.String())
+	if atBottom || force {
+		m.timeline.GotoBottom()
+	}
+	m.tlSeen = s.tlTotal
+}

@@ -1,0 +1,158 @@
+package ui
+
+import (
+	"math"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/gameday/gameday/gamedays"
+	"github.com/gameday/gameday/metrics"
+	"github.com/gameday/gameday/runbook"
+	"github.com/gameday/gameday/ui/chart"
+)
+
+// refreshEvery is how often the clock and the charts move.
+const refreshEvery = time.Second
+
+// minWindow is the narrowest time span a chart shows, so the first seconds
+// of a game day are not stretched across the screen.
+const minWindow = 2 * time.Minute
+
+// tickMsg asks for a refresh; gen lets a tick that a resize superseded be
+// dropped.
+type tickMsg struct{ gen int }
+
+func tick(gen int) tea.Cmd {
+	return tea.Tick(refreshEvery, func(time.Time) tea.Msg { return tickMsg{gen} })
+}
+
+// refreshReq is a snapshot of what a refresh needs, taken in Update so the
+// command never touches the model.
+type refreshReq struct {
+	gen   int
+	obs   gamedays.Observer
+	rb    *runbook.Runbook
+	clock func() time.Time
+	phase gamedays.Phase
+	cols  int // pixel columns per chart
+	// start is T+0; base is the baseline window (baseTo zero while it runs);
+	// run is when the attacks' clock started.
+	start, baseFrom, baseTo, run time.Time
+}
+
+type seriesData struct {
+	name   string
+	cols   []chart.Column
+	last   float64 // NaN when the window has no value
+	lastAt time.Time
+	base   float64 // this series' baseline median; NaN when unknown
+}
+
+type panelData struct {
+	panel  runbook.Panel
+	series []seriesData
+	health metrics.Health
+}
+
+// refreshMsg is what one read of the metrics produced.
+type refreshMsg struct {
+	gen      int
+	now      time.Time
+	from, to time.Time
+	panels   []panelData
+	blind    metrics.BlindResult
+	steady   []metrics.Result
+	expect   []metrics.Result
+	guards   []metrics.GuardResult
+}
+
+// refresh reads the observer (the poller's in-memory rings), downsamples
+// every series to the charts' pixel columns and evaluates the checks live.
+// It runs as a command, off the update loop.
+func refresh(r refreshReq) tea.Cmd {
+	return func() tea.Msg { return r.read() }
+}
+
+func (r refreshReq) read() refreshMsg {
+	now := r.clock()
+	msg := refreshMsg{gen: r.gen, now: now}
+	// The window opens at T+0 and grows with the game day; early on it
+	// spans minWindow so the line grows from the left.
+	msg.from = r.start
+	if msg.from.IsZero() {
+		msg.from = now.Add(-minWindow)
+	}
+	msg.to = now
+	if end := msg.from.Add(minWindow); end.After(now) {
+		msg.to = end
+	}
+	if r.obs == nil || r.rb == nil {
+		return msg
+	}
+	panels := r.rb.Metrics.Panels
+	names := make([]string, len(panels))
+	for i, p := range panels {
+		names[i] = p.Name
+	}
+	var base metrics.Baseline
+	baseKnown := !r.baseFrom.IsZero()
+	if baseKnown {
+		to := r.baseTo
+		if to.IsZero() {
+			to = now
+		}
+		base = metrics.TakeBaseline(r.obs, names, r.baseFrom, to)
+	}
+	health := r.obs.Health()
+	for _, p := range panels {
+		pd := panelData{panel: p}
+		for _, h := range health {
+			if h.Panel == p.Name {
+				pd.health = h
+			}
+		}
+		for _, s := range r.obs.Series(p.Name) {
+			pts := r.obs.Points(p.Name, s, msg.from, msg.to)
+			sd := seriesData{name: s, last: math.NaN(), base: math.NaN()}
+			sd.cols = chart.Downsample(nil, r.cols, msg.from, msg.to, pts)
+			for j := len(pts) - 1; j >= 0; j-- {
+				if !pts[j].Missing && !math.IsNaN(pts[j].V) {
+					sd.last, sd.lastAt = pts[j].V, pts[j].T
+					break
+				}
+			}
+			if baseKnown {
+				if st, ok := base.Series[p.Name][s]; ok && !st.Empty() {
+					sd.base = st.Median
+				}
+			}
+			pd.series = append(pd.series, sd)
+		}
+		msg.panels = append(msg.panels, pd)
+	}
+	// The banner fires well before the guardrail would: people should see
+	// that the charts have gone quiet long before an abort.
+	msg.blind = metrics.Blind(health, max(2*r.rb.Metrics.Poll, 10*time.Second), now)
+
+	ev := metrics.NewEvaluator(r.obs, panels)
+	ev.Baseline = base
+	switch r.phase {
+	case gamedays.PhaseBaseline:
+		if baseKnown {
+			for _, c := range r.rb.Baseline.SteadyState {
+				msg.steady = append(msg.steady, ev.Check(c, r.baseFrom, now))
+			}
+		}
+	case gamedays.PhaseRun, gamedays.PhaseObserve:
+		if !r.run.IsZero() {
+			for _, c := range r.rb.Hypothesis.Expect {
+				msg.expect = append(msg.expect, ev.Check(c, r.run, now))
+			}
+		}
+		for _, c := range r.rb.Guardrails.Checks {
+			msg.guards = append(msg.guards, ev.Guardrail(c))
+		}
+	}
+	return msg
+}
