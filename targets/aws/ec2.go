@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/gameday/gameday/targets"
@@ -27,58 +25,50 @@ func dryRun(op string, err error) error {
 	return fmt.Errorf("ec2 %s (DryRun): %w", op, explain(err))
 }
 
-func ec2Plan(op string, rollback string) func(e *Executor, inj targets.Injection) []string {
-	return func(e *Executor, inj targets.Injection) []string {
-		id := inj.Member.ID
-		out := []string{
-			fmt.Sprintf("preflight: ec2 %s --instance-ids %s --dry-run", op, id),
-			fmt.Sprintf("inject: ec2 %s --instance-ids %s%s", op, id, forceFlag(inj)),
-		}
-		return append(out, "rollback: "+rollback)
+// ec2Attack is an attack that makes one EC2 instance call; rollback says
+// what undoes it.
+func ec2Attack(op, rollbackPlan string, rollback func(ctx context.Context, e *Executor, s *session, inj targets.Injection) (targets.Result, error)) attack {
+	return attack{
+		plan: func(e *Executor, inj targets.Injection) []string {
+			id := inj.Member.ID
+			return []string{
+				fmt.Sprintf("preflight: ec2 %s --instance-ids %s --dry-run", op, id),
+				fmt.Sprintf("inject: ec2 %s --instance-ids %s%s", op, id, forceFlag(inj)),
+				"rollback: " + rollbackPlan,
+			}
+		},
+		preflight: func(ctx context.Context, e *Executor, s *session, inj targets.Injection) error {
+			_, err := e.ec2Call(ctx, s, op, true, force(inj), inj.Member.ID)
+			return dryRun(op, err)
+		},
+		inject: func(ctx context.Context, e *Executor, s *session, inj *targets.Injection) (targets.Result, error) {
+			e.opts.Logf("aws %s: ec2 %s", inj.Member.ID, op)
+			out, err := e.ec2Call(ctx, s, op, false, force(*inj), inj.Member.ID)
+			if err != nil {
+				return targets.Result{}, fmt.Errorf("ec2 %s: %w", op, explain(err))
+			}
+			inj.State["requested"] = op
+			return targets.Result{Output: inj.Member.ID + ": " + out}, nil
+		},
+		rollback: rollback,
 	}
 }
 
+var (
+	ec2Stop      = ec2Attack("StopInstances", "ec2 DescribeInstances, StartInstances if stopped, DescribeInstances until running", startAndWait)
+	ec2Reboot    = ec2Attack("RebootInstances", "none: a reboot cannot be undone", noRollback("rebooted"))
+	ec2Terminate = ec2Attack("TerminateInstances", "NONE: a terminated instance is gone for good", noRollback("terminated"))
+)
+
 func forceFlag(inj targets.Injection) string {
-	if inj.Kind == "ec2-stop" && inj.Params["force"] == "true" {
+	if force(inj) {
 		return " --force"
 	}
 	return ""
 }
 
-var ec2Stop = attack{
-	plan: ec2Plan("StopInstances", "ec2 DescribeInstances, StartInstances if stopped, DescribeInstances until running"),
-	preflight: func(ctx context.Context, e *Executor, s *session, inj targets.Injection) error {
-		_, err := s.EC2.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: []string{inj.Member.ID}, DryRun: sdkaws.Bool(true), Force: force(inj)})
-		return dryRun("StopInstances", err)
-	},
-	inject: func(ctx context.Context, e *Executor, s *session, inj *targets.Injection) (targets.Result, error) {
-		e.opts.Logf("aws %s: ec2 StopInstances", inj.Member.ID)
-		out, err := s.EC2.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: []string{inj.Member.ID}, Force: force(*inj)})
-		if err != nil {
-			return targets.Result{}, fmt.Errorf("ec2 StopInstances: %w", explain(err))
-		}
-		inj.State["stopped"] = "true"
-		return targets.Result{Output: transitions(out.StoppingInstances)}, nil
-	},
-	rollback: startAndWait,
-}
-
-func force(inj targets.Injection) *bool {
-	if inj.Params["force"] == "true" {
-		return sdkaws.Bool(true)
-	}
-	return nil
-}
-
-func transitions(ch []ec2types.InstanceStateChange) string {
-	s := ""
-	for _, c := range ch {
-		if s != "" {
-			s += "; "
-		}
-		s += sdkaws.ToString(c.InstanceId) + ": " + stateName(c.PreviousState) + " -> " + stateName(c.CurrentState)
-	}
-	return s
+func force(inj targets.Injection) bool {
+	return inj.Kind == "ec2-stop" && inj.Params["force"] == "true"
 }
 
 func stateName(st *ec2types.InstanceState) string {
@@ -86,22 +76,6 @@ func stateName(st *ec2types.InstanceState) string {
 		return "unknown"
 	}
 	return string(st.Name)
-}
-
-// instanceState asks for one instance's state.
-func instanceState(ctx context.Context, s *session, id string) (ec2types.InstanceStateName, error) {
-	out, err := s.EC2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
-	if err != nil {
-		return "", fmt.Errorf("ec2 DescribeInstances: %w", explain(err))
-	}
-	for _, r := range out.Reservations {
-		for _, inst := range r.Instances {
-			if sdkaws.ToString(inst.InstanceId) == id && inst.State != nil {
-				return inst.State.Name, nil
-			}
-		}
-	}
-	return "", fmt.Errorf("ec2 DescribeInstances did not return instance %s", id)
 }
 
 // startAndWait brings a stopped instance back and waits until it runs. It
@@ -117,11 +91,11 @@ func startAndWait(ctx context.Context, e *Executor, s *session, inj targets.Inje
 	defer cancel()
 	started := false
 	for {
-		st, err := instanceState(ctx, s, id)
+		out, err := e.ec2Call(ctx, s, "DescribeInstances", false, false, id)
 		if err != nil {
-			return targets.Result{}, err
+			return targets.Result{}, fmt.Errorf("ec2 DescribeInstances: %w", explain(err))
 		}
-		switch st {
+		switch st := ec2types.InstanceStateName(out); st {
 		case ec2types.InstanceStateNameRunning:
 			if started {
 				return targets.Result{Output: id + " started and running"}, nil
@@ -130,7 +104,7 @@ func startAndWait(ctx context.Context, e *Executor, s *session, inj targets.Inje
 		case ec2types.InstanceStateNameStopped:
 			if !started {
 				e.opts.Logf("aws %s: ec2 StartInstances", id)
-				if _, err := s.EC2.StartInstances(ctx, &ec2.StartInstancesInput{InstanceIds: []string{id}}); err != nil {
+				if _, err := e.ec2Call(ctx, s, "StartInstances", false, false, id); err != nil {
 					return targets.Result{}, fmt.Errorf("ec2 StartInstances: %w", explain(err))
 				}
 				started = true
@@ -140,7 +114,7 @@ func startAndWait(ctx context.Context, e *Executor, s *session, inj targets.Inje
 		}
 		// pending, stopping: wait for the state to settle.
 		if !e.sleep(ctx) {
-			return targets.Result{}, fmt.Errorf("instance %s is still %s: %w", id, st, ctx.Err())
+			return targets.Result{}, fmt.Errorf("instance %s is still %s: %w", id, out, ctx.Err())
 		}
 	}
 }
@@ -151,37 +125,4 @@ func noRollback(what string) func(ctx context.Context, e *Executor, s *session, 
 	return func(ctx context.Context, e *Executor, s *session, inj targets.Injection) (targets.Result, error) {
 		return targets.Result{Output: fmt.Sprintf("NO ROLLBACK: %s cannot be undone; instance %s was %s and gameday has nothing to revert", inj.Kind, inj.Member.ID, what)}, nil
 	}
-}
-
-var ec2Reboot = attack{
-	plan: ec2Plan("RebootInstances", "none: a reboot cannot be undone"),
-	preflight: func(ctx context.Context, e *Executor, s *session, inj targets.Injection) error {
-		_, err := s.EC2.RebootInstances(ctx, &ec2.RebootInstancesInput{InstanceIds: []string{inj.Member.ID}, DryRun: sdkaws.Bool(true)})
-		return dryRun("RebootInstances", err)
-	},
-	inject: func(ctx context.Context, e *Executor, s *session, inj *targets.Injection) (targets.Result, error) {
-		e.opts.Logf("aws %s: ec2 RebootInstances", inj.Member.ID)
-		if _, err := s.EC2.RebootInstances(ctx, &ec2.RebootInstancesInput{InstanceIds: []string{inj.Member.ID}}); err != nil {
-			return targets.Result{}, fmt.Errorf("ec2 RebootInstances: %w", explain(err))
-		}
-		return targets.Result{Output: inj.Member.ID + ": reboot requested"}, nil
-	},
-	rollback: noRollback("rebooted"),
-}
-
-var ec2Terminate = attack{
-	plan: ec2Plan("TerminateInstances", "NONE: a terminated instance is gone for good"),
-	preflight: func(ctx context.Context, e *Executor, s *session, inj targets.Injection) error {
-		_, err := s.EC2.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{inj.Member.ID}, DryRun: sdkaws.Bool(true)})
-		return dryRun("TerminateInstances", err)
-	},
-	inject: func(ctx context.Context, e *Executor, s *session, inj *targets.Injection) (targets.Result, error) {
-		e.opts.Logf("aws %s: ec2 TerminateInstances", inj.Member.ID)
-		out, err := s.EC2.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{inj.Member.ID}})
-		if err != nil {
-			return targets.Result{}, fmt.Errorf("ec2 TerminateInstances: %w", explain(err))
-		}
-		return targets.Result{Output: transitions(out.TerminatingInstances) + " (irreversible)"}, nil
-	},
-	rollback: noRollback("terminated"),
 }

@@ -34,10 +34,11 @@ const (
 // Executor runs attacks against AWS. It implements targets.Executor and
 // targets.Resolver and is safe for concurrent use.
 type Executor struct {
-	opts Options
-	ss   *sessions
-	cat  *targets.Catalogue
-	now  func() time.Time
+	opts  Options
+	ss    *sessions
+	cat   *targets.Catalogue
+	now   func() time.Time
+	batch *batcher
 }
 
 var (
@@ -49,7 +50,13 @@ var (
 // resolved or an injection is first used.
 func New(opts Options) *Executor {
 	opts = opts.withDefaults()
-	return &Executor{opts: opts, ss: &sessions{opts: opts}, cat: targets.Default(), now: time.Now}
+	return &Executor{
+		opts:  opts,
+		ss:    &sessions{opts: opts},
+		cat:   targets.Default(),
+		now:   time.Now,
+		batch: &batcher{window: opts.BatchWindow, wait: opts.Wait},
+	}
 }
 
 // attack is how one kind is carried out. Each step gets the session the

@@ -39,6 +39,9 @@ type Options struct {
 	// command finished) when the caller's context has no earlier deadline.
 	// Default 5m.
 	Wait time.Duration
+	// BatchWindow is how long a call waits for the same call on other
+	// members, to be sent to AWS as one request. Default 20ms.
+	BatchWindow time.Duration
 	// Logf, when set, receives one line per API call that changes something.
 	Logf func(format string, args ...any)
 	// NewClients builds the service clients from a loaded configuration;
@@ -61,6 +64,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Wait <= 0 {
 		o.Wait = 5 * time.Minute
+	}
+	if o.BatchWindow <= 0 {
+		o.BatchWindow = 20 * time.Millisecond
 	}
 	if o.Logf == nil {
 		o.Logf = func(string, ...any) {}

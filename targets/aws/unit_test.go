@@ -97,7 +97,7 @@ func TestStopRollbackStartsAndIsIdempotent(t *testing.T) {
 	if _, err := e.Inject(ctx, inj); err != nil {
 		t.Fatal(err)
 	}
-	if inj.State["stopped"] != "true" {
+	if inj.State["requested"] != "StopInstances" {
 		t.Errorf("state %v", inj.State)
 	}
 	for i := 0; i < 2; i++ {
