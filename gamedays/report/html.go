@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"strings"
 )
 
 // HTML writes the report as one self-contained page: charts are inline SVG,
@@ -35,6 +36,23 @@ func (r *Report) HTML(w io.Writer) error {
 
 func esc(s string) string { return html.EscapeString(s) }
 
+// inline escapes s and sets `code` spans, as the Markdown form shows them.
+func inline(s string) string {
+	parts := strings.Split(s, "`")
+	if len(parts)%2 == 0 { // an unpaired backtick is just a character
+		return esc(s)
+	}
+	var b strings.Builder
+	for i, p := range parts {
+		if i%2 == 1 {
+			b.WriteString("<code>" + esc(p) + "</code>")
+		} else {
+			b.WriteString(esc(p))
+		}
+	}
+	return b.String()
+}
+
 func (r *Report) htmlBlock(w *bufio.Writer, b block) error {
 	switch b.kind {
 	case bPara:
@@ -46,9 +64,9 @@ func (r *Report) htmlBlock(w *bufio.Writer, b block) error {
 		if b.strong != "" {
 			fmt.Fprintf(w, "<strong>%s</strong> ", esc(b.strong))
 		}
-		fmt.Fprintf(w, "%s</p>\n", esc(b.text))
+		fmt.Fprintf(w, "%s</p>\n", inline(b.text))
 	case bNotice:
-		fmt.Fprintf(w, "<div class=\"notice\" role=\"alert\"><strong>%s</strong> %s</div>\n", esc(b.strong), esc(b.text))
+		fmt.Fprintf(w, "<div class=\"notice\" role=\"alert\"><strong>%s</strong> %s</div>\n", esc(b.strong), inline(b.text))
 	case bTable:
 		w.WriteString("<table>\n<thead><tr>")
 		for _, h := range b.head {

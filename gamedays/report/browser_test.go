@@ -1,0 +1,280 @@
+package report
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/fetch"
+	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/remote"
+
+	"github.com/gameday/gameday/lab/e2e"
+)
+
+// startChromium runs headless Debian chromium with its DevTools endpoint on
+// loopback, and returns that endpoint's websocket URL. The browser is
+// stopped when the test ends.
+func startChromium(t *testing.T) string {
+	t.Helper()
+	bin := e2e.Need(t, "chromium")[0]
+	// Not t.TempDir: chromium's helpers may still write there for a moment
+	// after the browser is killed, and a failed removal must not fail the test.
+	dir, err := os.MkdirTemp("", "gameday-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd := exec.Command(bin,
+		"--headless=new", "--no-sandbox", "--disable-gpu", "--user-data-dir="+dir,
+		"--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0",
+		// Nothing of the browser's own may reach out either.
+		"--no-first-run", "--no-default-browser-check", "--disable-background-networking",
+		"--disable-component-update", "--disable-sync", "--disable-extensions", "--disable-default-apps",
+		"--metrics-recording-only", "--mute-audio", "--hide-scrollbars",
+		"about:blank")
+	cmd.Stderr = &stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	t.Cleanup(func() {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		cmd.Wait()
+		for range 50 {
+			if os.RemoveAll(dir) == nil {
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
+	// Chromium writes the port it chose, then the browser's path, into
+	// DevToolsActivePort once it listens.
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		data, err := os.ReadFile(filepath.Join(dir, "DevToolsActivePort"))
+		if lines := strings.Split(strings.TrimSpace(string(data)), "\n"); err == nil && len(lines) == 2 {
+			if _, err := strconv.Atoi(lines[0]); err == nil {
+				return "ws://127.0.0.1:" + lines[0] + lines[1]
+			}
+		}
+		if cmd.ProcessState != nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("chromium did not open its DevTools port within 30s; stderr:\n%s", tail(stderr.String(), 2000))
+	return ""
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
+
+// pageCheck is what loading one page in the browser showed.
+type pageCheck struct {
+	mu       sync.Mutex
+	errors   []string // console errors, exceptions, error log entries
+	requests []string // every request that is not the page itself
+}
+
+func (c *pageCheck) add(list *[]string, s string) {
+	c.mu.Lock()
+	*list = append(*list, s)
+	c.mu.Unlock()
+}
+
+// chartInfo is measured in the page: how many paths each chart has, and how
+// many of them are data lines (stroked in a series colour, with length).
+type chartInfo struct {
+	Panel  string  `json:"panel"`
+	Paths  int     `json:"paths"`
+	Lines  int     `json:"lines"`
+	Length float64 `json:"length"` // of the data lines, in the SVG's own units
+	View   float64 `json:"view"`   // the SVG's width in those units
+	Width  float64 `json:"width"`
+	Height float64 `json:"height"`
+}
+
+const measureCharts = `Array.from(document.querySelectorAll('figure.chart')).map(f => {
+  const paths = Array.from(f.querySelectorAll('svg path'));
+  const lines = paths.filter(p => getComputedStyle(p).stroke === 'rgb(31, 78, 156)' && p.getTotalLength() > 20);
+  const r = f.getBoundingClientRect();
+  return {panel: f.dataset.panel, paths: paths.length, lines: lines.length,
+          length: lines.reduce((n, p) => n + p.getTotalLength(), 0),
+          view: f.querySelector('svg').viewBox.baseVal.width, width: r.width, height: r.height};
+})`
+
+// load opens url in a new tab with every request other than file:// pages
+// blocked and recorded, and returns what it saw, the charts measured, and a
+// full-page screenshot.
+func load(t *testing.T, browser context.Context, url string) (*pageCheck, []chartInfo, []byte) {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(browser)
+	defer cancel()
+	ctx, stop := context.WithTimeout(ctx, 60*time.Second)
+	defer stop()
+	check := &pageCheck{}
+	paused := make(chan *fetch.EventRequestPaused, 64)
+	if err := chromedp.Listen(ctx, func(ev any) {
+		switch ev := ev.(type) {
+		case *runtime.EventConsoleAPICalled:
+			if ev.Type == runtime.ConsoleAPICalledTypeError || ev.Type == runtime.ConsoleAPICalledTypeAssert {
+				check.add(&check.errors, fmt.Sprintf("console.%s", ev.Type))
+			}
+		case *runtime.EventExceptionThrown:
+			check.add(&check.errors, "exception: "+ev.ExceptionDetails.Text)
+		case *cdplog.EventEntryAdded:
+			if ev.Entry.Level == cdplog.EntryLevelError {
+				check.add(&check.errors, "log: "+ev.Entry.Text+" "+ev.Entry.URL)
+			}
+		case *network.EventRequestWillBeSent:
+			if !strings.HasPrefix(ev.Request.URL, "file://") {
+				check.add(&check.requests, ev.Request.URL)
+			}
+		case *fetch.EventRequestPaused:
+			select {
+			case paused <- ev:
+			default:
+			}
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// Paused requests are answered off the listener, which must not block.
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case ev := <-paused:
+				if strings.HasPrefix(ev.Request.URL, "file://") {
+					chromedp.Call(ctx, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: ev.RequestID})
+					continue
+				}
+				check.add(&check.requests, ev.Request.URL)
+				chromedp.Call(ctx, fetch.FailRequest, fetch.FailRequestParams{RequestID: ev.RequestID, ErrorReason: network.ErrorReasonBlockedByClient})
+			}
+		}
+	}()
+	enable := chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		for _, err := range []error{
+			call(ctx, tg, runtime.Enable, cdp.Empty{}),
+			call(ctx, tg, cdplog.Enable, cdp.Empty{}),
+			call(ctx, tg, network.Enable, network.EnableParams{}),
+			call(ctx, tg, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: "*"}}}),
+		} {
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err := chromedp.Do(ctx, enable, chromedp.EmulateViewport(1200, 900), chromedp.Navigate(url)); err != nil {
+		t.Fatalf("load %s: %v", url, err)
+	}
+	charts, err := chromedp.Run(ctx, chromedp.Evaluate[[]chartInfo](measureCharts))
+	if err != nil {
+		t.Fatalf("measure charts: %v", err)
+	}
+	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	if _, err := chromedp.Call(ctx, page.PrintToPDF, page.PrintToPDFParams{}); err != nil {
+		t.Errorf("print to PDF: %v", err)
+	}
+	return check, charts, shot
+}
+
+func call[P any](ctx context.Context, tg *chromedp.Target, c cdp.Command[P, cdp.Empty], p P) error {
+	_, err := cdp.Call(ctx, tg, c, p)
+	return err
+}
+
+// TestHTMLInChromium renders reports in a real headless browser: no console
+// errors, no network request of any kind, and both charts drawn with their
+// data lines. Screenshots are kept for a person to look at.
+func TestHTMLInChromium(t *testing.T) {
+	ws := startChromium(t)
+	alloc, cancel := remote.NewAllocator(context.Background(), ws)
+	defer cancel()
+	browser, cancel := chromedp.NewContext(alloc)
+	defer cancel()
+	if err := chromedp.Do(browser); err != nil {
+		t.Fatalf("attach to chromium at %s: %v", ws, err)
+	}
+	shots := os.Getenv("GAMEDAY_SCREENSHOTS")
+	if shots == "" {
+		shots = filepath.Join(os.TempDir(), "gameday-report-screenshots")
+	}
+	if err := os.MkdirAll(shots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("recorder sees requests", func(t *testing.T) {
+		// The check below must be able to fail: a page that does fetch is caught.
+		path := filepath.Join(t.TempDir(), "fetches.html")
+		os.WriteFile(path, []byte(`<!DOCTYPE html><title>x</title><img src="http://127.0.0.1:9/pixel.png"><script>console.error("boom")</script>`), 0o644)
+		check, _, _ := load(t, browser, "file://"+path)
+		if len(check.requests) == 0 || len(check.errors) == 0 {
+			t.Fatalf("a page that fetches and logs an error went unnoticed: requests %v, errors %v", check.requests, check.errors)
+		}
+	})
+
+	for _, name := range []string{"held", "aborted", "crashed"} {
+		t.Run(name, func(t *testing.T) {
+			r := loadFixture(t, name)
+			path := filepath.Join(t.TempDir(), "report.html")
+			var buf bytes.Buffer
+			if err := r.HTML(&buf); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			check, charts, shot := load(t, browser, "file://"+path)
+			png := filepath.Join(shots, name+".png")
+			if err := os.WriteFile(png, shot, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("screenshot: %s", png)
+			if len(check.errors) > 0 {
+				t.Errorf("console errors: %v", check.errors)
+			}
+			if len(check.requests) > 0 {
+				t.Errorf("the page made network requests: %v", check.requests)
+			}
+			want := map[string]bool{"p95": false, "error_rate": false}
+			for _, c := range charts {
+				t.Logf("chart %s: %d paths, %d data line(s) %.0f long in a chart %.0f wide, drawn at %.0fx%.0fpx", c.Panel, c.Paths, c.Lines, c.Length, c.View, c.Width, c.Height)
+				if _, ok := want[c.Panel]; !ok {
+					continue
+				}
+				want[c.Panel] = c.Lines > 0 && c.Length > c.View/4 && c.Height > 100
+			}
+			for panel, ok := range want {
+				if !ok {
+					t.Errorf("chart %s has no drawn data line", panel)
+				}
+			}
+		})
+	}
+}
