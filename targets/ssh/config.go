@@ -26,6 +26,7 @@ type hostSpec struct {
 	Identities     []string // IdentityFile entries, expanded
 	Jump           []string // ProxyJump hops, outermost first; each an alias or [user@]host[:port]
 	ConnectTimeout time.Duration
+	Config         string // the ssh_config file it came from ("" for the default); its jump hosts come from it too
 }
 
 // configs caches parsed ssh_config files by path for the whole game day.
@@ -87,7 +88,13 @@ func (c *configs) resolve(alias string, o override) (hostSpec, error) {
 		v, _ := cfg.Get(alias, key)
 		return strings.TrimSpace(v)
 	}
-	spec := hostSpec{Alias: alias}
+	path := o.Config
+	if path == "" {
+		path = c.defaultPath
+	}
+	// where names the line a bad value came from, as ssh would.
+	where := func(key string) string { return expandHome(path) + keyLine(cfg, alias, key) }
+	spec := hostSpec{Alias: alias, Config: o.Config}
 
 	hostname := get("HostName")
 	if hostname == "" {
@@ -99,7 +106,7 @@ func (c *configs) resolve(alias string, o override) (hostSpec, error) {
 	if p := get("Port"); p != "" {
 		n, err := strconv.Atoi(p)
 		if err != nil || n < 1 || n > 65535 {
-			return hostSpec{}, fmt.Errorf("host %s: ssh_config Port %q is not a port number", alias, p)
+			return hostSpec{}, fmt.Errorf("%s: host %s: Port %q is not a port number (1-65535)", where("Port"), alias, p)
 		}
 		port = n
 	}
@@ -136,11 +143,75 @@ func (c *configs) resolve(alias string, o override) (hostSpec, error) {
 	if t := get("ConnectTimeout"); t != "" {
 		n, err := strconv.Atoi(t)
 		if err != nil || n < 0 {
-			return hostSpec{}, fmt.Errorf("host %s: ssh_config ConnectTimeout %q is not a number of seconds", alias, t)
+			return hostSpec{}, fmt.Errorf("%s: host %s: ConnectTimeout %q is not a whole number of seconds", where("ConnectTimeout"), alias, t)
 		}
 		spec.ConnectTimeout = time.Duration(n) * time.Second
 	}
 	return spec, nil
+}
+
+// keyLine returns ":LINE" for the line of the main file that gives alias
+// its key, or "" when it comes from an Include or nowhere.
+func keyLine(cfg *ssh_config.Config, alias, key string) string {
+	for _, h := range cfg.Hosts {
+		if !h.Matches(alias) {
+			continue
+		}
+		for _, n := range h.Nodes {
+			if kv, ok := n.(*ssh_config.KV); ok && strings.EqualFold(kv.Key, key) {
+				return ":" + strconv.Itoa(kv.Pos().Line)
+			}
+		}
+	}
+	return ""
+}
+
+// maxHops bounds a ProxyJump chain; ssh_config loops are refused before it.
+const maxHops = 8
+
+// nextHop returns how to reach the jump host next to spec's host: the last
+// ProxyJump hop, itself reached through the hops before it (ProxyJump a,b
+// means a, then b, then the host). A first hop follows its own ssh_config
+// ProxyJump, as ssh does.
+func (c *configs) nextHop(spec hostSpec) (hostSpec, error) {
+	last := spec.Jump[len(spec.Jump)-1]
+	alias, o, err := parseHop(last)
+	if err != nil {
+		return hostSpec{}, fmt.Errorf("host %s: %w", spec.Alias, err)
+	}
+	o.Jump = strings.Join(spec.Jump[:len(spec.Jump)-1], ",")
+	o.Config = spec.Config
+	hop, err := c.resolve(alias, o)
+	if err != nil {
+		return hostSpec{}, fmt.Errorf("host %s: jump host: %w", spec.Alias, err)
+	}
+	return hop, nil
+}
+
+// route lists the jump hosts on the way to spec, the one next to the host
+// first. A chain that passes the same jump host twice, or is longer than
+// maxHops, is refused here rather than left to wait on itself.
+func (c *configs) route(spec hostSpec) ([]hostSpec, error) {
+	seen := map[string]bool{}
+	path := []string{spec.Alias}
+	var hops []hostSpec
+	for cur := spec; len(cur.Jump) > 0; {
+		hop, err := c.nextHop(cur)
+		if err != nil {
+			return nil, err
+		}
+		path = append(path, hop.Alias)
+		if k := hop.User + "@" + hop.Addr; seen[k] {
+			return nil, fmt.Errorf("host %s: ProxyJump loops (%s): check ssh_config", spec.Alias, strings.Join(path, " via "))
+		}
+		seen[hop.User+"@"+hop.Addr] = true
+		if len(hops) == maxHops {
+			return nil, fmt.Errorf("host %s: ProxyJump chain longer than %d hops (%s)", spec.Alias, maxHops, strings.Join(path, " via "))
+		}
+		hops = append(hops, hop)
+		cur = hop
+	}
+	return hops, nil
 }
 
 // parseHop splits a ProxyJump hop "[user@]host[:port]" (or the

@@ -98,6 +98,9 @@ func (e *Executor) Resolve(ctx context.Context, t runbook.Target) ([]targets.Mem
 		if err != nil {
 			return nil, fmt.Errorf("target %s: %w", t.Name, err)
 		}
+		if _, err := e.cfg.route(spec); err != nil {
+			return nil, fmt.Errorf("target %s: %w", t.Name, err)
+		}
 		labels := map[string]string{LabelUser: spec.User}
 		if t.SSH.Sudo {
 			labels[LabelSudo] = "true"
@@ -134,6 +137,13 @@ func (e *Executor) spec(m targets.Member) (hostSpec, error) {
 	}
 	if m.Addr != "" {
 		spec.Addr = m.Addr
+	}
+	if len(spec.Jump) > 0 {
+		// A loop would otherwise wait on its own pending dial until the
+		// deadline.
+		if _, err := e.cfg.route(spec); err != nil {
+			return hostSpec{}, err
+		}
 	}
 	return spec, nil
 }

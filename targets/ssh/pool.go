@@ -137,8 +137,8 @@ func (p *pool) watch(key string, e *poolEntry) {
 }
 
 func (p *pool) dial(ctx context.Context, spec hostSpec, depth int) (*gossh.Client, error) {
-	if depth > 8 {
-		return nil, fmt.Errorf("host %s: ProxyJump chain longer than 8 hops; check ssh_config for a loop", spec.Alias)
+	if depth > maxHops {
+		return nil, fmt.Errorf("host %s: ProxyJump chain longer than %d hops; check ssh_config for a loop", spec.Alias, maxHops)
 	}
 	timeout := spec.ConnectTimeout
 	if timeout <= 0 {
@@ -156,18 +156,11 @@ func (p *pool) dial(ctx context.Context, spec hostSpec, depth int) (*gossh.Clien
 			return nil, fmt.Errorf("host %s: connect to %s: %w (is sshd running and the port open?)", spec.Alias, spec.Addr, err)
 		}
 	} else {
-		// The last hop is the one next to the host; it is reached through
-		// the hops before it, as ProxyJump a,b means a then b.
+		hop, err := p.cfg.nextHop(spec)
+		if err != nil {
+			return nil, err
+		}
 		last := spec.Jump[len(spec.Jump)-1]
-		alias, o, err := parseHop(last)
-		if err != nil {
-			return nil, fmt.Errorf("host %s: %w", spec.Alias, err)
-		}
-		o.Jump = strings.Join(spec.Jump[:len(spec.Jump)-1], ",")
-		hop, err := p.cfg.resolve(alias, o)
-		if err != nil {
-			return nil, fmt.Errorf("host %s: jump host: %w", spec.Alias, err)
-		}
 		jc, err := p.get(ctx, hop, depth+1)
 		if err != nil {
 			return nil, fmt.Errorf("host %s: via jump host %s: %w", spec.Alias, last, err)
