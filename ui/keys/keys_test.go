@@ -1,0 +1,207 @@
+package keys
+
+import (
+	"flag"
+	"os"
+	"strings"
+	"testing"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/gameday/gameday/gamedays"
+)
+
+func press(s string) tea.KeyMsg {
+	switch s {
+	case "ctrl+x":
+		return tea.KeyMsg{Type: tea.KeyCtrlX}
+	case "ctrl+c":
+		return tea.KeyMsg{Type: tea.KeyCtrlC}
+	case "enter":
+		return tea.KeyMsg{Type: tea.KeyEnter}
+	case "esc":
+		return tea.KeyMsg{Type: tea.KeyEscape}
+	case "up":
+		return tea.KeyMsg{Type: tea.KeyUp}
+	case "pgdown":
+		return tea.KeyMsg{Type: tea.KeyPgDown}
+	}
+	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)}
+}
+
+var (
+	baseline   = Context{Phase: gamedays.PhaseBaseline, Charts: true}
+	hypothesis = Context{Phase: gamedays.PhaseHypothesis}
+	blast      = Context{Phase: gamedays.PhaseBlastRadius}
+	blastReady = Context{Phase: gamedays.PhaseBlastRadius, CanConfirm: true}
+	run        = Context{Phase: gamedays.PhaseRun, Charts: true}
+	observe    = Context{Phase: gamedays.PhaseObserve, Charts: true}
+	conclude   = Context{Phase: gamedays.PhaseConclude}
+	aborted    = Context{Phase: gamedays.PhaseAborted, Charts: true}
+	ended      = Context{Phase: gamedays.PhaseConclude, Ended: true}
+	noting     = Context{Phase: gamedays.PhaseObserve, Modal: ModalNote, Charts: true}
+	timeline   = Context{Phase: gamedays.PhaseRun, Modal: ModalTimeline}
+	helping    = Context{Phase: gamedays.PhaseHypothesis, Modal: ModalHelp}
+)
+
+func TestResolve(t *testing.T) {
+	km := Default()
+	tests := []struct {
+		name string
+		ctx  Context
+		key  string
+		want Result
+	}{
+		{"abort in baseline", baseline, "ctrl+x", Result{Action: Abort}},
+		{"abort while typing a note", noting, "ctrl+x", Result{Action: Abort}},
+		{"abort in the timeline", timeline, "ctrl+x", Result{Action: Abort}},
+		{"abort in help", helping, "ctrl+x", Result{Action: Abort}},
+		{"abort after the end is still the abort action", ended, "ctrl+x", Result{Action: Abort}},
+		{"ctrl+c aborts and quits", observe, "ctrl+c", Result{Action: AbortQuit}},
+		{"ctrl+c while typing", noting, "ctrl+c", Result{Action: AbortQuit}},
+		{"enter moves on from the hypothesis", hypothesis, "enter", Result{Action: Next}},
+		{"enter finishes on conclude", conclude, "enter", Result{Action: Next}},
+		{"enter does nothing in run", run, "enter", Result{}},
+		{"Y confirms once preflights passed", blastReady, "Y", Result{Action: Confirm}},
+		{"Y does nothing before preflights pass", blast, "Y", Result{}},
+		{"lower-case y is not a confirmation", blastReady, "y", Result{}},
+		{"Y does nothing outside the blast radius", observe, "Y", Result{}},
+		{"note in baseline", baseline, "n", Result{Action: OpenNote, Kind: "note"}},
+		{"note in blast radius", blast, "n", Result{Action: OpenNote, Kind: "note"}},
+		{"note in aborted", aborted, "n", Result{Action: OpenNote, Kind: "note"}},
+		{"no note after the end", ended, "n", Result{}},
+		{"prediction in hypothesis", hypothesis, "p", Result{Action: OpenNote, Kind: "prediction"}},
+		{"no prediction in observe", observe, "p", Result{}},
+		{"finding in observe", observe, "f", Result{Action: OpenNote, Kind: "finding"}},
+		{"action item on conclude", conclude, "a", Result{Action: OpenNote, Kind: "action"}},
+		{"no finding in baseline", baseline, "f", Result{}},
+		{"typing goes to the note", noting, "q", Result{Action: Input}},
+		{"typing a digit goes to the note", noting, "1", Result{Action: Input}},
+		{"enter saves the note", noting, "enter", Result{Action: Submit}},
+		{"esc closes the note", noting, "esc", Result{Action: Cancel}},
+		{"timeline opens", run, "t", Result{Action: ToggleTimeline}},
+		{"timeline closes with t", timeline, "t", Result{Action: ToggleTimeline}},
+		{"timeline closes with esc", timeline, "esc", Result{Action: ToggleTimeline}},
+		{"timeline scrolls", timeline, "up", Result{Action: ScrollUp}},
+		{"timeline pages", timeline, "pgdown", Result{Action: PageDown}},
+		{"timeline ignores notes", timeline, "n", Result{}},
+		{"series 1", observe, "1", Result{Action: ToggleSeries, Series: 0}},
+		{"series 9", baseline, "9", Result{Action: ToggleSeries, Series: 8}},
+		{"no series without charts", hypothesis, "1", Result{}},
+		{"help opens", blast, "?", Result{Action: ToggleHelp}},
+		{"help closes", helping, "esc", Result{Action: ToggleHelp}},
+		{"help swallows other keys", helping, "enter", Result{}},
+		{"q on conclude finishes and leaves", conclude, "q", Result{Action: Leave}},
+		{"q after the end leaves", ended, "q", Result{Action: Leave}},
+		{"q in observe does nothing", observe, "q", Result{}},
+		{"an unknown key does nothing", run, "z", Result{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Resolve(km, tt.ctx, press(tt.key)); got != tt.want {
+				t.Errorf("Resolve(%+v, %q) = %+v (%s), want %+v (%s)", tt.ctx, tt.key, got, got.Action, tt.want, tt.want.Action)
+			}
+		})
+	}
+}
+
+// Abort must win in every phase and modal there is.
+func TestAbortIsNeverShadowed(t *testing.T) {
+	km := Default()
+	for p := gamedays.PhaseBaseline; p <= gamedays.PhaseDone; p++ {
+		for md := ModalNone; md <= ModalHelp; md++ {
+			for _, b := range []bool{false, true} {
+				c := Context{Phase: p, Modal: md, Ended: b, CanConfirm: b, Charts: b}
+				if got := Resolve(km, c, press("ctrl+x")); got.Action != Abort {
+					t.Errorf("ctrl+x in %s/%s ended=%v: %s", p, md, b, got.Action)
+				}
+				if got := Resolve(km, c, press("ctrl+c")); got.Action != AbortQuit {
+					t.Errorf("ctrl+c in %s/%s ended=%v: %s", p, md, b, got.Action)
+				}
+			}
+		}
+	}
+}
+
+func TestIntent(t *testing.T) {
+	tests := []struct {
+		r      Result
+		text   string
+		want   gamedays.Intent
+		wantOK bool
+	}{
+		{Result{Action: Abort}, "", gamedays.Intent{Type: gamedays.IntentAbort, Source: "key", Author: "ana"}, true},
+		{Result{Action: AbortQuit}, "", gamedays.Intent{Type: gamedays.IntentAbort, Source: "ctrl+c", Author: "ana"}, true},
+		{Result{Action: Next}, "", gamedays.Intent{Type: gamedays.IntentNext, Source: "key", Author: "ana"}, true},
+		{Result{Action: Leave}, "", gamedays.Intent{Type: gamedays.IntentNext, Source: "key", Author: "ana"}, true},
+		{Result{Action: Confirm}, "", gamedays.Intent{Type: gamedays.IntentConfirm, Source: "key", Author: "ana"}, true},
+		{Result{Action: Submit, Kind: "prediction"}, "  p95 doubles ", gamedays.Intent{Type: gamedays.IntentNote, Text: "p95 doubles", Kind: "prediction", Author: "ana", Source: "key"}, true},
+		{Result{Action: Submit}, "x", gamedays.Intent{Type: gamedays.IntentNote, Text: "x", Kind: "note", Author: "ana", Source: "key"}, true},
+		{Result{Action: Submit, Kind: "finding"}, "   ", gamedays.Intent{}, false},
+		{Result{Action: ToggleTimeline}, "", gamedays.Intent{}, false},
+		{Result{Action: Input}, "", gamedays.Intent{}, false},
+		{Result{}, "", gamedays.Intent{}, false},
+	}
+	for _, tt := range tests {
+		got, ok := Intent(tt.r, tt.text, "ana")
+		if got != tt.want || ok != tt.wantOK {
+			t.Errorf("Intent(%s %q) = %+v, %v; want %+v, %v", tt.r.Action, tt.text, got, ok, tt.want, tt.wantOK)
+		}
+	}
+}
+
+func TestHelpShowsWhatMatters(t *testing.T) {
+	km := Default()
+	has := func(c Context, k string) bool {
+		for _, b := range Help(km, c) {
+			if b.Help().Key == k {
+				return true
+			}
+		}
+		return false
+	}
+	if !has(blastReady, "Y") || has(blast, "Y") {
+		t.Error("Y is shown exactly when confirmation is possible")
+	}
+	if !has(hypothesis, "enter") || !has(hypothesis, "p") {
+		t.Error("hypothesis help lacks enter or p")
+	}
+	if has(ended, "n") || !has(ended, "q") {
+		t.Error("after the end, q and not n")
+	}
+	if !has(noting, "esc") || has(noting, "t") {
+		t.Error("note input help is about the note")
+	}
+	for _, c := range []Context{baseline, noting, timeline, helping, ended} {
+		if has(c, "ctrl+x") {
+			t.Errorf("abort is in the help list for %+v; the footer shows it on its own", c)
+		}
+	}
+}
+
+var update = flag.Bool("update", false, "rewrite the generated part of docs/console.md")
+
+// docs/console.md embeds the key reference generated from Default().
+func TestDocsInSync(t *testing.T) {
+	const path = "../../docs/console.md"
+	doc, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const begin, end = "<!-- BEGIN generated from ui/keys; a test keeps it in sync -->\n", "<!-- END generated -->"
+	s := string(doc)
+	i, j := strings.Index(s, begin), strings.Index(s, end)
+	if i < 0 || j < i {
+		t.Fatalf("%s lacks the generated markers", path)
+	}
+	want := Markdown(Default())
+	if *update {
+		if err := os.WriteFile(path, []byte(s[:i+len(begin)]+want+s[j:]), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if s[i+len(begin):j] != want {
+		t.Errorf("%s is out of date; run: go test ./ui/keys -run TestDocsInSync -update", path)
+	}
+}
