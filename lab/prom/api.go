@@ -1,6 +1,7 @@
 package prom
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/common/model"
@@ -414,22 +416,9 @@ func (s *Server) targets(*http.Request) (any, annotations.Annotations, string, *
 	}
 	s.mu.Unlock()
 	slices.SortFunc(active, func(a, b targetInfo) int {
-		if a.ScrapePool != b.ScrapePool {
-			return compare(a.ScrapePool, b.ScrapePool)
-		}
-		return compare(a.Labels["instance"], b.Labels["instance"])
+		return cmp.Or(strings.Compare(a.ScrapePool, b.ScrapePool), strings.Compare(a.Labels["instance"], b.Labels["instance"]))
 	})
 	return map[string]any{"activeTargets": active, "droppedTargets": []any{}}, nil, "", nil
-}
-
-func compare(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func timeParam(r *http.Request, name string, def time.Time) (time.Time, error) {

@@ -2,6 +2,7 @@ package prom
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -49,6 +50,26 @@ func TestStaleness(t *testing.T) {
 	if vs := instant(t, client, s, "scrape_samples_scraped"+sel); len(vs) != 1 || vs[0].Value[1] != "0" {
 		t.Errorf("scrape_samples_scraped of a failing target: %v, want 0", vs)
 	}
+	r := call(t, client, s.URL(), "/api/v1/targets", nil, false)
+	var tg struct {
+		Active []struct {
+			Labels    map[string]string `json:"labels"`
+			Health    string            `json:"health"`
+			LastError string            `json:"lastError"`
+		} `json:"activeTargets"`
+	}
+	if err := json.Unmarshal(r.Data, &tg); err != nil || len(tg.Active) != 2 {
+		t.Fatalf("targets: %v: %s", err, r.raw)
+	}
+	for _, at := range tg.Active {
+		want, errWant := "up", ""
+		if at.Labels["instance"] == a.addr() {
+			want, errWant = "down", "server returned HTTP status 503 Service Unavailable"
+		}
+		if at.Health != want || at.LastError != errWant {
+			t.Errorf("target %v: health %q error %q, want %q %q", at.Labels, at.Health, at.LastError, want, errWant)
+		}
+	}
 	if vs := instant(t, client, s, fmt.Sprintf(`http_requests_total{instance=%q}`, b.addr())); len(vs) != 2 {
 		t.Errorf("the healthy target lost its series: %v", vs)
 	}
@@ -74,6 +95,27 @@ func TestStaleness(t *testing.T) {
 	}
 	if vs := instant(t, client, s, "up"); len(vs) != 1 || vs[0].Metric["instance"] != b.addr() {
 		t.Errorf("up after removing %s: %v", a.addr(), vs)
+	}
+
+	// Pointed at another endpoint under the same job and instance: what the
+	// new endpoint does not expose ends at its first scrape.
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+		_, _ = w.Write([]byte("only_this 1\n"))
+	}))
+	defer other.Close()
+	bsel := fmt.Sprintf(`{instance=%q}`, b.addr())
+	if err := s.AddTarget(Target{Job: "checkout", Instance: b.addr(), URL: other.URL}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "the new endpoint scraped", func() bool {
+		return len(instant(t, client, s, "only_this"+bsel)) == 1
+	})
+	if vs := instant(t, client, s, "http_requests_total"+bsel); len(vs) != 0 {
+		t.Errorf("series the new endpoint does not expose still answered: %v", vs)
+	}
+	if got := s.Targets(); len(got) != 1 || got[0].URL != other.URL {
+		t.Errorf("targets after replacing: %+v", got)
 	}
 
 	// Added back under a new job, it is scraped again.

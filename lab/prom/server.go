@@ -13,6 +13,8 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -168,7 +170,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.stopAfter = context.AfterFunc(ctx, func() { _ = s.Close() })
 	for _, t := range targets {
-		s.addLoop(t)
+		s.addLoop(t, nil)
 	}
 	return s, nil
 }
@@ -207,10 +209,18 @@ func (s *Server) AddTarget(t Target) error {
 	old := s.loops[nt.Instance]
 	delete(s.loops, nt.Instance)
 	s.mu.Unlock()
+	var from *loop
 	if old != nil {
-		old.halt(false)
+		// Same job: the series keep their labels, so the new loop takes
+		// over what the old one saw and stale-marks only what the new URL
+		// no longer exposes. Another job makes new series: end the old ones.
+		keep := old.target.Job == nt.Job
+		old.halt(!keep)
+		if keep {
+			from = old
+		}
 	}
-	if !s.addLoop(nt) {
+	if !s.addLoop(nt, from) {
 		return errors.New("lab metrics: add target: server closed")
 	}
 	return nil
@@ -239,16 +249,22 @@ func (s *Server) Targets() []Target {
 	for _, l := range s.loops {
 		out = append(out, l.target)
 	}
+	slices.SortFunc(out, func(a, b Target) int { return strings.Compare(a.Instance, b.Instance) })
 	return out
 }
 
-func (s *Server) addLoop(t Target) bool {
+// addLoop starts scraping t; from, if set, is the stopped loop of the same
+// instance and job whose series the new one carries on.
+func (s *Server) addLoop(t Target, from *loop) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return false
 	}
 	l := newLoop(s, t)
+	if from != nil {
+		l.cache, l.iter, l.last, l.report = from.cache, from.iter, from.last, from.report
+	}
 	s.loops[t.Instance] = l
 	s.loopsGroup.Add(1)
 	go func() {
