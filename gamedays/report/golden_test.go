@@ -2,9 +2,11 @@ package report
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -92,5 +94,63 @@ func TestGolden(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Every field of the JSON form is documented in docs/report.md, so the
+// documented schema cannot drift from what is written.
+func TestJSONFieldsDocumented(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "report.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := map[string]bool{}
+	var walk func(v any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, x := range v {
+				keys[k] = true
+				if k != "params" { // attack params are the runbook's own names
+					walk(x)
+				}
+			}
+		case []any:
+			for _, x := range v {
+				walk(x)
+			}
+		}
+	}
+	for _, s := range append(scenarios, scenario{name: "drill"}) {
+		r := loadFixture(t, "held")
+		if s.name != "drill" {
+			r = loadFixture(t, s.name)
+		} else {
+			r.Drill = &Drill{}
+		}
+		var buf bytes.Buffer
+		if err := r.JSON(&buf); err != nil {
+			t.Fatal(err)
+		}
+		var v any
+		if err := json.Unmarshal(buf.Bytes(), &v); err != nil {
+			t.Fatal(err)
+		}
+		walk(v)
+	}
+	documented := map[string]bool{}
+	prose := regexp.MustCompile("(?ms)^```.*?^```").ReplaceAll(doc, nil)
+	for _, span := range regexp.MustCompile("`[^`\n]+`").FindAll(prose, -1) {
+		for _, w := range regexp.MustCompile(`[a-z][a-z0-9_]*`).FindAll(span, -1) {
+			documented[string(w)] = true
+		}
+	}
+	for k := range keys {
+		if !documented[k] {
+			t.Errorf("JSON field %q is not in docs/report.md", k)
+		}
+	}
+	if len(keys) < 40 {
+		t.Errorf("only %d fields seen; the walk is broken", len(keys))
 	}
 }
