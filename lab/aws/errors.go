@@ -67,6 +67,26 @@ func (s *Server) fail(w http.ResponseWriter, c *call, e *apiError) {
 	}
 }
 
+// serveJSON admits a JSON or REST-JSON call and writes its answer; a nil
+// answer is 204 No Content.
+func (s *Server) serveJSON(w http.ResponseWriter, c *call, action, contentType string, h func(*call) (any, *apiError)) {
+	if aerr := s.admit(c, action); aerr != nil {
+		s.fail(w, c, aerr)
+		return
+	}
+	out, aerr := h(c)
+	if aerr != nil {
+		s.fail(w, c, aerr)
+		return
+	}
+	w.Header().Set("X-Amzn-RequestId", c.reqID)
+	if out == nil {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	writeJSON(w, http.StatusOK, contentType, out)
+}
+
 func writeXML(w http.ResponseWriter, status int, v any) {
 	out, err := xml.Marshal(v)
 	if err != nil {

@@ -62,6 +62,9 @@ type Hooks struct {
 	// every invocation fails as undeliverable, as for an instance with no
 	// agent.
 	RunShell func(ctx context.Context, instanceID string, commands []string) (stdout, stderr string, exitCode int)
+	// Experiment is called, in order, after a FIS experiment enters a new
+	// status, so the lab can apply or lift what the template stands for.
+	Experiment func(id, templateID, status string)
 }
 
 // Options configure a Server.
@@ -79,6 +82,11 @@ type Options struct {
 	// shutting-down or rebooting, and a FIS experiment in initiating or
 	// stopping. Default 100ms.
 	TransitionDelay time.Duration
+	// LambdaUpdateDelay, when set, keeps a function's LastUpdateStatus
+	// InProgress this long after UpdateFunctionConfiguration; a second
+	// update meanwhile fails with ResourceConflictException, as on Lambda.
+	// Zero makes updates take effect at once.
+	LambdaUpdateDelay time.Duration
 	// Hooks tie state changes and commands to the lab.
 	Hooks Hooks
 	// Now is the clock for timestamps and the SigV4 skew check. Default time.Now.

@@ -75,17 +75,7 @@ func (s *Server) serveSSM(w http.ResponseWriter, c *call) {
 		s.fail(w, c, &apiError{status: 400, code: "UnknownOperationException", msg: fmt.Sprintf("operation %q is not served by this endpoint", target)})
 		return
 	}
-	if aerr := s.admit(c, action); aerr != nil {
-		s.fail(w, c, aerr)
-		return
-	}
-	out, aerr := h(c)
-	if aerr != nil {
-		s.fail(w, c, aerr)
-		return
-	}
-	w.Header().Set("X-Amzn-RequestId", c.reqID)
-	writeJSON(w, http.StatusOK, "application/x-amz-json-1.1", out)
+	s.serveJSON(w, c, action, "application/x-amz-json-1.1", h)
 }
 
 func decodeJSON(body []byte, v any) *apiError {
@@ -469,6 +459,21 @@ func ssmPage(maxResults *int, token string) (size, offset int, aerr *apiError) {
 	return size, offset, nil
 }
 
+// pageOf answers a list call: the page of items from offset, under
+// listKey, and the token for the next page under tokenKey.
+func pageOf[T any](items []T, offset, size int, listKey, tokenKey string, item func(T) map[string]any) map[string]any {
+	from, to, next := page(len(items), offset, size)
+	list := make([]map[string]any, 0, to-from)
+	for _, it := range items[from:to] {
+		list = append(list, item(it))
+	}
+	out := map[string]any{listKey: list}
+	if next != "" {
+		out[tokenKey] = next
+	}
+	return out
+}
+
 // page slices n items from offset and returns the next token, if any.
 func page(total, offset, size int) (from, to int, next string) {
 	from = min(offset, total)
@@ -518,9 +523,7 @@ func (s *Server) listCommandInvocations(c *call) (any, *apiError) {
 			}
 		}
 	}
-	from, to, next := page(len(all), offset, size)
-	list := make([]map[string]any, 0, to-from)
-	for _, p := range all[from:to] {
+	return pageOf(all, offset, size, "CommandInvocations", "NextToken", func(p pair) map[string]any {
 		item := map[string]any{
 			"CommandId": p.cmd.id, "InstanceId": p.inv.instanceID, "Comment": p.cmd.comment,
 			"DocumentName": runShellScript, "DocumentVersion": "$DEFAULT",
@@ -534,13 +537,8 @@ func (s *Server) listCommandInvocations(c *call) (any, *apiError) {
 				"ResponseStartDateTime": epoch(p.inv.start), "ResponseFinishDateTime": epoch(p.inv.end),
 			}}
 		}
-		list = append(list, item)
-	}
-	out := map[string]any{"CommandInvocations": list}
-	if next != "" {
-		out["NextToken"] = next
-	}
-	return out, nil
+		return item
+	}), nil
 }
 
 func (s *Server) listCommands(c *call) (any, *apiError) {
@@ -568,16 +566,7 @@ func (s *Server) listCommands(c *call) (any, *apiError) {
 			ids = append(ids, s.cmdOrder[i])
 		}
 	}
-	from, to, next := page(len(ids), offset, size)
-	list := make([]map[string]any, 0, to-from)
-	for _, id := range ids[from:to] {
-		list = append(list, s.commandJSON(s.commands[id]))
-	}
-	out := map[string]any{"Commands": list}
-	if next != "" {
-		out["NextToken"] = next
-	}
-	return out, nil
+	return pageOf(ids, offset, size, "Commands", "NextToken", func(id string) map[string]any { return s.commandJSON(s.commands[id]) }), nil
 }
 
 func (s *Server) cancelCommand(c *call) (any, *apiError) {

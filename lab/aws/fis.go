@@ -1,0 +1,339 @@
+package aws
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Template is a FIS experiment template an experiment can be started from.
+type Template struct {
+	ID          string // EXT..., required
+	Description string
+	// Duration is how long an experiment runs before it completes on its
+	// own. Default one minute.
+	Duration time.Duration
+	// FailReason, when set, makes experiments end failed with this reason
+	// instead of completed.
+	FailReason string
+	// Actions names the template's actions by their FIS action id, e.g.
+	// "stop-checkout": "aws:ec2:stop-instances".
+	Actions map[string]string
+	Tags    map[string]string
+}
+
+// Experiment is a FIS experiment as read back.
+type Experiment struct {
+	ID         string
+	TemplateID string
+	Status     string // initiating, running, completed, stopping, stopped, failed
+	Reason     string
+	Tags       map[string]string
+	Start, End time.Time
+}
+
+type template struct {
+	Template
+	created time.Time
+}
+
+type experiment struct {
+	Experiment
+	clientToken string
+	gen         int
+}
+
+// AddTemplate seeds an experiment template.
+func (s *Server) AddTemplate(t Template) error {
+	if t.ID == "" {
+		return fmt.Errorf("lab/aws: experiment template without an ID")
+	}
+	if t.Duration <= 0 {
+		t.Duration = time.Minute
+	}
+	t.Tags = copyTags(t.Tags)
+	t.Actions = copyTags(t.Actions)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.templates[t.ID]; ok {
+		return fmt.Errorf("lab/aws: experiment template %s already exists", t.ID)
+	}
+	s.templates[t.ID] = &template{Template: t, created: s.opts.Now()}
+	s.tmplOrder = append(s.tmplOrder, t.ID)
+	return nil
+}
+
+// Experiment returns a copy of an experiment's current state.
+func (s *Server) Experiment(id string) (Experiment, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.exps[id]
+	if !ok {
+		return Experiment{}, false
+	}
+	out := e.Experiment
+	out.Tags = copyTags(e.Tags)
+	return out, true
+}
+
+func (s *Server) serveFIS(w http.ResponseWriter, c *call) {
+	parts := pathParts(c.r)
+	var action string
+	var h func(*call, string) (any, *apiError)
+	id := ""
+	if len(parts) == 2 {
+		id = parts[1]
+	}
+	switch {
+	case len(parts) == 1 && parts[0] == "experiments" && c.r.Method == http.MethodPost:
+		action, h = "StartExperiment", s.startExperiment
+	case len(parts) == 1 && parts[0] == "experiments" && c.r.Method == http.MethodGet:
+		action, h = "ListExperiments", s.listExperiments
+	case len(parts) == 2 && parts[0] == "experiments" && c.r.Method == http.MethodGet:
+		action, h = "GetExperiment", s.getExperiment
+	case len(parts) == 2 && parts[0] == "experiments" && c.r.Method == http.MethodDelete:
+		action, h = "StopExperiment", s.stopExperiment
+	case len(parts) == 1 && parts[0] == "experimentTemplates" && c.r.Method == http.MethodGet:
+		action, h = "ListExperimentTemplates", s.listTemplates
+	case len(parts) == 2 && parts[0] == "experimentTemplates" && c.r.Method == http.MethodGet:
+		action, h = "GetExperimentTemplate", s.getTemplate
+	default:
+		s.fail(w, c, &apiError{status: 404, code: "UnknownOperationException", msg: fmt.Sprintf("%s %s is not served by this endpoint", c.r.Method, c.r.URL.Path)})
+		return
+	}
+	s.serveJSON(w, c, action, "application/json", func(c *call) (any, *apiError) { return h(c, id) })
+}
+
+// pathParts splits the request path into unescaped segments.
+func pathParts(r *http.Request) []string {
+	var out []string
+	for _, p := range strings.Split(strings.Trim(r.URL.EscapedPath(), "/"), "/") {
+		if u, err := url.PathUnescape(p); err == nil {
+			p = u
+		}
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func fisNotFound(what, id string) *apiError {
+	return &apiError{status: 404, code: "ResourceNotFoundException", msg: fmt.Sprintf("%s not found: %s", what, id)}
+}
+
+func fisInvalid(msg string) *apiError {
+	return &apiError{status: 400, code: "ValidationException", msg: msg}
+}
+
+// experimentID returns an id in FIS's shape (EXP followed by letters and digits).
+func experimentID() string {
+	return "EXP" + strings.ToUpper(strings.ReplaceAll(newID(), "-", "")[:17])
+}
+
+func (s *Server) startExperiment(c *call, _ string) (any, *apiError) {
+	var in struct {
+		ClientToken          string            `json:"clientToken"`
+		ExperimentTemplateID string            `json:"experimentTemplateId"`
+		Tags                 map[string]string `json:"tags"`
+	}
+	if aerr := decodeJSON(c.body, &in); aerr != nil {
+		return nil, aerr
+	}
+	if in.ExperimentTemplateID == "" {
+		return nil, fisInvalid("experimentTemplateId is required")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if in.ClientToken != "" {
+		for _, e := range s.exps {
+			if e.clientToken == in.ClientToken {
+				return map[string]any{"experiment": s.experimentJSON(c, e)}, nil
+			}
+		}
+	}
+	t, ok := s.templates[in.ExperimentTemplateID]
+	if !ok {
+		return nil, fisNotFound("Experiment template", in.ExperimentTemplateID)
+	}
+	e := &experiment{Experiment: Experiment{ID: experimentID(), TemplateID: t.ID, Tags: copyTags(in.Tags), Start: s.opts.Now()}, clientToken: in.ClientToken}
+	s.exps[e.ID] = e
+	s.expOrder = append(s.expOrder, e.ID)
+	s.setExperiment(e, "initiating", "Experiment is initiating.")
+	s.laterExperiment(e, s.opts.TransitionDelay, "running", "Experiment is running.", func() {
+		if t.FailReason != "" {
+			s.laterExperiment(e, t.Duration, "failed", t.FailReason, nil)
+		} else {
+			s.laterExperiment(e, t.Duration, "completed", "Experiment completed.", nil)
+		}
+	})
+	return map[string]any{"experiment": s.experimentJSON(c, e)}, nil
+}
+
+// setExperiment moves e to status and tells the lab. Callers hold s.mu.
+func (s *Server) setExperiment(e *experiment, status, reason string) {
+	e.Status, e.Reason = status, reason
+	e.gen++
+	switch status {
+	case "completed", "stopped", "failed":
+		e.End = s.opts.Now()
+	}
+	if fn := s.opts.Hooks.Experiment; fn != nil {
+		id, tmpl := e.ID, e.TemplateID
+		s.hooks.push(func() { fn(id, tmpl, status) })
+	}
+}
+
+// laterExperiment moves e to status after d unless it changed meanwhile,
+// then runs next (with s.mu held).
+func (s *Server) laterExperiment(e *experiment, d time.Duration, status, reason string, next func()) {
+	gen := e.gen
+	time.AfterFunc(d, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.closed || e.gen != gen {
+			return
+		}
+		s.setExperiment(e, status, reason)
+		if next != nil {
+			next()
+		}
+	})
+}
+
+// experimentJSON is the Experiment shape. Callers hold s.mu.
+func (s *Server) experimentJSON(c *call, e *experiment) map[string]any {
+	actions := map[string]any{}
+	if t, ok := s.templates[e.TemplateID]; ok {
+		for name, id := range t.Actions {
+			actions[name] = map[string]any{"actionId": id, "state": map[string]string{"status": e.Status, "reason": e.Reason}}
+		}
+	}
+	out := map[string]any{
+		"id": e.ID, "arn": fmt.Sprintf("arn:aws:fis:%s:%s:experiment/%s", c.region, c.key.Account, e.ID),
+		"experimentTemplateId": e.TemplateID, "roleArn": "arn:aws:iam::" + c.key.Account + ":role/gameday-fis",
+		"state":   map[string]string{"status": e.Status, "reason": e.Reason},
+		"actions": actions, "targets": map[string]any{}, "stopConditions": []map[string]string{{"source": "none"}},
+		"creationTime": epoch(e.Start), "startTime": epoch(e.Start), "tags": e.Tags,
+	}
+	if !e.End.IsZero() {
+		out["endTime"] = epoch(e.End)
+	}
+	return out
+}
+
+func (s *Server) getExperiment(c *call, id string) (any, *apiError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.exps[id]
+	if !ok {
+		return nil, fisNotFound("Experiment", id)
+	}
+	return map[string]any{"experiment": s.experimentJSON(c, e)}, nil
+}
+
+func (s *Server) stopExperiment(c *call, id string) (any, *apiError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.exps[id]
+	if !ok {
+		return nil, fisNotFound("Experiment", id)
+	}
+	switch e.Status {
+	case "initiating", "running":
+		s.setExperiment(e, "stopping", "Stopping the experiment.")
+		s.laterExperiment(e, s.opts.TransitionDelay, "stopped", "Experiment stopped.", nil)
+	case "stopping":
+	default:
+		return nil, fisInvalid(fmt.Sprintf("Experiment %s is %s: only initiating or running experiments can be stopped", id, e.Status))
+	}
+	return map[string]any{"experiment": s.experimentJSON(c, e)}, nil
+}
+
+// fisPage reads maxResults (1 to 100, default 100) and nextToken.
+func fisPage(q url.Values) (size, offset int, aerr *apiError) {
+	size = 100
+	if v := q.Get("maxResults"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			return 0, 0, fisInvalid(fmt.Sprintf("maxResults %q: expected 1 to 100", v))
+		}
+		size = n
+	}
+	offset, ok := parsePageToken(q.Get("nextToken"))
+	if !ok {
+		return 0, 0, fisInvalid("nextToken is not valid")
+	}
+	return size, offset, nil
+}
+
+func (s *Server) listExperiments(c *call, _ string) (any, *apiError) {
+	q := c.r.URL.Query()
+	size, offset, aerr := fisPage(q)
+	if aerr != nil {
+		return nil, aerr
+	}
+	tmpl := q.Get("experimentTemplateId")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var ids []string
+	for i := len(s.expOrder) - 1; i >= 0; i-- {
+		if e := s.exps[s.expOrder[i]]; tmpl == "" || e.TemplateID == tmpl {
+			ids = append(ids, e.ID)
+		}
+	}
+	return pageOf(ids, offset, size, "experiments", "nextToken", func(id string) map[string]any {
+		full := s.experimentJSON(c, s.exps[id])
+		summary := map[string]any{}
+		for _, k := range []string{"id", "arn", "experimentTemplateId", "state", "creationTime", "tags"} {
+			summary[k] = full[k]
+		}
+		return summary
+	}), nil
+}
+
+// templateJSON is the ExperimentTemplate shape. Callers hold s.mu.
+func templateJSON(c *call, t *template, full bool) map[string]any {
+	out := map[string]any{
+		"id": t.ID, "arn": fmt.Sprintf("arn:aws:fis:%s:%s:experiment-template/%s", c.region, c.key.Account, t.ID),
+		"description": t.Description, "creationTime": epoch(t.created), "lastUpdateTime": epoch(t.created), "tags": t.Tags,
+	}
+	if full {
+		actions := map[string]any{}
+		for name, id := range t.Actions {
+			actions[name] = map[string]any{"actionId": id, "parameters": map[string]string{"duration": isoDuration(t.Duration)}}
+		}
+		out["actions"] = actions
+		out["targets"] = map[string]any{}
+		out["stopConditions"] = []map[string]string{{"source": "none"}}
+		out["roleArn"] = "arn:aws:iam::" + c.key.Account + ":role/gameday-fis"
+	}
+	return out
+}
+
+func isoDuration(d time.Duration) string {
+	return "PT" + strconv.FormatFloat(d.Seconds(), 'f', -1, 64) + "S"
+}
+
+func (s *Server) listTemplates(c *call, _ string) (any, *apiError) {
+	size, offset, aerr := fisPage(c.r.URL.Query())
+	if aerr != nil {
+		return nil, aerr
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return pageOf(s.tmplOrder, offset, size, "experimentTemplates", "nextToken", func(id string) map[string]any { return templateJSON(c, s.templates[id], false) }), nil
+}
+
+func (s *Server) getTemplate(c *call, id string) (any, *apiError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.templates[id]
+	if !ok {
+		return nil, fisNotFound("Experiment template", id)
+	}
+	return map[string]any{"experimentTemplate": templateJSON(c, t, true)}, nil
+}
