@@ -65,7 +65,7 @@ func TestScriptsParse(t *testing.T) {
 		"cpu": {}, "memory": {"size": "80%"}, "io": {}, "disk-fill": {"path": "/var/log", "size": "95%"},
 		"process-kill": {"name": "nginx"}, "process-pause": {"pidfile": "/run/x.pid"}, "service-stop": {"unit": "nginx"},
 		"network-latency": {"interface": "eth0", "delay": "1ms"}, "network-loss": {"interface": "eth0", "percent": "5", "destination": "fd00::/64"},
-		"blackhole": {"cidr": "::1"}, "dns-blackhole": {"domain": "api.example.com"}, "reboot": {}, "shutdown": {},
+		"blackhole": {"cidr": "::1"}, "dns-blackhole": {"domain": "api.example.com"}, "reboot": {}, "shutdown": {}, "clock-skew": {"offset": "-90s"},
 		"custom": {"inject": "echo 'a b' | tee /dev/null", "rollback": "true"},
 	}
 	for kind, p := range cases {
@@ -98,6 +98,19 @@ func TestQuote(t *testing.T) {
 		out, err := exec.Command("sh", "-c", "printf '%s' "+Quote(v)).Output()
 		if err != nil || string(out) != v {
 			t.Errorf("sh got %q for %q (%v)", out, v, err)
+		}
+	}
+}
+
+// TestEveryKindRuns: every ssh-family kind of the catalogue has commands
+// here, so no runbook kind validates and then fails at inject.
+func TestEveryKindRuns(t *testing.T) {
+	for _, k := range targets.Default().Kinds() {
+		if k.Family != targets.FamilySSH || strings.HasPrefix(k.Name, "lab-") {
+			continue
+		}
+		if _, ok := linux[k.Name]; !ok {
+			t.Errorf("catalogue kind %s has no commands in the ssh executor", k.Name)
 		}
 	}
 }

@@ -30,6 +30,7 @@ var linux = map[string]builder{
 	"network-loss":    netemAttack("loss"),
 	"blackhole":       blackholeAttack,
 	"dns-blackhole":   dnsBlackholeAttack,
+	"clock-skew":      clockSkewAttack,
 	"reboot":          powerAttack("reboot"),
 	"shutdown":        powerAttack("poweroff"),
 	"custom":          customAttack,
@@ -315,6 +316,59 @@ fi
 		apply:  strip + "printf '%s' " + Quote(lines) + " >>/etc/hosts\n",
 		revert: strip,
 	}
+}
+
+// timeSyncUnits are the services that would put a skewed clock right; the
+// skew stops the ones that are active and the revert starts them again.
+var timeSyncUnits = []string{"systemd-timesyncd", "chrony", "chronyd", "ntp", "ntpd", "ntpsec", "openntpd"}
+
+// skewSeconds is the offset in whole seconds, at least one either way:
+// date -s takes whole seconds everywhere (GNU, busybox).
+func skewSeconds(d time.Duration) int64 {
+	s := d.Round(time.Second) / time.Second
+	switch {
+	case s == 0 && d > 0:
+		return 1
+	case s == 0:
+		return -1
+	}
+	return int64(s)
+}
+
+// clockSkewAttack steps the clock by the offset after stopping time sync.
+// The marker that says the clock was moved is written only once it has
+// been, and claimed by an atomic rename before stepping back, so neither a
+// failed inject nor two rollbacks at once (the switch firing as the console
+// reverts) ever move the clock the wrong way; time sync, started again
+// last, corrects what a crash in between could leave.
+func clockSkewAttack(v targets.Values, n names, bound time.Duration) *attack {
+	off := strconv.FormatInt(skewSeconds(v.Duration("offset")), 10)
+	step := func(sign string) string {
+		return "now=$(date +%s)\ndate -s \"@$((now " + sign + " " + off + "))\" >/dev/null\n"
+	}
+	return &attack{
+		needs: []string{"date"},
+		root:  true,
+		apply: `: >"$D/$N.sync"
+if command -v systemctl >/dev/null 2>&1; then
+  for u in ` + strings.Join(timeSyncUnits, " ") + `; do
+    if systemctl is-active --quiet "$u" 2>/dev/null; then echo "$u" >>"$D/$N.sync"; systemctl stop "$u"; fi
+  done
+fi
+` + step("+") + `echo ` + off + ` >"$D/$N.skew"
+echo "gameday: clock moved by ` + off + `s"
+`,
+		revert: `if mv -f "$D/$N.skew" "$D/$N.unskew.$$" 2>/dev/null; then
+` + indent(step("-")) + `fi
+if [ -s "$D/$N.sync" ]; then
+  while read -r u; do systemctl start "$u" || echo "gameday: could not start $u again"; done <"$D/$N.sync"
+fi
+`,
+	}
+}
+
+func indent(s string) string {
+	return "  " + strings.ReplaceAll(strings.TrimSuffix(s, "\n"), "\n", "\n  ") + "\n"
 }
 
 // powerAttack reboots or powers off after the inject has reported back, so
