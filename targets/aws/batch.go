@@ -25,6 +25,7 @@ type batchKey struct {
 // batchResult is one id's share of a batched call.
 type batchResult struct {
 	out string
+	v   any // what else the call learnt about the id
 	err error
 }
 
@@ -50,7 +51,7 @@ type batch struct {
 // do adds id to the open batch of key, or opens one, and waits for its
 // result. A caller whose context ends before the batch is sent is left out
 // of it, so an abort stops what has not been asked of AWS yet.
-func (b *batcher) do(ctx context.Context, key batchKey, limit int, id string, run batchFunc) (string, error) {
+func (b *batcher) do(ctx context.Context, key batchKey, limit int, id string, run batchFunc) batchResult {
 	b.mu.Lock()
 	if b.open == nil {
 		b.open = map[batchKey]*batch{}
@@ -76,11 +77,11 @@ func (b *batcher) do(ctx context.Context, key batchKey, limit int, id string, ru
 		r, ok := bt.out[id]
 		if !ok {
 			// Left out: the caller's context ended before the call was made.
-			return "", context.Cause(ctx)
+			return batchResult{err: context.Cause(ctx)}
 		}
-		return r.out, r.err
+		return r
 	case <-ctx.Done():
-		return "", ctx.Err()
+		return batchResult{err: ctx.Err()}
 	}
 }
 

@@ -39,7 +39,7 @@ type EC2API interface {
 // SSMAPI runs shell scripts on instances and reads how they went.
 type SSMAPI interface {
 	SendCommand(ctx context.Context, in *ssm.SendCommandInput, opts ...func(*ssm.Options)) (*ssm.SendCommandOutput, error)
-	GetCommandInvocation(ctx context.Context, in *ssm.GetCommandInvocationInput, opts ...func(*ssm.Options)) (*ssm.GetCommandInvocationOutput, error)
+	ssm.ListCommandInvocationsAPIClient
 }
 
 // FISAPI starts, follows and stops experiments.

@@ -25,7 +25,7 @@ func (e *Executor) ec2Call(ctx context.Context, s *session, op string, dry, forc
 		limit = describeBatch
 	}
 	key := batchKey{s: s, op: op, args: fmt.Sprint(dry, force)}
-	return e.batch.do(ctx, key, limit, id, func(ctx context.Context, ids []string) map[string]batchResult {
+	r := e.batch.do(ctx, key, limit, id, func(ctx context.Context, ids []string) map[string]batchResult {
 		if len(ids) > 1 {
 			e.opts.Logf("aws: ec2 %s for %d instances", op, len(ids))
 		}
@@ -46,6 +46,7 @@ func (e *Executor) ec2Call(ctx context.Context, s *session, op string, dry, forc
 			return out[id]
 		})
 	})
+	return r.out, r.err
 }
 
 // perResource says whether a failed batched call may have failed because

@@ -48,7 +48,7 @@ var ssmCommand = attack{
 		if err != nil {
 			return []string{"cannot plan: " + err.Error()}
 		}
-		send := fmt.Sprintf("ssm SendCommand %s --instance-ids %s --max-concurrency %s --max-errors %s, then GetCommandInvocation until done: ",
+		send := fmt.Sprintf("ssm SendCommand %s --instance-ids %s --max-concurrency %s --max-errors %s, then ListCommandInvocations until done: ",
 			shellDocument, inj.Member.ID, inj.Params["max_concurrency"], inj.Params["max_errors"])
 		var out []string
 		if pre != "" {
@@ -114,9 +114,15 @@ func detail(out string) string {
 	return ": " + strings.Join(ps, "; ")
 }
 
+// ssmBatch is the most instances one SendCommand takes.
+const ssmBatch = 50
+
 // runCommand sends one script to the member through Run Command and polls
-// its invocation until it ends. It returns the command id as soon as SSM
-// gave one, even when the command then failed.
+// its invocation until it ends. Members sending the same script at the
+// same time share one SendCommand (up to 50 instances, with the attack's
+// MaxConcurrency and MaxErrors applying across them) and one
+// ListCommandInvocations per poll. It returns the command id as soon as
+// SSM gave one, even when the command then failed.
 func (e *Executor) runCommand(ctx context.Context, s *session, inj targets.Injection, step, script string) (targets.Result, string, error) {
 	ctx, cancel := e.bound(ctx)
 	defer cancel()
@@ -126,45 +132,80 @@ func (e *Executor) runCommand(ctx context.Context, s *session, inj targets.Injec
 	if len(comment) > 100 {
 		comment = comment[:100]
 	}
-	e.opts.Logf("aws %s: ssm SendCommand (%s)", id, step)
-	out, err := s.SSM.SendCommand(ctx, &ssm.SendCommandInput{
-		DocumentName: sdkaws.String(shellDocument),
-		InstanceIds:  []string{id},
-		Parameters: map[string][]string{
-			"commands":         {script},
-			"executionTimeout": {strconv.Itoa(max(wait, 60))},
-		},
-		Comment:        sdkaws.String(comment),
-		MaxConcurrency: nonEmpty(inj.Params["max_concurrency"]),
-		MaxErrors:      nonEmpty(inj.Params["max_errors"]),
-		TimeoutSeconds: sdkaws.Int32(int32(max(wait, 30))),
+	mc, me := inj.Params["max_concurrency"], inj.Params["max_errors"]
+	send := func(ctx context.Context, ids []string) (string, error) {
+		e.opts.Logf("aws: ssm SendCommand (%s) to %d instances", step, len(ids))
+		out, err := s.SSM.SendCommand(ctx, &ssm.SendCommandInput{
+			DocumentName: sdkaws.String(shellDocument),
+			InstanceIds:  ids,
+			Parameters: map[string][]string{
+				"commands":         {script},
+				"executionTimeout": {strconv.Itoa(max(wait, 60))},
+			},
+			Comment:        sdkaws.String(comment),
+			MaxConcurrency: nonEmpty(mc),
+			MaxErrors:      nonEmpty(me),
+			TimeoutSeconds: sdkaws.Int32(int32(max(wait, 30))),
+		})
+		if err != nil {
+			return "", err
+		}
+		if out.Command == nil || sdkaws.ToString(out.Command.CommandId) == "" {
+			return "", fmt.Errorf("ssm SendCommand returned no command id")
+		}
+		return sdkaws.ToString(out.Command.CommandId), nil
+	}
+	key := batchKey{s: s, op: "ssm:SendCommand", args: strings.Join([]string{step, mc, me, comment, script}, "\x00")}
+	sent := e.batch.do(ctx, key, ssmBatch, id, func(ctx context.Context, ids []string) map[string]batchResult {
+		cmd, err := send(ctx, ids)
+		if err != nil && len(ids) > 1 && perResource(err) {
+			// One instance SSM will not take fails them all: send one by one.
+			return each(ids, func(id string) batchResult {
+				cmd, err := send(ctx, []string{id})
+				return batchResult{out: cmd, err: err}
+			})
+		}
+		return all(ids, batchResult{out: cmd, err: err})
 	})
-	if err != nil {
-		return targets.Result{}, "", fmt.Errorf("ssm SendCommand: %w", explain(err))
+	if sent.err != nil {
+		return targets.Result{}, "", fmt.Errorf("ssm SendCommand: %w", explain(sent.err))
 	}
-	if out.Command == nil || sdkaws.ToString(out.Command.CommandId) == "" {
-		return targets.Result{}, "", fmt.Errorf("ssm SendCommand returned no command id")
-	}
-	cmd := sdkaws.ToString(out.Command.CommandId)
+	cmd := sent.out
 	for {
-		inv, err := s.SSM.GetCommandInvocation(ctx, &ssm.GetCommandInvocationInput{CommandId: sdkaws.String(cmd), InstanceId: sdkaws.String(id)})
-		var missing *ssmtypes.InvocationDoesNotExist
-		switch {
-		case errors.As(err, &missing):
-			// Invocations appear a moment after the command; keep asking.
-		case err != nil:
-			return targets.Result{}, cmd, fmt.Errorf("ssm GetCommandInvocation %s: %w", cmd, explain(err))
-		default:
-			res := targets.Result{Output: bounded(sdkaws.ToString(inv.StandardOutputContent))}
+		r := e.batch.do(ctx, batchKey{s: s, op: "ssm:ListCommandInvocations", args: cmd}, ssmBatch, id, func(ctx context.Context, ids []string) map[string]batchResult {
+			invs, err := listInvocations(ctx, s, cmd)
+			if err != nil {
+				return all(ids, batchResult{err: err})
+			}
+			out := map[string]batchResult{}
+			for _, id := range ids {
+				if inv, ok := invs[id]; ok {
+					out[id] = batchResult{v: inv}
+				} else {
+					out[id] = batchResult{} // not listed yet: SSM is still fanning out
+				}
+			}
+			return out
+		})
+		if r.err != nil {
+			return targets.Result{}, cmd, fmt.Errorf("ssm ListCommandInvocations %s: %w", cmd, explain(r.err))
+		}
+		if inv, ok := r.v.(ssmtypes.CommandInvocation); ok {
+			var output string
+			var code int32
+			if len(inv.CommandPlugins) > 0 {
+				output, code = sdkaws.ToString(inv.CommandPlugins[0].Output), inv.CommandPlugins[0].ResponseCode
+			}
+			res := targets.Result{Output: bounded(output)}
 			switch inv.Status {
 			case ssmtypes.CommandInvocationStatusSuccess:
 				return res, cmd, nil
 			case ssmtypes.CommandInvocationStatusFailed, ssmtypes.CommandInvocationStatusCancelled, ssmtypes.CommandInvocationStatusTimedOut:
-				msg := fmt.Sprintf("ssm command %s %s on %s (%s, exit %d)", cmd, strings.ToLower(string(inv.Status)), id, sdkaws.ToString(inv.StatusDetails), inv.ResponseCode)
+				msg := fmt.Sprintf("ssm command %s %s on %s (%s, exit %d)", cmd, strings.ToLower(string(inv.Status)), id, sdkaws.ToString(inv.StatusDetails), code)
 				if d := detail(res.Output); d != "" {
 					msg += d
-				} else if se := strings.TrimSpace(sdkaws.ToString(inv.StandardErrorContent)); se != "" {
-					msg += ": " + lastLine(se)
+				} else if o := strings.TrimSpace(output); o != "" {
+					msg += ": " + lastLine(o)
 				}
 				return res, cmd, errors.New(msg)
 			}
@@ -173,6 +214,22 @@ func (e *Executor) runCommand(ctx context.Context, s *session, inj targets.Injec
 			return targets.Result{}, cmd, fmt.Errorf("ssm command %s on %s did not finish: %w", cmd, id, ctx.Err())
 		}
 	}
+}
+
+// listInvocations reads every invocation of a command, with its output.
+func listInvocations(ctx context.Context, s *session, cmd string) (map[string]ssmtypes.CommandInvocation, error) {
+	out := map[string]ssmtypes.CommandInvocation{}
+	p := ssm.NewListCommandInvocationsPaginator(s.SSM, &ssm.ListCommandInvocationsInput{CommandId: sdkaws.String(cmd), Details: true})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, inv := range page.CommandInvocations {
+			out[sdkaws.ToString(inv.InstanceId)] = inv
+		}
+	}
+	return out, nil
 }
 
 func nonEmpty(s string) *string {

@@ -1,0 +1,201 @@
+package aws
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	labaws "github.com/gameday/gameday/lab/aws"
+	"github.com/gameday/gameday/runbook"
+	"github.com/gameday/gameday/targets"
+)
+
+func TestLabFISExperiment(t *testing.T) {
+	srv := startLab(t, labaws.Hooks{})
+	for _, tpl := range []labaws.Template{
+		{ID: "EXTcheckoutstop", Duration: time.Hour, Actions: map[string]string{"stop": "aws:ec2:stop-instances"}},
+		{ID: "EXTshort", Duration: 50 * time.Millisecond},
+	} {
+		if err := srv.AddTemplate(tpl); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e := labExecutor(t, srv, "AKIDGAMEDAY")
+	ctx := context.Background()
+	target := runbook.Target{Name: "fis", AWS: &runbook.AWSTarget{Resource: "fis:experiment-template", IDs: []string{"EXTcheckoutstop"}, Accounts: []string{labAccount}}}
+	members, err := e.Resolve(ctx, target)
+	if err != nil || len(members) != 1 {
+		t.Fatalf("resolve: %v, %v", members, err)
+	}
+	inj := &targets.Injection{RunID: "r-fis", Attack: "stop via fis", Kind: "fis-experiment", Member: members[0], Duration: time.Minute}
+	if err := e.Preflight(ctx, *inj); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Inject(ctx, inj); err != nil {
+		t.Fatal(err)
+	}
+	id := inj.State["experiment_id"]
+	x, ok := srv.Experiment(id)
+	if !ok || x.Status != "running" || x.Tags[TagRunID] != "r-fis" || x.Tags[TagAttack] != "stop via fis" {
+		t.Fatalf("experiment %s: %+v", id, x)
+	}
+	// Rollback from the intent alone: the experiment is found by its tags.
+	lost := *inj
+	lost.State = nil
+	if _, err := e.Rollback(ctx, lost); err != nil {
+		t.Fatal(err)
+	}
+	if x, _ := srv.Experiment(id); x.Status != "stopped" {
+		t.Fatalf("after rollback: %s", x.Status)
+	}
+	if _, err := e.Rollback(ctx, *inj); err != nil {
+		t.Fatalf("second rollback: %v", err)
+	}
+	if n := srv.Calls("fis:StopExperiment"); n != 1 {
+		t.Errorf("StopExperiment called %d times", n)
+	}
+	// A rollback with nothing started succeeds and says so.
+	res, err := e.Rollback(ctx, targets.Injection{RunID: "r-other", Attack: "a", Kind: "fis-experiment", Member: members[0]})
+	if err != nil || !strings.Contains(res.Output, "no experiment") {
+		t.Errorf("rollback of nothing: %v, %q", err, res.Output)
+	}
+
+	// An experiment that ended on its own is left as it is.
+	short := &targets.Injection{RunID: "r-fis", Attack: "short", Kind: "fis-experiment", Member: members[0], Duration: time.Minute,
+		Params: map[string]string{"template_id": "EXTshort"}}
+	if _, err := e.Inject(ctx, short); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for x, _ := srv.Experiment(short.State["experiment_id"]); x.Status != "completed"; x, _ = srv.Experiment(short.State["experiment_id"]) {
+		if time.Now().After(deadline) {
+			t.Fatalf("experiment %s, want completed", x.Status)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	res, err = e.Rollback(ctx, *short)
+	if err != nil || !strings.Contains(res.Output, "completed") {
+		t.Errorf("rollback of a completed experiment: %v, %q", err, res.Output)
+	}
+	if n := srv.Calls("fis:StopExperiment"); n != 1 {
+		t.Errorf("StopExperiment called %d times", n)
+	}
+	// A template that does not exist fails resolution, naming it.
+	target.AWS.IDs = []string{"EXTmissing"}
+	if _, err := e.Resolve(ctx, target); err == nil || !strings.Contains(err.Error(), "EXTmissing") {
+		t.Fatalf("missing template: %v", err)
+	}
+}
+
+func lambdaTarget(ids []string, tags map[string]string) runbook.Target {
+	return runbook.Target{Name: "fn", AWS: &runbook.AWSTarget{Resource: "lambda:function", IDs: ids, Tags: tags, Accounts: []string{labAccount}}}
+}
+
+func TestLabLambdaThrottle(t *testing.T) {
+	srv := startLab(t, labaws.Hooks{})
+	ten := 10
+	for _, f := range []labaws.Function{
+		{Name: "checkout", ReservedConcurrency: &ten, Tags: map[string]string{"service": "checkout"}},
+		{Name: "search", Tags: map[string]string{"service": "checkout"}},
+		{Name: "other", Tags: map[string]string{"service": "search"}},
+	} {
+		if err := srv.AddFunction(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e := labExecutor(t, srv, "AKIDGAMEDAY")
+	ctx := context.Background()
+	members, err := e.Resolve(ctx, lambdaTarget(nil, map[string]string{"service": "checkout"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(members) != 2 || members[0].ID != "checkout" || members[0].Labels[LabelConcurrency] != "10" || members[1].Labels[LabelConcurrency] != "none" || !strings.HasPrefix(members[0].Addr, "arn:aws:lambda:") {
+		t.Fatalf("members %+v", members)
+	}
+	for _, m := range members {
+		inj := &targets.Injection{RunID: "r1", Attack: "throttle", Kind: "lambda-throttle", Member: m, Params: map[string]string{"concurrency": "0"}, Duration: time.Minute}
+		if err := e.Preflight(ctx, *inj); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.Inject(ctx, inj); err != nil {
+			t.Fatal(err)
+		}
+		if f, _ := srv.Function(m.ID); f.ReservedConcurrency == nil || *f.ReservedConcurrency != 0 {
+			t.Fatalf("%s after inject: %v", m.ID, f.ReservedConcurrency)
+		}
+		for i := 0; i < 2; i++ {
+			if _, err := e.Rollback(ctx, *inj); err != nil {
+				t.Fatalf("%s rollback %d: %v", m.ID, i, err)
+			}
+		}
+	}
+	if f, _ := srv.Function("checkout"); f.ReservedConcurrency == nil || *f.ReservedConcurrency != 10 {
+		t.Errorf("checkout restored to %v, want 10", f.ReservedConcurrency)
+	}
+	if f, _ := srv.Function("search"); f.ReservedConcurrency != nil {
+		t.Errorf("search restored to %d, want no reservation", *f.ReservedConcurrency)
+	}
+	// By name: a function that does not exist fails resolution, naming it.
+	if _, err := e.Resolve(ctx, lambdaTarget([]string{"checkout", "nope"}, nil)); err == nil || !strings.Contains(err.Error(), "nope") {
+		t.Errorf("missing function: %v", err)
+	}
+}
+
+func TestLabLambdaFault(t *testing.T) {
+	srv := startLab(t, labaws.Hooks{})
+	if err := srv.AddFunction(labaws.Function{Name: "checkout", Env: map[string]string{"DB_URL": "postgres://db", "MODE": "live"}}); err != nil {
+		t.Fatal(err)
+	}
+	e := labExecutor(t, srv, "AKIDGAMEDAY")
+	ctx := context.Background()
+	members, err := e.Resolve(ctx, lambdaTarget([]string{"checkout"}, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, _ := srv.Function("checkout")
+	inj := &targets.Injection{RunID: "r-fault", Attack: "errors", Kind: "lambda-fault", Member: members[0], Duration: 5 * time.Minute,
+		Params: map[string]string{"error_rate": "25%", "status_code": "503"}}
+	if err := e.Preflight(ctx, *inj); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Inject(ctx, inj); err != nil {
+		t.Fatal(err)
+	}
+	f, _ := srv.Function("checkout")
+	if f.Env[FaultErrorRate] != "0.25" || f.Env[FaultStatusCode] != "503" || f.Env[FaultRun] != "r-fault" || f.Env[FaultUntil] == "" || f.Env["MODE"] != "live" {
+		t.Fatalf("env after inject: %v", f.Env)
+	}
+	if inj.State["previous_revision"] != before.RevisionID || inj.State["revision"] != f.RevisionID {
+		t.Errorf("revisions %v, function had %s then %s", inj.State, before.RevisionID, f.RevisionID)
+	}
+
+	// Another team edits the environment meanwhile: the rollback refuses
+	// and says what changed.
+	if err := srv.EditFunction("checkout", func(f *labaws.Function) { f.Env["MODE"] = "maintenance"; delete(f.Env, "DB_URL") }); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.Rollback(ctx, *inj)
+	if err == nil || !strings.Contains(err.Error(), "MODE changed") || !strings.Contains(err.Error(), "DB_URL removed") || !strings.Contains(err.Error(), "refusing") {
+		t.Fatalf("rollback after an edit: %v", err)
+	}
+	if f, _ := srv.Function("checkout"); f.Env[FaultRun] != "r-fault" || f.Env["MODE"] != "maintenance" {
+		t.Fatalf("a refused rollback changed the function: %v", f.Env)
+	}
+
+	// They put it back; now the rollback restores exactly the environment
+	// from before the attack.
+	if err := srv.EditFunction("checkout", func(f *labaws.Function) { f.Env["MODE"] = "live"; f.Env["DB_URL"] = "postgres://db" }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Rollback(ctx, *inj); err != nil {
+		t.Fatal(err)
+	}
+	f, _ = srv.Function("checkout")
+	if len(f.Env) != 2 || f.Env["DB_URL"] != "postgres://db" || f.Env["MODE"] != "live" {
+		t.Fatalf("env after rollback: %v", f.Env)
+	}
+	if _, err := e.Rollback(ctx, *inj); err != nil {
+		t.Fatalf("second rollback: %v", err)
+	}
+}
