@@ -161,7 +161,9 @@ func (m *model) refreshNow() tea.Cmd {
 	return m.refreshCmd()
 }
 
-func (m *model) refreshCmd() tea.Cmd {
+func (m *model) refreshCmd() tea.Cmd { return refresh(m.refreshReq()) }
+
+func (m *model) refreshReq() refreshReq {
 	s := m.sh.s
 	req := refreshReq{gen: m.gen, obs: m.sh.cfg.Metrics, rb: m.sh.cfg.Runbook, clock: m.clock, phase: s.phase,
 		cols: m.chartColumns(), start: s.start, baseFrom: s.phaseAt[gamedays.PhaseBaseline],
@@ -169,7 +171,7 @@ func (m *model) refreshCmd() tea.Cmd {
 	if req.baseTo.IsZero() && s.steadyKnown {
 		req.baseTo = s.lastEvent
 	}
-	return refresh(req)
+	return req
 }
 
 func (m *model) handleRefresh(msg refreshMsg) tea.Cmd {

@@ -318,20 +318,26 @@ func (x cell) render(w int) string {
 	return t
 }
 
-// table lays rows out in columns; widths are the share of w each column
-// wants, the last column takes the rest.
+// table lays rows out in columns: each column as wide as its widest cell,
+// at most its entry in widths; the last column takes the rest of the line.
 func (m *model) table(head []string, widths []int, rows [][]cell) []string {
 	st := m.sh.st
 	w := m.sh.w
 	ws := make([]int, len(head))
 	used := 0
-	for i := range head {
+	for i, h := range head {
 		if i == len(head)-1 {
-			ws[i] = max(1, w-used-len(head))
-		} else {
-			ws[i] = widths[i]
-			used += ws[i]
+			ws[i] = max(1, w-used-(len(head)-1))
+			break
 		}
+		ws[i] = ansi.StringWidth(h)
+		for _, r := range rows {
+			if i < len(r) && len(r) > 1 {
+				ws[i] = max(ws[i], ansi.StringWidth(r[i].text))
+			}
+		}
+		ws[i] = min(ws[i], widths[i])
+		used += ws[i]
 	}
 	var out []string
 	hc := make([]string, len(head))

@@ -1,0 +1,468 @@
+package ui
+
+import (
+	"math"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
+
+	"github.com/gameday/gameday/gamedays"
+	"github.com/gameday/gameday/ui/keys"
+)
+
+func TestMain(m *testing.M) {
+	lipgloss.SetColorProfile(termenv.Ascii)
+	lipgloss.SetHasDarkBackground(true)
+	os.Setenv("USER", "ana")
+	os.Exit(m.Run())
+}
+
+// harness drives the root model directly: messages in, state and intents out.
+type harness struct {
+	t    *testing.T
+	c    *Console
+	m    *model
+	sent *fakeSender
+	now  time.Time
+}
+
+func newHarness(t *testing.T, to stage, w, h int) *harness {
+	t.Helper()
+	rb := parseRunbook(t)
+	evs, now := scriptAt(to)
+	obs := newStaticObserver(rb, instances, int(now.Sub(t0)/time.Second)+1, now, false)
+	c := New(Config{Runbook: rb, File: "checkout.yaml", RunDir: "/var/lib/gameday/r1", Metrics: obs, Version: "test"})
+	c.clock = func() time.Time { return now }
+	fs := &fakeSender{}
+	hs := &harness{t: t, c: c, m: c.newModel(fs, nil), sent: fs, now: now}
+	hs.m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+	hs.m.Update(eventsMsg(evs))
+	hs.refresh()
+	return hs
+}
+
+// refresh reads the metrics synchronously, as the refresh command would.
+func (hs *harness) refresh() {
+	hs.m.Update(hs.m.refreshReq().read())
+}
+
+func keyMsg(s string) tea.KeyMsg {
+	switch s {
+	case "ctrl+x":
+		return tea.KeyMsg{Type: tea.KeyCtrlX}
+	case "ctrl+c":
+		return tea.KeyMsg{Type: tea.KeyCtrlC}
+	case "enter":
+		return tea.KeyMsg{Type: tea.KeyEnter}
+	case "esc":
+		return tea.KeyMsg{Type: tea.KeyEscape}
+	}
+	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)}
+}
+
+func (hs *harness) press(keys ...string) tea.Cmd {
+	var cmd tea.Cmd
+	for _, k := range keys {
+		_, cmd = hs.m.Update(keyMsg(k))
+	}
+	return cmd
+}
+
+func (hs *harness) typeText(s string) {
+	for _, r := range s {
+		hs.m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
+	}
+}
+
+func (hs *harness) last() (gamedays.Intent, bool) {
+	in := hs.sent.intents()
+	if len(in) == 0 {
+		return gamedays.Intent{}, false
+	}
+	return in[len(in)-1], true
+}
+
+func (hs *harness) view() string { return hs.m.View() }
+
+func isQuit(cmd tea.Cmd) bool {
+	if cmd == nil {
+		return false
+	}
+	_, ok := cmd().(tea.QuitMsg)
+	return ok
+}
+
+func TestNextFromHypothesis(t *testing.T) {
+	hs := newHarness(t, stHypothesis, 80, 24)
+	hs.press("enter")
+	if i, ok := hs.last(); !ok || i.Type != gamedays.IntentNext {
+		t.Fatalf("enter sent %+v", hs.sent.intents())
+	}
+}
+
+func TestConfirmOnlyAfterPreflight(t *testing.T) {
+	hs := newHarness(t, stBlast, 80, 24)
+	if !strings.Contains(hs.view(), "Press Y to confirm") {
+		t.Errorf("blast radius does not ask for Y:\n%s", hs.view())
+	}
+	hs.press("Y")
+	if i, ok := hs.last(); !ok || i.Type != gamedays.IntentConfirm {
+		t.Fatalf("Y sent %+v", hs.sent.intents())
+	}
+
+	// Without the preflight result, Y does nothing.
+	evs, _ := scriptAt(stBlast)
+	hs2 := newHarness(t, stBaseline, 80, 24)
+	hs2.m.Update(eventsMsg(evs[2 : len(evs)-1]))
+	hs2.press("Y")
+	if len(hs2.sent.intents()) != 0 {
+		t.Fatalf("Y before the preflight sent %+v", hs2.sent.intents())
+	}
+	if !strings.Contains(hs2.view(), "checking") {
+		t.Errorf("pending preflight not shown:\n%s", hs2.view())
+	}
+}
+
+func TestNotesOfEveryKind(t *testing.T) {
+	tests := []struct {
+		stage    stage
+		key      string
+		wantKind string
+	}{
+		{stBaseline, "n", "note"},
+		{stHypothesis, "p", "prediction"},
+		{stObserve, "f", "finding"},
+		{stConclude, "a", "action"},
+		{stBlast, "n", "note"},
+	}
+	for _, tt := range tests {
+		hs := newHarness(t, tt.stage, 80, 24)
+		hs.press(tt.key)
+		if hs.m.modal != keys.ModalNote {
+			t.Fatalf("%s did not open the note input", tt.key)
+		}
+		hs.typeText("web-2 looks slow; q and 1 are text here")
+		if len(hs.sent.intents()) != 0 {
+			t.Fatalf("typing sent %+v", hs.sent.intents())
+		}
+		hs.press("enter")
+		i, ok := hs.last()
+		if !ok || i.Type != gamedays.IntentNote || i.Kind != tt.wantKind || i.Text != "web-2 looks slow; q and 1 are text here" || i.Author != "ana" {
+			t.Errorf("%s: sent %+v", tt.key, i)
+		}
+		if hs.m.modal != keys.ModalNone {
+			t.Error("the note input stayed open after enter")
+		}
+	}
+	// esc throws the text away and sends nothing.
+	hs := newHarness(t, stRun, 80, 24)
+	hs.press("n")
+	hs.typeText("never mind")
+	hs.press("esc")
+	if len(hs.sent.intents()) != 0 {
+		t.Errorf("esc sent %+v", hs.sent.intents())
+	}
+}
+
+func TestAbortAndItsRepeat(t *testing.T) {
+	hs := newHarness(t, stObserve, 80, 24)
+	hs.press("ctrl+x")
+	i, ok := hs.last()
+	if !ok || i.Type != gamedays.IntentAbort || i.Source != "key" {
+		t.Fatalf("ctrl+x sent %+v", hs.sent.intents())
+	}
+	if !strings.Contains(hs.view(), "ABORT sent") {
+		t.Errorf("no sign of the abort before the engine answers:\n%s", hs.view())
+	}
+	hs.press("ctrl+x")
+	if n := len(hs.sent.intents()); n != 2 {
+		t.Errorf("second press sent %d intents in all, want 2 (the engine journals the repeat)", n)
+	}
+	if !strings.Contains(hs.m.flash, "cannot be skipped") {
+		t.Errorf("flash after a second abort: %q", hs.m.flash)
+	}
+}
+
+func TestAbortSavesTheNoteBeingTyped(t *testing.T) {
+	hs := newHarness(t, stRun, 80, 24)
+	hs.press("n")
+	hs.typeText("error rate spiking on web-2")
+	hs.press("ctrl+x")
+	in := hs.sent.intents()
+	if len(in) != 2 || in[0].Type != gamedays.IntentNote || in[0].Text != "error rate spiking on web-2" || in[1].Type != gamedays.IntentAbort {
+		t.Fatalf("intents %+v, want the note then the abort", in)
+	}
+	if hs.m.modal != keys.ModalNone {
+		t.Error("the note input stayed open over the abort")
+	}
+}
+
+func TestCtrlCQuitsOnlyAfterTheRollback(t *testing.T) {
+	hs := newHarness(t, stObserve, 80, 24)
+	if cmd := hs.press("ctrl+c"); isQuit(cmd) {
+		t.Fatal("ctrl+c quit before the rollback")
+	}
+	if i, _ := hs.last(); i.Type != gamedays.IntentAbort || i.Source != "ctrl+c" {
+		t.Fatalf("ctrl+c sent %+v", i)
+	}
+	if cmd := hs.press("ctrl+c"); isQuit(cmd) {
+		t.Fatal("a second ctrl+c skipped the rollback")
+	}
+	evs, _ := scriptAt(stAborted)
+	var abortEvs []gamedays.Event
+	for _, ev := range evs {
+		if ev.Time.After(t0.Add(60 * time.Second)) {
+			abortEvs = append(abortEvs, ev)
+		}
+	}
+	_, cmd := hs.m.Update(eventsMsg(abortEvs[:len(abortEvs)-1]))
+	if cmd == nil {
+		t.Fatal("no command after events")
+	}
+	// The run has not ended yet: the listen command is armed, no quit.
+	if hs.m.maybeQuit() != nil {
+		t.Fatal("quit before run.end")
+	}
+	hs.m.Update(eventsMsg(abortEvs[len(abortEvs)-1:]))
+	if !isQuit(hs.m.maybeQuit()) {
+		t.Fatal("no quit once the rollback ended")
+	}
+}
+
+func TestSignalAbortsAndQuitsAfterRollback(t *testing.T) {
+	hs := newHarness(t, stRun, 80, 24)
+	_, cmd := hs.m.Update(signalMsg{name: "SIGTERM"})
+	if isQuit(cmd) {
+		t.Fatal("quit before the rollback")
+	}
+	if i, _ := hs.last(); i.Type != gamedays.IntentAbort || i.Source != "SIGTERM" {
+		t.Fatalf("signal sent %+v", i)
+	}
+	hs.m.engine = &engineResult{}
+	_, cmd = hs.m.Update(engineDoneMsg{})
+	if !isQuit(cmd) {
+		t.Fatal("no quit once the engine returned")
+	}
+}
+
+func TestLeaveFinishesThenQuits(t *testing.T) {
+	hs := newHarness(t, stConclude, 80, 24)
+	if cmd := hs.press("q"); isQuit(cmd) {
+		t.Fatal("q quit before the engine finished")
+	}
+	if i, _ := hs.last(); i.Type != gamedays.IntentNext {
+		t.Fatalf("q on conclude sent %+v, want next", i)
+	}
+	_, cmd := hs.m.Update(eventsMsg{{Type: gamedays.EvRunEnd, Time: hs.now}})
+	if cmd == nil {
+		t.Fatal("no command after run.end")
+	}
+	if !isQuit(hs.m.maybeQuit()) {
+		t.Fatal("no quit after run.end with q pressed")
+	}
+
+	ended := newHarness(t, stEnded, 80, 24)
+	if !isQuit(ended.press("q")) {
+		t.Fatal("q after the end did not quit")
+	}
+	if len(ended.sent.intents()) != 0 {
+		t.Errorf("q after the end sent %+v", ended.sent.intents())
+	}
+	ended.press("ctrl+x")
+	if len(ended.sent.intents()) != 0 || !strings.Contains(ended.m.flash, "nothing to abort") {
+		t.Errorf("abort after the end: sent %+v, flash %q", ended.sent.intents(), ended.m.flash)
+	}
+	if !isQuit(ended.press("ctrl+c")) {
+		t.Error("ctrl+c after the end did not quit")
+	}
+}
+
+// Abort must be sent in the very Update that sees the key, from every phase
+// and every modal.
+func TestAbortWithinOneFrameEverywhere(t *testing.T) {
+	opens := map[keys.Modal]string{keys.ModalNone: "", keys.ModalNote: "n", keys.ModalTimeline: "t", keys.ModalHelp: "?"}
+	for _, st := range []stage{stBaseline, stHypothesis, stBlast, stRun, stObserve, stConclude, stAborted} {
+		for md, open := range opens {
+			for _, k := range []string{"ctrl+x", "ctrl+c"} {
+				hs := newHarness(t, st, 80, 24)
+				if st == stAborted {
+					// Rolling back, not yet ended: a second abort still goes through.
+					evs, _ := scriptAt(stAborted)
+					hs = newHarness(t, stObserve, 80, 24)
+					hs.m.Update(eventsMsg(evs[len(evs)-6 : len(evs)-3]))
+				}
+				if open != "" {
+					hs.press(open)
+				}
+				if hs.m.modal != md {
+					t.Fatalf("stage %d: %q opened %s, want %s", st, open, hs.m.modal, md)
+				}
+				before := len(hs.sent.intents())
+				hs.m.Update(keyMsg(k))
+				in := hs.sent.intents()
+				if len(in) == before || in[len(in)-1].Type != gamedays.IntentAbort {
+					t.Errorf("phase %s modal %s: %s sent %+v", hs.m.sh.s.phase, md, k, in[before:])
+				}
+			}
+		}
+	}
+}
+
+func TestSeriesToggle(t *testing.T) {
+	hs := newHarness(t, stObserve, 120, 40)
+	if !strings.Contains(hs.view(), "[2] web-2") {
+		t.Fatalf("legend lacks web-2:\n%s", hs.view())
+	}
+	hs.press("2")
+	if !hs.m.sh.hidden["web-2"] || !strings.Contains(hs.view(), "[2] web-2 hidden") {
+		t.Fatalf("2 did not hide web-2:\n%s", hs.view())
+	}
+	hs.press("2")
+	if hs.m.sh.hidden["web-2"] {
+		t.Fatal("2 did not show web-2 again")
+	}
+	hs.press("9") // no ninth series: nothing happens
+}
+
+func TestTimelineShowsEveryEventWithTime(t *testing.T) {
+	hs := newHarness(t, stObserve, 100, 60)
+	hs.press("t")
+	v := hs.view()
+	for _, want := range []string{"T+00:00 game day started", "T+00:45 injected slow on web-2", "prediction (ana): web-2 p95", "T+00:40 blast radius confirmed"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("timeline lacks %q:\n%s", want, v)
+		}
+	}
+	hs.press("t")
+	if hs.m.modal != keys.ModalNone {
+		t.Error("t did not close the timeline")
+	}
+}
+
+func TestTimelineIsBounded(t *testing.T) {
+	s := newRunState(parseRunbook(t))
+	for i := range 3 * maxTimeline {
+		s.apply(gamedays.Event{Type: gamedays.EvNote, Msg: "remark " + itoa(i), Time: t0.Add(time.Duration(i) * time.Second)})
+	}
+	if len(s.timeline) != maxTimeline || s.tlTotal != 3*maxTimeline {
+		t.Fatalf("timeline holds %d of %d", len(s.timeline), s.tlTotal)
+	}
+	var first, last string
+	s.entries(func(e entry) {
+		if first == "" {
+			first = e.text
+		}
+		last = e.text
+	})
+	if first != "remark "+itoa(2*maxTimeline) || last != "remark "+itoa(3*maxTimeline-1) {
+		t.Errorf("ring order: first %q last %q", first, last)
+	}
+	// A repeat folds into a count instead of a new entry.
+	s.apply(gamedays.Event{Type: gamedays.EvMetricsError, Msg: "connection refused", Time: t0})
+	s.apply(gamedays.Event{Type: gamedays.EvMetricsError, Msg: "connection refused", Time: t0})
+	var e entry
+	s.entries(func(x entry) { e = x })
+	if e.count != 2 {
+		t.Errorf("repeat count %d, want 2", e.count)
+	}
+}
+
+func TestResizeNeverPanics(t *testing.T) {
+	for _, st := range []stage{stBaseline, stBlast, stObserve, stAborted, stEnded} {
+		hs := newHarness(t, st, 80, 24)
+		for _, sz := range [][2]int{{0, 0}, {1, 1}, {10, 3}, {79, 24}, {80, 23}, {80, 24}, {81, 25}, {120, 30}, {200, 50}, {250, 70}, {400, 120}} {
+			hs.m.Update(tea.WindowSizeMsg{Width: sz[0], Height: sz[1]})
+			hs.refresh()
+			v := hs.view()
+			lines := strings.Split(v, "\n")
+			if sz[0] < minWidth || sz[1] < minHeight {
+				if sz[0] > 20 && sz[1] > 2 && !strings.Contains(v, "terminal too small") {
+					t.Errorf("%dx%d: no notice:\n%s", sz[0], sz[1], v)
+				}
+				continue
+			}
+			if len(lines) != sz[1] {
+				t.Errorf("stage %d %dx%d: %d lines", st, sz[0], sz[1], len(lines))
+			}
+			for i, l := range lines {
+				if w := lipgloss.Width(l); w != sz[0] {
+					t.Errorf("stage %d %dx%d: line %d is %d wide: %q", st, sz[0], sz[1], i, w, l)
+					break
+				}
+			}
+			if !strings.Contains(v, "ctrl+x ABORT") {
+				t.Errorf("%dx%d: ABORT not shown", sz[0], sz[1])
+			}
+		}
+	}
+}
+
+func TestStaleTicksAreDropped(t *testing.T) {
+	hs := newHarness(t, stRun, 80, 24)
+	gen := hs.m.gen
+	if _, cmd := hs.m.Update(tickMsg{gen: gen - 1}); cmd != nil {
+		t.Error("a stale tick started a refresh")
+	}
+	_, cmd := hs.m.Update(tickMsg{gen: gen})
+	if cmd == nil {
+		t.Fatal("the current tick did not refresh")
+	}
+	msg, ok := cmd().(refreshMsg)
+	if !ok || msg.gen != gen || len(msg.panels) != 2 || len(msg.panels[0].series) != 3 {
+		t.Fatalf("refresh gave %T %+v", msg, msg.gen)
+	}
+	stale := msg
+	stale.gen = gen - 1
+	if _, cmd := hs.m.Update(stale); cmd != nil {
+		t.Error("a stale refresh re-armed the clock")
+	}
+	if _, cmd := hs.m.Update(msg); cmd == nil {
+		t.Error("a refresh did not re-arm the clock")
+	}
+}
+
+func TestMetricsBlindBanner(t *testing.T) {
+	hs := newHarness(t, stObserve, 100, 30)
+	obs := hs.m.sh.cfg.Metrics.(*staticObserver)
+	for i := range obs.health {
+		obs.health[i].LastAnswer = hs.now.Add(-25 * time.Second)
+		obs.health[i].LastErr = errConnRefused
+	}
+	hs.refresh()
+	v := hs.view()
+	if !strings.Contains(v, "METRICS BLIND") || !strings.Contains(v, "connection refused") || !strings.Contains(v, "aborts at 10s") {
+		t.Errorf("no blind banner:\n%s", v)
+	}
+}
+
+type connRefused struct{}
+
+func (connRefused) Error() string { return "connection refused" }
+
+var errConnRefused error = connRefused{}
+
+func TestDelta(t *testing.T) {
+	tests := []struct {
+		v, base float64
+		want    string
+	}{
+		{0.2, 0.1, "Δ+100%"},
+		{0.1, 0.2, "Δ-50%"},
+		{0.105, 0.1, "Δ+5%"},
+		{0.1, 0.1, "Δ+0%"},
+		{math.NaN(), 0.1, "Δ n/a"},
+		{0.1, math.NaN(), "Δ n/a"},
+		{0.3, 0, "Δ new"},
+		{1.234, 1, "Δ+23.4%"},
+	}
+	for _, tt := range tests {
+		if got := delta(tt.v, tt.base); got != tt.want {
+			t.Errorf("delta(%v, %v) = %q, want %q", tt.v, tt.base, got, tt.want)
+		}
+	}
+}
