@@ -318,7 +318,7 @@ func (b *builder) finish(events []gamedays.Event) {
 		}
 	}
 	if r.Title == "" {
-		r.Title = "game day " + r.RunID
+		r.Title = strings.TrimSpace("game day " + r.RunID)
 	}
 	for i := range r.Participants {
 		if len(r.Participants[i].Roles) == 0 {
