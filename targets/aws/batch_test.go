@@ -78,15 +78,9 @@ func TestBatcherSendsFullBatchesAtOnce(t *testing.T) {
 }
 
 func TestLabBatchedStopFailsOnlyTheBadInstance(t *testing.T) {
-	srv := startLab(t, labaws.Hooks{})
-	seedFleet(t, srv, 6, map[string]string{"service": "checkout"})
-	e := labExecutor(t, srv, "AKIDGAMEDAY")
+	srv, e, members := labFleet(t, 6, labaws.Hooks{})
 	e.batch.window = 200 * time.Millisecond
 	ctx := context.Background()
-	members, err := e.Resolve(ctx, ec2Target(map[string]string{"service": "checkout"}, labAccount))
-	if err != nil {
-		t.Fatal(err)
-	}
 	// Terminated underneath between resolution and the attack.
 	bad := members[2].ID
 	if err := srv.SetInstanceState(bad, "terminated"); err != nil {
@@ -127,15 +121,9 @@ func TestLabSSMCommandBatchesTheFleet(t *testing.T) {
 		ran[id]++
 		return "ok", "", 0
 	}
-	srv := startLab(t, labaws.Hooks{RunShell: agent})
-	seedFleet(t, srv, 120, map[string]string{"service": "checkout"})
-	e := labExecutor(t, srv, "AKIDGAMEDAY")
+	srv, e, members := labFleet(t, 120, labaws.Hooks{RunShell: agent})
 	e.batch.window = 200 * time.Millisecond
 	ctx := context.Background()
-	members, err := e.Resolve(ctx, ec2Target(map[string]string{"service": "checkout"}, labAccount))
-	if err != nil {
-		t.Fatal(err)
-	}
 	errs := fanOut(members, len(members), func(m targets.Member) error {
 		_, err := e.Inject(ctx, &targets.Injection{RunID: "r1", Attack: "burn", Kind: "ssm-command", Member: m, Duration: time.Minute,
 			Params: map[string]string{"attack": "lab-cpu", "max_concurrency": "25%", "max_errors": "0"}})

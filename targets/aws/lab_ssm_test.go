@@ -39,14 +39,8 @@ func shellAgent(t *testing.T, id string) func(ctx context.Context, instanceID st
 }
 
 func TestLabSSMCommandRunsALinuxAttack(t *testing.T) {
-	srv := startLab(t, labaws.Hooks{RunShell: shellAgent(t, labaws.InstanceID(1))})
-	seedFleet(t, srv, 1, map[string]string{"service": "checkout"})
-	e := labExecutor(t, srv, "AKIDGAMEDAY")
+	srv, e, members := labFleet(t, 1, labaws.Hooks{RunShell: shellAgent(t, labaws.InstanceID(1))})
 	ctx := context.Background()
-	members, err := e.Resolve(ctx, ec2Target(map[string]string{"service": "checkout"}, labAccount))
-	if err != nil {
-		t.Fatal(err)
-	}
 	dir := t.TempDir()
 	inj := &targets.Injection{RunID: "r-ssm", Attack: "fill disk", Kind: "ssm-command", Member: members[0], Duration: time.Minute,
 		Params: map[string]string{"attack": "disk-fill", "path": dir, "size": "1MiB", "max_concurrency": "1", "max_errors": "0"}}
@@ -63,6 +57,13 @@ func TestLabSSMCommandRunsALinuxAttack(t *testing.T) {
 	}
 	if fi, err := os.Stat(files[0]); err != nil || fi.Size() != 1<<20 {
 		t.Fatalf("fill file: %v, %v", fi, err)
+	}
+	// The dead man's switch is armed on the instance, as over SSH.
+	home, _ := os.UserHomeDir()
+	timers, _ := filepath.Glob("/run/gameday/r-ssm/*.timer")
+	more, _ := filepath.Glob(filepath.Join(home, ".gameday", "r-ssm", "*.timer"))
+	if timers = append(timers, more...); len(timers) != 1 || inj.State["switch_at"] == "" {
+		t.Fatalf("switch: timers %v, state %v", timers, inj.State)
 	}
 	for i := 0; i < 2; i++ {
 		res, err := e.Rollback(ctx, *inj)
@@ -94,14 +95,8 @@ func TestLabSSMCommandCarriesLabKinds(t *testing.T) {
 		got = append(got, id+": "+strings.Join(commands, "\n"))
 		return "ok", "", 0
 	}
-	srv := startLab(t, labaws.Hooks{RunShell: agent})
-	seedFleet(t, srv, 2, map[string]string{"service": "checkout"})
-	e := labExecutor(t, srv, "AKIDGAMEDAY")
+	_, e, members := labFleet(t, 2, labaws.Hooks{RunShell: agent})
 	ctx := context.Background()
-	members, err := e.Resolve(ctx, ec2Target(map[string]string{"service": "checkout"}, labAccount))
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, m := range members {
 		inj := &targets.Injection{RunID: "r1", Attack: "burn", Kind: "ssm-command", Member: m, Duration: time.Minute,
 			Params: map[string]string{"attack": "lab-cpu", "load": "50", "max_concurrency": "10%", "max_errors": "0"}}
@@ -130,17 +125,11 @@ func TestLabSSMCommandFailureIsReported(t *testing.T) {
 	agent := func(context.Context, string, []string) (string, string, int) {
 		return "gameday: stress-ng is not installed\n", "", 1
 	}
-	srv := startLab(t, labaws.Hooks{RunShell: agent})
-	seedFleet(t, srv, 1, map[string]string{"service": "checkout"})
-	e := labExecutor(t, srv, "AKIDGAMEDAY")
+	_, e, members := labFleet(t, 1, labaws.Hooks{RunShell: agent})
 	ctx := context.Background()
-	members, err := e.Resolve(ctx, ec2Target(map[string]string{"service": "checkout"}, labAccount))
-	if err != nil {
-		t.Fatal(err)
-	}
 	inj := targets.Injection{RunID: "r1", Attack: "burn", Kind: "ssm-command", Member: members[0], Duration: time.Minute,
 		Params: map[string]string{"attack": "cpu", "max_concurrency": "1", "max_errors": "0"}}
-	err = e.Preflight(ctx, inj)
+	err := e.Preflight(ctx, inj)
 	if err == nil || !strings.Contains(err.Error(), "stress-ng is not installed") || !strings.Contains(err.Error(), members[0].ID) {
 		t.Fatalf("preflight: %v", err)
 	}

@@ -65,6 +65,23 @@ func seedFleet(t testing.TB, srv *labaws.Server, n int, tags map[string]string) 
 	}
 }
 
+// checkout is the tag the fleets in these tests carry.
+var checkout = map[string]string{"service": "checkout"}
+
+// labFleet serves n instances tagged checkout and resolves them with the
+// default key.
+func labFleet(t testing.TB, n int, hooks labaws.Hooks) (*labaws.Server, *Executor, []targets.Member) {
+	t.Helper()
+	srv := startLab(t, hooks)
+	seedFleet(t, srv, n, checkout)
+	e := labExecutor(t, srv, "AKIDGAMEDAY")
+	members, err := e.Resolve(context.Background(), ec2Target(checkout, labAccount))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv, e, members
+}
+
 func ec2Target(tags map[string]string, accounts ...string) runbook.Target {
 	return runbook.Target{Name: "fleet", AWS: &runbook.AWSTarget{Resource: "ec2:instance", Tags: tags, Accounts: accounts}}
 }
@@ -200,14 +217,8 @@ func TestLabPaginationAndThrottling(t *testing.T) {
 }
 
 func TestLabThrottlingBeyondRetriesIsPerMember(t *testing.T) {
-	srv := startLab(t, labaws.Hooks{})
-	seedFleet(t, srv, 2, map[string]string{"service": "checkout"})
-	e := labExecutor(t, srv, "AKIDGAMEDAY")
+	srv, e, members := labFleet(t, 2, labaws.Hooks{})
 	ctx := context.Background()
-	members, err := e.Resolve(ctx, ec2Target(map[string]string{"service": "checkout"}, labAccount))
-	if err != nil {
-		t.Fatal(err)
-	}
 	// More throttling than the retryer's five attempts: the first stop
 	// fails with the throttling error named, the second goes through.
 	srv.Throttle("ec2:StopInstances", 5)
@@ -225,14 +236,8 @@ func TestLabThrottlingBeyondRetriesIsPerMember(t *testing.T) {
 }
 
 func TestLabRebootAndTerminate(t *testing.T) {
-	srv := startLab(t, labaws.Hooks{})
-	seedFleet(t, srv, 2, map[string]string{"service": "checkout"})
-	e := labExecutor(t, srv, "AKIDGAMEDAY")
+	srv, e, members := labFleet(t, 2, labaws.Hooks{})
 	ctx := context.Background()
-	members, err := e.Resolve(ctx, ec2Target(map[string]string{"service": "checkout"}, labAccount))
-	if err != nil {
-		t.Fatal(err)
-	}
 	for i, kind := range []string{"ec2-reboot", "ec2-terminate"} {
 		inj := &targets.Injection{RunID: "r1", Attack: kind, Kind: kind, Member: members[i], Duration: time.Minute}
 		if err := e.Preflight(ctx, *inj); err != nil {
