@@ -172,9 +172,10 @@ func runFile(cmd *cobra.Command, path string, f *runFlags) error {
 		},
 	})
 
-	stopSignals := relaySignals(eng, stderr, rb.Abort.Timeout)
+	// Signals stay caught until gameday exits: a late Ctrl-C must not kill
+	// it while it reports what may still be injected.
+	defer relaySignals(eng, stderr, rb.Abort.Timeout)()
 	out, runErr := eng.Run(ctx)
-	stopSignals()
 	return outcomeError(stderr, dir, out, runErr, refusedWhy)
 }
 
@@ -386,12 +387,17 @@ func describe(ev gamedays.Event, journal string) string {
 		return what + ": " + checks(ev.Checks, true)
 	case gamedays.EvHypothesis:
 		return fmt.Sprintf("hypothesis: %s; expect %s", ev.Msg, checks(ev.Checks, false))
-	case gamedays.EvResolved, gamedays.EvSelected, gamedays.EvConfirmed:
+	case gamedays.EvConfirmed:
+		return "blast radius confirmed: " + ev.Msg
+	case gamedays.EvResolved, gamedays.EvSelected:
 		ids := make([]string, len(ev.Members))
 		for i, m := range ev.Members {
 			ids[i] = memberWhere(m)
 		}
-		what := map[string]string{gamedays.EvResolved: "resolved", gamedays.EvSelected: "blast radius", gamedays.EvConfirmed: "confirmed"}[ev.Type]
+		what := "resolved"
+		if ev.Type == gamedays.EvSelected {
+			what = "blast radius"
+		}
 		s := fmt.Sprintf("%s %s: %d: %s", what, ev.Target, len(ev.Members), strings.Join(ids, ", "))
 		if ev.Seed != nil {
 			s += fmt.Sprintf(" (seed %d)", *ev.Seed)

@@ -407,6 +407,29 @@ func TestRunSIGTERMAbortsAndRollsBack(t *testing.T) {
 	}
 }
 
+// Ctrl-C twice: the second press is acknowledged and the rollback still runs
+// to the end.
+func TestRunSecondSIGINTDoesNotSkipRollback(t *testing.T) {
+	l := newLab(t)
+	c := start(t, append([]string{"run", "--autopilot", "--yes", l.runbook(t, book{steady: "< 300ms", expect: "< 500ms", duration: "10m", observe: "10m"})}, l.flags()...)...)
+	dir := l.runDir(t)
+	pid := injected(t, dir)
+	c.cmd.Process.Signal(syscall.SIGINT)
+	c.cmd.Process.Signal(syscall.SIGINT)
+	if code := c.wait(t, time.Minute); code != exitAborted {
+		t.Fatalf("exit %d, want %d\nstderr:\n%s", code, exitAborted, c.stderr.String())
+	}
+	if !strings.Contains(c.stderr.String(), "SIGINT again: the rollback continues") {
+		t.Errorf("the second SIGINT was not acknowledged:\n%s", c.stderr.String())
+	}
+	if stressing(pid) {
+		t.Errorf("stress-ng %d still running: the second SIGINT cut the rollback short", pid)
+	}
+	if left := gamedays.Unreverted(journal(t, dir)); len(left) != 0 {
+		t.Errorf("left unreverted: %v", left)
+	}
+}
+
 func TestRunGuardrailAborts(t *testing.T) {
 	l := newLab(t)
 	c := start(t, append([]string{"run", "--autopilot", "--yes", l.runbook(t, book{steady: "< 300ms", expect: "< 500ms", guard: "> 1s for 2s", duration: "10m", observe: "10m"})}, l.flags()...)...)
