@@ -77,6 +77,7 @@ key away in every phase.
 		newRunCmd(),
 		newRecoverCmd(),
 		newReportCmd(),
+		newLabCmd(),
 		newNewCmd(),
 		newScenariosCmd(),
 		newKindsCmd(),

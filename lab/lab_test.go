@@ -1,0 +1,346 @@
+package lab
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/gameday/gameday/lab/e2e"
+	"github.com/gameday/gameday/lab/fleet"
+	"github.com/gameday/gameday/runbook"
+	"github.com/gameday/gameday/targets"
+	"github.com/gameday/gameday/targets/ssh"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func startLab(t *testing.T, o Options) *Lab {
+	t.Helper()
+	if o.HealthInterval == 0 {
+		o.HealthInterval = 100 * time.Millisecond
+	}
+	l, err := Start(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
+
+// addrs lists every address the lab listens on.
+func addrs(l *Lab) []string {
+	out := []string{hostPort(l.PrometheusURL), hostPort(l.LoadBalancerURL), hostPort(l.AWS.Endpoint)}
+	for _, h := range l.Hosts {
+		out = append(out, h.SSHAddr, hostPort(h.ServiceURL))
+	}
+	for _, tg := range l.Fleet().Targets() {
+		out = append(out, hostPort(strings.TrimSuffix(tg.URL, "/metrics")))
+	}
+	return out
+}
+
+func hostPort(u string) string { return strings.TrimPrefix(u, "http://") }
+
+func TestStartWritesFilesAndCloseLeavesNothing(t *testing.T) {
+	dir := t.TempDir()
+	l, err := Start(context.Background(), Options{Dir: dir, Hosts: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(l.Hosts) != 2 || l.Hosts[1].Name != "checkout-2" || l.Hosts[1].InstanceID == "" || l.AWS.Endpoint == "" || l.AWS.SecretAccessKey == "" {
+		t.Fatalf("lab: %+v", l)
+	}
+	st, err := os.Stat(l.IdentityPath)
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("identity %s: %v, mode %v", l.IdentityPath, err, st.Mode())
+	}
+	kh, _ := os.ReadFile(l.KnownHostsPath)
+	for _, h := range l.Hosts {
+		_, port, _ := net.SplitHostPort(h.SSHAddr)
+		if !regexp.MustCompile(`(?m)^\[127\.0\.0\.1\]:` + port + ` ssh-ed25519 AAAA\S+$`).Match(kh) {
+			t.Errorf("known_hosts has no line for %s:\n%s", h.SSHAddr, kh)
+		}
+	}
+	cfg, _ := os.ReadFile(l.SSHConfigPath)
+	for _, want := range []string{"Host checkout-1\n", "HostName 127.0.0.1", "User gameday", "IdentityFile " + l.IdentityPath, "UserKnownHostsFile " + l.KnownHostsPath, "StrictHostKeyChecking yes", "IdentitiesOnly yes"} {
+		if !strings.Contains(string(cfg), want) {
+			t.Errorf("ssh_config lacks %q:\n%s", want, cfg)
+		}
+	}
+	listening := addrs(l)
+	l.Close()
+	for _, a := range listening {
+		if c, err := net.DialTimeout("tcp", a, time.Second); err == nil {
+			c.Close()
+			t.Errorf("%s still listening after Close", a)
+		}
+	}
+	if _, err := os.Stat(l.SSHConfigPath); err != nil {
+		t.Errorf("Close removed the files of a --dir lab: %v", err)
+	}
+	goleak.VerifyNone(t)
+
+	// A temporary directory goes with the lab.
+	l2, err := Start(context.Background(), Options{Hosts: 1, RPS: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l2.Close()
+	if _, err := os.Stat(l2.Dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("temporary lab dir %s left behind: %v", l2.Dir, err)
+	}
+}
+
+func TestContextEndStopsTheLab(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	l, err := Start(ctx, Options{Hosts: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	cancel()
+	waitFor(t, "the lab to stop", func() bool {
+		c, err := net.DialTimeout("tcp", l.Hosts[0].SSHAddr, time.Second)
+		if err == nil {
+			c.Close()
+		}
+		return err != nil
+	})
+}
+
+// TestOpenSSHClient drives the lab hosts with the system's ssh client and
+// nothing but the lab's ssh_config.
+func TestOpenSSHClient(t *testing.T) {
+	bin := e2e.Need(t, "ssh")[0]
+	l := startLab(t, Options{Hosts: 2, RPS: -1})
+	ssh := func(args ...string) (string, int) {
+		cmd := exec.Command(bin, append([]string{"-F", l.SSHConfigPath, "-o", "BatchMode=yes"}, args...)...)
+		cmd.Env = append(os.Environ(), "SSH_AUTH_SOCK=")
+		cmd.Stdin = strings.NewReader("")
+		out, err := cmd.CombinedOutput()
+		var ee *exec.ExitError
+		if err != nil && !errors.As(err, &ee) {
+			t.Fatalf("ssh %v: %v", args, err)
+		}
+		return string(out), cmd.ProcessState.ExitCode()
+	}
+	if out, code := ssh("checkout-1", "help"); code != 0 || !strings.Contains(out, "checkout-1 is a gameday lab host") {
+		t.Fatalf("ssh checkout-1 help: exit %d\n%s", code, out)
+	}
+	if out, code := ssh("checkout-2", "errors", "'--share=50%'", "'--duration=1m'"); code != 0 || !strings.Contains(out, "checkout-2: errors share=50% status=500 for 1m") {
+		t.Fatalf("inject over ssh: exit %d\n%s", code, out)
+	}
+	in, _ := l.Fleet().Instance("checkout-2")
+	if fs := in.Faults(); len(fs) != 1 || fs[0].Name != "errors" {
+		t.Fatalf("checkout-2 faults after inject: %+v", fs)
+	}
+	if out, code := ssh("checkout-2", "status"); code != 0 || !strings.Contains(out, "errors share=50% status=500: ") {
+		t.Fatalf("status: exit %d\n%s", code, out)
+	}
+	if out, code := ssh("checkout-2", "errors --rollback"); code != 0 || !strings.Contains(out, "errors rolled back") || len(in.Faults()) != 0 {
+		t.Fatalf("rollback: exit %d\n%s", code, out)
+	}
+	if out, code := ssh("checkout-1", "cat /etc/passwd"); code != fleet.ExitUnknown || !strings.Contains(out, `unknown command "cat"`) {
+		t.Fatalf("a shell command: exit %d\n%s", code, out)
+	}
+	if out, code := ssh("checkout-1"); code != 1 || !strings.Contains(out, "not a shell") {
+		t.Fatalf("interactive login: exit %d\n%s", code, out)
+	}
+	// Another key is refused, however the client asks.
+	other := filepath.Join(t.TempDir(), "other")
+	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", other).CombinedOutput(); err == nil {
+		if out, code := ssh("-o", "IdentityFile="+other, "-i", other, "-l", "gameday", "-o", "IdentitiesOnly=yes", "-F", "/dev/null",
+			"-o", "UserKnownHostsFile="+l.KnownHostsPath, "-p", strings.Split(l.Hosts[0].SSHAddr, ":")[1], "127.0.0.1", "help"); code != 255 {
+			t.Fatalf("a stranger's key: exit %d\n%s", code, out)
+		}
+	} else {
+		t.Logf("ssh-keygen not usable, stranger's key not tried: %v %s", err, out)
+	}
+}
+
+// executor is gameday's SSH executor configured the way gameday lab does.
+func executor(l *Lab) *ssh.Executor {
+	return ssh.New(ssh.Options{SSHConfig: l.SSHConfigPath, KnownHosts: l.KnownHostsPath, IdentityFiles: []string{l.IdentityPath}, AgentSocket: "-"})
+}
+
+// TestExecutorRunsEveryLabKind injects each lab kind through the SSH
+// executor, checks the fleet shows it, rolls back and checks it is gone.
+func TestExecutorRunsEveryLabKind(t *testing.T) {
+	l := startLab(t, Options{Hosts: 3, RPS: 100})
+	e := executor(l)
+	defer e.Close()
+	ctx := context.Background()
+	members, err := e.Resolve(ctx, runbook.Target{Name: "checkout", SSH: &runbook.SSHTarget{Hosts: []string{"checkout-1", "checkout-2", "checkout-3"}, User: User}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	host := members[1]
+	in, _ := l.Fleet().Instance(host.ID)
+	effects := map[string]struct {
+		params map[string]string
+		on     func() bool // the fault is visibly in effect
+	}{
+		"lab-latency":            {map[string]string{"delay": "50ms"}, nil},
+		"lab-errors":             {map[string]string{"share": "100%", "status": "503"}, func() bool { return metric(t, host, in, `http_requests_total{code="503"}`) > 0 }},
+		"lab-cpu":                {map[string]string{"load": "50"}, nil},
+		"lab-process-kill":       {map[string]string{"restart_after": "10m"}, func() bool { return !in.Up() }},
+		"lab-blackhole":          {nil, func() bool { return !l.Fleet().LB().Healthy()[host.ID] }},
+		"lab-dependency-latency": {map[string]string{"delay": "20ms"}, nil},
+	}
+	cat := targets.Default()
+	var kinds []string
+	for _, k := range cat.Kinds() {
+		if k.LabCommand() != "" {
+			kinds = append(kinds, k.Name)
+		}
+	}
+	if len(kinds) != len(effects) {
+		t.Fatalf("catalogue has lab kinds %v; this test knows %d", kinds, len(effects))
+	}
+	for _, kind := range kinds {
+		eff := effects[kind]
+		k, _ := cat.Spec(kind)
+		v, probs := k.Parse(eff.params)
+		if len(probs) > 0 {
+			t.Fatalf("%s: %v", kind, probs)
+		}
+		inj := targets.Injection{RunID: "t", Attack: kind, Kind: kind, Member: host, Params: v.Canonical(), Duration: 5 * time.Minute}
+		if err := e.Preflight(ctx, inj); err != nil {
+			t.Fatalf("%s preflight: %v", kind, err)
+		}
+		if res, err := e.Inject(ctx, &inj); err != nil {
+			t.Fatalf("%s inject: %v (%s)", kind, err, res.Output)
+		}
+		name := k.LabCommand()
+		if fs := in.Faults(); len(fs) != 1 || fs[0].Name != name {
+			t.Fatalf("%s: faults on %s after inject: %+v", kind, host.ID, fs)
+		}
+		if eff.on != nil {
+			waitFor(t, kind+" to show", eff.on)
+		}
+		for _, other := range []string{"checkout-1", "checkout-3"} {
+			if o, _ := l.Fleet().Instance(other); len(o.Faults()) != 0 {
+				t.Fatalf("%s landed on %s too", kind, other)
+			}
+		}
+		for range 2 { // idempotent
+			if res, err := e.Rollback(ctx, inj); err != nil {
+				t.Fatalf("%s rollback: %v (%s)", kind, err, res.Output)
+			}
+		}
+		if fs := in.Faults(); len(fs) != 0 || !in.Up() {
+			t.Fatalf("%s: after rollback up=%v faults %+v", kind, in.Up(), fs)
+		}
+		out, err := e.Run(ctx, host, "status")
+		if err != nil || !strings.Contains(out, "no active faults") {
+			t.Fatalf("%s: status after rollback: %v\n%s", kind, err, out)
+		}
+	}
+}
+
+// metric reads one sample of the host's own /metrics.
+func metric(t *testing.T, _ targets.Member, in *fleet.Instance, series string) float64 {
+	t.Helper()
+	resp, err := http.Get(in.URL() + "/metrics")
+	if err != nil {
+		return 0
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, series+" "); ok {
+			if v, err := strconv.ParseFloat(strings.TrimSpace(rest), 64); err == nil {
+				return v
+			}
+		}
+	}
+	return 0
+}
+
+// TestEC2StopStopsTheHost stops and starts a host through the lab's EC2
+// hook: its service and SSH server go, then come back on the same ports.
+func TestEC2StopStopsTheHost(t *testing.T) {
+	l := startLab(t, Options{Hosts: 2, RPS: -1})
+	h := l.Hosts[0]
+	in, _ := l.Fleet().Instance(h.Name)
+	in.Exec("latency --delay=1s --duration=1h")
+	l.instanceState(h.InstanceID, "stopping")
+	if in.Up() || len(in.Faults()) != 0 {
+		t.Fatalf("after stop: up=%v faults=%v", in.Up(), in.Faults())
+	}
+	if c, err := net.DialTimeout("tcp", h.SSHAddr, time.Second); err == nil {
+		c.Close()
+		t.Fatal("a stopped host's SSH server still answers")
+	}
+	l.instanceState(h.InstanceID, "running")
+	e := executor(l)
+	defer e.Close()
+	out, err := e.Run(context.Background(), targets.Member{ID: h.Name, Labels: map[string]string{ssh.LabelUser: User}}, "status")
+	if err != nil || !strings.Contains(out, "service up") {
+		t.Fatalf("after start: %v\n%s", err, out)
+	}
+	stdout, stderr, code := l.runShell(context.Background(), h.InstanceID, []string{"errors '--share=10%' '--duration=1m'", "status"})
+	if code != 0 || !strings.Contains(stdout, "errors share=10% status=500: ") || stderr != "" {
+		t.Fatalf("run shell: %d %q %q", code, stdout, stderr)
+	}
+	if _, stderr, code := l.runShell(context.Background(), h.InstanceID, []string{"uptime"}); code != fleet.ExitUnknown || !strings.Contains(stderr, "unknown command") {
+		t.Fatalf("run shell of a non-lab command: %d %q", code, stderr)
+	}
+}
+
+// TestScenariosValidate renders every scenario at full length and
+// shortened, and checks each against the runbook loader and catalogue.
+func TestScenariosValidate(t *testing.T) {
+	l := &Lab{PrometheusURL: "http://127.0.0.1:9090", SSHConfigPath: "/tmp/lab/ssh_config",
+		Hosts: []Host{{Name: "checkout-1"}, {Name: "checkout-2"}, {Name: "checkout-3"}}}
+	scenarios := Scenarios()
+	if len(scenarios) < 3 {
+		t.Fatalf("%d scenarios", len(scenarios))
+	}
+	for _, s := range scenarios {
+		if s.Summary == "" || (s.Outcome != "held" && s.Outcome != "refuted" && s.Outcome != "aborted") {
+			t.Errorf("%s: summary %q, outcome %q", s.Name, s.Summary, s.Outcome)
+		}
+		for _, scale := range []float64{1, 0.1} {
+			src, err := l.Runbook(s.Name, scale)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rb, err := runbook.Parse(s.Name+".yaml", src, targets.Default())
+			if err != nil {
+				t.Fatalf("%s at scale %g: %v\n%s", s.Name, scale, err, src)
+			}
+			if rb.Metrics.URL != l.PrometheusURL || len(rb.Targets) != 1 || rb.Targets[0].SSH.Config != l.SSHConfigPath {
+				t.Errorf("%s: lab values not filled in: %+v", s.Name, rb.Metrics)
+			}
+			if scale < 1 && rb.Baseline.Duration > 10*time.Second {
+				t.Errorf("%s at scale %g: baseline %s", s.Name, scale, rb.Baseline.Duration)
+			}
+		}
+	}
+	if _, err := l.Runbook("nope", 1); err == nil || !strings.Contains(err.Error(), "expected one of") {
+		t.Fatalf("unknown scenario: %v", err)
+	}
+}
