@@ -88,13 +88,11 @@ func TestClockSkewScripts(t *testing.T) {
 	run := "clk" + strconv.FormatInt(time.Now().UnixNano(), 36)
 	sh := func(env []string, script string) string {
 		t.Helper()
-		cmd := exec.Command("sh", "-c", script)
-		cmd.Env = env
-		out, err := cmd.CombinedOutput()
+		out, err := runScript(env, script)
 		if err != nil {
 			t.Fatalf("%v: %s", err, out)
 		}
-		return string(out)
+		return out
 	}
 	scripts := func(inj targets.Injection) (string, string) {
 		a, n, err := e.build(inj)
