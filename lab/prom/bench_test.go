@@ -60,6 +60,29 @@ func BenchmarkScrape4Targets(b *testing.B) {
 	b.ReportMetric(heapMB(), "heap-MB")
 }
 
+// BenchmarkScrapeOnce is the scraper's own cost for one scrape of one
+// exporter: fetch, parse, append, stale check and commit.
+func BenchmarkScrapeOnce(b *testing.B) {
+	x := newExporter(b, 0.05, 0.02, 100*time.Millisecond, 5)
+	s, err := Start(context.Background(), Options{Interval: time.Second})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	l := newLoop(s, Target{Job: "checkout", Instance: x.addr(), URL: x.url()})
+	l.scrape(context.Background(), time.Now())
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		l.scrape(context.Background(), time.Now())
+	}
+	b.StopTimer()
+	if l.state.health != "up" {
+		b.Fatalf("scrape failed: %s", l.state.lastErr)
+	}
+	b.ReportMetric(float64(len(l.cache)), "series")
+}
+
 // fillHour writes an hour of one-second samples for four instances of the
 // default-bucket latency histogram and the request counter, as the lab's
 // scrapes would.

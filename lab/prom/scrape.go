@@ -1,6 +1,7 @@
 package prom
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -55,6 +56,7 @@ type loop struct {
 	iter   uint64
 	report [len(reportNames)]entry
 	last   int64 // timestamp of the last scrape, ms; 0 before the first
+	buf    bytes.Buffer
 
 	stop  chan bool // true: mark everything stale before returning
 	done  chan struct{}
@@ -200,14 +202,16 @@ func (l *loop) fetch(ctx context.Context) ([]byte, string, error) {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
 		return nil, "", fmt.Errorf("server returned HTTP status %s", resp.Status)
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
-	if err != nil {
+	// The buffer is reused from scrape to scrape: nothing parsed from it
+	// is kept past the scrape (cache keys and labels are copies).
+	l.buf.Reset()
+	if _, err := l.buf.ReadFrom(io.LimitReader(resp.Body, maxBody+1)); err != nil {
 		return nil, "", err
 	}
-	if len(body) > maxBody {
+	if l.buf.Len() > maxBody {
 		return nil, "", fmt.Errorf("body larger than %d bytes", maxBody)
 	}
-	return body, resp.Header.Get("Content-Type"), nil
+	return l.buf.Bytes(), resp.Header.Get("Content-Type"), nil
 }
 
 // append parses one scrape into app and stale-marks the series the previous
