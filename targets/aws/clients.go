@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/logging"
 )
 
 // The narrow client interfaces: exactly the calls the attacks make, so a
@@ -189,6 +190,10 @@ func (ss *sessions) get(ctx context.Context, w where) (*session, error) {
 func (ss *sessions) load(ctx context.Context, w where) (sdkaws.Config, error) {
 	o := ss.opts
 	lo := []func(*config.LoadOptions) error{
+		// The SDK logs to stderr by default, which the console owns.
+		config.WithLogger(logging.LoggerFunc(func(c logging.Classification, format string, v ...any) {
+			o.Logf("aws sdk %s: "+format, append([]any{c}, v...)...)
+		})),
 		config.WithRetryer(func() sdkaws.Retryer {
 			return retry.NewStandard(func(so *retry.StandardOptions) {
 				so.MaxAttempts = o.MaxAttempts

@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
+	"github.com/gameday/gameday/gamedays"
 	labaws "github.com/gameday/gameday/lab/aws"
 	"github.com/gameday/gameday/runbook"
 	"github.com/gameday/gameday/targets"
@@ -287,9 +288,9 @@ func BenchmarkResolveAndStop(b *testing.B) {
 		if err != nil || len(members) != 5000 {
 			b.Fatalf("resolved %d: %v", len(members), err)
 		}
-		chosen := members[:0:0]
-		for i := 0; i < len(members); i += 10 {
-			chosen = append(chosen, members[i])
+		chosen, err := gamedays.Select(members, runbook.BlastRadius{Percent: 10}, 1)
+		if err != nil || len(chosen) != 500 {
+			b.Fatalf("selected %d: %v", len(chosen), err)
 		}
 		errs := fanOut(chosen, 64, func(m targets.Member) error {
 			_, err := e.Inject(context.Background(), &targets.Injection{RunID: "bench", Attack: "stop", Kind: "ec2-stop", Member: m, Duration: time.Minute})
@@ -331,4 +332,18 @@ func fanOut(ms []targets.Member, n int, fn func(targets.Member) error) []error {
 		errs = append(errs, err)
 	}
 	return errs
+}
+
+// BenchmarkResolve5000 is the resolution part alone: five pages of
+// DescribeInstances through the endpoint.
+func BenchmarkResolve5000(b *testing.B) {
+	srv := startLab(b, labaws.Hooks{})
+	seedFleet(b, srv, 5000, checkout)
+	e := labExecutor(b, srv, "AKIDGAMEDAY")
+	for b.Loop() {
+		members, err := e.Resolve(context.Background(), ec2Target(checkout, labAccount))
+		if err != nil || len(members) != 5000 {
+			b.Fatalf("resolved %d: %v", len(members), err)
+		}
+	}
 }
