@@ -292,6 +292,9 @@ func delta(v, base float64) string {
 		return "Δ new"
 	}
 	d := (v - base) / math.Abs(base) * 100
+	if math.Abs(d) < 0.05 {
+		return "Δ 0%"
+	}
 	sign := "+"
 	if d < 0 {
 		sign = "-"
@@ -341,7 +344,11 @@ func (m *model) chartsView(h int) []string {
 		if p.Unit != runbook.UnitNone {
 			title += st.Muted.Render(" (" + string(p.Unit) + ")")
 		}
-		out = append(out, title+st.Muted.Render(legend))
+		lg := legend
+		if m.sh.w < 120 {
+			lg = legendShort
+		}
+		out = append(out, title+st.Muted.Render(lg))
 		for i, l := range pc.lines {
 			side := ""
 			if i < len(pc.side) {
@@ -356,8 +363,11 @@ func (m *model) chartsView(h int) []string {
 	return out
 }
 
-// legend says what the marks on every chart mean.
-const legend = "  · baseline band  ╌ expectation  ━ guardrail  │ attack start  ┆ stop"
+// legend says what the marks on every chart mean; legendShort fits 80 columns.
+const (
+	legend      = "  · baseline band  ╌ expectation  ━ guardrail  │ attack start  ┆ stop"
+	legendShort = "  · baseline ╌ expect ━ guardrail │ start ┆ stop"
+)
 
 // pad cuts or fills s to exactly w cells.
 func pad(s string, w int) string {

@@ -201,7 +201,7 @@ func contains(xs []string, x string) bool {
 }
 
 func (m *model) handleEvents(evs eventsMsg) tea.Cmd {
-	before := m.sh.s.phase
+	before, started := m.sh.s.phase, !m.sh.s.start.IsZero()
 	for _, ev := range evs {
 		m.sh.s.apply(ev)
 		if ev.Type == gamedays.EvRunEnd {
@@ -209,7 +209,9 @@ func (m *model) handleEvents(evs eventsMsg) tea.Cmd {
 		}
 	}
 	cmds := []tea.Cmd{m.q.listen(m.stop)}
-	if m.sh.s.phase != before {
+	// A new phase changes the screen and what the refresh evaluates; the
+	// run's start fixes the charts' time window.
+	if m.sh.s.phase != before || (!started && !m.sh.s.start.IsZero()) {
 		m.modalForPhase()
 		m.layoutCharts()
 		cmds = append(cmds, m.refreshNow())

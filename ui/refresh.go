@@ -105,6 +105,7 @@ func (r refreshReq) read() refreshMsg {
 		base = metrics.TakeBaseline(r.obs, names, r.baseFrom, to)
 	}
 	health := r.obs.Health()
+	step := r.obs.Step()
 	for _, p := range panels {
 		pd := panelData{panel: p}
 		for _, h := range health {
@@ -115,7 +116,7 @@ func (r refreshReq) read() refreshMsg {
 		for _, s := range r.obs.Series(p.Name) {
 			pts := r.obs.Points(p.Name, s, msg.from, msg.to)
 			sd := seriesData{name: s, last: math.NaN(), base: math.NaN()}
-			sd.cols = chart.Downsample(nil, r.cols, msg.from, msg.to, pts)
+			sd.cols = chart.Downsample(nil, r.cols, msg.from, msg.to, step, pts)
 			for j := len(pts) - 1; j >= 0; j-- {
 				if !pts[j].Missing && !math.IsNaN(pts[j].V) {
 					sd.last, sd.lastAt = pts[j].V, pts[j].T

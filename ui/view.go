@@ -186,11 +186,14 @@ var barPhases = []gamedays.Phase{gamedays.PhaseBaseline, gamedays.PhaseHypothesi
 	gamedays.PhaseRun, gamedays.PhaseObserve, gamedays.PhaseConclude}
 
 // phaseBar marks each phase done (✓), current (●), next (○), or where an
-// abort struck (✗).
+// abort struck or a blocked baseline stopped the run (✗).
 func (m *model) phaseBar() string {
 	st, s := m.sh.st, m.sh.s
 	cur := s.phase
 	abortedIn := gamedays.Phase(-1)
+	if s.verdict == gamedays.VerdictBlocked {
+		abortedIn = gamedays.PhaseBaseline
+	}
 	if cur == gamedays.PhaseAborted {
 		for _, p := range barPhases {
 			if !s.phaseAt[p].IsZero() {
@@ -215,11 +218,7 @@ func (m *model) phaseBar() string {
 		}
 		parts = append(parts, part)
 	}
-	bar := strings.Join(parts, st.Muted.Render(" › "))
-	if cur == gamedays.PhaseAborted {
-		bar += "  " + st.AbortBanner.Render(" ABORTED ")
-	}
-	return bar
+	return strings.Join(parts, st.Muted.Render(" › "))
 }
 
 // statusLine shows the note being typed, else the last message.
@@ -687,7 +686,7 @@ func (m *model) guardText() string {
 
 func (m *model) abortView() []string {
 	st, s, cfg := m.sh.st, m.sh.s, m.sh.cfg
-	out := []string{st.Bad.Render("ABORTED") + " (" + s.abortSource + "): " + s.abortMsg}
+	out := []string{st.Bad.Render("ABORTED") + ": " + s.abortMsg}
 	rows := [][]cell{}
 	reverted, total, failed := 0, 0, 0
 	for _, r := range s.attacks {
@@ -716,13 +715,13 @@ func (m *model) abortView() []string {
 	switch {
 	case failed > 0 || len(s.failed) > 0:
 		n := max(failed, len(s.failed))
-		out = append(out, st.Bad.Render(fmt.Sprintf("ROLLBACK INCOMPLETE on %d: something may still be applied.", n)),
-			st.Bad.Render("Next: run `gameday recover "+runDir+"` now, and check the hosts named above by hand."))
+		out = append(out, st.Bad.Render(fmt.Sprintf("ROLLBACK INCOMPLETE on %d: something may still be applied.", n)))
+		out = append(out, m.wrapStyled("Next: run `gameday recover "+runDir+"` now, and check the hosts named above by hand.", st.Bad)...)
 	case !s.ended:
 		out = append(out, st.Warn.Render("Rolling back… the console stays until every rollback has answered."))
 	default:
-		out = append(out, st.OK.Render("Everything injected was reverted."),
-			"Next: `gameday report "+runDir+"` builds the report. Press q to leave.")
+		out = append(out, st.OK.Render("Everything injected was reverted."))
+		out = append(out, m.wrapStyled("Next: `gameday report "+runDir+"` builds the report. Press q to leave.", lipgloss.NewStyle())...)
 	}
 	return out
 }
@@ -764,9 +763,9 @@ func (m *model) concludeView() []string {
 	}
 	out = append(out, "")
 	if s.ended {
-		out = append(out, st.Muted.Render("The game day has ended. Report: `gameday report "+runDir+"`. Press q to leave."))
+		out = append(out, m.wrapStyled("The game day has ended. Report: `gameday report "+runDir+"`. Press q to leave.", st.Muted)...)
 	} else {
-		out = append(out, st.Muted.Render("Add findings and action items now; enter or q finishes the game day and closes the journal."))
+		out = append(out, m.wrapStyled("Add findings and action items now; enter or q finishes the game day and closes the journal.", st.Muted)...)
 	}
 	return out
 }
@@ -818,6 +817,15 @@ func (m *model) helpView() []string {
 		{km.Series, km.Help, km.Leave, km.Cancel},
 	}
 	return append([]string{m.sh.st.Bold.Render("All keys"), ""}, strings.Split(h.FullHelpView(groups), "\n")...)
+}
+
+// wrapStyled wraps text to the screen and styles each line.
+func (m *model) wrapStyled(text string, st lipgloss.Style) []string {
+	lines := wrap(text, m.sh.w)
+	for i, l := range lines {
+		lines[i] = st.Render(strings.TrimRight(l, " "))
+	}
+	return lines
 }
 
 // wrap breaks text into lines of at most w cells at spaces.

@@ -32,7 +32,7 @@ func TestDownsampleKeepsPeaksAndGaps(t *testing.T) {
 		}
 		return 1, true
 	})
-	cols := Downsample(nil, 100, t0, t0.Add(3599*time.Second), pts)
+	cols := Downsample(nil, 100, t0, t0.Add(3599*time.Second), time.Second, pts)
 	if len(cols) != 100 {
 		t.Fatalf("%d columns, want 100", len(cols))
 	}
@@ -62,21 +62,42 @@ func TestDownsampleKeepsPeaksAndGaps(t *testing.T) {
 func TestDownsampleWindowAndReuse(t *testing.T) {
 	pts := series(10, time.Second, func(i int) (float64, bool) { return float64(i), true })
 	buf := make([]Column, 0, 8)
-	cols := Downsample(buf, 5, t0.Add(2*time.Second), t0.Add(6*time.Second), pts)
+	cols := Downsample(buf, 5, t0.Add(2*time.Second), t0.Add(6*time.Second), time.Second, pts)
 	if &cols[0] != &buf[:1][0] {
 		t.Error("did not reuse the buffer")
 	}
 	if cols[0].First != 2 || cols[4].Last != 6 {
 		t.Errorf("window not respected: %+v", cols)
 	}
-	if got := Downsample(cols, 0, t0, t0.Add(time.Second), pts); len(got) != 0 {
+	if got := Downsample(cols, 0, t0, t0.Add(time.Second), time.Second, pts); len(got) != 0 {
 		t.Errorf("zero columns gave %d", len(got))
 	}
-	if got := Downsample(nil, 3, t0, t0, pts); len(got) != 3 || !got[0].Gap() {
+	if got := Downsample(nil, 3, t0, t0, time.Second, pts); len(got) != 3 || !got[0].Gap() {
 		t.Errorf("empty window: %+v", got)
 	}
-	if got := Downsample(nil, -4, t0, t0.Add(time.Hour), pts); len(got) != 0 {
+	if got := Downsample(nil, -4, t0, t0.Add(time.Hour), time.Second, pts); len(got) != 0 {
 		t.Errorf("negative width gave %d columns", len(got))
+	}
+}
+
+func TestDownsampleJoinsSparseSteps(t *testing.T) {
+	// 11 steps over 100 columns: the columns between steps are joined, but
+	// not across a missing step.
+	pts := series(11, time.Second, func(i int) (float64, bool) { return float64(i), i != 6 })
+	cols := Downsample(nil, 100, t0, t0.Add(10*time.Second), time.Second, pts)
+	if c := cols[15]; c.Gap() || !c.Joined || c.Min != 1.5 {
+		t.Errorf("column between steps 1 and 2 = %+v, want joined at 1.5", c)
+	}
+	for i := 51; i < 70; i++ {
+		if !cols[i].Gap() {
+			t.Errorf("column %d spans the missing step 6 but is drawn: %+v", i, cols[i])
+		}
+	}
+	// Steps further apart than 1.5 steps are not joined: the server skipped some.
+	sparse := []metrics.Point{{T: t0, V: 1}, {T: t0.Add(5 * time.Second), V: 1}}
+	cols = Downsample(cols, 10, t0, t0.Add(10*time.Second), time.Second, sparse)
+	if !cols[3].Gap() {
+		t.Errorf("joined across a 5-step hole: %+v", cols[3])
 	}
 }
 
@@ -97,7 +118,7 @@ func TestChartDrawsGapsLinesAndMarkers(t *testing.T) {
 		return 0.1, true
 	})
 	to := t0.Add(599 * time.Second)
-	cols := Downsample(nil, PlotColumns(48), t0, to, pts)
+	cols := Downsample(nil, PlotColumns(48), t0, to, time.Second, pts)
 	c.Draw(Spec{From: t0, To: to, Origin: t0, Series: []Series{{Cols: cols}},
 		BandLo: 0.08, BandHi: 0.12, Expect: []float64{0.2}, Guard: []float64{0.4},
 		Starts: []time.Time{t0.Add(100 * time.Second)}, Stops: []time.Time{t0.Add(500 * time.Second)},
@@ -140,6 +161,6 @@ func BenchmarkDownsample(b *testing.B) {
 	var cols []Column
 	b.ReportAllocs()
 	for b.Loop() {
-		cols = Downsample(cols, PlotColumns(140), t0, t0.Add(time.Hour), pts)
+		cols = Downsample(cols, PlotColumns(140), t0, t0.Add(time.Hour), time.Second, pts)
 	}
 }

@@ -1,0 +1,58 @@
+package ui
+
+import (
+	"bytes"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/x/exp/golden"
+	"github.com/charmbracelet/x/exp/teatest"
+)
+
+// TestGolden renders every phase at the smallest and a large size through a
+// real Bubble Tea program. Refresh with: go test ./ui -run TestGolden -update
+func TestGolden(t *testing.T) {
+	cases := []struct {
+		name  string
+		stage stage
+		// wait is text that appears only once the screen is complete: for
+		// screens with charts, the delta beside a series, which needs the
+		// baseline window the events give and a refresh after them.
+		wait string
+	}{
+		{"baseline", stBaseline, "Δ"},
+		{"blocked", stBlocked, "Δ"},
+		{"hypothesis", stHypothesis, "Predictions"},
+		{"blast_radius", stBlast, "Press Y"},
+		{"run", stRun, "Δ"},
+		{"observe", stObserve, "Δ"},
+		{"aborted", stAborted, "Δ"},
+		{"conclude", stConclude, "Action items"},
+		{"ended", stEnded, "has ended"},
+	}
+	for _, tc := range cases {
+		for _, sz := range [][2]int{{80, 24}, {200, 50}} {
+			t.Run(fmt.Sprintf("%s_%dx%d", tc.name, sz[0], sz[1]), func(t *testing.T) {
+				rb := parseRunbook(t)
+				evs, now := scriptAt(tc.stage)
+				obs := newStaticObserver(rb, instances, int(now.Sub(t0)/time.Second)+1, now, tc.stage == stObserve)
+				c := New(Config{Runbook: rb, File: "checkout.yaml", RunDir: "/var/lib/gameday/r1", Metrics: obs, Version: "test"})
+				c.clock = func() time.Time { return now }
+				t.Cleanup(c.close)
+				for _, ev := range evs {
+					c.OnEvent(ev)
+				}
+				m := c.newModel(&fakeSender{}, nil)
+				tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(sz[0], sz[1]))
+				teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte(tc.wait)) },
+					teatest.WithDuration(10*time.Second), teatest.WithCheckInterval(5*time.Millisecond))
+				if err := tm.Quit(); err != nil {
+					t.Fatal(err)
+				}
+				fm := tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second)).(*model)
+				golden.RequireEqual(t, []byte(fm.View()))
+			})
+		}
+	}
+}
