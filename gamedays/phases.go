@@ -225,6 +225,13 @@ func (e *Engine) run(ctx context.Context, plan []planned) error {
 		byAttack[p.attack.Name] = append(byAttack[p.attack.Name], p)
 		lastStart = max(lastStart, p.attack.StartAfter)
 	}
+	// The run's samples are journalled however it ends, so the report of an
+	// aborted run still shows what led to the abort.
+	defer func() {
+		if e.opts.Metrics != nil {
+			e.journalSamples(t0, e.opts.Clock.Now())
+		}
+	}()
 	var wg sync.WaitGroup
 	for _, a := range e.rb.Attacks {
 		ps := byAttack[a.Name]
@@ -239,11 +246,7 @@ func (e *Engine) run(ctx context.Context, plan []planned) error {
 		return err
 	}
 	e.setPhase(PhaseObserve)
-	if err := e.sleep(ctx, t0.Add(e.rb.Observe.Duration), true); err != nil {
-		return err
-	}
-	e.journalSamples(t0, e.opts.Clock.Now())
-	return nil
+	return e.sleep(ctx, t0.Add(e.rb.Observe.Duration), true)
 }
 
 // attack injects one attack on its members at its start and rolls it back

@@ -1,0 +1,225 @@
+package report
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
+	"github.com/prometheus/common/model"
+
+	"github.com/gameday/gameday/gamedays"
+	"github.com/gameday/gameday/metrics"
+	"github.com/gameday/gameday/runbook"
+	"github.com/gameday/gameday/targets"
+)
+
+// The fixtures follow the engine's order by hand; these runs prove the
+// report reads what the real engine writes.
+
+const engineRunbook = `version: 1
+name: report from a real engine
+metrics:
+  step: 1s
+  panels:
+    p95: {query: latency, unit: seconds}
+    error_rate: {query: errors, unit: ratio}
+baseline:
+  duration: 20s
+  steady_state: {p95: "< 300ms"}
+hypothesis:
+  statement: one slow host is tolerable
+  expect: {p95: "< baseline * 3", error_rate: "< 2%"}
+guardrails:
+  p95: "> 2s for 5s"
+targets:
+  web: {ssh: {hosts: [web-1, web-2, web-3]}}
+blast_radius:
+  web: {percent: 34, seed: 11}
+attacks:
+  - {name: slow, target: web, kind: network-latency, params: {interface: eth0, delay: 200ms}, start_after: 5s, duration: 20s}
+observe: {duration: 30s}
+`
+
+// host is an executor that keeps what is applied, so metrics can follow it.
+type host struct {
+	mu      sync.Mutex
+	applied int
+}
+
+func (h *host) Preflight(context.Context, targets.Injection) error { return nil }
+func (h *host) Inject(context.Context, *targets.Injection) (targets.Result, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.applied++
+	return targets.Result{Output: "netem on"}, nil
+}
+func (h *host) Rollback(context.Context, targets.Injection) (targets.Result, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.applied = max(0, h.applied-1)
+	return targets.Result{Output: "netem off"}, nil
+}
+func (h *host) Plan(targets.Injection) []string { return nil }
+func (h *host) busy() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.applied > 0
+}
+
+type hostList struct{}
+
+func (hostList) Resolve(_ context.Context, t runbook.Target) ([]targets.Member, error) {
+	members := make([]targets.Member, len(t.SSH.Hosts))
+	for i, h := range t.SSH.Hosts {
+		members[i] = targets.Member{Target: t.Name, ID: h}
+	}
+	return members, nil
+}
+
+// prom answers range queries with latency that is normal, or hurt while the
+// host has something applied.
+type prom struct {
+	host         *host
+	normal, hurt float64
+}
+
+func (p prom) Query(context.Context, string, time.Time, ...v1.Option) (model.Value, v1.Warnings, v1.Infos, error) {
+	return model.Vector{}, nil, nil, nil
+}
+
+func (p prom) QueryRange(_ context.Context, q string, r v1.Range, _ ...v1.Option) (model.Value, v1.Warnings, v1.Infos, error) {
+	v := 0.003
+	if q == "latency" {
+		v = p.normal
+		if p.host.busy() {
+			v = p.hurt
+		}
+	}
+	s := &model.SampleStream{Metric: model.Metric{}}
+	for t := r.Start; !t.After(r.End); t = t.Add(r.Step) {
+		s.Values = append(s.Values, model.SamplePair{Timestamp: model.TimeFromUnixNano(t.UnixNano()), Value: model.SampleValue(v)})
+	}
+	return model.Matrix{s}, nil, nil, nil
+}
+
+// runEngine runs a game day on a manual clock and returns its journal.
+func runEngine(t *testing.T, hurt float64) string {
+	t.Helper()
+	rb, err := runbook.Parse("engine.yaml", []byte(engineRunbook), targets.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := gamedays.NewManualClock(time.Date(2026, 11, 23, 14, 0, 0, 0, time.UTC))
+	h := &host{}
+	poller := metrics.NewPoller(prom{host: h, normal: 0.1, hurt: hurt}, metrics.Config{Panels: rb.Metrics.Panels, Step: time.Second, Now: clock.Now, Since: clock.Now()})
+	path := filepath.Join(t.TempDir(), gamedays.JournalName)
+	j, err := gamedays.CreateJournal(path, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	e := gamedays.New(rb, gamedays.Options{
+		RunID: "engine-run", Source: []byte(engineRunbook), Journal: j, Clock: clock, Catalogue: targets.Default(),
+		Resolvers: map[string]targets.Resolver{"ssh": hostList{}}, Executors: map[string]targets.Executor{"ssh": h},
+		Metrics: poller, AutoAdvance: true, AutoConfirm: true, Version: "test",
+	})
+	done := make(chan error, 1)
+	go func() { _, err := e.Run(context.Background()); done <- err }()
+	// Move the clock a second whenever the engine is parked on it; bounded
+	// in wall time so a bug cannot hang the test.
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			return path
+		default:
+		}
+		if n := clock.Waiters(); n > 0 && steady(clock, n) {
+			clock.Advance(time.Second)
+		} else {
+			time.Sleep(50 * time.Microsecond)
+		}
+	}
+	t.Fatal("the engine did not finish within 30s")
+	return ""
+}
+
+func steady(c *gamedays.ManualClock, n int) bool {
+	for range 20 {
+		time.Sleep(20 * time.Microsecond)
+		if c.Waiters() != n {
+			return false
+		}
+	}
+	return true
+}
+
+func TestReportFromEngineJournal(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		hurt    float64
+		verdict string
+	}{
+		{"held", 0.2, "held"},
+		{"guardrail", 5, "aborted"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := Load(runEngine(t, tc.hurt))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Verdict.Value != tc.verdict || r.Status.Outcome != tc.verdict || !r.Status.Complete || len(r.Unreverted) != 0 {
+				t.Fatalf("verdict %q, status %+v, unreverted %v", r.Verdict.Value, r.Status, r.Unreverted)
+			}
+			// 34% of three hosts, rounded up, is two.
+			if len(r.Attacks) != 2 {
+				t.Fatalf("attacks %+v", r.Attacks)
+			}
+			for _, a := range r.Attacks {
+				if a.Result != "applied" || a.Rollback != "ok" || a.Output != "netem on" || a.RolledBackAt == nil {
+					t.Errorf("attack %+v", a)
+				}
+			}
+			if b := r.BlastRadius; len(b) != 1 || len(b[0].Resolved) != 3 || len(b[0].Selected) != 2 || *b[0].Seed != 11 || !strings.HasPrefix(b[0].Selection, "34% of members") {
+				t.Errorf("blast radius %+v", b)
+			}
+			if p := r.Panels[0]; p.Name != "p95" || p.Unit != "seconds" || p.Baseline.Count == 0 || float64(p.Baseline.Median) != 0.1 {
+				t.Errorf("baseline %+v", p)
+			}
+			if e := r.Hypothesis.Expectations[0]; float64(e.Limit) < 0.299 || float64(e.Limit) > 0.301 {
+				t.Errorf("the expectation's limit is not resolved against the baseline: %+v", e)
+			}
+			if len(r.charts.panels) != 2 || len(r.charts.panels[0].series) == 0 {
+				t.Fatalf("nothing to chart: %+v", r.charts.panels)
+			}
+			switch tc.verdict {
+			case "held":
+				if len(r.Verdict.Evidence) != 2 || r.Verdict.Evidence[0].Held == nil || !*r.Verdict.Evidence[0].Held {
+					t.Errorf("evidence %+v", r.Verdict.Evidence)
+				}
+				if d := float64(r.Panels[0].Delta); d < 0.099 || d > 0.101 {
+					t.Errorf("p95 change under attack %g, want +100ms", d)
+				}
+			case "aborted":
+				if len(r.Aborts) != 1 || r.Aborts[0].Source != "guardrail" || len(r.Breaches) != 1 || len(r.Verdict.Evidence) != 1 {
+					t.Errorf("aborts %+v, breaches %+v, evidence %+v", r.Aborts, r.Breaches, r.Verdict.Evidence)
+				}
+				// What led to the abort is in the journal, so the chart shows it.
+				pts := r.charts.panels[0].series[0].pts
+				if last, abort := pts[len(pts)-1], r.Aborts[0].T; last.x < abort-2 || last.y != 5 {
+					t.Errorf("the chart's last p95 sample is %v; want the hurt latency just before the abort at %.0fs", last, abort)
+				}
+				if float64(r.Panels[0].Attack.Max) != 5 {
+					t.Errorf("peak under attack %v, want 5s", r.Panels[0].Attack.Max)
+				}
+			}
+		})
+	}
+}
