@@ -138,20 +138,26 @@ func runLab(cmd *cobra.Command, f *labFlags) error {
 		return invalid(err)
 	}
 	defer l.Close()
-	src, err := l.Runbook(f.scenario, f.scale)
+	return runLabScenario(cmd, l, f.scenario, f.scale, f.run)
+}
+
+// runLabScenario writes the scenario's runbook for l into the lab's
+// directory and runs it through runFile, wired to the lab's Prometheus and
+// SSH files and to no key but the lab's.
+func runLabScenario(cmd *cobra.Command, l *sandbox.Lab, scenario string, scale float64, rf runFlags) error {
+	src, err := l.Runbook(scenario, scale)
 	if err != nil {
 		return invalid(err)
 	}
-	path := filepath.Join(l.Dir, f.scenario+".yaml")
+	path := filepath.Join(l.Dir, scenario+".yaml")
 	if err := os.WriteFile(path, src, 0o644); err != nil {
 		return invalid(err)
 	}
-	warm, cancel := context.WithTimeout(ctx, 30*time.Second)
+	warm, cancel := context.WithTimeout(cmdContext(cmd), 30*time.Second)
 	defer cancel()
 	if err := l.WaitForMetrics(warm); err != nil {
 		return invalid(err)
 	}
-	rf := f.run
 	rf.Prometheus = l.PrometheusURL
 	rf.SSHConfig = l.SSHConfigPath
 	rf.KnownHosts = l.KnownHostsPath
