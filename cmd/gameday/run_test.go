@@ -536,3 +536,68 @@ func TestRunInvalidRunbookExits4(t *testing.T) {
 		t.Errorf("exit %d: %s", code, errs)
 	}
 }
+
+func TestOutcomeExitCodes(t *testing.T) {
+	left := targets.Injection{Attack: "burn", Kind: "cpu", Member: targets.Member{Target: "web", ID: "web-2", Addr: "10.0.0.2:22"}}
+	cases := []struct {
+		out     gamedays.Outcome
+		refused string
+		want    int
+		says    string
+	}{
+		{gamedays.Outcome{Verdict: gamedays.VerdictHeld, Reason: "fine"}, "", exitOK, "verdict held: fine"},
+		{gamedays.Outcome{Verdict: gamedays.VerdictRefuted}, "", exitRefuted, "verdict refuted"},
+		{gamedays.Outcome{Verdict: gamedays.VerdictAborted}, "", exitAborted, "verdict aborted"},
+		{gamedays.Outcome{Verdict: gamedays.VerdictBlocked}, "", exitBlocked, "verdict blocked"},
+		{gamedays.Outcome{Reason: "dry run"}, "", exitOK, "dry run"},
+		{gamedays.Outcome{Verdict: gamedays.VerdictAborted}, "target web selected web-2", exitInvalid, "refusing to inject"},
+		// Unreverted beats every verdict, and names what is left and where.
+		{gamedays.Outcome{Verdict: gamedays.VerdictHeld, Unreverted: []targets.Injection{left}}, "", exitRollback, "burn (cpu) on web web-2 (10.0.0.2:22)"},
+		{gamedays.Outcome{Verdict: gamedays.VerdictBlocked, Unreverted: []targets.Injection{left}}, "x", exitRollback, "gameday recover runs/r1"},
+	}
+	for _, tc := range cases {
+		var errb bytes.Buffer
+		err := outcomeError(&errb, "runs/r1", tc.out, nil, tc.refused)
+		code, msg := exitOK, errb.String()
+		if err != nil {
+			ee, ok := err.(*exitError)
+			if !ok {
+				t.Fatalf("%+v: %T is not an exitError", tc.out, err)
+			}
+			code, msg = ee.code, msg+ee.Error()
+		}
+		if code != tc.want || !strings.Contains(msg, tc.says) {
+			t.Errorf("%+v refused %q: exit %d %q, want %d and %q", tc.out, tc.refused, code, msg, tc.want, tc.says)
+		}
+	}
+}
+
+func TestAutopilotLines(t *testing.T) {
+	var out, errb bytes.Buffer
+	l := &eventLog{stdout: &out, stderr: &errb, json: true, journal: "j.jsonl"}
+	t0 := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	ok, bad := true, false
+	inj := &targets.Injection{Attack: "burn", Kind: "cpu", Member: targets.Member{Target: "web", ID: "web-1", Addr: "127.0.0.1:22"}, Duration: 5 * time.Minute}
+	for _, ev := range []gamedays.Event{
+		{Seq: 1, Time: t0, Type: gamedays.EvRunStart, Phase: "baseline", RunID: "r1", Msg: "cpu"},
+		{Seq: 2, Time: t0.Add(75 * time.Second), Type: gamedays.EvAttackIntent, Phase: "run", Injection: inj},
+		{Seq: 3, Time: t0.Add(76 * time.Second), Type: gamedays.EvRollbackResult, Phase: "aborted", Injection: inj, OK: &bad, Result: &targets.Result{Err: "host unreachable"}},
+		{Seq: 4, Time: t0.Add(77 * time.Second), Type: gamedays.EvPreflight, Phase: "blast radius", Injection: inj, OK: &ok},
+	} {
+		l.event(ev)
+	}
+	want := []string{
+		`T+00:00 baseline     run r1: "cpu", journal j.jsonl`,
+		`T+01:15 run          inject burn (cpu) on web-1 (127.0.0.1:22) for 5m`,
+		`T+01:16 aborted      ROLLBACK FAILED: burn (cpu) on web-1 (127.0.0.1:22): host unreachable`,
+		`T+01:17 blast radius preflight ok: burn (cpu) on web-1 (127.0.0.1:22)`,
+	}
+	if got := strings.Split(strings.TrimSpace(errb.String()), "\n"); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("stderr:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	var ev gamedays.Event
+	if len(lines) != 4 || json.Unmarshal([]byte(lines[2]), &ev) != nil || ev.Seq != 3 || ev.Result.Err != "host unreachable" {
+		t.Errorf("--json lines:\n%s", out.String())
+	}
+}
