@@ -225,6 +225,22 @@ func step(pts []xy) float64 {
 	return d[n/2]
 }
 
+// chart is panel i's SVG, drawn once and kept: Markdown and HTML share it.
+func (r *Report) chart(i int) ([]byte, error) {
+	if r.svgs == nil {
+		r.svgs = map[int][]byte{}
+	}
+	if svg, ok := r.svgs[i]; ok {
+		return svg, nil
+	}
+	svg, err := r.charts.svgChart(r.charts.panels[i])
+	if err != nil {
+		return nil, err
+	}
+	r.svgs[i] = svg
+	return svg, nil
+}
+
 // svgChart draws one panel over the whole run.
 func (cd chartData) svgChart(cp chartPanel) ([]byte, error) {
 	p := plot.New()

@@ -95,7 +95,7 @@ func (r *Report) htmlBlock(w *bufio.Writer, b block) error {
 		fmt.Fprintf(w, "<pre>%s</pre>\n", esc(b.text))
 	case bChart:
 		cp := r.charts.panels[b.chart]
-		svg, err := r.charts.svgChart(cp)
+		svg, err := r.chart(b.chart)
 		if err != nil {
 			return err
 		}

@@ -94,7 +94,7 @@ func (r *Report) mdBlock(w *bufio.Writer, b block, chartDir string) error {
 			fmt.Fprintf(w, "_(chart of %s not written)_\n\n", oneLine(cp.title))
 			return nil
 		}
-		svg, err := r.charts.svgChart(cp)
+		svg, err := r.chart(b.chart)
 		if err != nil {
 			return err
 		}

@@ -16,7 +16,8 @@ import (
 const Schema = "gameday.report/v1"
 
 // Report is everything a report says, in the order it says it. Field names
-// of the JSON form are part of Schema.
+// of the JSON form are part of Schema. A Report is not safe for concurrent
+// use: its writers keep the charts they draw.
 type Report struct {
 	Schema       string        `json:"schema"`
 	RunID        string        `json:"run_id"`
@@ -51,6 +52,7 @@ type Report struct {
 	Warnings []string `json:"warnings"`
 
 	charts chartData
+	svgs   map[int][]byte // drawn charts by panel index
 }
 
 // Status says whether the journal tells the whole story.
