@@ -37,7 +37,7 @@ journal, run still in progress), 5 something could still not be rolled back.`,
 			return recoverRuns(cmd, args, f)
 		},
 	}
-	addTargetFlags(cmd.Flags(), f)
+	addTargetFlags(cmd, f)
 	return cmd
 }
 

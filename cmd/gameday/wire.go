@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/spf13/pflag"
+	"github.com/spf13/cobra"
 
 	"github.com/gameday/gameday/targets"
 	"github.com/gameday/gameday/targets/ssh"
@@ -129,7 +129,8 @@ func familyNames() []string {
 }
 
 // addTargetFlags registers the connection flags run and recover share.
-func addTargetFlags(fs *pflag.FlagSet, f *runFlags) {
+func addTargetFlags(cmd *cobra.Command, f *runFlags) {
+	fs := cmd.Flags()
 	fs.StringVar(&f.RunsDir, "runs-dir", defaultRunsDir, "directory that holds one directory per run")
 	fs.StringVarP(&f.SSHConfig, "ssh-config", "F", "", "ssh_config file (default ~/.ssh/config)")
 	fs.StringVar(&f.KnownHosts, "known-hosts", "", "known_hosts file (default ~/.ssh/known_hosts)")
