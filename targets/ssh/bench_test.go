@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -19,14 +20,23 @@ import (
 
 // lightServer is an x/crypto/ssh server that answers every exec request
 // with exit status 0 at once, on many loopback addresses, so a benchmark
-// measures the client and not the host.
+// measures the client and not the host. With env set, it runs each command
+// with sh -c in that environment instead: a stand-in host for unit tests
+// of the client.
 type lightServer struct {
 	addrs []string
 	ls    []net.Listener
 	wg    sync.WaitGroup
+	env   []string
 }
 
 func startLightServer(b testing.TB, n int, dir string) (*lightServer, string, string) {
+	return startServer(b, n, dir, nil)
+}
+
+// startServer starts a lightServer on 127.0.0.1 to 127.0.0.n; it returns
+// it, a known_hosts file that trusts it, and the user key it accepts.
+func startServer(b testing.TB, n int, dir string, env []string) (*lightServer, string, string) {
 	host := writeKey(b, filepath.Join(dir, "host"))
 	user := writeKey(b, filepath.Join(dir, "user"))
 	cfg := &gossh.ServerConfig{PublicKeyCallback: func(_ gossh.ConnMetadata, k gossh.PublicKey) (*gossh.Permissions, error) {
@@ -36,7 +46,7 @@ func startLightServer(b testing.TB, n int, dir string) (*lightServer, string, st
 		return nil, fmt.Errorf("unknown key")
 	}}
 	cfg.AddHostKey(host)
-	s := &lightServer{}
+	s := &lightServer{env: env}
 	var kh []byte
 	for i := 1; i <= n; i++ {
 		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.%d:0", i))
@@ -82,7 +92,7 @@ func (s *lightServer) serve(l net.Listener, cfg *gossh.ServerConfig) {
 						r.Reply(r.Type == "exec", nil)
 						if r.Type == "exec" {
 							status := make([]byte, 4)
-							binary.BigEndian.PutUint32(status, 0)
+							binary.BigEndian.PutUint32(status, s.exec(ch, r.Payload))
 							ch.SendRequest("exit-status", false, status)
 							ch.Close()
 							return
@@ -92,6 +102,28 @@ func (s *lightServer) serve(l net.Listener, cfg *gossh.ServerConfig) {
 			}
 		}()
 	}
+}
+
+// exec runs an exec request's command when the server has an environment.
+func (s *lightServer) exec(ch gossh.Channel, payload []byte) uint32 {
+	if s.env == nil {
+		return 0
+	}
+	var req struct{ Command string }
+	if err := gossh.Unmarshal(payload, &req); err != nil {
+		return 255
+	}
+	cmd := exec.Command("sh", "-c", req.Command)
+	cmd.Env = s.env
+	cmd.Stdout, cmd.Stderr = ch, ch.Stderr()
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return uint32(ee.ExitCode())
+	}
+	if err != nil {
+		return 255
+	}
+	return 0
 }
 
 // BenchmarkFanout100: preflight + inject + rollback of a cpu attack on 100
