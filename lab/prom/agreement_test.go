@@ -154,7 +154,9 @@ func agree(t *testing.T, what string, real, lab model.Matrix, r v1.Range, tol fl
 // queries over the same range.
 func TestAgreesWithPrometheus(t *testing.T) {
 	e2e.Need(t, "prometheus")
-	means := []float64{0.03, 0.06, 0.12}
+	// The aggregate P95 (0.162s) sits mid-bucket in (0.1, 0.25], so a
+	// bucket check on it is not at the mercy of one request more or less.
+	means := []float64{0.02, 0.04, 0.08}
 	errs := []float64{0.01, 0.05, 0.20}
 	var xs []*exporter
 	var addrs []string

@@ -272,3 +272,43 @@ func TestContextStops(t *testing.T) {
 		t.Errorf("a URL without scheme: %v, want an error naming target 0", err)
 	}
 }
+
+func TestFailingScrapes(t *testing.T) {
+	hang := make(chan struct{})
+	garbage := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+		_, _ = w.Write([]byte("metric{ 1\n"))
+	}))
+	defer garbage.Close()
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-hang:
+		case <-r.Context().Done():
+		}
+	}))
+	defer slow.Close()
+	defer close(hang)
+	s, err := Start(context.Background(), Options{Interval: 100 * time.Millisecond, Targets: []Target{
+		{Job: "bad", Instance: "garbage", URL: garbage.URL},
+		{Job: "bad", Instance: "slow", URL: slow.URL},
+		{Job: "bad", Instance: "closed", URL: "http://127.0.0.1:1/metrics"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	client := &http.Client{}
+	defer client.CloseIdleConnections()
+	waitFor(t, 5*time.Second, "three failed scrapes", func() bool {
+		return len(instant(t, client, s, `up == 0`)) == 3
+	})
+	r := call(t, client, s.URL(), "/api/v1/targets", nil, false)
+	for _, want := range []string{`parse ` + garbage.URL, `context deadline exceeded`, `connection refused`} {
+		if !strings.Contains(r.raw, want) {
+			t.Errorf("targets do not say %q: %s", want, r.raw)
+		}
+	}
+	if vs := instant(t, client, s, `{job="bad", __name__!~"up|scrape_.*"}`); len(vs) != 0 {
+		t.Errorf("failed scrapes stored samples: %v", vs)
+	}
+}
