@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/fetch"
 	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
@@ -125,13 +126,13 @@ const measureCharts = `Array.from(document.querySelectorAll('figure.chart')).map
 // load opens url in a new tab with every request other than file:// pages
 // blocked and recorded, and returns what it saw, the charts measured, and a
 // full-page screenshot.
-func load(t *testing.T, browser context.Context, url string) (*pageCheck, []chartInfo, []byte) {
+func load(t *testing.T, browser context.Context, url string) (check *pageCheck, charts []chartInfo, shot, printed []byte) {
 	t.Helper()
 	ctx, cancel := chromedp.NewContext(browser)
 	defer cancel()
 	ctx, stop := context.WithTimeout(ctx, 60*time.Second)
 	defer stop()
-	check := &pageCheck{}
+	check = &pageCheck{}
 	paused := make(chan *fetch.EventRequestPaused, 64)
 	if err := chromedp.Listen(ctx, func(ev any) {
 		switch ev := ev.(type) {
@@ -194,14 +195,23 @@ func load(t *testing.T, browser context.Context, url string) (*pageCheck, []char
 	if err != nil {
 		t.Fatalf("measure charts: %v", err)
 	}
-	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	shot, err = chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatalf("screenshot: %v", err)
 	}
-	if _, err := chromedp.Call(ctx, page.PrintToPDF, page.PrintToPDFParams{}); err != nil {
+	pdf, err := chromedp.Call(ctx, page.PrintToPDF, page.PrintToPDFParams{})
+	if err != nil || !bytes.HasPrefix(pdf.Data, []byte("%PDF")) {
 		t.Errorf("print to PDF: %v", err)
 	}
-	return check, charts, shot
+	// How the page looks to a printer: the print stylesheet applied.
+	if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print"}); err != nil {
+		t.Fatalf("emulate print: %v", err)
+	}
+	printed, err = chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("print screenshot: %v", err)
+	}
+	return check, charts, shot, printed
 }
 
 func call[P any](ctx context.Context, tg *chromedp.Target, c cdp.Command[P, cdp.Empty], p P) error {
@@ -233,7 +243,7 @@ func TestHTMLInChromium(t *testing.T) {
 		// The check below must be able to fail: a page that does fetch is caught.
 		path := filepath.Join(t.TempDir(), "fetches.html")
 		os.WriteFile(path, []byte(`<!DOCTYPE html><title>x</title><img src="http://127.0.0.1:9/pixel.png"><script>console.error("boom")</script>`), 0o644)
-		check, _, _ := load(t, browser, "file://"+path)
+		check, _, _, _ := load(t, browser, "file://"+path)
 		if len(check.requests) == 0 || len(check.errors) == 0 {
 			t.Fatalf("a page that fetches and logs an error went unnoticed: requests %v, errors %v", check.requests, check.errors)
 		}
@@ -250,12 +260,17 @@ func TestHTMLInChromium(t *testing.T) {
 			if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			check, charts, shot := load(t, browser, "file://"+path)
+			check, charts, shot, printed := load(t, browser, "file://"+path)
 			png := filepath.Join(shots, name+".png")
 			if err := os.WriteFile(png, shot, 0o644); err != nil {
 				t.Fatal(err)
 			}
 			t.Logf("screenshot: %s", png)
+			png = filepath.Join(shots, name+"-print.png")
+			if err := os.WriteFile(png, printed, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("as printed: %s", png)
 			if len(check.errors) > 0 {
 				t.Errorf("console errors: %v", check.errors)
 			}
