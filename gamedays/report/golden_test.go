@@ -92,6 +92,12 @@ func TestGolden(t *testing.T) {
 				if !bytes.Contains(svg, []byte("<path")) {
 					t.Errorf("%s has no path", ChartFile(p))
 				}
+				// Fonts are named, never fetched or embedded.
+				for _, bad := range []string{"url(", "@import", "@font-face", "href="} {
+					if bytes.Contains(svg, []byte(bad)) {
+						t.Errorf("%s contains %q", ChartFile(p), bad)
+					}
+				}
 			}
 		})
 	}
