@@ -25,7 +25,9 @@ func startFleet(t *testing.T, o Options) *Fleet {
 	if o.RPS == 0 {
 		o.RPS = -1
 	}
-	o.HealthInterval = 50 * time.Millisecond
+	if o.HealthInterval == 0 {
+		o.HealthInterval = 50 * time.Millisecond
+	}
 	f, err := Start(o)
 	if err != nil {
 		t.Fatal(err)
@@ -327,6 +329,25 @@ func TestLBRoutesAroundDeadInstance(t *testing.T) {
 	}
 	if err := f.PowerOn("checkout-1"); err != nil || !f.Instances()[0].Up() {
 		t.Fatalf("power on: %v", err)
+	}
+}
+
+// TestLBRetriesRefusedConnections: a dead instance refuses connections,
+// and the LB sends the request to the next instance before any health
+// check has run.
+func TestLBRetriesRefusedConnections(t *testing.T) {
+	f := startFleet(t, Options{Instances: 2, HealthInterval: time.Hour})
+	exec(t, f.Instances()[0], "process-kill --restart_after=1h --duration=1h", ExitOK)
+	for range 4 {
+		if code, _, err := get(t, f.LB().URL()+"/checkout", 5*time.Second); err != nil || code != 200 {
+			t.Fatalf("with checkout-1 dead: %d, %v", code, err)
+		}
+	}
+	if f.LB().Healthy()["checkout-1"] || !f.LB().Healthy()["checkout-2"] {
+		t.Fatalf("healthy: %v", f.LB().Healthy())
+	}
+	if got := requests(scrape(t, f.Instances()[1].URL()+"/metrics"), "200"); got != 4 {
+		t.Fatalf("checkout-2 served %v, want all 4", got)
 	}
 }
 

@@ -8,14 +8,16 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
 // LB is the load balancer in front of the instances: round robin over the
 // instances its health checks find healthy, a short upstream timeout, and
 // the edge metrics an SLO is measured on. Like an Envoy or an ALB, it
-// notices a dead or unreachable instance only through failed checks, so
-// requests fail for a few seconds first.
+// notices an unreachable instance only through failed checks, so requests
+// to it time out for a few seconds first; a dead one refuses connections,
+// which the LB sees at once.
 type LB struct {
 	cfg      Options
 	backends []*backend
@@ -92,12 +94,12 @@ func (lb *LB) Healthy() map[string]bool {
 	return out
 }
 
-// pick returns the next healthy backend in turn, or nil.
-func (lb *LB) pick() *backend {
+// pick returns the next healthy backend in turn other than skip, or nil.
+func (lb *LB) pick(skip *backend) *backend {
 	n := uint64(len(lb.backends))
 	start := lb.next.Add(1)
 	for i := uint64(0); i < n; i++ {
-		if b := lb.backends[(start+i)%n]; b.healthy.Load() {
+		if b := lb.backends[(start+i)%n]; b != skip && b.healthy.Load() {
 			return b
 		}
 	}
@@ -120,37 +122,55 @@ func (lb *LB) serve(w http.ResponseWriter, r *http.Request) {
 
 // forward proxies one request and returns the status the client got: the
 // instance's, or 502 (connection failed), 503 (no healthy instance) or 504
-// (no answer within the LB timeout), as a proxy reports them.
+// (no answer within the LB timeout), as a proxy reports them. A refused
+// connection takes the instance out of rotation at once and the request
+// goes to the next one, as nginx and Envoy do with connect failures; a
+// timeout is not retried, since the instance may still be working on it.
 func (lb *LB) forward(w http.ResponseWriter, r *http.Request) int {
-	b := lb.pick()
-	if b == nil {
-		http.Error(w, "no healthy upstream", http.StatusServiceUnavailable)
-		return http.StatusServiceUnavailable
+	var tried *backend
+	for attempt := 0; ; attempt++ {
+		b := lb.pick(tried)
+		if b == nil {
+			http.Error(w, "no healthy upstream", http.StatusServiceUnavailable)
+			return http.StatusServiceUnavailable
+		}
+		resp, cancel, err := lb.send(r, b)
+		if err != nil {
+			cancel()
+			if errors.Is(err, syscall.ECONNREFUSED) && attempt == 0 {
+				b.healthy.Store(false)
+				tried = b
+				continue
+			}
+			code := http.StatusBadGateway
+			if errors.Is(err, context.DeadlineExceeded) {
+				code = http.StatusGatewayTimeout
+			}
+			if r.Context().Err() != nil {
+				code = statusClientClosed
+			}
+			http.Error(w, http.StatusText(code), code)
+			return code
+		}
+		defer cancel()
+		defer resp.Body.Close()
+		w.Header().Set("Content-Type", resp.Header.Get("Content-Type"))
+		w.WriteHeader(resp.StatusCode)
+		io.Copy(w, io.LimitReader(resp.Body, 1<<20))
+		return resp.StatusCode
 	}
+}
+
+// send makes one attempt at b within the LB timeout; cancel releases it
+// once the body is read.
+func (lb *LB) send(r *http.Request, b *backend) (*http.Response, context.CancelFunc, error) {
 	ctx, cancel := context.WithTimeout(r.Context(), lb.cfg.LBTimeout)
-	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, r.Method, b.inst.URL()+r.URL.RequestURI(), nil)
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadGateway)
-		return http.StatusBadGateway
+		return nil, cancel, err
 	}
 	resp, err := lb.client.Do(req)
-	if err != nil {
-		code := http.StatusBadGateway
-		if errors.Is(err, context.DeadlineExceeded) {
-			code = http.StatusGatewayTimeout
-		}
-		if r.Context().Err() != nil {
-			code = statusClientClosed
-		}
-		http.Error(w, http.StatusText(code), code)
-		return code
-	}
-	defer resp.Body.Close()
-	w.Header().Set("Content-Type", resp.Header.Get("Content-Type"))
-	w.WriteHeader(resp.StatusCode)
-	io.Copy(w, io.LimitReader(resp.Body, 1<<20))
-	return resp.StatusCode
+	return resp, cancel, err
 }
 
 // check probes every instance's /healthz each interval: two failures in a
