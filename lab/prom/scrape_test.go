@@ -271,6 +271,17 @@ func TestContextStops(t *testing.T) {
 	if _, err := Start(context.Background(), Options{Targets: []Target{{URL: "127.0.0.1:9100"}}}); err == nil || !strings.Contains(err.Error(), "target 0") {
 		t.Errorf("a URL without scheme: %v, want an error naming target 0", err)
 	}
+	dup := []Target{{URL: "http://127.0.0.1:9100/metrics"}, {Instance: "127.0.0.1:9100", URL: "http://127.0.0.1:9101/metrics"}}
+	if _, err := Start(context.Background(), Options{Targets: dup}); err == nil || !strings.Contains(err.Error(), `target 1: instance "127.0.0.1:9100" already named by target 0`) {
+		t.Errorf("a duplicate instance: %v", err)
+	}
+	bad, err := Start(context.Background(), Options{Addr: "127.0.0.1:99999"})
+	if err == nil {
+		bad.Close()
+	}
+	if err == nil || !strings.Contains(err.Error(), "listen on 127.0.0.1:99999") {
+		t.Errorf("a bad address: %v", err)
+	}
 }
 
 func TestFailingScrapes(t *testing.T) {

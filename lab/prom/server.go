@@ -100,11 +100,16 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		o.Retention = DefaultRetention
 	}
 	targets := make([]Target, len(o.Targets))
+	seen := map[string]int{}
 	for i, t := range o.Targets {
 		nt, err := checkTarget(t)
 		if err != nil {
 			return nil, fmt.Errorf("lab metrics: target %d: %w", i, err)
 		}
+		if j, dup := seen[nt.Instance]; dup {
+			return nil, fmt.Errorf("lab metrics: target %d: instance %q already named by target %d", i, nt.Instance, j)
+		}
+		seen[nt.Instance] = i
 		targets[i] = nt
 	}
 	if err := ctx.Err(); err != nil {
@@ -162,13 +167,19 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		// On loopback gzip only costs CPU at both ends.
 		DisableCompression: true,
 	}}
-	s.http = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.http = &http.Server{
+		Handler:           s.routes(),
+		ReadHeaderTimeout: 10 * time.Second,
+		// Requests inherit the server's life: Close cancels running
+		// queries instead of waiting out their timeout.
+		BaseContext: func(net.Listener) context.Context { return s.ctx },
+	}
 	go func() {
 		defer close(s.httpDone)
 		_ = s.http.Serve(ln)
 	}()
 
-	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.stopAfter = context.AfterFunc(ctx, func() { _ = s.Close() })
 	for _, t := range targets {
 		s.addLoop(t, nil)
