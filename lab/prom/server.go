@@ -72,7 +72,6 @@ type Server struct {
 	http     *http.Server
 	client   *http.Client
 	tmpDir   string
-	started  time.Time
 
 	ctx        context.Context
 	cancel     context.CancelFunc
@@ -116,7 +115,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		return nil, err
 	}
 
-	s := &Server{interval: o.Interval, loops: map[string]*loop{}, httpDone: make(chan struct{}), started: time.Now()}
+	s := &Server{interval: o.Interval, loops: map[string]*loop{}, httpDone: make(chan struct{})}
 	dir := o.Dir
 	if dir == "" {
 		tmp, err := os.MkdirTemp("", "gameday-lab-tsdb-")
@@ -215,7 +214,7 @@ func (s *Server) DB() *tsdb.DB { return s.db }
 func (s *Server) AddTarget(t Target) error {
 	nt, err := checkTarget(t)
 	if err != nil {
-		return fmt.Errorf("lab metrics: add target %q: %w", t.Instance, err)
+		return fmt.Errorf("lab metrics: add target: %w", err)
 	}
 	s.mu.Lock()
 	old := s.loops[nt.Instance]
