@@ -92,6 +92,7 @@ type Engine struct {
 	execOf   map[*targets.Injection]targets.Executor
 	inflight map[*targets.Injection]chan struct{}
 	start    time.Time
+	sampled  time.Time // run samples are journalled up to here
 }
 
 // New prepares an engine for rb. Nothing happens until Run.
@@ -339,6 +340,7 @@ func (e *Engine) sleep(ctx context.Context, until time.Time, guard bool) error {
 		}
 		e.pollMetrics(ctx)
 		if guard {
+			e.flushSamples(false)
 			if reason := e.guardrails(); reason != "" {
 				e.Send(Intent{Type: IntentAbort, Source: "guardrail", Text: reason})
 				return errAborted

@@ -389,3 +389,46 @@ func (h *harness) checkJournal() {
 		h.t.Errorf("journal: %d intents, %d confirmed rollbacks", intents, rollbacks)
 	}
 }
+
+// The run's samples reach the journal while it goes, so a killed run keeps
+// them, and no point is written twice.
+func TestSamplesJournalledAsTheRunGoes(t *testing.T) {
+	h := newHarness(t, testRunbook, 0.1, 0.05)
+	var duringRun int
+	h.run(func(time.Duration) {
+		if h.engine.Phase() != PhaseRun && h.engine.Phase() != PhaseObserve {
+			return
+		}
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		duringRun = 0
+		for _, e := range h.events {
+			if e.Type == EvSample && !e.Time.Before(h.engine.start) {
+				duringRun++
+			}
+		}
+	})
+	if duringRun < 2 {
+		t.Errorf("%d sample events were journalled before the run ended; want them every %s", duringRun, sampleFlush)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	seen := map[string]bool{}
+	run := 0
+	for _, e := range h.events {
+		for _, s := range e.Samples {
+			k := s.Panel + "/" + s.Series + "@" + s.T.String()
+			if seen[k] {
+				t.Fatalf("sample %s journalled twice", k)
+			}
+			seen[k] = true
+			if !s.T.Before(h.engine.start) {
+				run++
+			}
+		}
+	}
+	// 40s of observe at a 1s step on two panels, both ends included.
+	if run < 2*40 {
+		t.Errorf("%d run samples journalled, want at least %d", run, 2*40)
+	}
+}

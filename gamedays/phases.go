@@ -22,7 +22,7 @@ func (e *Engine) baseline(ctx context.Context) (blocked bool, reason string) {
 	if e.eval == nil {
 		return false, ""
 	}
-	e.journalSamples(from, to)
+	e.journalSamples(from.Add(-time.Nanosecond), to)
 	b := metrics.TakeBaseline(e.opts.Metrics, panelNames(e.rb), from, to)
 	e.eval.Baseline = b
 	stats := map[string]Stats{}
@@ -70,14 +70,14 @@ func checkResult(section string, r metrics.Result) CheckResult {
 	}
 }
 
-// journalSamples records every value of every series in [from, to], so the
+// journalSamples records every value of every series in (after, to], so the
 // report needs nothing but the journal. Gaps are left out: absence is a gap.
-func (e *Engine) journalSamples(from, to time.Time) {
+func (e *Engine) journalSamples(after, to time.Time) {
 	for _, p := range e.rb.Metrics.Panels {
 		var batch []Sample
 		for _, s := range e.opts.Metrics.Series(p.Name) {
-			for _, pt := range e.opts.Metrics.Points(p.Name, s, from, to) {
-				if !pt.Missing {
+			for _, pt := range e.opts.Metrics.Points(p.Name, s, after, to) {
+				if !pt.Missing && pt.T.After(after) {
 					batch = append(batch, Sample{Panel: p.Name, Series: s, T: pt.T, V: Num(pt.V)})
 				}
 			}
@@ -86,6 +86,27 @@ func (e *Engine) journalSamples(from, to time.Time) {
 			e.emit(Event{Type: EvSample, Samples: batch})
 		}
 	}
+}
+
+// sampleFlush is how often the run's samples are journalled while it goes.
+const sampleFlush = 15 * time.Second
+
+// flushSamples journals the samples since the last flush, when sampleFlush
+// has passed or force is set. Only the run and observe phases use it.
+func (e *Engine) flushSamples(force bool) {
+	if e.opts.Metrics == nil {
+		return
+	}
+	now := e.opts.Clock.Now()
+	e.mu.Lock()
+	from := e.sampled
+	if from.IsZero() || (!force && now.Sub(from) < sampleFlush) {
+		e.mu.Unlock()
+		return
+	}
+	e.sampled = now
+	e.mu.Unlock()
+	e.journalSamples(from, now)
 }
 
 // hypothesis resolves every expectation against the baseline and records it.
@@ -218,6 +239,7 @@ func (e *Engine) run(ctx context.Context, plan []planned) error {
 	t0 := e.opts.Clock.Now()
 	e.mu.Lock()
 	e.start = t0
+	e.sampled = t0.Add(-time.Nanosecond)
 	e.mu.Unlock()
 	byAttack := map[string][]planned{}
 	var lastStart time.Duration
@@ -226,12 +248,9 @@ func (e *Engine) run(ctx context.Context, plan []planned) error {
 		lastStart = max(lastStart, p.attack.StartAfter)
 	}
 	// The run's samples are journalled however it ends, so the report of an
-	// aborted run still shows what led to the abort.
-	defer func() {
-		if e.opts.Metrics != nil {
-			e.journalSamples(t0, e.opts.Clock.Now())
-		}
-	}()
+	// aborted run still shows what led to the abort; sleep journals them as
+	// it goes, so even a killed run keeps all but the last few seconds.
+	defer e.flushSamples(true)
 	var wg sync.WaitGroup
 	for _, a := range e.rb.Attacks {
 		ps := byAttack[a.Name]
