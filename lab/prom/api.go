@@ -242,20 +242,23 @@ outer:
 	return sets, nil
 }
 
-func (s *Server) querier(r *http.Request) (storage.Querier, *apiError) {
+// querier opens the TSDB over the request's start and end, open-ended by
+// default, and returns them in milliseconds.
+func (s *Server) querier(r *http.Request) (storage.Querier, int64, int64, *apiError) {
 	start, err := timeParam(r, "start", minTime)
 	if err != nil {
-		return nil, badParam(err, "start")
+		return nil, 0, 0, badParam(err, "start")
 	}
 	end, err := timeParam(r, "end", maxTime)
 	if err != nil {
-		return nil, badParam(err, "end")
+		return nil, 0, 0, badParam(err, "end")
 	}
-	q, err := s.db.Querier(timestamp.FromTime(start), timestamp.FromTime(end))
+	mint, maxt := timestamp.FromTime(start), timestamp.FromTime(end)
+	q, err := s.db.Querier(mint, maxt)
 	if err != nil {
-		return nil, &apiError{errExec, err}
+		return nil, 0, 0, &apiError{errExec, err}
 	}
-	return q, nil
+	return q, mint, maxt, nil
 }
 
 func limitParam(r *http.Request) (int, *apiError) {
@@ -284,7 +287,7 @@ func (s *Server) labelList(r *http.Request, list func(context.Context, storage.Q
 	if aerr != nil {
 		return nil, nil, "", aerr
 	}
-	q, aerr := s.querier(r)
+	q, _, _, aerr := s.querier(r)
 	if aerr != nil {
 		return nil, nil, "", aerr
 	}
@@ -344,20 +347,12 @@ func (s *Server) series(r *http.Request) (any, annotations.Annotations, string, 
 	if aerr != nil {
 		return nil, nil, "", aerr
 	}
-	start, err := timeParam(r, "start", minTime)
-	if err != nil {
-		return nil, nil, "", badParam(err, "start")
-	}
-	end, err := timeParam(r, "end", maxTime)
-	if err != nil {
-		return nil, nil, "", badParam(err, "end")
-	}
-	q, err := s.db.Querier(timestamp.FromTime(start), timestamp.FromTime(end))
-	if err != nil {
-		return nil, nil, "", &apiError{errExec, err}
+	q, mint, maxt, aerr := s.querier(r)
+	if aerr != nil {
+		return nil, nil, "", aerr
 	}
 	defer q.Close()
-	hints := &storage.SelectHints{Start: timestamp.FromTime(start), End: timestamp.FromTime(end), Func: "series"}
+	hints := &storage.SelectHints{Start: mint, End: maxt, Func: "series"}
 	var set storage.SeriesSet
 	if len(sets) == 1 {
 		set = q.Select(r.Context(), false, hints, sets[0]...)

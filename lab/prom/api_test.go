@@ -34,8 +34,7 @@ func startLab(t *testing.T, xs ...*exporter) *Server {
 	client := &http.Client{}
 	t.Cleanup(client.CloseIdleConnections)
 	waitFor(t, 10*time.Second, "every target up", func() bool {
-		_, vs := call(t, client, s.URL(), "/api/v1/query", url.Values{"query": {"up == 1"}}, false).query(t)
-		return len(vs) == len(xs)
+		return len(instant(t, client, s, "up == 1")) == len(xs)
 	})
 	return s
 }

@@ -193,6 +193,13 @@ func (r apiResponse) query(t testing.TB) (string, []seriesValue) {
 	return q.ResultType, vs
 }
 
+// instant runs q at now on s and returns the series it found.
+func instant(t testing.TB, client *http.Client, s *Server, q string) []seriesValue {
+	t.Helper()
+	_, vs := call(t, client, s.URL(), "/api/v1/query", url.Values{"query": {q}}, false).query(t)
+	return vs
+}
+
 // waitFor polls cond until it holds or fails t after limit.
 func waitFor(t testing.TB, limit time.Duration, what string, cond func() bool) {
 	t.Helper()

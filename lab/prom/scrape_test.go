@@ -22,13 +22,6 @@ import (
 	"github.com/gameday/gameday/runbook"
 )
 
-// instant runs q at now on s and returns the series it found.
-func instant(t *testing.T, client *http.Client, s *Server, q string) []seriesValue {
-	t.Helper()
-	_, vs := call(t, client, s.URL(), "/api/v1/query", url.Values{"query": {q}}, false).query(t)
-	return vs
-}
-
 func TestStaleness(t *testing.T) {
 	a := newExporter(t, 0.05, 0, 10*time.Millisecond, 1)
 	b := newExporter(t, 0.05, 0, 10*time.Millisecond, 1)
