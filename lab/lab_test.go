@@ -314,7 +314,8 @@ func TestEC2StopStopsTheHost(t *testing.T) {
 // shortened, and checks each against the runbook loader and catalogue.
 func TestScenariosValidate(t *testing.T) {
 	l := &Lab{PrometheusURL: "http://127.0.0.1:9090", SSHConfigPath: "/tmp/lab/ssh_config",
-		Hosts: []Host{{Name: "checkout-1"}, {Name: "checkout-2"}, {Name: "checkout-3"}}}
+		Hosts: []Host{{Name: "checkout-1"}, {Name: "checkout-2"}, {Name: "checkout-3"}},
+		AWS:   AWS{Endpoint: "http://127.0.0.1:4566", Region: "us-east-1", Account: "123456789012"}}
 	scenarios := Scenarios()
 	if len(scenarios) < 3 {
 		t.Fatalf("%d scenarios", len(scenarios))
@@ -332,7 +333,8 @@ func TestScenariosValidate(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s at scale %g: %v\n%s", s.Name, scale, err, src)
 			}
-			if rb.Metrics.URL != l.PrometheusURL || len(rb.Targets) != 1 || rb.Targets[0].SSH.Config != l.SSHConfigPath {
+			tg := rb.Targets[0]
+			if rb.Metrics.URL != l.PrometheusURL || len(rb.Targets) != 1 || (tg.SSH == nil || tg.SSH.Config != l.SSHConfigPath) && (tg.AWS == nil || tg.AWS.Endpoint != l.AWS.Endpoint) {
 				t.Errorf("%s: lab values not filled in: %+v", s.Name, rb.Metrics)
 			}
 			if scale < 1 && rb.Baseline.Duration > 10*time.Second {

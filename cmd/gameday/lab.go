@@ -163,6 +163,20 @@ func runLabScenario(cmd *cobra.Command, l *sandbox.Lab, scenario string, scale f
 	rf.KnownHosts = l.KnownHostsPath
 	rf.Identities = []string{l.IdentityPath}
 	rf.SSHAgent = "-"
+	// The AWS family reads its region, endpoint and keys through Getenv:
+	// the lab's, and nothing of the user's environment, so a lab run can
+	// never reach a real account.
+	env := map[string]string{
+		"AWS_REGION":            l.AWS.Region,
+		"AWS_ENDPOINT_URL":      l.AWS.Endpoint,
+		"AWS_ACCESS_KEY_ID":     l.AWS.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY": l.AWS.SecretAccessKey,
+	}
+	rf.Getenv = func(k string) string { return env[k] }
+	// Every member is the lab's own: its EC2 instances are hosts on
+	// loopback behind a loopback endpoint, which the run's guard cannot see
+	// from an instance id.
+	rf.Yes = true
 	return runFile(cmd, path, &rf)
 }
 
