@@ -281,38 +281,44 @@ func (e *Engine) phases(ctx context.Context) (Outcome, error) {
 // or returns at once when auto is set.
 func (e *Engine) waitFor(ctx context.Context, want IntentType, auto bool) error {
 	for {
-		e.drainNotes()
+		i, took := e.drainNotes()
 		if e.aborted() {
 			return errAborted
 		}
 		if auto {
 			return nil
 		}
-		select {
-		case <-ctx.Done():
-			return errAborted
-		case i := <-e.intents:
-			if i.Type == IntentNote {
-				e.note(i)
-				continue
+		if !took {
+			select {
+			case <-ctx.Done():
+				return errAborted
+			case i = <-e.intents:
 			}
-			if i.Type == want {
-				return nil
-			}
-			e.emit(Event{Type: EvNote, Source: i.Source, Msg: fmt.Sprintf("ignored: not expected in %s", e.Phase())})
 		}
+		if i.Type == IntentNote {
+			e.note(i)
+			continue
+		}
+		if i.Type == want {
+			return nil
+		}
+		e.emit(Event{Type: EvNote, Source: i.Source, Msg: fmt.Sprintf("ignored: not expected in %s", e.Phase())})
 	}
 }
 
-func (e *Engine) drainNotes() {
+// drainNotes journals the notes queued so far. It stops at the first other
+// intent and returns it, so that an intent queued right behind a note (a
+// note typed, then enter) is acted on rather than lost.
+func (e *Engine) drainNotes() (Intent, bool) {
 	for {
 		select {
 		case i := <-e.intents:
-			if i.Type == IntentNote {
-				e.note(i)
+			if i.Type != IntentNote {
+				return i, true
 			}
+			e.note(i)
 		default:
-			return
+			return Intent{}, false
 		}
 	}
 }
@@ -330,7 +336,9 @@ func (e *Engine) note(i Intent) {
 func (e *Engine) sleep(ctx context.Context, until time.Time, guard bool) error {
 	interval := e.rb.Metrics.Poll
 	for {
-		e.drainNotes()
+		if i, took := e.drainNotes(); took {
+			e.emit(Event{Type: EvNote, Source: i.Source, Msg: fmt.Sprintf("ignored: not expected in %s", e.Phase())})
+		}
 		if e.aborted() {
 			return errAborted
 		}

@@ -81,6 +81,7 @@ func (c *Console) Run(ctx context.Context, eng *gamedays.Engine) (gamedays.Outco
 	defer c.close()
 
 	m := c.newModel(eng, res)
+	m.ctxDone = ctx.Done()
 	opts := []tea.ProgramOption{tea.WithAltScreen(), tea.WithoutSignalHandler()}
 	if c.cfg.Input != nil {
 		opts = append(opts, tea.WithInput(c.cfg.Input))

@@ -55,10 +55,10 @@ type model struct {
 	charts   map[string]*panelChart
 
 	abortSent    bool
-	quitAfterEnd bool // ctrl+c or a signal: leave once the rollback is done
-	leaveAtEnd   bool // q on conclude: leave once the engine has finished
-	finished     bool // the engine's Run has returned (or run.end was seen)
-	ctxDone      <-chan struct{}
+	quitAfterEnd bool            // ctrl+c or a signal: leave once the rollback is done
+	leaveAtEnd   bool            // q on conclude: leave once the engine has finished
+	finished     bool            // the engine's Run has returned (or run.end was seen)
+	ctxDone      <-chan struct{} // the caller's context; nil in tests without one
 }
 
 // newModel builds the root model for a sender; res is nil in tests that
@@ -88,12 +88,26 @@ func (c *Console) newModel(sender Sender, res *engineResult) *model {
 		help: h, input: in, timeline: viewport.New(0, 0), charts: map[string]*panelChart{},
 	}
 	m.sh.now = c.clock()
+	// A terminal reports its size at once; an output that is not one (a
+	// pipe, a test) gets the smallest supported size until told otherwise.
+	m.handleSize(tea.WindowSizeMsg{Width: minWidth, Height: minHeight})
 	return m
 }
 
 // Init starts listening for events, the engine's end and the clock.
 func (m *model) Init() tea.Cmd {
 	cmds := []tea.Cmd{m.q.listen(m.stop), m.refreshNow()}
+	if m.ctxDone != nil {
+		ctxDone, stop := m.ctxDone, m.stop
+		cmds = append(cmds, func() tea.Msg {
+			select {
+			case <-ctxDone:
+				return ctxDoneMsg{}
+			case <-stop:
+				return nil
+			}
+		})
+	}
 	if m.engine != nil {
 		done, stop := m.engine.done, m.stop
 		cmds = append(cmds, func() tea.Msg {
@@ -109,6 +123,10 @@ func (m *model) Init() tea.Cmd {
 }
 
 type engineDoneMsg struct{}
+
+// ctxDoneMsg: the caller cancelled the game day; the engine aborts on its
+// own, and the console leaves once the rollback is done.
+type ctxDoneMsg struct{}
 
 type signalMsg struct{ name string }
 
@@ -130,6 +148,9 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.handleRefresh(msg)
 	case engineDoneMsg:
 		m.finished = true
+		return m, m.maybeQuit()
+	case ctxDoneMsg:
+		m.quitAfterEnd = true
 		return m, m.maybeQuit()
 	case signalMsg:
 		m.quitAfterEnd = true

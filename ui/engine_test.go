@@ -1,0 +1,256 @@
+package ui
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gameday/gameday/gamedays"
+	"github.com/gameday/gameday/metrics"
+	"github.com/gameday/gameday/targets"
+)
+
+// syncBuffer is the terminal the console draws on in these tests.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// live is a real engine on a manual clock, with fake hosts and a fake
+// Prometheus behind a real poller, shown by a real console through
+// Console.Run on a pipe.
+type live struct {
+	t       *testing.T
+	clock   *gamedays.ManualClock
+	exec    *fakeExec
+	q       *fakeQuerier
+	eng     *gamedays.Engine
+	c       *Console
+	keys    *io.PipeWriter
+	out     *syncBuffer
+	journal string
+	done    chan struct{}
+	cancel  context.CancelFunc
+	outcome gamedays.Outcome
+	err     error
+}
+
+func newLive(t *testing.T) *live {
+	t.Helper()
+	rb := parseRunbook(t)
+	l := &live{t: t, clock: gamedays.NewManualClock(t0), exec: newFakeExec(), out: &syncBuffer{}, done: make(chan struct{})}
+	l.q = &fakeQuerier{instances: instances, fn: func(query, inst string, ts time.Time) float64 {
+		if query == "errors" {
+			return 0.001
+		}
+		if inst == "web-2" && l.exec.active() > 0 {
+			return 0.15
+		}
+		return 0.1
+	}}
+	poller := metrics.NewPoller(l.q, metrics.Config{Panels: rb.Metrics.Panels, Step: time.Second, Now: l.clock.Now, Since: t0})
+	l.journal = filepath.Join(t.TempDir(), "journal.jsonl")
+	j, err := gamedays.CreateJournal(l.journal, l.clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { j.Close() })
+	in, keys := io.Pipe()
+	l.keys = keys
+	l.c = New(Config{Runbook: rb, File: "checkout.yaml", RunDir: t.TempDir(), Metrics: poller, Version: "test", Input: in, Output: l.out})
+	l.c.clock = l.clock.Now
+	l.eng = gamedays.New(rb, gamedays.Options{RunID: "r1", Journal: j, Clock: l.clock, Catalogue: targets.Default(),
+		Resolvers: map[string]targets.Resolver{"ssh": fakeResolver{}},
+		Executors: map[string]targets.Executor{"ssh": l.exec},
+		Metrics:   poller, OnEvent: l.c.OnEvent})
+	ctx, cancel := context.WithCancel(context.Background())
+	l.cancel = cancel
+	go func() {
+		l.outcome, l.err = l.c.Run(ctx, l.eng)
+		close(l.done)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		keys.Close()
+		select {
+		case <-l.done:
+		case <-time.After(20 * time.Second):
+			t.Error("the console did not return")
+		}
+	})
+	return l
+}
+
+// until advances the engine's clock a second at a time, whenever the
+// engine is parked on it, until cond holds; bounded in wall time.
+func (l *live) until(what string, cond func() bool) {
+	l.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			l.t.Fatalf("waited 20s for %s; screen:\n%s", what, l.screen())
+		}
+		if l.settled() {
+			l.clock.Advance(time.Second)
+		} else {
+			time.Sleep(200 * time.Microsecond)
+		}
+	}
+}
+
+func (l *live) settled() bool {
+	n := l.clock.Waiters()
+	if n == 0 {
+		return false
+	}
+	for range 20 {
+		time.Sleep(20 * time.Microsecond)
+		if l.clock.Waiters() != n {
+			return false
+		}
+	}
+	return true
+}
+
+// shows waits, without moving the clock, until the console has drawn text.
+func (l *live) shows(text string) {
+	l.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(l.out.String(), text) {
+		if time.Now().After(deadline) {
+			l.t.Fatalf("the console never showed %q; screen:\n%s", text, l.screen())
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func (l *live) screen() string {
+	s := l.out.String()
+	return s[max(0, len(s)-4000):]
+}
+
+func (l *live) press(s string) {
+	l.t.Helper()
+	if _, err := l.keys.Write([]byte(s)); err != nil {
+		l.t.Fatal(err)
+	}
+}
+
+func (l *live) wait() {
+	l.t.Helper()
+	select {
+	case <-l.done:
+	case <-time.After(20 * time.Second):
+		l.t.Fatalf("Run did not return (engine phase %s); screen:\n%q", l.eng.Phase(), l.screen())
+	}
+}
+
+func (l *live) phaseIs(p gamedays.Phase) func() bool {
+	return func() bool { return l.eng.Phase() == p }
+}
+
+// A whole game day driven by keys through Console.Run: baseline, the
+// hypothesis (enter), the blast radius (Y), run and observe, conclude (q).
+func TestConsoleDrivesARealEngine(t *testing.T) {
+	l := newLive(t)
+	l.until("the hypothesis", l.phaseIs(gamedays.PhaseHypothesis))
+	l.shows("HYPOTHESIS")
+	l.press("p")
+	l.press("web-2 doubles\r")
+	l.press("\r")
+	l.until("the blast radius", l.phaseIs(gamedays.PhaseBlastRadius))
+	l.shows("Press Y to confirm")
+	if l.exec.injects != 0 {
+		t.Fatal("injected before the confirmation")
+	}
+	l.press("Y")
+	l.until("the attack", func() bool { return l.exec.active() > 0 })
+	l.until("conclude", l.phaseIs(gamedays.PhaseConclude))
+	l.shows("Verdict:")
+	l.press("f")
+	l.press("retries hid it\r")
+	l.press("q")
+	l.wait()
+	if l.err != nil {
+		t.Fatal(l.err)
+	}
+	if l.outcome.Verdict != gamedays.VerdictHeld {
+		t.Errorf("verdict %s: %s", l.outcome.Verdict, l.outcome.Reason)
+	}
+	if l.exec.injects != 1 || l.exec.rollbacks != 1 || l.exec.active() != 0 {
+		t.Errorf("injects %d rollbacks %d active %d", l.exec.injects, l.exec.rollbacks, l.exec.active())
+	}
+	events, warn, err := gamedays.ReadJournal(l.journal)
+	if err != nil || warn != nil {
+		t.Fatal(err, warn)
+	}
+	kinds := map[string]string{}
+	for _, ev := range events {
+		if ev.Type == gamedays.EvNote && ev.Kind != "" {
+			kinds[ev.Kind] = ev.Msg
+		}
+	}
+	if kinds["prediction"] != "web-2 doubles" || kinds["finding"] != "retries hid it" {
+		t.Errorf("notes in the journal: %v", kinds)
+	}
+	if events[len(events)-1].Type != gamedays.EvRunEnd {
+		t.Errorf("journal ends with %s", events[len(events)-1].Type)
+	}
+}
+
+// Ctrl-C during the attack: abort, roll back, and Run returns by itself.
+func TestCtrlCAbortsRollsBackAndReturns(t *testing.T) {
+	l := newLive(t)
+	l.until("the hypothesis", l.phaseIs(gamedays.PhaseHypothesis))
+	l.shows("HYPOTHESIS")
+	l.press("\r")
+	l.until("the blast radius", l.phaseIs(gamedays.PhaseBlastRadius))
+	l.shows("Press Y to confirm")
+	l.press("Y")
+	l.until("the attack", func() bool { return l.exec.active() > 0 })
+	l.shows("ACTIVE")
+	l.press("\x03")
+	l.press("\x03") // a second ctrl+c must not skip the rollback
+	l.wait()
+	if l.outcome.Verdict != gamedays.VerdictAborted || l.exec.active() != 0 || len(l.outcome.Unreverted) != 0 {
+		t.Fatalf("verdict %s active %d unreverted %v", l.outcome.Verdict, l.exec.active(), l.outcome.Unreverted)
+	}
+	if l.exec.rollbacks != 1 {
+		t.Errorf("%d rollbacks, want 1", l.exec.rollbacks)
+	}
+}
+
+// A caller that cancels (the CLI on a signal, an SSH server shutting down)
+// gets the rollback done before Run returns, and the console closes itself.
+func TestCancelledContextRollsBackAndReturns(t *testing.T) {
+	l := newLive(t)
+	l.until("the hypothesis", l.phaseIs(gamedays.PhaseHypothesis))
+	l.shows("HYPOTHESIS")
+	l.press("\r")
+	l.until("the blast radius", l.phaseIs(gamedays.PhaseBlastRadius))
+	l.shows("Press Y to confirm")
+	l.press("Y")
+	l.until("the attack", func() bool { return l.exec.active() > 0 })
+	l.cancel()
+	l.wait()
+	if l.outcome.Verdict != gamedays.VerdictAborted || l.exec.active() != 0 {
+		t.Fatalf("verdict %s active %d", l.outcome.Verdict, l.exec.active())
+	}
+}
