@@ -16,6 +16,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/logging"
 )
 
 const (
@@ -100,6 +101,10 @@ func sdkConfig(t testing.TB, s *Server, key, secret string) sdkaws.Config {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The SDK warns when Go's transport drops a connection under a response
+	// it is reading (aws/aws-sdk-go-v2#2737) and retries; keep that in the
+	// test log rather than on the terminal.
+	cfg.Logger = logging.LoggerFunc(func(_ logging.Classification, format string, v ...any) { t.Logf("sdk: "+format, v...) })
 	// The standard retryer, with backoff short enough for a test.
 	cfg.Retryer = func() sdkaws.Retryer {
 		return retry.NewStandard(func(o *retry.StandardOptions) {

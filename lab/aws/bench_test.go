@@ -1,0 +1,93 @@
+package aws
+
+import (
+	"context"
+	"testing"
+
+	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+)
+
+// BenchmarkFleet resolves 5,000 instances by tag through the SDK paginator
+// and stops 500 of them (a 10% blast radius), through the real SDK and the
+// endpoint's SigV4 check, as targets/aws does at scale.
+func BenchmarkFleet(b *testing.B) {
+	s := startServer(b, Options{})
+	seedFleet(b, s, 5000, func(i int) map[string]string {
+		return map[string]string{"service": "checkout", "shard": []string{"a", "b"}[i%2]}
+	})
+	c := ec2.NewFromConfig(sdkConfig(b, s, testKey, testSecret))
+	ctx := context.Background()
+	byTag := &ec2.DescribeInstancesInput{
+		MaxResults: sdkaws.Int32(1000),
+		Filters: []ec2types.Filter{
+			{Name: sdkaws.String("tag:service"), Values: []string{"checkout"}},
+			{Name: sdkaws.String("instance-state-name"), Values: []string{"running"}},
+		},
+	}
+	resolve := func(b *testing.B) []string {
+		var ids []string
+		p := ec2.NewDescribeInstancesPaginator(c, byTag)
+		for p.HasMorePages() {
+			out, err := p.NextPage(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, r := range out.Reservations {
+				for _, in := range r.Instances {
+					ids = append(ids, sdkaws.ToString(in.InstanceId))
+				}
+			}
+		}
+		return ids
+	}
+	restore := func(b *testing.B, ids []string) {
+		for _, id := range ids {
+			if err := s.SetInstanceState(id, StateRunning); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+
+	b.Run("describe-5000-by-tag", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if ids := resolve(b); len(ids) != 5000 {
+				b.Fatalf("resolved %d, want 5000", len(ids))
+			}
+		}
+	})
+	b.Run("stop-500", func(b *testing.B) {
+		victims := resolve(b)[:500]
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			for lo := 0; lo < len(victims); lo += 100 {
+				if _, err := c.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: victims[lo : lo+100]}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			restore(b, victims)
+			b.StartTimer()
+		}
+	})
+	b.Run("resolve-5000-and-stop-500", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			ids := resolve(b)
+			if len(ids) != 5000 {
+				b.Fatalf("resolved %d, want 5000", len(ids))
+			}
+			for lo := 0; lo < 500; lo += 100 {
+				if _, err := c.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: ids[lo : lo+100]}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			restore(b, ids[:500])
+			b.StartTimer()
+		}
+	})
+}
