@@ -183,7 +183,7 @@ func runLabScenario(cmd *cobra.Command, l *sandbox.Lab, scenario string, scale f
 func labScenarioList() string {
 	var b strings.Builder
 	for _, s := range sandbox.Scenarios() {
-		fmt.Fprintf(&b, "  %-20s %s (%s)\n", s.Name, s.Summary, s.Outcome)
+		fmt.Fprintf(&b, "  %-18s %s (%s)\n", s.Name, strings.TrimSuffix(s.Summary, "."), s.Outcome)
 	}
 	return b.String()
 }

@@ -205,7 +205,8 @@ func (in *Instance) help() string {
 		if c == "" {
 			continue
 		}
-		fmt.Fprintf(&b, "\n  %s [--param=value ...] --duration=D\n      %s\n", c, strings.TrimPrefix(k.Summary, "Lab: "))
+		summary := strings.TrimPrefix(k.Summary, "Lab: ")
+		fmt.Fprintf(&b, "\n  %s [--param=value ...] --duration=D\n      %s%s\n", c, strings.ToUpper(summary[:1]), summary[1:])
 		for _, p := range k.Params {
 			req := "default " + p.Default
 			if p.Required {
