@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -49,5 +51,60 @@ func TestLabScenarioOutcomes(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestLabUpPrintsEndpointsAndStopsClean starts gameday lab up, reads the
+// endpoints it prints, checks they answer, then stops it as Ctrl-C would
+// and checks nothing listens any more.
+func TestLabUpPrintsEndpointsAndStopsClean(t *testing.T) {
+	var out, errOut syncBuffer
+	cmd := newLabUpCmd()
+	cmd.SetOut(&out)
+	cmd.SetErr(&errOut)
+	dir := t.TempDir()
+	cmd.SetArgs([]string{"--hosts", "2", "--rps", "10", "--dir", dir})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- cmd.ExecuteContext(ctx) }()
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(out.String(), "AWS_SECRET_ACCESS_KEY=") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no endpoints printed:\n%s\n%s", out.String(), errOut.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	printed := out.String()
+	for _, want := range []string{"Prometheus     http://127.0.0.1:", "ssh_config     " + filepath.Join(dir, "ssh_config"),
+		"known_hosts    " + filepath.Join(dir, "known_hosts"), "checkout-2", "i-00000000000000002", "export AWS_ENDPOINT_URL=http://127.0.0.1:"} {
+		if !strings.Contains(printed, want) {
+			t.Errorf("output lacks %q:\n%s", want, printed)
+		}
+	}
+	var listening []string
+	for _, m := range regexp.MustCompile(`127\.0\.0\.1:\d+`).FindAllString(printed, -1) {
+		c, err := net.DialTimeout("tcp", m, time.Second)
+		if err != nil {
+			t.Errorf("%s printed but not answering: %v", m, err)
+			continue
+		}
+		c.Close()
+		listening = append(listening, m)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("lab up: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("lab up did not stop")
+	}
+	for _, a := range listening {
+		if c, err := net.DialTimeout("tcp", a, time.Second); err == nil {
+			c.Close()
+			t.Errorf("%s still listening after lab up stopped", a)
+		}
 	}
 }
