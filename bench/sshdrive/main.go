@@ -119,7 +119,8 @@ func each(injs []targets.Injection, f func(*targets.Injection) error) (time.Dura
 
 func steps(c config) error {
 	ctx := context.Background()
-	var pre, inj, rb, total, abort []time.Duration
+	var pre, inj, rb, total, abort, cpu []time.Duration
+	var handshakes, sessions int
 	for r := range c.rounds {
 		e := c.executor()
 		injs := c.injections("bench" + strconv.Itoa(r))
@@ -136,7 +137,19 @@ func steps(c config) error {
 		if err != nil {
 			return fmt.Errorf("rollback: %w", err)
 		}
+		handshakes, sessions = e.Handshakes(), e.Sessions()
+		e.Close()
+		var used time.Duration
+		if len(c.cpuOf) > 0 {
+			// The server reaps a connection's processes once the client
+			// has closed it; their CPU reaches the listener only then.
+			time.Sleep(time.Second)
+			used = cpuTicks(c.cpuOf) - cpu0
+		}
+
 		// Abort: the fault is in place on hosts already connected.
+		e = c.executor()
+		injs = c.injections("abort" + strconv.Itoa(r))
 		if _, err := each(injs, func(i *targets.Injection) error { _, err := e.Inject(ctx, i); return err }); err != nil {
 			return fmt.Errorf("inject before abort: %w", err)
 		}
@@ -144,20 +157,25 @@ func steps(c config) error {
 		if err != nil {
 			return fmt.Errorf("abort: %w", err)
 		}
-		fmt.Printf("round %d: preflight %s inject %s rollback %s total %s abort %s handshakes %d",
-			r+1, ms(d1), ms(d2), ms(d3), ms(d1+d2+d3), ms(d4), e.Handshakes())
 		e.Close()
 		if len(c.cpuOf) > 0 {
-			// The server reaps a connection's processes once the client
-			// has closed it; their CPU reaches the listener only then.
-			time.Sleep(time.Second)
-			fmt.Printf(" server-cpu %s (3 steps and the abort: 5 sessions per host)", ms(cpuTicks(c.cpuOf)-cpu0))
+			time.Sleep(time.Second) // reaped before the next round counts
+		}
+
+		fmt.Printf("round %d: preflight %s inject %s rollback %s total %s abort %s handshakes %d sessions %d",
+			r+1, ms(d1), ms(d2), ms(d3), ms(d1+d2+d3), ms(d4), handshakes, sessions)
+		if len(c.cpuOf) > 0 {
+			fmt.Printf(" server-cpu %s", ms(used))
 		}
 		fmt.Println()
-		pre, inj, rb, total, abort = append(pre, d1), append(inj, d2), append(rb, d3), append(total, d1+d2+d3), append(abort, d4)
+		pre, inj, rb, total, abort, cpu = append(pre, d1), append(inj, d2), append(rb, d3), append(total, d1+d2+d3), append(abort, d4), append(cpu, used)
 	}
-	fmt.Printf("median: preflight %s inject %s rollback %s total %s abort %s\n",
-		ms(median(pre)), ms(median(inj)), ms(median(rb)), ms(median(total)), ms(median(abort)))
+	fmt.Printf("median: preflight %s inject %s rollback %s total %s abort %s handshakes %d sessions %d",
+		ms(median(pre)), ms(median(inj)), ms(median(rb)), ms(median(total)), ms(median(abort)), handshakes, sessions)
+	if len(c.cpuOf) > 0 {
+		fmt.Printf(" server-cpu %s", ms(median(cpu)))
+	}
+	fmt.Println()
 	return nil
 }
 

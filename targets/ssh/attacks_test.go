@@ -170,10 +170,14 @@ func TestAttacksOnRealSSHD(t *testing.T) {
 		}
 	})
 
-	// One connection for everything above: preflight, inject and rollback
-	// of every kind rode the same handshake.
+	// One connection and one session for everything above: preflight,
+	// inject and rollback of every kind rode the same handshake and the
+	// same shell on the host.
 	if n := e.Handshakes(); n != 1 {
 		t.Errorf("made %d SSH connections to one host, want 1", n)
+	}
+	if n := e.Sessions(); n != 1 {
+		t.Errorf("opened %d SSH sessions on one host for steps run one after another, want 1", n)
 	}
 	if _, err := os.Stat("/run/gameday/" + runID); !os.IsNotExist(err) {
 		t.Errorf("state directory /run/gameday/%s left behind (err %v)", runID, err)

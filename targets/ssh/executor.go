@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	gossh "golang.org/x/crypto/ssh"
+
 	"github.com/gameday/gameday/runbook"
 	"github.com/gameday/gameday/targets"
 )
@@ -31,6 +33,9 @@ type Executor struct {
 	cfg  *configs
 	pool *pool
 	sem  chan struct{}
+
+	shells shells
+	execs  int // sessions of their own (Run, lab kinds), under shells.mu
 
 	cat *targets.Catalogue
 }
@@ -62,6 +67,7 @@ func New(opts Options) *Executor {
 // Close ends every pooled connection. Attacks already injected stay bounded
 // by their dead man's switches.
 func (e *Executor) Close() error {
+	e.shells.closeAll()
 	e.pool.closeAll()
 	return nil
 }
@@ -186,21 +192,46 @@ func (e *Executor) build(inj targets.Injection) (*attack, names, error) {
 	return a, n, nil
 }
 
-// commands returns the exact command lines for each step.
-func (e *Executor) commands(inj targets.Injection) (preflight, inject, rollback string, err error) {
+// steps holds what each step sends: sh scripts for the host's shell, or
+// for lab kinds the command lines the lab's SSH server reads.
+type steps struct {
+	preflight, inject, rollback string
+	lab                         bool
+}
+
+// scripts returns the scripts of each step. An empty rollback means there
+// is nothing to revert.
+func (e *Executor) scripts(inj targets.Injection) (steps, error) {
 	a, n, err := e.build(inj)
 	if err != nil {
-		return "", "", "", err
+		return steps{}, err
 	}
 	if strings.HasPrefix(inj.Kind, "lab-") {
-		return a.check, a.apply, a.revert, nil
+		return steps{a.check, a.apply, a.revert, true}, nil
+	}
+	st := steps{preflight: preflightScript(a, sudo(inj.Member)), inject: injectScript(n, a, inj.Duration+e.opts.Grace)}
+	if !a.noRollback {
+		st.rollback = rollbackScript(n, a)
+	}
+	return st, nil
+}
+
+// commands returns each step as one command line, as ssh HOST CMD would
+// run it: what --dry-run shows, and what other transports send. Over SSH
+// the executor sends the same scripts to its shell on the host.
+func (e *Executor) commands(inj targets.Injection) (preflight, inject, rollback string, err error) {
+	st, err := e.scripts(inj)
+	if err != nil || st.lab {
+		return st.preflight, st.inject, st.rollback, err
 	}
 	s := sudo(inj.Member)
-	if a.noRollback {
-		// Nothing to revert and no state kept: rollback makes no session.
-		return wrap(preflightScript(a, s), s), wrap(injectScript(n, a, inj.Duration+e.opts.Grace), s), "", nil
+	line := func(script string) string {
+		if script == "" {
+			return ""
+		}
+		return wrap(script, s)
 	}
-	return wrap(preflightScript(a, s), s), wrap(injectScript(n, a, inj.Duration+e.opts.Grace), s), wrap(rollbackScript(n, a), s), nil
+	return line(st.preflight), line(st.inject), line(st.rollback), nil
 }
 
 // Plan lists the command lines Preflight, Inject and Rollback would run.
@@ -225,16 +256,16 @@ func (e *Executor) Plan(inj targets.Injection) []string {
 // verified key, that sudo works without a password when asked for, and that
 // the kind's tools and conditions are there. It changes nothing.
 func (e *Executor) Preflight(ctx context.Context, inj targets.Injection) error {
-	pre, _, _, err := e.commands(inj)
+	st, err := e.scripts(inj)
 	if err != nil {
 		return fmt.Errorf("host %s: %w", inj.Member.ID, err)
 	}
-	if pre == "" {
-		// lab kinds: reaching the host is the check.
-		_, err := e.exec(ctx, inj.Member, "", "preflight")
+	if st.lab {
+		// Reaching the lab host is the check.
+		_, err := e.exec(ctx, inj.Member, "", "preflight", nil)
 		return err
 	}
-	out, err := e.exec(ctx, inj.Member, pre, "preflight")
+	out, err := e.exec(ctx, inj.Member, st.preflight, "preflight", &st)
 	if err == nil {
 		return nil
 	}
@@ -246,6 +277,24 @@ func (e *Executor) Preflight(ctx context.Context, inj targets.Injection) error {
 		return fmt.Errorf("host %s: sudo -n failed (is sudo installed and is %s a sudoer?): %s", inj.Member.ID, inj.Member.Labels[LabelUser], lastLine(out))
 	}
 	return fmt.Errorf("host %s: preflight for %s failed: %s", inj.Member.ID, inj.Kind, problems(out, err))
+}
+
+// inShell runs script in one of the host's shells. A pooled shell found
+// dead before it took the script is replaced once; nothing had run.
+func (e *Executor) inShell(ctx context.Context, c *gossh.Client, script string, sudo bool) (string, error) {
+	for attempt := 0; ; attempt++ {
+		sh, err := e.shells.take(c, sudo)
+		if err != nil {
+			return "", err
+		}
+		out, err := sh.run(ctx, script, e.opts.OutputLimit)
+		if errors.Is(err, errShellGone) && attempt == 0 {
+			sh.close()
+			continue
+		}
+		e.shells.put(c, sudo, sh)
+		return out, err
+	}
 }
 
 // problems lists the "gameday:" lines a script printed, or the error.
@@ -265,11 +314,11 @@ func problems(out string, err error) string {
 // Inject arms the dead man's switch on the host, then applies the attack.
 // On success inj.State records where the switch lives.
 func (e *Executor) Inject(ctx context.Context, inj *targets.Injection) (targets.Result, error) {
-	_, in, _, err := e.commands(*inj)
+	st, err := e.scripts(*inj)
 	if err != nil {
 		return targets.Result{Err: err.Error()}, fmt.Errorf("host %s: %w", inj.Member.ID, err)
 	}
-	out, err := e.exec(ctx, inj.Member, in, "inject")
+	out, err := e.exec(ctx, inj.Member, st.inject, "inject", &st)
 	res := targets.Result{Output: out}
 	if err != nil {
 		err = fmt.Errorf("host %s: inject %s: %s", inj.Member.ID, inj.Kind, problems(out, err))
@@ -292,14 +341,14 @@ func (e *Executor) Inject(ctx context.Context, inj *targets.Injection) (targets.
 // Rollback cancels the switch and reverts. It needs only the journalled
 // fields of inj, and succeeds when there is nothing to revert.
 func (e *Executor) Rollback(ctx context.Context, inj targets.Injection) (targets.Result, error) {
-	_, _, rb, err := e.commands(inj)
+	st, err := e.scripts(inj)
 	if err != nil {
 		return targets.Result{Err: err.Error()}, fmt.Errorf("host %s: %w", inj.Member.ID, err)
 	}
-	if rb == "" {
+	if st.rollback == "" {
 		return targets.Result{Output: "nothing to roll back"}, nil
 	}
-	out, err := e.exec(ctx, inj.Member, rb, "rollback")
+	out, err := e.exec(ctx, inj.Member, st.rollback, "rollback", &st)
 	res := targets.Result{Output: out}
 	if err != nil {
 		err = fmt.Errorf("host %s: rollback %s: %s (the dead man's switch still reverts it at its deadline unless it was cancelled)", inj.Member.ID, inj.Kind, problems(out, err))
@@ -308,14 +357,24 @@ func (e *Executor) Rollback(ctx context.Context, inj targets.Injection) (targets
 	return res, err
 }
 
-// Run executes one command line on a member through the pooled connection
-// and returns its bounded output. It is the primitive the attacks use, and
-// what status checks and benchmarks call directly.
+// Run executes one command line on a member through the pooled connection,
+// in a session of its own as ssh HOST CMD would, and returns its bounded
+// output. An empty cmd only connects.
 func (e *Executor) Run(ctx context.Context, m targets.Member, cmd string) (string, error) {
-	return e.exec(ctx, m, cmd, "run")
+	return e.exec(ctx, m, cmd, "run", nil)
 }
 
-func (e *Executor) exec(ctx context.Context, m targets.Member, cmd, step string) (string, error) {
+// Sessions reports how many SSH sessions have been opened: with the host
+// shell, one per host and concurrent step, whatever the number of steps.
+func (e *Executor) Sessions() int {
+	e.shells.mu.Lock()
+	defer e.shells.mu.Unlock()
+	return e.shells.made + e.execs
+}
+
+// exec runs cmd on m: in the host's shell when st is a non-lab step, in a
+// session of its own otherwise.
+func (e *Executor) exec(ctx context.Context, m targets.Member, cmd, step string, st *steps) (string, error) {
 	if d, ok := ctx.Deadline(); !ok || time.Until(d) > e.opts.HostDeadline {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, e.opts.HostDeadline)
@@ -341,12 +400,21 @@ func (e *Executor) exec(ctx context.Context, m targets.Member, cmd, step string)
 			return "", nil
 		}
 		start := time.Now()
-		out, err := run(ctx, c, cmd, e.opts.OutputLimit)
+		var out string
+		if st != nil && !st.lab {
+			out, err = e.inShell(ctx, c, cmd, sudo(m))
+		} else {
+			e.shells.mu.Lock()
+			e.execs++
+			e.shells.mu.Unlock()
+			out, err = run(ctx, c, cmd, e.opts.OutputLimit)
+		}
 		if errors.Is(err, errSession) && attempt == 0 {
 			// The pooled connection died since last use (a keepalive not
 			// yet missed, a host that rebooted): redial once. The command
 			// never started, so running it again is safe.
 			e.opts.Logf("ssh %s: %v; redialling", m.ID, err)
+			e.shells.forget(c)
 			e.pool.forget(c)
 			continue
 		}

@@ -1,0 +1,252 @@
+package ssh
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"sync"
+
+	gossh "golang.org/x/crypto/ssh"
+)
+
+// shell is one long-lived sh on a host that reads scripts from its stdin.
+// A session is the second thing a host pays most for, after the handshake:
+// sshd forks, sets the session up and starts the login shell, which may
+// read rc files. One shell per host serves preflight, inject, status and
+// rollback, so a game day costs a host one handshake and one session.
+//
+// Each script runs as "( eval 'SCRIPT' ) </dev/null 2>&1" followed by a
+// line with a random marker and the exit status: the subshell keeps exit,
+// set -e, cd and variables from reaching the shell, eval keeps a syntax
+// error in a runbook's custom command inside it (the quoted word is always
+// whole), and stdin from /dev/null keeps a command from reading the next
+// script.
+type shell struct {
+	sess   *gossh.Session
+	stdin  io.WriteCloser
+	out    *bufio.Reader
+	stderr *boundedBuffer // the shell's own: sudo's refusal, login noise
+	dead   chan struct{}  // closed when the session has ended
+	status int            // the session's exit status, once dead
+	used   bool           // has finished a script: its death is news, not a refusal
+}
+
+// errShellGone is a shell that ended before it was given the script:
+// nothing ran, so the script can be sent to a new one.
+var errShellGone = errors.New("shell ended")
+
+// startShell opens a session running sh (through sudo -n when asked).
+func startShell(c *gossh.Client, sudo bool) (*shell, error) {
+	sess, err := c.NewSession()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errSession, err)
+	}
+	sh := &shell{sess: sess, stderr: &boundedBuffer{limit: 4 << 10}, dead: make(chan struct{})}
+	sess.Stderr = sh.stderr
+	stdin, err := sess.StdinPipe()
+	if err != nil {
+		sess.Close()
+		return nil, fmt.Errorf("%w: %v", errSession, err)
+	}
+	stdout, err := sess.StdoutPipe()
+	if err != nil {
+		sess.Close()
+		return nil, fmt.Errorf("%w: %v", errSession, err)
+	}
+	sh.stdin, sh.out = stdin, bufio.NewReaderSize(stdout, 32<<10)
+	cmd := "sh"
+	if sudo {
+		cmd = "sudo -n -- sh"
+	}
+	if err := sess.Start(cmd); err != nil {
+		sess.Close()
+		return nil, fmt.Errorf("%w: %v", errSession, err)
+	}
+	go func() {
+		err := sess.Wait()
+		var ee *gossh.ExitError
+		if errors.As(err, &ee) {
+			sh.status = ee.ExitStatus()
+		} else if err != nil {
+			sh.status = -1
+		}
+		close(sh.dead)
+	}()
+	return sh, nil
+}
+
+func (sh *shell) alive() bool {
+	select {
+	case <-sh.dead:
+		return false
+	default:
+		return true
+	}
+}
+
+func (sh *shell) close() { sh.sess.Close() }
+
+// run sends script and returns its combined output, bounded to limit. A
+// cancelled context closes the session; the shell is then unusable, which
+// the caller sees from alive.
+func (sh *shell) run(ctx context.Context, script string, limit int) (string, error) {
+	var nonce [12]byte
+	rand.Read(nonce[:])
+	marker := []byte("gameday-end-" + hex.EncodeToString(nonce[:]) + " ")
+	line := "( eval " + Quote(script) + " ) </dev/null 2>&1; printf '\\n%s%d\\n' '" + string(marker) + "' \"$?\"\n"
+	out := &boundedBuffer{limit: limit}
+	if sh.used && !sh.alive() {
+		return "", errShellGone
+	}
+	if _, err := io.WriteString(sh.stdin, line); err != nil {
+		if sh.used {
+			return "", errShellGone
+		}
+		return sh.died(out, err)
+	}
+	type result struct {
+		status int
+		err    error
+	}
+	done := make(chan result, 1)
+	go func() {
+		for {
+			l, err := sh.out.ReadSlice('\n')
+			if rest, ok := bytes.CutPrefix(l, marker); ok && err == nil {
+				n, convErr := strconv.Atoi(string(bytes.TrimSpace(rest)))
+				if convErr != nil {
+					done <- result{err: fmt.Errorf("unreadable exit status %q", rest)}
+				} else {
+					done <- result{status: n}
+				}
+				return
+			}
+			out.Write(l)
+			if err != nil && err != bufio.ErrBufferFull {
+				done <- result{err: err}
+				return
+			}
+		}
+	}()
+	var r result
+	select {
+	case r = <-done:
+	case <-ctx.Done():
+		sh.close()
+		return out.String(), ctx.Err()
+	}
+	switch {
+	case r.err == nil && r.status == 0:
+		sh.used = true
+		return out.String(), nil
+	case r.err == nil:
+		sh.used = true
+		return out.String(), &exitError{status: r.status, output: out.String()}
+	}
+	return sh.died(out, r.err)
+}
+
+// died reports a shell that ended under a script: sudo refused to start
+// it, or the host went away. What the shell itself printed says which.
+func (sh *shell) died(out *boundedBuffer, cause error) (string, error) {
+	sh.close()
+	<-sh.dead
+	text := out.String()
+	if e := sh.stderr.String(); e != "" {
+		text = joinLines(text, e)
+	}
+	if sh.status > 0 {
+		return text, &exitError{status: sh.status, output: text}
+	}
+	return text, fmt.Errorf("the remote shell ended before the command finished: %v", cause)
+}
+
+func joinLines(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "\n" + b
+}
+
+// shells keeps idle shells per connection and sudo mode. Only a few are
+// kept: concurrent steps on one host each take one, and sshd allows ten
+// sessions per connection by default.
+type shells struct {
+	mu   sync.Mutex
+	idle map[shellKey][]*shell
+	made int // sessions opened, for tests and benchmarks
+}
+
+type shellKey struct {
+	c    *gossh.Client
+	sudo bool
+}
+
+const maxIdleShells = 4
+
+// take returns an idle live shell for c, or starts one.
+func (s *shells) take(c *gossh.Client, sudo bool) (*shell, error) {
+	k := shellKey{c, sudo}
+	s.mu.Lock()
+	for len(s.idle[k]) > 0 {
+		n := len(s.idle[k])
+		sh := s.idle[k][n-1]
+		s.idle[k] = s.idle[k][:n-1]
+		if sh.alive() {
+			s.mu.Unlock()
+			return sh, nil
+		}
+		sh.close()
+	}
+	s.made++
+	s.mu.Unlock()
+	return startShell(c, sudo)
+}
+
+// put returns sh to the idle list, or closes it if it is dead or the list
+// is full.
+func (s *shells) put(c *gossh.Client, sudo bool, sh *shell) {
+	k := shellKey{c, sudo}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !sh.alive() || len(s.idle[k]) >= maxIdleShells {
+		sh.close()
+		return
+	}
+	if s.idle == nil {
+		s.idle = map[shellKey][]*shell{}
+	}
+	s.idle[k] = append(s.idle[k], sh)
+}
+
+// closeAll closes every idle shell.
+func (s *shells) closeAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, list := range s.idle {
+		for _, sh := range list {
+			sh.close()
+		}
+	}
+	s.idle = nil
+}
+
+// forget closes the idle shells of c, whose connection is going away.
+func (s *shells) forget(c *gossh.Client) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k, list := range s.idle {
+		if k.c == c {
+			for _, sh := range list {
+				sh.close()
+			}
+			delete(s.idle, k)
+		}
+	}
+}
