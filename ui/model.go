@@ -47,6 +47,8 @@ type model struct {
 	input    textinput.Model
 	timeline viewport.Model
 	tlSeen   int // tlTotal when the timeline content was last built
+	tlCache  map[int]cachedLine
+	tlCacheW int
 
 	modal    keys.Modal
 	noteKind string
@@ -229,6 +231,9 @@ func (m *model) handleEvents(evs eventsMsg) tea.Cmd {
 			m.finished = m.finished || m.engine == nil
 		}
 	}
+	if m.modal == keys.ModalTimeline {
+		m.syncTimeline(false)
+	}
 	cmds := []tea.Cmd{m.q.listen(m.stop)}
 	// A new phase changes the screen and what the refresh evaluates; the
 	// run's start fixes the charts' time window.
@@ -400,6 +405,12 @@ func noteName(kind string) string {
 	return kind
 }
 
+// cachedLine is a timeline entry rendered at the current width.
+type cachedLine struct {
+	count int
+	line  string
+}
+
 // syncTimeline rebuilds the viewport's content when new entries arrived,
 // keeping the view pinned to the newest entry if it was there.
 func (m *model) syncTimeline(force bool) {
@@ -408,12 +419,22 @@ func (m *model) syncTimeline(force bool) {
 		return
 	}
 	atBottom := m.timeline.AtBottom() || m.tlSeen <= 0
+	// Entries are rendered once per width; at ten events a second the
+	// timeline would otherwise re-render thousands of lines per batch.
+	if m.tlCacheW != m.sh.w || len(m.tlCache) > 2*maxTimeline {
+		m.tlCache, m.tlCacheW = map[int]cachedLine{}, m.sh.w
+	}
 	var b strings.Builder
 	s.entries(func(e entry) {
 		if b.Len() > 0 {
 			b.WriteByte('\n')
 		}
-		b.WriteString(m.timelineLine(e, m.sh.w))
+		cl, ok := m.tlCache[e.seq]
+		if !ok || cl.count != e.count {
+			cl = cachedLine{count: e.count, line: m.timelineLine(e, m.sh.w)}
+			m.tlCache[e.seq] = cl
+		}
+		b.WriteString(cl.line)
 	})
 	m.timeline.SetContent(b.String())
 	if atBottom || force {

@@ -59,6 +59,7 @@ type preflight struct {
 }
 
 type entry struct {
+	seq   int // 1 for the first entry ever added
 	at    time.Time
 	text  string
 	level level
@@ -348,9 +349,6 @@ func resultLine(r *targets.Result) string {
 func (s *runState) add(at time.Time, lv level, text string) {
 	if n := len(s.timeline); n > 0 {
 		last := &s.timeline[(s.tlStart+n-1)%n]
-		if len(s.timeline) < maxTimeline {
-			last = &s.timeline[n-1]
-		}
 		if last.text == text && last.level == lv {
 			last.count++
 			last.at = at
@@ -358,7 +356,7 @@ func (s *runState) add(at time.Time, lv level, text string) {
 		}
 	}
 	s.tlTotal++
-	e := entry{at: at, text: text, level: lv, count: 1}
+	e := entry{seq: s.tlTotal, at: at, text: text, level: lv, count: 1}
 	if len(s.timeline) < maxTimeline {
 		s.timeline = append(s.timeline, e)
 		return
