@@ -170,6 +170,7 @@ type staticObserver struct {
 
 func (o *staticObserver) Step() time.Duration          { return o.step }
 func (o *staticObserver) Series(panel string) []string { return o.series[panel] }
+
 // Points returns a window of the stored slice without copying, so that
 // benchmarks measure the console rather than this fake.
 func (o *staticObserver) Points(panel, series string, from, to time.Time) []metrics.Point {
