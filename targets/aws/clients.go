@@ -11,9 +11,12 @@ import (
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/fis"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
@@ -63,6 +66,28 @@ type LambdaAPI interface {
 	DeleteFunctionConcurrency(ctx context.Context, in *lambda.DeleteFunctionConcurrencyInput, opts ...func(*lambda.Options)) (*lambda.DeleteFunctionConcurrencyOutput, error)
 }
 
+// ECSAPI finds and stops tasks.
+type ECSAPI interface {
+	ecs.ListTasksAPIClient
+	DescribeTasks(ctx context.Context, in *ecs.DescribeTasksInput, opts ...func(*ecs.Options)) (*ecs.DescribeTasksOutput, error)
+	StopTask(ctx context.Context, in *ecs.StopTaskInput, opts ...func(*ecs.Options)) (*ecs.StopTaskOutput, error)
+}
+
+// RDSAPI finds clusters and instances and fails them over.
+type RDSAPI interface {
+	rds.DescribeDBClustersAPIClient
+	rds.DescribeDBInstancesAPIClient
+	FailoverDBCluster(ctx context.Context, in *rds.FailoverDBClusterInput, opts ...func(*rds.Options)) (*rds.FailoverDBClusterOutput, error)
+	RebootDBInstance(ctx context.Context, in *rds.RebootDBInstanceInput, opts ...func(*rds.Options)) (*rds.RebootDBInstanceOutput, error)
+}
+
+// AutoScalingAPI finds groups and suspends and resumes their processes.
+type AutoScalingAPI interface {
+	autoscaling.DescribeAutoScalingGroupsAPIClient
+	SuspendProcesses(ctx context.Context, in *autoscaling.SuspendProcessesInput, opts ...func(*autoscaling.Options)) (*autoscaling.SuspendProcessesOutput, error)
+	ResumeProcesses(ctx context.Context, in *autoscaling.ResumeProcessesInput, opts ...func(*autoscaling.Options)) (*autoscaling.ResumeProcessesOutput, error)
+}
+
 // Clients is one set of service clients for one profile, region and
 // endpoint.
 type Clients struct {
@@ -71,6 +96,9 @@ type Clients struct {
 	SSM    SSMAPI
 	FIS    FISAPI
 	Lambda LambdaAPI
+	ECS    ECSAPI
+	RDS    RDSAPI
+	ASG    AutoScalingAPI
 }
 
 // sdkClients builds the real clients. A runbook's endpoint is set on each
@@ -103,6 +131,21 @@ func sdkClients(cfg sdkaws.Config, endpoint string) *Clients {
 			}
 		}),
 		Lambda: lambda.NewFromConfig(cfg, func(o *lambda.Options) {
+			if ep != nil {
+				o.BaseEndpoint = ep
+			}
+		}),
+		ECS: ecs.NewFromConfig(cfg, func(o *ecs.Options) {
+			if ep != nil {
+				o.BaseEndpoint = ep
+			}
+		}),
+		RDS: rds.NewFromConfig(cfg, func(o *rds.Options) {
+			if ep != nil {
+				o.BaseEndpoint = ep
+			}
+		}),
+		ASG: autoscaling.NewFromConfig(cfg, func(o *autoscaling.Options) {
 			if ep != nil {
 				o.BaseEndpoint = ep
 			}

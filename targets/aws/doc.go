@@ -1,6 +1,7 @@
 // Package aws carries out the attacks of the aws family with
 // aws-sdk-go-v2: EC2 stop, reboot and terminate, Linux attacks through SSM
-// Run Command, FIS experiments, and Lambda throttling and fault injection.
+// Run Command, FIS experiments, Lambda throttling and fault injection, ECS
+// task stops, RDS failovers and Auto Scaling process suspension.
 // It implements targets.Resolver and targets.Executor.
 //
 // Configuration comes from config.LoadDefaultConfig (profiles, SSO,

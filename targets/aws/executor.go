@@ -23,6 +23,9 @@ const (
 	LabelState    = "state"
 	LabelVPC      = "vpc"
 	LabelARN      = "arn"
+	// LabelResource is the target's resource type, for kinds that act on
+	// more than one (rds:cluster, rds:instance).
+	LabelResource = "resource"
 	// LabelConcurrency is a function's reserved concurrency when it was
 	// resolved, "none" for unreserved: the fallback a rollback restores
 	// when the inject's own record was lost.
@@ -69,13 +72,16 @@ type attack struct {
 }
 
 var attacks = map[string]attack{
-	"ec2-stop":        ec2Stop,
-	"ec2-reboot":      ec2Reboot,
-	"ec2-terminate":   ec2Terminate,
-	"ssm-command":     ssmCommand,
-	"fis-experiment":  fisExperiment,
-	"lambda-throttle": lambdaThrottle,
-	"lambda-fault":    lambdaFault,
+	"ec2-stop":              ec2Stop,
+	"ec2-reboot":            ec2Reboot,
+	"ec2-terminate":         ec2Terminate,
+	"ssm-command":           ssmCommand,
+	"fis-experiment":        fisExperiment,
+	"lambda-throttle":       lambdaThrottle,
+	"lambda-fault":          lambdaFault,
+	"ecs-stop-task":         ecsStopTask,
+	"rds-failover":          rdsFailover,
+	"asg-suspend-processes": asgSuspend,
 }
 
 // Kinds lists the aws kinds this executor carries out.
@@ -83,16 +89,25 @@ func Kinds() []string {
 	return slices.Sorted(maps.Keys(attacks))
 }
 
-// kind checks inj's kind and params against the catalogue. Params are
-// parsed again here rather than trusted from the journal.
-func (e *Executor) kind(inj targets.Injection) (attack, targets.Values, error) {
-	k, ok := e.cat.Spec(inj.Kind)
-	if !ok || k.Family != targets.FamilyAWS {
-		return attack{}, targets.Values{}, fmt.Errorf("attack kind %q is not an aws kind", inj.Kind)
+// kind checks inj's kind and params against the catalogue and returns how
+// it is carried out.
+func (e *Executor) kind(inj targets.Injection) (attack, error) {
+	if _, err := e.parse(inj); err != nil {
+		return attack{}, err
 	}
 	a, ok := attacks[inj.Kind]
 	if !ok {
-		return attack{}, targets.Values{}, fmt.Errorf("attack kind %s is not supported by the aws executor yet (it runs %s)", inj.Kind, strings.Join(Kinds(), ", "))
+		return attack{}, fmt.Errorf("attack kind %s is not supported by the aws executor yet (it runs %s)", inj.Kind, strings.Join(Kinds(), ", "))
+	}
+	return a, nil
+}
+
+// parse checks inj's params against the catalogue. They are parsed again
+// here rather than trusted from the journal.
+func (e *Executor) parse(inj targets.Injection) (targets.Values, error) {
+	k, ok := e.cat.Spec(inj.Kind)
+	if !ok || k.Family != targets.FamilyAWS {
+		return targets.Values{}, fmt.Errorf("attack kind %q is not an aws kind", inj.Kind)
 	}
 	v, probs := k.Parse(inj.Params)
 	if len(probs) > 0 {
@@ -100,12 +115,12 @@ func (e *Executor) kind(inj targets.Injection) (attack, targets.Values, error) {
 		for i, p := range probs {
 			msgs[i] = p.Msg
 		}
-		return attack{}, v, fmt.Errorf("%s: %s", inj.Kind, strings.Join(msgs, "; "))
+		return v, fmt.Errorf("%s: %s", inj.Kind, strings.Join(msgs, "; "))
 	}
 	if inj.Duration > k.MaxDuration {
-		return attack{}, v, fmt.Errorf("%s: duration %s is above the kind's maximum of %s", inj.Kind, inj.Duration, k.MaxDuration)
+		return v, fmt.Errorf("%s: duration %s is above the kind's maximum of %s", inj.Kind, inj.Duration, k.MaxDuration)
 	}
-	return a, v, nil
+	return v, nil
 }
 
 // memberSession rebuilds the member's clients from its labels and checks
@@ -129,7 +144,7 @@ func (e *Executor) memberSession(ctx context.Context, m targets.Member) (*sessio
 // step is the common shape of Preflight, Inject and Rollback: check the
 // kind, get the session, run, and name the member in any error.
 func (e *Executor) step(ctx context.Context, inj targets.Injection) (attack, *session, error) {
-	a, _, err := e.kind(inj)
+	a, err := e.kind(inj)
 	if err != nil {
 		return a, nil, fmt.Errorf("%s: %w", inj.Member.ID, err)
 	}
@@ -186,7 +201,7 @@ func (e *Executor) Rollback(ctx context.Context, inj targets.Injection) (targets
 
 // Plan lists the API calls Preflight, Inject and Rollback would make.
 func (e *Executor) Plan(inj targets.Injection) []string {
-	a, _, err := e.kind(inj)
+	a, err := e.kind(inj)
 	if err != nil {
 		return []string{fmt.Sprintf("aws %s: cannot plan: %v", inj.Member.ID, err)}
 	}

@@ -118,10 +118,9 @@ const (
 
 // faultVars are the variables an injection adds.
 func (e *Executor) faultVars(inj targets.Injection) (map[string]string, error) {
-	k, _ := e.cat.Spec(inj.Kind)
-	v, probs := k.Parse(inj.Params)
-	if len(probs) > 0 {
-		return nil, fmt.Errorf("%s", probs[0].Msg)
+	v, err := e.parse(inj)
+	if err != nil {
+		return nil, err
 	}
 	out := map[string]string{
 		FaultRun:   inj.RunID,

@@ -18,6 +18,9 @@ import (
 	"github.com/gameday/gameday/targets"
 )
 
+// resources are the resource types Resolve finds.
+var resources = []string{"ec2:instance", "lambda:function", "fis:experiment-template", "ecs:task", "rds:cluster", "rds:instance", "autoscaling:group"}
+
 // filterAliases are the short names a runbook may use for common EC2
 // filters; anything else is passed to DescribeInstances as written.
 var filterAliases = map[string]string{
@@ -51,8 +54,16 @@ func (e *Executor) Resolve(ctx context.Context, t runbook.Target) ([]targets.Mem
 		out, err = e.resolveFunctions(ctx, s, t)
 	case "fis:experiment-template":
 		out, err = e.resolveTemplates(ctx, s, t)
+	case "ecs:task":
+		out, err = e.resolveTasks(ctx, s, t)
+	case "rds:cluster":
+		out, err = e.resolveClusters(ctx, s, t)
+	case "rds:instance":
+		out, err = e.resolveDBInstances(ctx, s, t)
+	case "autoscaling:group":
+		out, err = e.resolveGroups(ctx, s, t)
 	default:
-		return nil, fmt.Errorf("target %s: resource %s is not supported by the aws executor yet (it resolves ec2:instance, lambda:function and fis:experiment-template)", t.Name, a.Resource)
+		return nil, fmt.Errorf("target %s: resource %s is not supported by the aws executor yet (it resolves %s)", t.Name, a.Resource, strings.Join(resources, ", "))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("target %s (%s, account %s): %w", t.Name, s.where, s.account, err)
@@ -61,6 +72,7 @@ func (e *Executor) Resolve(ctx context.Context, t runbook.Target) ([]targets.Mem
 		out[i].Target = t.Name
 		l := out[i].Labels
 		l[LabelRegion] = s.Region
+		l[LabelResource] = a.Resource
 		l[LabelAccount] = s.account
 		if s.Endpoint != "" {
 			l[LabelEndpoint] = s.Endpoint

@@ -224,15 +224,15 @@ func TestLambdaFaultRestoresExactlyOrRefuses(t *testing.T) {
 
 func TestUnsupportedKindsFailPreflight(t *testing.T) {
 	e := fakeExecutor(t, &Clients{STS: &fakeSTS{account: "111111111111"}})
-	for _, k := range []string{"ecs-stop-task", "rds-failover", "asg-suspend-processes", "sg-blackhole", "dynamodb-capacity", "cpu"} {
-		params := map[string]string{}
-		if k == "asg-suspend-processes" {
-			params["processes"] = "Launch"
+	for k, want := range map[string]string{"sg-blackhole": "not supported by the aws executor yet", "dynamodb-capacity": "not supported by the aws executor yet", "cpu": "not an aws kind"} {
+		err := e.Preflight(context.Background(), targets.Injection{Kind: k, Member: member("x", "111111111111", nil)})
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: preflight: %v", k, err)
 		}
-		err := e.Preflight(context.Background(), targets.Injection{Kind: k, Params: params, Member: member("x", "111111111111", nil)})
-		if err == nil {
-			t.Errorf("%s: preflight passed", k)
-		}
+	}
+	_, err := e.Resolve(context.Background(), runbook.Target{Name: "t", AWS: &runbook.AWSTarget{Resource: "dynamodb:table", IDs: []string{"x"}, Accounts: []string{"111111111111"}}})
+	if err == nil || !strings.Contains(err.Error(), "not supported by the aws executor yet") {
+		t.Errorf("resolve dynamodb:table: %v", err)
 	}
 }
 
