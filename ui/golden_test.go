@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/exp/golden"
 	"github.com/charmbracelet/x/exp/teatest"
 )
@@ -20,16 +21,22 @@ func TestGolden(t *testing.T) {
 		// screens with charts, the delta beside a series, which needs the
 		// baseline window the events give and a refresh after them.
 		wait string
+		// then, keys to press and the text that shows they took effect.
+		keys     []tea.KeyMsg
+		thenWait string
 	}{
-		{"baseline", stBaseline, "Δ"},
-		{"blocked", stBlocked, "Δ"},
-		{"hypothesis", stHypothesis, "Predictions"},
-		{"blast_radius", stBlast, "Press Y"},
-		{"run", stRun, "Δ"},
-		{"observe", stObserve, "Δ"},
-		{"aborted", stAborted, "Δ"},
-		{"conclude", stConclude, "Action items"},
-		{"ended", stEnded, "has ended"},
+		{"baseline", stBaseline, "Δ", nil, ""},
+		{"blocked", stBlocked, "Δ", nil, ""},
+		{"hypothesis", stHypothesis, "Predictions", nil, ""},
+		{"blast_radius", stBlast, "Press Y", nil, ""},
+		{"run", stRun, "Δ", nil, ""},
+		{"observe", stObserve, "Δ", nil, ""},
+		{"aborted", stAborted, "Δ", nil, ""},
+		{"conclude", stConclude, "Action items", nil, ""},
+		{"ended", stEnded, "has ended", nil, ""},
+		{"timeline", stObserve, "Δ", []tea.KeyMsg{keyMsg("t")}, "Timeline ("},
+		{"help", stRun, "Δ", []tea.KeyMsg{keyMsg("?")}, "All keys"},
+		{"note", stObserve, "Δ", append([]tea.KeyMsg{keyMsg("f")}, typed("retries hide web-2")...), "retries hide web-2"},
 	}
 	for _, tc := range cases {
 		for _, sz := range [][2]int{{80, 24}, {200, 50}} {
@@ -47,6 +54,13 @@ func TestGolden(t *testing.T) {
 				tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(sz[0], sz[1]))
 				teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte(tc.wait)) },
 					teatest.WithDuration(10*time.Second), teatest.WithCheckInterval(5*time.Millisecond))
+				if len(tc.keys) > 0 {
+					for _, k := range tc.keys {
+						tm.Send(k)
+					}
+					teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte(tc.thenWait)) },
+						teatest.WithDuration(10*time.Second), teatest.WithCheckInterval(5*time.Millisecond))
+				}
 				if err := tm.Quit(); err != nil {
 					t.Fatal(err)
 				}
@@ -55,4 +69,12 @@ func TestGolden(t *testing.T) {
 			})
 		}
 	}
+}
+
+func typed(s string) []tea.KeyMsg {
+	var out []tea.KeyMsg
+	for _, r := range s {
+		out = append(out, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
+	}
+	return out
 }

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"math"
+	"math/rand/v2"
 	"os"
 	"strings"
 	"testing"
@@ -464,6 +465,33 @@ func TestDelta(t *testing.T) {
 	for _, tt := range tests {
 		if got := delta(tt.v, tt.base); got != tt.want {
 			t.Errorf("delta(%v, %v) = %q, want %q", tt.v, tt.base, got, tt.want)
+		}
+	}
+}
+
+// Random key presses in every stage and a few sizes: whatever the room
+// mashes, the console neither panics nor sends an intent the keymap does
+// not allow (only notes, next, confirm and abort ever reach the engine).
+func TestRandomKeysNeverPanic(t *testing.T) {
+	pool := []string{"ctrl+x", "enter", "esc", "Y", "y", "n", "p", "f", "a", "t", "?", "q", "1", "2", "9", "j", "k", " ", "b", "x", "é"}
+	rnd := rand.New(rand.NewPCG(1, 2))
+	for _, st := range []stage{stBaseline, stBlocked, stHypothesis, stBlast, stRun, stObserve, stAborted, stConclude, stEnded} {
+		for _, sz := range [][2]int{{80, 24}, {60, 10}, {200, 50}} {
+			hs := newHarness(t, st, sz[0], sz[1])
+			for range 300 {
+				hs.m.Update(keyMsg(pool[rnd.IntN(len(pool))]))
+				_ = hs.view()
+			}
+			for _, i := range hs.sent.intents() {
+				switch i.Type {
+				case gamedays.IntentNote, gamedays.IntentNext, gamedays.IntentConfirm, gamedays.IntentAbort:
+				default:
+					t.Errorf("stage %d sent %+v", st, i)
+				}
+				if i.Type == gamedays.IntentConfirm && st != stBlast {
+					t.Errorf("stage %d sent a confirmation", st)
+				}
+			}
 		}
 	}
 }

@@ -816,7 +816,18 @@ func (m *model) helpView() []string {
 		{km.Timeline, km.Up, km.Down, km.PageUp, km.PageDown},
 		{km.Series, km.Help, km.Leave, km.Cancel},
 	}
-	return append([]string{m.sh.st.Bold.Render("All keys"), ""}, strings.Split(h.FullHelpView(groups), "\n")...)
+	h.Width = m.sh.w
+	out := []string{m.sh.st.Bold.Render("All keys"), ""}
+	// Two groups a row fit 80 columns; wider terminals take all four.
+	per := 2
+	if m.sh.w >= 140 {
+		per = len(groups)
+	}
+	for i := 0; i < len(groups); i += per {
+		out = append(out, strings.Split(h.FullHelpView(groups[i:min(len(groups), i+per)]), "\n")...)
+		out = append(out, "")
+	}
+	return out
 }
 
 // wrapStyled wraps text to the screen and styles each line.
