@@ -14,6 +14,8 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 	"go.uber.org/goleak"
+
+	sshexec "github.com/gameday/gameday/targets/ssh"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -413,4 +415,26 @@ func TestCloseLeavesNoPorts(t *testing.T) {
 		}
 	}
 	goleak.VerifyNone(t)
+}
+
+// FuzzSplitWordsReadsQuote: whatever the SSH executor quotes, the lab host
+// reads back exactly, word for word.
+func FuzzSplitWordsReadsQuote(f *testing.F) {
+	for _, s := range []string{"200ms", "it's", "a b", "10%", "", `\`, "'';'", "--x=$(y)"} {
+		f.Add(s, "--duration=5m0s")
+	}
+	f.Fuzz(func(t *testing.T, a, b string) {
+		if strings.ContainsAny(a+b, "\x00") {
+			return
+		}
+		got, err := splitWords(sshexec.Quote(a) + " " + sshexec.Quote(b))
+		if err != nil {
+			// Quote leaves only plain words unquoted, so nothing it
+			// produces may be refused.
+			t.Fatalf("splitWords(Quote(%q) Quote(%q)): %v", a, b, err)
+		}
+		if len(got) != 2 || got[0] != a || got[1] != b {
+			t.Fatalf("splitWords(Quote(%q) Quote(%q)) = %q", a, b, got)
+		}
+	})
 }
