@@ -108,7 +108,6 @@ func (m *model) drawCharts() {
 }
 
 func (m *model) drawPanel(pc *panelChart, p runbook.Panel, pd *panelData) {
-	s := m.sh.s
 	w, h := pc.c.Size()
 	pc.lines, pc.side = pc.lines[:0], pc.side[:0]
 	pc.title = p.Name
@@ -118,48 +117,7 @@ func (m *model) drawPanel(pc *panelChart, p runbook.Panel, pd *panelData) {
 	if w == 0 || h == 0 {
 		return
 	}
-	spec := chart.Spec{From: data(m).from, To: data(m).to, Origin: s.start, BandLo: math.NaN(), BandHi: math.NaN(),
-		Format: func(v float64) string { return shortValue(v, p.Unit) }}
-	if spec.Origin.IsZero() {
-		spec.Origin = spec.From
-	}
-	if b, ok := s.baseline[p.Name]; ok {
-		spec.BandLo, spec.BandHi = float64(b.Min), float64(b.P95)
-	}
-	var limits []limit
-	for _, c := range s.expect {
-		if c.Panel == p.Name {
-			spec.Expect = append(spec.Expect, float64(c.Limit))
-			limits = append(limits, limit{"expect " + c.Threshold, float64(c.Limit)})
-		}
-	}
-	if len(s.expect) == 0 && m.sh.cfg.Runbook != nil {
-		for _, c := range m.sh.cfg.Runbook.Hypothesis.Expect {
-			if c.Panel == p.Name && !c.Threshold.Relative() {
-				spec.Expect = append(spec.Expect, c.Threshold.Value)
-				limits = append(limits, limit{"expect " + c.Threshold.Text, c.Threshold.Value})
-			}
-		}
-	}
-	base := math.NaN()
-	if b, ok := s.baseline[p.Name]; ok {
-		base = float64(b.Median)
-	}
-	if m.sh.cfg.Runbook != nil {
-		for _, c := range m.sh.cfg.Runbook.Guardrails.Checks {
-			if c.Panel == p.Name && (!c.Threshold.Relative() || !math.IsNaN(base)) {
-				spec.Guard = append(spec.Guard, c.Threshold.Limit(base))
-				limits = append(limits, limit{"guardrail " + c.Threshold.Text, c.Threshold.Limit(base)})
-			}
-		}
-	}
-	spec.Starts, spec.Stops = attackMarks(s)
-	if pd != nil {
-		for _, sd := range pd.series {
-			idx := indexOf(m.sh.names, sd.name)
-			spec.Series = append(spec.Series, chart.Series{Cols: sd.cols, Colour: max(0, idx), Hidden: m.sh.hidden[sd.name]})
-		}
-	}
+	spec, limits := m.panelSpec(p, pd)
 	pc.c.Draw(spec)
 	pc.b.Reset()
 	pc.c.Render(&pc.b, &m.sh.st.Chart)
@@ -174,13 +132,57 @@ func (m *model) drawPanel(pc *panelChart, p runbook.Panel, pd *panelData) {
 	}
 }
 
+// panelSpec is what a panel's chart shows: its series, the baseline band,
+// the expectation and guardrail limits (resolved against the baseline once
+// it is known) and the attack markers.
+func (m *model) panelSpec(p runbook.Panel, pd *panelData) (chart.Spec, []limit) {
+	s, rb := m.sh.s, m.sh.cfg.Runbook
+	spec := chart.Spec{From: m.sh.m.from, To: m.sh.m.to, Origin: s.start, BandLo: math.NaN(), BandHi: math.NaN(),
+		Format: func(v float64) string { return shortValue(v, p.Unit) }}
+	if spec.Origin.IsZero() {
+		spec.Origin = spec.From
+	}
+	base := math.NaN()
+	if b, ok := s.baseline[p.Name]; ok {
+		spec.BandLo, spec.BandHi = float64(b.Min), float64(b.P95)
+		base = float64(b.Median)
+	}
+	var limits []limit
+	for _, c := range s.expect {
+		if c.Panel == p.Name {
+			spec.Expect = append(spec.Expect, float64(c.Limit))
+			limits = append(limits, limit{"expect " + c.Threshold, float64(c.Limit)})
+		}
+	}
+	if len(s.expect) == 0 {
+		for _, c := range rb.Hypothesis.Expect {
+			if c.Panel == p.Name && !c.Threshold.Relative() {
+				spec.Expect = append(spec.Expect, c.Threshold.Value)
+				limits = append(limits, limit{"expect " + c.Threshold.Text, c.Threshold.Value})
+			}
+		}
+	}
+	for _, c := range rb.Guardrails.Checks {
+		if c.Panel == p.Name && (!c.Threshold.Relative() || !math.IsNaN(base)) {
+			spec.Guard = append(spec.Guard, c.Threshold.Limit(base))
+			limits = append(limits, limit{"guardrail " + c.Threshold.Text, c.Threshold.Limit(base)})
+		}
+	}
+	spec.Starts, spec.Stops = attackMarks(s)
+	if pd != nil {
+		for _, sd := range pd.series {
+			idx := indexOf(m.sh.names, sd.name)
+			spec.Series = append(spec.Series, chart.Series{Cols: sd.cols, Colour: max(0, idx), Hidden: m.sh.hidden[sd.name]})
+		}
+	}
+	return spec, limits
+}
+
 // limit is a threshold line on a chart, named for the side panel.
 type limit struct {
 	text string
 	v    float64
 }
-
-func data(m *model) *refreshMsg { return m.sh.m }
 
 func indexOf(xs []string, x string) int {
 	for i, v := range xs {

@@ -609,7 +609,7 @@ func (m *model) attacksView() []string {
 			rows = append(rows, []cell{cs(fmt.Sprintf("… %d more", len(s.attacks)-i), st.Muted)})
 			break
 		}
-		rows = append(rows, []cell{c(r.attack), c(r.member), m.stateCell(r), c(m.when(r)), c(r.last)})
+		rows = append(rows, []cell{c(r.attack), c(r.member), m.stateCell(r), c(m.when(r)), m.outputCell(r)})
 	}
 	out = append(out, m.table([]string{"attack", "member", "state", "when", "last output"}, []int{16, 18, 16, 16}, rows)...)
 	if g := m.guardText(); g != "" {
@@ -629,6 +629,14 @@ func (m *model) stateCell(r *attackRow) cell {
 		return cs("✓ reverted", st.OK)
 	}
 	return cs(r.state.String(), st.Muted)
+}
+
+// outputCell is the last output line, red when it explains a failure.
+func (m *model) outputCell(r *attackRow) cell {
+	if r.state == attInjectFailed || r.state == attRollbackFailed {
+		return cs(r.last, m.sh.st.Bad)
+	}
+	return c(r.last)
 }
 
 // when is the countdown of one attack on one member.
@@ -700,7 +708,7 @@ func (m *model) abortView() []string {
 		case attRollbackFailed:
 			failed++
 		}
-		rows = append(rows, []cell{c(r.attack), c(r.member), m.stateCell(r), c(r.last)})
+		rows = append(rows, []cell{c(r.attack), c(r.member), m.stateCell(r), m.outputCell(r)})
 	}
 	if total == 0 {
 		out = append(out, st.OK.Render("Nothing had been injected; nothing to roll back."))
