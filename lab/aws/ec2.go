@@ -40,6 +40,9 @@ type Instance struct {
 	ImageID    string
 	LaunchTime time.Time // default the time it was added
 	Tags       map[string]string
+	// SecurityGroups are the ids of the groups attached (seeded with
+	// AddSecurityGroup; an unknown id is listed without a name).
+	SecurityGroups []string
 }
 
 type instance struct {
@@ -73,6 +76,7 @@ func (s *Server) AddInstance(in Instance) error {
 		in.LaunchTime = s.opts.Now()
 	}
 	in.Tags = copyTags(in.Tags)
+	in.SecurityGroups = append([]string(nil), in.SecurityGroups...)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.instances[in.ID]; ok {
@@ -93,6 +97,7 @@ func (s *Server) Instance(id string) (Instance, bool) {
 	}
 	out := in.Instance
 	out.Tags = copyTags(in.Tags)
+	out.SecurityGroups = append([]string(nil), in.SecurityGroups...)
 	return out, true
 }
 
@@ -157,6 +162,14 @@ func (s *Server) ec2(c *call, action string, form url.Values) (any, *apiError) {
 		return s.changeInstances(c, action, form)
 	case "CreateTags":
 		return s.createTags(c, form)
+	case "DescribeSecurityGroups":
+		return s.describeSecurityGroups(c, form)
+	case "DescribeSecurityGroupRules":
+		return s.describeSecurityGroupRules(c, form)
+	case "AuthorizeSecurityGroupIngress", "AuthorizeSecurityGroupEgress":
+		return s.authorizeRules(c, action, form)
+	case "RevokeSecurityGroupIngress", "RevokeSecurityGroupEgress":
+		return s.revokeRules(c, action, form)
 	}
 	return nil, &apiError{status: 400, code: "InvalidAction", msg: fmt.Sprintf("The action %s is not valid for this web service.", action)}
 }
@@ -181,7 +194,13 @@ type ec2InstanceXML struct {
 	SubnetID     string      `xml:"subnetId,omitempty"`
 	VpcID        string      `xml:"vpcId,omitempty"`
 	PrivateIP    string      `xml:"privateIpAddress,omitempty"`
+	Groups       []groupXML  `xml:"groupSet>item"`
 	Tags         []ec2TagXML `xml:"tagSet>item"`
+}
+
+type groupXML struct {
+	ID   string `xml:"groupId"`
+	Name string `xml:"groupName,omitempty"`
 }
 
 type ec2ReservationXML struct {
@@ -192,20 +211,32 @@ type ec2ReservationXML struct {
 
 func stateXML(state string) ec2StateXML { return ec2StateXML{stateCodes[state], state} }
 
-func instanceXML(in *instance) ec2InstanceXML {
-	keys := make([]string, 0, len(in.Tags))
-	for k := range in.Tags {
+func tagsXML(m map[string]string) []ec2TagXML {
+	keys := make([]string, 0, len(m))
+	for k := range m {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	tags := make([]ec2TagXML, len(keys))
 	for i, k := range keys {
-		tags[i] = ec2TagXML{k, in.Tags[k]}
+		tags[i] = ec2TagXML{k, m[k]}
+	}
+	return tags
+}
+
+// instanceXML is the Instance shape. Callers hold s.mu.
+func (s *Server) instanceXML(in *instance) ec2InstanceXML {
+	groups := make([]groupXML, len(in.SecurityGroups))
+	for i, id := range in.SecurityGroups {
+		groups[i] = groupXML{ID: id}
+		if g, ok := s.groups[id]; ok {
+			groups[i].Name = g.Name
+		}
 	}
 	return ec2InstanceXML{
 		InstanceID: in.ID, ImageID: in.ImageID, State: stateXML(in.State),
 		InstanceType: in.Type, LaunchTime: in.LaunchTime.UTC().Format("2006-01-02T15:04:05.000Z"),
-		AZ: in.AZ, SubnetID: in.Subnet, VpcID: in.VPC, PrivateIP: in.PrivateIP, Tags: tags,
+		AZ: in.AZ, SubnetID: in.Subnet, VpcID: in.VPC, PrivateIP: in.PrivateIP, Groups: groups, Tags: tagsXML(in.Tags),
 	}
 }
 
@@ -215,13 +246,18 @@ type filter struct {
 	values []string
 }
 
-func parseFilters(form url.Values) ([]filter, *apiError) {
+// fieldSet names the filters a kind of resource has besides its tags, and
+// the values a resource holds for each.
+type fieldSet[T any] map[string]func(T) []string
+
+// parse reads Filter.N.Name / Filter.N.Value.M, refusing names fs lacks.
+func (fs fieldSet[T]) parse(form url.Values) ([]filter, *apiError) {
 	var out []filter
 	for _, i := range members(form, "Filter") {
 		p := "Filter." + strconv.Itoa(i)
 		f := filter{name: form.Get(p + ".Name"), values: indexed(form, p+".Value")}
 		switch {
-		case strings.HasPrefix(f.name, "tag:"), f.name == "tag-key", f.name == "tag-value", fieldFilters[f.name] != nil:
+		case strings.HasPrefix(f.name, "tag:"), f.name == "tag-key", f.name == "tag-value", fs[f.name] != nil:
 		case f.name == "":
 			return nil, &apiError{status: 400, code: "InvalidParameterValue", msg: fmt.Sprintf("The filter %s has no Name", p)}
 		default:
@@ -232,20 +268,18 @@ func parseFilters(form url.Values) ([]filter, *apiError) {
 	return out, nil
 }
 
-// fieldFilters are the filters on one attribute of an instance.
-var fieldFilters = map[string]func(*instance) string{
-	"instance-state-name": func(in *instance) string { return in.State },
-	"instance-state-code": func(in *instance) string { return strconv.Itoa(stateCodes[in.State]) },
-	"availability-zone":   func(in *instance) string { return in.AZ },
-	"vpc-id":              func(in *instance) string { return in.VPC },
-	"subnet-id":           func(in *instance) string { return in.Subnet },
-	"instance-id":         func(in *instance) string { return in.ID },
-	"instance-type":       func(in *instance) string { return in.Type },
-	"private-ip-address":  func(in *instance) string { return in.PrivateIP },
-	"image-id":            func(in *instance) string { return in.ImageID },
+// match says whether r, with its tags, passes every filter: any of a
+// filter's values may match.
+func (fs fieldSet[T]) match(filters []filter, r T, tags map[string]string) bool {
+	for _, f := range filters {
+		if !f.match(tags, func() []string { return fs[f.name](r) }) {
+			return false
+		}
+	}
+	return true
 }
 
-func (f filter) match(in *instance) bool {
+func (f filter) match(tags map[string]string, values func() []string) bool {
 	anyOf := func(v string) bool {
 		for _, want := range f.values {
 			if wildcard(want, v) {
@@ -256,18 +290,38 @@ func (f filter) match(in *instance) bool {
 	}
 	switch {
 	case strings.HasPrefix(f.name, "tag:"):
-		v, ok := in.Tags[f.name[4:]]
+		v, ok := tags[f.name[4:]]
 		return ok && anyOf(v)
 	case f.name == "tag-key", f.name == "tag-value":
-		for k, v := range in.Tags {
+		for k, v := range tags {
 			if (f.name == "tag-key" && anyOf(k)) || (f.name == "tag-value" && anyOf(v)) {
 				return true
 			}
 		}
 		return false
 	}
-	field, ok := fieldFilters[f.name]
-	return ok && anyOf(field(in))
+	for _, v := range values() {
+		if anyOf(v) {
+			return true
+		}
+	}
+	return false
+}
+
+func one(v string) []string { return []string{v} }
+
+// instanceFields are the instance filters besides tags.
+var instanceFields = fieldSet[*instance]{
+	"instance-state-name": func(in *instance) []string { return one(in.State) },
+	"instance-state-code": func(in *instance) []string { return one(strconv.Itoa(stateCodes[in.State])) },
+	"availability-zone":   func(in *instance) []string { return one(in.AZ) },
+	"vpc-id":              func(in *instance) []string { return one(in.VPC) },
+	"subnet-id":           func(in *instance) []string { return one(in.Subnet) },
+	"instance-id":         func(in *instance) []string { return one(in.ID) },
+	"instance-type":       func(in *instance) []string { return one(in.Type) },
+	"private-ip-address":  func(in *instance) []string { return one(in.PrivateIP) },
+	"image-id":            func(in *instance) []string { return one(in.ImageID) },
+	"instance.group-id":   func(in *instance) []string { return in.SecurityGroups },
 }
 
 // wildcard matches v against an EC2 filter value, where * is any run of
@@ -353,34 +407,55 @@ func (s *Server) target(ids []string, form url.Values) ([]*instance, *apiError) 
 	return found, nil
 }
 
-func (s *Server) describeInstances(c *call, form url.Values) (any, *apiError) {
-	ids := indexed(form, "InstanceId")
-	filters, aerr := parseFilters(form)
-	if aerr != nil {
-		return nil, aerr
-	}
-	if aerr := dryRun(form); aerr != nil {
-		return nil, aerr
-	}
-	limit := 0
+// ec2Page reads MaxResults (5 to 1000, not with explicit ids, which EC2
+// names by their list, e.g. instancesSet) and NextToken. A limit of 0 means
+// everything in one page.
+func ec2Page(form url.Values, hasIDs bool, idsName string) (limit int, after string, aerr *apiError) {
 	if v := form.Get("MaxResults"); v != "" {
-		if len(ids) > 0 {
-			return nil, &apiError{status: 400, code: "InvalidParameterCombination", msg: "The parameter instancesSet cannot be used with the parameter maxResults"}
+		if hasIDs {
+			return 0, "", &apiError{status: 400, code: "InvalidParameterCombination", msg: fmt.Sprintf("The parameter %s cannot be used with the parameter maxResults", idsName)}
 		}
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 5 || n > 1000 {
-			return nil, errInvalidParameter(fmt.Sprintf("Value ( %s ) for parameter maxResults is invalid. Expecting a value between 5 and 1000.", v))
+			return 0, "", errInvalidParameter(fmt.Sprintf("Value ( %s ) for parameter maxResults is invalid. Expecting a value between 5 and 1000.", v))
 		}
 		limit = n
 	}
-	after := ""
 	if tok := form.Get("NextToken"); tok != "" {
 		raw, err := base64.RawURLEncoding.DecodeString(tok)
 		rest, ok := strings.CutPrefix(string(raw), "after:")
 		if err != nil || !ok {
-			return nil, errInvalidParameter(fmt.Sprintf("Value (%s) for parameter nextToken is invalid.", tok))
+			return 0, "", errInvalidParameter(fmt.Sprintf("Value (%s) for parameter nextToken is invalid.", tok))
 		}
 		after = rest
+	}
+	return limit, after, nil
+}
+
+// describeArgs reads what every Describe call shares: filters, DryRun,
+// MaxResults and NextToken.
+func describeArgs[T any](fs fieldSet[T], form url.Values, hasIDs bool, idsName string) (filters []filter, limit int, after string, aerr *apiError) {
+	if filters, aerr = fs.parse(form); aerr != nil {
+		return nil, 0, "", aerr
+	}
+	if aerr = dryRun(form); aerr != nil {
+		return nil, 0, "", aerr
+	}
+	limit, after, aerr = ec2Page(form, hasIDs, idsName)
+	return filters, limit, after, aerr
+}
+
+// cursorToken is a NextToken that resumes after id, so items added or
+// changed between pages are neither repeated nor skipped.
+func cursorToken(id string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("after:" + id))
+}
+
+func (s *Server) describeInstances(c *call, form url.Values) (any, *apiError) {
+	ids := indexed(form, "InstanceId")
+	filters, limit, after, aerr := describeArgs(instanceFields, form, len(ids) > 0, "instancesSet")
+	if aerr != nil {
+		return nil, aerr
 	}
 
 	s.mu.Lock()
@@ -404,18 +479,15 @@ func (s *Server) describeInstances(c *call, form url.Values) (any, *apiError) {
 	}
 	var res []ec2ReservationXML
 	next := ""
-next:
 	for _, in := range candidates {
-		for _, f := range filters {
-			if !f.match(in) {
-				continue next
-			}
+		if !instanceFields.match(filters, in, in.Tags) {
+			continue
 		}
 		if limit > 0 && len(res) == limit {
-			next = base64.RawURLEncoding.EncodeToString([]byte("after:" + res[len(res)-1].Instances[0].InstanceID))
+			next = cursorToken(res[len(res)-1].Instances[0].InstanceID)
 			break
 		}
-		res = append(res, ec2ReservationXML{ReservationID: "r-" + strings.TrimPrefix(in.ID, "i-"), OwnerID: c.key.Account, Instances: []ec2InstanceXML{instanceXML(in)}})
+		res = append(res, ec2ReservationXML{ReservationID: "r-" + strings.TrimPrefix(in.ID, "i-"), OwnerID: c.key.Account, Instances: []ec2InstanceXML{s.instanceXML(in)}})
 	}
 	return struct {
 		XMLName      xml.Name            `xml:"DescribeInstancesResponse"`

@@ -115,6 +115,8 @@ type Server struct {
 	order     []string // instance ids, sorted, for stable pagination
 	commands  map[string]*command
 	cmdOrder  []string
+	groups    map[string]*securityGroup
+	grpOrder  []string // group ids, sorted
 	functions map[string]*function
 	templates map[string]*template
 	tmplOrder []string
@@ -162,6 +164,7 @@ func New(opts Options) *Server {
 		calls:     map[string]int{},
 		instances: map[string]*instance{},
 		commands:  map[string]*command{},
+		groups:    map[string]*securityGroup{},
 		functions: map[string]*function{},
 		templates: map[string]*template{},
 		exps:      map[string]*experiment{},

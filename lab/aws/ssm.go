@@ -206,18 +206,10 @@ func (s *Server) ssmTargets(c *call, ids []string, targets []ssmTarget) ([]strin
 		}
 	}
 	var out []string
-next:
 	for _, id := range s.order {
-		in := s.instances[id]
-		if in.State != StateRunning {
-			continue
+		if in := s.instances[id]; in.State == StateRunning && instanceFields.match(filters, in, in.Tags) {
+			out = append(out, id)
 		}
-		for _, f := range filters {
-			if !f.match(in) {
-				continue next
-			}
-		}
-		out = append(out, id)
 	}
 	return out, nil
 }
