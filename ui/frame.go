@@ -1,0 +1,345 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/gameday/gameday/gamedays"
+	"github.com/gameday/gameday/metrics"
+	"github.com/gameday/gameday/runbook"
+	"github.com/gameday/gameday/ui/keys"
+)
+
+// Rows the frame takes around the body: a two-line header, the phase bar,
+// the status line and the footer.
+const frameRows = 5
+
+func (m *model) bodyHeight() int { return max(0, m.sh.h-frameRows) }
+
+// View renders the frame and the screen of the current phase.
+func (m *model) View() string {
+	w, h := m.sh.w, m.sh.h
+	if w == 0 || h == 0 {
+		return ""
+	}
+	if w < minWidth || h < minHeight {
+		return m.tooSmall()
+	}
+	var b strings.Builder
+	b.Grow(w * h * 2)
+	lines := make([]string, 0, h)
+	lines = append(lines, m.header()...)
+	lines = append(lines, m.phaseBar())
+	lines = append(lines, fit(m.body(), w, m.bodyHeight())...)
+	lines = append(lines, m.statusLine(), m.footer())
+	for i, l := range lines {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(pad(l, w))
+	}
+	return b.String()
+}
+
+// fit makes exactly h lines.
+func fit(lines []string, w, h int) []string {
+	if len(lines) > h {
+		lines = lines[:h]
+	}
+	for len(lines) < h {
+		lines = append(lines, "")
+	}
+	return lines
+}
+
+// tooSmall still shows the phase, what is injected, and the abort key.
+func (m *model) tooSmall() string {
+	st := m.sh.st
+	s := m.sh.s
+	msg := []string{
+		st.Bad.Render("terminal too small"),
+		fmt.Sprintf("%d×%d; the console needs at least %d×%d", m.sh.w, m.sh.h, minWidth, minHeight),
+		"phase " + s.phase.String() + "  " + tplus(s.elapsed(m.sh.now)),
+		"injected: " + injectedText(s),
+		st.Abort.Render("ctrl+x ABORT") + "  ctrl+c abort and quit",
+	}
+	if m.flash != "" {
+		msg = append(msg, m.flash)
+	}
+	for i, l := range msg {
+		msg[i] = ansi.Truncate(l, max(0, m.sh.w), "")
+	}
+	return strings.Join(fit(msg, m.sh.w, min(len(msg), m.sh.h)), "\n")
+}
+
+// injectedText is what may be in effect now, for the header.
+func injectedText(s *runState) string {
+	inj := s.injected()
+	switch len(inj) {
+	case 0:
+		return "nothing"
+	case 1:
+		return inj[0]
+	}
+	return fmt.Sprintf("%s (+%d more)", inj[0], len(inj)-1)
+}
+
+// header is the runbook, the run, the phase, T+, what is injected and the
+// verdict so far.
+func (m *model) header() []string {
+	st, s, cfg := m.sh.st, m.sh.s, m.sh.cfg
+	name := "game day"
+	if cfg.Runbook != nil {
+		name = cfg.Runbook.Name
+	}
+	right := ""
+	if s.runID != "" {
+		right = "run " + s.runID
+	}
+	if cfg.Version != "" {
+		right += "  gameday " + cfg.Version
+	}
+	left := st.Title.Render("GAMEDAY") + " " + st.Bold.Render(name)
+	if cfg.File != "" {
+		left += st.Muted.Render("  " + cfg.File)
+	}
+	line1 := spread(left, st.Muted.Render(right), m.sh.w)
+
+	phase := strings.ToUpper(s.phase.String())
+	if s.ended {
+		phase += " (ENDED)"
+	}
+	phaseStyle := st.Phase
+	if s.phase == gamedays.PhaseAborted {
+		phaseStyle = st.Bad
+	}
+	inj := injectedText(s)
+	injStyle := st.Muted
+	if len(s.injected()) > 0 {
+		injStyle = st.Warn
+	}
+	line2 := phaseStyle.Render(phase) + "  " + st.Bold.Render(tplus(s.elapsed(m.sh.now))) +
+		"  injected: " + injStyle.Render(inj) + "  verdict: " + m.verdictSoFar()
+	return []string{line1, line2}
+}
+
+// spread puts left and right on one line of width w.
+func spread(left, right string, w int) string {
+	gap := w - ansi.StringWidth(left) - ansi.StringWidth(right)
+	if gap < 1 {
+		return left
+	}
+	return left + strings.Repeat(" ", gap) + right
+}
+
+// verdictSoFar is the final verdict once known, else how the checks are
+// doing now.
+func (m *model) verdictSoFar() string {
+	st, s, data := m.sh.st, m.sh.s, m.sh.m
+	if s.verdictSet {
+		switch s.verdict {
+		case gamedays.VerdictHeld:
+			return st.OK.Render("HELD")
+		case gamedays.VerdictNone:
+			return st.Muted.Render("none (dry run)")
+		}
+		return st.Bad.Render(strings.ToUpper(string(s.verdict)))
+	}
+	if s.aborting {
+		return st.Bad.Render("ABORTING")
+	}
+	var rs []metrics.Result
+	what := ""
+	switch s.phase {
+	case gamedays.PhaseBaseline:
+		rs, what = data.steady, "steady state"
+	case gamedays.PhaseRun, gamedays.PhaseObserve:
+		rs, what = data.expect, "hypothesis"
+	default:
+		return st.Muted.Render("not yet")
+	}
+	if len(rs) == 0 {
+		return st.Muted.Render("not yet")
+	}
+	broken, nodata := 0, 0
+	for _, r := range rs {
+		switch r.Verdict {
+		case metrics.Broken:
+			broken++
+		case metrics.NoData:
+			nodata++
+		}
+	}
+	switch {
+	case broken > 0:
+		return st.Bad.Render(fmt.Sprintf("%s breaking (%d of %d)", what, broken, len(rs)))
+	case nodata == len(rs):
+		return st.Muted.Render(what + ": no data yet")
+	}
+	return st.OK.Render(what + " holding so far")
+}
+
+// barPhases are the phases the bar shows, in order.
+var barPhases = []gamedays.Phase{gamedays.PhaseBaseline, gamedays.PhaseHypothesis, gamedays.PhaseBlastRadius,
+	gamedays.PhaseRun, gamedays.PhaseObserve, gamedays.PhaseConclude}
+
+// phaseBar marks each phase done (✓), current (●), next (○), or where an
+// abort struck or a blocked baseline stopped the run (✗).
+func (m *model) phaseBar() string {
+	st, s := m.sh.st, m.sh.s
+	cur := s.phase
+	abortedIn := gamedays.Phase(-1)
+	if s.verdict == gamedays.VerdictBlocked {
+		abortedIn = gamedays.PhaseBaseline
+	}
+	if cur == gamedays.PhaseAborted {
+		for _, p := range barPhases {
+			if !s.phaseAt[p].IsZero() {
+				abortedIn = p
+			}
+		}
+	}
+	var parts []string
+	for _, p := range barPhases {
+		var part string
+		switch {
+		case p == abortedIn:
+			part = st.Bad.Render("✗ " + p.String())
+		case abortedIn >= 0 && p > abortedIn:
+			part = st.Muted.Render("· " + p.String())
+		case abortedIn >= 0 || p < cur || cur == gamedays.PhaseDone || (s.ended && p == cur):
+			part = st.OK.Render("✓ " + p.String())
+		case p == cur:
+			part = st.Selected.Render("● " + p.String())
+		default:
+			part = st.Muted.Render("○ " + p.String())
+		}
+		parts = append(parts, part)
+	}
+	return strings.Join(parts, st.Muted.Render(" › "))
+}
+
+// statusLine shows the note being typed, else the last message.
+func (m *model) statusLine() string {
+	st := m.sh.st
+	if m.modal == keys.ModalNote {
+		return st.Accent.Render(noteName(m.noteKind)+":") + " " + m.input.View()
+	}
+	if m.flash != "" {
+		return st.Warn.Render(m.flash)
+	}
+	return ""
+}
+
+// footer is the keys that matter now, with ABORT always at the right.
+func (m *model) footer() string {
+	st := m.sh.st
+	abort := st.Abort.Render("ctrl+x ABORT")
+	h := m.help
+	h.Width = max(0, m.sh.w-ansi.StringWidth(abort)-2)
+	return spread(h.ShortHelpView(keys.Help(m.sh.keys, m.keyContext())), abort, m.sh.w)
+}
+
+// body is the screen of the current phase, or the open modal.
+func (m *model) body() []string {
+	bh := m.bodyHeight()
+	switch m.modal {
+	case keys.ModalTimeline:
+		return m.timelineView(bh)
+	case keys.ModalHelp:
+		return m.helpView()
+	}
+	out := m.topLines()
+	if m.showsCharts() {
+		out = append(out, m.chartsView(bh-len(out))...)
+	}
+	return out
+}
+
+// banner is the loudest thing that is true now: an abort, metrics blind, a
+// guardrail about to fire.
+func (m *model) banner() []string {
+	st, s, data := m.sh.st, m.sh.s, m.sh.m
+	w := m.sh.w
+	var out []string
+	switch {
+	case s.aborting && !s.ended:
+		out = append(out, st.AbortBanner.Render(ansi.Truncate(" ABORTING: rolling everything back ("+s.abortSource+") ", w, "…")))
+	case m.abortSent && !s.aborting && !s.ended:
+		out = append(out, st.AbortBanner.Render(" ABORT sent: waiting for the engine to stop and roll back "))
+	}
+	if data.blind.Fired && !s.ended {
+		msg := " METRICS BLIND: " + data.blind.Reason
+		if rb := m.sh.cfg.Runbook; rb != nil && rb.Guardrails.MetricsBlind > 0 {
+			msg += "; aborts at " + runbook.FormatDuration(rb.Guardrails.MetricsBlind)
+		}
+		out = append(out, st.Banner.Render(ansi.Truncate(msg+" ", w, "…")))
+	}
+	return out
+}
+
+// topLines is the screen above the charts.
+func (m *model) topLines() []string {
+	out := m.banner()
+	switch m.sh.s.phase {
+	case gamedays.PhaseBaseline:
+		out = append(out, m.baselineView()...)
+	case gamedays.PhaseHypothesis:
+		out = append(out, m.hypothesisView()...)
+	case gamedays.PhaseBlastRadius:
+		out = append(out, m.blastView()...)
+	case gamedays.PhaseRun, gamedays.PhaseObserve:
+		out = append(out, m.attacksView()...)
+	case gamedays.PhaseAborted:
+		out = append(out, m.abortView()...)
+	case gamedays.PhaseConclude, gamedays.PhaseDone:
+		out = append(out, m.concludeView()...)
+	}
+	return out
+}
+
+// helpView lists every key.
+func (m *model) helpView() []string {
+	h := m.help
+	h.ShowAll = true
+	km := m.sh.keys
+	groups := [][]key.Binding{
+		{km.Abort, km.AbortQuit, km.Next, km.Confirm},
+		{km.Note, km.Predict, km.Finding, km.ActionItem},
+		{km.Timeline, km.Up, km.Down, km.PageUp, km.PageDown},
+		{km.Series, km.Help, km.Leave, km.Cancel},
+	}
+	h.Width = m.sh.w
+	out := []string{m.sh.st.Bold.Render("All keys"), ""}
+	// Two groups a row fit 80 columns; wider terminals take all four.
+	per := 2
+	if m.sh.w >= 140 {
+		per = len(groups)
+	}
+	for i := 0; i < len(groups); i += per {
+		out = append(out, strings.Split(h.FullHelpView(groups[i:min(len(groups), i+per)]), "\n")...)
+		out = append(out, "")
+	}
+	return out
+}
+
+// wrapStyled wraps text to the screen and styles each line.
+func (m *model) wrapStyled(text string, st lipgloss.Style) []string {
+	lines := wrap(text, m.sh.w)
+	for i, l := range lines {
+		lines[i] = st.Render(strings.TrimRight(l, " "))
+	}
+	return lines
+}
+
+// wrap breaks text into lines of at most w cells at spaces.
+func wrap(text string, w int) []string {
+	if text == "" {
+		return nil
+	}
+	return strings.Split(lipgloss.NewStyle().Width(max(1, w)).Render(text), "\n")
+}

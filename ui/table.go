@@ -1,0 +1,105 @@
+package ui
+
+import (
+	"strings"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/gameday/gameday/runbook"
+)
+
+// cell is one table cell: plain text and the style it is shown in.
+type cell struct {
+	text  string
+	style *lipgloss.Style
+}
+
+// c and cs make plain and styled cells.
+func c(text string) cell { return cell{text: text} }
+
+func cs(text string, st lipgloss.Style) cell { return cell{text: text, style: &st} }
+
+// render cuts or pads the cell to w cells, then styles it.
+func (x cell) render(w int) string {
+	t := ansi.Truncate(x.text, w, "…")
+	t += strings.Repeat(" ", max(0, w-ansi.StringWidth(t)))
+	if x.style != nil {
+		return x.style.Render(t)
+	}
+	return t
+}
+
+// table lays rows out in columns: each column as wide as its widest cell,
+// at most its entry in widths; the last column takes the rest of the line.
+func (m *model) table(head []string, widths []int, rows [][]cell) []string {
+	st := m.sh.st
+	w := m.sh.w
+	ws := make([]int, len(head))
+	used := 0
+	for i, h := range head {
+		if i == len(head)-1 {
+			ws[i] = max(1, w-used-(len(head)-1))
+			break
+		}
+		ws[i] = ansi.StringWidth(h)
+		for _, r := range rows {
+			if i < len(r) && len(r) > 1 {
+				ws[i] = max(ws[i], ansi.StringWidth(r[i].text))
+			}
+		}
+		ws[i] = min(ws[i], widths[i])
+		used += ws[i]
+	}
+	var out []string
+	hc := make([]string, len(head))
+	for i, h := range head {
+		hc[i] = st.Muted.Render(cell{text: h}.render(ws[i]))
+	}
+	out = append(out, strings.Join(hc, " "))
+	for _, r := range rows {
+		parts := make([]string, len(head))
+		for i := range head {
+			x := cell{}
+			if i < len(r) {
+				x = r[i]
+			}
+			parts[i] = x.render(ws[i])
+		}
+		out = append(out, strings.Join(parts, " "))
+	}
+	return out
+}
+
+// unitOf is the unit of a panel, none when unknown.
+func unitOf(rb *runbook.Runbook, panel string) runbook.Unit {
+	if rb == nil {
+		return runbook.UnitNone
+	}
+	if p, ok := rb.Panel(panel); ok {
+		return p.Unit
+	}
+	return runbook.UnitNone
+}
+
+// held words a check result.
+func held(ok, nodata bool) string {
+	switch {
+	case nodata:
+		return "NO DATA"
+	case ok:
+		return "held"
+	}
+	return "BROKEN"
+}
+
+// heldStyle colours a check result.
+func (m *model) heldStyle(ok, nodata bool) lipgloss.Style {
+	switch {
+	case nodata:
+		return m.sh.st.Warn
+	case ok:
+		return m.sh.st.OK
+	}
+	return m.sh.st.Bad
+}
