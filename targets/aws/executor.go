@@ -82,6 +82,7 @@ var attacks = map[string]attack{
 	"ecs-stop-task":         ecsStopTask,
 	"rds-failover":          rdsFailover,
 	"asg-suspend-processes": asgSuspend,
+	"sg-blackhole":          sgBlackhole,
 }
 
 // Kinds lists the aws kinds this executor carries out.

@@ -19,7 +19,7 @@ import (
 )
 
 // resources are the resource types Resolve finds.
-var resources = []string{"ec2:instance", "lambda:function", "fis:experiment-template", "ecs:task", "rds:cluster", "rds:instance", "autoscaling:group"}
+var resources = []string{"ec2:instance", "lambda:function", "fis:experiment-template", "ecs:task", "rds:cluster", "rds:instance", "autoscaling:group", "ec2:security-group"}
 
 // filterAliases are the short names a runbook may use for common EC2
 // filters; anything else is passed to DescribeInstances as written.
@@ -62,6 +62,8 @@ func (e *Executor) Resolve(ctx context.Context, t runbook.Target) ([]targets.Mem
 		out, err = e.resolveDBInstances(ctx, s, t)
 	case "autoscaling:group":
 		out, err = e.resolveGroups(ctx, s, t)
+	case "ec2:security-group":
+		out, err = e.resolveSecurityGroups(ctx, s, t)
 	default:
 		return nil, fmt.Errorf("target %s: resource %s is not supported by the aws executor yet (it resolves %s)", t.Name, a.Resource, strings.Join(resources, ", "))
 	}
@@ -145,6 +147,13 @@ func instanceMember(inst ec2types.Instance) targets.Member {
 	}
 	for _, tag := range inst.Tags {
 		l[TagLabelPrefix+sdkaws.ToString(tag.Key)] = sdkaws.ToString(tag.Value)
+	}
+	var groups []string
+	for _, g := range inst.SecurityGroups {
+		groups = append(groups, sdkaws.ToString(g.GroupId))
+	}
+	if len(groups) > 0 {
+		l[LabelGroups] = strings.Join(groups, ",")
 	}
 	return targets.Member{ID: sdkaws.ToString(inst.InstanceId), Labels: l}
 }

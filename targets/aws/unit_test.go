@@ -224,7 +224,7 @@ func TestLambdaFaultRestoresExactlyOrRefuses(t *testing.T) {
 
 func TestUnsupportedKindsFailPreflight(t *testing.T) {
 	e := fakeExecutor(t, &Clients{STS: &fakeSTS{account: "111111111111"}})
-	for k, want := range map[string]string{"sg-blackhole": "not supported by the aws executor yet", "dynamodb-capacity": "not supported by the aws executor yet", "cpu": "not an aws kind"} {
+	for k, want := range map[string]string{"dynamodb-capacity": "not supported by the aws executor yet", "cpu": "not an aws kind"} {
 		err := e.Preflight(context.Background(), targets.Injection{Kind: k, Member: member("x", "111111111111", nil)})
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: preflight: %v", k, err)
