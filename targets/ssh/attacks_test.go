@@ -110,12 +110,19 @@ func TestAttacksOnRealSSHD(t *testing.T) {
 			if !applied() {
 				t.Fatalf("%s not in effect after inject; output:\n%s", c.kind, res.Output)
 			}
-			inj.State = nil // rollback must work from the journalled intent alone
+			inj.State = nil // status and rollback must work from the journalled intent alone
+			known := c.kind != "custom"
+			if st, err := e.Status(ctx, inj); err != nil || st.Known != known || st.InPlace != known || !st.Armed {
+				t.Fatalf("status after inject: %+v %v", st, err)
+			}
 			if res, err := e.Rollback(ctx, inj); err != nil {
 				t.Fatalf("rollback: %v\n%s", err, res.Output)
 			}
 			waitFor(t, 10*time.Second, c.kind+" still in effect after rollback", reverted)
 			waitFor(t, 5*time.Second, "dead man's switch still running after rollback", func() bool { return !alive(timer) })
+			if st, err := e.Status(ctx, inj); err != nil || st.InPlace || st.Armed {
+				t.Fatalf("status after rollback: %+v %v", st, err)
+			}
 			if _, err := e.Rollback(ctx, inj); err != nil {
 				t.Fatalf("second rollback: %v", err)
 			}
@@ -131,10 +138,16 @@ func TestAttacksOnRealSSHD(t *testing.T) {
 			t.Fatal(err)
 		}
 		waitFor(t, 5*time.Second, "victim not stopped (state T)", func() bool { return procState(pid) == "T" })
+		if st, err := e.Status(ctx, inj); err != nil || !st.InPlace || !st.Armed {
+			t.Fatalf("status while paused: %+v %v", st, err)
+		}
 		if _, err := e.Rollback(ctx, inj); err != nil {
 			t.Fatal(err)
 		}
 		waitFor(t, 5*time.Second, "victim not running again (state S)", func() bool { return procState(pid) == "S" })
+		if st, err := e.Status(ctx, inj); err != nil || st.InPlace || st.Armed {
+			t.Fatalf("status after rollback: %+v %v", st, err)
+		}
 	})
 
 	t.Run("process-kill", func(t *testing.T) {

@@ -357,6 +357,38 @@ func (e *Executor) Rollback(ctx context.Context, inj targets.Injection) (targets
 	return res, err
 }
 
+// Status is what a status step found on one host.
+type Status struct {
+	Known   bool   // the kind can tell whether its fault is in place (custom and lab kinds cannot)
+	InPlace bool   // the fault's effect is there, when Known
+	Armed   bool   // the dead man's switch is still waiting
+	Output  string // what the host printed
+}
+
+// Status checks, changing nothing, whether inj's fault is still in place
+// on its host and whether its dead man's switch is still armed. Like
+// Rollback, it needs only the journalled fields of inj. For lab kinds it
+// returns the lab host's own status report.
+func (e *Executor) Status(ctx context.Context, inj targets.Injection) (Status, error) {
+	a, n, err := e.build(inj)
+	if err != nil {
+		return Status{}, fmt.Errorf("host %s: %w", inj.Member.ID, err)
+	}
+	if strings.HasPrefix(inj.Kind, "lab-") {
+		out, err := e.exec(ctx, inj.Member, "status", "status", nil)
+		return Status{Output: out}, err
+	}
+	out, err := e.exec(ctx, inj.Member, statusScript(n, a), "status", &steps{})
+	st := Status{Output: out}
+	if err != nil {
+		return st, fmt.Errorf("host %s: status of %s: %s", inj.Member.ID, inj.Kind, problems(out, err))
+	}
+	st.Armed = strings.Contains(out, "gameday: switch armed")
+	st.Known = !strings.Contains(out, "gameday: cannot tell")
+	st.InPlace = strings.Contains(out, "gameday: in place")
+	return st, nil
+}
+
 // Run executes one command line on a member through the pooled connection,
 // in a session of its own as ssh HOST CMD would, and returns its bounded
 // output. An empty cmd only connects.

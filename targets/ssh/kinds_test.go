@@ -204,6 +204,9 @@ func TestDNSBlackholeInNetns(t *testing.T) {
 	if out, _ := e.Run(ctx, m, lookup); out != "0.0.0.0" {
 		t.Fatalf("during the attack api.example.test resolves to %q, want 0.0.0.0", out)
 	}
+	if st, err := e.Status(ctx, inj); err != nil || !st.InPlace || !st.Armed {
+		t.Fatalf("status during the attack: %+v %v", st, err)
+	}
 	if got := readFile(t, filepath.Join(etc, "hosts")); strings.Count(got, "api.example.test # gameday:") != 2 {
 		t.Fatalf("hosts during the attack:\n%s", got)
 	}
@@ -212,6 +215,9 @@ func TestDNSBlackholeInNetns(t *testing.T) {
 	}
 	if out, _ := e.Run(ctx, m, lookup); out != "192.0.2.10" {
 		t.Fatalf("after rollback api.example.test resolves to %q", out)
+	}
+	if st, err := e.Status(ctx, inj); err != nil || st.InPlace {
+		t.Fatalf("status after rollback: %+v %v", st, err)
 	}
 	if got := readFile(t, filepath.Join(etc, "hosts")); got != private {
 		t.Fatalf("the namespace's hosts file after rollback:\n%q\nwant\n%q", got, private)

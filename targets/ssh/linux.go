@@ -70,11 +70,15 @@ const stopDetached = `if [ -s "$D/$N.pid" ]; then
   case $p in ''|*[!0-9]*) ;; *)
     kill -s TERM -- "-$p" 2>/dev/null || true
     i=0
-    while kill -0 -- "-$p" 2>/dev/null && [ "$i" -lt 100 ]; do sleep 0.05; i=$((i+1)); done
+    while kill -s 0 -- "-$p" 2>/dev/null && [ "$i" -lt 100 ]; do sleep 0.05; i=$((i+1)); done
     kill -s KILL -- "-$p" 2>/dev/null || true
   ;; esac
   rm -f "$D/$N.pid"
 fi
+`
+
+// detachedRunning holds while the process group detached started is alive.
+const detachedRunning = `[ -s "$D/$N.pid" ] && read -r p <"$D/$N.pid" && kill -s 0 -- "-$p" 2>/dev/null
 `
 
 func secs(d time.Duration) string {
@@ -87,6 +91,7 @@ func cpuAttack(v targets.Values, n names, bound time.Duration) *attack {
 		apply: detached("stress-ng", "--cpu", strconv.FormatInt(v.Int("workers"), 10),
 			"--cpu-load", strconv.FormatFloat(v.Float("load"), 'f', 0, 64), "--timeout", secs(bound)),
 		revert: stopDetached,
+		probe:  detachedRunning,
 	}
 }
 
@@ -99,6 +104,7 @@ func memoryAttack(v targets.Values, n names, bound time.Duration) *attack {
 		needs:  []string{"stress-ng"},
 		apply:  detached("stress-ng", "--vm", "1", "--vm-bytes", amount, "--vm-keep", "--timeout", secs(bound)),
 		revert: stopDetached,
+		probe:  detachedRunning,
 	}
 }
 
@@ -113,6 +119,7 @@ func ioAttack(v targets.Values, n names, bound time.Duration) *attack {
 		check:  writableDir(dir),
 		apply:  detached("stress-ng", "--hdd", strconv.FormatInt(v.Int("workers"), 10), "--temp-path", dir, "--timeout", secs(bound)),
 		revert: stopDetached,
+		probe:  detachedRunning,
 	}
 }
 
@@ -143,6 +150,7 @@ want=$(awk -v t="$1" -v u="$2" -v f="$3" -v p=%s 'BEGIN { n = t * p / 100 - u; i
 		check:  writableDir(dir),
 		apply:  size + "fallocate -l \"$want\" -- " + Quote(file) + "\necho \"gameday: allocated $want bytes in\" " + Quote(file) + "\n",
 		revert: "rm -f -- " + Quote(file) + "\n",
+		probe:  "[ -e " + Quote(file) + " ]\n",
 	}
 }
 
@@ -185,6 +193,11 @@ func processPauseAttack(v targets.Values, n names, bound time.Duration) *attack 
 pids=$(` + victims(v) + ` 2>/dev/null) || true
 [ -z "$pids" ] || kill -s CONT $pids 2>/dev/null || true
 `,
+		// In place while any of the stopped pids is still stopped.
+		probe: `[ -s "$D/$N.pids" ] || exit 1
+for p in $(cat "$D/$N.pids"); do case $(ps -o stat= -p "$p" 2>/dev/null) in T*) exit 0 ;; esac; done
+exit 1
+`,
 	}
 }
 
@@ -201,6 +214,7 @@ func serviceStopAttack(v targets.Values, n names, bound time.Duration) *attack {
 		check:  active,
 		apply:  active + ": >\"$D/$N.stopped\"\nsystemctl stop -- " + q + "\n",
 		revert: "if [ -e \"$D/$N.stopped\" ]; then systemctl start -- " + q + "; fi\n",
+		probe:  "[ -e \"$D/$N.stopped\" ] && ! systemctl is-active --quiet -- " + q + "\n",
 	}
 }
 
@@ -248,12 +262,14 @@ func netemAttack(mode string) builder {
 				"tc filter add dev " + dev + " parent " + h + ": protocol " + proto + " prio 1 u32" + match + " flowid " + h + ":3\n"
 		}
 		iface := v.String("interface")
+		ours := "tc qdisc show dev " + dev + " 2>/dev/null | grep -q '^qdisc [a-z_]* " + h + ": root'"
 		return &attack{
 			needs:  []string{"tc"},
 			root:   true,
 			check:  "[ -e /sys/class/net/" + iface + " ] || { echo \"gameday: no network interface " + iface + "\"; exit 1; }\n",
 			apply:  apply,
-			revert: "if tc qdisc show dev " + dev + " 2>/dev/null | grep -q '^qdisc [a-z_]* " + h + ": root'; then tc qdisc del dev " + dev + " root; fi\n",
+			revert: "if " + ours + "; then tc qdisc del dev " + dev + " root; fi\n",
+			probe:  ours + "\n",
 		}
 	}
 }
@@ -261,12 +277,14 @@ func netemAttack(mode string) builder {
 // firewall adds each rule once (a repeated inject finds it with -C) and the
 // revert deletes every copy, up to a bound. A rule is its iptables spec
 // without the verb, so inject and revert name exactly the same rule.
-func firewall(tool string, specs []string) (apply, revert string) {
+func firewall(tool string, specs []string) (apply, revert, probe string) {
+	var checks []string
 	for _, spec := range specs {
 		apply += tool + " -w -C " + spec + " 2>/dev/null || " + tool + " -w -I " + spec + "\n"
 		revert += "i=0; while [ \"$i\" -lt 32 ] && " + tool + " -w -D " + spec + " 2>/dev/null; do i=$((i+1)); done\n"
+		checks = append(checks, tool+" -w -C "+spec+" 2>/dev/null")
 	}
-	return apply, revert
+	return apply, revert, strings.Join(checks, " && ") + "\n"
 }
 
 func blackholeAttack(v targets.Values, n names, bound time.Duration) *attack {
@@ -291,8 +309,8 @@ func blackholeAttack(v targets.Values, n names, bound time.Duration) *attack {
 	if dir == "ingress" || dir == "both" {
 		specs = append(specs, "INPUT -s "+cidr+match+tag)
 	}
-	apply, revert := firewall(tool, specs)
-	return &attack{needs: []string{tool}, root: true, apply: apply, revert: revert}
+	apply, revert, probe := firewall(tool, specs)
+	return &attack{needs: []string{tool}, root: true, apply: apply, revert: revert, probe: probe}
 }
 
 // dnsBlackholeAttack makes the domain resolve to an unroutable address
@@ -315,6 +333,7 @@ fi
 		check:  "[ -w /etc/hosts ] || { echo \"gameday: /etc/hosts is not writable\"; exit 1; }\n",
 		apply:  strip + "printf '%s' " + Quote(lines) + " >>/etc/hosts\n",
 		revert: strip,
+		probe:  "grep -qF -- " + Quote(tag) + " /etc/hosts\n",
 	}
 }
 
@@ -357,6 +376,8 @@ if command -v systemctl >/dev/null 2>&1; then
 fi
 ` + step("+") + `echo ` + off + ` >"$D/$N.skew"
 echo "gameday: clock moved by ` + off + `s"
+`,
+		probe: `[ -e "$D/$N.skew" ]
 `,
 		revert: `if mv -f "$D/$N.skew" "$D/$N.unskew.$$" 2>/dev/null; then
 ` + indent(step("-")) + `fi

@@ -94,6 +94,9 @@ func TestBlackholeInNetns(t *testing.T) {
 	if out, _ := e.Run(ctx, m, probe); out != "dropped" {
 		t.Fatalf("traffic to %s:%s not dropped: %q", hostIP, port, out)
 	}
+	if st, err := e.Status(ctx, inj); err != nil || !st.InPlace || !st.Armed {
+		t.Fatalf("status during the attack: %+v %v", st, err)
+	}
 	if _, err := e.Inject(ctx, &inj); err != nil { // a repeated inject adds no second rule
 		t.Fatal(err)
 	}
@@ -105,6 +108,9 @@ func TestBlackholeInNetns(t *testing.T) {
 	}
 	if out, _ := e.Run(ctx, m, probe); out != "reached" {
 		t.Fatalf("traffic still dropped after rollback: %q", out)
+	}
+	if st, err := e.Status(ctx, inj); err != nil || st.InPlace || st.Armed {
+		t.Fatalf("status after rollback: %+v %v", st, err)
 	}
 	after, _ := exec.Command("iptables", "-S").CombinedOutput()
 	if string(before) != string(after) {

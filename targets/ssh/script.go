@@ -20,6 +20,9 @@ type attack struct {
 	// revert undoes apply and must be idempotent: it runs on a host where
 	// apply may have run fully, partly, or never, and may run twice.
 	revert string
+	// probe exits 0 while the fault is in place and non-zero once it is
+	// not; read-only. Empty: the kind cannot tell (custom, irreversible).
+	probe string
 	// noRollback marks faults that cannot be undone (reboot, a signal sent);
 	// no switch is armed and Rollback only tidies the state directory.
 	noRollback bool
@@ -145,6 +148,27 @@ echo "$T" >"$D/$N.timer"
 		b.WriteString("  echo \"gameday: inject failed, reverting\"\n  sh -c \"$R\" >/dev/null 2>&1\n")
 	}
 	b.WriteString("  exit $st\nfi\necho \"gameday: injected\"\n")
+	return b.String()
+}
+
+// statusScript reports, read-only, whether the switch is still armed and
+// whether the fault is still in place, one "gameday:" line each.
+func statusScript(n names, a *attack) string {
+	var b strings.Builder
+	b.WriteString(prelude(n))
+	b.WriteString(`t=
+if [ -s "$D/$N.timer" ]; then read -r t <"$D/$N.timer" || t=; fi
+case $t in ''|*[!0-9]*) echo "gameday: switch not armed" ;; *)
+  if kill -s 0 -- "-$t" 2>/dev/null; then echo "gameday: switch armed (pid $t)"; else echo "gameday: switch not armed"; fi ;;
+esac
+`)
+	if a.probe == "" {
+		b.WriteString("echo \"gameday: cannot tell whether the fault is in place\"\n")
+		return b.String()
+	}
+	b.WriteString("if (\n")
+	b.WriteString(a.probe)
+	b.WriteString(") >/dev/null 2>&1\nthen echo \"gameday: in place\"\nelse echo \"gameday: not in place\"\nfi\n")
 	return b.String()
 }
 
