@@ -101,6 +101,10 @@ func TestClockSkewScripts(t *testing.T) {
 		}
 		return injectScript(n, a, inj.Duration+time.Second), rollbackScript(n, a)
 	}
+	status := func(env []string, inj targets.Injection) string {
+		a, n, _ := e.build(inj)
+		return sh(env, statusScript(n, a))
+	}
 	t.Cleanup(func() {
 		os.RemoveAll(filepath.Join("/run/gameday", run))
 		os.RemoveAll(filepath.Join(os.Getenv("HOME"), ".gameday", run))
@@ -119,7 +123,13 @@ func TestClockSkewScripts(t *testing.T) {
 		if strings.Contains(readFile(t, filepath.Join(fake, "active")), "systemd-timesyncd") {
 			t.Fatal("time sync still active during the skew")
 		}
+		if out := status(env, inj); !strings.Contains(out, "gameday: switch armed") || !strings.Contains(out, "gameday: in place") {
+			t.Fatalf("status during the skew:\n%s", out)
+		}
 		sh(env, rb)
+		if out := status(env, inj); !strings.Contains(out, "gameday: switch not armed") || !strings.Contains(out, "gameday: not in place") {
+			t.Fatalf("status after rollback:\n%s", out)
+		}
 		if got := strings.TrimSpace(readFile(t, filepath.Join(fake, "now"))); got != strconv.Itoa(now) {
 			t.Fatalf("clock after rollback %s, want %d", got, now)
 		}

@@ -70,7 +70,7 @@ func TestScriptsParse(t *testing.T) {
 	}
 	for kind, p := range cases {
 		a, n := buildFor(t, kind, p)
-		for step, script := range map[string]string{"preflight": preflightScript(a, true), "inject": injectScript(n, a, time.Minute), "rollback": rollbackScript(n, a)} {
+		for step, script := range map[string]string{"preflight": preflightScript(a, true), "inject": injectScript(n, a, time.Minute), "rollback": rollbackScript(n, a), "status": statusScript(n, a)} {
 			if out, err := exec.Command("sh", "-n", "-c", script).CombinedOutput(); err != nil {
 				t.Errorf("%s %s: sh -n: %v %s\n%s", kind, step, err, out, script)
 			}
