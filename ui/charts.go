@@ -48,7 +48,9 @@ func (m *model) showsCharts() bool {
 	case gamedays.PhaseBaseline, gamedays.PhaseRun, gamedays.PhaseObserve, gamedays.PhaseAborted:
 		return true
 	}
-	return false
+	// Elsewhere the charts fill what room the screen leaves, if it is enough
+	// for two of them: the room keeps an eye on the system while it talks.
+	return m.bodyHeight()-len(m.topLines()) >= 2*(minChartHeight+1)
 }
 
 // chartArea is how many body rows the charts get on the current screen.

@@ -193,8 +193,8 @@ func (m *model) phaseBar() string {
 	st, s := m.sh.st, m.sh.s
 	cur := s.phase
 	abortedIn := gamedays.Phase(-1)
-	if s.verdict == gamedays.VerdictBlocked {
-		abortedIn = gamedays.PhaseBaseline
+	if s.verdict == gamedays.VerdictBlocked || s.verdict == gamedays.VerdictAborted {
+		abortedIn = cur // stopped where it stood: a blocked baseline, a failed preflight
 	}
 	if cur == gamedays.PhaseAborted {
 		for _, p := range barPhases {

@@ -29,6 +29,7 @@ func TestGolden(t *testing.T) {
 		{"blocked", stBlocked, "Δ", nil, ""},
 		{"hypothesis", stHypothesis, "Predictions", nil, ""},
 		{"blast_radius", stBlast, "Press Y", nil, ""},
+		{"preflight_failed", stPreflightFailed, "Stopped before", nil, ""},
 		{"run", stRun, "Δ", nil, ""},
 		{"observe", stObserve, "Δ", nil, ""},
 		{"aborted", stAborted, "Δ", nil, ""},

@@ -111,11 +111,11 @@ func (m *model) Init() tea.Cmd {
 		})
 	}
 	if m.engine != nil {
-		done, stop := m.engine.done, m.stop
+		res, stop := m.engine, m.stop
 		cmds = append(cmds, func() tea.Msg {
 			select {
-			case <-done:
-				return engineDoneMsg{}
+			case <-res.done:
+				return engineDoneMsg{err: res.err}
 			case <-stop:
 				return nil
 			}
@@ -124,7 +124,8 @@ func (m *model) Init() tea.Cmd {
 	return tea.Batch(cmds...)
 }
 
-type engineDoneMsg struct{}
+// engineDoneMsg: the engine's Run has returned; err is its error, if any.
+type engineDoneMsg struct{ err error }
 
 // ctxDoneMsg: the caller cancelled the game day; the engine aborts on its
 // own, and the console leaves once the rollback is done.
@@ -150,6 +151,9 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.handleRefresh(msg)
 	case engineDoneMsg:
 		m.finished = true
+		if msg.err != nil {
+			m.flash = "the engine stopped with an error: " + msg.err.Error()
+		}
 		return m, m.maybeQuit()
 	case ctxDoneMsg:
 		m.quitAfterEnd = true

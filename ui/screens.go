@@ -112,9 +112,10 @@ func (m *model) notesOf(title, kind, empty string) []string {
 func (m *model) blastView() []string {
 	st, s, rb := m.sh.st, m.sh.s, m.sh.cfg.Runbook
 	out := []string{st.Bold.Render("Blast radius") + ": every resolved member, what is selected, and preflight results."}
-	if s.confirmed {
+	switch {
+	case s.confirmed:
 		out = append(out, st.OK.Render("Confirmed."))
-	} else {
+	case !s.ended:
 		out = append(out, st.Warn.Render("Nothing runs until you press Y."))
 	}
 	rows := [][]cell{}
@@ -167,6 +168,10 @@ func (m *model) blastView() []string {
 		}
 	}
 	switch {
+	case s.verdictSet:
+		// The run ended here: a target did not resolve or a preflight failed.
+		out = append(out, "")
+		out = append(out, m.wrapStyled("Stopped before anything was injected: "+s.verdictMsg, st.Bad)...)
 	case m.canConfirm():
 		out = append(out, "", st.Warn.Render("Every preflight passed. Press Y to confirm this blast radius exactly as shown."))
 	case !s.confirmed:

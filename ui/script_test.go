@@ -24,6 +24,7 @@ const (
 	stBlocked
 	stHypothesis
 	stBlast
+	stPreflightFailed
 	stRun
 	stObserve
 	stAborted
@@ -77,6 +78,12 @@ func scriptAt(to stage) ([]gamedays.Event, time.Time) {
 		{Target: "web", ID: "web-1", Addr: "web-1:22"}, web2, {Target: "web", ID: "web-3", Addr: "web-3:22"}}})
 	seed := int64(3)
 	at(31*time.Second, gamedays.Event{Type: gamedays.EvSelected, Target: "web", Members: []targets.Member{web2}, Seed: &seed})
+	if to == stPreflightFailed {
+		at(32*time.Second, gamedays.Event{Type: gamedays.EvPreflight, Injection: inj, OK: no(), Msg: "sudo: a password is required"})
+		at(32*time.Second, gamedays.Event{Type: gamedays.EvVerdict, Verdict: "aborted", Msg: "preflight failed on 1 of 1: slow on web-2: sudo: a password is required"})
+		at(32*time.Second, gamedays.Event{Type: gamedays.EvRunEnd, Verdict: "aborted"})
+		return evs, t0.Add(33 * time.Second)
+	}
 	at(32*time.Second, gamedays.Event{Type: gamedays.EvPreflight, Injection: inj, OK: yes()})
 	if to == stBlast {
 		return evs, t0.Add(33 * time.Second)
