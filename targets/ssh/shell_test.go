@@ -2,9 +2,13 @@ package ssh
 
 import (
 	"errors"
+	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/gameday/gameday/targets"
 )
@@ -59,5 +63,56 @@ func TestShellKeepsScriptsApart(t *testing.T) {
 	}
 	if n := e.Sessions(); n != 1 {
 		t.Errorf("%d sessions for scripts run one after another, want 1", n)
+	}
+}
+
+// TestFanoutAndDeadline: no more hosts than Fanout are worked on at once,
+// and a host whose step hangs fails alone, by its deadline, naming itself;
+// its next step gets a fresh shell.
+func TestFanoutAndDeadline(t *testing.T) {
+	dir := t.TempDir()
+	s, kh, key := startServer(t, 6, dir, os.Environ())
+	e := New(Options{SSHConfig: "/nonexistent-gameday-test", KnownHosts: kh, IdentityFiles: []string{key}, AgentSocket: "-",
+		Fanout: 2, HostDeadline: 2 * time.Second})
+	t.Cleanup(func() { e.Close() })
+	slots := filepath.Join(dir, "slots")
+	os.Mkdir(slots, 0o755)
+	// Each step takes a slot, counts the slots taken, holds it a moment.
+	script := func(i int) string {
+		return fmt.Sprintf("mkdir %[1]s/%[2]d && ls %[1]s | wc -l >>%[3]s && sleep 0.3; rmdir %[1]s/%[2]d", slots, i, filepath.Join(dir, "counts"))
+	}
+	errs := make([]error, len(s.addrs))
+	var wg sync.WaitGroup
+	for i, a := range s.addrs {
+		m := targets.Member{ID: fmt.Sprintf("h%d", i+1), Addr: a, Labels: map[string]string{LabelUser: "deploy"}}
+		wg.Go(func() {
+			cmd := script(i)
+			if i == 5 {
+				cmd = "sleep 30"
+			}
+			_, errs[i] = e.exec(t.Context(), m, cmd, "inject", &steps{})
+		})
+	}
+	wg.Wait()
+	counts := strings.Fields(readFile(t, filepath.Join(dir, "counts")))
+	if len(counts) != 5 {
+		t.Fatalf("%d steps counted, want 5: %q", len(counts), counts)
+	}
+	for _, c := range counts {
+		if c != "1" && c != "2" {
+			t.Fatalf("%s hosts worked on at once with Fanout 2 (counts %q)", c, counts)
+		}
+	}
+	for i, err := range errs[:5] {
+		if err != nil {
+			t.Errorf("h%d: %v", i+1, err)
+		}
+	}
+	if err := errs[5]; err == nil || !strings.HasPrefix(err.Error(), "host h6: inject did not finish in time") {
+		t.Fatalf("hung host: got %v", err)
+	}
+	m := targets.Member{ID: "h6", Addr: s.addrs[5], Labels: map[string]string{LabelUser: "deploy"}}
+	if out, err := e.exec(t.Context(), m, "echo fresh", "rollback", &steps{}); err != nil || out != "fresh" {
+		t.Fatalf("step after a hung one: %q %v", out, err)
 	}
 }
