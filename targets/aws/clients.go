@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/fis"
@@ -95,6 +96,14 @@ type AutoScalingAPI interface {
 	ResumeProcesses(ctx context.Context, in *autoscaling.ResumeProcessesInput, opts ...func(*autoscaling.Options)) (*autoscaling.ResumeProcessesOutput, error)
 }
 
+// DynamoDBAPI reads and changes a table's provisioned capacity.
+type DynamoDBAPI interface {
+	dynamodb.ListTablesAPIClient
+	ListTagsOfResource(ctx context.Context, in *dynamodb.ListTagsOfResourceInput, opts ...func(*dynamodb.Options)) (*dynamodb.ListTagsOfResourceOutput, error)
+	DescribeTable(ctx context.Context, in *dynamodb.DescribeTableInput, opts ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error)
+	UpdateTable(ctx context.Context, in *dynamodb.UpdateTableInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateTableOutput, error)
+}
+
 // Clients is one set of service clients for one profile, region and
 // endpoint.
 type Clients struct {
@@ -106,6 +115,7 @@ type Clients struct {
 	ECS    ECSAPI
 	RDS    RDSAPI
 	ASG    AutoScalingAPI
+	Dynamo DynamoDBAPI
 }
 
 // sdkClients builds the real clients. A runbook's endpoint is set on each
@@ -153,6 +163,11 @@ func sdkClients(cfg sdkaws.Config, endpoint string) *Clients {
 			}
 		}),
 		ASG: autoscaling.NewFromConfig(cfg, func(o *autoscaling.Options) {
+			if ep != nil {
+				o.BaseEndpoint = ep
+			}
+		}),
+		Dynamo: dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
 			if ep != nil {
 				o.BaseEndpoint = ep
 			}

@@ -1,8 +1,9 @@
 // Package aws carries out the attacks of the aws family with
 // aws-sdk-go-v2: EC2 stop, reboot and terminate, Linux attacks through SSM
 // Run Command, FIS experiments, Lambda throttling and fault injection, ECS
-// task stops, RDS failovers, Auto Scaling process suspension and security
-// group blackholes.
+// task stops, RDS failovers, Auto Scaling process suspension, security
+// group blackholes and DynamoDB capacity cuts: every aws kind of the
+// catalogue.
 // It implements targets.Resolver and targets.Executor.
 //
 // Configuration comes from config.LoadDefaultConfig (profiles, SSO,

@@ -83,6 +83,7 @@ var attacks = map[string]attack{
 	"rds-failover":          rdsFailover,
 	"asg-suspend-processes": asgSuspend,
 	"sg-blackhole":          sgBlackhole,
+	"dynamodb-capacity":     dynamoCapacity,
 }
 
 // Kinds lists the aws kinds this executor carries out.

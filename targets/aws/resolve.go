@@ -19,7 +19,7 @@ import (
 )
 
 // resources are the resource types Resolve finds.
-var resources = []string{"ec2:instance", "lambda:function", "fis:experiment-template", "ecs:task", "rds:cluster", "rds:instance", "autoscaling:group", "ec2:security-group"}
+var resources = []string{"ec2:instance", "lambda:function", "fis:experiment-template", "ecs:task", "rds:cluster", "rds:instance", "autoscaling:group", "ec2:security-group", "dynamodb:table"}
 
 // filterAliases are the short names a runbook may use for common EC2
 // filters; anything else is passed to DescribeInstances as written.
@@ -64,6 +64,8 @@ func (e *Executor) Resolve(ctx context.Context, t runbook.Target) ([]targets.Mem
 		out, err = e.resolveGroups(ctx, s, t)
 	case "ec2:security-group":
 		out, err = e.resolveSecurityGroups(ctx, s, t)
+	case "dynamodb:table":
+		out, err = e.resolveTables(ctx, s, t)
 	default:
 		return nil, fmt.Errorf("target %s: resource %s is not supported by the aws executor yet (it resolves %s)", t.Name, a.Resource, strings.Join(resources, ", "))
 	}

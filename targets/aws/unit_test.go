@@ -222,17 +222,22 @@ func TestLambdaFaultRestoresExactlyOrRefuses(t *testing.T) {
 	}
 }
 
-func TestUnsupportedKindsFailPreflight(t *testing.T) {
+func TestEveryAWSKindIsCarriedOut(t *testing.T) {
+	for _, k := range targets.Default().Kinds() {
+		if _, ok := attacks[k.Name]; (k.Family == targets.FamilyAWS) != ok {
+			t.Errorf("kind %s (family %s): carried out by the aws executor: %v", k.Name, k.Family, ok)
+		}
+	}
 	e := fakeExecutor(t, &Clients{STS: &fakeSTS{account: "111111111111"}})
-	for k, want := range map[string]string{"dynamodb-capacity": "not supported by the aws executor yet", "cpu": "not an aws kind"} {
+	for _, k := range []string{"cpu", "lab-cpu", "nope"} {
 		err := e.Preflight(context.Background(), targets.Injection{Kind: k, Member: member("x", "111111111111", nil)})
-		if err == nil || !strings.Contains(err.Error(), want) {
+		if err == nil || !strings.Contains(err.Error(), "not an aws kind") {
 			t.Errorf("%s: preflight: %v", k, err)
 		}
 	}
-	_, err := e.Resolve(context.Background(), runbook.Target{Name: "t", AWS: &runbook.AWSTarget{Resource: "dynamodb:table", IDs: []string{"x"}, Accounts: []string{"111111111111"}}})
-	if err == nil || !strings.Contains(err.Error(), "not supported by the aws executor yet") {
-		t.Errorf("resolve dynamodb:table: %v", err)
+	_, err := e.Resolve(context.Background(), runbook.Target{Name: "t", AWS: &runbook.AWSTarget{Resource: "s3:bucket", IDs: []string{"x"}, Accounts: []string{"111111111111"}}})
+	if err == nil || !strings.Contains(err.Error(), "not supported by the aws executor") {
+		t.Errorf("resolve s3:bucket: %v", err)
 	}
 }
 
