@@ -347,3 +347,25 @@ func BenchmarkResolve5000(b *testing.B) {
 		}
 	}
 }
+
+func TestLabInstancesByID(t *testing.T) {
+	srv := startLab(t, labaws.Hooks{})
+	seedFleet(t, srv, 3, checkout)
+	if err := srv.SetInstanceState(labaws.InstanceID(2), "stopped"); err != nil {
+		t.Fatal(err)
+	}
+	e := labExecutor(t, srv, "AKIDGAMEDAY")
+	target := runbook.Target{Name: "fleet", AWS: &runbook.AWSTarget{Resource: "ec2:instance", IDs: []string{labaws.InstanceID(1), labaws.InstanceID(3)}, Accounts: []string{labAccount}}}
+	members, err := e.Resolve(context.Background(), target)
+	if err != nil || len(members) != 2 {
+		t.Fatalf("by id: %v, %v", members, err)
+	}
+	target.AWS.IDs = append(target.AWS.IDs, labaws.InstanceID(2))
+	if _, err := e.Resolve(context.Background(), target); err == nil || !strings.Contains(err.Error(), labaws.InstanceID(2)) {
+		t.Fatalf("a stopped instance named by id: %v", err)
+	}
+	target.AWS.Filters = map[string][]string{"state": {"running", "stopped"}}
+	if members, err := e.Resolve(context.Background(), target); err != nil || len(members) != 3 {
+		t.Fatalf("with a state filter: %v, %v", members, err)
+	}
+}

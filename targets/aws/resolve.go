@@ -133,6 +133,17 @@ func (e *Executor) resolveInstances(ctx context.Context, s *session, t runbook.T
 			}
 		}
 	}
+	// Instances named by id that the filters left out would otherwise
+	// vanish from the blast radius without a word.
+	var missing []string
+	for _, id := range a.IDs {
+		if !slices.ContainsFunc(out, func(m targets.Member) bool { return m.ID == id }) {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("instance %s named in ids did not match the target's filters (only running instances unless filters.state says otherwise)", strings.Join(missing, ", "))
+	}
 	return out, nil
 }
 
