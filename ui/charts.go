@@ -41,7 +41,7 @@ func (m *model) chartColumns() int { return chart.PlotColumns(m.chartWidth()) }
 
 // showsCharts says whether the current screen has charts.
 func (m *model) showsCharts() bool {
-	if m.sh.cfg.Runbook == nil || len(m.sh.cfg.Runbook.Metrics.Panels) == 0 {
+	if m.sh.cfg.Metrics == nil || m.sh.cfg.Runbook == nil || len(m.sh.cfg.Runbook.Metrics.Panels) == 0 {
 		return false
 	}
 	switch m.sh.s.phase {

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"github.com/muesli/termenv"
 
 	"github.com/gameday/gameday/gamedays"
+	"github.com/gameday/gameday/targets"
 	"github.com/gameday/gameday/ui/keys"
 )
 
@@ -493,5 +495,44 @@ func TestRandomKeysNeverPanic(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// With a large fleet, the members that will be attacked, and the rollbacks
+// that failed, are the rows that stay on screen.
+func TestLargeFleetKeepsWhatMattersOnScreen(t *testing.T) {
+	hs := newHarness(t, stBaseline, 80, 24)
+	var members []targets.Member
+	for i := range 100 {
+		members = append(members, targets.Member{Target: "web", ID: fmt.Sprintf("web-%03d", i)})
+	}
+	seed := int64(1)
+	evs := []gamedays.Event{
+		{Type: gamedays.EvPhase, Phase: "blast radius", Time: t0},
+		{Type: gamedays.EvResolved, Target: "web", Members: members, Time: t0},
+		{Type: gamedays.EvSelected, Target: "web", Members: []targets.Member{members[97]}, Seed: &seed, Time: t0},
+	}
+	hs.m.Update(eventsMsg(evs))
+	v := hs.view()
+	if !strings.Contains(v, "web-097") || !strings.Contains(v, "more member(s)") {
+		t.Errorf("the selected member or the summary is off screen:\n%s", v)
+	}
+
+	hs = newHarness(t, stObserve, 80, 24)
+	evs = []gamedays.Event{{Type: gamedays.EvAbort, Source: "key", Msg: "key; rolling back 40", Time: t0}, {Type: gamedays.EvPhase, Phase: "aborted", Time: t0}}
+	for i := range 40 {
+		inj := &targets.Injection{Attack: "slow", Member: members[i]}
+		ok := yes()
+		if i == 33 {
+			ok = no()
+		}
+		evs = append(evs,
+			gamedays.Event{Type: gamedays.EvAttackIntent, Injection: inj, Time: t0},
+			gamedays.Event{Type: gamedays.EvRollbackResult, Injection: inj, OK: ok, Result: &targets.Result{Err: "unreachable"}, Time: t0})
+	}
+	hs.m.Update(eventsMsg(evs))
+	v = hs.view()
+	if !strings.Contains(v, "web-033") || !strings.Contains(v, "ROLLBACK FAILED") || !strings.Contains(v, "39 of 41 reverted") {
+		t.Errorf("the failed rollback is off screen:\n%s", v)
 	}
 }

@@ -118,8 +118,20 @@ func (m *model) blastView() []string {
 	case !s.ended:
 		out = append(out, st.Warn.Render("Nothing runs until you press Y."))
 	}
+	// Selected members first: with a large fleet, what will be attacked
+	// must be on screen, and the rest is summarised.
+	members := append([]memberRow(nil), s.members...)
+	sort.SliceStable(members, func(i, j int) bool { return members[i].selected && !members[j].selected })
+	limit := max(3, m.bodyHeight()-14)
 	rows := [][]cell{}
-	for _, mr := range s.members {
+	for i, mr := range members {
+		if i == limit {
+			rows = append(rows, []cell{cs(fmt.Sprintf("… %d more member(s), none selected beyond those above", len(members)-i), st.Muted)})
+			if members[i].selected {
+				rows[len(rows)-1] = []cell{cs(fmt.Sprintf("… %d more member(s), some SELECTED: enlarge the terminal to see them all", len(members)-i), st.Warn)}
+			}
+			break
+		}
 		sel := cs("○ not selected", st.Muted)
 		if mr.selected {
 			sel = cs("● SELECTED", st.Warn)
@@ -338,18 +350,39 @@ func (m *model) guardText() string {
 func (m *model) abortView() []string {
 	st, s, cfg := m.sh.st, m.sh.s, m.sh.cfg
 	out := []string{st.Bad.Render("ABORTED") + ": " + s.abortMsg}
-	rows := [][]cell{}
-	reverted, total, failed := 0, 0, 0
+	// Failures first, then what is still rolling back: with many members the
+	// rows that need someone's attention must be the ones on screen.
+	var touched []*attackRow
+	reverted, failed := 0, 0
 	for _, r := range s.attacks {
 		if r.state == attPending {
 			continue
 		}
-		total++
+		touched = append(touched, r)
 		switch r.state {
 		case attReverted:
 			reverted++
 		case attRollbackFailed:
 			failed++
+		}
+	}
+	total := len(touched)
+	urgency := func(r *attackRow) int {
+		switch r.state {
+		case attRollbackFailed, attInjectFailed:
+			return 0
+		case attReverted:
+			return 2
+		}
+		return 1
+	}
+	sort.SliceStable(touched, func(i, j int) bool { return urgency(touched[i]) < urgency(touched[j]) })
+	limit := max(2, m.bodyHeight()-12)
+	rows := [][]cell{}
+	for i, r := range touched {
+		if i == limit {
+			rows = append(rows, []cell{cs(fmt.Sprintf("… %d more", total-i), st.Muted)})
+			break
 		}
 		rows = append(rows, []cell{c(r.attack), c(r.member), m.stateCell(r), m.outputCell(r)})
 	}

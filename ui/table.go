@@ -58,6 +58,10 @@ func (m *model) table(head []string, widths []int, rows [][]cell) []string {
 	}
 	out = append(out, strings.Join(hc, " "))
 	for _, r := range rows {
+		if len(r) == 1 { // a note across the whole table
+			out = append(out, r[0].render(w))
+			continue
+		}
 		parts := make([]string, len(head))
 		for i := range head {
 			x := cell{}
