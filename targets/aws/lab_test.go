@@ -23,7 +23,7 @@ const labAccount = labaws.DefaultAccount
 var labKeys = []labaws.Key{
 	{AccessKeyID: "AKIDGAMEDAY", SecretAccessKey: "lab-secret"},
 	{AccessKeyID: "AKIDOTHER", SecretAccessKey: "other-secret", Account: "999999999999"},
-	{AccessKeyID: "AKIDREADONLY", SecretAccessKey: "ro-secret", Deny: []string{"ec2:StopInstances", "ec2:RebootInstances", "ec2:TerminateInstances"}},
+	{AccessKeyID: "AKIDREADONLY", SecretAccessKey: "ro-secret", Deny: []string{"ec2:StopInstances", "ec2:RebootInstances", "ec2:TerminateInstances", "ec2:RevokeSecurityGroupIngress"}},
 }
 
 // startLab serves an endpoint for the test; hooks may be zero.
