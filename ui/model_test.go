@@ -536,3 +536,23 @@ func TestLargeFleetKeepsWhatMattersOnScreen(t *testing.T) {
 		t.Errorf("the failed rollback is off screen:\n%s", v)
 	}
 }
+
+func TestDryRunShowsThePlan(t *testing.T) {
+	hs := newHarness(t, stBaseline, 100, 30)
+	evs, _ := scriptAt(stBlast)
+	var keep []gamedays.Event
+	for _, ev := range evs[2:] {
+		if ev.Type == gamedays.EvPreflight {
+			ev.Plan = []string{"tc qdisc add dev eth0 root netem delay 200ms"}
+		}
+		keep = append(keep, ev)
+	}
+	keep = append(keep,
+		gamedays.Event{Type: gamedays.EvVerdict, Verdict: "", Msg: "dry run: nothing was injected", Time: t0},
+		gamedays.Event{Type: gamedays.EvRunEnd, Time: t0})
+	hs.m.Update(eventsMsg(keep))
+	v := hs.view()
+	if !strings.Contains(v, "slow on web-2: tc qdisc add dev eth0 root netem delay 200ms") || strings.Contains(v, "Stopped before") {
+		t.Errorf("dry run screen:\n%s", v)
+	}
+}

@@ -180,6 +180,13 @@ func (m *model) blastView() []string {
 		}
 	}
 	switch {
+	case s.verdictSet && s.verdict == gamedays.VerdictNone:
+		out = append(out, "", st.Bold.Render("Dry run")+": "+s.verdictMsg+". What each injection would do:")
+		for _, r := range s.attacks {
+			for _, line := range s.preflight[injKey(r.attack, r.member)].plan {
+				out = append(out, "  "+r.attack+" on "+r.member+": "+line)
+			}
+		}
 	case s.verdictSet:
 		// The run ended here: a target did not resolve or a preflight failed.
 		out = append(out, "")

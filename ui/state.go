@@ -56,6 +56,7 @@ type memberRow struct {
 type preflight struct {
 	done, ok bool
 	msg      string
+	plan     []string // dry run: the commands or calls the injection would make
 }
 
 type entry struct {
@@ -195,7 +196,7 @@ func (s *runState) apply(ev gamedays.Event) {
 		}
 		k := injKey(ev.Injection.Attack, ev.Injection.Member.ID)
 		ok := ev.OK != nil && *ev.OK
-		s.preflight[k] = preflight{done: true, ok: ok, msg: ev.Msg}
+		s.preflight[k] = preflight{done: true, ok: ok, msg: ev.Msg, plan: ev.Plan}
 		if ok {
 			s.add(ev.Time, lvOK, "preflight "+ev.Injection.Attack+" on "+ev.Injection.Member.ID+": ok")
 		} else {
