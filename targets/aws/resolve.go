@@ -18,8 +18,18 @@ import (
 	"github.com/gameday/gameday/targets"
 )
 
-// resources are the resource types Resolve finds.
-var resources = []string{"ec2:instance", "lambda:function", "fis:experiment-template", "ecs:task", "rds:cluster", "rds:instance", "autoscaling:group", "ec2:security-group", "dynamodb:table"}
+// resolvers find the members of each resource type.
+var resolvers = map[string]func(e *Executor, ctx context.Context, s *session, t runbook.Target) ([]targets.Member, error){
+	"ec2:instance":            (*Executor).resolveInstances,
+	"ec2:security-group":      (*Executor).resolveSecurityGroups,
+	"lambda:function":         (*Executor).resolveFunctions,
+	"fis:experiment-template": (*Executor).resolveTemplates,
+	"ecs:task":                (*Executor).resolveTasks,
+	"rds:cluster":             (*Executor).resolveClusters,
+	"rds:instance":            (*Executor).resolveDBInstances,
+	"autoscaling:group":       (*Executor).resolveGroups,
+	"dynamodb:table":          (*Executor).resolveTables,
+}
 
 // filterAliases are the short names a runbook may use for common EC2
 // filters; anything else is passed to DescribeInstances as written.
@@ -46,29 +56,11 @@ func (e *Executor) Resolve(ctx context.Context, t runbook.Target) ([]targets.Mem
 	if err := guard(s, a.Accounts); err != nil {
 		return nil, fmt.Errorf("target %s: %w", t.Name, err)
 	}
-	var out []targets.Member
-	switch a.Resource {
-	case "ec2:instance":
-		out, err = e.resolveInstances(ctx, s, t)
-	case "lambda:function":
-		out, err = e.resolveFunctions(ctx, s, t)
-	case "fis:experiment-template":
-		out, err = e.resolveTemplates(ctx, s, t)
-	case "ecs:task":
-		out, err = e.resolveTasks(ctx, s, t)
-	case "rds:cluster":
-		out, err = e.resolveClusters(ctx, s, t)
-	case "rds:instance":
-		out, err = e.resolveDBInstances(ctx, s, t)
-	case "autoscaling:group":
-		out, err = e.resolveGroups(ctx, s, t)
-	case "ec2:security-group":
-		out, err = e.resolveSecurityGroups(ctx, s, t)
-	case "dynamodb:table":
-		out, err = e.resolveTables(ctx, s, t)
-	default:
-		return nil, fmt.Errorf("target %s: resource %s is not supported by the aws executor yet (it resolves %s)", t.Name, a.Resource, strings.Join(resources, ", "))
+	find, ok := resolvers[a.Resource]
+	if !ok {
+		return nil, fmt.Errorf("target %s: resource %s is not supported by the aws executor (it resolves %s)", t.Name, a.Resource, strings.Join(slices.Sorted(maps.Keys(resolvers)), ", "))
 	}
+	out, err := find(e, ctx, s, t)
 	if err != nil {
 		return nil, fmt.Errorf("target %s (%s, account %s): %w", t.Name, s.where, s.account, err)
 	}

@@ -227,6 +227,11 @@ func TestEveryAWSKindIsCarriedOut(t *testing.T) {
 		if _, ok := attacks[k.Name]; (k.Family == targets.FamilyAWS) != ok {
 			t.Errorf("kind %s (family %s): carried out by the aws executor: %v", k.Name, k.Family, ok)
 		}
+		for _, r := range k.Resources {
+			if resolvers[r] == nil {
+				t.Errorf("kind %s acts on %s, which nothing resolves", k.Name, r)
+			}
+		}
 	}
 	e := fakeExecutor(t, &Clients{STS: &fakeSTS{account: "111111111111"}})
 	for _, k := range []string{"cpu", "lab-cpu", "nope"} {
