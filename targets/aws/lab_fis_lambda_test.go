@@ -67,13 +67,7 @@ func TestLabFISExperiment(t *testing.T) {
 	if _, err := e.Inject(ctx, short); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for x, _ := srv.Experiment(short.State["experiment_id"]); x.Status != "completed"; x, _ = srv.Experiment(short.State["experiment_id"]) {
-		if time.Now().After(deadline) {
-			t.Fatalf("experiment %s, want completed", x.Status)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitFor(t, "the experiment to complete", func() bool { x, _ := srv.Experiment(short.State["experiment_id"]); return x.Status == "completed" })
 	res, err = e.Rollback(ctx, *short)
 	if err != nil || !strings.Contains(res.Output, "completed") {
 		t.Errorf("rollback of a completed experiment: %v, %q", err, res.Output)

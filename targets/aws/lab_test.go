@@ -83,6 +83,19 @@ func labFleet(t testing.TB, n int, hooks labaws.Hooks) (*labaws.Server, *Executo
 	return srv, e, members
 }
 
+// waitFor polls cond, bounded in time, for state the endpoint changes on
+// its own clock.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 func ec2Target(tags map[string]string, accounts ...string) runbook.Target {
 	return runbook.Target{Name: "fleet", AWS: &runbook.AWSTarget{Resource: "ec2:instance", Tags: tags, Accounts: accounts}}
 }
@@ -255,13 +268,7 @@ func TestLabRebootAndTerminate(t *testing.T) {
 	if n := srv.Calls("ec2:RebootInstances"); n != 2 { // DryRun and the real one
 		t.Errorf("RebootInstances called %d times", n)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for in, _ := srv.Instance(members[1].ID); in.State != "terminated"; in, _ = srv.Instance(members[1].ID) {
-		if time.Now().After(deadline) {
-			t.Fatalf("instance %s, want terminated", in.State)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitFor(t, "the instance to be terminated", func() bool { in, _ := srv.Instance(members[1].ID); return in.State == "terminated" })
 }
 
 func TestLabWrongSecretRejected(t *testing.T) {
