@@ -164,3 +164,27 @@ func BenchmarkDownsample(b *testing.B) {
 		cols = Downsample(cols, PlotColumns(140), t0, t0.Add(time.Hour), time.Second, pts)
 	}
 }
+
+// BenchmarkChartFrom3x3600 is one chart of 3 series × 3,600 points at
+// 190×18: downsample each series to the plot's dot columns, draw, render.
+func BenchmarkChartFrom3x3600(b *testing.B) {
+	var raw [3][]metrics.Point
+	for k := range raw {
+		raw[k] = series(3600, time.Second, func(i int) (float64, bool) { return float64(k) + math.Sin(float64(i)/30), true })
+	}
+	to := t0.Add(3599 * time.Second)
+	c := New(190, 18)
+	var cols [3][]Column
+	var sb strings.Builder
+	b.ReportAllocs()
+	for b.Loop() {
+		spec := Spec{From: t0, To: to, Origin: t0, BandLo: 0.5, BandHi: 1.5, Expect: []float64{3}, Format: func(v float64) string { return "1.0" }}
+		for k := range raw {
+			cols[k] = Downsample(cols[k], PlotColumns(190), t0, to, time.Second, raw[k])
+			spec.Series = append(spec.Series, Series{Cols: cols[k], Colour: k})
+		}
+		c.Draw(spec)
+		sb.Reset()
+		c.Render(&sb, plain())
+	}
+}
