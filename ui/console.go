@@ -9,6 +9,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/signal"
@@ -107,6 +108,8 @@ func (c *Console) Run(ctx context.Context, eng *gamedays.Engine) (gamedays.Outco
 			}
 		}()
 	}
+	// A panic in the program is caught by Bubble Tea, which restores the
+	// terminal and returns an error: the game day is then aborted below.
 	_, perr := p.Run()
 	select {
 	case <-res.done:
@@ -114,8 +117,8 @@ func (c *Console) Run(ctx context.Context, eng *gamedays.Engine) (gamedays.Outco
 		eng.Send(gamedays.Intent{Type: gamedays.IntentAbort, Source: "console closed"})
 		<-res.done
 	}
-	if perr != nil && !errors.Is(perr, tea.ErrProgramKilled) {
-		return res.out, errors.Join(res.err, perr)
+	if perr != nil {
+		return res.out, errors.Join(res.err, fmt.Errorf("console: %w", perr))
 	}
 	return res.out, res.err
 }

@@ -131,6 +131,8 @@ type engineDoneMsg struct{ err error }
 // own, and the console leaves once the rollback is done.
 type ctxDoneMsg struct{}
 
+// signalMsg: the process got SIGINT, SIGTERM or SIGHUP; like ctrl+c, it
+// aborts and the console leaves once the rollback is done.
 type signalMsg struct{ name string }
 
 // Update routes a message to the handler for its kind.
