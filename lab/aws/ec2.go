@@ -89,16 +89,12 @@ func (s *Server) AddInstance(in Instance) error {
 
 // Instance returns a copy of an instance's current state.
 func (s *Server) Instance(id string) (Instance, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	in, ok := s.instances[id]
-	if !ok {
-		return Instance{}, false
-	}
-	out := in.Instance
-	out.Tags = copyTags(in.Tags)
-	out.SecurityGroups = append([]string(nil), in.SecurityGroups...)
-	return out, true
+	return readBack(s, s.instances, id, func(in *instance) Instance {
+		out := in.Instance
+		out.Tags = copyTags(in.Tags)
+		out.SecurityGroups = append([]string(nil), in.SecurityGroups...)
+		return out
+	})
 }
 
 // SetInstanceState puts an instance in a state directly, as when the lab

@@ -35,7 +35,7 @@ func (s *Server) fail(w http.ResponseWriter, c *call, e *apiError) {
 			RequestID string   `xml:"RequestID"`
 		}{Errors: []errXML{{e.code, e.msg}}, RequestID: c.reqID}
 		writeXML(w, e.status, body)
-	case "sts":
+	case "sts", "rds", "autoscaling", "query":
 		typ := "Sender"
 		if e.server {
 			typ = "Receiver"
@@ -47,9 +47,9 @@ func (s *Server) fail(w http.ResponseWriter, c *call, e *apiError) {
 			Code      string   `xml:"Error>Code"`
 			Message   string   `xml:"Error>Message"`
 			RequestID string   `xml:"RequestId"`
-		}{NS: stsNS, Type: typ, Code: e.code, Message: e.msg, RequestID: c.reqID}
+		}{NS: services[c.service].ns, Type: typ, Code: e.code, Message: e.msg, RequestID: c.reqID}
 		writeXML(w, e.status, body)
-	case "ssm", "json":
+	case "ssm", "ecs", "json":
 		w.Header().Set("X-Amzn-RequestId", c.reqID)
 		writeJSON(w, e.status, "application/x-amz-json-1.1", map[string]string{"__type": e.code, "message": e.msg})
 	case "lambda":

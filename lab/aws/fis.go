@@ -68,15 +68,11 @@ func (s *Server) AddTemplate(t Template) error {
 
 // Experiment returns a copy of an experiment's current state.
 func (s *Server) Experiment(id string) (Experiment, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	e, ok := s.exps[id]
-	if !ok {
-		return Experiment{}, false
-	}
-	out := e.Experiment
-	out.Tags = copyTags(e.Tags)
-	return out, true
+	return readBack(s, s.exps, id, func(e *experiment) Experiment {
+		out := e.Experiment
+		out.Tags = copyTags(e.Tags)
+		return out
+	})
 }
 
 func (s *Server) serveFIS(w http.ResponseWriter, c *call) {

@@ -80,13 +80,7 @@ func (s *Server) AddFunction(f Function) error {
 
 // Function returns a copy of a function's current configuration.
 func (s *Server) Function(name string) (Function, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f, ok := s.functions[name]
-	if !ok {
-		return Function{}, false
-	}
-	return copyFunction(f.Function), true
+	return readBack(s, s.functions, name, func(f *function) Function { return copyFunction(f.Function) })
 }
 
 // EditFunction changes a function outside the API, as another team would

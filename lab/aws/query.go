@@ -1,6 +1,7 @@
 package aws
 
 import (
+	"encoding/xml"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -38,6 +39,22 @@ func (s *Server) serveQuery(w http.ResponseWriter, c *call, h queryHandler) {
 	}
 	writeXML(w, http.StatusOK, out)
 }
+
+// queryResponse is an AWS query answer: <ActionResponse> holding
+// <ActionResult> (the result's XMLName) and the request id.
+type queryResponse struct {
+	XMLName   xml.Name
+	NS        string `xml:"xmlns,attr"`
+	Result    any
+	RequestID string `xml:"ResponseMetadata>RequestId"`
+}
+
+func queryAnswer(c *call, action string, result any) queryResponse {
+	return queryResponse{XMLName: xml.Name{Local: action + "Response"}, NS: services[c.service].ns, Result: result, RequestID: c.reqID}
+}
+
+// resultName is the element an action's result goes in.
+func resultName(action string) xml.Name { return xml.Name{Local: action + "Result"} }
 
 // indexed returns the values of prefix.1, prefix.2, ... in index order.
 func indexed(form url.Values, prefix string) []string {

@@ -65,6 +65,10 @@ type Hooks struct {
 	// Experiment is called, in order, after a FIS experiment enters a new
 	// status, so the lab can apply or lift what the template stands for.
 	Experiment func(id, templateID, status string)
+	// Change is called, in order, when an ECS task or an RDS cluster or
+	// instance changes status: ("ecs", task ARN, lastStatus), ("rds",
+	// identifier, status).
+	Change func(service, id, state string)
 }
 
 // Options configure a Server.
@@ -107,21 +111,26 @@ type Server struct {
 	ln   net.Listener
 	http *http.Server
 
-	mu        sync.Mutex
-	closed    bool
-	throttle  map[string]int
-	calls     map[string]int
-	instances map[string]*instance
-	order     []string // instance ids, sorted, for stable pagination
-	commands  map[string]*command
-	cmdOrder  []string
-	groups    map[string]*securityGroup
-	grpOrder  []string // group ids, sorted
-	functions map[string]*function
-	templates map[string]*template
-	tmplOrder []string
-	exps      map[string]*experiment
-	expOrder  []string
+	mu          sync.Mutex
+	closed      bool
+	throttle    map[string]int
+	calls       map[string]int
+	instances   map[string]*instance
+	order       []string // instance ids, sorted, for stable pagination
+	commands    map[string]*command
+	cmdOrder    []string
+	groups      map[string]*securityGroup
+	grpOrder    []string // group ids, sorted
+	functions   map[string]*function
+	dbClusters  map[string]*dbCluster
+	dbInstances map[string]*dbInstance
+	asGroups    map[string]*asGroup
+	tasks       map[string]*task // by ARN
+	taskOrder   []string
+	templates   map[string]*template
+	tmplOrder   []string
+	exps        map[string]*experiment
+	expOrder    []string
 }
 
 // New builds a server; Start makes it listen.
@@ -155,19 +164,23 @@ func New(opts Options) *Server {
 	_, _ = rand.Read(pfx[:])
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{
-		opts:      opts,
-		keys:      keys,
-		ctx:       ctx,
-		cancel:    cancel,
-		reqPfx:    hex.EncodeToString(pfx[:]),
-		throttle:  map[string]int{},
-		calls:     map[string]int{},
-		instances: map[string]*instance{},
-		commands:  map[string]*command{},
-		groups:    map[string]*securityGroup{},
-		functions: map[string]*function{},
-		templates: map[string]*template{},
-		exps:      map[string]*experiment{},
+		opts:        opts,
+		keys:        keys,
+		ctx:         ctx,
+		cancel:      cancel,
+		reqPfx:      hex.EncodeToString(pfx[:]),
+		throttle:    map[string]int{},
+		calls:       map[string]int{},
+		instances:   map[string]*instance{},
+		commands:    map[string]*command{},
+		groups:      map[string]*securityGroup{},
+		functions:   map[string]*function{},
+		dbClusters:  map[string]*dbCluster{},
+		dbInstances: map[string]*dbInstance{},
+		asGroups:    map[string]*asGroup{},
+		tasks:       map[string]*task{},
+		templates:   map[string]*template{},
+		exps:        map[string]*experiment{},
 	}
 	s.hooks = newHookQueue()
 	return s
@@ -295,10 +308,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveFIS(w, c)
 	case "lambda":
 		s.serveLambda(w, c)
+	case "rds":
+		s.serveQuery(w, c, s.rds)
+	case "autoscaling":
+		s.serveQuery(w, c, s.autoscaling)
+	case "ecs":
+		s.serveECS(w, c)
 	default:
 		name := c.service
 		c.service = guessService(r, body)
-		s.fail(w, c, &apiError{status: 404, code: unknownOperation(c.service), msg: fmt.Sprintf("service %q is not served by this endpoint (sts, ec2, ssm, fis, lambda are)", name)})
+		s.fail(w, c, &apiError{status: 404, code: unknownOperation(c.service), msg: fmt.Sprintf("service %q is not served by this endpoint (sts, ec2, ssm, ecs, rds, autoscaling, fis, lambda are)", name)})
 	}
 }
 
@@ -313,15 +332,7 @@ func (s *Server) admit(c *call, action string) *apiError {
 	}
 	s.mu.Unlock()
 	if denied(c.key.Deny, op) {
-		msg := fmt.Sprintf("User: %s is not authorized to perform: %s", c.key.ARN, op)
-		switch c.service {
-		case "ec2":
-			return &apiError{status: 403, code: "UnauthorizedOperation", msg: "You are not authorized to perform this operation. " + msg}
-		case "sts":
-			return &apiError{status: 403, code: "AccessDenied", msg: msg}
-		default:
-			return &apiError{status: accessDeniedStatus(c.service), code: "AccessDeniedException", msg: msg}
-		}
+		return accessDenied(c, op)
 	}
 	if throttled {
 		return throttleError(c.service)
@@ -339,55 +350,24 @@ func denied(deny []string, op string) bool {
 	return false
 }
 
-func accessDeniedStatus(service string) int {
-	if service == "ssm" {
-		return 400
-	}
-	return 403
-}
-
-func throttleError(service string) *apiError {
-	const msg = "Rate exceeded"
-	switch service {
-	case "ec2":
-		return &apiError{status: 503, code: "RequestLimitExceeded", msg: "Request limit exceeded."}
-	case "sts":
-		return &apiError{status: 400, code: "Throttling", msg: msg}
-	case "lambda":
-		return &apiError{status: 429, code: "TooManyRequestsException", msg: msg}
-	case "fis":
-		return &apiError{status: 429, code: "ThrottlingException", msg: msg}
-	default:
-		return &apiError{status: 400, code: "ThrottlingException", msg: msg}
+// changeHook reports an ECS or RDS state change to the lab. Callers hold s.mu.
+func (s *Server) changeHook(service, id, state string) {
+	if fn := s.opts.Hooks.Change; fn != nil {
+		s.hooks.push(func() { fn(service, id, state) })
 	}
 }
 
-// guessService picks the protocol to answer in when the request carries no
-// usable credential scope, from what the SDK puts on the wire.
-func guessService(r *http.Request, body []byte) string {
-	switch {
-	case strings.HasPrefix(r.Header.Get("X-Amz-Target"), "AmazonSSM."):
-		return "ssm"
-	case r.Header.Get("X-Amz-Target") != "":
-		return "json"
-	case strings.HasPrefix(r.URL.Path, "/experiment"):
-		return "fis"
-	case strings.HasPrefix(r.URL.Path, "/20"):
-		return "lambda"
-	case strings.Contains(string(body), "Version=2016-11-15") || r.URL.Query().Get("Version") == "2016-11-15":
-		return "ec2"
-	case strings.Contains(string(body), "Action="):
-		return "sts"
+// readBack copies the resource stored under key, under the lock, for the
+// read accessors tests and the lab use.
+func readBack[K comparable, V, T any](s *Server, m map[K]V, key K, cp func(V) T) (T, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := m[key]
+	if !ok {
+		var zero T
+		return zero, false
 	}
-	return "rest"
-}
-
-func unknownOperation(service string) string {
-	switch service {
-	case "sts", "ec2":
-		return "InvalidAction"
-	}
-	return "UnknownOperationException"
+	return cp(v), true
 }
 
 func sortedInsert(ids []string, id string) []string {

@@ -76,16 +76,12 @@ func (s *Server) AddSecurityGroup(g SecurityGroup) error {
 
 // SecurityGroup returns a copy of a group's current rules.
 func (s *Server) SecurityGroup(id string) (SecurityGroup, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	g, ok := s.groups[id]
-	if !ok {
-		return SecurityGroup{}, false
-	}
-	out := g.SecurityGroup
-	out.Rules = append([]Rule(nil), g.Rules...)
-	out.Tags = copyTags(g.Tags)
-	return out, true
+	return readBack(s, s.groups, id, func(g *securityGroup) SecurityGroup {
+		out := g.SecurityGroup
+		out.Rules = append([]Rule(nil), g.Rules...)
+		out.Tags = copyTags(g.Tags)
+		return out
+	})
 }
 
 func ruleID() string {

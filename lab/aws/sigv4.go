@@ -96,23 +96,3 @@ func signatureOf(auth string) string {
 	_, sig, _ := strings.Cut(auth, "Signature=")
 	return sig
 }
-
-func missingAuth(service string) string {
-	switch service {
-	case "ec2", "sts":
-		return "MissingAuthenticationToken"
-	}
-	return "MissingAuthenticationTokenException"
-}
-
-func unknownKey(service string) *apiError {
-	switch service {
-	case "ec2":
-		return &apiError{status: 401, code: "AuthFailure", msg: "AWS was not able to validate the provided access credentials"}
-	case "sts":
-		return &apiError{status: 403, code: "InvalidClientTokenId", msg: "The security token included in the request is invalid."}
-	case "ssm":
-		return &apiError{status: 400, code: "UnrecognizedClientException", msg: "The security token included in the request is invalid."}
-	}
-	return &apiError{status: 403, code: "UnrecognizedClientException", msg: "The security token included in the request is invalid."}
-}

@@ -61,15 +61,19 @@ type ssmTarget struct {
 }
 
 func (s *Server) serveSSM(w http.ResponseWriter, c *call) {
-	target := c.r.Header.Get("X-Amz-Target")
-	action, ok := strings.CutPrefix(target, "AmazonSSM.")
-	handlers := map[string]func(*call) (any, *apiError){
+	s.serveTarget(w, c, "AmazonSSM.", map[string]func(*call) (any, *apiError){
 		"SendCommand":            s.sendCommand,
 		"GetCommandInvocation":   s.getCommandInvocation,
 		"ListCommandInvocations": s.listCommandInvocations,
 		"ListCommands":           s.listCommands,
 		"CancelCommand":          s.cancelCommand,
-	}
+	})
+}
+
+// serveTarget routes a JSON 1.1 call by its X-Amz-Target, prefix.Action.
+func (s *Server) serveTarget(w http.ResponseWriter, c *call, prefix string, handlers map[string]func(*call) (any, *apiError)) {
+	target := c.r.Header.Get("X-Amz-Target")
+	action, ok := strings.CutPrefix(target, prefix)
 	h := handlers[action]
 	if !ok || h == nil {
 		s.fail(w, c, &apiError{status: 400, code: "UnknownOperationException", msg: fmt.Sprintf("operation %q is not served by this endpoint", target)})

@@ -158,6 +158,12 @@ func FuzzRequest(f *testing.F) {
 	f.Add("lambda", "PUT", "/2015-03-31/functions/arn:aws:lambda:x/configuration", `{"Environment":{}}`, "")
 	f.Add("lambda", "GET", "/2017-03-31/tags/arn:aws:lambda:us-east-1:1:function:", "", "")
 	f.Add("lambda", "GET", "/2015-03-31/functions?MaxItems=0&Marker=zz", "", "")
+	f.Add("ecs", "POST", "/", `{"cluster":"arn:aws:ecs:x:y:cluster/","tasks":[""],"include":["TAGS"]}`, "AmazonEC2ContainerServiceV20141113.DescribeTasks")
+	f.Add("ecs", "POST", "/", `{"cluster":"c","task":null}`, "AmazonEC2ContainerServiceV20141113.StopTask")
+	f.Add("rds", "POST", "/", "Action=FailoverDBCluster&Version=2014-10-31&DBClusterIdentifier=arn:", "")
+	f.Add("rds", "POST", "/", "Action=DescribeDBInstances&Version=2014-10-31&Filters.Filter.1.Name=engine&MaxRecords=19", "")
+	f.Add("autoscaling", "POST", "/", "Action=SuspendProcesses&Version=2011-01-01&ScalingProcesses.member.1=", "")
+	f.Add("ec2", "POST", "/", "Action=RevokeSecurityGroupIngress&GroupId=sg-1&IpPermissions.1.IpProtocol=tcp&IpPermissions.1.FromPort=x", "")
 	f.Fuzz(func(t *testing.T, service, method, path, body, target string) {
 		if !strings.HasPrefix(path, "/") || strings.ContainsAny(path, " \t\r\n#") || len(path) > 512 ||
 			!map[string]bool{"GET": true, "POST": true, "PUT": true, "DELETE": true, "PATCH": true}[method] ||
@@ -170,6 +176,21 @@ func FuzzRequest(f *testing.F) {
 		s := startServer(t, Options{})
 		seedFleet(t, s, 2, func(int) map[string]string { return map[string]string{"a": "b"} })
 		if err := s.AddFunction(Function{Name: "f"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.AddTask(Task{Cluster: "c", Service: "svc"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.AddSecurityGroup(SecurityGroup{ID: "sg-1", Rules: []Rule{{Protocol: "tcp", FromPort: 22, ToPort: 22, CIDR: "10.0.0.0/8"}}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.AddDBCluster(DBCluster{ID: "db"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.AddDBInstance(DBInstance{ID: "db-1", Cluster: "db"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.AddAutoScalingGroup(AutoScalingGroup{Name: "g", Instances: []string{InstanceID(1)}}); err != nil {
 			t.Fatal(err)
 		}
 		hdr := map[string]string{}
