@@ -40,9 +40,18 @@ func (m *model) View() string {
 		if i > 0 {
 			b.WriteByte('\n')
 		}
-		b.WriteString(pad(l, w))
+		b.WriteString(pad(oneLine(l), w))
 	}
 	return b.String()
+}
+
+// oneLine keeps a frame row to one terminal row: a multi-line error from a
+// host reads joined rather than pushing the frame off the screen.
+func oneLine(s string) string {
+	if !strings.ContainsAny(s, "\r\n") {
+		return s
+	}
+	return strings.NewReplacer("\r", " ", "\n", " ").Replace(s)
 }
 
 // fit makes exactly h lines.

@@ -598,3 +598,26 @@ func TestOnEventNeverBlocksNorDrops(t *testing.T) {
 		t.Fatalf("%d events delivered, want %d", got, senders*each)
 	}
 }
+
+// Messages from hosts and the engine can span lines; the frame must not.
+func TestMultiLineMessagesKeepTheFrame(t *testing.T) {
+	hs := newHarness(t, stObserve, 80, 24)
+	inj := &targets.Injection{Attack: "slow", Member: targets.Member{Target: "web", ID: "web-2"}}
+	hs.m.Update(eventsMsg{
+		{Type: gamedays.EvNote, Kind: "note", Msg: "first\nsecond\nthird", Time: t0},
+		{Type: gamedays.EvAbort, Source: "key", Msg: "key\nwith\nlines; rolling back 1", Time: t0},
+		{Type: gamedays.EvPhase, Phase: "aborted", Time: t0},
+		{Type: gamedays.EvRollbackResult, Injection: inj, OK: no(), Result: &targets.Result{Err: "sudo: a password\r\nis required\n"}, Time: t0},
+		{Type: gamedays.EvVerdict, Verdict: "aborted", Msg: "a\nb\nc", Time: t0},
+	})
+	hs.m.flash = "one\ntwo"
+	for _, open := range []string{"", "t"} {
+		if open != "" {
+			hs.press(open)
+		}
+		v := hs.view()
+		if lines := strings.Split(v, "\n"); len(lines) != 24 {
+			t.Errorf("modal %q: %d lines, want 24:\n%s", open, len(lines), v)
+		}
+	}
+}
