@@ -48,10 +48,11 @@ func (m *model) View() string {
 // oneLine keeps a frame row to one terminal row: a multi-line error from a
 // host reads joined rather than pushing the frame off the screen.
 func oneLine(s string) string {
-	if !strings.ContainsAny(s, "\r\n") {
+	if !strings.ContainsAny(s, "\r\n\t") {
 		return s
 	}
-	return strings.NewReplacer("\r", " ", "\n", " ").Replace(s)
+	// A tab is as wide as the terminal decides; a space is one cell.
+	return strings.NewReplacer("\r", " ", "\n", " ", "\t", " ").Replace(s)
 }
 
 // fit makes exactly h lines.

@@ -607,7 +607,7 @@ func TestMultiLineMessagesKeepTheFrame(t *testing.T) {
 		{Type: gamedays.EvNote, Kind: "note", Msg: "first\nsecond\nthird", Time: t0},
 		{Type: gamedays.EvAbort, Source: "key", Msg: "key\nwith\nlines; rolling back 1", Time: t0},
 		{Type: gamedays.EvPhase, Phase: "aborted", Time: t0},
-		{Type: gamedays.EvRollbackResult, Injection: inj, OK: no(), Result: &targets.Result{Err: "sudo: a password\r\nis required\n"}, Time: t0},
+		{Type: gamedays.EvRollbackResult, Injection: inj, OK: no(), Result: &targets.Result{Err: "sudo:\ta password\r\nis required\n"}, Time: t0},
 		{Type: gamedays.EvVerdict, Verdict: "aborted", Msg: "a\nb\nc", Time: t0},
 	})
 	hs.m.flash = "one\ntwo"
@@ -618,6 +618,9 @@ func TestMultiLineMessagesKeepTheFrame(t *testing.T) {
 		v := hs.view()
 		if lines := strings.Split(v, "\n"); len(lines) != 24 {
 			t.Errorf("modal %q: %d lines, want 24:\n%s", open, len(lines), v)
+		}
+		if strings.ContainsRune(v, '\t') {
+			t.Errorf("modal %q: a tab reached the terminal", open)
 		}
 	}
 }
