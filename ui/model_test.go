@@ -604,7 +604,7 @@ func TestMultiLineMessagesKeepTheFrame(t *testing.T) {
 	hs := newHarness(t, stObserve, 80, 24)
 	inj := &targets.Injection{Attack: "slow", Member: targets.Member{Target: "web", ID: "web-2"}}
 	hs.m.Update(eventsMsg{
-		{Type: gamedays.EvNote, Kind: "note", Msg: "first\nsecond\nthird", Time: t0},
+		{Type: gamedays.EvNote, Kind: "note", Msg: "first\tsecond\nthird", Time: t0},
 		{Type: gamedays.EvAbort, Source: "key", Msg: "key\nwith\nlines; rolling back 1", Time: t0},
 		{Type: gamedays.EvPhase, Phase: "aborted", Time: t0},
 		{Type: gamedays.EvRollbackResult, Injection: inj, OK: no(), Result: &targets.Result{Err: "sudo:\ta password\r\nis required\n"}, Time: t0},
