@@ -58,9 +58,9 @@ type Hooks struct {
 	// terminated, and "rebooting" (followed by "running") for a reboot.
 	InstanceState func(id, state string)
 	// RunShell runs an AWS-RunShellScript invocation on one instance. ctx ends
-	// at the execution timeout, on CancelCommand and on Close. Without it
-	// every invocation fails as undeliverable, as for an instance with no
-	// agent.
+	// at the execution timeout, on CancelCommand and on Close, and RunShell
+	// must return soon after: Close waits for it. Without it every
+	// invocation fails as undeliverable, as for an instance with no agent.
 	RunShell func(ctx context.Context, instanceID string, commands []string) (stdout, stderr string, exitCode int)
 	// Experiment is called, in order, after a FIS experiment enters a new
 	// status, so the lab can apply or lift what the template stands for.
