@@ -26,6 +26,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 )
 
 // DefaultAccount is the account a key reports when neither Key.Account nor
@@ -105,6 +107,8 @@ type Server struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	hooks  *hookQueue
+	// signer is shared so its cache of derived signing keys is too.
+	signer *v4.Signer
 	reqSeq atomic.Uint64
 	reqPfx string
 
@@ -169,6 +173,7 @@ func New(opts Options) *Server {
 		ctx:         ctx,
 		cancel:      cancel,
 		reqPfx:      hex.EncodeToString(pfx[:]),
+		signer:      v4.NewSigner(),
 		throttle:    map[string]int{},
 		calls:       map[string]int{},
 		instances:   map[string]*instance{},

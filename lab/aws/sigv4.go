@@ -11,7 +11,6 @@ import (
 	"time"
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 )
 
 const (
@@ -82,7 +81,7 @@ func (s *Server) authenticate(c *call) *apiError {
 		}
 	}
 	creds := sdkaws.Credentials{AccessKeyID: key.AccessKeyID, SecretAccessKey: key.SecretAccessKey}
-	if err := v4.NewSigner().SignHTTP(r.Context(), creds, req, payloadHash, scope[3], scope[2], when); err != nil {
+	if err := s.signer.SignHTTP(r.Context(), creds, req, payloadHash, scope[3], scope[2], when); err != nil {
 		return &apiError{status: 400, code: "IncompleteSignature", msg: err.Error()}
 	}
 	want := signatureOf(req.Header.Get("Authorization"))
