@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -66,7 +67,8 @@ func newLive(t *testing.T) *live {
 		return 0.1
 	}}
 	poller := metrics.NewPoller(l.q, metrics.Config{Panels: rb.Metrics.Panels, Step: time.Second, Now: l.clock.Now, Since: t0})
-	l.journal = filepath.Join(t.TempDir(), "journal.jsonl")
+	runDir := t.TempDir()
+	l.journal = filepath.Join(runDir, gamedays.JournalName)
 	j, err := gamedays.CreateJournal(l.journal, l.clock)
 	if err != nil {
 		t.Fatal(err)
@@ -74,7 +76,7 @@ func newLive(t *testing.T) *live {
 	t.Cleanup(func() { j.Close() })
 	in, keys := io.Pipe()
 	l.keys = keys
-	l.c = New(Config{Runbook: rb, File: "checkout.yaml", RunDir: t.TempDir(), Metrics: poller, Version: "test", Input: in, Output: l.out})
+	l.c = New(Config{Runbook: rb, File: "checkout.yaml", RunDir: runDir, Metrics: poller, Version: "test", Input: in, Output: l.out})
 	l.c.clock = l.clock.Now
 	l.eng = gamedays.New(rb, gamedays.Options{RunID: "r1", Journal: j, Clock: l.clock, Catalogue: targets.Default(),
 		Resolvers: map[string]targets.Resolver{"ssh": fakeResolver{}},
@@ -186,8 +188,17 @@ func TestConsoleDrivesARealEngine(t *testing.T) {
 	l.shows("Verdict:")
 	l.press("f")
 	l.press("retries hid it\r")
+	l.press("\r") // finish: the engine ends the game day, the console stays
+	l.shows("has ended")
+	l.press("e")
+	l.shows("report written")
 	l.press("q")
 	l.wait()
+	for _, f := range []string{"report.md", "report.html", "report.json"} {
+		if _, err := os.Stat(filepath.Join(filepath.Dir(l.journal), f)); err != nil {
+			t.Errorf("report: %v", err)
+		}
+	}
 	if l.err != nil {
 		t.Fatal(l.err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 
 	"github.com/gameday/gameday/gamedays"
+	"github.com/gameday/gameday/gamedays/report"
 	"github.com/gameday/gameday/ui/keys"
 	"github.com/gameday/gameday/ui/styles"
 )
@@ -56,6 +57,8 @@ type model struct {
 	gen      int
 	charts   map[string]*panelChart
 
+	exporting    bool
+	writeReport  func(runDir string) ([]string, error) // report.WriteAll; tests replace it
 	abortSent    bool
 	quitAfterEnd bool            // ctrl+c or a signal: leave once the rollback is done
 	leaveAtEnd   bool            // q on conclude: leave once the engine has finished
@@ -88,6 +91,7 @@ func (c *Console) newModel(sender Sender, res *engineResult) *model {
 			hidden: map[string]bool{}},
 		sender: sender, q: c.q, stop: c.stop, clock: c.clock, author: author, engine: res,
 		help: h, input: in, timeline: viewport.New(0, 0), charts: map[string]*panelChart{},
+		writeReport: func(dir string) ([]string, error) { return report.WriteAll(dir, nil) },
 	}
 	m.sh.now = c.clock()
 	// A terminal reports its size at once; an output that is not one (a
@@ -160,6 +164,14 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case ctxDoneMsg:
 		m.quitAfterEnd = true
 		return m, m.maybeQuit()
+	case reportMsg:
+		m.exporting = false
+		if msg.err != nil {
+			m.flash = "report failed: " + msg.err.Error()
+		} else {
+			m.flash = "report written: " + strings.Join(msg.files, ", ")
+		}
+		return m, nil
 	case signalMsg:
 		m.quitAfterEnd = true
 		m.abort(msg.name)
@@ -273,7 +285,13 @@ func (m *model) maybeQuit() tea.Cmd {
 func (m *model) keyContext() keys.Context {
 	s := m.sh.s
 	return keys.Context{Phase: s.phase, Modal: m.modal, Ended: s.ended || m.finished,
-		CanConfirm: m.canConfirm(), Charts: m.showsCharts()}
+		CanConfirm: m.canConfirm(), Charts: m.showsCharts(), CanExport: m.canExport()}
+}
+
+// canExport: the engine has returned, so its journal is complete and on
+// disk, and there is a run directory to read it from and write to.
+func (m *model) canExport() bool {
+	return m.sh.cfg.RunDir != "" && m.finished && m.engine != nil && !m.exporting
 }
 
 // canConfirm: the plan is complete and every preflight passed.
@@ -358,6 +376,10 @@ func (m *model) handleKey(k tea.KeyMsg) tea.Cmd {
 		} else {
 			m.modal = keys.ModalHelp
 		}
+	case keys.Export:
+		m.exporting = true
+		m.flash = "writing the report…"
+		return writeReport(m.sh.cfg.RunDir, m.writeReport)
 	case keys.Leave:
 		if m.sh.s.ended || m.finished {
 			return tea.Quit
@@ -447,4 +469,19 @@ func (m *model) syncTimeline(force bool) {
 		m.timeline.GotoBottom()
 	}
 	m.tlSeen = s.tlTotal
+}
+
+// reportMsg is the outcome of writing the report.
+type reportMsg struct {
+	files []string
+	err   error
+}
+
+// writeReport builds the report from the journal in a command: it reads
+// and writes files, which Update must never do.
+func writeReport(runDir string, write func(string) ([]string, error)) tea.Cmd {
+	return func() tea.Msg {
+		files, err := write(runDir)
+		return reportMsg{files: files, err: err}
+	}
 }

@@ -624,3 +624,34 @@ func TestMultiLineMessagesKeepTheFrame(t *testing.T) {
 		}
 	}
 }
+
+func TestExportWritesTheReportOffTheUpdateLoop(t *testing.T) {
+	hs := newHarness(t, stEnded, 80, 24)
+	var asked string
+	hs.m.writeReport = func(dir string) ([]string, error) {
+		asked = dir
+		return []string{dir + "/report.md", dir + "/report.html"}, nil
+	}
+	if cmd := hs.press("e"); cmd != nil {
+		t.Fatal("e before the engine returned started an export")
+	}
+	hs.m.engine = &engineResult{}
+	hs.m.Update(engineDoneMsg{})
+	cmd := hs.press("e")
+	if cmd == nil || asked != "" {
+		t.Fatalf("e: cmd %v, writer called in Update: %q", cmd != nil, asked)
+	}
+	msg := cmd()
+	if asked != "/var/lib/gameday/r1" {
+		t.Errorf("report written for %q", asked)
+	}
+	hs.m.Update(msg)
+	if !strings.Contains(hs.view(), "report written: /var/lib/gameday/r1/report.md") {
+		t.Errorf("no confirmation:\n%s", hs.view())
+	}
+	hs.m.writeReport = func(string) ([]string, error) { return nil, errConnRefused }
+	hs.m.Update(hs.press("e")())
+	if !strings.Contains(hs.m.flash, "report failed: connection refused") {
+		t.Errorf("flash after a failed export: %q", hs.m.flash)
+	}
+}

@@ -412,7 +412,7 @@ func (m *model) abortView() []string {
 		out = append(out, st.Warn.Render("Rolling back… the console stays until every rollback has answered."))
 	default:
 		out = append(out, st.OK.Render("Everything injected was reverted."))
-		out = append(out, m.wrapStyled("Next: `gameday report "+runDir+"` builds the report. Press q to leave.", lipgloss.NewStyle())...)
+		out = append(out, m.wrapStyled("Next: press e to write the report into "+runDir+" (or run `gameday report "+runDir+"` later); q leaves.", lipgloss.NewStyle())...)
 	}
 	return out
 }
@@ -455,7 +455,7 @@ func (m *model) concludeView() []string {
 	}
 	out = append(out, "")
 	if s.ended {
-		out = append(out, m.wrapStyled("The game day has ended. Report: `gameday report "+runDir+"`. Press q to leave.", st.Muted)...)
+		out = append(out, m.wrapStyled("The game day has ended. Press e to write the report into "+runDir+" (or run `gameday report "+runDir+"` later); q leaves.", st.Muted)...)
 	} else {
 		out = append(out, m.wrapStyled("Add findings and action items now; enter or q finishes the game day and closes the journal.", st.Muted)...)
 	}

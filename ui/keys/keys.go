@@ -33,6 +33,7 @@ type KeyMap struct {
 	Series     key.Binding
 	Help       key.Binding
 	Leave      key.Binding
+	Export     key.Binding
 }
 
 // Default returns the standard keymap. Abort is ctrl+x rather than a letter
@@ -58,6 +59,7 @@ func Default() KeyMap {
 		Series:     key.NewBinding(key.WithKeys("1", "2", "3", "4", "5", "6", "7", "8", "9"), key.WithHelp("1-9", "show/hide series")),
 		Help:       key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "all keys")),
 		Leave:      key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "finish and leave")),
+		Export:     key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "write the report")),
 	}
 }
 
@@ -91,6 +93,9 @@ type Context struct {
 	CanConfirm bool
 	// Charts: the screen shows charts whose series can be toggled.
 	Charts bool
+	// CanExport: the game day is over, its journal complete, and the run
+	// directory known, so the report can be written.
+	CanExport bool
 }
 
 // Action is what a key press asks the console to do.
@@ -115,10 +120,11 @@ const (
 	ToggleSeries
 	ToggleHelp
 	Leave
+	Export
 )
 
 var actionNames = [...]string{"none", "abort", "abort and quit", "next", "confirm", "open note", "submit", "cancel",
-	"input", "toggle timeline", "scroll up", "scroll down", "page up", "page down", "toggle series", "toggle help", "leave"}
+	"input", "toggle timeline", "scroll up", "scroll down", "page up", "page down", "toggle series", "toggle help", "leave", "export"}
 
 func (a Action) String() string {
 	if a < 0 || int(a) >= len(actionNames) {
@@ -182,8 +188,11 @@ func Resolve(km KeyMap, c Context, k tea.KeyMsg) Result {
 		return Result{Action: ToggleSeries, Series: int(k.String()[0] - '1')}
 	}
 	if c.Ended {
-		if key.Matches(k, km.Leave) {
+		switch {
+		case key.Matches(k, km.Leave):
 			return Result{Action: Leave}
+		case key.Matches(k, km.Export) && c.CanExport:
+			return Result{Action: Export}
 		}
 		return Result{}
 	}
@@ -249,6 +258,9 @@ func Help(km KeyMap, c Context) []key.Binding {
 	}
 	var out []key.Binding
 	if c.Ended {
+		if c.CanExport {
+			out = append(out, km.Export)
+		}
 		out = append(out, withHelp(km.Leave, "leave"))
 	} else {
 		switch c.Phase {

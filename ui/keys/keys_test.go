@@ -39,6 +39,7 @@ var (
 	conclude   = Context{Phase: gamedays.PhaseConclude}
 	aborted    = Context{Phase: gamedays.PhaseAborted, Charts: true}
 	ended      = Context{Phase: gamedays.PhaseConclude, Ended: true}
+	exportable = Context{Phase: gamedays.PhaseConclude, Ended: true, CanExport: true}
 	noting     = Context{Phase: gamedays.PhaseObserve, Modal: ModalNote, Charts: true}
 	timeline   = Context{Phase: gamedays.PhaseRun, Modal: ModalTimeline}
 	helping    = Context{Phase: gamedays.PhaseHypothesis, Modal: ModalHelp}
@@ -95,6 +96,9 @@ func TestResolve(t *testing.T) {
 		{"q after the end leaves", ended, "q", Result{Action: Leave}},
 		{"q in observe does nothing", observe, "q", Result{}},
 		{"an unknown key does nothing", run, "z", Result{}},
+		{"e writes the report after the end", exportable, "e", Result{Action: Export}},
+		{"e does nothing without a complete journal", ended, "e", Result{}},
+		{"e does nothing before the end", conclude, "e", Result{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -168,6 +172,9 @@ func TestHelpShowsWhatMatters(t *testing.T) {
 	}
 	if has(ended, "n") || !has(ended, "q") {
 		t.Error("after the end, q and not n")
+	}
+	if has(ended, "e") || !has(exportable, "e") {
+		t.Error("e is shown exactly when the report can be written")
 	}
 	if !has(noting, "esc") || has(noting, "t") {
 		t.Error("note input help is about the note")

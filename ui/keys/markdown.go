@@ -33,6 +33,7 @@ func Markdown(km KeyMap) string {
 		{km.Series, "Show or hide the n-th series (instance) on every chart", "screens with charts"},
 		{km.Help, "Show all keys", "everywhere"},
 		{km.Leave, "On the conclude screen: finish, and leave once the game day has ended", "conclude, and after the end"},
+		{km.Export, "Write the report (Markdown, HTML, JSON) into the run directory", "after the end"},
 	}
 	var b strings.Builder
 	b.WriteString("| key | what it does | where |\n|---|---|---|\n")
