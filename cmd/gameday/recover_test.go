@@ -14,8 +14,8 @@ import (
 // A gameday killed with SIGKILL mid-attack leaves the attack applied (its
 // dead man's switch is minutes away); gameday recover rolls it back from
 // the journal alone, and a second recover has nothing to do.
-func TestRecoverAfterSIGKILL(t *testing.T) {
-	l := newLab(t)
+func testRecoverAfterSIGKILL(t *testing.T, l *lab) {
+	l.fresh(t)
 	const attack = 10 * time.Minute
 	c := start(t, append([]string{"run", "--autopilot", "--yes", l.runbook(t, book{steady: "< 300ms", expect: "< 500ms", duration: "10m", observe: "10m"})}, l.flags()...)...)
 	dir := l.runDir(t)
@@ -50,9 +50,7 @@ func TestRecoverAfterSIGKILL(t *testing.T) {
 	if code := rc.wait(t, 2*time.Minute); code != exitOK {
 		t.Fatalf("recover: exit %d\nstdout:\n%s\nstderr:\n%s", code, rc.stdout.String(), rc.stderr.String())
 	}
-	if stressing(pid) {
-		t.Fatalf("stress-ng %d still running after recover", pid)
-	}
+	reverted(t, pid, "recover")
 	if time.Since(injectedAt) >= attack {
 		t.Fatal("the attack's own duration passed: cannot tell recover's rollback from the dead man's switch")
 	}

@@ -71,22 +71,41 @@ gameday exits; a second Ctrl-C does not skip the rollback.
 // (held, or a dry run) or an *exitError whose code is the outcome. gameday
 // lab calls it with a lab runbook.
 func runFile(cmd *cobra.Command, path string, f *runFlags) error {
-	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	s, err := prepare(cmd, path, f)
+	if err != nil {
+		return err
+	}
+	defer s.w.close()
+	if !f.Autopilot && !f.DryRun {
+		return runConsole(cmd, s)
+	}
+	return runAutopilot(cmd, s)
+}
+
+// session is a runbook ready to run: loaded, its metrics and target
+// families wired, nothing measured or touched yet.
+type session struct {
+	rb       *runbook.Runbook
+	src      []byte
+	cat      *targets.Catalogue
+	observer gamedays.Observer // nil when the runbook has no panels
+	w        *wiring
+	f        *runFlags
+}
+
+func prepare(cmd *cobra.Command, path string, f *runFlags) (*session, error) {
 	cat := targets.Default()
 	rb, err := runbook.Load(path, cat)
 	if err != nil {
 		var list runbook.ErrorList
 		if errors.As(err, &list) {
-			return invalid(fmt.Errorf("%s\n%s: %d problem(s); nothing was run", list, path, len(list)))
+			return nil, invalid(fmt.Errorf("%s\n%s: %d problem(s); nothing was run", list, path, len(list)))
 		}
-		return invalid(err)
-	}
-	if !f.Autopilot && !f.DryRun {
-		return runConsole(cmd, rb, f)
+		return nil, invalid(err)
 	}
 	src, err := os.ReadFile(path)
 	if err != nil {
-		return invalid(err)
+		return nil, invalid(err)
 	}
 	if f.AbortTimeout > 0 {
 		rb.Abort.Timeout = f.AbortTimeout
@@ -94,94 +113,108 @@ func runFile(cmd *cobra.Command, path string, f *runFlags) error {
 	if rb.Abort.Timeout <= 0 {
 		rb.Abort.Timeout = 60 * time.Second
 	}
+	s := &session{rb: rb, src: src, cat: cat, w: newWiring(), f: f}
+	if len(rb.Metrics.Panels) > 0 {
+		if _, _, err := metrics.ResolveURL(f.Prometheus, f.Getenv, rb.Metrics); err != nil {
+			return nil, invalid(fmt.Errorf("%s: %w", path, err))
+		}
+		client, err := metrics.NewClient(context.Background(), rb.Metrics, metrics.Options{URL: f.Prometheus, Getenv: f.Getenv})
+		if err != nil {
+			return nil, invalid(fmt.Errorf("%s: metrics: %w", path, err))
+		}
+		cfg := metrics.ConfigFor(rb.Metrics, rb.Metrics.Panels, client.URL)
+		cfg.Timeout = client.Timeout
+		s.observer = metrics.NewPoller(client.API, cfg)
+	}
+	for _, a := range rb.Attacks {
+		t, _ := rb.Target(a.Target)
+		if _, _, err := s.w.family(t.Family(), f); err != nil {
+			s.w.close()
+			return nil, invalid(fmt.Errorf("%s: target %s: %w", path, t.Name, err))
+		}
+	}
+	return s, nil
+}
+
+// begin makes the run directory and its journal, and the engine options
+// every way of driving a run shares. The caller sets how it drives the
+// engine (AutoAdvance, AutoConfirm, OnEvent) and closes the journal.
+func (s *session) begin() (dir string, j *gamedays.Journal, opts gamedays.Options, err error) {
+	dir, err = makeRunDir(s.f.RunsDir, s.rb.Name, time.Now())
+	if err != nil {
+		return "", nil, opts, invalid(err)
+	}
+	j, err = gamedays.CreateJournal(filepath.Join(dir, gamedays.JournalName), gamedays.WallClock())
+	if err != nil {
+		return "", nil, opts, invalid(err)
+	}
+	opts = gamedays.Options{
+		RunID:     filepath.Base(dir),
+		Source:    s.src,
+		Journal:   j,
+		Catalogue: s.cat,
+		Resolvers: s.w.resolvers,
+		Executors: s.w.executors,
+		Metrics:   s.observer,
+		DryRun:    s.f.DryRun,
+		Version:   buildVersion(),
+	}
+	return dir, j, opts, nil
+}
+
+// runConsole runs the game day in the interactive console.
+func runConsole(cmd *cobra.Command, s *session) error {
+	return invalid(fmt.Errorf("%s: the interactive console is not available in this build; pass --autopilot to run unattended (with --yes to confirm the blast radius), or --dry-run to see what would run", s.rb.File))
+}
+
+// runAutopilot runs with nobody at the keys: every phase advances on its
+// own and the events are logged.
+func runAutopilot(cmd *cobra.Command, s *session) error {
 	ctx := cmd.Context()
 	if ctx == nil {
 		ctx = context.Background()
 	}
-
-	var observer gamedays.Observer
-	if len(rb.Metrics.Panels) > 0 {
-		if _, _, err := metrics.ResolveURL(f.Prometheus, f.Getenv, rb.Metrics); err != nil {
-			return invalid(fmt.Errorf("%s: %w", path, err))
-		}
-		client, err := metrics.NewClient(ctx, rb.Metrics, metrics.Options{URL: f.Prometheus, Getenv: f.Getenv})
-		if err != nil {
-			return invalid(fmt.Errorf("%s: metrics: %w", path, err))
-		}
-		cfg := metrics.ConfigFor(rb.Metrics, rb.Metrics.Panels, client.URL)
-		cfg.Timeout = client.Timeout
-		observer = metrics.NewPoller(client.API, cfg)
-	}
-
-	w := newWiring()
-	defer w.close()
-	for _, a := range rb.Attacks {
-		t, _ := rb.Target(a.Target)
-		if _, _, err := w.family(t.Family(), f); err != nil {
-			return invalid(fmt.Errorf("%s: target %s: %w", path, t.Name, err))
-		}
-	}
-	guard := !f.Yes && !f.DryRun
+	guard := !s.f.Yes && !s.f.DryRun
 	if guard {
-		if err := refuseUnconfirmed(ctx, rb, w); err != nil {
+		if err := refuseUnconfirmed(ctx, s.rb, s.w); err != nil {
 			return invalid(err)
 		}
 	}
-
-	dir, err := makeRunDir(f.RunsDir, rb.Name, time.Now())
+	dir, journal, opts, err := s.begin()
 	if err != nil {
-		return invalid(err)
-	}
-	journal, err := gamedays.CreateJournal(filepath.Join(dir, gamedays.JournalName), gamedays.WallClock())
-	if err != nil {
-		return invalid(err)
+		return err
 	}
 	defer journal.Close()
 
-	log := &eventLog{stdout: stdout, stderr: stderr, json: f.JSON, dryRun: f.DryRun, journal: journal.Path()}
+	log := &eventLog{stdout: cmd.OutOrStdout(), stderr: cmd.ErrOrStderr(), json: s.f.JSON, dryRun: s.f.DryRun, journal: journal.Path()}
 	var eng *gamedays.Engine
 	var refused sync.Once
 	refusedWhy := ""
-	eng = gamedays.New(rb, gamedays.Options{
-		RunID:     filepath.Base(dir),
-		Source:    src,
-		Journal:   journal,
-		Catalogue: cat,
-		Resolvers: w.resolvers,
-		Executors: w.executors,
-		Metrics:   observer,
-		// Every phase advances on its own; the blast radius was confirmed
-		// by --yes or by refuseUnconfirmed finding only loopback members,
-		// and the check below holds the engine to what was checked.
-		AutoAdvance: true,
-		AutoConfirm: true,
-		DryRun:      f.DryRun,
-		Version:     buildVersion(),
-		OnEvent: func(ev gamedays.Event) {
-			log.event(ev)
-			if guard && ev.Type == gamedays.EvSelected {
-				for _, m := range ev.Members {
-					if !onThisMachine(m) {
-						refused.Do(func() {
-							refusedWhy = fmt.Sprintf("target %s selected %s (%s), which is not on this machine; pass --yes to confirm the blast radius, or run the console to review it", ev.Target, m.ID, m.Addr)
-							eng.Send(gamedays.Intent{Type: gamedays.IntentAbort, Source: "blast radius", Text: "not confirmed"})
-						})
-					}
-				}
+	// The blast radius was confirmed by --yes or by refuseUnconfirmed
+	// finding only loopback members; the check on the selection holds the
+	// engine to what was checked.
+	opts.AutoAdvance, opts.AutoConfirm = true, true
+	opts.OnEvent = func(ev gamedays.Event) {
+		log.event(ev)
+		if !guard || ev.Type != gamedays.EvSelected {
+			return
+		}
+		for _, m := range ev.Members {
+			if !onThisMachine(m) {
+				refused.Do(func() {
+					refusedWhy = fmt.Sprintf("target %s selected %s, which is not on this machine; pass --yes to confirm the blast radius, or run the console to review it", ev.Target, memberWhere(m))
+					eng.Send(gamedays.Intent{Type: gamedays.IntentAbort, Source: "blast radius", Text: "not confirmed"})
+				})
 			}
-		},
-	})
+		}
+	}
+	eng = gamedays.New(s.rb, opts)
 
 	// Signals stay caught until gameday exits: a late Ctrl-C must not kill
 	// it while it reports what may still be injected.
-	defer relaySignals(eng, stderr, rb.Abort.Timeout)()
+	defer relaySignals(eng, cmd.ErrOrStderr(), s.rb.Abort.Timeout)()
 	out, runErr := eng.Run(ctx)
-	return outcomeError(stderr, dir, out, runErr, refusedWhy)
-}
-
-// runConsole runs the game day in the interactive console.
-func runConsole(cmd *cobra.Command, rb *runbook.Runbook, f *runFlags) error {
-	return invalid(fmt.Errorf("%s: the interactive console is not available in this build; pass --autopilot to run unattended (with --yes to confirm the blast radius), or --dry-run to see what would run", rb.File))
+	return outcomeError(cmd.ErrOrStderr(), dir, out, runErr, refusedWhy)
 }
 
 // refuseUnconfirmed resolves every attacked target and refuses, before
@@ -216,6 +249,9 @@ func refuseUnconfirmed(ctx context.Context, rb *runbook.Runbook, w *wiring) erro
 		rb.File, len(away), strings.Join(away, ", "))
 }
 
+// maxSlug keeps run ids within 64 characters, counter included.
+const maxSlug = 40
+
 // makeRunDir creates <runsDir>/<UTC timestamp>-<slug>, adding a counter when
 // two runs of one runbook start in the same second.
 func makeRunDir(runsDir, name string, now time.Time) (string, error) {
@@ -225,7 +261,11 @@ func makeRunDir(runsDir, name string, now time.Time) (string, error) {
 	if err := os.MkdirAll(runsDir, 0o755); err != nil {
 		return "", fmt.Errorf("create runs directory: %w", err)
 	}
-	base := filepath.Join(runsDir, now.UTC().Format("20060102T150405Z")+"-"+slug(name))
+	// The directory name is the run id, which executors use to name their
+	// state on each host; kept short so no executor has to cut it.
+	short := slug(name)
+	short = strings.TrimRight(short[:min(len(short), maxSlug)], "-")
+	base := filepath.Join(runsDir, now.UTC().Format("20060102T150405Z")+"-"+short)
 	dir := base
 	for n := 2; ; n++ {
 		err := os.Mkdir(dir, 0o755)

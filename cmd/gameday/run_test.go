@@ -86,7 +86,7 @@ func newLab(t *testing.T) *lab {
 	srv := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	t.Cleanup(srv.Close)
 	l.prom = e2e.StartPrometheus(t, strings.TrimPrefix(srv.URL, "http://"))
-	l.waitForData(t)
+	l.waitForLatency(t, 0.1)
 	host, port, _ := strings.Cut(l.sshd.Addr, ":")
 	l.sshConfig = filepath.Join(t.TempDir(), "ssh_config")
 	conf := fmt.Sprintf("Host lab-1\n  HostName %s\n  Port %s\n  User root\n", host, port)
@@ -96,27 +96,30 @@ func newLab(t *testing.T) *lab {
 	return l
 }
 
-// waitForData waits until Prometheus answers the panels' queries, so a
-// baseline is not blind for want of a first scrape.
-func (l *lab) waitForData(t *testing.T) {
+// waitForLatency waits until Prometheus's latest latency is want, so a
+// baseline sees neither a gap before the first scrape nor what the previous
+// subtest left.
+func (l *lab) waitForLatency(t *testing.T, want float64) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		resp, err := http.Get(l.prom + "/api/v1/query?query=" + url.QueryEscape("gameday_test_latency_seconds"))
+		resp, err := http.Get(l.prom + "/api/v1/query?query=" + url.QueryEscape("max(gameday_test_latency_seconds)"))
 		if err == nil {
 			var body struct {
 				Data struct {
-					Result []json.RawMessage `json:"result"`
+					Result []struct {
+						Value [2]any `json:"value"`
+					} `json:"result"`
 				} `json:"data"`
 			}
 			json.NewDecoder(resp.Body).Decode(&body)
 			resp.Body.Close()
-			if len(body.Data.Result) > 0 {
+			if r := body.Data.Result; len(r) == 1 && r[0].Value[1] == strconv.FormatFloat(want, 'g', -1, 64) {
 				return
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("Prometheus at %s has no exporter data after 30s", l.prom)
+			t.Fatalf("Prometheus at %s does not show latency %g after 30s", l.prom, want)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
@@ -139,7 +142,7 @@ func (l *lab) runbook(t *testing.T, b book) string {
 		guard = "guardrails:\n  p95: \"" + b.guard + "\"\n"
 	}
 	src := fmt.Sprintf(`version: 1
-name: cmd test %s
+name: e2e %s
 metrics:
   step: 1s
   panels:
@@ -158,7 +161,7 @@ blast_radius:
 attacks:
   - {name: burn, target: lab, kind: %s, params: %s, duration: %s}
 observe: {duration: %s}
-`, t.Name(), b.steady, b.expect, guard, b.kind, b.params, b.duration, b.observe)
+`, filepath.Base(t.Name()), b.steady, b.expect, guard, b.kind, b.params, b.duration, b.observe)
 	path := filepath.Join(t.TempDir(), "runbook.yaml")
 	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
@@ -167,6 +170,15 @@ observe: {duration: %s}
 		t.Fatalf("test runbook does not load: %v\n%s", err, src)
 	}
 	return path
+}
+
+// fresh gives a subtest its own runs directory and the service its
+// healthy numbers back.
+func (l *lab) fresh(t *testing.T) {
+	l.runsDir = filepath.Join(t.TempDir(), "runs")
+	l.latency.Set(0.1)
+	l.errs.Set(0.001)
+	l.waitForLatency(t, 0.1)
 }
 
 // flags reach the lab: its Prometheus, its sshd and nothing of the user's.
@@ -316,6 +328,22 @@ func stressing(pid int) bool {
 	return i > 0 && i+2 < len(stat) && stat[i+2] != 'Z'
 }
 
+// reverted waits until pid is no longer a running stress-ng. A rollback
+// ends with KILL to the process group when TERM is too slow, and a killed
+// process takes a moment to go; the bound is far below the dead man's
+// switch, so only the rollback can have ended it.
+func reverted(t *testing.T, pid int, what string) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for stressing(pid) {
+		if time.Now().After(deadline) {
+			stat, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+			t.Fatalf("stress-ng %d still running 15s after %s: %s", pid, what, stat)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // injected waits until the run's journal shows the attack landed and the
 // stress-ng it started is running, and returns its pid.
 func injected(t *testing.T, dir string) int {
@@ -330,8 +358,21 @@ func injected(t *testing.T, dir string) int {
 	return pid
 }
 
-func TestRunExitCodes(t *testing.T) {
+// TestAutopilotOnRealComponents runs the gameday binary against a real sshd
+// and a real Prometheus, started once and shared by the subtests, which run
+// one after the other.
+func TestAutopilotOnRealComponents(t *testing.T) {
 	l := newLab(t)
+	t.Run("exit codes", func(t *testing.T) { testRunExitCodes(t, l) })
+	t.Run("SIGTERM aborts and rolls back", func(t *testing.T) { testRunSIGTERMAbortsAndRollsBack(t, l) })
+	t.Run("second SIGINT does not skip the rollback", func(t *testing.T) { testRunSecondSIGINTDoesNotSkipRollback(t, l) })
+	t.Run("guardrail aborts", func(t *testing.T) { testRunGuardrailAborts(t, l) })
+	t.Run("dry run touches nothing", func(t *testing.T) { testRunDryRunTouchesNothing(t, l) })
+	t.Run("recover after SIGKILL", func(t *testing.T) { testRecoverAfterSIGKILL(t, l) })
+}
+
+func testRunExitCodes(t *testing.T, l *lab) {
+	l.fresh(t)
 	cases := []struct {
 		name string
 		book book
@@ -344,7 +385,7 @@ func TestRunExitCodes(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			l.runsDir = filepath.Join(t.TempDir(), "runs")
+			l.fresh(t)
 			c := start(t, append([]string{"run", "--autopilot", "--yes", l.runbook(t, tc.book)}, l.flags()...)...)
 			code := c.wait(t, 2*time.Minute)
 			if code != tc.want || !strings.Contains(c.stderr.String(), tc.says) {
@@ -370,8 +411,8 @@ func TestRunExitCodes(t *testing.T) {
 	}
 }
 
-func TestRunSIGTERMAbortsAndRollsBack(t *testing.T) {
-	l := newLab(t)
+func testRunSIGTERMAbortsAndRollsBack(t *testing.T, l *lab) {
+	l.fresh(t)
 	c := start(t, append([]string{"run", "--autopilot", "--yes", "--json", l.runbook(t, book{steady: "< 300ms", expect: "< 500ms", duration: "10m", observe: "10m"})}, l.flags()...)...)
 	dir := l.runDir(t)
 	pid := injected(t, dir)
@@ -380,9 +421,7 @@ func TestRunSIGTERMAbortsAndRollsBack(t *testing.T) {
 		t.Fatalf("exit %d, want %d\nstderr:\n%s", code, exitAborted, c.stderr.String())
 	}
 	t.Logf("stderr:\n%s", c.stderr.String())
-	if stressing(pid) {
-		t.Errorf("stress-ng %d still running after the abort", pid)
-	}
+	reverted(t, pid, "the abort")
 	events := journal(t, dir)
 	abort := find(events, gamedays.EvAbort, true)
 	if abort == nil || abort.Source != "SIGTERM" {
@@ -407,14 +446,26 @@ func TestRunSIGTERMAbortsAndRollsBack(t *testing.T) {
 	}
 }
 
-// Ctrl-C twice: the second press is acknowledged and the rollback still runs
-// to the end.
-func TestRunSecondSIGINTDoesNotSkipRollback(t *testing.T) {
-	l := newLab(t)
-	c := start(t, append([]string{"run", "--autopilot", "--yes", l.runbook(t, book{steady: "< 300ms", expect: "< 500ms", duration: "10m", observe: "10m"})}, l.flags()...)...)
+// Ctrl-C twice: the second press, made while a slow rollback runs, is
+// acknowledged and the rollback still runs to the end.
+func testRunSecondSIGINTDoesNotSkipRollback(t *testing.T, l *lab) {
+	l.fresh(t)
+	mark := filepath.Join(t.TempDir(), "injected")
+	path := l.runbook(t, book{steady: "< 300ms", expect: "< 500ms", duration: "10m", observe: "10m",
+		kind: "custom", params: fmt.Sprintf(`{inject: "touch %s", rollback: "sleep 2; rm -f %s"}`, mark, mark)})
+	c := start(t, append([]string{"run", "--autopilot", "--yes", path}, l.flags()...)...)
 	dir := l.runDir(t)
-	pid := injected(t, dir)
+	waitFor(t, 60*time.Second, "attack.result OK in the journal", func() bool {
+		return find(journal(t, dir), gamedays.EvAttackResult, true) != nil
+	})
+	if _, err := os.Stat(mark); err != nil {
+		t.Fatalf("journal says injected, but: %v", err)
+	}
 	c.cmd.Process.Signal(syscall.SIGINT)
+	// The rollback sleeps 2s before it reverts: the second press lands in it.
+	waitFor(t, 30*time.Second, "rollback.intent in the journal", func() bool {
+		return find(journal(t, dir), gamedays.EvRollbackIntent, true) != nil
+	})
 	c.cmd.Process.Signal(syscall.SIGINT)
 	if code := c.wait(t, time.Minute); code != exitAborted {
 		t.Fatalf("exit %d, want %d\nstderr:\n%s", code, exitAborted, c.stderr.String())
@@ -422,16 +473,16 @@ func TestRunSecondSIGINTDoesNotSkipRollback(t *testing.T) {
 	if !strings.Contains(c.stderr.String(), "SIGINT again: the rollback continues") {
 		t.Errorf("the second SIGINT was not acknowledged:\n%s", c.stderr.String())
 	}
-	if stressing(pid) {
-		t.Errorf("stress-ng %d still running: the second SIGINT cut the rollback short", pid)
+	if _, err := os.Stat(mark); !os.IsNotExist(err) {
+		t.Errorf("the rollback did not finish: %s still there (%v)", mark, err)
 	}
 	if left := gamedays.Unreverted(journal(t, dir)); len(left) != 0 {
 		t.Errorf("left unreverted: %v", left)
 	}
 }
 
-func TestRunGuardrailAborts(t *testing.T) {
-	l := newLab(t)
+func testRunGuardrailAborts(t *testing.T, l *lab) {
+	l.fresh(t)
 	c := start(t, append([]string{"run", "--autopilot", "--yes", l.runbook(t, book{steady: "< 300ms", expect: "< 500ms", guard: "> 1s for 2s", duration: "10m", observe: "10m"})}, l.flags()...)...)
 	dir := l.runDir(t)
 	pid := injected(t, dir)
@@ -442,13 +493,11 @@ func TestRunGuardrailAborts(t *testing.T) {
 	if !strings.Contains(c.stderr.String(), "guardrail p95") {
 		t.Errorf("stderr does not say the guardrail fired:\n%s", c.stderr.String())
 	}
-	if stressing(pid) {
-		t.Errorf("stress-ng %d still running after the guardrail abort", pid)
-	}
+	reverted(t, pid, "the guardrail abort")
 }
 
-func TestRunDryRunTouchesNothing(t *testing.T) {
-	l := newLab(t)
+func testRunDryRunTouchesNothing(t *testing.T, l *lab) {
+	l.fresh(t)
 	c := start(t, append([]string{"run", "--dry-run", l.runbook(t, book{steady: "< 300ms", expect: "< 500ms", duration: "10m", observe: "10m"})}, l.flags()...)...)
 	if code := c.wait(t, time.Minute); code != exitOK {
 		t.Fatalf("exit %d\nstderr:\n%s", code, c.stderr.String())
@@ -465,6 +514,10 @@ func TestRunDryRunTouchesNothing(t *testing.T) {
 	}
 	if pf := find(events, gamedays.EvPreflight, true); pf == nil {
 		t.Error("dry run did not preflight")
+	}
+	// The plan names the state directory an inject would make; it must not exist.
+	if !strings.Contains(out, "/"+filepath.Base(dir)+"\n") {
+		t.Errorf("plan does not use the run id %s for the host's state", filepath.Base(dir))
 	}
 	if _, err := os.Stat(filepath.Join("/run/gameday", filepath.Base(dir))); !os.IsNotExist(err) {
 		t.Errorf("dry run left state on the host: %v", err)
@@ -599,5 +652,32 @@ func TestAutopilotLines(t *testing.T) {
 	var ev gamedays.Event
 	if len(lines) != 4 || json.Unmarshal([]byte(lines[2]), &ev) != nil || ev.Seq != 3 || ev.Result.Err != "host unreachable" {
 		t.Errorf("--json lines:\n%s", out.String())
+	}
+}
+
+func TestRunDirNames(t *testing.T) {
+	runs := filepath.Join(t.TempDir(), "runs")
+	now := time.Date(2026, 11, 23, 9, 15, 0, 0, time.FixedZone("CET", 3600))
+	long := "Checkout keeps its latency when one instance runs out of CPU, and more"
+	var got []string
+	for range 3 {
+		dir, err := makeRunDir(runs, long, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, filepath.Base(dir))
+	}
+	want := []string{
+		"20261123T081500Z-checkout-keeps-its-latency-when-one-inst",
+		"20261123T081500Z-checkout-keeps-its-latency-when-one-inst-2",
+		"20261123T081500Z-checkout-keeps-its-latency-when-one-inst-3",
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("run dirs:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	for _, g := range got {
+		if len(g) > 64 {
+			t.Errorf("run id %s is %d characters, over 64", g, len(g))
+		}
 	}
 }
