@@ -11,6 +11,7 @@ import (
 	"io"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	gossh "golang.org/x/crypto/ssh"
 )
@@ -35,6 +36,7 @@ type shell struct {
 	dead   chan struct{}  // closed when the session has ended
 	status int            // the session's exit status, once dead
 	used   bool           // has finished a script: its death is news, not a refusal
+	closed atomic.Bool    // closed by us: never to be reused, even before dead is
 }
 
 // errShellGone is a shell that ended before it was given the script:
@@ -82,6 +84,9 @@ func startShell(c *gossh.Client, sudo bool) (*shell, error) {
 }
 
 func (sh *shell) alive() bool {
+	if sh.closed.Load() {
+		return false
+	}
 	select {
 	case <-sh.dead:
 		return false
@@ -90,7 +95,10 @@ func (sh *shell) alive() bool {
 	}
 }
 
-func (sh *shell) close() { sh.sess.Close() }
+func (sh *shell) close() {
+	sh.closed.Store(true)
+	sh.sess.Close()
+}
 
 // run sends script and returns its combined output, bounded to limit. A
 // cancelled context closes the session; the shell is then unusable, which
@@ -200,6 +208,14 @@ func (s *shells) take(c *gossh.Client, sudo bool) (*shell, error) {
 		s.idle[k] = s.idle[k][:n-1]
 		if sh.alive() {
 			s.mu.Unlock()
+			// A shell that sat idle may sit on a connection the host has
+			// dropped (a reboot) without either side knowing yet. One
+			// round trip tells, before the script is sent and could be
+			// half run; a dead connection is then redialled.
+			if _, _, err := c.SendRequest("keepalive@openssh.com", true, nil); err != nil {
+				sh.close()
+				return nil, fmt.Errorf("%w: connection lost: %v", errSession, err)
+			}
 			return sh, nil
 		}
 		sh.close()

@@ -116,3 +116,21 @@ func TestFanoutAndDeadline(t *testing.T) {
 		t.Fatalf("step after a hung one: %q %v", out, err)
 	}
 }
+
+// TestReconnect: when the host drops the connection between steps (it
+// rebooted, a middlebox forgot it), the next step dials again and runs.
+func TestReconnect(t *testing.T) {
+	s, kh, key := startServer(t, 1, t.TempDir(), os.Environ())
+	e := New(Options{SSHConfig: "/nonexistent-gameday-test", KnownHosts: kh, IdentityFiles: []string{key}, AgentSocket: "-"})
+	t.Cleanup(func() { e.Close() })
+	m := targets.Member{ID: "h", Addr: s.addrs[0], Labels: map[string]string{LabelUser: "deploy"}}
+	for i := range 3 {
+		if out, err := e.exec(t.Context(), m, "echo step", "inject", &steps{}); err != nil || out != "step" {
+			t.Fatalf("step %d: %q %v", i, out, err)
+		}
+		s.Drop()
+	}
+	if n := e.Handshakes(); n != 3 {
+		t.Errorf("%d handshakes for 3 steps with the connection dropped after each, want 3", n)
+	}
+}

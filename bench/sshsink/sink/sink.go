@@ -37,6 +37,7 @@ type Server struct {
 
 	mu       sync.Mutex
 	sessions int
+	conns    map[*gossh.ServerConn]bool
 }
 
 // Start listens on each of listen (host:port; port 0 picks one). env nil
@@ -79,6 +80,15 @@ func (s *Server) Sessions() int {
 	return s.sessions
 }
 
+// Drop closes every open connection, as a host that reboots would.
+func (s *Server) Drop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.conns {
+		c.Close()
+	}
+}
+
 // Close stops listening; open connections end with their clients.
 func (s *Server) Close() {
 	for _, l := range s.ls {
@@ -98,7 +108,18 @@ func (s *Server) serve(l net.Listener) {
 				c.Close()
 				return
 			}
-			defer sc.Close()
+			s.mu.Lock()
+			if s.conns == nil {
+				s.conns = map[*gossh.ServerConn]bool{}
+			}
+			s.conns[sc] = true
+			s.mu.Unlock()
+			defer func() {
+				sc.Close()
+				s.mu.Lock()
+				delete(s.conns, sc)
+				s.mu.Unlock()
+			}()
 			go gossh.DiscardRequests(reqs)
 			for nc := range chans {
 				if nc.ChannelType() != "session" {
