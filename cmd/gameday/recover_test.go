@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gameday/gameday/gamedays"
+	"github.com/gameday/gameday/targets"
 )
 
 // A gameday killed with SIGKILL mid-attack leaves the attack applied (its
@@ -116,5 +117,42 @@ func TestRecoverBadInput(t *testing.T) {
 	code, out, _ := gameday(t, "recover", "--runs-dir", t.TempDir())
 	if code != exitOK || !strings.Contains(out, "no unfinished runs") {
 		t.Errorf("empty runs dir: exit %d: %s", code, out)
+	}
+}
+
+// A host that cannot be reached keeps its injection unreverted: recover
+// says so loudly and exits 5, and the journal records the failed attempt.
+func TestRecoverUnreachableExits5(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "runs", "20261123T090000Z-x")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, gamedays.JournalName)
+	j, err := gamedays.CreateJournal(path, gamedays.WallClock())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Port 1 on loopback: nothing listens, the dial is refused at once.
+	inj := &targets.Injection{RunID: "20261123T090000Z-x", Attack: "burn", Kind: "cpu", Duration: time.Minute,
+		Member: targets.Member{Target: "web", ID: "web-1", Addr: "127.0.0.1:1", Labels: map[string]string{"user": "root"}}}
+	j.Append(gamedays.Event{Type: gamedays.EvAttackIntent, Injection: inj})
+	j.Close()
+	none := filepath.Join(t.TempDir(), "none")
+	code, _, errs := gameday(t, "recover", dir, "-F", none, "--known-hosts", none, "--abort-timeout", "10s")
+	if code != exitRollback || !strings.Contains(errs, "ROLLBACK FAILED: burn (cpu) on web-1 (127.0.0.1:1)") || !strings.Contains(errs, "ROLLBACK INCOMPLETE") {
+		t.Fatalf("exit %d, want %d with the failure named:\n%s", code, exitRollback, errs)
+	}
+	events, warn, err := gamedays.ReadJournal(path)
+	if err != nil || warn != nil {
+		t.Fatal(err, warn)
+	}
+	last := events[len(events)-1]
+	if last.Type != gamedays.EvRecover || last.OK == nil || *last.OK || len(last.Failed) != 1 {
+		t.Errorf("last event %+v, want a failed recover", last)
+	}
+	// Still unfinished: a scan finds it again.
+	code, _, _ = gameday(t, "recover", "--runs-dir", filepath.Dir(dir), "-F", none, "--known-hosts", none, "--abort-timeout", "10s")
+	if code != exitRollback {
+		t.Errorf("scan: exit %d, want %d", code, exitRollback)
 	}
 }
