@@ -5,10 +5,12 @@
 // Port, IdentityFile, ProxyJump, ConnectTimeout), ssh-agent and key files.
 // Host keys are always checked against known_hosts: an unknown host is
 // refused unless Options.AcceptNewHostKeys is set, and a changed key is
-// always refused with both fingerprints. Each host gets one connection for
-// the whole game day, shared by preflight, inject, status and rollback, and
-// every step is one SSH session running one /bin/sh script, so the cost on
-// the host is one handshake plus one session per step.
+// always refused with both fingerprints. Each host gets one connection and
+// one long-lived sh for the whole game day, shared by preflight, inject,
+// status and rollback, each step a script run in a subshell of it, so the
+// cost on the host is one handshake and one session however many steps
+// there are. Run, and the lab-* kinds, use a session of their own per
+// command, as ssh HOST CMD does.
 //
 // Every value a runbook gives an attack is typed and checked first; string
 // values reach the host only through Quote, as single literal arguments.
