@@ -134,6 +134,13 @@ func (e *Engine) Send(i Intent) {
 		}
 		return
 	}
+	// Findings and action items often come after the end, an abort or a
+	// blocked baseline above all: once the run is over, notes go straight
+	// to the journal, which the caller keeps open until the console closes.
+	if i.Type == IntentNote && e.Phase() == PhaseDone {
+		e.note(i)
+		return
+	}
 	select {
 	case e.intents <- i:
 	default:

@@ -275,6 +275,19 @@ func TestBlockedInjectsNothing(t *testing.T) {
 	if h.exec.injects != 0 {
 		t.Errorf("%d injects on a sick system", h.exec.injects)
 	}
+	// The team writes up why after the run has ended; it reaches the journal.
+	h.engine.Send(Intent{Type: IntentNote, Kind: "finding", Text: "baseline p95 was 500ms before we began", Author: "Ben"})
+	if err := h.engine.opts.Journal.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	events, _, err := ReadJournal(h.journal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := events[len(events)-1]
+	if last.Type != EvNote || last.Kind != "finding" || last.Author != "Ben" || !strings.Contains(last.Msg, "baseline p95 was 500ms") {
+		t.Errorf("a finding sent after the end was not journalled; last event %+v", last)
+	}
 }
 
 func TestGuardrailAbortsAndRollsBack(t *testing.T) {
