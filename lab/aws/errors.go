@@ -49,9 +49,9 @@ func (s *Server) fail(w http.ResponseWriter, c *call, e *apiError) {
 			RequestID string   `xml:"RequestId"`
 		}{NS: services[c.service].ns, Type: typ, Code: e.code, Message: e.msg, RequestID: c.reqID}
 		writeXML(w, e.status, body)
-	case "ssm", "ecs", "json":
+	case "ssm", "ecs", "dynamodb", "json":
 		w.Header().Set("X-Amzn-RequestId", c.reqID)
-		writeJSON(w, e.status, "application/x-amz-json-1.1", map[string]string{"__type": e.code, "message": e.msg})
+		writeJSON(w, e.status, jsonContentType(c.service), map[string]string{"__type": errorType(c.service, e.code), "message": e.msg})
 	case "lambda":
 		w.Header().Set("X-Amzn-RequestId", c.reqID)
 		w.Header().Set("X-Amzn-ErrorType", e.code)

@@ -16,18 +16,20 @@ const (
 )
 
 // services lists what the endpoint serves: the SigV4 service name, its
-// protocol and, for the XML protocols, its namespace and API version.
+// protocol and, for the XML protocols, its namespace and API version; for
+// JSON, the protocol version (1.0 or 1.1).
 var services = map[string]struct {
 	proto   protocol
 	ns      string
 	version string
 }{
+	"dynamodb":    {protoJSON, "", "1.0"},
 	"sts":         {protoQuery, "https://sts.amazonaws.com/doc/2011-06-15/", "2011-06-15"},
 	"ec2":         {protoEC2, ec2NS, "2016-11-15"},
 	"rds":         {protoQuery, "http://rds.amazonaws.com/doc/2014-10-31/", "2014-10-31"},
 	"autoscaling": {protoQuery, "http://autoscaling.amazonaws.com/doc/2011-01-01/", "2011-01-01"},
-	"ssm":         {protoJSON, "", ""},
-	"ecs":         {protoJSON, "", ""},
+	"ssm":         {protoJSON, "", "1.1"},
+	"ecs":         {protoJSON, "", "1.1"},
 	"lambda":      {protoREST, "", ""},
 	"fis":         {protoREST, "", ""},
 }
@@ -52,6 +54,8 @@ func guessService(r *http.Request, body []byte) string {
 		return "ssm"
 	case strings.HasPrefix(target, "AmazonEC2ContainerService"):
 		return "ecs"
+	case strings.HasPrefix(target, "DynamoDB_"):
+		return "dynamodb"
 	case target != "":
 		return "json"
 	case strings.HasPrefix(r.URL.Path, "/experiment"):
@@ -61,7 +65,7 @@ func guessService(r *http.Request, body []byte) string {
 	}
 	form := string(body) + "&" + r.URL.RawQuery
 	for name, svc := range services {
-		if svc.version != "" && strings.Contains(form, "Version="+svc.version) {
+		if svc.proto != protoJSON && svc.version != "" && strings.Contains(form, "Version="+svc.version) {
 			return name
 		}
 	}
@@ -69,6 +73,23 @@ func guessService(r *http.Request, body []byte) string {
 		return "query"
 	}
 	return "rest"
+}
+
+// jsonContentType is the content type of a JSON-protocol service's answers.
+func jsonContentType(service string) string {
+	if v := services[service].version; v != "" {
+		return "application/x-amz-json-" + v
+	}
+	return "application/x-amz-json-1.1"
+}
+
+// errorType is the __type a JSON-protocol service gives an error code:
+// DynamoDB qualifies it with its namespace, as the real service does.
+func errorType(service, code string) string {
+	if service == "dynamodb" {
+		return "com.amazonaws.dynamodb.v20120810#" + code
+	}
+	return code
 }
 
 func unknownOperation(service string) string {

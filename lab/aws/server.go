@@ -129,6 +129,7 @@ type Server struct {
 	dbClusters  map[string]*dbCluster
 	dbInstances map[string]*dbInstance
 	asGroups    map[string]*asGroup
+	tables      map[string]*table
 	tasks       map[string]*task // by ARN
 	taskOrder   []string
 	templates   map[string]*template
@@ -183,6 +184,7 @@ func New(opts Options) *Server {
 		dbClusters:  map[string]*dbCluster{},
 		dbInstances: map[string]*dbInstance{},
 		asGroups:    map[string]*asGroup{},
+		tables:      map[string]*table{},
 		tasks:       map[string]*task{},
 		templates:   map[string]*template{},
 		exps:        map[string]*experiment{},
@@ -319,10 +321,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveQuery(w, c, s.autoscaling)
 	case "ecs":
 		s.serveECS(w, c)
+	case "dynamodb":
+		s.serveDynamoDB(w, c)
 	default:
 		name := c.service
 		c.service = guessService(r, body)
-		s.fail(w, c, &apiError{status: 404, code: unknownOperation(c.service), msg: fmt.Sprintf("service %q is not served by this endpoint (sts, ec2, ssm, ecs, rds, autoscaling, fis, lambda are)", name)})
+		s.fail(w, c, &apiError{status: 404, code: unknownOperation(c.service), msg: fmt.Sprintf("service %q is not served by this endpoint (sts, ec2, ssm, ecs, rds, autoscaling, dynamodb, fis, lambda are)", name)})
 	}
 }
 

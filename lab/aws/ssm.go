@@ -79,7 +79,7 @@ func (s *Server) serveTarget(w http.ResponseWriter, c *call, prefix string, hand
 		s.fail(w, c, &apiError{status: 400, code: "UnknownOperationException", msg: fmt.Sprintf("operation %q is not served by this endpoint", target)})
 		return
 	}
-	s.serveJSON(w, c, action, "application/x-amz-json-1.1", h)
+	s.serveJSON(w, c, action, jsonContentType(c.service), h)
 }
 
 func decodeJSON(body []byte, v any) *apiError {

@@ -119,7 +119,7 @@ func TestWireRejections(t *testing.T) {
 		{"signed header changed", rawRequest{service: "ssm", body: "{}", header: ssmJSON, tamper: func(r *http.Request) { r.Header.Set("X-Amz-Target", "AmazonSSM.CancelCommand") }}, 403, "SignatureDoesNotMatch"},
 		{"query changed after signing", rawRequest{service: "fis", method: http.MethodGet, path: "/experiments?maxResults=5", tamper: func(r *http.Request) { r.URL.RawQuery = "maxResults=6" }}, 403, "SignatureDoesNotMatch"},
 		{"signed an hour ago", rawRequest{service: "ec2", body: describe, signedAt: time.Now().Add(-time.Hour)}, 403, "SignatureDoesNotMatch"},
-		{"unknown service", rawRequest{service: "dynamodb", body: "{}", header: map[string]string{"X-Amz-Target": "DynamoDB_20120810.ListTables", "Content-Type": "application/x-amz-json-1.0"}}, 404, "UnknownOperationException"},
+		{"unknown service", rawRequest{service: "kinesis", body: "{}", header: map[string]string{"X-Amz-Target": "Kinesis_20131202.ListStreams", "Content-Type": "application/x-amz-json-1.1"}}, 404, "UnknownOperationException"},
 		{"unknown ec2 action", rawRequest{service: "ec2", body: "Action=RunInstances&Version=2016-11-15"}, 400, "InvalidAction"},
 		{"query without action", rawRequest{service: "sts", body: "Version=2011-06-15"}, 400, "MissingAction"},
 		{"ssm bad json", rawRequest{service: "ssm", body: "{not json", header: ssmJSON}, 400, "SerializationException"},
@@ -164,6 +164,8 @@ func FuzzRequest(f *testing.F) {
 	f.Add("rds", "POST", "/", "Action=DescribeDBInstances&Version=2014-10-31&Filters.Filter.1.Name=engine&MaxRecords=19", "")
 	f.Add("autoscaling", "POST", "/", "Action=SuspendProcesses&Version=2011-01-01&ScalingProcesses.member.1=", "")
 	f.Add("ec2", "POST", "/", "Action=RevokeSecurityGroupIngress&GroupId=sg-1&IpPermissions.1.IpProtocol=tcp&IpPermissions.1.FromPort=x", "")
+	f.Add("dynamodb", "POST", "/", `{"TableName":"t","GlobalSecondaryIndexUpdates":[{"Update":null}]}`, "DynamoDB_20120810.UpdateTable")
+	f.Add("dynamodb", "POST", "/", `{"Limit":0,"ExclusiveStartTableName":"\u0000"}`, "DynamoDB_20120810.ListTables")
 	f.Fuzz(func(t *testing.T, service, method, path, body, target string) {
 		if !strings.HasPrefix(path, "/") || strings.ContainsAny(path, " \t\r\n#") || len(path) > 512 ||
 			!map[string]bool{"GET": true, "POST": true, "PUT": true, "DELETE": true, "PATCH": true}[method] ||
@@ -188,6 +190,9 @@ func FuzzRequest(f *testing.F) {
 			t.Fatal(err)
 		}
 		if err := s.AddDBInstance(DBInstance{ID: "db-1", Cluster: "db"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.AddTable(Table{Name: "t", Indexes: []TableIndex{{Name: "i", Read: 1, Write: 1}}}); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.AddAutoScalingGroup(AutoScalingGroup{Name: "g", Instances: []string{InstanceID(1)}}); err != nil {
