@@ -19,11 +19,13 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/gameday/gameday/gamedays"
 	"github.com/gameday/gameday/metrics"
 	"github.com/gameday/gameday/runbook"
 	"github.com/gameday/gameday/targets"
+	"github.com/gameday/gameday/ui"
 )
 
 // Exit codes of run and recover beyond those in main.go.
@@ -162,9 +164,25 @@ func (s *session) begin() (dir string, j *gamedays.Journal, opts gamedays.Option
 	return dir, j, opts, nil
 }
 
-// runConsole runs the game day in the interactive console.
+// runConsole runs the game day in the interactive console: the facilitator
+// reviews and confirms the blast radius there, so --yes is not needed.
 func runConsole(cmd *cobra.Command, s *session) error {
-	return invalid(fmt.Errorf("%s: the interactive console is not available in this build; pass --autopilot to run unattended (with --yes to confirm the blast radius), or --dry-run to see what would run", s.rb.File))
+	if !term.IsTerminal(int(os.Stdin.Fd())) || !term.IsTerminal(int(os.Stdout.Fd())) {
+		return invalid(fmt.Errorf("%s: the console needs a terminal; pass --autopilot to run unattended (with --yes to confirm the blast radius), or --dry-run to see what would run", s.rb.File))
+	}
+	ctx := cmd.Context()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	dir, journal, opts, err := s.begin()
+	if err != nil {
+		return err
+	}
+	defer journal.Close()
+	c := ui.New(ui.Config{Runbook: s.rb, File: s.rb.File, RunDir: dir, Metrics: s.observer, Version: opts.Version})
+	opts.OnEvent = c.OnEvent
+	out, runErr := c.Run(ctx, gamedays.New(s.rb, opts))
+	return outcomeError(cmd.ErrOrStderr(), dir, out, runErr, "")
 }
 
 // runAutopilot runs with nobody at the keys: every phase advances on its
