@@ -84,9 +84,11 @@ type Options struct {
 	// Region used in ARNs and default availability zones. Default us-east-1.
 	// Requests signed for any region are accepted.
 	Region string
-	// TransitionDelay is how long an instance stays in stopping, pending,
-	// shutting-down or rebooting, and a FIS experiment in initiating or
-	// stopping. Default 100ms.
+	// TransitionDelay is how long every intermediate state lasts: an
+	// instance stopping, pending, shutting-down or rebooting, a FIS
+	// experiment initiating or stopping, an ECS task deactivating or
+	// pending, an RDS cluster failing over or instance rebooting, a DynamoDB
+	// table updating. Default 100ms.
 	TransitionDelay time.Duration
 	// LambdaUpdateDelay, when set, keeps a function's LastUpdateStatus
 	// InProgress this long after UpdateFunctionConfiguration; a second
