@@ -124,7 +124,7 @@ func lifecycle(state string) string {
 	return "Terminated"
 }
 
-// groupXML is the AutoScalingGroup shape. Callers hold s.mu.
+// asgXML is the AutoScalingGroup shape. Callers hold s.mu.
 func (s *Server) asgXML(c *call, g *asGroup) asgXML {
 	out := asgXML{
 		Name: g.Name, ARN: fmt.Sprintf("arn:aws:autoscaling:%s:%s:autoScalingGroup:lab:autoScalingGroupName/%s", c.region, c.key.Account, g.Name),
