@@ -151,7 +151,7 @@ func (s *Server) asgXML(c *call, g *asGroup) asgXML {
 	return out
 }
 
-// asgFields are the Auto Scaling group filters besides tags.
+// asgFields is empty: Auto Scaling groups filter by their tags only.
 var asgFields = fieldSet[*asGroup]{}
 
 func (s *Server) describeAutoScalingGroups(c *call, form url.Values) (any, *apiError) {

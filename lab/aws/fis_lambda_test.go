@@ -94,6 +94,11 @@ func TestFISExperiments(t *testing.T) {
 	}
 	waitExperiment(t, c, sdkaws.ToString(long.Experiment.Id), fistypes.ExperimentStatusStopped)
 
+	listed, err := c.ListExperiments(ctx, &fis.ListExperimentsInput{ExperimentTemplateId: sdkaws.String("EXTlong")})
+	if err != nil || len(listed.Experiments) != 1 || sdkaws.ToString(listed.Experiments[0].Id) != sdkaws.ToString(long.Experiment.Id) {
+		t.Errorf("experiments of EXTlong: %v %+v", err, listed)
+	}
+
 	broken, err := c.StartExperiment(ctx, &fis.StartExperimentInput{ExperimentTemplateId: sdkaws.String("EXTbroken")})
 	if err != nil {
 		t.Fatal(err)
@@ -203,6 +208,10 @@ func TestLambdaConfigurationAndConcurrency(t *testing.T) {
 		t.Errorf("reservation past the account minimum: %v", err)
 	}
 
+	fn, err := c.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: sdkaws.String("checkout")})
+	if err != nil || fn.Configuration == nil || fn.Tags["service"] != "checkout" || fn.Concurrency != nil {
+		t.Errorf("GetFunction: %v %+v", err, fn)
+	}
 	fns, err := c.ListFunctions(ctx, &lambda.ListFunctionsInput{MaxItems: sdkaws.Int32(1)})
 	if err != nil || len(fns.Functions) != 1 || fns.NextMarker == nil {
 		t.Errorf("list page 1: %v %+v", err, fns)

@@ -420,6 +420,18 @@ func TestDryRun(t *testing.T) {
 	if got, _ := s.Instance(id); got.State != StateRunning {
 		t.Errorf("dry runs changed the instance to %s", got.State)
 	}
+
+	tag := &ec2.CreateTagsInput{Resources: []string{id}, Tags: []ec2types.Tag{{Key: sdkaws.String("gameday"), Value: sdkaws.String("run-3")}}}
+	if _, err := allowed.CreateTags(ctx, tag); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Instance(id); got.Tags["gameday"] != "run-3" {
+		t.Errorf("tags after CreateTags: %v", got.Tags)
+	}
+	tag.Resources = []string{"i-404"}
+	if _, err := allowed.CreateTags(ctx, tag); apiCode(err) != "InvalidInstanceID.NotFound" {
+		t.Errorf("CreateTags on an unknown instance: %v", err)
+	}
 }
 
 func TestThrottledCallsAreRetried(t *testing.T) {
