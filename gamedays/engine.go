@@ -232,7 +232,11 @@ func (e *Engine) Run(ctx context.Context) (Outcome, error) {
 
 func (e *Engine) phases(ctx context.Context) (Outcome, error) {
 	e.setPhase(PhaseBaseline)
-	if blocked, reason := e.baseline(ctx); blocked {
+	if e.opts.DryRun {
+		// A dry run shows what would run; it touches nothing, so there is
+		// no steady state to protect and no reason to wait for one.
+		e.emit(Event{Type: EvNote, Source: "dry run", Msg: "dry run: the baseline is not measured"})
+	} else if blocked, reason := e.baseline(ctx); blocked {
 		if e.aborted() {
 			return Outcome{}, errAborted
 		}

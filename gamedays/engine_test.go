@@ -445,3 +445,46 @@ func TestSamplesJournalledAsTheRunGoes(t *testing.T) {
 		t.Errorf("%d run samples journalled, want at least %d", run, 2*40)
 	}
 }
+
+// Injects belong to the run phase even when every attack starts at once.
+func TestInjectsAreJournalledUnderRun(t *testing.T) {
+	h := newHarness(t, strings.Replace(testRunbook, "start_after: 5s", "start_after: 0s", 1), 0.1, 0.05)
+	if out := h.run(nil); out.Verdict != VerdictHeld {
+		t.Fatalf("verdict %s: %s", out.Verdict, out.Reason)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for _, e := range h.events {
+		if e.Type == EvAttackIntent || e.Type == EvAttackResult {
+			n++
+			if e.Phase != PhaseRun.String() {
+				t.Errorf("%s journalled under %q, want run", e.Type, e.Phase)
+			}
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d attack events, want an intent and a result", n)
+	}
+}
+
+// A dry run resolves and preflights at once, on a sick system too, and
+// injects nothing.
+func TestDryRunSkipsTheBaseline(t *testing.T) {
+	h := newHarness(t, testRunbook, 0.5, 0) // a baseline this bad would block a real run
+	h.engine.opts.DryRun = true
+	start := h.clock.Now()
+	out := h.run(nil)
+	if out.Verdict != VerdictNone || out.Reason != "dry run" {
+		t.Fatalf("verdict %q: %s", out.Verdict, out.Reason)
+	}
+	if h.exec.injects != 0 {
+		t.Errorf("a dry run injected %d times", h.exec.injects)
+	}
+	if waited := h.clock.Now().Sub(start); waited >= 20*time.Second {
+		t.Errorf("the dry run waited %s of engine time, as long as the baseline", waited)
+	}
+	if !h.has(EvNote, "dry run: the baseline is not measured") || slices.Contains(h.types(), EvBaseline) {
+		t.Errorf("events %v", h.types())
+	}
+}

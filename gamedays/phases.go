@@ -88,6 +88,9 @@ func (e *Engine) journalSamples(after, to time.Time) {
 	}
 }
 
+// injectWait is how often the run phase checks that every attack is in.
+const injectWait = 250 * time.Millisecond
+
 // sampleFlush is how often the run's samples are journalled while it goes.
 const sampleFlush = 15 * time.Second
 
@@ -252,17 +255,36 @@ func (e *Engine) run(ctx context.Context, plan []planned) error {
 	// it goes, so even a killed run keeps all but the last few seconds.
 	defer e.flushSamples(true)
 	var wg sync.WaitGroup
+	// The run phase lasts until every attack has been injected, so injects
+	// are journalled under run even when they all start at once.
+	var starting sync.WaitGroup
 	for _, a := range e.rb.Attacks {
 		ps := byAttack[a.Name]
 		wg.Add(1)
+		starting.Add(1)
 		go func() {
 			defer wg.Done()
-			e.attack(ctx, t0, a, ps)
+			e.attack(ctx, t0, a, ps, starting.Done)
 		}()
 	}
 	defer wg.Wait()
+	started := make(chan struct{})
+	go func() {
+		starting.Wait()
+		close(started)
+	}()
 	if err := e.sleep(ctx, t0.Add(lastStart), true); err != nil {
 		return err
+	}
+	for waiting := true; waiting; {
+		select {
+		case <-started:
+			waiting = false
+		default:
+			if err := e.sleep(ctx, e.opts.Clock.Now().Add(injectWait), true); err != nil {
+				return err
+			}
+		}
 	}
 	e.setPhase(PhaseObserve)
 	return e.sleep(ctx, t0.Add(e.rb.Observe.Duration), true)
@@ -271,11 +293,15 @@ func (e *Engine) run(ctx context.Context, plan []planned) error {
 // attack injects one attack on its members at its start and rolls it back
 // when its duration is over. An abort cancels ctx; the abort's own rollback
 // then takes over.
-func (e *Engine) attack(ctx context.Context, t0 time.Time, a runbook.Attack, ps []planned) {
+// started is called once the attack's injects have returned, or it gave up.
+func (e *Engine) attack(ctx context.Context, t0 time.Time, a runbook.Attack, ps []planned, started func()) {
+	var once sync.Once
+	defer once.Do(started)
 	if !e.waitUntil(ctx, t0.Add(a.StartAfter)) {
 		return
 	}
 	e.fanOut(ctx, ps, func(ctx context.Context, p planned) error { return e.inject(ctx, p) })
+	once.Do(started)
 	if !e.waitUntil(ctx, t0.Add(a.StartAfter+a.Duration)) {
 		return
 	}
