@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"sort"
 	"strings"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gameday/gameday/targets"
+	"github.com/gameday/gameday/targets/aws"
 	"github.com/gameday/gameday/targets/ssh"
 )
 
@@ -145,12 +147,23 @@ func addTargetFlags(cmd *cobra.Command, f *runFlags) {
 const defaultRunsDir = "gameday-runs"
 
 // onThisMachine says whether a member is reached over loopback: the lab,
-// and nothing an operator could be surprised to see attacked.
+// and nothing an operator could be surprised to see attacked. A cloud
+// resource counts only when the API that acts on it is itself on loopback,
+// as the lab's AWS endpoint is; a real endpoint never is.
 func onThisMachine(m targets.Member) bool {
+	if ep := m.Labels[aws.LabelEndpoint]; ep != "" {
+		u, err := url.Parse(ep)
+		return err == nil && (u.Scheme == "http" || u.Scheme == "https") && isLoopback(u.Host)
+	}
 	host := m.Addr
 	if host == "" {
 		host = m.ID
 	}
+	return isLoopback(host)
+}
+
+// isLoopback says whether host, with or without a port, names this machine.
+func isLoopback(host string) bool {
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
 	}
