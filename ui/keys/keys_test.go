@@ -186,29 +186,30 @@ func TestHelpShowsWhatMatters(t *testing.T) {
 	}
 }
 
-var update = flag.Bool("update", false, "rewrite the generated part of docs/console.md")
+var update = flag.Bool("update", false, "rewrite the generated key reference in docs/console.md and README.md")
 
-// docs/console.md embeds the key reference generated from Default().
+// docs/console.md and README.md embed the key reference generated from Default().
 func TestDocsInSync(t *testing.T) {
-	const path = "../../docs/console.md"
-	doc, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	const begin, end = "<!-- BEGIN generated from ui/keys; a test keeps it in sync -->\n", "<!-- END generated -->"
-	s := string(doc)
-	i, j := strings.Index(s, begin), strings.Index(s, end)
-	if i < 0 || j < i {
-		t.Fatalf("%s lacks the generated markers", path)
-	}
-	want := Markdown(Default())
-	if *update {
-		if err := os.WriteFile(path, []byte(s[:i+len(begin)]+want+s[j:]), 0o644); err != nil {
+	for _, path := range []string{"../../docs/console.md", "../../README.md"} {
+		doc, err := os.ReadFile(path)
+		if err != nil {
 			t.Fatal(err)
 		}
-		return
-	}
-	if s[i+len(begin):j] != want {
-		t.Errorf("%s is out of date; run: go test ./ui/keys -run TestDocsInSync -update", path)
+		const begin, end = "<!-- BEGIN generated from ui/keys; a test keeps it in sync -->\n", "<!-- END generated -->"
+		s := string(doc)
+		i, j := strings.Index(s, begin), strings.Index(s, end)
+		if i < 0 || j < i {
+			t.Fatalf("%s lacks the generated markers", path)
+		}
+		want := Markdown(Default())
+		if *update {
+			if err := os.WriteFile(path, []byte(s[:i+len(begin)]+want+s[j:]), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		if s[i+len(begin):j] != want {
+			t.Errorf("%s is out of date; run: go test ./ui/keys -run TestDocsInSync -update", path)
+		}
 	}
 }
