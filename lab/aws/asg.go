@@ -125,9 +125,9 @@ func lifecycle(state string) string {
 }
 
 // asgXML is the AutoScalingGroup shape. Callers hold s.mu.
-func (s *Server) asgXML(c *call, g *asGroup) asgXML {
+func (s *Server) asgXML(g *asGroup) asgXML {
 	out := asgXML{
-		Name: g.Name, ARN: fmt.Sprintf("arn:aws:autoscaling:%s:%s:autoScalingGroup:lab:autoScalingGroupName/%s", c.region, c.key.Account, g.Name),
+		Name: g.Name, ARN: s.arn("autoscaling", "autoScalingGroup:lab:autoScalingGroupName/"+g.Name),
 		Min: g.MinSize, Max: g.MaxSize, Desired: g.Desired, Cooldown: 300, AZs: g.AZs, Health: "EC2", Created: isoTime(g.created),
 	}
 	for _, id := range g.Instances {
@@ -193,7 +193,7 @@ func (s *Server) describeAutoScalingGroups(c *call, form url.Values) (any, *apiE
 	from, to, next := page(len(keys), offset, size)
 	out := make([]asgXML, 0, to-from)
 	for _, name := range keys[from:to] {
-		out = append(out, s.asgXML(c, s.asGroups[name]))
+		out = append(out, s.asgXML(s.asGroups[name]))
 	}
 	return queryAnswer(c, "DescribeAutoScalingGroups", struct {
 		XMLName   xml.Name

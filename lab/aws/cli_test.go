@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gameday/gameday/lab/e2e"
 )
@@ -83,5 +84,53 @@ func TestAWSCLI(t *testing.T) {
 	_, stderr, err = awsCLI(t, s, testSecret, "ec2", "stop-instances", "--instance-ids", InstanceID(2), "--dry-run")
 	if err == nil || !strings.Contains(stderr, "DryRunOperation") {
 		t.Errorf("dry run: %v\n%s", err, stderr)
+	}
+}
+
+// TestAWSCLIEveryService reads and changes something in every service
+// through the CLI, which fails on an answer botocore cannot parse.
+func TestAWSCLIEveryService(t *testing.T) {
+	s := startServer(t, Options{})
+	seedFleet(t, s, 2, func(i int) map[string]string { return map[string]string{"service": "checkout"} })
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(s.AddTemplate(Template{ID: "EXT1", Duration: time.Hour, Actions: map[string]string{"stop": "aws:ec2:stop-instances"}}))
+	task, err := s.AddTask(Task{Cluster: "prod", Service: "checkout"})
+	must(err)
+	must(s.AddDBCluster(DBCluster{ID: "orders"}))
+	must(s.AddDBInstance(DBInstance{ID: "orders-1", Cluster: "orders"}))
+	must(s.AddAutoScalingGroup(AutoScalingGroup{Name: "checkout-asg", Instances: []string{InstanceID(1)}}))
+	must(s.AddTable(Table{Name: "carts"}))
+	must(s.AddSecurityGroup(SecurityGroup{ID: "sg-1", Rules: []Rule{{Protocol: "tcp", FromPort: 22, ToPort: 22, CIDR: "10.0.0.0/8"}}}))
+	cases := []struct {
+		args []string
+		want string // in stdout
+	}{
+		{[]string{"fis", "get-experiment-template", "--id", "EXT1"}, `"actionId": "aws:ec2:stop-instances"`},
+		{[]string{"fis", "start-experiment", "--experiment-template-id", "EXT1"}, `"status": "initiating"`},
+		{[]string{"ecs", "describe-tasks", "--cluster", "prod", "--tasks", task}, `"group": "service:checkout"`},
+		{[]string{"rds", "failover-db-cluster", "--db-cluster-identifier", "orders"}, `"Status": "failing-over"`},
+		{[]string{"autoscaling", "describe-auto-scaling-groups"}, `"LifecycleState": "InService"`},
+		{[]string{"autoscaling", "suspend-processes", "--auto-scaling-group-name", "checkout-asg", "--scaling-processes", "Launch"}, ""},
+		{[]string{"dynamodb", "update-table", "--table-name", "carts", "--provisioned-throughput", "ReadCapacityUnits=1,WriteCapacityUnits=1"}, `"TableStatus": "UPDATING"`},
+		{[]string{"ec2", "describe-security-group-rules", "--filters", "Name=group-id,Values=sg-1"}, `"CidrIpv4": "10.0.0.0/8"`},
+		{[]string{"ec2", "revoke-security-group-ingress", "--group-id", "sg-1", "--protocol", "tcp", "--port", "22", "--cidr", "10.0.0.0/8"}, `"Return": true`},
+		{[]string{"ssm", "send-command", "--document-name", "AWS-RunShellScript", "--instance-ids", InstanceID(1), "--parameters", "commands=uptime"}, `"CommandId"`},
+	}
+	for _, tc := range cases {
+		out, stderr, err := awsCLI(t, s, testSecret, tc.args...)
+		if err != nil || !strings.Contains(out, tc.want) {
+			t.Errorf("aws %s: %v, want %q in\n%s%s", strings.Join(tc.args, " "), err, tc.want, out, stderr)
+		}
+	}
+	if g, _ := s.AutoScalingGroup("checkout-asg"); len(g.Suspended) != 1 {
+		t.Errorf("suspended after the CLI: %v", g.Suspended)
+	}
+	if g, _ := s.SecurityGroup("sg-1"); len(g.Rules) != 0 {
+		t.Errorf("rules after the CLI revoked the only one: %v", g.Rules)
 	}
 }

@@ -83,7 +83,7 @@ func (s *Server) serveDynamoDB(w http.ResponseWriter, c *call) {
 func ddbError(code, msg string) *apiError { return &apiError{status: 400, code: code, msg: msg} }
 
 func (s *Server) tableARN(name string) string {
-	return fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s", s.opts.Region, s.opts.Account, name)
+	return s.arn("dynamodb", "table/"+name)
 }
 
 // findTable resolves a table name or ARN. Callers hold s.mu.

@@ -483,7 +483,7 @@ func (s *Server) describeInstances(c *call, form url.Values) (any, *apiError) {
 			next = cursorToken(res[len(res)-1].Instances[0].InstanceID)
 			break
 		}
-		res = append(res, ec2ReservationXML{ReservationID: "r-" + strings.TrimPrefix(in.ID, "i-"), OwnerID: c.key.Account, Instances: []ec2InstanceXML{s.instanceXML(in)}})
+		res = append(res, ec2ReservationXML{ReservationID: "r-" + strings.TrimPrefix(in.ID, "i-"), OwnerID: s.opts.Account, Instances: []ec2InstanceXML{s.instanceXML(in)}})
 	}
 	return struct {
 		XMLName      xml.Name            `xml:"DescribeInstancesResponse"`

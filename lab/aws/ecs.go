@@ -66,7 +66,7 @@ func (s *Server) addTask(t Task) (string, error) {
 		t.DesiredStatus = "STOPPED"
 	}
 	t.Tags = copyTags(t.Tags)
-	t.ARN = fmt.Sprintf("arn:aws:ecs:%s:%s:task/%s/%s", s.opts.Region, s.opts.Account, t.Cluster, t.ID)
+	t.ARN = s.arn("ecs", "task/"+t.Cluster+"/"+t.ID)
 	if _, ok := s.tasks[t.ARN]; ok {
 		return "", fmt.Errorf("lab/aws: task %s already exists", t.ARN)
 	}
@@ -194,8 +194,8 @@ func lastPath(v string) string { return v[strings.LastIndex(v, "/")+1:] }
 // taskJSON is the Task shape. Callers hold s.mu.
 func (s *Server) taskJSON(t *task, tags bool) map[string]any {
 	out := map[string]any{
-		"taskArn": t.ARN, "clusterArn": fmt.Sprintf("arn:aws:ecs:%s:%s:cluster/%s", s.opts.Region, s.opts.Account, t.Cluster),
-		"taskDefinitionArn": fmt.Sprintf("arn:aws:ecs:%s:%s:task-definition/%s:1", s.opts.Region, s.opts.Account, t.Family),
+		"taskArn": t.ARN, "clusterArn": s.arn("ecs", "cluster/"+t.Cluster),
+		"taskDefinitionArn": s.arn("ecs", "task-definition/"+t.Family+":1"),
 		"lastStatus":        t.LastStatus, "desiredStatus": t.DesiredStatus, "availabilityZone": t.AZ,
 		"launchType": "FARGATE", "createdAt": epoch(t.created), "startedAt": epoch(t.created),
 	}

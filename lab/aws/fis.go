@@ -147,7 +147,7 @@ func (s *Server) startExperiment(c *call, _ string) (any, *apiError) {
 	if in.ClientToken != "" {
 		for _, e := range s.exps {
 			if e.clientToken == in.ClientToken {
-				return map[string]any{"experiment": s.experimentJSON(c, e)}, nil
+				return map[string]any{"experiment": s.experimentJSON(e)}, nil
 			}
 		}
 	}
@@ -166,7 +166,7 @@ func (s *Server) startExperiment(c *call, _ string) (any, *apiError) {
 			s.laterExperiment(e, t.Duration, "completed", "Experiment completed.", nil)
 		}
 	})
-	return map[string]any{"experiment": s.experimentJSON(c, e)}, nil
+	return map[string]any{"experiment": s.experimentJSON(e)}, nil
 }
 
 // setExperiment moves e to status and tells the lab. Callers hold s.mu.
@@ -201,7 +201,7 @@ func (s *Server) laterExperiment(e *experiment, d time.Duration, status, reason 
 }
 
 // experimentJSON is the Experiment shape. Callers hold s.mu.
-func (s *Server) experimentJSON(c *call, e *experiment) map[string]any {
+func (s *Server) experimentJSON(e *experiment) map[string]any {
 	actions := map[string]any{}
 	if t, ok := s.templates[e.TemplateID]; ok {
 		for name, id := range t.Actions {
@@ -209,8 +209,8 @@ func (s *Server) experimentJSON(c *call, e *experiment) map[string]any {
 		}
 	}
 	out := map[string]any{
-		"id": e.ID, "arn": fmt.Sprintf("arn:aws:fis:%s:%s:experiment/%s", c.region, c.key.Account, e.ID),
-		"experimentTemplateId": e.TemplateID, "roleArn": "arn:aws:iam::" + c.key.Account + ":role/gameday-fis",
+		"id": e.ID, "arn": s.arn("fis", "experiment/"+e.ID),
+		"experimentTemplateId": e.TemplateID, "roleArn": "arn:aws:iam::" + s.opts.Account + ":role/gameday-fis",
 		"state":   map[string]string{"status": e.Status, "reason": e.Reason},
 		"actions": actions, "targets": map[string]any{}, "stopConditions": []map[string]string{{"source": "none"}},
 		"creationTime": epoch(e.Start), "startTime": epoch(e.Start), "tags": e.Tags,
@@ -228,7 +228,7 @@ func (s *Server) getExperiment(c *call, id string) (any, *apiError) {
 	if !ok {
 		return nil, fisNotFound("Experiment", id)
 	}
-	return map[string]any{"experiment": s.experimentJSON(c, e)}, nil
+	return map[string]any{"experiment": s.experimentJSON(e)}, nil
 }
 
 func (s *Server) stopExperiment(c *call, id string) (any, *apiError) {
@@ -246,7 +246,7 @@ func (s *Server) stopExperiment(c *call, id string) (any, *apiError) {
 	default:
 		return nil, fisInvalid(fmt.Sprintf("Experiment %s is %s: only initiating or running experiments can be stopped", id, e.Status))
 	}
-	return map[string]any{"experiment": s.experimentJSON(c, e)}, nil
+	return map[string]any{"experiment": s.experimentJSON(e)}, nil
 }
 
 // fisPage reads maxResults (1 to 100, default 100) and nextToken.
@@ -282,7 +282,7 @@ func (s *Server) listExperiments(c *call, _ string) (any, *apiError) {
 		}
 	}
 	return pageOf(ids, offset, size, "experiments", "nextToken", func(id string) map[string]any {
-		full := s.experimentJSON(c, s.exps[id])
+		full := s.experimentJSON(s.exps[id])
 		summary := map[string]any{}
 		for _, k := range []string{"id", "arn", "experimentTemplateId", "state", "creationTime", "tags"} {
 			summary[k] = full[k]
@@ -292,9 +292,9 @@ func (s *Server) listExperiments(c *call, _ string) (any, *apiError) {
 }
 
 // templateJSON is the ExperimentTemplate shape. Callers hold s.mu.
-func templateJSON(c *call, t *template, full bool) map[string]any {
+func (s *Server) templateJSON(t *template, full bool) map[string]any {
 	out := map[string]any{
-		"id": t.ID, "arn": fmt.Sprintf("arn:aws:fis:%s:%s:experiment-template/%s", c.region, c.key.Account, t.ID),
+		"id": t.ID, "arn": s.arn("fis", "experiment-template/"+t.ID),
 		"description": t.Description, "creationTime": epoch(t.created), "lastUpdateTime": epoch(t.created), "tags": t.Tags,
 	}
 	if full {
@@ -305,7 +305,7 @@ func templateJSON(c *call, t *template, full bool) map[string]any {
 		out["actions"] = actions
 		out["targets"] = map[string]any{}
 		out["stopConditions"] = []map[string]string{{"source": "none"}}
-		out["roleArn"] = "arn:aws:iam::" + c.key.Account + ":role/gameday-fis"
+		out["roleArn"] = "arn:aws:iam::" + s.opts.Account + ":role/gameday-fis"
 	}
 	return out
 }
@@ -321,7 +321,7 @@ func (s *Server) listTemplates(c *call, _ string) (any, *apiError) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return pageOf(s.tmplOrder, offset, size, "experimentTemplates", "nextToken", func(id string) map[string]any { return templateJSON(c, s.templates[id], false) }), nil
+	return pageOf(s.tmplOrder, offset, size, "experimentTemplates", "nextToken", func(id string) map[string]any { return s.templateJSON(s.templates[id], false) }), nil
 }
 
 func (s *Server) getTemplate(c *call, id string) (any, *apiError) {
@@ -331,5 +331,5 @@ func (s *Server) getTemplate(c *call, id string) (any, *apiError) {
 	if !ok {
 		return nil, fisNotFound("Experiment template", id)
 	}
-	return map[string]any{"experimentTemplate": templateJSON(c, t, true)}, nil
+	return map[string]any{"experimentTemplate": s.templateJSON(t, true)}, nil
 }

@@ -109,7 +109,7 @@ func copyFunction(f Function) Function {
 }
 
 func (s *Server) functionARN(name string) string {
-	return fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", s.opts.Region, s.opts.Account, name)
+	return s.arn("lambda", "function:"+name)
 }
 
 func lambdaError(status int, code, msg string) *apiError {

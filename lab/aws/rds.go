@@ -195,8 +195,8 @@ type dbInstanceXML struct {
 	Created     string      `xml:"InstanceCreateTime"`
 }
 
-func (s *Server) rdsARN(c *call, kind, id string) string {
-	return fmt.Sprintf("arn:aws:rds:%s:%s:%s:%s", c.region, c.key.Account, kind, id)
+func (s *Server) rdsARN(kind, id string) string {
+	return s.arn("rds", kind+":"+id)
 }
 
 // members lists a cluster's instances, sorted. Callers hold s.mu.
@@ -212,9 +212,9 @@ func (s *Server) members(id string) []*dbInstance {
 }
 
 // clusterXML is the DBCluster shape. Callers hold s.mu.
-func (s *Server) clusterXML(c *call, cl *dbCluster) dbClusterXML {
+func (s *Server) clusterXML(cl *dbCluster) dbClusterXML {
 	out := dbClusterXML{
-		ID: cl.ID, ARN: s.rdsARN(c, "cluster", cl.ID), Status: cl.Status, Engine: cl.Engine, Port: 5432,
+		ID: cl.ID, ARN: s.rdsARN("cluster", cl.ID), Status: cl.Status, Engine: cl.Engine, Port: 5432,
 		Endpoint: cl.ID + ".cluster.lab.invalid", Reader: cl.ID + ".cluster-ro.lab.invalid",
 		Tags: rdsTags(cl.Tags), Created: isoTime(cl.created),
 	}
@@ -231,9 +231,9 @@ func (s *Server) clusterXML(c *call, cl *dbCluster) dbClusterXML {
 	return out
 }
 
-func (s *Server) dbInstanceXML(c *call, in *dbInstance) dbInstanceXML {
+func (s *Server) dbInstanceXML(in *dbInstance) dbInstanceXML {
 	return dbInstanceXML{
-		ID: in.ID, ARN: s.rdsARN(c, "db", in.ID), Class: in.Class, Engine: in.Engine, Status: in.Status,
+		ID: in.ID, ARN: s.rdsARN("db", in.ID), Class: in.Class, Engine: in.Engine, Status: in.Status,
 		AZ: in.AZ, SecondaryAZ: in.SecondaryAZ, MultiAZ: in.MultiAZ, Cluster: in.Cluster,
 		Address: in.ID + ".lab.invalid", Port: 5432, Tags: rdsTags(in.Tags), Created: isoTime(in.created),
 	}
@@ -298,7 +298,7 @@ func (s *Server) describeDBClusters(c *call, form url.Values) (any, *apiError) {
 		func(cl *dbCluster) map[string]string {
 			return map[string]string{"db-cluster-id": cl.ID, "engine": cl.Engine}
 		},
-		func(cl *dbCluster) any { return s.clusterXML(c, cl) })
+		func(cl *dbCluster) any { return s.clusterXML(cl) })
 }
 
 func (s *Server) describeDBInstances(c *call, form url.Values) (any, *apiError) {
@@ -306,7 +306,7 @@ func (s *Server) describeDBInstances(c *call, form url.Values) (any, *apiError) 
 		func(in *dbInstance) map[string]string {
 			return map[string]string{"db-instance-id": in.ID, "db-cluster-id": in.Cluster, "engine": in.Engine}
 		},
-		func(in *dbInstance) any { return s.dbInstanceXML(c, in) })
+		func(in *dbInstance) any { return s.dbInstanceXML(in) })
 }
 
 // rdsDescribe answers DescribeDBClusters and DescribeDBInstances: kind is
@@ -399,7 +399,7 @@ func (s *Server) failoverDBCluster(c *call, form url.Values) (any, *apiError) {
 	return queryAnswer(c, "FailoverDBCluster", struct {
 		XMLName xml.Name
 		Cluster dbClusterXML `xml:"DBCluster"`
-	}{resultName("FailoverDBCluster"), s.clusterXML(c, cl)}), nil
+	}{resultName("FailoverDBCluster"), s.clusterXML(cl)}), nil
 }
 
 // rebootDBInstance reboots an instance; with ForceFailover a Multi-AZ
@@ -441,5 +441,5 @@ func (s *Server) rebootDBInstance(c *call, form url.Values) (any, *apiError) {
 	return queryAnswer(c, "RebootDBInstance", struct {
 		XMLName  xml.Name
 		Instance dbInstanceXML `xml:"DBInstance"`
-	}{resultName("RebootDBInstance"), s.dbInstanceXML(c, in)}), nil
+	}{resultName("RebootDBInstance"), s.dbInstanceXML(in)}), nil
 }

@@ -381,6 +381,13 @@ func readBack[K comparable, V, T any](s *Server, m map[K]V, key K, cp func(V) T)
 	return cp(v), true
 }
 
+// arn names a resource of the lab, which lives in one account and one
+// region (Options.Account, Options.Region) whatever region a request is
+// signed for.
+func (s *Server) arn(service, resource string) string {
+	return "arn:aws:" + service + ":" + s.opts.Region + ":" + s.opts.Account + ":" + resource
+}
+
 func sortedInsert(ids []string, id string) []string {
 	i := sort.SearchStrings(ids, id)
 	ids = append(ids, "")

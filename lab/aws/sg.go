@@ -278,7 +278,7 @@ func (s *Server) authorizeRules(c *call, action string, form url.Values) (any, *
 	for i := range rules {
 		rules[i].ID = ruleID()
 		g.Rules = append(g.Rules, rules[i])
-		added = append(added, s.ruleXML(c, g, rules[i]))
+		added = append(added, s.ruleXML(g, rules[i]))
 	}
 	return struct {
 		XMLName   xml.Name
@@ -515,8 +515,8 @@ func (s *Server) describeSecurityGroups(c *call, form url.Values) (any, *apiErro
 		}
 		ingress, egress := split(g.Rules)
 		out = append(out, groupInfoXML{
-			OwnerID: c.key.Account, GroupID: g.ID, GroupName: g.Name, Description: g.Description, VpcID: g.VPC,
-			ARN:     fmt.Sprintf("arn:aws:ec2:%s:%s:security-group/%s", c.region, c.key.Account, g.ID),
+			OwnerID: s.opts.Account, GroupID: g.ID, GroupName: g.Name, Description: g.Description, VpcID: g.VPC,
+			ARN:     s.arn("ec2", "security-group/"+g.ID),
 			Ingress: permissionsXML(ingress), Egress: permissionsXML(egress), Tags: tagsXML(g.Tags),
 		})
 	}
@@ -545,10 +545,10 @@ type ruleXML struct {
 	Description string   `xml:"description,omitempty"`
 }
 
-func (s *Server) ruleXML(c *call, g *securityGroup, r Rule) ruleXML {
+func (s *Server) ruleXML(g *securityGroup, r Rule) ruleXML {
 	out := ruleXML{
-		ID: r.ID, GroupID: g.ID, OwnerID: c.key.Account, Egress: r.Egress, Protocol: r.Protocol,
-		ARN:      fmt.Sprintf("arn:aws:ec2:%s:%s:security-group-rule/%s", c.region, c.key.Account, r.ID),
+		ID: r.ID, GroupID: g.ID, OwnerID: s.opts.Account, Egress: r.Egress, Protocol: r.Protocol,
+		ARN:      s.arn("ec2", "security-group-rule/"+r.ID),
 		FromPort: r.FromPort, ToPort: r.ToPort, CIDR: r.CIDR, CIDRv6: r.CIDRv6, PrefixList: r.PrefixList,
 		Description: r.Description,
 	}
@@ -613,7 +613,7 @@ func (s *Server) describeSecurityGroupRules(c *call, form url.Values) (any, *api
 			next = cursorToken(out[len(out)-1].ID)
 			break
 		}
-		out = append(out, s.ruleXML(c, ro.g, ro.r))
+		out = append(out, s.ruleXML(ro.g, ro.r))
 	}
 	return struct {
 		XMLName   xml.Name  `xml:"DescribeSecurityGroupRulesResponse"`

@@ -155,7 +155,7 @@ func (s *Server) sendCommand(c *call) (any, *apiError) {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ids, aerr := s.ssmTargets(c, in.InstanceIds, in.Targets)
+	ids, aerr := s.ssmTargets(in.InstanceIds, in.Targets)
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -182,7 +182,7 @@ func (s *Server) sendCommand(c *call) (any, *apiError) {
 
 // ssmTargets resolves InstanceIds or Targets to managed instances: those
 // that are running. Callers hold s.mu.
-func (s *Server) ssmTargets(c *call, ids []string, targets []ssmTarget) ([]string, *apiError) {
+func (s *Server) ssmTargets(ids []string, targets []ssmTarget) ([]string, *apiError) {
 	if len(ids) > 0 {
 		var bad []string
 		for _, id := range ids {
@@ -191,7 +191,7 @@ func (s *Server) ssmTargets(c *call, ids []string, targets []ssmTarget) ([]strin
 			}
 		}
 		if len(bad) > 0 {
-			return nil, ssmInvalid("InvalidInstanceId", fmt.Sprintf("Instances [[%s]] not in a valid state for account %s: unknown or not running", strings.Join(bad, ", "), c.key.Account))
+			return nil, ssmInvalid("InvalidInstanceId", fmt.Sprintf("Instances [[%s]] not in a valid state for account %s: unknown or not running", strings.Join(bad, ", "), s.opts.Account))
 		}
 		return dedupe(ids), nil
 	}
