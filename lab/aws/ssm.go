@@ -155,6 +155,10 @@ func (s *Server) sendCommand(c *call) (any, *apiError) {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.closed {
+		// Close is waiting for commands: none may start now.
+		return nil, &apiError{status: 503, code: "ServiceUnavailable", msg: "the endpoint is shutting down", server: true}
+	}
 	ids, aerr := s.ssmTargets(in.InstanceIds, in.Targets)
 	if aerr != nil {
 		return nil, aerr
