@@ -229,8 +229,9 @@ func (s *Server) URL() string {
 	return "http://" + s.ln.Addr().String()
 }
 
-// Close stops serving, cancels running commands and waits for them and for
-// pending hooks. State changes still scheduled are dropped.
+// Close stops serving (requests under way finish first), cancels running
+// commands and waits for them and for pending hooks. State changes still
+// scheduled are dropped.
 func (s *Server) Close() error {
 	s.mu.Lock()
 	if s.closed {
@@ -241,7 +242,13 @@ func (s *Server) Close() error {
 	s.mu.Unlock()
 	var err error
 	if s.http != nil {
-		err = s.http.Close()
+		// Let requests under way finish, so none touches the state after
+		// Close returns; a stuck one is cut after a few seconds.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err = s.http.Shutdown(ctx); err != nil {
+			err = s.http.Close()
+		}
+		cancel()
 	}
 	s.cancel()
 	s.wg.Wait()
