@@ -173,10 +173,9 @@ func runLabScenario(cmd *cobra.Command, l *sandbox.Lab, scenario string, scale f
 		"AWS_SECRET_ACCESS_KEY": l.AWS.SecretAccessKey,
 	}
 	rf.Getenv = func(k string) string { return env[k] }
-	// Every member is the lab's own: its EC2 instances are hosts on
-	// loopback behind a loopback endpoint, which the run's guard cannot see
-	// from an instance id.
-	rf.Yes = true
+	// No --yes: the run's own guard confirms every member is the lab's, the
+	// SSH hosts by their loopback addresses and the EC2 instances by the
+	// loopback endpoint they were found at.
 	return runFile(cmd, path, &rf)
 }
 
