@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -31,9 +32,20 @@ type Config struct {
 	RunDir  string            // run directory, for export/report hints
 	Metrics gamedays.Observer // may be nil
 	Version string
-	// Input/Output for tests and for serving over SSH later; nil = stdin/stdout.
+	// Input/Output for tests; nil = stdin/stdout.
 	Input  io.Reader
 	Output io.Writer
+	// Author names the local user in notes and aborts; default $USER.
+	Author string
+	// Shared: participants join over SSH (gameday serve), so the header
+	// lists the roles and who is connected.
+	Shared bool
+	// Drill: the game day is a drill; the drill keys and timings apply.
+	Drill bool
+	// Remaining, when set, is asked once, off the update loop, for the
+	// share of the SLO's error budget still left (0..1), to price the blast
+	// radius; without it the whole budget is assumed left.
+	Remaining func(context.Context) (float64, error)
 }
 
 // Sender is where the console sends intents; *gamedays.Engine is one.
@@ -48,6 +60,16 @@ type Console struct {
 	clock func() time.Time
 	stop  chan struct{}
 	once  sync.Once
+
+	// Participants' consoles each have their own queue; history replays
+	// what came before to a late joiner.
+	mu      sync.Mutex
+	history history
+	joined  map[*queue]bool
+
+	remOnce sync.Once
+	remLeft float64
+	remErr  error
 }
 
 // New prepares a console. Set gamedays.Options.OnEvent = c.OnEvent before
@@ -59,7 +81,20 @@ func New(cfg Config) *Console {
 // OnEvent takes an engine event. It is safe from any goroutine, never
 // blocks and never drops an event: events wait in an unbounded queue that
 // the console drains at every frame.
-func (c *Console) OnEvent(ev gamedays.Event) { c.q.push(ev) }
+func (c *Console) OnEvent(ev gamedays.Event) {
+	c.q.push(ev)
+	// Samples are read from the Observer, never from events; keeping them
+	// would only grow the history.
+	if ev.Type == gamedays.EvSample {
+		return
+	}
+	c.mu.Lock()
+	c.history.add(ev)
+	for q := range c.joined {
+		q.push(ev)
+	}
+	c.mu.Unlock()
+}
 
 // engineResult is how the engine's Run ended; set once before done closes.
 type engineResult struct {
@@ -173,4 +208,77 @@ func (q *queue) listen(stop <-chan struct{}) tea.Cmd {
 			}
 		}
 	}
+}
+
+// history is what a participant who joins late is replayed, bounded
+// whatever the length of the run: every event that sets where the game day
+// stands, the first and latest event of each injection, and the most recent
+// of the rest (notes, remarks, metric errors), as many as the timeline
+// holds. The journal keeps everything.
+type history struct {
+	n      int
+	sticky []stamped
+	inj    map[string][2]stamped // attack@member: first intent, latest event
+	recent []stamped             // ring of maxTimeline
+	start  int
+}
+
+type stamped struct {
+	n  int
+	ev gamedays.Event
+}
+
+func (h *history) add(ev gamedays.Event) {
+	h.n++
+	e := stamped{h.n, ev}
+	switch {
+	case ev.Injection != nil && ev.Type != gamedays.EvPreflight:
+		if h.inj == nil {
+			h.inj = map[string][2]stamped{}
+		}
+		k := injKey(ev.Injection.Attack, ev.Injection.Member.ID)
+		pair, ok := h.inj[k]
+		if !ok {
+			pair[0] = e
+		}
+		pair[1] = e
+		h.inj[k] = pair
+	case ev.Type == gamedays.EvNote && ev.Kind == "", ev.Type == gamedays.EvNote && !stickyNote(ev.Kind),
+		ev.Type == gamedays.EvMetricsError, ev.Type == gamedays.EvBlind, ev.Type == gamedays.EvGuardrail:
+		if len(h.recent) < maxTimeline {
+			h.recent = append(h.recent, e)
+			return
+		}
+		h.recent[h.start] = e
+		h.start = (h.start + 1) % maxTimeline
+	default:
+		h.sticky = append(h.sticky, e)
+	}
+}
+
+// stickyNote: notes the drill timings and the roster are built from.
+func stickyNote(kind string) bool {
+	switch kind {
+	case gamedays.NoteDetected, gamedays.NoteMitigated, gamedays.NoteHint, NoteJoined, NoteLeft:
+		return true
+	}
+	return false
+}
+
+// events returns the history in the order it arrived.
+func (h *history) events() []gamedays.Event {
+	all := append([]stamped(nil), h.sticky...)
+	all = append(all, h.recent...)
+	for _, pair := range h.inj {
+		all = append(all, pair[0])
+		if pair[1].n != pair[0].n {
+			all = append(all, pair[1])
+		}
+	}
+	slices.SortFunc(all, func(a, b stamped) int { return a.n - b.n })
+	out := make([]gamedays.Event, len(all))
+	for i, e := range all {
+		out[i] = e.ev
+	}
+	return out
 }

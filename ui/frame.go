@@ -18,7 +18,13 @@ import (
 // the status line and the footer.
 const frameRows = 5
 
-func (m *model) bodyHeight() int { return max(0, m.sh.h-frameRows) }
+func (m *model) bodyHeight() int {
+	rows := frameRows
+	if m.showsRoles() {
+		rows++
+	}
+	return max(0, m.sh.h-rows)
+}
 
 // View renders the frame and the screen of the current phase.
 func (m *model) View() string {
@@ -74,7 +80,7 @@ func (m *model) tooSmall() string {
 		st.Bad.Render("terminal too small"),
 		fmt.Sprintf("%d×%d; the console needs at least %d×%d", m.sh.w, m.sh.h, minWidth, minHeight),
 		"phase " + s.phase.String() + "  " + tplus(s.elapsed(m.sh.now)),
-		"injected: " + injectedText(s),
+		"injected: " + m.injectedText(),
 		st.Abort.Render("ctrl+x ABORT") + "  ctrl+c abort and quit",
 	}
 	if m.flash != "" {
@@ -87,8 +93,11 @@ func (m *model) tooSmall() string {
 }
 
 // injectedText is what may be in effect now, for the header.
-func injectedText(s *runState) string {
-	inj := s.injected()
+func (m *model) injectedText() string {
+	if m.redact {
+		return "hidden: this is a drill"
+	}
+	inj := m.sh.s.injected()
 	switch len(inj) {
 	case 0:
 		return "nothing"
@@ -127,13 +136,16 @@ func (m *model) header() []string {
 	if s.phase == gamedays.PhaseAborted {
 		phaseStyle = st.Bad
 	}
-	inj := injectedText(s)
+	inj := m.injectedText()
 	injStyle := st.Muted
 	if len(s.injected()) > 0 {
 		injStyle = st.Warn
 	}
 	line2 := phaseStyle.Render(phase) + "  " + st.Bold.Render(tplus(s.elapsed(m.sh.now))) +
 		"  injected: " + injStyle.Render(inj) + "  verdict: " + m.verdictSoFar()
+	if m.showsRoles() {
+		return []string{line1, line2, m.rolesLine()}
+	}
 	return []string{line1, line2}
 }
 

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
 	"github.com/charmbracelet/bubbles/viewport"
 	tea "github.com/charmbracelet/bubbletea"
@@ -14,6 +15,7 @@ import (
 	"github.com/gameday/gameday/gamedays"
 	"github.com/gameday/gameday/gamedays/report"
 	"github.com/gameday/gameday/ui/keys"
+	"github.com/gameday/gameday/ui/serve"
 	"github.com/gameday/gameday/ui/styles"
 )
 
@@ -64,15 +66,37 @@ type model struct {
 	leaveAtEnd   bool            // q on conclude: leave once the engine has finished
 	finished     bool            // the engine's Run has returned (or run.end was seen)
 	ctxDone      <-chan struct{} // the caller's context; nil in tests without one
+
+	// A participant joined over SSH: every intent passes gate (the
+	// server's role policy, then the engine); q and ctrl+c only leave.
+	participant bool
+	gate        func(gamedays.Intent) error
+	who         serve.Who
+	redact      bool // a responder: see nothing of what was injected or where
+
+	remaining func() (float64, error) // the SLO budget left; nil: all of it
+	budget    budgetState
 }
 
-// newModel builds the root model for a sender; res is nil in tests that
-// drive the model without an engine.
+// budgetState is the error budget left, asked once per console.
+type budgetState struct {
+	asked, known bool
+	left         float64
+	err          string
+}
+
+// newModel builds the facilitator's root model for a sender; res is nil in
+// tests that drive the model without an engine.
 func (c *Console) newModel(sender Sender, res *engineResult) *model {
 	r := lipgloss.DefaultRenderer()
 	if c.cfg.Output != nil {
 		r = lipgloss.NewRenderer(c.cfg.Output)
 	}
+	return c.buildModel(c.cfg, r, c.q, c.stop, sender, res)
+}
+
+// buildModel builds a root model drawing with r and fed from q.
+func (c *Console) buildModel(cfg Config, r *lipgloss.Renderer, q *queue, stop <-chan struct{}, sender Sender, res *engineResult) *model {
 	_, noColor := os.LookupEnv("NO_COLOR")
 	km := keys.Default()
 	st := styles.New(r, styles.DefaultTheme(), noColor)
@@ -85,13 +109,17 @@ func (c *Console) newModel(sender Sender, res *engineResult) *model {
 	h.Styles.ShortSeparator = st.Muted
 	h.Styles.FullKey = st.Bold
 	h.Styles.FullDesc = st.Muted
-	author := os.Getenv("USER")
+	author := cfg.Author
+	if author == "" {
+		author = os.Getenv("USER")
+	}
 	m := &model{
-		sh: &shared{cfg: c.cfg, keys: km, st: st, s: newRunState(c.cfg.Runbook), m: &refreshMsg{},
+		sh: &shared{cfg: cfg, keys: km, st: st, s: newRunState(cfg.Runbook), m: &refreshMsg{},
 			hidden: map[string]bool{}},
-		sender: sender, q: c.q, stop: c.stop, clock: c.clock, author: author, engine: res,
+		sender: sender, q: q, stop: stop, clock: c.clock, author: author, engine: res,
 		help: h, input: in, timeline: viewport.New(0, 0), charts: map[string]*panelChart{},
 		writeReport: func(dir string) ([]string, error) { return report.WriteAll(dir, nil) },
+		remaining:   c.remaining,
 	}
 	m.sh.now = c.clock()
 	// A terminal reports its size at once; an output that is not one (a
@@ -172,6 +200,14 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.flash = "report written: " + strings.Join(msg.files, ", ")
 		}
 		return m, nil
+	case repaintMsg:
+		return m, tea.ClearScreen
+	case budgetMsg:
+		m.budget.known, m.budget.left = true, msg.left
+		if msg.err != nil {
+			m.budget.err = msg.err.Error()
+		}
+		return m, nil
 	case signalMsg:
 		m.quitAfterEnd = true
 		m.abort(msg.name)
@@ -244,6 +280,12 @@ func contains(xs []string, x string) bool {
 func (m *model) handleEvents(evs eventsMsg) tea.Cmd {
 	before, started := m.sh.s.phase, !m.sh.s.start.IsZero()
 	for _, ev := range evs {
+		if m.redact {
+			var keep bool
+			if ev, keep = redactEvent(ev); !keep {
+				continue
+			}
+		}
 		m.sh.s.apply(ev)
 		if ev.Type == gamedays.EvRunEnd {
 			m.finished = m.finished || m.engine == nil
@@ -259,6 +301,9 @@ func (m *model) handleEvents(evs eventsMsg) tea.Cmd {
 		m.modalForPhase()
 		m.layoutCharts()
 		cmds = append(cmds, m.refreshNow())
+		if m.sh.s.phase == gamedays.PhaseBlastRadius {
+			cmds = append(cmds, m.askBudget())
+		}
 	}
 	cmds = append(cmds, m.maybeQuit())
 	return tea.Batch(cmds...)
@@ -285,13 +330,13 @@ func (m *model) maybeQuit() tea.Cmd {
 func (m *model) keyContext() keys.Context {
 	s := m.sh.s
 	return keys.Context{Phase: s.phase, Modal: m.modal, Ended: s.ended || m.finished,
-		CanConfirm: m.canConfirm(), Charts: m.showsCharts(), CanExport: m.canExport()}
+		CanConfirm: m.canConfirm(), Charts: m.showsCharts(), CanExport: m.canExport(), Drill: m.sh.cfg.Drill}
 }
 
 // canExport: the engine has returned, so its journal is complete and on
 // disk, and there is a run directory to read it from and write to.
 func (m *model) canExport() bool {
-	return m.sh.cfg.RunDir != "" && m.finished && m.engine != nil && !m.exporting
+	return m.sh.cfg.RunDir != "" && m.finished && m.engine != nil && !m.exporting && !m.participant
 }
 
 // canConfirm: the plan is complete and every preflight passed.
@@ -309,15 +354,28 @@ func (m *model) canConfirm() bool {
 	return true
 }
 
-func (m *model) send(i gamedays.Intent) {
+// send delivers i, or shows why it was refused and returns false.
+func (m *model) send(i gamedays.Intent) bool {
+	if m.gate != nil {
+		if err := m.gate(i); err != nil {
+			m.flash = "refused: " + err.Error()
+			return false
+		}
+		return true
+	}
 	if m.sender != nil {
 		m.sender.Send(i)
 	}
+	return true
 }
 
 func (m *model) handleKey(k tea.KeyMsg) tea.Cmd {
 	r := keys.Resolve(m.sh.keys, m.keyContext(), k)
 	m.flash = ""
+	if m.participant && (r.Action == keys.AbortQuit || r.Action == keys.Leave ||
+		(m.modal == keys.ModalNone && key.Matches(k, m.sh.keys.Leave))) {
+		return tea.Quit // a participant leaves; the game day goes on
+	}
 	switch r.Action {
 	case keys.Abort:
 		m.abort("key")
@@ -326,20 +384,25 @@ func (m *model) handleKey(k tea.KeyMsg) tea.Cmd {
 		m.abort("ctrl+c")
 		return m.maybeQuit()
 	case keys.Next, keys.Confirm:
-		if i, ok := keys.Intent(r, "", m.author); ok {
-			m.send(i)
-		}
-		if r.Action == keys.Confirm {
+		if i, ok := keys.Intent(r, "", m.author); ok && m.send(i) && r.Action == keys.Confirm {
 			m.flash = "blast radius confirmed; attacks run on schedule"
 		}
+	case keys.ReleaseHint:
+		m.releaseHint()
 	case keys.OpenNote:
+		// Refuse before the typing, not after it.
+		if m.gate != nil {
+			if err := serve.Permit(m.who, gamedays.Intent{Type: gamedays.IntentNote, Kind: r.Kind}); err != nil {
+				m.flash = "refused: " + err.Error()
+				return nil
+			}
+		}
 		m.modal, m.noteKind = keys.ModalNote, r.Kind
 		m.input.Reset()
 		m.input.Placeholder = "type a " + noteName(r.Kind) + ", enter saves it to the journal"
 		return m.input.Focus()
 	case keys.Submit:
-		if i, ok := keys.Intent(keys.Result{Action: keys.Submit, Kind: m.noteKind}, m.input.Value(), m.author); ok {
-			m.send(i)
+		if i, ok := keys.Intent(keys.Result{Action: keys.Submit, Kind: m.noteKind}, m.input.Value(), m.author); ok && m.send(i) {
 			m.flash = noteName(m.noteKind) + " saved"
 		}
 		m.closeModal()
@@ -406,7 +469,9 @@ func (m *model) abort(source string) {
 		}
 	}
 	m.closeModal()
-	m.send(gamedays.Intent{Type: gamedays.IntentAbort, Source: source, Author: m.author})
+	if !m.send(gamedays.Intent{Type: gamedays.IntentAbort, Source: source, Author: m.author}) {
+		return
+	}
 	if m.abortSent {
 		m.flash = "abort already under way; the rollback continues and cannot be skipped"
 	} else {

@@ -172,6 +172,7 @@ func (m *model) blastView() []string {
 	if len(sum) > 0 {
 		out = append(out, "", strings.Join(sum, "; "))
 	}
+	out = append(out, m.budgetView()...)
 	if rb != nil {
 		out = append(out, "", st.Bold.Render("Plan"))
 		for _, a := range rb.Attacks {
@@ -274,7 +275,7 @@ func (m *model) attacksView() []string {
 	if g := m.guardText(); g != "" {
 		out = append(out, g)
 	}
-	return out
+	return append(out, m.drillView()...)
 }
 
 // stateCell is an attack's state, coloured and worded.

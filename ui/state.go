@@ -123,13 +123,57 @@ type runState struct {
 	ended      bool
 
 	notes    []note
+	online   map[string]int // participants connected now, by name (sessions)
+	joinedAs []string       // everyone who joined, in order
+	drill    drillState
+	redacted bool    // a responder's view
 	timeline []entry // ring of maxTimeline
 	tlStart  int
 	tlTotal  int // entries ever added
 }
 
 func newRunState(rb *runbook.Runbook) *runState {
-	return &runState{rb: rb, seeds: map[string]int64{}, preflight: map[string]preflight{}, byKey: map[string]*attackRow{}}
+	return &runState{rb: rb, seeds: map[string]int64{}, preflight: map[string]preflight{}, byKey: map[string]*attackRow{},
+		online: map[string]int{}}
+}
+
+// drillState is where a drill stands, as the journal will tell it: the
+// first marks after the first inject count, hints are released in order.
+type drillState struct {
+	injected            time.Time // zero for a responder, who is not told
+	detected, mitigated *note
+	falseAlarms         int
+	hints               []string // released, oldest first
+}
+
+func (s *runState) drillNote(ev gamedays.Event) {
+	d := &s.drill
+	n := &note{at: ev.Time, kind: ev.Kind, text: ev.Msg, author: ev.Author}
+	switch ev.Kind {
+	case gamedays.NoteHint:
+		d.hints = append(d.hints, ev.Msg)
+	case gamedays.NoteDetected:
+		// A responder is not told when the inject was, so the console
+		// cannot call their mark early; the journal still does.
+		if d.detected == nil && (!d.injected.IsZero() || s.redacted) {
+			d.detected = n
+		} else if d.detected == nil {
+			d.falseAlarms++
+		}
+	case gamedays.NoteMitigated:
+		if d.mitigated == nil {
+			d.mitigated = n
+		}
+	case "joined":
+		if s.online[ev.Author] == 0 && !contains(s.joinedAs, ev.Author) {
+			s.joinedAs = append(s.joinedAs, ev.Author)
+		}
+		s.online[ev.Author]++
+	case "left":
+		if s.online[ev.Author] > 0 {
+			s.online[ev.Author]--
+		}
+	}
 }
 
 func injKey(attack, member string) string { return attack + "@" + member }
@@ -215,6 +259,9 @@ func (s *runState) apply(ev gamedays.Event) {
 			r.last = resultLine(ev.Result)
 			if ev.OK != nil && *ev.OK {
 				r.state = attActive
+				if s.drill.injected.IsZero() {
+					s.drill.injected = ev.Time
+				}
 				s.add(ev.Time, lvWarn, "injected "+r.attack+" on "+r.member)
 			} else {
 				// Still counted as applied until a rollback confirms: the
@@ -256,6 +303,7 @@ func (s *runState) apply(ev gamedays.Event) {
 		}
 		s.add(ev.Time, lvBad, "ABORT ("+ev.Source+"): "+ev.Msg)
 	case gamedays.EvNote:
+		s.drillNote(ev)
 		if ev.Kind != "" {
 			if len(s.notes) == maxNotes {
 				s.notes = append(s.notes[:0], s.notes[1:]...)

@@ -34,6 +34,11 @@ type KeyMap struct {
 	Help       key.Binding
 	Leave      key.Binding
 	Export     key.Binding
+	// Drill keys: responders mark detected and mitigated, the facilitator
+	// releases the next hint.
+	Detected  key.Binding
+	Mitigated key.Binding
+	Hint      key.Binding
 }
 
 // Default returns the standard keymap. Abort is ctrl+x rather than a letter
@@ -60,6 +65,9 @@ func Default() KeyMap {
 		Help:       key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "all keys")),
 		Leave:      key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "finish and leave")),
 		Export:     key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "write the report")),
+		Detected:   key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "detected")),
+		Mitigated:  key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "mitigated")),
+		Hint:       key.NewBinding(key.WithKeys("h"), key.WithHelp("h", "release a hint")),
 	}
 }
 
@@ -96,6 +104,8 @@ type Context struct {
 	// CanExport: the game day is over, its journal complete, and the run
 	// directory known, so the report can be written.
 	CanExport bool
+	// Drill: the game day is a drill, so the drill keys apply.
+	Drill bool
 }
 
 // Action is what a key press asks the console to do.
@@ -121,10 +131,11 @@ const (
 	ToggleHelp
 	Leave
 	Export
+	ReleaseHint
 )
 
 var actionNames = [...]string{"none", "abort", "abort and quit", "next", "confirm", "open note", "submit", "cancel",
-	"input", "toggle timeline", "scroll up", "scroll down", "page up", "page down", "toggle series", "toggle help", "leave", "export"}
+	"input", "toggle timeline", "scroll up", "scroll down", "page up", "page down", "toggle series", "toggle help", "leave", "export", "release hint"}
 
 func (a Action) String() string {
 	if a < 0 || int(a) >= len(actionNames) {
@@ -195,6 +206,16 @@ func Resolve(km KeyMap, c Context, k tea.KeyMsg) Result {
 			return Result{Action: Export}
 		}
 		return Result{}
+	}
+	if c.Drill {
+		switch {
+		case key.Matches(k, km.Detected):
+			return Result{Action: OpenNote, Kind: gamedays.NoteDetected}
+		case key.Matches(k, km.Mitigated):
+			return Result{Action: OpenNote, Kind: gamedays.NoteMitigated}
+		case key.Matches(k, km.Hint):
+			return Result{Action: ReleaseHint}
+		}
 	}
 	switch {
 	case key.Matches(k, km.Note):
@@ -274,6 +295,9 @@ func Help(km KeyMap, c Context) []key.Binding {
 			out = append(out, km.Finding, km.ActionItem)
 		case gamedays.PhaseConclude:
 			out = append(out, withHelp(km.Next, "finish"), km.Finding, km.ActionItem, km.Leave)
+		}
+		if c.Drill {
+			out = append(out, km.Detected, km.Mitigated, km.Hint)
 		}
 		out = append(out, km.Note)
 	}

@@ -10,11 +10,7 @@ import (
 // Markdown is the key reference, generated from the keymap so that the
 // documentation cannot drift from the keys.
 func Markdown(km KeyMap) string {
-	rows := []struct {
-		b     key.Binding
-		what  string
-		where string
-	}{
+	return table([]row{
 		{km.Abort, "Abort: stop injecting and roll back everything, newest first, in parallel per host", "everywhere, including while typing a note; always shown in the footer"},
 		{km.AbortQuit, "Abort, wait for the rollback to finish, then quit; pressing it again does not skip the rollback", "everywhere"},
 		{km.Next, "Continue to the blast radius; on the conclude screen, finish the game day", "hypothesis, conclude"},
@@ -34,7 +30,26 @@ func Markdown(km KeyMap) string {
 		{km.Help, "Show all keys", "everywhere"},
 		{km.Leave, "On the conclude screen: finish, and leave once the game day has ended", "conclude, and after the end"},
 		{km.Export, "Write the report (Markdown, HTML, JSON) into the run directory", "after the end"},
-	}
+	})
+}
+
+// DrillMarkdown is the reference of the keys a drill adds, for
+// docs/facilitation.md.
+func DrillMarkdown(km KeyMap) string {
+	return table([]row{
+		{km.Detected, "Mark the problem detected, with what you saw; the first mark after the inject is the time to detect", "a drill, until it ends (responders, facilitator)"},
+		{km.Mitigated, "Mark it mitigated, with what you did; the first mark is the time to mitigate", "a drill, until it ends (responders, facilitator)"},
+		{km.Hint, "Release the next hint to responders", "a drill, until it ends (facilitator)"},
+	})
+}
+
+type row struct {
+	b     key.Binding
+	what  string
+	where string
+}
+
+func table(rows []row) string {
 	var b strings.Builder
 	b.WriteString("| key | what it does | where |\n|---|---|---|\n")
 	for _, r := range rows {

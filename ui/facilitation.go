@@ -1,0 +1,206 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/gameday/gameday/gamedays"
+	"github.com/gameday/gameday/runbook"
+)
+
+// remaining asks Config.Remaining once for every console of the game day:
+// the facilitator's and each participant's price the blast alike.
+func (c *Console) remaining() (float64, error) {
+	c.remOnce.Do(func() {
+		c.remLeft = 1
+		if c.cfg.Remaining == nil {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		left, err := c.cfg.Remaining(ctx)
+		if err != nil {
+			c.remErr = err
+			return
+		}
+		c.remLeft = left
+	})
+	return c.remLeft, c.remErr
+}
+
+// budgetMsg is the share of the error budget left, or why it is unknown.
+type budgetMsg struct {
+	left float64
+	err  error
+}
+
+// askBudget fetches the budget left in a command, once: it may query
+// Prometheus, which Update must never wait for.
+func (m *model) askBudget() tea.Cmd {
+	rb := m.sh.cfg.Runbook
+	if m.budget.asked || rb == nil || rb.SLO == nil || m.remaining == nil {
+		return nil
+	}
+	m.budget.asked = true
+	f := m.remaining
+	return func() tea.Msg {
+		left, err := f()
+		return budgetMsg{left: left, err: err}
+	}
+}
+
+// budgetView prices the planned blast on the blast-radius screen.
+func (m *model) budgetView() []string {
+	st, s, rb := m.sh.st, m.sh.s, m.sh.cfg.Runbook
+	if rb == nil || rb.SLO == nil || m.redact {
+		return nil
+	}
+	title := st.Bold.Render("Error budget") + fmt.Sprintf(" (SLO %s over %s): ", runbook.FormatValue(rb.SLO.Objective, runbook.UnitRatio), runbook.FormatDuration(rb.SLO.Window))
+	if !m.budget.known {
+		return []string{"", title + st.Muted.Render("asking how much is left…")}
+	}
+	resolved, selected := map[string]int{}, map[string]int{}
+	for _, mr := range s.members {
+		resolved[mr.target]++
+		if mr.selected {
+			selected[mr.target]++
+		}
+	}
+	b, _ := gamedays.PlanBudget(rb, resolved, selected, m.budget.left)
+	line := b.String()
+	style := st.OK
+	if b.Warn {
+		style = st.Bad
+		line = "WARNING: " + line
+	}
+	out := append([]string{""}, m.wrapStyled(title+line, style)...)
+	if m.budget.err != "" {
+		out = append(out, m.wrapStyled("the budget left is unknown ("+m.budget.err+"); priced against the whole budget", st.Warn)...)
+	}
+	return out
+}
+
+// releaseHint sends the next hint not yet released.
+func (m *model) releaseHint() {
+	rb := m.sh.cfg.Runbook
+	if rb == nil || len(rb.Drill.Hints) == 0 {
+		m.flash = "this runbook has no hints"
+		return
+	}
+	for _, h := range rb.Drill.Hints {
+		if contains(m.sh.s.drill.hints, h.Text) {
+			continue
+		}
+		if m.send(gamedays.Intent{Type: gamedays.IntentNote, Kind: gamedays.NoteHint, Text: h.Text, Author: m.author, Source: "key"}) {
+			m.flash = "hint released: " + h.Text
+		}
+		return
+	}
+	m.flash = "every hint has been released"
+}
+
+// drillView is the drill's state on the run and observe screens: marks,
+// times and the hints released so far.
+func (m *model) drillView() []string {
+	if !m.sh.cfg.Drill {
+		return nil
+	}
+	st, d := m.sh.st, &m.sh.s.drill
+	mark := func(what string, n *note, key string) string {
+		if n == nil {
+			return what + ": " + st.Muted.Render("not yet (press "+key+")")
+		}
+		line := what + ": " + st.OK.Render(tplus(m.sh.s.elapsed(n.at)))
+		if !d.injected.IsZero() && !m.redact {
+			line += fmt.Sprintf(" (%s after the inject)", n.at.Sub(d.injected).Round(time.Second))
+		}
+		by := n.author
+		if by == "" {
+			by = "someone"
+		}
+		return line + " by " + by + ": " + n.text
+	}
+	out := []string{"", st.Bold.Render("Drill"),
+		"  " + mark("detected", d.detected, "d"),
+		"  " + mark("mitigated", d.mitigated, "m")}
+	if d.falseAlarms > 0 && !m.redact {
+		out = append(out, fmt.Sprintf("  false alarms before the inject: %d", d.falseAlarms))
+	}
+	total := 0
+	if rb := m.sh.cfg.Runbook; rb != nil {
+		total = len(rb.Drill.Hints)
+	}
+	out = append(out, fmt.Sprintf("  hints released: %d of %d", len(d.hints), total))
+	for _, h := range d.hints {
+		out = append(out, m.wrapStyled("    · "+h, st.Accent)...)
+	}
+	return out
+}
+
+// rolesLine is the header's third line when people share the game day:
+// who holds which role, and who is connected now.
+func (m *model) rolesLine() string {
+	st, s := m.sh.st, m.sh.s
+	var parts []string
+	if rb := m.sh.cfg.Runbook; rb != nil {
+		r := rb.Roles
+		if r.Facilitator != nil {
+			parts = append(parts, "facilitator "+r.Facilitator.Name)
+		}
+		if r.Scribe != nil {
+			parts = append(parts, "scribe "+r.Scribe.Name)
+		}
+		if names := personNames(r.Responders); names != "" {
+			parts = append(parts, "responders "+names)
+		}
+		if names := personNames(r.Observers); names != "" {
+			parts = append(parts, "observers "+names)
+		}
+		if len(r.SafetyOfficers) > 0 {
+			parts = append(parts, "safety "+strings.Join(r.SafetyOfficers, ", "))
+		}
+	}
+	var online []string
+	for name, n := range s.online {
+		if n > 0 {
+			online = append(online, name)
+		}
+	}
+	sort.Strings(online)
+	left := strings.Join(parts, " · ")
+	if m.participant {
+		left = st.Accent.Render("you: "+m.who.Name+" ("+m.who.Role+")") + "  " + left
+	}
+	right := "online: " + st.OK.Render(strings.Join(online, ", "))
+	if len(online) == 0 {
+		right = "online: " + st.Muted.Render("nobody has joined")
+	}
+	line := spread(left, right, m.sh.w)
+	if ansi.StringWidth(line) > m.sh.w {
+		line = left + "  " + right
+	}
+	return ansi.Truncate(line, m.sh.w, "…")
+}
+
+func personNames(ps []runbook.Person) string {
+	names := make([]string, len(ps))
+	for i, p := range ps {
+		names[i] = p.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+// showsRoles: the header gives a line to the roles.
+func (m *model) showsRoles() bool {
+	if m.sh.cfg.Shared || m.participant {
+		return true
+	}
+	rb := m.sh.cfg.Runbook
+	return rb != nil && len(rb.Roles.Members()) > 0
+}

@@ -1,0 +1,170 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"io"
+	"strings"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
+
+	"github.com/gameday/gameday/gamedays"
+	"github.com/gameday/gameday/runbook"
+	"github.com/gameday/gameday/ui/serve"
+)
+
+// Note kinds journalled when a participant's console opens and closes, so
+// the report can say who was there.
+const (
+	NoteJoined = "joined"
+	NoteLeft   = "left"
+)
+
+// JoinOptions is one participant's terminal, as `gameday serve` hands it
+// over.
+type JoinOptions struct {
+	Who serve.Who
+	// Send delivers an intent the server has permitted to the engine.
+	Send func(gamedays.Intent) error
+	// Term is the terminal type from the pty request; it picks the colours.
+	Term          string
+	Width, Height int
+	Resize        <-chan [2]int
+	Input         io.Reader
+	// Output is the participant's screen. A writer with OnDrop (such as
+	// *serve.FrameWriter) gets a full repaint after frames were dropped.
+	Output io.Writer
+}
+
+// repaintMsg asks for a full repaint: frames were dropped on the way to a
+// slow terminal, so what it shows is no longer what the renderer thinks.
+type repaintMsg struct{}
+
+// Join runs one participant's own console over the same events as the
+// facilitator's, until ctx ends or they leave (q or ctrl+c, which for a
+// participant only disconnects). Events reach it through its own queue,
+// history first: a slow or vanished participant never holds up OnEvent, the
+// facilitator's console or the engine. Every intent is checked by
+// serve.Permit; a refused key shows why in that console only.
+func (c *Console) Join(ctx context.Context, o JoinOptions) error {
+	if o.Send == nil || o.Input == nil || o.Output == nil {
+		return errors.New("ui: join needs Send, Input and Output")
+	}
+	q := newQueue()
+	stop := make(chan struct{})
+	defer close(stop)
+	c.mu.Lock()
+	for _, ev := range c.history.events() {
+		q.push(ev)
+	}
+	if c.joined == nil {
+		c.joined = map[*queue]bool{}
+	}
+	c.joined[q] = true
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		delete(c.joined, q)
+		c.mu.Unlock()
+	}()
+
+	who := o.Who
+	_ = o.Send(gamedays.Intent{Type: gamedays.IntentNote, Kind: NoteJoined, Author: who.Name, Text: who.Role, Source: "serve"})
+	defer func() {
+		_ = o.Send(gamedays.Intent{Type: gamedays.IntentNote, Kind: NoteLeft, Author: who.Name, Text: who.Role, Source: "serve"})
+	}()
+
+	cfg := c.cfg
+	cfg.Input, cfg.Output, cfg.Author = o.Input, o.Output, who.Name
+	redact := who.Role == runbook.RoleResponder
+	if redact && cfg.Runbook != nil {
+		cfg.Runbook = redactRunbook(cfg.Runbook)
+	}
+	r := lipgloss.NewRenderer(o.Output)
+	r.SetColorProfile(profileFor(o.Term))
+	r.SetHasDarkBackground(true)
+	m := c.buildModel(cfg, r, q, stop, nil, nil)
+	m.participant, m.redact, m.who = true, redact, who
+	m.sh.s.redacted = redact
+	m.gate = func(i gamedays.Intent) error {
+		if err := serve.Permit(who, i); err != nil {
+			return err
+		}
+		return o.Send(i)
+	}
+	if o.Width > 0 && o.Height > 0 {
+		m.handleSize(tea.WindowSizeMsg{Width: o.Width, Height: o.Height})
+	}
+	p := tea.NewProgram(m, tea.WithInput(o.Input), tea.WithOutput(o.Output), tea.WithAltScreen(),
+		tea.WithoutSignalHandler(), tea.WithContext(ctx))
+	if d, ok := o.Output.(interface{ OnDrop(func()) }); ok {
+		d.OnDrop(func() { p.Send(repaintMsg{}) })
+		defer d.OnDrop(nil)
+	}
+	go func() {
+		// The renderer learns the width from this message; an SSH pty is
+		// no terminal of ours to ask.
+		if o.Width > 0 && o.Height > 0 {
+			p.Send(tea.WindowSizeMsg{Width: o.Width, Height: o.Height})
+		}
+		for {
+			select {
+			case sz, ok := <-o.Resize:
+				if !ok {
+					return
+				}
+				p.Send(tea.WindowSizeMsg{Width: sz[0], Height: sz[1]})
+			case <-stop:
+				return
+			}
+		}
+	}()
+	_, err := p.Run()
+	if errors.Is(err, tea.ErrProgramKilled) || ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+// profileFor picks colours from the terminal type: the participant's
+// terminal cannot be asked from here.
+func profileFor(term string) termenv.Profile {
+	switch {
+	case term == "" || term == "dumb":
+		return termenv.Ascii
+	case strings.Contains(term, "truecolor") || strings.Contains(term, "direct"):
+		return termenv.TrueColor
+	case strings.Contains(term, "256"):
+		return termenv.ANSI256
+	}
+	return termenv.ANSI
+}
+
+// redactRunbook is the runbook as a responder may see it: the metrics,
+// phases and hypothesis, but no attack and no target.
+func redactRunbook(rb *runbook.Runbook) *runbook.Runbook {
+	cp := *rb
+	cp.Attacks, cp.Targets = nil, nil
+	return &cp
+}
+
+// redactEvent hides from a responder what was injected, where and when:
+// attacks, targets, members, plans and the engine's own remarks, which
+// name them. It returns false for events they should not see at all.
+func redactEvent(ev gamedays.Event) (gamedays.Event, bool) {
+	switch ev.Type {
+	case gamedays.EvResolved, gamedays.EvSelected, gamedays.EvPreflight,
+		gamedays.EvAttackIntent, gamedays.EvAttackResult, gamedays.EvRollbackIntent, gamedays.EvRollbackResult:
+		return ev, false
+	case gamedays.EvNote:
+		return ev, ev.Kind != ""
+	case gamedays.EvConfirmed:
+		ev.Msg = "the facilitator confirmed the blast radius"
+	case gamedays.EvAbort:
+		ev.Msg = "rolling back"
+	}
+	ev.Runbook, ev.Target, ev.Members, ev.Injection, ev.Result, ev.Plan, ev.Failed = "", "", nil, nil, nil, nil, nil
+	return ev, true
+}
