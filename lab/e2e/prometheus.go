@@ -1,16 +1,24 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
+	"maps"
+	"math"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/api"
+	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
+	"github.com/prometheus/common/model"
 )
 
 // StartPrometheus runs the real Prometheus on a free loopback port, scraping
@@ -18,21 +26,29 @@ import (
 // the test ends. It returns the server's base URL once it is ready.
 func StartPrometheus(t testing.TB, targets ...string) string {
 	t.Helper()
-	bin := Need(t, "prometheus")[0]
-	dir := t.TempDir()
 	quoted := make([]string, len(targets))
 	for i, tg := range targets {
 		quoted[i] = fmt.Sprintf("%q", tg)
 	}
-	cfg := fmt.Sprintf(`global:
+	return StartPrometheusScraping(t, fmt.Sprintf(`  - job_name: app
+    static_configs:
+      - targets: [%s]
+`, strings.Join(quoted, ", ")))
+}
+
+// StartPrometheusScraping is StartPrometheus with the scrape_configs list
+// given as YAML, for tests that need their own jobs or target labels. The
+// global scrape interval is one second.
+func StartPrometheusScraping(t testing.TB, scrapeConfigs string) string {
+	t.Helper()
+	bin := Need(t, "prometheus")[0]
+	dir := t.TempDir()
+	cfg := `global:
   scrape_interval: 1s
   scrape_timeout: 900ms
   evaluation_interval: 1s
 scrape_configs:
-  - job_name: app
-    static_configs:
-      - targets: [%s]
-`, strings.Join(quoted, ", "))
+` + scrapeConfigs
 	cfgPath := filepath.Join(dir, "prometheus.yml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -94,4 +110,96 @@ scrape_configs:
 		}
 		<-tick.C
 	}
+}
+
+// PrometheusAPI is a client of the Prometheus HTTP API at url, the lab's or
+// a real one; its connections are closed when the test ends.
+func PrometheusAPI(t testing.TB, url string) v1.API {
+	t.Helper()
+	transport := &http.Transport{}
+	t.Cleanup(transport.CloseIdleConnections)
+	c, err := api.NewClient(api.Config{Address: url, RoundTripper: transport})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v1.NewAPI(c)
+}
+
+// Query asks a for q at one instant and fails t unless it answers a vector.
+func Query(t testing.TB, a v1.API, q string, at time.Time) model.Vector {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	v, _, _, err := a.Query(ctx, q, at)
+	if err != nil {
+		t.Fatalf("query %s: %v", q, err)
+	}
+	vec, ok := v.(model.Vector)
+	if !ok {
+		t.Fatalf("query %s: %T, want a vector", q, v)
+	}
+	return vec
+}
+
+// QueryRange asks a for q over r and fails t unless it answers a matrix.
+func QueryRange(t testing.TB, a v1.API, q string, r v1.Range) model.Matrix {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	v, warns, _, err := a.QueryRange(ctx, q, r)
+	if err != nil {
+		t.Fatalf("query_range %s: %v", q, err)
+	}
+	if len(warns) > 0 {
+		t.Logf("query_range %s: warnings %v", q, warns)
+	}
+	m, ok := v.(model.Matrix)
+	if !ok {
+		t.Fatalf("query_range %s: %T, want a matrix", q, v)
+	}
+	return m
+}
+
+// Agree compares two answers to the same range query step by step: the
+// same series, a value at every step of r on both sides, and values within
+// tol (relative to real's when rel is set). It reports every step out of
+// tolerance on t and returns the largest difference seen.
+func Agree(t testing.TB, what string, real, lab model.Matrix, r v1.Range, tol float64, rel bool) (maxDiff float64) {
+	t.Helper()
+	steps := int(r.End.Sub(r.Start)/r.Step) + 1
+	rs, ls := map[string][]model.SamplePair{}, map[string][]model.SamplePair{}
+	for _, s := range real {
+		rs[s.Metric.String()] = s.Values
+	}
+	for _, s := range lab {
+		ls[s.Metric.String()] = s.Values
+	}
+	if len(rs) == 0 || len(rs) != len(ls) {
+		t.Fatalf("%s: Prometheus has %d series, the lab %d:\n%v\n%v", what, len(rs), len(ls), real, lab)
+	}
+	for _, k := range slices.Sorted(maps.Keys(rs)) {
+		rv, lv := rs[k], ls[k]
+		if lv == nil {
+			t.Fatalf("%s: Prometheus has %s, the lab does not", what, k)
+		}
+		if len(rv) != steps || len(lv) != steps {
+			t.Errorf("%s %s: Prometheus has %d steps, the lab %d, want %d (no gaps)", what, k, len(rv), len(lv), steps)
+			continue
+		}
+		for i := range rv {
+			if !rv[i].Timestamp.Equal(lv[i].Timestamp) {
+				t.Fatalf("%s %s: step %d at %v and %v", what, k, i, rv[i].Timestamp, lv[i].Timestamp)
+			}
+			a, b := float64(rv[i].Value), float64(lv[i].Value)
+			d := math.Abs(a - b)
+			if rel && a != 0 {
+				d /= math.Abs(a)
+			}
+			maxDiff = max(maxDiff, d)
+			if !(d <= tol) {
+				t.Errorf("%s %s at %s: Prometheus %g, lab %g, differ by %.4g > %g", what, k, rv[i].Timestamp.Time().Format("15:04:05"), a, b, d, tol)
+			}
+		}
+	}
+	return maxDiff
 }

@@ -5,12 +5,9 @@ import (
 	"fmt"
 	"maps"
 	"math"
-	"net/http"
-	"sort"
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/api"
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/model"
@@ -69,86 +66,6 @@ func bucketAround(v float64) (float64, float64) {
 	return lo, math.Inf(1)
 }
 
-func rangeQuery(t *testing.T, a v1.API, q string, r v1.Range) model.Matrix {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	v, warns, _, err := a.QueryRange(ctx, q, r)
-	if err != nil {
-		t.Fatalf("query_range %s: %v", q, err)
-	}
-	if len(warns) > 0 {
-		t.Logf("query_range %s: warnings %v", q, warns)
-	}
-	m, ok := v.(model.Matrix)
-	if !ok {
-		t.Fatalf("query_range %s: %T, want a matrix", q, v)
-	}
-	return m
-}
-
-func instantVector(t *testing.T, a v1.API, q string, at time.Time) model.Vector {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	v, _, _, err := a.Query(ctx, q, at)
-	if err != nil {
-		t.Fatalf("query %s: %v", q, err)
-	}
-	vec, ok := v.(model.Vector)
-	if !ok {
-		t.Fatalf("query %s: %T, want a vector", q, v)
-	}
-	return vec
-}
-
-// bySeries keys a matrix by its label set.
-func bySeries(m model.Matrix) map[string][]model.SamplePair {
-	out := map[string][]model.SamplePair{}
-	for _, s := range m {
-		out[s.Metric.String()] = s.Values
-	}
-	return out
-}
-
-// agree compares two answers step by step: same series, a value at every
-// step on both sides, within tol (relative when rel is set).
-func agree(t *testing.T, what string, real, lab model.Matrix, r v1.Range, tol float64, rel bool) (maxDiff float64) {
-	t.Helper()
-	steps := int(r.End.Sub(r.Start)/r.Step) + 1
-	rs, ls := bySeries(real), bySeries(lab)
-	if len(rs) == 0 || len(rs) != len(ls) {
-		t.Fatalf("%s: Prometheus has %d series, the lab %d", what, len(rs), len(ls))
-	}
-	keys := make([]string, 0, len(rs))
-	for k := range rs {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		rv, lv := rs[k], ls[k]
-		if len(rv) != steps || len(lv) != steps {
-			t.Errorf("%s %s: Prometheus has %d steps, the lab %d, want %d (no gaps)", what, k, len(rv), len(lv), steps)
-			continue
-		}
-		for i := range rv {
-			if !rv[i].Timestamp.Equal(lv[i].Timestamp) {
-				t.Fatalf("%s %s: step %d at %v and %v", what, k, i, rv[i].Timestamp, lv[i].Timestamp)
-			}
-			a, b := float64(rv[i].Value), float64(lv[i].Value)
-			d := math.Abs(a - b)
-			if rel {
-				d /= math.Abs(a)
-			}
-			maxDiff = max(maxDiff, d)
-			if !(d <= tol) {
-				t.Errorf("%s %s at %s: Prometheus %g, lab %g, differ by %.4g > %g", what, k, rv[i].Timestamp.Time().Format("15:04:05"), a, b, d, tol)
-			}
-		}
-	}
-	return maxDiff
-}
-
 // TestAgreesWithPrometheus scrapes the same exporters with Debian's
 // Prometheus and with the lab, and compares the console's two default
 // queries over the same range.
@@ -175,22 +92,13 @@ func TestAgreesWithPrometheus(t *testing.T) {
 	}
 	defer lab.Close()
 
-	transport := &http.Transport{}
-	defer transport.CloseIdleConnections()
-	client := func(u string) v1.API {
-		c, err := api.NewClient(api.Config{Address: u, RoundTripper: transport})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return v1.NewAPI(c)
-	}
-	realAPI, labAPI := client(realURL), client(lab.URL())
+	realAPI, labAPI := e2e.PrometheusAPI(t, realURL), e2e.PrometheusAPI(t, lab.URL())
 
 	// Both must be scraping every target before the windows start.
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		r := instantVector(t, realAPI, `up == 1`, time.Now())
-		l := instantVector(t, labAPI, `up == 1`, time.Now())
+		r := e2e.Query(t, realAPI, `up == 1`, time.Now())
+		l := e2e.Query(t, labAPI, `up == 1`, time.Now())
 		if len(r) == len(xs) && len(l) == len(xs) {
 			break
 		}
@@ -213,8 +121,8 @@ func TestAgreesWithPrometheus(t *testing.T) {
 	trueErr := (errs[0] + errs[1] + errs[2]) / 3
 
 	t.Run("P95", func(t *testing.T) {
-		real, mine := rangeQuery(t, realAPI, p95Query, r), rangeQuery(t, labAPI, p95Query, r)
-		d := agree(t, "P95", real, mine, r, p95RelTol, true)
+		real, mine := e2e.QueryRange(t, realAPI, p95Query, r), e2e.QueryRange(t, labAPI, p95Query, r)
+		d := e2e.Agree(t, "P95", real, mine, r, p95RelTol, true)
 		t.Logf("P95: largest relative difference %.4f%% over %d steps (tolerance %g%%); true P95 %.4fs", d*100, len(real[0].Values), p95RelTol*100, trueP95)
 		// Both estimate the same truth: histogram_quantile interpolates
 		// inside the bucket that holds it.
@@ -227,12 +135,12 @@ func TestAgreesWithPrometheus(t *testing.T) {
 		}
 	})
 	t.Run("P95 by instance", func(t *testing.T) {
-		d := agree(t, "P95 by instance", rangeQuery(t, realAPI, p95ByInst, r), rangeQuery(t, labAPI, p95ByInst, r), r, p95RelTol, true)
+		d := e2e.Agree(t, "P95 by instance", e2e.QueryRange(t, realAPI, p95ByInst, r), e2e.QueryRange(t, labAPI, p95ByInst, r), r, p95RelTol, true)
 		t.Logf("P95 by instance: largest relative difference %.4f%%", d*100)
 	})
 	t.Run("error ratio", func(t *testing.T) {
-		real, mine := rangeQuery(t, realAPI, errorQuery, r), rangeQuery(t, labAPI, errorQuery, r)
-		d := agree(t, "error ratio", real, mine, r, errorAbsTol, false)
+		real, mine := e2e.QueryRange(t, realAPI, errorQuery, r), e2e.QueryRange(t, labAPI, errorQuery, r)
+		d := e2e.Agree(t, "error ratio", real, mine, r, errorAbsTol, false)
 		t.Logf("error ratio: largest absolute difference %.5f (tolerance %g); true ratio %.4f", d, errorAbsTol, trueErr)
 		for _, m := range []model.Matrix{real, mine} {
 			for _, p := range m[0].Values {
@@ -251,12 +159,12 @@ func TestAgreesWithPrometheus(t *testing.T) {
 		time.Sleep(2500 * time.Millisecond)
 		at := time.Now().Add(-200 * time.Millisecond)
 		for _, q := range []string{`up`, `count by (instance) (http_requests_total)`, `scrape_samples_scraped`} {
-			rv, lv := instantVector(t, realAPI, q, at), instantVector(t, labAPI, q, at)
+			rv, lv := e2e.Query(t, realAPI, q, at), e2e.Query(t, labAPI, q, at)
 			if !maps.Equal(values(rv), values(lv)) {
 				t.Errorf("%s %s after the failure at %s:\nPrometheus %v\nlab        %v", q, at.Format("15:04:05.000"), failed.Format("15:04:05.000"), rv, lv)
 			}
 		}
-		if v := instantVector(t, labAPI, fmt.Sprintf(`up{instance=%q}`, addrs[2]), at); len(v) != 1 || v[0].Value != 0 {
+		if v := e2e.Query(t, labAPI, fmt.Sprintf(`up{instance=%q}`, addrs[2]), at); len(v) != 1 || v[0].Value != 0 {
 			t.Errorf("lab up of the failing target: %v, want 0", v)
 		}
 	})
