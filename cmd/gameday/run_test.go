@@ -44,7 +44,7 @@ func TestMain(m *testing.M) {
 
 // binary builds gameday once for the tests that run it as a child process,
 // which is the only way to kill it with SIGKILL mid-attack.
-func binary(t *testing.T) string {
+func binary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		binDir, binErr = os.MkdirTemp("", "gameday-bin-")
@@ -211,7 +211,7 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func start(t *testing.T, args ...string) *child {
+func start(t testing.TB, args ...string) *child {
 	t.Helper()
 	c := &child{cmd: exec.Command(binary(t), args...), exited: make(chan struct{})}
 	c.cmd.Stdout, c.cmd.Stderr = &c.stdout, &c.stderr
@@ -240,7 +240,7 @@ func start(t *testing.T, args ...string) *child {
 }
 
 // wait returns the exit code, failing the test if the child runs past limit.
-func (c *child) wait(t *testing.T, limit time.Duration) int {
+func (c *child) wait(t testing.TB, limit time.Duration) int {
 	t.Helper()
 	select {
 	case <-c.exited:
