@@ -118,6 +118,8 @@ type Server struct {
 	http *http.Server
 
 	mu          sync.Mutex
+	idle        *sync.Cond // signalled when inflight drops to 0
+	inflight    int        // requests being served
 	closed      bool
 	throttle    map[string]int
 	calls       map[string]int
@@ -191,6 +193,7 @@ func New(opts Options) *Server {
 		templates:   map[string]*template{},
 		exps:        map[string]*experiment{},
 	}
+	s.idle = sync.NewCond(&s.mu)
 	s.hooks = newHookQueue()
 	return s
 }
@@ -229,7 +232,7 @@ func (s *Server) URL() string {
 	return "http://" + s.ln.Addr().String()
 }
 
-// Close stops serving (requests under way finish first), cancels running
+// Close stops serving, waits for requests under way, cancels running
 // commands and waits for them and for pending hooks. State changes still
 // scheduled are dropped.
 func (s *Server) Close() error {
@@ -242,14 +245,15 @@ func (s *Server) Close() error {
 	s.mu.Unlock()
 	var err error
 	if s.http != nil {
-		// Let requests under way finish, so none touches the state after
-		// Close returns; a stuck one is cut after a few seconds.
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		if err = s.http.Shutdown(ctx); err != nil {
-			err = s.http.Close()
-		}
-		cancel()
+		err = s.http.Close()
 	}
+	// Requests under way finish (they never wait on the network once their
+	// body is read), so none touches the state after Close returns.
+	s.mu.Lock()
+	for s.inflight > 0 {
+		s.idle.Wait()
+	}
+	s.mu.Unlock()
 	s.cancel()
 	s.wg.Wait()
 	s.hooks.close()
@@ -293,6 +297,24 @@ func (s *Server) requestID() string {
 // SigV4 credential scope, and answers in that service's protocol.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := &call{r: r, reqID: s.requestID()}
+	s.mu.Lock()
+	closed := s.closed
+	if !closed {
+		s.inflight++
+	}
+	s.mu.Unlock()
+	if closed {
+		c.service = guessService(r, nil)
+		s.fail(w, c, &apiError{status: 503, code: "ServiceUnavailable", msg: "the endpoint is shutting down", server: true})
+		return
+	}
+	defer func() {
+		s.mu.Lock()
+		if s.inflight--; s.inflight == 0 {
+			s.idle.Broadcast()
+		}
+		s.mu.Unlock()
+	}()
 	defer func() {
 		// A malformed request must never take the endpoint down.
 		if p := recover(); p != nil {
