@@ -409,6 +409,19 @@ func (m *model) handleKey(k tea.KeyMsg) tea.Cmd {
 	case keys.Cancel:
 		m.closeModal()
 	case keys.Input:
+		// Runes that arrive in one read (fast typing, a paste without
+		// bracketed paste) come as one key named by the runes joined, so
+		// "up" or "end" would match the input's own bindings and be lost.
+		// Fed one at a time, every rune is text.
+		if k.Type == tea.KeyRunes && len(k.Runes) > 1 && !k.Paste {
+			cmds := make([]tea.Cmd, 0, len(k.Runes))
+			for _, r := range k.Runes {
+				var cmd tea.Cmd
+				m.input, cmd = m.input.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: k.Alt})
+				cmds = append(cmds, cmd)
+			}
+			return tea.Batch(cmds...)
+		}
 		var cmd tea.Cmd
 		m.input, cmd = m.input.Update(k)
 		return cmd
