@@ -163,6 +163,11 @@ func Resolve(km KeyMap, c Context, k tea.KeyMsg) Result {
 	}
 	switch c.Modal {
 	case ModalNote:
+		// Letters typed fast arrive as one key named by them all: "enter"
+		// or "esc" written in a note is text, not a key.
+		if k.Type == tea.KeyRunes {
+			return Result{Action: Input}
+		}
 		switch {
 		case key.Matches(k, km.Submit):
 			return Result{Action: Submit}
