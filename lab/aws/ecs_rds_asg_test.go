@@ -159,6 +159,10 @@ func TestRDSFailoverAndReboot(t *testing.T) {
 	if sdkaws.ToString(got.Status) != "available" || len(got.DBClusterMembers) != 2 || writer(got) != "orders-1" || len(got.TagList) != 1 || !sdkaws.ToBool(got.MultiAZ) {
 		t.Errorf("cluster %+v", got)
 	}
+	_, err = rds.NewFromConfig(sdkConfig(t, s, denyKey, testSecret)).FailoverDBCluster(ctx, &rds.FailoverDBClusterInput{DBClusterIdentifier: sdkaws.String("orders")})
+	if apiCode(err) != "AccessDenied" {
+		t.Errorf("denied key: %v, want AccessDenied", err)
+	}
 	if _, err := c.FailoverDBCluster(ctx, &rds.FailoverDBClusterInput{DBClusterIdentifier: sdkaws.String("orders")}); err != nil {
 		t.Fatal(err)
 	}

@@ -70,7 +70,7 @@ func startServer(t testing.TB, opts Options) *Server {
 	opts.Keys = append(opts.Keys,
 		Key{AccessKeyID: testKey, SecretAccessKey: testSecret},
 		Key{AccessKeyID: otherKey, SecretAccessKey: testSecret, Account: "999999999999"},
-		Key{AccessKeyID: denyKey, SecretAccessKey: testSecret, Deny: []string{"ec2:StopInstances", "ssm:*", "lambda:PutFunctionConcurrency", "fis:StartExperiment"}},
+		Key{AccessKeyID: denyKey, SecretAccessKey: testSecret, Deny: []string{"ec2:StopInstances", "ssm:*", "lambda:PutFunctionConcurrency", "fis:StartExperiment", "rds:FailoverDBCluster"}},
 	)
 	if opts.TransitionDelay == 0 {
 		opts.TransitionDelay = 20 * time.Millisecond
