@@ -200,8 +200,18 @@ func New(opts Options) *Server {
 
 // Start listens on Options.Addr and serves in the background.
 func (s *Server) Start() error {
-	if len(s.keys) == 0 {
+	if len(s.opts.Keys) == 0 {
 		return errors.New("lab/aws: no credentials: Options.Keys is empty")
+	}
+	seen := map[string]bool{}
+	for i, k := range s.opts.Keys {
+		switch {
+		case k.AccessKeyID == "" || k.SecretAccessKey == "":
+			return fmt.Errorf("lab/aws: Options.Keys[%d]: expected both AccessKeyID and SecretAccessKey", i)
+		case seen[k.AccessKeyID]:
+			return fmt.Errorf("lab/aws: Options.Keys[%d]: access key %s is listed twice", i, k.AccessKeyID)
+		}
+		seen[k.AccessKeyID] = true
 	}
 	host, _, err := net.SplitHostPort(s.opts.Addr)
 	if err != nil {

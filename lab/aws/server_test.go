@@ -472,6 +472,20 @@ func TestUnknownOperations(t *testing.T) {
 	}
 }
 
+func TestStartRefusesBadKeys(t *testing.T) {
+	for _, keys := range [][]Key{
+		nil,
+		{{AccessKeyID: "a"}},
+		{{AccessKeyID: "a", SecretAccessKey: "b"}, {AccessKeyID: "a", SecretAccessKey: "c"}},
+	} {
+		s := New(Options{Keys: keys})
+		if err := s.Start(); err == nil || !strings.Contains(err.Error(), "Keys") {
+			t.Errorf("keys %v: %v, want an error naming Options.Keys", keys, err)
+			_ = s.Close()
+		}
+	}
+}
+
 func TestStartRefusesNonLoopback(t *testing.T) {
 	s := New(Options{Addr: "0.0.0.0:0", Keys: []Key{{AccessKeyID: "a", SecretAccessKey: "b"}}})
 	if err := s.Start(); err == nil || !strings.Contains(err.Error(), "loopback") {
