@@ -44,6 +44,16 @@ func TestLabScenarioOutcomes(t *testing.T) {
 			if code != s.ExitCode() || !strings.Contains(stderr.String(), "verdict "+s.Outcome) {
 				t.Fatalf("%s: exit %d (%v), want %d and verdict %s\n%s", s.Name, code, err, s.ExitCode(), s.Outcome, stderr.String())
 			}
+			// The fault went in through the family the scenario names: an
+			// EC2 instance id for the AWS path, a host name for SSH.
+			src, _ := l.Runbook(s.Name, 0.1)
+			member := " on checkout-"
+			if strings.Contains(string(src), "\n    aws:\n") {
+				member = " on i-0000000000000000"
+			}
+			if !regexp.MustCompile(`(?m) injected .*` + regexp.QuoteMeta(member)).MatchString(stderr.String()) {
+				t.Errorf("%s: no injection%s…:\n%s", s.Name, member, stderr.String())
+			}
 			for _, in := range l.Fleet().Instances() {
 				out, _, _ := in.Exec("status")
 				if !strings.Contains(out, "service up") || !strings.Contains(out, "no active faults") {
