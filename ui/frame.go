@@ -263,7 +263,10 @@ func (m *model) footer() string {
 	abort := st.Abort.Render("ctrl+x ABORT")
 	h := m.help
 	h.Width = max(0, m.sh.w-ansi.StringWidth(abort)-2)
-	return spread(h.ShortHelpView(keys.Help(m.sh.keys, m.keyContext())), abort, m.sh.w)
+	// help lets the last key overflow its width when even "…" does not fit
+	// after the others; the abort key must never be what gives way.
+	left := ansi.Truncate(h.ShortHelpView(keys.Help(m.sh.keys, m.keyContext())), h.Width, "…")
+	return spread(left, abort, m.sh.w)
 }
 
 // body is the screen of the current phase, or the open modal.
