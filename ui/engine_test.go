@@ -13,6 +13,7 @@ import (
 
 	"github.com/gameday/gameday/gamedays"
 	"github.com/gameday/gameday/metrics"
+	"github.com/gameday/gameday/runbook"
 	"github.com/gameday/gameday/targets"
 )
 
@@ -53,7 +54,11 @@ type live struct {
 	err     error
 }
 
-func newLive(t *testing.T) *live {
+func newLive(t *testing.T) *live { return newLiveWith(t, nil) }
+
+// newLiveWith lets a test shape the runbook and the console's config before
+// anything starts.
+func newLiveWith(t *testing.T, prep func(rb *runbook.Runbook, cfg *Config)) *live {
 	t.Helper()
 	rb := parseRunbook(t)
 	l := &live{t: t, clock: gamedays.NewManualClock(t0), exec: newFakeExec(), out: &syncBuffer{}, done: make(chan struct{})}
@@ -76,7 +81,11 @@ func newLive(t *testing.T) *live {
 	t.Cleanup(func() { j.Close() })
 	in, keys := io.Pipe()
 	l.keys = keys
-	l.c = New(Config{Runbook: rb, File: "checkout.yaml", RunDir: runDir, Metrics: poller, Version: "test", Input: in, Output: l.out})
+	cfg := Config{Runbook: rb, File: "checkout.yaml", RunDir: runDir, Metrics: poller, Version: "test", Input: in, Output: l.out}
+	if prep != nil {
+		prep(rb, &cfg)
+	}
+	l.c = New(cfg)
 	l.c.clock = l.clock.Now
 	l.eng = gamedays.New(rb, gamedays.Options{RunID: "r1", Journal: j, Clock: l.clock, Catalogue: targets.Default(),
 		Resolvers: map[string]targets.Resolver{"ssh": fakeResolver{}},

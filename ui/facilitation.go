@@ -12,6 +12,7 @@ import (
 
 	"github.com/gameday/gameday/gamedays"
 	"github.com/gameday/gameday/runbook"
+	"github.com/gameday/gameday/ui/serve"
 )
 
 // remaining asks Config.Remaining once for every console of the game day:
@@ -88,6 +89,12 @@ func (m *model) budgetView() []string {
 
 // releaseHint sends the next hint not yet released.
 func (m *model) releaseHint() {
+	if m.gate != nil {
+		if err := serve.Permit(m.who, gamedays.Intent{Type: gamedays.IntentNote, Kind: gamedays.NoteHint}); err != nil {
+			m.flash = "refused: " + err.Error()
+			return
+		}
+	}
 	rb := m.sh.cfg.Runbook
 	if rb == nil || len(rb.Drill.Hints) == 0 {
 		m.flash = "this runbook has no hints"
@@ -181,11 +188,10 @@ func (m *model) rolesLine() string {
 	if len(online) == 0 {
 		right = "online: " + st.Muted.Render("nobody has joined")
 	}
-	line := spread(left, right, m.sh.w)
-	if ansi.StringWidth(line) > m.sh.w {
-		line = left + "  " + right
-	}
-	return ansi.Truncate(line, m.sh.w, "…")
+	// Who is online matters most in the room; the roles give way.
+	right = ansi.Truncate(right, m.sh.w, "…")
+	left = ansi.Truncate(left, max(0, m.sh.w-ansi.StringWidth(right)-2), "…")
+	return spread(left, right, m.sh.w)
 }
 
 func personNames(ps []runbook.Person) string {

@@ -265,7 +265,7 @@ func (m *model) handleRefresh(msg refreshMsg) tea.Cmd {
 		}
 	}
 	m.drawCharts()
-	return tick(m.gen)
+	return tick(m.gen, m.stop)
 }
 
 func contains(xs []string, x string) bool {

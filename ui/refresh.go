@@ -23,8 +23,19 @@ const minWindow = 2 * time.Minute
 // dropped.
 type tickMsg struct{ gen int }
 
-func tick(gen int) tea.Cmd {
-	return tea.Tick(refreshEvery, func(time.Time) tea.Msg { return tickMsg{gen} })
+func tick(gen int, stop <-chan struct{}) tea.Cmd {
+	// Not tea.Tick: a participant who leaves must take their timers along,
+	// rather than leave one waiting out its second.
+	return func() tea.Msg {
+		t := time.NewTimer(refreshEvery)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			return tickMsg{gen}
+		case <-stop:
+			return nil
+		}
+	}
 }
 
 // refreshReq is a snapshot of what a refresh needs, taken in Update so the

@@ -21,7 +21,11 @@ func Permit(who Who, in gamedays.Intent) error {
 		if who.Role == runbook.RoleFacilitator {
 			return nil
 		}
-		return fmt.Errorf("only the facilitator moves the game day on or confirms the blast radius; %s is %s", who.Name, article(who.Role))
+		what := "moves the game day on"
+		if in.Type == gamedays.IntentConfirm {
+			what = "confirms the blast radius"
+		}
+		return fmt.Errorf("only the facilitator %s; %s is %s", what, who.Name, article(who.Role))
 	case gamedays.IntentNote:
 		return permitNote(who, in.Kind)
 	}
