@@ -215,30 +215,29 @@ func checkReport(t *testing.T, dir string) {
 	}
 }
 
+// noColour fails t if the screen carries any escape sequence: with
+// NO_COLOR every state must read in words and marks alone.
+func (c *consoleRun) noColour(t *testing.T, where string) {
+	t.Helper()
+	if esc := c.tmux.ScreenEscapes(); strings.Contains(esc, "\x1b") {
+		t.Errorf("NO_COLOR=1: escape sequences on the %s screen:\n%q", where, esc)
+	}
+}
+
 // TestConsoleDrivesLab drives the real binary's console in tmux against
-// the lab, with keys only, as a facilitator would.
+// the lab, with keys only, as a facilitator would: an abort on the
+// smallest screen the console lays out, without colour, and a held run on
+// a larger one.
 func TestConsoleDrivesLab(t *testing.T) {
 	if testing.Short() {
-		t.Skip("drives two lab runs of about 40s each")
+		t.Skip("drives two lab runs of about 25s and 40s")
 	}
 	e2e.Need(t, "tmux")
 
-	t.Run("abort rolls back", func(t *testing.T) {
-		c := startConsoleRun(t, 120, 40)
-		c.phase(t, 30*time.Second, "BASELINE", "Measuring the steady state")
-		if esc := c.tmux.ScreenEscapes(); !strings.Contains(esc, "\x1b[") {
-			t.Errorf("colours on: the screen has no escape sequence at all:\n%s", esc)
-		}
-		c.phase(t, 30*time.Second, "HYPOTHESIS", "the edge P95 stays under 250ms")
-		c.press(t, c.km.Next)
-
-		s := c.phase(t, 20*time.Second, "BLAST RADIUS", "Press Y", "checkout-1", "checkout-2", "checkout-3")
-		if n, m := strings.Count(s, "● SELECTED"), strings.Count(s, "○ not selected"); n != 1 || m != 2 {
-			t.Errorf("member table: %d selected and %d not, want 1 and 2:\n%s", n, m, s)
-		}
-		if f := c.faults(); len(f) > 0 {
-			t.Fatalf("injected before the blast radius was confirmed: %v", f)
-		}
+	t.Run("abort at 80x24 without colour", func(t *testing.T) {
+		c := startConsoleRun(t, 80, 24, "NO_COLOR=1")
+		s := c.phase(t, 30*time.Second, "BASELINE", "Measuring the steady state", "[1] p95", "base ")
+		c.noColour(t, "baseline")
 		now, base, ok := p95(s)
 		if !ok {
 			t.Fatalf("no P95 value and baseline beside the chart:\n%s", s)
@@ -246,18 +245,32 @@ func TestConsoleDrivesLab(t *testing.T) {
 		if risen(now, base) {
 			t.Fatalf("P95 %s already far above its baseline %s before any attack", now, base)
 		}
+		c.phase(t, 30*time.Second, "HYPOTHESIS", "With one of three instances 100ms slower")
+		c.noColour(t, "hypothesis")
+		c.press(t, c.km.Next)
+
+		s = c.phase(t, 20*time.Second, "BLAST RADIUS", "Press Y", "checkout-1", "checkout-2", "checkout-3")
+		c.noColour(t, "blast radius")
+		if n, m := strings.Count(s, "● SELECTED"), strings.Count(s, "○ not selected"); n != 1 || m != 2 {
+			t.Errorf("member table: %d selected and %d not, want 1 and 2:\n%s", n, m, s)
+		}
+		if f := c.faults(); len(f) > 0 {
+			t.Fatalf("injected before the blast radius was confirmed: %v", f)
+		}
 		c.press(t, c.km.Confirm)
 
-		s = c.tmux.WaitFor(30*time.Second, "the P95 beside the chart to rise above its baseline", func(s string) bool {
+		c.tmux.WaitFor(30*time.Second, "the P95 beside the chart to rise above its baseline", func(s string) bool {
 			now, base, ok := p95(s)
 			return ok && risen(now, base) && strings.Contains(s, "ACTIVE")
 		})
+		c.noColour(t, "observe")
 		if f := c.faults(); len(f) != 1 || !strings.HasSuffix(f[0], ": latency") {
 			t.Fatalf("while the attack runs the lab hosts have %v, want one latency fault", f)
 		}
 		c.press(t, c.km.Abort)
 
-		s = c.phase(t, 30*time.Second, "ABORTED", "1 of 1 reverted", "Everything injected was reverted.", "verdict: ABORTED")
+		c.phase(t, 30*time.Second, "ABORTED", "✓ reverted", "1 of 1 reverted", "Everything injected was reverted.", "verdict: ABORTED")
+		c.noColour(t, "aborted")
 		c.checkClean(t)
 		c.press(t, c.km.Leave)
 		if code := c.tmux.Wait(20 * time.Second); code != exitAborted {
@@ -268,36 +281,28 @@ func TestConsoleDrivesLab(t *testing.T) {
 		checkReport(t, dir)
 	})
 
-	t.Run("held at 80x24 without colour", func(t *testing.T) {
-		c := startConsoleRun(t, 80, 24, "NO_COLOR=1")
-		noColour := func(where string) {
-			t.Helper()
-			if esc := c.tmux.ScreenEscapes(); strings.Contains(esc, "\x1b") {
-				t.Errorf("NO_COLOR=1: escape sequences on the %s screen:\n%q", where, esc)
-			}
-		}
+	t.Run("held with a note at 120x40", func(t *testing.T) {
+		c := startConsoleRun(t, 120, 40)
 		c.phase(t, 30*time.Second, "BASELINE")
-		noColour("baseline")
-		c.phase(t, 30*time.Second, "HYPOTHESIS")
-		noColour("hypothesis")
+		if esc := c.tmux.ScreenEscapes(); !strings.Contains(esc, "\x1b[") {
+			t.Errorf("colours on: the screen has no escape sequence at all:\n%s", esc)
+		}
+		c.phase(t, 30*time.Second, "HYPOTHESIS", "With one of three instances 100ms slower")
 		c.press(t, c.km.Next)
 		c.phase(t, 20*time.Second, "BLAST RADIUS", "Press Y")
-		noColour("blast radius")
 		c.press(t, c.km.Confirm)
 
 		c.phase(t, 20*time.Second, "OBSERVE", "ACTIVE")
-		noColour("observe")
+		// "up", "enter" and "esc" typed into a note are text, not keys.
 		const note = "p95 went up as predicted; typing enter or esc in a note is text"
 		c.press(t, c.km.Note)
 		c.tmux.Type(note)
 		c.press(t, c.km.Submit)
+		c.tmux.WaitText(10*time.Second, "note saved")
 
-		s := c.phase(t, 60*time.Second, "CONCLUDE")
-		noColour("conclude")
-		t.Logf("conclude:\n%s", s)
+		c.phase(t, 60*time.Second, "CONCLUDE", "Verdict: HELD", "verdict: HELD")
 		c.press(t, c.km.Leave)
-		code := c.tmux.Wait(20 * time.Second)
-		if code != exitOK {
+		if code := c.tmux.Wait(20 * time.Second); code != exitOK {
 			t.Fatalf("exit %d, want 0 (held)", code)
 		}
 		c.checkClean(t)
