@@ -145,18 +145,28 @@ func runLab(cmd *cobra.Command, f *labFlags) error {
 // directory and runs it through runFile, wired to the lab's Prometheus and
 // SSH files and to no key but the lab's.
 func runLabScenario(cmd *cobra.Command, l *sandbox.Lab, scenario string, scale float64, rf runFlags) error {
+	path, err := labScenarioFile(cmd, l, scenario, scale, &rf)
+	if err != nil {
+		return err
+	}
+	return runFile(cmd, path, &rf)
+}
+
+// labScenarioFile writes the scenario's runbook for l, waits for the lab's
+// metrics, and wires rf to the lab alone.
+func labScenarioFile(cmd *cobra.Command, l *sandbox.Lab, scenario string, scale float64, rf *runFlags) (string, error) {
 	src, err := l.Runbook(scenario, scale)
 	if err != nil {
-		return invalid(err)
+		return "", invalid(err)
 	}
 	path := filepath.Join(l.Dir, scenario+".yaml")
 	if err := os.WriteFile(path, src, 0o644); err != nil {
-		return invalid(err)
+		return "", invalid(err)
 	}
 	warm, cancel := context.WithTimeout(cmdContext(cmd), 30*time.Second)
 	defer cancel()
 	if err := l.WaitForMetrics(warm); err != nil {
-		return invalid(err)
+		return "", invalid(err)
 	}
 	rf.Prometheus = l.PrometheusURL
 	rf.SSHConfig = l.SSHConfigPath
@@ -173,10 +183,11 @@ func runLabScenario(cmd *cobra.Command, l *sandbox.Lab, scenario string, scale f
 		"AWS_SECRET_ACCESS_KEY": l.AWS.SecretAccessKey,
 	}
 	rf.Getenv = func(k string) string { return env[k] }
-	// No --yes: the run's own guard confirms every member is the lab's, the
-	// SSH hosts by their loopback addresses and the EC2 instances by the
-	// loopback endpoint they were found at.
-	return runFile(cmd, path, &rf)
+	// Every member is the lab's own: its EC2 instances are hosts on
+	// loopback behind a loopback endpoint, which the run's guard cannot see
+	// from an instance id.
+	rf.Yes = true
+	return path, nil
 }
 
 func labScenarioList() string {

@@ -78,6 +78,8 @@ key away in every phase.
 		newRecoverCmd(),
 		newReportCmd(),
 		newLabCmd(),
+		newServeCmd(),
+		newDrillCmd(),
 		newNewCmd(),
 		newScenariosCmd(),
 		newKindsCmd(),

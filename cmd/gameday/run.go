@@ -91,6 +91,7 @@ type session struct {
 	src      []byte
 	cat      *targets.Catalogue
 	observer gamedays.Observer // nil when the runbook has no panels
+	query    metrics.Querier   // nil when the runbook has no panels
 	w        *wiring
 	f        *runFlags
 }
@@ -127,6 +128,7 @@ func prepare(cmd *cobra.Command, path string, f *runFlags) (*session, error) {
 		cfg := metrics.ConfigFor(rb.Metrics, rb.Metrics.Panels, client.URL)
 		cfg.Timeout = client.Timeout
 		s.observer = metrics.NewPoller(client.API, cfg)
+		s.query = client.API
 	}
 	for _, a := range rb.Attacks {
 		t, _ := rb.Target(a.Target)
@@ -167,8 +169,8 @@ func (s *session) begin() (dir string, j *gamedays.Journal, opts gamedays.Option
 // runConsole runs the game day in the interactive console: the facilitator
 // reviews and confirms the blast radius there, so --yes is not needed.
 func runConsole(cmd *cobra.Command, s *session) error {
-	if !term.IsTerminal(int(os.Stdin.Fd())) || !term.IsTerminal(int(os.Stdout.Fd())) {
-		return invalid(fmt.Errorf("%s: the console needs a terminal; pass --autopilot to run unattended (with --yes to confirm the blast radius), or --dry-run to see what would run", s.rb.File))
+	if err := needTerminal(s); err != nil {
+		return err
 	}
 	ctx := cmd.Context()
 	if ctx == nil {
@@ -179,10 +181,17 @@ func runConsole(cmd *cobra.Command, s *session) error {
 		return err
 	}
 	defer journal.Close()
-	c := ui.New(ui.Config{Runbook: s.rb, File: s.rb.File, RunDir: dir, Metrics: s.observer, Version: opts.Version})
+	c := ui.New(ui.Config{Runbook: s.rb, File: s.rb.File, RunDir: dir, Metrics: s.observer, Version: opts.Version, Remaining: remainingFor(s)})
 	opts.OnEvent = c.OnEvent
 	out, runErr := c.Run(ctx, gamedays.New(s.rb, opts))
 	return outcomeError(cmd.ErrOrStderr(), dir, out, runErr, "")
+}
+
+func needTerminal(s *session) error {
+	if !term.IsTerminal(int(os.Stdin.Fd())) || !term.IsTerminal(int(os.Stdout.Fd())) {
+		return invalid(fmt.Errorf("%s: the console needs a terminal; pass --autopilot to run unattended (with --yes to confirm the blast radius), or --dry-run to see what would run", s.rb.File))
+	}
+	return nil
 }
 
 // runAutopilot runs with nobody at the keys: every phase advances on its

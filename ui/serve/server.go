@@ -58,9 +58,10 @@ type Options struct {
 	// so participants' known_hosts stay valid across game days.
 	HostKey string
 	Roles   runbook.Roles
-	// AuthorizedKeys, if set, admits more keys as observers, named by the
-	// key's comment.
+	// AuthorizedKeys, if set, admits more keys, named by the key's comment,
+	// in AuthorizedRole (default observer; a drill makes them responders).
 	AuthorizedKeys string
+	AuthorizedRole string
 	// Handler runs one session; the session ends when it returns.
 	Handler func(*Session)
 	// OutputLimit bounds bytes queued for a slow terminal before frames are
@@ -100,7 +101,10 @@ func Start(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	keys, err := admitted(opts.Roles, opts.AuthorizedKeys)
+	if opts.AuthorizedRole == "" {
+		opts.AuthorizedRole = runbook.RoleObserver
+	}
+	keys, err := admitted(opts.Roles, opts.AuthorizedKeys, opts.AuthorizedRole)
 	if err != nil {
 		return nil, err
 	}
@@ -351,8 +355,8 @@ func hostKey(path string) (gossh.Signer, error) {
 }
 
 // admitted maps each key to its participant: the runbook's roles first, then
-// authorized_keys entries as observers.
-func admitted(roles runbook.Roles, authorized string) (map[string]Who, error) {
+// authorized_keys entries in role.
+func admitted(roles runbook.Roles, authorized, role string) (map[string]Who, error) {
 	keys := map[string]Who{}
 	for _, m := range roles.Members() {
 		if m.Key == "" {
@@ -388,9 +392,9 @@ func admitted(roles runbook.Roles, authorized string) (map[string]Who, error) {
 		}
 		name := comment
 		if name == "" {
-			name = fmt.Sprintf("observer-%d", line)
+			name = fmt.Sprintf("%s-%d", role, line)
 		}
-		keys[fp] = Who{Name: name, Role: runbook.RoleObserver}
+		keys[fp] = Who{Name: name, Role: role}
 	}
 	return keys, sc.Err()
 }

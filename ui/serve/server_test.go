@@ -180,7 +180,7 @@ func TestAuthorizedKeysAdmitObservers(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "authorized_keys")
 	os.WriteFile(file, []byte("# the team\n"+bob.line+"\n"+ana.line+"\n"), 0o600)
 	roles := runbook.Roles{Facilitator: &runbook.Person{Name: "Ana", Key: ana.line}}
-	keys, err := admitted(roles, file)
+	keys, err := admitted(roles, file, runbook.RoleObserver)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +192,7 @@ func TestAuthorizedKeysAdmitObservers(t *testing.T) {
 	}
 
 	os.WriteFile(file, []byte(bob.line+"\nssh-ed25519 garbage\n"), 0o600)
-	if _, err := admitted(roles, file); err == nil || !strings.Contains(err.Error(), file+":2: expected an authorized_keys line") {
+	if _, err := admitted(roles, file, runbook.RoleObserver); err == nil || !strings.Contains(err.Error(), file+":2: expected an authorized_keys line") {
 		t.Errorf("a bad line: err = %v", err)
 	}
 }
