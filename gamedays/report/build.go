@@ -248,8 +248,22 @@ func (b *builder) sample(ev gamedays.Event) {
 	b.r.Timeline[b.lastSamples].Text = fmt.Sprintf("metrics: %d sample(s) journalled", b.runSamples)
 }
 
+// Note kinds gameday serve journals as participants come and go.
+const (
+	noteJoined = "joined"
+	noteLeft   = "left"
+)
+
 func (b *builder) note(ev gamedays.Event) {
-	if ev.Author != "" {
+	switch {
+	case ev.Kind == noteJoined && ev.Author != "":
+		b.person(ev.Author, ev.Msg).Joined = true
+		b.entry(ev, ev.Author+" joined ("+ev.Msg+")")
+		return
+	case ev.Kind == noteLeft && ev.Author != "":
+		b.entry(ev, ev.Author+" left")
+		return
+	case ev.Author != "":
 		b.person(ev.Author, "").Notes++
 	}
 	n := Note{At: ev.Time.UTC(), T: b.t(ev.Time), Author: ev.Author, Text: ev.Msg}
@@ -309,7 +323,12 @@ func (b *builder) finish(events []gamedays.Event) {
 			b.person(m.Name, m.Role)
 		}
 		for _, a := range authors {
-			b.person(a.Name, "").Notes += a.Notes
+			p := b.person(a.Name, "")
+			for _, role := range a.Roles {
+				p = b.person(a.Name, role)
+			}
+			p.Notes += a.Notes
+			p.Joined = p.Joined || a.Joined
 		}
 		for i := range r.BlastRadius {
 			if br, ok := b.rb.BlastRadius[r.BlastRadius[i].Target]; ok {
@@ -331,7 +350,8 @@ func (b *builder) finish(events []gamedays.Event) {
 	b.guardrails()
 	if d, ok := gamedays.Drill(events); ok && hasDrillMarks(events) {
 		r.Drill = &Drill{TTD: seconds(d.TTD, !d.Detected.IsZero()), TTM: seconds(d.TTM, !d.Mitigated.IsZero()),
-			DetectedBy: d.DetectedBy, MitigatedBy: d.MitigatedBy, Hints: d.Hints, FalseAlarms: d.FalseAlarms}
+			DetectedBy: d.DetectedBy, MitigatedBy: d.MitigatedBy, Detected: d.DetectedWhat, Mitigated: d.MitigatedWhat,
+			Hints: d.Hints, FalseAlarms: d.FalseAlarms}
 	}
 	if len(r.Verdict.Evidence) == 0 {
 		r.Verdict.Evidence = b.evidence()

@@ -58,6 +58,9 @@ func (r *Report) document() (title string, meta []block, sections []section) {
 	var who []string
 	for _, p := range r.Participants {
 		s := p.Name + " (" + strings.Join(p.Roles, ", ")
+		if p.Joined {
+			s += "; joined live"
+		}
 		if p.Notes > 0 {
 			s += fmt.Sprintf("; %d note(s)", p.Notes)
 		}
@@ -342,6 +345,12 @@ func (r *Report) drillSection() section {
 	t := block{kind: bTable, head: []string{"Time to detect", "Detected by", "Time to mitigate", "Mitigated by", "Hints", "False alarms"}}
 	t.rows = append(t.rows, []string{secs(d.TTD), d.DetectedBy, secs(d.TTM), d.MitigatedBy, fmt.Sprint(d.Hints), fmt.Sprint(d.FalseAlarms)})
 	s.blocks = append(s.blocks, t)
+	if d.Detected != "" {
+		s.blocks = append(s.blocks, para("What they saw: ", d.Detected))
+	}
+	if d.Mitigated != "" {
+		s.blocks = append(s.blocks, para("What they did: ", d.Mitigated))
+	}
 	return s
 }
 

@@ -99,6 +99,8 @@ type Participant struct {
 	Name  string   `json:"name"`
 	Roles []string `json:"roles"`
 	Notes int      `json:"notes"`
+	// Joined: they followed the game day live over gameday serve.
+	Joined bool `json:"joined"`
 }
 
 // Hypothesis is what the team expected, with every limit resolved against
@@ -200,6 +202,9 @@ type Drill struct {
 	TTM         gamedays.Num `json:"ttm_seconds"`
 	DetectedBy  string       `json:"detected_by"`
 	MitigatedBy string       `json:"mitigated_by"`
+	// What responders said they saw and did, with their marks.
+	Detected  string `json:"detected"`
+	Mitigated string `json:"mitigated"`
 	Hints       int          `json:"hints"`
 	FalseAlarms int          `json:"false_alarms"`
 }

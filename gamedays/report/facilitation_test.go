@@ -1,0 +1,64 @@
+package report
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gameday/gameday/gamedays"
+	"github.com/gameday/gameday/targets"
+)
+
+// A served drill: who joined, the responder's marks with what they saw and
+// did, and who pressed abort are all in the report.
+func TestBuildServedDrill(t *testing.T) {
+	at := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	ok := true
+	inj := &targets.Injection{Attack: "slow", Kind: "lab-latency", Member: targets.Member{Target: "checkout", ID: "checkout-2"}}
+	ev := func(s int, e gamedays.Event) gamedays.Event {
+		e.Seq, e.Time = int64(s), at.Add(time.Duration(s)*time.Second)
+		return e
+	}
+	r, err := Build([]gamedays.Event{
+		ev(1, gamedays.Event{Type: gamedays.EvRunStart, RunID: "r1"}),
+		ev(2, gamedays.Event{Type: gamedays.EvNote, Kind: "joined", Author: "rita", Msg: "responder"}),
+		ev(3, gamedays.Event{Type: gamedays.EvNote, Kind: gamedays.NoteDetected, Author: "rita", Msg: "too early"}),
+		ev(10, gamedays.Event{Type: gamedays.EvAttackResult, Injection: inj, OK: &ok}),
+		ev(20, gamedays.Event{Type: gamedays.EvNote, Kind: gamedays.NoteHint, Author: "alice", Msg: "look per host"}),
+		ev(40, gamedays.Event{Type: gamedays.EvNote, Kind: gamedays.NoteDetected, Author: "rita", Msg: "p95 up on one host"}),
+		ev(70, gamedays.Event{Type: gamedays.EvNote, Kind: gamedays.NoteMitigated, Author: "rita", Msg: "drained it"}),
+		ev(80, gamedays.Event{Type: gamedays.EvAbort, Source: "key", Author: "dave", Msg: "rolling back"}),
+		ev(90, gamedays.Event{Type: gamedays.EvNote, Kind: "left", Author: "rita", Msg: "responder"}),
+		ev(91, gamedays.Event{Type: gamedays.EvRunEnd}),
+	}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rita *Participant
+	for i := range r.Participants {
+		if r.Participants[i].Name == "rita" {
+			rita = &r.Participants[i]
+		}
+	}
+	if rita == nil || !rita.Joined || len(rita.Roles) != 1 || rita.Roles[0] != "responder" || rita.Notes != 3 {
+		t.Fatalf("rita: %+v", rita)
+	}
+	d := r.Drill
+	if d == nil || d.TTD != 30 || d.TTM != 60 || d.DetectedBy != "rita" || d.Detected != "p95 up on one host" ||
+		d.Mitigated != "drained it" || d.Hints != 1 || d.FalseAlarms != 1 {
+		t.Fatalf("drill: %+v", d)
+	}
+	if len(r.Aborts) != 1 || r.Aborts[0].By != "dave" {
+		t.Fatalf("aborts: %+v", r.Aborts)
+	}
+	var b strings.Builder
+	if err := r.Markdown(&b, ""); err != nil {
+		t.Fatal(err)
+	}
+	md := b.String()
+	for _, want := range []string{"rita (responder; joined live; 3 note(s))", "What they saw:", "p95 up on one host", "What they did:", "rita joined (responder)"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("the Markdown report lacks %q", want)
+		}
+	}
+}
