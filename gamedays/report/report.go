@@ -203,10 +203,10 @@ type Drill struct {
 	DetectedBy  string       `json:"detected_by"`
 	MitigatedBy string       `json:"mitigated_by"`
 	// What responders said they saw and did, with their marks.
-	Detected  string `json:"detected"`
-	Mitigated string `json:"mitigated"`
-	Hints       int          `json:"hints"`
-	FalseAlarms int          `json:"false_alarms"`
+	Detected    string `json:"detected"`
+	Mitigated   string `json:"mitigated"`
+	Hints       int    `json:"hints"`
+	FalseAlarms int    `json:"false_alarms"`
 }
 
 // Entry is one line of the timeline.
