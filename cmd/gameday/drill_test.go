@@ -1,0 +1,232 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/gameday/gameday/gamedays"
+	gdreport "github.com/gameday/gameday/gamedays/report"
+	"github.com/gameday/gameday/runbook"
+)
+
+// waitText waits until buf has drawn text; bounded in wall time.
+func waitText(t *testing.T, who string, buf *syncBuffer, text string) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(buf.String(), text) {
+		if time.Now().After(deadline) {
+			s := buf.String()
+			t.Fatalf("%s never showed %q; screen:\n%s", who, text, s[max(0, len(s)-3000):])
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// sshTerminal opens a session with a pty on addr as signer, the way a
+// participant's ssh does, and returns its keyboard and screen.
+func sshTerminal(t *testing.T, addr string, signer gossh.Signer) (io.Writer, *syncBuffer) {
+	t.Helper()
+	client, err := gossh.Dial("tcp", addr, &gossh.ClientConfig{User: "gameday", Auth: []gossh.AuthMethod{gossh.PublicKeys(signer)},
+		HostKeyCallback: gossh.InsecureIgnoreHostKey(), Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Close() })
+	sess, err := client.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sess.RequestPty("xterm-256color", 40, 120, gossh.TerminalModes{}); err != nil {
+		t.Fatal(err)
+	}
+	in, err := sess.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := &syncBuffer{}
+	sess.Stdout = out
+	if err := sess.Shell(); err != nil {
+		t.Fatal(err)
+	}
+	return in, out
+}
+
+// A drill on the lab: the facilitator's console on a pipe, a responder over
+// SSH who is admitted by authorized_keys, a scheduled hint, and detected and
+// mitigated marks typed by the responder. TTD and TTM land in the journal
+// and the report.
+func TestDrillOnTheLabMeasuresTTDAndTTM(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a lab scenario for about 30s")
+	}
+	dir := t.TempDir()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rita, err := gossh.NewSignerFromKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ak := filepath.Join(dir, "authorized_keys")
+	line := strings.TrimSpace(string(gossh.MarshalAuthorizedKey(rita.PublicKey()))) + " rita\n"
+	if err := os.WriteFile(ak, []byte(line), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	keys, press := io.Pipe()
+	screen := &syncBuffer{}
+	ready := make(chan string, 1)
+	runs := filepath.Join(dir, "runs")
+	f := &drillFlags{
+		lab: labFlags{hosts: 3, rps: 50, seed: 3, scenario: "latency-one-host", scale: 0.1, run: runFlags{RunsDir: runs}},
+		serve: serveFlags{Listen: "127.0.0.1:0", HostKey: filepath.Join(dir, "host_key"), AuthorizedKeys: ak,
+			Ready: func(addr, _ string) { ready <- addr }},
+		in: keys, out: screen,
+	}
+	cmd := newDrillCmd()
+	var stderr syncBuffer
+	cmd.SetErr(&stderr)
+	cmd.SetContext(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- runDrill(cmd, nil, f) }()
+	var once sync.Once
+	t.Cleanup(func() { once.Do(func() { press.Close() }) })
+	var addr string
+	select {
+	case addr = <-ready:
+	case err := <-done:
+		t.Fatalf("drill: %v\n%s", err, stderr.String())
+	case <-time.After(60 * time.Second):
+		t.Fatal("the drill never started serving")
+	}
+	key := func(s string) {
+		t.Helper()
+		if _, err := press.Write([]byte(s)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ritaKeys, ritaScreen := sshTerminal(t, addr, rita)
+	ritaKey := func(s string) {
+		t.Helper()
+		if _, err := ritaKeys.Write([]byte(s)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitText(t, "rita", ritaScreen, "you: rita (responder)")
+	waitText(t, "the facilitator", screen, "online: rita")
+	waitText(t, "the facilitator", screen, "HYPOTHESIS")
+	key("\r")
+	waitText(t, "the facilitator", screen, "Press Y to confirm")
+	key("Y")
+	// The first hint is scheduled 3s after the inject at this time scale.
+	waitText(t, "rita", ritaScreen, "The edge P95 moved")
+	ritaKey("d")
+	waitText(t, "rita", ritaScreen, "type a detected")
+	ritaKey("edge p95 went up, no errors\r")
+	waitText(t, "rita", ritaScreen, "detected saved")
+	ritaKey("m")
+	waitText(t, "rita", ritaScreen, "type a mitigated")
+	ritaKey("took the slow host out\r")
+	waitText(t, "rita", ritaScreen, "mitigated saved")
+	waitText(t, "the facilitator", screen, "by rita: took the slow host out")
+	waitText(t, "the facilitator", screen, "Verdict:")
+	key("\r")
+	waitText(t, "the facilitator", screen, "has ended")
+	key("q")
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("drill: %v\n%s", err, stderr.String())
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("the drill did not end")
+	}
+	for _, leak := range []string{"lab-latency", "slow down one instance", "delay=100ms"} {
+		if strings.Contains(ritaScreen.String(), leak) {
+			t.Errorf("the responder saw %q", leak)
+		}
+	}
+	journals, _ := filepath.Glob(filepath.Join(runs, "*", gamedays.JournalName))
+	if len(journals) != 1 {
+		t.Fatalf("journals: %v", journals)
+	}
+	events, _, err := gamedays.ReadJournal(journals[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, ok := gamedays.Drill(events)
+	if !ok || d.TTD <= 0 || d.TTM < d.TTD || d.DetectedBy != "rita" || d.MitigatedWhat != "took the slow host out" || d.Hints < 1 {
+		t.Fatalf("drill times from the journal: %+v", d)
+	}
+	t.Logf("TTD %s, TTM %s, hints %d", d.TTD.Round(time.Millisecond), d.TTM.Round(time.Millisecond), d.Hints)
+	r, err := gdreport.Build(events, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Drill == nil || float64(r.Drill.TTD) != d.TTD.Seconds() || float64(r.Drill.TTM) != d.TTM.Seconds() || r.Drill.DetectedBy != "rita" {
+		t.Fatalf("report drill %+v, journal %+v", r.Drill, d)
+	}
+	joined := false
+	for _, p := range r.Participants {
+		joined = joined || (p.Name == "rita" && p.Joined && len(p.Roles) > 0 && p.Roles[0] == runbook.RoleResponder)
+	}
+	if !joined {
+		t.Errorf("the report does not list rita as a responder who joined: %+v", r.Participants)
+	}
+	files, err := gdreport.WriteAll(filepath.Dir(journals[0]), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	md, err := os.ReadFile(filepath.Join(filepath.Dir(journals[0]), "report.md"))
+	if err != nil || !strings.Contains(string(md), "Time to detect") || !strings.Contains(string(md), "took the slow host out") {
+		t.Fatalf("report %v: %v\n%s", files, err, md)
+	}
+}
+
+// Hints with an after: are released that long after the first inject, not
+// twice when the facilitator released one by key, and not after the
+// mitigation.
+func TestHintSchedule(t *testing.T) {
+	sent := make(chan gamedays.Intent, 8)
+	h := newHintSchedule([]runbook.Hint{
+		{After: 10 * time.Millisecond, Text: "first"},
+		{After: 20 * time.Millisecond, Text: "by key already"},
+		{Text: "key only"},
+		{After: time.Hour, Text: "never: mitigated first"},
+	}, func(i gamedays.Intent) { sent <- i })
+	defer h.stop()
+	ok := true
+	h.observe(gamedays.Event{Type: gamedays.EvNote, Kind: gamedays.NoteHint, Msg: "by key already"})
+	h.observe(gamedays.Event{Type: gamedays.EvAttackResult, OK: &ok})
+	h.observe(gamedays.Event{Type: gamedays.EvAttackResult, OK: &ok}) // a second inject does not restart the clock
+	select {
+	case i := <-sent:
+		if i.Kind != gamedays.NoteHint || i.Text != "first" || i.Author != "schedule" {
+			t.Fatalf("released %+v", i)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the scheduled hint was never released")
+	}
+	h.observe(gamedays.Event{Type: gamedays.EvNote, Kind: gamedays.NoteMitigated})
+	h.mu.Lock()
+	stopped, timers := h.stopped, len(h.timers)
+	h.mu.Unlock()
+	if !stopped || timers != 3 {
+		t.Fatalf("stopped %v with %d timers, want stopped and 3", stopped, timers)
+	}
+	select {
+	case i := <-sent:
+		t.Fatalf("released after it should have: %+v", i)
+	case <-time.After(100 * time.Millisecond):
+	}
+}
