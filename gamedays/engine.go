@@ -291,6 +291,10 @@ func (e *Engine) phases(ctx context.Context) (Outcome, error) {
 // waitFor blocks until the intent arrives (notes are journalled meanwhile),
 // or returns at once when auto is set.
 func (e *Engine) waitFor(ctx context.Context, want IntentType, auto bool) error {
+	// The charts stay live while the room talks: metrics are polled as in
+	// any other wait, so a pause for a key is never mistaken for a blind
+	// metrics source.
+	var tick <-chan time.Time
 	for {
 		i, took := e.drainNotes()
 		if e.aborted() {
@@ -300,9 +304,16 @@ func (e *Engine) waitFor(ctx context.Context, want IntentType, auto bool) error 
 			return nil
 		}
 		if !took {
+			if tick == nil {
+				tick = e.opts.Clock.After(e.rb.Metrics.Poll)
+			}
 			select {
 			case <-ctx.Done():
 				return errAborted
+			case <-tick:
+				tick = nil
+				e.pollMetrics(ctx)
+				continue
 			case i = <-e.intents:
 			}
 		}

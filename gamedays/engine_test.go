@@ -488,3 +488,37 @@ func TestDryRunSkipsTheBaseline(t *testing.T) {
 		t.Errorf("events %v", h.types())
 	}
 }
+
+// While the room discusses the hypothesis, metrics keep arriving: a pause for
+// a key must not look like a blind metrics source.
+func TestMetricsStayLiveWhileWaitingForTheRoom(t *testing.T) {
+	h := newHarness(t, testRunbook, 0.1, 0.05)
+	h.engine.opts.AutoAdvance = false
+	var lag time.Duration
+	sent := false
+	out := h.run(func(el time.Duration) {
+		switch h.engine.Phase() {
+		case PhaseHypothesis:
+			if el < 50*time.Second || sent { // 30s into the discussion
+				return
+			}
+			m := h.engine.opts.Metrics
+			series := m.Series("p95")
+			if len(series) == 0 {
+				t.Error("no p95 series while waiting")
+			} else {
+				lag = h.clock.Now().Sub(m.End("p95", series[0]))
+			}
+			sent = true
+			h.engine.Send(Intent{Type: IntentNext})
+		case PhaseConclude:
+			h.engine.Send(Intent{Type: IntentNext})
+		}
+	})
+	if out.Verdict != VerdictHeld {
+		t.Fatalf("verdict %s: %s", out.Verdict, out.Reason)
+	}
+	if !sent || lag > 3*time.Second {
+		t.Errorf("after 30s waiting for a key the newest p95 point was %s old; want it kept within a poll or two", lag)
+	}
+}
