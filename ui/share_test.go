@@ -77,7 +77,7 @@ func newRoom(t *testing.T, drill bool) *room {
 
 // terminal is one participant's ssh session with a pty.
 type terminal struct {
-	t      *testing.T
+	t      testing.TB
 	client *gossh.Client
 	conn   net.Conn
 	in     io.WriteCloser
@@ -89,7 +89,7 @@ func (r *room) join(t *testing.T, name string) *terminal {
 	return joinAt(t, r.srv.Addr(), r.keys[name].signer)
 }
 
-func joinAt(t *testing.T, addr string, signer gossh.Signer) *terminal {
+func joinAt(t testing.TB, addr string, signer gossh.Signer) *terminal {
 	t.Helper()
 	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
