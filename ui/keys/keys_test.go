@@ -213,3 +213,42 @@ func TestDocsInSync(t *testing.T) {
 		}
 	}
 }
+
+// The drill keys apply only in a drill, and never while a note is typed.
+func TestDrillKeys(t *testing.T) {
+	km := Default()
+	press := func(s string) tea.KeyMsg { return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)} }
+	run := Context{Phase: gamedays.PhaseRun, Drill: true}
+	tests := []struct {
+		c    Context
+		key  string
+		want Result
+	}{
+		{run, "d", Result{Action: OpenNote, Kind: gamedays.NoteDetected}},
+		{run, "m", Result{Action: OpenNote, Kind: gamedays.NoteMitigated}},
+		{run, "h", Result{Action: ReleaseHint}},
+		{Context{Phase: gamedays.PhaseRun}, "d", Result{}},
+		{Context{Phase: gamedays.PhaseRun}, "h", Result{}},
+		{Context{Phase: gamedays.PhaseRun, Drill: true, Modal: ModalNote}, "d", Result{Action: Input}},
+		{Context{Phase: gamedays.PhaseDone, Drill: true, Ended: true}, "m", Result{}},
+	}
+	for _, tc := range tests {
+		if got := Resolve(km, tc.c, press(tc.key)); got != tc.want {
+			t.Errorf("%q in %+v: %+v, want %+v", tc.key, tc.c, got, tc.want)
+		}
+	}
+	if md := DrillMarkdown(km); !strings.Contains(md, "| `d` | Mark the problem detected") || !strings.Contains(md, "| `h` |") {
+		t.Errorf("drill key reference:\n%s", md)
+	}
+}
+
+// docs/facilitation.md carries the drill key reference generated here.
+func TestFacilitationDocHasDrillKeys(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/facilitation.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(doc), DrillMarkdown(Default())) {
+		t.Errorf("docs/facilitation.md does not embed the drill key reference; paste:\n%s", DrillMarkdown(Default()))
+	}
+}
