@@ -115,6 +115,12 @@ func TestDrillOnTheLabMeasuresTTDAndTTM(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	_, port, _ := strings.Cut(addr, ":")
+	for _, want := range []string{"gameday drill: latency-one-host", "participants join with  ssh -p " + port + " 127.0.0.1", "host key SHA256:"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("before the console, stderr lacks %q:\n%s", want, stderr.String())
+		}
+	}
 	ritaKeys, ritaScreen := sshTerminal(t, addr, rita)
 	ritaKey := func(s string) {
 		t.Helper()
