@@ -79,8 +79,12 @@ func (c *Console) Join(ctx context.Context, o JoinOptions) error {
 	cfg := c.cfg
 	cfg.Input, cfg.Output, cfg.Author = o.Input, o.Output, who.Name
 	redact := who.Role == runbook.RoleResponder
-	if redact && cfg.Runbook != nil {
-		cfg.Runbook = redactRunbook(cfg.Runbook)
+	if redact {
+		// The file and run names say which scenario this is.
+		cfg.File, cfg.RunDir = "", ""
+		if cfg.Runbook != nil {
+			cfg.Runbook = redactRunbook(cfg.Runbook)
+		}
 	}
 	r := lipgloss.NewRenderer(o.Output)
 	r.SetColorProfile(profileFor(o.Term))
@@ -143,12 +147,17 @@ func profileFor(term string) termenv.Profile {
 }
 
 // redactRunbook is the runbook as a responder may see it: the metrics,
-// phases and hypothesis, but no attack and no target.
+// phases and the limits expected, but no name, statement, notes, attack or
+// target, which would give the fault away.
 func redactRunbook(rb *runbook.Runbook) *runbook.Runbook {
 	cp := *rb
-	cp.Attacks, cp.Targets = nil, nil
+	cp.Name, cp.Description, cp.Notes, cp.Tags = "drill", "", "", nil
+	cp.Hypothesis.Statement = hiddenStatement
+	cp.Attacks, cp.Targets, cp.BlastRadius = nil, nil, nil
 	return &cp
 }
+
+const hiddenStatement = "hidden in a drill: the facilitator knows what is expected"
 
 // redactEvent hides from a responder what was injected, where and when:
 // attacks, targets, members, plans and the engine's own remarks, which
@@ -160,6 +169,10 @@ func redactEvent(ev gamedays.Event) (gamedays.Event, bool) {
 		return ev, false
 	case gamedays.EvNote:
 		return ev, ev.Kind != ""
+	case gamedays.EvRunStart:
+		ev.RunID, ev.Msg, ev.File = "", "drill", ""
+	case gamedays.EvHypothesis:
+		ev.Msg = hiddenStatement
 	case gamedays.EvConfirmed:
 		ev.Msg = "the facilitator confirmed the blast radius"
 	case gamedays.EvAbort:

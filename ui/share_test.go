@@ -363,7 +363,8 @@ func TestDrillMarksOverSSH(t *testing.T) {
 	if !ok || d.TTD <= 0 || d.TTM < d.TTD || d.DetectedBy != "rita" || d.MitigatedWhat != "drained it" || d.Hints != 1 {
 		t.Fatalf("drill times %+v", d)
 	}
-	for _, secret := range []string{"network-latency", "delay=200ms", "injected slow"} {
+	for _, secret := range []string{"network-latency", "delay=200ms", "injected slow", "checkout survives a slow instance",
+		"Latency on one of three instances", "checkout.yaml"} {
 		if strings.Contains(rita.out.String(), secret) {
 			t.Errorf("the responder saw %q", secret)
 		}
