@@ -37,6 +37,9 @@ type Intent struct {
 	Kind   string // for notes: note, prediction, finding, action
 	Author string
 	Source string // for aborts: key, SIGINT, SIGTERM, ...
+	// At is when a note was written (a drill's marks are timed by it);
+	// zero means when the engine takes it.
+	At time.Time
 }
 
 // Options wire an engine to the world.
@@ -350,7 +353,7 @@ func (e *Engine) note(i Intent) {
 	if kind == "" {
 		kind = "note"
 	}
-	e.emit(Event{Type: EvNote, Msg: i.Text, Author: i.Author, Kind: kind})
+	e.emit(Event{Type: EvNote, Msg: i.Text, Author: i.Author, Kind: kind, Time: i.At.UTC()})
 }
 
 // sleep waits d on the engine clock while polling metrics and evaluating

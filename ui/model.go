@@ -356,6 +356,9 @@ func (m *model) canConfirm() bool {
 
 // send delivers i, or shows why it was refused and returns false.
 func (m *model) send(i gamedays.Intent) bool {
+	if i.Type == gamedays.IntentNote && i.At.IsZero() {
+		i.At = m.clock() // a drill's marks are timed by the key, not by when the engine takes them
+	}
 	if m.gate != nil {
 		if err := m.gate(i); err != nil {
 			m.flash = "refused: " + err.Error()

@@ -173,7 +173,7 @@ func (h *hintSchedule) release(text string) {
 	}
 	h.released[text] = true
 	h.mu.Unlock()
-	h.send(gamedays.Intent{Type: gamedays.IntentNote, Kind: gamedays.NoteHint, Text: text, Author: "schedule", Source: "schedule"})
+	h.send(gamedays.Intent{Type: gamedays.IntentNote, Kind: gamedays.NoteHint, Text: text, Author: "schedule", Source: "schedule", At: time.Now()})
 }
 
 func (h *hintSchedule) stop() {

@@ -172,7 +172,7 @@ func TestDrillOnTheLabMeasuresTTDAndTTM(t *testing.T) {
 		t.Fatal(err)
 	}
 	d, ok := gamedays.Drill(events)
-	if !ok || d.TTD <= 0 || d.TTM < d.TTD || d.DetectedBy != "rita" || d.MitigatedWhat != "took the slow host out" || d.Hints < 1 {
+	if !ok || d.TTD <= 0 || d.TTM <= d.TTD || d.DetectedBy != "rita" || d.MitigatedWhat != "took the slow host out" || d.Hints < 1 {
 		t.Fatalf("drill times from the journal: %+v", d)
 	}
 	t.Logf("TTD %s, TTM %s, hints %d", d.TTD.Round(time.Millisecond), d.TTM.Round(time.Millisecond), d.Hints)
