@@ -262,6 +262,11 @@ func (m *model) attacksView() []string {
 		left := runAt.Add(rb.Observe.Duration).Sub(m.sh.now)
 		out = append(out, st.Bold.Render("Attacks")+fmt.Sprintf(": observe ends in %s", clockDur(left)))
 	}
+	if m.redact {
+		// A responder is told nothing of the attacks: finding them is the drill.
+		out = append(out, st.Muted.Render("Something may be wrong. Watch the charts and the timeline; d when you have found it, m when you have fixed it."))
+		return append(out, m.drillView()...)
+	}
 	rows := [][]cell{}
 	maxRows := max(2, m.bodyHeight()/4)
 	for i, r := range s.attacks {
