@@ -93,6 +93,31 @@ func serveSession(cmd *cobra.Command, s *session, sf *serveFlags, in io.Reader, 
 		}
 		hostKey = filepath.Join(home, ".config", "gameday", "serve_host_key")
 	}
+	// The server starts first: a runbook nobody can join is refused before
+	// a run directory is made. Sessions wait for the console.
+	var c *ui.Console
+	var eng *gamedays.Engine
+	ready := make(chan struct{})
+	role := runbook.RoleObserver
+	if sf.Drill {
+		role = runbook.RoleResponder
+	}
+	srv, err := serve.Start(serve.Options{Addr: sf.Listen, HostKey: hostKey, Roles: s.rb.Roles,
+		AuthorizedKeys: sf.AuthorizedKeys, AuthorizedRole: role,
+		Handler: func(sess *serve.Session) {
+			select {
+			case <-ready:
+			case <-sess.Ctx.Done():
+				return
+			}
+			_ = c.Join(sess.Ctx, ui.JoinOptions{Who: sess.Who, Term: sess.Term, Width: sess.Width, Height: sess.Height,
+				Resize: sess.Resize, Input: sess.In, Output: sess.Out,
+				Send: func(i gamedays.Intent) error { eng.Send(i); return nil }})
+		}})
+	if err != nil {
+		return invalid(err)
+	}
+	defer srv.Close()
 	dir, journal, opts, err := s.begin()
 	if err != nil {
 		return err
@@ -102,9 +127,8 @@ func serveSession(cmd *cobra.Command, s *session, sf *serveFlags, in io.Reader, 
 	if s.rb.Roles.Facilitator != nil {
 		author = s.rb.Roles.Facilitator.Name
 	}
-	c := ui.New(ui.Config{Runbook: s.rb, File: s.rb.File, RunDir: dir, Metrics: s.observer, Version: opts.Version,
+	c = ui.New(ui.Config{Runbook: s.rb, File: s.rb.File, RunDir: dir, Metrics: s.observer, Version: opts.Version,
 		Input: in, Output: out, Author: author, Shared: true, Drill: sf.Drill, Remaining: remainingFor(s)})
-	var eng *gamedays.Engine
 	var hints *hintSchedule
 	if sf.Drill {
 		hints = newHintSchedule(s.rb.Drill.Hints, func(i gamedays.Intent) { eng.Send(i) })
@@ -117,20 +141,7 @@ func serveSession(cmd *cobra.Command, s *session, sf *serveFlags, in io.Reader, 
 		}
 	}
 	eng = gamedays.New(s.rb, opts)
-	role := runbook.RoleObserver
-	if sf.Drill {
-		role = runbook.RoleResponder
-	}
-	srv, err := serve.Start(serve.Options{Addr: sf.Listen, HostKey: hostKey, Roles: s.rb.Roles,
-		AuthorizedKeys: sf.AuthorizedKeys, AuthorizedRole: role,
-		Handler: func(sess *serve.Session) {
-			_ = c.Join(sess.Ctx, ui.JoinOptions{Who: sess.Who, Term: sess.Term, Width: sess.Width, Height: sess.Height,
-				Resize: sess.Resize, Input: sess.In, Output: sess.Out,
-				Send: func(i gamedays.Intent) error { eng.Send(i); return nil }})
-		}})
-	if err != nil {
-		return invalid(err)
-	}
+	close(ready)
 	printServing(cmd.ErrOrStderr(), srv, s.rb.Roles)
 	if sf.Ready != nil {
 		sf.Ready(srv.Addr(), srv.HostKeyFingerprint())

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"errors"
+	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -85,5 +87,26 @@ func TestSpinIsRepeatable(t *testing.T) {
 	}
 	if len(seen) != len(names) {
 		t.Errorf("fifty spins landed on %d of %d scenarios", len(seen), len(names))
+	}
+}
+
+// Nobody can join a runbook without keys: serve says so before it makes a
+// run directory.
+func TestServeWithoutKeysMakesNoRun(t *testing.T) {
+	dir := t.TempDir()
+	runs := filepath.Join(dir, "runs")
+	f := &runFlags{RunsDir: runs}
+	cmd := newServeCmd()
+	s, err := prepare(cmd, filepath.Join("..", "..", "runbook", "testdata", "valid.yaml"), f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.w.close()
+	err = serveSession(cmd, s, &serveFlags{Listen: "127.0.0.1:0", HostKey: filepath.Join(dir, "hk")}, strings.NewReader(""), io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "no participant has a key") {
+		t.Fatalf("got %v", err)
+	}
+	if entries, _ := os.ReadDir(runs); len(entries) != 0 {
+		t.Fatalf("a run directory was made: %v", entries)
 	}
 }
