@@ -1,12 +1,14 @@
 package ui
 
 import (
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"io"
 	"net"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -371,4 +373,64 @@ func TestDrillMarksOverSSH(t *testing.T) {
 	}
 	rita.press("h")
 	rita.shows("refused: only the facilitator releases hints")
+}
+
+// dropOutput is a participant's screen that has dropped frames: it hands
+// the console an OnDrop hook, as serve.FrameWriter does.
+type dropOutput struct {
+	syncBuffer
+	mu   sync.Mutex
+	hook func()
+}
+
+func (d *dropOutput) OnDrop(fn func()) {
+	d.mu.Lock()
+	d.hook = fn
+	d.mu.Unlock()
+}
+
+func (d *dropOutput) dropped() func() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.hook
+}
+
+// After frames were dropped the participant's console clears the screen and
+// draws it whole, since the terminal no longer shows what the renderer
+// believes.
+func TestDroppedFramesRepaintInFull(t *testing.T) {
+	events, _ := scriptAt(stObserve)
+	c := New(Config{Runbook: parseRunbook(t), Shared: true})
+	for _, ev := range events {
+		c.OnEvent(ev)
+	}
+	out := &dropOutput{}
+	in, keys := io.Pipe()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- c.Join(ctx, JoinOptions{Who: serve.Who{Name: "carol", Role: runbook.RoleObserver}, Width: 100, Height: 30,
+			Input: in, Output: out, Send: func(gamedays.Intent) error { return nil }})
+	}()
+	defer func() {
+		cancel()
+		keys.Close()
+		<-done
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for out.dropped() == nil || !strings.Contains(out.String(), "OBSERVE") {
+		if time.Now().After(deadline) {
+			t.Fatal("the console never drew or never hooked OnDrop")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	const clear = "\x1b[2J"
+	before := strings.Count(out.String(), clear)
+	out.dropped()()
+	for strings.Count(out.String(), clear) == before {
+		if time.Now().After(deadline) {
+			t.Fatalf("no full repaint after dropped frames; %d clears", before)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
 }
