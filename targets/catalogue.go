@@ -96,6 +96,14 @@ func (k *Kind) Nested() []string {
 // name so reports do not change from run to run.
 func (k *Kind) Parse(params map[string]string) (Values, []runbook.ParamProblem) {
 	v := Values{kind: k.Name, m: map[string]value{}}
+	if k.Name == "custom" {
+		// The templates declare the rest of the kind's params.
+		vars, probs := templateVars(params)
+		kk := *k
+		kk.Params = append(slices.Clone(k.Params), vars...)
+		probs = append(probs, kk.parseInto(v, params, k.Name, kk.ParamNames())...)
+		return v, sortProblems(probs)
+	}
 	if k.nested == nil {
 		probs := k.parseInto(v, params, k.Name, k.ParamNames())
 		return v, sortProblems(probs)

@@ -191,7 +191,7 @@ func TestProblems(t *testing.T) {
 			`processes: params.processes: expected a comma-separated list such as Launch,Terminate; item 2: expected one of Launch, Terminate, HealthCheck, ReplaceUnhealthy, AZRebalance, AlarmNotification, ScheduledActions, AddToLoadBalancer, InstanceRefresh, found "Terminat" (did you mean "Terminate"?)`,
 		}},
 		{"custom", map[string]string{"inject": "echo hi"}, []string{
-			`missing rollback: missing param "rollback" for custom: shell command that undoes inject; it must be safe to run twice`,
+			`missing rollback: missing param "rollback" for custom: shell command that undoes inject, with the same placeholders; it must be safe to run twice`,
 		}},
 		{"cpu", map[string]string{"load\u202e": "1"}, []string{
 			`unknown load` + "\u202e" + `: unknown param "load\u202e" for cpu (did you mean "load"?); it takes: load, workers`,

@@ -160,12 +160,10 @@ func linuxKinds() []*Kind {
 		},
 		{
 			Name: "custom", Family: FamilySSH, MaxDuration: defaultMax,
-			Summary: "Run the runbook's own inject and rollback commands.",
-			// Typed params that the templates can use come with the SSH
-			// executor; until then the templates are run as written.
+			Summary: "Run the runbook's own inject and rollback commands; `{{name:type}}` in them is a typed param, checked and shell-quoted.",
 			Params: []ParamSpec{
-				{Name: "inject", Type: TypeTemplate, Required: true, Help: "shell command that injects the fault, run as written with sudo if the target asks for it"},
-				{Name: "rollback", Type: TypeTemplate, Required: true, Help: "shell command that undoes inject; it must be safe to run twice"},
+				{Name: "inject", Type: TypeTemplate, Required: true, Help: "shell command that injects the fault, run with sudo if the target asks for it; `{{name:type}}` (such as `{{unit:unit}}`) is replaced by the param `name`, checked as `type` and quoted as one word"},
+				{Name: "rollback", Type: TypeTemplate, Required: true, Help: "shell command that undoes inject, with the same placeholders; it must be safe to run twice"},
 			},
 		},
 	}

@@ -85,7 +85,7 @@ func TestAttacksOnRealSSHD(t *testing.T) {
 			return func() bool { st, err := os.Stat(f); return err == nil && st.Size() == 8<<20 },
 				func() bool { _, err := os.Stat(f); return os.IsNotExist(err) }
 		}},
-		{"custom", map[string]string{"inject": "touch " + filepath.Join(fillDir, "custom-mark"), "rollback": "rm -f " + filepath.Join(fillDir, "custom-mark")},
+		{"custom", map[string]string{"inject": "touch {{mark:path}}", "rollback": "rm -f {{mark:path}}", "mark": filepath.Join(fillDir, "custom-mark")},
 			func(t *testing.T, inj targets.Injection) (func() bool, func() bool) {
 				f := filepath.Join(fillDir, "custom-mark")
 				return func() bool { _, err := os.Stat(f); return err == nil }, func() bool { _, err := os.Stat(f); return os.IsNotExist(err) }

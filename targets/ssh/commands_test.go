@@ -59,6 +59,34 @@ func TestBlackholeCommands(t *testing.T) {
 	}
 }
 
+// A custom attack's typed params reach its commands checked and quoted.
+func TestCustomTemplatesAreQuoted(t *testing.T) {
+	a, _ := buildFor(t, "custom", map[string]string{
+		"inject":   "systemctl stop {{unit:unit}}; sleep {{pause:duration}}",
+		"rollback": "systemctl start {{unit:unit}}",
+		"unit":     "nginx",
+		"pause":    "90s",
+	})
+	// Plain words need no quotes; Quote adds them where the shell would
+	// otherwise read something into the value.
+	if a.apply != "systemctl stop nginx.service; sleep 1m30s" || a.revert != "systemctl start nginx.service" {
+		t.Errorf("inject = %q, rollback = %q", a.apply, a.revert)
+	}
+	if got := targets.Expand("echo {{v:path}}", mustValues(t, "/srv/a~b"), Quote); got != "echo '/srv/a~b'" {
+		t.Errorf("a path with a tilde expands to %q", got)
+	}
+}
+
+func mustValues(t *testing.T, path string) targets.Values {
+	t.Helper()
+	k, _ := targets.Default().Spec("custom")
+	v, probs := k.Parse(map[string]string{"inject": "echo {{v:path}}", "rollback": "true", "v": path})
+	if len(probs) > 0 {
+		t.Fatalf("%q: %v", path, probs)
+	}
+	return v
+}
+
 // TestScriptsParse runs sh -n over every kind's scripts.
 func TestScriptsParse(t *testing.T) {
 	cases := map[string]map[string]string{
@@ -66,7 +94,7 @@ func TestScriptsParse(t *testing.T) {
 		"process-kill": {"name": "nginx"}, "process-pause": {"pidfile": "/run/x.pid"}, "service-stop": {"unit": "nginx"},
 		"network-latency": {"interface": "eth0", "delay": "1ms"}, "network-loss": {"interface": "eth0", "percent": "5", "destination": "fd00::/64"},
 		"blackhole": {"cidr": "::1"}, "dns-blackhole": {"domain": "api.example.com"}, "reboot": {}, "shutdown": {}, "clock-skew": {"offset": "-90s"},
-		"custom": {"inject": "echo 'a b' | tee /dev/null", "rollback": "true"},
+		"custom": {"inject": "echo 'a b' {{size:bytes}} | tee /dev/null", "rollback": "true", "size": "1MiB"},
 	}
 	for kind, p := range cases {
 		a, n := buildFor(t, kind, p)

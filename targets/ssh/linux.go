@@ -411,7 +411,7 @@ func powerAttack(verb string) builder {
 // already refused control and invisible characters in them. They get the
 // same state directory, switch and sudo as built-in kinds.
 func customAttack(v targets.Values, n names, bound time.Duration) *attack {
-	return &attack{apply: v.String("inject"), revert: v.String("rollback")}
+	return &attack{apply: targets.Expand(v.String("inject"), v, Quote), revert: targets.Expand(v.String("rollback"), v, Quote)}
 }
 
 // labAttack serves the lab-* kinds. The lab's SSH server is not a shell:
