@@ -207,10 +207,10 @@ func (e *Evaluator) evaluateSeries(c runbook.Check, unit runbook.Unit, series st
 	}
 	slices.Sort(vals)
 	q := HoldQuantile
-	ev.Statistic = fmt.Sprintf("p95 of %d steps", st.Count)
+	ev.Statistic = fmt.Sprintf("p95 of %s", steps(st.Count))
 	if th.Op == runbook.OpGT || th.Op == runbook.OpGE {
 		q = 1 - HoldQuantile
-		ev.Statistic = fmt.Sprintf("p5 of %d steps", st.Count)
+		ev.Statistic = fmt.Sprintf("p5 of %s", steps(st.Count))
 	}
 	ev.Value = quantile(vals, q)
 	ev.Limit = th.Limit(base)
@@ -428,4 +428,11 @@ func gapNote(st Stats) string {
 		return ""
 	}
 	return " (" + strings.Join(parts, ", ") + ")"
+}
+
+func steps(n int) string {
+	if n == 1 {
+		return "1 step"
+	}
+	return fmt.Sprintf("%d steps", n)
 }

@@ -378,7 +378,8 @@ func pad(s string, w int) string {
 	w = max(0, w)
 	n := ansi.StringWidth(s)
 	if n > w {
-		return ansi.Truncate(s, w, "")
+		// A cut line says it was cut.
+		return ansi.Truncate(s, w, "…")
 	}
 	return s + strings.Repeat(" ", w-n)
 }

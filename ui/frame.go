@@ -141,8 +141,14 @@ func (m *model) header() []string {
 	if len(s.injected()) > 0 {
 		injStyle = st.Warn
 	}
-	line2 := phaseStyle.Render(phase) + "  " + st.Bold.Render(tplus(s.elapsed(m.sh.now))) +
-		"  injected: " + injStyle.Render(inj) + "  verdict: " + m.verdictSoFar()
+	lead := phaseStyle.Render(phase) + "  " + st.Bold.Render(tplus(s.elapsed(m.sh.now))) + "  injected: "
+	verdict := "  verdict: " + m.verdictSoFar()
+	// On a narrow screen what is injected gives way, so the verdict so far
+	// is always on screen.
+	if room := m.sh.w - ansi.StringWidth(lead) - ansi.StringWidth(verdict); ansi.StringWidth(inj) > room {
+		inj = ansi.Truncate(inj, max(1, room), "…")
+	}
+	line2 := lead + injStyle.Render(inj) + verdict
 	if m.showsRoles() {
 		return []string{line1, line2, m.rolesLine()}
 	}

@@ -289,6 +289,11 @@ func (m *model) handleEvents(evs eventsMsg) tea.Cmd {
 		m.sh.s.apply(ev)
 		if ev.Type == gamedays.EvRunEnd {
 			m.finished = m.finished || m.engine == nil
+			// "ABORT sent" is stale once the rollback has answered; the
+			// abort screen says how it went.
+			if m.abortSent {
+				m.flash = ""
+			}
 		}
 	}
 	if m.modal == keys.ModalTimeline {

@@ -362,7 +362,12 @@ func (m *model) guardText() string {
 // next.
 func (m *model) abortView() []string {
 	st, s, cfg := m.sh.st, m.sh.s, m.sh.cfg
-	out := []string{st.Bad.Render("ABORTED") + ": " + s.abortMsg}
+	msg := s.abortMsg
+	if s.ended {
+		// "rolling back N injection(s)" was true when the abort began.
+		msg, _, _ = strings.Cut(msg, "; rolling back")
+	}
+	out := []string{st.Bad.Render("ABORTED") + ": " + msg}
 	// Failures first, then what is still rolling back: with many members the
 	// rows that need someone's attention must be the ones on screen.
 	var touched []*attackRow
@@ -418,7 +423,7 @@ func (m *model) abortView() []string {
 		out = append(out, st.Warn.Render("Rolling back… the console stays until every rollback has answered."))
 	default:
 		out = append(out, st.OK.Render("Everything injected was reverted."))
-		out = append(out, m.wrapStyled("Next: press e to write the report into "+runDir+" (or run `gameday report "+runDir+"` later); q leaves.", lipgloss.NewStyle())...)
+		out = append(out, m.wrapStyled("Next: f and a write up findings and action items; e writes the report into "+runDir+" (or run `gameday report "+runDir+"` later); q leaves.", lipgloss.NewStyle())...)
 	}
 	return out
 }

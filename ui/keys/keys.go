@@ -204,11 +204,20 @@ func Resolve(km KeyMap, c Context, k tea.KeyMsg) Result {
 		return Result{Action: ToggleSeries, Series: int(k.String()[0] - '1')}
 	}
 	if c.Ended {
+		// Findings and action items are written up after the end, above
+		// all after an abort; the journal stays open until the console
+		// closes.
 		switch {
 		case key.Matches(k, km.Leave):
 			return Result{Action: Leave}
 		case key.Matches(k, km.Export) && c.CanExport:
 			return Result{Action: Export}
+		case key.Matches(k, km.Note):
+			return Result{Action: OpenNote, Kind: "note"}
+		case key.Matches(k, km.Finding):
+			return Result{Action: OpenNote, Kind: "finding"}
+		case key.Matches(k, km.ActionItem):
+			return Result{Action: OpenNote, Kind: "action"}
 		}
 		return Result{}
 	}
@@ -287,7 +296,7 @@ func Help(km KeyMap, c Context) []key.Binding {
 		if c.CanExport {
 			out = append(out, km.Export)
 		}
-		out = append(out, withHelp(km.Leave, "leave"))
+		out = append(out, km.Finding, km.ActionItem, km.Note, withHelp(km.Leave, "leave"))
 	} else {
 		switch c.Phase {
 		case gamedays.PhaseHypothesis:

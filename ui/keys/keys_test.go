@@ -70,7 +70,10 @@ func TestResolve(t *testing.T) {
 		{"note in baseline", baseline, "n", Result{Action: OpenNote, Kind: "note"}},
 		{"note in blast radius", blast, "n", Result{Action: OpenNote, Kind: "note"}},
 		{"note in aborted", aborted, "n", Result{Action: OpenNote, Kind: "note"}},
-		{"no note after the end", ended, "n", Result{}},
+		{"a note after the end", ended, "n", Result{Action: OpenNote, Kind: "note"}},
+		{"a finding after the end", ended, "f", Result{Action: OpenNote, Kind: "finding"}},
+		{"an action item after the end", ended, "a", Result{Action: OpenNote, Kind: "action"}},
+		{"no prediction after the end", ended, "p", Result{}},
 		{"prediction in hypothesis", hypothesis, "p", Result{Action: OpenNote, Kind: "prediction"}},
 		{"no prediction in observe", observe, "p", Result{}},
 		{"finding in observe", observe, "f", Result{Action: OpenNote, Kind: "finding"}},
@@ -170,8 +173,8 @@ func TestHelpShowsWhatMatters(t *testing.T) {
 	if !has(hypothesis, "enter") || !has(hypothesis, "p") {
 		t.Error("hypothesis help lacks enter or p")
 	}
-	if has(ended, "n") || !has(ended, "q") {
-		t.Error("after the end, q and not n")
+	if !has(ended, "f") || !has(ended, "a") || !has(ended, "q") || has(ended, "p") {
+		t.Error("after the end: findings, action items and q, no predictions")
 	}
 	if has(ended, "e") || !has(exportable, "e") {
 		t.Error("e is shown exactly when the report can be written")
