@@ -21,7 +21,10 @@ func (e *Engine) rollbackAll() Outcome {
 	why := *e.abort
 	e.abortMu.Unlock()
 	reason := why.Source
-	if why.Text != "" {
+	switch {
+	case strings.HasPrefix(why.Text, why.Source+" "):
+		reason = why.Text // "guardrail p95 > 1s ...", not "guardrail: guardrail p95 ..."
+	case why.Text != "":
 		reason += ": " + why.Text
 	}
 	e.mu.Lock()

@@ -293,7 +293,7 @@ func TestBlockedInjectsNothing(t *testing.T) {
 func TestGuardrailAbortsAndRollsBack(t *testing.T) {
 	h := newHarness(t, testRunbook, 0.1, 5) // 5.1s during the attack trips "> 2s for 5s"
 	out := h.run(nil)
-	if out.Verdict != VerdictAborted || !strings.Contains(out.Reason, "guardrail") {
+	if out.Verdict != VerdictAborted || !strings.HasPrefix(out.Reason, "guardrail p95 > 2s for 5s: ") {
 		t.Fatalf("verdict %s: %s", out.Verdict, out.Reason)
 	}
 	if h.exec.active() != 0 || len(out.Unreverted) != 0 {

@@ -231,16 +231,16 @@ func writeScenario(t testing.TB, path string, s scenario) {
 		emitP(gamedays.Event{Type: gamedays.EvGuardrail, Msg: msg, Checks: []gamedays.CheckResult{{Section: "guardrail", Panel: "p95", Threshold: "> 1s for 10s",
 			Value: gamedays.Num(s.hitP95 * 1.05), Limit: 1, Baseline: gamedays.Num(math.NaN()), Text: "p95 above 1s for 10s (max " + fmtS(s.hitP95*1.05) + ")"}}})
 		phase = "aborted"
-		emitP(gamedays.Event{Type: gamedays.EvAbort, Source: "guardrail", Msg: "guardrail: " + msg + "; rolling back 1 injection(s)"})
+		emitP(gamedays.Event{Type: gamedays.EvAbort, Source: "guardrail", Msg: msg + "; rolling back 1 injection(s)"})
 		emitP(gamedays.Event{Type: gamedays.EvPhase})
 		emitP(gamedays.Event{Type: gamedays.EvRollbackIntent, Injection: &withState, Msg: "abort"})
 		clock.Advance(2 * time.Second)
 		applied = false
 		emitP(gamedays.Event{Type: gamedays.EvRollbackResult, Injection: &withState, OK: truth(true), Result: &targets.Result{Output: "tc qdisc del dev eth0 root\ncancelled gameday-deadman-slow-network.service"}})
-		emitP(gamedays.Event{Type: gamedays.EvVerdict, Verdict: "aborted", Msg: "guardrail: " + msg})
+		emitP(gamedays.Event{Type: gamedays.EvVerdict, Verdict: "aborted", Msg: msg})
 		emitP(gamedays.Event{Type: gamedays.EvNote, Author: "Ana", Kind: "finding", Msg: "one slow instance drags the whole P95 past 1s: the load balancer keeps sending it a third of the traffic"})
 		emitP(gamedays.Event{Type: gamedays.EvNote, Author: "Ben", Kind: "action", Msg: "enable outlier ejection on the checkout load balancer"})
-		emit(gamedays.Event{Type: gamedays.EvRunEnd, Phase: "done", Verdict: "aborted", Msg: "guardrail: " + msg})
+		emit(gamedays.Event{Type: gamedays.EvRunEnd, Phase: "done", Verdict: "aborted", Msg: msg})
 		closeJournal(t, j)
 		return
 	}
