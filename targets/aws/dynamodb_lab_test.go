@@ -1,0 +1,174 @@
+package aws
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	labaws "github.com/gameday/gameday/lab/aws"
+	"github.com/gameday/gameday/runbook"
+	"github.com/gameday/gameday/targets"
+)
+
+// tableCapacity reads a table back from the endpoint, not from what the
+// executor believes it set.
+func tableCapacity(t *testing.T, srv *labaws.Server, name string) (read, write int64) {
+	t.Helper()
+	tb, ok := srv.Table(name)
+	if !ok {
+		t.Fatalf("table %s is gone from the endpoint", name)
+	}
+	return tb.Read, tb.Write
+}
+
+func tableActive(srv *labaws.Server, name string) func() bool {
+	return func() bool { tb, _ := srv.Table(name); return tb.Status == "ACTIVE" }
+}
+
+func TestLabDynamoDBCapacity(t *testing.T) {
+	srv := startLab(t, labaws.Hooks{})
+	for _, tb := range []labaws.Table{
+		{Name: "orders", Read: 100, Write: 40, Tags: checkout},
+		{Name: "sessions", OnDemand: true, Tags: checkout},
+		{Name: "search", Read: 7, Write: 7, Tags: map[string]string{"service": "search"}},
+	} {
+		if err := srv.AddTable(tb); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e := labExecutor(t, srv, "AKIDGAMEDAY")
+	ctx := context.Background()
+
+	members, err := e.Resolve(ctx, runbook.Target{Name: "tables", AWS: &runbook.AWSTarget{Resource: "dynamodb:table", Tags: checkout, Accounts: []string{labAccount}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(members) != 2 || members[0].ID != "orders" || members[1].ID != "sessions" {
+		t.Fatalf("resolved %+v, want orders and sessions", members)
+	}
+	orders, sessions := members[0], members[1]
+	wantARN := "arn:aws:dynamodb:us-east-1:" + labAccount + ":table/orders"
+	if orders.Addr != wantARN || orders.Labels[LabelRead] != "100" || orders.Labels[LabelWrite] != "40" ||
+		orders.Labels[LabelState] != "ACTIVE" || orders.Labels["tag:service"] != "checkout" || orders.Labels[LabelAccount] != labAccount {
+		t.Errorf("orders resolved as %s %v, want %s with capacity 100/40", orders.Addr, orders.Labels, wantARN)
+	}
+
+	// On-demand billing has no capacity to cut: refused before anything
+	// is changed, and the reason is named.
+	err = e.Preflight(ctx, targets.Injection{RunID: "r-ddb", Attack: "starve", Kind: "dynamodb-capacity", Member: sessions, Duration: time.Minute})
+	if err == nil || !strings.Contains(err.Error(), "sessions") || !strings.Contains(err.Error(), "on-demand (PAY_PER_REQUEST)") {
+		t.Errorf("preflight of an on-demand table: %v", err)
+	}
+	if n := srv.Calls("dynamodb:UpdateTable"); n != 0 {
+		t.Fatalf("UpdateTable called %d times by preflight", n)
+	}
+
+	inj := &targets.Injection{RunID: "r-ddb", Attack: "starve", Kind: "dynamodb-capacity", Member: orders, Duration: time.Minute, Params: map[string]string{"keep": "10"}}
+	if err := e.Preflight(ctx, *inj); err != nil {
+		t.Fatal(err)
+	}
+	if r, w := tableCapacity(t, srv, "orders"); r != 100 || w != 40 {
+		t.Fatalf("preflight changed the table: %d/%d", r, w)
+	}
+	res, err := e.Inject(ctx, inj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, w := tableCapacity(t, srv, "orders"); r != 10 || w != 4 {
+		t.Fatalf("after inject with keep 10%%: read %d, write %d, want 10, 4 (%s)", r, w, res.Output)
+	}
+	if inj.State["previous_read"] != "100" || inj.State["previous_write"] != "40" {
+		t.Errorf("recorded state %v", inj.State)
+	}
+	if r, w := tableCapacity(t, srv, "search"); r != 7 || w != 7 {
+		t.Errorf("a table outside the target changed: %d/%d", r, w)
+	}
+
+	// Roll back from the journal alone, at once: the table is usually still
+	// UPDATING from the inject, which the endpoint would refuse to change.
+	fresh := labExecutor(t, srv, "AKIDGAMEDAY")
+	if _, err := fresh.Rollback(ctx, *inj); err != nil {
+		t.Fatal(err)
+	}
+	if r, w := tableCapacity(t, srv, "orders"); r != 100 || w != 40 {
+		t.Fatalf("after rollback: read %d, write %d, want 100, 40", r, w)
+	}
+	updates := srv.Calls("dynamodb:UpdateTable")
+	if updates != 2 {
+		t.Errorf("UpdateTable called %d times for one inject and one rollback", updates)
+	}
+	waitFor(t, "orders to be ACTIVE after the rollback", tableActive(srv, "orders"))
+	res, err = fresh.Rollback(ctx, *inj)
+	if err != nil || !strings.Contains(res.Output, "as before") {
+		t.Fatalf("second rollback: %v, %q", err, res.Output)
+	}
+	if n := srv.Calls("dynamodb:UpdateTable"); n != updates {
+		t.Errorf("second rollback called UpdateTable: %d calls, was %d", n, updates)
+	}
+	if r, w := tableCapacity(t, srv, "orders"); r != 100 || w != 40 {
+		t.Fatalf("after the second rollback: %d/%d", r, w)
+	}
+
+	// Explicit units instead of keep's share; then someone else raises the
+	// capacity while the attack runs, and the rollback leaves their change.
+	cut := &targets.Injection{RunID: "r-ddb2", Attack: "starve", Kind: "dynamodb-capacity", Member: orders, Duration: time.Minute,
+		Params: map[string]string{"read": "3", "write": "2"}}
+	if err := e.Preflight(ctx, *cut); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Inject(ctx, cut); err != nil {
+		t.Fatal(err)
+	}
+	if r, w := tableCapacity(t, srv, "orders"); r != 3 || w != 2 {
+		t.Fatalf("after inject with read 3, write 2: read %d, write %d", r, w)
+	}
+	waitFor(t, "orders to be ACTIVE after the inject", tableActive(srv, "orders"))
+	other, err := fresh.memberSession(ctx, orders)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Dynamo.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: sdkaws.String("orders"),
+		ProvisionedThroughput: &ddbtypes.ProvisionedThroughput{ReadCapacityUnits: sdkaws.Int64(50), WriteCapacityUnits: sdkaws.Int64(20)}}); err != nil {
+		t.Fatal(err)
+	}
+	updates = srv.Calls("dynamodb:UpdateTable")
+	_, err = e.Rollback(ctx, *cut)
+	for _, want := range []string{"orders", "now has read 50, write 20", "the attack set read 3, write 2", "had read 100, write 40 before", "someone changed it"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("rollback over someone else's change: %v, want it to say %q", err, want)
+		}
+	}
+	if r, w := tableCapacity(t, srv, "orders"); r != 50 || w != 20 {
+		t.Errorf("the refused rollback changed the table: %d/%d", r, w)
+	}
+	if n := srv.Calls("dynamodb:UpdateTable"); n != updates {
+		t.Errorf("the refused rollback called UpdateTable: %d calls, was %d", n, updates)
+	}
+}
+
+// A cut that would not reduce anything is refused at preflight, and the
+// refusal says what the table has and what would be set.
+func TestLabDynamoDBCapacityNothingToCut(t *testing.T) {
+	srv := startLab(t, labaws.Hooks{})
+	if err := srv.AddTable(labaws.Table{Name: "tiny", Read: 1, Write: 1}); err != nil {
+		t.Fatal(err)
+	}
+	e := labExecutor(t, srv, "AKIDGAMEDAY")
+	ctx := context.Background()
+	members, err := e.Resolve(ctx, runbook.Target{Name: "tables", AWS: &runbook.AWSTarget{Resource: "dynamodb:table", IDs: []string{"tiny"}, Accounts: []string{labAccount}}})
+	if err != nil || len(members) != 1 {
+		t.Fatalf("resolved %+v: %v", members, err)
+	}
+	err = e.Preflight(ctx, targets.Injection{RunID: "r", Attack: "starve", Kind: "dynamodb-capacity", Member: members[0], Duration: time.Minute, Params: map[string]string{"keep": "50"}})
+	if err == nil || !strings.Contains(err.Error(), "table tiny has read 1, write 1") || !strings.Contains(err.Error(), "reduces nothing") {
+		t.Errorf("preflight of a table at one unit: %v", err)
+	}
+	if n := srv.Calls("dynamodb:UpdateTable"); n != 0 {
+		t.Errorf("UpdateTable called %d times", n)
+	}
+}
