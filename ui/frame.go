@@ -12,6 +12,7 @@ import (
 	"github.com/gameday/gameday/metrics"
 	"github.com/gameday/gameday/runbook"
 	"github.com/gameday/gameday/ui/keys"
+	"github.com/gameday/gameday/ui/serve"
 )
 
 // Rows the frame takes around the body: a two-line header, the phase bar,
@@ -267,12 +268,68 @@ func (m *model) statusLine() string {
 func (m *model) footer() string {
 	st := m.sh.st
 	abort := st.Abort.Render("ctrl+x ABORT")
+	if m.participant && !m.who.Abort {
+		// Said plainly, so nobody in a tense room presses a key that will
+		// only be refused.
+		abort = st.Muted.Render("abort: the facilitator or a safety officer")
+	}
 	h := m.help
 	h.Width = max(0, m.sh.w-ansi.StringWidth(abort)-2)
 	// help lets the last key overflow its width when even "…" does not fit
 	// after the others; the abort key must never be what gives way.
-	left := ansi.Truncate(h.ShortHelpView(keys.Help(m.sh.keys, m.keyContext())), h.Width, "…")
+	left := ansi.Truncate(h.ShortHelpView(m.permitted(keys.Help(m.sh.keys, m.keyContext()))), h.Width, "…")
 	return spread(left, abort, m.sh.w)
+}
+
+// permitted leaves out, for a participant, the keys their role may not use;
+// the server refuses them anyway (serve.Permit), so showing them would
+// only invite a refusal.
+func (m *model) permitted(bs []key.Binding) []key.Binding {
+	// In a modal the keys are about the modal (enter saves the note).
+	if !m.participant || m.modal != keys.ModalNone {
+		return bs
+	}
+	out := make([]key.Binding, 0, len(bs))
+	for _, b := range bs {
+		if in, gated := m.intentOf(b); gated && serve.Permit(m.who, in) != nil {
+			continue
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
+// intentOf is the intent a help binding stands for, when a role may be
+// refused it.
+func (m *model) intentOf(b key.Binding) (gamedays.Intent, bool) {
+	km := m.sh.keys
+	note := func(kind string) (gamedays.Intent, bool) {
+		return gamedays.Intent{Type: gamedays.IntentNote, Kind: kind}, true
+	}
+	same := func(a key.Binding) bool {
+		return len(a.Keys()) > 0 && len(b.Keys()) > 0 && a.Keys()[0] == b.Keys()[0]
+	}
+	switch {
+	case same(km.Confirm):
+		return gamedays.Intent{Type: gamedays.IntentConfirm}, true
+	case same(km.Next):
+		return gamedays.Intent{Type: gamedays.IntentNext}, true
+	case same(km.Hint):
+		return note(gamedays.NoteHint)
+	case same(km.Note):
+		return note("note")
+	case same(km.Predict):
+		return note("prediction")
+	case same(km.Finding):
+		return note("finding")
+	case same(km.ActionItem):
+		return note("action")
+	case same(km.Detected):
+		return note(gamedays.NoteDetected)
+	case same(km.Mitigated):
+		return note(gamedays.NoteMitigated)
+	}
+	return gamedays.Intent{}, false
 }
 
 // body is the screen of the current phase, or the open modal.
