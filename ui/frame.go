@@ -399,7 +399,10 @@ func (m *model) helpView() []string {
 		{km.Abort, km.AbortQuit, km.Next, km.Confirm},
 		{km.Note, km.Predict, km.Finding, km.ActionItem},
 		{km.Timeline, km.Up, km.Down, km.PageUp, km.PageDown},
-		{km.Series, km.Help, km.Leave, km.Cancel},
+		{km.Series, km.Help, km.Leave, km.Export, km.Cancel},
+	}
+	if m.sh.cfg.Drill {
+		groups = append(groups, []key.Binding{km.Detected, km.Mitigated, km.Hint})
 	}
 	h.Width = m.sh.w
 	out := []string{m.sh.st.Bold.Render("All keys"), ""}
