@@ -522,3 +522,23 @@ func TestMetricsStayLiveWhileWaitingForTheRoom(t *testing.T) {
 		t.Errorf("after 30s waiting for a key the newest p95 point was %s old; want it kept within a poll or two", lag)
 	}
 }
+
+// A metrics server that never answers blocks the game day as soon as the
+// runbook's metrics_blind has passed, not at the end of the baseline.
+func TestUnreachableMetricsBlockEarly(t *testing.T) {
+	h := newHarness(t, strings.Replace(testRunbook, "duration: 20s", "duration: 2m", 1), 0.1, 0)
+	h.q.mu.Lock()
+	h.q.down = true
+	h.q.mu.Unlock()
+	start := h.clock.Now()
+	out := h.run(nil)
+	if out.Verdict != VerdictBlocked || !strings.Contains(out.Reason, "has not answered panel") || !strings.Contains(out.Reason, "connection refused") {
+		t.Fatalf("verdict %s: %s", out.Verdict, out.Reason)
+	}
+	if waited := h.clock.Now().Sub(start); waited > 15*time.Second {
+		t.Errorf("blocked after %s of a 2m baseline; want soon after metrics_blind (10s)", waited)
+	}
+	if h.exec.injects != 0 {
+		t.Errorf("%d injects while blind", h.exec.injects)
+	}
+}

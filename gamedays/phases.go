@@ -15,8 +15,16 @@ import (
 // baseline measures the steady state and reports whether it blocks the run.
 func (e *Engine) baseline(ctx context.Context) (blocked bool, reason string) {
 	from := e.opts.Clock.Now()
-	if err := e.sleep(ctx, from.Add(e.rb.Baseline.Duration), false); err != nil {
-		return true, "aborted during baseline"
+	end := from.Add(e.rb.Baseline.Duration)
+	for now := from; now.Before(end); now = e.opts.Clock.Now() {
+		if err := e.sleep(ctx, minTime(end, now.Add(e.rb.Metrics.Poll)), false); err != nil {
+			return true, "aborted during baseline"
+		}
+		if why := e.unanswered(); why != "" {
+			e.journalSamples(from.Add(-time.Nanosecond), e.opts.Clock.Now())
+			e.emit(Event{Type: EvBlind, Msg: why})
+			return true, why
+		}
 	}
 	to := e.opts.Clock.Now()
 	if e.eval == nil {
@@ -46,6 +54,52 @@ func (e *Engine) baseline(ctx context.Context) (blocked bool, reason string) {
 		return true, "steady state does not hold: " + strings.Join(failed, "; ")
 	}
 	return false, ""
+}
+
+// baselineBlind is how long the baseline waits for a metrics server that
+// does not answer at all, when the runbook sets no metrics_blind.
+const baselineBlind = 30 * time.Second
+
+// unanswered says why the baseline cannot go on when the metrics server has
+// not answered the steady state's queries for the metrics_blind limit (or
+// baselineBlind): waiting out the rest would only end blocked, later.
+func (e *Engine) unanswered() string {
+	if e.eval == nil {
+		return ""
+	}
+	limit := e.rb.Guardrails.MetricsBlind
+	if limit <= 0 {
+		limit = baselineBlind
+	}
+	watched := map[string]bool{}
+	for _, c := range e.rb.Baseline.SteadyState {
+		watched[c.Panel] = true
+	}
+	now := e.opts.Clock.Now()
+	for _, h := range e.opts.Metrics.Health() {
+		if len(watched) > 0 && !watched[h.Panel] {
+			continue
+		}
+		answered := h.LastAnswer
+		if answered.Before(h.Started) {
+			answered = h.Started
+		}
+		if d := now.Sub(answered); d >= limit {
+			why := fmt.Sprintf("the metrics server has not answered panel %s for %s", h.Panel, runbook.FormatDuration(d.Round(time.Second)))
+			if h.LastErr != nil {
+				why += ": " + h.LastErr.Error()
+			}
+			return why + "; the steady state cannot be measured, so nothing is injected"
+		}
+	}
+	return ""
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }
 
 func panelNames(rb *runbook.Runbook) []string {
