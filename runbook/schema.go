@@ -96,7 +96,7 @@ func schemaTree() *field {
 			thresholds("expect", "panel: threshold over the attack window; may be relative to baseline"),
 		),
 		&field{Name: "guardrails", Type: "object", Doc: "stop conditions: `panel: threshold` trips an abort; plus metrics_blind",
-			Fields: []*field{leaf("metrics_blind", "duration", "abort when no data has arrived for this long")},
+			Fields: []*field{leaf("metrics_blind", "duration", "abort when no data has arrived for this long; during the baseline, block once the server has not answered for this long (30s when unset)")},
 			Elem:   leaf("", "threshold", "")},
 		&field{Name: "targets", Type: "map", Required: true, Doc: "where attacks land, by name", Elem: obj("", "exactly one of ssh or aws",
 			obj("ssh", "hosts reached over SSH",
