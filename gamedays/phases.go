@@ -80,12 +80,8 @@ func (e *Engine) unanswered() string {
 		if len(watched) > 0 && !watched[h.Panel] {
 			continue
 		}
-		answered := h.LastAnswer
-		if answered.Before(h.Started) {
-			answered = h.Started
-		}
-		if d := now.Sub(answered); d >= limit {
-			why := fmt.Sprintf("the metrics server has not answered panel %s for %s", h.Panel, runbook.FormatDuration(d.Round(time.Second)))
+		if r := metrics.Blind([]metrics.Health{h}, limit, now); r.Fired && r.Unanswered {
+			why := fmt.Sprintf("the metrics server has not answered panel %s for %s", h.Panel, runbook.FormatDuration(r.For.Round(time.Second)))
 			if h.LastErr != nil {
 				why += ": " + h.LastErr.Error()
 			}

@@ -356,6 +356,9 @@ type BlindResult struct {
 	Since  time.Time
 	For    time.Duration
 	Reason string
+	// Unanswered: the server itself has not answered, as opposed to
+	// answering with no data.
+	Unanswered bool
 }
 
 // Blind decides metrics-blind: it fires when some panel has had no value,
@@ -373,7 +376,7 @@ func Blind(health []Health, limit time.Duration, now time.Time) BlindResult {
 		r := BlindResult{Panel: h.Panel}
 		switch {
 		case unanswered >= limit:
-			r.Since, r.For = answered, unanswered
+			r.Since, r.For, r.Unanswered = answered, unanswered, true
 			r.Reason = fmt.Sprintf("panel %s: the server has not answered for %s", h.Panel, unanswered.Round(time.Second))
 			if h.LastErr != nil {
 				r.Reason += ": " + h.LastErr.Error()
