@@ -40,6 +40,17 @@ type Injection struct {
 type Result struct {
 	Output string `json:"output,omitempty"` // trimmed, bounded command output
 	Err    string `json:"err,omitempty"`
+	// Applied is when the fault took effect, as close as the executor can
+	// tell (the host's acknowledgement that it is applying, with the switch
+	// armed); zero means the call's return.
+	Applied time.Time `json:"applied,omitempty"`
+	// Expires is when the attack's own bound (dead man's switch, expiring
+	// experiment) ends it if nothing else does; zero when it has none.
+	Expires time.Time `json:"expires,omitempty"`
+	// LinkLost says the executor lost its link to the member after the
+	// fault was acknowledged: the fault is applied, but the executor cannot
+	// confirm or revert anything until the link is back or Expires passes.
+	LinkLost bool `json:"link_lost,omitempty"`
 }
 
 // Executor applies attacks of one family ("ssh", "aws").
@@ -55,4 +66,12 @@ type Executor interface {
 	Rollback(ctx context.Context, inj Injection) (Result, error)
 	// Plan lists the commands or API calls Inject and Rollback would make, for --dry-run.
 	Plan(inj Injection) []string
+}
+
+// Prober is an executor that can check, before anything else happens, that
+// every member it may have to act on can be reached and acted on (for SSH:
+// connection, host key, authentication, sudo). Each error names the member
+// and the step that failed.
+type Prober interface {
+	Probe(ctx context.Context, members []Member) []error
 }
