@@ -55,7 +55,9 @@ func (e *Engine) rollbackAll() Outcome {
 				case <-ctx.Done():
 				}
 			}
-			e.rollback(exec, inj, "abort")
+			// One deadline for the whole abort: waiting on a late inject
+			// does not buy its rollback more time.
+			e.rollback(ctx, exec, inj, "abort")
 		}()
 	}
 	wg.Wait()

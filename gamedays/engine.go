@@ -96,6 +96,11 @@ type Engine struct {
 	inflight map[*targets.Injection]chan struct{}
 	start    time.Time
 	sampled  time.Time // run samples are journalled up to here
+	// What landed: a verdict is only given for faults that really applied.
+	results  map[*targets.Injection]targets.Result
+	planned  int
+	landed   int
+	failures []string // "attack on member: the host's reason", for injects that failed
 }
 
 // New prepares an engine for rb. Nothing happens until Run.
@@ -114,6 +119,7 @@ func New(rb *runbook.Runbook, opts Options) *Engine {
 		done:     map[*targets.Injection]bool{},
 		execOf:   map[*targets.Injection]targets.Executor{},
 		inflight: map[*targets.Injection]chan struct{}{},
+		results:  map[*targets.Injection]targets.Result{},
 	}
 	if opts.Metrics != nil {
 		e.eval = metrics.NewEvaluator(opts.Metrics, rb.Metrics.Panels)
@@ -235,6 +241,15 @@ func (e *Engine) Run(ctx context.Context) (Outcome, error) {
 
 func (e *Engine) phases(ctx context.Context) (Outcome, error) {
 	e.setPhase(PhaseBaseline)
+	// No one should sit through a baseline for a typo in a host name or a
+	// changed host key: every member is reached once before it starts.
+	if reason := e.probe(ctx); reason != "" {
+		if e.aborted() {
+			return Outcome{}, errAborted
+		}
+		e.emit(Event{Type: EvVerdict, Verdict: string(VerdictBlocked), Msg: reason})
+		return Outcome{Verdict: VerdictBlocked, Reason: reason}, nil
+	}
 	if e.opts.DryRun {
 		// A dry run shows what would run; it touches nothing, so there is
 		// no steady state to protect and no reason to wait for one.

@@ -53,6 +53,16 @@ type fakeExec struct {
 	injects                   int
 	rollbacks                 int
 	preflightErr, rollbackErr error
+	injectErr                 map[string]string // member → the host's stderr
+	probeErrs                 []error
+	probed                    int
+}
+
+func (f *fakeExec) Probe(ctx context.Context, members []targets.Member) []error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.probed += len(members)
+	return f.probeErrs
 }
 
 func key(inj targets.Injection) string { return inj.Attack + "@" + inj.Member.ID }
@@ -62,6 +72,9 @@ func (f *fakeExec) Inject(ctx context.Context, inj *targets.Injection) (targets.
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.injects++
+	if why, bad := f.injectErr[inj.Member.ID]; bad {
+		return targets.Result{Err: why}, errors.New("inject failed, reverting")
+	}
 	f.applied[key(*inj)] = true
 	return targets.Result{Output: "ok"}, nil
 }

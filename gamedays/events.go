@@ -51,6 +51,7 @@ const (
 	EvHypothesis     = "hypothesis"
 	EvResolved       = "targets.resolved"
 	EvSelected       = "blast.selected"
+	EvProbe          = "probe"
 	EvPreflight      = "preflight"
 	EvConfirmed      = "blast.confirmed"
 	EvAttackIntent   = "attack.intent"

@@ -291,6 +291,7 @@ func (e *Engine) fanOut(ctx context.Context, plan []planned, fn func(context.Con
 func (e *Engine) run(ctx context.Context, plan []planned) error {
 	t0 := e.opts.Clock.Now()
 	e.mu.Lock()
+	e.planned = len(plan)
 	e.start = t0
 	e.sampled = t0.Add(-time.Nanosecond)
 	e.mu.Unlock()
@@ -356,7 +357,9 @@ func (e *Engine) attack(ctx context.Context, t0 time.Time, a runbook.Attack, ps 
 		return
 	}
 	e.fanOut(ctx, ps, func(_ context.Context, p planned) error {
-		return e.rollback(p.exec, p.inj, "duration over")
+		ctx, cancel := context.WithTimeout(context.Background(), e.rollbackDeadline(p.inj))
+		defer cancel()
+		return e.rollback(ctx, p.exec, p.inj, "duration over")
 	})
 }
 
@@ -391,11 +394,45 @@ func (e *Engine) inject(ctx context.Context, p planned) error {
 	if err != nil && res.Err == "" {
 		res.Err = err.Error()
 	}
+	why := ""
+	e.mu.Lock()
+	e.results[p.inj] = res
+	if ok {
+		e.landed++
+	} else {
+		why = fmt.Sprintf("%s on %s: %s", p.inj.Attack, p.inj.Member.ID, hostReason(res))
+		e.failures = append(e.failures, why)
+	}
+	e.mu.Unlock()
 	e.emit(Event{Type: EvAttackResult, Injection: p.inj, Result: &res, OK: &ok})
+	// A verdict on a fault that did not land would be a lie: unless the
+	// runbook says to go on, the run stops and rolls back the rest.
+	if !ok && !e.aborted() && e.rb.Abort.OnInjectFailure != runbook.OnInjectFailureContinue {
+		e.Send(Intent{Type: IntentAbort, Source: "inject failed", Text: why})
+	}
 	return err
 }
 
-func (e *Engine) rollback(exec targets.Executor, inj *targets.Injection, why string) error {
+// hostReason is a failed step's error with the host's own words: executors
+// put the host's stderr in Err, or in the output's last lines.
+func hostReason(r targets.Result) string {
+	why := strings.TrimSpace(r.Err)
+	out := strings.TrimSpace(r.Output)
+	if out != "" && !strings.Contains(why, out) {
+		if i := strings.LastIndexByte(out, '\n'); i >= 0 {
+			out = out[i+1:]
+		}
+		if why == "" {
+			return out
+		}
+		why += " (" + out + ")"
+	}
+	return why
+}
+
+// rollback reverts one injection within ctx's deadline, journalling the
+// intent and the result.
+func (e *Engine) rollback(ctx context.Context, exec targets.Executor, inj *targets.Injection, why string) error {
 	e.mu.Lock()
 	if e.done[inj] {
 		e.mu.Unlock()
@@ -403,8 +440,6 @@ func (e *Engine) rollback(exec targets.Executor, inj *targets.Injection, why str
 	}
 	e.mu.Unlock()
 	e.emit(Event{Type: EvRollbackIntent, Injection: inj, Msg: why})
-	ctx, cancel := context.WithTimeout(context.Background(), e.rb.Abort.Timeout)
-	defer cancel()
 	res, err := exec.Rollback(ctx, *inj)
 	ok := err == nil
 	if err != nil && res.Err == "" {
@@ -417,6 +452,25 @@ func (e *Engine) rollback(exec targets.Executor, inj *targets.Injection, why str
 	}
 	e.emit(Event{Type: EvRollbackResult, Injection: inj, Result: &res, OK: &ok})
 	return err
+}
+
+// switchGrace is how long past a lost host's dead man's switch the
+// rollback keeps trying to reach it and confirm it clean.
+const switchGrace = 15 * time.Second
+
+// rollbackDeadline is the abort timeout, except for an injection whose link
+// was lost at the end of its duration: its switch ends the fault, so the
+// rollback waits for the switch to fire and confirms the host is clean. An
+// abort never waits past its own deadline.
+func (e *Engine) rollbackDeadline(inj *targets.Injection) time.Duration {
+	d := e.rb.Abort.Timeout
+	e.mu.Lock()
+	res := e.results[inj]
+	e.mu.Unlock()
+	if res.LinkLost && !res.Expires.IsZero() && !e.aborted() {
+		d = max(d, res.Expires.Add(switchGrace).Sub(e.opts.Clock.Now()))
+	}
+	return d
 }
 
 // guardrails returns why the game day must stop, or "".
@@ -465,6 +519,35 @@ func (e *Engine) conclude() Outcome {
 		out.Reason = "every expectation held over the attack window"
 	}
 	e.emit(Event{Type: EvExpectation, Checks: out.Expectations})
-	e.emit(Event{Type: EvVerdict, Verdict: string(out.Verdict), Msg: out.Reason})
+	e.landedOnly(&out)
+	e.emit(Event{Type: EvVerdict, Verdict: string(out.Verdict), Msg: out.Reason, Failed: out.Unreverted})
 	return out
+}
+
+// landedOnly holds the verdict to what really happened: a run where no
+// fault landed has no verdict on the hypothesis (aborted), one where some
+// did says how many, and one whose rollback did not complete says so first.
+func (e *Engine) landedOnly(out *Outcome) {
+	e.mu.Lock()
+	landed, planned, failures := e.landed, e.planned, e.failures
+	for _, inj := range e.applied {
+		if !e.done[inj] {
+			out.Unreverted = append(out.Unreverted, *inj)
+		}
+	}
+	e.mu.Unlock()
+	switch {
+	case planned > 0 && landed == 0:
+		out.Verdict = VerdictAborted
+		out.Reason = fmt.Sprintf("no fault landed: 0 of %d injection(s) applied, so the hypothesis was not tested: %s", planned, strings.Join(failures, "; "))
+	case landed < planned:
+		out.Reason = fmt.Sprintf("%s, with only %d of %d injection(s) applied: %s", out.Reason, landed, planned, strings.Join(failures, "; "))
+	}
+	if n := len(out.Unreverted); n > 0 {
+		var where []string
+		for _, inj := range out.Unreverted {
+			where = append(where, inj.Attack+" on "+inj.Member.ID)
+		}
+		out.Reason += fmt.Sprintf("; ROLLBACK INCOMPLETE on %d: %s may still be applied; run gameday recover", n, strings.Join(where, ", "))
+	}
 }

@@ -143,8 +143,13 @@ func (l *loader) document(n *yaml.Node) {
 		})
 	}
 	if v := sections["abort"]; v != nil {
-		l.object(v, spec.child("abort"), "abort", func(_ string, _, v *yaml.Node) {
-			rb.Abort.Timeout = l.duration(v, "abort.timeout", false)
+		l.object(v, spec.child("abort"), "abort", func(key string, _, v *yaml.Node) {
+			switch key {
+			case "timeout":
+				rb.Abort.Timeout = l.duration(v, "abort.timeout", false)
+			case "on_inject_failure":
+				rb.Abort.OnInjectFailure = l.injectFailure(v)
+			}
 		})
 	}
 	if v := sections["roles"]; v != nil {
@@ -164,6 +169,19 @@ func (l *loader) document(n *yaml.Node) {
 	}
 }
 
+// injectFailure reads abort.on_inject_failure: what a failed inject does.
+func (l *loader) injectFailure(n *yaml.Node) string {
+	v := l.str(n, "abort.on_inject_failure")
+	switch v {
+	case OnInjectFailureAbort, OnInjectFailureContinue:
+		return v
+	case "":
+		return OnInjectFailureAbort
+	}
+	l.errorf(n, "abort.on_inject_failure: expected %s or %s, found %q", OnInjectFailureAbort, OnInjectFailureContinue, v)
+	return OnInjectFailureAbort
+}
+
 func (l *loader) defaults() {
 	m := &l.rb.Metrics
 	if m.Step == 0 {
@@ -174,6 +192,9 @@ func (l *loader) defaults() {
 	}
 	if m.Timeout == 0 {
 		m.Timeout = DefaultQueryTimeout
+	}
+	if l.rb.Abort.OnInjectFailure == "" {
+		l.rb.Abort.OnInjectFailure = OnInjectFailureAbort
 	}
 	if l.rb.Abort.Timeout == 0 {
 		l.rb.Abort.Timeout = DefaultAbortTimeout

@@ -139,6 +139,7 @@ func schemaTree() *field {
 		),
 		obj("abort", "rollback on abort",
 			leaf("timeout", "duration", "deadline to roll everything back (default 60s)"),
+			&field{Name: "on_inject_failure", Type: "string", Enum: []string{OnInjectFailureAbort, OnInjectFailureContinue}, Doc: "abort (default): a failed inject aborts the run and rolls back the rest; continue: the run goes on and the verdict says how many injections applied"},
 		),
 		rolesSchema(),
 		sloSchema(),

@@ -164,7 +164,17 @@ type Observe struct {
 // Abort tunes the rollback that abort triggers.
 type Abort struct {
 	Timeout time.Duration // deadline for rolling everything back; default 60s
+	// OnInjectFailure is what an inject that fails does: abort (the
+	// default: no verdict is given for a fault that did not land) or
+	// continue (the verdict then says how many injections applied).
+	OnInjectFailure string
 }
+
+// What abort.on_inject_failure may say.
+const (
+	OnInjectFailureAbort    = "abort"
+	OnInjectFailureContinue = "continue"
+)
 
 // Target returns the target with that name.
 func (r *Runbook) Target(name string) (Target, bool) {
