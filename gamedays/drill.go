@@ -8,6 +8,10 @@ const (
 	NoteDetected  = "detected"  // a responder saw the problem; Msg says what they saw
 	NoteMitigated = "mitigated" // a responder acted; Msg says what they did
 	NoteHint      = "hint"      // the facilitator released a hint
+	// gameday serve journals participants coming and going; Author is who,
+	// Msg their role.
+	NoteJoined = "joined"
+	NoteLeft   = "left"
 )
 
 // DrillTimes are a drill's measurements, read back from its journal.

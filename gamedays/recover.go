@@ -51,11 +51,13 @@ type Recovery struct {
 	// Truncated is the incomplete last line the run left, cut off before
 	// appending so the journal stays readable; nil when there was none.
 	Truncated *TruncatedError
-	// Ended says the run had finished (run.end, or an earlier recovery).
-	Ended    bool
-	Pending  []targets.Injection // maybe applied when recovery began
-	Reverted []targets.Injection
-	Failed   []Failure // still maybe applied: the loudest result
+	// Ended says the run had finished (run.end, or an earlier recovery);
+	// Recovered that an earlier recovery finished it.
+	Ended     bool
+	Recovered bool
+	Pending   []targets.Injection // maybe applied when recovery began
+	Reverted  []targets.Injection
+	Failed    []Failure // still maybe applied: the loudest result
 }
 
 // Failure is an injection recovery could not roll back, and why.
@@ -71,59 +73,9 @@ func (r Recovery) Idle() bool {
 }
 
 // Unreverted lists the injections whose intent is in the journal and whose
-// rollback was not confirmed, in injection order. An intent without a result
-// counts: the call may have landed before the crash.
+// rollback was not confirmed, in injection order (State.Unreverted).
 func Unreverted(events []Event) []targets.Injection {
-	type entry struct {
-		inj  targets.Injection
-		done bool
-	}
-	byKey := map[string]*entry{}
-	var order []string
-	for _, e := range events {
-		if e.Injection == nil {
-			continue
-		}
-		k := injectionKey(*e.Injection)
-		switch e.Type {
-		case EvAttackIntent:
-			if byKey[k] == nil {
-				order = append(order, k)
-			}
-			byKey[k] = &entry{inj: *e.Injection}
-		case EvAttackResult:
-			// The result carries what the executor learnt at inject time,
-			// which its rollback may need.
-			if en := byKey[k]; en != nil {
-				en.inj = *e.Injection
-			}
-		case EvRollbackResult:
-			if en := byKey[k]; en != nil && e.OK != nil && *e.OK {
-				en.done = true
-			}
-		}
-	}
-	var out []targets.Injection
-	for _, k := range order {
-		if en := byKey[k]; !en.done {
-			out = append(out, en.inj)
-		}
-	}
-	return out
-}
-
-func injectionKey(inj targets.Injection) string {
-	return strings.Join([]string{inj.RunID, inj.Attack, inj.Member.Target, inj.Member.ID}, "\x00")
-}
-
-// ended says whether the run finished on its own or a recovery closed it.
-func ended(events []Event) bool {
-	for _, e := range events {
-		if e.Type == EvRunEnd || (e.Type == EvRecover && e.OK != nil && *e.OK) {
-			return true
-		}
-	}
-	return false
+	return Fold(events).Unreverted()
 }
 
 // JournalPath accepts a run directory or a journal file and returns the journal.
@@ -161,7 +113,8 @@ func Unfinished(runsDir string) ([]string, error) {
 			continue
 		}
 		events, warn, err := ReadJournal(path)
-		if err != nil || warn != nil || !ended(events) || len(Unreverted(events)) > 0 {
+		st := Fold(events)
+		if err != nil || warn != nil || !st.Finished() || len(st.Unreverted()) > 0 {
 			out = append(out, path)
 		}
 	}
@@ -202,8 +155,9 @@ func Recover(ctx context.Context, path string, o RecoverOptions) (Recovery, erro
 	if err != nil {
 		return rec, err
 	}
-	rec.Ended = ended(events)
-	rec.Pending = Unreverted(events)
+	st := Fold(events)
+	rec.Ended, rec.Recovered = st.Finished(), st.Recovered && !st.Ended
+	rec.Pending = st.Unreverted()
 	var dropped []byte
 	if te, ok := warn.(*TruncatedError); ok {
 		rec.Truncated = te

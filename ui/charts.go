@@ -44,7 +44,7 @@ func (m *model) showsCharts() bool {
 	if m.sh.cfg.Metrics == nil || m.sh.cfg.Runbook == nil || len(m.sh.cfg.Runbook.Metrics.Panels) == 0 {
 		return false
 	}
-	switch m.sh.s.phase {
+	switch m.sh.s.Phase {
 	case gamedays.PhaseBaseline, gamedays.PhaseRun, gamedays.PhaseObserve, gamedays.PhaseAborted:
 		return true
 	}
@@ -139,24 +139,24 @@ func (m *model) drawPanel(pc *panelChart, p runbook.Panel, pd *panelData) {
 // it is known) and the attack markers.
 func (m *model) panelSpec(p runbook.Panel, pd *panelData) (chart.Spec, []limit) {
 	s, rb := m.sh.s, m.sh.cfg.Runbook
-	spec := chart.Spec{From: m.sh.m.from, To: m.sh.m.to, Origin: s.start, BandLo: math.NaN(), BandHi: math.NaN(),
+	spec := chart.Spec{From: m.sh.m.from, To: m.sh.m.to, Origin: s.Start, BandLo: math.NaN(), BandHi: math.NaN(),
 		Format: func(v float64) string { return shortValue(v, p.Unit) }}
 	if spec.Origin.IsZero() {
 		spec.Origin = spec.From
 	}
 	base := math.NaN()
-	if b, ok := s.baseline[p.Name]; ok {
+	if b, ok := s.Baseline[p.Name]; ok {
 		spec.BandLo, spec.BandHi = float64(b.Min), float64(b.P95)
 		base = float64(b.Median)
 	}
 	var limits []limit
-	for _, c := range s.expect {
+	for _, c := range s.Expect {
 		if c.Panel == p.Name {
 			spec.Expect = append(spec.Expect, float64(c.Limit))
 			limits = append(limits, limit{"expect " + c.Threshold, float64(c.Limit)})
 		}
 	}
-	if len(s.expect) == 0 {
+	if len(s.Expect) == 0 {
 		for _, c := range rb.Hypothesis.Expect {
 			if c.Panel == p.Name && !c.Threshold.Relative() {
 				spec.Expect = append(spec.Expect, c.Threshold.Value)
@@ -204,21 +204,21 @@ func attackMarks(s *runState) (starts, stops []time.Time) {
 	}
 	by := map[string]*span{}
 	var order []string
-	for _, r := range s.attacks {
-		sp := by[r.attack]
+	for _, r := range s.Injections {
+		sp := by[r.Key.Attack]
 		if sp == nil {
 			sp = &span{}
-			by[r.attack] = sp
-			order = append(order, r.attack)
+			by[r.Key.Attack] = sp
+			order = append(order, r.Key.Attack)
 		}
-		if !r.injectedAt.IsZero() && (sp.start.IsZero() || r.injectedAt.Before(sp.start)) {
-			sp.start = r.injectedAt
+		if !r.IntentAt.IsZero() && (sp.start.IsZero() || r.IntentAt.Before(sp.start)) {
+			sp.start = r.IntentAt
 		}
-		if r.state.applied() {
+		if r.Intended && r.Status.MayBeApplied() {
 			sp.open = true
 		}
-		if r.revertedAt.After(sp.stop) {
-			sp.stop = r.revertedAt
+		if r.RevertedAt.After(sp.stop) {
+			sp.stop = r.RevertedAt
 		}
 	}
 	for _, a := range order {

@@ -218,8 +218,8 @@ func (q *queue) listen(stop <-chan struct{}) tea.Cmd {
 type history struct {
 	n      int
 	sticky []stamped
-	inj    map[string][2]stamped // attack@member: first intent, latest event
-	recent []stamped             // ring of maxTimeline
+	inj    map[gamedays.Key][2]stamped // first intent, latest event
+	recent []stamped                   // ring of maxTimeline
 	start  int
 }
 
@@ -234,9 +234,9 @@ func (h *history) add(ev gamedays.Event) {
 	switch {
 	case ev.Injection != nil && ev.Type != gamedays.EvPreflight:
 		if h.inj == nil {
-			h.inj = map[string][2]stamped{}
+			h.inj = map[gamedays.Key][2]stamped{}
 		}
-		k := injKey(ev.Injection.Attack, ev.Injection.Member.ID)
+		k := gamedays.KeyOf(*ev.Injection)
 		pair, ok := h.inj[k]
 		if !ok {
 			pair[0] = e

@@ -67,7 +67,7 @@ func (m *model) budgetView() []string {
 		return []string{"", title + st.Muted.Render("asking how much is left…")}
 	}
 	resolved, selected := map[string]int{}, map[string]int{}
-	for _, mr := range s.members {
+	for _, mr := range s.members() {
 		resolved[mr.target]++
 		if mr.selected {
 			selected[mr.target]++
@@ -123,7 +123,7 @@ func (m *model) drillView() []string {
 		if n == nil {
 			return what + ": " + st.Muted.Render("not yet (press "+key+")")
 		}
-		line := what + ": " + st.OK.Render(tplus(m.sh.s.elapsed(n.at)))
+		line := what + ": " + st.OK.Render(tplus(m.sh.s.Elapsed(n.at)))
 		if !d.injected.IsZero() && !m.redact {
 			line += fmt.Sprintf(" (%s after the inject)", n.at.Sub(d.injected).Round(time.Second))
 		}

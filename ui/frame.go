@@ -80,7 +80,7 @@ func (m *model) tooSmall() string {
 	msg := []string{
 		st.Bad.Render("terminal too small"),
 		fmt.Sprintf("%d×%d; the console needs at least %d×%d", m.sh.w, m.sh.h, minWidth, minHeight),
-		"phase " + s.phase.String() + "  " + tplus(s.elapsed(m.sh.now)),
+		"phase " + s.Phase.String() + "  " + tplus(s.Elapsed(m.sh.now)),
 		"injected: " + m.injectedText(),
 		st.Abort.Render("ctrl+x ABORT") + "  ctrl+c abort and quit",
 	}
@@ -117,8 +117,8 @@ func (m *model) header() []string {
 		name = cfg.Runbook.Name
 	}
 	right := ""
-	if s.runID != "" {
-		right = "run " + s.runID
+	if s.RunID != "" {
+		right = "run " + s.RunID
 	}
 	if cfg.Version != "" {
 		right += "  gameday " + cfg.Version
@@ -129,12 +129,12 @@ func (m *model) header() []string {
 	}
 	line1 := spread(left, st.Muted.Render(right), m.sh.w)
 
-	phase := strings.ToUpper(s.phase.String())
-	if s.ended {
+	phase := strings.ToUpper(s.Phase.String())
+	if s.Ended {
 		phase += " (ENDED)"
 	}
 	phaseStyle := st.Phase
-	if s.phase == gamedays.PhaseAborted {
+	if s.Phase == gamedays.PhaseAborted {
 		phaseStyle = st.Bad
 	}
 	inj := m.injectedText()
@@ -142,7 +142,7 @@ func (m *model) header() []string {
 	if len(s.injected()) > 0 {
 		injStyle = st.Warn
 	}
-	lead := phaseStyle.Render(phase) + "  " + st.Bold.Render(tplus(s.elapsed(m.sh.now))) + "  injected: "
+	lead := phaseStyle.Render(phase) + "  " + st.Bold.Render(tplus(s.Elapsed(m.sh.now))) + "  injected: "
 	verdict := "  verdict: " + m.verdictSoFar()
 	// On a narrow screen what is injected gives way, so the verdict so far
 	// is always on screen.
@@ -169,21 +169,21 @@ func spread(left, right string, w int) string {
 // doing now.
 func (m *model) verdictSoFar() string {
 	st, s, data := m.sh.st, m.sh.s, m.sh.m
-	if s.verdictSet {
-		switch s.verdict {
+	if s.VerdictSet {
+		switch s.Verdict {
 		case gamedays.VerdictHeld:
 			return st.OK.Render("HELD")
 		case gamedays.VerdictNone:
 			return st.Muted.Render("none (dry run)")
 		}
-		return st.Bad.Render(strings.ToUpper(string(s.verdict)))
+		return st.Bad.Render(strings.ToUpper(string(s.Verdict)))
 	}
-	if s.aborting {
+	if s.Abort != nil {
 		return st.Bad.Render("ABORTING")
 	}
 	var rs []metrics.Result
 	what := ""
-	switch s.phase {
+	switch s.Phase {
 	case gamedays.PhaseBaseline:
 		rs, what = data.steady, "steady state"
 	case gamedays.PhaseRun, gamedays.PhaseObserve:
@@ -220,14 +220,14 @@ var barPhases = []gamedays.Phase{gamedays.PhaseBaseline, gamedays.PhaseHypothesi
 // abort struck or a blocked baseline stopped the run (✗).
 func (m *model) phaseBar() string {
 	st, s := m.sh.st, m.sh.s
-	cur := s.phase
+	cur := s.Phase
 	abortedIn := gamedays.Phase(-1)
-	if s.verdict == gamedays.VerdictBlocked || s.verdict == gamedays.VerdictAborted {
+	if s.Verdict == gamedays.VerdictBlocked || s.Verdict == gamedays.VerdictAborted {
 		abortedIn = cur // stopped where it stood: a blocked baseline, a failed preflight
 	}
 	if cur == gamedays.PhaseAborted {
 		for _, p := range barPhases {
-			if !s.phaseAt[p].IsZero() {
+			if !s.PhaseAt[p].IsZero() {
 				abortedIn = p
 			}
 		}
@@ -240,7 +240,7 @@ func (m *model) phaseBar() string {
 			part = st.Bad.Render("✗ " + p.String())
 		case abortedIn >= 0 && p > abortedIn:
 			part = st.Muted.Render("· " + p.String())
-		case abortedIn >= 0 || p < cur || cur == gamedays.PhaseDone || (s.ended && p == cur):
+		case abortedIn >= 0 || p < cur || cur == gamedays.PhaseDone || (s.Ended && p == cur):
 			part = st.OK.Render("✓ " + p.String())
 		case p == cur:
 			part = st.Selected.Render("● " + p.String())
@@ -355,12 +355,12 @@ func (m *model) banner() []string {
 	w := m.sh.w
 	var out []string
 	switch {
-	case s.aborting && !s.ended:
-		out = append(out, st.AbortBanner.Render(ansi.Truncate(" ABORTING: rolling everything back ("+s.abortSource+") ", w, "…")))
-	case m.abortSent && !s.aborting && !s.ended:
+	case (s.Abort != nil) && !s.Ended:
+		out = append(out, st.AbortBanner.Render(ansi.Truncate(" ABORTING: rolling everything back ("+s.Abort.Source+") ", w, "…")))
+	case m.abortSent && !(s.Abort != nil) && !s.Ended:
 		out = append(out, st.AbortBanner.Render(" ABORT sent: waiting for the engine to stop and roll back "))
 	}
-	if data.blind.Fired && !s.ended {
+	if data.blind.Fired && !s.Ended {
 		msg := " METRICS BLIND: " + data.blind.Reason
 		if rb := m.sh.cfg.Runbook; rb != nil && rb.Guardrails.MetricsBlind > 0 {
 			msg += "; aborts at " + runbook.FormatDuration(rb.Guardrails.MetricsBlind)
@@ -373,7 +373,7 @@ func (m *model) banner() []string {
 // topLines is the screen above the charts.
 func (m *model) topLines() []string {
 	out := m.banner()
-	switch m.sh.s.phase {
+	switch m.sh.s.Phase {
 	case gamedays.PhaseBaseline:
 		out = append(out, m.baselineView()...)
 	case gamedays.PhaseHypothesis:

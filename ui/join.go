@@ -18,8 +18,8 @@ import (
 // Note kinds journalled when a participant's console opens and closes, so
 // the report can say who was there.
 const (
-	NoteJoined = "joined"
-	NoteLeft   = "left"
+	NoteJoined = gamedays.NoteJoined
+	NoteLeft   = gamedays.NoteLeft
 )
 
 // JoinOptions is one participant's terminal, as `gameday serve` hands it

@@ -242,11 +242,11 @@ func (m *model) refreshCmd() tea.Cmd { return refresh(m.refreshReq()) }
 
 func (m *model) refreshReq() refreshReq {
 	s := m.sh.s
-	req := refreshReq{gen: m.gen, obs: m.sh.cfg.Metrics, rb: m.sh.cfg.Runbook, clock: m.clock, phase: s.phase,
-		cols: m.chartColumns(), start: s.start, baseFrom: s.phaseAt[gamedays.PhaseBaseline],
-		baseTo: s.phaseAt[gamedays.PhaseHypothesis], run: s.phaseAt[gamedays.PhaseRun]}
-	if req.baseTo.IsZero() && s.steadyKnown {
-		req.baseTo = s.lastEvent
+	req := refreshReq{gen: m.gen, obs: m.sh.cfg.Metrics, rb: m.sh.cfg.Runbook, clock: m.clock, phase: s.Phase,
+		cols: m.chartColumns(), start: s.Start, baseFrom: s.PhaseAt[gamedays.PhaseBaseline],
+		baseTo: s.PhaseAt[gamedays.PhaseHypothesis], run: s.PhaseAt[gamedays.PhaseRun]}
+	if req.baseTo.IsZero() && s.SteadyKnown {
+		req.baseTo = s.Last
 	}
 	return req
 }
@@ -278,7 +278,7 @@ func contains(xs []string, x string) bool {
 }
 
 func (m *model) handleEvents(evs eventsMsg) tea.Cmd {
-	before, started := m.sh.s.phase, !m.sh.s.start.IsZero()
+	before, started := m.sh.s.Phase, !m.sh.s.Start.IsZero()
 	for _, ev := range evs {
 		if m.redact {
 			var keep bool
@@ -302,11 +302,11 @@ func (m *model) handleEvents(evs eventsMsg) tea.Cmd {
 	cmds := []tea.Cmd{m.q.listen(m.stop)}
 	// A new phase changes the screen and what the refresh evaluates; the
 	// run's start fixes the charts' time window.
-	if m.sh.s.phase != before || (!started && !m.sh.s.start.IsZero()) {
+	if m.sh.s.Phase != before || (!started && !m.sh.s.Start.IsZero()) {
 		m.modalForPhase()
 		m.layoutCharts()
 		cmds = append(cmds, m.refreshNow())
-		if m.sh.s.phase == gamedays.PhaseBlastRadius {
+		if m.sh.s.Phase == gamedays.PhaseBlastRadius {
 			cmds = append(cmds, m.askBudget())
 		}
 	}
@@ -317,7 +317,7 @@ func (m *model) handleEvents(evs eventsMsg) tea.Cmd {
 // modalForPhase closes what an abort makes irrelevant, so the room sees the
 // rollback at once.
 func (m *model) modalForPhase() {
-	if m.sh.s.phase == gamedays.PhaseAborted && (m.modal == keys.ModalTimeline || m.modal == keys.ModalHelp) {
+	if m.sh.s.Phase == gamedays.PhaseAborted && (m.modal == keys.ModalTimeline || m.modal == keys.ModalHelp) {
 		m.modal = keys.ModalNone
 	}
 }
@@ -325,7 +325,7 @@ func (m *model) modalForPhase() {
 // maybeQuit ends the program once the engine is done and someone asked to
 // leave (q, ctrl+c, a signal).
 func (m *model) maybeQuit() tea.Cmd {
-	done := m.finished || (m.engine == nil && m.sh.s.ended)
+	done := m.finished || (m.engine == nil && m.sh.s.Ended)
 	if done && (m.quitAfterEnd || m.leaveAtEnd) {
 		return tea.Quit
 	}
@@ -334,7 +334,7 @@ func (m *model) maybeQuit() tea.Cmd {
 
 func (m *model) keyContext() keys.Context {
 	s := m.sh.s
-	return keys.Context{Phase: s.phase, Modal: m.modal, Ended: s.ended || m.finished,
+	return keys.Context{Phase: s.Phase, Modal: m.modal, Ended: s.Ended || m.finished,
 		CanConfirm: m.canConfirm(), Charts: m.showsCharts(), CanExport: m.canExport(), Drill: m.sh.cfg.Drill}
 }
 
@@ -347,12 +347,11 @@ func (m *model) canExport() bool {
 // canConfirm: the plan is complete and every preflight passed.
 func (m *model) canConfirm() bool {
 	s := m.sh.s
-	if s.phase != gamedays.PhaseBlastRadius || s.confirmed || len(s.attacks) == 0 {
+	if s.Phase != gamedays.PhaseBlastRadius || s.Confirmed || len(s.Injections) == 0 {
 		return false
 	}
-	for _, r := range s.attacks {
-		p := s.preflight[injKey(r.attack, r.member)]
-		if !p.done || !p.ok {
+	for _, r := range s.Injections {
+		if r.Preflight == nil || !r.Preflight.OK {
 			return false
 		}
 	}
@@ -465,7 +464,7 @@ func (m *model) handleKey(k tea.KeyMsg) tea.Cmd {
 		m.flash = "writing the report…"
 		return writeReport(m.sh.cfg.RunDir, m.writeReport)
 	case keys.Leave:
-		if m.sh.s.ended || m.finished {
+		if m.sh.s.Ended || m.finished {
 			return tea.Quit
 		}
 		m.leaveAtEnd = true
@@ -480,7 +479,7 @@ func (m *model) handleKey(k tea.KeyMsg) tea.Cmd {
 // abort sends the abort intent at once, in the Update that saw the key.
 // A note being typed is saved first so nothing the room wrote is lost.
 func (m *model) abort(source string) {
-	if m.sh.s.ended || m.finished {
+	if m.sh.s.Ended || m.finished {
 		m.flash = "the game day is over; nothing to abort"
 		return
 	}

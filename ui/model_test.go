@@ -310,7 +310,7 @@ func TestAbortWithinOneFrameEverywhere(t *testing.T) {
 				hs.m.Update(keyMsg(k))
 				in := hs.sent.intents()
 				if len(in) == before || in[len(in)-1].Type != gamedays.IntentAbort {
-					t.Errorf("phase %s modal %s: %s sent %+v", hs.m.sh.s.phase, md, k, in[before:])
+					t.Errorf("phase %s modal %s: %s sent %+v", hs.m.sh.s.Phase, md, k, in[before:])
 				}
 			}
 		}
@@ -337,7 +337,7 @@ func TestTimelineShowsEveryEventWithTime(t *testing.T) {
 	hs := newHarness(t, stObserve, 100, 60)
 	hs.press("t")
 	v := hs.view()
-	for _, want := range []string{"T+00:00 game day started", "T+00:45 injected slow on web-2", "prediction (ana): web-2 p95", "T+00:40 blast radius confirmed"} {
+	for _, want := range []string{"T+00:00 game day started", "T+00:45 injected slow (network-latency) on web-2", "prediction (ana): web-2 p95", "T+00:40 blast radius confirmed"} {
 		if !strings.Contains(v, want) {
 			t.Errorf("timeline lacks %q:\n%s", want, v)
 		}

@@ -22,20 +22,20 @@ func (m *model) baselineView() []string {
 	if rb == nil {
 		return out
 	}
-	if s.steadyKnown {
-		if s.steadyOK {
+	if s.SteadyKnown {
+		if s.SteadyOK {
 			out = append(out, st.OK.Render("Steady state holds.")+" The hypothesis comes next.")
 		} else {
 			out = append(out, st.Bad.Render("BLOCKED: the steady state does not hold, so nothing will be injected."))
 		}
 		rows := [][]cell{}
-		for _, c := range s.steady {
+		for _, c := range s.Steady {
 			rows = append(rows, []cell{cs(held(c.Held, c.NoData), m.heldStyle(c.Held, c.NoData)), cell{text: c.Text}})
 		}
 		return append(out, m.table([]string{"result", "evidence"}, []int{10}, rows)...)
 	}
-	left := rb.Baseline.Duration - m.sh.now.Sub(s.phaseAt[gamedays.PhaseBaseline])
-	if s.phaseAt[gamedays.PhaseBaseline].IsZero() {
+	left := rb.Baseline.Duration - m.sh.now.Sub(s.PhaseAt[gamedays.PhaseBaseline])
+	if s.PhaseAt[gamedays.PhaseBaseline].IsZero() {
 		left = rb.Baseline.Duration
 	}
 	out = append(out, st.Bold.Render("Measuring the steady state")+fmt.Sprintf(": %s left of %s; nothing is injected yet.",
@@ -66,15 +66,15 @@ func (m *model) baselineView() []string {
 func (m *model) hypothesisView() []string {
 	st, s := m.sh.st, m.sh.s
 	out := []string{st.Bold.Render("Hypothesis")}
-	for _, l := range wrap(s.statement, m.sh.w-2) {
+	for _, l := range wrap(s.Statement, m.sh.w-2) {
 		out = append(out, "  "+l)
 	}
 	out = append(out, "")
 	rows := [][]cell{}
-	for _, c := range s.expect {
+	for _, c := range s.Expect {
 		base := "-"
 		if !math.IsNaN(float64(c.Baseline)) {
-			base = s.format(c.Panel, float64(c.Baseline))
+			base = s.Format(c.Panel, float64(c.Baseline))
 		}
 		rows = append(rows, []cell{cell{text: c.Panel}, cell{text: c.Threshold}, cell{text: base}, cell{text: c.Text}})
 	}
@@ -99,7 +99,7 @@ func (m *model) notesOf(title, kind, empty string) []string {
 		if nt.author != "" {
 			who = " (" + nt.author + ")"
 		}
-		out = append(out, "  "+st.Muted.Render(tplus(s.elapsed(nt.at)))+" "+nt.text+st.Muted.Render(who))
+		out = append(out, "  "+st.Muted.Render(tplus(s.Elapsed(nt.at)))+" "+nt.text+st.Muted.Render(who))
 	}
 	if n == 0 {
 		out = append(out, "  "+st.Muted.Render(empty))
@@ -113,14 +113,14 @@ func (m *model) blastView() []string {
 	st, s, rb := m.sh.st, m.sh.s, m.sh.cfg.Runbook
 	out := []string{st.Bold.Render("Blast radius") + ": every resolved member, what is selected, and preflight results."}
 	switch {
-	case s.confirmed:
+	case s.Confirmed:
 		out = append(out, st.OK.Render("Confirmed."))
-	case !s.ended:
+	case !s.Ended:
 		out = append(out, st.Warn.Render("Nothing runs until you press Y."))
 	}
 	// Selected members first: with a large fleet, what will be attacked
 	// must be on screen, and the rest is summarised.
-	members := append([]memberRow(nil), s.members...)
+	members := append([]memberRow(nil), s.members()...)
 	sort.SliceStable(members, func(i, j int) bool { return members[i].selected && !members[j].selected })
 	limit := max(3, m.bodyHeight()-14)
 	rows := [][]cell{}
@@ -151,7 +151,7 @@ func (m *model) blastView() []string {
 	if rb != nil {
 		for _, t := range rb.Targets {
 			total, chosen := 0, 0
-			for _, mr := range s.members {
+			for _, mr := range s.members() {
 				if mr.target == t.Name {
 					total++
 					if mr.selected {
@@ -163,7 +163,7 @@ func (m *model) blastView() []string {
 				continue
 			}
 			part := fmt.Sprintf("%s: %d of %d selected", t.Name, chosen, total)
-			if seed, ok := s.seeds[t.Name]; ok {
+			if seed, ok := s.seed(t.Name); ok {
 				part += fmt.Sprintf(" (seed %d)", seed)
 			}
 			sum = append(sum, part)
@@ -181,20 +181,23 @@ func (m *model) blastView() []string {
 		}
 	}
 	switch {
-	case s.verdictSet && s.verdict == gamedays.VerdictNone:
-		out = append(out, "", st.Bold.Render("Dry run")+": "+s.verdictMsg+". What each injection would do:")
-		for _, r := range s.attacks {
-			for _, line := range s.preflight[injKey(r.attack, r.member)].plan {
-				out = append(out, "  "+r.attack+" on "+r.member+": "+line)
+	case s.VerdictSet && s.Verdict == gamedays.VerdictNone:
+		out = append(out, "", st.Bold.Render("Dry run")+": "+s.VerdictMsg+". What each injection would do:")
+		for _, r := range s.Injections {
+			if r.Preflight == nil {
+				continue
+			}
+			for _, line := range r.Preflight.Plan {
+				out = append(out, "  "+r.Key.Attack+" on "+r.Key.Member+": "+line)
 			}
 		}
-	case s.verdictSet:
+	case s.VerdictSet:
 		// The run ended here: a target did not resolve or a preflight failed.
 		out = append(out, "")
-		out = append(out, m.wrapStyled("Stopped before anything was injected: "+s.verdictMsg, st.Bad)...)
+		out = append(out, m.wrapStyled("Stopped before anything was injected: "+s.VerdictMsg, st.Bad)...)
 	case m.canConfirm():
 		out = append(out, "", st.Warn.Render("Every preflight passed. Press Y to confirm this blast radius exactly as shown."))
-	case !s.confirmed:
+	case !s.Confirmed:
 		out = append(out, "", st.Muted.Render("Waiting for preflight results…"))
 	}
 	return out
@@ -227,20 +230,20 @@ func (m *model) preflightCell(member string) cell {
 	st, s := m.sh.st, m.sh.s
 	var parts []string
 	bad, pending := false, false
-	for _, r := range s.attacks {
-		if r.member != member {
+	for _, r := range s.Injections {
+		if r.Key.Member != member {
 			continue
 		}
-		p := s.preflight[injKey(r.attack, r.member)]
+		p := r.Preflight
 		switch {
-		case !p.done:
+		case p == nil:
 			pending = true
-			parts = append(parts, r.attack+": checking…")
-		case p.ok:
-			parts = append(parts, r.attack+": ok")
+			parts = append(parts, r.Key.Attack+": checking…")
+		case p.OK:
+			parts = append(parts, r.Key.Attack+": ok")
 		default:
 			bad = true
-			parts = append(parts, r.attack+": FAILED "+p.msg)
+			parts = append(parts, r.Key.Attack+": FAILED "+p.Msg)
 		}
 	}
 	switch {
@@ -256,7 +259,7 @@ func (m *model) preflightCell(member string) cell {
 // last output, and the guardrails.
 func (m *model) attacksView() []string {
 	st, s, rb := m.sh.st, m.sh.s, m.sh.cfg.Runbook
-	runAt := s.phaseAt[gamedays.PhaseRun]
+	runAt := s.PhaseAt[gamedays.PhaseRun]
 	var out []string
 	if rb != nil && !runAt.IsZero() {
 		left := runAt.Add(rb.Observe.Duration).Sub(m.sh.now)
@@ -269,12 +272,12 @@ func (m *model) attacksView() []string {
 	}
 	rows := [][]cell{}
 	maxRows := max(2, m.bodyHeight()/4)
-	for i, r := range s.attacks {
+	for i, r := range s.Injections {
 		if i == maxRows {
-			rows = append(rows, []cell{cs(fmt.Sprintf("… %d more", len(s.attacks)-i), st.Muted)})
+			rows = append(rows, []cell{cs(fmt.Sprintf("… %d more", len(s.Injections)-i), st.Muted)})
 			break
 		}
-		rows = append(rows, []cell{c(r.attack), c(r.member), m.stateCell(r), c(m.when(r)), m.outputCell(r)})
+		rows = append(rows, []cell{c(r.Key.Attack), c(r.Key.Member), m.stateCell(r), c(m.when(r)), m.outputCell(r)})
 	}
 	out = append(out, m.table([]string{"attack", "member", "state", "when", "last output"}, []int{16, 18, 16, 16}, rows)...)
 	if g := m.guardText(); g != "" {
@@ -286,46 +289,46 @@ func (m *model) attacksView() []string {
 // stateCell is an attack's state, coloured and worded.
 func (m *model) stateCell(r *attackRow) cell {
 	st := m.sh.st
-	switch r.state {
-	case attActive, attInjecting:
-		return cs(r.state.String(), st.Warn)
-	case attInjectFailed, attRollbackFailed:
-		return cs(r.state.String(), st.Bad)
-	case attReverted:
+	switch r.Status {
+	case gamedays.StatusApplied, gamedays.StatusInjecting:
+		return cs(r.Status.String(), st.Warn)
+	case gamedays.StatusInjectFailed, gamedays.StatusRollbackFailed:
+		return cs(r.Status.String(), st.Bad)
+	case gamedays.StatusReverted:
 		return cs("✓ reverted", st.OK)
 	}
-	return cs(r.state.String(), st.Muted)
+	return cs(r.Status.String(), st.Muted)
 }
 
 // outputCell is the last output line, red when it explains a failure.
 func (m *model) outputCell(r *attackRow) cell {
-	if r.state == attInjectFailed || r.state == attRollbackFailed {
-		return cs(r.last, m.sh.st.Bad)
+	if r.Status == gamedays.StatusInjectFailed || r.Status == gamedays.StatusRollbackFailed {
+		return cs(lastLine(r), m.sh.st.Bad)
 	}
-	return c(r.last)
+	return c(lastLine(r))
 }
 
 // when is the countdown of one attack on one member.
 func (m *model) when(r *attackRow) string {
 	rb, s := m.sh.cfg.Runbook, m.sh.s
-	runAt := s.phaseAt[gamedays.PhaseRun]
+	runAt := s.PhaseAt[gamedays.PhaseRun]
 	if rb == nil || runAt.IsZero() {
 		return ""
 	}
 	var a runbook.Attack
 	for _, x := range rb.Attacks {
-		if x.Name == r.attack {
+		if x.Name == r.Key.Attack {
 			a = x
 		}
 	}
 	start, end := runAt.Add(a.StartAfter), runAt.Add(a.StartAfter+a.Duration)
-	switch r.state {
-	case attPending:
+	switch r.Status {
+	case gamedays.StatusPlanned:
 		return "starts in " + clockDur(start.Sub(m.sh.now))
-	case attActive, attInjecting:
+	case gamedays.StatusApplied, gamedays.StatusInjecting:
 		return "ends in " + clockDur(end.Sub(m.sh.now))
-	case attReverted:
-		return "at " + tplus(s.elapsed(r.revertedAt))
+	case gamedays.StatusReverted:
+		return "at " + tplus(s.Elapsed(r.RevertedAt))
 	}
 	return ""
 }
@@ -362,8 +365,8 @@ func (m *model) guardText() string {
 // next.
 func (m *model) abortView() []string {
 	st, s, cfg := m.sh.st, m.sh.s, m.sh.cfg
-	msg := s.abortMsg
-	if s.ended {
+	msg := s.Abort.Msg
+	if s.Ended {
 		// "rolling back N injection(s)" was true when the abort began.
 		msg, _, _ = strings.Cut(msg, "; rolling back")
 	}
@@ -372,24 +375,24 @@ func (m *model) abortView() []string {
 	// rows that need someone's attention must be the ones on screen.
 	var touched []*attackRow
 	reverted, failed := 0, 0
-	for _, r := range s.attacks {
-		if r.state == attPending {
+	for _, r := range s.Injections {
+		if r.Status == gamedays.StatusPlanned {
 			continue
 		}
 		touched = append(touched, r)
-		switch r.state {
-		case attReverted:
+		switch r.Status {
+		case gamedays.StatusReverted:
 			reverted++
-		case attRollbackFailed:
+		case gamedays.StatusRollbackFailed:
 			failed++
 		}
 	}
 	total := len(touched)
 	urgency := func(r *attackRow) int {
-		switch r.state {
-		case attRollbackFailed, attInjectFailed:
+		switch r.Status {
+		case gamedays.StatusRollbackFailed, gamedays.StatusInjectFailed:
 			return 0
-		case attReverted:
+		case gamedays.StatusReverted:
 			return 2
 		}
 		return 1
@@ -402,7 +405,7 @@ func (m *model) abortView() []string {
 			rows = append(rows, []cell{cs(fmt.Sprintf("… %d more", total-i), st.Muted)})
 			break
 		}
-		rows = append(rows, []cell{c(r.attack), c(r.member), m.stateCell(r), m.outputCell(r)})
+		rows = append(rows, []cell{c(r.Key.Attack), c(r.Key.Member), m.stateCell(r), m.outputCell(r)})
 	}
 	if total == 0 {
 		out = append(out, st.OK.Render("Nothing had been injected; nothing to roll back."))
@@ -415,11 +418,11 @@ func (m *model) abortView() []string {
 		runDir = "RUN_DIR"
 	}
 	switch {
-	case failed > 0 || len(s.failed) > 0:
-		n := max(failed, len(s.failed))
+	case failed > 0 || len(s.Failed) > 0:
+		n := max(failed, len(s.Failed))
 		out = append(out, st.Bad.Render(fmt.Sprintf("ROLLBACK INCOMPLETE on %d: something may still be applied.", n)))
 		out = append(out, m.wrapStyled("Next: run `gameday recover "+runDir+"` now, and check the hosts named above by hand.", st.Bad)...)
-	case !s.ended:
+	case !s.Ended:
 		out = append(out, st.Warn.Render("Rolling back… the console stays until every rollback has answered."))
 	default:
 		out = append(out, st.OK.Render("Everything injected was reverted."))
@@ -433,21 +436,21 @@ func (m *model) concludeView() []string {
 	st, s, cfg := m.sh.st, m.sh.s, m.sh.cfg
 	var out []string
 	switch {
-	case !s.verdictSet:
+	case !s.VerdictSet:
 		out = append(out, st.Muted.Render("Judging the hypothesis…"))
-	case s.verdict == gamedays.VerdictHeld:
-		out = append(out, st.OK.Render("Verdict: HELD")+"  "+s.verdictMsg)
-	case s.verdict == gamedays.VerdictNone:
-		out = append(out, st.Bold.Render("Dry run")+"  "+s.verdictMsg)
+	case s.Verdict == gamedays.VerdictHeld:
+		out = append(out, st.OK.Render("Verdict: HELD")+"  "+s.VerdictMsg)
+	case s.Verdict == gamedays.VerdictNone:
+		out = append(out, st.Bold.Render("Dry run")+"  "+s.VerdictMsg)
 	default:
-		out = append(out, st.Bad.Render("Verdict: "+strings.ToUpper(string(s.verdict))))
-		for _, l := range wrap(s.verdictMsg, m.sh.w-2) {
+		out = append(out, st.Bad.Render("Verdict: "+strings.ToUpper(string(s.Verdict))))
+		for _, l := range wrap(s.VerdictMsg, m.sh.w-2) {
 			out = append(out, "  "+l)
 		}
 	}
-	evidence := s.results
-	if s.verdict == gamedays.VerdictBlocked {
-		evidence = s.steady
+	evidence := s.Results
+	if s.Verdict == gamedays.VerdictBlocked {
+		evidence = s.Steady
 	}
 	if len(evidence) > 0 {
 		rows := [][]cell{}
@@ -465,7 +468,7 @@ func (m *model) concludeView() []string {
 		runDir = "RUN_DIR"
 	}
 	out = append(out, "")
-	if s.ended {
+	if s.Ended {
 		out = append(out, m.wrapStyled("The game day has ended. Press e to write the report into "+runDir+" (or run `gameday report "+runDir+"` later); q leaves.", st.Muted)...)
 	} else {
 		out = append(out, m.wrapStyled("Add findings and action items now; enter or q finishes the game day and closes the journal.", st.Muted)...)

@@ -42,6 +42,6 @@ func (m *model) timelineLine(e entry, w int) string {
 	default:
 		style = lipgloss.NewStyle()
 	}
-	prefix := tplus(m.sh.s.elapsed(e.at)) + " "
+	prefix := tplus(m.sh.s.Elapsed(e.at)) + " "
 	return st.Muted.Render(prefix) + style.Render(ansi.Truncate(text, max(0, w-len(prefix)), "…"))
 }

@@ -77,6 +77,7 @@ func recoverRuns(cmd *cobra.Command, args []string, f *runFlags) error {
 
 	w := newWiring()
 	defer w.close()
+	words := gamedays.NewState(nil)
 	opts := gamedays.RecoverOptions{
 		Executor: func(family string) (targets.Executor, error) {
 			_, e, err := w.family(family, f)
@@ -85,7 +86,7 @@ func recoverRuns(cmd *cobra.Command, args []string, f *runFlags) error {
 		Timeout: f.AbortTimeout,
 		Version: buildVersion(),
 		OnEvent: func(ev gamedays.Event) {
-			fmt.Fprintf(stderr, "%s\n", describe(ev, ""))
+			fmt.Fprintf(stderr, "%s\n", words.Describe(ev))
 		},
 	}
 	failed, bad := 0, 0
@@ -118,7 +119,11 @@ func report(stdout, stderr io.Writer, rec gamedays.Recovery) {
 		fmt.Fprintf(stdout, "%s: line %d was incomplete (the run was killed while writing it); cut off and quoted in a note\n", rec.Journal, rec.Truncated.Line)
 	}
 	if rec.Idle() {
-		fmt.Fprintf(stdout, "%s: nothing to do: the run ended and every injection is rolled back\n", rec.Journal)
+		how := "the run ended and every injection is rolled back"
+		if rec.Recovered {
+			how = "an earlier gameday recover finished this run and rolled every injection back"
+		}
+		fmt.Fprintf(stdout, "%s: nothing to do: %s\n", rec.Journal, how)
 		return
 	}
 	if !rec.Ended && len(rec.Pending) == 0 {

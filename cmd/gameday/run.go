@@ -6,13 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
-	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
-	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -385,40 +381,56 @@ func outcomeError(stderr io.Writer, dir string, out gamedays.Outcome, runErr err
 	return nil
 }
 
-func memberWhere(m targets.Member) string {
-	if m.Addr != "" && m.Addr != m.ID {
-		return m.ID + " (" + m.Addr + ")"
-	}
-	return m.ID
-}
+func memberWhere(m targets.Member) string { return gamedays.MemberWhere(m) }
 
 // eventLog writes the autopilot's view of the events: one human line each
 // on stderr, a JSON line each on stdout with --json, and with --dry-run the
-// plan of every injection on stdout.
+// plan of every injection on stdout. Its words are the state's Describe, the
+// same the console and the report use.
 type eventLog struct {
 	stdout, stderr io.Writer
 	json, dryRun   bool
 	journal        string
 
 	mu    sync.Mutex
-	start time.Time
+	state *gamedays.State
+	// A failing metrics server repeats one error every poll: the repeats
+	// are counted and said once when the error changes or clears.
+	lastErr  string
+	repeated int
 }
 
 func (l *eventLog) event(ev gamedays.Event) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.start.IsZero() {
-		l.start = ev.Time
+	if l.state == nil {
+		l.state = gamedays.NewState(nil)
 	}
+	l.state.Apply(ev)
 	if l.json {
 		b, err := json.Marshal(ev)
 		if err == nil {
 			l.stdout.Write(append(b, '\n'))
 		}
 	}
-	el := max(0, ev.Time.Sub(l.start))
-	secs := int64(el / time.Second)
-	fmt.Fprintf(l.stderr, "T+%02d:%02d %-12s %s\n", secs/60, secs%60, ev.Phase, describe(ev, l.journal))
+	if ev.Type == gamedays.EvMetricsError && ev.Msg == l.lastErr {
+		l.repeated++
+		return
+	}
+	if l.repeated > 0 && ev.Type != gamedays.EvSample {
+		l.line(ev, fmt.Sprintf("(the metrics error above repeated %d more time(s))", l.repeated))
+		l.repeated = 0
+	}
+	if ev.Type == gamedays.EvMetricsError {
+		l.lastErr = ev.Msg
+	} else if ev.Type != gamedays.EvSample {
+		l.lastErr = ""
+	}
+	text := l.state.Describe(ev)
+	if ev.Type == gamedays.EvRunStart {
+		text += ", journal " + l.journal
+	}
+	l.line(ev, text)
 	if l.dryRun && !l.json && ev.Type == gamedays.EvPreflight && ev.Injection != nil {
 		fmt.Fprintf(l.stdout, "# %s (%s) on %s %s\n", ev.Injection.Attack, ev.Injection.Kind, ev.Injection.Member.Target, memberWhere(ev.Injection.Member))
 		for _, p := range ev.Plan {
@@ -427,122 +439,7 @@ func (l *eventLog) event(ev gamedays.Event) {
 	}
 }
 
-// describe is the one line an event reads as.
-func describe(ev gamedays.Event, journal string) string {
-	ok := ev.OK == nil || *ev.OK
-	inj := ""
-	if ev.Injection != nil {
-		inj = fmt.Sprintf("%s (%s) on %s", ev.Injection.Attack, ev.Injection.Kind, memberWhere(ev.Injection.Member))
-	}
-	switch ev.Type {
-	case gamedays.EvRunStart:
-		return fmt.Sprintf("run %s: %q, journal %s", ev.RunID, ev.Msg, journal)
-	case gamedays.EvPhase:
-		return "phase " + ev.Phase
-	case gamedays.EvBaseline:
-		var parts []string
-		for _, name := range slices.Sorted(maps.Keys(ev.Stats)) {
-			s := ev.Stats[name]
-			parts = append(parts, fmt.Sprintf("%s median %s p95 %s max %s (%d points)", name, num(s.Median), num(s.P95), num(s.Max), s.Count))
-		}
-		return "baseline: " + strings.Join(parts, "; ")
-	case gamedays.EvSteadyState, gamedays.EvExpectation:
-		what := "steady state"
-		if ev.Type == gamedays.EvExpectation {
-			what = "expectations"
-		}
-		return what + ": " + checks(ev.Checks, true)
-	case gamedays.EvHypothesis:
-		return fmt.Sprintf("hypothesis: %s; expect %s", ev.Msg, checks(ev.Checks, false))
-	case gamedays.EvConfirmed:
-		return "blast radius confirmed: " + ev.Msg
-	case gamedays.EvResolved, gamedays.EvSelected:
-		ids := make([]string, len(ev.Members))
-		for i, m := range ev.Members {
-			ids[i] = memberWhere(m)
-		}
-		what := "resolved"
-		if ev.Type == gamedays.EvSelected {
-			what = "blast radius"
-		}
-		s := fmt.Sprintf("%s %s: %d: %s", what, ev.Target, len(ev.Members), strings.Join(ids, ", "))
-		if ev.Seed != nil {
-			s += fmt.Sprintf(" (seed %d)", *ev.Seed)
-		}
-		return s
-	case gamedays.EvPreflight:
-		if ok {
-			return "preflight ok: " + inj
-		}
-		return "PREFLIGHT FAILED: " + inj + ": " + ev.Msg
-	case gamedays.EvAttackIntent:
-		return fmt.Sprintf("inject %s for %s", inj, runbook.FormatDuration(ev.Injection.Duration))
-	case gamedays.EvAttackResult:
-		if ok {
-			return "injected " + inj
-		}
-		return "INJECT FAILED: " + inj + ": " + resultErr(ev)
-	case gamedays.EvRollbackIntent:
-		return fmt.Sprintf("roll back %s (%s)", inj, ev.Msg)
-	case gamedays.EvRollbackResult:
-		if ok {
-			return "rolled back " + inj
-		}
-		return "ROLLBACK FAILED: " + inj + ": " + resultErr(ev)
-	case gamedays.EvSample:
-		n := len(ev.Samples)
-		panel := ""
-		if n > 0 {
-			panel = ev.Samples[0].Panel
-		}
-		return fmt.Sprintf("%d sample(s) of %s journalled", n, panel)
-	case gamedays.EvAbort:
-		return fmt.Sprintf("ABORT (%s): %s", ev.Source, ev.Msg)
-	case gamedays.EvVerdict:
-		v := ev.Verdict
-		if v == "" {
-			v = "none"
-		}
-		return fmt.Sprintf("verdict %s: %s", v, ev.Msg)
-	case gamedays.EvRunEnd:
-		return "run ended"
-	}
-	return ev.Type + ": " + ev.Msg
-}
-
-func resultErr(ev gamedays.Event) string {
-	if ev.Result != nil && ev.Result.Err != "" {
-		return ev.Result.Err
-	}
-	return ev.Msg
-}
-
-// checks lists thresholds with their evidence; planned ones (the hypothesis,
-// before anything is measured) have no mark.
-func checks(cs []gamedays.CheckResult, judged bool) string {
-	if len(cs) == 0 {
-		return "none"
-	}
-	parts := make([]string, len(cs))
-	for i, c := range cs {
-		parts[i] = c.Text
-		switch {
-		case !judged:
-		case c.NoData:
-			parts[i] += " [NO DATA]"
-		case c.Held:
-			parts[i] += " [held]"
-		default:
-			parts[i] += " [BROKEN]"
-		}
-	}
-	return strings.Join(parts, "; ")
-}
-
-func num(n gamedays.Num) string {
-	f := float64(n)
-	if math.IsNaN(f) {
-		return "n/a"
-	}
-	return strconv.FormatFloat(f, 'g', 4, 64)
+func (l *eventLog) line(ev gamedays.Event, text string) {
+	secs := int64(l.state.Elapsed(ev.Time) / time.Second)
+	fmt.Fprintf(l.stderr, "T+%02d:%02d %-12s %s\n", secs/60, secs%60, ev.Phase, text)
 }

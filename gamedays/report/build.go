@@ -12,6 +12,7 @@ import (
 	"github.com/gameday/gameday/gamedays"
 	"github.com/gameday/gameday/metrics"
 	"github.com/gameday/gameday/runbook"
+	"github.com/gameday/gameday/targets"
 )
 
 // Build reads a journal's events into a report. truncated says the journal's
@@ -29,7 +30,7 @@ func Build(events []gamedays.Event, truncated bool) (*Report, error) {
 			Unreverted: []Injection{}, Timeline: []Entry{}, Findings: []Note{}, Actions: []Note{}, Warnings: []string{},
 			Hypothesis: Hypothesis{Expectations: []Check{}}, Verdict: Verdict{Evidence: []Check{}},
 		},
-		attacks:     map[string]int{},
+		st:          gamedays.NewState(nil),
 		blasts:      map[string]int{},
 		people:      map[string]int{},
 		samples:     map[string]map[string][]metrics.Point{},
@@ -38,6 +39,7 @@ func Build(events []gamedays.Event, truncated bool) (*Report, error) {
 	b.r.Status.Truncated = truncated
 	b.r.Duration = b.r.End.Sub(b.r.Start).Seconds()
 	for _, ev := range events {
+		b.st.Apply(ev)
 		b.event(ev)
 	}
 	b.finish(events)
@@ -47,10 +49,13 @@ func Build(events []gamedays.Event, truncated bool) (*Report, error) {
 type builder struct {
 	r  *Report
 	rb *runbook.Runbook
+	// st is the journal folded by gamedays.State, the fold the console,
+	// recover and the autopilot read too; the report adds only what it
+	// alone shows.
+	st *gamedays.State
 
-	attacks map[string]int // attack@member → index in r.Attacks
-	blasts  map[string]int // target → index in r.BlastRadius
-	people  map[string]int // name → index in r.Participants
+	blasts map[string]int // target → index in r.BlastRadius
+	people map[string]int // name → index in r.Participants
 
 	baseline    map[string]gamedays.Stats
 	samples     map[string]map[string][]metrics.Point // panel → series → points
@@ -75,36 +80,23 @@ func (b *builder) event(ev gamedays.Event) {
 		b.lastSamples = -1
 	}
 	switch ev.Type {
+	case gamedays.EvSample:
+		b.sample(ev)
+		return
+	case gamedays.EvPreflight, gamedays.EvAttackIntent, gamedays.EvAttackResult, gamedays.EvRollbackIntent, gamedays.EvRollbackResult:
+		if ev.Injection == nil {
+			b.r.Warnings = append(b.r.Warnings, fmt.Sprintf("event %d (%s) names no injection; skipped", ev.Seq, ev.Type))
+		}
 	case gamedays.EvRunStart:
 		b.runStart(ev)
-		b.entry(ev, "run started: "+ev.Msg)
 	case gamedays.EvPhase:
 		b.phase(ev)
-		b.entry(ev, "phase: "+ev.Phase)
-	case gamedays.EvBaseline:
-		b.baseline = ev.Stats
-		b.entry(ev, fmt.Sprintf("baseline measured on %d panel(s)", len(ev.Stats)))
 	case gamedays.EvSteadyState:
 		b.r.SteadyState = checks(ev.Checks, true)
-		b.entry(ev, "steady state "+holds(ev.OK)+checkTexts(ev.Checks))
 	case gamedays.EvHypothesis:
-		b.r.Hypothesis.Statement = ev.Msg
 		b.r.Hypothesis.Expectations = checks(ev.Checks, false)
-		b.entry(ev, "hypothesis: "+ev.Msg)
-	case gamedays.EvResolved:
-		bl := b.blast(ev.Target)
-		bl.Resolved = memberIDs(ev)
-		b.entry(ev, fmt.Sprintf("target %s resolved to %d member(s)", ev.Target, len(ev.Members)))
-	case gamedays.EvSelected:
-		bl := b.blast(ev.Target)
-		bl.Selected, bl.Seed = memberIDs(ev), ev.Seed
-		b.entry(ev, fmt.Sprintf("blast radius on %s: %s", ev.Target, strings.Join(bl.Selected, ", ")))
-	case gamedays.EvPreflight:
-		b.entry(ev, "preflight "+injectionName(ev)+": "+okText(ev.OK, ev.Msg))
-	case gamedays.EvConfirmed:
-		b.entry(ev, "blast radius confirmed: "+ev.Msg)
-	case gamedays.EvAttackIntent, gamedays.EvAttackResult, gamedays.EvRollbackIntent, gamedays.EvRollbackResult:
-		b.attack(ev)
+	case gamedays.EvResolved, gamedays.EvSelected:
+		b.blast(ev.Target)
 	case gamedays.EvGuardrail, gamedays.EvBlind:
 		br := Breach{At: ev.Time.UTC(), T: b.t(ev.Time), Text: ev.Msg}
 		if len(ev.Checks) > 0 {
@@ -112,14 +104,8 @@ func (b *builder) event(ev gamedays.Event) {
 		}
 		b.breachChecks = append(b.breachChecks, checks(ev.Checks, true)...)
 		b.r.Breaches = append(b.r.Breaches, br)
-		b.entry(ev, ev.Msg)
-	case gamedays.EvMetricsError:
-		b.entry(ev, "metrics error: "+ev.Msg)
-	case gamedays.EvSample:
-		b.sample(ev)
 	case gamedays.EvAbort:
 		b.r.Aborts = append(b.r.Aborts, Abort{At: ev.Time.UTC(), T: b.t(ev.Time), Source: ev.Source, By: ev.Author, Reason: ev.Msg})
-		b.entry(ev, "ABORT ("+ev.Source+"): "+ev.Msg)
 	case gamedays.EvNote:
 		b.note(ev)
 	case gamedays.EvExpectation:
@@ -127,37 +113,20 @@ func (b *builder) event(ev gamedays.Event) {
 			b.r.Verdict.Evidence = checks(ev.Checks, true)
 			b.judge(ev.Checks)
 		}
-		b.entry(ev, "expectations judged"+checkTexts(ev.Checks))
-	case gamedays.EvVerdict:
-		b.verdictSeen = true
-		b.r.Verdict.Value, b.r.Verdict.Reason = ev.Verdict, ev.Msg
-		b.entry(ev, "verdict: "+verdictWord(ev.Verdict)+": "+ev.Msg)
-	case gamedays.EvRecover:
-		b.r.Status.Recovered = ev.OK != nil && *ev.OK
-		b.recoverMsg = ev.Msg
-		b.entry(ev, "recover: "+ev.Msg)
-	case gamedays.EvRunEnd:
-		b.r.Status.Complete = true
-		if !b.verdictSeen {
-			b.r.Verdict.Value, b.r.Verdict.Reason = ev.Verdict, ev.Msg
-		}
-		b.entry(ev, "run ended")
-	default:
-		b.entry(ev, strings.TrimSpace(ev.Type+": "+ev.Msg))
 	}
+	words := ev
+	if ev.Type == gamedays.EvNote && ev.Kind != gamedays.NoteJoined {
+		words.Author = "" // the timeline has a column for who
+	}
+	b.entry(ev, b.st.Describe(words))
 }
 
 func (b *builder) runStart(ev gamedays.Event) {
 	b.r.RunID, b.r.Title, b.r.RunbookFile, b.r.ToolVersion, b.r.RunbookSource = ev.RunID, ev.Msg, ev.File, ev.Version, ev.Runbook
-	if ev.Runbook == "" {
-		return
-	}
-	rb, err := runbook.Parse(ev.File, []byte(ev.Runbook), nil)
-	if err != nil {
+	if err := b.st.ParseErr; err != nil && b.rb == nil {
 		b.r.Warnings = append(b.r.Warnings, "the runbook recorded in the journal does not parse with this version of gameday, so units, guardrails and selection rules are missing: "+firstLine(err.Error()))
-		return
 	}
-	b.rb = rb
+	b.rb = b.st.Runbook
 }
 
 func (b *builder) phase(ev gamedays.Event) {
@@ -167,64 +136,79 @@ func (b *builder) phase(ev gamedays.Event) {
 	b.phases = append(b.phases, span{name: ev.Phase, from: b.t(ev.Time), to: -1})
 }
 
-func (b *builder) blast(target string) *Blast {
-	i, ok := b.blasts[target]
-	if !ok {
-		i = len(b.r.BlastRadius)
-		b.blasts[target] = i
-		b.r.BlastRadius = append(b.r.BlastRadius, Blast{Target: target, Resolved: []string{}, Selected: []string{}})
+// blast keeps the report's blast radius in step with the state's targets.
+func (b *builder) blast(target string) {
+	for _, t := range b.st.Targets {
+		if t.Name != target {
+			continue
+		}
+		i, ok := b.blasts[target]
+		if !ok {
+			i = len(b.r.BlastRadius)
+			b.blasts[target] = i
+			b.r.BlastRadius = append(b.r.BlastRadius, Blast{Target: target})
+		}
+		bl := &b.r.BlastRadius[i]
+		bl.Resolved, bl.Selected, bl.Seed = memberIDs(t.Resolved), memberIDs(t.Selected), t.Seed
 	}
-	return &b.r.BlastRadius[i]
 }
 
-func (b *builder) attack(ev gamedays.Event) {
-	inj := ev.Injection
-	if inj == nil {
-		b.r.Warnings = append(b.r.Warnings, fmt.Sprintf("event %d (%s) names no injection; skipped", ev.Seq, ev.Type))
-		return
-	}
-	key := inj.Attack + "@" + inj.Member.ID
-	i, ok := b.attacks[key]
-	if !ok {
-		i = len(b.r.Attacks)
-		b.attacks[key] = i
+// windowSlack is how much longer than planned a fault may last before the
+// report flags it: the rollback's own round trip.
+const windowSlack = time.Second
+
+// attacks lists every injection whose intent was journalled, as the state
+// folded it, with its real window.
+func (b *builder) attacks() {
+	for _, is := range b.st.Injections {
+		if !is.Intended {
+			continue
+		}
+		inj := is.Injection
 		params := inj.Params
 		if params == nil {
 			params = map[string]string{}
 		}
-		b.r.Attacks = append(b.r.Attacks, Attack{
+		a := Attack{
 			Name: inj.Attack, Target: inj.Member.Target, Member: inj.Member.ID, Kind: inj.Kind,
-			Params: params, Duration: inj.Duration.Seconds(), Result: "unknown", Rollback: "none",
-		})
-	}
-	a := &b.r.Attacks[i]
-	at := ev.Time.UTC()
-	var output, errText string
-	if ev.Result != nil {
-		output, errText = ev.Result.Output, ev.Result.Err
-	}
-	switch ev.Type {
-	case gamedays.EvAttackIntent:
-		a.InjectedAt = &at
-		b.entry(ev, "inject "+injectionName(ev))
-	case gamedays.EvAttackResult:
-		a.Result = "failed"
-		if ev.OK != nil && *ev.OK {
+			Params: params, Duration: inj.Duration.Seconds(),
+			InjectedAt: timePtr(is.IntentAt), Result: "unknown", Rollback: "none",
+			Output: trimOutput(is.InjectOutput), Error: is.InjectErr,
+			RollbackReason: is.RollbackWhy, RollbackOutput: trimOutput(is.RollbackOutput), RollbackError: is.RollbackErr,
+			LinkLost: is.LinkLost,
+		}
+		switch is.Inject {
+		case gamedays.StepOK:
 			a.Result = "applied"
+		case gamedays.StepFailed:
+			a.Result = "failed"
 		}
-		a.Output, a.Error = trimOutput(output), errText
-		b.entry(ev, "injected "+injectionName(ev)+": "+okText(ev.OK, errText))
-	case gamedays.EvRollbackIntent:
-		a.Rollback, a.RollbackReason = "pending", ev.Msg
-		b.entry(ev, "roll back "+injectionName(ev)+" ("+ev.Msg+")")
-	case gamedays.EvRollbackResult:
-		a.Rollback = "failed"
-		if ev.OK != nil && *ev.OK {
-			a.Rollback, a.RolledBackAt = "ok", &at
+		if is.Rollback != "" {
+			a.Rollback = is.Rollback
 		}
-		a.RollbackOutput, a.RollbackError = trimOutput(output), errText
-		b.entry(ev, "rolled back "+injectionName(ev)+": "+okText(ev.OK, errText))
+		if is.Rollback == gamedays.StepOK {
+			a.RolledBackAt = timePtr(is.RevertedAt)
+		}
+		if is.Inject == gamedays.StepOK {
+			from, to, open := is.Window()
+			a.AppliedAt = timePtr(from)
+			if !open {
+				a.EndedAt = timePtr(to)
+			}
+			if over, ok := is.Overran(windowSlack); ok {
+				a.Overran = over.Seconds()
+			}
+		}
+		b.r.Attacks = append(b.r.Attacks, a)
 	}
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	u := t.UTC()
+	return &u
 }
 
 func (b *builder) sample(ev gamedays.Event) {
@@ -248,20 +232,12 @@ func (b *builder) sample(ev gamedays.Event) {
 	b.r.Timeline[b.lastSamples].Text = fmt.Sprintf("metrics: %d sample(s) journalled", b.runSamples)
 }
 
-// Note kinds gameday serve journals as participants come and go.
-const (
-	noteJoined = "joined"
-	noteLeft   = "left"
-)
-
 func (b *builder) note(ev gamedays.Event) {
 	switch {
-	case ev.Kind == noteJoined && ev.Author != "":
+	case ev.Kind == gamedays.NoteJoined && ev.Author != "":
 		b.person(ev.Author, ev.Msg).Joined = true
-		b.entry(ev, ev.Author+" joined ("+ev.Msg+")")
 		return
-	case ev.Kind == noteLeft && ev.Author != "":
-		b.entry(ev, ev.Author+" left")
+	case ev.Kind == gamedays.NoteLeft:
 		return
 	case ev.Author != "":
 		b.person(ev.Author, "").Notes++
@@ -273,11 +249,6 @@ func (b *builder) note(ev gamedays.Event) {
 	case "action":
 		b.r.Actions = append(b.r.Actions, n)
 	}
-	label := "note"
-	if ev.Kind != "" && ev.Kind != "note" {
-		label = ev.Kind
-	}
-	b.entry(ev, label+": "+ev.Msg)
 }
 
 func (b *builder) person(name, role string) *Participant {
@@ -344,7 +315,9 @@ func (b *builder) finish(events []gamedays.Event) {
 			r.Participants[i].Roles = append(r.Participants[i].Roles, "note author")
 		}
 	}
-	b.unreverted(events)
+	b.attacks()
+	b.unreverted()
+	b.verdict()
 	b.status()
 	b.panels()
 	b.guardrails()
@@ -377,14 +350,25 @@ func seconds(d time.Duration, ok bool) gamedays.Num {
 
 // unreverted lists what may still be applied: every intent in the journal
 // without a confirmed rollback, as recovery sees it.
-func (b *builder) unreverted(events []gamedays.Event) {
-	for _, inj := range gamedays.Unreverted(events) {
+func (b *builder) unreverted() {
+	for _, inj := range b.st.Unreverted() {
 		why := "no rollback was confirmed in the journal"
-		if i, ok := b.attacks[inj.Attack+"@"+inj.Member.ID]; ok && b.r.Attacks[i].Rollback == "failed" {
-			why = "rollback failed: " + b.r.Attacks[i].RollbackError
+		if is, ok := b.st.Injection(gamedays.KeyOf(inj)); ok && is.Rollback == gamedays.StepFailed {
+			why = "rollback failed: " + is.RollbackErr
 		}
 		b.r.Unreverted = append(b.r.Unreverted, Injection{Attack: inj.Attack, Kind: inj.Kind, Member: inj.Member.ID, Why: why})
 	}
+}
+
+// verdict is the state's: the engine's verdict event, else the run.end's.
+func (b *builder) verdict() {
+	st, r := b.st, b.r
+	r.Verdict.Value, r.Verdict.Reason = string(st.Verdict), st.VerdictMsg
+	r.Hypothesis.Statement = st.Statement
+	r.Status.Complete = st.Ended
+	r.Status.Recovered = st.Recovered
+	b.recoverMsg = st.RecoverMsg
+	b.baseline = st.Baseline
 }
 
 func (b *builder) status() {
@@ -603,9 +587,9 @@ func verdictWord(v string) string {
 	return v
 }
 
-func memberIDs(ev gamedays.Event) []string {
-	out := make([]string, 0, len(ev.Members))
-	for _, m := range ev.Members {
+func memberIDs(members []targets.Member) []string {
+	out := make([]string, 0, len(members))
+	for _, m := range members {
 		out = append(out, m.ID)
 	}
 	return out

@@ -162,6 +162,15 @@ type Attack struct {
 	RollbackReason string     `json:"rollback_reason"`
 	RollbackOutput string     `json:"rollback_output"`
 	RollbackError  string     `json:"rollback_error"`
+	// AppliedAt and EndedAt are the fault's real window: from when it took
+	// effect to when its rollback was confirmed or, when the link to the
+	// member was lost, its dead man's switch ended it. Null when unknown.
+	AppliedAt *time.Time `json:"applied_at"`
+	EndedAt   *time.Time `json:"ended_at"`
+	LinkLost  bool       `json:"link_lost"`
+	// Overran is how many seconds longer than planned the fault lasted,
+	// when that is more than a second; 0 otherwise.
+	Overran float64 `json:"overran_seconds"`
 }
 
 // Guardrail is one stop condition as the runbook set it.
