@@ -95,6 +95,7 @@ type Engine struct {
 	execOf   map[*targets.Injection]targets.Executor
 	inflight map[*targets.Injection]chan struct{}
 	start    time.Time
+	baseFrom time.Time // the baseline window opened
 	sampled  time.Time // run samples are journalled up to here
 	// What landed: a verdict is only given for faults that really applied.
 	results  map[*targets.Injection]targets.Result
@@ -272,7 +273,9 @@ func (e *Engine) phases(ctx context.Context) (Outcome, error) {
 	}
 
 	e.setPhase(PhaseBlastRadius)
+	stopPolling := e.pollWhile(ctx)
 	plan, err := e.blastRadius(ctx)
+	stopPolling()
 	if err != nil {
 		if e.aborted() {
 			return Outcome{}, errAborted
@@ -410,4 +413,5 @@ func (e *Engine) pollMetrics(ctx context.Context) {
 	if err := e.opts.Metrics.Poll(ctx); err != nil && !e.aborted() {
 		e.emit(Event{Type: EvMetricsError, Msg: err.Error()})
 	}
+	e.publishLive()
 }

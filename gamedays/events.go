@@ -99,6 +99,7 @@ type Event struct {
 	Samples   []Sample            `json:"samples,omitempty"`
 	Plan      []string            `json:"plan,omitempty"`
 	Failed    []targets.Injection `json:"failed,omitempty"` // rollbacks that did not complete
+	Live      *Live               `json:"live,omitempty"`   // EvLive only; never journalled
 }
 
 // MustSync says whether the event must be on disk before the engine goes on:
@@ -128,6 +129,7 @@ type CheckResult struct {
 	Section   string    `json:"section"` // steady_state, expect, guardrail
 	Panel     string    `json:"panel"`
 	Threshold string    `json:"threshold"`
+	Statistic string    `json:"statistic,omitempty"` // what Value is, e.g. "p95 of 60 steps"
 	Limit     Num       `json:"limit"`
 	Value     Num       `json:"value"`
 	Baseline  Num       `json:"baseline"`

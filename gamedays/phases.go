@@ -15,6 +15,9 @@ import (
 // baseline measures the steady state and reports whether it blocks the run.
 func (e *Engine) baseline(ctx context.Context) (blocked bool, reason string) {
 	from := e.opts.Clock.Now()
+	e.mu.Lock()
+	e.baseFrom = from
+	e.mu.Unlock()
 	end := from.Add(e.rb.Baseline.Duration)
 	for now := from; now.Before(end); now = e.opts.Clock.Now() {
 		if err := e.sleep(ctx, minTime(end, now.Add(e.rb.Metrics.Poll)), false); err != nil {
@@ -113,7 +116,7 @@ func statsOf(s metrics.Stats) Stats {
 func checkResult(section string, r metrics.Result) CheckResult {
 	w := r.Worst
 	return CheckResult{
-		Section: section, Panel: r.Check.Panel, Threshold: r.Check.Threshold.Text,
+		Section: section, Panel: r.Check.Panel, Threshold: r.Check.Threshold.Text, Statistic: w.Statistic,
 		Limit: Num(w.Limit), Value: Num(w.Value), Baseline: Num(w.Baseline),
 		Held: r.Verdict == metrics.Held, NoData: r.Verdict == metrics.NoData,
 		From: w.From, To: w.To, Text: w.Text,

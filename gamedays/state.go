@@ -177,8 +177,11 @@ type State struct {
 	VerdictMsg string
 	VerdictSet bool
 	Failed     []targets.Injection // what the engine said it could not revert
-	Ended      bool                // run.end
-	Recovered  bool                // a recovery finished with everything reverted
+	// Live is the engine's latest judgement of the metrics (EvLive); the
+	// console shows it and never judges on its own.
+	Live       *Live
+	Ended      bool // run.end
+	Recovered  bool // a recovery finished with everything reverted
 	RecoverMsg string
 
 	byKey    map[Key]*InjectionState
@@ -259,6 +262,8 @@ func (s *State) Apply(ev Event) {
 		if len(ev.Failed) > 0 {
 			s.Failed = ev.Failed
 		}
+	case EvLive:
+		s.Live = ev.Live
 	case EvRecover:
 		if ev.OK != nil {
 			s.Recovered, s.RecoverMsg = *ev.OK, ev.Msg

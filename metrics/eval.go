@@ -373,6 +373,9 @@ func Blind(health []Health, limit time.Duration, now time.Time) BlindResult {
 		answered := latest(h.LastAnswer, h.Started)
 		seen := latest(h.LastData, h.Started)
 		unanswered, noData := now.Sub(answered), now.Sub(seen)
+		if h.LastData.After(h.Started) {
+			noData -= h.Lag // a fresh value still trails the clock by up to Lag
+		}
 		r := BlindResult{Panel: h.Panel}
 		switch {
 		case unanswered >= limit:

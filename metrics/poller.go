@@ -112,6 +112,11 @@ type Health struct {
 	Dropped int
 	// Fetched is the step range the last successful query covered.
 	FetchedFrom, FetchedTo time.Time
+	// Lag is how old the newest value is, at most, while everything is
+	// healthy: a step's timestamp trails the clock by up to a step, plus the
+	// ingestion delay held back, plus the time between polls. No-data is
+	// measured beyond it, so a healthy panel is never taken for a quiet one.
+	Lag time.Duration
 }
 
 type panelState struct {
@@ -143,7 +148,7 @@ func NewPoller(q Querier, cfg Config) *Poller {
 	p.cap = int(cfg.Retain/cfg.Step) + 1
 	now := cfg.Now()
 	for _, pn := range cfg.Panels {
-		st := &panelState{panel: pn, series: map[string]*Ring{}, health: Health{Panel: pn.Name, Started: now}}
+		st := &panelState{panel: pn, series: map[string]*Ring{}, health: Health{Panel: pn.Name, Started: now, Lag: cfg.Step + cfg.Delay + cfg.Interval}}
 		p.panels = append(p.panels, st)
 		p.byName[pn.Name] = st
 	}

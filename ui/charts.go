@@ -264,8 +264,9 @@ func (m *model) sidePanel(p runbook.Panel, pd *panelData, h int) []string {
 			label = ansi.Truncate(label, max(1, sw-len(now)-1), "…")
 			out = append(out, spread(st.Series[max(0, idx)%len(st.Series)].Render(label), st.Bold.Render(now), sw))
 		}
-		line := "  base " + runbook.FormatValue(sd.base, p.Unit) + "  " + delta(sd.last, sd.base)
-		if math.IsNaN(sd.base) {
+		base := m.sh.s.baseOf(p.Name, sd.name)
+		line := "  base " + runbook.FormatValue(base, p.Unit) + "  " + delta(sd.last, base)
+		if math.IsNaN(base) {
 			line = "  base: not yet"
 		}
 		out = append(out, st.Muted.Render(ansi.Truncate(line, sw, "…")))

@@ -218,10 +218,14 @@ func (q *queue) listen(stop <-chan struct{}) tea.Cmd {
 type history struct {
 	n      int
 	sticky []stamped
-	inj    map[gamedays.Key][2]stamped // first intent, latest event
-	recent []stamped                   // ring of maxTimeline
+	inj    map[gamedays.Key]*[4]stamped // the latest of each step's event
+	recent []stamped                    // ring of maxTimeline
 	start  int
+	live   *stamped // only the latest judgement matters
 }
+
+// injSlot is where an injection's event goes in history.inj.
+var injSlot = map[string]int{gamedays.EvAttackIntent: 0, gamedays.EvAttackResult: 1, gamedays.EvRollbackIntent: 2, gamedays.EvRollbackResult: 3}
 
 type stamped struct {
 	n  int
@@ -232,17 +236,19 @@ func (h *history) add(ev gamedays.Event) {
 	h.n++
 	e := stamped{h.n, ev}
 	switch {
+	case ev.Type == gamedays.EvLive:
+		h.live = &e
 	case ev.Injection != nil && ev.Type != gamedays.EvPreflight:
 		if h.inj == nil {
-			h.inj = map[gamedays.Key][2]stamped{}
+			h.inj = map[gamedays.Key]*[4]stamped{}
 		}
 		k := gamedays.KeyOf(*ev.Injection)
-		pair, ok := h.inj[k]
-		if !ok {
-			pair[0] = e
+		steps := h.inj[k]
+		if steps == nil {
+			steps = &[4]stamped{}
+			h.inj[k] = steps
 		}
-		pair[1] = e
-		h.inj[k] = pair
+		steps[injSlot[ev.Type]] = e
 	case ev.Type == gamedays.EvNote && ev.Kind == "", ev.Type == gamedays.EvNote && !stickyNote(ev.Kind),
 		ev.Type == gamedays.EvMetricsError, ev.Type == gamedays.EvBlind, ev.Type == gamedays.EvGuardrail:
 		if len(h.recent) < maxTimeline {
@@ -269,11 +275,15 @@ func stickyNote(kind string) bool {
 func (h *history) events() []gamedays.Event {
 	all := append([]stamped(nil), h.sticky...)
 	all = append(all, h.recent...)
-	for _, pair := range h.inj {
-		all = append(all, pair[0])
-		if pair[1].n != pair[0].n {
-			all = append(all, pair[1])
+	for _, steps := range h.inj {
+		for _, e := range steps {
+			if e.n > 0 {
+				all = append(all, e)
+			}
 		}
+	}
+	if h.live != nil {
+		all = append(all, *h.live)
 	}
 	slices.SortFunc(all, func(a, b stamped) int { return a.n - b.n })
 	out := make([]gamedays.Event, len(all))

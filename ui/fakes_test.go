@@ -218,3 +218,26 @@ func newStaticObserver(rb *runbook.Runbook, instances []string, n int, end time.
 	}
 	return o
 }
+
+// judged is the engine's live judgement (gamedays.Judge) of obs for the
+// state's phase, as the engine publishes it after a poll.
+func judged(rb *runbook.Runbook, obs gamedays.Observer, s *runState, now time.Time) gamedays.Event {
+	mo := gamedays.Moment{Phase: s.Phase, BaseFrom: s.PhaseAt[gamedays.PhaseBaseline], Start: s.PhaseAt[gamedays.PhaseRun], Now: now}
+	if to := s.PhaseAt[gamedays.PhaseHypothesis]; !to.IsZero() {
+		var names []string
+		for _, p := range rb.Metrics.Panels {
+			names = append(names, p.Name)
+		}
+		mo.Baseline = metrics.TakeBaseline(obs, names, mo.BaseFrom, to)
+	}
+	return gamedays.Event{Type: gamedays.EvLive, Time: now, Phase: s.Phase.String(), Live: gamedays.Judge(rb, obs, obs.Health(), mo)}
+}
+
+// liveAfter is the engine's judgement once evs have happened.
+func liveAfter(rb *runbook.Runbook, obs gamedays.Observer, evs []gamedays.Event, now time.Time) gamedays.Event {
+	s := newRunState(rb)
+	for _, ev := range evs {
+		s.apply(ev)
+	}
+	return judged(rb, obs, s, now)
+}

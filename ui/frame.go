@@ -9,7 +9,6 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/gameday/gameday/gamedays"
-	"github.com/gameday/gameday/metrics"
 	"github.com/gameday/gameday/runbook"
 	"github.com/gameday/gameday/ui/keys"
 	"github.com/gameday/gameday/ui/serve"
@@ -168,7 +167,7 @@ func spread(left, right string, w int) string {
 // verdictSoFar is the final verdict once known, else how the checks are
 // doing now.
 func (m *model) verdictSoFar() string {
-	st, s, data := m.sh.st, m.sh.s, m.sh.m
+	st, s := m.sh.st, m.sh.s
 	if s.VerdictSet {
 		switch s.Verdict {
 		case gamedays.VerdictHeld:
@@ -181,13 +180,14 @@ func (m *model) verdictSoFar() string {
 	if s.Abort != nil {
 		return st.Bad.Render("ABORTING")
 	}
-	var rs []metrics.Result
+	var rs []gamedays.CheckResult
 	what := ""
+	live := s.live()
 	switch s.Phase {
 	case gamedays.PhaseBaseline:
-		rs, what = data.steady, "steady state"
+		rs, what = live.Steady, "steady state"
 	case gamedays.PhaseRun, gamedays.PhaseObserve:
-		rs, what = data.expect, "hypothesis"
+		rs, what = live.Expect, "hypothesis"
 	default:
 		return st.Muted.Render("not yet")
 	}
@@ -196,11 +196,11 @@ func (m *model) verdictSoFar() string {
 	}
 	broken, nodata := 0, 0
 	for _, r := range rs {
-		switch r.Verdict {
-		case metrics.Broken:
-			broken++
-		case metrics.NoData:
+		switch {
+		case r.NoData:
 			nodata++
+		case !r.Held:
+			broken++
 		}
 	}
 	switch {
@@ -351,7 +351,7 @@ func (m *model) body() []string {
 // banner is the loudest thing that is true now: an abort, metrics blind, a
 // guardrail about to fire.
 func (m *model) banner() []string {
-	st, s, data := m.sh.st, m.sh.s, m.sh.m
+	st, s := m.sh.st, m.sh.s
 	w := m.sh.w
 	var out []string
 	switch {
@@ -360,8 +360,11 @@ func (m *model) banner() []string {
 	case m.abortSent && !(s.Abort != nil) && !s.Ended:
 		out = append(out, st.AbortBanner.Render(" ABORT sent: waiting for the engine to stop and roll back "))
 	}
-	if data.blind.Fired && !s.Ended {
-		msg := " METRICS BLIND: " + data.blind.Reason
+	if quiet := s.live().Quiet; quiet != "" && !s.Ended {
+		msg := " NO NEW DATA: " + quiet
+		if s.Blind != "" {
+			msg = " METRICS BLIND: " + s.Blind
+		}
 		if rb := m.sh.cfg.Runbook; rb != nil && rb.Guardrails.MetricsBlind > 0 {
 			msg += "; aborts at " + runbook.FormatDuration(rb.Guardrails.MetricsBlind)
 		}

@@ -51,6 +51,7 @@ func TestGolden(t *testing.T) {
 				for _, ev := range evs {
 					c.OnEvent(ev)
 				}
+				c.OnEvent(liveAfter(rb, obs, evs, now))
 				m := c.newModel(&fakeSender{}, nil)
 				tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(sz[0], sz[1]))
 				teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte(tc.wait)) },

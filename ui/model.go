@@ -242,13 +242,7 @@ func (m *model) refreshCmd() tea.Cmd { return refresh(m.refreshReq()) }
 
 func (m *model) refreshReq() refreshReq {
 	s := m.sh.s
-	req := refreshReq{gen: m.gen, obs: m.sh.cfg.Metrics, rb: m.sh.cfg.Runbook, clock: m.clock, phase: s.Phase,
-		cols: m.chartColumns(), start: s.Start, baseFrom: s.PhaseAt[gamedays.PhaseBaseline],
-		baseTo: s.PhaseAt[gamedays.PhaseHypothesis], run: s.PhaseAt[gamedays.PhaseRun]}
-	if req.baseTo.IsZero() && s.SteadyKnown {
-		req.baseTo = s.Last
-	}
-	return req
+	return refreshReq{gen: m.gen, obs: m.sh.cfg.Metrics, rb: m.sh.cfg.Runbook, clock: m.clock, cols: m.chartColumns(), start: s.Start}
 }
 
 func (m *model) handleRefresh(msg refreshMsg) tea.Cmd {

@@ -50,9 +50,12 @@ func newHarness(t *testing.T, to stage, w, h int) *harness {
 	return hs
 }
 
-// refresh reads the metrics synchronously, as the refresh command would.
+// refresh reads the metrics synchronously, as the refresh command would,
+// and delivers the engine's judgement of them, as the engine would after a
+// poll: the console renders checks only from that.
 func (hs *harness) refresh() {
 	hs.m.Update(hs.m.refreshReq().read())
+	hs.m.Update(eventsMsg{judged(hs.m.sh.cfg.Runbook, hs.m.sh.cfg.Metrics, hs.m.sh.s, hs.now)})
 }
 
 func keyMsg(s string) tea.KeyMsg {
@@ -437,10 +440,38 @@ func TestMetricsBlindBanner(t *testing.T) {
 		obs.health[i].LastAnswer = hs.now.Add(-25 * time.Second)
 		obs.health[i].LastErr = errConnRefused
 	}
-	hs.refresh()
+	// The console reads the stale series itself, but judges nothing: until
+	// the engine says the charts went quiet, there is no banner.
+	hs.m.Update(hs.m.refreshReq().read())
+	if v := hs.view(); strings.Contains(v, "NO NEW DATA") || strings.Contains(v, "METRICS BLIND") {
+		t.Fatalf("a banner the engine did not publish:\n%s", v)
+	}
+	hs.refresh() // now with the engine's judgement of the same health
 	v := hs.view()
-	if !strings.Contains(v, "METRICS BLIND") || !strings.Contains(v, "connection refused") || !strings.Contains(v, "aborts at 10s") {
-		t.Errorf("no blind banner:\n%s", v)
+	if !strings.Contains(v, "NO NEW DATA") || !strings.Contains(v, "connection refused") || !strings.Contains(v, "aborts at 10s") {
+		t.Errorf("no quiet banner:\n%s", v)
+	}
+	hs.m.Update(eventsMsg{{Type: gamedays.EvBlind, Time: hs.now, Msg: "metrics blind for 10s (panel p95): connection refused"}})
+	if v := hs.view(); !strings.Contains(v, "METRICS BLIND: metrics blind for 10s") {
+		t.Errorf("the engine's metrics-blind decision is not on the banner:\n%s", v)
+	}
+}
+
+// TestChecksComeOnlyFromTheEngine: what the console says about the checks
+// is what the engine published last, whatever the series it draws say.
+func TestChecksComeOnlyFromTheEngine(t *testing.T) {
+	hs := newHarness(t, stObserve, 120, 40)
+	if v := hs.view(); !strings.Contains(v, "hypothesis holding so far") {
+		t.Fatalf("want the engine's judgement of a healthy run:\n%s", v)
+	}
+	broken := gamedays.CheckResult{Section: "expect", Panel: "p95", Threshold: "< baseline * 2", Text: "p95 broken: 900ms"}
+	guard := gamedays.GuardStatus{Panel: "p95", Threshold: "> 2s for 5s", Pending: true, Breached: 3 * time.Second}
+	hs.m.Update(eventsMsg{{Type: gamedays.EvLive, Time: hs.now, Live: &gamedays.Live{Expect: []gamedays.CheckResult{broken}, Guards: []gamedays.GuardStatus{guard}}}})
+	// A refresh of the same healthy series changes nothing the engine said.
+	hs.m.Update(hs.m.refreshReq().read())
+	v := hs.view()
+	if !strings.Contains(v, "hypothesis breaking (1 of 1)") || !strings.Contains(v, "p95 > 2s for 5s: breached for 3s") {
+		t.Errorf("the console does not show what the engine published:\n%s", v)
 	}
 }
 

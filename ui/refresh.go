@@ -45,11 +45,8 @@ type refreshReq struct {
 	obs   gamedays.Observer
 	rb    *runbook.Runbook
 	clock func() time.Time
-	phase gamedays.Phase
-	cols  int // pixel columns per chart
-	// start is T+0; base is the baseline window (baseTo zero while it runs);
-	// run is when the attacks' clock started.
-	start, baseFrom, baseTo, run time.Time
+	cols  int       // pixel columns per chart
+	start time.Time // T+0
 }
 
 type seriesData struct {
@@ -57,7 +54,6 @@ type seriesData struct {
 	cols   []chart.Column
 	last   float64 // NaN when the window has no value
 	lastAt time.Time
-	base   float64 // this series' baseline median; NaN when unknown
 }
 
 type panelData struct {
@@ -66,21 +62,19 @@ type panelData struct {
 	health metrics.Health
 }
 
-// refreshMsg is what one read of the metrics produced.
+// refreshMsg is what one read of the metrics produced: the series to draw.
+// Whether checks hold is the engine's to say (gamedays.Live), never the
+// console's.
 type refreshMsg struct {
 	gen      int
 	now      time.Time
 	from, to time.Time
 	panels   []panelData
-	blind    metrics.BlindResult
-	steady   []metrics.Result
-	expect   []metrics.Result
-	guards   []metrics.GuardResult
 }
 
-// refresh reads the observer (the poller's in-memory rings), downsamples
-// every series to the charts' pixel columns and evaluates the checks live.
-// It runs as a command, off the update loop.
+// refresh reads the observer (the poller's in-memory rings) and downsamples
+// every series to the charts' pixel columns. It runs as a command, off the
+// update loop.
 func refresh(r refreshReq) tea.Cmd {
 	return func() tea.Msg { return r.read() }
 }
@@ -101,23 +95,9 @@ func (r refreshReq) read() refreshMsg {
 	if r.obs == nil || r.rb == nil {
 		return msg
 	}
-	panels := r.rb.Metrics.Panels
-	names := make([]string, len(panels))
-	for i, p := range panels {
-		names[i] = p.Name
-	}
-	var base metrics.Baseline
-	baseKnown := !r.baseFrom.IsZero()
-	if baseKnown {
-		to := r.baseTo
-		if to.IsZero() {
-			to = now
-		}
-		base = metrics.TakeBaseline(r.obs, names, r.baseFrom, to)
-	}
 	health := r.obs.Health()
 	step := r.obs.Step()
-	for _, p := range panels {
+	for _, p := range r.rb.Metrics.Panels {
 		pd := panelData{panel: p}
 		for _, h := range health {
 			if h.Panel == p.Name {
@@ -126,7 +106,7 @@ func (r refreshReq) read() refreshMsg {
 		}
 		for _, s := range r.obs.Series(p.Name) {
 			pts := r.obs.Points(p.Name, s, msg.from, msg.to)
-			sd := seriesData{name: s, last: math.NaN(), base: math.NaN()}
+			sd := seriesData{name: s, last: math.NaN()}
 			sd.cols = chart.Downsample(nil, r.cols, msg.from, msg.to, step, pts)
 			for j := len(pts) - 1; j >= 0; j-- {
 				if !pts[j].Missing && !math.IsNaN(pts[j].V) {
@@ -134,37 +114,9 @@ func (r refreshReq) read() refreshMsg {
 					break
 				}
 			}
-			if baseKnown {
-				if st, ok := base.Series[p.Name][s]; ok && !st.Empty() {
-					sd.base = st.Median
-				}
-			}
 			pd.series = append(pd.series, sd)
 		}
 		msg.panels = append(msg.panels, pd)
-	}
-	// The banner fires well before the guardrail would: people should see
-	// that the charts have gone quiet long before an abort.
-	msg.blind = metrics.Blind(health, max(2*r.rb.Metrics.Poll, 10*time.Second), now)
-
-	ev := metrics.NewEvaluator(r.obs, panels)
-	ev.Baseline = base
-	switch r.phase {
-	case gamedays.PhaseBaseline:
-		if baseKnown {
-			for _, c := range r.rb.Baseline.SteadyState {
-				msg.steady = append(msg.steady, ev.Check(c, r.baseFrom, now))
-			}
-		}
-	case gamedays.PhaseRun, gamedays.PhaseObserve:
-		if !r.run.IsZero() {
-			for _, c := range r.rb.Hypothesis.Expect {
-				msg.expect = append(msg.expect, ev.Check(c, r.run, now))
-			}
-		}
-		for _, c := range r.rb.Guardrails.Checks {
-			msg.guards = append(msg.guards, ev.Guardrail(c))
-		}
 	}
 	return msg
 }

@@ -10,14 +10,13 @@ import (
 	"github.com/charmbracelet/lipgloss"
 
 	"github.com/gameday/gameday/gamedays"
-	"github.com/gameday/gameday/metrics"
 	"github.com/gameday/gameday/runbook"
 )
 
 // baselineView is the steady state filling in live against its checks
 // with a countdown, then the result with its numbers.
 func (m *model) baselineView() []string {
-	st, s, data, rb := m.sh.st, m.sh.s, m.sh.m, m.sh.cfg.Runbook
+	st, s, rb := m.sh.st, m.sh.s, m.sh.cfg.Runbook
 	var out []string
 	if rb == nil {
 		return out
@@ -44,16 +43,16 @@ func (m *model) baselineView() []string {
 	for i, ck := range rb.Baseline.SteadyState {
 		unit := unitOf(rb, ck.Panel)
 		status, value := cs("waiting", st.Muted), "no data yet"
-		if i < len(data.steady) {
-			r := data.steady[i]
-			value = r.Worst.Statistic + " " + runbook.FormatValue(r.Worst.Value, unit)
-			switch r.Verdict {
-			case metrics.Held:
-				status = cs("holding", st.OK)
-			case metrics.Broken:
-				status = cs("BREAKING", st.Bad)
-			default:
+		if live := s.live(); i < len(live.Steady) {
+			r := live.Steady[i]
+			value = r.Statistic + " " + runbook.FormatValue(float64(r.Value), unit)
+			switch {
+			case r.NoData:
 				status, value = cs("no data", st.Warn), "no data yet"
+			case r.Held:
+				status = cs("holding", st.OK)
+			default:
+				status = cs("BREAKING", st.Bad)
 			}
 		}
 		rows = append(rows, []cell{c(ck.Panel), c(ck.Threshold.Text), status, c(value)})
@@ -335,14 +334,14 @@ func (m *model) when(r *attackRow) string {
 
 // guardText is the guardrails' live state, loud when one is breaching.
 func (m *model) guardText() string {
-	st, data := m.sh.st, m.sh.m
-	if len(data.guards) == 0 {
+	st, guards := m.sh.st, m.sh.s.live().Guards
+	if len(guards) == 0 {
 		return ""
 	}
 	var parts []string
 	bad := false
-	for _, g := range data.guards {
-		t := g.Check.Panel + " " + g.Check.Threshold.Text
+	for _, g := range guards {
+		t := g.Panel + " " + g.Threshold
 		switch {
 		case g.Fired:
 			bad = true

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -115,8 +116,8 @@ func (s *runState) drillNote(ev gamedays.Event) {
 func (s *runState) apply(ev gamedays.Event) {
 	s.State.Apply(ev)
 	switch ev.Type {
-	case gamedays.EvSample:
-		return // the charts show samples; a line each would drown the timeline
+	case gamedays.EvSample, gamedays.EvLive:
+		return // the charts and the check tables show these; a line each would drown the timeline
 	case gamedays.EvAttackResult:
 		if ev.OK != nil && *ev.OK && s.drill.injected.IsZero() {
 			s.drill.injected = ev.Time
@@ -131,6 +132,25 @@ func (s *runState) apply(ev gamedays.Event) {
 		}
 	}
 	s.add(ev.Time, gamedays.LevelOf(ev), s.Describe(ev))
+}
+
+// baseOf is a series' baseline median as the engine measured it; NaN when
+// not known yet.
+func (s *runState) baseOf(panel, series string) float64 {
+	if s.Live != nil {
+		if v, ok := s.Live.Base[panel][series]; ok {
+			return float64(v)
+		}
+	}
+	return math.NaN()
+}
+
+// live is the engine's latest judgement; empty before the first.
+func (s *runState) live() gamedays.Live {
+	if s.Live == nil {
+		return gamedays.Live{}
+	}
+	return *s.Live
 }
 
 // members lists every resolved member of every target, marking the

@@ -407,6 +407,9 @@ func (l *eventLog) event(ev gamedays.Event) {
 		l.state = gamedays.NewState(nil)
 	}
 	l.state.Apply(ev)
+	if ev.Type == gamedays.EvLive {
+		return // the journal's decisions are logged; the live judgement is for the console
+	}
 	if l.json {
 		b, err := json.Marshal(ev)
 		if err == nil {

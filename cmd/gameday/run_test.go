@@ -640,7 +640,7 @@ func TestAutopilotLines(t *testing.T) {
 		l.event(ev)
 	}
 	want := []string{
-		`T+00:00 baseline     run r1: "cpu", journal j.jsonl`,
+		`T+00:00 baseline     game day started: cpu (run r1), journal j.jsonl`,
 		`T+01:15 run          inject burn (cpu) on web-1 (127.0.0.1:22) for 5m`,
 		`T+01:16 aborted      ROLLBACK FAILED: burn (cpu) on web-1 (127.0.0.1:22): host unreachable`,
 		`T+01:17 blast radius preflight ok: burn (cpu) on web-1 (127.0.0.1:22)`,
@@ -652,6 +652,26 @@ func TestAutopilotLines(t *testing.T) {
 	var ev gamedays.Event
 	if len(lines) != 4 || json.Unmarshal([]byte(lines[2]), &ev) != nil || ev.Seq != 3 || ev.Result.Err != "host unreachable" {
 		t.Errorf("--json lines:\n%s", out.String())
+	}
+}
+
+// A metrics server that stays down repeats one error every poll: it is said
+// once, then counted.
+func TestAutopilotFoldsRepeatedMetricsErrors(t *testing.T) {
+	var out, errb bytes.Buffer
+	l := &eventLog{stdout: &out, stderr: &errb, journal: "j.jsonl"}
+	t0 := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	l.event(gamedays.Event{Time: t0, Type: gamedays.EvRunStart, Phase: "baseline", RunID: "r1", Msg: "cpu"})
+	for i := range 5 {
+		l.event(gamedays.Event{Time: t0.Add(time.Duration(i+1) * time.Second), Type: gamedays.EvMetricsError, Phase: "baseline", Msg: "panel p95: connection refused"})
+	}
+	l.event(gamedays.Event{Time: t0.Add(9 * time.Second), Type: gamedays.EvPhase, Phase: "hypothesis"})
+	got := errb.String()
+	if n := strings.Count(got, "connection refused"); n != 1 {
+		t.Errorf("the error is said %d times, want once:\n%s", n, got)
+	}
+	if !strings.Contains(got, "repeated 4 more time(s)") {
+		t.Errorf("the repeats are not counted:\n%s", got)
 	}
 }
 

@@ -1,0 +1,69 @@
+package gamedays
+
+import (
+	"context"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gameday/gameday/metrics"
+	"github.com/gameday/gameday/runbook"
+	"github.com/gameday/gameday/targets"
+)
+
+// TestQuietOnlyWhenDataStops: a healthy panel whose newest step trails the
+// clock by a step and a poll (step 5s, polled every 5s, a pause between
+// polls as long as a slow preflight) is never called quiet; once the data
+// stops, the banner comes after QuietAfter and metrics blind after its
+// limit, both from the same health.
+func TestQuietOnlyWhenDataStops(t *testing.T) {
+	src := strings.Replace(testRunbook, "step: 1s", "step: 5s", 1)
+	rb, err := runbook.Parse("test.yaml", []byte(src), targets.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := NewManualClock(time.Date(2026, 11, 23, 9, 0, 2, 0, time.UTC))
+	stopAt := clock.Now().Add(2 * time.Minute)
+	q := &fakeQuerier{fn: func(_ string, ts time.Time) float64 {
+		if !ts.Before(stopAt) {
+			return math.NaN()
+		}
+		return 0.1
+	}}
+	p := metrics.NewPoller(q, metrics.Config{Panels: rb.Metrics.Panels, Step: 5 * time.Second, Now: clock.Now, Since: clock.Now()})
+	judge := func() *Live {
+		return Judge(rb, p, p.Health(), Moment{Phase: PhaseBlastRadius, Now: clock.Now()})
+	}
+	var quietAt, blindAt time.Time
+	for i := 0; i < 60 && blindAt.IsZero(); i++ {
+		if err := p.Poll(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		// Every second until the next poll, which comes a second late (as
+		// it does behind a slow preflight): a healthy panel stays fresh.
+		for range 6 {
+			now := clock.Now()
+			if l := judge(); l.Quiet != "" && quietAt.IsZero() {
+				if now.Before(stopAt) {
+					t.Fatalf("quiet at %s while data flows: %s", now.Sub(stopAt), l.Quiet)
+				}
+				quietAt = now
+			}
+			if b := metrics.Blind(p.Health(), rb.Guardrails.MetricsBlind, now); b.Fired && blindAt.IsZero() {
+				blindAt = now
+			}
+			clock.Advance(time.Second)
+		}
+	}
+	if quietAt.IsZero() || blindAt.IsZero() {
+		t.Fatalf("after the data stopped: quiet at %v, blind at %v; want both", quietAt, blindAt)
+	}
+	lag := 5*time.Second + 6*time.Second // a step and a (late) poll
+	if d := quietAt.Sub(stopAt); d < QuietAfter(rb) || d > QuietAfter(rb)+lag+5*time.Second {
+		t.Errorf("quiet %s after the data stopped, want between %s and %s", d, QuietAfter(rb), QuietAfter(rb)+lag+5*time.Second)
+	}
+	if d := blindAt.Sub(stopAt); d < rb.Guardrails.MetricsBlind || d > rb.Guardrails.MetricsBlind+lag+5*time.Second {
+		t.Errorf("blind %s after the data stopped, want from %s", d, rb.Guardrails.MetricsBlind)
+	}
+}
