@@ -261,7 +261,7 @@ func TestLabRebootAndTerminate(t *testing.T) {
 			t.Fatal(err)
 		}
 		res, err := e.Rollback(ctx, *inj)
-		if err != nil || !strings.HasPrefix(res.Output, "NO ROLLBACK") {
+		if err != nil || !strings.HasPrefix(res.Output, "NO ROLLBACK") || !res.Nothing {
 			t.Errorf("%s rollback: %v, %q", kind, err, res.Output)
 		}
 	}

@@ -113,7 +113,7 @@ var ssmCommand = attack{
 			}
 		}
 		if rb == "" {
-			return targets.Result{Output: join("nothing to roll back", note)}, nil
+			return targets.Result{Output: join("nothing to roll back", note), Nothing: true}, nil
 		}
 		res, _, err := e.runCommand(ctx, s, inj, "rollback", rb)
 		res.Output = join(res.Output, note)
