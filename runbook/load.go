@@ -545,11 +545,11 @@ func (l *loader) awsTarget(n *yaml.Node, spec *field, what string) *AWSTarget {
 			a.Endpoint = l.httpURL(v, w)
 		case "profile":
 			a.Profile = l.nonEmpty(v, w)
+		case "max_members":
+			a.MaxMembers = int(l.integer(v, w, 1, 1<<31))
 		}
 	})
-	if got["tags"] == nil && got["filters"] == nil && got["ids"] == nil {
-		l.errorf(n, "%s: expected at least one of ids, tags or filters, so that the target cannot match every resource in the account", what)
-	}
+	l.awsSelector(n, got, a, what)
 	return a
 }
 

@@ -116,6 +116,7 @@ func schemaTree() *field {
 				&field{Name: "accounts", Type: "list", Required: true, Doc: "the only accounts that may be touched", Elem: leaf("", "account", "")},
 				leaf("endpoint", "string", "custom endpoint URL (the lab)"),
 				leaf("profile", "string", "AWS profile"),
+				leaf("max_members", "int", "most members the target may resolve to (default 50, and never more than half of the account's instances); setting it lifts both"),
 			),
 		)},
 		&field{Name: "blast_radius", Type: "map", Required: true, Doc: "per attacked target: how much of it is hit", Elem: obj("", "exactly one of count, percent or all",

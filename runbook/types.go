@@ -131,7 +131,14 @@ type AWSTarget struct {
 	Accounts []string // only these accounts may be touched
 	Endpoint string   // custom endpoint (the lab)
 	Profile  string
+	// MaxMembers is the most members the target may resolve to; 0 means
+	// DefaultMaxMembers and the share-of-account limit. See docs/runbook.md.
+	MaxMembers int
 }
+
+// DefaultMaxMembers is how many members an aws target may resolve to
+// unless its runbook raises max_members.
+const DefaultMaxMembers = 50
 
 // BlastRadius narrows a target to the part that is attacked.
 type BlastRadius struct {

@@ -40,7 +40,7 @@ var minimal = map[string]struct {
 	"lab-blackhole":          {nil, map[string]string{}},
 	"lab-dependency-latency": {map[string]string{"delay": "1s"}, map[string]string{"delay": "1s"}},
 
-	"ec2-stop":              {nil, map[string]string{"force": "false"}},
+	"ec2-stop":              {nil, map[string]string{"allow_asg": "false", "force": "false"}},
 	"ec2-reboot":            {nil, map[string]string{}},
 	"ec2-terminate":         {nil, map[string]string{}},
 	"ssm-command":           {map[string]string{"attack": "cpu"}, map[string]string{"attack": "cpu", "max_concurrency": "10%", "max_errors": "0", "workers": "0", "load": "100%"}},
@@ -50,7 +50,7 @@ var minimal = map[string]struct {
 	"ecs-stop-task":         {nil, map[string]string{}},
 	"rds-failover":          {nil, map[string]string{}},
 	"asg-suspend-processes": {map[string]string{"processes": "launch, AZRebalance"}, map[string]string{"processes": "Launch,AZRebalance"}},
-	"sg-blackhole":          {nil, map[string]string{"direction": "both", "protocol": "all"}},
+	"sg-blackhole":          {nil, map[string]string{"direction": "both", "protocol": "all", "shared": "false"}},
 	"dynamodb-capacity":     {nil, map[string]string{"keep": "10%"}},
 }
 
@@ -107,7 +107,7 @@ func TestKindsAreComplete(t *testing.T) {
 			irreversible = append(irreversible, k.Name)
 		}
 	}
-	if want := []string{"ec2-reboot", "ec2-terminate", "reboot", "shutdown"}; !slices.Equal(irreversible, want) {
+	if want := []string{"ec2-reboot", "ec2-terminate", "ecs-stop-task", "rds-failover", "reboot", "shutdown"}; !slices.Equal(irreversible, want) {
 		t.Errorf("irreversible kinds = %v, want %v", irreversible, want)
 	}
 	if _, ok := c.Kind("nope"); ok {

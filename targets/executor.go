@@ -51,6 +51,10 @@ type Result struct {
 	// fault was acknowledged: the fault is applied, but the executor cannot
 	// confirm or revert anything until the link is back or Expires passes.
 	LinkLost bool `json:"link_lost,omitempty"`
+	// Nothing says a rollback had nothing it could undo (a failover, a
+	// stopped task, a reboot): it succeeded, but the attack's effect
+	// stays, and it must not be shown as reverted.
+	Nothing bool `json:"nothing,omitempty"`
 }
 
 // Executor applies attacks of one family ("ssh", "aws").

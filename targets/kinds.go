@@ -243,6 +243,7 @@ func awsKinds(linux []*Kind) []*Kind {
 			Summary: "Stop EC2 instances; rollback starts them.",
 			Params: []ParamSpec{
 				{Name: "force", Type: TypeBool, Default: "false", Help: "stop without a clean OS shutdown, as a power loss would"},
+				{Name: "allow_asg", Type: TypeBool, Default: "false", Help: "stop instances of an Auto Scaling group, which may replace them; suspend its HealthCheck and ReplaceUnhealthy processes first"},
 			},
 		},
 		{
@@ -291,12 +292,14 @@ func awsKinds(linux []*Kind) []*Kind {
 			rules: []rule{atLeastOne("error_rate", "latency")},
 		},
 		{
-			Name: "ecs-stop-task", Family: FamilyAWS, Resources: []string{"ecs:task"}, MaxDuration: defaultMax,
-			Summary: "Stop ECS tasks; the service scheduler replaces them.",
+			// Nothing undoes a stop or a failover: like ec2-reboot they
+			// take the opt-in, and their rollback says it did nothing.
+			Name: "ecs-stop-task", Family: FamilyAWS, Resources: []string{"ecs:task"}, MaxDuration: defaultMax, Irreversible: true,
+			Summary: "Stop ECS tasks; the service scheduler replaces them. Nothing is rolled back.",
 		},
 		{
-			Name: "rds-failover", Family: FamilyAWS, Resources: []string{"rds:cluster", "rds:instance"}, MaxDuration: defaultMax,
-			Summary: "Fail an Aurora cluster or Multi-AZ instance over to its standby.",
+			Name: "rds-failover", Family: FamilyAWS, Resources: []string{"rds:cluster", "rds:instance"}, MaxDuration: defaultMax, Irreversible: true,
+			Summary: "Fail an Aurora cluster or Multi-AZ instance over to its standby. Nothing is rolled back: the new primary stays.",
 		},
 		{
 			Name: "asg-suspend-processes", Family: FamilyAWS, Resources: []string{"autoscaling:group"}, MaxDuration: defaultMax,
@@ -307,13 +310,14 @@ func awsKinds(linux []*Kind) []*Kind {
 		},
 		{
 			Name: "sg-blackhole", Family: FamilyAWS, Resources: []string{"ec2:instance", "ec2:security-group"}, MaxDuration: defaultMax,
-			Summary: "Remove matching allow rules from security groups; rollback puts them back.",
+			Summary: "Remove matching allow rules from security groups; rollback puts them back. Connections already open are not cut.",
 			Params: []ParamSpec{
 				{Name: "group_id", Type: TypeSecurityGroupID, Help: "on instance targets, the one group to change; leave it out for every group attached"},
 				{Name: "direction", Type: TypeEnum, Enum: []string{"ingress", "egress", "both"}, Default: "both", Help: "rules to remove: ingress, egress or both"},
 				protocolParam("only rules for this protocol; a port needs tcp or udp"),
 				portParam("only rules that cover this port"),
 				{Name: "cidr", Type: TypeCIDR, Help: "only rules that cover this network; leave it out for all"},
+				{Name: "shared", Type: TypeBool, Default: "false", Help: "on instance targets, allow changing groups that other instances carry too: they are cut as well"},
 			},
 			rules: []rule{portNeedsProtocol("port", "protocol")},
 		},

@@ -50,8 +50,22 @@ func (s *Server) AddAutoScalingGroup(g AutoScalingGroup) error {
 		return fmt.Errorf("lab/aws: Auto Scaling group %s already exists", g.Name)
 	}
 	s.asGroups[g.Name] = &asGroup{AutoScalingGroup: g, created: s.opts.Now()}
+	// EC2 Auto Scaling tags the instances it manages with their group,
+	// which is how a tool can tell, from the instance alone, that stopping
+	// it will have the group replace it.
+	for _, id := range g.Instances {
+		if in := s.instances[id]; in != nil {
+			if in.Tags == nil {
+				in.Tags = map[string]string{}
+			}
+			in.Tags[ASGTag] = g.Name
+		}
+	}
 	return nil
 }
+
+// ASGTag is the tag EC2 Auto Scaling puts on the instances of a group.
+const ASGTag = "aws:autoscaling:groupName"
 
 // AutoScalingGroup returns a copy of a group's current state.
 func (s *Server) AutoScalingGroup(name string) (AutoScalingGroup, bool) {

@@ -41,16 +41,18 @@ type batcher struct {
 }
 
 type batch struct {
-	once sync.Once
-	ids  []string
-	ctxs []context.Context
-	done chan struct{}
-	out  map[string]batchResult
+	once  sync.Once
+	fired bool // under batcher.mu: its ids are chosen, a caller can no longer leave
+	ids   []string
+	ctxs  []context.Context
+	done  chan struct{}
+	out   map[string]batchResult
 }
 
 // do adds id to the open batch of key, or opens one, and waits for its
 // result. A caller whose context ends before the batch is sent is left out
-// of it, so an abort stops what has not been asked of AWS yet.
+// of it, so an abort stops what has not been asked of AWS yet; one whose
+// context ends after still gets the answer of the call made for it.
 func (b *batcher) do(ctx context.Context, key batchKey, limit int, id string, run batchFunc) batchResult {
 	b.mu.Lock()
 	if b.open == nil {
@@ -81,6 +83,20 @@ func (b *batcher) do(ctx context.Context, key batchKey, limit int, id string, ru
 		}
 		return r
 	case <-ctx.Done():
+		b.mu.Lock()
+		fired := bt.fired
+		b.mu.Unlock()
+		if !fired {
+			// fire will see the ended context and leave id out.
+			return batchResult{err: ctx.Err()}
+		}
+		// The call may already carry id: what it did must reach the
+		// caller (a command id to cancel, an instance that did stop), so
+		// wait for it; the batch's own bound ends the wait.
+		<-bt.done
+		if r, ok := bt.out[id]; ok {
+			return r
+		}
 		return batchResult{err: ctx.Err()}
 	}
 }
@@ -91,6 +107,7 @@ func (b *batcher) fire(key batchKey, bt *batch, run batchFunc) {
 		if b.open[key] == bt {
 			delete(b.open, key)
 		}
+		bt.fired = true
 		var ids []string
 		var parent context.Context
 		for i, c := range bt.ctxs {

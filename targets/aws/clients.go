@@ -48,9 +48,11 @@ type EC2API interface {
 	AuthorizeSecurityGroupEgress(ctx context.Context, in *ec2.AuthorizeSecurityGroupEgressInput, opts ...func(*ec2.Options)) (*ec2.AuthorizeSecurityGroupEgressOutput, error)
 }
 
-// SSMAPI runs shell scripts on instances and reads how they went.
+// SSMAPI runs shell scripts on instances, reads how they went and stops
+// them.
 type SSMAPI interface {
 	SendCommand(ctx context.Context, in *ssm.SendCommandInput, opts ...func(*ssm.Options)) (*ssm.SendCommandOutput, error)
+	CancelCommand(ctx context.Context, in *ssm.CancelCommandInput, opts ...func(*ssm.Options)) (*ssm.CancelCommandOutput, error)
 	ssm.ListCommandInvocationsAPIClient
 }
 

@@ -38,6 +38,11 @@ func ec2Attack(op, rollbackPlan string, rollback func(ctx context.Context, e *Ex
 			}
 		},
 		preflight: func(ctx context.Context, e *Executor, s *session, inj targets.Injection) error {
+			if op == "StopInstances" {
+				if err := asgRefusal(inj); err != nil {
+					return err
+				}
+			}
 			_, err := e.ec2Call(ctx, s, op, true, force(inj), inj.Member.ID)
 			return dryRun(op, err)
 		},
@@ -123,6 +128,21 @@ func startAndWait(ctx context.Context, e *Executor, s *session, inj targets.Inje
 // so an abort does not retry it forever, and says so plainly in the result.
 func noRollback(what string) func(ctx context.Context, e *Executor, s *session, inj targets.Injection) (targets.Result, error) {
 	return func(ctx context.Context, e *Executor, s *session, inj targets.Injection) (targets.Result, error) {
-		return targets.Result{Output: fmt.Sprintf("NO ROLLBACK: %s cannot be undone; instance %s was %s and gameday has nothing to revert", inj.Kind, inj.Member.ID, what)}, nil
+		return targets.Result{Output: fmt.Sprintf("NO ROLLBACK: %s cannot be undone; instance %s was %s and gameday has nothing to revert", inj.Kind, inj.Member.ID, what), Nothing: true}, nil
 	}
+}
+
+// asgTag is the tag EC2 Auto Scaling puts on every instance it manages.
+const asgTag = "aws:autoscaling:groupName"
+
+// asgRefusal stops an ec2-stop on an instance of an Auto Scaling group
+// before anything happens: the group's health check replaces a stopped
+// instance, and the rollback's StartInstances then fails on a terminated
+// one, or brings back one more than the group wants.
+func asgRefusal(inj targets.Injection) error {
+	g := inj.Member.Labels[TagLabelPrefix+asgTag]
+	if g == "" || inj.Params["allow_asg"] == "true" {
+		return nil
+	}
+	return fmt.Errorf("instance %s belongs to Auto Scaling group %s, which replaces a stopped instance, and the rollback cannot start a terminated one: suspend the group's HealthCheck and ReplaceUnhealthy processes first (an asg-suspend-processes attack on the group, starting before this one), then set allow_asg: true on this attack", inj.Member.ID, g)
 }

@@ -140,6 +140,6 @@ var ecsStopTask = attack{
 		return targets.Result{Output: fmt.Sprintf("task %s desired status %s", inj.Member.ID, st)}, nil
 	},
 	rollback: func(ctx context.Context, e *Executor, s *session, inj targets.Injection) (targets.Result, error) {
-		return targets.Result{Output: "nothing to roll back: a stopped task stays stopped; its service, if any, starts a replacement"}, nil
+		return targets.Result{Output: "nothing to roll back: a stopped task stays stopped; its service, if any, starts a replacement", Nothing: true}, nil
 	},
 }

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gameday/gameday/targets"
@@ -42,6 +43,9 @@ type Executor struct {
 	cat   *targets.Catalogue
 	now   func() time.Time
 	batch *batcher
+	// sgPlans keeps what each sg-blackhole preflight found, so that a dry
+	// run's plan lists the exact rules and instances.
+	sgPlans sync.Map
 }
 
 var (

@@ -3,6 +3,7 @@ package aws
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
@@ -11,11 +12,29 @@ import (
 	"github.com/aws/smithy-go"
 )
 
-// fakeSG is the security-group half of EC2, which the lab does not serve.
+// fakeSG is the security-group half of EC2, for the cases the lab's
+// groups do not cover.
 type fakeSG struct {
 	EC2API
-	rules []sgRule
-	next  int
+	rules    []sgRule
+	next     int
+	attached map[string][]string // instance: its groups
+}
+
+func (f *fakeSG) DescribeInstances(_ context.Context, in *ec2.DescribeInstancesInput, _ ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error) {
+	var want []string
+	for _, fl := range in.Filters {
+		if sdkaws.ToString(fl.Name) == "instance.group-id" {
+			want = fl.Values
+		}
+	}
+	var r ec2types.Reservation
+	for _, id := range slices.Sorted(maps.Keys(f.attached)) {
+		if slices.ContainsFunc(f.attached[id], func(g string) bool { return slices.Contains(want, g) }) {
+			r.Instances = append(r.Instances, ec2types.Instance{InstanceId: sdkaws.String(id)})
+		}
+	}
+	return &ec2.DescribeInstancesOutput{Reservations: []ec2types.Reservation{r}}, nil
 }
 
 func (f *fakeSG) DescribeSecurityGroups(_ context.Context, in *ec2.DescribeSecurityGroupsInput, _ ...func(*ec2.Options)) (*ec2.DescribeSecurityGroupsOutput, error) {

@@ -45,8 +45,12 @@ func TestLabECSStopTask(t *testing.T) {
 	if task.DesiredStatus != "STOPPED" || !strings.Contains(task.StoppedReason, "gameday run r-ecs") {
 		t.Fatalf("task after inject: %+v", task)
 	}
-	if _, err := e.Rollback(ctx, *inj); err != nil {
-		t.Fatal(err)
+	// The rollback undoes nothing and says so: the task stays stopped.
+	if res, err := e.Rollback(ctx, *inj); err != nil || !res.Nothing || !strings.HasPrefix(res.Output, "nothing to roll back") {
+		t.Fatalf("rollback: %v, %+v", err, res)
+	}
+	if task, _ := srv.Task(members[0].Addr); task.DesiredStatus != "STOPPED" {
+		t.Fatalf("task after rollback: %+v", task)
 	}
 	// The service replaces it, as ECS does.
 	waitFor(t, "a replacement task", func() bool {

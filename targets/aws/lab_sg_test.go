@@ -84,3 +84,107 @@ func TestLabSGBlackhole(t *testing.T) {
 		t.Fatalf("preflight without permission: %v", err)
 	}
 }
+
+// A tcp/443 blackhole on a group that six instances share, as issue
+// reports had it: the all-traffic egress rule stays, the five other
+// instances are named (and refused on an instance target unless shared),
+// and the plan lists the exact rules with the direction default.
+func TestLabSGBlackholeShowsAllItDoes(t *testing.T) {
+	srv := startLab(t, labaws.Hooks{})
+	web := labaws.SecurityGroup{ID: "sg-0123456789abcdef0", Name: "web", VPC: "vpc-1", Tags: checkout, Rules: []labaws.Rule{
+		{Protocol: "tcp", FromPort: 443, ToPort: 443, CIDR: "10.0.0.0/16"},
+		{Protocol: "tcp", FromPort: 22, ToPort: 22, CIDR: "10.9.0.0/24"},
+		{Egress: true, Protocol: "-1", FromPort: -1, ToPort: -1, CIDR: "0.0.0.0/0"},
+	}}
+	if err := srv.AddSecurityGroup(web); err != nil {
+		t.Fatal(err)
+	}
+	var all []string
+	for i := 1; i <= 6; i++ {
+		tags := map[string]string{"service": "search"}
+		if i == 1 {
+			tags = checkout
+		}
+		if err := srv.AddInstance(labaws.Instance{ID: labaws.InstanceID(i), SecurityGroups: []string{web.ID}, Tags: tags}); err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, labaws.InstanceID(i))
+	}
+	before, _ := srv.SecurityGroup(web.ID)
+	e := labExecutor(t, srv, "AKIDGAMEDAY")
+	ctx := context.Background()
+	params := map[string]string{"protocol": "tcp", "port": "443", "direction": "both", "shared": "false"}
+
+	// On an instance target the blast radius shows one instance: the
+	// other five behind the group are a reason to refuse.
+	members, err := e.Resolve(ctx, ec2Target(checkout, labAccount))
+	if err != nil || len(members) != 1 {
+		t.Fatalf("members %v, %v", members, err)
+	}
+	inj := &targets.Injection{RunID: "r-sg", Attack: "cut https", Kind: "sg-blackhole", Member: members[0], Duration: time.Minute, Params: params}
+	err = e.Preflight(ctx, *inj)
+	if err == nil || !strings.Contains(err.Error(), "also attached to 5 other instance(s) outside this member: "+strings.Join(all[1:], ", ")) {
+		t.Fatalf("preflight on a shared group: %v", err)
+	}
+	if _, err := e.Inject(ctx, inj); err == nil {
+		t.Fatal("inject on a shared group went ahead")
+	}
+	if now, _ := srv.SecurityGroup(web.ID); len(now.Rules) != 3 {
+		t.Fatalf("a refused inject changed the group: %v", labRules(now))
+	}
+
+	// Targeting the group: its members record who is behind it, and the
+	// plan lists every rule it removes and keeps before any call.
+	groups, err := e.Resolve(ctx, runbook.Target{Name: "groups", AWS: &runbook.AWSTarget{Resource: "ec2:security-group", IDs: []string{web.ID}, Accounts: []string{labAccount}}})
+	if err != nil || len(groups) != 1 || groups[0].Labels[LabelAttached] != strings.Join(all, ",") {
+		t.Fatalf("group members %v, %v", groups, err)
+	}
+	ginj := &targets.Injection{RunID: "r-sg", Attack: "cut https", Kind: "sg-blackhole", Member: groups[0], Duration: time.Minute, Params: params}
+	plan := strings.Join(e.Plan(*ginj), "\n")
+	for _, want := range []string{
+		"direction both (ingress and egress, the default)",
+		"inject: revoke " + web.ID + " ingress from 10.0.0.0/16 tcp 443-443",
+		"inject: keep " + web.ID + " egress to 0.0.0.0/0 all: it allows every protocol, more than tcp; what it allows is not cut",
+		"inject: cuts the 6 instance(s) behind " + web.ID + ": " + strings.Join(all, ", "),
+		"does not cut connections already open",
+	} {
+		if !strings.Contains(plan, want) {
+			t.Errorf("plan lacks %q:\n%s", want, plan)
+		}
+	}
+	if strings.Contains(plan, "revoke "+web.ID+" ingress from 10.9.0.0/24") {
+		t.Errorf("plan revokes the ssh rule:\n%s", plan)
+	}
+	if err := e.Preflight(ctx, *ginj); err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.Inject(ctx, ginj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now, _ := srv.SecurityGroup(web.ID)
+	if got := strings.Join(labRules(now), "\n"); len(now.Rules) != 2 || !strings.Contains(got, "egress=true -1") || !strings.Contains(got, "tcp 22-22") {
+		t.Fatalf("after inject:\n%s\n(output %q)", got, res.Output)
+	}
+	if !strings.Contains(res.Output, "revoked "+web.ID+" ingress from 10.0.0.0/16 tcp 443-443") || !strings.Contains(res.Output, "keep "+web.ID+" egress") {
+		t.Errorf("inject output %q", res.Output)
+	}
+	if _, err := e.Rollback(ctx, *ginj); err != nil {
+		t.Fatal(err)
+	}
+	now, _ = srv.SecurityGroup(web.ID)
+	if got, want := strings.Join(labRules(now), "\n"), strings.Join(labRules(before), "\n"); got != want {
+		t.Fatalf("after rollback:\n%s\nwant\n%s", got, want)
+	}
+
+	// shared: true takes the instance target through, and after its
+	// preflight the dry-run plan names the rules and all six instances.
+	inj.Params = map[string]string{"protocol": "tcp", "port": "443", "direction": "ingress", "shared": "true"}
+	if err := e.Preflight(ctx, *inj); err != nil {
+		t.Fatal(err)
+	}
+	plan = strings.Join(e.Plan(*inj), "\n")
+	if !strings.Contains(plan, "inject: revoke "+web.ID+" ingress from 10.0.0.0/16 tcp 443-443") || !strings.Contains(plan, "cuts the 6 instance(s)") {
+		t.Errorf("plan after preflight:\n%s", plan)
+	}
+}

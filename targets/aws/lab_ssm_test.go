@@ -47,9 +47,14 @@ func TestLabSSMCommandRunsALinuxAttack(t *testing.T) {
 	if err := e.Preflight(ctx, *inj); err != nil {
 		t.Fatal(err)
 	}
+	before := time.Now()
 	res, err := e.Inject(ctx, inj)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The result says when the switch ends the fault: duration plus grace.
+	if lo, hi := before.Add(inj.Duration+e.opts.Grace), time.Now().Add(inj.Duration+e.opts.Grace); res.Expires.Before(lo.Add(-time.Second)) || res.Expires.After(hi) {
+		t.Errorf("expires %s, want between %s and %s", res.Expires, lo, hi)
 	}
 	files, _ := filepath.Glob(filepath.Join(dir, "gameday-fill-*"))
 	if len(files) != 1 || inj.State["command_id"] == "" || !strings.Contains(res.Output, "gameday: injected") {

@@ -76,7 +76,7 @@ func labFleet(t testing.TB, n int, hooks labaws.Hooks) (*labaws.Server, *Executo
 	srv := startLab(t, hooks)
 	seedFleet(t, srv, n, checkout)
 	e := labExecutor(t, srv, "AKIDGAMEDAY")
-	members, err := e.Resolve(context.Background(), ec2Target(checkout, labAccount))
+	members, err := e.Resolve(context.Background(), fleetTarget(checkout, n))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,6 +98,14 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 
 func ec2Target(tags map[string]string, accounts ...string) runbook.Target {
 	return runbook.Target{Name: "fleet", AWS: &runbook.AWSTarget{Resource: "ec2:instance", Tags: tags, Accounts: accounts}}
+}
+
+// fleetTarget is the lab account's n instances carrying tags, all of them
+// meant: max_members is n.
+func fleetTarget(tags map[string]string, n int) runbook.Target {
+	t := ec2Target(tags, labAccount)
+	t.AWS.MaxMembers = n
+	return t
 }
 
 func TestLabEC2StopAndRollback(t *testing.T) {
@@ -205,7 +213,7 @@ func TestLabPaginationAndThrottling(t *testing.T) {
 	e := labExecutor(t, srv, "AKIDGAMEDAY")
 	srv.Throttle("sts:GetCallerIdentity", 2)
 	srv.Throttle("ec2:DescribeInstances", 2)
-	members, err := e.Resolve(context.Background(), ec2Target(map[string]string{"service": "checkout"}, labAccount))
+	members, err := e.Resolve(context.Background(), fleetTarget(map[string]string{"service": "checkout"}, 2500))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -261,7 +269,7 @@ func TestLabRebootAndTerminate(t *testing.T) {
 			t.Fatal(err)
 		}
 		res, err := e.Rollback(ctx, *inj)
-		if err != nil || !strings.HasPrefix(res.Output, "NO ROLLBACK") {
+		if err != nil || !strings.HasPrefix(res.Output, "NO ROLLBACK") || !res.Nothing {
 			t.Errorf("%s rollback: %v, %q", kind, err, res.Output)
 		}
 	}
@@ -291,7 +299,7 @@ func BenchmarkResolveAndStop(b *testing.B) {
 		seedFleet(b, srv, 5000, map[string]string{"service": "checkout"})
 		e := labExecutor(b, srv, "AKIDGAMEDAY")
 		b.StartTimer()
-		members, err := e.Resolve(context.Background(), ec2Target(map[string]string{"service": "checkout"}, labAccount))
+		members, err := e.Resolve(context.Background(), fleetTarget(map[string]string{"service": "checkout"}, 5000))
 		if err != nil || len(members) != 5000 {
 			b.Fatalf("resolved %d: %v", len(members), err)
 		}
@@ -348,7 +356,7 @@ func BenchmarkResolve5000(b *testing.B) {
 	seedFleet(b, srv, 5000, checkout)
 	e := labExecutor(b, srv, "AKIDGAMEDAY")
 	for b.Loop() {
-		members, err := e.Resolve(context.Background(), ec2Target(checkout, labAccount))
+		members, err := e.Resolve(context.Background(), fleetTarget(checkout, 5000))
 		if err != nil || len(members) != 5000 {
 			b.Fatalf("resolved %d: %v", len(members), err)
 		}

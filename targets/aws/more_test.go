@@ -82,7 +82,7 @@ func TestRDSFailover(t *testing.T) {
 	}
 	inj := &targets.Injection{RunID: "r1", Attack: "failover", Kind: "rds-failover", Member: clusters[0], Duration: time.Minute}
 	_, rb := run(t, e, inj)
-	if !strings.Contains(rb.Output, "nothing to roll back") || inj.State["previous_writer"] != "orders-a" {
+	if !strings.Contains(rb.Output, "nothing to roll back") || !rb.Nothing || inj.State["previous_writer"] != "orders-a" {
 		t.Errorf("rollback %q, state %v", rb.Output, inj.State)
 	}
 	if err := e.Preflight(context.Background(), targets.Injection{Kind: "rds-failover", Member: clusters[1]}); err == nil || !strings.Contains(err.Error(), "no reader") {

@@ -213,6 +213,6 @@ var rdsFailover = attack{
 		return targets.Result{Output: "instance " + id + " rebooting with failover"}, nil
 	},
 	rollback: func(ctx context.Context, e *Executor, s *session, inj targets.Injection) (targets.Result, error) {
-		return targets.Result{Output: "nothing to roll back: after a failover the database serves from its new primary; fail back with another failover if needed"}, nil
+		return targets.Result{Output: "nothing to roll back: after a failover the database serves from its new primary; fail back with another failover if needed", Nothing: true}, nil
 	},
 }

@@ -61,6 +61,9 @@ func (e *Executor) Resolve(ctx context.Context, t runbook.Target) ([]targets.Mem
 		return nil, fmt.Errorf("target %s: resource %s is not supported by the aws executor (it resolves %s)", t.Name, a.Resource, strings.Join(slices.Sorted(maps.Keys(resolvers)), ", "))
 	}
 	out, err := find(e, ctx, s, t)
+	if err == nil {
+		err = e.withinLimits(ctx, s, a, len(out))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("target %s (%s, account %s): %w", t.Name, s.where, s.account, err)
 	}
@@ -255,4 +258,50 @@ func (e *Executor) resolveTemplates(ctx context.Context, s *session, t runbook.T
 		out = append(out, targets.Member{ID: id, Labels: l})
 	}
 	return out, nil
+}
+
+// shareFloor is the member count above which an ec2:instance target may
+// not cover most of the account: below it, a small estate (the lab) is
+// attacked whole on purpose.
+const shareFloor = 10
+
+// withinLimits refuses a target that resolved to more than it may: a
+// selector that came out broader than meant (a templated tag that matches
+// a whole environment) must stop before the blast radius, not after.
+// max_members in the runbook raises the count and lifts the share.
+func (e *Executor) withinLimits(ctx context.Context, s *session, a *runbook.AWSTarget, n int) error {
+	if a.MaxMembers > 0 {
+		if n > a.MaxMembers {
+			return fmt.Errorf("resolved to %d members, more than its max_members of %d: narrow the selector or raise max_members", n, a.MaxMembers)
+		}
+		return nil
+	}
+	if n > runbook.DefaultMaxMembers {
+		return fmt.Errorf("resolved to %d members, more than the %d an aws target may have unless its runbook sets max_members: narrow the selector, or set max_members: %d on the target if you mean that many", n, runbook.DefaultMaxMembers, n)
+	}
+	if a.Resource != "ec2:instance" || len(a.IDs) > 0 || n <= shareFloor {
+		return nil
+	}
+	// The same states as the target, every tag and other filter left out.
+	all := &runbook.AWSTarget{Filters: map[string][]string{}}
+	for k, v := range a.Filters {
+		if k == "state" || k == "instance-state-name" {
+			all.Filters[k] = v
+		}
+	}
+	total := 0
+	p := ec2.NewDescribeInstancesPaginator(s.EC2, &ec2.DescribeInstancesInput{Filters: instanceFilters(all), MaxResults: sdkaws.Int32(1000)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("count the account's instances for the share limit: ec2 DescribeInstances: %w", explain(err))
+		}
+		for _, r := range page.Reservations {
+			total += len(r.Instances)
+		}
+	}
+	if 2*n > total {
+		return fmt.Errorf("resolved to %d of the account's %d instances in %s, more than half: narrow the selector, or set max_members: %d on the target if you mean that many", n, total, s.Region, n)
+	}
+	return nil
 }

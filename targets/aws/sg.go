@@ -25,7 +25,15 @@ const (
 	// as JSON: what a sg-blackhole rollback puts back when the inject's own
 	// record was lost.
 	LabelRules = "rules"
+	// LabelAttached is the instances a security group is attached to when
+	// it was resolved, comma-separated: all of them are cut when its rules
+	// are removed.
+	LabelAttached = "attached_instances"
 )
+
+// openConnections is what removing a rule does not do, said wherever an
+// sg-blackhole is planned or applied.
+const openConnections = "removing a rule does not cut connections already open: AWS lets tracked connections go on until they close or idle out; only new ones are refused"
 
 // sgRule is one security group rule, everything needed to authorise it
 // again exactly as it was.
@@ -114,8 +122,11 @@ func matches(r sgRule, v targets.Values) bool {
 			return false
 		}
 	}
+	// A rule for all protocols is not one a protocol-scoped attack may
+	// take: removing it would cut every protocol, not the one asked for.
+	// covers reports such rules as left in place.
 	rp := proto(r.Protocol)
-	if want := v.String("protocol"); want != "all" && rp != want && rp != "all" {
+	if want := v.String("protocol"); want != "all" && rp != want {
 		return false
 	}
 	if v.Has("port") && rp != "all" {
@@ -132,6 +143,30 @@ func matches(r sgRule, v targets.Values) bool {
 		}
 	}
 	return true
+}
+
+// keeps says whether the rule would match but for allowing every
+// protocol while the attack names one: it is left in place, and the
+// traffic it allows is not cut.
+func keeps(r sgRule, v targets.Values) bool {
+	if proto(r.Protocol) != "all" || v.String("protocol") == "all" {
+		return false
+	}
+	scoped := r
+	scoped.Protocol, scoped.From, scoped.To = v.String("protocol"), 0, 65535
+	return matches(scoped, v)
+}
+
+// wider says what else a rule that the attack removes allows, beyond the
+// port it names: removing it cuts that too.
+func wider(r sgRule, v targets.Values) string {
+	if !v.Has("port") || proto(r.Protocol) == "all" {
+		return ""
+	}
+	if p := int32(v.Int("port")); r.From != p || r.To != p {
+		return fmt.Sprintf(" (it covers ports %d-%d: all of them are cut, not only %d)", r.From, r.To, p)
+	}
+	return ""
 }
 
 func listRules(ctx context.Context, s *session, groups []string) ([]sgRule, error) {
@@ -186,8 +221,38 @@ func (e *Executor) resolveSecurityGroups(ctx context.Context, s *session, t runb
 		}
 		b, _ := json.Marshal(rules)
 		m.Labels[LabelRules] = string(b)
+		// Who is behind the group is part of the blast radius: every one
+		// of them loses what the group allowed.
+		behind, err := attachedTo(ctx, s, []string{m.ID})
+		if err != nil {
+			return nil, fmt.Errorf("security group %s: %w", m.ID, err)
+		}
+		m.Labels[LabelAttached] = strings.Join(behind, ",")
 	}
 	return out, nil
+}
+
+// attachedTo lists the instances (not terminated) that carry any of the
+// groups, sorted.
+func attachedTo(ctx context.Context, s *session, groups []string) ([]string, error) {
+	var out []string
+	p := ec2.NewDescribeInstancesPaginator(s.EC2, &ec2.DescribeInstancesInput{Filters: []ec2types.Filter{
+		{Name: sdkaws.String("instance.group-id"), Values: groups},
+		{Name: sdkaws.String("instance-state-name"), Values: []string{"pending", "running", "stopping", "stopped"}},
+	}})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("ec2 DescribeInstances --filters instance.group-id=%s: %w", strings.Join(groups, ","), explain(err))
+		}
+		for _, r := range page.Reservations {
+			for _, in := range r.Instances {
+				out = append(out, sdkaws.ToString(in.InstanceId))
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
 }
 
 // sgGroups are the groups an injection changes: the member itself, the
@@ -210,31 +275,76 @@ func sgGroups(inj targets.Injection) ([]string, error) {
 	return attached, nil
 }
 
+// sgPick is what an sg-blackhole on one member does: the rules it
+// removes, those it leaves that still allow the traffic, and the instances
+// behind the groups.
+type sgPick struct {
+	groups    []string
+	revoke    []sgRule
+	kept      []sgRule
+	instances []string
+	v         targets.Values
+}
+
+// lines words the pick for a plan or a result, rule by rule.
+func (p sgPick) lines(verb string) []string {
+	var out []string
+	for _, r := range p.revoke {
+		out = append(out, verb+" "+r.String()+wider(r, p.v))
+	}
+	for _, r := range p.kept {
+		out = append(out, fmt.Sprintf("keep %s: it allows every protocol, more than %s; what it allows is not cut", r, p.v.String("protocol")))
+	}
+	if p.instances != nil {
+		out = append(out, fmt.Sprintf("cuts the %d instance(s) behind %s: %s", len(p.instances), strings.Join(p.groups, ", "), cmpOr(strings.Join(p.instances, ", "), "none")))
+	}
+	return append(out, "note: "+openConnections)
+}
+
 // selected lists the rules of the injection's groups that its params pick.
-func (e *Executor) selected(ctx context.Context, s *session, inj targets.Injection) ([]sgRule, error) {
+func (e *Executor) selected(ctx context.Context, s *session, inj targets.Injection) (sgPick, error) {
 	v, err := e.parse(inj)
 	if err != nil {
-		return nil, err
+		return sgPick{}, err
 	}
 	groups, err := sgGroups(inj)
 	if err != nil {
-		return nil, err
+		return sgPick{}, err
 	}
 	rules, err := listRules(ctx, s, groups)
 	if err != nil {
-		return nil, err
+		return sgPick{}, err
 	}
-	var out []sgRule
+	p := pick(groups, rules, v)
+	if len(p.revoke) == 0 {
+		return p, fmt.Errorf("no rule of %s matches (direction %s, protocol %s%s%s): the attack would change nothing%s",
+			strings.Join(groups, ", "), v.String("direction"), v.String("protocol"), optional(" port ", inj.Params["port"]), optional(" cidr ", inj.Params["cidr"]), keptNote(p.kept))
+	}
+	return p, nil
+}
+
+func pick(groups []string, rules []sgRule, v targets.Values) sgPick {
+	p := sgPick{groups: groups, v: v}
 	for _, r := range rules {
-		if matches(r, v) {
-			out = append(out, r)
+		switch {
+		case matches(r, v):
+			p.revoke = append(p.revoke, r)
+		case keeps(r, v):
+			p.kept = append(p.kept, r)
 		}
 	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("no rule of %s matches (direction %s, protocol %s%s%s): the attack would change nothing",
-			strings.Join(groups, ", "), v.String("direction"), v.String("protocol"), optional(" port ", inj.Params["port"]), optional(" cidr ", inj.Params["cidr"]))
+	return p
+}
+
+func keptNote(kept []sgRule) string {
+	if len(kept) == 0 {
+		return ""
 	}
-	return out, nil
+	s := make([]string, len(kept))
+	for i, r := range kept {
+		s[i] = r.String()
+	}
+	return "; rules for every protocol are never removed by a protocol-scoped attack: " + strings.Join(s, "; ")
 }
 
 func optional(prefix, s string) string {
@@ -287,35 +397,59 @@ var sgBlackhole = attack{
 			return []string{"cannot plan: " + err.Error()}
 		}
 		g := strings.Join(groups, ",")
-		return []string{
-			"preflight: ec2 DescribeSecurityGroupRules --filters group-id=" + g + ", RevokeSecurityGroup* --dry-run of the matching rules",
-			"inject: ec2 DescribeSecurityGroupRules (matching rules recorded), RevokeSecurityGroupIngress/Egress --security-group-rule-ids ...",
-			"rollback: ec2 AuthorizeSecurityGroupIngress/Egress of exactly the recorded rules",
+		dir := inj.Params["direction"]
+		if dir == "both" {
+			dir = "both (ingress and egress, the default)"
 		}
+		out := []string{
+			"preflight: ec2 DescribeSecurityGroupRules --filters group-id=" + g + ", DescribeInstances --filters instance.group-id=" + g + ", RevokeSecurityGroup* --dry-run of the matching rules",
+			"inject: direction " + dir + ": ec2 RevokeSecurityGroupIngress/Egress --security-group-rule-ids of the matching rules, recorded first:",
+		}
+		p, ok := e.sgPlans.Load(sgPlanKey(inj))
+		if !ok {
+			p, ok = recordedPick(e, inj, groups)
+		}
+		if ok {
+			for _, l := range p.(sgPick).lines("revoke") {
+				out = append(out, "inject: "+l)
+			}
+		} else {
+			out = append(out, "inject: the matching rules are listed once preflight has read them", "inject: note: "+openConnections)
+		}
+		return append(out, "rollback: ec2 AuthorizeSecurityGroupIngress/Egress of exactly the recorded rules")
 	},
 	preflight: func(ctx context.Context, e *Executor, s *session, inj targets.Injection) error {
-		rules, err := e.selected(ctx, s, inj)
+		p, err := e.selected(ctx, s, inj)
 		if err != nil {
 			return err
 		}
-		return revoke(ctx, s, rules, true)
+		if p.instances, err = attachedTo(ctx, s, p.groups); err != nil {
+			return err
+		}
+		if err := sharedRefusal(inj, p); err != nil {
+			return err
+		}
+		e.sgPlans.Store(sgPlanKey(inj), p)
+		return revoke(ctx, s, p.revoke, true)
 	},
 	inject: func(ctx context.Context, e *Executor, s *session, inj *targets.Injection) (targets.Result, error) {
-		rules, err := e.selected(ctx, s, *inj)
+		p, err := e.selected(ctx, s, *inj)
 		if err != nil {
 			return targets.Result{}, err
 		}
-		b, _ := json.Marshal(rules)
-		inj.State["revoked"] = string(b)
-		e.opts.Logf("aws %s: ec2 RevokeSecurityGroup* of %d rules", inj.Member.ID, len(rules))
-		if err := revoke(ctx, s, rules, false); err != nil {
+		if p.instances, err = attachedTo(ctx, s, p.groups); err != nil {
 			return targets.Result{}, err
 		}
-		lines := make([]string, len(rules))
-		for i, r := range rules {
-			lines[i] = "revoked " + r.String()
+		if err := sharedRefusal(*inj, p); err != nil {
+			return targets.Result{}, err
 		}
-		return targets.Result{Output: strings.Join(lines, "\n")}, nil
+		b, _ := json.Marshal(p.revoke)
+		inj.State["revoked"] = string(b)
+		e.opts.Logf("aws %s: ec2 RevokeSecurityGroup* of %d rules", inj.Member.ID, len(p.revoke))
+		if err := revoke(ctx, s, p.revoke, false); err != nil {
+			return targets.Result{}, err
+		}
+		return targets.Result{Output: strings.Join(p.lines("revoked"), "\n")}, nil
 	},
 	rollback: func(ctx context.Context, e *Executor, s *session, inj targets.Injection) (targets.Result, error) {
 		var rules []sgRule
@@ -365,4 +499,43 @@ var sgBlackhole = attack{
 		}
 		return targets.Result{Output: strings.Join(lines, "\n")}, errors.Join(errs...)
 	},
+}
+
+// sgPlanKey names an injection's preflight findings, which its plan lists.
+func sgPlanKey(inj targets.Injection) string {
+	return inj.RunID + "\x00" + inj.Attack + "\x00" + inj.Member.ID
+}
+
+// recordedPick is the pick from a group member's rules as resolved, for a
+// plan made before any preflight.
+func recordedPick(e *Executor, inj targets.Injection, groups []string) (any, bool) {
+	rec := inj.Member.Labels[LabelRules]
+	if rec == "" {
+		return nil, false
+	}
+	var rules []sgRule
+	v, err := e.parse(inj)
+	if err != nil || json.Unmarshal([]byte(rec), &rules) != nil {
+		return nil, false
+	}
+	p := pick(groups, rules, v)
+	if a, ok := inj.Member.Labels[LabelAttached]; ok {
+		p.instances = splitList(a)
+	}
+	return p, true
+}
+
+// sharedRefusal keeps an instance target's attack inside its blast radius:
+// a group attached to other instances cuts them too, and the blast radius
+// shows only the member, so that takes shared: true.
+func sharedRefusal(inj targets.Injection, p sgPick) error {
+	if inj.Member.Labels[LabelResource] == "ec2:security-group" || inj.Params["shared"] == "true" {
+		return nil
+	}
+	others := slices.DeleteFunc(slices.Clone(p.instances), func(id string) bool { return id == inj.Member.ID })
+	if len(others) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%s is also attached to %d other instance(s) outside this member: %s; removing its rules cuts them too. Target the groups instead (resource: ec2:security-group), whose blast radius lists every instance behind them, name a group only this instance has with group_id, or set shared: true",
+		strings.Join(p.groups, ", "), len(others), strings.Join(others, ", "))
 }

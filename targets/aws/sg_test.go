@@ -31,31 +31,42 @@ func ids(rules []sgRule) string {
 func TestSGRuleMatching(t *testing.T) {
 	e := New(Options{})
 	k, _ := e.cat.Spec("sg-blackhole")
+	// A protocol-scoped attack never takes a rule for every protocol
+	// (sgr-3, sgr-4): it keeps them, and says so.
 	cases := []struct {
-		params map[string]string
-		want   string
+		params     map[string]string
+		want, kept string
 	}{
-		{map[string]string{}, "sgr-1,sgr-2,sgr-3,sgr-4,sgr-5"},
-		{map[string]string{"direction": "ingress", "protocol": "tcp", "port": "443"}, "sgr-1,sgr-3"},
-		{map[string]string{"direction": "ingress", "protocol": "tcp", "port": "8080"}, "sgr-3,sgr-5"},
-		{map[string]string{"cidr": "10.0.5.7"}, "sgr-1,sgr-3,sgr-4"},
-		{map[string]string{"direction": "egress"}, "sgr-4"},
-		{map[string]string{"protocol": "udp"}, "sgr-3,sgr-4"},
+		{map[string]string{}, "sgr-1,sgr-2,sgr-3,sgr-4,sgr-5", ""},
+		{map[string]string{"direction": "ingress", "protocol": "tcp", "port": "443"}, "sgr-1", "sgr-3"},
+		{map[string]string{"protocol": "tcp", "port": "443"}, "sgr-1", "sgr-3,sgr-4"},
+		{map[string]string{"direction": "ingress", "protocol": "tcp", "port": "8080"}, "sgr-5", "sgr-3"},
+		{map[string]string{"cidr": "10.0.5.7"}, "sgr-1,sgr-3,sgr-4", ""},
+		{map[string]string{"direction": "egress"}, "sgr-4", ""},
+		{map[string]string{"protocol": "udp"}, "", "sgr-3,sgr-4"},
 	}
 	for _, c := range cases {
 		v, probs := k.Parse(c.params)
 		if len(probs) > 0 {
 			t.Fatal(probs)
 		}
-		var got []sgRule
-		for _, r := range webRules() {
-			if matches(r, v) {
-				got = append(got, r)
-			}
+		p := pick([]string{"sg-web"}, webRules(), v)
+		if ids(p.revoke) != c.want || ids(p.kept) != c.kept {
+			t.Errorf("%v takes %s and keeps %s, want %s and %s", c.params, ids(p.revoke), ids(p.kept), c.want, c.kept)
 		}
-		if ids(got) != c.want {
-			t.Errorf("%v matched %s, want %s", c.params, ids(got), c.want)
-		}
+	}
+}
+
+// A rule wider than the port it is taken for says what else it cuts.
+func TestSGWiderRule(t *testing.T) {
+	k, _ := New(Options{}).cat.Spec("sg-blackhole")
+	v, _ := k.Parse(map[string]string{"protocol": "tcp", "port": "8080"})
+	if got := wider(webRules()[4], v); got != " (it covers ports 8000-9000: all of them are cut, not only 8080)" {
+		t.Errorf("wider: %q", got)
+	}
+	v, _ = k.Parse(map[string]string{"protocol": "tcp", "port": "443"})
+	if got := wider(webRules()[0], v); got != "" {
+		t.Errorf("a rule for exactly the port: %q", got)
 	}
 }
 
@@ -78,7 +89,7 @@ func TestSGBlackholeRestoresExactlyTheRules(t *testing.T) {
 	if _, err := e.Inject(ctx, inj); err != nil {
 		t.Fatal(err)
 	}
-	if ids(f.rules) != "sgr-2,sgr-4,sgr-5" {
+	if ids(f.rules) != "sgr-2,sgr-3,sgr-4,sgr-5" {
 		t.Fatalf("rules after inject: %s", ids(f.rules))
 	}
 	// From the journal alone, twice: the group's rules recorded at
@@ -105,9 +116,16 @@ func TestSGBlackholeRestoresExactlyTheRules(t *testing.T) {
 		}
 	}
 	// Nothing matching is a preflight failure, not a silent no-op.
+	// Only the all-traffic egress rule covers tcp 5432 to 192.168.0.0/24:
+	// it is not taken, and the refusal names it.
 	none := targets.Injection{RunID: "r1", Attack: "a", Kind: "sg-blackhole", Member: members[0], Params: map[string]string{"protocol": "tcp", "port": "5432", "direction": "egress", "cidr": "192.168.0.0/24"}}
+	if err := e.Preflight(ctx, none); err == nil || !strings.Contains(err.Error(), "no rule of sg-web matches") || !strings.Contains(err.Error(), "never removed by a protocol-scoped attack: sg-web egress to 0.0.0.0/0 all") {
+		t.Fatalf("egress 0.0.0.0/0 for every protocol: %v", err)
+	}
+	none.Params["protocol"] = "all"
+	delete(none.Params, "port")
 	if err := e.Preflight(ctx, none); err != nil {
-		t.Fatalf("egress 0.0.0.0/0 covers 192.168.0.0/24 port 5432: %v", err)
+		t.Fatalf("egress 0.0.0.0/0 covers 192.168.0.0/24 for every protocol: %v", err)
 	}
 	none.Params["direction"] = "ingress"
 	if err := e.Preflight(ctx, none); err == nil || !strings.Contains(err.Error(), "no rule of sg-web matches") {
@@ -128,7 +146,7 @@ func TestSGBlackholeOnInstances(t *testing.T) {
 	if _, err := e.Inject(ctx, inj); err != nil {
 		t.Fatal(err)
 	}
-	if ids(f.rules) != "sgr-1,sgr-4,sgr-5" {
+	if ids(f.rules) != "sgr-1,sgr-3,sgr-4,sgr-5" {
 		t.Fatalf("rules after inject: %s", ids(f.rules))
 	}
 	lost := *inj

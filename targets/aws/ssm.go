@@ -48,17 +48,20 @@ var ssmCommand = attack{
 		if err != nil {
 			return []string{"cannot plan: " + err.Error()}
 		}
-		send := fmt.Sprintf("ssm SendCommand %s --instance-ids %s --max-concurrency %s --max-errors %s, then ListCommandInvocations until done: ",
-			shellDocument, inj.Member.ID, inj.Params["max_concurrency"], inj.Params["max_errors"])
+		send := func(step string) string {
+			mc, me := ssmLimits(inj, step)
+			return fmt.Sprintf("ssm SendCommand %s --instance-ids %s --max-concurrency %s --max-errors %s, then ListCommandInvocations until done: ",
+				shellDocument, inj.Member.ID, mc, me)
+		}
 		var out []string
 		if pre != "" {
-			out = append(out, "preflight: "+send+pre)
+			out = append(out, "preflight: "+send("preflight")+pre)
 		}
-		out = append(out, "inject: "+send+in)
+		out = append(out, "inject: "+send("inject")+in, "abort during inject: ssm CancelCommand --command-id (the inject's) --instance-ids "+inj.Member.ID)
 		if rb == "" {
 			return append(out, "rollback: none: "+inj.Params["attack"]+" has nothing to revert")
 		}
-		return append(out, "rollback: "+send+rb)
+		return append(out, "rollback: ssm CancelCommand of the inject if it still runs, then "+send("rollback")+rb)
 	},
 	preflight: func(ctx context.Context, e *Executor, s *session, inj targets.Injection) error {
 		pre, _, _, err := e.ssmScripts(inj)
@@ -79,8 +82,19 @@ var ssmCommand = attack{
 		if id != "" {
 			inj.State["command_id"] = id
 		}
+		if err != nil && id != "" && ctx.Err() != nil {
+			// An abort while the script still runs: stop it on the
+			// instance, so it cannot go on applying after the rollback.
+			if cerr := e.cancelCommand(ctx, s, id, inj.Member.ID); cerr != nil {
+				err = fmt.Errorf("%w; %v", err, cerr)
+			} else {
+				err = fmt.Errorf("%w; ssm CancelCommand %s sent", err, id)
+			}
+		}
 		if err == nil {
-			inj.State["switch_at"] = e.now().Add(inj.Duration + e.opts.Grace).UTC().Format(time.RFC3339)
+			// The script armed the host's switch just before it answered.
+			res.Expires = e.now().Add(inj.Duration + e.opts.Grace).UTC()
+			inj.State["switch_at"] = res.Expires.Format(time.RFC3339)
 		}
 		return res, err
 	},
@@ -89,10 +103,20 @@ var ssmCommand = attack{
 		if err != nil {
 			return targets.Result{}, err
 		}
+		var note string
+		if id := inj.State["command_id"]; id != "" {
+			// The inject may still be running (recover after a crash, an
+			// abort that timed out): stop it before reverting, or it could
+			// apply after the rollback.
+			if cerr := e.cancelCommand(ctx, s, id, inj.Member.ID); cerr != nil {
+				note = cerr.Error()
+			}
+		}
 		if rb == "" {
-			return targets.Result{Output: "nothing to roll back"}, nil
+			return targets.Result{Output: join("nothing to roll back", note), Nothing: true}, nil
 		}
 		res, _, err := e.runCommand(ctx, s, inj, "rollback", rb)
+		res.Output = join(res.Output, note)
 		if err != nil {
 			err = fmt.Errorf("%w (the dead man's switch on the instance still reverts it at its deadline unless it was cancelled)", err)
 		}
@@ -117,9 +141,52 @@ func detail(out string) string {
 // ssmBatch is the most instances one SendCommand takes.
 const ssmBatch = 50
 
+// ssmLimits are the MaxConcurrency and MaxErrors of a step's command. Only
+// the inject takes the attack's: a preflight changes nothing, and a
+// rollback must reach every instance at once whatever fails elsewhere,
+// where the attack's MaxErrors (0 by default) would have SSM cancel the
+// rest after the first failure.
+func ssmLimits(inj targets.Injection, step string) (concurrency, errs string) {
+	if step == "inject" {
+		return inj.Params["max_concurrency"], inj.Params["max_errors"]
+	}
+	return "100%", "100%"
+}
+
+// cancelStop bounds a CancelCommand sent while aborting, when the
+// caller's own context has already ended.
+const cancelStop = 30 * time.Second
+
+// cancelCommand asks SSM to stop command cmd on instance id. It is sent
+// even when ctx has ended (an abort), within its own bound. A command that
+// already ended is not an error.
+func (e *Executor) cancelCommand(ctx context.Context, s *session, cmd, id string) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cancelStop)
+	defer cancel()
+	e.opts.Logf("aws: ssm CancelCommand %s on %s", cmd, id)
+	_, err := s.SSM.CancelCommand(ctx, &ssm.CancelCommandInput{CommandId: sdkaws.String(cmd), InstanceIds: []string{id}})
+	switch apiCode(err) {
+	case "", "InvalidCommandId", "InvalidInstanceId", "DuplicateInstanceId":
+		// Unknown or finished there: nothing left to stop.
+		return nil
+	}
+	return fmt.Errorf("ssm CancelCommand %s on %s: %w", cmd, id, explain(err))
+}
+
+// join puts the non-empty lines together.
+func join(lines ...string) string {
+	var out []string
+	for _, l := range lines {
+		if l != "" {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
 // runCommand sends one script to the member through Run Command and polls
 // its invocation until it ends. Members sending the same script at the
-// same time share one SendCommand (up to 50 instances, with the attack's
+// same time share one SendCommand (up to 50 instances, with the step's
 // MaxConcurrency and MaxErrors applying across them) and one
 // ListCommandInvocations per poll. It returns the command id as soon as
 // SSM gave one, even when the command then failed.
@@ -132,7 +199,7 @@ func (e *Executor) runCommand(ctx context.Context, s *session, inj targets.Injec
 	if len(comment) > 100 {
 		comment = comment[:100]
 	}
-	mc, me := inj.Params["max_concurrency"], inj.Params["max_errors"]
+	mc, me := ssmLimits(inj, step)
 	send := func(ctx context.Context, ids []string) (string, error) {
 		e.opts.Logf("aws: ssm SendCommand (%s) to %d instances", step, len(ids))
 		out, err := s.SSM.SendCommand(ctx, &ssm.SendCommandInput{
