@@ -167,7 +167,10 @@ func describeInjection(ev Event, ok bool) string {
 	case EvRollbackIntent:
 		return fmt.Sprintf("roll back %s (%s)", name, ev.Msg)
 	}
-	if ok {
+	switch {
+	case ok && res.Nothing:
+		return "nothing to roll back for " + name + ": what it did cannot be undone"
+	case ok:
 		return "rolled back " + name
 	}
 	return "ROLLBACK FAILED: " + name + ": " + hostReason(res)

@@ -73,6 +73,9 @@ type InjectionState struct {
 	RevertedAt time.Time // a rollback was confirmed
 	Expires    time.Time // the fault's own bound ends it (dead man's switch)
 	LinkLost   bool      // applied, then the executor lost its link to the member
+	// Irreversible says the rollback had nothing it could undo (a failover,
+	// a stopped task): the fault ended when it happened, not at "reverted".
+	Irreversible bool
 
 	Output      string // the last step's output
 	Err         string // the last failed step's error, with the host's own words
@@ -370,6 +373,7 @@ func (s *State) injection(ev Event) {
 			is.Output = res.Output
 		}
 		is.RollbackOutput, is.RollbackErr = res.Output, res.Err
+		is.Irreversible = is.Irreversible || res.Nothing
 		if ok {
 			is.Status, is.Rollback, is.RevertedAt, is.Err = StatusReverted, StepOK, ev.Time, ""
 		} else {

@@ -294,6 +294,9 @@ func (m *model) stateCell(r *attackRow) cell {
 	case gamedays.StatusInjectFailed, gamedays.StatusRollbackFailed:
 		return cs(r.Status.String(), st.Bad)
 	case gamedays.StatusReverted:
+		if r.Irreversible {
+			return cs("done; not undoable", st.Warn)
+		}
 		return cs("✓ reverted", st.OK)
 	}
 	return cs(r.Status.String(), st.Muted)

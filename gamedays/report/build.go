@@ -186,6 +186,9 @@ func (b *builder) attacks() {
 		if is.Rollback != "" {
 			a.Rollback = is.Rollback
 		}
+		if is.Rollback == gamedays.StepOK && is.Irreversible {
+			a.Rollback = "nothing to undo"
+		}
 		if is.Rollback == gamedays.StepOK {
 			a.RolledBackAt = timePtr(is.RevertedAt)
 		}
