@@ -47,6 +47,7 @@ var (
 
 // New returns an Executor. Nothing is dialled until a host is first used.
 func New(opts Options) *Executor {
+	explicitKnownHosts := expandHome(opts.KnownHosts)
 	opts = opts.withDefaults()
 	cfg := &configs{defaultPath: opts.SSHConfig}
 	e := &Executor{
@@ -58,7 +59,7 @@ func New(opts Options) *Executor {
 	e.pool = &pool{
 		opts: opts,
 		cfg:  cfg,
-		keys: &hostKeys{path: expandHome(opts.KnownHosts), acceptNew: opts.AcceptNewHostKeys, logf: opts.Logf},
+		keys: &keyStore{explicit: explicitKnownHosts, acceptNew: opts.AcceptNewHostKeys, logf: opts.Logf},
 		auth: &auth{agentSocket: opts.AgentSocket, identities: opts.IdentityFiles},
 	}
 	return e

@@ -15,7 +15,12 @@ type Options struct {
 	// overrides it for that target's hosts.
 	SSHConfig string
 	// KnownHosts is the known_hosts file checked and, with
-	// AcceptNewHostKeys, appended to. Empty means ~/.ssh/known_hosts.
+	// AcceptNewHostKeys, appended to. When set it replaces whatever
+	// ssh_config names (UserKnownHostsFile, GlobalKnownHostsFile), as ssh
+	// -o does. Empty means the files ssh_config names for each host, or
+	// OpenSSH's defaults (~/.ssh/known_hosts, ~/.ssh/known_hosts2,
+	// /etc/ssh/ssh_known_hosts, /etc/ssh/ssh_known_hosts2), new keys going
+	// to the first.
 	KnownHosts string
 	// IdentityFiles are private keys tried after the agent and before the
 	// ssh_config IdentityFile entries.
@@ -54,9 +59,6 @@ func (o Options) withDefaults() Options {
 	home, _ := os.UserHomeDir()
 	if o.SSHConfig == "" {
 		o.SSHConfig = filepath.Join(home, ".ssh", "config")
-	}
-	if o.KnownHosts == "" {
-		o.KnownHosts = filepath.Join(home, ".ssh", "known_hosts")
 	}
 	if o.AgentSocket == "" {
 		o.AgentSocket = os.Getenv("SSH_AUTH_SOCK")
