@@ -271,13 +271,18 @@ func (e *Executor) Preflight(ctx context.Context, inj targets.Injection) error {
 		return nil
 	}
 	if sudo(inj.Member) && !strings.Contains(out, "gameday-preflight") {
-		if strings.Contains(out, "password") || strings.Contains(out, "terminal is required") {
-			return fmt.Errorf("host %s: sudo needs a password for %s; allow it NOPASSWD for the commands gameday runs, or connect as root: %s",
-				inj.Member.ID, inj.Member.Labels[LabelUser], lastLine(out))
-		}
-		return fmt.Errorf("host %s: sudo -n failed (is sudo installed and is %s a sudoer?): %s", inj.Member.ID, inj.Member.Labels[LabelUser], lastLine(out))
+		return sudoFailure(inj.Member, out)
 	}
 	return fmt.Errorf("host %s: preflight for %s failed: %s", inj.Member.ID, inj.Kind, problems(out, err))
+}
+
+// sudoFailure words a shell that sudo -n would not start.
+func sudoFailure(m targets.Member, out string) error {
+	if strings.Contains(out, "password") || strings.Contains(out, "terminal is required") {
+		return fmt.Errorf("host %s: sudo needs a password for %s; allow it NOPASSWD for the commands gameday runs, or connect as root: %s",
+			m.ID, m.Labels[LabelUser], lastLine(out))
+	}
+	return fmt.Errorf("host %s: sudo -n failed (is sudo installed and is %s a sudoer?): %s", m.ID, m.Labels[LabelUser], lastLine(out))
 }
 
 // inShell runs script in one of the host's shells. A pooled shell found
