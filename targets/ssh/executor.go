@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	gossh "golang.org/x/crypto/ssh"
@@ -198,6 +199,7 @@ func (e *Executor) build(inj targets.Injection) (*attack, names, error) {
 type steps struct {
 	preflight, inject, rollback string
 	lab                         bool
+	ack                         func(time.Time) // see runOpts.ack
 }
 
 // scripts returns the scripts of each step. An empty rollback means there
@@ -208,7 +210,7 @@ func (e *Executor) scripts(inj targets.Injection) (steps, error) {
 		return steps{}, err
 	}
 	if strings.HasPrefix(inj.Kind, "lab-") {
-		return steps{a.check, a.apply, a.revert, true}, nil
+		return steps{preflight: a.check, inject: a.apply, rollback: a.revert, lab: true}, nil
 	}
 	st := steps{preflight: preflightScript(a, sudo(inj.Member)), inject: injectScript(n, a, inj.Duration+e.opts.Grace)}
 	if !a.noRollback {
@@ -287,13 +289,13 @@ func sudoFailure(m targets.Member, out string) error {
 
 // inShell runs script in one of the host's shells. A pooled shell found
 // dead before it took the script is replaced once; nothing had run.
-func (e *Executor) inShell(ctx context.Context, c *gossh.Client, script string, sudo bool) (string, error) {
+func (e *Executor) inShell(ctx context.Context, c *gossh.Client, script string, sudo bool, ack func(time.Time)) (string, error) {
 	for attempt := 0; ; attempt++ {
-		sh, err := e.shells.take(c, sudo)
+		sh, err := e.shells.take(c, sudo, e.opts.LinkTimeout)
 		if err != nil {
 			return "", err
 		}
-		out, err := sh.run(ctx, script, e.opts.OutputLimit)
+		out, err := sh.run(ctx, script, e.opts.OutputLimit, runOpts{ack: ack, linkTimeout: e.opts.LinkTimeout})
 		if errors.Is(err, errShellGone) && attempt == 0 {
 			sh.close()
 			continue
@@ -317,17 +319,41 @@ func problems(out string, err error) string {
 	return strings.Join(ps, "; ")
 }
 
-// Inject arms the dead man's switch on the host, then applies the attack.
-// On success inj.State records where the switch lives.
+// Inject arms the dead man's switch on the host, has the host acknowledge
+// that it is applying the fault, then applies it. Result.Applied is when
+// the acknowledgement arrived and Result.Expires when the switch ends the
+// fault on its own. A link lost after the acknowledgement (the fault cut
+// it) is a success with LinkLost set: the fault is applied, and bounded by
+// the switch. On success inj.State records where the switch lives.
 func (e *Executor) Inject(ctx context.Context, inj *targets.Injection) (targets.Result, error) {
 	st, err := e.scripts(*inj)
 	if err != nil {
 		return targets.Result{Err: err.Error()}, fmt.Errorf("host %s: %w", inj.Member.ID, err)
 	}
+	var bound time.Duration
+	if a, _, _ := e.build(*inj); a != nil && !a.noRollback && !st.lab {
+		bound = inj.Duration + e.opts.Grace
+	}
+	var mu sync.Mutex
+	var acked time.Time
+	if !st.lab {
+		st.ack = func(at time.Time) {
+			mu.Lock()
+			acked = at
+			mu.Unlock()
+		}
+	}
 	out, err := e.exec(ctx, inj.Member, st.inject, "inject", &st)
-	res := targets.Result{Output: out}
-	if err != nil {
-		err = fmt.Errorf("host %s: inject %s: %s", inj.Member.ID, inj.Kind, problems(out, err))
+	mu.Lock()
+	res := targets.Result{Output: out, Applied: acked}
+	mu.Unlock()
+	if !res.Applied.IsZero() && bound > 0 {
+		// The switch's sleep started just before the acknowledgement.
+		res.Expires = res.Applied.Add(bound.Round(time.Second))
+	}
+	lost := err != nil && !res.Applied.IsZero() && errors.Is(err, errLinkLost)
+	if err != nil && !lost {
+		err = fmt.Errorf("host %s: inject %s: %s", inj.Member.ID, inj.Kind, reason(out, err))
 		res.Err = err.Error()
 		return res, err
 	}
@@ -336,12 +362,40 @@ func (e *Executor) Inject(ctx context.Context, inj *targets.Injection) (targets.
 	}
 	n := namesFor(*inj)
 	inj.State["state"] = n.run + "/" + n.item
-	if !strings.HasPrefix(inj.Kind, "lab-") {
-		if a, _, _ := e.build(*inj); a != nil && !a.noRollback {
-			inj.State["switch_at"] = time.Now().Add(inj.Duration + e.opts.Grace).UTC().Format(time.RFC3339)
+	if bound > 0 {
+		at := res.Expires
+		if at.IsZero() {
+			at = time.Now().Add(bound)
 		}
+		inj.State["switch_at"] = at.UTC().Format(time.RFC3339Nano)
+	}
+	if lost {
+		res.LinkLost = true
+		inj.State["link_lost"] = "true"
+		e.opts.Logf("ssh %s: link lost after the inject was acknowledged: %v", inj.Member.ID, err)
 	}
 	return res, nil
+}
+
+// reason is what a failed step's host said: its output lines without
+// gameday's own markers, the last few of them, else the error. The host's
+// own words (tc's "Error: Specified qdisc kind is unknown.") are the point.
+func reason(out string, err error) string {
+	var lines []string
+	for _, l := range strings.Split(out, "\n") {
+		l = strings.TrimSpace(l)
+		if l == "" || strings.HasPrefix(l, ackPrefix) || l == "gameday-preflight" || l == "gameday-probe" {
+			continue
+		}
+		lines = append(lines, strings.TrimPrefix(l, "gameday: "))
+	}
+	if len(lines) > 6 {
+		lines = lines[len(lines)-6:]
+	}
+	if len(lines) == 0 {
+		return err.Error()
+	}
+	return strings.Join(lines, "; ")
 }
 
 // Rollback cancels the switch and reverts. It needs only the journalled
@@ -357,7 +411,7 @@ func (e *Executor) Rollback(ctx context.Context, inj targets.Injection) (targets
 	out, err := e.exec(ctx, inj.Member, st.rollback, "rollback", &st)
 	res := targets.Result{Output: out}
 	if err != nil {
-		err = fmt.Errorf("host %s: rollback %s: %s (the dead man's switch still reverts it at its deadline unless it was cancelled)", inj.Member.ID, inj.Kind, problems(out, err))
+		err = fmt.Errorf("host %s: rollback %s: %s (the dead man's switch still reverts it at its deadline unless it was cancelled)", inj.Member.ID, inj.Kind, reason(out, err))
 		res.Err = err.Error()
 	}
 	return res, err
@@ -440,7 +494,7 @@ func (e *Executor) exec(ctx context.Context, m targets.Member, cmd, step string,
 		start := time.Now()
 		var out string
 		if st != nil && !st.lab {
-			out, err = e.inShell(ctx, c, cmd, sudo(m))
+			out, err = e.inShell(ctx, c, cmd, sudo(m), st.ack)
 		} else {
 			e.shells.mu.Lock()
 			e.execs++
@@ -457,6 +511,12 @@ func (e *Executor) exec(ctx context.Context, m targets.Member, cmd, step string,
 			continue
 		}
 		e.opts.Logf("ssh %s: %s took %s: err=%v", m.ID, step, time.Since(start).Round(time.Millisecond), err)
+		if errors.Is(err, errLinkLost) {
+			// Whatever comes next needs a connection that answers.
+			e.shells.forget(c)
+			e.pool.forget(c)
+			return out, fmt.Errorf("host %s: %s: %w", m.ID, step, err)
+		}
 		if err != nil && ctx.Err() != nil {
 			return out, fmt.Errorf("host %s: %s did not finish in time: %w", m.ID, step, ctx.Err())
 		}

@@ -45,6 +45,11 @@ type Options struct {
 	// host, connection included, when the caller's context has no earlier
 	// deadline. Default 60s.
 	HostDeadline time.Duration
+	// LinkTimeout is how long a keepalive may go unanswered, while a step
+	// runs or before an idle shell is reused, before the link counts as
+	// lost: a fault that cuts the link is then seen in seconds, not at the
+	// step's deadline. Default 5s.
+	LinkTimeout time.Duration
 	// Grace is added to an attack's duration before the dead man's switch
 	// rolls it back on its own. Default 30s.
 	Grace time.Duration
@@ -74,6 +79,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.HostDeadline <= 0 {
 		o.HostDeadline = 60 * time.Second
+	}
+	if o.LinkTimeout <= 0 {
+		o.LinkTimeout = 5 * time.Second
 	}
 	if o.Grace <= 0 {
 		o.Grace = 30 * time.Second
