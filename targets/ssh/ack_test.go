@@ -55,13 +55,18 @@ func TestInjectAcknowledges(t *testing.T) {
 
 // TestInjectLinkLost: an inject whose fault cuts the SSH link (a firewall
 // rule in the host's namespace dropping port 22) returns at once as
-// applied with the link lost, not at the step deadline, and the switch
-// removes the fault on its own.
+// applied with the link lost, not at the step deadline; a rollback keeps
+// its deadline, and given time retries until the switch has removed the
+// fault.
 func TestInjectLinkLost(t *testing.T) {
 	e2e.Need(t, "sshd", "iptables", "setsid")
 	ns, _, nsIP := netns(t)
 	s := startSSHD(t, nsIP, ns)
-	e := s.executor(t, func(o *Options) { o.LinkTimeout = time.Second; o.HostDeadline = 20 * time.Second })
+	e := s.executor(t, func(o *Options) {
+		o.LinkTimeout = time.Second
+		o.HostDeadline = 20 * time.Second
+		o.ConnectTimeout = 15 * time.Second
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	in := "INPUT -p tcp --dport 22 -m comment --comment gameday-test-cut -j DROP"
@@ -70,12 +75,12 @@ func TestInjectLinkLost(t *testing.T) {
 		Params: map[string]string{
 			"inject":   "iptables -w -I " + in + " && iptables -w -I " + out,
 			"rollback": "iptables -w -D " + in + "; iptables -w -D " + out,
-		}, Duration: 2 * time.Second}
+		}, Duration: 4 * time.Second}
 	res, err := e.Inject(ctx, &inj)
 	if err != nil {
 		t.Fatalf("inject whose fault cut the link failed: %v\n%s", err, res.Output)
 	}
-	if !res.LinkLost || res.Applied.IsZero() || !res.Expires.Equal(res.Applied.Add(3*time.Second)) || inj.State["link_lost"] != "true" {
+	if !res.LinkLost || res.Applied.IsZero() || !res.Expires.Equal(res.Applied.Add(5*time.Second)) || inj.State["link_lost"] != "true" {
 		t.Fatalf("want link lost with applied and expires set: %+v state %v", res, inj.State)
 	}
 	rules := func() string {
@@ -85,8 +90,24 @@ func TestInjectLinkLost(t *testing.T) {
 	if !strings.Contains(rules(), "gameday-test-cut") {
 		t.Fatalf("the fault is not in place:\n%s", rules())
 	}
-	waitFor(t, 15*time.Second, "the switch did not remove the fault", func() bool { return !strings.Contains(rules(), "gameday-test-cut") })
-	if _, err := e.Run(ctxFor(t), s.member(), "true"); err != nil {
-		t.Fatalf("host not reachable again after the switch: %v", err)
+	// A rollback under a deadline shorter than a dial's timeout keeps it,
+	// saying it cannot confirm yet and when the switch ends the fault.
+	short, cancelShort := context.WithTimeout(context.Background(), time.Second)
+	defer cancelShort()
+	start := time.Now()
+	_, err = e.Rollback(short, inj)
+	if err == nil || !strings.Contains(err.Error(), "host test-host: rollback custom: cannot confirm yet") || !strings.Contains(err.Error(), "dead man's switch ends the fault at") {
+		t.Fatalf("rollback of a cut host under a 1s deadline: %v", err)
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Fatalf("rollback under a 1s deadline took %s: the deadline was not kept", took)
+	}
+	// Without a tight deadline it retries until the switch has fired, and
+	// then succeeds on a clean host.
+	if res, err := e.Rollback(ctxFor(t), inj); err != nil {
+		t.Fatalf("rollback after the switch: %v\n%s", err, res.Output)
+	}
+	if strings.Contains(rules(), "gameday-test-cut") {
+		t.Fatalf("the fault is still in place after rollback:\n%s", rules())
 	}
 }

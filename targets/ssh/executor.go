@@ -400,6 +400,12 @@ func reason(out string, err error) string {
 
 // Rollback cancels the switch and reverts. It needs only the journalled
 // fields of inj, and succeeds when there is nothing to revert.
+//
+// It keeps ctx's deadline in every step, connection included. A host it
+// cannot reach is "cannot confirm yet", never a long wait: when the
+// switch's time is known (inj.State switch_at), it retries until that time
+// plus a settling margin, bounded by ctx, and once it gets through after
+// a lost link it runs a status step to confirm the fault is gone.
 func (e *Executor) Rollback(ctx context.Context, inj targets.Injection) (targets.Result, error) {
 	st, err := e.scripts(inj)
 	if err != nil {
@@ -408,13 +414,78 @@ func (e *Executor) Rollback(ctx context.Context, inj targets.Injection) (targets
 	if st.rollback == "" {
 		return targets.Result{Output: "nothing to roll back"}, nil
 	}
-	out, err := e.exec(ctx, inj.Member, st.rollback, "rollback", &st)
-	res := targets.Result{Output: out}
-	if err != nil {
-		err = fmt.Errorf("host %s: rollback %s: %s (the dead man's switch still reverts it at its deadline unless it was cancelled)", inj.Member.ID, inj.Kind, reason(out, err))
+	switchAt, _ := time.Parse(time.RFC3339Nano, inj.State["switch_at"])
+	lost := inj.State["link_lost"] == "true"
+	for {
+		out, err := e.exec(ctx, inj.Member, st.rollback, "rollback", &st)
+		if err == nil {
+			res := targets.Result{Output: out}
+			if lost && !st.lab {
+				if err := e.confirmClean(ctx, inj, &res); err != nil {
+					res.Err = err.Error()
+					return res, err
+				}
+			}
+			return res, nil
+		}
+		var ee *exitError
+		hostSaid := errors.As(err, &ee)
+		if !hostSaid {
+			lost = true
+		}
+		retry := !hostSaid && !switchAt.IsZero() && time.Now().Before(switchAt.Add(switchSettle))
+		if retry {
+			e.opts.Logf("ssh %s: rollback: %v; retrying until the switch has had time to fire", inj.Member.ID, err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(rollbackRetry):
+				continue
+			}
+			err = fmt.Errorf("%w (last attempt: %v)", ctx.Err(), err)
+		}
+		res := targets.Result{Output: out}
+		if hostSaid {
+			err = fmt.Errorf("host %s: rollback %s: %s (the dead man's switch still reverts it at its deadline unless it was cancelled)", inj.Member.ID, inj.Kind, reason(out, err))
+		} else {
+			err = fmt.Errorf("host %s: rollback %s: cannot confirm yet, the host cannot be reached: %v%s", inj.Member.ID, inj.Kind, err, switchNote(switchAt))
+		}
 		res.Err = err.Error()
+		return res, err
 	}
-	return res, err
+}
+
+// How long after its time a switch is given to finish (its revert stops
+// processes for up to five seconds), and how often an unreachable host is
+// tried meanwhile.
+const (
+	switchSettle  = 10 * time.Second
+	rollbackRetry = time.Second
+)
+
+// switchNote says when the switch ends the fault on its own, if known.
+func switchNote(at time.Time) string {
+	if at.IsZero() {
+		return ""
+	}
+	if time.Now().After(at) {
+		return fmt.Sprintf("; its dead man's switch was due at %s UTC", at.UTC().Format("15:04:05"))
+	}
+	return fmt.Sprintf("; its dead man's switch ends the fault at %s UTC", at.UTC().Format("15:04:05"))
+}
+
+// confirmClean runs a status step after a rollback that followed a lost
+// link: the revert ran, or the switch had already done it; either way the
+// fault must be gone.
+func (e *Executor) confirmClean(ctx context.Context, inj targets.Injection, res *targets.Result) error {
+	s, err := e.Status(ctx, inj)
+	if err != nil {
+		return fmt.Errorf("host %s: rolled back, but the status step that confirms it failed: %w", inj.Member.ID, err)
+	}
+	res.Output = joinLines(res.Output, s.Output)
+	if s.Known && s.InPlace {
+		return fmt.Errorf("host %s: rolled back, yet the %s fault is still in place", inj.Member.ID, inj.Kind)
+	}
+	return nil
 }
 
 // Status is what a status step found on one host.
@@ -499,7 +570,7 @@ func (e *Executor) exec(ctx context.Context, m targets.Member, cmd, step string,
 			e.shells.mu.Lock()
 			e.execs++
 			e.shells.mu.Unlock()
-			out, err = run(ctx, c, cmd, e.opts.OutputLimit)
+			out, err = run(ctx, c, cmd, e.opts.OutputLimit, e.opts.LinkTimeout)
 		}
 		if errors.Is(err, errSession) && attempt == 0 {
 			// The pooled connection died since last use (a keepalive not

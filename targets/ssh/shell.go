@@ -45,11 +45,39 @@ type shell struct {
 // nothing ran, so the script can be sent to a new one.
 var errShellGone = errors.New("shell ended")
 
+// openSession opens a session on c, waiting at most timeout: on a
+// connection whose link is cut, the request would wait for ever.
+func openSession(c *gossh.Client, timeout time.Duration) (*gossh.Session, error) {
+	type opened struct {
+		s   *gossh.Session
+		err error
+	}
+	ch := make(chan opened, 1)
+	go func() {
+		s, err := c.NewSession()
+		ch <- opened{s, err}
+	}()
+	select {
+	case o := <-ch:
+		if o.err != nil {
+			return nil, fmt.Errorf("%w: %v", errSession, o.err)
+		}
+		return o.s, nil
+	case <-time.After(timeout):
+		go func() {
+			if o := <-ch; o.s != nil {
+				o.s.Close()
+			}
+		}()
+		return nil, fmt.Errorf("%w: no answer within %s", errLinkLost, timeout)
+	}
+}
+
 // startShell opens a session running sh (through sudo -n when asked).
-func startShell(c *gossh.Client, sudo bool) (*shell, error) {
-	sess, err := c.NewSession()
+func startShell(c *gossh.Client, sudo bool, timeout time.Duration) (*shell, error) {
+	sess, err := openSession(c, timeout)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", errSession, err)
+		return nil, err
 	}
 	sh := &shell{client: c, sess: sess, stderr: &boundedBuffer{limit: 4 << 10}, dead: make(chan struct{})}
 	sess.Stderr = sh.stderr
@@ -308,7 +336,7 @@ func (s *shells) take(c *gossh.Client, sudo bool, check time.Duration) (*shell, 
 	}
 	s.made++
 	s.mu.Unlock()
-	return startShell(c, sudo)
+	return startShell(c, sudo, check)
 }
 
 // put returns sh to the idle list, or closes it if it is dead or the list
