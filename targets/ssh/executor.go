@@ -252,6 +252,13 @@ func (e *Executor) Plan(inj targets.Injection) []string {
 	if rb != "" {
 		out = append(out, fmt.Sprintf("ssh %s rollback: %s", host, rb))
 	}
+	if kind, ok := e.cat.Spec(inj.Kind); ok {
+		if v, probs := kind.Parse(inj.Params); len(probs) == 0 {
+			if note := controlNote(inj, v, inj.Duration+e.opts.Grace); note != "" {
+				out = append(out, note)
+			}
+		}
+	}
 	return out
 }
 
@@ -270,12 +277,48 @@ func (e *Executor) Preflight(ctx context.Context, inj targets.Injection) error {
 	}
 	out, err := e.exec(ctx, inj.Member, st.preflight, "preflight", &st)
 	if err == nil {
+		if cut := e.controlPath(inj, out); cut != "" {
+			e.opts.Logf("ssh %s: %s", inj.Member.ID, cut)
+		}
 		return nil
 	}
 	if sudo(inj.Member) && !strings.Contains(out, "gameday-preflight") {
 		return sudoFailure(inj.Member, out)
 	}
 	return fmt.Errorf("host %s: preflight for %s failed: %s", inj.Member.ID, inj.Kind, problems(out, err))
+}
+
+// controlPath reads what preflight printed about the control session and
+// says whether inj's fault covers it, and what follows; "" when it does
+// not.
+func (e *Executor) controlPath(inj targets.Injection, out string) string {
+	var sess session
+	var ok bool
+	var route string
+	for _, l := range strings.Split(out, "\n") {
+		if rest, found := strings.CutPrefix(l, sessionPrefix); found {
+			sess, ok = parseSession(rest)
+		}
+		if rest, found := strings.CutPrefix(l, routePrefix); found {
+			route = strings.TrimSpace(rest)
+		}
+	}
+	kind, _ := e.cat.Spec(inj.Kind)
+	if !ok || kind == nil {
+		return ""
+	}
+	v, probs := kind.Parse(inj.Params)
+	if len(probs) > 0 {
+		return ""
+	}
+	cut := controlCut(inj.Kind, v, sess, route)
+	switch {
+	case cut == "":
+		return ""
+	case v.Bool("spare_control"):
+		return cut + "; gameday's own session is spared (spare_control)"
+	}
+	return cut + fmt.Sprintf("; spare_control is false, so gameday will lose the host from the inject until its dead man's switch ends the fault, %s later", inj.Duration+e.opts.Grace)
 }
 
 // sudoFailure words a shell that sudo -n would not start.

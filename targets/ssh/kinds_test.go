@@ -249,7 +249,8 @@ func TestPowerCommands(t *testing.T) {
 			t.Errorf("%s rollback: %+v %v", kind, res, err)
 		}
 		plan := e.Plan(inj)
-		if len(plan) != 2 || !strings.Contains(plan[1], "sudo -n -- sh -c ") || !strings.Contains(plan[1], "systemctl "+verb) {
+		if len(plan) != 3 || !strings.Contains(plan[1], "sudo -n -- sh -c ") || !strings.Contains(plan[1], "systemctl "+verb) ||
+			plan[2] != "ssh h: gameday loses h when it goes down; nothing reverts a "+kind {
 			t.Errorf("%s plan: %q", kind, plan)
 		}
 	}

@@ -251,17 +251,27 @@ func netemAttack(mode string) builder {
 			netem = "loss " + strconv.FormatFloat(p, 'f', -1, 64) + "%"
 		}
 		h := n.handle("root")
+		spare := v.Bool("spare_control")
 		var tcs []tcStep
-		if !v.Has("destination") && !v.Has("port") {
+		if !v.Has("destination") && !v.Has("port") && !spare {
 			tcs = []tcStep{{`tc qdisc add dev "$d" root handle ` + h + ": netem " + netem, "sch_netem"}}
 		} else {
-			// A prio qdisc whose third band holds the netem, and a filter
-			// that sends only the chosen traffic there.
-			proto, ipm := "ip", "ip"
-			if v.Has("destination") && strings.Contains(v.String("destination"), ":") {
-				proto, ipm = "ipv6", "ip6"
+			// A prio qdisc whose third band holds the netem, every packet
+			// in its second band unless a filter picks it: the chosen
+			// traffic (all of it without destination or port) goes to
+			// the third; with spare_control, the control session to the
+			// first, past the netem.
+			proto, ipm := "all", "u32 0 0"
+			if v.Has("destination") || v.Has("port") {
+				proto, ipm = "ip", "ip"
+				if v.Has("destination") && strings.Contains(v.String("destination"), ":") {
+					proto, ipm = "ipv6", "ip6"
+				}
 			}
-			var match string
+			match := " match " + ipm
+			if v.Has("destination") || v.Has("port") {
+				match = ""
+			}
 			if v.Has("destination") {
 				match += " match " + ipm + " dst " + v.String("destination")
 			}
@@ -269,21 +279,25 @@ func netemAttack(mode string) builder {
 				match += " match " + ipm + " dport " + strconv.FormatInt(v.Int("port"), 10) + " 0xffff"
 			}
 			tcs = []tcStep{
-				{`tc qdisc add dev "$d" root handle ` + h + ": prio", "sch_prio"},
+				{`tc qdisc add dev "$d" root handle ` + h + ": prio bands 3 priomap 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1", "sch_prio"},
 				{`tc qdisc add dev "$d" parent ` + h + ":3 handle " + n.handle("child") + ": netem " + netem, "sch_netem"},
-				{`tc filter add dev "$d" parent ` + h + ": protocol " + proto + " prio 1 u32" + match + " flowid " + h + ":3", "cls_u32"},
+				{`tc filter add dev "$d" parent ` + h + ": protocol " + proto + " prio 2 u32" + match + " flowid " + h + ":3", "cls_u32"},
 			}
 		}
 		var apply string
 		for _, s := range tcs {
 			apply += strings.ReplaceAll(s.cmd, `"$d"`, dev) + "\n"
 		}
+		if spare {
+			apply += spareTC(dev, h)
+			tcs = append(tcs, spareProbeTC(h))
+		}
 		iface := v.String("interface")
 		ours := "tc qdisc show dev " + dev + " 2>/dev/null | grep -q '^qdisc [a-z_]* " + h + ": root'"
 		return &attack{
 			needs:  []string{"tc"},
 			root:   true,
-			check:  "[ -e /sys/class/net/" + iface + " ] || { echo \"gameday: no network interface " + iface + "\"; exit 1; }\n" + tcWorks(tcs),
+			check:  "[ -e /sys/class/net/" + iface + " ] || { echo \"gameday: no network interface " + iface + "\"; exit 1; }\n" + reportSession + reportRoute + tcWorks(tcs),
 			apply:  apply,
 			revert: "if " + ours + "; then tc qdisc del dev " + dev + " root; fi\n",
 			probe:  ours + "\n",
@@ -331,7 +345,16 @@ func blackholeAttack(v targets.Values, n names, bound time.Duration) *attack {
 	for i, spec := range specs {
 		_, bodies[i], _ = strings.Cut(spec, " ")
 	}
-	return &attack{needs: []string{tool}, root: true, check: iptablesWorks(tool, bodies), apply: apply, revert: revert, probe: probe}
+	if v.Bool("spare_control") {
+		// Inserted after the DROP rules, so ahead of them; reverted
+		// after them, so the session is never left exposed.
+		ctag := n.tag() + ":control"
+		sa, sr := spareFirewall(tool, ctag)
+		apply += sa
+		revert += sr
+		bodies = append(bodies, spareProbeRule(tool, ctag))
+	}
+	return &attack{needs: []string{tool}, root: true, check: reportSession + iptablesWorks(tool, bodies), apply: apply, revert: revert, probe: probe}
 }
 
 // dnsBlackholeAttack makes the domain resolve to an unroutable address
