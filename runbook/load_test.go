@@ -185,7 +185,7 @@ func TestBrokenRunbooks(t *testing.T) {
 			"37:11: attacks[1].name: attack name \"add latency\" is already used at line 32",
 		}},
 		{"unknown param", "delay: 200ms, interface", "dealy: 200ms, interface", []string{
-			"35:14: attack \"add latency\": unknown param \"dealy\" for network-latency (did you mean \"delay\"?); it takes: delay, destination, interface, jitter, port",
+			"35:14: attack \"add latency\": unknown param \"dealy\" for network-latency (did you mean \"delay\"?); it takes: delay, destination, interface, jitter, port, spare_control",
 		}},
 		{"bad param value", "delay: 200ms", "delay: fast", []string{
 			"35:21: attack \"add latency\": params.delay: expected a duration such as 200ms, found \"fast\"",

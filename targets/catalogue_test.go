@@ -23,9 +23,9 @@ var minimal = map[string]struct {
 	"process-kill":    {map[string]string{"name": "checkout"}, map[string]string{"name": "checkout", "signal": "KILL"}},
 	"process-pause":   {map[string]string{"pidfile": "/run/checkout.pid"}, map[string]string{"pidfile": "/run/checkout.pid"}},
 	"service-stop":    {map[string]string{"unit": "nginx"}, map[string]string{"unit": "nginx.service"}},
-	"network-latency": {map[string]string{"interface": "eth0", "delay": "200ms"}, map[string]string{"interface": "eth0", "delay": "200ms", "jitter": "0s"}},
-	"network-loss":    {map[string]string{"interface": "eth0", "percent": "5"}, map[string]string{"interface": "eth0", "percent": "5%"}},
-	"blackhole":       {map[string]string{"cidr": "10.0.0.5"}, map[string]string{"cidr": "10.0.0.5/32", "protocol": "all", "direction": "egress"}},
+	"network-latency": {map[string]string{"interface": "eth0", "delay": "200ms"}, map[string]string{"interface": "eth0", "delay": "200ms", "jitter": "0s", "spare_control": "true"}},
+	"network-loss":    {map[string]string{"interface": "eth0", "percent": "5"}, map[string]string{"interface": "eth0", "percent": "5%", "spare_control": "true"}},
+	"blackhole":       {map[string]string{"cidr": "10.0.0.5"}, map[string]string{"cidr": "10.0.0.5/32", "protocol": "all", "direction": "egress", "spare_control": "true"}},
 	"dns-blackhole":   {map[string]string{"domain": "API.example.com"}, map[string]string{"domain": "api.example.com"}},
 	"clock-skew":      {map[string]string{"offset": "-5m"}, map[string]string{"offset": "-5m"}},
 	"reboot":          {nil, map[string]string{}},
@@ -157,7 +157,7 @@ func TestProblems(t *testing.T) {
 		want   []string
 	}{
 		{"network-latency", map[string]string{"interface": "eth0", "dealy": "200ms"}, []string{
-			`unknown dealy: unknown param "dealy" for network-latency (did you mean "delay"?); it takes: delay, destination, interface, jitter, port`,
+			`unknown dealy: unknown param "dealy" for network-latency (did you mean "delay"?); it takes: delay, destination, interface, jitter, port, spare_control`,
 			`missing delay: missing param "delay" for network-latency: delay added to each packet`,
 		}},
 		{"network-latency", map[string]string{"interface": "eth0", "delay": "fast"}, []string{
@@ -238,7 +238,7 @@ func TestSSMCommandNesting(t *testing.T) {
 	if len(probs) > 0 {
 		t.Fatal(probs)
 	}
-	want := map[string]string{"attack": "network-latency", "interface": "ens5", "delay": "150ms", "jitter": "0s", "max_concurrency": "25", "max_errors": "0"}
+	want := map[string]string{"attack": "network-latency", "interface": "ens5", "delay": "150ms", "jitter": "0s", "max_concurrency": "25", "max_errors": "0", "spare_control": "true"}
 	if got := v.Canonical(); !maps.Equal(got, want) {
 		t.Errorf("Canonical() = %v, want %v", got, want)
 	}

@@ -37,6 +37,13 @@ func portParam(help string) ParamSpec {
 	return ParamSpec{Name: "port", Type: TypePort, Help: help}
 }
 
+// spareControlParam: by default a network fault leaves gameday's own SSH
+// session to the host alone, so gameday can still watch and revert it.
+func spareControlParam() ParamSpec {
+	return ParamSpec{Name: "spare_control", Type: TypeBool, Default: "true",
+		Help: "keep gameday's own SSH session to the host out of the fault; false cuts it too when the fault covers it, and gameday then loses the host until the dead man's switch ends the fault (duration plus grace)"}
+}
+
 func protocolParam(help string) ParamSpec {
 	return ParamSpec{Name: "protocol", Type: TypeEnum, Enum: []string{"tcp", "udp", "all"}, Default: "all", Help: help}
 }
@@ -112,6 +119,7 @@ func linuxKinds() []*Kind {
 				{Name: "jitter", Type: TypeDuration, Default: "0s", Min: "0s", Max: "30s", Help: "random variation around the delay; at most the delay"},
 				destinationParam(),
 				portParam("only traffic to this destination port"),
+				spareControlParam(),
 			},
 			rules: []rule{notAbove("jitter", "delay")},
 		},
@@ -123,6 +131,7 @@ func linuxKinds() []*Kind {
 				{Name: "percent", Type: TypePercent, Required: true, Min: "0.01", Help: "share of packets to drop"},
 				destinationParam(),
 				portParam("only traffic to this destination port"),
+				spareControlParam(),
 			},
 		},
 		{
@@ -133,6 +142,7 @@ func linuxKinds() []*Kind {
 				portParam("only this port (of the remote side for egress, the local side for ingress)"),
 				protocolParam("protocol to drop; a port needs tcp or udp"),
 				{Name: "direction", Type: TypeEnum, Enum: []string{"egress", "ingress", "both"}, Default: "egress", Help: "traffic to drop: egress (to cidr), ingress (from cidr) or both"},
+				spareControlParam(),
 			},
 			rules: []rule{portNeedsProtocol("port", "protocol")},
 		},

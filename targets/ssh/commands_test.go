@@ -23,7 +23,7 @@ func buildFor(t *testing.T, kind string, params map[string]string) (*attack, nam
 // TestNetemCommands pins the exact tc commands, which no test can run where
 // the kernel lacks sch_netem.
 func TestNetemCommands(t *testing.T) {
-	a, n := buildFor(t, "network-latency", map[string]string{"interface": "eth0", "delay": "200ms", "jitter": "50ms"})
+	a, n := buildFor(t, "network-latency", map[string]string{"interface": "eth0", "delay": "200ms", "jitter": "50ms", "spare_control": "false"})
 	h := n.handle("root")
 	if want := "tc qdisc add dev eth0 root handle " + h + ": netem delay 200000us 50000us\n"; a.apply != want {
 		t.Errorf("apply:\n%q\nwant\n%q", a.apply, want)
@@ -31,18 +31,32 @@ func TestNetemCommands(t *testing.T) {
 	if want := "if tc qdisc show dev eth0 2>/dev/null | grep -q '^qdisc [a-z_]* " + h + ": root'; then tc qdisc del dev eth0 root; fi\n"; a.revert != want {
 		t.Errorf("revert:\n%q\nwant\n%q", a.revert, want)
 	}
-	a, n = buildFor(t, "network-loss", map[string]string{"interface": "eth0", "percent": "10", "destination": "10.20.40.0/24", "port": "443"})
+	a, n = buildFor(t, "network-loss", map[string]string{"interface": "eth0", "percent": "10", "destination": "10.20.40.0/24", "port": "443", "spare_control": "false"})
 	h, c := n.handle("root"), n.handle("child")
-	want := "tc qdisc add dev eth0 root handle " + h + ": prio\n" +
+	prio := "tc qdisc add dev eth0 root handle " + h + ": prio bands 3 priomap 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1\n"
+	want := prio +
 		"tc qdisc add dev eth0 parent " + h + ":3 handle " + c + ": netem loss 10%\n" +
-		"tc filter add dev eth0 parent " + h + ": protocol ip prio 1 u32 match ip dst 10.20.40.0/24 match ip dport 443 0xffff flowid " + h + ":3\n"
+		"tc filter add dev eth0 parent " + h + ": protocol ip prio 2 u32 match ip dst 10.20.40.0/24 match ip dport 443 0xffff flowid " + h + ":3\n"
 	if a.apply != want {
 		t.Errorf("apply:\n%s\nwant\n%s", a.apply, want)
+	}
+	// By default every packet goes to the netem but the control session's,
+	// which a filter ahead of it sends to the first band.
+	a, n = buildFor(t, "network-loss", map[string]string{"interface": "eth0", "percent": "10"})
+	h, c = n.handle("root"), n.handle("child")
+	want = "tc qdisc add dev eth0 root handle " + h + ": prio bands 3 priomap 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1\n" +
+		"tc qdisc add dev eth0 parent " + h + ":3 handle " + c + ": netem loss 10%\n" +
+		"tc filter add dev eth0 parent " + h + ": protocol all prio 2 u32 match u32 0 0 flowid " + h + ":3\n" + spareTC("eth0", h)
+	if a.apply != want {
+		t.Errorf("apply:\n%s\nwant\n%s", a.apply, want)
+	}
+	if !strings.Contains(a.check, "match ip dport 40000 0xffff flowid "+h+":1") {
+		t.Errorf("preflight does not try the control session's filter:\n%s", a.check)
 	}
 }
 
 func TestBlackholeCommands(t *testing.T) {
-	a, n := buildFor(t, "blackhole", map[string]string{"cidr": "10.20.30.0/28", "port": "6379", "protocol": "tcp", "direction": "both"})
+	a, n := buildFor(t, "blackhole", map[string]string{"cidr": "10.20.30.0/28", "port": "6379", "protocol": "tcp", "direction": "both", "spare_control": "false"})
 	tag := n.tag()
 	out := "OUTPUT -d 10.20.30.0/28 -p tcp --dport 6379 -m comment --comment " + tag + " -j DROP"
 	in := "INPUT -s 10.20.30.0/28 -p tcp --dport 6379 -m comment --comment " + tag + " -j DROP"

@@ -27,6 +27,13 @@ type hostSpec struct {
 	Jump           []string // ProxyJump hops, outermost first; each an alias or [user@]host[:port]
 	ConnectTimeout time.Duration
 	Config         string // the ssh_config file it came from ("" for the default); its jump hosts come from it too
+	// KnownHosts and GlobalKnownHosts are ssh_config's UserKnownHostsFile
+	// and GlobalKnownHostsFile, expanded; nil when the file does not set
+	// them (OpenSSH's defaults then apply).
+	KnownHosts       []string
+	GlobalKnownHosts []string
+	// AcceptNew is StrictHostKeyChecking accept-new for this host.
+	AcceptNew bool
 }
 
 // configs caches parsed ssh_config files by path for the whole game day.
@@ -147,7 +154,49 @@ func (c *configs) resolve(alias string, o override) (hostSpec, error) {
 		}
 		spec.ConnectTimeout = time.Duration(n) * time.Second
 	}
+	if err := hostKeyConfig(&spec, get, where, hostname); err != nil {
+		return hostSpec{}, err
+	}
 	return spec, nil
+}
+
+// hostKeyConfig reads what ssh_config says about host keys. Known-hosts
+// files are honoured as OpenSSH does; what would turn checking off is
+// refused, because a game day sends root commands to the host, and a
+// changed key is the one sign that someone else would receive them.
+func hostKeyConfig(spec *hostSpec, get func(string) string, where func(string) string, hostname string) error {
+	const why = "gameday always checks host keys: it sends root commands to the host, and a key it has not seen before is the one sign they would go to someone else"
+	switch v := strings.ToLower(get("StrictHostKeyChecking")); v {
+	case "", "yes", "ask":
+	case "accept-new":
+		spec.AcceptNew = true
+	case "no", "off":
+		return fmt.Errorf("%s: host %s: StrictHostKeyChecking %s is refused: %s; remove it, or use accept-new (or --accept-new-host-keys) to trust hosts seen for the first time",
+			where("StrictHostKeyChecking"), spec.Alias, v, why)
+	default:
+		return fmt.Errorf("%s: host %s: StrictHostKeyChecking %q is not yes, ask, accept-new or no", where("StrictHostKeyChecking"), spec.Alias, v)
+	}
+	for _, key := range []string{"UserKnownHostsFile", "GlobalKnownHostsFile"} {
+		v := get(key)
+		if v == "" {
+			continue
+		}
+		var files []string
+		for _, f := range strings.Fields(v) {
+			f = strings.Trim(f, `"`)
+			if f == "/dev/null" || strings.EqualFold(f, "none") {
+				return fmt.Errorf("%s: host %s: %s %s is refused: it would forget every host key, so no key could be checked; %s. Point it at a real file, or leave it out",
+					where(key), spec.Alias, key, f, why)
+			}
+			files = append(files, expandTokens(f, spec.Alias, hostname, spec.User))
+		}
+		if key == "UserKnownHostsFile" {
+			spec.KnownHosts = files
+		} else {
+			spec.GlobalKnownHosts = files
+		}
+	}
+	return nil
 }
 
 // keyLine returns ":LINE" for the line of the main file that gives alias

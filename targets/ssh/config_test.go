@@ -194,3 +194,45 @@ func TestResolveTargetConfig(t *testing.T) {
 		t.Errorf("member without jump label: %+v %v", spec, err)
 	}
 }
+
+// TestSSHConfigHostKeys: known-hosts files from ssh_config are expanded
+// and kept per host; what would turn checking off is refused, saying where
+// and why.
+func TestSSHConfigHostKeys(t *testing.T) {
+	path := fixtureConfig(t)
+	home, _ := os.UserHomeDir()
+	c := &configs{defaultPath: path}
+	spec, err := c.resolve("kh-own", override{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Dir(path)
+	if want := []string{home + "/.ssh/fleet_known_hosts", dir + "/known_hosts_10.0.4.4"}; !reflect.DeepEqual(spec.KnownHosts, want) {
+		t.Errorf("UserKnownHostsFile: %q, want %q", spec.KnownHosts, want)
+	}
+	if want := []string{"/etc/ssh/fleet_known_hosts"}; !reflect.DeepEqual(spec.GlobalKnownHosts, want) || !spec.AcceptNew {
+		t.Errorf("GlobalKnownHostsFile %q, accept-new %v", spec.GlobalKnownHosts, spec.AcceptNew)
+	}
+	for alias, want := range map[string]string{
+		"kh-devnull": path + ":56: host kh-devnull: UserKnownHostsFile /dev/null is refused: it would forget every host key",
+		"kh-off":     path + ":59: host kh-off: StrictHostKeyChecking no is refused: gameday always checks host keys",
+	} {
+		if _, err := c.resolve(alias, override{}); err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("%s: got %v\nwant %s...", alias, err, want)
+		}
+	}
+
+	ks := &keyStore{}
+	if got := ks.forHost(spec); !reflect.DeepEqual(got.files, append(spec.KnownHosts, spec.GlobalKnownHosts...)) || !got.acceptNew {
+		t.Errorf("database for kh-own: %q accept-new %v", got.files, got.acceptNew)
+	}
+	plain, _ := c.resolve("web-1", override{})
+	if got := ks.forHost(plain).files; !reflect.DeepEqual(got, []string{home + "/.ssh/known_hosts", home + "/.ssh/known_hosts2", "/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2"}) {
+		t.Errorf("OpenSSH's defaults: %q", got)
+	}
+	// --known-hosts wins over ssh_config.
+	ks = &keyStore{explicit: "/tmp/kh"}
+	if got := ks.forHost(spec).files; !reflect.DeepEqual(got, []string{"/tmp/kh"}) {
+		t.Errorf("explicit file: %q", got)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	gossh "golang.org/x/crypto/ssh"
@@ -47,6 +48,7 @@ var (
 
 // New returns an Executor. Nothing is dialled until a host is first used.
 func New(opts Options) *Executor {
+	explicitKnownHosts := expandHome(opts.KnownHosts)
 	opts = opts.withDefaults()
 	cfg := &configs{defaultPath: opts.SSHConfig}
 	e := &Executor{
@@ -58,7 +60,7 @@ func New(opts Options) *Executor {
 	e.pool = &pool{
 		opts: opts,
 		cfg:  cfg,
-		keys: &hostKeys{path: expandHome(opts.KnownHosts), acceptNew: opts.AcceptNewHostKeys, logf: opts.Logf},
+		keys: &keyStore{explicit: explicitKnownHosts, acceptNew: opts.AcceptNewHostKeys, logf: opts.Logf},
 		auth: &auth{agentSocket: opts.AgentSocket, identities: opts.IdentityFiles},
 	}
 	return e
@@ -197,6 +199,7 @@ func (e *Executor) build(inj targets.Injection) (*attack, names, error) {
 type steps struct {
 	preflight, inject, rollback string
 	lab                         bool
+	ack                         func(time.Time) // see runOpts.ack
 }
 
 // scripts returns the scripts of each step. An empty rollback means there
@@ -207,7 +210,7 @@ func (e *Executor) scripts(inj targets.Injection) (steps, error) {
 		return steps{}, err
 	}
 	if strings.HasPrefix(inj.Kind, "lab-") {
-		return steps{a.check, a.apply, a.revert, true}, nil
+		return steps{preflight: a.check, inject: a.apply, rollback: a.revert, lab: true}, nil
 	}
 	st := steps{preflight: preflightScript(a, sudo(inj.Member)), inject: injectScript(n, a, inj.Duration+e.opts.Grace)}
 	if !a.noRollback {
@@ -249,6 +252,13 @@ func (e *Executor) Plan(inj targets.Injection) []string {
 	if rb != "" {
 		out = append(out, fmt.Sprintf("ssh %s rollback: %s", host, rb))
 	}
+	if kind, ok := e.cat.Spec(inj.Kind); ok {
+		if v, probs := kind.Parse(inj.Params); len(probs) == 0 {
+			if note := controlNote(inj, v, inj.Duration+e.opts.Grace); note != "" {
+				out = append(out, note)
+			}
+		}
+	}
 	return out
 }
 
@@ -267,27 +277,68 @@ func (e *Executor) Preflight(ctx context.Context, inj targets.Injection) error {
 	}
 	out, err := e.exec(ctx, inj.Member, st.preflight, "preflight", &st)
 	if err == nil {
+		if cut := e.controlPath(inj, out); cut != "" {
+			e.opts.Logf("ssh %s: %s", inj.Member.ID, cut)
+		}
 		return nil
 	}
 	if sudo(inj.Member) && !strings.Contains(out, "gameday-preflight") {
-		if strings.Contains(out, "password") || strings.Contains(out, "terminal is required") {
-			return fmt.Errorf("host %s: sudo needs a password for %s; allow it NOPASSWD for the commands gameday runs, or connect as root: %s",
-				inj.Member.ID, inj.Member.Labels[LabelUser], lastLine(out))
-		}
-		return fmt.Errorf("host %s: sudo -n failed (is sudo installed and is %s a sudoer?): %s", inj.Member.ID, inj.Member.Labels[LabelUser], lastLine(out))
+		return sudoFailure(inj.Member, out)
 	}
 	return fmt.Errorf("host %s: preflight for %s failed: %s", inj.Member.ID, inj.Kind, problems(out, err))
 }
 
+// controlPath reads what preflight printed about the control session and
+// says whether inj's fault covers it, and what follows; "" when it does
+// not.
+func (e *Executor) controlPath(inj targets.Injection, out string) string {
+	var sess session
+	var ok bool
+	var route string
+	for _, l := range strings.Split(out, "\n") {
+		if rest, found := strings.CutPrefix(l, sessionPrefix); found {
+			sess, ok = parseSession(rest)
+		}
+		if rest, found := strings.CutPrefix(l, routePrefix); found {
+			route = strings.TrimSpace(rest)
+		}
+	}
+	kind, _ := e.cat.Spec(inj.Kind)
+	if !ok || kind == nil {
+		return ""
+	}
+	v, probs := kind.Parse(inj.Params)
+	if len(probs) > 0 {
+		return ""
+	}
+	cut := controlCut(inj.Kind, v, sess, route)
+	switch {
+	case cut == "":
+		return ""
+	case v.Bool("spare_control"):
+		return cut + "; gameday's own session is spared (spare_control)"
+	}
+	return cut + fmt.Sprintf("; spare_control is false, so gameday will lose the host from the inject until its dead man's switch ends the fault, %s later", inj.Duration+e.opts.Grace)
+}
+
+// sudoFailure words a shell that sudo -n would not start.
+func sudoFailure(m targets.Member, out string) error {
+	if strings.Contains(out, "password") || strings.Contains(out, "terminal is required") {
+		return fmt.Errorf("host %s: sudo needs a password for %s; allow it NOPASSWD for the commands gameday runs, or connect as root: %s",
+			m.ID, m.Labels[LabelUser], lastLine(out))
+	}
+	return fmt.Errorf("host %s: sudo -n failed (is sudo installed and is %s a sudoer?): %s", m.ID, m.Labels[LabelUser], lastLine(out))
+}
+
 // inShell runs script in one of the host's shells. A pooled shell found
 // dead before it took the script is replaced once; nothing had run.
-func (e *Executor) inShell(ctx context.Context, c *gossh.Client, script string, sudo bool) (string, error) {
+func (e *Executor) inShell(ctx context.Context, c *gossh.Client, script string, sudo bool, ack func(time.Time)) (string, error) {
 	for attempt := 0; ; attempt++ {
-		sh, err := e.shells.take(c, sudo)
+		sh, err := e.shells.take(c, sudo, e.opts.LinkTimeout)
 		if err != nil {
 			return "", err
 		}
-		out, err := sh.run(ctx, script, e.opts.OutputLimit)
+		out, err := sh.run(ctx, script, e.opts.OutputLimit, runOpts{ack: ack, linkTimeout: e.opts.LinkTimeout})
 		if errors.Is(err, errShellGone) && attempt == 0 {
 			sh.close()
 			continue
@@ -311,17 +362,41 @@ func problems(out string, err error) string {
 	return strings.Join(ps, "; ")
 }
 
-// Inject arms the dead man's switch on the host, then applies the attack.
-// On success inj.State records where the switch lives.
+// Inject arms the dead man's switch on the host, has the host acknowledge
+// that it is applying the fault, then applies it. Result.Applied is when
+// the acknowledgement arrived and Result.Expires when the switch ends the
+// fault on its own. A link lost after the acknowledgement (the fault cut
+// it) is a success with LinkLost set: the fault is applied, and bounded by
+// the switch. On success inj.State records where the switch lives.
 func (e *Executor) Inject(ctx context.Context, inj *targets.Injection) (targets.Result, error) {
 	st, err := e.scripts(*inj)
 	if err != nil {
 		return targets.Result{Err: err.Error()}, fmt.Errorf("host %s: %w", inj.Member.ID, err)
 	}
+	var bound time.Duration
+	if a, _, _ := e.build(*inj); a != nil && !a.noRollback && !st.lab {
+		bound = inj.Duration + e.opts.Grace
+	}
+	var mu sync.Mutex
+	var acked time.Time
+	if !st.lab {
+		st.ack = func(at time.Time) {
+			mu.Lock()
+			acked = at
+			mu.Unlock()
+		}
+	}
 	out, err := e.exec(ctx, inj.Member, st.inject, "inject", &st)
-	res := targets.Result{Output: out}
-	if err != nil {
-		err = fmt.Errorf("host %s: inject %s: %s", inj.Member.ID, inj.Kind, problems(out, err))
+	mu.Lock()
+	res := targets.Result{Output: out, Applied: acked}
+	mu.Unlock()
+	if !res.Applied.IsZero() && bound > 0 {
+		// The switch's sleep started just before the acknowledgement.
+		res.Expires = res.Applied.Add(bound.Round(time.Second))
+	}
+	lost := err != nil && !res.Applied.IsZero() && errors.Is(err, errLinkLost)
+	if err != nil && !lost {
+		err = fmt.Errorf("host %s: inject %s: %s", inj.Member.ID, inj.Kind, reason(out, err))
 		res.Err = err.Error()
 		return res, err
 	}
@@ -330,16 +405,50 @@ func (e *Executor) Inject(ctx context.Context, inj *targets.Injection) (targets.
 	}
 	n := namesFor(*inj)
 	inj.State["state"] = n.run + "/" + n.item
-	if !strings.HasPrefix(inj.Kind, "lab-") {
-		if a, _, _ := e.build(*inj); a != nil && !a.noRollback {
-			inj.State["switch_at"] = time.Now().Add(inj.Duration + e.opts.Grace).UTC().Format(time.RFC3339)
+	if bound > 0 {
+		at := res.Expires
+		if at.IsZero() {
+			at = time.Now().Add(bound)
 		}
+		inj.State["switch_at"] = at.UTC().Format(time.RFC3339Nano)
+	}
+	if lost {
+		res.LinkLost = true
+		inj.State["link_lost"] = "true"
+		e.opts.Logf("ssh %s: link lost after the inject was acknowledged: %v", inj.Member.ID, err)
 	}
 	return res, nil
 }
 
+// reason is what a failed step's host said: its output lines without
+// gameday's own markers, the last few of them, else the error. The host's
+// own words (tc's "Error: Specified qdisc kind is unknown.") are the point.
+func reason(out string, err error) string {
+	var lines []string
+	for _, l := range strings.Split(out, "\n") {
+		l = strings.TrimSpace(l)
+		if l == "" || strings.HasPrefix(l, ackPrefix) || l == "gameday-preflight" || l == "gameday-probe" {
+			continue
+		}
+		lines = append(lines, strings.TrimPrefix(l, "gameday: "))
+	}
+	if len(lines) > 6 {
+		lines = lines[len(lines)-6:]
+	}
+	if len(lines) == 0 {
+		return err.Error()
+	}
+	return strings.Join(lines, "; ")
+}
+
 // Rollback cancels the switch and reverts. It needs only the journalled
 // fields of inj, and succeeds when there is nothing to revert.
+//
+// It keeps ctx's deadline in every step, connection included. A host it
+// cannot reach is "cannot confirm yet", never a long wait: when the
+// switch's time is known (inj.State switch_at), it retries until that time
+// plus a settling margin, bounded by ctx, and once it gets through after
+// a lost link it runs a status step to confirm the fault is gone.
 func (e *Executor) Rollback(ctx context.Context, inj targets.Injection) (targets.Result, error) {
 	st, err := e.scripts(inj)
 	if err != nil {
@@ -348,13 +457,78 @@ func (e *Executor) Rollback(ctx context.Context, inj targets.Injection) (targets
 	if st.rollback == "" {
 		return targets.Result{Output: "nothing to roll back"}, nil
 	}
-	out, err := e.exec(ctx, inj.Member, st.rollback, "rollback", &st)
-	res := targets.Result{Output: out}
-	if err != nil {
-		err = fmt.Errorf("host %s: rollback %s: %s (the dead man's switch still reverts it at its deadline unless it was cancelled)", inj.Member.ID, inj.Kind, problems(out, err))
+	switchAt, _ := time.Parse(time.RFC3339Nano, inj.State["switch_at"])
+	lost := inj.State["link_lost"] == "true"
+	for {
+		out, err := e.exec(ctx, inj.Member, st.rollback, "rollback", &st)
+		if err == nil {
+			res := targets.Result{Output: out}
+			if lost && !st.lab {
+				if err := e.confirmClean(ctx, inj, &res); err != nil {
+					res.Err = err.Error()
+					return res, err
+				}
+			}
+			return res, nil
+		}
+		var ee *exitError
+		hostSaid := errors.As(err, &ee)
+		if !hostSaid {
+			lost = true
+		}
+		retry := !hostSaid && !switchAt.IsZero() && time.Now().Before(switchAt.Add(switchSettle))
+		if retry {
+			e.opts.Logf("ssh %s: rollback: %v; retrying until the switch has had time to fire", inj.Member.ID, err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(rollbackRetry):
+				continue
+			}
+			err = fmt.Errorf("%w (last attempt: %v)", ctx.Err(), err)
+		}
+		res := targets.Result{Output: out}
+		if hostSaid {
+			err = fmt.Errorf("host %s: rollback %s: %s (the dead man's switch still reverts it at its deadline unless it was cancelled)", inj.Member.ID, inj.Kind, reason(out, err))
+		} else {
+			err = fmt.Errorf("host %s: rollback %s: cannot confirm yet, the host cannot be reached: %v%s", inj.Member.ID, inj.Kind, err, switchNote(switchAt))
+		}
 		res.Err = err.Error()
+		return res, err
 	}
-	return res, err
+}
+
+// How long after its time a switch is given to finish (its revert stops
+// processes for up to five seconds), and how often an unreachable host is
+// tried meanwhile.
+const (
+	switchSettle  = 10 * time.Second
+	rollbackRetry = time.Second
+)
+
+// switchNote says when the switch ends the fault on its own, if known.
+func switchNote(at time.Time) string {
+	if at.IsZero() {
+		return ""
+	}
+	if time.Now().After(at) {
+		return fmt.Sprintf("; its dead man's switch was due at %s UTC", at.UTC().Format("15:04:05"))
+	}
+	return fmt.Sprintf("; its dead man's switch ends the fault at %s UTC", at.UTC().Format("15:04:05"))
+}
+
+// confirmClean runs a status step after a rollback that followed a lost
+// link: the revert ran, or the switch had already done it; either way the
+// fault must be gone.
+func (e *Executor) confirmClean(ctx context.Context, inj targets.Injection, res *targets.Result) error {
+	s, err := e.Status(ctx, inj)
+	if err != nil {
+		return fmt.Errorf("host %s: rolled back, but the status step that confirms it failed: %w", inj.Member.ID, err)
+	}
+	res.Output = joinLines(res.Output, s.Output)
+	if s.Known && s.InPlace {
+		return fmt.Errorf("host %s: rolled back, yet the %s fault is still in place", inj.Member.ID, inj.Kind)
+	}
+	return nil
 }
 
 // Status is what a status step found on one host.
@@ -434,12 +608,12 @@ func (e *Executor) exec(ctx context.Context, m targets.Member, cmd, step string,
 		start := time.Now()
 		var out string
 		if st != nil && !st.lab {
-			out, err = e.inShell(ctx, c, cmd, sudo(m))
+			out, err = e.inShell(ctx, c, cmd, sudo(m), st.ack)
 		} else {
 			e.shells.mu.Lock()
 			e.execs++
 			e.shells.mu.Unlock()
-			out, err = run(ctx, c, cmd, e.opts.OutputLimit)
+			out, err = run(ctx, c, cmd, e.opts.OutputLimit, e.opts.LinkTimeout)
 		}
 		if errors.Is(err, errSession) && attempt == 0 {
 			// The pooled connection died since last use (a keepalive not
@@ -451,6 +625,12 @@ func (e *Executor) exec(ctx context.Context, m targets.Member, cmd, step string,
 			continue
 		}
 		e.opts.Logf("ssh %s: %s took %s: err=%v", m.ID, step, time.Since(start).Round(time.Millisecond), err)
+		if errors.Is(err, errLinkLost) {
+			// Whatever comes next needs a connection that answers.
+			e.shells.forget(c)
+			e.pool.forget(c)
+			return out, fmt.Errorf("host %s: %s: %w", m.ID, step, err)
+		}
 		if err != nil && ctx.Err() != nil {
 			return out, fmt.Errorf("host %s: %s did not finish in time: %w", m.ID, step, ctx.Err())
 		}

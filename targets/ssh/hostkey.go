@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -13,16 +14,71 @@ import (
 	"golang.org/x/crypto/ssh/knownhosts"
 )
 
-// hostKeys checks host keys against one known_hosts file and, when allowed,
-// records keys of hosts seen for the first time.
+// keyStore hands out the known-hosts database each host is checked
+// against: the --known-hosts file when one was given (it wins, as ssh -o
+// does over the config file), else the files ssh_config names for the host,
+// else OpenSSH's defaults. Hosts that share files share one database.
+type keyStore struct {
+	explicit  string // --known-hosts, expanded; "" when not given
+	acceptNew bool   // --accept-new-host-keys
+	logf      func(string, ...any)
+
+	mu  sync.Mutex
+	dbs map[string]*hostKeys
+}
+
+// OpenSSH's defaults when ssh_config names no files.
+var (
+	defaultUserKnownHosts   = []string{"~/.ssh/known_hosts", "~/.ssh/known_hosts2"}
+	defaultGlobalKnownHosts = []string{"/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2"}
+)
+
+// forHost returns the database spec's host is checked against.
+func (k *keyStore) forHost(spec hostSpec) *hostKeys {
+	var files []string
+	if k.explicit != "" {
+		files = []string{k.explicit}
+	} else {
+		user, global := spec.KnownHosts, spec.GlobalKnownHosts
+		if user == nil {
+			user = defaultUserKnownHosts
+		}
+		if global == nil {
+			global = defaultGlobalKnownHosts
+		}
+		for _, f := range append(slices.Clone(user), global...) {
+			files = append(files, expandHome(f))
+		}
+	}
+	acceptNew := k.acceptNew || spec.AcceptNew
+	key := fmt.Sprint(acceptNew, files)
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if db, ok := k.dbs[key]; ok {
+		return db
+	}
+	if k.dbs == nil {
+		k.dbs = map[string]*hostKeys{}
+	}
+	db := &hostKeys{files: files, acceptNew: acceptNew, logf: k.logf}
+	k.dbs[key] = db
+	return db
+}
+
+// hostKeys checks host keys against known_hosts files and, when allowed,
+// records keys of hosts seen for the first time in the first of them, as
+// OpenSSH does with UserKnownHostsFile.
 type hostKeys struct {
-	path      string
+	files     []string
 	acceptNew bool
 	logf      func(string, ...any)
 
 	mu sync.Mutex
 	cb gossh.HostKeyCallback // reloaded after every append
 }
+
+// path is the file new keys are recorded in.
+func (h *hostKeys) path() string { return h.files[0] }
 
 func (h *hostKeys) callback() (gossh.HostKeyCallback, error) {
 	h.mu.Lock()
@@ -37,15 +93,21 @@ func (h *hostKeys) callback() (gossh.HostKeyCallback, error) {
 }
 
 func (h *hostKeys) reloadLocked() error {
-	if _, err := os.Stat(h.path); errors.Is(err, os.ErrNotExist) {
+	var present []string
+	for _, f := range h.files {
+		if _, err := os.Stat(f); !errors.Is(err, os.ErrNotExist) {
+			present = append(present, f)
+		}
+	}
+	if len(present) == 0 {
 		// An empty database: every host is unknown, which is refused unless
 		// accept-new is on, and then the file is created on first append.
 		h.cb = func(string, net.Addr, gossh.PublicKey) error { return &knownhosts.KeyError{} }
 		return nil
 	}
-	cb, err := knownhosts.New(h.path)
+	cb, err := knownhosts.New(present...)
 	if err != nil {
-		return fmt.Errorf("read known_hosts %s: %w", h.path, err)
+		return fmt.Errorf("read known_hosts %s: %w", strings.Join(present, ", "), err)
 	}
 	h.cb = cb
 	return nil
@@ -70,11 +132,11 @@ func (h *hostKeys) check(alias string) gossh.HostKeyCallback {
 			}
 			return fmt.Errorf("host %s (%s): HOST KEY CHANGED: it presented %s %s but known_hosts has %s; "+
 				"if the host was really rebuilt, remove the old line (ssh-keygen -R %s -f %s) after checking the new fingerprint out of band",
-				alias, addr, key.Type(), gossh.FingerprintSHA256(key), strings.Join(known, ", "), knownhosts.Normalize(addr), h.path)
+				alias, addr, key.Type(), gossh.FingerprintSHA256(key), strings.Join(known, ", "), knownhosts.Normalize(addr), ke.Want[0].Filename)
 		}
 		if !h.acceptNew {
 			return fmt.Errorf("host %s (%s) is not in known_hosts %s: it presented %s %s; check that fingerprint, then add the host with ssh-keyscan or rerun with --accept-new-host-keys",
-				alias, addr, h.path, key.Type(), gossh.FingerprintSHA256(key))
+				alias, addr, strings.Join(h.files, ", "), key.Type(), gossh.FingerprintSHA256(key))
 		}
 		return h.record(alias, addr, key)
 	}
@@ -89,22 +151,23 @@ func (h *hostKeys) record(alias, addr string, key gossh.PublicKey) error {
 			return nil
 		}
 	}
-	if err := os.MkdirAll(filepath.Dir(h.path), 0o700); err != nil {
+	path := h.path()
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("host %s: record new host key: %w", alias, err)
 	}
-	f, err := os.OpenFile(h.path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
 	if err != nil {
-		return fmt.Errorf("host %s: record new host key in %s: %w", alias, h.path, err)
+		return fmt.Errorf("host %s: record new host key in %s: %w", alias, path, err)
 	}
 	line := knownhosts.Line([]string{knownhosts.Normalize(addr)}, key) + "\n"
 	if _, err := f.WriteString(line); err != nil {
 		f.Close()
-		return fmt.Errorf("host %s: record new host key in %s: %w", alias, h.path, err)
+		return fmt.Errorf("host %s: record new host key in %s: %w", alias, path, err)
 	}
 	if err := f.Close(); err != nil {
-		return fmt.Errorf("host %s: record new host key in %s: %w", alias, h.path, err)
+		return fmt.Errorf("host %s: record new host key in %s: %w", alias, path, err)
 	}
-	h.logf("ssh %s: accepted new host key %s %s, recorded in %s", alias, key.Type(), gossh.FingerprintSHA256(key), h.path)
+	h.logf("ssh %s: accepted new host key %s %s, recorded in %s", alias, key.Type(), gossh.FingerprintSHA256(key), path)
 	return h.reloadLocked()
 }
 

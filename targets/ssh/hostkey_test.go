@@ -99,3 +99,26 @@ func mustPort(t *testing.T, addr string) int {
 	}
 	return p
 }
+
+// TestKnownHostsFromSSHConfig: a host whose ssh_config names its
+// known-hosts file is checked against it with no --known-hosts; a
+// --known-hosts file still wins, and a wrong key in it is refused.
+func TestKnownHostsFromSSHConfig(t *testing.T) {
+	s := startSSHD(t, "127.0.0.1", "")
+	host, port, _ := strings.Cut(s.Addr, ":")
+	cfg := filepath.Join(t.TempDir(), "config")
+	os.WriteFile(cfg, []byte("Host fleet-1\n  HostName "+host+"\n  Port "+port+"\n  User root\n  UserKnownHostsFile "+s.KnownHosts+"\n"), 0o600)
+	m := targets.Member{Target: "t", ID: "fleet-1", Labels: map[string]string{LabelUser: "root"}}
+	e := s.executor(t, func(o *Options) { o.KnownHosts = ""; o.SSHConfig = cfg })
+	if _, err := e.Run(ctxFor(t), m, "true"); err != nil {
+		t.Fatalf("UserKnownHostsFile from ssh_config not honoured: %v", err)
+	}
+
+	other := writeKey(t, filepath.Join(t.TempDir(), "other"))
+	wrong := filepath.Join(t.TempDir(), "known_hosts")
+	os.WriteFile(wrong, []byte(knownhosts.Line([]string{knownhosts.Normalize(s.Addr)}, other.PublicKey())+"\n"), 0o600)
+	e = s.executor(t, func(o *Options) { o.KnownHosts = wrong; o.SSHConfig = cfg })
+	if _, err := e.Run(ctxFor(t), m, "true"); err == nil || !strings.Contains(err.Error(), "HOST KEY CHANGED") || !strings.Contains(err.Error(), wrong) {
+		t.Fatalf("--known-hosts did not win over ssh_config: %v", err)
+	}
+}

@@ -16,8 +16,8 @@ import (
 func TestServiceStopCommands(t *testing.T) {
 	a, _ := buildFor(t, "service-stop", map[string]string{"unit": "nginx"})
 	active := "systemctl is-active --quiet -- nginx.service || { echo \"gameday: nginx.service is not active\"; exit 1; }\n"
-	if a.check != active {
-		t.Errorf("check:\n%q\nwant\n%q", a.check, active)
+	if a.check != active+canStop("nginx.service") {
+		t.Errorf("check:\n%q\nwant\n%q", a.check, active+canStop("nginx.service"))
 	}
 	if want := active + ": >\"$D/$N.stopped\"\nsystemctl stop -- nginx.service\n"; a.apply != want {
 		t.Errorf("apply:\n%q\nwant\n%q", a.apply, want)
@@ -249,7 +249,8 @@ func TestPowerCommands(t *testing.T) {
 			t.Errorf("%s rollback: %+v %v", kind, res, err)
 		}
 		plan := e.Plan(inj)
-		if len(plan) != 2 || !strings.Contains(plan[1], "sudo -n -- sh -c ") || !strings.Contains(plan[1], "systemctl "+verb) {
+		if len(plan) != 3 || !strings.Contains(plan[1], "sudo -n -- sh -c ") || !strings.Contains(plan[1], "systemctl "+verb) ||
+			plan[2] != "ssh h: gameday loses h when it goes down; nothing reverts a "+kind {
 			t.Errorf("%s plan: %q", kind, plan)
 		}
 	}

@@ -86,10 +86,12 @@ func secs(d time.Duration) string {
 }
 
 func cpuAttack(v targets.Values, n names, bound time.Duration) *attack {
+	argv := []string{"stress-ng", "--cpu", strconv.FormatInt(v.Int("workers"), 10),
+		"--cpu-load", strconv.FormatFloat(v.Float("load"), 'f', 0, 64), "--timeout", secs(bound)}
 	return &attack{
-		needs: []string{"stress-ng"},
-		apply: detached("stress-ng", "--cpu", strconv.FormatInt(v.Int("workers"), 10),
-			"--cpu-load", strconv.FormatFloat(v.Float("load"), 'f', 0, 64), "--timeout", secs(bound)),
+		needs:  []string{"stress-ng"},
+		check:  dryRun(argv),
+		apply:  detached(argv...),
 		revert: stopDetached,
 		probe:  detachedRunning,
 	}
@@ -100,9 +102,11 @@ func memoryAttack(v targets.Values, n names, bound time.Duration) *attack {
 	if pct, ok := v.Percent("size"); ok {
 		amount = strconv.FormatFloat(pct, 'f', -1, 64) + "%"
 	}
+	argv := []string{"stress-ng", "--vm", "1", "--vm-bytes", amount, "--vm-keep", "--timeout", secs(bound)}
 	return &attack{
 		needs:  []string{"stress-ng"},
-		apply:  detached("stress-ng", "--vm", "1", "--vm-bytes", amount, "--vm-keep", "--timeout", secs(bound)),
+		check:  dryRun(argv),
+		apply:  detached(argv...),
 		revert: stopDetached,
 		probe:  detachedRunning,
 	}
@@ -114,10 +118,11 @@ func writableDir(dir string) string {
 
 func ioAttack(v targets.Values, n names, bound time.Duration) *attack {
 	dir := v.String("path")
+	argv := []string{"stress-ng", "--hdd", strconv.FormatInt(v.Int("workers"), 10), "--temp-path", dir, "--timeout", secs(bound)}
 	return &attack{
 		needs:  []string{"stress-ng"},
-		check:  writableDir(dir),
-		apply:  detached("stress-ng", "--hdd", strconv.FormatInt(v.Int("workers"), 10), "--temp-path", dir, "--timeout", secs(bound)),
+		check:  writableDir(dir) + dryRun(argv),
+		apply:  detached(argv...),
 		revert: stopDetached,
 		probe:  detachedRunning,
 	}
@@ -145,9 +150,15 @@ want=$(awk -v t="$1" -v u="$2" -v f="$3" -v p=%s 'BEGIN { n = t * p / 100 - u; i
 	} else {
 		size = "want=" + strconv.FormatInt(v.Bytes("size"), 10) + "\n"
 	}
+	check := writableDir(dir) + fallocateWorks(dir)
+	if _, ok := v.Percent("size"); !ok {
+		check += fmt.Sprintf(`free=$(df -P -k -- %s | awk 'NR==2 {print $4}')
+[ -z "$free" ] || [ $((free * 1024)) -ge %d ] || { echo "gameday: %s has only $((free / 1024)) MiB free, less than the %d bytes asked for"; exit 1; }
+`, Quote(dir), v.Bytes("size"), dir, v.Bytes("size"))
+	}
 	return &attack{
 		needs:  []string{"fallocate", "df", "awk"},
-		check:  writableDir(dir),
+		check:  check,
 		apply:  size + "fallocate -l \"$want\" -- " + Quote(file) + "\necho \"gameday: allocated $want bytes in\" " + Quote(file) + "\n",
 		revert: "rm -f -- " + Quote(file) + "\n",
 		probe:  "[ -e " + Quote(file) + " ]\n",
@@ -173,7 +184,7 @@ func processKillAttack(v targets.Values, n names, bound time.Duration) *attack {
 	sig := v.String("signal")
 	return &attack{
 		needs:      []string{"pgrep"},
-		check:      find,
+		check:      find + canSignal,
 		apply:      find + "kill -s " + sig + " $pids\necho \"gameday: sent SIG" + sig + " to\" $pids\n",
 		noRollback: true,
 	}
@@ -187,7 +198,7 @@ func processPauseAttack(v targets.Values, n names, bound time.Duration) *attack 
 	find := fmt.Sprintf(needVictims, victims(v))
 	return &attack{
 		needs: []string{"pgrep"},
-		check: find,
+		check: find + canSignal,
 		apply: find + "echo $pids >\"$D/$N.pids\"\nkill -s STOP $pids\necho \"gameday: stopped\" $pids\n",
 		revert: `if [ -s "$D/$N.pids" ]; then kill -s CONT $(cat "$D/$N.pids") 2>/dev/null || true; fi
 pids=$(` + victims(v) + ` 2>/dev/null) || true
@@ -211,7 +222,7 @@ func serviceStopAttack(v targets.Values, n names, bound time.Duration) *attack {
 	return &attack{
 		needs:  []string{"systemctl"},
 		root:   true,
-		check:  active,
+		check:  active + canStop(unit),
 		apply:  active + ": >\"$D/$N.stopped\"\nsystemctl stop -- " + q + "\n",
 		revert: "if [ -e \"$D/$N.stopped\" ]; then systemctl start -- " + q + "; fi\n",
 		probe:  "[ -e \"$D/$N.stopped\" ] && ! systemctl is-active --quiet -- " + q + "\n",
@@ -240,33 +251,53 @@ func netemAttack(mode string) builder {
 			netem = "loss " + strconv.FormatFloat(p, 'f', -1, 64) + "%"
 		}
 		h := n.handle("root")
-		var apply string
-		if !v.Has("destination") && !v.Has("port") {
-			apply = "tc qdisc add dev " + dev + " root handle " + h + ": netem " + netem + "\n"
+		spare := v.Bool("spare_control")
+		var tcs []tcStep
+		if !v.Has("destination") && !v.Has("port") && !spare {
+			tcs = []tcStep{{`tc qdisc add dev "$d" root handle ` + h + ": netem " + netem, "sch_netem"}}
 		} else {
-			// A prio qdisc whose third band holds the netem, and a filter
-			// that sends only the chosen traffic there.
-			proto, ipm := "ip", "ip"
-			if v.Has("destination") && strings.Contains(v.String("destination"), ":") {
-				proto, ipm = "ipv6", "ip6"
+			// A prio qdisc whose third band holds the netem, every packet
+			// in its second band unless a filter picks it: the chosen
+			// traffic (all of it without destination or port) goes to
+			// the third; with spare_control, the control session to the
+			// first, past the netem.
+			proto, ipm := "all", "u32 0 0"
+			if v.Has("destination") || v.Has("port") {
+				proto, ipm = "ip", "ip"
+				if v.Has("destination") && strings.Contains(v.String("destination"), ":") {
+					proto, ipm = "ipv6", "ip6"
+				}
 			}
-			var match string
+			match := " match " + ipm
+			if v.Has("destination") || v.Has("port") {
+				match = ""
+			}
 			if v.Has("destination") {
 				match += " match " + ipm + " dst " + v.String("destination")
 			}
 			if v.Has("port") {
 				match += " match " + ipm + " dport " + strconv.FormatInt(v.Int("port"), 10) + " 0xffff"
 			}
-			apply = "tc qdisc add dev " + dev + " root handle " + h + ": prio\n" +
-				"tc qdisc add dev " + dev + " parent " + h + ":3 handle " + n.handle("child") + ": netem " + netem + "\n" +
-				"tc filter add dev " + dev + " parent " + h + ": protocol " + proto + " prio 1 u32" + match + " flowid " + h + ":3\n"
+			tcs = []tcStep{
+				{`tc qdisc add dev "$d" root handle ` + h + ": prio bands 3 priomap 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1", "sch_prio"},
+				{`tc qdisc add dev "$d" parent ` + h + ":3 handle " + n.handle("child") + ": netem " + netem, "sch_netem"},
+				{`tc filter add dev "$d" parent ` + h + ": protocol " + proto + " prio 2 u32" + match + " flowid " + h + ":3", "cls_u32"},
+			}
+		}
+		var apply string
+		for _, s := range tcs {
+			apply += strings.ReplaceAll(s.cmd, `"$d"`, dev) + "\n"
+		}
+		if spare {
+			apply += spareTC(dev, h)
+			tcs = append(tcs, spareProbeTC(h))
 		}
 		iface := v.String("interface")
 		ours := "tc qdisc show dev " + dev + " 2>/dev/null | grep -q '^qdisc [a-z_]* " + h + ": root'"
 		return &attack{
 			needs:  []string{"tc"},
 			root:   true,
-			check:  "[ -e /sys/class/net/" + iface + " ] || { echo \"gameday: no network interface " + iface + "\"; exit 1; }\n",
+			check:  "[ -e /sys/class/net/" + iface + " ] || { echo \"gameday: no network interface " + iface + "\"; exit 1; }\n" + reportSession + reportRoute + tcWorks(tcs),
 			apply:  apply,
 			revert: "if " + ours + "; then tc qdisc del dev " + dev + " root; fi\n",
 			probe:  ours + "\n",
@@ -310,7 +341,20 @@ func blackholeAttack(v targets.Values, n names, bound time.Duration) *attack {
 		specs = append(specs, "INPUT -s "+cidr+match+tag)
 	}
 	apply, revert, probe := firewall(tool, specs)
-	return &attack{needs: []string{tool}, root: true, apply: apply, revert: revert, probe: probe}
+	bodies := make([]string, len(specs))
+	for i, spec := range specs {
+		_, bodies[i], _ = strings.Cut(spec, " ")
+	}
+	if v.Bool("spare_control") {
+		// Inserted after the DROP rules, so ahead of them; reverted
+		// after them, so the session is never left exposed.
+		ctag := n.tag() + ":control"
+		sa, sr := spareFirewall(tool, ctag)
+		apply += sa
+		revert += sr
+		bodies = append(bodies, spareProbeRule(tool, ctag))
+	}
+	return &attack{needs: []string{tool}, root: true, check: reportSession + iptablesWorks(tool, bodies), apply: apply, revert: revert, probe: probe}
 }
 
 // dnsBlackholeAttack makes the domain resolve to an unroutable address
@@ -330,7 +374,7 @@ fi
 	return &attack{
 		needs:  []string{"grep"},
 		root:   true,
-		check:  "[ -w /etc/hosts ] || { echo \"gameday: /etc/hosts is not writable\"; exit 1; }\n",
+		check:  "[ -w /etc/hosts ] || { echo \"gameday: /etc/hosts is not writable\"; exit 1; }\n" + hostsFirst,
 		apply:  strip + "printf '%s' " + Quote(lines) + " >>/etc/hosts\n",
 		revert: strip,
 		probe:  "grep -qF -- " + Quote(tag) + " /etc/hosts\n",
@@ -368,6 +412,7 @@ func clockSkewAttack(v targets.Values, n names, bound time.Duration) *attack {
 	return &attack{
 		needs: []string{"date"},
 		root:  true,
+		check: canSetTime,
 		apply: `: >"$D/$N.sync"
 if command -v systemctl >/dev/null 2>&1; then
   for u in ` + strings.Join(timeSyncUnits, " ") + `; do

@@ -3,7 +3,6 @@ package ssh
 import (
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -58,21 +57,7 @@ func TestBlackholeInNetns(t *testing.T) {
 	s := startSSHD(t, nsIP, ns)
 	e := s.executor(t, nil)
 
-	l, err := net.Listen("tcp", hostIP+":0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
-	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	port := serve(t, hostIP)
 	probe := "timeout 2 bash -c 'echo >/dev/tcp/" + hostIP + "/" + port + "' && echo reached || echo dropped"
 	ctx := ctxFor(t)
 	m := s.member()

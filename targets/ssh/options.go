@@ -15,7 +15,12 @@ type Options struct {
 	// overrides it for that target's hosts.
 	SSHConfig string
 	// KnownHosts is the known_hosts file checked and, with
-	// AcceptNewHostKeys, appended to. Empty means ~/.ssh/known_hosts.
+	// AcceptNewHostKeys, appended to. When set it replaces whatever
+	// ssh_config names (UserKnownHostsFile, GlobalKnownHostsFile), as ssh
+	// -o does. Empty means the files ssh_config names for each host, or
+	// OpenSSH's defaults (~/.ssh/known_hosts, ~/.ssh/known_hosts2,
+	// /etc/ssh/ssh_known_hosts, /etc/ssh/ssh_known_hosts2), new keys going
+	// to the first.
 	KnownHosts string
 	// IdentityFiles are private keys tried after the agent and before the
 	// ssh_config IdentityFile entries.
@@ -40,6 +45,11 @@ type Options struct {
 	// host, connection included, when the caller's context has no earlier
 	// deadline. Default 60s.
 	HostDeadline time.Duration
+	// LinkTimeout is how long a keepalive may go unanswered, while a step
+	// runs or before an idle shell is reused, before the link counts as
+	// lost: a fault that cuts the link is then seen in seconds, not at the
+	// step's deadline. Default 5s.
+	LinkTimeout time.Duration
 	// Grace is added to an attack's duration before the dead man's switch
 	// rolls it back on its own. Default 30s.
 	Grace time.Duration
@@ -55,9 +65,6 @@ func (o Options) withDefaults() Options {
 	if o.SSHConfig == "" {
 		o.SSHConfig = filepath.Join(home, ".ssh", "config")
 	}
-	if o.KnownHosts == "" {
-		o.KnownHosts = filepath.Join(home, ".ssh", "known_hosts")
-	}
 	if o.AgentSocket == "" {
 		o.AgentSocket = os.Getenv("SSH_AUTH_SOCK")
 	}
@@ -72,6 +79,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.HostDeadline <= 0 {
 		o.HostDeadline = 60 * time.Second
+	}
+	if o.LinkTimeout <= 0 {
+		o.LinkTimeout = 5 * time.Second
 	}
 	if o.Grace <= 0 {
 		o.Grace = 30 * time.Second

@@ -17,7 +17,7 @@ import (
 type pool struct {
 	opts  Options
 	cfg   *configs
-	keys  *hostKeys
+	keys  *keyStore
 	auth  *auth
 	mu    sync.Mutex
 	conns map[string]*poolEntry
@@ -178,11 +178,12 @@ func (p *pool) dial(ctx context.Context, spec hostSpec, depth int) (*gossh.Clien
 	defer stop()
 
 	methods, notes := p.auth.methods(spec.Identities)
+	keys := p.keys.forHost(spec)
 	cc := &gossh.ClientConfig{
 		User:              spec.User,
 		Auth:              methods,
-		HostKeyCallback:   p.keys.check(spec.Alias),
-		HostKeyAlgorithms: p.keys.algorithms(spec.Addr),
+		HostKeyCallback:   keys.check(spec.Alias),
+		HostKeyAlgorithms: keys.algorithms(spec.Addr),
 		Timeout:           timeout,
 	}
 	c, chans, reqs, err := gossh.NewClientConn(conn, spec.Addr, cc)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	gossh "golang.org/x/crypto/ssh"
 )
@@ -74,10 +75,10 @@ var errSession = errors.New("open session")
 // output. A cancelled context closes the session, which ends the remote
 // command's stdio; nothing waits for a remote prompt because no pty is asked
 // for and stdin is empty.
-func run(ctx context.Context, c *gossh.Client, cmd string, limit int) (string, error) {
-	s, err := c.NewSession()
+func run(ctx context.Context, c *gossh.Client, cmd string, limit int, open time.Duration) (string, error) {
+	s, err := openSession(c, open)
 	if err != nil {
-		return "", fmt.Errorf("%w: %v", errSession, err)
+		return "", err
 	}
 	defer s.Close()
 	out := &boundedBuffer{limit: limit}

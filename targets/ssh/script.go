@@ -137,6 +137,20 @@ case $T in ''|*[!0-9]*) echo "gameday: the dead man's switch did not start; noth
 echo "$T" >"$D/$N.timer"
 `, Quote(rollbackScript(n, a)), cancelTimer, secs)
 	}
+	// The acknowledgement: the switch is armed (its bound in seconds, 0
+	// for none) and the fault comes next. Under gameday's shell the script
+	// then waits for the go-ahead on fd 3, so gameday has the line before
+	// the fault can cut the link; elsewhere (SSM) it goes straight on.
+	sw := int64(0)
+	if !a.noRollback {
+		sw = int64((bound + time.Second - 1) / time.Second)
+	}
+	fmt.Fprintf(&b, "echo \"%s$(date +%%s) switch=%ds\"\n", ackPrefix, sw)
+	b.WriteString("if [ -n \"${GAMEDAY_ACK:-}\" ] && ! read -r _ <&3; then\n  echo \"gameday: no go-ahead from gameday; nothing applied\"\n")
+	if !a.noRollback {
+		b.WriteString("  sh -c \"$R\" >/dev/null 2>&1\n")
+	}
+	b.WriteString("  exit 1\nfi\n")
 	// Not "if ! ( ... )": set -e is ignored inside an if condition.
 	b.WriteString("(\nset -e\n")
 	b.WriteString(a.apply)

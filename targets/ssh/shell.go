@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	gossh "golang.org/x/crypto/ssh"
 )
@@ -29,6 +30,7 @@ import (
 // whole), and stdin from /dev/null keeps a command from reading the next
 // script.
 type shell struct {
+	client *gossh.Client // the connection, probed with keepalives while a script runs
 	sess   *gossh.Session
 	stdin  io.WriteCloser
 	out    *bufio.Reader
@@ -43,13 +45,41 @@ type shell struct {
 // nothing ran, so the script can be sent to a new one.
 var errShellGone = errors.New("shell ended")
 
-// startShell opens a session running sh (through sudo -n when asked).
-func startShell(c *gossh.Client, sudo bool) (*shell, error) {
-	sess, err := c.NewSession()
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", errSession, err)
+// openSession opens a session on c, waiting at most timeout: on a
+// connection whose link is cut, the request would wait for ever.
+func openSession(c *gossh.Client, timeout time.Duration) (*gossh.Session, error) {
+	type opened struct {
+		s   *gossh.Session
+		err error
 	}
-	sh := &shell{sess: sess, stderr: &boundedBuffer{limit: 4 << 10}, dead: make(chan struct{})}
+	ch := make(chan opened, 1)
+	go func() {
+		s, err := c.NewSession()
+		ch <- opened{s, err}
+	}()
+	select {
+	case o := <-ch:
+		if o.err != nil {
+			return nil, fmt.Errorf("%w: %v", errSession, o.err)
+		}
+		return o.s, nil
+	case <-time.After(timeout):
+		go func() {
+			if o := <-ch; o.s != nil {
+				o.s.Close()
+			}
+		}()
+		return nil, fmt.Errorf("%w: no answer within %s", errLinkLost, timeout)
+	}
+}
+
+// startShell opens a session running sh (through sudo -n when asked).
+func startShell(c *gossh.Client, sudo bool, timeout time.Duration) (*shell, error) {
+	sess, err := openSession(c, timeout)
+	if err != nil {
+		return nil, err
+	}
+	sh := &shell{client: c, sess: sess, stderr: &boundedBuffer{limit: 4 << 10}, dead: make(chan struct{})}
 	sess.Stderr = sh.stderr
 	stdin, err := sess.StdinPipe()
 	if err != nil {
@@ -100,14 +130,42 @@ func (sh *shell) close() {
 	sh.sess.Close()
 }
 
+// errLinkLost is a connection that stopped answering (or ended) while a
+// script ran: the host may have done all of it, part of it or none.
+var errLinkLost = errors.New("link lost")
+
+// ackPrefix starts the line an inject prints once its switch is armed and
+// before it applies the fault; see injectScript.
+const ackPrefix = "gameday-applying "
+
+// runOpts are what a step adds to running a script.
+type runOpts struct {
+	// ack, when set, makes the script wait for a go-ahead after it prints
+	// its acknowledgement line; ack is called with the time the line
+	// arrived, before the go-ahead is sent, so the fault cannot cut the
+	// link before gameday knows it is being applied.
+	ack func(time.Time)
+	// linkTimeout is how long a keepalive may go unanswered while the
+	// script runs before the link counts as lost; 0 disables.
+	linkTimeout time.Duration
+}
+
 // run sends script and returns its combined output, bounded to limit. A
 // cancelled context closes the session; the shell is then unusable, which
-// the caller sees from alive.
-func (sh *shell) run(ctx context.Context, script string, limit int) (string, error) {
+// the caller sees from alive. A connection that stops answering
+// keepalives, or ends, after the acknowledgement is errLinkLost.
+func (sh *shell) run(ctx context.Context, script string, limit int, o runOpts) (string, error) {
 	var nonce [12]byte
 	rand.Read(nonce[:])
 	marker := []byte("gameday-end-" + hex.EncodeToString(nonce[:]) + " ")
-	line := "( eval " + Quote(script) + " ) </dev/null 2>&1; printf '\\n%s%d\\n' '" + string(marker) + "' \"$?\"\n"
+	// With an ack, fd 3 is the shell's own stdin: nothing more is written
+	// to it until the script has printed its acknowledgement, so the
+	// script's read of the go-ahead takes exactly that line.
+	open, redirect := "( eval ", " ) </dev/null 2>&1"
+	if o.ack != nil {
+		open, redirect = "( GAMEDAY_ACK=1; eval ", " ) 3<&0 </dev/null 2>&1"
+	}
+	line := open + Quote(script) + redirect + "; printf '\\n%s%d\\n' '" + string(marker) + "' \"$?\"\n"
 	out := &boundedBuffer{limit: limit}
 	if sh.used && !sh.alive() {
 		return "", errShellGone
@@ -123,9 +181,15 @@ func (sh *shell) run(ctx context.Context, script string, limit int) (string, err
 		err    error
 	}
 	done := make(chan result, 1)
+	var acked atomic.Bool
 	go func() {
 		for {
 			l, err := sh.out.ReadSlice('\n')
+			if o.ack != nil && !acked.Load() && bytes.HasPrefix(l, []byte(ackPrefix)) && err == nil {
+				o.ack(time.Now())
+				acked.Store(true)
+				io.WriteString(sh.stdin, "go\n")
+			}
 			if rest, ok := bytes.CutPrefix(l, marker); ok && err == nil {
 				n, convErr := strconv.Atoi(string(bytes.TrimSpace(rest)))
 				if convErr != nil {
@@ -142,12 +206,25 @@ func (sh *shell) run(ctx context.Context, script string, limit int) (string, err
 			}
 		}
 	}()
+	lost := make(chan error, 1)
+	stop := make(chan struct{})
+	defer close(stop)
+	if o.linkTimeout > 0 {
+		go watchLink(sh.client, o.linkTimeout, stop, lost)
+	}
 	var r result
 	select {
 	case r = <-done:
 	case <-ctx.Done():
 		sh.close()
 		return out.String(), ctx.Err()
+	case err := <-lost:
+		sh.close()
+		return out.String(), err
+	}
+	if r.err != nil && acked.Load() {
+		sh.close()
+		return out.String(), fmt.Errorf("%w: the session ended after the host acknowledged: %v", errLinkLost, r.err)
 	}
 	switch {
 	case r.err == nil && r.status == 0:
@@ -175,6 +252,42 @@ func (sh *shell) died(out *boundedBuffer, cause error) (string, error) {
 	return text, fmt.Errorf("the remote shell ended before the command finished: %v", cause)
 }
 
+// watchLink sends a keepalive every interval until stop is closed, and
+// reports errLinkLost on lost when one goes unanswered for interval.
+func watchLink(c *gossh.Client, interval time.Duration, stop <-chan struct{}, lost chan<- error) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
+		if err := keepalive(c, interval); err != nil {
+			lost <- err
+			return
+		}
+	}
+}
+
+// keepalive makes one round trip on c, waiting at most timeout.
+func keepalive(c *gossh.Client, timeout time.Duration) error {
+	reply := make(chan error, 1)
+	go func() {
+		_, _, err := c.SendRequest("keepalive@openssh.com", true, nil)
+		reply <- err
+	}()
+	select {
+	case err := <-reply:
+		if err != nil {
+			return fmt.Errorf("%w: %v", errLinkLost, err)
+		}
+		return nil
+	case <-time.After(timeout):
+		return fmt.Errorf("%w: no answer to a keepalive within %s", errLinkLost, timeout)
+	}
+}
+
 func joinLines(a, b string) string {
 	if a == "" {
 		return b
@@ -198,8 +311,9 @@ type shellKey struct {
 
 const maxIdleShells = 4
 
-// take returns an idle live shell for c, or starts one.
-func (s *shells) take(c *gossh.Client, sudo bool) (*shell, error) {
+// take returns an idle live shell for c, or starts one. check bounds the
+// round trip that proves an idle shell's connection is still there.
+func (s *shells) take(c *gossh.Client, sudo bool, check time.Duration) (*shell, error) {
 	k := shellKey{c, sudo}
 	s.mu.Lock()
 	for len(s.idle[k]) > 0 {
@@ -212,7 +326,7 @@ func (s *shells) take(c *gossh.Client, sudo bool) (*shell, error) {
 			// dropped (a reboot) without either side knowing yet. One
 			// round trip tells, before the script is sent and could be
 			// half run; a dead connection is then redialled.
-			if _, _, err := c.SendRequest("keepalive@openssh.com", true, nil); err != nil {
+			if err := keepalive(c, check); err != nil {
 				sh.close()
 				return nil, fmt.Errorf("%w: connection lost: %v", errSession, err)
 			}
@@ -222,7 +336,7 @@ func (s *shells) take(c *gossh.Client, sudo bool) (*shell, error) {
 	}
 	s.made++
 	s.mu.Unlock()
-	return startShell(c, sudo)
+	return startShell(c, sudo, check)
 }
 
 // put returns sh to the idle list, or closes it if it is dead or the list
