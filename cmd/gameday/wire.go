@@ -135,7 +135,7 @@ func addTargetFlags(cmd *cobra.Command, f *runFlags) {
 	fs := cmd.Flags()
 	fs.StringVar(&f.RunsDir, "runs-dir", defaultRunsDir, "directory that holds one directory per run")
 	fs.StringVarP(&f.SSHConfig, "ssh-config", "F", "", "ssh_config file (default ~/.ssh/config)")
-	fs.StringVar(&f.KnownHosts, "known-hosts", "", "known_hosts file (default ~/.ssh/known_hosts)")
+	fs.StringVar(&f.KnownHosts, "known-hosts", "", "known_hosts file; replaces ssh_config's UserKnownHostsFile and GlobalKnownHostsFile (default: those, else ~/.ssh/known_hosts)")
 	fs.StringArrayVarP(&f.Identities, "identity", "i", nil, "private key file to try after the agent (repeatable)")
 	fs.BoolVar(&f.AcceptNewHostKeys, "accept-new-host-keys", false, "trust and record the key of a host not yet in known_hosts (a changed key is still refused)")
 	fs.IntVar(&f.Fanout, "fanout", 0, "hosts worked on at once over SSH (default 64)")
