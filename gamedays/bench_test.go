@@ -104,7 +104,7 @@ func BenchmarkAbort200Targets(b *testing.B) {
 		}
 		b.StartTimer()
 		t0 := time.Now()
-		eng.Send(Intent{Type: IntentAbort, Source: "bench"})
+		eng.Send(Local, Intent{Type: IntentAbort, Source: "bench"})
 		out := <-done
 		all += time.Since(t0)
 		first += time.Duration(exec.firstStart.Load() - t0.UnixNano())

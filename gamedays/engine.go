@@ -46,7 +46,7 @@ type Intent struct {
 type Options struct {
 	RunID     string
 	Source    []byte // the runbook text as run, for the journal
-	Journal   *Journal
+	Journal   Recorder
 	Clock     Clock
 	Catalogue *targets.Catalogue
 	Resolvers map[string]targets.Resolver // by target family
@@ -63,6 +63,12 @@ type Options struct {
 	// goroutines; it must not block.
 	OnEvent func(Event)
 	Version string
+}
+
+// Recorder is where the engine journals; *Journal is one.
+type Recorder interface {
+	Append(Event) (Event, error)
+	Sync() error
 }
 
 // Outcome is how a game day ended.
@@ -85,6 +91,13 @@ type Engine struct {
 	abortCh chan struct{}
 	abortMu sync.Mutex
 	abort   *Intent // first abort wins; later ones are journalled only
+
+	// side holds events Send hands off to be journalled off its caller's
+	// goroutine (refusals, repeated aborts, notes after the end).
+	sideMu   sync.Mutex
+	side     []Event
+	sideBusy bool
+	sideWG   sync.WaitGroup
 
 	mu      sync.Mutex
 	phase   Phase
@@ -128,9 +141,26 @@ func New(rb *runbook.Runbook, opts Options) *Engine {
 	return e
 }
 
-// Send delivers an intent. An abort is never dropped or delayed: it closes a
-// channel every phase watches.
-func (e *Engine) Send(i Intent) {
+// Send delivers an intent from a, or refuses it (journalled as refused)
+// when a's role does not allow it. It never blocks and never writes to disk
+// itself: consoles call it from their update loop. An abort is never dropped
+// or delayed: it closes a channel every phase watches, and the rollback
+// journals it (synced) before its first call.
+func (e *Engine) Send(a Actor, i Intent) error {
+	if i.Author == "" {
+		i.Author = a.Name
+	}
+	if err := Permit(a, i); err != nil {
+		e.later(Event{Type: EvRefused, Author: a.Name, Source: i.Source,
+			Msg: fmt.Sprintf("%s (%s) asked to %s: refused: %v", a.name(), a.Role, intentWords(i), err)})
+		return err
+	}
+	e.deliver(i)
+	return nil
+}
+
+// deliver takes an intent that is allowed.
+func (e *Engine) deliver(i Intent) {
 	if i.Type == IntentAbort {
 		e.abortMu.Lock()
 		first := e.abort == nil
@@ -140,7 +170,7 @@ func (e *Engine) Send(i Intent) {
 		}
 		e.abortMu.Unlock()
 		if !first {
-			e.emit(Event{Type: EvAbort, Source: i.Source, Author: i.Author, Msg: "abort requested again; the rollback already under way continues"})
+			e.later(Event{Type: EvAbort, Source: i.Source, Author: i.Author, Msg: "abort requested again; the rollback already under way continues"})
 		}
 		return
 	}
@@ -148,15 +178,48 @@ func (e *Engine) Send(i Intent) {
 	// blocked baseline above all: once the run is over, notes go straight
 	// to the journal, which the caller keeps open until the console closes.
 	if i.Type == IntentNote && e.Phase() == PhaseDone {
-		e.note(i)
+		e.later(e.noteEvent(i))
 		return
 	}
 	select {
 	case e.intents <- i:
 	default:
-		e.emit(Event{Type: EvNote, Msg: "intent dropped: the engine is busy", Source: i.Source})
+		e.later(Event{Type: EvNote, Msg: "intent dropped: the engine is busy", Source: i.Source})
 	}
 }
+
+// later journals ev off the caller's goroutine, in the order later was
+// called, so that Send never waits on the disk.
+func (e *Engine) later(ev Event) {
+	e.sideMu.Lock()
+	e.side = append(e.side, ev)
+	start := !e.sideBusy
+	e.sideBusy = true
+	e.sideMu.Unlock()
+	if !start {
+		return
+	}
+	e.sideWG.Add(1)
+	go func() {
+		defer e.sideWG.Done()
+		for {
+			e.sideMu.Lock()
+			if len(e.side) == 0 {
+				e.sideBusy = false
+				e.sideMu.Unlock()
+				return
+			}
+			ev := e.side[0]
+			e.side = e.side[1:]
+			e.sideMu.Unlock()
+			e.emit(ev)
+		}
+	}()
+}
+
+// Flush waits until everything Send handed off is journalled. Callers close
+// the journal after it.
+func (e *Engine) Flush() { e.sideWG.Wait() }
 
 // Phase is where the game day stands now.
 func (e *Engine) Phase() Phase {
@@ -206,7 +269,7 @@ func (e *Engine) aborted() bool {
 // Run walks the game day to its end and returns how it ended. Cancelling ctx
 // aborts (with rollback) like an abort intent.
 func (e *Engine) Run(ctx context.Context) (Outcome, error) {
-	stop := context.AfterFunc(ctx, func() { e.Send(Intent{Type: IntentAbort, Source: "context cancelled"}) })
+	stop := context.AfterFunc(ctx, func() { e.deliver(Intent{Type: IntentAbort, Source: "context cancelled"}) })
 	defer stop()
 	e.emit(Event{Type: EvRunStart, RunID: e.opts.RunID, Msg: e.rb.Name, Runbook: string(e.opts.Source), File: e.rb.File, Version: e.opts.Version})
 	// Phases run on their own context so that an abort stops them while the
@@ -228,6 +291,7 @@ func (e *Engine) Run(ctx context.Context) (Outcome, error) {
 	if err != nil {
 		return out, err
 	}
+	e.Flush() // refusals and repeated aborts are journalled before the end
 	e.mu.Lock()
 	e.phase = PhaseDone
 	e.mu.Unlock()
@@ -366,12 +430,14 @@ func (e *Engine) drainNotes() (Intent, bool) {
 	}
 }
 
-func (e *Engine) note(i Intent) {
+func (e *Engine) note(i Intent) { e.emit(e.noteEvent(i)) }
+
+func (e *Engine) noteEvent(i Intent) Event {
 	kind := i.Kind
 	if kind == "" {
 		kind = "note"
 	}
-	e.emit(Event{Type: EvNote, Msg: i.Text, Author: i.Author, Kind: kind, Time: i.At.UTC()})
+	return Event{Type: EvNote, Msg: i.Text, Author: i.Author, Kind: kind, Time: i.At.UTC()}
 }
 
 // sleep waits d on the engine clock while polling metrics and evaluating
@@ -393,7 +459,7 @@ func (e *Engine) sleep(ctx context.Context, until time.Time, guard bool) error {
 		if guard {
 			e.flushSamples(false)
 			if reason := e.guardrails(); reason != "" {
-				e.Send(Intent{Type: IntentAbort, Source: "guardrail", Text: reason})
+				e.deliver(Intent{Type: IntentAbort, Source: "guardrail", Text: reason})
 				return errAborted
 			}
 		}

@@ -56,6 +56,7 @@ type fakeExec struct {
 	injectErr                 map[string]string // member → the host's stderr
 	probeErrs                 []error
 	probed                    int
+	onRollback                func()
 }
 
 func (f *fakeExec) Probe(ctx context.Context, members []targets.Member) []error {
@@ -79,6 +80,9 @@ func (f *fakeExec) Inject(ctx context.Context, inj *targets.Injection) (targets.
 	return targets.Result{Output: "ok"}, nil
 }
 func (f *fakeExec) Rollback(ctx context.Context, inj targets.Injection) (targets.Result, error) {
+	if f.onRollback != nil {
+		f.onRollback()
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.rollbacks++
@@ -289,7 +293,8 @@ func TestBlockedInjectsNothing(t *testing.T) {
 		t.Errorf("%d injects on a sick system", h.exec.injects)
 	}
 	// The team writes up why after the run has ended; it reaches the journal.
-	h.engine.Send(Intent{Type: IntentNote, Kind: "finding", Text: "baseline p95 was 500ms before we began", Author: "Ben"})
+	h.engine.Send(Local, Intent{Type: IntentNote, Kind: "finding", Text: "baseline p95 was 500ms before we began", Author: "Ben"})
+	h.engine.Flush()
 	if err := h.engine.opts.Journal.Sync(); err != nil {
 		t.Fatal(err)
 	}
@@ -326,8 +331,8 @@ func TestAbortIntentInEveryPhase(t *testing.T) {
 			out := h.run(func(el time.Duration) {
 				if el >= at && !sent {
 					sent = true
-					h.engine.Send(Intent{Type: IntentAbort, Source: "key", Author: "Ana"})
-					h.engine.Send(Intent{Type: IntentAbort, Source: "key", Author: "Ben"}) // a second press must not skip rollback
+					h.engine.Send(Local, Intent{Type: IntentAbort, Source: "key", Author: "Ana"})
+					h.engine.Send(Local, Intent{Type: IntentAbort, Source: "key", Author: "Ben"}) // a second press must not skip rollback
 				}
 			})
 			if out.Verdict != VerdictAborted || h.exec.active() != 0 {
@@ -357,7 +362,7 @@ func TestRollbackFailureIsLoud(t *testing.T) {
 	out := h.run(func(el time.Duration) {
 		if el >= 30*time.Second && !sent {
 			sent = true
-			h.engine.Send(Intent{Type: IntentAbort, Source: "key"})
+			h.engine.Send(Local, Intent{Type: IntentAbort, Source: "key"})
 		}
 	})
 	if out.Verdict != VerdictAborted || len(out.Unreverted) != 1 || !strings.Contains(out.Reason, "ROLLBACK INCOMPLETE") {
@@ -523,9 +528,9 @@ func TestMetricsStayLiveWhileWaitingForTheRoom(t *testing.T) {
 				lag = h.clock.Now().Sub(m.End("p95", series[0]))
 			}
 			sent = true
-			h.engine.Send(Intent{Type: IntentNext})
+			h.engine.Send(Local, Intent{Type: IntentNext})
 		case PhaseConclude:
-			h.engine.Send(Intent{Type: IntentNext})
+			h.engine.Send(Local, Intent{Type: IntentNext})
 		}
 	})
 	if out.Verdict != VerdictHeld {

@@ -411,7 +411,7 @@ func (e *Engine) inject(ctx context.Context, p planned) error {
 	// A verdict on a fault that did not land would be a lie: unless the
 	// runbook says to go on, the run stops and rolls back the rest.
 	if !ok && !e.aborted() && e.rb.Abort.OnInjectFailure != runbook.OnInjectFailureContinue {
-		e.Send(Intent{Type: IntentAbort, Source: "inject failed", Text: why})
+		e.deliver(Intent{Type: IntentAbort, Source: "inject failed", Text: why})
 	}
 	return err
 }

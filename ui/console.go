@@ -48,9 +48,10 @@ type Config struct {
 	Remaining func(context.Context) (float64, error)
 }
 
-// Sender is where the console sends intents; *gamedays.Engine is one.
+// Sender is where the console sends intents; *gamedays.Engine is one. It
+// decides who may do what (gamedays.Permit) and says why it refused.
 type Sender interface {
-	Send(gamedays.Intent)
+	Send(gamedays.Actor, gamedays.Intent) error
 }
 
 // Console is one game day's console.
@@ -149,7 +150,7 @@ func (c *Console) Run(ctx context.Context, eng *gamedays.Engine) (gamedays.Outco
 	select {
 	case <-res.done:
 	default:
-		eng.Send(gamedays.Intent{Type: gamedays.IntentAbort, Source: "console closed"})
+		eng.Send(gamedays.Local, gamedays.Intent{Type: gamedays.IntentAbort, Source: "console closed"})
 		<-res.done
 	}
 	if perr != nil {

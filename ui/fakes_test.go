@@ -147,10 +147,14 @@ type fakeSender struct {
 	sent []gamedays.Intent
 }
 
-func (f *fakeSender) Send(i gamedays.Intent) {
+func (f *fakeSender) Send(a gamedays.Actor, i gamedays.Intent) error {
+	if err := gamedays.Permit(a, i); err != nil {
+		return err
+	}
 	f.mu.Lock()
 	f.sent = append(f.sent, i)
 	f.mu.Unlock()
+	return nil
 }
 
 func (f *fakeSender) intents() []gamedays.Intent {

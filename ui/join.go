@@ -26,7 +26,8 @@ const (
 // over.
 type JoinOptions struct {
 	Who serve.Who
-	// Send delivers an intent the server has permitted to the engine.
+	// Send delivers an intent to the engine as Who, which checks it against
+	// Who's role and says why it refused.
 	Send func(gamedays.Intent) error
 	// Term is the terminal type from the pty request; it picks the colours.
 	Term          string
@@ -92,12 +93,9 @@ func (c *Console) Join(ctx context.Context, o JoinOptions) error {
 	m := c.buildModel(cfg, r, q, stop, nil, nil)
 	m.participant, m.redact, m.who = true, redact, who
 	m.sh.s.redacted = redact
-	m.gate = func(i gamedays.Intent) error {
-		if err := serve.Permit(who, i); err != nil {
-			return err
-		}
-		return o.Send(i)
-	}
+	// The engine decides (gamedays.Permit) and journals a refusal; the
+	// console shows why.
+	m.gate = o.Send
 	if o.Width > 0 && o.Height > 0 {
 		m.handleSize(tea.WindowSizeMsg{Width: o.Width, Height: o.Height})
 	}

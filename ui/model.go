@@ -365,7 +365,13 @@ func (m *model) send(i gamedays.Intent) bool {
 		return true
 	}
 	if m.sender != nil {
-		m.sender.Send(i)
+		// The person at this terminal started gameday: the facilitator.
+		actor := gamedays.Local
+		actor.Name = m.author
+		if err := m.sender.Send(actor, i); err != nil {
+			m.flash = "refused: " + err.Error()
+			return false
+		}
 	}
 	return true
 }

@@ -67,7 +67,7 @@ func newRoom(t *testing.T, drill bool) *room {
 	srv, err := serve.Start(serve.Options{Addr: "127.0.0.1:0", HostKey: filepath.Join(t.TempDir(), "host_key"),
 		Roles: r.c.cfg.Runbook.Roles, Handler: func(s *serve.Session) {
 			_ = r.c.Join(s.Ctx, JoinOptions{Who: s.Who, Term: s.Term, Width: s.Width, Height: s.Height, Resize: s.Resize,
-				Input: s.In, Output: s.Out, Send: func(i gamedays.Intent) error { r.eng.Send(i); return nil }})
+				Input: s.In, Output: s.Out, Send: func(i gamedays.Intent) error { return r.eng.Send(gamedays.Actor(s.Who), i) }})
 		}})
 	if err != nil {
 		t.Fatal(err)

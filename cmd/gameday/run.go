@@ -179,7 +179,9 @@ func runConsole(cmd *cobra.Command, s *session) error {
 	defer journal.Close()
 	c := ui.New(ui.Config{Runbook: s.rb, File: s.rb.File, RunDir: dir, Metrics: s.observer, Version: opts.Version, Remaining: remainingFor(s)})
 	opts.OnEvent = c.OnEvent
-	out, runErr := c.Run(ctx, gamedays.New(s.rb, opts))
+	eng := gamedays.New(s.rb, opts)
+	defer eng.Flush() // notes after the end reach the journal before it closes
+	out, runErr := c.Run(ctx, eng)
 	return outcomeError(cmd.ErrOrStderr(), dir, out, runErr, "")
 }
 
@@ -226,12 +228,13 @@ func runAutopilot(cmd *cobra.Command, s *session) error {
 			if !onThisMachine(m) {
 				refused.Do(func() {
 					refusedWhy = fmt.Sprintf("target %s selected %s, which is not on this machine; pass --yes to confirm the blast radius, or run the console to review it", ev.Target, memberWhere(m))
-					eng.Send(gamedays.Intent{Type: gamedays.IntentAbort, Source: "blast radius", Text: "not confirmed"})
+					eng.Send(gamedays.Local, gamedays.Intent{Type: gamedays.IntentAbort, Source: "blast radius", Text: "not confirmed"})
 				})
 			}
 		}
 	}
 	eng = gamedays.New(s.rb, opts)
+	defer eng.Flush()
 
 	// Signals stay caught until gameday exits: a late Ctrl-C must not kill
 	// it while it reports what may still be injected.
@@ -325,7 +328,7 @@ func relaySignals(eng *gamedays.Engine, stderr io.Writer, timeout time.Duration)
 				} else {
 					fmt.Fprintf(stderr, "gameday: %s again: the rollback continues and will not be skipped; gameday exits when it is done (deadline %s)\n", name, runbook.FormatDuration(timeout))
 				}
-				eng.Send(gamedays.Intent{Type: gamedays.IntentAbort, Source: name})
+				eng.Send(gamedays.Local, gamedays.Intent{Type: gamedays.IntentAbort, Source: name})
 			}
 		}
 	}()

@@ -112,7 +112,7 @@ func serveSession(cmd *cobra.Command, s *session, sf *serveFlags, in io.Reader, 
 			}
 			_ = c.Join(sess.Ctx, ui.JoinOptions{Who: sess.Who, Term: sess.Term, Width: sess.Width, Height: sess.Height,
 				Resize: sess.Resize, Input: sess.In, Output: sess.Out,
-				Send: func(i gamedays.Intent) error { eng.Send(i); return nil }})
+				Send: func(i gamedays.Intent) error { return eng.Send(gamedays.Actor(sess.Who), i) }})
 		}})
 	if err != nil {
 		return invalid(err)
@@ -131,7 +131,7 @@ func serveSession(cmd *cobra.Command, s *session, sf *serveFlags, in io.Reader, 
 		Input: in, Output: out, Author: author, Shared: true, Drill: sf.Drill, Remaining: remainingFor(s)})
 	var hints *hintSchedule
 	if sf.Drill {
-		hints = newHintSchedule(s.rb.Drill.Hints, func(i gamedays.Intent) { eng.Send(i) })
+		hints = newHintSchedule(s.rb.Drill.Hints, func(i gamedays.Intent) { eng.Send(gamedays.Local, i) })
 		defer hints.stop()
 	}
 	opts.OnEvent = func(ev gamedays.Event) {
@@ -141,6 +141,7 @@ func serveSession(cmd *cobra.Command, s *session, sf *serveFlags, in io.Reader, 
 		}
 	}
 	eng = gamedays.New(s.rb, opts)
+	defer eng.Flush()
 	close(ready)
 	printServing(cmd.ErrOrStderr(), srv, s.rb.Roles)
 	if sf.Ready != nil {
