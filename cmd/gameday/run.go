@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -211,7 +210,7 @@ func runAutopilot(cmd *cobra.Command, s *session) error {
 	}
 	defer journal.Close()
 
-	log := &eventLog{stdout: cmd.OutOrStdout(), stderr: cmd.ErrOrStderr(), json: s.f.JSON, dryRun: s.f.DryRun, journal: journal.Path()}
+	log := &gamedays.Log{Stdout: cmd.OutOrStdout(), Stderr: cmd.ErrOrStderr(), JSON: s.f.JSON, DryRun: s.f.DryRun, Journal: journal.Path()}
 	var eng *gamedays.Engine
 	var refused sync.Once
 	refusedWhy := ""
@@ -220,7 +219,7 @@ func runAutopilot(cmd *cobra.Command, s *session) error {
 	// engine to what was checked.
 	opts.AutoAdvance, opts.AutoConfirm = true, true
 	opts.OnEvent = func(ev gamedays.Event) {
-		log.event(ev)
+		log.Event(ev)
 		if !guard || ev.Type != gamedays.EvSelected {
 			return
 		}
@@ -385,67 +384,3 @@ func outcomeError(stderr io.Writer, dir string, out gamedays.Outcome, runErr err
 }
 
 func memberWhere(m targets.Member) string { return gamedays.MemberWhere(m) }
-
-// eventLog writes the autopilot's view of the events: one human line each
-// on stderr, a JSON line each on stdout with --json, and with --dry-run the
-// plan of every injection on stdout. Its words are the state's Describe, the
-// same the console and the report use.
-type eventLog struct {
-	stdout, stderr io.Writer
-	json, dryRun   bool
-	journal        string
-
-	mu    sync.Mutex
-	state *gamedays.State
-	// A failing metrics server repeats one error every poll: the repeats
-	// are counted and said once when the error changes or clears.
-	lastErr  string
-	repeated int
-}
-
-func (l *eventLog) event(ev gamedays.Event) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.state == nil {
-		l.state = gamedays.NewState(nil)
-	}
-	l.state.Apply(ev)
-	if ev.Type == gamedays.EvLive {
-		return // the journal's decisions are logged; the live judgement is for the console
-	}
-	if l.json {
-		b, err := json.Marshal(ev)
-		if err == nil {
-			l.stdout.Write(append(b, '\n'))
-		}
-	}
-	if ev.Type == gamedays.EvMetricsError && ev.Msg == l.lastErr {
-		l.repeated++
-		return
-	}
-	if l.repeated > 0 && ev.Type != gamedays.EvSample {
-		l.line(ev, fmt.Sprintf("(the metrics error above repeated %d more time(s))", l.repeated))
-		l.repeated = 0
-	}
-	if ev.Type == gamedays.EvMetricsError {
-		l.lastErr = ev.Msg
-	} else if ev.Type != gamedays.EvSample {
-		l.lastErr = ""
-	}
-	text := l.state.Describe(ev)
-	if ev.Type == gamedays.EvRunStart {
-		text += ", journal " + l.journal
-	}
-	l.line(ev, text)
-	if l.dryRun && !l.json && ev.Type == gamedays.EvPreflight && ev.Injection != nil {
-		fmt.Fprintf(l.stdout, "# %s (%s) on %s %s\n", ev.Injection.Attack, ev.Injection.Kind, ev.Injection.Member.Target, memberWhere(ev.Injection.Member))
-		for _, p := range ev.Plan {
-			fmt.Fprintf(l.stdout, "%s\n", p)
-		}
-	}
-}
-
-func (l *eventLog) line(ev gamedays.Event, text string) {
-	secs := int64(l.state.Elapsed(ev.Time) / time.Second)
-	fmt.Fprintf(l.stderr, "T+%02d:%02d %-12s %s\n", secs/60, secs%60, ev.Phase, text)
-}

@@ -627,7 +627,7 @@ func TestOutcomeExitCodes(t *testing.T) {
 
 func TestAutopilotLines(t *testing.T) {
 	var out, errb bytes.Buffer
-	l := &eventLog{stdout: &out, stderr: &errb, json: true, journal: "j.jsonl"}
+	l := &gamedays.Log{Stdout: &out, Stderr: &errb, JSON: true, Journal: "j.jsonl"}
 	t0 := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 	ok, bad := true, false
 	inj := &targets.Injection{Attack: "burn", Kind: "cpu", Member: targets.Member{Target: "web", ID: "web-1", Addr: "127.0.0.1:22"}, Duration: 5 * time.Minute}
@@ -637,7 +637,7 @@ func TestAutopilotLines(t *testing.T) {
 		{Seq: 3, Time: t0.Add(76 * time.Second), Type: gamedays.EvRollbackResult, Phase: "aborted", Injection: inj, OK: &bad, Result: &targets.Result{Err: "host unreachable"}},
 		{Seq: 4, Time: t0.Add(77 * time.Second), Type: gamedays.EvPreflight, Phase: "blast radius", Injection: inj, OK: &ok},
 	} {
-		l.event(ev)
+		l.Event(ev)
 	}
 	want := []string{
 		`T+00:00 baseline     game day started: cpu (run r1), journal j.jsonl`,
@@ -659,13 +659,13 @@ func TestAutopilotLines(t *testing.T) {
 // once, then counted.
 func TestAutopilotFoldsRepeatedMetricsErrors(t *testing.T) {
 	var out, errb bytes.Buffer
-	l := &eventLog{stdout: &out, stderr: &errb, journal: "j.jsonl"}
+	l := &gamedays.Log{Stdout: &out, Stderr: &errb, Journal: "j.jsonl"}
 	t0 := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
-	l.event(gamedays.Event{Time: t0, Type: gamedays.EvRunStart, Phase: "baseline", RunID: "r1", Msg: "cpu"})
+	l.Event(gamedays.Event{Time: t0, Type: gamedays.EvRunStart, Phase: "baseline", RunID: "r1", Msg: "cpu"})
 	for i := range 5 {
-		l.event(gamedays.Event{Time: t0.Add(time.Duration(i+1) * time.Second), Type: gamedays.EvMetricsError, Phase: "baseline", Msg: "panel p95: connection refused"})
+		l.Event(gamedays.Event{Time: t0.Add(time.Duration(i+1) * time.Second), Type: gamedays.EvMetricsError, Phase: "baseline", Msg: "panel p95: connection refused"})
 	}
-	l.event(gamedays.Event{Time: t0.Add(9 * time.Second), Type: gamedays.EvPhase, Phase: "hypothesis"})
+	l.Event(gamedays.Event{Time: t0.Add(9 * time.Second), Type: gamedays.EvPhase, Phase: "hypothesis"})
 	got := errb.String()
 	if n := strings.Count(got, "connection refused"); n != 1 {
 		t.Errorf("the error is said %d times, want once:\n%s", n, got)
