@@ -271,4 +271,3 @@ func countIntended(s *runState) int {
 	}
 	return n
 }
-

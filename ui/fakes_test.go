@@ -245,3 +245,15 @@ func liveAfter(rb *runbook.Runbook, obs gamedays.Observer, evs []gamedays.Event,
 	}
 	return judged(rb, obs, s, now)
 }
+
+// permitSender hands on what the engine's policy allows, as the engine
+// would, to a func.
+type permitSender func(gamedays.Intent)
+
+func (f permitSender) Send(a gamedays.Actor, i gamedays.Intent) error {
+	if err := gamedays.Permit(a, i); err != nil {
+		return err
+	}
+	f(i)
+	return nil
+}

@@ -43,19 +43,59 @@ type JoinOptions struct {
 // slow terminal, so what it shows is no longer what the renderer thinks.
 type repaintMsg struct{}
 
-// Join runs one participant's own console over the same events as the
-// facilitator's, until ctx ends or they leave (q or ctrl+c, which for a
-// participant only disconnects). Events reach it through its own queue,
-// history first: a slow or vanished participant never holds up OnEvent, the
-// facilitator's console or the engine. Every intent is checked by
-// serve.Permit; a refused key shows why in that console only.
+// Join runs one participant's own console (see Participant) until ctx ends
+// or they leave, sending it o.Width×o.Height and then each size on
+// o.Resize: what the SSH server's Bubble Tea middleware does for a session.
 func (c *Console) Join(ctx context.Context, o JoinOptions) error {
+	p, done, err := c.Participant(o)
+	if err != nil {
+		return err
+	}
+	defer done()
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		// The renderer learns the width from this message; an SSH pty is
+		// no terminal of ours to ask. Sent here, before any resize, so the
+		// latest size wins.
+		if o.Width > 0 && o.Height > 0 {
+			p.Send(tea.WindowSizeMsg{Width: o.Width, Height: o.Height})
+		}
+		for {
+			select {
+			case sz, ok := <-o.Resize:
+				if !ok {
+					return
+				}
+				p.Send(tea.WindowSizeMsg{Width: sz[0], Height: sz[1]})
+			case <-ctx.Done():
+				p.Quit()
+				return
+			case <-stop:
+				return
+			}
+		}
+	}()
+	_, err = p.Run()
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+// Participant builds one participant's own console over the same events as
+// the facilitator's; the caller runs the program, sends it the terminal's
+// sizes, and calls done once it has ended. They leave with q or ctrl+c, which for a participant only
+// disconnects. Events reach it through its own queue, history first: a slow
+// or vanished participant never holds up OnEvent, the facilitator's console
+// or the engine. Every intent is checked by the engine (gamedays.Permit); a refused key
+// shows why in that console only.
+func (c *Console) Participant(o JoinOptions) (p *tea.Program, done func(), err error) {
 	if o.Send == nil || o.Input == nil || o.Output == nil {
-		return errors.New("ui: join needs Send, Input and Output")
+		return nil, nil, errors.New("ui: join needs Send, Input and Output")
 	}
 	q := newQueue()
 	stop := make(chan struct{})
-	defer close(stop)
 	c.mu.Lock()
 	for _, ev := range c.history.events() {
 		q.push(ev)
@@ -65,17 +105,9 @@ func (c *Console) Join(ctx context.Context, o JoinOptions) error {
 	}
 	c.joined[q] = true
 	c.mu.Unlock()
-	defer func() {
-		c.mu.Lock()
-		delete(c.joined, q)
-		c.mu.Unlock()
-	}()
 
 	who := o.Who
 	_ = o.Send(gamedays.Intent{Type: gamedays.IntentNote, Kind: NoteJoined, Author: who.Name, Text: who.Role, Source: "serve"})
-	defer func() {
-		_ = o.Send(gamedays.Intent{Type: gamedays.IntentNote, Kind: NoteLeft, Author: who.Name, Text: who.Role, Source: "serve"})
-	}()
 
 	cfg := c.cfg
 	cfg.Input, cfg.Output, cfg.Author = o.Input, o.Output, who.Name
@@ -99,35 +131,34 @@ func (c *Console) Join(ctx context.Context, o JoinOptions) error {
 	if o.Width > 0 && o.Height > 0 {
 		m.handleSize(tea.WindowSizeMsg{Width: o.Width, Height: o.Height})
 	}
-	p := tea.NewProgram(m, tea.WithInput(o.Input), tea.WithOutput(o.Output), tea.WithAltScreen(),
-		tea.WithoutSignalHandler(), tea.WithContext(ctx))
-	if d, ok := o.Output.(interface{ OnDrop(func()) }); ok {
+	p = tea.NewProgram(m, tea.WithInput(o.Input), tea.WithOutput(o.Output), tea.WithAltScreen(),
+		tea.WithoutSignalHandler())
+	d, hasDrop := o.Output.(interface{ OnDrop(func()) })
+	if hasDrop {
 		d.OnDrop(func() { p.Send(repaintMsg{}) })
-		defer d.OnDrop(nil)
 	}
-	go func() {
-		// The renderer learns the width from this message; an SSH pty is
-		// no terminal of ours to ask.
-		if o.Width > 0 && o.Height > 0 {
-			p.Send(tea.WindowSizeMsg{Width: o.Width, Height: o.Height})
+	done = func() {
+		if hasDrop {
+			d.OnDrop(nil)
 		}
-		for {
-			select {
-			case sz, ok := <-o.Resize:
-				if !ok {
-					return
-				}
-				p.Send(tea.WindowSizeMsg{Width: sz[0], Height: sz[1]})
-			case <-stop:
-				return
-			}
-		}
-	}()
-	_, err := p.Run()
-	if errors.Is(err, tea.ErrProgramKilled) || ctx.Err() != nil {
-		return nil
+		close(stop)
+		c.mu.Lock()
+		delete(c.joined, q)
+		c.mu.Unlock()
+		_ = o.Send(gamedays.Intent{Type: gamedays.IntentNote, Kind: NoteLeft, Author: who.Name, Text: who.Role, Source: "serve"})
 	}
-	return err
+	return p, done, nil
+}
+
+// Sessions is serve.Options.Console for this console: each session runs
+// its participant's own console (see Participant), whose intents go to eng
+// as the session's participant; eng decides what their role allows.
+func (c *Console) Sessions(eng Sender) func(*serve.Session) (*tea.Program, func(), error) {
+	return func(s *serve.Session) (*tea.Program, func(), error) {
+		who := gamedays.Actor(s.Who)
+		return c.Participant(JoinOptions{Who: s.Who, Term: s.Term, Width: s.Width, Height: s.Height,
+			Input: s.In, Output: s.Out, Send: func(i gamedays.Intent) error { return eng.Send(who, i) }})
+	}
 }
 
 // profileFor picks colours from the terminal type: the participant's

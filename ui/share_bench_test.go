@@ -32,10 +32,7 @@ func attach(b *testing.B, c *Console, n int) {
 		rb.Roles.Observers = append(rb.Roles.Observers, runbook.Person{Name: fmt.Sprintf("obs%02d", i), Key: keys[i].pub})
 	}
 	srv, err := serve.Start(serve.Options{Addr: "127.0.0.1:0", HostKey: filepath.Join(b.TempDir(), "host_key"), Roles: rb.Roles,
-		Handler: func(s *serve.Session) {
-			_ = c.Join(s.Ctx, JoinOptions{Who: s.Who, Term: s.Term, Width: s.Width, Height: s.Height, Resize: s.Resize,
-				Input: s.In, Output: s.Out, Send: func(gamedays.Intent) error { return nil }})
-		}})
+		Console: c.Sessions(&fakeSender{})})
 	if err != nil {
 		b.Fatal(err)
 	}

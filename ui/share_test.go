@@ -65,10 +65,7 @@ func newRoom(t *testing.T, drill bool) *room {
 		cfg.Shared, cfg.Drill, cfg.Author = true, drill, "alice"
 	})
 	srv, err := serve.Start(serve.Options{Addr: "127.0.0.1:0", HostKey: filepath.Join(t.TempDir(), "host_key"),
-		Roles: r.c.cfg.Runbook.Roles, Handler: func(s *serve.Session) {
-			_ = r.c.Join(s.Ctx, JoinOptions{Who: s.Who, Term: s.Term, Width: s.Width, Height: s.Height, Resize: s.Resize,
-				Input: s.In, Output: s.Out, Send: func(i gamedays.Intent) error { return r.eng.Send(gamedays.Actor(s.Who), i) }})
-		}})
+		Roles: r.c.cfg.Runbook.Roles, Console: r.c.Sessions(r.eng)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -288,10 +285,7 @@ func TestDroppedSessionLeavesNoGoroutine(t *testing.T) {
 	rb := c.cfg.Runbook
 	rb.Roles.Observers = []runbook.Person{{Name: "carol", Key: carol.pub}}
 	srv, err := serve.Start(serve.Options{Addr: "127.0.0.1:0", HostKey: filepath.Join(t.TempDir(), "host_key"), Roles: rb.Roles,
-		Handler: func(s *serve.Session) {
-			_ = c.Join(s.Ctx, JoinOptions{Who: s.Who, Term: s.Term, Width: s.Width, Height: s.Height, Resize: s.Resize,
-				Input: s.In, Output: s.Out, Send: func(i gamedays.Intent) error { sentCh <- i; return nil }})
-		}})
+		Console: c.Sessions(permitSender(func(i gamedays.Intent) { sentCh <- i }))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	tea "github.com/charmbracelet/bubbletea"
 	"github.com/prometheus/common/model"
 	"github.com/spf13/cobra"
 
@@ -104,15 +105,13 @@ func serveSession(cmd *cobra.Command, s *session, sf *serveFlags, in io.Reader, 
 	}
 	srv, err := serve.Start(serve.Options{Addr: sf.Listen, HostKey: hostKey, Roles: s.rb.Roles,
 		AuthorizedKeys: sf.AuthorizedKeys, AuthorizedRole: role,
-		Handler: func(sess *serve.Session) {
+		Console: func(sess *serve.Session) (*tea.Program, func(), error) {
 			select {
 			case <-ready:
 			case <-sess.Ctx.Done():
-				return
+				return nil, nil, sess.Ctx.Err()
 			}
-			_ = c.Join(sess.Ctx, ui.JoinOptions{Who: sess.Who, Term: sess.Term, Width: sess.Width, Height: sess.Height,
-				Resize: sess.Resize, Input: sess.In, Output: sess.Out,
-				Send: func(i gamedays.Intent) error { return eng.Send(gamedays.Actor(sess.Who), i) }})
+			return c.Sessions(eng)(sess)
 		}})
 	if err != nil {
 		return invalid(err)

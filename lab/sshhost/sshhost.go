@@ -1,12 +1,11 @@
-// Package sshhost is the SSH server of one lab host: real host keys, public
-// key authentication only, and exec requests handed to the host's command
-// handler. It gives the lab's hosts the same front door a real fleet has,
-// so gameday's SSH executor and the system's ssh client reach them as they
-// would any server.
+// Package sshhost is the small SSH server of the lab's hosts and of the
+// benchmarks' stand-in hosts (bench/sshsink): real host keys, public key
+// authentication only, and exec requests handed to a command handler. It
+// gives them the same front door a real fleet has, so gameday's SSH
+// executor and the system's ssh client reach them as they would any server.
 package sshhost
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -21,14 +20,27 @@ import (
 // Handler runs one exec request's command line.
 type Handler func(ctx context.Context, cmd string) (stdout, stderr string, code int)
 
+// Exec runs one exec request's command line reading its standard input
+// from ch and writing its output to ch and ch.Stderr() as it goes, and
+// returns its exit status. ctx ends when the client signals or closes the
+// session, or the server closes.
+type Exec func(ctx context.Context, cmd string, ch ssh.Channel) (code int)
+
+// AnyUser as Options.User admits every user name that has a key.
+const AnyUser = "*"
+
 // Options configure a Server.
 type Options struct {
 	Name    string // host name, for messages
 	Addr    string // default 127.0.0.1:0
 	HostKey ssh.Signer
-	User    string        // the one user that may log in
-	UserKey ssh.PublicKey // that user's one authorized key
+	User    string        // the one user that may log in, or AnyUser
+	UserKey ssh.PublicKey // that user's authorized key
+	// UserKeys are more authorized keys, for a server many clients reach.
+	UserKeys []ssh.PublicKey
+	// Handler or Exec runs commands; Exec wins when both are set.
 	Handler Handler
+	Exec    Exec
 	// ShellMessage is what an interactive login is told before it is closed.
 	ShellMessage string
 }
@@ -50,17 +62,25 @@ const handshakeTimeout = 10 * time.Second
 
 // Start listens and serves until Close.
 func Start(o Options) (*Server, error) {
-	if o.HostKey == nil || o.UserKey == nil || o.Handler == nil || o.User == "" {
+	keys := map[string]bool{}
+	for _, k := range append([]ssh.PublicKey{o.UserKey}, o.UserKeys...) {
+		if k != nil {
+			keys[string(k.Marshal())] = true
+		}
+	}
+	if o.HostKey == nil || len(keys) == 0 || (o.Handler == nil && o.Exec == nil) || o.User == "" {
 		return nil, errors.New("sshhost: host key, user, user key and handler are required")
 	}
 	if o.Addr == "" {
 		o.Addr = "127.0.0.1:0"
 	}
+	if o.Exec == nil {
+		o.Exec = o.Handler.exec
+	}
 	s := &Server{opts: o, conns: map[net.Conn]bool{}}
-	want := o.UserKey.Marshal()
 	s.cfg = &ssh.ServerConfig{
 		PublicKeyCallback: func(c ssh.ConnMetadata, k ssh.PublicKey) (*ssh.Permissions, error) {
-			if c.User() == o.User && bytes.Equal(k.Marshal(), want) {
+			if (o.User == AnyUser || c.User() == o.User) && keys[string(k.Marshal())] {
 				return nil, nil
 			}
 			return nil, fmt.Errorf("%s: key %s for user %s is not authorized", o.Name, ssh.FingerprintSHA256(k), c.User())
@@ -86,12 +106,20 @@ func (s *Server) Close() error {
 	s.mu.Lock()
 	s.closed = true
 	err := s.ln.Close()
+	s.mu.Unlock()
+	s.Drop()
+	s.wg.Wait()
+	return err
+}
+
+// Drop closes every open connection and keeps listening, as a host that
+// rebooted (or a middlebox that forgot its connections) would.
+func (s *Server) Drop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	for c := range s.conns {
 		c.Close()
 	}
-	s.mu.Unlock()
-	s.wg.Wait()
-	return err
 }
 
 func (s *Server) accept() {
@@ -193,12 +221,12 @@ func (s *Server) session(ch ssh.Channel, reqs <-chan *ssh.Request) {
 					}
 				}
 			}()
-			out, errOut, code := s.opts.Handler(ctx, p.Command)
-			finish(ch, out, errOut, code)
+			finish(ch, s.opts.Exec(ctx, p.Command, ch))
 			return
 		case "shell":
 			r.Reply(true, nil)
-			finish(ch, "", s.opts.ShellMessage, 1)
+			ch.Stderr().Write([]byte(s.opts.ShellMessage))
+			finish(ch, 1)
 			return
 		case "pty-req", "env":
 			r.Reply(true, nil)
@@ -208,11 +236,17 @@ func (s *Server) session(ch ssh.Channel, reqs <-chan *ssh.Request) {
 	}
 }
 
-// finish writes the output and the exit status, in the order OpenSSH's
-// server does: data, EOF, exit-status, close.
-func finish(ch ssh.Channel, out, errOut string, code int) {
+// exec runs h and writes what it returns.
+func (h Handler) exec(ctx context.Context, cmd string, ch ssh.Channel) int {
+	out, errOut, code := h(ctx, cmd)
 	ch.Write([]byte(out))
 	ch.Stderr().Write([]byte(errOut))
+	return code
+}
+
+// finish ends a command's output with the exit status, in the order
+// OpenSSH's server does: data, EOF, exit-status, close.
+func finish(ch ssh.Channel, code int) {
 	ch.CloseWrite()
 	status := make([]byte, 4)
 	binary.BigEndian.PutUint32(status, uint32(code))

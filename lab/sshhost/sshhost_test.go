@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
+	"io"
 	"net"
 	"strings"
 	"testing"
@@ -158,4 +159,49 @@ func TestCloseEndsRunningCommandsAndConnections(t *testing.T) {
 		conn.Close()
 		t.Fatalf("%s still listening after Close", addr)
 	}
+}
+
+// A server many clients reach (bench/sshsink): several keys, any user,
+// commands that stream stdin to stdout, and Drop ending connections while
+// the server keeps listening.
+func TestStreamingExecForManyKeysAndDrop(t *testing.T) {
+	host, a, b := signer(t), signer(t), signer(t)
+	srv, err := Start(Options{Name: "sink", HostKey: host, User: AnyUser, UserKeys: []ssh.PublicKey{a.PublicKey(), b.PublicKey()},
+		Exec: func(_ context.Context, cmd string, ch ssh.Channel) int {
+			io.Copy(ch, ch)
+			io.WriteString(ch.Stderr(), cmd)
+			return 5
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	dial := func(user string, key ssh.Signer) *ssh.Client {
+		c, err := ssh.Dial("tcp", srv.Addr(), &ssh.ClientConfig{User: user, Auth: []ssh.AuthMethod{ssh.PublicKeys(key)},
+			HostKeyCallback: ssh.FixedHostKey(host.PublicKey()), Timeout: 5 * time.Second})
+		if err != nil {
+			t.Fatalf("%s: %v", user, err)
+		}
+		return c
+	}
+	for user, key := range map[string]ssh.Signer{"bench": a, "deploy": b} {
+		c := dial(user, key)
+		defer c.Close()
+		s, err := c.NewSession()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out, errOut bytes.Buffer
+		s.Stdin, s.Stdout, s.Stderr = strings.NewReader("typed by "+user), &out, &errOut
+		var ee *ssh.ExitError
+		if err := s.Run("cat"); !errors.As(err, &ee) || ee.ExitStatus() != 5 || out.String() != "typed by "+user || errOut.String() != "cat" {
+			t.Fatalf("%s: %v, out %q, err %q", user, err, out.String(), errOut.String())
+		}
+	}
+	c := dial("again", a)
+	srv.Drop()
+	if err := c.Wait(); err == nil {
+		t.Fatal("a dropped connection ended cleanly")
+	}
+	dial("after", b).Close()
 }

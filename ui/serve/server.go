@@ -1,29 +1,26 @@
 // Package serve lets participants join a live game day with a plain
-// `ssh -p PORT host`: an SSH server (golang.org/x/crypto/ssh) that admits
-// only the keys the runbook's roles or an authorized_keys file name, gives
-// each session its pty size and resizes, and hands it to a handler that runs
-// that participant's own console.
+// `ssh -p PORT host`: a wish SSH server that admits only the keys the
+// runbook's roles or an authorized_keys file name and runs, through wish's
+// Bubble Tea middleware, one console program per session, sized to the
+// participant's pty and resized with it.
 package serve
 
 import (
-	"bufio"
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
-	"encoding/binary"
-	"encoding/pem"
 	"errors"
 	"fmt"
-	"io"
 	"net"
-	"os"
-	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
-	"github.com/gameday/gameday/runbook"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/ssh"
+	"github.com/charmbracelet/wish"
+	bm "github.com/charmbracelet/wish/bubbletea"
 	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/gameday/gameday/runbook"
 )
 
 // Who is the participant a key belongs to.
@@ -32,22 +29,6 @@ type Who struct {
 	Role string // runbook.RoleFacilitator, RoleScribe, RoleObserver, RoleResponder
 	// Abort is set for the facilitator and the runbook's safety officers.
 	Abort bool
-}
-
-// Session is one participant's terminal.
-type Session struct {
-	Who    Who
-	Term   string // TERM from the pty request; "" without a pty
-	Width  int
-	Height int
-	// Resize delivers window changes; only the latest size is kept.
-	Resize <-chan [2]int
-	// In is what the participant types; Out is their screen. Out never
-	// blocks the writer: see FrameWriter.
-	In  io.Reader
-	Out *FrameWriter
-	// Ctx ends when the participant disconnects or the server closes.
-	Ctx context.Context
 }
 
 // Options configure a Server.
@@ -62,28 +43,34 @@ type Options struct {
 	// in AuthorizedRole (default observer; a drill makes them responders).
 	AuthorizedKeys string
 	AuthorizedRole string
-	// Handler runs one session; the session ends when it returns.
-	Handler func(*Session)
+	// Console builds one session's console program, reading s.In and
+	// drawing on s.Out. The server runs it, sends it the pty's size and
+	// every resize as tea.WindowSizeMsg, quits it when the participant or
+	// the server goes, and then calls done. A nil program ends the session.
+	Console func(s *Session) (p *tea.Program, done func(), err error)
 	// OutputLimit bounds bytes queued for a slow terminal before frames are
 	// dropped (default 1 MiB).
 	OutputLimit int
 	// Logf, when set, receives one line per connection and refusal.
 	Logf func(format string, args ...any)
+	// OpenTimeout bounds a client that connects and opens no session: the
+	// handshake, authentication and the first channel must fit in it
+	// (default 20s).
+	OpenTimeout time.Duration
 }
 
 // Server is a running share server.
 type Server struct {
 	opts   Options
-	cfg    *gossh.ServerConfig
 	keys   map[string]Who // by SHA256 fingerprint
+	ssh    *ssh.Server
 	ln     net.Listener
 	hostFP string
 
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
 	mu     sync.Mutex
-	conns  map[net.Conn]bool
+	closed bool
+	conns  map[ssh.Context]*conn
+	wg     sync.WaitGroup // the accept loop, connections and sessions
 }
 
 // Start listens and serves until Close.
@@ -94,8 +81,11 @@ func Start(opts Options) (*Server, error) {
 	if opts.OutputLimit <= 0 {
 		opts.OutputLimit = 1 << 20
 	}
-	if opts.Handler == nil {
-		return nil, errors.New("serve: no session handler")
+	if opts.OpenTimeout <= 0 {
+		opts.OpenTimeout = 20 * time.Second
+	}
+	if opts.Console == nil {
+		return nil, errors.New("serve: no session console")
 	}
 	signer, err := hostKey(opts.HostKey)
 	if err != nil {
@@ -111,20 +101,31 @@ func Start(opts Options) (*Server, error) {
 	if len(keys) == 0 {
 		return nil, errors.New("serve: no participant has a key; give roles a key in the runbook or pass an authorized_keys file")
 	}
-	s := &Server{opts: opts, keys: keys, conns: map[net.Conn]bool{}, hostFP: gossh.FingerprintSHA256(signer.PublicKey())}
-	s.cfg = &gossh.ServerConfig{
-		PublicKeyCallback: s.auth,
-		ServerVersion:     "SSH-2.0-gameday",
+	s := &Server{opts: opts, keys: keys, conns: map[ssh.Context]*conn{}, hostFP: gossh.FingerprintSHA256(signer.PublicKey())}
+	// The middleware sets lipgloss's global colour profile; handing it the
+	// one in force leaves the facilitator's own console as it was. Each
+	// participant's console draws with its own renderer.
+	s.ssh, err = wish.NewServer(
+		wish.WithVersion("gameday"),
+		func(srv *ssh.Server) error { srv.AddHostKey(signer); return nil },
+		wish.WithPublicKeyAuth(s.auth),
+		wish.WithMiddleware(bm.MiddlewareWithProgramHandler(s.program, lipgloss.ColorProfile()), s.participant),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("serve: %w", err)
 	}
-	s.cfg.AddHostKey(signer)
+	s.ssh.ConnCallback = s.track
+	s.ssh.ChannelHandlers = map[string]ssh.ChannelHandler{"session": s.open}
 	ln, err := net.Listen("tcp", opts.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("serve: listen on %s: %w", opts.Addr, err)
 	}
 	s.ln = ln
-	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.wg.Add(1)
-	go s.accept()
+	go func() {
+		defer s.wg.Done()
+		_ = s.ssh.Serve(ln)
+	}()
 	return s, nil
 }
 
@@ -134,17 +135,39 @@ func (s *Server) Addr() string { return s.ln.Addr().String() }
 // HostKeyFingerprint is what participants should see on first connect.
 func (s *Server) HostKeyFingerprint() string { return s.hostFP }
 
-// Close stops listening, ends every session and waits for them.
+// Close stops listening, ends every session and waits for them, so that
+// what a session does on its way out (a participant's leaving, journalled)
+// is done when Close returns.
 func (s *Server) Close() error {
-	s.cancel()
-	err := s.ln.Close()
 	s.mu.Lock()
-	for c := range s.conns {
-		c.Close()
+	s.closed = true
+	conns := make([]*conn, 0, len(s.conns))
+	for _, c := range s.conns {
+		conns = append(conns, c)
 	}
 	s.mu.Unlock()
+	err := s.ssh.Close()
+	// Serve may not have registered the listener yet, and connections
+	// still in their handshake are not the ssh server's to close.
+	if lerr := s.ln.Close(); err == nil && !errors.Is(lerr, net.ErrClosed) {
+		err = lerr
+	}
+	for _, c := range conns {
+		c.Close()
+	}
 	s.wg.Wait()
 	return err
+}
+
+// enter counts one more connection or session unless the server is closed.
+func (s *Server) enter() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.wg.Add(1)
+	return true
 }
 
 func (s *Server) logf(format string, args ...any) {
@@ -153,248 +176,77 @@ func (s *Server) logf(format string, args ...any) {
 	}
 }
 
-func (s *Server) auth(meta gossh.ConnMetadata, key gossh.PublicKey) (*gossh.Permissions, error) {
+func (s *Server) auth(ctx ssh.Context, key ssh.PublicKey) bool {
 	fp := gossh.FingerprintSHA256(key)
-	who, ok := s.keys[fp]
-	if !ok {
-		s.logf("refused %s from %s: key %s is not a participant's", meta.User(), meta.RemoteAddr(), fp)
-		return nil, fmt.Errorf("key %s is not in the runbook's roles or the authorized keys", fp)
+	if _, ok := s.keys[fp]; !ok {
+		s.logf("refused %s from %s: key %s is not in the runbook's roles or the authorized keys", ctx.User(), ctx.RemoteAddr(), fp)
+		return false
 	}
-	abort := "false"
-	if who.Abort {
-		abort = "true"
-	}
-	return &gossh.Permissions{Extensions: map[string]string{"name": who.Name, "role": who.Role, "abort": abort}}, nil
+	return true
 }
 
-func (s *Server) accept() {
-	defer s.wg.Done()
-	for {
-		c, err := s.ln.Accept()
-		if err != nil {
-			return
-		}
-		s.mu.Lock()
-		if s.ctx.Err() != nil {
-			s.mu.Unlock()
-			c.Close()
-			return
-		}
-		s.conns[c] = true
-		s.mu.Unlock()
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
-			defer func() {
-				s.mu.Lock()
-				delete(s.conns, c)
-				s.mu.Unlock()
-				c.Close()
-			}()
-			s.serveConn(c)
-		}()
-	}
+// conn is one client connection, closed if it opens no session in time.
+type conn struct {
+	net.Conn
+	s     *Server
+	ctx   ssh.Context
+	timer *time.Timer
+	once  sync.Once
 }
 
-func (s *Server) serveConn(c net.Conn) {
-	c.SetDeadline(time.Now().Add(20 * time.Second))
-	conn, chans, reqs, err := gossh.NewServerConn(c, s.cfg)
-	if err != nil {
-		return
-	}
-	c.SetDeadline(time.Time{})
-	defer conn.Close()
-	who := Who{Name: conn.Permissions.Extensions["name"], Role: conn.Permissions.Extensions["role"], Abort: conn.Permissions.Extensions["abort"] == "true"}
-	s.logf("%s (%s) joined from %s", who.Name, who.Role, conn.RemoteAddr())
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	go gossh.DiscardRequests(reqs)
-	for nc := range chans {
-		if nc.ChannelType() != "session" {
-			nc.Reject(gossh.UnknownChannelType, "only sessions are served here")
-			continue
-		}
-		ch, creqs, err := nc.Accept()
-		if err != nil {
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			s.session(conn, ch, creqs, who)
-		}()
-	}
+func (c *conn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(func() {
+		c.timer.Stop()
+		c.s.mu.Lock()
+		delete(c.s.conns, c.ctx)
+		c.s.mu.Unlock()
+		c.s.wg.Done()
+	})
+	return err
 }
 
-// session waits for a shell (or exec) request, then runs the handler while
-// forwarding window changes.
-func (s *Server) session(conn *gossh.ServerConn, ch gossh.Channel, reqs <-chan *gossh.Request, who Who) {
-	defer ch.Close()
-	// Requests that arrive after the session ends must not stall the
-	// connection's other channels.
-	defer func() { go gossh.DiscardRequests(reqs) }()
-	ctx, cancel := context.WithCancel(s.ctx)
-	defer cancel()
-	resize := make(chan [2]int, 1)
-	sess := &Session{Who: who, Resize: resize, In: ch, Ctx: ctx}
-	started := make(chan struct{})
-	done := make(chan struct{})
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-done:
-			sendExit(ch, 0)
-			return
-		case req, ok := <-reqs:
-			if !ok {
-				cancel()
-				select {
-				case <-done:
-				case <-started:
-					<-done
-				default:
-				}
-				return
-			}
-			switch req.Type {
-			case "pty-req":
-				term, w, h, ok := parsePty(req.Payload)
-				if ok {
-					sess.Term, sess.Width, sess.Height = term, w, h
-				}
-				req.Reply(ok, nil)
-			case "window-change":
-				if w, h, ok := parseWindow(req.Payload); ok {
-					select {
-					case <-resize:
-					default:
-					}
-					resize <- [2]int{w, h}
-				}
-				req.Reply(true, nil)
-			case "shell", "exec":
-				select {
-				case <-started:
-					req.Reply(false, nil)
-					continue
-				default:
-				}
-				req.Reply(true, nil)
-				close(started)
-				sess.Out = NewFrameWriter(ch, s.opts.OutputLimit)
-				go func() {
-					defer close(done)
-					defer sess.Out.Close()
-					s.opts.Handler(sess)
-				}()
-			default:
-				req.Reply(false, nil)
-			}
-		}
+// track wraps each accepted connection so that Close reaches it even
+// during its handshake, and starts its open timer.
+func (s *Server) track(ctx ssh.Context, nc net.Conn) net.Conn {
+	if !s.enter() {
+		return nil
 	}
+	c := &conn{Conn: nc, s: s, ctx: ctx}
+	c.timer = time.AfterFunc(s.opts.OpenTimeout, func() { c.Close() })
+	s.mu.Lock()
+	s.conns[ctx] = c
+	s.mu.Unlock()
+	return c
 }
 
-func sendExit(ch gossh.Channel, code uint32) {
-	var b [4]byte
-	binary.BigEndian.PutUint32(b[:], code)
-	ch.SendRequest("exit-status", false, b[:])
+// open serves a session channel; its connection has shown it is a client
+// and may stay as long as it likes.
+func (s *Server) open(srv *ssh.Server, sc *gossh.ServerConn, nc gossh.NewChannel, ctx ssh.Context) {
+	s.mu.Lock()
+	if c := s.conns[ctx]; c != nil {
+		c.timer.Stop()
+	}
+	s.mu.Unlock()
+	ssh.DefaultSessionHandler(srv, sc, nc, ctx)
 }
 
-func parsePty(p []byte) (term string, w, h int, ok bool) {
-	var req struct {
-		Term          string
-		Cols, Rows    uint32
-		Width, Height uint32
-		Modes         string
+// who is the participant an authenticated session's key belongs to.
+func (s *Server) who(key ssh.PublicKey) (Who, bool) {
+	if key == nil {
+		return Who{}, false
 	}
-	if err := gossh.Unmarshal(p, &req); err != nil {
-		return "", 0, 0, false
-	}
-	return req.Term, int(req.Cols), int(req.Rows), true
+	w, ok := s.keys[gossh.FingerprintSHA256(key)]
+	return w, ok
 }
 
-func parseWindow(p []byte) (w, h int, ok bool) {
-	var req struct{ Cols, Rows, Width, Height uint32 }
-	if err := gossh.Unmarshal(p, &req); err != nil {
-		return 0, 0, false
-	}
-	return int(req.Cols), int(req.Rows), true
+// sessionContext is a connection's context that also ends with one
+// session, so that the middleware stops forwarding resizes to a console
+// that has ended even while the connection stays up.
+type sessionContext struct {
+	ssh.Context
+	ctx context.Context
 }
 
-// hostKey loads the server key, creating it on first use.
-func hostKey(path string) (gossh.Signer, error) {
-	if path == "" {
-		return nil, errors.New("serve: no host key path; the key is kept so participants' known_hosts stay valid")
-	}
-	data, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		_, priv, gerr := ed25519.GenerateKey(rand.Reader)
-		if gerr != nil {
-			return nil, gerr
-		}
-		block, merr := gossh.MarshalPrivateKey(priv, "gameday serve")
-		if merr != nil {
-			return nil, merr
-		}
-		data = pem.EncodeToMemory(block)
-		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-			return nil, fmt.Errorf("serve: host key: %w", err)
-		}
-		if err := os.WriteFile(path, data, 0o600); err != nil {
-			return nil, fmt.Errorf("serve: host key: %w", err)
-		}
-	} else if err != nil {
-		return nil, fmt.Errorf("serve: host key: %w", err)
-	}
-	signer, err := gossh.ParsePrivateKey(data)
-	if err != nil {
-		return nil, fmt.Errorf("serve: host key %s: %w", path, err)
-	}
-	return signer, nil
-}
-
-// admitted maps each key to its participant: the runbook's roles first, then
-// authorized_keys entries in role.
-func admitted(roles runbook.Roles, authorized, role string) (map[string]Who, error) {
-	keys := map[string]Who{}
-	for _, m := range roles.Members() {
-		if m.Key == "" {
-			continue
-		}
-		pk, _, _, _, err := gossh.ParseAuthorizedKey([]byte(m.Key))
-		if err != nil {
-			return nil, fmt.Errorf("serve: %s's key: %w", m.Name, err)
-		}
-		keys[gossh.FingerprintSHA256(pk)] = Who{Name: m.Name, Role: m.Role, Abort: roles.CanAbort(m.Name)}
-	}
-	if authorized == "" {
-		return keys, nil
-	}
-	f, err := os.Open(authorized)
-	if err != nil {
-		return nil, fmt.Errorf("serve: authorized keys: %w", err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for line := 1; sc.Scan(); line++ {
-		text := strings.TrimSpace(sc.Text())
-		if text == "" || strings.HasPrefix(text, "#") {
-			continue
-		}
-		pk, comment, _, _, err := gossh.ParseAuthorizedKey([]byte(text))
-		if err != nil {
-			return nil, fmt.Errorf("%s:%d: expected an authorized_keys line (type key comment): %v", authorized, line, err)
-		}
-		fp := gossh.FingerprintSHA256(pk)
-		if _, ok := keys[fp]; ok {
-			continue // the runbook's role wins
-		}
-		name := comment
-		if name == "" {
-			name = fmt.Sprintf("%s-%d", role, line)
-		}
-		keys[fp] = Who{Name: name, Role: role}
-	}
-	return keys, sc.Err()
-}
+func (c sessionContext) Done() <-chan struct{} { return c.ctx.Done() }
+func (c sessionContext) Err() error            { return c.ctx.Err() }

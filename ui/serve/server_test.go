@@ -1,7 +1,6 @@
 package serve
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -15,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	tea "github.com/charmbracelet/bubbletea"
 	"github.com/gameday/gameday/runbook"
 	"go.uber.org/goleak"
 	gossh "golang.org/x/crypto/ssh"
@@ -41,37 +41,53 @@ func newPerson(t *testing.T, comment string) person {
 	return person{s, line}
 }
 
-// echo is a session handler that shows what the server knows of the
-// participant, then reports every resize and echoes every line typed.
-func echo(s *Session) {
-	fmt.Fprintf(s.Out, "hello %s %s abort=%v %s %dx%d\n", s.Who.Name, s.Who.Role, s.Who.Abort, s.Term, s.Width, s.Height)
-	lines := make(chan string)
-	go func() {
-		defer close(lines)
-		sc := bufio.NewScanner(s.In)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-	}()
-	for {
-		select {
-		case <-s.Ctx.Done():
-			return
-		case wh := <-s.Resize:
-			fmt.Fprintf(s.Out, "resized %dx%d\n", wh[0], wh[1])
-		case l, ok := <-lines:
-			if !ok || l == "bye" {
-				return
+// echo is a console that shows what the server knows of the participant,
+// then reports every size it is sent and echoes every line typed.
+type echo struct {
+	hello string
+	lines []string
+	typed string
+}
+
+func echoConsole(s *Session) (*tea.Program, func(), error) {
+	m := &echo{hello: fmt.Sprintf("hello %s %s abort=%v %s %dx%d", s.Who.Name, s.Who.Role, s.Who.Abort, s.Term, s.Width, s.Height)}
+	return tea.NewProgram(m, tea.WithInput(s.In), tea.WithOutput(s.Out), tea.WithoutSignalHandler()), func() {}, nil
+}
+
+func (e *echo) Init() tea.Cmd { return nil }
+
+func (e *echo) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		e.lines = append(e.lines, fmt.Sprintf("resized %dx%d", msg.Width, msg.Height))
+	case tea.KeyMsg:
+		switch msg.Type {
+		case tea.KeyEnter:
+			if e.typed == "bye" {
+				return e, tea.Quit
 			}
-			fmt.Fprintf(s.Out, "typed %s\n", l)
+			e.lines = append(e.lines, "typed "+e.typed)
+			e.typed = ""
+		case tea.KeySpace:
+			e.typed += " "
+		case tea.KeyRunes:
+			e.typed += string(msg.Runes)
 		}
 	}
+	return e, nil
 }
+
+func (e *echo) View() string { return e.hello + "\n" + strings.Join(e.lines, "\n") + "\n" }
 
 func startServer(t *testing.T, roles runbook.Roles, authorized string) *Server {
 	t.Helper()
-	dir := t.TempDir()
-	s, err := Start(Options{Addr: "127.0.0.1:0", HostKey: filepath.Join(dir, "host_key"), Roles: roles, AuthorizedKeys: authorized, Handler: echo})
+	return startWith(t, Options{Roles: roles, AuthorizedKeys: authorized, Console: echoConsole})
+}
+
+func startWith(t *testing.T, o Options) *Server {
+	t.Helper()
+	o.Addr, o.HostKey = "127.0.0.1:0", filepath.Join(t.TempDir(), "host_key")
+	s, err := Start(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,27 +159,15 @@ func TestParticipantsJoinWithTheirRole(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sess, err := c.NewSession()
-		if err != nil {
-			t.Fatal(err)
-		}
-		scr := &screen{got: make(chan struct{}, 1)}
-		sess.Stdout = scr
-		in, _ := sess.StdinPipe()
-		if err := sess.RequestPty("xterm-256color", 40, 120, gossh.TerminalModes{}); err != nil {
-			t.Fatal(err)
-		}
-		if err := sess.Shell(); err != nil {
-			t.Fatal(err)
-		}
+		sess, scr, in := openPty(t, c)
 		scr.waitFor(t, tc.want)
 		if err := sess.WindowChange(50, 200); err != nil {
 			t.Fatal(err)
 		}
 		scr.waitFor(t, "resized 200x50")
-		io.WriteString(in, "note this\n")
+		io.WriteString(in, "note this\r")
 		scr.waitFor(t, "typed note this")
-		io.WriteString(in, "bye\n")
+		io.WriteString(in, "bye\r")
 		if err := sess.Wait(); err != nil {
 			t.Errorf("session ended with %v, want exit status 0", err)
 		}
@@ -216,7 +220,7 @@ func TestHostKeyPersists(t *testing.T) {
 }
 
 func TestNoKeysNoServer(t *testing.T) {
-	_, err := Start(Options{Addr: "127.0.0.1:0", HostKey: filepath.Join(t.TempDir(), "k"), Roles: runbook.Roles{Facilitator: &runbook.Person{Name: "Ana"}}, Handler: echo})
+	_, err := Start(Options{Addr: "127.0.0.1:0", HostKey: filepath.Join(t.TempDir(), "k"), Roles: runbook.Roles{Facilitator: &runbook.Person{Name: "Ana"}}, Console: echoConsole})
 	if err == nil || !strings.Contains(err.Error(), "no participant has a key") {
 		t.Errorf("err = %v", err)
 	}
@@ -245,4 +249,79 @@ func TestDroppedSessionAndCloseLeaveNothing(t *testing.T) {
 		t.Errorf("%s still accepts connections after Close", addr)
 	}
 	// goleak in TestMain checks that no session goroutine is left.
+}
+
+// openPty starts a shell with a pty on a new session of c.
+func openPty(t *testing.T, c *gossh.Client) (*gossh.Session, *screen, io.Writer) {
+	t.Helper()
+	sess, err := c.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	scr := &screen{got: make(chan struct{}, 1)}
+	sess.Stdout = scr
+	in, err := sess.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sess.RequestPty("xterm-256color", 40, 120, gossh.TerminalModes{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := sess.Shell(); err != nil {
+		t.Fatal(err)
+	}
+	return sess, scr, in
+}
+
+// anaJoins starts a server with o where Ana facilitates, and opens her
+// session with a pty.
+func anaJoins(t *testing.T, o Options) (*Server, *gossh.Session, *screen, io.Writer) {
+	t.Helper()
+	ana := newPerson(t, "ana")
+	o.Roles = runbook.Roles{Facilitator: &runbook.Person{Name: "Ana", Key: ana.line}}
+	s := startWith(t, o)
+	c, err := dial(s, ana)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	sess, scr, in := openPty(t, c)
+	scr.waitFor(t, "hello Ana")
+	return s, sess, scr, in
+}
+
+// A client that closes its session but keeps the connection (as a
+// multiplexing ssh does) ends that participant's console.
+func TestClosedSessionEndsItsConsole(t *testing.T) {
+	ended := make(chan struct{})
+	_, sess, _, _ := anaJoins(t, Options{Console: func(s *Session) (*tea.Program, func(), error) {
+		p, _, err := echoConsole(s)
+		return p, func() { close(ended) }, err
+	}})
+	sess.Close()
+	select {
+	case <-ended:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the console still runs after its session closed")
+	}
+}
+
+// A client that connects and says nothing is dropped after OpenTimeout; a
+// participant whose session is open stays past it.
+func TestSilentClientIsDropped(t *testing.T) {
+	s, _, scr, in := anaJoins(t, Options{Console: echoConsole, OpenTimeout: 300 * time.Millisecond})
+
+	silent, err := net.Dial("tcp", s.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	silent.SetReadDeadline(time.Now().Add(10 * time.Second))
+	// The server speaks first (its version line), then closes.
+	if _, err := io.Copy(io.Discard, silent); err != nil {
+		t.Fatalf("a silent client was not dropped: %v", err)
+	}
+	// By now Ana's connection is older than OpenTimeout too.
+	io.WriteString(in, "still here\r")
+	scr.waitFor(t, "typed still here")
 }
