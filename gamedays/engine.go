@@ -59,6 +59,9 @@ type Options struct {
 	DryRun bool
 	// Parallel bounds concurrent executor calls per attack (default 64).
 	Parallel int
+	// Drill runs the game day as a drill: the runbook's hints with an
+	// after: are released that long after the first fault lands.
+	Drill bool
 	// OnEvent sees every event after it is journalled, on the engine's
 	// goroutines; it must not block.
 	OnEvent func(Event)
@@ -110,6 +113,7 @@ type Engine struct {
 	start    time.Time
 	baseFrom time.Time // the baseline window opened
 	sampled  time.Time // run samples are journalled up to here
+	hints    hints
 	// What landed: a verdict is only given for faults that really applied.
 	results  map[*targets.Injection]targets.Result
 	planned  int
@@ -241,6 +245,7 @@ func (e *Engine) emit(ev Event) Event {
 	} else if ev.Time.IsZero() {
 		ev.Time = e.opts.Clock.Now().UTC()
 	}
+	e.noteHint(ev)
 	if e.opts.OnEvent != nil {
 		e.opts.OnEvent(ev)
 	}
@@ -284,6 +289,7 @@ func (e *Engine) Run(ctx context.Context) (Outcome, error) {
 		}
 	}()
 	out, err := e.phases(pctx)
+	e.stopHints()
 	if errors.Is(err, errAborted) || e.aborted() {
 		out = e.rollbackAll()
 		err = nil

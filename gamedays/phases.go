@@ -402,6 +402,7 @@ func (e *Engine) inject(ctx context.Context, p planned) error {
 	e.results[p.inj] = res
 	if ok {
 		e.landed++
+		defer e.startHints()
 	} else {
 		why = fmt.Sprintf("%s on %s: %s", p.inj.Attack, p.inj.Member.ID, hostReason(res))
 		e.failures = append(e.failures, why)

@@ -5,14 +5,11 @@ import (
 	"io"
 	"math/rand/v2"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/gameday/gameday/gamedays"
 	sandbox "github.com/gameday/gameday/lab"
-	"github.com/gameday/gameday/runbook"
 )
 
 // drillFlags are the options of gameday drill.
@@ -121,66 +118,4 @@ func runDrill(cmd *cobra.Command, args []string, f *drillFlags) error {
 func spin(names []string, seed uint64) string {
 	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	return names[r.IntN(len(names))]
-}
-
-// hintSchedule releases the hints that have an after: that long after the
-// first inject, unless the facilitator has released them by key already.
-// It stops once the drill is mitigated or the game day ends.
-type hintSchedule struct {
-	mu       sync.Mutex
-	hints    []runbook.Hint
-	send     func(gamedays.Intent)
-	released map[string]bool
-	timers   []*time.Timer
-	started  bool
-	stopped  bool
-}
-
-func newHintSchedule(hints []runbook.Hint, send func(gamedays.Intent)) *hintSchedule {
-	return &hintSchedule{hints: hints, send: send, released: map[string]bool{}}
-}
-
-// observe sees every engine event; it never blocks.
-func (h *hintSchedule) observe(ev gamedays.Event) {
-	switch {
-	case ev.Type == gamedays.EvNote && ev.Kind == gamedays.NoteHint:
-		h.mu.Lock()
-		h.released[ev.Msg] = true
-		h.mu.Unlock()
-	case ev.Type == gamedays.EvNote && ev.Kind == gamedays.NoteMitigated, ev.Type == gamedays.EvRunEnd:
-		h.stop()
-	case ev.Type == gamedays.EvAttackResult && ev.OK != nil && *ev.OK:
-		h.mu.Lock()
-		defer h.mu.Unlock()
-		if h.started || h.stopped {
-			return
-		}
-		h.started = true
-		for _, hint := range h.hints {
-			if hint.After > 0 {
-				text := hint.Text
-				h.timers = append(h.timers, time.AfterFunc(hint.After, func() { h.release(text) }))
-			}
-		}
-	}
-}
-
-func (h *hintSchedule) release(text string) {
-	h.mu.Lock()
-	if h.stopped || h.released[text] {
-		h.mu.Unlock()
-		return
-	}
-	h.released[text] = true
-	h.mu.Unlock()
-	h.send(gamedays.Intent{Type: gamedays.IntentNote, Kind: gamedays.NoteHint, Text: text, Author: "schedule", Source: "schedule", At: time.Now()})
-}
-
-func (h *hintSchedule) stop() {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.stopped = true
-	for _, t := range h.timers {
-		t.Stop()
-	}
 }

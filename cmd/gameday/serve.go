@@ -128,17 +128,8 @@ func serveSession(cmd *cobra.Command, s *session, sf *serveFlags, in io.Reader, 
 	}
 	c = ui.New(ui.Config{Runbook: s.rb, File: s.rb.File, RunDir: dir, Metrics: s.observer, Version: opts.Version,
 		Input: in, Output: out, Author: author, Shared: true, Drill: sf.Drill, Remaining: remainingFor(s)})
-	var hints *hintSchedule
-	if sf.Drill {
-		hints = newHintSchedule(s.rb.Drill.Hints, func(i gamedays.Intent) { eng.Send(gamedays.Local, i) })
-		defer hints.stop()
-	}
-	opts.OnEvent = func(ev gamedays.Event) {
-		c.OnEvent(ev)
-		if hints != nil {
-			hints.observe(ev)
-		}
-	}
+	opts.Drill = sf.Drill
+	opts.OnEvent = c.OnEvent
 	eng = gamedays.New(s.rb, opts)
 	defer eng.Flush()
 	close(ready)
