@@ -301,7 +301,8 @@ func (e *Executor) inShell(ctx context.Context, c *gossh.Client, script string, 
 func problems(out string, err error) string {
 	var ps []string
 	for _, l := range strings.Split(out, "\n") {
-		if rest, ok := strings.CutPrefix(strings.TrimSpace(l), "gameday: "); ok {
+		// What became of the switch is worded apart, by SwitchFate.
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(l), "gameday: "); ok && rest != switchCancelled && rest != noSwitch {
 			ps = append(ps, rest)
 		}
 	}
@@ -351,7 +352,7 @@ func (e *Executor) Rollback(ctx context.Context, inj targets.Injection) (targets
 	out, err := e.exec(ctx, inj.Member, st.rollback, "rollback", &st)
 	res := targets.Result{Output: out}
 	if err != nil {
-		err = fmt.Errorf("host %s: rollback %s: %s (the dead man's switch still reverts it at its deadline unless it was cancelled)", inj.Member.ID, inj.Kind, problems(out, err))
+		err = fmt.Errorf("host %s: rollback %s: %s (%s)", inj.Member.ID, inj.Kind, problems(out, err), SwitchFate(out, inj))
 		res.Err = err.Error()
 	}
 	return res, err
