@@ -36,7 +36,9 @@ type Journal struct {
 	syncing bool  // an fsync is running without the lock
 	pending int   // events in the buffer, not yet written to the file
 	clock   Clock
-	err     error // first write error; the journal refuses further writes after it
+	err     error       // first write error; the journal refuses further writes after it
+	key     *JournalKey // seals each line; nil writes an unsealed journal
+	mac     string      // the last line's MAC, which the next one chains from
 }
 
 // flushEvery bounds the events a killed process can lose; syncEvery those a
@@ -53,8 +55,10 @@ func newJournal(f *os.File, path string, clock Clock) *Journal {
 }
 
 // CreateJournal creates a new journal file; it refuses to overwrite one.
+// Its lines are not sealed: it reads and reports like any other, but
+// recover does not trust it (see CreateSealedJournal).
 func CreateJournal(path string, clock Clock) (*Journal, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o644)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("create journal: %w", err)
 	}
@@ -66,35 +70,6 @@ func CreateJournal(path string, clock Clock) (*Journal, error) {
 		return nil, fmt.Errorf("lock journal %s: %w", path, err)
 	}
 	return newJournal(f, path, clock), nil
-}
-
-// AppendJournal opens an existing journal to add events (used by recover).
-// A truncated last line is left as it is and new events start on a fresh line.
-func AppendJournal(path string, clock Clock) (*Journal, error) {
-	events, _, err := ReadJournal(path)
-	if err != nil {
-		return nil, err
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
-	if err != nil {
-		return nil, fmt.Errorf("open journal: %w", err)
-	}
-	j := newJournal(f, path, clock)
-	if n := len(events); n > 0 {
-		j.seq = events[n-1].Seq
-		j.onDisk = j.seq
-	}
-	if st, err := f.Stat(); err == nil && st.Size() > 0 {
-		last := make([]byte, 1)
-		if r, err := os.Open(path); err == nil {
-			r.ReadAt(last, st.Size()-1)
-			r.Close()
-		}
-		if last[0] != '\n' {
-			j.w.WriteByte('\n')
-		}
-	}
-	return j, nil
 }
 
 // Path is where the journal is written.
@@ -117,6 +92,9 @@ func (j *Journal) Append(e Event) (Event, error) {
 	if err != nil {
 		j.seq--
 		return e, fmt.Errorf("journal %s: encode %s event: %w", j.path, e.Type, err)
+	}
+	if j.key != nil {
+		line, j.mac = j.key.seal(j.mac, line)
 	}
 	line = append(line, '\n')
 	if _, err := j.w.Write(line); err != nil {
@@ -220,40 +198,51 @@ func ReadJournal(path string) (events []Event, warn error, err error) {
 }
 
 func readJournal(path string, r io.Reader) ([]Event, error, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
 	var events []Event
+	var warn error
+	err := scanJournal(path, r, func(line int, raw []byte, complete bool, start int64) error {
+		var e Event
+		if jerr := json.Unmarshal(raw, &e); jerr != nil {
+			if !complete {
+				warn = &TruncatedError{Path: path, Line: line, Offset: start}
+				return nil
+			}
+			return fmt.Errorf("%s:%d: damaged journal line: %v", path, line, jerr)
+		}
+		if e.V > SchemaVersion {
+			return fmt.Errorf("%s:%d: journal schema version %d is newer than this gameday reads (%d)", path, line, e.V, SchemaVersion)
+		}
+		events = append(events, e)
+		return nil
+	})
+	return events, warn, err
+}
+
+// scanJournal calls fn with each non-blank line of a journal, trimmed, and
+// where it starts. complete is false for a last line without its newline,
+// which is all a crash can leave unfinished. An error from fn stops it.
+func scanJournal(path string, r io.Reader, fn func(line int, raw []byte, complete bool, start int64) error) error {
+	br := bufio.NewReaderSize(r, 64<<10)
 	var off int64
 	for line := 1; ; line++ {
 		raw, err := br.ReadBytes('\n')
 		start := off
 		off += int64(len(raw))
 		if len(raw) == 0 && errors.Is(err, io.EOF) {
-			return events, nil, nil
+			return nil
 		}
 		if err != nil && !errors.Is(err, io.EOF) {
-			return events, nil, fmt.Errorf("read journal %s: %w", path, err)
+			return fmt.Errorf("read journal %s: %w", path, err)
 		}
 		complete := len(raw) > 0 && raw[len(raw)-1] == '\n'
 		raw = bytes.TrimSpace(raw)
-		if len(raw) == 0 {
-			if !complete {
-				return events, nil, nil
+		if len(raw) > 0 {
+			if err := fn(line, raw, complete, start); err != nil {
+				return err
 			}
-			continue
 		}
-		var e Event
-		if jerr := json.Unmarshal(raw, &e); jerr != nil {
-			if !complete {
-				return events, &TruncatedError{Path: path, Line: line, Offset: start}, nil
-			}
-			return events, nil, fmt.Errorf("%s:%d: damaged journal line: %v", path, line, jerr)
-		}
-		if e.V > SchemaVersion {
-			return events, nil, fmt.Errorf("%s:%d: journal schema version %d is newer than this gameday reads (%d)", path, line, e.V, SchemaVersion)
-		}
-		events = append(events, e)
 		if !complete {
-			return events, nil, nil
+			return nil
 		}
 	}
 }

@@ -43,6 +43,15 @@ type RecoverOptions struct {
 	// OnEvent sees every event recovery appends, after it is journalled.
 	OnEvent func(Event)
 	Version string
+	// Key authenticates the journal (see CheckJournal) and seals what
+	// recovery appends; nil trusts no journal.
+	Key *JournalKey
+	// TrustJournal acts on a journal that is not authenticated or does not
+	// hold together, for a person who has read it.
+	TrustJournal bool
+	// Confirm is shown what recovery is about to run, on which member, and
+	// says whether to go on; nil goes on.
+	Confirm func(RecoveryPlan) bool
 }
 
 // Recovery is what a recovery found and did.
@@ -58,6 +67,9 @@ type Recovery struct {
 	Pending   []targets.Injection // maybe applied when recovery began
 	Reverted  []targets.Injection
 	Failed    []Failure // still maybe applied: the loudest result
+	// Problems are why the journal is not trusted; recovery acted on it
+	// anyway only with TrustJournal.
+	Problems []Problem
 }
 
 // Failure is an injection recovery could not roll back, and why.
@@ -151,16 +163,24 @@ func Recover(ctx context.Context, path string, o RecoverOptions) (Recovery, erro
 		return rec, fmt.Errorf("lock journal %s: %w", path, err)
 	}
 
-	events, warn, err := ReadJournal(path)
+	chk, err := CheckJournal(path, o.Key)
 	if err != nil {
 		return rec, err
 	}
+	events := chk.Events
+	rec.Problems = chk.Problems
 	st := Fold(events)
 	rec.Ended, rec.Recovered = st.Finished(), st.Recovered && !st.Ended
 	rec.Pending = st.Unreverted()
+	rec.Truncated = chk.Truncated
+	if rec.Idle() {
+		return rec, nil
+	}
+	if err := o.admit(rec); err != nil {
+		return rec, err
+	}
 	var dropped []byte
-	if te, ok := warn.(*TruncatedError); ok {
-		rec.Truncated = te
+	if te := rec.Truncated; te != nil {
 		// Appending after a partial line would turn it into a damaged line
 		// in the middle of the journal; it is cut off and quoted in a note.
 		dropped, err = readTail(lock, te.Offset)
@@ -171,11 +191,8 @@ func Recover(ctx context.Context, path string, o RecoverOptions) (Recovery, erro
 			return rec, fmt.Errorf("cut the incomplete last line of %s: %w", path, err)
 		}
 	}
-	if rec.Idle() {
-		return rec, nil
-	}
 
-	j, err := AppendJournal(path, o.Clock)
+	j, err := chk.continueJournal(o.Clock, o.Key)
 	if err != nil {
 		return rec, err
 	}
@@ -189,6 +206,9 @@ func Recover(ctx context.Context, path string, o RecoverOptions) (Recovery, erro
 	if rec.Truncated != nil {
 		emit(Event{Type: EvNote, Msg: fmt.Sprintf("line %d was incomplete (the run was killed while writing it) and was cut off: %s",
 			rec.Truncated.Line, strconv.Quote(string(clip(dropped, 512))))})
+	}
+	if len(rec.Problems) > 0 {
+		emit(Event{Type: EvNote, Msg: "recovered from a journal that was not authenticated, trusted by the person recovering: " + (&UntrustedError{Path: path, Problems: rec.Problems}).Error()})
 	}
 	emit(Event{Type: EvNote, Msg: fmt.Sprintf("recovery started by gameday %s: %d injection(s) may still be applied", o.Version, len(rec.Pending))})
 

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -13,47 +14,70 @@ import (
 )
 
 func inj(host string) *targets.Injection {
-	return &targets.Injection{RunID: "r1", Attack: "burn", Kind: "cpu", Member: targets.Member{Target: "web", ID: host}, Duration: time.Minute}
+	return &targets.Injection{RunID: "r1", Attack: "burn", Kind: "cpu", Member: targets.Member{Target: "web", ID: host}, Params: map[string]string{"workers": "1"}, Duration: time.Minute}
 }
 
 func yes() *bool { t := true; return &t }
 
-// killedRun writes the journal a run killed mid-attack leaves: web-1 was
-// injected (with state learnt at inject), web-2's intent was journalled but
-// the crash came before its result, web-3 was injected and rolled back.
-// ended adds a run.end as a finished run has.
-func killedRun(t *testing.T, dir string, ended bool) string {
+// testKey is a journal key of the test's own, never the user's.
+func testKey(t *testing.T) *JournalKey {
 	t.Helper()
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, JournalName)
-	j, err := CreateJournal(path, WallClock())
+	k, err := EnsureJournalKey(filepath.Join(t.TempDir(), "state", "gameday", "journal.key"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return k
+}
+
+// sealedRun writes a journal as gameday run does, sealed with key, in dir
+// (whose name is the run id): run.start, a blast.confirmed of the members
+// named, then events.
+func sealedRun(t *testing.T, dir string, key *JournalKey, members []string, events ...Event) string {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, JournalName)
+	j, err := CreateSealedJournal(path, WallClock(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var confirmed []targets.Member
+	for _, m := range members {
+		confirmed = append(confirmed, inj(m).Member)
+	}
+	head := []Event{{Type: EvRunStart, RunID: filepath.Base(dir)}, {Type: EvConfirmed, Members: confirmed}}
+	for _, ev := range append(head, events...) {
+		if _, err := j.Append(ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// killedRun writes the journal a run killed mid-attack leaves, in
+// dir/r1: web-1 was injected (with state learnt at inject), web-2's intent
+// was journalled but the crash came before its result, web-3 was injected
+// and rolled back. ended adds a run.end as a finished run has.
+func killedRun(t *testing.T, dir string, key *JournalKey, ended bool) string {
+	t.Helper()
 	withState := inj("web-1")
 	withState.State = map[string]string{"pid": "42"}
-	for _, ev := range []Event{
-		{Type: EvRunStart, RunID: "r1"},
+	events := []Event{
 		{Type: EvAttackIntent, Injection: inj("web-1")},
 		{Type: EvAttackResult, Injection: withState, OK: yes()},
 		{Type: EvAttackIntent, Injection: inj("web-3")},
 		{Type: EvAttackResult, Injection: inj("web-3"), OK: yes()},
 		{Type: EvRollbackResult, Injection: inj("web-3"), OK: yes()},
 		{Type: EvAttackIntent, Injection: inj("web-2")},
-	} {
-		if _, err := j.Append(ev); err != nil {
-			t.Fatal(err)
-		}
 	}
 	if ended {
-		j.Append(Event{Type: EvRunEnd})
+		events = append(events, Event{Type: EvRunEnd})
 	}
-	if err := j.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return sealedRun(t, filepath.Join(dir, "r1"), key, []string{"web-1", "web-2", "web-3"}, events...)
 }
 
 // recordingExec is a fakeExec that also keeps what each rollback was given.
@@ -69,8 +93,8 @@ func (r *recordingExec) Rollback(ctx context.Context, inj targets.Injection) (ta
 	return r.fakeExec.Rollback(ctx, inj)
 }
 
-func recoverWith(exec targets.Executor) RecoverOptions {
-	return RecoverOptions{Executor: func(family string) (targets.Executor, error) {
+func recoverWith(exec targets.Executor, key *JournalKey) RecoverOptions {
+	return RecoverOptions{Key: key, Executor: func(family string) (targets.Executor, error) {
 		if family != targets.FamilySSH {
 			return nil, errors.New("unexpected family " + family)
 		}
@@ -79,19 +103,20 @@ func recoverWith(exec targets.Executor) RecoverOptions {
 }
 
 func TestRecoverRollsBackWhatAKilledRunLeft(t *testing.T) {
-	path := killedRun(t, t.TempDir(), false)
+	key := testKey(t)
+	path := killedRun(t, t.TempDir(), key, false)
 	// The kill also cut a line short.
 	f, _ := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
-	f.WriteString(`{"v":1,"seq":8,"type":"sam`)
+	f.WriteString(`{"v":1,"seq":9,"type":"sam`)
 	f.Close()
 
 	exec := &recordingExec{fakeExec: fakeExec{applied: map[string]bool{"burn@web-1": true, "burn@web-2": true}}}
-	rec, err := Recover(context.Background(), path, recoverWith(exec))
+	rec, err := Recover(context.Background(), path, recoverWith(exec, key))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rec.Truncated == nil || rec.Truncated.Line != 8 {
-		t.Errorf("truncated line: %+v, want line 8", rec.Truncated)
+	if rec.Truncated == nil || rec.Truncated.Line != 9 {
+		t.Errorf("truncated line: %+v, want line 9", rec.Truncated)
 	}
 	if len(rec.Pending) != 2 || len(rec.Reverted) != 2 || len(rec.Failed) != 0 || rec.Ended {
 		t.Fatalf("pending %d reverted %d failed %d ended %v; want 2, 2, 0, false", len(rec.Pending), len(rec.Reverted), len(rec.Failed), rec.Ended)
@@ -114,8 +139,12 @@ func TestRecoverRollsBackWhatAKilledRunLeft(t *testing.T) {
 			t.Fatalf("event %d has seq %d", i, e.Seq)
 		}
 	}
-	if !strings.Contains(events[7].Msg, `line 8 was incomplete`) || !strings.Contains(events[7].Msg, `\"type\":\"sam`) {
-		t.Errorf("the cut line is not quoted in a note: %+v", events[7])
+	if !strings.Contains(events[8].Msg, `line 9 was incomplete`) || !strings.Contains(events[8].Msg, `\"type\":\"sam`) {
+		t.Errorf("the cut line is not quoted in a note: %+v", events[8])
+	}
+	// What recovery appended is sealed too: the journal is still whole.
+	if chk, err := CheckJournal(path, key); err != nil || len(chk.Problems) > 0 {
+		t.Errorf("journal after recover: %v, problems %v", err, chk.Problems)
 	}
 	last := events[len(events)-1]
 	if last.Type != EvRecover || last.OK == nil || !*last.OK || last.Source != "recover" {
@@ -127,7 +156,7 @@ func TestRecoverRollsBackWhatAKilledRunLeft(t *testing.T) {
 
 	// Twice is safe: nothing found, nothing written, nothing called.
 	before, _ := os.ReadFile(path)
-	again, err := Recover(context.Background(), path, recoverWith(exec))
+	again, err := Recover(context.Background(), path, recoverWith(exec, key))
 	if err != nil || !again.Idle() {
 		t.Fatalf("second recover: %+v %v", again, err)
 	}
@@ -138,30 +167,47 @@ func TestRecoverRollsBackWhatAKilledRunLeft(t *testing.T) {
 }
 
 func TestRecoverRefusesARunStillInProgress(t *testing.T) {
-	path := filepath.Join(t.TempDir(), JournalName)
-	j, err := CreateJournal(path, WallClock())
+	key := testKey(t)
+	dir := filepath.Join(t.TempDir(), "r1")
+	path := sealedRun(t, dir, key, []string{"web-1"})
+	// The run's own process holds the lock, as CreateJournal takes it.
+	live, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Flock(int(live.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	chk, err := CheckJournal(path, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := chk.continueJournal(WallClock(), key)
 	if err != nil {
 		t.Fatal(err)
 	}
 	j.Append(Event{Type: EvAttackIntent, Injection: inj("web-1")})
+	j.Sync()
 	exec := &fakeExec{applied: map[string]bool{}}
-	if _, err := Recover(context.Background(), path, recoverWith(exec)); !errors.Is(err, ErrInProgress) {
+	if _, err := Recover(context.Background(), path, recoverWith(exec, key)); !errors.Is(err, ErrInProgress) {
 		t.Fatalf("recover of a live run: %v, want ErrInProgress", err)
 	}
 	if exec.rollbacks != 0 {
 		t.Error("rolled back under a live engine")
 	}
-	j.Close() // as the process dying does
-	rec, err := Recover(context.Background(), path, recoverWith(exec))
+	j.Close()
+	live.Close() // as the process dying does
+	rec, err := Recover(context.Background(), path, recoverWith(exec, key))
 	if err != nil || len(rec.Reverted) != 1 {
 		t.Fatalf("recover after the run ended: %+v %v", rec, err)
 	}
 }
 
 func TestRecoverFailureIsLoudAndRetried(t *testing.T) {
-	path := killedRun(t, t.TempDir(), true)
+	key := testKey(t)
+	path := killedRun(t, t.TempDir(), key, true)
 	exec := &fakeExec{applied: map[string]bool{"burn@web-1": true}, rollbackErr: errors.New("host unreachable")}
-	rec, err := Recover(context.Background(), path, recoverWith(exec))
+	rec, err := Recover(context.Background(), path, recoverWith(exec, key))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,23 +225,21 @@ func TestRecoverFailureIsLoudAndRetried(t *testing.T) {
 	}
 	// Once the host is back, a second recover finishes the job.
 	exec.rollbackErr = nil
-	rec, err = Recover(context.Background(), path, recoverWith(exec))
+	rec, err = Recover(context.Background(), path, recoverWith(exec, key))
 	if err != nil || len(rec.Reverted) != 2 || exec.active() != 0 {
 		t.Fatalf("retry: %+v %v, %d applied", rec, err, exec.active())
 	}
 }
 
 func TestRecoverUnknownKindOrFamily(t *testing.T) {
-	path := filepath.Join(t.TempDir(), JournalName)
-	j, _ := CreateJournal(path, WallClock())
+	key := testKey(t)
 	odd := inj("web-1")
 	odd.Kind = "teleport"
-	j.Append(Event{Type: EvAttackIntent, Injection: odd})
 	aws := inj("i-123")
 	aws.Kind = "ec2-stop"
-	j.Append(Event{Type: EvAttackIntent, Injection: aws})
-	j.Close()
-	rec, err := Recover(context.Background(), path, recoverWith(&fakeExec{applied: map[string]bool{}}))
+	path := sealedRun(t, filepath.Join(t.TempDir(), "r1"), key, []string{"web-1", "i-123"},
+		Event{Type: EvAttackIntent, Injection: odd}, Event{Type: EvAttackIntent, Injection: aws})
+	rec, err := Recover(context.Background(), path, recoverWith(&fakeExec{applied: map[string]bool{}}, key))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,7 +255,7 @@ func TestRecoverUnknownKindOrFamily(t *testing.T) {
 
 func TestUnfinished(t *testing.T) {
 	runs := t.TempDir()
-	killedRun(t, filepath.Join(runs, "a-killed"), false)
+	sealedRun(t, filepath.Join(runs, "a-killed"), testKey(t), []string{"web-1"}, Event{Type: EvAttackIntent, Injection: inj("web-1")})
 	clean := filepath.Join(runs, "b-clean")
 	os.MkdirAll(clean, 0o755)
 	j, _ := CreateJournal(filepath.Join(clean, JournalName), WallClock())

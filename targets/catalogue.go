@@ -240,6 +240,20 @@ func notAbove(small, big string) rule {
 	return rule{fmt.Sprintf("`%s` may not exceed `%s`", small, big), check}
 }
 
+// fillWithinMax: a fill given as a percentage may not aim past the guard;
+// the host enforces the guard on sizes in bytes, which only it can turn
+// into a percentage.
+func fillWithinMax(size, guard string) rule {
+	check := func(_ *Kind, _ map[string]string, v Values) []runbook.ParamProblem {
+		if pct, ok := v.Percent(size); ok && v.Has(guard) && pct > v.Float(guard) {
+			return []runbook.ParamProblem{{Param: size,
+				Msg: fmt.Sprintf("params.%s: expected at most %s (%s), found %s; raise %s to fill that far", size, guard, v.String(guard), quote(v.String(size)), guard)}}
+		}
+		return nil
+	}
+	return rule{fmt.Sprintf("a percentage `%s` may not exceed `%s`", size, guard), check}
+}
+
 // portNeedsProtocol: a port only means something for tcp or udp, and a rule
 // for "all" protocols with a port would match nothing.
 func portNeedsProtocol(port, protocol string) rule {

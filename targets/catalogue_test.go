@@ -19,7 +19,7 @@ var minimal = map[string]struct {
 	"cpu":             {nil, map[string]string{"workers": "0", "load": "100%"}},
 	"memory":          {map[string]string{"size": "80%"}, map[string]string{"size": "80%"}},
 	"io":              {nil, map[string]string{"workers": "4", "path": "/tmp"}},
-	"disk-fill":       {map[string]string{"path": "/var/log/", "size": "20GiB"}, map[string]string{"path": "/var/log", "size": "20GiB"}},
+	"disk-fill":       {map[string]string{"path": "/var/log/", "size": "20GiB"}, map[string]string{"path": "/var/log", "size": "20GiB", "max_fill": "95%"}},
 	"process-kill":    {map[string]string{"name": "checkout"}, map[string]string{"name": "checkout", "signal": "KILL"}},
 	"process-pause":   {map[string]string{"pidfile": "/run/checkout.pid"}, map[string]string{"pidfile": "/run/checkout.pid"}},
 	"service-stop":    {map[string]string{"unit": "nginx"}, map[string]string{"unit": "nginx.service"}},
@@ -177,6 +177,12 @@ func TestProblems(t *testing.T) {
 		{"process-kill", map[string]string{"name": "-9", "signal": "SIGWHATEVER"}, []string{
 			`name: params.name: expected a process name as ps -o comm shows it, such as nginx (1-15 letters, digits, '.', '_', '+' or '-', not starting with '-'), found "-9"`,
 			`signal: params.signal: expected a signal name such as KILL, TERM or STOP (or one of the numbers 1, 2, 3, 6, 9, 14, 15), found "SIGWHATEVER"`,
+		}},
+		{"disk-fill", map[string]string{"path": "/", "size": "99%"}, []string{
+			`size: params.size: expected at most max_fill (95%), found "99%"; raise max_fill to fill that far`,
+		}},
+		{"disk-fill", map[string]string{"path": "/", "size": "90%", "max_fill": "80"}, []string{
+			`size: params.size: expected at most max_fill (80%), found "90%"; raise max_fill to fill that far`,
 		}},
 		{"blackhole", map[string]string{"cidr": "10.0.0.0/8", "port": "6379"}, []string{
 			`port: params.port: a port needs protocol tcp or udp, found protocol all`,

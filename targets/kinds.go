@@ -89,7 +89,10 @@ func linuxKinds() []*Kind {
 				{Name: "path", Type: TypePath, Required: true, Help: "directory on the file system to fill; the fill file is created here"},
 				{Name: "size", Type: TypeBytes, Required: true, Min: "1MiB", PercentOf: "the file system",
 					Help: "space to take, such as 20GiB, or a percentage: fill until the file system is that full (never past what is free)"},
+				{Name: "max_fill", Type: TypePercent, Default: "95", Min: "1",
+					Help: "the fullest the host lets the file system get: the fill stops there, and the inject refuses if the file system is already that full"},
 			},
+			rules: []rule{fillWithinMax("size", "max_fill")},
 		},
 		{
 			Name: "process-kill", Family: FamilySSH, MaxDuration: defaultMax, Tools: []string{"pgrep"},

@@ -367,6 +367,9 @@ func (p *ParamSpec) parseBare(raw string) (value, error) {
 		v.canon, err = parseSignal(raw)
 	case TypeUnit:
 		v.canon, err = parseUnit(raw)
+		if err == nil && len(v.canon) > maxUnitName {
+			return value{}, fmt.Errorf("expected a systemd unit name of at most %d characters with its type suffix, found %s, which is %d once .service is added", maxUnitName, quote(raw), len(v.canon))
+		}
 	case TypeDNSName:
 		return p.parseDNSName(raw)
 	case TypeStatus:
@@ -597,8 +600,14 @@ func parseSignal(s string) (string, error) {
 // as systemctl itself assumes.
 const unitSuffixes = ".service .socket .target .timer .mount .automount .path .slice .scope .device .swap"
 
+// maxUnitName is systemd's limit on a unit name, suffix included.
+const maxUnitName = 255
+
+// parseUnit returns the unit's full name. The canonical form is what the
+// executors parse again when they plan, so its length is checked after the
+// suffix is added, by the caller.
 func parseUnit(s string) (string, error) {
-	if len(s) > 255 || s[0] == '-' || s[0] == '.' || s[0] == '@' || !only(s, ":_.@-") || strings.Count(s, "@") > 1 {
+	if len(s) > maxUnitName || s[0] == '-' || s[0] == '.' || s[0] == '@' || !only(s, ":_.@-") || strings.Count(s, "@") > 1 {
 		return "", errShape
 	}
 	hasSuffix := slices.ContainsFunc(strings.Fields(unitSuffixes), func(suf string) bool {

@@ -248,6 +248,9 @@ func TestUnit(t *testing.T) {
 		ok("nginx", "nginx.service"), ok("nginx.service", "nginx.service"), ok("getty@tty1.service", "getty@tty1.service"),
 		ok("docker.socket", "docker.socket"), ok("app-worker", "app-worker.service"), ok("a.b", "a.b.service"),
 		bad("getty@.service", want+`"getty@.service"`), bad("-nginx", want+`"-nginx"`), bad("nginx service", want+`"nginx service"`),
+		// systemd's 255 includes the suffix added to a bare name.
+		ok(strings.Repeat("u", 247), strings.Repeat("u", 247)+".service"), ok(strings.Repeat("u", 248)+".socket", strings.Repeat("u", 248)+".socket"),
+		bad(strings.Repeat("u", 248), `expected a systemd unit name of at most 255 characters with its type suffix, found `+quote(strings.Repeat("u", 248))+`, which is 256 once .service is added`),
 		bad("a@b@c", want+`"a@b@c"`), bad(`dev-x\x2d.device`, want+`"dev-x\\x2d.device"`),
 	})
 }

@@ -82,11 +82,11 @@ func writeSummary(cmd *cobra.Command, runsDir, out string) error {
 		_, err := buf.WriteTo(cmd.OutOrStdout())
 		return err
 	}
-	if err := os.MkdirAll(out, 0o755); err != nil {
+	if err := os.MkdirAll(out, 0o700); err != nil {
 		return invalid(fmt.Errorf("report --summary: %w", err))
 	}
 	path := filepath.Join(out, "summary.md")
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
 		return invalid(fmt.Errorf("report --summary: %w", err))
 	}
 	fmt.Fprintln(cmd.OutOrStdout(), path)

@@ -36,8 +36,11 @@ func TestReportCommand(t *testing.T) {
 		if !strings.Contains(out, filepath.Join(dir, f)) {
 			t.Errorf("report did not list %s:\n%s", f, out)
 		}
-		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+		// Reports quote the runbook and the hosts: for the user alone.
+		if st, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Error(err)
+		} else if st.Mode().Perm() != 0o600 {
+			t.Errorf("%s has mode %v, want 0600", f, st.Mode().Perm())
 		}
 	}
 	var js struct {

@@ -139,11 +139,15 @@ func prepare(cmd *cobra.Command, path string, f *runFlags) (*session, error) {
 // every way of driving a run shares. The caller sets how it drives the
 // engine (AutoAdvance, AutoConfirm, OnEvent) and closes the journal.
 func (s *session) begin() (dir string, j *gamedays.Journal, opts gamedays.Options, err error) {
+	key, err := journalKey(true)
+	if err != nil {
+		return "", nil, opts, invalid(err)
+	}
 	dir, err = makeRunDir(s.f.RunsDir, s.rb.Name, time.Now())
 	if err != nil {
 		return "", nil, opts, invalid(err)
 	}
-	j, err = gamedays.CreateJournal(filepath.Join(dir, gamedays.JournalName), gamedays.WallClock())
+	j, err = gamedays.CreateSealedJournal(filepath.Join(dir, gamedays.JournalName), gamedays.WallClock(), key)
 	if err != nil {
 		return "", nil, opts, invalid(err)
 	}
@@ -283,7 +287,9 @@ func makeRunDir(runsDir, name string, now time.Time) (string, error) {
 	if runsDir == "" {
 		runsDir = defaultRunsDir
 	}
-	if err := os.MkdirAll(runsDir, 0o755); err != nil {
+	// A journal holds the runbook, the hosts and what recover will run on
+	// them: nobody but the user reads or adds to a run directory.
+	if err := os.MkdirAll(runsDir, 0o700); err != nil {
 		return "", fmt.Errorf("create runs directory: %w", err)
 	}
 	// The directory name is the run id, which executors use to name their
@@ -293,7 +299,7 @@ func makeRunDir(runsDir, name string, now time.Time) (string, error) {
 	base := filepath.Join(runsDir, now.UTC().Format("20060102T150405Z")+"-"+short)
 	dir := base
 	for n := 2; ; n++ {
-		err := os.Mkdir(dir, 0o755)
+		err := os.Mkdir(dir, 0o700)
 		if err == nil {
 			return dir, nil
 		}

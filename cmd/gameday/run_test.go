@@ -35,10 +35,20 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	// Journals are sealed with a key under the user's state directory:
+	// the tests', and every gameday they start, is a directory of their own.
+	state, err := os.MkdirTemp("", "gameday-state-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Setenv("XDG_STATE_HOME", state)
+	os.Unsetenv(gamedays.KeyEnv)
 	code := m.Run()
 	if binDir != "" {
 		os.RemoveAll(binDir)
 	}
+	os.RemoveAll(state)
 	os.Exit(code)
 }
 
@@ -686,6 +696,13 @@ func TestRunDirNames(t *testing.T) {
 			t.Fatal(err)
 		}
 		got = append(got, filepath.Base(dir))
+		for _, d := range []string{runs, dir} {
+			if st, err := os.Stat(d); err != nil {
+				t.Error(err)
+			} else if st.Mode().Perm() != 0o700 {
+				t.Errorf("%s has mode %v, want 0700", d, st.Mode().Perm())
+			}
+		}
 	}
 	want := []string{
 		"20261123T081500Z-checkout-keeps-its-latency-when-one-inst",

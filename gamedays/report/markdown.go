@@ -99,7 +99,7 @@ func (r *Report) mdBlock(w *bufio.Writer, b block, chartDir string) error {
 			return err
 		}
 		name := ChartFile(cp.name)
-		if err := os.WriteFile(filepath.Join(chartDir, name), svg, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(chartDir, name), svg, 0o600); err != nil {
 			return fmt.Errorf("write chart: %w", err)
 		}
 		fmt.Fprintf(w, "![%s over the run](%s)\n\n", cell(cp.title), name)

@@ -65,7 +65,7 @@ func WriteTo(run, outDir string, formats []string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(outDir, 0o755); err != nil {
+	if err := os.MkdirAll(outDir, 0o700); err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
 	var written []string
@@ -98,7 +98,7 @@ func WriteTo(run, outDir string, formats []string) ([]string, error) {
 // writeFile replaces path whole, so a reader never sees half a report.
 func writeFile(path string, data []byte) error {
 	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if err := os.Rename(tmp, path); err != nil {

@@ -118,7 +118,7 @@ var ssmCommand = attack{
 		res, _, err := e.runCommand(ctx, s, inj, "rollback", rb)
 		res.Output = join(res.Output, note)
 		if err != nil {
-			err = fmt.Errorf("%w (the dead man's switch on the instance still reverts it at its deadline unless it was cancelled)", err)
+			err = fmt.Errorf("%w (on the instance, %s)", err, ssh.SwitchFate(res.Output, inj))
 		}
 		return res, err
 	},

@@ -352,7 +352,8 @@ func (e *Executor) inShell(ctx context.Context, c *gossh.Client, script string, 
 func problems(out string, err error) string {
 	var ps []string
 	for _, l := range strings.Split(out, "\n") {
-		if rest, ok := strings.CutPrefix(strings.TrimSpace(l), "gameday: "); ok {
+		// What became of the switch is worded apart, by SwitchFate.
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(l), "gameday: "); ok && rest != switchCancelled && rest != noSwitch {
 			ps = append(ps, rest)
 		}
 	}
@@ -488,7 +489,7 @@ func (e *Executor) Rollback(ctx context.Context, inj targets.Injection) (targets
 		}
 		res := targets.Result{Output: out}
 		if hostSaid {
-			err = fmt.Errorf("host %s: rollback %s: %s (the dead man's switch still reverts it at its deadline unless it was cancelled)", inj.Member.ID, inj.Kind, reason(out, err))
+			err = fmt.Errorf("host %s: rollback %s: %s (%s)", inj.Member.ID, inj.Kind, problems(out, err), SwitchFate(out, inj))
 		} else {
 			err = fmt.Errorf("host %s: rollback %s: cannot confirm yet, the host cannot be reached: %v%s", inj.Member.ID, inj.Kind, err, switchNote(switchAt))
 		}

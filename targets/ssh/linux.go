@@ -137,20 +137,29 @@ func fillFile(dir string, n names) string {
 func diskFillAttack(v targets.Values, n names, bound time.Duration) *attack {
 	dir := v.String("path")
 	file := fillFile(dir, n)
+	// The guard is enforced here, on the host, where the file system's size
+	// is known: the fill never takes it past max_fill, and an inject (or a
+	// preflight) on a file system already that full refuses. df -P -k
+	// reports 1 KiB blocks: total, used, free.
+	limit := strconv.FormatFloat(v.Float("max_fill"), 'f', -1, 64)
+	guard := fmt.Sprintf(`set -- $(df -P -k -- %s | awk 'NR==2 {print $2, $3, $4}')
+room=$(awk -v t="$1" -v u="$2" -v m=%s 'BEGIN { n = t * m / 100 - u; if (n < 0) n = 0; printf "%%.0f", n * 1024 }')
+[ "$room" -gt 0 ] || { echo "gameday: %s is already at least %s%% full (max_fill); nothing to fill"; exit 1; }
+`, Quote(dir), limit, dir, limit)
 	var size string
 	if pct, ok := v.Percent("size"); ok {
 		// Bring the file system to pct full: total*pct/100 minus what is
-		// used now (1 KiB blocks, as df -P -k reports), never past what is
-		// free.
+		// used now, never past what is free.
 		p := strconv.FormatFloat(pct, 'f', -1, 64)
-		size = fmt.Sprintf(`set -- $(df -P -k -- %s | awk 'NR==2 {print $2, $3, $4}')
-want=$(awk -v t="$1" -v u="$2" -v f="$3" -v p=%s 'BEGIN { n = t * p / 100 - u; if (n > f) n = f; if (n < 0) n = 0; printf "%%.0f", n * 1024 }')
+		size = fmt.Sprintf(`want=$(awk -v t="$1" -v u="$2" -v f="$3" -v p=%s 'BEGIN { n = t * p / 100 - u; if (n > f) n = f; if (n < 0) n = 0; printf "%%.0f", n * 1024 }')
 [ "$want" -gt 0 ] || { echo "gameday: %s is already at least %s%% full"; exit 1; }
-`, Quote(dir), p, dir, p)
+`, p, dir, p)
 	} else {
 		size = "want=" + strconv.FormatInt(v.Bytes("size"), 10) + "\n"
 	}
-	check := writableDir(dir) + fallocateWorks(dir)
+	clamp := `[ "$want" -le "$room" ] || { echo "gameday: $want bytes would fill ` + dir + ` past ` + limit + `% (max_fill); taking $room"; want=$room; }
+`
+	check := writableDir(dir) + fallocateWorks(dir) + guard
 	if _, ok := v.Percent("size"); !ok {
 		check += fmt.Sprintf(`free=$(df -P -k -- %s | awk 'NR==2 {print $4}')
 [ -z "$free" ] || [ $((free * 1024)) -ge %d ] || { echo "gameday: %s has only $((free / 1024)) MiB free, less than the %d bytes asked for"; exit 1; }
@@ -159,7 +168,7 @@ want=$(awk -v t="$1" -v u="$2" -v f="$3" -v p=%s 'BEGIN { n = t * p / 100 - u; i
 	return &attack{
 		needs:  []string{"fallocate", "df", "awk"},
 		check:  check,
-		apply:  size + "fallocate -l \"$want\" -- " + Quote(file) + "\necho \"gameday: allocated $want bytes in\" " + Quote(file) + "\n",
+		apply:  guard + size + clamp + "fallocate -l \"$want\" -- " + Quote(file) + "\necho \"gameday: allocated $want bytes in\" " + Quote(file) + "\n",
 		revert: "rm -f -- " + Quote(file) + "\n",
 		probe:  "[ -e " + Quote(file) + " ]\n",
 	}

@@ -82,7 +82,8 @@ N=` + n.item + `
 `
 }
 
-// cancelTimer stops the dead man's switch, if one is still waiting. The timer
+// cancelTimer stops the dead man's switch, if one is still waiting; it is
+// finished by cancelQuietly or cancelSaying. The timer
 // is a session leader, so its pid is also the process group of its sleep.
 // The pid file is emptied before the kill, so a rollback cut short and run
 // again never signals a group whose number has since been reused. Only
@@ -91,15 +92,50 @@ const cancelTimer = `if [ -s "$D/$N.timer" ]; then
   read -r t <"$D/$N.timer" || t=
   : >"$D/$N.timer"
   case $t in ''|*[!0-9]*) ;; *) kill -s TERM -- "-$t" 2>/dev/null || true ;; esac
+`
+
+// cancelQuietly is cancelTimer for an inject replacing its own switch.
+const cancelQuietly = cancelTimer + "fi\n"
+
+// cancelSaying is cancelTimer for a rollback: it says which it did, so a
+// rollback cut short afterwards can tell whether the switch is still there
+// to revert the fault (see SwitchFate).
+const cancelSaying = cancelTimer + `  echo "gameday: ` + switchCancelled + `"
+else
+  echo "gameday: ` + noSwitch + `"
 fi
 `
+
+// What cancelSaying prints.
+const (
+	switchCancelled = "dead man's switch cancelled"
+	noSwitch        = "no dead man's switch waiting"
+)
+
+// SwitchFate says what became of an injection's dead man's switch when its
+// rollback stopped short (timed out, lost its link), from what the host
+// printed before it stopped: whether the switch will still revert the fault,
+// and when, or whether nothing on the host will.
+func SwitchFate(out string, inj targets.Injection) string {
+	switch {
+	case strings.Contains(out, switchCancelled):
+		return "the rollback had cancelled the dead man's switch, so nothing on the host will revert it: run gameday recover again, or revert it by hand"
+	case strings.Contains(out, noSwitch):
+		return "no dead man's switch was waiting (it had already fired, or was never armed), so nothing on the host will revert it: run gameday recover again, or revert it by hand"
+	}
+	at := "at its deadline (the attack's duration plus grace after the inject)"
+	if t := inj.State["switch_at"]; t != "" {
+		at = "at " + t
+	}
+	return "the rollback stopped before it cancelled the dead man's switch, as far as the host's output shows: the switch still reverts it " + at
+}
 
 // rollbackScript is the whole rollback: cancel the switch, revert, forget.
 // It is also what the switch itself runs when it fires.
 func rollbackScript(n names, a *attack) string {
 	var b strings.Builder
 	b.WriteString(prelude(n))
-	b.WriteString(cancelTimer)
+	b.WriteString(cancelSaying)
 	if a.revert != "" {
 		b.WriteString(a.revert)
 		if !strings.HasSuffix(a.revert, "\n") {
@@ -135,7 +171,7 @@ mkdir -p "$D" || { echo "gameday: cannot create state directory $D"; exit 1; }
 %sT=$(setsid sh -c 'echo $$; exec >/dev/null 2>&1; sleep "$2"; : >"$1"; exec sh -c "$3"' gameday-switch "$D/$N.timer" %d "$R" </dev/null 2>/dev/null &)
 case $T in ''|*[!0-9]*) echo "gameday: the dead man's switch did not start; nothing was injected"; exit 1 ;; esac
 echo "$T" >"$D/$N.timer"
-`, Quote(rollbackScript(n, a)), cancelTimer, secs)
+`, Quote(rollbackScript(n, a)), cancelQuietly, secs)
 	}
 	// The acknowledgement: the switch is armed (its bound in seconds, 0
 	// for none) and the fault comes next. Under gameday's shell the script
