@@ -20,6 +20,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/crypto/ssh/knownhosts"
 
 	"github.com/gameday/gameday/gamedays"
 	"github.com/gameday/gameday/lab/e2e"
@@ -379,6 +380,59 @@ func TestAutopilotOnRealComponents(t *testing.T) {
 	t.Run("guardrail aborts", func(t *testing.T) { testRunGuardrailAborts(t, l) })
 	t.Run("dry run touches nothing", func(t *testing.T) { testRunDryRunTouchesNothing(t, l) })
 	t.Run("recover after SIGKILL", func(t *testing.T) { testRecoverAfterSIGKILL(t, l) })
+	t.Run("failed inject aborts with the host's words", func(t *testing.T) { testRunFailedInjectAborts(t, l) })
+	t.Run("changed host key stops before the baseline", func(t *testing.T) { testRunChangedHostKey(t, l) })
+}
+
+// An inject that fails on the host gives no verdict on the hypothesis: the
+// run aborts, exit 2, and the host's own stderr is on the screen.
+func testRunFailedInjectAborts(t *testing.T, l *lab) {
+	l.fresh(t)
+	path := l.runbook(t, book{steady: "< 300ms", expect: "< 500ms", duration: "10s", observe: "10s",
+		kind: "custom", params: `{inject: "echo 'Error: Specified qdisc kind is unknown.' >&2; exit 2", rollback: "true"}`})
+	c := start(t, append([]string{"run", "--autopilot", "--yes", path}, l.flags()...)...)
+	if code := c.wait(t, time.Minute); code != exitAborted {
+		t.Fatalf("exit %d, want %d\nstderr:\n%s", code, exitAborted, c.stderr.String())
+	}
+	out := c.stderr.String()
+	for _, want := range []string{"INJECT FAILED", "ABORT (inject failed)", "Specified qdisc kind is unknown", "verdict aborted"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "verdict held") {
+		t.Errorf("a run whose fault did not land was held:\n%s", out)
+	}
+}
+
+// A host key that changed is found before the baseline is measured.
+func testRunChangedHostKey(t *testing.T, l *lab) {
+	l.fresh(t)
+	other := e2e.StartSSHD(t, "127.0.0.1", "") // another host, another key
+	known := filepath.Join(t.TempDir(), "known_hosts")
+	line := knownhosts.Line([]string{knownhosts.Normalize(l.sshd.Addr)}, other.HostKey) + "\n"
+	if err := os.WriteFile(known, []byte(line), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	flags := l.flags()
+	for i := range flags {
+		if flags[i] == "--known-hosts" {
+			flags[i+1] = known
+		}
+	}
+	path := l.runbook(t, book{steady: "< 300ms", expect: "< 500ms", duration: "10s", observe: "10s"})
+	c := start(t, append([]string{"run", "--autopilot", "--yes", path}, flags...)...)
+	if code := c.wait(t, time.Minute); code != exitBlocked {
+		t.Fatalf("exit %d, want %d\nstderr:\n%s", code, exitBlocked, c.stderr.String())
+	}
+	if !strings.Contains(c.stderr.String(), "lab-1") || !strings.Contains(strings.ToLower(c.stderr.String()), "host key") {
+		t.Errorf("stderr does not name the host and its key:\n%s", c.stderr.String())
+	}
+	for _, ev := range journal(t, l.runDir(t)) {
+		if ev.Type == gamedays.EvBaseline || ev.Type == gamedays.EvSteadyState {
+			t.Fatalf("%s in the journal: the baseline ran before the host key was checked", ev.Type)
+		}
+	}
 }
 
 func testRunExitCodes(t *testing.T, l *lab) {
