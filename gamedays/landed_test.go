@@ -1,9 +1,14 @@
 package gamedays
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/gameday/gameday/targets"
 )
 
 const threeHosts = `  web: {all: true}
@@ -81,5 +86,50 @@ func TestProbeFailureBlocksBeforeTheBaseline(t *testing.T) {
 	}
 	if h.exec.probed != 3 {
 		t.Errorf("probed %d members, want all 3 the target resolves to", h.exec.probed)
+	}
+}
+
+// deadLink is a host whose link died after the inject: every rollback
+// waits until its deadline, as a dial to a blackholed address would.
+type deadLink struct{ *fakeExec }
+
+func (d deadLink) Rollback(ctx context.Context, inj targets.Injection) (targets.Result, error) {
+	<-ctx.Done()
+	return targets.Result{}, fmt.Errorf("host %s: cannot confirm yet, the host cannot be reached: %w", inj.Member.ID, ctx.Err())
+}
+
+// The abort keeps its deadline when the link is dead: the rollback is cut
+// at abort.timeout, the run says what may still be applied (exit 5), and
+// recover finishes it once the host answers.
+func TestAbortDeadlineKeptOnADeadLink(t *testing.T) {
+	src := testRunbook + "abort: {timeout: 3s}\n"
+	h := newHarness(t, src, 0.1, 0.05)
+	h.engine.opts.Executors["ssh"] = deadLink{h.exec}
+	var abortAt time.Time
+	out := h.run(func(time.Duration) {
+		if abortAt.IsZero() && h.engine.Phase() == PhaseObserve {
+			abortAt = time.Now()
+			h.engine.Send(Local, Intent{Type: IntentAbort, Source: "key"})
+		}
+	})
+	if took := time.Since(abortAt); took > 30*time.Second {
+		t.Fatalf("the abort took %s of wall time", took) // bounded, not a benchmark
+	}
+	if out.Verdict != VerdictAborted || len(out.Unreverted) != 1 || !strings.Contains(out.Reason, "ROLLBACK INCOMPLETE") {
+		t.Fatalf("verdict %s, unreverted %v, reason %q; want aborted with the one injection left", out.Verdict, out.Unreverted, out.Reason)
+	}
+	// The host answers again: recover rolls it back from the journal.
+	if err := h.engine.opts.Journal.(*Journal).Close(); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := Recover(context.Background(), h.journal, RecoverOptions{
+		Executor: func(string) (targets.Executor, error) { return h.exec, nil },
+		Clock:    h.clock, TrustJournal: true, Confirm: func(RecoveryPlan) bool { return true },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.Reverted) != 1 || len(rec.Failed) != 0 || h.exec.active() != 0 {
+		t.Errorf("recover reverted %d, failed %v, %d still applied", len(rec.Reverted), rec.Failed, h.exec.active())
 	}
 }

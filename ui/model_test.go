@@ -686,3 +686,26 @@ func TestExportWritesTheReportOffTheUpdateLoop(t *testing.T) {
 		t.Errorf("flash after a failed export: %q", hs.m.flash)
 	}
 }
+
+// A fault that cut gameday's own link is shown as such, with when the
+// host's dead man's switch ends it.
+func TestLinkLostIsShown(t *testing.T) {
+	hs := newHarness(t, stObserve, 120, 40)
+	inj := &targets.Injection{RunID: "r1", Attack: "slow", Kind: "network-latency", Member: targets.Member{Target: "web", ID: "web-2", Addr: "web-2:22"}, Duration: 30 * time.Second}
+	ok := true
+	expires := hs.m.sh.s.Start.Add(95 * time.Second)
+	hs.m.Update(eventsMsg{{Type: gamedays.EvAttackResult, Time: hs.now, Injection: inj, OK: &ok,
+		Result: &targets.Result{LinkLost: true, Applied: hs.now, Expires: expires}}})
+	v := hs.view()
+	for _, want := range []string{"LINK LOST", "switch T+01:35", "then the link to web-2 was lost"} {
+		if !strings.Contains(v, want) && !strings.Contains(hs.timeline(), want) {
+			t.Errorf("neither the screen nor the timeline says %q:\n%s", want, v)
+		}
+	}
+}
+
+func (hs *harness) timeline() string {
+	var b strings.Builder
+	hs.m.sh.s.entries(func(e entry) { b.WriteString(e.text + "\n") })
+	return b.String()
+}

@@ -290,6 +290,11 @@ func (m *model) stateCell(r *attackRow) cell {
 	st := m.sh.st
 	switch r.Status {
 	case gamedays.StatusApplied, gamedays.StatusInjecting:
+		if r.LinkLost {
+			// The fault cut gameday's own link: only the host's dead
+			// man's switch can end it now.
+			return cs("LINK LOST", st.Bad)
+		}
 		return cs(r.Status.String(), st.Warn)
 	case gamedays.StatusInjectFailed, gamedays.StatusRollbackFailed:
 		return cs(r.Status.String(), st.Bad)
@@ -328,6 +333,9 @@ func (m *model) when(r *attackRow) string {
 	case gamedays.StatusPlanned:
 		return "starts in " + clockDur(start.Sub(m.sh.now))
 	case gamedays.StatusApplied, gamedays.StatusInjecting:
+		if r.LinkLost && !r.Expires.IsZero() {
+			return "switch " + tplus(s.Elapsed(r.Expires))
+		}
 		return "ends in " + clockDur(end.Sub(m.sh.now))
 	case gamedays.StatusReverted:
 		return "at " + tplus(s.Elapsed(r.RevertedAt))
