@@ -17,9 +17,10 @@ import (
 // Key names an injection as the Executor keeps it: attack@member.
 func Key(inj targets.Injection) string { return inj.Attack + "@" + inj.Member.ID }
 
-// Executor is a targets.Executor and targets.Prober whose host is a set of
-// applied keys. Set the exported fields before handing it out; its methods
-// are safe for concurrent use.
+// Executor is a targets.Executor whose host is a set of applied keys. It is
+// not a targets.Prober, so the engine does not probe before the baseline;
+// wrap it in a Prober for that. Set the exported fields before handing it
+// out; its methods are safe for concurrent use.
 type Executor struct {
 	// InjectErr maps a member ID to the stderr its host answers an inject
 	// with; that inject fails and applies nothing.
@@ -27,7 +28,7 @@ type Executor struct {
 	// PreflightErr and RollbackErr are what every Preflight and Rollback
 	// return; a failed rollback leaves the attack applied.
 	PreflightErr, RollbackErr error
-	// ProbeErrs is what every Probe returns.
+	// ProbeErrs is what every Probe of a Prober around it returns.
 	ProbeErrs []error
 	// InjectOutput and RollbackOutput are the output of a call that worked.
 	InjectOutput, RollbackOutput string
@@ -52,12 +53,16 @@ func NewExecutor(applied ...string) *Executor {
 	return e
 }
 
+// Prober is its Executor that is also a targets.Prober, as the SSH
+// executor is: the engine probes every member before the baseline.
+type Prober struct{ *Executor }
+
 // Probe counts the members and answers ProbeErrs.
-func (e *Executor) Probe(ctx context.Context, members []targets.Member) []error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.probed += len(members)
-	return e.ProbeErrs
+func (p Prober) Probe(ctx context.Context, members []targets.Member) []error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.probed += len(members)
+	return p.ProbeErrs
 }
 
 // Preflight answers PreflightErr.

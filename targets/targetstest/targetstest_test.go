@@ -13,7 +13,7 @@ import (
 
 var (
 	_ targets.Executor = (*Executor)(nil)
-	_ targets.Prober   = (*Executor)(nil)
+	_ targets.Prober   = Prober{}
 	_ targets.Resolver = Resolver{}
 )
 
@@ -58,7 +58,10 @@ func TestExecutorKeepsWhatIsApplied(t *testing.T) {
 
 func TestExecutorProbesAndPreflights(t *testing.T) {
 	e := &Executor{PreflightErr: errors.New("sudo needs a password"), ProbeErrs: []error{errors.New("web-2: host key changed")}}
-	if errs := e.Probe(context.Background(), make([]targets.Member, 3)); len(errs) != 1 || e.Probed() != 3 {
+	if _, probes := any(e).(targets.Prober); probes {
+		t.Error("a bare Executor must not be a Prober: the engine would probe where a test did not ask")
+	}
+	if errs := (Prober{e}).Probe(context.Background(), make([]targets.Member, 3)); len(errs) != 1 || e.Probed() != 3 {
 		t.Errorf("probe: %v, %d probed", errs, e.Probed())
 	}
 	if err := e.Preflight(context.Background(), inj("slow", "web-1")); err == nil {
