@@ -53,8 +53,9 @@ func NewExecutor(applied ...string) *Executor {
 	return e
 }
 
-// Prober is its Executor that is also a targets.Prober, as the SSH
-// executor is: the engine probes every member before the baseline.
+// Prober wraps an Executor so that it is also a targets.Prober, as the SSH
+// executor is: given one, the engine probes every member before the
+// baseline and journals the result.
 type Prober struct{ *Executor }
 
 // Probe counts the members and answers ProbeErrs.
@@ -144,7 +145,8 @@ func (e *Executor) RolledBack() []targets.Injection {
 	return slices.Clone(e.rolledBack)
 }
 
-// Probed is how many members Probe was asked about, over all calls.
+// Probed is how many members a Prober around e was asked about, over all
+// calls.
 func (e *Executor) Probed() int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
