@@ -11,8 +11,10 @@ import (
 	"time"
 
 	"github.com/gameday/gameday/metrics"
+	"github.com/gameday/gameday/metrics/metricstest"
 	"github.com/gameday/gameday/runbook"
 	"github.com/gameday/gameday/targets"
+	"github.com/gameday/gameday/targets/targetstest"
 )
 
 // slowExec injects at once and takes latency to roll back, like a host at
@@ -67,7 +69,7 @@ func BenchmarkAbort200Targets(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		clock := NewManualClock(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
-		q := &fakeQuerier{fn: func(string, time.Time) float64 { return 0.001 }}
+		q := &metricstest.Querier{Value: func(string, string, time.Time) float64 { return 0.001 }}
 		poller := metrics.NewPoller(q, metrics.Config{Panels: rb.Metrics.Panels, Step: time.Second, Now: clock.Now, Since: clock.Now()})
 		j, err := CreateJournal(filepath.Join(b.TempDir(), JournalName), clock)
 		if err != nil {
@@ -77,7 +79,7 @@ func BenchmarkAbort200Targets(b *testing.B) {
 		var injected atomic.Int64
 		eng := New(rb, Options{
 			RunID: "bench", Journal: j, Clock: clock, Catalogue: targets.Default(),
-			Resolvers: map[string]targets.Resolver{"ssh": fakeResolver{}},
+			Resolvers: map[string]targets.Resolver{"ssh": targetstest.Resolver{}},
 			Executors: map[string]targets.Executor{"ssh": exec},
 			Metrics:   poller, AutoAdvance: true, AutoConfirm: true, Parallel: n,
 			OnEvent: func(ev Event) {

@@ -3,7 +3,6 @@ package gamedays
 import (
 	"context"
 	"errors"
-	"math"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -12,102 +11,12 @@ import (
 	"time"
 
 	"github.com/gameday/gameday/metrics"
+	"github.com/gameday/gameday/metrics/metricstest"
 	"github.com/gameday/gameday/runbook"
 	"github.com/gameday/gameday/targets"
-	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
-	"github.com/prometheus/common/model"
+	"github.com/gameday/gameday/targets/targetstest"
 	"go.uber.org/goleak"
 )
-
-// fakeQuerier answers every query_range with one series whose value at each
-// step is fn(query, step); NaN means the server has nothing for that step.
-type fakeQuerier struct {
-	mu   sync.Mutex
-	fn   func(query string, t time.Time) float64
-	down bool
-}
-
-func (f *fakeQuerier) Query(ctx context.Context, q string, ts time.Time, _ ...v1.Option) (model.Value, v1.Warnings, v1.Infos, error) {
-	return model.Vector{}, nil, nil, nil
-}
-
-func (f *fakeQuerier) QueryRange(ctx context.Context, q string, r v1.Range, _ ...v1.Option) (model.Value, v1.Warnings, v1.Infos, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.down {
-		return nil, nil, nil, errors.New("connection refused")
-	}
-	var pts []model.SamplePair
-	for t := r.Start; !t.After(r.End); t = t.Add(r.Step) {
-		if v := f.fn(q, t); !math.IsNaN(v) {
-			pts = append(pts, model.SamplePair{Timestamp: model.TimeFromUnixNano(t.UnixNano()), Value: model.SampleValue(v)})
-		}
-	}
-	return model.Matrix{{Metric: model.Metric{}, Values: pts}}, nil, nil, nil
-}
-
-// fakeExec records calls and keeps what is applied, like a host would.
-type fakeExec struct {
-	mu                        sync.Mutex
-	applied                   map[string]bool
-	injects                   int
-	rollbacks                 int
-	preflightErr, rollbackErr error
-	injectErr                 map[string]string // member → the host's stderr
-	probeErrs                 []error
-	probed                    int
-	onRollback                func()
-}
-
-func (f *fakeExec) Probe(ctx context.Context, members []targets.Member) []error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.probed += len(members)
-	return f.probeErrs
-}
-
-func key(inj targets.Injection) string { return inj.Attack + "@" + inj.Member.ID }
-
-func (f *fakeExec) Preflight(ctx context.Context, inj targets.Injection) error { return f.preflightErr }
-func (f *fakeExec) Inject(ctx context.Context, inj *targets.Injection) (targets.Result, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.injects++
-	if why, bad := f.injectErr[inj.Member.ID]; bad {
-		return targets.Result{Err: why}, errors.New("inject failed, reverting")
-	}
-	f.applied[key(*inj)] = true
-	return targets.Result{Output: "ok"}, nil
-}
-func (f *fakeExec) Rollback(ctx context.Context, inj targets.Injection) (targets.Result, error) {
-	if f.onRollback != nil {
-		f.onRollback()
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.rollbacks++
-	if f.rollbackErr != nil {
-		return targets.Result{}, f.rollbackErr
-	}
-	delete(f.applied, key(inj))
-	return targets.Result{}, nil
-}
-func (f *fakeExec) Plan(inj targets.Injection) []string { return []string{"inject " + key(inj)} }
-func (f *fakeExec) active() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return len(f.applied)
-}
-
-type fakeResolver struct{}
-
-func (fakeResolver) Resolve(ctx context.Context, t runbook.Target) ([]targets.Member, error) {
-	var out []targets.Member
-	for _, h := range t.SSH.Hosts {
-		out = append(out, targets.Member{Target: t.Name, ID: h})
-	}
-	return out, nil
-}
 
 const testRunbook = `version: 1
 name: engine test
@@ -137,8 +46,8 @@ observe: {duration: 40s}
 type harness struct {
 	t       *testing.T
 	clock   *ManualClock
-	q       *fakeQuerier
-	exec    *fakeExec
+	q       *metricstest.Querier
+	exec    *targetstest.Executor
 	engine  *Engine
 	journal string
 	mu      sync.Mutex
@@ -154,12 +63,12 @@ func newHarness(t *testing.T, src string, base, extra float64) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, clock: NewManualClock(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)), exec: &fakeExec{applied: map[string]bool{}}}
-	h.q = &fakeQuerier{fn: func(q string, ts time.Time) float64 {
+	h := &harness{t: t, clock: NewManualClock(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)), exec: &targetstest.Executor{InjectOutput: "ok"}}
+	h.q = &metricstest.Querier{Value: func(q, _ string, ts time.Time) float64 {
 		if q == "errors" {
 			return 0.001
 		}
-		if h.exec.active() > 0 {
+		if h.exec.Active() > 0 {
 			return base + extra
 		}
 		return base
@@ -173,8 +82,8 @@ func newHarness(t *testing.T, src string, base, extra float64) *harness {
 	t.Cleanup(func() { j.Close() })
 	h.engine = New(rb, Options{
 		RunID: "test-run", Source: []byte(src), Journal: j, Clock: h.clock, Catalogue: cat,
-		Resolvers: map[string]targets.Resolver{"ssh": fakeResolver{}},
-		Executors: map[string]targets.Executor{"ssh": h.exec},
+		Resolvers: map[string]targets.Resolver{"ssh": targetstest.Resolver{}},
+		Executors: map[string]targets.Executor{"ssh": targetstest.Prober{Executor: h.exec}},
 		Metrics:   poller, AutoAdvance: true, AutoConfirm: true,
 		OnEvent: func(ev Event) { h.mu.Lock(); h.events = append(h.events, ev); h.mu.Unlock() },
 	})
@@ -263,8 +172,8 @@ func TestHeld(t *testing.T) {
 	if out.Verdict != VerdictHeld {
 		t.Fatalf("verdict %s: %s", out.Verdict, out.Reason)
 	}
-	if h.exec.injects != 1 || h.exec.rollbacks != 1 || h.exec.active() != 0 {
-		t.Errorf("injects %d rollbacks %d active %d; want 1, 1, 0", h.exec.injects, h.exec.rollbacks, h.exec.active())
+	if h.exec.Injects() != 1 || h.exec.Rollbacks() != 1 || h.exec.Active() != 0 {
+		t.Errorf("injects %d rollbacks %d active %d; want 1, 1, 0", h.exec.Injects(), h.exec.Rollbacks(), h.exec.Active())
 	}
 	if len(out.Expectations) != 2 || !out.Expectations[0].Held {
 		t.Errorf("expectations: %+v", out.Expectations)
@@ -278,7 +187,7 @@ func TestRefuted(t *testing.T) {
 	if out.Verdict != VerdictRefuted || !strings.Contains(out.Reason, "p95") {
 		t.Fatalf("verdict %s: %s", out.Verdict, out.Reason)
 	}
-	if h.exec.active() != 0 {
+	if h.exec.Active() != 0 {
 		t.Error("attack left applied")
 	}
 }
@@ -289,8 +198,8 @@ func TestBlockedInjectsNothing(t *testing.T) {
 	if out.Verdict != VerdictBlocked || !strings.Contains(out.Reason, "p95") {
 		t.Fatalf("verdict %s: %s", out.Verdict, out.Reason)
 	}
-	if h.exec.injects != 0 {
-		t.Errorf("%d injects on a sick system", h.exec.injects)
+	if h.exec.Injects() != 0 {
+		t.Errorf("%d injects on a sick system", h.exec.Injects())
 	}
 	// The team writes up why after the run has ended; it reaches the journal.
 	h.engine.Send(Local, Intent{Type: IntentNote, Kind: "finding", Text: "baseline p95 was 500ms before we began", Author: "Ben"})
@@ -314,8 +223,8 @@ func TestGuardrailAbortsAndRollsBack(t *testing.T) {
 	if out.Verdict != VerdictAborted || !strings.HasPrefix(out.Reason, "guardrail p95 > 2s for 5s: ") {
 		t.Fatalf("verdict %s: %s", out.Verdict, out.Reason)
 	}
-	if h.exec.active() != 0 || len(out.Unreverted) != 0 {
-		t.Errorf("active %d, unreverted %v", h.exec.active(), out.Unreverted)
+	if h.exec.Active() != 0 || len(out.Unreverted) != 0 {
+		t.Errorf("active %d, unreverted %v", h.exec.Active(), out.Unreverted)
 	}
 	if !h.has(EvGuardrail, "p95") {
 		t.Errorf("no guardrail event: %v", h.types())
@@ -335,8 +244,8 @@ func TestAbortIntentInEveryPhase(t *testing.T) {
 					h.engine.Send(Local, Intent{Type: IntentAbort, Source: "key", Author: "Ben"}) // a second press must not skip rollback
 				}
 			})
-			if out.Verdict != VerdictAborted || h.exec.active() != 0 {
-				t.Fatalf("verdict %s, active %d", out.Verdict, h.exec.active())
+			if out.Verdict != VerdictAborted || h.exec.Active() != 0 {
+				t.Fatalf("verdict %s, active %d", out.Verdict, h.exec.Active())
 			}
 			// The report says who pressed abort: the first press is the abort.
 			h.mu.Lock()
@@ -357,7 +266,7 @@ func TestAbortIntentInEveryPhase(t *testing.T) {
 
 func TestRollbackFailureIsLoud(t *testing.T) {
 	h := newHarness(t, testRunbook, 0.1, 0.05)
-	h.exec.rollbackErr = errors.New("host unreachable")
+	h.exec.RollbackErr = errors.New("host unreachable")
 	sent := false
 	out := h.run(func(el time.Duration) {
 		if el >= 30*time.Second && !sent {
@@ -372,10 +281,10 @@ func TestRollbackFailureIsLoud(t *testing.T) {
 
 func TestPreflightFailureInjectsNothing(t *testing.T) {
 	h := newHarness(t, testRunbook, 0.1, 0.05)
-	h.exec.preflightErr = errors.New("sudo needs a password")
+	h.exec.PreflightErr = errors.New("sudo needs a password")
 	out := h.run(nil)
-	if out.Verdict != VerdictAborted || !strings.Contains(out.Reason, "sudo needs a password") || h.exec.injects != 0 {
-		t.Fatalf("verdict %s injects %d: %s", out.Verdict, h.exec.injects, out.Reason)
+	if out.Verdict != VerdictAborted || !strings.Contains(out.Reason, "sudo needs a password") || h.exec.Injects() != 0 {
+		t.Fatalf("verdict %s injects %d: %s", out.Verdict, h.exec.Injects(), out.Reason)
 	}
 }
 
@@ -383,13 +292,11 @@ func TestMetricsBlindAborts(t *testing.T) {
 	h := newHarness(t, testRunbook, 0.1, 0.05)
 	out := h.run(func(el time.Duration) {
 		if el == 26*time.Second {
-			h.q.mu.Lock()
-			h.q.down = true
-			h.q.mu.Unlock()
+			h.q.Down(true)
 		}
 	})
-	if out.Verdict != VerdictAborted || !strings.Contains(out.Reason, "blind") || h.exec.active() != 0 {
-		t.Fatalf("verdict %s active %d: %s", out.Verdict, h.exec.active(), out.Reason)
+	if out.Verdict != VerdictAborted || !strings.Contains(out.Reason, "blind") || h.exec.Active() != 0 {
+		t.Fatalf("verdict %s active %d: %s", out.Verdict, h.exec.Active(), out.Reason)
 	}
 }
 
@@ -496,8 +403,8 @@ func TestDryRunSkipsTheBaseline(t *testing.T) {
 	if out.Verdict != VerdictNone || out.Reason != "dry run" {
 		t.Fatalf("verdict %q: %s", out.Verdict, out.Reason)
 	}
-	if h.exec.injects != 0 {
-		t.Errorf("a dry run injected %d times", h.exec.injects)
+	if h.exec.Injects() != 0 {
+		t.Errorf("a dry run injected %d times", h.exec.Injects())
 	}
 	if waited := h.clock.Now().Sub(start); waited >= 20*time.Second {
 		t.Errorf("the dry run waited %s of engine time, as long as the baseline", waited)
@@ -545,9 +452,7 @@ func TestMetricsStayLiveWhileWaitingForTheRoom(t *testing.T) {
 // runbook's metrics_blind has passed, not at the end of the baseline.
 func TestUnreachableMetricsBlockEarly(t *testing.T) {
 	h := newHarness(t, strings.Replace(testRunbook, "duration: 20s", "duration: 2m", 1), 0.1, 0)
-	h.q.mu.Lock()
-	h.q.down = true
-	h.q.mu.Unlock()
+	h.q.Down(true)
 	start := h.clock.Now()
 	out := h.run(nil)
 	if out.Verdict != VerdictBlocked || !strings.Contains(out.Reason, "has not answered panel") || !strings.Contains(out.Reason, "connection refused") {
@@ -556,7 +461,7 @@ func TestUnreachableMetricsBlockEarly(t *testing.T) {
 	if waited := h.clock.Now().Sub(start); waited > 15*time.Second {
 		t.Errorf("blocked after %s of a 2m baseline; want soon after metrics_blind (10s)", waited)
 	}
-	if h.exec.injects != 0 {
-		t.Errorf("%d injects while blind", h.exec.injects)
+	if h.exec.Injects() != 0 {
+		t.Errorf("%d injects while blind", h.exec.Injects())
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gameday/gameday/targets"
+	"github.com/gameday/gameday/targets/targetstest"
 )
 
 const threeHosts = `  web: {all: true}
@@ -21,7 +22,7 @@ func allHosts(src string) string {
 
 func TestFailedInjectAbortsWithTheHostsReason(t *testing.T) {
 	h := newHarness(t, allHosts(testRunbook), 0.1, 0.05)
-	h.exec.injectErr = map[string]string{"web-2": "Error: Specified qdisc kind is unknown."}
+	h.exec.InjectErr = map[string]string{"web-2": "Error: Specified qdisc kind is unknown."}
 	out := h.run(nil)
 	if out.Verdict != VerdictAborted {
 		t.Fatalf("verdict %s (%s), want aborted: a fault that did not land gives no verdict", out.Verdict, out.Reason)
@@ -29,15 +30,15 @@ func TestFailedInjectAbortsWithTheHostsReason(t *testing.T) {
 	if !strings.Contains(out.Reason, "inject failed") || !strings.Contains(out.Reason, "web-2") || !strings.Contains(out.Reason, "qdisc kind is unknown") {
 		t.Errorf("reason %q does not name the failed inject, the host and its own error", out.Reason)
 	}
-	if h.exec.active() != 0 || len(out.Unreverted) != 0 {
-		t.Errorf("after the abort: %d still applied, unreverted %v", h.exec.active(), out.Unreverted)
+	if h.exec.Active() != 0 || len(out.Unreverted) != 0 {
+		t.Errorf("after the abort: %d still applied, unreverted %v", h.exec.Active(), out.Unreverted)
 	}
 }
 
 func TestContinueOnInjectFailureSaysHowManyLanded(t *testing.T) {
 	src := allHosts(testRunbook) + "abort: {on_inject_failure: continue}\n"
 	h := newHarness(t, src, 0.1, 0.05)
-	h.exec.injectErr = map[string]string{"web-3": "stress-ng: not found"}
+	h.exec.InjectErr = map[string]string{"web-3": "stress-ng: not found"}
 	out := h.run(nil)
 	if out.Verdict != VerdictHeld {
 		t.Fatalf("verdict %s (%s), want held", out.Verdict, out.Reason)
@@ -50,7 +51,7 @@ func TestContinueOnInjectFailureSaysHowManyLanded(t *testing.T) {
 func TestNoFaultLandedIsNeverHeld(t *testing.T) {
 	src := allHosts(testRunbook) + "abort: {on_inject_failure: continue}\n"
 	h := newHarness(t, src, 0.1, 0.05)
-	h.exec.injectErr = map[string]string{"web-1": "x", "web-2": "y", "web-3": "z"}
+	h.exec.InjectErr = map[string]string{"web-1": "x", "web-2": "y", "web-3": "z"}
 	out := h.run(nil)
 	if out.Verdict != VerdictAborted || !strings.Contains(out.Reason, "no fault landed: 0 of 3") {
 		t.Fatalf("verdict %s (%s), want aborted: no fault landed", out.Verdict, out.Reason)
@@ -59,7 +60,7 @@ func TestNoFaultLandedIsNeverHeld(t *testing.T) {
 
 func TestFailedRollbackAtTheEndIsIncomplete(t *testing.T) {
 	h := newHarness(t, testRunbook, 0.1, 0.05)
-	h.exec.rollbackErr = errors.New("ResourceConflict: concurrency changed by someone else")
+	h.exec.RollbackErr = errors.New("ResourceConflict: concurrency changed by someone else")
 	out := h.run(nil)
 	if len(out.Unreverted) != 1 {
 		t.Fatalf("unreverted %v, want the one injection whose rollback failed", out.Unreverted)
@@ -74,7 +75,7 @@ func TestFailedRollbackAtTheEndIsIncomplete(t *testing.T) {
 
 func TestProbeFailureBlocksBeforeTheBaseline(t *testing.T) {
 	h := newHarness(t, testRunbook, 0.1, 0.05)
-	h.exec.probeErrs = []error{errors.New("web-2: host key: the key changed since known_hosts was written")}
+	h.exec.ProbeErrs = []error{errors.New("web-2: host key: the key changed since known_hosts was written")}
 	out := h.run(nil)
 	if out.Verdict != VerdictBlocked || !strings.Contains(out.Reason, "web-2: host key") {
 		t.Fatalf("verdict %s (%s), want blocked naming the host and the step", out.Verdict, out.Reason)
@@ -84,14 +85,14 @@ func TestProbeFailureBlocksBeforeTheBaseline(t *testing.T) {
 			t.Errorf("%s journalled after a failed probe", typ)
 		}
 	}
-	if h.exec.probed != 3 {
-		t.Errorf("probed %d members, want all 3 the target resolves to", h.exec.probed)
+	if h.exec.Probed() != 3 {
+		t.Errorf("probed %d members, want all 3 the target resolves to", h.exec.Probed())
 	}
 }
 
 // deadLink is a host whose link died after the inject: every rollback
 // waits until its deadline, as a dial to a blackholed address would.
-type deadLink struct{ *fakeExec }
+type deadLink struct{ *targetstest.Executor }
 
 func (d deadLink) Rollback(ctx context.Context, inj targets.Injection) (targets.Result, error) {
 	<-ctx.Done()
@@ -129,7 +130,7 @@ func TestAbortDeadlineKeptOnADeadLink(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rec.Reverted) != 1 || len(rec.Failed) != 0 || h.exec.active() != 0 {
-		t.Errorf("recover reverted %d, failed %v, %d still applied", len(rec.Reverted), rec.Failed, h.exec.active())
+	if len(rec.Reverted) != 1 || len(rec.Failed) != 0 || h.exec.Active() != 0 {
+		t.Errorf("recover reverted %d, failed %v, %d still applied", len(rec.Reverted), rec.Failed, h.exec.Active())
 	}
 }

@@ -2,12 +2,12 @@ package gamedays
 
 import (
 	"context"
-	"math"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gameday/gameday/metrics"
+	"github.com/gameday/gameday/metrics/metricstest"
 	"github.com/gameday/gameday/runbook"
 	"github.com/gameday/gameday/targets"
 )
@@ -25,9 +25,9 @@ func TestQuietOnlyWhenDataStops(t *testing.T) {
 	}
 	clock := NewManualClock(time.Date(2026, 11, 23, 9, 0, 2, 0, time.UTC))
 	stopAt := clock.Now().Add(2 * time.Minute)
-	q := &fakeQuerier{fn: func(_ string, ts time.Time) float64 {
+	q := &metricstest.Querier{Value: func(_, _ string, ts time.Time) float64 {
 		if !ts.Before(stopAt) {
-			return math.NaN()
+			return metricstest.Gap
 		}
 		return 0.1
 	}}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gameday/gameday/targets"
+	"github.com/gameday/gameday/targets/targetstest"
 )
 
 func inj(host string) *targets.Injection {
@@ -80,17 +81,9 @@ func killedRun(t *testing.T, dir string, key *JournalKey, ended bool) string {
 	return sealedRun(t, filepath.Join(dir, "r1"), key, []string{"web-1", "web-2", "web-3"}, events...)
 }
 
-// recordingExec is a fakeExec that also keeps what each rollback was given.
-type recordingExec struct {
-	fakeExec
-	got []targets.Injection
-}
-
-func (r *recordingExec) Rollback(ctx context.Context, inj targets.Injection) (targets.Result, error) {
-	r.mu.Lock()
-	r.got = append(r.got, inj)
-	r.mu.Unlock()
-	return r.fakeExec.Rollback(ctx, inj)
+func withRollbackErr(e *targetstest.Executor, err error) *targetstest.Executor {
+	e.RollbackErr = err
+	return e
 }
 
 func recoverWith(exec targets.Executor, key *JournalKey) RecoverOptions {
@@ -110,7 +103,7 @@ func TestRecoverRollsBackWhatAKilledRunLeft(t *testing.T) {
 	f.WriteString(`{"v":1,"seq":9,"type":"sam`)
 	f.Close()
 
-	exec := &recordingExec{fakeExec: fakeExec{applied: map[string]bool{"burn@web-1": true, "burn@web-2": true}}}
+	exec := targetstest.NewExecutor("burn@web-1", "burn@web-2")
 	rec, err := Recover(context.Background(), path, recoverWith(exec, key))
 	if err != nil {
 		t.Fatal(err)
@@ -121,10 +114,10 @@ func TestRecoverRollsBackWhatAKilledRunLeft(t *testing.T) {
 	if len(rec.Pending) != 2 || len(rec.Reverted) != 2 || len(rec.Failed) != 0 || rec.Ended {
 		t.Fatalf("pending %d reverted %d failed %d ended %v; want 2, 2, 0, false", len(rec.Pending), len(rec.Reverted), len(rec.Failed), rec.Ended)
 	}
-	if exec.active() != 0 || exec.rollbacks != 2 {
-		t.Errorf("after recover: %d still applied, %d rollbacks; want 0 and 2 (web-3 was already reverted)", exec.active(), exec.rollbacks)
+	if exec.Active() != 0 || exec.Rollbacks() != 2 {
+		t.Errorf("after recover: %d still applied, %d rollbacks; want 0 and 2 (web-3 was already reverted)", exec.Active(), exec.Rollbacks())
 	}
-	for _, g := range exec.got {
+	for _, g := range exec.RolledBack() {
 		if g.Member.ID == "web-1" && g.State["pid"] != "42" {
 			t.Errorf("web-1 rolled back without the state its inject recorded: %+v", g.State)
 		}
@@ -161,8 +154,8 @@ func TestRecoverRollsBackWhatAKilledRunLeft(t *testing.T) {
 		t.Fatalf("second recover: %+v %v", again, err)
 	}
 	after, _ := os.ReadFile(path)
-	if string(before) != string(after) || exec.rollbacks != 2 {
-		t.Errorf("second recover wrote %d bytes, made %d rollbacks", len(after)-len(before), exec.rollbacks-2)
+	if string(before) != string(after) || exec.Rollbacks() != 2 {
+		t.Errorf("second recover wrote %d bytes, made %d rollbacks", len(after)-len(before), exec.Rollbacks()-2)
 	}
 }
 
@@ -188,11 +181,11 @@ func TestRecoverRefusesARunStillInProgress(t *testing.T) {
 	}
 	j.Append(Event{Type: EvAttackIntent, Injection: inj("web-1")})
 	j.Sync()
-	exec := &fakeExec{applied: map[string]bool{}}
+	exec := targetstest.NewExecutor()
 	if _, err := Recover(context.Background(), path, recoverWith(exec, key)); !errors.Is(err, ErrInProgress) {
 		t.Fatalf("recover of a live run: %v, want ErrInProgress", err)
 	}
-	if exec.rollbacks != 0 {
+	if exec.Rollbacks() != 0 {
 		t.Error("rolled back under a live engine")
 	}
 	j.Close()
@@ -206,7 +199,7 @@ func TestRecoverRefusesARunStillInProgress(t *testing.T) {
 func TestRecoverFailureIsLoudAndRetried(t *testing.T) {
 	key := testKey(t)
 	path := killedRun(t, t.TempDir(), key, true)
-	exec := &fakeExec{applied: map[string]bool{"burn@web-1": true}, rollbackErr: errors.New("host unreachable")}
+	exec := withRollbackErr(targetstest.NewExecutor("burn@web-1"), errors.New("host unreachable"))
 	rec, err := Recover(context.Background(), path, recoverWith(exec, key))
 	if err != nil {
 		t.Fatal(err)
@@ -224,10 +217,10 @@ func TestRecoverFailureIsLoudAndRetried(t *testing.T) {
 		t.Errorf("a run left unreverted is unfinished: %v %v", list, err)
 	}
 	// Once the host is back, a second recover finishes the job.
-	exec.rollbackErr = nil
+	exec.RollbackErr = nil
 	rec, err = Recover(context.Background(), path, recoverWith(exec, key))
-	if err != nil || len(rec.Reverted) != 2 || exec.active() != 0 {
-		t.Fatalf("retry: %+v %v, %d applied", rec, err, exec.active())
+	if err != nil || len(rec.Reverted) != 2 || exec.Active() != 0 {
+		t.Fatalf("retry: %+v %v, %d applied", rec, err, exec.Active())
 	}
 }
 
@@ -239,7 +232,7 @@ func TestRecoverUnknownKindOrFamily(t *testing.T) {
 	aws.Kind = "ec2-stop"
 	path := sealedRun(t, filepath.Join(t.TempDir(), "r1"), key, []string{"web-1", "i-123"},
 		Event{Type: EvAttackIntent, Injection: odd}, Event{Type: EvAttackIntent, Injection: aws})
-	rec, err := Recover(context.Background(), path, recoverWith(&fakeExec{applied: map[string]bool{}}, key))
+	rec, err := Recover(context.Background(), path, recoverWith(targetstest.NewExecutor(), key))
 	if err != nil {
 		t.Fatal(err)
 	}

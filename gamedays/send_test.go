@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gameday/gameday/runbook"
+	"github.com/gameday/gameday/targets"
 )
 
 // gatedRecorder journals through a real Journal, but while closed it holds
@@ -62,7 +63,7 @@ func TestSendNeverWaitsOnTheDisk(t *testing.T) {
 	rec := &gatedRecorder{Journal: h.engine.opts.Journal.(*Journal)}
 	h.engine.opts.Journal = rec
 	var beforeAbort []bool
-	h.exec.onRollback = func() { beforeAbort = append(beforeAbort, rec.abortJournalled()) }
+	h.exec.OnRollback = func(targets.Injection) { beforeAbort = append(beforeAbort, rec.abortJournalled()) }
 	sent := false
 	out := h.run(func(elapsed time.Duration) {
 		if sent || h.engine.Phase() != PhaseObserve {

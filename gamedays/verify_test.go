@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/gameday/gameday/targets"
+	"github.com/gameday/gameday/targets/targetstest"
 )
 
 func journalLines(t *testing.T, path string) []string {
@@ -38,7 +39,7 @@ func writeLines(t *testing.T, path string, lines []string) {
 func refused(t *testing.T, path string, key *JournalKey, line int, says string) {
 	t.Helper()
 	before, _ := os.ReadFile(path)
-	exec := &fakeExec{applied: map[string]bool{}}
+	exec := targetstest.NewExecutor()
 	_, err := Recover(context.Background(), path, recoverWith(exec, key))
 	var ue *UntrustedError
 	if !errors.As(err, &ue) {
@@ -48,8 +49,8 @@ func refused(t *testing.T, path string, key *JournalKey, line int, says string) 
 	if !strings.HasPrefix(err.Error(), prefix) || !strings.Contains(err.Error(), says) {
 		t.Errorf("refusal %q, want it to start %q and say %q", err, prefix, says)
 	}
-	if exec.rollbacks != 0 {
-		t.Errorf("%d rollbacks from a refused journal", exec.rollbacks)
+	if exec.Rollbacks() != 0 {
+		t.Errorf("%d rollbacks from a refused journal", exec.Rollbacks())
 	}
 	if after, _ := os.ReadFile(path); string(after) != string(before) {
 		t.Error("a refused journal was written to")
@@ -167,7 +168,7 @@ func TestUnsealedJournalReadsButIsNotTrusted(t *testing.T) {
 	}
 	refused(t, path, key, 1, "not sealed")
 
-	o := recoverWith(&fakeExec{applied: map[string]bool{"burn@web-1": true}}, key)
+	o := recoverWith(targetstest.NewExecutor("burn@web-1"), key)
 	o.TrustJournal = true
 	rec, err := Recover(context.Background(), path, o)
 	if err != nil || len(rec.Reverted) != 1 || len(rec.Problems) == 0 {
@@ -180,7 +181,7 @@ func TestUnsealedJournalReadsButIsNotTrusted(t *testing.T) {
 }
 
 // planningExec words its rollback as the real executors do.
-type planningExec struct{ *fakeExec }
+type planningExec struct{ *targetstest.Executor }
 
 func (p planningExec) Plan(inj targets.Injection) []string {
 	return []string{"ssh " + inj.Member.ID + " inject: start", "ssh " + inj.Member.ID + " rollback: stop " + inj.Attack}
@@ -196,7 +197,7 @@ func TestRecoverTrustedAfterConfirmation(t *testing.T) {
 	writeLines(t, path, lines)
 	refused(t, path, key, 6, "damaged line")
 
-	fake := &fakeExec{applied: map[string]bool{"burn@web-1": true, "burn@web-2": true}}
+	fake := targetstest.NewExecutor("burn@web-1", "burn@web-2")
 	o := recoverWith(planningExec{fake}, key)
 	o.TrustJournal = true
 	var shown []RecoveryPlan
@@ -205,8 +206,8 @@ func TestRecoverTrustedAfterConfirmation(t *testing.T) {
 	if _, err := Recover(context.Background(), path, o); !errors.Is(err, ErrNotConfirmed) {
 		t.Fatalf("declined recover: %v, want ErrNotConfirmed", err)
 	}
-	if after, _ := os.ReadFile(path); fake.rollbacks != 0 || string(after) != string(before) {
-		t.Fatalf("declined recover rolled back %d, changed the journal: %v", fake.rollbacks, string(after) != string(before))
+	if after, _ := os.ReadFile(path); fake.Rollbacks() != 0 || string(after) != string(before) {
+		t.Fatalf("declined recover rolled back %d, changed the journal: %v", fake.Rollbacks(), string(after) != string(before))
 	}
 	if len(shown) != 1 || len(shown[0].Steps) != 2 || shown[0].Problems[0].Line != 6 {
 		t.Fatalf("plan shown: %+v", shown)
@@ -219,7 +220,7 @@ func TestRecoverTrustedAfterConfirmation(t *testing.T) {
 
 	o.Confirm = func(p RecoveryPlan) bool { return true }
 	rec, err := Recover(context.Background(), path, o)
-	if err != nil || len(rec.Reverted) != 2 || fake.active() != 0 {
+	if err != nil || len(rec.Reverted) != 2 || fake.Active() != 0 {
 		t.Fatalf("trusted, confirmed recover: %+v %v", rec, err)
 	}
 }

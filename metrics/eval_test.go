@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gameday/gameday/metrics/metricstest"
 	"github.com/gameday/gameday/runbook"
 )
 
@@ -39,14 +40,14 @@ func (s *ringSource) End(panel, series string) time.Time {
 var evalT0 = time.Unix(1_700_000_000, 0)
 
 // source builds a one-panel source; each series is a list of values, one per
-// second from evalT0, with absent marking gaps.
+// second from evalT0, with metricstest.Gap marking gaps.
 func source(panel string, series map[string][]float64) *ringSource {
 	src := &ringSource{step: time.Second, rings: map[string]map[string]*Ring{panel: {}}}
 	for name, vals := range series {
 		r := NewRing(time.Second, 1000)
 		for i, v := range vals {
 			at := evalT0.Add(time.Duration(i) * time.Second)
-			if isAbsent(v) {
+			if metricstest.IsGap(v) {
 				r.Extend(at)
 			} else {
 				r.Put(at, v)
@@ -80,12 +81,12 @@ func TestCheckVerdicts(t *testing.T) {
 		{"broken", map[string][]float64{"": repeat(0.4, 60)}, "< 300ms", Broken},
 		{"one spike does not break it", map[string][]float64{"": append(repeat(0.2, 59), 5)}, "< 300ms", Held},
 		{"a sustained tenth does", map[string][]float64{"": append(repeat(0.2, 54), repeat(0.5, 6)...)}, "< 300ms", Broken},
-		{"no data is not held", map[string][]float64{"": repeat(absent, 60)}, "< 300ms", NoData},
+		{"no data is not held", map[string][]float64{"": repeat(metricstest.Gap, 60)}, "< 300ms", NoData},
 		{"all NaN is no data", map[string][]float64{"": repeat(math.NaN(), 60)}, "< 300ms", NoData},
 		{"+Inf is slower than any limit", map[string][]float64{"": repeat(math.Inf(1), 60)}, "< 300ms", Broken},
 		{"+Inf satisfies a lower bound", map[string][]float64{"": repeat(math.Inf(1), 60)}, "> 300ms", Held},
 		{"one broken host breaks the panel", map[string][]float64{"a": repeat(0.2, 60), "b": repeat(0.9, 60)}, "< 300ms", Broken},
-		{"one blind host: no data", map[string][]float64{"a": repeat(0.2, 60), "b": repeat(absent, 60)}, "< 300ms", NoData},
+		{"one blind host: no data", map[string][]float64{"a": repeat(0.2, 60), "b": repeat(metricstest.Gap, 60)}, "< 300ms", NoData},
 		{"no series", map[string][]float64{}, "< 300ms", NoData},
 	}
 	for _, c := range cases {
@@ -124,7 +125,7 @@ func TestCheckRelativeToBaseline(t *testing.T) {
 		t.Errorf("evidence = %+v", r.Worst)
 	}
 	// Without a baseline a relative check cannot be decided.
-	ev.Baseline = TakeBaseline(source("p95", map[string][]float64{"": repeat(absent, 60)}), []string{"p95"}, at(0), at(59))
+	ev.Baseline = TakeBaseline(source("p95", map[string][]float64{"": repeat(metricstest.Gap, 60)}), []string{"p95"}, at(0), at(59))
 	if r := ev.Check(c, at(60), at(119)); r.Verdict != NoData || !strings.Contains(r.Worst.Text, "baseline") {
 		t.Errorf("no baseline: %s %s", r.Verdict, r.Worst.Text)
 	}
@@ -152,7 +153,7 @@ func TestGuardrailFor(t *testing.T) {
 	}
 
 	// A gap ends the breach: the clock restarts after it.
-	gappy := append(append(repeat(0.5, 10), absent), repeat(0.5, 10)...)
+	gappy := append(append(repeat(0.5, 10), metricstest.Gap), repeat(0.5, 10)...)
 	g := NewEvaluator(source("error_rate", map[string][]float64{"": gappy}), panels).Guardrail(c)
 	if g.Fired || g.Breached != 9*time.Second {
 		t.Errorf("after a gap: %+v, want pending for 9s", g)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gameday/gameday/metrics/metricstest"
 	"go.uber.org/goleak"
 )
 
@@ -24,7 +25,8 @@ func TestMain(m *testing.M) {
 type fakeProm struct {
 	// series is how many series each query returns, labelled instance="i<n>".
 	series int
-	// value gives a series' value at a time; NaN values are written as "NaN".
+	// value gives a series' value at a time; NaN values are written as
+	// "NaN", and metricstest.Gap leaves the step out.
 	value func(series int, t time.Time) float64
 }
 
@@ -58,7 +60,7 @@ func (f *fakeProm) handler(t testing.TB) http.Handler {
 				first := true
 				for ts := start; !ts.After(end); ts = ts.Add(step) {
 					v := f.value(s, ts)
-					if isAbsent(v) {
+					if metricstest.IsGap(v) {
 						continue
 					}
 					if !first {
@@ -86,12 +88,6 @@ func (f *fakeProm) handler(t testing.TB) http.Handler {
 		_, _ = w.Write([]byte(b.String()))
 	})
 }
-
-// absent makes fakeProm leave a step out, as Prometheus does for a stale
-// or missing series. It is a NaN with a payload no arithmetic produces.
-var absent = math.Float64frombits(0x7ff8_dead_beef_0001)
-
-func isAbsent(v float64) bool { return math.Float64bits(v) == math.Float64bits(absent) }
 
 func formatProm(v float64) string {
 	switch {

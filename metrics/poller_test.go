@@ -4,62 +4,19 @@ import (
 	"context"
 	"math"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
-	"github.com/prometheus/common/model"
 
+	"github.com/gameday/gameday/metrics/metricstest"
 	"github.com/gameday/gameday/runbook"
 )
-
-// fakeQuerier answers query_range from a function, in process, and
-// records what was asked.
-type fakeQuerier struct {
-	mu     sync.Mutex
-	ranges []v1.Range
-	fail   error
-	// series → value at t; absent leaves the step out.
-	series map[string]func(t time.Time) float64
-}
-
-func (f *fakeQuerier) Query(ctx context.Context, q string, ts time.Time, _ ...v1.Option) (model.Value, v1.Warnings, v1.Infos, error) {
-	return model.Vector{}, nil, nil, nil
-}
-
-func (f *fakeQuerier) QueryRange(ctx context.Context, q string, r v1.Range, _ ...v1.Option) (model.Value, v1.Warnings, v1.Infos, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.ranges = append(f.ranges, r)
-	if f.fail != nil {
-		return nil, nil, nil, f.fail
-	}
-	var m model.Matrix
-	for name, fn := range f.series {
-		ss := &model.SampleStream{Metric: model.Metric{"instance": model.LabelValue(name)}}
-		for t := r.Start; !t.After(r.End); t = t.Add(r.Step) {
-			if v := fn(t); !isAbsent(v) {
-				ss.Values = append(ss.Values, model.SamplePair{Timestamp: model.TimeFromUnixNano(t.UnixNano()), Value: model.SampleValue(v)})
-			}
-		}
-		m = append(m, ss)
-	}
-	return m, nil, nil, nil
-}
-
-func (f *fakeQuerier) asked() []v1.Range {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]v1.Range(nil), f.ranges...)
-}
 
 func TestPollerFetchesOnlyNewAlignedSteps(t *testing.T) {
 	t0 := time.Unix(1_700_000_000, 0)
 	clk := &fakeClock{now: t0.Add(2300 * time.Millisecond)}
-	fq := &fakeQuerier{series: map[string]func(time.Time) float64{
-		"a": func(t time.Time) float64 { return float64(t.Unix() - t0.Unix()) },
-	}}
+	fq := &metricstest.Querier{Series: []string{"a"}, Value: func(_, _ string, t time.Time) float64 { return float64(t.Unix() - t0.Unix()) }}
 	p := NewPoller(fq, Config{Panels: []runbook.Panel{{Name: "x", Query: "q", By: "instance"}}, Step: time.Second, Now: clk.Now, Since: t0})
 	ctx := context.Background()
 	if err := p.Poll(ctx); err != nil {
@@ -74,7 +31,7 @@ func TestPollerFetchesOnlyNewAlignedSteps(t *testing.T) {
 	if err := p.Poll(ctx); err != nil {
 		t.Fatal(err)
 	}
-	got := fq.asked()
+	got := fq.Ranges()
 	want := []v1.Range{
 		{Start: t0, End: t0.Add(2 * time.Second), Step: time.Second},
 		{Start: t0.Add(3 * time.Second), End: t0.Add(5 * time.Second), Step: time.Second},
@@ -96,18 +53,16 @@ func TestPollerFetchesOnlyNewAlignedSteps(t *testing.T) {
 func TestPollerKeepsGapsAndNaN(t *testing.T) {
 	t0 := time.Unix(1_700_000_000, 0)
 	clk := &fakeClock{now: t0}
-	fq := &fakeQuerier{series: map[string]func(time.Time) float64{
-		"a": func(t time.Time) float64 {
-			switch t.Unix() - t0.Unix() {
-			case 2, 3:
-				return absent // the series went stale
-			case 4:
-				return math.NaN() // 0/0
-			case 5:
-				return math.Inf(1)
-			}
-			return 0.1
-		},
+	fq := &metricstest.Querier{Series: []string{"a"}, Value: func(_, _ string, t time.Time) float64 {
+		switch t.Unix() - t0.Unix() {
+		case 2, 3:
+			return metricstest.Gap // the series went stale
+		case 4:
+			return math.NaN() // 0/0
+		case 5:
+			return math.Inf(1)
+		}
+		return 0.1
 	}}
 	p := NewPoller(fq, Config{Panels: []runbook.Panel{{Name: "x", Query: "q", By: "instance"}}, Step: time.Second, Now: clk.Now, Since: t0})
 	for range 7 {
@@ -153,15 +108,13 @@ func TestPollerKeepsGapsAndNaN(t *testing.T) {
 func TestPollerRetriesFailedStepsAndCatchesUpInChunks(t *testing.T) {
 	t0 := time.Unix(1_700_000_000, 0)
 	clk := &fakeClock{now: t0}
-	fq := &fakeQuerier{series: map[string]func(time.Time) float64{"a": func(time.Time) float64 { return 1 }}}
+	fq := &metricstest.Querier{Series: []string{"a"}, Value: func(string, string, time.Time) float64 { return 1 }}
 	p := NewPoller(fq, Config{Panels: []runbook.Panel{{Name: "x", Query: "q"}}, Step: time.Second, Now: clk.Now, MaxSteps: 10})
 	ctx := context.Background()
 	if err := p.Poll(ctx); err != nil {
 		t.Fatal(err)
 	}
-	fq.mu.Lock()
-	fq.fail = &v1.Error{Type: v1.ErrServer, Msg: "server error: 500"}
-	fq.mu.Unlock()
+	fq.Fail(&v1.Error{Type: v1.ErrServer, Msg: "server error: 500"})
 	clk.Add(5 * time.Second)
 	if err := p.Poll(ctx); err == nil || !strings.Contains(err.Error(), `panel "x"`) {
 		t.Fatalf("err = %v, want the panel named", err)
@@ -169,16 +122,14 @@ func TestPollerRetriesFailedStepsAndCatchesUpInChunks(t *testing.T) {
 	if p.Health()[0].LastErr == nil {
 		t.Error("health does not record the failure")
 	}
-	fq.mu.Lock()
-	fq.fail = nil
-	fq.mu.Unlock()
+	fq.Fail(nil)
 	clk.Add(20 * time.Second) // now t0+25s; steps 1..25 are due
 	for range 3 {
 		if err := p.Poll(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}
-	got := fq.asked()
+	got := fq.Ranges()
 	// t0, then the failed 1..5, then 1..10, 11..20, 21..25: the failed steps
 	// are fetched again, never more than MaxSteps at once.
 	wantStart := []int64{0, 1, 1, 11, 21}
@@ -197,11 +148,7 @@ func TestPollerRetriesFailedStepsAndCatchesUpInChunks(t *testing.T) {
 }
 
 func TestPollerCapsSeries(t *testing.T) {
-	fns := map[string]func(time.Time) float64{}
-	for _, n := range []string{"a", "b", "c", "d"} {
-		fns[n] = func(time.Time) float64 { return 1 }
-	}
-	fq := &fakeQuerier{series: fns}
+	fq := &metricstest.Querier{Series: []string{"a", "b", "c", "d"}, Value: func(string, string, time.Time) float64 { return 1 }}
 	p := NewPoller(fq, Config{Panels: []runbook.Panel{{Name: "x", Query: "q", By: "instance"}}, Step: time.Second, MaxSeries: 3})
 	if err := p.Poll(context.Background()); err != nil {
 		t.Fatal(err)
@@ -212,7 +159,7 @@ func TestPollerCapsSeries(t *testing.T) {
 }
 
 func TestPollerRunStops(t *testing.T) {
-	fq := &fakeQuerier{series: map[string]func(time.Time) float64{"a": func(time.Time) float64 { return 1 }}}
+	fq := &metricstest.Querier{Series: []string{"a"}, Value: func(string, string, time.Time) float64 { return 1 }}
 	polled := make(chan error, 100)
 	p := NewPoller(fq, Config{Panels: []runbook.Panel{{Name: "x", Query: "q"}}, Step: 10 * time.Millisecond,
 		OnPoll: func(err error) { polled <- err }})

@@ -13,8 +13,10 @@ import (
 
 	"github.com/gameday/gameday/gamedays"
 	"github.com/gameday/gameday/metrics"
+	"github.com/gameday/gameday/metrics/metricstest"
 	"github.com/gameday/gameday/runbook"
 	"github.com/gameday/gameday/targets"
+	"github.com/gameday/gameday/targets/targetstest"
 )
 
 // syncBuffer is the terminal the console draws on in these tests.
@@ -41,8 +43,8 @@ func (s *syncBuffer) String() string {
 type live struct {
 	t       *testing.T
 	clock   *gamedays.ManualClock
-	exec    *fakeExec
-	q       *fakeQuerier
+	exec    *targetstest.Executor
+	q       *metricstest.Querier
 	eng     *gamedays.Engine
 	c       *Console
 	keys    *io.PipeWriter
@@ -61,12 +63,12 @@ func newLive(t *testing.T) *live { return newLiveWith(t, nil) }
 func newLiveWith(t *testing.T, prep func(rb *runbook.Runbook, cfg *Config)) *live {
 	t.Helper()
 	rb := parseRunbook(t)
-	l := &live{t: t, clock: gamedays.NewManualClock(t0), exec: newFakeExec(), out: &syncBuffer{}, done: make(chan struct{})}
-	l.q = &fakeQuerier{instances: instances, fn: func(query, inst string, ts time.Time) float64 {
+	l := &live{t: t, clock: gamedays.NewManualClock(t0), exec: &targetstest.Executor{InjectOutput: "tc qdisc add dev eth0 root netem delay 200ms\nok", RollbackOutput: "reverted"}, out: &syncBuffer{}, done: make(chan struct{})}
+	l.q = &metricstest.Querier{Series: instances, Value: func(query, inst string, ts time.Time) float64 {
 		if query == "errors" {
 			return 0.001
 		}
-		if inst == "web-2" && l.exec.active() > 0 {
+		if inst == "web-2" && l.exec.Active() > 0 {
 			return 0.15
 		}
 		return 0.1
@@ -88,7 +90,7 @@ func newLiveWith(t *testing.T, prep func(rb *runbook.Runbook, cfg *Config)) *liv
 	l.c = New(cfg)
 	l.c.clock = l.clock.Now
 	l.eng = gamedays.New(rb, gamedays.Options{RunID: "r1", Journal: j, Clock: l.clock, Catalogue: targets.Default(),
-		Resolvers: map[string]targets.Resolver{"ssh": fakeResolver{}},
+		Resolvers: map[string]targets.Resolver{"ssh": targetstest.Resolver{Port: "22"}},
 		Executors: map[string]targets.Executor{"ssh": l.exec},
 		Metrics:   poller, OnEvent: l.c.OnEvent})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -188,11 +190,11 @@ func TestConsoleDrivesARealEngine(t *testing.T) {
 	l.press("\r")
 	l.until("the blast radius", l.phaseIs(gamedays.PhaseBlastRadius))
 	l.shows("Press Y to confirm")
-	if l.exec.injects != 0 {
+	if l.exec.Injects() != 0 {
 		t.Fatal("injected before the confirmation")
 	}
 	l.press("Y")
-	l.until("the attack", func() bool { return l.exec.active() > 0 })
+	l.until("the attack", func() bool { return l.exec.Active() > 0 })
 	l.until("conclude", l.phaseIs(gamedays.PhaseConclude))
 	l.shows("Verdict:")
 	l.press("f")
@@ -214,8 +216,8 @@ func TestConsoleDrivesARealEngine(t *testing.T) {
 	if l.outcome.Verdict != gamedays.VerdictHeld {
 		t.Errorf("verdict %s: %s", l.outcome.Verdict, l.outcome.Reason)
 	}
-	if l.exec.injects != 1 || l.exec.rollbacks != 1 || l.exec.active() != 0 {
-		t.Errorf("injects %d rollbacks %d active %d", l.exec.injects, l.exec.rollbacks, l.exec.active())
+	if l.exec.Injects() != 1 || l.exec.Rollbacks() != 1 || l.exec.Active() != 0 {
+		t.Errorf("injects %d rollbacks %d active %d", l.exec.Injects(), l.exec.Rollbacks(), l.exec.Active())
 	}
 	events, warn, err := gamedays.ReadJournal(l.journal)
 	if err != nil || warn != nil {
@@ -244,16 +246,16 @@ func TestCtrlCAbortsRollsBackAndReturns(t *testing.T) {
 	l.until("the blast radius", l.phaseIs(gamedays.PhaseBlastRadius))
 	l.shows("Press Y to confirm")
 	l.press("Y")
-	l.until("the attack", func() bool { return l.exec.active() > 0 })
+	l.until("the attack", func() bool { return l.exec.Active() > 0 })
 	l.shows("ACTIVE")
 	l.press("\x03")
 	l.press("\x03") // a second ctrl+c must not skip the rollback
 	l.wait()
-	if l.outcome.Verdict != gamedays.VerdictAborted || l.exec.active() != 0 || len(l.outcome.Unreverted) != 0 {
-		t.Fatalf("verdict %s active %d unreverted %v", l.outcome.Verdict, l.exec.active(), l.outcome.Unreverted)
+	if l.outcome.Verdict != gamedays.VerdictAborted || l.exec.Active() != 0 || len(l.outcome.Unreverted) != 0 {
+		t.Fatalf("verdict %s active %d unreverted %v", l.outcome.Verdict, l.exec.Active(), l.outcome.Unreverted)
 	}
-	if l.exec.rollbacks != 1 {
-		t.Errorf("%d rollbacks, want 1", l.exec.rollbacks)
+	if l.exec.Rollbacks() != 1 {
+		t.Errorf("%d rollbacks, want 1", l.exec.Rollbacks())
 	}
 }
 
@@ -267,10 +269,10 @@ func TestCancelledContextRollsBackAndReturns(t *testing.T) {
 	l.until("the blast radius", l.phaseIs(gamedays.PhaseBlastRadius))
 	l.shows("Press Y to confirm")
 	l.press("Y")
-	l.until("the attack", func() bool { return l.exec.active() > 0 })
+	l.until("the attack", func() bool { return l.exec.Active() > 0 })
 	l.cancel()
 	l.wait()
-	if l.outcome.Verdict != gamedays.VerdictAborted || l.exec.active() != 0 {
-		t.Fatalf("verdict %s active %d", l.outcome.Verdict, l.exec.active())
+	if l.outcome.Verdict != gamedays.VerdictAborted || l.exec.Active() != 0 {
+		t.Fatalf("verdict %s active %d", l.outcome.Verdict, l.exec.Active())
 	}
 }

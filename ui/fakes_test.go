@@ -2,15 +2,11 @@ package ui
 
 import (
 	"context"
-	"errors"
 	"math"
 	"sort"
 	"sync"
 	"testing"
 	"time"
-
-	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
-	pmodel "github.com/prometheus/common/model"
 
 	"github.com/gameday/gameday/gamedays"
 	"github.com/gameday/gameday/metrics"
@@ -52,93 +48,6 @@ func parseRunbook(t testing.TB) *runbook.Runbook {
 		t.Fatal(err)
 	}
 	return rb
-}
-
-// fakeQuerier answers query_range with one series per instance; fn gives
-// the value at each step, NaN meaning the server has nothing there.
-type fakeQuerier struct {
-	mu        sync.Mutex
-	instances []string
-	fn        func(query, instance string, t time.Time) float64
-	down      bool
-}
-
-func (f *fakeQuerier) Query(ctx context.Context, q string, ts time.Time, _ ...v1.Option) (pmodel.Value, v1.Warnings, v1.Infos, error) {
-	return pmodel.Vector{}, nil, nil, nil
-}
-
-func (f *fakeQuerier) QueryRange(ctx context.Context, q string, r v1.Range, _ ...v1.Option) (pmodel.Value, v1.Warnings, v1.Infos, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.down {
-		return nil, nil, nil, errors.New("connection refused")
-	}
-	var m pmodel.Matrix
-	for _, inst := range f.instances {
-		var pts []pmodel.SamplePair
-		for t := r.Start; !t.After(r.End); t = t.Add(r.Step) {
-			if v := f.fn(q, inst, t); !math.IsNaN(v) {
-				pts = append(pts, pmodel.SamplePair{Timestamp: pmodel.TimeFromUnixNano(t.UnixNano()), Value: pmodel.SampleValue(v)})
-			}
-		}
-		m = append(m, &pmodel.SampleStream{Metric: pmodel.Metric{"instance": pmodel.LabelValue(inst)}, Values: pts})
-	}
-	return m, nil, nil, nil
-}
-
-func (f *fakeQuerier) setDown(d bool) {
-	f.mu.Lock()
-	f.down = d
-	f.mu.Unlock()
-}
-
-// fakeExec keeps what is applied, like a host would.
-type fakeExec struct {
-	mu                        sync.Mutex
-	applied                   map[string]bool
-	injects, rollbacks        int
-	preflightErr, rollbackErr error
-}
-
-func newFakeExec() *fakeExec { return &fakeExec{applied: map[string]bool{}} }
-
-func (f *fakeExec) Preflight(ctx context.Context, inj targets.Injection) error { return f.preflightErr }
-
-func (f *fakeExec) Inject(ctx context.Context, inj *targets.Injection) (targets.Result, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.injects++
-	f.applied[inj.Attack+"@"+inj.Member.ID] = true
-	return targets.Result{Output: "tc qdisc add dev eth0 root netem delay 200ms\nok"}, nil
-}
-
-func (f *fakeExec) Rollback(ctx context.Context, inj targets.Injection) (targets.Result, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.rollbacks++
-	if f.rollbackErr != nil {
-		return targets.Result{}, f.rollbackErr
-	}
-	delete(f.applied, inj.Attack+"@"+inj.Member.ID)
-	return targets.Result{Output: "reverted"}, nil
-}
-
-func (f *fakeExec) Plan(inj targets.Injection) []string { return nil }
-
-func (f *fakeExec) active() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return len(f.applied)
-}
-
-type fakeResolver struct{}
-
-func (fakeResolver) Resolve(ctx context.Context, t runbook.Target) ([]targets.Member, error) {
-	var out []targets.Member
-	for _, h := range t.SSH.Hosts {
-		out = append(out, targets.Member{Target: t.Name, ID: h, Addr: h + ":22"})
-	}
-	return out, nil
 }
 
 // fakeSender records intents, standing in for the engine.

@@ -182,14 +182,14 @@ func TestObserverPhaseAndConfirmKeysAreRefused(t *testing.T) {
 	carol.shows("refused: observers watch; ask the scribe to note it")
 	carol.press("\x18")
 	carol.shows("only the facilitator and the runbook's safety officers can abort")
-	if r.eng.Phase() != gamedays.PhaseBlastRadius || r.exec.injects != 0 {
-		t.Fatalf("an observer's keys moved the game day: phase %s, %d injects", r.eng.Phase(), r.exec.injects)
+	if r.eng.Phase() != gamedays.PhaseBlastRadius || r.exec.Injects() != 0 {
+		t.Fatalf("an observer's keys moved the game day: phase %s, %d injects", r.eng.Phase(), r.exec.Injects())
 	}
 	if r.journalled(t, func(ev gamedays.Event) bool { return ev.Type == gamedays.EvConfirmed || ev.Type == gamedays.EvAbort }) {
 		t.Fatal("an observer's key reached the engine")
 	}
 	r.press("Y")
-	r.until("the attack", func() bool { return r.exec.active() > 0 })
+	r.until("the attack", func() bool { return r.exec.Active() > 0 })
 	r.srv.Close()
 	r.until("left journalled", func() bool {
 		return r.journalled(t, func(ev gamedays.Event) bool { return ev.Kind == NoteLeft && ev.Author == "carol" })
@@ -233,15 +233,15 @@ func TestSafetyOfficerAbortRollsBack(t *testing.T) {
 	r.until("the blast radius", r.phaseIs(gamedays.PhaseBlastRadius))
 	r.shows("Press Y to confirm")
 	r.press("Y")
-	r.until("the attack", func() bool { return r.exec.active() > 0 })
+	r.until("the attack", func() bool { return r.exec.Active() > 0 })
 	dave.shows("ACTIVE")
 	dave.press("\x18")
 	// The rollback here is instant, so "ABORT sent" may be gone before a
 	// frame shows it; the abort screen is what stays.
 	dave.shows("ABORTED")
 	r.until("the rollback", func() bool { return r.eng.Phase() == gamedays.PhaseDone })
-	if r.exec.active() != 0 || r.exec.rollbacks != 1 {
-		t.Fatalf("after dave's abort: %d applied, %d rollbacks", r.exec.active(), r.exec.rollbacks)
+	if r.exec.Active() != 0 || r.exec.Rollbacks() != 1 {
+		t.Fatalf("after dave's abort: %d applied, %d rollbacks", r.exec.Active(), r.exec.Rollbacks())
 	}
 	if !r.journalled(t, func(ev gamedays.Event) bool { return ev.Type == gamedays.EvAbort && ev.Author == "dave" }) {
 		t.Fatal("the journal does not say dave aborted")
@@ -329,7 +329,7 @@ func TestDrillMarksOverSSH(t *testing.T) {
 	r.until("the blast radius", r.phaseIs(gamedays.PhaseBlastRadius))
 	r.shows("Press Y to confirm")
 	r.press("Y")
-	r.until("the attack", func() bool { return r.exec.active() > 0 })
+	r.until("the attack", func() bool { return r.exec.Active() > 0 })
 	r.until("some time to pass", func() bool { return r.clock.Now().After(t0.Add(40 * time.Second)) })
 	rita.shows("hidden: this is a drill")
 	r.press("h")

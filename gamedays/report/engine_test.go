@@ -4,17 +4,15 @@ import (
 	"context"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
-	"github.com/prometheus/common/model"
-
 	"github.com/gameday/gameday/gamedays"
 	"github.com/gameday/gameday/metrics"
+	"github.com/gameday/gameday/metrics/metricstest"
 	"github.com/gameday/gameday/runbook"
 	"github.com/gameday/gameday/targets"
+	"github.com/gameday/gameday/targets/targetstest"
 )
 
 // The fixtures follow the engine's order by hand; these runs prove the
@@ -44,66 +42,18 @@ attacks:
 observe: {duration: 30s}
 `
 
-// host is an executor that keeps what is applied, so metrics can follow it.
-type host struct {
-	mu      sync.Mutex
-	applied int
-}
-
-func (h *host) Preflight(context.Context, targets.Injection) error { return nil }
-func (h *host) Inject(context.Context, *targets.Injection) (targets.Result, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.applied++
-	return targets.Result{Output: "netem on"}, nil
-}
-func (h *host) Rollback(context.Context, targets.Injection) (targets.Result, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.applied = max(0, h.applied-1)
-	return targets.Result{Output: "netem off"}, nil
-}
-func (h *host) Plan(targets.Injection) []string { return nil }
-func (h *host) busy() bool {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.applied > 0
-}
-
-type hostList struct{}
-
-func (hostList) Resolve(_ context.Context, t runbook.Target) ([]targets.Member, error) {
-	members := make([]targets.Member, len(t.SSH.Hosts))
-	for i, h := range t.SSH.Hosts {
-		members[i] = targets.Member{Target: t.Name, ID: h}
-	}
-	return members, nil
-}
-
-// prom answers range queries with latency that is normal, or hurt while the
-// host has something applied.
-type prom struct {
-	host         *host
-	normal, hurt float64
-}
-
-func (p prom) Query(context.Context, string, time.Time, ...v1.Option) (model.Value, v1.Warnings, v1.Infos, error) {
-	return model.Vector{}, nil, nil, nil
-}
-
-func (p prom) QueryRange(_ context.Context, q string, r v1.Range, _ ...v1.Option) (model.Value, v1.Warnings, v1.Infos, error) {
-	v := 0.003
-	if q == "latency" {
-		v = p.normal
-		if p.host.busy() {
-			v = p.hurt
+// hurting answers range queries with latency that is normal, or hurt while
+// the host has something applied.
+func hurting(h *targetstest.Executor, normal, hurt float64) *metricstest.Querier {
+	return &metricstest.Querier{Value: func(q, _ string, _ time.Time) float64 {
+		switch {
+		case q != "latency":
+			return 0.003
+		case h.Active() > 0:
+			return hurt
 		}
-	}
-	s := &model.SampleStream{Metric: model.Metric{}}
-	for t := r.Start; !t.After(r.End); t = t.Add(r.Step) {
-		s.Values = append(s.Values, model.SamplePair{Timestamp: model.TimeFromUnixNano(t.UnixNano()), Value: model.SampleValue(v)})
-	}
-	return model.Matrix{s}, nil, nil, nil
+		return normal
+	}}
 }
 
 // runEngine runs a game day on a manual clock and returns its journal.
@@ -114,8 +64,8 @@ func runEngine(t *testing.T, hurt float64) string {
 		t.Fatal(err)
 	}
 	clock := gamedays.NewManualClock(time.Date(2026, 11, 23, 14, 0, 0, 0, time.UTC))
-	h := &host{}
-	poller := metrics.NewPoller(prom{host: h, normal: 0.1, hurt: hurt}, metrics.Config{Panels: rb.Metrics.Panels, Step: time.Second, Now: clock.Now, Since: clock.Now()})
+	h := &targetstest.Executor{InjectOutput: "netem on", RollbackOutput: "netem off"}
+	poller := metrics.NewPoller(hurting(h, 0.1, hurt), metrics.Config{Panels: rb.Metrics.Panels, Step: time.Second, Now: clock.Now, Since: clock.Now()})
 	path := filepath.Join(t.TempDir(), gamedays.JournalName)
 	j, err := gamedays.CreateJournal(path, clock)
 	if err != nil {
@@ -124,7 +74,7 @@ func runEngine(t *testing.T, hurt float64) string {
 	defer j.Close()
 	e := gamedays.New(rb, gamedays.Options{
 		RunID: "engine-run", Source: []byte(engineRunbook), Journal: j, Clock: clock, Catalogue: targets.Default(),
-		Resolvers: map[string]targets.Resolver{"ssh": hostList{}}, Executors: map[string]targets.Executor{"ssh": h},
+		Resolvers: map[string]targets.Resolver{"ssh": targetstest.Resolver{}}, Executors: map[string]targets.Executor{"ssh": h},
 		Metrics: poller, AutoAdvance: true, AutoConfirm: true, Version: "test",
 	})
 	done := make(chan error, 1)
