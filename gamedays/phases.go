@@ -491,7 +491,7 @@ func (e *Engine) guardrails() string {
 	}
 	if lim := e.rb.Guardrails.MetricsBlind; lim > 0 {
 		if b := metrics.Blind(e.opts.Metrics.Health(), lim, e.opts.Clock.Now()); b.Fired {
-			msg := fmt.Sprintf("metrics blind for %s (panel %s): %s", runbook.FormatDuration(b.For), b.Panel, b.Reason)
+			msg := fmt.Sprintf("metrics blind for %s (panel %s): %s", FormatDuration(b.For), b.Panel, b.Reason)
 			e.emit(Event{Type: EvBlind, Msg: msg})
 			return msg
 		}
