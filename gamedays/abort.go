@@ -12,6 +12,24 @@ import (
 
 func nan() float64 { return math.NaN() }
 
+// abortReason words why a game day was aborted, for people.
+func abortReason(why Intent) string {
+	switch {
+	case strings.HasPrefix(why.Text, why.Source+" "):
+		return why.Text // "guardrail p95 > 1s ...", not "guardrail: guardrail p95 ..."
+	case why.Source == "key" && why.Text == "":
+		if why.Author != "" {
+			return "the abort key was pressed by " + why.Author
+		}
+		return "the abort key was pressed"
+	case strings.HasPrefix(why.Source, "SIG") && why.Text == "":
+		return why.Source + " received"
+	case why.Text != "":
+		return why.Source + ": " + why.Text
+	}
+	return why.Source
+}
+
 // rollbackAll reverts every injection whose intent was journalled and whose
 // rollback is not confirmed: newest first, all at once, within the runbook's
 // abort timeout. Injections whose call is still in flight are rolled back as
@@ -20,13 +38,7 @@ func (e *Engine) rollbackAll() Outcome {
 	e.abortMu.Lock()
 	why := *e.abort
 	e.abortMu.Unlock()
-	reason := why.Source
-	switch {
-	case strings.HasPrefix(why.Text, why.Source+" "):
-		reason = why.Text // "guardrail p95 > 1s ...", not "guardrail: guardrail p95 ..."
-	case why.Text != "":
-		reason += ": " + why.Text
-	}
+	reason := abortReason(why)
 	e.mu.Lock()
 	e.phase = PhaseAborted
 	var pending []*targets.Injection

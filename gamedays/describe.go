@@ -75,11 +75,7 @@ func (s *State) Describe(ev Event) string {
 		}
 		return fmt.Sprintf("%d sample(s)%s journalled", len(ev.Samples), panel)
 	case EvAbort:
-		line := "ABORT (" + ev.Source + ")"
-		if ev.Author != "" && ev.Author != ev.Source {
-			line += " by " + ev.Author
-		}
-		return line + ": " + ev.Msg
+		return "ABORT: " + ev.Msg
 	case EvNote:
 		return describeNote(ev)
 	case EvExpectation:

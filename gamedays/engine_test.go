@@ -257,7 +257,7 @@ func TestAbortIntentInEveryPhase(t *testing.T) {
 				}
 			}
 			slices.Sort(who)
-			if len(who) != 2 || !strings.HasPrefix(who[0], "Ana: key; rolling back") || !strings.HasPrefix(who[1], "Ben: abort requested again") {
+			if len(who) != 2 || !strings.HasPrefix(who[0], "Ana: the abort key was pressed by Ana; rolling back") || !strings.HasPrefix(who[1], "Ben: abort requested again") {
 				t.Errorf("abort events %q, want the abort by Ana and the repeat by Ben", who)
 			}
 		})

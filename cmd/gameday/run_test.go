@@ -395,7 +395,7 @@ func testRunFailedInjectAborts(t *testing.T, l *lab) {
 		t.Fatalf("exit %d, want %d\nstderr:\n%s", code, exitAborted, c.stderr.String())
 	}
 	out := c.stderr.String()
-	for _, want := range []string{"INJECT FAILED", "ABORT (inject failed)", "Specified qdisc kind is unknown", "verdict aborted"} {
+	for _, want := range []string{"INJECT FAILED", "ABORT: inject failed: ", "Specified qdisc kind is unknown", "verdict aborted"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, out)
 		}
