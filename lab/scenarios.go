@@ -1,7 +1,6 @@
 package lab
 
 import (
-	"bytes"
 	"context"
 	"embed"
 	"encoding/json"
@@ -10,16 +9,16 @@ import (
 	"net/url"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
-	"text/template"
 	"time"
 
 	"github.com/gameday/gameday/runbook"
 )
 
-// The lab's scenarios are runbooks with a known outcome, written as
-// templates: the lab fills in its own URLs, hosts and paths, and scales the
-// durations so tests can run them in seconds.
+// The lab's scenarios are runbooks with a known outcome, with placeholders:
+// the lab fills in its own URLs, hosts and paths, and scales the durations
+// so tests can run them in seconds.
 //
 //go:embed scenarios/*.yaml
 var scenarioFS embed.FS
@@ -108,39 +107,77 @@ func (l *Lab) Runbook(name string, scale float64) ([]byte, error) {
 	if scale <= 0 {
 		return nil, fmt.Errorf("lab: time scale %g: expected a number above 0", scale)
 	}
-	scaled := func(floor time.Duration) func(string) (string, error) {
-		return func(d string) (string, error) {
-			v, err := time.ParseDuration(d)
-			if err != nil {
-				return "", err
-			}
-			return runbook.FormatDuration(max(floor, time.Duration(float64(v)*scale).Round(time.Second))), nil
-		}
-	}
-	t, err := template.New(s.Name).Option("missingkey=error").Funcs(template.FuncMap{
-		"dur":    scaled(minSpan),
-		"step":   scaled(minStep),
-		"window": scaled(minWindow),
-	}).Parse(s.source)
+	out, err := l.render(s.source, scale)
 	if err != nil {
 		return nil, fmt.Errorf("lab: scenario %s: %w", name, err)
 	}
+	return out, nil
+}
+
+// render fills in a scenario's placeholders: this lab's values, and
+// durations scaled and held above the floors.
+func (l *Lab) render(src string, scale float64) ([]byte, error) {
 	var hosts []string
 	for _, h := range l.Hosts {
 		hosts = append(hosts, h.Name)
 	}
-	data := map[string]any{
-		"PrometheusURL": l.PrometheusURL,
-		"SSHConfig":     l.SSHConfigPath,
-		"Hosts":         "[" + strings.Join(hosts, ", ") + "]",
-		"User":          User,
-		"AWS":           l.AWS,
+	values := map[string]string{
+		".PrometheusURL": l.PrometheusURL,
+		".SSHConfig":     l.SSHConfigPath,
+		".Hosts":         "[" + strings.Join(hosts, ", ") + "]",
+		".User":          User,
+		".AWS.Endpoint":  l.AWS.Endpoint,
+		".AWS.Region":    l.AWS.Region,
+		".AWS.Account":   l.AWS.Account,
 	}
-	var out bytes.Buffer
-	if err := t.Execute(&out, data); err != nil {
-		return nil, fmt.Errorf("lab: scenario %s: %w", name, err)
+	floors := map[string]time.Duration{"dur": minSpan, "step": minStep, "window": minWindow}
+	out, err := expand(src, func(field string) (string, error) {
+		if v, ok := values[field]; ok {
+			return v, nil
+		}
+		fn, arg, _ := strings.Cut(field, " ")
+		floor, ok := floors[fn]
+		if !ok {
+			return "", fmt.Errorf("unknown placeholder {{%s}}: expected a lab value or dur, step or window", field)
+		}
+		q, err := strconv.Unquote(strings.TrimSpace(arg))
+		if err != nil {
+			return "", fmt.Errorf("{{%s}}: expected a quoted duration", field)
+		}
+		v, err := time.ParseDuration(q)
+		if err != nil {
+			return "", fmt.Errorf("{{%s}}: %w", field, err)
+		}
+		return runbook.FormatDuration(max(floor, time.Duration(float64(v)*scale).Round(time.Second))), nil
+	})
+	return []byte(out), err
+}
+
+// expand replaces each {{field}} in src with what value returns for it.
+// The scenarios need nothing more than this: text/template would keep every
+// method of every type in the binary, since it calls methods by name.
+func expand(src string, value func(string) (string, error)) (string, error) {
+	var b strings.Builder
+	line := 1
+	for {
+		open := strings.Index(src, "{{")
+		if open < 0 {
+			b.WriteString(src)
+			return b.String(), nil
+		}
+		line += strings.Count(src[:open], "\n")
+		end := strings.Index(src[open:], "}}")
+		if end < 0 {
+			return "", fmt.Errorf("line %d: {{ without }}", line)
+		}
+		v, err := value(strings.TrimSpace(src[open+2 : open+end]))
+		if err != nil {
+			return "", fmt.Errorf("line %d: %w", line, err)
+		}
+		b.WriteString(src[:open])
+		b.WriteString(v)
+		src = src[open+end+2:]
 	}
-	return out.Bytes(), nil
 }
 
 // WaitForMetrics waits until the lab's Prometheus answers the load

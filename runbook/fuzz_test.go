@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/gameday/gameday/runbook"
@@ -11,7 +12,7 @@ import (
 )
 
 // FuzzParse: the loader never panics, and every failure is an ErrorList whose
-// entries name the file and lie inside the input.
+// entries name the file and a line and column inside the input.
 func FuzzParse(f *testing.F) {
 	seeds, _ := filepath.Glob("testdata/*.yaml")
 	for _, s := range seeds {
@@ -35,14 +36,12 @@ func FuzzParse(f *testing.F) {
 		if !errors.As(err, &list) || len(list) == 0 {
 			t.Fatalf("error is not a non-empty ErrorList: %T %v", err, err)
 		}
-		lines := 1
-		for _, c := range data {
-			if c == '\n' {
-				lines++
-			}
-		}
+		// Lines as YAML counts them: CR LF, CR, LF, NEL, LS and PS each end one.
+		text := strings.ReplaceAll(string(data), "\r\n", "\n")
+		lines := 1 + strings.Count(text, "\n") + strings.Count(text, "\r") +
+			strings.Count(text, "\u0085") + strings.Count(text, "\u2028") + strings.Count(text, "\u2029")
 		for _, e := range list {
-			if e.File != "fuzz.yaml" || e.Msg == "" || e.Line > lines+1 {
+			if e.File != "fuzz.yaml" || e.Msg == "" || e.Line < 1 || e.Col < 1 || e.Line > lines+1 {
 				t.Fatalf("bad error %+v for %d-line input", e, lines)
 			}
 		}

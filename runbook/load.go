@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // Defaults applied where a runbook is silent.
@@ -31,51 +31,20 @@ func Load(path string, cat Catalogue) (*Runbook, error) {
 // Parse decodes and validates a runbook. Every problem is reported, in file
 // order, as an ErrorList. With a nil catalogue, attack kinds are not checked.
 func Parse(file string, data []byte, cat Catalogue) (*Runbook, error) {
-	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err != nil {
-		if e, ok := tabIndent(file, data); ok {
-			return nil, ErrorList{e}
-		}
-		return nil, ErrorList{syntaxError(file, err)}
+	doc, err := decodeDocument(file, data)
+	if err != nil {
+		return nil, err
 	}
-	if len(root.Content) == 0 {
+	if doc == nil {
 		return nil, ErrorList{{File: file, Line: 1, Col: 1, Msg: "the runbook is empty; start from `gameday new NAME`"}}
 	}
 	l := &loader{decoder: decoder{file: file}, cat: cat, rb: &Runbook{File: file}, badPanels: map[string]bool{}}
-	l.document(root.Content[0])
+	l.document(doc)
 	if len(l.errs) > 0 {
 		l.errs.sort()
 		return nil, l.errs
 	}
 	return l.rb, nil
-}
-
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
-func syntaxError(file string, err error) Error {
-	msg := err.Error()
-	var te *yaml.TypeError
-	if errors.As(err, &te) && len(te.Errors) > 0 {
-		msg = te.Errors[0]
-	}
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
-		var line int
-		fmt.Sscan(m[1], &line)
-		return Error{File: file, Line: line, Msg: "YAML syntax: " + m[2]}
-	}
-	return Error{File: file, Msg: "YAML syntax: " + strings.TrimPrefix(msg, "yaml: ")}
-}
-
-// tabIndent finds a tab used for indentation, the commonest cause of a YAML
-// syntax error, which the parser itself reports vaguely and a line late.
-func tabIndent(file string, data []byte) (Error, bool) {
-	for i, line := range strings.Split(string(data), "\n") {
-		indent := line[:len(line)-len(strings.TrimLeft(line, " \t"))]
-		if j := strings.IndexByte(indent, '\t'); j >= 0 && strings.TrimSpace(line) != "" {
-			return Error{File: file, Line: i + 1, Col: j + 1, Msg: "YAML syntax: a tab is used for indentation; YAML allows only spaces"}, true
-		}
-	}
-	return Error{}, false
 }
 
 type loader struct {

@@ -3,7 +3,7 @@ package runbook
 import (
 	"slices"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // awsSelector checks that an aws target narrows: at least one of ids, tags

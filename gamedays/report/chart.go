@@ -3,22 +3,14 @@ package report
 import (
 	"bytes"
 	"fmt"
-	"image/color"
 	"math"
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/gameday/gameday/runbook"
-	xfont "golang.org/x/image/font"
-	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/font"
-	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/text"
-	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgsvg"
 )
 
 // span is a stretch of the run in seconds since its start.
@@ -30,7 +22,7 @@ type span struct {
 type hline struct {
 	label string
 	y     float64
-	col   color.Color
+	col   string
 }
 
 type xy struct{ x, y float64 }
@@ -58,33 +50,38 @@ type chartData struct {
 
 // Chart size in points; the HTML scales it to the page width.
 const (
-	chartWidth  = 10 * vg.Inch
-	chartHeight = 3.4 * vg.Inch
+	chartWidth  float64 = 720
+	chartHeight float64 = 244.8
+	// The plotting area inside the chart: room on the left for value
+	// labels, above for the title, below for the time axis.
+	plotLeft   = 40
+	plotRight  = chartWidth - 20
+	plotTop    = 20
+	plotBottom = chartHeight - 30
+	plotWidth  = plotRight - plotLeft
 	// columns is about how many pixel columns the plotting area spans at
 	// the chart's natural size: downsampling to two points per column keeps
 	// every peak and dip that could be seen.
 	columns = 900
-	// plotWidth is about how wide the plotting area is, in points.
-	plotWidth = 680
 )
 
+// The charts name a font family and embed none: every browser and viewer
+// has a sans-serif, and the page stays small.
+const chartFont = `Liberation Sans, Arial, Helvetica, sans-serif`
+
 var (
-	colGuardrail = color.RGBA{R: 0xc0, G: 0x10, B: 0x10, A: 0xff}
-	colExpect    = color.RGBA{R: 0x1a, G: 0x7f, B: 0x37, A: 0xff}
-	colAbort     = color.RGBA{R: 0x8b, G: 0x00, B: 0x00, A: 0xff}
-	colAttack    = color.NRGBA{R: 0xf0, G: 0x8c, B: 0x28, A: 0x48}
-	colSeries    = []color.Color{
-		color.RGBA{R: 0x1f, G: 0x4e, B: 0x9c, A: 0xff},
-		color.RGBA{R: 0x6a, G: 0x3d, B: 0x9a, A: 0xff},
-		color.RGBA{R: 0x00, G: 0x83, B: 0x8f, A: 0xff},
-		color.RGBA{R: 0x5d, G: 0x5d, B: 0x5d, A: 0xff},
-		color.RGBA{R: 0xa6, G: 0x37, B: 0x6a, A: 0xff},
-	}
+	colGuardrail = "#c01010"
+	colExpect    = "#1a7f37"
+	colAbort     = "#8b0000"
+	colAttack    = "#f08c28" // drawn at colAttackOpacity
+	colSeries    = []string{"#1f4e9c", "#6a3d9a", "#00838f", "#5d5d5d", "#a6376a"}
 	// Phase bands alternate two light tones so that neighbours stay apart in
 	// print; an aborted stretch is tinted red.
-	colPhase   = []color.Color{color.RGBA{R: 0xf2, G: 0xf4, B: 0xf7, A: 0xff}, color.RGBA{R: 0xe4, G: 0xe8, B: 0xee, A: 0xff}}
-	colAborted = color.RGBA{R: 0xfb, G: 0xe4, B: 0xe4, A: 0xff}
+	colPhase   = []string{"#f2f4f7", "#e4e8ee"}
+	colAborted = "#fbe4e4"
 )
+
+const colAttackOpacity = 0.28
 
 func (b *builder) chartData() {
 	r := b.r
@@ -243,22 +240,7 @@ func (r *Report) chart(i int) ([]byte, error) {
 
 // svgChart draws one panel over the whole run.
 func (cd chartData) svgChart(cp chartPanel) ([]byte, error) {
-	p := plot.New()
-	sans := font.Font{Typeface: "Liberation", Variant: "Sans"}
-	p.Title.Text = cp.title
-	bold := sans
-	bold.Weight = xfont.WeightBold
-	p.Title.TextStyle.Font = font.From(bold, 12)
-	for _, a := range []*plot.Axis{&p.X, &p.Y} {
-		a.Label.TextStyle.Font = font.From(sans, 9)
-		a.Tick.Label.Font = font.From(sans, 8)
-	}
-	p.X.Label.Text = "time since the run started"
-	p.X.Min, p.X.Max = 0, cd.duration
-	p.X.Tick.Marker = plot.TickerFunc(elapsedTicks)
-	unit := cp.unit
-	p.Y.Tick.Marker = plot.TickerFunc(func(lo, hi float64) []plot.Tick { return valueTicks(lo, hi, unit) })
-
+	title := cp.title
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, s := range cp.series {
 		for _, pt := range s.pts {
@@ -282,7 +264,14 @@ func (cd chartData) svgChart(cp chartPanel) ([]byte, error) {
 		}
 	}
 	if len(above) > 0 {
-		p.Title.Text += "  (above the chart: " + strings.Join(above, ", ") + ")"
+		title += "  (above the chart: " + strings.Join(above, ", ") + ")"
+	}
+	if len(cp.series) > 1 {
+		var names []string
+		for _, s := range cp.series {
+			names = append(names, s.name)
+		}
+		title += " by " + strings.Join(names, ", ")
 	}
 	lo = math.Min(lo, 0)
 	if hi <= lo {
@@ -290,115 +279,156 @@ func (cd chartData) svgChart(cp chartPanel) ([]byte, error) {
 	}
 	// Head room for the phase names above the data.
 	top := hi + (hi-lo)*0.18
-	p.Y.Min, p.Y.Max = lo, top
+	c := &canvas{x1: cd.duration, y0: lo, y1: top}
 
-	var labels plotter.XYLabels
-	var styles []text.Style
-	label := func(x, y float64, s string, col color.Color, xa text.XAlignment, ya text.YAlignment) {
-		labels.XYs = append(labels.XYs, plotter.XY{X: x, Y: y})
-		labels.Labels = append(labels.Labels, s)
-		styles = append(styles, text.Style{Color: col, Font: font.From(sans, 8), XAlign: xa, YAlign: ya, Handler: plot.DefaultTextHandler})
-	}
+	c.printf(`<svg xmlns="http://www.w3.org/2000/svg" width="%gpt" height="%gpt" viewBox="0 0 %g %g" font-family="%s">`+"\n",
+		chartWidth, chartHeight, chartWidth, chartHeight, chartFont)
+	c.printf(`<rect width="%g" height="%g" fill="#ffffff"/>`+"\n", chartWidth, chartHeight)
+	c.text(chartWidth/2, 13, "middle", "12", "#000000", title, ` font-weight="bold"`)
+
 	for i, ph := range cd.phases {
 		col := colPhase[i%2]
 		if ph.name == "aborted" {
 			col = colAborted
 		}
-		if err := addRect(p, ph.from, ph.to, lo, top, col); err != nil {
-			return nil, err
-		}
+		c.rect(ph.from, ph.to, lo, top, col, "")
 		// A name is written only where its band is wide enough to hold it.
 		if (ph.to-ph.from)/cd.duration*plotWidth >= float64(len(ph.name))*4.6+6 {
-			label(ph.from+cd.duration/400, top, ph.name, color.Gray{Y: 0x40}, draw.XLeft, draw.YTop)
+			c.text(c.x(ph.from)+2, plotTop+9, "start", "8", "#404040", ph.name, "")
 		}
 	}
 	for _, a := range cd.attacks {
-		if err := addRect(p, a.from, math.Max(a.to, a.from+cd.duration/500), lo, hi, colAttack); err != nil {
-			return nil, err
-		}
-		label(a.from+cd.duration/400, lo+(hi-lo)*0.02, "attack: "+a.name, color.RGBA{R: 0x9a, G: 0x45, B: 0x00, A: 0xff}, draw.XLeft, draw.YBottom)
+		c.rect(a.from, math.Max(a.to, a.from+cd.duration/500), lo, hi, colAttack, fmt.Sprintf(` fill-opacity="%g"`, colAttackOpacity))
+		c.text(c.x(a.from)+2, c.y(lo+(hi-lo)*0.02)-2, "start", "8", "#9a4500", "attack: "+a.name, "")
 	}
+
+	xticks, yticks := elapsedTicks(0, cd.duration), valueTicks(lo, top, cp.unit)
+	for _, t := range xticks {
+		c.line(c.x(t.value), plotTop, c.x(t.value), plotBottom, "#c8c8c8", 0.5, "")
+	}
+	for _, t := range yticks {
+		if t.label != "" {
+			c.line(plotLeft, c.y(t.value), plotRight, c.y(t.value), "#c8c8c8", 0.5, "")
+		}
+	}
+
 	for i, s := range cp.series {
+		col := colSeries[i%len(colSeries)]
 		gap := math.Max(step(s.pts)*2.5, cd.duration/float64(columns))
 		for _, seg := range downsample(s.pts, 0, cd.duration, columns, gap) {
-			xys := make(plotter.XYs, len(seg))
-			for j, pt := range seg {
-				xys[j] = plotter.XY{X: pt.x, Y: pt.y}
-			}
-			if len(xys) == 1 {
+			if len(seg) == 1 {
 				// A lone point still has to show.
-				xys = append(xys, plotter.XY{X: xys[0].X + cd.duration/float64(columns), Y: xys[0].Y})
+				seg = append(seg, xy{seg[0].x + cd.duration/float64(columns), seg[0].y})
 			}
-			l, err := plotter.NewLine(xys)
-			if err != nil {
-				return nil, fmt.Errorf("chart %s: %w", cp.name, err)
-			}
-			l.Color = colSeries[i%len(colSeries)]
-			l.Width = vg.Points(1.2)
-			p.Add(l)
+			c.path(seg, col)
 		}
 	}
 	for _, l := range drawn {
-		line, err := plotter.NewLine(plotter.XYs{{X: 0, Y: l.y}, {X: cd.duration, Y: l.y}})
-		if err != nil {
-			return nil, err
-		}
-		line.Color, line.Width, line.Dashes = l.col, vg.Points(1), []vg.Length{vg.Points(5), vg.Points(3)}
-		p.Add(line)
-		label(cd.duration/400, l.y, l.label, l.col, draw.XLeft, draw.YBottom)
+		c.line(plotLeft, c.y(l.y), plotRight, c.y(l.y), l.col, 1, ` stroke-dasharray="5 3"`)
+		c.text(c.x(cd.duration/400), c.y(l.y)-2, "start", "8", l.col, l.label, "")
 	}
 	for _, t := range cd.aborts {
-		line, err := plotter.NewLine(plotter.XYs{{X: t, Y: lo}, {X: t, Y: top}})
-		if err != nil {
-			return nil, err
+		c.line(c.x(t), plotTop, c.x(t), plotBottom, colAbort, 2, "")
+		// Beside the line, on the left where the right has no room.
+		x, anchor := c.x(t)+2, "start"
+		if x+30 > chartWidth {
+			x, anchor = c.x(t)-3, "end"
 		}
-		line.Color, line.Width = colAbort, vg.Points(2)
-		p.Add(line)
-		label(t, hi+(top-hi)*0.3, " ABORT", colAbort, draw.XLeft, draw.YCenter)
+		c.text(x, c.y(hi+(top-hi)*0.3)+3, anchor, "8", colAbort, "ABORT", "")
 	}
-	if len(cp.series) > 1 {
-		var names []string
-		for _, s := range cp.series {
-			names = append(names, s.name)
-		}
-		p.Title.Text += " by " + strings.Join(names, ", ")
-	}
-	if len(labels.XYs) > 0 {
-		ls, err := plotter.NewLabels(labels)
-		if err != nil {
-			return nil, err
-		}
-		ls.TextStyle = styles
-		p.Add(ls)
-	}
-	p.Add(plotter.NewGrid())
 
-	c := vgsvg.New(chartWidth, chartHeight)
-	p.Draw(draw.New(c))
-	var buf bytes.Buffer
-	if _, err := c.WriteTo(&buf); err != nil {
-		return nil, fmt.Errorf("chart %s: %w", cp.name, err)
+	// Axes last, so bands never cover them.
+	c.line(plotLeft, plotBottom+3, plotRight, plotBottom+3, "#000000", 0.5, "")
+	for _, t := range xticks {
+		x := c.x(t.value)
+		c.line(x, plotBottom+3, x, plotBottom+7, "#000000", 0.5, "")
+		c.text(x, plotBottom+15, "middle", "8", "#000000", t.label, "")
 	}
-	return buf.Bytes(), nil
+	c.text((plotLeft+plotRight)/2, chartHeight-3, "middle", "9", "#000000", "time since the run started", "")
+	c.line(plotLeft-3, plotTop, plotLeft-3, plotBottom, "#000000", 0.5, "")
+	for _, t := range yticks {
+		y := c.y(t.value)
+		if t.label == "" {
+			c.line(plotLeft-5, y, plotLeft-3, y, "#000000", 0.5, "")
+			continue
+		}
+		c.line(plotLeft-7, y, plotLeft-3, y, "#000000", 0.5, "")
+		c.text(plotLeft-8, y+3, "end", "8", "#000000", t.label, "")
+	}
+	c.printf("</svg>\n")
+	return c.buf.Bytes(), nil
 }
 
-func addRect(p *plot.Plot, x0, x1, y0, y1 float64, col color.Color) error {
-	poly, err := plotter.NewPolygon(plotter.XYs{{X: x0, Y: y0}, {X: x1, Y: y0}, {X: x1, Y: y1}, {X: x0, Y: y1}})
-	if err != nil {
-		return err
+// canvas writes SVG elements, mapping data coordinates (seconds, panel
+// values) into the plotting area.
+type canvas struct {
+	buf        bytes.Buffer
+	x1, y0, y1 float64 // data at the right edge, the bottom and the top
+}
+
+func (c *canvas) x(v float64) float64 { return plotLeft + v/c.x1*plotWidth }
+func (c *canvas) y(v float64) float64 {
+	return plotBottom - (v-c.y0)/(c.y1-c.y0)*(plotBottom-plotTop)
+}
+
+func (c *canvas) printf(format string, args ...any) { fmt.Fprintf(&c.buf, format, args...) }
+
+// rect fills the band between two times and two values.
+func (c *canvas) rect(x0, x1, y0, y1 float64, fill, extra string) {
+	left, right := c.x(x0), c.x(x1)
+	upper, lower := c.y(y1), c.y(y0)
+	c.printf(`<rect x="%s" y="%s" width="%s" height="%s" fill="%s"%s/>`+"\n",
+		num(left), num(upper), num(right-left), num(lower-upper), fill, extra)
+}
+
+// line draws between two points already in chart coordinates.
+func (c *canvas) line(x0, y0, x1, y1 float64, stroke string, width float64, extra string) {
+	c.printf(`<path d="M%s,%sL%s,%s" fill="none" stroke="%s" stroke-width="%g"%s/>`+"\n",
+		num(x0), num(y0), num(x1), num(y1), stroke, width, extra)
+}
+
+// path draws a data series as one line.
+func (c *canvas) path(pts []xy, stroke string) {
+	c.printf(`<path d="`)
+	for i, p := range pts {
+		op := "L"
+		if i == 0 {
+			op = "M"
+		}
+		c.printf("%s%s,%s", op, num(c.x(p.x)), num(c.y(p.y)))
 	}
-	poly.Color = col
-	poly.LineStyle.Width = 0
-	p.Add(poly)
-	return nil
+	c.printf(`" fill="none" stroke="%s" stroke-width="1.2" stroke-linejoin="round"/>`+"\n", stroke)
+}
+
+// text writes s with its baseline at y; anchor is start, middle or end.
+func (c *canvas) text(x, y float64, anchor, size, fill, s, extra string) {
+	c.printf(`<text x="%s" y="%s" text-anchor="%s" font-size="%s" fill="%s"%s>%s</text>`+"\n",
+		num(x), num(y), anchor, size, fill, extra, htmlAttr(s))
+}
+
+// num writes a coordinate to a hundredth of a point, which no screen or
+// printer shows, without trailing zeros.
+func num(v float64) string {
+	s := strconv.FormatFloat(math.Round(v*100)/100, 'f', 2, 64)
+	s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	if s == "-0" {
+		return "0"
+	}
+	return s
+}
+
+// tick is a place on an axis; one without a label is a minor tick.
+type tick struct {
+	value float64
+	label string
 }
 
 // valueTicks puts four to eight labelled ticks at round values (1, 2 or 5
 // times a power of ten), written in the panel's unit.
-func valueTicks(lo, hi float64, unit runbook.Unit) []plot.Tick {
+func valueTicks(lo, hi float64, unit runbook.Unit) []tick {
 	span := hi - lo
 	if !(span > 0) || math.IsInf(span, 0) {
-		return []plot.Tick{{Value: lo, Label: runbook.FormatValue(lo, unit)}}
+		return []tick{{lo, runbook.FormatValue(lo, unit)}}
 	}
 	mag := math.Pow(10, math.Floor(math.Log10(span)))
 	step := mag
@@ -408,21 +438,21 @@ func valueTicks(lo, hi float64, unit runbook.Unit) []plot.Tick {
 			break
 		}
 	}
-	var ticks []plot.Tick
+	var ticks []tick
 	for v := math.Ceil(lo/step) * step; v <= hi+step*1e-9; v += step {
 		if math.Abs(v) < step*1e-9 {
 			v = 0
 		}
-		ticks = append(ticks, plot.Tick{Value: v, Label: runbook.FormatValue(v, unit)})
+		ticks = append(ticks, tick{v, runbook.FormatValue(v, unit)})
 		if minor := v + step/2; minor < hi {
-			ticks = append(ticks, plot.Tick{Value: minor})
+			ticks = append(ticks, tick{value: minor})
 		}
 	}
 	return ticks
 }
 
 // elapsedTicks labels the time axis T+h:mm:ss, at steps people count in.
-func elapsedTicks(lo, hi float64) []plot.Tick {
+func elapsedTicks(lo, hi float64) []tick {
 	steps := []float64{1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400}
 	major := steps[len(steps)-1]
 	for _, s := range steps {
@@ -431,9 +461,9 @@ func elapsedTicks(lo, hi float64) []plot.Tick {
 			break
 		}
 	}
-	var ticks []plot.Tick
+	var ticks []tick
 	for t := math.Ceil(lo/major) * major; t <= hi; t += major {
-		ticks = append(ticks, plot.Tick{Value: t, Label: "T+" + clock(t)})
+		ticks = append(ticks, tick{t, "T+" + clock(t)})
 	}
 	return ticks
 }

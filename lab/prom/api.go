@@ -222,7 +222,7 @@ func queryParams(r *http.Request) (context.Context, context.CancelFunc, promql.Q
 		}
 		lookback = d
 	}
-	return ctx, cancel, promql.NewPrometheusQueryOpts(false, lookback), nil
+	return ctx, cancel, promql.NewPrometheusQueryOpts(false, lookback, nil), nil
 }
 
 func (s *Server) selectors(r *http.Request) ([][]*labels.Matcher, *apiError) {
@@ -242,7 +242,7 @@ outer:
 	return sets, nil
 }
 
-// querier opens the TSDB over the request's start and end, open-ended by
+// querier opens the store over the request's start and end, open-ended by
 // default, and returns them in milliseconds.
 func (s *Server) querier(r *http.Request) (storage.Querier, int64, int64, *apiError) {
 	start, err := timeParam(r, "start", minTime)

@@ -177,7 +177,7 @@ func (l *loop) scrape(ctx context.Context, start time.Time) {
 	l.srv.mu.Unlock()
 }
 
-func (l *loop) appendReport(app storage.Appender, i int, ts int64, v float64) {
+func (l *loop) appendReport(app *appender, i int, ts int64, v float64) {
 	e := &l.report[i]
 	ref, err := app.Append(e.ref, e.lset, ts, v)
 	if err == nil {
@@ -216,7 +216,7 @@ func (l *loop) fetch(ctx context.Context) ([]byte, string, error) {
 
 // append parses one scrape into app and stale-marks the series the previous
 // scrape exposed and this one does not. An empty body is a failed scrape.
-func (l *loop) append(app storage.Appender, body []byte, ctype string, ts int64) (total, added int, err error) {
+func (l *loop) append(app *appender, body []byte, ctype string, ts int64) (total, added int, err error) {
 	l.iter++
 	if len(body) > 0 {
 		total, added, err = l.parse(app, body, ctype, ts)
@@ -242,7 +242,7 @@ func (l *loop) append(app storage.Appender, body []byte, ctype string, ts int64)
 	return total, added, nil
 }
 
-func (l *loop) parse(app storage.Appender, body []byte, ctype string, ts int64) (total, added int, err error) {
+func (l *loop) parse(app *appender, body []byte, ctype string, ts int64) (total, added int, err error) {
 	p, err := textparse.New(body, ctype, nil, textparse.ParserOptions{FallbackContentType: "text/plain"})
 	if p == nil {
 		return 0, 0, fmt.Errorf("parse %s: %w", l.target.URL, err)

@@ -1,7 +1,8 @@
 // Package prom is the lab's Prometheus: it scrapes the lab fleet's /metrics
-// endpoints into Prometheus's own TSDB and answers the Prometheus HTTP query
-// API with Prometheus's own PromQL engine, so the console reaches the lab
-// through the same client code it uses against a real server.
+// endpoints into memory, in Prometheus's own chunk encoding, and answers the
+// Prometheus HTTP query API with Prometheus's own PromQL engine, so the
+// console reaches the lab through the same client code it uses against a
+// real server.
 package prom
 
 import (
@@ -12,7 +13,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -20,7 +20,6 @@ import (
 
 	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/promql/parser"
-	"github.com/prometheus/prometheus/tsdb"
 )
 
 // Defaults for Options fields left zero.
@@ -53,25 +52,21 @@ type Options struct {
 	// Interval is the scrape interval; default 1s. Each scrape may take at
 	// most this long.
 	Interval time.Duration
-	// Dir holds the TSDB; empty means a temporary directory removed on Close
-	// and no write-ahead log, since nothing would replay it.
-	Dir string
 	// Addr is where the HTTP API listens; default 127.0.0.1:0.
 	Addr string
-	// Retention bounds how long persisted blocks are kept; default 24h.
+	// Retention bounds how long samples are kept in memory; default 24h.
 	Retention time.Duration
 }
 
-// Server is a running scraper, TSDB and query API.
+// Server is a running scraper, sample store and query API.
 type Server struct {
 	interval time.Duration
-	db       *tsdb.DB
+	db       *store
 	engine   *promql.Engine
 	parser   parser.Parser
 	ln       net.Listener
 	http     *http.Server
 	client   *http.Client
-	tmpDir   string
 
 	ctx        context.Context
 	cancel     context.CancelFunc
@@ -85,7 +80,7 @@ type Server struct {
 	loopsGroup sync.WaitGroup
 }
 
-// Start opens the TSDB, starts scraping o.Targets and serves the API. The
+// Start starts scraping o.Targets and serves the API. The
 // server stops when ctx is done or Close is called; Close must be called in
 // either case to release everything.
 func Start(ctx context.Context, o Options) (*Server, error) {
@@ -116,26 +111,8 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	}
 
 	s := &Server{interval: o.Interval, loops: map[string]*loop{}, httpDone: make(chan struct{})}
-	dir := o.Dir
-	if dir == "" {
-		tmp, err := os.MkdirTemp("", "gameday-lab-tsdb-")
-		if err != nil {
-			return nil, fmt.Errorf("lab metrics: TSDB directory: %w", err)
-		}
-		s.tmpDir, dir = tmp, tmp
-	}
-	topts := tsdb.DefaultOptions()
-	topts.RetentionDuration = o.Retention.Milliseconds()
-	if o.Dir == "" {
-		topts.WALSegmentSize = -1
-	}
+	s.db = newStore(o.Retention)
 	quiet := slog.New(slog.DiscardHandler)
-	db, err := tsdb.Open(dir, quiet, nil, topts, nil)
-	if err != nil {
-		s.removeTmp()
-		return nil, fmt.Errorf("lab metrics: open TSDB in %s: %w", dir, err)
-	}
-	s.db = db
 	s.parser = parser.NewParser(parser.Options{})
 	interval := o.Interval
 	s.engine = promql.NewEngine(promql.EngineOpts{
@@ -154,8 +131,6 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	ln, err := net.Listen("tcp", o.Addr)
 	if err != nil {
 		_ = s.engine.Close()
-		_ = db.Close()
-		s.removeTmp()
 		return nil, fmt.Errorf("lab metrics: listen on %s: %w", o.Addr, err)
 	}
 	s.ln = ln
@@ -205,10 +180,6 @@ func checkTarget(t Target) (Target, error) {
 
 // URL is the base URL of the API, http://127.0.0.1:PORT.
 func (s *Server) URL() string { return "http://" + s.ln.Addr().String() }
-
-// DB is the TSDB the server writes to, for callers that append their own
-// series or query it directly.
-func (s *Server) DB() *tsdb.DB { return s.db }
 
 // AddTarget starts scraping t. A target with the same instance is replaced.
 func (s *Server) AddTarget(t Target) error {
@@ -285,7 +256,7 @@ func (s *Server) addLoop(t Target, from *loop) bool {
 	return true
 }
 
-// Close stops scraping, the HTTP API and the engine, and closes the TSDB.
+// Close stops scraping, the HTTP API and the engine.
 // Nothing the server started is left running or listening.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
@@ -306,15 +277,7 @@ func (s *Server) Close() error {
 		}
 		<-s.httpDone
 		s.client.CloseIdleConnections()
-		err = errors.Join(err, s.engine.Close(), s.db.Close())
-		s.removeTmp()
-		s.closeErr = err
+		s.closeErr = errors.Join(err, s.engine.Close())
 	})
 	return s.closeErr
-}
-
-func (s *Server) removeTmp() {
-	if s.tmpDir != "" {
-		_ = os.RemoveAll(s.tmpDir)
-	}
 }
