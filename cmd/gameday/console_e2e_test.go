@@ -296,6 +296,8 @@ func TestConsoleDrivesLab(t *testing.T) {
 		// "up", "enter" and "esc" typed into a note are text, not keys.
 		const note = "p95 went up as predicted; typing enter or esc in a note is text"
 		c.press(t, c.km.Note)
+		// Typing before the note opens would send its letters as keys.
+		c.tmux.WaitText(10*time.Second, "enter saves it to the journal")
 		c.tmux.Type(note)
 		c.press(t, c.km.Submit)
 		c.tmux.WaitText(10*time.Second, "note saved")

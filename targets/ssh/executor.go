@@ -491,7 +491,7 @@ func (e *Executor) Rollback(ctx context.Context, inj targets.Injection) (targets
 		if hostSaid {
 			err = fmt.Errorf("host %s: rollback %s: %s (%s)", inj.Member.ID, inj.Kind, problems(out, err), SwitchFate(out, inj))
 		} else {
-			err = fmt.Errorf("host %s: rollback %s: cannot confirm yet, the host cannot be reached: %v%s", inj.Member.ID, inj.Kind, err, switchNote(switchAt))
+			err = fmt.Errorf("host %s: rollback %s: cannot confirm yet: %v%s (%s)", inj.Member.ID, inj.Kind, err, switchNote(switchAt), SwitchFate(out, inj))
 		}
 		res.Err = err.Error()
 		return res, err
