@@ -142,6 +142,9 @@ func describeInjection(ev Event, ok bool) string {
 	}
 	switch ev.Type {
 	case EvPreflight:
+		if ok && len(ev.Warnings) > 0 {
+			return "preflight ok: " + name + "; WARNING: " + strings.Join(ev.Warnings, "; ")
+		}
 		if ok {
 			return "preflight ok: " + name
 		}

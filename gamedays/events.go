@@ -98,6 +98,7 @@ type Event struct {
 	Stats     map[string]Stats    `json:"stats,omitempty"`
 	Samples   []Sample            `json:"samples,omitempty"`
 	Plan      []string            `json:"plan,omitempty"`
+	Warnings  []string            `json:"warnings,omitempty"` // preflight: what people must know before confirming
 	Failed    []targets.Injection `json:"failed,omitempty"` // rollbacks that did not complete
 	Live      *Live               `json:"live,omitempty"`   // EvLive only; never journalled
 }

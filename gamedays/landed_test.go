@@ -134,3 +134,34 @@ func TestAbortDeadlineKeptOnADeadLink(t *testing.T) {
 		t.Errorf("recover reverted %d, failed %v, %d still applied", len(rec.Reverted), rec.Failed, h.exec.Active())
 	}
 }
+
+// warner says what the blast radius must show before it is confirmed.
+type warner struct{ *targetstest.Executor }
+
+func (w warner) Warnings(inj targets.Injection) []string {
+	return []string{"ssh " + inj.Member.ID + ": gameday loses " + inj.Member.ID + " until its dead man's switch fires"}
+}
+
+// What an executor warns of is on the preflight, in the state the
+// blast-radius screen reads and in the timeline's words, before anything
+// is confirmed.
+func TestPreflightCarriesWarnings(t *testing.T) {
+	h := newHarness(t, testRunbook, 0.1, 0.05)
+	h.engine.opts.Executors["ssh"] = warner{h.exec}
+	h.run(nil)
+	st := Fold(h.snapshot())
+	found := false
+	for _, is := range st.Injections {
+		if is.Preflight != nil && len(is.Preflight.Warnings) == 1 {
+			found = true
+		}
+	}
+	if !found || !h.has(EvPreflight, "") {
+		t.Fatal("no preflight in the state carries the warning")
+	}
+	for _, ev := range h.snapshot() {
+		if ev.Type == EvPreflight && !strings.Contains(st.Describe(ev), "WARNING: ssh web-") {
+			t.Errorf("the preflight's words do not warn: %s", st.Describe(ev))
+		}
+	}
+}

@@ -257,6 +257,9 @@ func (e *Engine) blastRadius(ctx context.Context) ([]planned, error) {
 		if e.opts.DryRun {
 			ev.Plan = p.exec.Plan(*p.inj)
 		}
+		if w, ok := p.exec.(targets.Warner); ok {
+			ev.Warnings = w.Warnings(*p.inj)
+		}
 		e.emit(ev)
 		return err
 	})

@@ -108,9 +108,10 @@ func (s *InjectionState) Overran(slack time.Duration) (time.Duration, bool) {
 
 // Preflight is one injection's preflight result.
 type Preflight struct {
-	OK   bool
-	Msg  string
-	Plan []string // dry run: the commands or calls the injection would make
+	OK       bool
+	Msg      string
+	Plan     []string // dry run: the commands or calls the injection would make
+	Warnings []string // what people must know before they confirm
 }
 
 // Window is the fault's real window: from when it took effect to when its
@@ -343,7 +344,7 @@ func (s *State) injection(ev Event) {
 	}
 	switch ev.Type {
 	case EvPreflight:
-		is.Preflight = &Preflight{OK: ok, Msg: ev.Msg, Plan: ev.Plan}
+		is.Preflight = &Preflight{OK: ok, Msg: ev.Msg, Plan: ev.Plan, Warnings: ev.Warnings}
 	case EvAttackIntent:
 		is.Injection, is.IntentAt, is.Status, is.Inject = *ev.Injection, ev.Time, StatusInjecting, StepPending
 		if !is.Intended {

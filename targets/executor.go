@@ -79,3 +79,11 @@ type Executor interface {
 type Prober interface {
 	Probe(ctx context.Context, members []Member) []error
 }
+
+// Warner is an executor that can say, before anything runs, what an
+// injection will do beyond its fault that people must know: that it will
+// cut gameday's own link to the member until its dead man's switch fires,
+// that nothing reverts it. Each warning is a sentence naming the member.
+type Warner interface {
+	Warnings(inj Injection) []string
+}

@@ -174,3 +174,20 @@ func controlNote(inj targets.Injection, v targets.Values, bound time.Duration) s
 	}
 	return ""
 }
+
+// Warnings says, before the blast radius is confirmed, when an injection
+// will cut or may end gameday's own link to the host (targets.Warner).
+func (e *Executor) Warnings(inj targets.Injection) []string {
+	kind, ok := e.cat.Spec(inj.Kind)
+	if !ok {
+		return nil
+	}
+	v, probs := kind.Parse(inj.Params)
+	if len(probs) > 0 {
+		return nil
+	}
+	if note := controlNote(inj, v, inj.Duration+e.opts.Grace); note != "" {
+		return []string{note}
+	}
+	return nil
+}

@@ -82,6 +82,9 @@ func TestBlackholeCutsControlOnPurpose(t *testing.T) {
 	if plan := strings.Join(e.Plan(inj), "\n"); !strings.Contains(plan, "gameday loses test-host from the inject until its dead man's switch ends the fault, 4s later") {
 		t.Errorf("the plan does not say gameday will lose the host:\n%s", plan)
 	}
+	if w := e.Warnings(inj); len(w) != 1 || !strings.Contains(w[0], "gameday loses test-host") {
+		t.Errorf("warnings before the confirmation: %q", w)
+	}
 	res, err := e.Inject(ctx, &inj)
 	if err != nil {
 		t.Fatalf("inject: %v\n%s", err, res.Output)

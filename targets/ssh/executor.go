@@ -252,14 +252,7 @@ func (e *Executor) Plan(inj targets.Injection) []string {
 	if rb != "" {
 		out = append(out, fmt.Sprintf("ssh %s rollback: %s", host, rb))
 	}
-	if kind, ok := e.cat.Spec(inj.Kind); ok {
-		if v, probs := kind.Parse(inj.Params); len(probs) == 0 {
-			if note := controlNote(inj, v, inj.Duration+e.opts.Grace); note != "" {
-				out = append(out, note)
-			}
-		}
-	}
-	return out
+	return append(out, e.Warnings(inj)...)
 }
 
 // Preflight checks, in one session, that the host is reachable with a
