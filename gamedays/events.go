@@ -99,8 +99,8 @@ type Event struct {
 	Samples   []Sample            `json:"samples,omitempty"`
 	Plan      []string            `json:"plan,omitempty"`
 	Warnings  []string            `json:"warnings,omitempty"` // preflight: what people must know before confirming
-	Failed    []targets.Injection `json:"failed,omitempty"` // rollbacks that did not complete
-	Live      *Live               `json:"live,omitempty"`   // EvLive only; never journalled
+	Failed    []targets.Injection `json:"failed,omitempty"`   // rollbacks that did not complete
+	Live      *Live               `json:"live,omitempty"`     // EvLive only; never journalled
 }
 
 // MustSync says whether the event must be on disk before the engine goes on:
