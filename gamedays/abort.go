@@ -27,6 +27,7 @@ func (e *Engine) rollbackAll() Outcome {
 	case why.Text != "":
 		reason += ": " + why.Text
 	}
+	reason = e.stageContext(reason)
 	e.mu.Lock()
 	e.phase = PhaseAborted
 	var pending []*targets.Injection
