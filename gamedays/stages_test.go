@@ -1,9 +1,11 @@
 package gamedays
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -13,36 +15,16 @@ import (
 )
 
 // stagedRunbook escalates latency over three hosts: one host at 100ms, two
-// at 200ms, all three at 400ms, each stage held 20s.
-const stagedRunbook = `version: 1
-name: staged engine test
-metrics:
-  step: 1s
-  panels:
-    p95: {query: latency, unit: seconds}
-baseline:
-  duration: 20s
-  steady_state: {p95: "< 300ms"}
-hypothesis:
-  statement: web copes with growing latency
-  expect: {p95: "< LIMIT"}
-guardrails:
-  p95: "> 2s for 5s"
-targets:
-  web: {ssh: {hosts: [web-1, web-2, web-3]}}
-blast_radius:
-  web: {count: 1, seed: 3}
-attacks:
-  - name: slow
-    target: web
-    kind: network-latency
-    params: {interface: eth0, delay: 100ms}
-    duration: 20s
-    stages:
-      - {count: 1}
-      - {count: 2, params: {delay: 200ms}}
-      - {all: true, params: {delay: 400ms}}
-`
+// at 200ms, all three at 400ms, each stage held 20s. The report's tests
+// read it too.
+func stagedRunbook(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile("testdata/staged.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
 
 // newStaged builds a harness whose p95 is latency(n) with n members
 // applied, and expects p95 below limit.
@@ -75,7 +57,7 @@ func (h *harness) intentStages() []int {
 }
 
 func TestStagesAllHold(t *testing.T) {
-	h := newStaged(t, stagedRunbook, "300ms", func(n int) float64 { return 0.1 + 0.05*float64(n) })
+	h := newStaged(t, stagedRunbook(t), "300ms", func(n int) float64 { return 0.1 + 0.05*float64(n) })
 	out := h.run(nil)
 	if out.Verdict != VerdictHeld || out.Reason != "held through stage 3 of 3 (all of web at 400ms)" {
 		t.Fatalf("verdict %s: %q", out.Verdict, out.Reason)
@@ -137,13 +119,25 @@ func TestStagesAllHold(t *testing.T) {
 			t.Errorf("%s event during the stages names no stage", e.Type)
 		}
 	}
+	// The autopilot's JSON lines name the stage of what happens in it.
+	var stdout, stderr bytes.Buffer
+	log := &Log{Stdout: &stdout, Stderr: &stderr, JSON: true}
+	for _, e := range events {
+		log.Event(e)
+	}
+	if !strings.Contains(stdout.String(), `"type":"attack.intent"`) || !regexp.MustCompile(`"type":"attack.intent".*"stage":3`).MatchString(stdout.String()) {
+		t.Errorf("no JSON inject line names stage 3:\n%s", stdout.String())
+	}
+	if !strings.Contains(stderr.String(), "stage 2 of 3 begins: 2 of web at 200ms") {
+		t.Errorf("log lacks the stage line:\n%s", stderr.String())
+	}
 	if got := st.Describe(h.ofType(EvStageResult)[1]); !strings.HasPrefix(got, "stage 2 held (2 of web at 200ms): p95") {
 		t.Errorf("stage result reads %q", got)
 	}
 }
 
 func TestStagesRefutedAtStage2(t *testing.T) {
-	h := newStaged(t, stagedRunbook, "250ms", func(n int) float64 { return 0.1 + 0.1*float64(n) })
+	h := newStaged(t, stagedRunbook(t), "250ms", func(n int) float64 { return 0.1 + 0.1*float64(n) })
 	out := h.run(nil)
 	if out.Verdict != VerdictRefuted {
 		t.Fatalf("verdict %s: %s", out.Verdict, out.Reason)
@@ -165,7 +159,7 @@ func TestStagesRefutedAtStage2(t *testing.T) {
 }
 
 func TestStagesGuardrailDuringStage3(t *testing.T) {
-	h := newStaged(t, stagedRunbook, "1s", func(n int) float64 {
+	h := newStaged(t, stagedRunbook(t), "1s", func(n int) float64 {
 		if n >= 3 {
 			return 3 // > 2s: the guardrail fires after 5s
 		}
@@ -190,7 +184,7 @@ func TestStagesGuardrailDuringStage3(t *testing.T) {
 }
 
 func TestStagesAbortBetweenStages(t *testing.T) {
-	h := newStaged(t, stagedRunbook, "300ms", func(n int) float64 { return 0.15 })
+	h := newStaged(t, stagedRunbook(t), "300ms", func(n int) float64 { return 0.15 })
 	record := h.engine.opts.OnEvent
 	h.engine.opts.OnEvent = func(ev Event) {
 		record(ev)
@@ -219,7 +213,7 @@ func TestStagesAbortBetweenStages(t *testing.T) {
 func TestStagesKilledDuringStage2ThenRecover(t *testing.T) {
 	// Stage 2 widens without a new magnitude, so stage 1's fault stays in
 	// place under its own key while stage 2 adds a host.
-	src := strings.Replace(stagedRunbook, "{count: 2, params: {delay: 200ms}}", "{count: 2}", 1)
+	src := strings.Replace(stagedRunbook(t), "{count: 2, params: {delay: 200ms}}", "{count: 2}", 1)
 	h := newStaged(t, src, "300ms", func(n int) float64 { return 0.15 })
 	if out := h.run(nil); out.Verdict != VerdictHeld {
 		t.Fatalf("verdict %s: %s", out.Verdict, out.Reason)
