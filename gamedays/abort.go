@@ -38,7 +38,7 @@ func (e *Engine) rollbackAll() Outcome {
 	e.abortMu.Lock()
 	why := *e.abort
 	e.abortMu.Unlock()
-	reason := abortReason(why)
+	reason := e.stageContext(abortReason(why))
 	e.mu.Lock()
 	e.phase = PhaseAborted
 	var pending []*targets.Injection

@@ -86,6 +86,8 @@ func (s *State) Describe(ev Event) string {
 		return "game day ended"
 	case EvRecover:
 		return "recover: " + ev.Msg
+	case EvStagePlan, EvStageStart, EvStageResult:
+		return describeStage(ev)
 	}
 	return strings.TrimSpace(ev.Type + ": " + ev.Msg)
 }
@@ -110,6 +112,13 @@ func LevelOf(ev Event) Level {
 		return LevelWarn
 	case EvGuardrail, EvBlind, EvAbort:
 		return LevelBad
+	case EvStageResult:
+		if failed {
+			return LevelBad
+		}
+		return LevelOK
+	case EvStageStart:
+		return LevelWarn
 	case EvExpectation:
 		for _, c := range ev.Checks {
 			if !c.Held {
@@ -177,7 +186,11 @@ func describeInjection(ev Event, ok bool) string {
 
 // InjectionName is how a line names an injection: attack (kind) on member.
 func InjectionName(inj targets.Injection) string {
-	return fmt.Sprintf("%s (%s) on %s", inj.Attack, inj.Kind, MemberWhere(inj.Member))
+	name := fmt.Sprintf("%s (%s) on %s", inj.Attack, inj.Kind, MemberWhere(inj.Member))
+	if inj.Stage > 0 {
+		name += fmt.Sprintf(" at stage %d", inj.Stage)
+	}
+	return name
 }
 
 // MemberWhere names a member with its address when that says more.

@@ -82,6 +82,8 @@ type Outcome struct {
 	// Unreverted lists injections whose rollback did not complete: something
 	// may still be applied. The loudest outcome of all.
 	Unreverted []targets.Injection
+	// Stages are the stages judged, in order, in a run with stages.
+	Stages []StageOutcome
 }
 
 // Engine runs one game day.
@@ -119,6 +121,10 @@ type Engine struct {
 	planned  int
 	landed   int
 	failures []string // "attack on member: the host's reason", for injects that failed
+	// A staged run's plan, the stage under way (1-based) and the stages judged.
+	stages   []*stageStep
+	stage    int
+	stageOut []StageOutcome
 }
 
 // New prepares an engine for rb. Nothing happens until Run.
@@ -235,6 +241,9 @@ func (e *Engine) Phase() Phase {
 func (e *Engine) emit(ev Event) Event {
 	if ev.Phase == "" {
 		ev.Phase = e.Phase().String()
+	}
+	if ev.Stage == 0 {
+		ev.Stage = e.currentStage()
 	}
 	if e.opts.Journal != nil {
 		var err error

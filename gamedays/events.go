@@ -101,13 +101,17 @@ type Event struct {
 	Warnings  []string            `json:"warnings,omitempty"` // preflight: what people must know before confirming
 	Failed    []targets.Injection `json:"failed,omitempty"`   // rollbacks that did not complete
 	Live      *Live               `json:"live,omitempty"`     // EvLive only; never journalled
+	// Stage is the escalation stage the event belongs to (1-based; 0 in a
+	// run without stages); StagePlan is a stage's plan (stage.plan).
+	Stage     int        `json:"stage,omitempty"`
+	StagePlan *StagePlan `json:"stage_plan,omitempty"`
 }
 
 // MustSync says whether the event must be on disk before the engine goes on:
 // intents announce actions, and the rest mark points recovery relies on.
 func (e Event) MustSync() bool {
 	switch e.Type {
-	case EvAttackIntent, EvRollbackIntent, EvAttackResult, EvRollbackResult, EvConfirmed, EvAbort, EvPhase, EvVerdict, EvRunEnd, EvRunStart:
+	case EvAttackIntent, EvRollbackIntent, EvAttackResult, EvRollbackResult, EvConfirmed, EvAbort, EvPhase, EvVerdict, EvRunEnd, EvRunStart, EvStageStart:
 		return true
 	}
 	return false

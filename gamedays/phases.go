@@ -197,26 +197,20 @@ type planned struct {
 // blastRadius resolves and selects members, preflights every injection and
 // returns the plan that confirmation covers.
 func (e *Engine) blastRadius(ctx context.Context) ([]planned, error) {
+	if e.rb.Stages() > 0 {
+		return e.stagedBlastRadius(ctx)
+	}
 	selected := map[string][]targets.Member{}
 	for _, a := range e.rb.Attacks {
 		if _, ok := selected[a.Target]; ok {
 			continue
 		}
 		t, _ := e.rb.Target(a.Target)
-		res := e.opts.Resolvers[t.Family()]
-		if res == nil {
-			return nil, fmt.Errorf("target %s: no resolver for %s targets", t.Name, t.Family())
-		}
-		all, err := res.Resolve(ctx, t)
+		all, seed, err := e.resolve(ctx, t)
 		if err != nil {
-			return nil, fmt.Errorf("resolve target %s: %w", t.Name, err)
+			return nil, err
 		}
-		e.emit(Event{Type: EvResolved, Target: t.Name, Members: all})
 		br := e.rb.BlastRadius[t.Name]
-		seed := br.Seed
-		if !br.HasSeed {
-			seed = e.opts.Clock.Now().UnixNano()
-		}
 		chosen, err := Select(all, br, seed)
 		if err != nil {
 			return nil, fmt.Errorf("target %s: %w", t.Name, err)
@@ -231,15 +225,9 @@ func (e *Engine) blastRadius(ctx context.Context) ([]planned, error) {
 		if exec == nil {
 			return nil, fmt.Errorf("attack %q: no executor for %s targets", a.Name, t.Family())
 		}
-		params := a.Params
-		if e.opts.Catalogue != nil {
-			if k, ok := e.opts.Catalogue.Spec(a.Kind); ok {
-				v, problems := k.Parse(a.Params)
-				if len(problems) > 0 {
-					return nil, fmt.Errorf("attack %q: %s", a.Name, problems[0].Msg)
-				}
-				params = v.Canonical()
-			}
+		params, err := e.canonical(a, a.Params)
+		if err != nil {
+			return nil, fmt.Errorf("attack %q: %w", a.Name, err)
 		}
 		for _, m := range selected[a.Target] {
 			plan = append(plan, planned{attack: a, exec: exec, inj: &targets.Injection{
@@ -247,6 +235,51 @@ func (e *Engine) blastRadius(ctx context.Context) ([]planned, error) {
 			}})
 		}
 	}
+	if err := e.preflight(ctx, plan); err != nil {
+		return nil, err
+	}
+	return plan, nil
+}
+
+// resolve lists a target's members, journals them, and returns the seed
+// its selection draws with: the runbook's, or a fresh one.
+func (e *Engine) resolve(ctx context.Context, t runbook.Target) ([]targets.Member, int64, error) {
+	res := e.opts.Resolvers[t.Family()]
+	if res == nil {
+		return nil, 0, fmt.Errorf("target %s: no resolver for %s targets", t.Name, t.Family())
+	}
+	all, err := res.Resolve(ctx, t)
+	if err != nil {
+		return nil, 0, fmt.Errorf("resolve target %s: %w", t.Name, err)
+	}
+	e.emit(Event{Type: EvResolved, Target: t.Name, Members: all})
+	br := e.rb.BlastRadius[t.Name]
+	seed := br.Seed
+	if !br.HasSeed {
+		seed = e.opts.Clock.Now().UnixNano()
+	}
+	return all, seed, nil
+}
+
+// canonical is params as the kind writes them, so that the journal records
+// what ran and a magnitude written two ways ("0.2s", "200ms") is one.
+func (e *Engine) canonical(a runbook.Attack, params map[string]string) (map[string]string, error) {
+	if e.opts.Catalogue == nil {
+		return params, nil
+	}
+	k, ok := e.opts.Catalogue.Spec(a.Kind)
+	if !ok {
+		return params, nil
+	}
+	v, problems := k.Parse(params)
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("%s", problems[0].Msg)
+	}
+	return v.Canonical(), nil
+}
+
+// preflight checks every planned injection, journalling each result.
+func (e *Engine) preflight(ctx context.Context, plan []planned) error {
 	errs := e.fanOut(ctx, plan, func(ctx context.Context, p planned) error {
 		err := p.exec.Preflight(ctx, *p.inj)
 		ok := err == nil
@@ -264,9 +297,9 @@ func (e *Engine) blastRadius(ctx context.Context) ([]planned, error) {
 		return err
 	})
 	if len(errs) > 0 {
-		return nil, fmt.Errorf("preflight failed on %d of %d: %s", len(errs), len(plan), strings.Join(errs, "; "))
+		return fmt.Errorf("preflight failed on %d of %d: %s", len(errs), len(plan), strings.Join(errs, "; "))
 	}
-	return plan, nil
+	return nil
 }
 
 // fanOut runs fn for every planned injection with bounded parallelism and
@@ -295,6 +328,9 @@ func (e *Engine) fanOut(ctx context.Context, plan []planned, fn func(context.Con
 // run injects on schedule, rolls each attack back when its duration is over,
 // and watches the guardrails until the observe period ends.
 func (e *Engine) run(ctx context.Context, plan []planned) error {
+	if e.stages != nil {
+		return e.runStages(ctx)
+	}
 	t0 := e.opts.Clock.Now()
 	e.mu.Lock()
 	e.planned = len(plan)
@@ -504,6 +540,9 @@ func (e *Engine) guardrails() string {
 
 // conclude judges every expectation over the attack window.
 func (e *Engine) conclude() Outcome {
+	if e.stages != nil {
+		return e.concludeStages()
+	}
 	e.mu.Lock()
 	from := e.start
 	e.mu.Unlock()

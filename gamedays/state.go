@@ -1,6 +1,7 @@
 package gamedays
 
 import (
+	"fmt"
 	"slices"
 	"time"
 
@@ -10,17 +11,25 @@ import (
 
 // Key identifies one injection: one attack on one member of one target.
 // The console, the report, recover and the autopilot all name an injection
-// by it.
+// by it. In a staged run a member re-injected with a new magnitude is a new
+// injection, so the stage is part of the key: the old one's rollback and
+// the new one's inject each keep their own record.
 type Key struct {
 	Attack, Target, Member string
+	Stage                  int
 }
 
 // KeyOf is the key of an injection.
 func KeyOf(inj targets.Injection) Key {
-	return Key{Attack: inj.Attack, Target: inj.Member.Target, Member: inj.Member.ID}
+	return Key{Attack: inj.Attack, Target: inj.Member.Target, Member: inj.Member.ID, Stage: inj.Stage}
 }
 
-func (k Key) String() string { return k.Attack + " on " + k.Member }
+func (k Key) String() string {
+	if k.Stage > 0 {
+		return fmt.Sprintf("%s on %s (stage %d)", k.Attack, k.Member, k.Stage)
+	}
+	return k.Attack + " on " + k.Member
+}
 
 // Status is where one injection stands.
 type Status int
@@ -168,8 +177,12 @@ type State struct {
 	Expect      []CheckResult // resolved at the hypothesis
 	Results     []CheckResult // judged at conclude
 
-	Targets    []*TargetState
-	Confirmed  bool
+	Targets   []*TargetState
+	Confirmed bool
+	// Stages is the escalation plan and how far it got (stages.go); nil
+	// in a run without stages. Stage is the one under way, 1-based.
+	Stages     []*StageState
+	Stage      int
 	Injections []*InjectionState
 
 	Abort      *AbortState
@@ -266,6 +279,8 @@ func (s *State) Apply(ev Event) {
 		if len(ev.Failed) > 0 {
 			s.Failed = ev.Failed
 		}
+	case EvStagePlan, EvStageStart, EvStageResult:
+		s.stage(ev)
 	case EvLive:
 		s.Live = ev.Live
 	case EvRecover:
@@ -305,8 +320,8 @@ func (s *State) plan(target string, members []targets.Member) {
 		return
 	}
 	for _, a := range s.Runbook.Attacks {
-		if a.Target != target {
-			continue
+		if a.Target != target || len(a.Stages) > 0 {
+			continue // a staged attack's injections come with its stage plan
 		}
 		for _, m := range members {
 			inj := targets.Injection{RunID: s.RunID, Attack: a.Name, Kind: a.Kind, Member: m, Duration: a.Duration}

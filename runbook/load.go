@@ -105,6 +105,7 @@ func (l *loader) document(n *yaml.Node) {
 	}
 	if v := sections["attacks"]; v != nil {
 		l.attacks(v, spec.child("attacks"), sections["blast_radius"], blastNodes)
+		l.checkStages()
 	}
 	if v := sections["observe"]; v != nil {
 		l.object(v, spec.child("observe"), "observe", func(_ string, _, v *yaml.Node) {
@@ -597,7 +598,7 @@ func (l *loader) attacks(n *yaml.Node, spec *field, blastSection *yaml.Node, bla
 	for i, item := range n.Content {
 		what := fmt.Sprintf("attacks[%d]", i)
 		a := Attack{Pos: pos(item)}
-		var kindNode, targetNode, paramsNode, durationNode *yaml.Node
+		var kindNode, targetNode, paramsNode, durationNode, stagesNode, startNode *yaml.Node
 		var params []pair
 		l.object(item, spec.Elem, what, func(key string, k, v *yaml.Node) {
 			w := what + "." + key
@@ -622,15 +623,20 @@ func (l *loader) attacks(n *yaml.Node, spec *field, blastSection *yaml.Node, bla
 					}
 				}
 			case "start_after":
-				a.StartAfter = l.duration(v, w, true)
+				a.StartAfter, startNode = l.duration(v, w, true), v
 			case "duration":
 				a.Duration, durationNode = l.duration(v, w, false), v
 			case "allow_irreversible":
 				a.AllowIrreversible = l.boolean(v, w)
+			case "stages":
+				stagesNode = v
 			}
 		})
 		if a.Name != "" {
 			what = fmt.Sprintf("attack %q", a.Name)
+		}
+		if stagesNode != nil {
+			l.stages(&a, what, stagesNode, spec.Elem.child("stages"), startNode)
 		}
 		var target Target
 		targetOK := false

@@ -134,6 +134,7 @@ func schemaTree() *field {
 			leaf("start_after", "duration", "delay after the run starts"),
 			req(leaf("duration", "duration", "how long it stays injected")),
 			leaf("allow_irreversible", "bool", "opt in to kinds that cannot be rolled back"),
+			stagesSchema(),
 		)},
 		obj("observe", "the watch period",
 			leaf("duration", "duration", "default: until the last attack ends"),

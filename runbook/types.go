@@ -160,7 +160,10 @@ type Attack struct {
 	StartAfter        time.Duration
 	Duration          time.Duration
 	AllowIrreversible bool
-	Pos               Pos
+	// Stages escalate the attack in steps (runbook/stages.go); with them,
+	// Duration is the whole escalation.
+	Stages []Stage
+	Pos    Pos
 }
 
 // Observe is the watch period after the attacks start.

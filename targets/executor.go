@@ -34,6 +34,10 @@ type Injection struct {
 	Params   map[string]string `json:"params,omitempty"` // canonical values
 	Duration time.Duration     `json:"duration"`
 	State    map[string]string `json:"state,omitempty"` // executor extras learnt at inject time
+	// Stage is the escalation stage (1-based) that made this injection; 0
+	// in a run without stages. A member re-injected with a new magnitude is
+	// a new injection of the new stage.
+	Stage int `json:"stage,omitempty"`
 }
 
 // Result is what one executor call did on one member.

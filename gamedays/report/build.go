@@ -319,6 +319,7 @@ func (b *builder) finish(events []gamedays.Event) {
 		}
 	}
 	b.attacks()
+	b.stages()
 	b.unreverted()
 	b.verdict()
 	b.status()

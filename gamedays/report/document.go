@@ -73,7 +73,11 @@ func (r *Report) document() (title string, meta []block, sections []section) {
 
 	sections = append(sections,
 		r.verdictSection(), r.hypothesisSection(), r.baselineSection(), r.chartSection(),
-		r.blastSection(), r.attackSection(), r.guardrailSection())
+		r.blastSection())
+	if len(r.Stages) > 0 {
+		sections = append(sections, r.stagesSection())
+	}
+	sections = append(sections, r.attackSection(), r.guardrailSection())
 	if r.Drill != nil {
 		sections = append(sections, r.drillSection())
 	}

@@ -59,13 +59,20 @@ func hurting(h *targetstest.Executor, normal, hurt float64) *metricstest.Querier
 // runEngine runs a game day on a manual clock and returns its journal.
 func runEngine(t *testing.T, hurt float64) string {
 	t.Helper()
-	rb, err := runbook.Parse("engine.yaml", []byte(engineRunbook), targets.Default())
+	return runEngineOn(t, engineRunbook, func(h *targetstest.Executor) *metricstest.Querier { return hurting(h, 0.1, hurt) })
+}
+
+// runEngineOn runs src with metrics that the querier made from the fake
+// host answers.
+func runEngineOn(t *testing.T, src string, query func(*targetstest.Executor) *metricstest.Querier) string {
+	t.Helper()
+	rb, err := runbook.Parse("engine.yaml", []byte(src), targets.Default())
 	if err != nil {
 		t.Fatal(err)
 	}
 	clock := gamedays.NewManualClock(time.Date(2026, 11, 23, 14, 0, 0, 0, time.UTC))
 	h := &targetstest.Executor{InjectOutput: "netem on", RollbackOutput: "netem off"}
-	poller := metrics.NewPoller(hurting(h, 0.1, hurt), metrics.Config{Panels: rb.Metrics.Panels, Step: time.Second, Now: clock.Now, Since: clock.Now()})
+	poller := metrics.NewPoller(query(h), metrics.Config{Panels: rb.Metrics.Panels, Step: time.Second, Now: clock.Now, Since: clock.Now()})
 	path := filepath.Join(t.TempDir(), gamedays.JournalName)
 	j, err := gamedays.CreateJournal(path, clock)
 	if err != nil {
@@ -73,7 +80,7 @@ func runEngine(t *testing.T, hurt float64) string {
 	}
 	defer j.Close()
 	e := gamedays.New(rb, gamedays.Options{
-		RunID: "engine-run", Source: []byte(engineRunbook), Journal: j, Clock: clock, Catalogue: targets.Default(),
+		RunID: "engine-run", Source: []byte(src), Journal: j, Clock: clock, Catalogue: targets.Default(),
 		Resolvers: map[string]targets.Resolver{"ssh": targetstest.Resolver{}}, Executors: map[string]targets.Executor{"ssh": h},
 		Metrics: poller, AutoAdvance: true, AutoConfirm: true, Version: "test",
 	})

@@ -35,9 +35,11 @@ type Report struct {
 	Panels       []Panel       `json:"panels"`
 	BlastRadius  []Blast       `json:"blast_radius"`
 	Attacks      []Attack      `json:"attacks"`
-	Guardrails   []Guardrail   `json:"guardrails"`
-	Breaches     []Breach      `json:"breaches"`
-	Aborts       []Abort       `json:"aborts"`
+	// Stages are the escalation's stages, in a run that has them.
+	Stages     []Stage     `json:"stages,omitempty"`
+	Guardrails []Guardrail `json:"guardrails"`
+	Breaches   []Breach    `json:"breaches"`
+	Aborts     []Abort     `json:"aborts"`
 	// Unreverted lists injections that may still be applied: their rollback
 	// failed, or the journal ends before one was confirmed.
 	Unreverted    []Injection `json:"unreverted"`
