@@ -64,8 +64,8 @@ abort: {timeout: 20s}
 	var mu sync.Mutex
 	var events []gamedays.Event
 	eng := gamedays.New(rb, gamedays.Options{RunID: "cut", Catalogue: cat, Metrics: poller,
-		Resolvers: map[string]targets.Resolver{"ssh": oneHost{s.member()}},
-		Executors: map[string]targets.Executor{"ssh": e},
+		Resolvers:   map[string]targets.Resolver{"ssh": oneHost{s.member()}},
+		Executors:   map[string]targets.Executor{"ssh": e},
 		AutoAdvance: true, AutoConfirm: true,
 		OnEvent: func(ev gamedays.Event) { mu.Lock(); events = append(events, ev); mu.Unlock() }})
 
