@@ -32,6 +32,22 @@ const maxListed = 10
 func (s *State) Describe(ev Event) string {
 	ok := ev.OK == nil || *ev.OK
 	switch ev.Type {
+	case EvPreflight, EvAttackIntent, EvAttackResult, EvRollbackIntent, EvRollbackResult:
+		return describeInjection(ev, ok)
+	case EvStagePlan, EvStageStart, EvStageResult:
+		return describeStage(ev)
+	case EvNote:
+		return describeNote(ev)
+	case EvResolved, EvSelected, EvConfirmed:
+		return describeTargets(ev)
+	case EvBaseline, EvSteadyState, EvHypothesis, EvExpectation, EvGuardrail, EvBlind, EvMetricsError, EvSample:
+		return s.describeChecks(ev)
+	}
+	return describeLifecycle(ev, ok)
+}
+
+func describeLifecycle(ev Event, ok bool) string {
+	switch ev.Type {
 	case EvRunStart:
 		return fmt.Sprintf("game day started: %s (run %s)", ev.Msg, ev.RunID)
 	case EvPhase:
@@ -41,6 +57,34 @@ func (s *State) Describe(ev Event) string {
 			return "reached every member: " + ev.Msg
 		}
 		return "CANNOT REACH MEMBERS: " + ev.Msg
+	case EvAbort:
+		return "ABORT: " + ev.Msg
+	case EvVerdict:
+		return fmt.Sprintf("verdict %s: %s", VerdictWord(Verdict(ev.Verdict)), ev.Msg)
+	case EvRunEnd:
+		return "game day ended"
+	case EvRecover:
+		return "recover: " + ev.Msg
+	}
+	return strings.TrimSpace(ev.Type + ": " + ev.Msg)
+}
+
+func describeTargets(ev Event) string {
+	switch ev.Type {
+	case EvResolved:
+		return fmt.Sprintf("resolved %s: %d member(s): %s", ev.Target, len(ev.Members), memberList(ev.Members))
+	case EvSelected:
+		line := fmt.Sprintf("blast radius %s: %d: %s", ev.Target, len(ev.Members), memberList(ev.Members))
+		if ev.Seed != nil {
+			line += fmt.Sprintf(" (seed %d)", *ev.Seed)
+		}
+		return line
+	}
+	return "blast radius confirmed: " + ev.Msg
+}
+
+func (s *State) describeChecks(ev Event) string {
+	switch ev.Type {
 	case EvBaseline:
 		return "baseline: " + s.baselineText(ev.Stats)
 	case EvSteadyState:
@@ -50,46 +94,20 @@ func (s *State) Describe(ev Event) string {
 		return "steady state does NOT hold: " + CheckTexts(ev.Checks, true)
 	case EvHypothesis:
 		return fmt.Sprintf("hypothesis: %s (expect %s)", ev.Msg, CheckTexts(ev.Checks, false))
-	case EvResolved:
-		return fmt.Sprintf("resolved %s: %d member(s): %s", ev.Target, len(ev.Members), memberList(ev.Members))
-	case EvSelected:
-		line := fmt.Sprintf("blast radius %s: %d: %s", ev.Target, len(ev.Members), memberList(ev.Members))
-		if ev.Seed != nil {
-			line += fmt.Sprintf(" (seed %d)", *ev.Seed)
-		}
-		return line
-	case EvConfirmed:
-		return "blast radius confirmed: " + ev.Msg
-	case EvPreflight, EvAttackIntent, EvAttackResult, EvRollbackIntent, EvRollbackResult:
-		return describeInjection(ev, ok)
+	case EvExpectation:
+		return "expectations: " + CheckTexts(ev.Checks, true)
 	case EvGuardrail:
 		return "GUARDRAIL BREACHED: " + strings.TrimPrefix(ev.Msg, "guardrail ")
 	case EvBlind:
 		return "METRICS BLIND: " + ev.Msg
 	case EvMetricsError:
 		return "metrics: " + ev.Msg
-	case EvSample:
-		panel := ""
-		if len(ev.Samples) > 0 {
-			panel = " of " + ev.Samples[0].Panel
-		}
-		return fmt.Sprintf("%d sample(s)%s journalled", len(ev.Samples), panel)
-	case EvAbort:
-		return "ABORT: " + ev.Msg
-	case EvNote:
-		return describeNote(ev)
-	case EvExpectation:
-		return "expectations: " + CheckTexts(ev.Checks, true)
-	case EvVerdict:
-		return fmt.Sprintf("verdict %s: %s", VerdictWord(Verdict(ev.Verdict)), ev.Msg)
-	case EvRunEnd:
-		return "game day ended"
-	case EvRecover:
-		return "recover: " + ev.Msg
-	case EvStagePlan, EvStageStart, EvStageResult:
-		return describeStage(ev)
 	}
-	return strings.TrimSpace(ev.Type + ": " + ev.Msg)
+	panel := ""
+	if len(ev.Samples) > 0 {
+		panel = " of " + ev.Samples[0].Panel
+	}
+	return fmt.Sprintf("%d sample(s)%s journalled", len(ev.Samples), panel)
 }
 
 // LevelOf is how loud an event's line is.

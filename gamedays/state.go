@@ -231,6 +231,22 @@ func (s *State) Apply(ev Event) {
 	switch ev.Type {
 	case EvRunStart:
 		s.runStart(ev)
+	case EvPreflight, EvAttackIntent, EvAttackResult, EvRollbackIntent, EvRollbackResult:
+		s.injection(ev)
+	case EvStagePlan, EvStageStart, EvStageResult:
+		s.stage(ev)
+	case EvResolved, EvSelected, EvConfirmed:
+		s.targets(ev)
+	case EvBaseline, EvSteadyState, EvHypothesis, EvExpectation, EvGuardrail, EvBlind, EvMetricsError, EvLive:
+		s.checks(ev)
+	default:
+		s.lifecycle(ev)
+	}
+}
+
+// lifecycle folds where the run stands and how it ended.
+func (s *State) lifecycle(ev Event) {
+	switch ev.Type {
 	case EvPhase:
 		p := PhaseOf(ev.Phase)
 		s.Phase = p
@@ -240,34 +256,10 @@ func (s *State) Apply(ev Event) {
 	case EvProbe:
 		e := ev
 		s.Probe = &e
-	case EvBaseline:
-		s.Baseline = ev.Stats
-	case EvSteadyState:
-		s.Steady, s.SteadyKnown, s.SteadyOK = ev.Checks, true, ev.OK != nil && *ev.OK
-	case EvHypothesis:
-		s.Statement, s.Expect = ev.Msg, ev.Checks
-	case EvResolved:
-		s.target(ev.Target).Resolved = ev.Members
-	case EvSelected:
-		t := s.target(ev.Target)
-		t.Selected, t.Seed = ev.Members, ev.Seed
-		s.plan(ev.Target, ev.Members)
-	case EvConfirmed:
-		s.Confirmed = true
-	case EvPreflight, EvAttackIntent, EvAttackResult, EvRollbackIntent, EvRollbackResult:
-		s.injection(ev)
-	case EvGuardrail:
-		s.Guardrail = ev.Msg
-	case EvBlind:
-		s.Blind = ev.Msg
-	case EvMetricsError:
-		s.MetricsErr = ev.Msg
 	case EvAbort:
 		if s.Abort == nil {
 			s.Abort = &AbortState{At: ev.Time, Source: ev.Source, Author: ev.Author, Msg: ev.Msg}
 		}
-	case EvExpectation:
-		s.Results = ev.Checks
 	case EvVerdict:
 		s.Verdict, s.VerdictMsg, s.VerdictSet = Verdict(ev.Verdict), ev.Msg, true
 		s.Failed = ev.Failed
@@ -279,14 +271,46 @@ func (s *State) Apply(ev Event) {
 		if len(ev.Failed) > 0 {
 			s.Failed = ev.Failed
 		}
-	case EvStagePlan, EvStageStart, EvStageResult:
-		s.stage(ev)
-	case EvLive:
-		s.Live = ev.Live
 	case EvRecover:
 		if ev.OK != nil {
 			s.Recovered, s.RecoverMsg = *ev.OK, ev.Msg
 		}
+	}
+}
+
+// checks folds what was measured and judged.
+func (s *State) checks(ev Event) {
+	switch ev.Type {
+	case EvBaseline:
+		s.Baseline = ev.Stats
+	case EvSteadyState:
+		s.Steady, s.SteadyKnown, s.SteadyOK = ev.Checks, true, ev.OK != nil && *ev.OK
+	case EvHypothesis:
+		s.Statement, s.Expect = ev.Msg, ev.Checks
+	case EvExpectation:
+		s.Results = ev.Checks
+	case EvGuardrail:
+		s.Guardrail = ev.Msg
+	case EvBlind:
+		s.Blind = ev.Msg
+	case EvMetricsError:
+		s.MetricsErr = ev.Msg
+	case EvLive:
+		s.Live = ev.Live
+	}
+}
+
+// targets folds the blast radius: what resolved, what was selected.
+func (s *State) targets(ev Event) {
+	switch ev.Type {
+	case EvResolved:
+		s.target(ev.Target).Resolved = ev.Members
+	case EvSelected:
+		t := s.target(ev.Target)
+		t.Selected, t.Seed = ev.Members, ev.Seed
+		s.plan(ev.Target, ev.Members)
+	case EvConfirmed:
+		s.Confirmed = true
 	}
 }
 
