@@ -44,7 +44,7 @@ type budgetMsg struct {
 // askBudget fetches the budget left in a command, once: it may query
 // Prometheus, which Update must never wait for.
 func (m *model) askBudget() tea.Cmd {
-	rb := m.sh.cfg.Runbook
+	rb := m.cfg.Runbook
 	if m.budget.asked || rb == nil || rb.SLO == nil || m.remaining == nil {
 		return nil
 	}
@@ -58,7 +58,7 @@ func (m *model) askBudget() tea.Cmd {
 
 // budgetView prices the planned blast on the blast-radius screen.
 func (m *model) budgetView() []string {
-	st, s, rb := m.sh.st, m.sh.s, m.sh.cfg.Runbook
+	st, s, rb := m.styles, m.run, m.cfg.Runbook
 	if rb == nil || rb.SLO == nil || m.redact {
 		return nil
 	}
@@ -95,13 +95,13 @@ func (m *model) releaseHint() {
 			return
 		}
 	}
-	rb := m.sh.cfg.Runbook
+	rb := m.cfg.Runbook
 	if rb == nil || len(rb.Drill.Hints) == 0 {
 		m.flash = "this runbook has no hints"
 		return
 	}
 	for _, h := range rb.Drill.Hints {
-		if contains(m.sh.s.drill.hints, h.Text) {
+		if contains(m.run.drill.hints, h.Text) {
 			continue
 		}
 		if m.send(gamedays.Intent{Type: gamedays.IntentNote, Kind: gamedays.NoteHint, Text: h.Text, Author: m.author, Source: "key"}) {
@@ -115,15 +115,15 @@ func (m *model) releaseHint() {
 // drillView is the drill's state on the run and observe screens: marks,
 // times and the hints released so far.
 func (m *model) drillView() []string {
-	if !m.sh.cfg.Drill {
+	if !m.cfg.Drill {
 		return nil
 	}
-	st, d := m.sh.st, &m.sh.s.drill
+	st, d := m.styles, &m.run.drill
 	mark := func(what string, n *note, key string) string {
 		if n == nil {
 			return what + ": " + st.Muted.Render("not yet (press "+key+")")
 		}
-		line := what + ": " + st.OK.Render(tplus(m.sh.s.Elapsed(n.at)))
+		line := what + ": " + st.OK.Render(tplus(m.run.Elapsed(n.at)))
 		if !d.injected.IsZero() && !m.redact {
 			line += fmt.Sprintf(" (%s after the inject)", n.at.Sub(d.injected).Round(time.Second))
 		}
@@ -140,7 +140,7 @@ func (m *model) drillView() []string {
 		out = append(out, fmt.Sprintf("  false alarms before the inject: %d", d.falseAlarms))
 	}
 	total := 0
-	if rb := m.sh.cfg.Runbook; rb != nil {
+	if rb := m.cfg.Runbook; rb != nil {
 		total = len(rb.Drill.Hints)
 	}
 	out = append(out, fmt.Sprintf("  hints released: %d of %d", len(d.hints), total))
@@ -153,9 +153,9 @@ func (m *model) drillView() []string {
 // rolesLine is the header's third line when people share the game day:
 // who holds which role, and who is connected now.
 func (m *model) rolesLine() string {
-	st, s := m.sh.st, m.sh.s
+	st, s := m.styles, m.run
 	var parts []string
-	if rb := m.sh.cfg.Runbook; rb != nil {
+	if rb := m.cfg.Runbook; rb != nil {
 		r := rb.Roles
 		if r.Facilitator != nil {
 			parts = append(parts, "facilitator "+r.Facilitator.Name)
@@ -189,9 +189,9 @@ func (m *model) rolesLine() string {
 		right = "online: " + st.Muted.Render("nobody has joined")
 	}
 	// Who is online matters most in the room; the roles give way.
-	right = ansi.Truncate(right, m.sh.w, "…")
-	left = ansi.Truncate(left, max(0, m.sh.w-ansi.StringWidth(right)-2), "…")
-	return spread(left, right, m.sh.w)
+	right = ansi.Truncate(right, m.width, "…")
+	left = ansi.Truncate(left, max(0, m.width-ansi.StringWidth(right)-2), "…")
+	return spread(left, right, m.width)
 }
 
 func personNames(ps []runbook.Person) string {
@@ -204,9 +204,9 @@ func personNames(ps []runbook.Person) string {
 
 // showsRoles: the header gives a line to the roles.
 func (m *model) showsRoles() bool {
-	if m.sh.cfg.Shared || m.participant {
+	if m.cfg.Shared || m.participant {
 		return true
 	}
-	rb := m.sh.cfg.Runbook
+	rb := m.cfg.Runbook
 	return rb != nil && len(rb.Roles.Members()) > 0
 }

@@ -124,7 +124,7 @@ func (c *Console) Participant(o JoinOptions) (p *tea.Program, done func(), err e
 	r.SetHasDarkBackground(true)
 	m := c.buildModel(cfg, r, q, stop, nil, nil)
 	m.participant, m.redact, m.who = true, redact, who
-	m.sh.s.redacted = redact
+	m.run.redacted = redact
 	// The engine decides (gamedays.Permit) and journals a refusal; the
 	// console shows why.
 	m.gate = o.Send

@@ -23,27 +23,16 @@ import (
 // abort still works).
 const minWidth, minHeight = 80, 24
 
-// shared is the read-mostly context every screen renders from.
-type shared struct {
-	cfg    Config
-	keys   keys.KeyMap
-	st     styles.Styles
-	w, h   int
-	now    time.Time
-	s      *runState
-	m      *refreshMsg // latest metrics; never nil
-	hidden map[string]bool
-	names  []string // every series name seen, in order: what 1-9 toggle
-}
-
-// model is the root Bubble Tea model.
+// model is the root Bubble Tea model: it routes each message to the
+// component it is for and lays the frame out around the active one.
 type model struct {
-	sh     *shared
+	*common
+	width, height int // the terminal's
+
 	sender Sender
 	q      *queue
 	stop   <-chan struct{}
 	clock  func() time.Time
-	author string
 	engine *engineResult // nil when driven without an engine (tests)
 
 	help     help.Model
@@ -72,7 +61,6 @@ type model struct {
 	participant bool
 	gate        func(gamedays.Intent) error
 	who         serve.Who
-	redact      bool // a responder: see nothing of what was injected or where
 
 	remaining func() (float64, error) // the SLO budget left; nil: all of it
 	budget    budgetState
@@ -114,14 +102,14 @@ func (c *Console) buildModel(cfg Config, r *lipgloss.Renderer, q *queue, stop <-
 		author = os.Getenv("USER")
 	}
 	m := &model{
-		sh: &shared{cfg: cfg, keys: km, st: st, s: newRunState(cfg.Runbook), m: &refreshMsg{},
-			hidden: map[string]bool{}},
-		sender: sender, q: q, stop: stop, clock: c.clock, author: author, engine: res,
+		common: &common{cfg: cfg, keys: km, styles: st, run: newRunState(cfg.Runbook), metrics: &refreshMsg{},
+			hidden: map[string]bool{}, author: author},
+		sender: sender, q: q, stop: stop, clock: c.clock, engine: res,
 		help: h, input: in, timeline: viewport.New(0, 0), charts: map[string]*panelChart{},
 		writeReport: func(dir string) ([]string, error) { return report.WriteAll(dir, nil) },
 		remaining:   c.remaining,
 	}
-	m.sh.now = c.clock()
+	m.now = c.clock()
 	// A terminal reports its size at once; an output that is not one (a
 	// pipe, a test) gets the smallest supported size until told otherwise.
 	m.handleSize(tea.WindowSizeMsg{Width: minWidth, Height: minHeight})
@@ -222,10 +210,10 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 }
 
 func (m *model) handleSize(msg tea.WindowSizeMsg) tea.Cmd {
-	m.sh.w, m.sh.h = max(0, msg.Width), max(0, msg.Height)
-	m.help.Width = m.sh.w
-	m.input.Width = max(1, m.sh.w-12)
-	m.timeline.Width, m.timeline.Height = m.sh.w, max(1, m.bodyHeight())
+	m.width, m.height = max(0, msg.Width), max(0, msg.Height)
+	m.help.Width = m.width
+	m.input.Width = max(1, m.width-12)
+	m.timeline.Width, m.timeline.Height = m.width, max(1, m.bodyHeight())
 	m.tlSeen = -1
 	m.layoutCharts()
 	// Redraw at the new size now rather than at the next tick.
@@ -241,20 +229,20 @@ func (m *model) refreshNow() tea.Cmd {
 func (m *model) refreshCmd() tea.Cmd { return refresh(m.refreshReq()) }
 
 func (m *model) refreshReq() refreshReq {
-	s := m.sh.s
-	return refreshReq{gen: m.gen, obs: m.sh.cfg.Metrics, rb: m.sh.cfg.Runbook, clock: m.clock, cols: m.chartColumns(), start: s.Start}
+	s := m.run
+	return refreshReq{gen: m.gen, obs: m.cfg.Metrics, rb: m.cfg.Runbook, clock: m.clock, cols: m.chartColumns(), start: s.Start}
 }
 
 func (m *model) handleRefresh(msg refreshMsg) tea.Cmd {
 	if msg.gen != m.gen {
 		return nil
 	}
-	m.sh.now = msg.now
-	m.sh.m = &msg
+	m.now = msg.now
+	m.metrics = &msg
 	for _, p := range msg.panels {
 		for _, sd := range p.series {
-			if !contains(m.sh.names, sd.name) {
-				m.sh.names = append(m.sh.names, sd.name)
+			if !contains(m.series, sd.name) {
+				m.series = append(m.series, sd.name)
 			}
 		}
 	}
@@ -272,7 +260,7 @@ func contains(xs []string, x string) bool {
 }
 
 func (m *model) handleEvents(evs eventsMsg) tea.Cmd {
-	before, started := m.sh.s.Phase, !m.sh.s.Start.IsZero()
+	before, started := m.run.Phase, !m.run.Start.IsZero()
 	for _, ev := range evs {
 		if m.redact {
 			var keep bool
@@ -280,7 +268,7 @@ func (m *model) handleEvents(evs eventsMsg) tea.Cmd {
 				continue
 			}
 		}
-		m.sh.s.apply(ev)
+		m.run.apply(ev)
 		if ev.Type == gamedays.EvRunEnd {
 			m.finished = m.finished || m.engine == nil
 			// "ABORT sent" is stale once the rollback has answered; the
@@ -296,11 +284,11 @@ func (m *model) handleEvents(evs eventsMsg) tea.Cmd {
 	cmds := []tea.Cmd{m.q.listen(m.stop)}
 	// A new phase changes the screen and what the refresh evaluates; the
 	// run's start fixes the charts' time window.
-	if m.sh.s.Phase != before || (!started && !m.sh.s.Start.IsZero()) {
+	if m.run.Phase != before || (!started && !m.run.Start.IsZero()) {
 		m.modalForPhase()
 		m.layoutCharts()
 		cmds = append(cmds, m.refreshNow())
-		if m.sh.s.Phase == gamedays.PhaseBlastRadius {
+		if m.run.Phase == gamedays.PhaseBlastRadius {
 			cmds = append(cmds, m.askBudget())
 		}
 	}
@@ -311,7 +299,7 @@ func (m *model) handleEvents(evs eventsMsg) tea.Cmd {
 // modalForPhase closes what an abort makes irrelevant, so the room sees the
 // rollback at once.
 func (m *model) modalForPhase() {
-	if m.sh.s.Phase == gamedays.PhaseAborted && (m.modal == keys.ModalTimeline || m.modal == keys.ModalHelp) {
+	if m.run.Phase == gamedays.PhaseAborted && (m.modal == keys.ModalTimeline || m.modal == keys.ModalHelp) {
 		m.modal = keys.ModalNone
 	}
 }
@@ -319,7 +307,7 @@ func (m *model) modalForPhase() {
 // maybeQuit ends the program once the engine is done and someone asked to
 // leave (q, ctrl+c, a signal).
 func (m *model) maybeQuit() tea.Cmd {
-	done := m.finished || (m.engine == nil && m.sh.s.Ended)
+	done := m.finished || (m.engine == nil && m.run.Ended)
 	if done && (m.quitAfterEnd || m.leaveAtEnd) {
 		return tea.Quit
 	}
@@ -327,20 +315,20 @@ func (m *model) maybeQuit() tea.Cmd {
 }
 
 func (m *model) keyContext() keys.Context {
-	s := m.sh.s
+	s := m.run
 	return keys.Context{Phase: s.Phase, Modal: m.modal, Ended: s.Ended || m.finished,
-		CanConfirm: m.canConfirm(), Charts: m.showsCharts(), CanExport: m.canExport(), Drill: m.sh.cfg.Drill}
+		CanConfirm: m.canConfirm(), Charts: m.showsCharts(), CanExport: m.canExport(), Drill: m.cfg.Drill}
 }
 
 // canExport: the engine has returned, so its journal is complete and on
 // disk, and there is a run directory to read it from and write to.
 func (m *model) canExport() bool {
-	return m.sh.cfg.RunDir != "" && m.finished && m.engine != nil && !m.exporting && !m.participant
+	return m.cfg.RunDir != "" && m.finished && m.engine != nil && !m.exporting && !m.participant
 }
 
 // canConfirm: the plan is complete and every preflight passed.
 func (m *model) canConfirm() bool {
-	s := m.sh.s
+	s := m.run
 	if s.Phase != gamedays.PhaseBlastRadius || s.Confirmed || len(s.Injections) == 0 {
 		return false
 	}
@@ -377,10 +365,10 @@ func (m *model) send(i gamedays.Intent) bool {
 }
 
 func (m *model) handleKey(k tea.KeyMsg) tea.Cmd {
-	r := keys.Resolve(m.sh.keys, m.keyContext(), k)
+	r := keys.Resolve(m.keys, m.keyContext(), k)
 	m.flash = ""
 	if m.participant && (r.Action == keys.AbortQuit || r.Action == keys.Leave ||
-		(m.modal == keys.ModalNone && key.Matches(k, m.sh.keys.Leave))) {
+		(m.modal == keys.ModalNone && key.Matches(k, m.keys.Leave))) {
 		return tea.Quit // a participant leaves; the game day goes on
 	}
 	switch r.Action {
@@ -448,9 +436,9 @@ func (m *model) handleKey(k tea.KeyMsg) tea.Cmd {
 	case keys.PageDown:
 		m.timeline.PageDown()
 	case keys.ToggleSeries:
-		if r.Series < len(m.sh.names) {
-			n := m.sh.names[r.Series]
-			m.sh.hidden[n] = !m.sh.hidden[n]
+		if r.Series < len(m.series) {
+			n := m.series[r.Series]
+			m.hidden[n] = !m.hidden[n]
 			m.drawCharts()
 		}
 	case keys.ToggleHelp:
@@ -462,9 +450,9 @@ func (m *model) handleKey(k tea.KeyMsg) tea.Cmd {
 	case keys.Export:
 		m.exporting = true
 		m.flash = "writing the report…"
-		return writeReport(m.sh.cfg.RunDir, m.writeReport)
+		return writeReport(m.cfg.RunDir, m.writeReport)
 	case keys.Leave:
-		if m.sh.s.Ended || m.finished {
+		if m.run.Ended || m.finished {
 			return tea.Quit
 		}
 		m.leaveAtEnd = true
@@ -479,7 +467,7 @@ func (m *model) handleKey(k tea.KeyMsg) tea.Cmd {
 // abort sends the abort intent at once, in the Update that saw the key.
 // A note being typed is saved first so nothing the room wrote is lost.
 func (m *model) abort(source string) {
-	if m.sh.s.Ended || m.finished {
+	if m.run.Ended || m.finished {
 		m.flash = "the game day is over; nothing to abort"
 		return
 	}
@@ -527,15 +515,15 @@ type cachedLine struct {
 // syncTimeline rebuilds the viewport's content when new entries arrived,
 // keeping the view pinned to the newest entry if it was there.
 func (m *model) syncTimeline(force bool) {
-	s := m.sh.s
+	s := m.run
 	if !force && m.tlSeen == s.tlTotal {
 		return
 	}
 	atBottom := m.timeline.AtBottom() || m.tlSeen <= 0
 	// Entries are rendered once per width; at ten events a second the
 	// timeline would otherwise re-render thousands of lines per batch.
-	if m.tlCacheW != m.sh.w || len(m.tlCache) > 2*maxTimeline {
-		m.tlCache, m.tlCacheW = map[int]cachedLine{}, m.sh.w
+	if m.tlCacheW != m.width || len(m.tlCache) > 2*maxTimeline {
+		m.tlCache, m.tlCacheW = map[int]cachedLine{}, m.width
 	}
 	var b strings.Builder
 	s.entries(func(e entry) {
@@ -544,7 +532,7 @@ func (m *model) syncTimeline(force bool) {
 		}
 		cl, ok := m.tlCache[e.seq]
 		if !ok || cl.count != e.count {
-			cl = cachedLine{count: e.count, line: m.timelineLine(e, m.sh.w)}
+			cl = cachedLine{count: e.count, line: m.timelineLine(e, m.width)}
 			m.tlCache[e.seq] = cl
 		}
 		b.WriteString(cl.line)

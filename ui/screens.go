@@ -16,7 +16,7 @@ import (
 // baselineView is the steady state filling in live against its checks
 // with a countdown, then the result with its numbers.
 func (m *model) baselineView() []string {
-	st, s, rb := m.sh.st, m.sh.s, m.sh.cfg.Runbook
+	st, s, rb := m.styles, m.run, m.cfg.Runbook
 	var out []string
 	if rb == nil {
 		return out
@@ -33,7 +33,7 @@ func (m *model) baselineView() []string {
 		}
 		return append(out, m.table([]string{"result", "evidence"}, []int{10}, rows)...)
 	}
-	left := rb.Baseline.Duration - m.sh.now.Sub(s.PhaseAt[gamedays.PhaseBaseline])
+	left := rb.Baseline.Duration - m.now.Sub(s.PhaseAt[gamedays.PhaseBaseline])
 	if s.PhaseAt[gamedays.PhaseBaseline].IsZero() {
 		left = rb.Baseline.Duration
 	}
@@ -63,9 +63,9 @@ func (m *model) baselineView() []string {
 // hypothesisView is the statement, every expectation resolved against the
 // baseline, and the predictions made.
 func (m *model) hypothesisView() []string {
-	st, s := m.sh.st, m.sh.s
+	st, s := m.styles, m.run
 	out := []string{st.Bold.Render("Hypothesis")}
-	for _, l := range wrap(s.Statement, m.sh.w-2) {
+	for _, l := range wrap(s.Statement, m.width-2) {
 		out = append(out, "  "+l)
 	}
 	out = append(out, "")
@@ -86,7 +86,7 @@ func (m *model) hypothesisView() []string {
 
 // notesOf lists the notes of one kind, newest last.
 func (m *model) notesOf(title, kind, empty string) []string {
-	st, s := m.sh.st, m.sh.s
+	st, s := m.styles, m.run
 	out := []string{st.Bold.Render(title)}
 	n := 0
 	for _, nt := range s.notes {
@@ -109,7 +109,7 @@ func (m *model) notesOf(title, kind, empty string) []string {
 // blastView is every resolved member, what is selected, each preflight and
 // the plan; nothing runs until Y.
 func (m *model) blastView() []string {
-	st, s, rb := m.sh.st, m.sh.s, m.sh.cfg.Runbook
+	st, s, rb := m.styles, m.run, m.cfg.Runbook
 	out := []string{st.Bold.Render("Blast radius") + ": every resolved member, what is selected, and preflight results."}
 	switch {
 	case s.Confirmed:
@@ -226,7 +226,7 @@ func paramText(p map[string]string) string {
 
 // preflightCell summarises every attack's preflight on one member.
 func (m *model) preflightCell(member string) cell {
-	st, s := m.sh.st, m.sh.s
+	st, s := m.styles, m.run
 	var parts []string
 	bad, pending := false, false
 	for _, r := range s.Injections {
@@ -257,11 +257,11 @@ func (m *model) preflightCell(member string) cell {
 // attacksView is each attack on each member with its state, countdown and
 // last output, and the guardrails.
 func (m *model) attacksView() []string {
-	st, s, rb := m.sh.st, m.sh.s, m.sh.cfg.Runbook
+	st, s, rb := m.styles, m.run, m.cfg.Runbook
 	runAt := s.PhaseAt[gamedays.PhaseRun]
 	var out []string
 	if rb != nil && !runAt.IsZero() {
-		left := runAt.Add(rb.Observe.Duration).Sub(m.sh.now)
+		left := runAt.Add(rb.Observe.Duration).Sub(m.now)
 		out = append(out, st.Bold.Render("Attacks")+fmt.Sprintf(": observe ends in %s", clockDur(left)))
 	}
 	if m.redact {
@@ -287,7 +287,7 @@ func (m *model) attacksView() []string {
 
 // stateCell is an attack's state, coloured and worded.
 func (m *model) stateCell(r *attackRow) cell {
-	st := m.sh.st
+	st := m.styles
 	switch r.Status {
 	case gamedays.StatusApplied, gamedays.StatusInjecting:
 		if r.LinkLost {
@@ -310,14 +310,14 @@ func (m *model) stateCell(r *attackRow) cell {
 // outputCell is the last output line, red when it explains a failure.
 func (m *model) outputCell(r *attackRow) cell {
 	if r.Status == gamedays.StatusInjectFailed || r.Status == gamedays.StatusRollbackFailed {
-		return cs(lastLine(r), m.sh.st.Bad)
+		return cs(lastLine(r), m.styles.Bad)
 	}
 	return c(lastLine(r))
 }
 
 // when is the countdown of one attack on one member.
 func (m *model) when(r *attackRow) string {
-	rb, s := m.sh.cfg.Runbook, m.sh.s
+	rb, s := m.cfg.Runbook, m.run
 	runAt := s.PhaseAt[gamedays.PhaseRun]
 	if rb == nil || runAt.IsZero() {
 		return ""
@@ -331,12 +331,12 @@ func (m *model) when(r *attackRow) string {
 	start, end := runAt.Add(a.StartAfter), runAt.Add(a.StartAfter+a.Duration)
 	switch r.Status {
 	case gamedays.StatusPlanned:
-		return "starts in " + clockDur(start.Sub(m.sh.now))
+		return "starts in " + clockDur(start.Sub(m.now))
 	case gamedays.StatusApplied, gamedays.StatusInjecting:
 		if r.LinkLost && !r.Expires.IsZero() {
 			return "switch " + tplus(s.Elapsed(r.Expires))
 		}
-		return "ends in " + clockDur(end.Sub(m.sh.now))
+		return "ends in " + clockDur(end.Sub(m.now))
 	case gamedays.StatusReverted:
 		return "at " + tplus(s.Elapsed(r.RevertedAt))
 	}
@@ -345,7 +345,7 @@ func (m *model) when(r *attackRow) string {
 
 // guardText is the guardrails' live state, loud when one is breaching.
 func (m *model) guardText() string {
-	st, guards := m.sh.st, m.sh.s.live().Guards
+	st, guards := m.styles, m.run.live().Guards
 	if len(guards) == 0 {
 		return ""
 	}
@@ -374,7 +374,7 @@ func (m *model) guardText() string {
 // abortView is the rollback per member, failures in red, and what to do
 // next.
 func (m *model) abortView() []string {
-	st, s, cfg := m.sh.st, m.sh.s, m.sh.cfg
+	st, s, cfg := m.styles, m.run, m.cfg
 	msg := s.Abort.Msg
 	if s.Ended {
 		// "rolling back N injection(s)" was true when the abort began.
@@ -443,7 +443,7 @@ func (m *model) abortView() []string {
 
 // concludeView is the verdict with its evidence, findings and action items.
 func (m *model) concludeView() []string {
-	st, s, cfg := m.sh.st, m.sh.s, m.sh.cfg
+	st, s, cfg := m.styles, m.run, m.cfg
 	var out []string
 	switch {
 	case !s.VerdictSet:
@@ -454,7 +454,7 @@ func (m *model) concludeView() []string {
 		out = append(out, st.Bold.Render("Dry run")+"  "+s.VerdictMsg)
 	default:
 		out = append(out, st.Bad.Render("Verdict: "+strings.ToUpper(string(s.Verdict))))
-		for _, l := range wrap(s.VerdictMsg, m.sh.w-2) {
+		for _, l := range wrap(s.VerdictMsg, m.width-2) {
 			out = append(out, "  "+l)
 		}
 	}

@@ -33,8 +33,8 @@ func (x cell) render(w int) string {
 // table lays rows out in columns: each column as wide as its widest cell,
 // at most its entry in widths; the last column takes the rest of the line.
 func (m *model) table(head []string, widths []int, rows [][]cell) []string {
-	st := m.sh.st
-	w := m.sh.w
+	st := m.styles
+	w := m.width
 	ws := make([]int, len(head))
 	used := 0
 	for i, h := range head {
@@ -101,9 +101,9 @@ func held(ok, nodata bool) string {
 func (m *model) heldStyle(ok, nodata bool) lipgloss.Style {
 	switch {
 	case nodata:
-		return m.sh.st.Warn
+		return m.styles.Warn
 	case ok:
-		return m.sh.st.OK
+		return m.styles.OK
 	}
-	return m.sh.st.Bad
+	return m.styles.Bad
 }

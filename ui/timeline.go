@@ -10,21 +10,21 @@ import (
 
 // timelineView is the scrollable timeline of every event and note.
 func (m *model) timelineView(h int) []string {
-	s := m.sh.s
-	title := m.sh.st.Bold.Render("Timeline") + m.sh.st.Muted.Render(fmt.Sprintf(" (%d entries", len(s.timeline)))
+	s := m.run
+	title := m.styles.Bold.Render("Timeline") + m.styles.Muted.Render(fmt.Sprintf(" (%d entries", len(s.timeline)))
 	if s.tlTotal > len(s.timeline) {
-		title += m.sh.st.Muted.Render(fmt.Sprintf("; %d older ones are in the journal", s.tlTotal-len(s.timeline)))
+		title += m.styles.Muted.Render(fmt.Sprintf("; %d older ones are in the journal", s.tlTotal-len(s.timeline)))
 	}
-	title += m.sh.st.Muted.Render(")")
+	title += m.styles.Muted.Render(")")
 	vp := m.timeline
 	vp.Height = max(0, h-1)
-	vp.Width = m.sh.w
+	vp.Width = m.width
 	return append([]string{title}, strings.Split(vp.View(), "\n")...)
 }
 
 // timelineLine is one entry: its T+ time and text, coloured by level.
 func (m *model) timelineLine(e entry, w int) string {
-	st := m.sh.st
+	st := m.styles
 	text := e.text
 	if e.count > 1 {
 		text += fmt.Sprintf(" (×%d)", e.count)
@@ -42,6 +42,6 @@ func (m *model) timelineLine(e entry, w int) string {
 	default:
 		style = lipgloss.NewStyle()
 	}
-	prefix := tplus(m.sh.s.Elapsed(e.at)) + " "
+	prefix := tplus(m.run.Elapsed(e.at)) + " "
 	return st.Muted.Render(prefix) + style.Render(ansi.Truncate(text, max(0, w-len(prefix)), "…"))
 }
