@@ -376,9 +376,10 @@ func (m *model) banner() []string {
 // topLines is the screen above the charts.
 func (m *model) topLines() []string {
 	out := m.banner()
+	if s := m.screen(); s != nil {
+		return append(out, s.View()...)
+	}
 	switch m.run.Phase {
-	case gamedays.PhaseBaseline:
-		out = append(out, m.baselineView()...)
 	case gamedays.PhaseHypothesis:
 		out = append(out, m.hypothesisView()...)
 	case gamedays.PhaseBlastRadius:
@@ -422,7 +423,7 @@ func (m *model) helpView() []string {
 }
 
 // wrapStyled wraps text to the screen and styles each line.
-func (m *model) wrapStyled(text string, st lipgloss.Style) []string {
+func (m *page) wrapStyled(text string, st lipgloss.Style) []string {
 	lines := wrap(text, m.width)
 	for i, l := range lines {
 		lines[i] = st.Render(strings.TrimRight(l, " "))

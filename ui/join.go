@@ -128,9 +128,12 @@ func (c *Console) Participant(o JoinOptions) (p *tea.Program, done func(), err e
 	// The engine decides (gamedays.Permit) and journals a refusal; the
 	// console shows why.
 	m.gate = o.Send
+	// The roles line a participant sees takes a row from every screen.
+	size := tea.WindowSizeMsg{Width: m.width, Height: m.height}
 	if o.Width > 0 && o.Height > 0 {
-		m.handleSize(tea.WindowSizeMsg{Width: o.Width, Height: o.Height})
+		size = tea.WindowSizeMsg{Width: o.Width, Height: o.Height}
 	}
+	m.handleSize(size)
 	p = tea.NewProgram(m, tea.WithInput(o.Input), tea.WithOutput(o.Output), tea.WithAltScreen(),
 		tea.WithoutSignalHandler())
 	d, hasDrop := o.Output.(interface{ OnDrop(func()) })

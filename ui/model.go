@@ -26,8 +26,7 @@ const minWidth, minHeight = 80, 24
 // model is the root Bubble Tea model: it routes each message to the
 // component it is for and lays the frame out around the active one.
 type model struct {
-	*common
-	width, height int // the terminal's
+	page // the whole terminal
 
 	sender Sender
 	q      *queue
@@ -35,6 +34,7 @@ type model struct {
 	clock  func() time.Time
 	engine *engineResult // nil when driven without an engine (tests)
 
+	screens  [gamedays.PhaseDone + 1]component // by phase; run and observe share one
 	help     help.Model
 	input    textinput.Model
 	timeline viewport.Model
@@ -102,14 +102,15 @@ func (c *Console) buildModel(cfg Config, r *lipgloss.Renderer, q *queue, stop <-
 		author = os.Getenv("USER")
 	}
 	m := &model{
-		common: &common{cfg: cfg, keys: km, styles: st, run: newRunState(cfg.Runbook), metrics: &refreshMsg{},
-			hidden: map[string]bool{}, author: author},
+		page: page{common: &common{cfg: cfg, keys: km, styles: st, run: newRunState(cfg.Runbook), metrics: &refreshMsg{},
+			hidden: map[string]bool{}, author: author}},
 		sender: sender, q: q, stop: stop, clock: c.clock, engine: res,
 		help: h, input: in, timeline: viewport.New(0, 0), charts: map[string]*panelChart{},
 		writeReport: func(dir string) ([]string, error) { return report.WriteAll(dir, nil) },
 		remaining:   c.remaining,
 	}
 	m.now = c.clock()
+	m.screens = newScreens(m.common)
 	// A terminal reports its size at once; an output that is not one (a
 	// pipe, a test) gets the smallest supported size until told otherwise.
 	m.handleSize(tea.WindowSizeMsg{Width: minWidth, Height: minHeight})
@@ -212,6 +213,11 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 func (m *model) handleSize(msg tea.WindowSizeMsg) tea.Cmd {
 	m.width, m.height = max(0, msg.Width), max(0, msg.Height)
 	m.help.Width = m.width
+	for _, s := range m.screens {
+		if s != nil {
+			s.SetSize(m.width, m.bodyHeight())
+		}
+	}
 	m.input.Width = max(1, m.width-12)
 	m.timeline.Width, m.timeline.Height = m.width, max(1, m.bodyHeight())
 	m.tlSeen = -1

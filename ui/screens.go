@@ -13,53 +13,6 @@ import (
 	"github.com/gameday/gameday/runbook"
 )
 
-// baselineView is the steady state filling in live against its checks
-// with a countdown, then the result with its numbers.
-func (m *model) baselineView() []string {
-	st, s, rb := m.styles, m.run, m.cfg.Runbook
-	var out []string
-	if rb == nil {
-		return out
-	}
-	if s.SteadyKnown {
-		if s.SteadyOK {
-			out = append(out, st.OK.Render("Steady state holds.")+" The hypothesis comes next.")
-		} else {
-			out = append(out, st.Bad.Render("BLOCKED: the steady state does not hold, so nothing will be injected."))
-		}
-		rows := [][]cell{}
-		for _, c := range s.Steady {
-			rows = append(rows, []cell{cs(held(c.Held, c.NoData), m.heldStyle(c.Held, c.NoData)), cell{text: c.Text}})
-		}
-		return append(out, m.table([]string{"result", "evidence"}, []int{10}, rows)...)
-	}
-	left := rb.Baseline.Duration - m.now.Sub(s.PhaseAt[gamedays.PhaseBaseline])
-	if s.PhaseAt[gamedays.PhaseBaseline].IsZero() {
-		left = rb.Baseline.Duration
-	}
-	out = append(out, st.Bold.Render("Measuring the steady state")+fmt.Sprintf(": %s left of %s; nothing is injected yet.",
-		clockDur(left), runbook.FormatDuration(rb.Baseline.Duration)))
-	rows := [][]cell{}
-	for i, ck := range rb.Baseline.SteadyState {
-		unit := unitOf(rb, ck.Panel)
-		status, value := cs("waiting", st.Muted), "no data yet"
-		if live := s.live(); i < len(live.Steady) {
-			r := live.Steady[i]
-			value = r.Statistic + " " + runbook.FormatValue(float64(r.Value), unit)
-			switch {
-			case r.NoData:
-				status, value = cs("no data", st.Warn), "no data yet"
-			case r.Held:
-				status = cs("holding", st.OK)
-			default:
-				status = cs("BREAKING", st.Bad)
-			}
-		}
-		rows = append(rows, []cell{c(ck.Panel), c(ck.Threshold.Text), status, c(value)})
-	}
-	return append(out, m.table([]string{"panel", "must hold", "so far", "value"}, []int{14, 18, 10}, rows)...)
-}
-
 // hypothesisView is the statement, every expectation resolved against the
 // baseline, and the predictions made.
 func (m *model) hypothesisView() []string {
@@ -85,7 +38,7 @@ func (m *model) hypothesisView() []string {
 }
 
 // notesOf lists the notes of one kind, newest last.
-func (m *model) notesOf(title, kind, empty string) []string {
+func (m *page) notesOf(title, kind, empty string) []string {
 	st, s := m.styles, m.run
 	out := []string{st.Bold.Render(title)}
 	n := 0
@@ -286,7 +239,7 @@ func (m *model) attacksView() []string {
 }
 
 // stateCell is an attack's state, coloured and worded.
-func (m *model) stateCell(r *attackRow) cell {
+func (m *page) stateCell(r *attackRow) cell {
 	st := m.styles
 	switch r.Status {
 	case gamedays.StatusApplied, gamedays.StatusInjecting:
@@ -308,7 +261,7 @@ func (m *model) stateCell(r *attackRow) cell {
 }
 
 // outputCell is the last output line, red when it explains a failure.
-func (m *model) outputCell(r *attackRow) cell {
+func (m *page) outputCell(r *attackRow) cell {
 	if r.Status == gamedays.StatusInjectFailed || r.Status == gamedays.StatusRollbackFailed {
 		return cs(lastLine(r), m.styles.Bad)
 	}

@@ -32,7 +32,7 @@ func (x cell) render(w int) string {
 
 // table lays rows out in columns: each column as wide as its widest cell,
 // at most its entry in widths; the last column takes the rest of the line.
-func (m *model) table(head []string, widths []int, rows [][]cell) []string {
+func (m *page) table(head []string, widths []int, rows [][]cell) []string {
 	st := m.styles
 	w := m.width
 	ws := make([]int, len(head))
@@ -98,7 +98,7 @@ func held(ok, nodata bool) string {
 }
 
 // heldStyle colours a check result.
-func (m *model) heldStyle(ok, nodata bool) lipgloss.Style {
+func (m *page) heldStyle(ok, nodata bool) lipgloss.Style {
 	switch {
 	case nodata:
 		return m.styles.Warn
