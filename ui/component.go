@@ -38,7 +38,10 @@ func (p *page) SetSize(width, height int) { p.width, p.height = max(0, width), m
 // newScreens builds the screen of every phase over one common context.
 func newScreens(c *common) [gamedays.PhaseDone + 1]component {
 	var s [gamedays.PhaseDone + 1]component
+	conclude := &concludeScreen{page{common: c}}
 	s[gamedays.PhaseBaseline] = &baselineScreen{page{common: c}}
+	s[gamedays.PhaseHypothesis] = &hypothesisScreen{page{common: c}}
+	s[gamedays.PhaseConclude], s[gamedays.PhaseDone] = conclude, conclude
 	return s
 }
 

@@ -380,16 +380,12 @@ func (m *model) topLines() []string {
 		return append(out, s.View()...)
 	}
 	switch m.run.Phase {
-	case gamedays.PhaseHypothesis:
-		out = append(out, m.hypothesisView()...)
 	case gamedays.PhaseBlastRadius:
 		out = append(out, m.blastView()...)
 	case gamedays.PhaseRun, gamedays.PhaseObserve:
 		out = append(out, m.attacksView()...)
 	case gamedays.PhaseAborted:
 		out = append(out, m.abortView()...)
-	case gamedays.PhaseConclude, gamedays.PhaseDone:
-		out = append(out, m.concludeView()...)
 	}
 	return out
 }

@@ -110,6 +110,7 @@ func (c *Console) buildModel(cfg Config, r *lipgloss.Renderer, q *queue, stop <-
 		remaining:   c.remaining,
 	}
 	m.now = c.clock()
+	m.out = m
 	m.screens = newScreens(m.common)
 	// A terminal reports its size at once; an output that is not one (a
 	// pipe, a test) gets the smallest supported size until told otherwise.
@@ -346,6 +347,9 @@ func (m *model) canConfirm() bool {
 	return true
 }
 
+// say puts msg on the status line until the next key.
+func (m *model) say(msg string) { m.flash = msg }
+
 // send delivers i, or shows why it was refused and returns false.
 func (m *model) send(i gamedays.Intent) bool {
 	if i.Type == gamedays.IntentNote && i.At.IsZero() {
@@ -384,8 +388,10 @@ func (m *model) handleKey(k tea.KeyMsg) tea.Cmd {
 		m.quitAfterEnd = true
 		m.abort("ctrl+c")
 		return m.maybeQuit()
-	case keys.Next, keys.Confirm:
-		if i, ok := keys.Intent(r, "", m.author); ok && m.send(i) && r.Action == keys.Confirm {
+	case keys.Next:
+		return m.screen().Update(r)
+	case keys.Confirm:
+		if i, ok := keys.Intent(r, "", m.author); ok && m.send(i) {
 			m.flash = "blast radius confirmed; attacks run on schedule"
 		}
 	case keys.ReleaseHint:

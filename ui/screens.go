@@ -2,7 +2,6 @@ package ui
 
 import (
 	"fmt"
-	"math"
 	"sort"
 	"strings"
 	"time"
@@ -12,52 +11,6 @@ import (
 	"github.com/gameday/gameday/gamedays"
 	"github.com/gameday/gameday/runbook"
 )
-
-// hypothesisView is the statement, every expectation resolved against the
-// baseline, and the predictions made.
-func (m *model) hypothesisView() []string {
-	st, s := m.styles, m.run
-	out := []string{st.Bold.Render("Hypothesis")}
-	for _, l := range wrap(s.Statement, m.width-2) {
-		out = append(out, "  "+l)
-	}
-	out = append(out, "")
-	rows := [][]cell{}
-	for _, c := range s.Expect {
-		base := "-"
-		if !math.IsNaN(float64(c.Baseline)) {
-			base = s.Format(c.Panel, float64(c.Baseline))
-		}
-		rows = append(rows, []cell{cell{text: c.Panel}, cell{text: c.Threshold}, cell{text: base}, cell{text: c.Text}})
-	}
-	out = append(out, m.table([]string{"panel", "expect", "baseline", "resolved"}, []int{14, 20, 10}, rows)...)
-	out = append(out, "")
-	out = append(out, m.notesOf("Predictions", "prediction", "none yet: press p to add one")...)
-	out = append(out, "", st.Muted.Render("Press enter to continue to the blast radius. Nothing is injected before it is confirmed."))
-	return out
-}
-
-// notesOf lists the notes of one kind, newest last.
-func (m *page) notesOf(title, kind, empty string) []string {
-	st, s := m.styles, m.run
-	out := []string{st.Bold.Render(title)}
-	n := 0
-	for _, nt := range s.notes {
-		if nt.kind != kind {
-			continue
-		}
-		n++
-		who := ""
-		if nt.author != "" {
-			who = " (" + nt.author + ")"
-		}
-		out = append(out, "  "+st.Muted.Render(tplus(s.Elapsed(nt.at)))+" "+nt.text+st.Muted.Render(who))
-	}
-	if n == 0 {
-		out = append(out, "  "+st.Muted.Render(empty))
-	}
-	return out
-}
 
 // blastView is every resolved member, what is selected, each preflight and
 // the plan; nothing runs until Y.
@@ -390,51 +343,6 @@ func (m *model) abortView() []string {
 	default:
 		out = append(out, st.OK.Render("Everything injected was reverted."))
 		out = append(out, m.wrapStyled("Next: f and a write up findings and action items; e writes the report into "+runDir+" (or run `gameday report "+runDir+"` later); q leaves.", lipgloss.NewStyle())...)
-	}
-	return out
-}
-
-// concludeView is the verdict with its evidence, findings and action items.
-func (m *model) concludeView() []string {
-	st, s, cfg := m.styles, m.run, m.cfg
-	var out []string
-	switch {
-	case !s.VerdictSet:
-		out = append(out, st.Muted.Render("Judging the hypothesis…"))
-	case s.Verdict == gamedays.VerdictHeld:
-		out = append(out, st.OK.Render("Verdict: HELD")+"  "+s.VerdictMsg)
-	case s.Verdict == gamedays.VerdictNone:
-		out = append(out, st.Bold.Render("Dry run")+"  "+s.VerdictMsg)
-	default:
-		out = append(out, st.Bad.Render("Verdict: "+strings.ToUpper(string(s.Verdict))))
-		for _, l := range wrap(s.VerdictMsg, m.width-2) {
-			out = append(out, "  "+l)
-		}
-	}
-	evidence := s.Results
-	if s.Verdict == gamedays.VerdictBlocked {
-		evidence = s.Steady
-	}
-	if len(evidence) > 0 {
-		rows := [][]cell{}
-		for _, c := range evidence {
-			rows = append(rows, []cell{cs(held(c.Held, c.NoData), m.heldStyle(c.Held, c.NoData)), cell{text: c.Text}})
-		}
-		out = append(out, "")
-		out = append(out, m.table([]string{"result", "evidence"}, []int{10}, rows)...)
-	}
-	out = append(out, "")
-	out = append(out, m.notesOf("Findings", "finding", "none yet: press f to add one")...)
-	out = append(out, m.notesOf("Action items", "action", "none yet: press a to add one")...)
-	runDir := cfg.RunDir
-	if runDir == "" {
-		runDir = "RUN_DIR"
-	}
-	out = append(out, "")
-	if s.Ended {
-		out = append(out, m.wrapStyled("The game day has ended. Press e to write the report into "+runDir+" (or run `gameday report "+runDir+"` later); q leaves.", st.Muted)...)
-	} else {
-		out = append(out, m.wrapStyled("Add findings and action items now; enter or q finishes the game day and closes the journal.", st.Muted)...)
 	}
 	return out
 }
