@@ -36,11 +36,12 @@ type page struct {
 func (p *page) SetSize(width, height int) { p.width, p.height = max(0, width), max(0, height) }
 
 // newScreens builds the screen of every phase over one common context.
-func newScreens(c *common) [gamedays.PhaseDone + 1]component {
+func newScreens(c *common, remaining func() (float64, error)) [gamedays.PhaseDone + 1]component {
 	var s [gamedays.PhaseDone + 1]component
 	conclude := &concludeScreen{page{common: c}}
 	s[gamedays.PhaseBaseline] = &baselineScreen{page{common: c}}
 	s[gamedays.PhaseHypothesis] = &hypothesisScreen{page{common: c}}
+	s[gamedays.PhaseBlastRadius] = &blastScreen{page: page{common: c}, remaining: remaining}
 	s[gamedays.PhaseConclude], s[gamedays.PhaseDone] = conclude, conclude
 	return s
 }

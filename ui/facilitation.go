@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/gameday/gameday/gamedays"
@@ -33,58 +32,6 @@ func (c *Console) remaining() (float64, error) {
 		c.remLeft = left
 	})
 	return c.remLeft, c.remErr
-}
-
-// budgetMsg is the share of the error budget left, or why it is unknown.
-type budgetMsg struct {
-	left float64
-	err  error
-}
-
-// askBudget fetches the budget left in a command, once: it may query
-// Prometheus, which Update must never wait for.
-func (m *model) askBudget() tea.Cmd {
-	rb := m.cfg.Runbook
-	if m.budget.asked || rb == nil || rb.SLO == nil || m.remaining == nil {
-		return nil
-	}
-	m.budget.asked = true
-	f := m.remaining
-	return func() tea.Msg {
-		left, err := f()
-		return budgetMsg{left: left, err: err}
-	}
-}
-
-// budgetView prices the planned blast on the blast-radius screen.
-func (m *model) budgetView() []string {
-	st, s, rb := m.styles, m.run, m.cfg.Runbook
-	if rb == nil || rb.SLO == nil || m.redact {
-		return nil
-	}
-	title := st.Bold.Render("Error budget") + fmt.Sprintf(" (SLO %s over %s): ", runbook.FormatValue(rb.SLO.Objective, runbook.UnitRatio), runbook.FormatDuration(rb.SLO.Window))
-	if !m.budget.known {
-		return []string{"", title + st.Muted.Render("asking how much is left…")}
-	}
-	resolved, selected := map[string]int{}, map[string]int{}
-	for _, mr := range s.members() {
-		resolved[mr.target]++
-		if mr.selected {
-			selected[mr.target]++
-		}
-	}
-	b, _ := gamedays.PlanBudget(rb, resolved, selected, m.budget.left)
-	line := b.String()
-	style := st.OK
-	if b.Warn {
-		style = st.Bad
-		line = "WARNING: " + line
-	}
-	out := append([]string{""}, m.wrapStyled(title+line, style)...)
-	if m.budget.err != "" {
-		out = append(out, m.wrapStyled("the budget left is unknown ("+m.budget.err+"); priced against the whole budget", st.Warn)...)
-	}
-	return out
 }
 
 // releaseHint sends the next hint not yet released.

@@ -380,8 +380,6 @@ func (m *model) topLines() []string {
 		return append(out, s.View()...)
 	}
 	switch m.run.Phase {
-	case gamedays.PhaseBlastRadius:
-		out = append(out, m.blastView()...)
 	case gamedays.PhaseRun, gamedays.PhaseObserve:
 		out = append(out, m.attacksView()...)
 	case gamedays.PhaseAborted:

@@ -61,16 +61,6 @@ type model struct {
 	participant bool
 	gate        func(gamedays.Intent) error
 	who         serve.Who
-
-	remaining func() (float64, error) // the SLO budget left; nil: all of it
-	budget    budgetState
-}
-
-// budgetState is the error budget left, asked once per console.
-type budgetState struct {
-	asked, known bool
-	left         float64
-	err          string
 }
 
 // newModel builds the facilitator's root model for a sender; res is nil in
@@ -107,11 +97,10 @@ func (c *Console) buildModel(cfg Config, r *lipgloss.Renderer, q *queue, stop <-
 		sender: sender, q: q, stop: stop, clock: c.clock, engine: res,
 		help: h, input: in, timeline: viewport.New(0, 0), charts: map[string]*panelChart{},
 		writeReport: func(dir string) ([]string, error) { return report.WriteAll(dir, nil) },
-		remaining:   c.remaining,
 	}
 	m.now = c.clock()
 	m.out = m
-	m.screens = newScreens(m.common)
+	m.screens = newScreens(m.common, c.remaining)
 	// A terminal reports its size at once; an output that is not one (a
 	// pipe, a test) gets the smallest supported size until told otherwise.
 	m.handleSize(tea.WindowSizeMsg{Width: minWidth, Height: minHeight})
@@ -193,11 +182,7 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case repaintMsg:
 		return m, tea.ClearScreen
 	case budgetMsg:
-		m.budget.known, m.budget.left = true, msg.left
-		if msg.err != nil {
-			m.budget.err = msg.err.Error()
-		}
-		return m, nil
+		return m, m.screens[gamedays.PhaseBlastRadius].Update(msg)
 	case signalMsg:
 		m.quitAfterEnd = true
 		m.abort(msg.name)
@@ -295,8 +280,8 @@ func (m *model) handleEvents(evs eventsMsg) tea.Cmd {
 		m.modalForPhase()
 		m.layoutCharts()
 		cmds = append(cmds, m.refreshNow())
-		if m.run.Phase == gamedays.PhaseBlastRadius {
-			cmds = append(cmds, m.askBudget())
+		if s := m.screen(); s != nil {
+			cmds = append(cmds, s.Update(shownMsg{}))
 		}
 	}
 	cmds = append(cmds, m.maybeQuit())
@@ -324,27 +309,13 @@ func (m *model) maybeQuit() tea.Cmd {
 func (m *model) keyContext() keys.Context {
 	s := m.run
 	return keys.Context{Phase: s.Phase, Modal: m.modal, Ended: s.Ended || m.finished,
-		CanConfirm: m.canConfirm(), Charts: m.showsCharts(), CanExport: m.canExport(), Drill: m.cfg.Drill}
+		CanConfirm: s.canConfirm(), Charts: m.showsCharts(), CanExport: m.canExport(), Drill: m.cfg.Drill}
 }
 
 // canExport: the engine has returned, so its journal is complete and on
 // disk, and there is a run directory to read it from and write to.
 func (m *model) canExport() bool {
 	return m.cfg.RunDir != "" && m.finished && m.engine != nil && !m.exporting && !m.participant
-}
-
-// canConfirm: the plan is complete and every preflight passed.
-func (m *model) canConfirm() bool {
-	s := m.run
-	if s.Phase != gamedays.PhaseBlastRadius || s.Confirmed || len(s.Injections) == 0 {
-		return false
-	}
-	for _, r := range s.Injections {
-		if r.Preflight == nil || !r.Preflight.OK {
-			return false
-		}
-	}
-	return true
 }
 
 // say puts msg on the status line until the next key.
@@ -388,12 +359,8 @@ func (m *model) handleKey(k tea.KeyMsg) tea.Cmd {
 		m.quitAfterEnd = true
 		m.abort("ctrl+c")
 		return m.maybeQuit()
-	case keys.Next:
+	case keys.Next, keys.Confirm:
 		return m.screen().Update(r)
-	case keys.Confirm:
-		if i, ok := keys.Intent(r, "", m.author); ok && m.send(i) {
-			m.flash = "blast radius confirmed; attacks run on schedule"
-		}
 	case keys.ReleaseHint:
 		m.releaseHint()
 	case keys.OpenNote:
