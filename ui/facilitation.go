@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"fmt"
 	"sort"
 	"strings"
 	"time"
@@ -57,44 +56,6 @@ func (m *model) releaseHint() {
 		return
 	}
 	m.flash = "every hint has been released"
-}
-
-// drillView is the drill's state on the run and observe screens: marks,
-// times and the hints released so far.
-func (m *model) drillView() []string {
-	if !m.cfg.Drill {
-		return nil
-	}
-	st, d := m.styles, &m.run.drill
-	mark := func(what string, n *note, key string) string {
-		if n == nil {
-			return what + ": " + st.Muted.Render("not yet (press "+key+")")
-		}
-		line := what + ": " + st.OK.Render(tplus(m.run.Elapsed(n.at)))
-		if !d.injected.IsZero() && !m.redact {
-			line += fmt.Sprintf(" (%s after the inject)", n.at.Sub(d.injected).Round(time.Second))
-		}
-		by := n.author
-		if by == "" {
-			by = "someone"
-		}
-		return line + " by " + by + ": " + n.text
-	}
-	out := []string{"", st.Bold.Render("Drill"),
-		"  " + mark("detected", d.detected, "d"),
-		"  " + mark("mitigated", d.mitigated, "m")}
-	if d.falseAlarms > 0 && !m.redact {
-		out = append(out, fmt.Sprintf("  false alarms before the inject: %d", d.falseAlarms))
-	}
-	total := 0
-	if rb := m.cfg.Runbook; rb != nil {
-		total = len(rb.Drill.Hints)
-	}
-	out = append(out, fmt.Sprintf("  hints released: %d of %d", len(d.hints), total))
-	for _, h := range d.hints {
-		out = append(out, m.wrapStyled("    · "+h, st.Accent)...)
-	}
-	return out
 }
 
 // rolesLine is the header's third line when people share the game day:

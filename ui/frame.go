@@ -379,12 +379,6 @@ func (m *model) topLines() []string {
 	if s := m.screen(); s != nil {
 		return append(out, s.View()...)
 	}
-	switch m.run.Phase {
-	case gamedays.PhaseRun, gamedays.PhaseObserve:
-		out = append(out, m.attacksView()...)
-	case gamedays.PhaseAborted:
-		out = append(out, m.abortView()...)
-	}
 	return out
 }
 

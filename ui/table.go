@@ -6,6 +6,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/gameday/gameday/gamedays"
 	"github.com/gameday/gameday/runbook"
 )
 
@@ -106,4 +107,34 @@ func (m *page) heldStyle(ok, nodata bool) lipgloss.Style {
 		return m.styles.OK
 	}
 	return m.styles.Bad
+}
+
+// stateCell is an attack's state, coloured and worded.
+func (m *page) stateCell(r *attackRow) cell {
+	st := m.styles
+	switch r.Status {
+	case gamedays.StatusApplied, gamedays.StatusInjecting:
+		if r.LinkLost {
+			// The fault cut gameday's own link: only the host's dead
+			// man's switch can end it now.
+			return cs("LINK LOST", st.Bad)
+		}
+		return cs(r.Status.String(), st.Warn)
+	case gamedays.StatusInjectFailed, gamedays.StatusRollbackFailed:
+		return cs(r.Status.String(), st.Bad)
+	case gamedays.StatusReverted:
+		if r.Irreversible {
+			return cs("done; not undoable", st.Warn)
+		}
+		return cs("✓ reverted", st.OK)
+	}
+	return cs(r.Status.String(), st.Muted)
+}
+
+// outputCell is the last output line, red when it explains a failure.
+func (m *page) outputCell(r *attackRow) cell {
+	if r.Status == gamedays.StatusInjectFailed || r.Status == gamedays.StatusRollbackFailed {
+		return cs(lastLine(r), m.styles.Bad)
+	}
+	return c(lastLine(r))
 }
