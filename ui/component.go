@@ -5,6 +5,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/gameday/gameday/gamedays"
+	"github.com/gameday/gameday/ui/keys"
 )
 
 // component is one part of the console: the screen of a phase, or an
@@ -56,3 +57,52 @@ func (m *model) screen() component {
 	}
 	return nil
 }
+
+// components is every component, to be sized together.
+func (m *model) components() []component {
+	out := []component{m.note, m.timeline, m.keyHelp}
+	for _, s := range m.screens {
+		if s != nil {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// ShortHelp is the footer's keys: the open overlay's, or those of the
+// phase's screen with the keys of every screen, most important first.
+// Abort is left out: the footer always shows it on its own.
+func (m *model) ShortHelp() []key.Binding {
+	km := m.keys
+	switch m.modal {
+	case keys.ModalNote:
+		return m.note.ShortHelp()
+	case keys.ModalTimeline:
+		return m.timeline.ShortHelp()
+	case keys.ModalHelp:
+		return m.keyHelp.ShortHelp()
+	}
+	var out []key.Binding
+	switch {
+	case m.run.Ended || m.finished:
+		if m.canExport() {
+			out = append(out, km.Export)
+		}
+		out = append(out, km.Finding, km.ActionItem, km.Note, withHelp(km.Leave, "leave"))
+	default:
+		if s := m.screen(); s != nil {
+			out = append(out, s.ShortHelp()...)
+		}
+		if m.cfg.Drill {
+			out = append(out, km.Detected, km.Mitigated, km.Hint)
+		}
+		out = append(out, km.Note)
+	}
+	if m.showsCharts() {
+		out = append(out, km.Series)
+	}
+	return append(out, km.Timeline, km.Help)
+}
+
+// FullHelp is every key, as the key help shows them.
+func (m *model) FullHelp() [][]key.Binding { return m.keyHelp.FullHelp() }

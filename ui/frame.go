@@ -256,7 +256,7 @@ func (m *model) phaseBar() string {
 func (m *model) statusLine() string {
 	st := m.styles
 	if m.modal == keys.ModalNote {
-		return st.Accent.Render(noteName(m.noteKind)+":") + " " + m.input.View()
+		return m.note.View()[0]
 	}
 	if m.flash != "" {
 		return st.Warn.Render(m.flash)
@@ -273,11 +273,11 @@ func (m *model) footer() string {
 		// only be refused.
 		abort = st.Muted.Render("abort: the facilitator or a safety officer")
 	}
-	h := m.help
+	h := m.footHelp
 	h.Width = max(0, m.width-ansi.StringWidth(abort)-2)
 	// help lets the last key overflow its width when even "…" does not fit
 	// after the others; the abort key must never be what gives way.
-	left := ansi.Truncate(h.ShortHelpView(m.permitted(keys.Help(m.keys, m.keyContext()))), h.Width, "…")
+	left := ansi.Truncate(h.ShortHelpView(m.permitted(m.ShortHelp())), h.Width, "…")
 	return spread(left, abort, m.width)
 }
 
@@ -332,14 +332,14 @@ func (m *model) intentOf(b key.Binding) (gamedays.Intent, bool) {
 	return gamedays.Intent{}, false
 }
 
-// body is the screen of the current phase, or the open modal.
+// body is the screen of the current phase, or the overlay open over it.
 func (m *model) body() []string {
 	bh := m.bodyHeight()
 	switch m.modal {
 	case keys.ModalTimeline:
-		return m.timelineView(bh)
+		return m.timeline.View()
 	case keys.ModalHelp:
-		return m.helpView()
+		return m.keyHelp.View()
 	}
 	out := m.topLines()
 	if m.showsCharts() {
@@ -378,34 +378,6 @@ func (m *model) topLines() []string {
 	out := m.banner()
 	if s := m.screen(); s != nil {
 		return append(out, s.View()...)
-	}
-	return out
-}
-
-// helpView lists every key.
-func (m *model) helpView() []string {
-	h := m.help
-	h.ShowAll = true
-	km := m.keys
-	groups := [][]key.Binding{
-		{km.Abort, km.AbortQuit, km.Next, km.Confirm},
-		{km.Note, km.Predict, km.Finding, km.ActionItem},
-		{km.Timeline, km.Up, km.Down, km.PageUp, km.PageDown},
-		{km.Series, km.Help, km.Leave, km.Export, km.Cancel},
-	}
-	if m.cfg.Drill {
-		groups = append(groups, []key.Binding{km.Detected, km.Mitigated, km.Hint})
-	}
-	h.Width = m.width
-	out := []string{m.styles.Bold.Render("All keys"), ""}
-	// Two groups a row fit 80 columns; wider terminals take all four.
-	per := 2
-	if m.width >= 140 {
-		per = len(groups)
-	}
-	for i := 0; i < len(groups); i += per {
-		out = append(out, strings.Split(h.FullHelpView(groups[i:min(len(groups), i+per)]), "\n")...)
-		out = append(out, "")
 	}
 	return out
 }

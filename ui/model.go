@@ -7,8 +7,6 @@ import (
 
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
-	"github.com/charmbracelet/bubbles/textinput"
-	"github.com/charmbracelet/bubbles/viewport"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 
@@ -34,19 +32,18 @@ type model struct {
 	clock  func() time.Time
 	engine *engineResult // nil when driven without an engine (tests)
 
+	// The components: a screen per phase, the overlays over them, and the
+	// footer's key help.
 	screens  [gamedays.PhaseDone + 1]component // by phase; run and observe share one
-	help     help.Model
-	input    textinput.Model
-	timeline viewport.Model
-	tlSeen   int // tlTotal when the timeline content was last built
-	tlCache  map[int]cachedLine
-	tlCacheW int
-
-	modal    keys.Modal
-	noteKind string
-	flash    string
-	gen      int
+	note     *noteInput
+	timeline *timelineOverlay
+	keyHelp  *helpOverlay
+	modal    keys.Modal // which overlay is open
+	footHelp help.Model
 	charts   map[string]*panelChart
+
+	flash string // the status line, until the next key
+	gen   int    // of the refresh chain; a tick of an older one is dropped
 
 	exporting    bool
 	writeReport  func(runDir string) ([]string, error) // report.WriteAll; tests replace it
@@ -78,15 +75,6 @@ func (c *Console) buildModel(cfg Config, r *lipgloss.Renderer, q *queue, stop <-
 	_, noColor := os.LookupEnv("NO_COLOR")
 	km := keys.Default()
 	st := styles.New(r, styles.DefaultTheme(), noColor)
-	in := textinput.New()
-	in.CharLimit = 500
-	in.Prompt = "> "
-	h := help.New()
-	h.Styles.ShortKey = st.Bold
-	h.Styles.ShortDesc = st.Muted
-	h.Styles.ShortSeparator = st.Muted
-	h.Styles.FullKey = st.Bold
-	h.Styles.FullDesc = st.Muted
 	author := cfg.Author
 	if author == "" {
 		author = os.Getenv("USER")
@@ -95,12 +83,14 @@ func (c *Console) buildModel(cfg Config, r *lipgloss.Renderer, q *queue, stop <-
 		page: page{common: &common{cfg: cfg, keys: km, styles: st, run: newRunState(cfg.Runbook), metrics: &refreshMsg{},
 			hidden: map[string]bool{}, author: author}},
 		sender: sender, q: q, stop: stop, clock: c.clock, engine: res,
-		help: h, input: in, timeline: viewport.New(0, 0), charts: map[string]*panelChart{},
+		footHelp: newHelp(st), charts: map[string]*panelChart{},
 		writeReport: func(dir string) ([]string, error) { return report.WriteAll(dir, nil) },
 	}
 	m.now = c.clock()
 	m.out = m
 	m.screens = newScreens(m.common, c.remaining)
+	m.note, m.timeline = newNoteInput(m.common), newTimelineOverlay(m.common)
+	m.keyHelp = &helpOverlay{page: page{common: m.common}, help: newHelp(st)}
 	// A terminal reports its size at once; an output that is not one (a
 	// pipe, a test) gets the smallest supported size until told otherwise.
 	m.handleSize(tea.WindowSizeMsg{Width: minWidth, Height: minHeight})
@@ -189,24 +179,17 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.maybeQuit()
 	}
 	if m.modal == keys.ModalNote {
-		var cmd tea.Cmd
-		m.input, cmd = m.input.Update(msg)
-		return m, cmd
+		return m, m.note.Update(msg)
 	}
 	return m, nil
 }
 
 func (m *model) handleSize(msg tea.WindowSizeMsg) tea.Cmd {
 	m.width, m.height = max(0, msg.Width), max(0, msg.Height)
-	m.help.Width = m.width
-	for _, s := range m.screens {
-		if s != nil {
-			s.SetSize(m.width, m.bodyHeight())
-		}
+	m.footHelp.Width = m.width
+	for _, c := range m.components() {
+		c.SetSize(m.width, m.bodyHeight())
 	}
-	m.input.Width = max(1, m.width-12)
-	m.timeline.Width, m.timeline.Height = m.width, max(1, m.bodyHeight())
-	m.tlSeen = -1
 	m.layoutCharts()
 	// Redraw at the new size now rather than at the next tick.
 	return m.refreshNow()
@@ -271,7 +254,7 @@ func (m *model) handleEvents(evs eventsMsg) tea.Cmd {
 		}
 	}
 	if m.modal == keys.ModalTimeline {
-		m.syncTimeline(false)
+		m.timeline.sync(false)
 	}
 	cmds := []tea.Cmd{m.q.listen(m.stop)}
 	// A new phase changes the screen and what the refresh evaluates; the
@@ -361,85 +344,81 @@ func (m *model) handleKey(k tea.KeyMsg) tea.Cmd {
 		return m.maybeQuit()
 	case keys.Next, keys.Confirm:
 		return m.screen().Update(r)
+	case keys.OpenNote:
+		return m.openNote(r.Kind)
+	case keys.Submit, keys.Cancel:
+		cmd := m.note.Update(r)
+		m.closeModal()
+		return cmd
+	case keys.Input:
+		return m.note.Update(k)
+	case keys.ScrollUp, keys.ScrollDown, keys.PageUp, keys.PageDown:
+		return m.timeline.Update(r)
+	case keys.ToggleTimeline, keys.ToggleHelp:
+		m.toggleOverlay(r.Action)
+	case keys.ToggleSeries:
+		m.toggleSeries(r.Series)
 	case keys.ReleaseHint:
 		m.releaseHint()
-	case keys.OpenNote:
-		// Refuse before the typing, not after it.
-		if m.gate != nil {
-			if err := serve.Permit(m.who, gamedays.Intent{Type: gamedays.IntentNote, Kind: r.Kind}); err != nil {
-				m.flash = "refused: " + err.Error()
-				return nil
-			}
-		}
-		m.modal, m.noteKind = keys.ModalNote, r.Kind
-		m.input.Reset()
-		m.input.Placeholder = "type a " + noteName(r.Kind) + ", enter saves it to the journal"
-		return m.input.Focus()
-	case keys.Submit:
-		if i, ok := keys.Intent(keys.Result{Action: keys.Submit, Kind: m.noteKind}, m.input.Value(), m.author); ok && m.send(i) {
-			m.flash = noteName(m.noteKind) + " saved"
-		}
-		m.closeModal()
-	case keys.Cancel:
-		m.closeModal()
-	case keys.Input:
-		// Runes that arrive in one read (fast typing, a paste without
-		// bracketed paste) come as one key named by the runes joined, so
-		// "up" or "end" would match the input's own bindings and be lost.
-		// Fed one at a time, every rune is text.
-		if k.Type == tea.KeyRunes && len(k.Runes) > 1 && !k.Paste {
-			cmds := make([]tea.Cmd, 0, len(k.Runes))
-			for _, r := range k.Runes {
-				var cmd tea.Cmd
-				m.input, cmd = m.input.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: k.Alt})
-				cmds = append(cmds, cmd)
-			}
-			return tea.Batch(cmds...)
-		}
-		var cmd tea.Cmd
-		m.input, cmd = m.input.Update(k)
-		return cmd
-	case keys.ToggleTimeline:
-		if m.modal == keys.ModalTimeline {
-			m.modal = keys.ModalNone
-		} else {
-			m.modal = keys.ModalTimeline
-			m.syncTimeline(true)
-		}
-	case keys.ScrollUp:
-		m.timeline.ScrollUp(1)
-	case keys.ScrollDown:
-		m.timeline.ScrollDown(1)
-	case keys.PageUp:
-		m.timeline.PageUp()
-	case keys.PageDown:
-		m.timeline.PageDown()
-	case keys.ToggleSeries:
-		if r.Series < len(m.series) {
-			n := m.series[r.Series]
-			m.hidden[n] = !m.hidden[n]
-			m.drawCharts()
-		}
-	case keys.ToggleHelp:
-		if m.modal == keys.ModalHelp {
-			m.modal = keys.ModalNone
-		} else {
-			m.modal = keys.ModalHelp
-		}
 	case keys.Export:
 		m.exporting = true
 		m.flash = "writing the report…"
 		return writeReport(m.cfg.RunDir, m.writeReport)
 	case keys.Leave:
-		if m.run.Ended || m.finished {
-			return tea.Quit
-		}
-		m.leaveAtEnd = true
-		if i, ok := keys.Intent(r, "", m.author); ok {
-			m.send(i)
-		}
-		m.flash = "finishing; the console closes when the game day has ended"
+		return m.leave(r)
 	}
+	return nil
+}
+
+// openNote opens the note input for a kind of note, refusing before the
+// typing, not after it, what the role may not write.
+func (m *model) openNote(kind string) tea.Cmd {
+	if m.gate != nil {
+		if err := serve.Permit(m.who, gamedays.Intent{Type: gamedays.IntentNote, Kind: kind}); err != nil {
+			m.flash = "refused: " + err.Error()
+			return nil
+		}
+	}
+	m.modal = keys.ModalNote
+	return m.note.open(kind)
+}
+
+// toggleOverlay opens or closes the timeline or the key help.
+func (m *model) toggleOverlay(a keys.Action) {
+	want := keys.ModalHelp
+	if a == keys.ToggleTimeline {
+		want = keys.ModalTimeline
+	}
+	if m.modal == want {
+		m.modal = keys.ModalNone
+		return
+	}
+	m.modal = want
+	if want == keys.ModalTimeline {
+		m.timeline.sync(true)
+	}
+}
+
+// toggleSeries shows or hides the n-th series seen (0-based) on every chart.
+func (m *model) toggleSeries(n int) {
+	if n < len(m.series) {
+		name := m.series[n]
+		m.hidden[name] = !m.hidden[name]
+		m.drawCharts()
+	}
+}
+
+// leave quits once the game day has ended; before that it finishes the
+// game day and quits when the engine has.
+func (m *model) leave(r keys.Result) tea.Cmd {
+	if m.run.Ended || m.finished {
+		return tea.Quit
+	}
+	m.leaveAtEnd = true
+	if i, ok := keys.Intent(r, "", m.author); ok {
+		m.send(i)
+	}
+	m.flash = "finishing; the console closes when the game day has ended"
 	return nil
 }
 
@@ -451,7 +430,7 @@ func (m *model) abort(source string) {
 		return
 	}
 	if m.modal == keys.ModalNote {
-		if i, ok := keys.Intent(keys.Result{Action: keys.Submit, Kind: m.noteKind}, m.input.Value(), m.author); ok {
+		if i, ok := m.note.intent(); ok {
 			m.send(i)
 		}
 	}
@@ -469,58 +448,9 @@ func (m *model) abort(source string) {
 
 func (m *model) closeModal() {
 	if m.modal == keys.ModalNote {
-		m.input.Blur()
-		m.input.Reset()
+		m.note.close()
 	}
 	m.modal = keys.ModalNone
-}
-
-func noteName(kind string) string {
-	switch kind {
-	case "action":
-		return "action item"
-	case "":
-		return "note"
-	}
-	return kind
-}
-
-// cachedLine is a timeline entry rendered at the current width.
-type cachedLine struct {
-	count int
-	line  string
-}
-
-// syncTimeline rebuilds the viewport's content when new entries arrived,
-// keeping the view pinned to the newest entry if it was there.
-func (m *model) syncTimeline(force bool) {
-	s := m.run
-	if !force && m.tlSeen == s.tlTotal {
-		return
-	}
-	atBottom := m.timeline.AtBottom() || m.tlSeen <= 0
-	// Entries are rendered once per width; at ten events a second the
-	// timeline would otherwise re-render thousands of lines per batch.
-	if m.tlCacheW != m.width || len(m.tlCache) > 2*maxTimeline {
-		m.tlCache, m.tlCacheW = map[int]cachedLine{}, m.width
-	}
-	var b strings.Builder
-	s.entries(func(e entry) {
-		if b.Len() > 0 {
-			b.WriteByte('\n')
-		}
-		cl, ok := m.tlCache[e.seq]
-		if !ok || cl.count != e.count {
-			cl = cachedLine{count: e.count, line: m.timelineLine(e, m.width)}
-			m.tlCache[e.seq] = cl
-		}
-		b.WriteString(cl.line)
-	})
-	m.timeline.SetContent(b.String())
-	if atBottom || force {
-		m.timeline.GotoBottom()
-	}
-	m.tlSeen = s.tlTotal
 }
 
 // reportMsg is the outcome of writing the report.
