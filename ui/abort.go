@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
-	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 
 	"github.com/gameday/gameday/gamedays"
@@ -15,10 +14,6 @@ import (
 // abortScreen is the aborted phase: the rollback, member by member, until
 // every one has answered, and what to do next.
 type abortScreen struct{ page }
-
-// Update: the rollback cannot be hurried or skipped; the screen has no
-// keys of its own.
-func (m *abortScreen) Update(tea.Msg) tea.Cmd { return nil }
 
 // ShortHelp: the room writes up what happened.
 func (m *abortScreen) ShortHelp() []key.Binding {

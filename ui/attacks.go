@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/charmbracelet/bubbles/key"
-	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/gameday/gameday/gamedays"
 	"github.com/gameday/gameday/runbook"
@@ -15,10 +14,6 @@ import (
 // attacksScreen is the run and observe phases: the attacks as they land
 // and are rolled back, under the charts.
 type attacksScreen struct{ page }
-
-// Update: the attacks have no keys of their own; abort and the drill's
-// keys work on every screen.
-func (m *attacksScreen) Update(tea.Msg) tea.Cmd { return nil }
 
 // ShortHelp: once the faults are in, the room writes up what it sees.
 func (m *attacksScreen) ShortHelp() []key.Binding {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/charmbracelet/bubbles/key"
-	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/gameday/gameday/gamedays"
 	"github.com/gameday/gameday/runbook"
@@ -13,9 +12,6 @@ import (
 // baselineScreen is the baseline phase: the steady state measured before
 // anything is injected.
 type baselineScreen struct{ page }
-
-// Update: the baseline has no keys of its own; it only counts down.
-func (m *baselineScreen) Update(tea.Msg) tea.Cmd { return nil }
 
 // ShortHelp: nothing but the keys of every screen.
 func (m *baselineScreen) ShortHelp() []key.Binding { return nil }

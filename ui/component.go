@@ -33,15 +33,29 @@ type page struct {
 	width, height int
 }
 
+// Update: a page with no keys or messages of its own (the baseline, the
+// attacks, the rollback, the key help) takes none; abort, notes and the
+// drill's keys are the root model's, on every screen.
+func (p *page) Update(tea.Msg) tea.Cmd { return nil }
+
+// advancing is a screen where enter moves the game day on.
+type advancing struct{ page }
+
+// Update sends the next-phase intent on enter.
+func (a *advancing) Update(msg tea.Msg) tea.Cmd {
+	a.sendOn(msg, keys.Next)
+	return nil
+}
+
 // SetSize keeps the room the component has.
 func (p *page) SetSize(width, height int) { p.width, p.height = max(0, width), max(0, height) }
 
 // newScreens builds the screen of every phase over one common context.
 func newScreens(c *common, remaining func() (float64, error)) [gamedays.PhaseDone + 1]component {
 	var s [gamedays.PhaseDone + 1]component
-	conclude := &concludeScreen{page{common: c}}
+	conclude := &concludeScreen{advancing{page{common: c}}}
 	s[gamedays.PhaseBaseline] = &baselineScreen{page{common: c}}
-	s[gamedays.PhaseHypothesis] = &hypothesisScreen{page{common: c}}
+	s[gamedays.PhaseHypothesis] = &hypothesisScreen{advancing{page{common: c}}}
 	attacks := &attacksScreen{page{common: c}}
 	s[gamedays.PhaseRun], s[gamedays.PhaseObserve] = attacks, attacks
 	s[gamedays.PhaseAborted] = &abortScreen{page{common: c}}

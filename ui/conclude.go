@@ -4,22 +4,14 @@ import (
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
-	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/gameday/gameday/gamedays"
-	"github.com/gameday/gameday/ui/keys"
 )
 
 // concludeScreen is the conclude phase and what follows the end: the
-// verdict, and the write-up.
-type concludeScreen struct{ page }
-
-// Update: enter finishes the game day. (q does too, but leaving is the
-// root model's: it ends the program.)
-func (m *concludeScreen) Update(msg tea.Msg) tea.Cmd {
-	m.sendOn(msg, keys.Next)
-	return nil
-}
+// verdict, and the write-up. Enter finishes the game day (q does too, but
+// leaving is the root model's: it ends the program).
+type concludeScreen struct{ advancing }
 
 // ShortHelp: finishing, and the write-up, until the game day has ended.
 func (m *concludeScreen) ShortHelp() []key.Binding {

@@ -5,7 +5,6 @@ import (
 
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
-	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/gameday/gameday/ui/styles"
 )
@@ -26,9 +25,6 @@ func newHelp(st styles.Styles) help.Model {
 	h.Styles.FullDesc = st.Muted
 	return h
 }
-
-// Update: the key help only opens and closes.
-func (o *helpOverlay) Update(tea.Msg) tea.Cmd { return nil }
 
 // ShortHelp: ? closes it again.
 func (o *helpOverlay) ShortHelp() []key.Binding {

@@ -4,20 +4,11 @@ import (
 	"math"
 
 	"github.com/charmbracelet/bubbles/key"
-	tea "github.com/charmbracelet/bubbletea"
-
-	"github.com/gameday/gameday/ui/keys"
 )
 
 // hypothesisScreen is the hypothesis phase: what the room expects, before
-// the blast radius is shown.
-type hypothesisScreen struct{ page }
-
-// Update: enter moves on to the blast radius.
-func (m *hypothesisScreen) Update(msg tea.Msg) tea.Cmd {
-	m.sendOn(msg, keys.Next)
-	return nil
-}
+// the blast radius is shown; enter moves on to it.
+type hypothesisScreen struct{ advancing }
 
 // ShortHelp: continue, and predictions are made here.
 func (m *hypothesisScreen) ShortHelp() []key.Binding {
