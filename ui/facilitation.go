@@ -10,7 +10,6 @@ import (
 
 	"github.com/gameday/gameday/gamedays"
 	"github.com/gameday/gameday/runbook"
-	"github.com/gameday/gameday/ui/serve"
 )
 
 // remaining asks Config.Remaining once for every console of the game day:
@@ -35,11 +34,8 @@ func (c *Console) remaining() (float64, error) {
 
 // releaseHint sends the next hint not yet released.
 func (m *model) releaseHint() {
-	if m.gate != nil {
-		if err := serve.Permit(m.who, gamedays.Intent{Type: gamedays.IntentNote, Kind: gamedays.NoteHint}); err != nil {
-			m.flash = "refused: " + err.Error()
-			return
-		}
+	if !m.mayWrite(gamedays.NoteHint) {
+		return
 	}
 	rb := m.cfg.Runbook
 	if rb == nil || len(rb.Drill.Hints) == 0 {
@@ -89,8 +85,8 @@ func (m *model) rolesLine() string {
 	}
 	sort.Strings(online)
 	left := strings.Join(parts, " · ")
-	if m.participant {
-		left = st.Accent.Render("you: "+m.who.Name+" ("+m.who.Role+")") + "  " + left
+	if g := m.guest; g != nil {
+		left = st.Accent.Render("you: "+g.who.Name+" ("+g.who.Role+")") + "  " + left
 	}
 	right := "online: " + st.OK.Render(strings.Join(online, ", "))
 	if len(online) == 0 {
@@ -112,7 +108,7 @@ func personNames(ps []runbook.Person) string {
 
 // showsRoles: the header gives a line to the roles.
 func (m *model) showsRoles() bool {
-	if m.cfg.Shared || m.participant {
+	if m.cfg.Shared || m.guest != nil {
 		return true
 	}
 	rb := m.cfg.Runbook

@@ -25,7 +25,7 @@ func TestFooterFitsTheRole(t *testing.T) {
 	}
 	for _, tc := range tests {
 		hs := newHarness(t, tc.stage, 120, 30)
-		hs.m.participant, hs.m.who = true, tc.who
+		hs.m.guest = &guest{who: tc.who}
 		footer := hs.m.footer()
 		for _, w := range tc.want {
 			if !strings.Contains(footer, w) {

@@ -268,7 +268,7 @@ func (m *model) statusLine() string {
 func (m *model) footer() string {
 	st := m.styles
 	abort := st.Abort.Render("ctrl+x ABORT")
-	if m.participant && !m.who.Abort {
+	if m.guest != nil && !m.guest.who.Abort {
 		// Said plainly, so nobody in a tense room presses a key that will
 		// only be refused.
 		abort = st.Muted.Render("abort: the facilitator or a safety officer")
@@ -286,12 +286,12 @@ func (m *model) footer() string {
 // only invite a refusal.
 func (m *model) permitted(bs []key.Binding) []key.Binding {
 	// In a modal the keys are about the modal (enter saves the note).
-	if !m.participant || m.modal != keys.ModalNone {
+	if m.guest == nil || m.modal != keys.ModalNone {
 		return bs
 	}
 	out := make([]key.Binding, 0, len(bs))
 	for _, b := range bs {
-		if in, gated := m.intentOf(b); gated && serve.Permit(m.who, in) != nil {
+		if in, gated := m.intentOf(b); gated && serve.Permit(m.guest.who, in) != nil {
 			continue
 		}
 		out = append(out, b)

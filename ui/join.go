@@ -123,11 +123,11 @@ func (c *Console) Participant(o JoinOptions) (p *tea.Program, done func(), err e
 	r.SetColorProfile(profileFor(o.Term))
 	r.SetHasDarkBackground(true)
 	m := c.buildModel(cfg, r, q, stop, nil, nil)
-	m.participant, m.redact, m.who = true, redact, who
+	m.redact = redact
 	m.run.redacted = redact
 	// The engine decides (gamedays.Permit) and journals a refusal; the
 	// console shows why.
-	m.gate = o.Send
+	m.guest = &guest{who: who, send: o.Send}
 	// The roles line a participant sees takes a row from every screen.
 	size := tea.WindowSizeMsg{Width: m.width, Height: m.height}
 	if o.Width > 0 && o.Height > 0 {

@@ -53,11 +53,30 @@ type model struct {
 	finished     bool            // the engine's Run has returned (or run.end was seen)
 	ctxDone      <-chan struct{} // the caller's context; nil in tests without one
 
-	// A participant joined over SSH: every intent passes gate (the
-	// server's role policy, then the engine); q and ctrl+c only leave.
-	participant bool
-	gate        func(gamedays.Intent) error
-	who         serve.Who
+	// guest is the participant who joined over SSH, nil at the
+	// facilitator's own terminal.
+	guest *guest
+}
+
+// guest is a participant at their own console: every intent goes to the
+// engine as them, and the engine decides what their role allows; q and
+// ctrl+c only leave.
+type guest struct {
+	who  serve.Who
+	send func(gamedays.Intent) error
+}
+
+// mayWrite refuses, before any typing, a note the guest's role may not
+// write (the engine would refuse it anyway).
+func (m *model) mayWrite(kind string) bool {
+	if m.guest == nil {
+		return true
+	}
+	if err := serve.Permit(m.guest.who, gamedays.Intent{Type: gamedays.IntentNote, Kind: kind}); err != nil {
+		m.flash = "refused: " + err.Error()
+		return false
+	}
+	return true
 }
 
 // newModel builds the facilitator's root model for a sender; res is nil in
@@ -298,7 +317,7 @@ func (m *model) keyContext() keys.Context {
 // canExport: the engine has returned, so its journal is complete and on
 // disk, and there is a run directory to read it from and write to.
 func (m *model) canExport() bool {
-	return m.cfg.RunDir != "" && m.finished && m.engine != nil && !m.exporting && !m.participant
+	return m.cfg.RunDir != "" && m.finished && m.engine != nil && !m.exporting && m.guest == nil
 }
 
 // say puts msg on the status line until the next key.
@@ -309,8 +328,8 @@ func (m *model) send(i gamedays.Intent) bool {
 	if i.Type == gamedays.IntentNote && i.At.IsZero() {
 		i.At = m.clock() // a drill's marks are timed by the key, not by when the engine takes them
 	}
-	if m.gate != nil {
-		if err := m.gate(i); err != nil {
+	if m.guest != nil {
+		if err := m.guest.send(i); err != nil {
 			m.flash = "refused: " + err.Error()
 			return false
 		}
@@ -331,7 +350,7 @@ func (m *model) send(i gamedays.Intent) bool {
 func (m *model) handleKey(k tea.KeyMsg) tea.Cmd {
 	r := keys.Resolve(m.keys, m.keyContext(), k)
 	m.flash = ""
-	if m.participant && (r.Action == keys.AbortQuit || r.Action == keys.Leave ||
+	if m.guest != nil && (r.Action == keys.AbortQuit || r.Action == keys.Leave ||
 		(m.modal == keys.ModalNone && key.Matches(k, m.keys.Leave))) {
 		return tea.Quit // a participant leaves; the game day goes on
 	}
@@ -370,14 +389,10 @@ func (m *model) handleKey(k tea.KeyMsg) tea.Cmd {
 	return nil
 }
 
-// openNote opens the note input for a kind of note, refusing before the
-// typing, not after it, what the role may not write.
+// openNote opens the note input for a kind of note.
 func (m *model) openNote(kind string) tea.Cmd {
-	if m.gate != nil {
-		if err := serve.Permit(m.who, gamedays.Intent{Type: gamedays.IntentNote, Kind: kind}); err != nil {
-			m.flash = "refused: " + err.Error()
-			return nil
-		}
+	if !m.mayWrite(kind) {
+		return nil
 	}
 	m.modal = keys.ModalNote
 	return m.note.open(kind)
