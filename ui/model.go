@@ -27,7 +27,7 @@ type model struct {
 	page // the whole terminal
 
 	sender Sender
-	q      *queue
+	events *queue // the engine's events for this console
 	stop   <-chan struct{}
 	clock  func() time.Time
 	engine *engineResult // nil when driven without an engine (tests)
@@ -101,7 +101,7 @@ func (c *Console) buildModel(cfg Config, r *lipgloss.Renderer, q *queue, stop <-
 	m := &model{
 		page: page{common: &common{cfg: cfg, keys: km, styles: st, run: newRunState(cfg.Runbook), metrics: &refreshMsg{},
 			hidden: map[string]bool{}, author: author}},
-		sender: sender, q: q, stop: stop, clock: c.clock, engine: res,
+		sender: sender, events: q, stop: stop, clock: c.clock, engine: res,
 		footHelp: newHelp(st), charts: map[string]*panelChart{},
 		writeReport: func(dir string) ([]string, error) { return report.WriteAll(dir, nil) },
 	}
@@ -118,7 +118,7 @@ func (c *Console) buildModel(cfg Config, r *lipgloss.Renderer, q *queue, stop <-
 
 // Init starts listening for events, the engine's end and the clock.
 func (m *model) Init() tea.Cmd {
-	cmds := []tea.Cmd{m.q.listen(m.stop), m.refreshNow()}
+	cmds := []tea.Cmd{m.events.listen(m.stop), m.refreshNow()}
 	if m.ctxDone != nil {
 		ctxDone, stop := m.ctxDone, m.stop
 		cmds = append(cmds, func() tea.Msg {
@@ -275,7 +275,7 @@ func (m *model) handleEvents(evs eventsMsg) tea.Cmd {
 	if m.modal == keys.ModalTimeline {
 		m.timeline.sync(false)
 	}
-	cmds := []tea.Cmd{m.q.listen(m.stop)}
+	cmds := []tea.Cmd{m.events.listen(m.stop)}
 	// A new phase changes the screen and what the refresh evaluates; the
 	// run's start fixes the charts' time window.
 	if m.run.Phase != before || (!started && !m.run.Start.IsZero()) {
