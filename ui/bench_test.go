@@ -129,10 +129,10 @@ func TestEventsAtTenPerSecondDoNotGrowMemory(t *testing.T) {
 	if after > warm+warm/4+1<<20 {
 		t.Errorf("heap grew from %d KiB to %d KiB over the second hour", warm>>10, after>>10)
 	}
-	if n := len(hs.m.sh.s.timeline); n != maxTimeline {
+	if n := len(hs.m.run.timeline); n != maxTimeline {
 		t.Errorf("timeline holds %d entries, want the bound %d", n, maxTimeline)
 	}
-	if n := len(hs.m.sh.s.notes); n != maxNotes {
+	if n := len(hs.m.run.notes); n != maxNotes {
 		t.Errorf("notes hold %d, want the bound %d", n, maxNotes)
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/gameday/gameday/gamedays"
 	"github.com/gameday/gameday/runbook"
 )
 
@@ -46,8 +47,9 @@ func TestBlastRadiusPricesTheErrorBudget(t *testing.T) {
 				if !strings.Contains(m.View(), "asking how much is left") {
 					t.Fatalf("before the answer:\n%s", m.View())
 				}
-				m.budget.asked = false // handleEvents asked in a command it returned; run it here
-				m.Update(m.askBudget()())
+				blast := m.screens[gamedays.PhaseBlastRadius].(*blastScreen)
+				blast.budget.asked = false // handleEvents asked in a command it returned; run it here
+				m.Update(blast.askBudget()())
 				views = append(views, m.View())
 			}
 			if asked != 1 {

@@ -29,22 +29,22 @@ const (
 )
 
 func (m *model) sideWidth() int {
-	if m.sh.w >= 120 {
+	if m.width >= 120 {
 		return sideWide
 	}
 	return sideNarrow
 }
 
-func (m *model) chartWidth() int { return max(0, m.sh.w-m.sideWidth()-1) }
+func (m *model) chartWidth() int { return max(0, m.width-m.sideWidth()-1) }
 
 func (m *model) chartColumns() int { return chart.PlotColumns(m.chartWidth()) }
 
 // showsCharts says whether the current screen has charts.
 func (m *model) showsCharts() bool {
-	if m.sh.cfg.Metrics == nil || m.sh.cfg.Runbook == nil || len(m.sh.cfg.Runbook.Metrics.Panels) == 0 {
+	if m.cfg.Metrics == nil || m.cfg.Runbook == nil || len(m.cfg.Runbook.Metrics.Panels) == 0 {
 		return false
 	}
-	switch m.sh.s.Phase {
+	switch m.run.Phase {
 	case gamedays.PhaseBaseline, gamedays.PhaseRun, gamedays.PhaseObserve, gamedays.PhaseAborted:
 		return true
 	}
@@ -63,7 +63,7 @@ func (m *model) chartArea() int {
 
 // layoutCharts sizes each panel's chart for the area the screen leaves.
 func (m *model) layoutCharts() {
-	rb := m.sh.cfg.Runbook
+	rb := m.cfg.Runbook
 	if rb == nil {
 		return
 	}
@@ -91,12 +91,12 @@ func (m *model) layoutCharts() {
 // drawCharts redraws every chart from the latest metrics. It is called when
 // data, size, phase or toggles change, never from View.
 func (m *model) drawCharts() {
-	rb := m.sh.cfg.Runbook
+	rb := m.cfg.Runbook
 	if rb == nil {
 		return
 	}
 	m.layoutCharts()
-	data := m.sh.m
+	data := m.metrics
 	for _, p := range rb.Metrics.Panels {
 		pc := m.charts[p.Name]
 		var pd *panelData
@@ -122,7 +122,7 @@ func (m *model) drawPanel(pc *panelChart, p runbook.Panel, pd *panelData) {
 	spec, limits := m.panelSpec(p, pd)
 	pc.c.Draw(spec)
 	pc.b.Reset()
-	pc.c.Render(&pc.b, &m.sh.st.Chart)
+	pc.c.Render(&pc.b, &m.styles.Chart)
 	pc.lines = append(pc.lines, strings.Split(pc.b.String(), "\n")...)
 	pc.side = m.sidePanel(p, pd, h-len(limits))
 	for _, l := range limits {
@@ -130,7 +130,7 @@ func (m *model) drawPanel(pc *panelChart, p runbook.Panel, pd *panelData) {
 		if !pc.c.OnScale(l.v) {
 			text += " (off scale)"
 		}
-		pc.side = append(pc.side, m.sh.st.Muted.Render(ansi.Truncate(text, m.sideWidth(), "…")))
+		pc.side = append(pc.side, m.styles.Muted.Render(ansi.Truncate(text, m.sideWidth(), "…")))
 	}
 }
 
@@ -138,8 +138,8 @@ func (m *model) drawPanel(pc *panelChart, p runbook.Panel, pd *panelData) {
 // the expectation and guardrail limits (resolved against the baseline once
 // it is known) and the attack markers.
 func (m *model) panelSpec(p runbook.Panel, pd *panelData) (chart.Spec, []limit) {
-	s, rb := m.sh.s, m.sh.cfg.Runbook
-	spec := chart.Spec{From: m.sh.m.from, To: m.sh.m.to, Origin: s.Start, BandLo: math.NaN(), BandHi: math.NaN(),
+	s, rb := m.run, m.cfg.Runbook
+	spec := chart.Spec{From: m.metrics.from, To: m.metrics.to, Origin: s.Start, BandLo: math.NaN(), BandHi: math.NaN(),
 		Format: func(v float64) string { return shortValue(v, p.Unit) }}
 	if spec.Origin.IsZero() {
 		spec.Origin = spec.From
@@ -173,8 +173,8 @@ func (m *model) panelSpec(p runbook.Panel, pd *panelData) (chart.Spec, []limit) 
 	spec.Starts, spec.Stops = attackMarks(s)
 	if pd != nil {
 		for _, sd := range pd.series {
-			idx := indexOf(m.sh.names, sd.name)
-			spec.Series = append(spec.Series, chart.Series{Cols: sd.cols, Colour: max(0, idx), Hidden: m.sh.hidden[sd.name]})
+			idx := indexOf(m.series, sd.name)
+			spec.Series = append(spec.Series, chart.Series{Cols: sd.cols, Colour: max(0, idx), Hidden: m.hidden[sd.name]})
 		}
 	}
 	return spec, limits
@@ -236,7 +236,7 @@ func attackMarks(s *runState) (starts, stops []time.Time) {
 // sidePanel is the legend beside a chart: per series its key, the current
 // value, its baseline and the change.
 func (m *model) sidePanel(p runbook.Panel, pd *panelData, h int) []string {
-	st := m.sh.st
+	st := m.styles
 	sw := m.sideWidth()
 	var out []string
 	if pd == nil || len(pd.series) == 0 {
@@ -251,20 +251,20 @@ func (m *model) sidePanel(p runbook.Panel, pd *panelData, h int) []string {
 			out = append(out, st.Muted.Render("…more series"))
 			break
 		}
-		idx := indexOf(m.sh.names, sd.name)
+		idx := indexOf(m.series, sd.name)
 		name := sd.name
 		if name == "" {
 			name = p.Name
 		}
 		label := "[" + itoa(idx+1) + "] " + name
 		now := runbook.FormatValue(sd.last, p.Unit)
-		if m.sh.hidden[sd.name] {
+		if m.hidden[sd.name] {
 			out = append(out, st.Muted.Render(ansi.Truncate(label+" hidden", sw, "…")))
 		} else {
 			label = ansi.Truncate(label, max(1, sw-len(now)-1), "…")
 			out = append(out, spread(st.Series[max(0, idx)%len(st.Series)].Render(label), st.Bold.Render(now), sw))
 		}
-		base := m.sh.s.baseOf(p.Name, sd.name)
+		base := m.run.baseOf(p.Name, sd.name)
 		line := "  base " + runbook.FormatValue(base, p.Unit) + "  " + delta(sd.last, base)
 		if math.IsNaN(base) {
 			line = "  base: not yet"
@@ -331,11 +331,11 @@ func shortValue(v float64, u runbook.Unit) string {
 
 // chartsView lays the charts and their side panels out in h rows.
 func (m *model) chartsView(h int) []string {
-	rb := m.sh.cfg.Runbook
+	rb := m.cfg.Runbook
 	if rb == nil || h <= 0 {
 		return nil
 	}
-	st := m.sh.st
+	st := m.styles
 	cw, sw := m.chartWidth(), m.sideWidth()
 	var out []string
 	hiddenPanels := 0
@@ -350,7 +350,7 @@ func (m *model) chartsView(h int) []string {
 			title += st.Muted.Render(" (" + string(p.Unit) + ")")
 		}
 		lg := legend
-		if m.sh.w < 120 {
+		if m.width < 120 {
 			lg = legendShort
 		}
 		out = append(out, title+st.Muted.Render(lg))

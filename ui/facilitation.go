@@ -2,17 +2,14 @@ package ui
 
 import (
 	"context"
-	"fmt"
 	"sort"
 	"strings"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/gameday/gameday/gamedays"
 	"github.com/gameday/gameday/runbook"
-	"github.com/gameday/gameday/ui/serve"
 )
 
 // remaining asks Config.Remaining once for every console of the game day:
@@ -35,73 +32,18 @@ func (c *Console) remaining() (float64, error) {
 	return c.remLeft, c.remErr
 }
 
-// budgetMsg is the share of the error budget left, or why it is unknown.
-type budgetMsg struct {
-	left float64
-	err  error
-}
-
-// askBudget fetches the budget left in a command, once: it may query
-// Prometheus, which Update must never wait for.
-func (m *model) askBudget() tea.Cmd {
-	rb := m.sh.cfg.Runbook
-	if m.budget.asked || rb == nil || rb.SLO == nil || m.remaining == nil {
-		return nil
-	}
-	m.budget.asked = true
-	f := m.remaining
-	return func() tea.Msg {
-		left, err := f()
-		return budgetMsg{left: left, err: err}
-	}
-}
-
-// budgetView prices the planned blast on the blast-radius screen.
-func (m *model) budgetView() []string {
-	st, s, rb := m.sh.st, m.sh.s, m.sh.cfg.Runbook
-	if rb == nil || rb.SLO == nil || m.redact {
-		return nil
-	}
-	title := st.Bold.Render("Error budget") + fmt.Sprintf(" (SLO %s over %s): ", runbook.FormatValue(rb.SLO.Objective, runbook.UnitRatio), runbook.FormatDuration(rb.SLO.Window))
-	if !m.budget.known {
-		return []string{"", title + st.Muted.Render("asking how much is left…")}
-	}
-	resolved, selected := map[string]int{}, map[string]int{}
-	for _, mr := range s.members() {
-		resolved[mr.target]++
-		if mr.selected {
-			selected[mr.target]++
-		}
-	}
-	b, _ := gamedays.PlanBudget(rb, resolved, selected, m.budget.left)
-	line := b.String()
-	style := st.OK
-	if b.Warn {
-		style = st.Bad
-		line = "WARNING: " + line
-	}
-	out := append([]string{""}, m.wrapStyled(title+line, style)...)
-	if m.budget.err != "" {
-		out = append(out, m.wrapStyled("the budget left is unknown ("+m.budget.err+"); priced against the whole budget", st.Warn)...)
-	}
-	return out
-}
-
 // releaseHint sends the next hint not yet released.
 func (m *model) releaseHint() {
-	if m.gate != nil {
-		if err := serve.Permit(m.who, gamedays.Intent{Type: gamedays.IntentNote, Kind: gamedays.NoteHint}); err != nil {
-			m.flash = "refused: " + err.Error()
-			return
-		}
+	if !m.mayWrite(gamedays.NoteHint) {
+		return
 	}
-	rb := m.sh.cfg.Runbook
+	rb := m.cfg.Runbook
 	if rb == nil || len(rb.Drill.Hints) == 0 {
 		m.flash = "this runbook has no hints"
 		return
 	}
 	for _, h := range rb.Drill.Hints {
-		if contains(m.sh.s.drill.hints, h.Text) {
+		if contains(m.run.drill.hints, h.Text) {
 			continue
 		}
 		if m.send(gamedays.Intent{Type: gamedays.IntentNote, Kind: gamedays.NoteHint, Text: h.Text, Author: m.author, Source: "key"}) {
@@ -112,50 +54,12 @@ func (m *model) releaseHint() {
 	m.flash = "every hint has been released"
 }
 
-// drillView is the drill's state on the run and observe screens: marks,
-// times and the hints released so far.
-func (m *model) drillView() []string {
-	if !m.sh.cfg.Drill {
-		return nil
-	}
-	st, d := m.sh.st, &m.sh.s.drill
-	mark := func(what string, n *note, key string) string {
-		if n == nil {
-			return what + ": " + st.Muted.Render("not yet (press "+key+")")
-		}
-		line := what + ": " + st.OK.Render(tplus(m.sh.s.Elapsed(n.at)))
-		if !d.injected.IsZero() && !m.redact {
-			line += fmt.Sprintf(" (%s after the inject)", n.at.Sub(d.injected).Round(time.Second))
-		}
-		by := n.author
-		if by == "" {
-			by = "someone"
-		}
-		return line + " by " + by + ": " + n.text
-	}
-	out := []string{"", st.Bold.Render("Drill"),
-		"  " + mark("detected", d.detected, "d"),
-		"  " + mark("mitigated", d.mitigated, "m")}
-	if d.falseAlarms > 0 && !m.redact {
-		out = append(out, fmt.Sprintf("  false alarms before the inject: %d", d.falseAlarms))
-	}
-	total := 0
-	if rb := m.sh.cfg.Runbook; rb != nil {
-		total = len(rb.Drill.Hints)
-	}
-	out = append(out, fmt.Sprintf("  hints released: %d of %d", len(d.hints), total))
-	for _, h := range d.hints {
-		out = append(out, m.wrapStyled("    · "+h, st.Accent)...)
-	}
-	return out
-}
-
 // rolesLine is the header's third line when people share the game day:
 // who holds which role, and who is connected now.
 func (m *model) rolesLine() string {
-	st, s := m.sh.st, m.sh.s
+	st, s := m.styles, m.run
 	var parts []string
-	if rb := m.sh.cfg.Runbook; rb != nil {
+	if rb := m.cfg.Runbook; rb != nil {
 		r := rb.Roles
 		if r.Facilitator != nil {
 			parts = append(parts, "facilitator "+r.Facilitator.Name)
@@ -181,17 +85,17 @@ func (m *model) rolesLine() string {
 	}
 	sort.Strings(online)
 	left := strings.Join(parts, " · ")
-	if m.participant {
-		left = st.Accent.Render("you: "+m.who.Name+" ("+m.who.Role+")") + "  " + left
+	if g := m.guest; g != nil {
+		left = st.Accent.Render("you: "+g.who.Name+" ("+g.who.Role+")") + "  " + left
 	}
 	right := "online: " + st.OK.Render(strings.Join(online, ", "))
 	if len(online) == 0 {
 		right = "online: " + st.Muted.Render("nobody has joined")
 	}
 	// Who is online matters most in the room; the roles give way.
-	right = ansi.Truncate(right, m.sh.w, "…")
-	left = ansi.Truncate(left, max(0, m.sh.w-ansi.StringWidth(right)-2), "…")
-	return spread(left, right, m.sh.w)
+	right = ansi.Truncate(right, m.width, "…")
+	left = ansi.Truncate(left, max(0, m.width-ansi.StringWidth(right)-2), "…")
+	return spread(left, right, m.width)
 }
 
 func personNames(ps []runbook.Person) string {
@@ -204,9 +108,9 @@ func personNames(ps []runbook.Person) string {
 
 // showsRoles: the header gives a line to the roles.
 func (m *model) showsRoles() bool {
-	if m.sh.cfg.Shared || m.participant {
+	if m.cfg.Shared || m.guest != nil {
 		return true
 	}
-	rb := m.sh.cfg.Runbook
+	rb := m.cfg.Runbook
 	return rb != nil && len(rb.Roles.Members()) > 0
 }

@@ -25,7 +25,7 @@ func TestFooterFitsTheRole(t *testing.T) {
 	}
 	for _, tc := range tests {
 		hs := newHarness(t, tc.stage, 120, 30)
-		hs.m.participant, hs.m.who = true, tc.who
+		hs.m.guest = &guest{who: tc.who}
 		footer := hs.m.footer()
 		for _, w := range tc.want {
 			if !strings.Contains(footer, w) {
@@ -42,5 +42,57 @@ func TestFooterFitsTheRole(t *testing.T) {
 	hs := newHarness(t, stBlast, 120, 30)
 	if f := hs.m.footer(); !strings.Contains(f, "Y confirm") || !strings.Contains(f, "ctrl+x ABORT") {
 		t.Errorf("facilitator footer %q", f)
+	}
+}
+
+// The footer's keys are the open overlay's, or the phase screen's with
+// those of every screen: each only where it does something.
+func TestHelpShowsWhatMatters(t *testing.T) {
+	has := func(hs *harness, k string) bool {
+		for _, b := range hs.m.ShortHelp() {
+			if b.Help().Key == k {
+				return true
+			}
+		}
+		return false
+	}
+	blastReady := newHarness(t, stBlast, 80, 24)
+	evs, _ := scriptAt(stBlast)
+	blast := newHarness(t, stBaseline, 80, 24)
+	blast.m.Update(eventsMsg(evs[2 : len(evs)-1]))
+	if !has(blastReady, "Y") || has(blast, "Y") {
+		t.Error("Y is shown exactly when confirmation is possible")
+	}
+	if hyp := newHarness(t, stHypothesis, 80, 24); !has(hyp, "enter") || !has(hyp, "p") {
+		t.Error("hypothesis help lacks enter or p")
+	}
+	ended := newHarness(t, stEnded, 80, 24)
+	if !has(ended, "f") || !has(ended, "a") || !has(ended, "q") || has(ended, "p") {
+		t.Error("after the end: findings, action items and q, no predictions")
+	}
+	if has(ended, "e") {
+		t.Error("e is shown before the engine has returned")
+	}
+	ended.m.engine = &engineResult{}
+	ended.m.Update(engineDoneMsg{})
+	if !has(ended, "e") {
+		t.Error("e is not shown once the report can be written")
+	}
+	noting := newHarness(t, stObserve, 80, 24)
+	noting.press("f")
+	if !has(noting, "esc") || has(noting, "t") {
+		t.Error("note input help is about the note")
+	}
+	timeline := newHarness(t, stRun, 80, 24)
+	timeline.press("t")
+	helping := newHarness(t, stHypothesis, 80, 24)
+	helping.press("?")
+	if !has(timeline, "↑/k") || has(timeline, "n") || !has(helping, "?") || has(helping, "n") {
+		t.Error("the timeline's and the key help's footers are about them")
+	}
+	for _, hs := range []*harness{newHarness(t, stBaseline, 80, 24), noting, timeline, helping, ended} {
+		if has(hs, "ctrl+x") {
+			t.Errorf("abort is in the help list in %s (modal %s); the footer shows it on its own", hs.m.run.Phase, hs.m.modal)
+		}
 	}
 }

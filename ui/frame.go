@@ -23,12 +23,12 @@ func (m *model) bodyHeight() int {
 	if m.showsRoles() {
 		rows++
 	}
-	return max(0, m.sh.h-rows)
+	return max(0, m.height-rows)
 }
 
 // View renders the frame and the screen of the current phase.
 func (m *model) View() string {
-	w, h := m.sh.w, m.sh.h
+	w, h := m.width, m.height
 	if w == 0 || h == 0 {
 		return ""
 	}
@@ -74,12 +74,12 @@ func fit(lines []string, w, h int) []string {
 
 // tooSmall still shows the phase, what is injected, and the abort key.
 func (m *model) tooSmall() string {
-	st := m.sh.st
-	s := m.sh.s
+	st := m.styles
+	s := m.run
 	msg := []string{
 		st.Bad.Render("terminal too small"),
-		fmt.Sprintf("%d×%d; the console needs at least %d×%d", m.sh.w, m.sh.h, minWidth, minHeight),
-		"phase " + s.Phase.String() + "  " + tplus(s.Elapsed(m.sh.now)),
+		fmt.Sprintf("%d×%d; the console needs at least %d×%d", m.width, m.height, minWidth, minHeight),
+		"phase " + s.Phase.String() + "  " + tplus(s.Elapsed(m.now)),
 		"injected: " + m.injectedText(),
 		st.Abort.Render("ctrl+x ABORT") + "  ctrl+c abort and quit",
 	}
@@ -87,9 +87,9 @@ func (m *model) tooSmall() string {
 		msg = append(msg, m.flash)
 	}
 	for i, l := range msg {
-		msg[i] = ansi.Truncate(l, max(0, m.sh.w), "")
+		msg[i] = ansi.Truncate(l, max(0, m.width), "")
 	}
-	return strings.Join(fit(msg, m.sh.w, min(len(msg), m.sh.h)), "\n")
+	return strings.Join(fit(msg, m.width, min(len(msg), m.height)), "\n")
 }
 
 // injectedText is what may be in effect now, for the header.
@@ -97,7 +97,7 @@ func (m *model) injectedText() string {
 	if m.redact {
 		return "hidden: this is a drill"
 	}
-	inj := m.sh.s.injected()
+	inj := m.run.injected()
 	switch len(inj) {
 	case 0:
 		return "nothing"
@@ -110,7 +110,7 @@ func (m *model) injectedText() string {
 // header is the runbook, the run, the phase, T+, what is injected and the
 // verdict so far.
 func (m *model) header() []string {
-	st, s, cfg := m.sh.st, m.sh.s, m.sh.cfg
+	st, s, cfg := m.styles, m.run, m.cfg
 	name := "game day"
 	if cfg.Runbook != nil {
 		name = cfg.Runbook.Name
@@ -126,7 +126,7 @@ func (m *model) header() []string {
 	if cfg.File != "" {
 		left += st.Muted.Render("  " + cfg.File)
 	}
-	line1 := spread(left, st.Muted.Render(right), m.sh.w)
+	line1 := spread(left, st.Muted.Render(right), m.width)
 
 	phase := strings.ToUpper(s.Phase.String())
 	if s.Ended {
@@ -141,11 +141,11 @@ func (m *model) header() []string {
 	if len(s.injected()) > 0 {
 		injStyle = st.Warn
 	}
-	lead := phaseStyle.Render(phase) + "  " + st.Bold.Render(tplus(s.Elapsed(m.sh.now))) + "  injected: "
+	lead := phaseStyle.Render(phase) + "  " + st.Bold.Render(tplus(s.Elapsed(m.now))) + "  injected: "
 	verdict := "  verdict: " + m.verdictSoFar()
 	// On a narrow screen what is injected gives way, so the verdict so far
 	// is always on screen.
-	if room := m.sh.w - ansi.StringWidth(lead) - ansi.StringWidth(verdict); ansi.StringWidth(inj) > room {
+	if room := m.width - ansi.StringWidth(lead) - ansi.StringWidth(verdict); ansi.StringWidth(inj) > room {
 		inj = ansi.Truncate(inj, max(1, room), "…")
 	}
 	line2 := lead + injStyle.Render(inj) + verdict
@@ -167,7 +167,7 @@ func spread(left, right string, w int) string {
 // verdictSoFar is the final verdict once known, else how the checks are
 // doing now.
 func (m *model) verdictSoFar() string {
-	st, s := m.sh.st, m.sh.s
+	st, s := m.styles, m.run
 	if s.VerdictSet {
 		switch s.Verdict {
 		case gamedays.VerdictHeld:
@@ -219,7 +219,7 @@ var barPhases = []gamedays.Phase{gamedays.PhaseBaseline, gamedays.PhaseHypothesi
 // phaseBar marks each phase done (✓), current (●), next (○), or where an
 // abort struck or a blocked baseline stopped the run (✗).
 func (m *model) phaseBar() string {
-	st, s := m.sh.st, m.sh.s
+	st, s := m.styles, m.run
 	cur := s.Phase
 	abortedIn := gamedays.Phase(-1)
 	if s.Verdict == gamedays.VerdictBlocked || s.Verdict == gamedays.VerdictAborted {
@@ -254,9 +254,9 @@ func (m *model) phaseBar() string {
 
 // statusLine shows the note being typed, else the last message.
 func (m *model) statusLine() string {
-	st := m.sh.st
+	st := m.styles
 	if m.modal == keys.ModalNote {
-		return st.Accent.Render(noteName(m.noteKind)+":") + " " + m.input.View()
+		return m.note.View()[0]
 	}
 	if m.flash != "" {
 		return st.Warn.Render(m.flash)
@@ -266,19 +266,19 @@ func (m *model) statusLine() string {
 
 // footer is the keys that matter now, with ABORT always at the right.
 func (m *model) footer() string {
-	st := m.sh.st
+	st := m.styles
 	abort := st.Abort.Render("ctrl+x ABORT")
-	if m.participant && !m.who.Abort {
+	if m.guest != nil && !m.guest.who.Abort {
 		// Said plainly, so nobody in a tense room presses a key that will
 		// only be refused.
 		abort = st.Muted.Render("abort: the facilitator or a safety officer")
 	}
-	h := m.help
-	h.Width = max(0, m.sh.w-ansi.StringWidth(abort)-2)
+	h := m.footHelp
+	h.Width = max(0, m.width-ansi.StringWidth(abort)-2)
 	// help lets the last key overflow its width when even "…" does not fit
 	// after the others; the abort key must never be what gives way.
-	left := ansi.Truncate(h.ShortHelpView(m.permitted(keys.Help(m.sh.keys, m.keyContext()))), h.Width, "…")
-	return spread(left, abort, m.sh.w)
+	left := ansi.Truncate(h.ShortHelpView(m.permitted(m.ShortHelp())), h.Width, "…")
+	return spread(left, abort, m.width)
 }
 
 // permitted leaves out, for a participant, the keys their role may not use;
@@ -286,12 +286,12 @@ func (m *model) footer() string {
 // only invite a refusal.
 func (m *model) permitted(bs []key.Binding) []key.Binding {
 	// In a modal the keys are about the modal (enter saves the note).
-	if !m.participant || m.modal != keys.ModalNone {
+	if m.guest == nil || m.modal != keys.ModalNone {
 		return bs
 	}
 	out := make([]key.Binding, 0, len(bs))
 	for _, b := range bs {
-		if in, gated := m.intentOf(b); gated && serve.Permit(m.who, in) != nil {
+		if in, gated := m.intentOf(b); gated && serve.Permit(m.guest.who, in) != nil {
 			continue
 		}
 		out = append(out, b)
@@ -302,7 +302,7 @@ func (m *model) permitted(bs []key.Binding) []key.Binding {
 // intentOf is the intent a help binding stands for, when a role may be
 // refused it.
 func (m *model) intentOf(b key.Binding) (gamedays.Intent, bool) {
-	km := m.sh.keys
+	km := m.keys
 	note := func(kind string) (gamedays.Intent, bool) {
 		return gamedays.Intent{Type: gamedays.IntentNote, Kind: kind}, true
 	}
@@ -332,14 +332,14 @@ func (m *model) intentOf(b key.Binding) (gamedays.Intent, bool) {
 	return gamedays.Intent{}, false
 }
 
-// body is the screen of the current phase, or the open modal.
+// body is the screen of the current phase, or the overlay open over it.
 func (m *model) body() []string {
 	bh := m.bodyHeight()
 	switch m.modal {
 	case keys.ModalTimeline:
-		return m.timelineView(bh)
+		return m.timeline.View()
 	case keys.ModalHelp:
-		return m.helpView()
+		return m.keyHelp.View()
 	}
 	out := m.topLines()
 	if m.showsCharts() {
@@ -351,8 +351,8 @@ func (m *model) body() []string {
 // banner is the loudest thing that is true now: an abort, metrics blind, a
 // guardrail about to fire.
 func (m *model) banner() []string {
-	st, s := m.sh.st, m.sh.s
-	w := m.sh.w
+	st, s := m.styles, m.run
+	w := m.width
 	var out []string
 	switch {
 	case (s.Abort != nil) && !s.Ended:
@@ -365,7 +365,7 @@ func (m *model) banner() []string {
 		if s.Blind != "" {
 			msg = " METRICS BLIND: " + s.Blind
 		}
-		if rb := m.sh.cfg.Runbook; rb != nil && rb.Guardrails.MetricsBlind > 0 {
+		if rb := m.cfg.Runbook; rb != nil && rb.Guardrails.MetricsBlind > 0 {
 			msg += "; aborts at " + runbook.FormatDuration(rb.Guardrails.MetricsBlind)
 		}
 		out = append(out, st.Banner.Render(ansi.Truncate(msg+" ", w, "…")))
@@ -376,54 +376,15 @@ func (m *model) banner() []string {
 // topLines is the screen above the charts.
 func (m *model) topLines() []string {
 	out := m.banner()
-	switch m.sh.s.Phase {
-	case gamedays.PhaseBaseline:
-		out = append(out, m.baselineView()...)
-	case gamedays.PhaseHypothesis:
-		out = append(out, m.hypothesisView()...)
-	case gamedays.PhaseBlastRadius:
-		out = append(out, m.blastView()...)
-	case gamedays.PhaseRun, gamedays.PhaseObserve:
-		out = append(out, m.attacksView()...)
-	case gamedays.PhaseAborted:
-		out = append(out, m.abortView()...)
-	case gamedays.PhaseConclude, gamedays.PhaseDone:
-		out = append(out, m.concludeView()...)
-	}
-	return out
-}
-
-// helpView lists every key.
-func (m *model) helpView() []string {
-	h := m.help
-	h.ShowAll = true
-	km := m.sh.keys
-	groups := [][]key.Binding{
-		{km.Abort, km.AbortQuit, km.Next, km.Confirm},
-		{km.Note, km.Predict, km.Finding, km.ActionItem},
-		{km.Timeline, km.Up, km.Down, km.PageUp, km.PageDown},
-		{km.Series, km.Help, km.Leave, km.Export, km.Cancel},
-	}
-	if m.sh.cfg.Drill {
-		groups = append(groups, []key.Binding{km.Detected, km.Mitigated, km.Hint})
-	}
-	h.Width = m.sh.w
-	out := []string{m.sh.st.Bold.Render("All keys"), ""}
-	// Two groups a row fit 80 columns; wider terminals take all four.
-	per := 2
-	if m.sh.w >= 140 {
-		per = len(groups)
-	}
-	for i := 0; i < len(groups); i += per {
-		out = append(out, strings.Split(h.FullHelpView(groups[i:min(len(groups), i+per)]), "\n")...)
-		out = append(out, "")
+	if s := m.screen(); s != nil {
+		return append(out, s.View()...)
 	}
 	return out
 }
 
 // wrapStyled wraps text to the screen and styles each line.
-func (m *model) wrapStyled(text string, st lipgloss.Style) []string {
-	lines := wrap(text, m.sh.w)
+func (m *page) wrapStyled(text string, st lipgloss.Style) []string {
+	lines := wrap(text, m.width)
 	for i, l := range lines {
 		lines[i] = st.Render(strings.TrimRight(l, " "))
 	}

@@ -123,14 +123,17 @@ func (c *Console) Participant(o JoinOptions) (p *tea.Program, done func(), err e
 	r.SetColorProfile(profileFor(o.Term))
 	r.SetHasDarkBackground(true)
 	m := c.buildModel(cfg, r, q, stop, nil, nil)
-	m.participant, m.redact, m.who = true, redact, who
-	m.sh.s.redacted = redact
+	m.redact = redact
+	m.run.redacted = redact
 	// The engine decides (gamedays.Permit) and journals a refusal; the
 	// console shows why.
-	m.gate = o.Send
+	m.guest = &guest{who: who, send: o.Send}
+	// The roles line a participant sees takes a row from every screen.
+	size := tea.WindowSizeMsg{Width: m.width, Height: m.height}
 	if o.Width > 0 && o.Height > 0 {
-		m.handleSize(tea.WindowSizeMsg{Width: o.Width, Height: o.Height})
+		size = tea.WindowSizeMsg{Width: o.Width, Height: o.Height}
 	}
+	m.handleSize(size)
 	p = tea.NewProgram(m, tea.WithInput(o.Input), tea.WithOutput(o.Output), tea.WithAltScreen(),
 		tea.WithoutSignalHandler())
 	d, hasDrop := o.Output.(interface{ OnDrop(func()) })

@@ -7,8 +7,6 @@ import (
 
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
-	"github.com/charmbracelet/bubbles/textinput"
-	"github.com/charmbracelet/bubbles/viewport"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 
@@ -23,41 +21,29 @@ import (
 // abort still works).
 const minWidth, minHeight = 80, 24
 
-// shared is the read-mostly context every screen renders from.
-type shared struct {
-	cfg    Config
-	keys   keys.KeyMap
-	st     styles.Styles
-	w, h   int
-	now    time.Time
-	s      *runState
-	m      *refreshMsg // latest metrics; never nil
-	hidden map[string]bool
-	names  []string // every series name seen, in order: what 1-9 toggle
-}
-
-// model is the root Bubble Tea model.
+// model is the root Bubble Tea model: it routes each message to the
+// component it is for and lays the frame out around the active one.
 type model struct {
-	sh     *shared
+	page // the whole terminal
+
 	sender Sender
-	q      *queue
+	events *queue // the engine's events for this console
 	stop   <-chan struct{}
 	clock  func() time.Time
-	author string
 	engine *engineResult // nil when driven without an engine (tests)
 
-	help     help.Model
-	input    textinput.Model
-	timeline viewport.Model
-	tlSeen   int // tlTotal when the timeline content was last built
-	tlCache  map[int]cachedLine
-	tlCacheW int
-
-	modal    keys.Modal
-	noteKind string
-	flash    string
-	gen      int
+	// The components: a screen per phase, the overlays over them, and the
+	// footer's key help.
+	screens  [gamedays.PhaseDone + 1]component // by phase; run and observe share one
+	note     *noteInput
+	timeline *timelineOverlay
+	keyHelp  *helpOverlay
+	modal    keys.Modal // which overlay is open
+	footHelp help.Model
 	charts   map[string]*panelChart
+
+	flash string // the status line, until the next key
+	gen   int    // of the refresh chain; a tick of an older one is dropped
 
 	exporting    bool
 	writeReport  func(runDir string) ([]string, error) // report.WriteAll; tests replace it
@@ -67,22 +53,30 @@ type model struct {
 	finished     bool            // the engine's Run has returned (or run.end was seen)
 	ctxDone      <-chan struct{} // the caller's context; nil in tests without one
 
-	// A participant joined over SSH: every intent passes gate (the
-	// server's role policy, then the engine); q and ctrl+c only leave.
-	participant bool
-	gate        func(gamedays.Intent) error
-	who         serve.Who
-	redact      bool // a responder: see nothing of what was injected or where
-
-	remaining func() (float64, error) // the SLO budget left; nil: all of it
-	budget    budgetState
+	// guest is the participant who joined over SSH, nil at the
+	// facilitator's own terminal.
+	guest *guest
 }
 
-// budgetState is the error budget left, asked once per console.
-type budgetState struct {
-	asked, known bool
-	left         float64
-	err          string
+// guest is a participant at their own console: every intent goes to the
+// engine as them, and the engine decides what their role allows; q and
+// ctrl+c only leave.
+type guest struct {
+	who  serve.Who
+	send func(gamedays.Intent) error
+}
+
+// mayWrite refuses, before any typing, a note the guest's role may not
+// write (the engine would refuse it anyway).
+func (m *model) mayWrite(kind string) bool {
+	if m.guest == nil {
+		return true
+	}
+	if err := serve.Permit(m.guest.who, gamedays.Intent{Type: gamedays.IntentNote, Kind: kind}); err != nil {
+		m.flash = "refused: " + err.Error()
+		return false
+	}
+	return true
 }
 
 // newModel builds the facilitator's root model for a sender; res is nil in
@@ -100,28 +94,22 @@ func (c *Console) buildModel(cfg Config, r *lipgloss.Renderer, q *queue, stop <-
 	_, noColor := os.LookupEnv("NO_COLOR")
 	km := keys.Default()
 	st := styles.New(r, styles.DefaultTheme(), noColor)
-	in := textinput.New()
-	in.CharLimit = 500
-	in.Prompt = "> "
-	h := help.New()
-	h.Styles.ShortKey = st.Bold
-	h.Styles.ShortDesc = st.Muted
-	h.Styles.ShortSeparator = st.Muted
-	h.Styles.FullKey = st.Bold
-	h.Styles.FullDesc = st.Muted
 	author := cfg.Author
 	if author == "" {
 		author = os.Getenv("USER")
 	}
 	m := &model{
-		sh: &shared{cfg: cfg, keys: km, st: st, s: newRunState(cfg.Runbook), m: &refreshMsg{},
-			hidden: map[string]bool{}},
-		sender: sender, q: q, stop: stop, clock: c.clock, author: author, engine: res,
-		help: h, input: in, timeline: viewport.New(0, 0), charts: map[string]*panelChart{},
+		page: page{common: &common{cfg: cfg, keys: km, styles: st, run: newRunState(cfg.Runbook), metrics: &refreshMsg{},
+			hidden: map[string]bool{}, author: author}},
+		sender: sender, events: q, stop: stop, clock: c.clock, engine: res,
+		footHelp: newHelp(st), charts: map[string]*panelChart{},
 		writeReport: func(dir string) ([]string, error) { return report.WriteAll(dir, nil) },
-		remaining:   c.remaining,
 	}
-	m.sh.now = c.clock()
+	m.now = c.clock()
+	m.out = m
+	m.screens = newScreens(m.common, c.remaining)
+	m.note, m.timeline = newNoteInput(m.common), newTimelineOverlay(m.common)
+	m.keyHelp = &helpOverlay{page: page{common: m.common}, help: newHelp(st)}
 	// A terminal reports its size at once; an output that is not one (a
 	// pipe, a test) gets the smallest supported size until told otherwise.
 	m.handleSize(tea.WindowSizeMsg{Width: minWidth, Height: minHeight})
@@ -130,7 +118,7 @@ func (c *Console) buildModel(cfg Config, r *lipgloss.Renderer, q *queue, stop <-
 
 // Init starts listening for events, the engine's end and the clock.
 func (m *model) Init() tea.Cmd {
-	cmds := []tea.Cmd{m.q.listen(m.stop), m.refreshNow()}
+	cmds := []tea.Cmd{m.events.listen(m.stop), m.refreshNow()}
 	if m.ctxDone != nil {
 		ctxDone, stop := m.ctxDone, m.stop
 		cmds = append(cmds, func() tea.Msg {
@@ -203,30 +191,24 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case repaintMsg:
 		return m, tea.ClearScreen
 	case budgetMsg:
-		m.budget.known, m.budget.left = true, msg.left
-		if msg.err != nil {
-			m.budget.err = msg.err.Error()
-		}
-		return m, nil
+		return m, m.screens[gamedays.PhaseBlastRadius].Update(msg)
 	case signalMsg:
 		m.quitAfterEnd = true
 		m.abort(msg.name)
 		return m, m.maybeQuit()
 	}
 	if m.modal == keys.ModalNote {
-		var cmd tea.Cmd
-		m.input, cmd = m.input.Update(msg)
-		return m, cmd
+		return m, m.note.Update(msg)
 	}
 	return m, nil
 }
 
 func (m *model) handleSize(msg tea.WindowSizeMsg) tea.Cmd {
-	m.sh.w, m.sh.h = max(0, msg.Width), max(0, msg.Height)
-	m.help.Width = m.sh.w
-	m.input.Width = max(1, m.sh.w-12)
-	m.timeline.Width, m.timeline.Height = m.sh.w, max(1, m.bodyHeight())
-	m.tlSeen = -1
+	m.width, m.height = max(0, msg.Width), max(0, msg.Height)
+	m.footHelp.Width = m.width
+	for _, c := range m.components() {
+		c.SetSize(m.width, m.bodyHeight())
+	}
 	m.layoutCharts()
 	// Redraw at the new size now rather than at the next tick.
 	return m.refreshNow()
@@ -241,20 +223,20 @@ func (m *model) refreshNow() tea.Cmd {
 func (m *model) refreshCmd() tea.Cmd { return refresh(m.refreshReq()) }
 
 func (m *model) refreshReq() refreshReq {
-	s := m.sh.s
-	return refreshReq{gen: m.gen, obs: m.sh.cfg.Metrics, rb: m.sh.cfg.Runbook, clock: m.clock, cols: m.chartColumns(), start: s.Start}
+	s := m.run
+	return refreshReq{gen: m.gen, obs: m.cfg.Metrics, rb: m.cfg.Runbook, clock: m.clock, cols: m.chartColumns(), start: s.Start}
 }
 
 func (m *model) handleRefresh(msg refreshMsg) tea.Cmd {
 	if msg.gen != m.gen {
 		return nil
 	}
-	m.sh.now = msg.now
-	m.sh.m = &msg
+	m.now = msg.now
+	m.metrics = &msg
 	for _, p := range msg.panels {
 		for _, sd := range p.series {
-			if !contains(m.sh.names, sd.name) {
-				m.sh.names = append(m.sh.names, sd.name)
+			if !contains(m.series, sd.name) {
+				m.series = append(m.series, sd.name)
 			}
 		}
 	}
@@ -272,7 +254,7 @@ func contains(xs []string, x string) bool {
 }
 
 func (m *model) handleEvents(evs eventsMsg) tea.Cmd {
-	before, started := m.sh.s.Phase, !m.sh.s.Start.IsZero()
+	before, started := m.run.Phase, !m.run.Start.IsZero()
 	for _, ev := range evs {
 		if m.redact {
 			var keep bool
@@ -280,7 +262,7 @@ func (m *model) handleEvents(evs eventsMsg) tea.Cmd {
 				continue
 			}
 		}
-		m.sh.s.apply(ev)
+		m.run.apply(ev)
 		if ev.Type == gamedays.EvRunEnd {
 			m.finished = m.finished || m.engine == nil
 			// "ABORT sent" is stale once the rollback has answered; the
@@ -291,17 +273,17 @@ func (m *model) handleEvents(evs eventsMsg) tea.Cmd {
 		}
 	}
 	if m.modal == keys.ModalTimeline {
-		m.syncTimeline(false)
+		m.timeline.sync(false)
 	}
-	cmds := []tea.Cmd{m.q.listen(m.stop)}
+	cmds := []tea.Cmd{m.events.listen(m.stop)}
 	// A new phase changes the screen and what the refresh evaluates; the
 	// run's start fixes the charts' time window.
-	if m.sh.s.Phase != before || (!started && !m.sh.s.Start.IsZero()) {
+	if m.run.Phase != before || (!started && !m.run.Start.IsZero()) {
 		m.modalForPhase()
 		m.layoutCharts()
 		cmds = append(cmds, m.refreshNow())
-		if m.sh.s.Phase == gamedays.PhaseBlastRadius {
-			cmds = append(cmds, m.askBudget())
+		if s := m.screen(); s != nil {
+			cmds = append(cmds, s.Update(shownMsg{}))
 		}
 	}
 	cmds = append(cmds, m.maybeQuit())
@@ -311,7 +293,7 @@ func (m *model) handleEvents(evs eventsMsg) tea.Cmd {
 // modalForPhase closes what an abort makes irrelevant, so the room sees the
 // rollback at once.
 func (m *model) modalForPhase() {
-	if m.sh.s.Phase == gamedays.PhaseAborted && (m.modal == keys.ModalTimeline || m.modal == keys.ModalHelp) {
+	if m.run.Phase == gamedays.PhaseAborted && (m.modal == keys.ModalTimeline || m.modal == keys.ModalHelp) {
 		m.modal = keys.ModalNone
 	}
 }
@@ -319,7 +301,7 @@ func (m *model) modalForPhase() {
 // maybeQuit ends the program once the engine is done and someone asked to
 // leave (q, ctrl+c, a signal).
 func (m *model) maybeQuit() tea.Cmd {
-	done := m.finished || (m.engine == nil && m.sh.s.Ended)
+	done := m.finished || (m.engine == nil && m.run.Ended)
 	if done && (m.quitAfterEnd || m.leaveAtEnd) {
 		return tea.Quit
 	}
@@ -327,38 +309,27 @@ func (m *model) maybeQuit() tea.Cmd {
 }
 
 func (m *model) keyContext() keys.Context {
-	s := m.sh.s
+	s := m.run
 	return keys.Context{Phase: s.Phase, Modal: m.modal, Ended: s.Ended || m.finished,
-		CanConfirm: m.canConfirm(), Charts: m.showsCharts(), CanExport: m.canExport(), Drill: m.sh.cfg.Drill}
+		CanConfirm: s.canConfirm(), Charts: m.showsCharts(), CanExport: m.canExport(), Drill: m.cfg.Drill}
 }
 
 // canExport: the engine has returned, so its journal is complete and on
 // disk, and there is a run directory to read it from and write to.
 func (m *model) canExport() bool {
-	return m.sh.cfg.RunDir != "" && m.finished && m.engine != nil && !m.exporting && !m.participant
+	return m.cfg.RunDir != "" && m.finished && m.engine != nil && !m.exporting && m.guest == nil
 }
 
-// canConfirm: the plan is complete and every preflight passed.
-func (m *model) canConfirm() bool {
-	s := m.sh.s
-	if s.Phase != gamedays.PhaseBlastRadius || s.Confirmed || len(s.Injections) == 0 {
-		return false
-	}
-	for _, r := range s.Injections {
-		if r.Preflight == nil || !r.Preflight.OK {
-			return false
-		}
-	}
-	return true
-}
+// say puts msg on the status line until the next key.
+func (m *model) say(msg string) { m.flash = msg }
 
 // send delivers i, or shows why it was refused and returns false.
 func (m *model) send(i gamedays.Intent) bool {
 	if i.Type == gamedays.IntentNote && i.At.IsZero() {
 		i.At = m.clock() // a drill's marks are timed by the key, not by when the engine takes them
 	}
-	if m.gate != nil {
-		if err := m.gate(i); err != nil {
+	if m.guest != nil {
+		if err := m.guest.send(i); err != nil {
 			m.flash = "refused: " + err.Error()
 			return false
 		}
@@ -377,10 +348,10 @@ func (m *model) send(i gamedays.Intent) bool {
 }
 
 func (m *model) handleKey(k tea.KeyMsg) tea.Cmd {
-	r := keys.Resolve(m.sh.keys, m.keyContext(), k)
+	r := keys.Resolve(m.keys, m.keyContext(), k)
 	m.flash = ""
-	if m.participant && (r.Action == keys.AbortQuit || r.Action == keys.Leave ||
-		(m.modal == keys.ModalNone && key.Matches(k, m.sh.keys.Leave))) {
+	if m.guest != nil && (r.Action == keys.AbortQuit || r.Action == keys.Leave ||
+		(m.modal == keys.ModalNone && key.Matches(k, m.keys.Leave))) {
 		return tea.Quit // a participant leaves; the game day goes on
 	}
 	switch r.Action {
@@ -391,100 +362,90 @@ func (m *model) handleKey(k tea.KeyMsg) tea.Cmd {
 		m.abort("ctrl+c")
 		return m.maybeQuit()
 	case keys.Next, keys.Confirm:
-		if i, ok := keys.Intent(r, "", m.author); ok && m.send(i) && r.Action == keys.Confirm {
-			m.flash = "blast radius confirmed; attacks run on schedule"
-		}
+		return m.screen().Update(r)
+	case keys.OpenNote:
+		return m.openNote(r.Kind)
+	case keys.Submit, keys.Cancel:
+		cmd := m.note.Update(r)
+		m.closeModal()
+		return cmd
+	case keys.Input:
+		return m.note.Update(k)
+	case keys.ScrollUp, keys.ScrollDown, keys.PageUp, keys.PageDown:
+		return m.timeline.Update(r)
+	case keys.ToggleTimeline, keys.ToggleHelp:
+		m.toggleOverlay(r.Action)
+	case keys.ToggleSeries:
+		m.toggleSeries(r.Series)
 	case keys.ReleaseHint:
 		m.releaseHint()
-	case keys.OpenNote:
-		// Refuse before the typing, not after it.
-		if m.gate != nil {
-			if err := serve.Permit(m.who, gamedays.Intent{Type: gamedays.IntentNote, Kind: r.Kind}); err != nil {
-				m.flash = "refused: " + err.Error()
-				return nil
-			}
-		}
-		m.modal, m.noteKind = keys.ModalNote, r.Kind
-		m.input.Reset()
-		m.input.Placeholder = "type a " + noteName(r.Kind) + ", enter saves it to the journal"
-		return m.input.Focus()
-	case keys.Submit:
-		if i, ok := keys.Intent(keys.Result{Action: keys.Submit, Kind: m.noteKind}, m.input.Value(), m.author); ok && m.send(i) {
-			m.flash = noteName(m.noteKind) + " saved"
-		}
-		m.closeModal()
-	case keys.Cancel:
-		m.closeModal()
-	case keys.Input:
-		// Runes that arrive in one read (fast typing, a paste without
-		// bracketed paste) come as one key named by the runes joined, so
-		// "up" or "end" would match the input's own bindings and be lost.
-		// Fed one at a time, every rune is text.
-		if k.Type == tea.KeyRunes && len(k.Runes) > 1 && !k.Paste {
-			cmds := make([]tea.Cmd, 0, len(k.Runes))
-			for _, r := range k.Runes {
-				var cmd tea.Cmd
-				m.input, cmd = m.input.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: k.Alt})
-				cmds = append(cmds, cmd)
-			}
-			return tea.Batch(cmds...)
-		}
-		var cmd tea.Cmd
-		m.input, cmd = m.input.Update(k)
-		return cmd
-	case keys.ToggleTimeline:
-		if m.modal == keys.ModalTimeline {
-			m.modal = keys.ModalNone
-		} else {
-			m.modal = keys.ModalTimeline
-			m.syncTimeline(true)
-		}
-	case keys.ScrollUp:
-		m.timeline.ScrollUp(1)
-	case keys.ScrollDown:
-		m.timeline.ScrollDown(1)
-	case keys.PageUp:
-		m.timeline.PageUp()
-	case keys.PageDown:
-		m.timeline.PageDown()
-	case keys.ToggleSeries:
-		if r.Series < len(m.sh.names) {
-			n := m.sh.names[r.Series]
-			m.sh.hidden[n] = !m.sh.hidden[n]
-			m.drawCharts()
-		}
-	case keys.ToggleHelp:
-		if m.modal == keys.ModalHelp {
-			m.modal = keys.ModalNone
-		} else {
-			m.modal = keys.ModalHelp
-		}
 	case keys.Export:
 		m.exporting = true
 		m.flash = "writing the report…"
-		return writeReport(m.sh.cfg.RunDir, m.writeReport)
+		return writeReport(m.cfg.RunDir, m.writeReport)
 	case keys.Leave:
-		if m.sh.s.Ended || m.finished {
-			return tea.Quit
-		}
-		m.leaveAtEnd = true
-		if i, ok := keys.Intent(r, "", m.author); ok {
-			m.send(i)
-		}
-		m.flash = "finishing; the console closes when the game day has ended"
+		return m.leave(r)
 	}
+	return nil
+}
+
+// openNote opens the note input for a kind of note.
+func (m *model) openNote(kind string) tea.Cmd {
+	if !m.mayWrite(kind) {
+		return nil
+	}
+	m.modal = keys.ModalNote
+	return m.note.open(kind)
+}
+
+// toggleOverlay opens or closes the timeline or the key help.
+func (m *model) toggleOverlay(a keys.Action) {
+	want := keys.ModalHelp
+	if a == keys.ToggleTimeline {
+		want = keys.ModalTimeline
+	}
+	if m.modal == want {
+		m.modal = keys.ModalNone
+		return
+	}
+	m.modal = want
+	if want == keys.ModalTimeline {
+		m.timeline.sync(true)
+	}
+}
+
+// toggleSeries shows or hides the n-th series seen (0-based) on every chart.
+func (m *model) toggleSeries(n int) {
+	if n < len(m.series) {
+		name := m.series[n]
+		m.hidden[name] = !m.hidden[name]
+		m.drawCharts()
+	}
+}
+
+// leave quits once the game day has ended; before that it finishes the
+// game day and quits when the engine has.
+func (m *model) leave(r keys.Result) tea.Cmd {
+	if m.run.Ended || m.finished {
+		return tea.Quit
+	}
+	m.leaveAtEnd = true
+	if i, ok := keys.Intent(r, "", m.author); ok {
+		m.send(i)
+	}
+	m.flash = "finishing; the console closes when the game day has ended"
 	return nil
 }
 
 // abort sends the abort intent at once, in the Update that saw the key.
 // A note being typed is saved first so nothing the room wrote is lost.
 func (m *model) abort(source string) {
-	if m.sh.s.Ended || m.finished {
+	if m.run.Ended || m.finished {
 		m.flash = "the game day is over; nothing to abort"
 		return
 	}
 	if m.modal == keys.ModalNote {
-		if i, ok := keys.Intent(keys.Result{Action: keys.Submit, Kind: m.noteKind}, m.input.Value(), m.author); ok {
+		if i, ok := m.note.intent(); ok {
 			m.send(i)
 		}
 	}
@@ -502,58 +463,9 @@ func (m *model) abort(source string) {
 
 func (m *model) closeModal() {
 	if m.modal == keys.ModalNote {
-		m.input.Blur()
-		m.input.Reset()
+		m.note.close()
 	}
 	m.modal = keys.ModalNone
-}
-
-func noteName(kind string) string {
-	switch kind {
-	case "action":
-		return "action item"
-	case "":
-		return "note"
-	}
-	return kind
-}
-
-// cachedLine is a timeline entry rendered at the current width.
-type cachedLine struct {
-	count int
-	line  string
-}
-
-// syncTimeline rebuilds the viewport's content when new entries arrived,
-// keeping the view pinned to the newest entry if it was there.
-func (m *model) syncTimeline(force bool) {
-	s := m.sh.s
-	if !force && m.tlSeen == s.tlTotal {
-		return
-	}
-	atBottom := m.timeline.AtBottom() || m.tlSeen <= 0
-	// Entries are rendered once per width; at ten events a second the
-	// timeline would otherwise re-render thousands of lines per batch.
-	if m.tlCacheW != m.sh.w || len(m.tlCache) > 2*maxTimeline {
-		m.tlCache, m.tlCacheW = map[int]cachedLine{}, m.sh.w
-	}
-	var b strings.Builder
-	s.entries(func(e entry) {
-		if b.Len() > 0 {
-			b.WriteByte('\n')
-		}
-		cl, ok := m.tlCache[e.seq]
-		if !ok || cl.count != e.count {
-			cl = cachedLine{count: e.count, line: m.timelineLine(e, m.sh.w)}
-			m.tlCache[e.seq] = cl
-		}
-		b.WriteString(cl.line)
-	})
-	m.timeline.SetContent(b.String())
-	if atBottom || force {
-		m.timeline.GotoBottom()
-	}
-	m.tlSeen = s.tlTotal
 }
 
 // reportMsg is the outcome of writing the report.

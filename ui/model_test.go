@@ -55,7 +55,7 @@ func newHarness(t *testing.T, to stage, w, h int) *harness {
 // poll: the console renders checks only from that.
 func (hs *harness) refresh() {
 	hs.m.Update(hs.m.refreshReq().read())
-	hs.m.Update(eventsMsg{judged(hs.m.sh.cfg.Runbook, hs.m.sh.cfg.Metrics, hs.m.sh.s, hs.now)})
+	hs.m.Update(eventsMsg{judged(hs.m.cfg.Runbook, hs.m.cfg.Metrics, hs.m.run, hs.now)})
 }
 
 func keyMsg(s string) tea.KeyMsg {
@@ -313,7 +313,7 @@ func TestAbortWithinOneFrameEverywhere(t *testing.T) {
 				hs.m.Update(keyMsg(k))
 				in := hs.sent.intents()
 				if len(in) == before || in[len(in)-1].Type != gamedays.IntentAbort {
-					t.Errorf("phase %s modal %s: %s sent %+v", hs.m.sh.s.Phase, md, k, in[before:])
+					t.Errorf("phase %s modal %s: %s sent %+v", hs.m.run.Phase, md, k, in[before:])
 				}
 			}
 		}
@@ -326,11 +326,11 @@ func TestSeriesToggle(t *testing.T) {
 		t.Fatalf("legend lacks web-2:\n%s", hs.view())
 	}
 	hs.press("2")
-	if !hs.m.sh.hidden["web-2"] || !strings.Contains(hs.view(), "[2] web-2 hidden") {
+	if !hs.m.hidden["web-2"] || !strings.Contains(hs.view(), "[2] web-2 hidden") {
 		t.Fatalf("2 did not hide web-2:\n%s", hs.view())
 	}
 	hs.press("2")
-	if hs.m.sh.hidden["web-2"] {
+	if hs.m.hidden["web-2"] {
 		t.Fatal("2 did not show web-2 again")
 	}
 	hs.press("9") // no ninth series: nothing happens
@@ -435,7 +435,7 @@ func TestStaleTicksAreDropped(t *testing.T) {
 
 func TestMetricsBlindBanner(t *testing.T) {
 	hs := newHarness(t, stObserve, 100, 30)
-	obs := hs.m.sh.cfg.Metrics.(*staticObserver)
+	obs := hs.m.cfg.Metrics.(*staticObserver)
 	for i := range obs.health {
 		obs.health[i].LastAnswer = hs.now.Add(-25 * time.Second)
 		obs.health[i].LastErr = errConnRefused
@@ -693,7 +693,7 @@ func TestLinkLostIsShown(t *testing.T) {
 	hs := newHarness(t, stObserve, 120, 40)
 	inj := &targets.Injection{RunID: "r1", Attack: "slow", Kind: "network-latency", Member: targets.Member{Target: "web", ID: "web-2", Addr: "web-2:22"}, Duration: 30 * time.Second}
 	ok := true
-	expires := hs.m.sh.s.Start.Add(95 * time.Second)
+	expires := hs.m.run.Start.Add(95 * time.Second)
 	hs.m.Update(eventsMsg{{Type: gamedays.EvAttackResult, Time: hs.now, Injection: inj, OK: &ok,
 		Result: &targets.Result{LinkLost: true, Applied: hs.now, Expires: expires}}})
 	v := hs.view()
@@ -706,6 +706,6 @@ func TestLinkLostIsShown(t *testing.T) {
 
 func (hs *harness) timeline() string {
 	var b strings.Builder
-	hs.m.sh.s.entries(func(e entry) { b.WriteString(e.text + "\n") })
+	hs.m.run.entries(func(e entry) { b.WriteString(e.text + "\n") })
 	return b.String()
 }

@@ -246,6 +246,9 @@ func TestSafetyOfficerAbortRollsBack(t *testing.T) {
 	if !r.journalled(t, func(ev gamedays.Event) bool { return ev.Type == gamedays.EvAbort && ev.Author == "dave" }) {
 		t.Fatal("the journal does not say dave aborted")
 	}
+	// The engine is done before its last event reaches the console; q
+	// leaves only once the console has seen the end.
+	r.shows("ABORTED (ENDED)")
 	r.press("q")
 	r.wait()
 	if r.outcome.Verdict != gamedays.VerdictAborted {

@@ -134,6 +134,19 @@ func (s *runState) apply(ev gamedays.Event) {
 	s.add(ev.Time, gamedays.LevelOf(ev), s.Describe(ev))
 }
 
+// canConfirm: the plan is complete and every preflight passed.
+func (s *runState) canConfirm() bool {
+	if s.Phase != gamedays.PhaseBlastRadius || s.Confirmed || len(s.Injections) == 0 {
+		return false
+	}
+	for _, r := range s.Injections {
+		if r.Preflight == nil || !r.Preflight.OK {
+			return false
+		}
+	}
+	return true
+}
+
 // baseOf is a series' baseline median as the engine measured it; NaN when
 // not known yet.
 func (s *runState) baseOf(panel, series string) float64 {

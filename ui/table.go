@@ -6,6 +6,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/gameday/gameday/gamedays"
 	"github.com/gameday/gameday/runbook"
 )
 
@@ -32,9 +33,9 @@ func (x cell) render(w int) string {
 
 // table lays rows out in columns: each column as wide as its widest cell,
 // at most its entry in widths; the last column takes the rest of the line.
-func (m *model) table(head []string, widths []int, rows [][]cell) []string {
-	st := m.sh.st
-	w := m.sh.w
+func (m *page) table(head []string, widths []int, rows [][]cell) []string {
+	st := m.styles
+	w := m.width
 	ws := make([]int, len(head))
 	used := 0
 	for i, h := range head {
@@ -98,12 +99,42 @@ func held(ok, nodata bool) string {
 }
 
 // heldStyle colours a check result.
-func (m *model) heldStyle(ok, nodata bool) lipgloss.Style {
+func (m *page) heldStyle(ok, nodata bool) lipgloss.Style {
 	switch {
 	case nodata:
-		return m.sh.st.Warn
+		return m.styles.Warn
 	case ok:
-		return m.sh.st.OK
+		return m.styles.OK
 	}
-	return m.sh.st.Bad
+	return m.styles.Bad
+}
+
+// stateCell is an attack's state, coloured and worded.
+func (m *page) stateCell(r *attackRow) cell {
+	st := m.styles
+	switch r.Status {
+	case gamedays.StatusApplied, gamedays.StatusInjecting:
+		if r.LinkLost {
+			// The fault cut gameday's own link: only the host's dead
+			// man's switch can end it now.
+			return cs("LINK LOST", st.Bad)
+		}
+		return cs(r.Status.String(), st.Warn)
+	case gamedays.StatusInjectFailed, gamedays.StatusRollbackFailed:
+		return cs(r.Status.String(), st.Bad)
+	case gamedays.StatusReverted:
+		if r.Irreversible {
+			return cs("done; not undoable", st.Warn)
+		}
+		return cs("✓ reverted", st.OK)
+	}
+	return cs(r.Status.String(), st.Muted)
+}
+
+// outputCell is the last output line, red when it explains a failure.
+func (m *page) outputCell(r *attackRow) cell {
+	if r.Status == gamedays.StatusInjectFailed || r.Status == gamedays.StatusRollbackFailed {
+		return cs(lastLine(r), m.styles.Bad)
+	}
+	return c(lastLine(r))
 }

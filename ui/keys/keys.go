@@ -153,7 +153,9 @@ type Result struct {
 }
 
 // Resolve maps a key press to an action. Abort is checked first, before any
-// modal or phase, so it can never be shadowed.
+// modal or phase, so it can never be shadowed; then the open modal has the
+// keyboard; then the keys of every screen, those of a game day that has
+// ended, the drill's, and last the phase's own.
 func Resolve(km KeyMap, c Context, k tea.KeyMsg) Result {
 	switch {
 	case key.Matches(k, km.Abort):
@@ -163,32 +165,9 @@ func Resolve(km KeyMap, c Context, k tea.KeyMsg) Result {
 	}
 	switch c.Modal {
 	case ModalNote:
-		// Letters typed fast arrive as one key named by them all: "enter"
-		// or "esc" written in a note is text, not a key.
-		if k.Type == tea.KeyRunes {
-			return Result{Action: Input}
-		}
-		switch {
-		case key.Matches(k, km.Submit):
-			return Result{Action: Submit}
-		case key.Matches(k, km.Cancel):
-			return Result{Action: Cancel}
-		}
-		return Result{Action: Input}
+		return resolveNote(km, k)
 	case ModalTimeline:
-		switch {
-		case key.Matches(k, km.Timeline), key.Matches(k, km.Cancel):
-			return Result{Action: ToggleTimeline}
-		case key.Matches(k, km.Up):
-			return Result{Action: ScrollUp}
-		case key.Matches(k, km.Down):
-			return Result{Action: ScrollDown}
-		case key.Matches(k, km.PageUp):
-			return Result{Action: PageUp}
-		case key.Matches(k, km.PageDown):
-			return Result{Action: PageDown}
-		}
-		return Result{}
+		return resolveTimeline(km, k)
 	case ModalHelp:
 		if key.Matches(k, km.Help) || key.Matches(k, km.Cancel) {
 			return Result{Action: ToggleHelp}
@@ -204,33 +183,81 @@ func Resolve(km KeyMap, c Context, k tea.KeyMsg) Result {
 		return Result{Action: ToggleSeries, Series: int(k.String()[0] - '1')}
 	}
 	if c.Ended {
-		// Findings and action items are written up after the end, above
-		// all after an abort; the journal stays open until the console
-		// closes.
-		switch {
-		case key.Matches(k, km.Leave):
-			return Result{Action: Leave}
-		case key.Matches(k, km.Export) && c.CanExport:
-			return Result{Action: Export}
-		case key.Matches(k, km.Note):
-			return Result{Action: OpenNote, Kind: "note"}
-		case key.Matches(k, km.Finding):
-			return Result{Action: OpenNote, Kind: "finding"}
-		case key.Matches(k, km.ActionItem):
-			return Result{Action: OpenNote, Kind: "action"}
-		}
+		return resolveEnded(km, c, k)
+	}
+	if r := resolveDrill(km, c, k); r.Action != None {
+		return r
+	}
+	return resolvePhase(km, c, k)
+}
+
+// resolveNote: while a note is typed, every key but enter and esc is text.
+func resolveNote(km KeyMap, k tea.KeyMsg) Result {
+	// Letters typed fast arrive as one key named by them all: "enter"
+	// or "esc" written in a note is text, not a key.
+	if k.Type == tea.KeyRunes {
+		return Result{Action: Input}
+	}
+	switch {
+	case key.Matches(k, km.Submit):
+		return Result{Action: Submit}
+	case key.Matches(k, km.Cancel):
+		return Result{Action: Cancel}
+	}
+	return Result{Action: Input}
+}
+
+func resolveTimeline(km KeyMap, k tea.KeyMsg) Result {
+	switch {
+	case key.Matches(k, km.Timeline), key.Matches(k, km.Cancel):
+		return Result{Action: ToggleTimeline}
+	case key.Matches(k, km.Up):
+		return Result{Action: ScrollUp}
+	case key.Matches(k, km.Down):
+		return Result{Action: ScrollDown}
+	case key.Matches(k, km.PageUp):
+		return Result{Action: PageUp}
+	case key.Matches(k, km.PageDown):
+		return Result{Action: PageDown}
+	}
+	return Result{}
+}
+
+// resolveEnded: findings and action items are written up after the end,
+// above all after an abort; the journal stays open until the console
+// closes.
+func resolveEnded(km KeyMap, c Context, k tea.KeyMsg) Result {
+	switch {
+	case key.Matches(k, km.Leave):
+		return Result{Action: Leave}
+	case key.Matches(k, km.Export) && c.CanExport:
+		return Result{Action: Export}
+	case key.Matches(k, km.Note):
+		return Result{Action: OpenNote, Kind: "note"}
+	case key.Matches(k, km.Finding):
+		return Result{Action: OpenNote, Kind: "finding"}
+	case key.Matches(k, km.ActionItem):
+		return Result{Action: OpenNote, Kind: "action"}
+	}
+	return Result{}
+}
+
+func resolveDrill(km KeyMap, c Context, k tea.KeyMsg) Result {
+	if !c.Drill {
 		return Result{}
 	}
-	if c.Drill {
-		switch {
-		case key.Matches(k, km.Detected):
-			return Result{Action: OpenNote, Kind: gamedays.NoteDetected}
-		case key.Matches(k, km.Mitigated):
-			return Result{Action: OpenNote, Kind: gamedays.NoteMitigated}
-		case key.Matches(k, km.Hint):
-			return Result{Action: ReleaseHint}
-		}
+	switch {
+	case key.Matches(k, km.Detected):
+		return Result{Action: OpenNote, Kind: gamedays.NoteDetected}
+	case key.Matches(k, km.Mitigated):
+		return Result{Action: OpenNote, Kind: gamedays.NoteMitigated}
+	case key.Matches(k, km.Hint):
+		return Result{Action: ReleaseHint}
 	}
+	return Result{}
+}
+
+func resolvePhase(km KeyMap, c Context, k tea.KeyMsg) Result {
 	switch {
 	case key.Matches(k, km.Note):
 		return Result{Action: OpenNote, Kind: "note"}
@@ -278,50 +305,4 @@ func Intent(r Result, text, author string) (gamedays.Intent, bool) {
 		return gamedays.Intent{Type: gamedays.IntentNote, Text: text, Kind: kind, Author: author, Source: "key"}, true
 	}
 	return gamedays.Intent{}, false
-}
-
-// Help is the bindings that matter in a context, most important first;
-// Abort is left out because the footer always shows it on its own.
-func Help(km KeyMap, c Context) []key.Binding {
-	switch c.Modal {
-	case ModalNote:
-		return []key.Binding{km.Submit, km.Cancel}
-	case ModalTimeline:
-		return []key.Binding{km.Up, km.Down, km.PageDown, withHelp(km.Timeline, "close timeline")}
-	case ModalHelp:
-		return []key.Binding{withHelp(km.Help, "close help")}
-	}
-	var out []key.Binding
-	if c.Ended {
-		if c.CanExport {
-			out = append(out, km.Export)
-		}
-		out = append(out, km.Finding, km.ActionItem, km.Note, withHelp(km.Leave, "leave"))
-	} else {
-		switch c.Phase {
-		case gamedays.PhaseHypothesis:
-			out = append(out, km.Next, km.Predict)
-		case gamedays.PhaseBlastRadius:
-			if c.CanConfirm {
-				out = append(out, km.Confirm)
-			}
-		case gamedays.PhaseObserve, gamedays.PhaseAborted:
-			out = append(out, km.Finding, km.ActionItem)
-		case gamedays.PhaseConclude:
-			out = append(out, withHelp(km.Next, "finish"), km.Finding, km.ActionItem, km.Leave)
-		}
-		if c.Drill {
-			out = append(out, km.Detected, km.Mitigated, km.Hint)
-		}
-		out = append(out, km.Note)
-	}
-	if c.Charts {
-		out = append(out, km.Series)
-	}
-	return append(out, km.Timeline, km.Help)
-}
-
-func withHelp(b key.Binding, desc string) key.Binding {
-	b.SetHelp(b.Help().Key, desc)
-	return b
 }

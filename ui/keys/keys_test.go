@@ -157,38 +157,6 @@ func TestIntent(t *testing.T) {
 	}
 }
 
-func TestHelpShowsWhatMatters(t *testing.T) {
-	km := Default()
-	has := func(c Context, k string) bool {
-		for _, b := range Help(km, c) {
-			if b.Help().Key == k {
-				return true
-			}
-		}
-		return false
-	}
-	if !has(blastReady, "Y") || has(blast, "Y") {
-		t.Error("Y is shown exactly when confirmation is possible")
-	}
-	if !has(hypothesis, "enter") || !has(hypothesis, "p") {
-		t.Error("hypothesis help lacks enter or p")
-	}
-	if !has(ended, "f") || !has(ended, "a") || !has(ended, "q") || has(ended, "p") {
-		t.Error("after the end: findings, action items and q, no predictions")
-	}
-	if has(ended, "e") || !has(exportable, "e") {
-		t.Error("e is shown exactly when the report can be written")
-	}
-	if !has(noting, "esc") || has(noting, "t") {
-		t.Error("note input help is about the note")
-	}
-	for _, c := range []Context{baseline, noting, timeline, helping, ended} {
-		if has(c, "ctrl+x") {
-			t.Errorf("abort is in the help list for %+v; the footer shows it on its own", c)
-		}
-	}
-}
-
 var update = flag.Bool("update", false, "rewrite the generated key reference in docs/console.md and README.md")
 
 // docs/console.md and README.md embed the key reference generated from Default().

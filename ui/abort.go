@@ -1,0 +1,90 @@
+package ui
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/lipgloss"
+
+	"github.com/gameday/gameday/gamedays"
+)
+
+// abortScreen is the aborted phase: the rollback, member by member, until
+// every one has answered, and what to do next.
+type abortScreen struct{ page }
+
+// ShortHelp: the room writes up what happened.
+func (m *abortScreen) ShortHelp() []key.Binding {
+	return []key.Binding{m.keys.Finding, m.keys.ActionItem}
+}
+
+// View is the rollback per member, failures in red, and what to do next.
+func (m *abortScreen) View() []string {
+	st, s, cfg := m.styles, m.run, m.cfg
+	msg := s.Abort.Msg
+	if s.Ended {
+		// "rolling back N injection(s)" was true when the abort began.
+		msg, _, _ = strings.Cut(msg, "; rolling back")
+	}
+	out := []string{st.Bad.Render("ABORTED") + ": " + msg}
+	// Failures first, then what is still rolling back: with many members the
+	// rows that need someone's attention must be the ones on screen.
+	var touched []*attackRow
+	reverted, failed := 0, 0
+	for _, r := range s.Injections {
+		if r.Status == gamedays.StatusPlanned {
+			continue
+		}
+		touched = append(touched, r)
+		switch r.Status {
+		case gamedays.StatusReverted:
+			reverted++
+		case gamedays.StatusRollbackFailed:
+			failed++
+		}
+	}
+	total := len(touched)
+	urgency := func(r *attackRow) int {
+		switch r.Status {
+		case gamedays.StatusRollbackFailed, gamedays.StatusInjectFailed:
+			return 0
+		case gamedays.StatusReverted:
+			return 2
+		}
+		return 1
+	}
+	sort.SliceStable(touched, func(i, j int) bool { return urgency(touched[i]) < urgency(touched[j]) })
+	limit := max(2, m.height-12)
+	rows := [][]cell{}
+	for i, r := range touched {
+		if i == limit {
+			rows = append(rows, []cell{cs(fmt.Sprintf("… %d more", total-i), st.Muted)})
+			break
+		}
+		rows = append(rows, []cell{c(r.Key.Attack), c(r.Key.Member), m.stateCell(r), m.outputCell(r)})
+	}
+	if total == 0 {
+		out = append(out, st.OK.Render("Nothing had been injected; nothing to roll back."))
+	} else {
+		out = append(out, m.table([]string{"attack", "member", "rollback", "detail"}, []int{16, 18, 18}, rows)...)
+		out = append(out, fmt.Sprintf("%d of %d reverted", reverted, total))
+	}
+	runDir := cfg.RunDir
+	if runDir == "" {
+		runDir = "RUN_DIR"
+	}
+	switch {
+	case failed > 0 || len(s.Failed) > 0:
+		n := max(failed, len(s.Failed))
+		out = append(out, st.Bad.Render(fmt.Sprintf("ROLLBACK INCOMPLETE on %d: something may still be applied.", n)))
+		out = append(out, m.wrapStyled("Next: run `gameday recover "+runDir+"` now, and check the hosts named above by hand.", st.Bad)...)
+	case !s.Ended:
+		out = append(out, st.Warn.Render("Rolling back… the console stays until every rollback has answered."))
+	default:
+		out = append(out, st.OK.Render("Everything injected was reverted."))
+		out = append(out, m.wrapStyled("Next: f and a write up findings and action items; e writes the report into "+runDir+" (or run `gameday report "+runDir+"` later); q leaves.", lipgloss.NewStyle())...)
+	}
+	return out
+}

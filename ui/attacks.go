@@ -1,0 +1,149 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+
+	"github.com/gameday/gameday/gamedays"
+	"github.com/gameday/gameday/runbook"
+)
+
+// attacksScreen is the run and observe phases: the attacks as they land
+// and are rolled back, under the charts.
+type attacksScreen struct{ page }
+
+// ShortHelp: once the faults are in, the room writes up what it sees.
+func (m *attacksScreen) ShortHelp() []key.Binding {
+	if m.run.Phase == gamedays.PhaseObserve {
+		return []key.Binding{m.keys.Finding, m.keys.ActionItem}
+	}
+	return nil
+}
+
+// View is each attack on each member with its state, countdown and last
+// output, the guardrails, and in a drill where it stands.
+func (m *attacksScreen) View() []string {
+	st, s, rb := m.styles, m.run, m.cfg.Runbook
+	runAt := s.PhaseAt[gamedays.PhaseRun]
+	var out []string
+	if rb != nil && !runAt.IsZero() {
+		left := runAt.Add(rb.Observe.Duration).Sub(m.now)
+		out = append(out, st.Bold.Render("Attacks")+fmt.Sprintf(": observe ends in %s", clockDur(left)))
+	}
+	if m.redact {
+		// A responder is told nothing of the attacks: finding them is the drill.
+		out = append(out, st.Muted.Render("Something may be wrong. Watch the charts and the timeline; d when you have found it, m when you have fixed it."))
+		return append(out, m.drillView()...)
+	}
+	rows := [][]cell{}
+	maxRows := max(2, m.height/4)
+	for i, r := range s.Injections {
+		if i == maxRows {
+			rows = append(rows, []cell{cs(fmt.Sprintf("… %d more", len(s.Injections)-i), st.Muted)})
+			break
+		}
+		rows = append(rows, []cell{c(r.Key.Attack), c(r.Key.Member), m.stateCell(r), c(m.when(r)), m.outputCell(r)})
+	}
+	out = append(out, m.table([]string{"attack", "member", "state", "when", "last output"}, []int{16, 18, 16, 16}, rows)...)
+	if g := m.guardText(); g != "" {
+		out = append(out, g)
+	}
+	return append(out, m.drillView()...)
+}
+
+// when is the countdown of one attack on one member.
+func (m *attacksScreen) when(r *attackRow) string {
+	rb, s := m.cfg.Runbook, m.run
+	runAt := s.PhaseAt[gamedays.PhaseRun]
+	if rb == nil || runAt.IsZero() {
+		return ""
+	}
+	var a runbook.Attack
+	for _, x := range rb.Attacks {
+		if x.Name == r.Key.Attack {
+			a = x
+		}
+	}
+	start, end := runAt.Add(a.StartAfter), runAt.Add(a.StartAfter+a.Duration)
+	switch r.Status {
+	case gamedays.StatusPlanned:
+		return "starts in " + clockDur(start.Sub(m.now))
+	case gamedays.StatusApplied, gamedays.StatusInjecting:
+		if r.LinkLost && !r.Expires.IsZero() {
+			return "switch " + tplus(s.Elapsed(r.Expires))
+		}
+		return "ends in " + clockDur(end.Sub(m.now))
+	case gamedays.StatusReverted:
+		return "at " + tplus(s.Elapsed(r.RevertedAt))
+	}
+	return ""
+}
+
+// guardText is the guardrails' live state, loud when one is breaching.
+func (m *attacksScreen) guardText() string {
+	st, guards := m.styles, m.run.live().Guards
+	if len(guards) == 0 {
+		return ""
+	}
+	var parts []string
+	bad := false
+	for _, g := range guards {
+		t := g.Panel + " " + g.Threshold
+		switch {
+		case g.Fired:
+			bad = true
+			parts = append(parts, t+": FIRED")
+		case g.Pending:
+			bad = true
+			parts = append(parts, fmt.Sprintf("%s: breached for %s", t, g.Breached.Round(time.Second)))
+		default:
+			parts = append(parts, t+": ok")
+		}
+	}
+	line := "guardrails: " + strings.Join(parts, "; ")
+	if bad {
+		return st.Bad.Render(line)
+	}
+	return st.Muted.Render(line)
+}
+
+// drillView is the drill's state: marks, times and the hints released so
+// far.
+func (m *attacksScreen) drillView() []string {
+	if !m.cfg.Drill {
+		return nil
+	}
+	st, d := m.styles, &m.run.drill
+	mark := func(what string, n *note, key string) string {
+		if n == nil {
+			return what + ": " + st.Muted.Render("not yet (press "+key+")")
+		}
+		line := what + ": " + st.OK.Render(tplus(m.run.Elapsed(n.at)))
+		if !d.injected.IsZero() && !m.redact {
+			line += fmt.Sprintf(" (%s after the inject)", n.at.Sub(d.injected).Round(time.Second))
+		}
+		by := n.author
+		if by == "" {
+			by = "someone"
+		}
+		return line + " by " + by + ": " + n.text
+	}
+	out := []string{"", st.Bold.Render("Drill"),
+		"  " + mark("detected", d.detected, "d"),
+		"  " + mark("mitigated", d.mitigated, "m")}
+	if d.falseAlarms > 0 && !m.redact {
+		out = append(out, fmt.Sprintf("  false alarms before the inject: %d", d.falseAlarms))
+	}
+	total := 0
+	if rb := m.cfg.Runbook; rb != nil {
+		total = len(rb.Drill.Hints)
+	}
+	out = append(out, fmt.Sprintf("  hints released: %d of %d", len(d.hints), total))
+	for _, h := range d.hints {
+		out = append(out, m.wrapStyled("    · "+h, st.Accent)...)
+	}
+	return out
+}

@@ -1,0 +1,290 @@
+package ui
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+
+	"github.com/gameday/gameday/gamedays"
+	"github.com/gameday/gameday/runbook"
+	"github.com/gameday/gameday/ui/keys"
+)
+
+// blastScreen is the blast-radius phase: every resolved member, what is
+// selected, each preflight, the price in error budget and the plan;
+// nothing runs until Y.
+type blastScreen struct {
+	page
+	remaining func() (float64, error) // the SLO budget left; nil: all of it
+	budget    budgetState
+}
+
+// budgetState is the error budget left, asked once per console.
+type budgetState struct {
+	asked, known bool
+	left         float64
+	err          string
+}
+
+// budgetMsg is the share of the error budget left, or why it is unknown.
+type budgetMsg struct {
+	left float64
+	err  error
+}
+
+// shownMsg tells a screen its phase has begun.
+type shownMsg struct{}
+
+// Update: Y confirms; the budget is asked for once the screen is shown.
+func (m *blastScreen) Update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case shownMsg:
+		return m.askBudget()
+	case budgetMsg:
+		m.budget.known, m.budget.left = true, msg.left
+		if msg.err != nil {
+			m.budget.err = msg.err.Error()
+		}
+	case keys.Result:
+		if m.sendOn(msg, keys.Confirm) {
+			m.out.say("blast radius confirmed; attacks run on schedule")
+		}
+	}
+	return nil
+}
+
+// ShortHelp: Y, once every preflight has passed.
+func (m *blastScreen) ShortHelp() []key.Binding {
+	if m.run.canConfirm() {
+		return []key.Binding{m.keys.Confirm}
+	}
+	return nil
+}
+
+// askBudget fetches the budget left in a command, once: it may query
+// Prometheus, which Update must never wait for.
+func (m *blastScreen) askBudget() tea.Cmd {
+	rb := m.cfg.Runbook
+	if m.budget.asked || rb == nil || rb.SLO == nil || m.remaining == nil {
+		return nil
+	}
+	m.budget.asked = true
+	f := m.remaining
+	return func() tea.Msg {
+		left, err := f()
+		return budgetMsg{left: left, err: err}
+	}
+}
+
+// View is every resolved member, what is selected, each preflight and the
+// plan.
+func (m *blastScreen) View() []string {
+	st, s := m.styles, m.run
+	out := []string{st.Bold.Render("Blast radius") + ": every resolved member, what is selected, and preflight results."}
+	switch {
+	case s.Confirmed:
+		out = append(out, st.OK.Render("Confirmed."))
+	case !s.Ended:
+		out = append(out, st.Warn.Render("Nothing runs until you press Y."))
+	}
+	out = append(out, m.memberTable()...)
+	if sum := m.selectionSummary(); sum != "" {
+		out = append(out, "", sum)
+	}
+	out = append(out, m.budgetView()...)
+	out = append(out, m.planView()...)
+	return append(out, m.outcome()...)
+}
+
+// memberTable lists the members, selected first: with a large fleet, what
+// will be attacked must be on screen, and the rest is summarised.
+func (m *blastScreen) memberTable() []string {
+	st := m.styles
+	members := append([]memberRow(nil), m.run.members()...)
+	sort.SliceStable(members, func(i, j int) bool { return members[i].selected && !members[j].selected })
+	limit := max(3, m.height-14)
+	rows := [][]cell{}
+	for i, mr := range members {
+		if i == limit {
+			rows = append(rows, []cell{moreMembers(members[i:], st.Muted, st.Warn)})
+			break
+		}
+		sel, pf := cs("○ not selected", st.Muted), cs("", st.Muted)
+		if mr.selected {
+			sel, pf = cs("● SELECTED", st.Warn), m.preflightCell(mr.member.ID)
+		}
+		addr := mr.member.Addr
+		if addr == "" {
+			addr = "-"
+		}
+		rows = append(rows, []cell{c(mr.target), c(mr.member.ID), c(addr), sel, pf})
+	}
+	return m.table([]string{"target", "member", "address", "selection", "preflight"}, []int{14, 22, 20, 16}, rows)
+}
+
+// moreMembers summarises the members that did not fit, loud when the first
+// of them (selected ones come first) is selected.
+func moreMembers(rest []memberRow, muted, warn lipgloss.Style) cell {
+	if rest[0].selected {
+		return cs(fmt.Sprintf("… %d more member(s), some SELECTED: enlarge the terminal to see them all", len(rest)), warn)
+	}
+	return cs(fmt.Sprintf("… %d more member(s), none selected beyond those above", len(rest)), muted)
+}
+
+// selectionSummary is how many of each target's members are selected, and
+// with which seed.
+func (m *blastScreen) selectionSummary() string {
+	rb := m.cfg.Runbook
+	if rb == nil {
+		return ""
+	}
+	var sum []string
+	for _, t := range rb.Targets {
+		total, chosen := 0, 0
+		for _, mr := range m.run.members() {
+			if mr.target == t.Name {
+				total++
+				if mr.selected {
+					chosen++
+				}
+			}
+		}
+		if total == 0 {
+			continue
+		}
+		part := fmt.Sprintf("%s: %d of %d selected", t.Name, chosen, total)
+		if seed, ok := m.run.seed(t.Name); ok {
+			part += fmt.Sprintf(" (seed %d)", seed)
+		}
+		sum = append(sum, part)
+	}
+	return strings.Join(sum, "; ")
+}
+
+// planView is every attack as the runbook schedules it.
+func (m *blastScreen) planView() []string {
+	rb := m.cfg.Runbook
+	if rb == nil {
+		return nil
+	}
+	out := []string{"", m.styles.Bold.Render("Plan")}
+	for _, a := range rb.Attacks {
+		out = append(out, fmt.Sprintf("  %s: %s on %s from +%s for %s%s", a.Name, a.Kind, a.Target,
+			runbook.FormatDuration(a.StartAfter), runbook.FormatDuration(a.Duration), paramText(a.Params)))
+	}
+	return out
+}
+
+// outcome is what happens next: a dry run's plan, why the run stopped here,
+// or what Y is waiting for.
+func (m *blastScreen) outcome() []string {
+	st, s := m.styles, m.run
+	switch {
+	case s.VerdictSet && s.Verdict == gamedays.VerdictNone:
+		out := []string{"", st.Bold.Render("Dry run") + ": " + s.VerdictMsg + ". What each injection would do:"}
+		for _, r := range s.Injections {
+			if r.Preflight == nil {
+				continue
+			}
+			for _, line := range r.Preflight.Plan {
+				out = append(out, "  "+r.Key.Attack+" on "+r.Key.Member+": "+line)
+			}
+		}
+		return out
+	case s.VerdictSet:
+		// The run ended here: a target did not resolve or a preflight failed.
+		return append([]string{""}, m.wrapStyled("Stopped before anything was injected: "+s.VerdictMsg, st.Bad)...)
+	case s.canConfirm():
+		return []string{"", st.Warn.Render("Every preflight passed. Press Y to confirm this blast radius exactly as shown.")}
+	case !s.Confirmed:
+		return []string{"", st.Muted.Render("Waiting for preflight results…")}
+	}
+	return nil
+}
+
+// paramText lists an attack's params in a stable order.
+func paramText(p map[string]string) string {
+	if len(p) == 0 {
+		return ""
+	}
+	names := make([]string, 0, len(p))
+	for k := range p {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	b.WriteString(" (")
+	for i, k := range names {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(k + "=" + p[k])
+	}
+	b.WriteString(")")
+	return b.String()
+}
+
+// preflightCell summarises every attack's preflight on one member.
+func (m *blastScreen) preflightCell(member string) cell {
+	st := m.styles
+	var parts []string
+	bad, pending := false, false
+	for _, r := range m.run.Injections {
+		if r.Key.Member != member {
+			continue
+		}
+		p := r.Preflight
+		switch {
+		case p == nil:
+			pending = true
+			parts = append(parts, r.Key.Attack+": checking…")
+		case p.OK:
+			parts = append(parts, r.Key.Attack+": ok")
+		default:
+			bad = true
+			parts = append(parts, r.Key.Attack+": FAILED "+p.Msg)
+		}
+	}
+	switch {
+	case bad:
+		return cs(strings.Join(parts, "; "), st.Bad)
+	case pending:
+		return cs(strings.Join(parts, "; "), st.Muted)
+	}
+	return cs(strings.Join(parts, "; "), st.OK)
+}
+
+// budgetView prices the planned blast.
+func (m *blastScreen) budgetView() []string {
+	st, rb := m.styles, m.cfg.Runbook
+	if rb == nil || rb.SLO == nil || m.redact {
+		return nil
+	}
+	title := st.Bold.Render("Error budget") + fmt.Sprintf(" (SLO %s over %s): ", runbook.FormatValue(rb.SLO.Objective, runbook.UnitRatio), runbook.FormatDuration(rb.SLO.Window))
+	if !m.budget.known {
+		return []string{"", title + st.Muted.Render("asking how much is left…")}
+	}
+	resolved, selected := map[string]int{}, map[string]int{}
+	for _, mr := range m.run.members() {
+		resolved[mr.target]++
+		if mr.selected {
+			selected[mr.target]++
+		}
+	}
+	b, _ := gamedays.PlanBudget(rb, resolved, selected, m.budget.left)
+	line := b.String()
+	style := st.OK
+	if b.Warn {
+		style = st.Bad
+		line = "WARNING: " + line
+	}
+	out := append([]string{""}, m.wrapStyled(title+line, style)...)
+	if m.budget.err != "" {
+		out = append(out, m.wrapStyled("the budget left is unknown ("+m.budget.err+"); priced against the whole budget", st.Warn)...)
+	}
+	return out
+}

@@ -1,0 +1,67 @@
+package ui
+
+import (
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+
+	"github.com/gameday/gameday/gamedays"
+)
+
+// concludeScreen is the conclude phase and what follows the end: the
+// verdict, and the write-up. Enter finishes the game day (q does too, but
+// leaving is the root model's: it ends the program).
+type concludeScreen struct{ advancing }
+
+// ShortHelp: finishing, and the write-up, until the game day has ended.
+func (m *concludeScreen) ShortHelp() []key.Binding {
+	if m.run.Phase != gamedays.PhaseConclude {
+		return nil
+	}
+	return []key.Binding{withHelp(m.keys.Next, "finish"), m.keys.Finding, m.keys.ActionItem, m.keys.Leave}
+}
+
+// View is the verdict with its evidence, findings and action items.
+func (m *concludeScreen) View() []string {
+	st, s, cfg := m.styles, m.run, m.cfg
+	var out []string
+	switch {
+	case !s.VerdictSet:
+		out = append(out, st.Muted.Render("Judging the hypothesis…"))
+	case s.Verdict == gamedays.VerdictHeld:
+		out = append(out, st.OK.Render("Verdict: HELD")+"  "+s.VerdictMsg)
+	case s.Verdict == gamedays.VerdictNone:
+		out = append(out, st.Bold.Render("Dry run")+"  "+s.VerdictMsg)
+	default:
+		out = append(out, st.Bad.Render("Verdict: "+strings.ToUpper(string(s.Verdict))))
+		for _, l := range wrap(s.VerdictMsg, m.width-2) {
+			out = append(out, "  "+l)
+		}
+	}
+	evidence := s.Results
+	if s.Verdict == gamedays.VerdictBlocked {
+		evidence = s.Steady
+	}
+	if len(evidence) > 0 {
+		rows := [][]cell{}
+		for _, c := range evidence {
+			rows = append(rows, []cell{cs(held(c.Held, c.NoData), m.heldStyle(c.Held, c.NoData)), cell{text: c.Text}})
+		}
+		out = append(out, "")
+		out = append(out, m.table([]string{"result", "evidence"}, []int{10}, rows)...)
+	}
+	out = append(out, "")
+	out = append(out, m.notesOf("Findings", "finding", "none yet: press f to add one")...)
+	out = append(out, m.notesOf("Action items", "action", "none yet: press a to add one")...)
+	runDir := cfg.RunDir
+	if runDir == "" {
+		runDir = "RUN_DIR"
+	}
+	out = append(out, "")
+	if s.Ended {
+		out = append(out, m.wrapStyled("The game day has ended. Press e to write the report into "+runDir+" (or run `gameday report "+runDir+"` later); q leaves.", st.Muted)...)
+	} else {
+		out = append(out, m.wrapStyled("Add findings and action items now; enter or q finishes the game day and closes the journal.", st.Muted)...)
+	}
+	return out
+}
