@@ -176,6 +176,16 @@ func (m *blastScreen) planView() []string {
 		out = append(out, fmt.Sprintf("  %s: %s on %s from +%s for %s%s", a.Name, a.Kind, a.Target,
 			runbook.FormatDuration(a.StartAfter), runbook.FormatDuration(a.Duration), paramText(a.Params)))
 	}
+	// What an executor warned of (a fault that cuts gameday's own link
+	// until its dead man's switch fires) must be read before Y.
+	for _, r := range m.run.Injections {
+		if r.Preflight == nil {
+			continue
+		}
+		for _, w := range r.Preflight.Warnings {
+			out = append(out, m.wrapStyled("  WARNING: "+w, m.styles.Warn)...)
+		}
+	}
 	return out
 }
 

@@ -709,3 +709,15 @@ func (hs *harness) timeline() string {
 	hs.m.run.entries(func(e entry) { b.WriteString(e.text + "\n") })
 	return b.String()
 }
+
+// What preflight warned of is on the blast-radius screen before Y.
+func TestBlastRadiusShowsWarnings(t *testing.T) {
+	hs := newHarness(t, stBlast, 200, 50)
+	inj := &targets.Injection{RunID: "r1", Attack: "slow", Kind: "network-latency", Member: targets.Member{Target: "web", ID: "web-2", Addr: "web-2:22"}, Duration: 30 * time.Second}
+	ok := true
+	hs.m.Update(eventsMsg{{Type: gamedays.EvPreflight, Time: hs.now, Injection: inj, OK: &ok,
+		Warnings: []string{"ssh web-2: spare_control is false: gameday loses web-2 from the inject until its dead man's switch ends the fault, 31s later"}}})
+	if v := hs.view(); !strings.Contains(v, "WARNING: ssh web-2: spare_control is false") {
+		t.Errorf("the blast radius does not warn:\n%s", v)
+	}
+}
