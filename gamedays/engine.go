@@ -413,6 +413,7 @@ func (e *Engine) waitFor(ctx context.Context, want IntentType, auto bool) error 
 			case <-tick:
 				tick = nil
 				e.pollMetrics(ctx)
+				e.flushSamples(false)
 				continue
 			case i = <-e.intents:
 			}

@@ -128,6 +128,7 @@ func (e *Engine) pollWhile(ctx context.Context) func() {
 			case <-e.opts.Clock.After(e.rb.Metrics.Poll):
 			}
 			e.pollMetrics(ctx)
+			e.flushSamples(false)
 		}
 	}()
 	return func() { cancel(); <-done }

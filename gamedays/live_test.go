@@ -67,3 +67,46 @@ func TestQuietOnlyWhenDataStops(t *testing.T) {
 		t.Errorf("blind %s after the data stopped, want from %s", d, rb.Guardrails.MetricsBlind)
 	}
 }
+
+// The samples of the hypothesis and blast-radius phases are journalled
+// too, so a report's chart has no hole where the room was talking.
+func TestSamplesCoverThePauseBeforeTheRun(t *testing.T) {
+	h := newHarness(t, testRunbook, 0.1, 0.05)
+	h.engine.opts.AutoAdvance = false
+	var hypAt time.Time
+	out := h.run(func(time.Duration) {
+		switch h.engine.Phase() {
+		case PhaseHypothesis:
+			if hypAt.IsZero() {
+				hypAt = h.clock.Now()
+			}
+			if h.clock.Now().Sub(hypAt) >= 40*time.Second {
+				h.engine.Send(Local, Intent{Type: IntentNext})
+			}
+		case PhaseConclude:
+			h.engine.Send(Local, Intent{Type: IntentNext})
+		}
+	})
+	if out.Verdict != VerdictHeld {
+		t.Fatalf("verdict %s: %s", out.Verdict, out.Reason)
+	}
+	st := Fold(h.snapshot())
+	runAt := st.PhaseAt[PhaseRun]
+	seen := map[int64]bool{}
+	for _, ev := range h.snapshot() {
+		for _, s := range ev.Samples {
+			if s.Panel == "p95" {
+				seen[s.T.Unix()] = true
+			}
+		}
+	}
+	var missing []string
+	for at := st.PhaseAt[PhaseHypothesis].Truncate(time.Second).Add(time.Second); at.Before(runAt); at = at.Add(time.Second) {
+		if !seen[at.Unix()] {
+			missing = append(missing, at.Format("15:04:05"))
+		}
+	}
+	if len(missing) > 0 || runAt.Sub(st.PhaseAt[PhaseHypothesis]) < 40*time.Second {
+		t.Errorf("p95 samples missing between the baseline and the run (%s): %v", runAt.Sub(st.PhaseAt[PhaseHypothesis]), missing)
+	}
+}

@@ -34,6 +34,12 @@ func (e *Engine) baseline(ctx context.Context) (blocked bool, reason string) {
 		return false, ""
 	}
 	e.journalSamples(from.Add(-time.Nanosecond), to)
+	// From here the samples are journalled as the game day goes, through the
+	// hypothesis and the blast radius too: a hole in the report's charts
+	// would read as an outage that never happened.
+	e.mu.Lock()
+	e.sampled = to
+	e.mu.Unlock()
 	b := metrics.TakeBaseline(e.opts.Metrics, panelNames(e.rb), from, to)
 	e.eval.Baseline = b
 	stats := map[string]Stats{}
@@ -147,8 +153,22 @@ const injectWait = 250 * time.Millisecond
 // sampleFlush is how often the run's samples are journalled while it goes.
 const sampleFlush = 15 * time.Second
 
+// startSamples journals what came since the baseline up to t0, the run's
+// start, so the run's flushes carry on from there.
+func (e *Engine) startSamples(t0 time.Time) {
+	e.mu.Lock()
+	fresh := e.sampled.IsZero()
+	if fresh {
+		e.sampled = t0.Add(-time.Nanosecond)
+	}
+	e.mu.Unlock()
+	if !fresh {
+		e.flushSamples(true)
+	}
+}
+
 // flushSamples journals the samples since the last flush, when sampleFlush
-// has passed or force is set. Only the run and observe phases use it.
+// has passed or force is set; from the end of the baseline on.
 func (e *Engine) flushSamples(force bool) {
 	if e.opts.Metrics == nil {
 		return
@@ -335,8 +355,8 @@ func (e *Engine) run(ctx context.Context, plan []planned) error {
 	e.mu.Lock()
 	e.planned = len(plan)
 	e.start = t0
-	e.sampled = t0.Add(-time.Nanosecond)
 	e.mu.Unlock()
+	e.startSamples(t0)
 	byAttack := map[string][]planned{}
 	var lastStart time.Duration
 	for _, p := range plan {

@@ -210,8 +210,8 @@ func (e *Engine) runStages(ctx context.Context) error {
 	t0 := e.opts.Clock.Now()
 	e.mu.Lock()
 	e.start = t0
-	e.sampled = t0.Add(-time.Nanosecond)
 	e.mu.Unlock()
+	e.startSamples(t0)
 	defer e.flushSamples(true)
 	live := map[stageKey]planned{}
 	why := "stages over"
