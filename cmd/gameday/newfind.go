@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/gameday/gameday/metrics"
 	"github.com/gameday/gameday/metrics/discover"
@@ -63,6 +64,17 @@ func newFromDiscovery(cmd *cobra.Command, name string, sc runbook.Scenario, o *n
 		return err
 	}
 	sel.blast = blast
+	if !o.yes && term.IsTerminal(int(os.Stdin.Fd())) && term.IsTerminal(int(os.Stdout.Fd())) {
+		picked, ok, err := choose(fd, sel, name, o)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			fmt.Fprintln(w, "nothing written")
+			return nil
+		}
+		sel = picked
+	}
 	d, err := draft.Compose(choices(name, fd, sel, o))
 	if err != nil {
 		return invalid(fmt.Errorf("new: %w", err))
