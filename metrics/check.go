@@ -26,6 +26,9 @@ type PanelCheck struct {
 	Empty bool
 	// AllNaN: every value was NaN, typically a ratio with no traffic.
 	AllNaN bool
+	// Why explains an Empty result when its cause could be found (a
+	// ratio whose numerator has no series yet).
+	Why string
 	// Err is set when the query failed; it is a *QueryError.
 	Err  error
 	Took time.Duration
@@ -39,6 +42,8 @@ func (c PanelCheck) String() string {
 	switch {
 	case c.Err != nil:
 		return fmt.Sprintf("%s: FAIL: %v", c.Panel, c.Err)
+	case c.Empty && c.Why != "":
+		return fmt.Sprintf("%s: EMPTY: %s", c.Panel, c.Why)
 	case c.Empty:
 		return fmt.Sprintf("%s: EMPTY: the query returned no series (check metric and label names, and that the service is scraped)", c.Panel)
 	case c.AllNaN:
@@ -108,6 +113,9 @@ func checkPanel(ctx context.Context, q Querier, p runbook.Panel, at time.Time, t
 	}
 	pc.Series = len(vals)
 	pc.Empty = len(vals) == 0
+	if pc.Empty {
+		pc.Why = explainEmptyRatio(ctx, q, p.Query, at, timeout)
+	}
 	if !pc.Empty {
 		pc.AllNaN = true
 		for _, v := range vals {
