@@ -114,8 +114,12 @@ type Engine struct {
 	inflight map[*targets.Injection]chan struct{}
 	start    time.Time
 	baseFrom time.Time // the baseline window opened
-	sampled  time.Time // run samples are journalled up to here
-	hints    hints
+	sampled  time.Time // samples are journalled from here on
+	// sampledBy is, per panel, how far its samples are journalled;
+	// flushedAt when the last flush ran.
+	sampledBy map[string]time.Time
+	flushedAt time.Time
+	hints     hints
 	// What landed: a verdict is only given for faults that really applied.
 	results  map[*targets.Injection]targets.Result
 	planned  int
@@ -136,14 +140,15 @@ func New(rb *runbook.Runbook, opts Options) *Engine {
 		opts.Parallel = 64
 	}
 	e := &Engine{
-		rb:       rb,
-		opts:     opts,
-		intents:  make(chan Intent, 64),
-		abortCh:  make(chan struct{}),
-		done:     map[*targets.Injection]bool{},
-		execOf:   map[*targets.Injection]targets.Executor{},
-		inflight: map[*targets.Injection]chan struct{}{},
-		results:  map[*targets.Injection]targets.Result{},
+		rb:        rb,
+		opts:      opts,
+		intents:   make(chan Intent, 64),
+		abortCh:   make(chan struct{}),
+		done:      map[*targets.Injection]bool{},
+		execOf:    map[*targets.Injection]targets.Executor{},
+		inflight:  map[*targets.Injection]chan struct{}{},
+		results:   map[*targets.Injection]targets.Result{},
+		sampledBy: map[string]time.Time{},
 	}
 	if opts.Metrics != nil {
 		e.eval = metrics.NewEvaluator(opts.Metrics, rb.Metrics.Panels)

@@ -33,13 +33,14 @@ func (e *Engine) baseline(ctx context.Context) (blocked bool, reason string) {
 	if e.eval == nil {
 		return false, ""
 	}
-	e.journalSamples(from.Add(-time.Nanosecond), to)
 	// From here the samples are journalled as the game day goes, through the
 	// hypothesis and the blast radius too: a hole in the report's charts
 	// would read as an outage that never happened.
 	e.mu.Lock()
-	e.sampled = to
+	e.sampled = from.Add(-time.Nanosecond)
+	e.flushedAt = time.Time{}
 	e.mu.Unlock()
+	e.flushSamples(true)
 	b := metrics.TakeBaseline(e.opts.Metrics, panelNames(e.rb), from, to)
 	e.eval.Baseline = b
 	stats := map[string]Stats{}
@@ -133,17 +134,21 @@ func checkResult(section string, r metrics.Result) CheckResult {
 // report needs nothing but the journal. Gaps are left out: absence is a gap.
 func (e *Engine) journalSamples(after, to time.Time) {
 	for _, p := range e.rb.Metrics.Panels {
-		var batch []Sample
-		for _, s := range e.opts.Metrics.Series(p.Name) {
-			for _, pt := range e.opts.Metrics.Points(p.Name, s, after, to) {
-				if !pt.Missing && pt.T.After(after) {
-					batch = append(batch, Sample{Panel: p.Name, Series: s, T: pt.T, V: Num(pt.V)})
-				}
+		e.journalPanel(p.Name, after, to)
+	}
+}
+
+func (e *Engine) journalPanel(panel string, after, to time.Time) {
+	var batch []Sample
+	for _, s := range e.opts.Metrics.Series(panel) {
+		for _, pt := range e.opts.Metrics.Points(panel, s, after, to) {
+			if !pt.Missing && pt.T.After(after) {
+				batch = append(batch, Sample{Panel: panel, Series: s, T: pt.T, V: Num(pt.V)})
 			}
 		}
-		if len(batch) > 0 {
-			e.emit(Event{Type: EvSample, Samples: batch})
-		}
+	}
+	if len(batch) > 0 {
+		e.emit(Event{Type: EvSample, Samples: batch})
 	}
 }
 
@@ -160,6 +165,7 @@ func (e *Engine) startSamples(t0 time.Time) {
 	fresh := e.sampled.IsZero()
 	if fresh {
 		e.sampled = t0.Add(-time.Nanosecond)
+		e.flushedAt = t0
 	}
 	e.mu.Unlock()
 	if !fresh {
@@ -175,14 +181,46 @@ func (e *Engine) flushSamples(force bool) {
 	}
 	now := e.opts.Clock.Now()
 	e.mu.Lock()
-	from := e.sampled
-	if from.IsZero() || (!force && now.Sub(from) < sampleFlush) {
+	base := e.sampled
+	if base.IsZero() || (!force && now.Sub(e.flushedAt) < sampleFlush) {
 		e.mu.Unlock()
 		return
 	}
-	e.sampled = now
+	e.flushedAt = now
 	e.mu.Unlock()
-	e.journalSamples(from, now)
+	fetched := e.fetched(now)
+	for _, p := range e.rb.Metrics.Panels {
+		e.mu.Lock()
+		from, ok := e.sampledBy[p.Name]
+		if !ok || from.Before(base) {
+			from = base
+		}
+		until := fetched[p.Name]
+		if !until.After(from) {
+			e.mu.Unlock()
+			continue
+		}
+		e.sampledBy[p.Name] = until
+		e.mu.Unlock()
+		e.journalPanel(p.Name, from, until)
+	}
+}
+
+// fetched is, per panel, the newest step the poller has fetched (at most
+// now): a panel's samples are journalled up to there, so a step not
+// fetched yet is journalled by the next flush rather than skipped, and a
+// panel whose server stopped answering holds back no other panel.
+func (e *Engine) fetched(now time.Time) map[string]time.Time {
+	out := map[string]time.Time{}
+	for _, p := range e.rb.Metrics.Panels {
+		out[p.Name] = now
+	}
+	for _, h := range e.opts.Metrics.Health() {
+		if !h.FetchedTo.IsZero() && h.FetchedTo.Before(now) {
+			out[h.Panel] = h.FetchedTo
+		}
+	}
+	return out
 }
 
 // hypothesis resolves every expectation against the baseline and records it.
