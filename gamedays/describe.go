@@ -90,6 +90,8 @@ func (s *State) Describe(ev Event) string {
 		return "game day ended"
 	case EvRecover:
 		return "recover: " + ev.Msg
+	case EvAlert, EvAlerts:
+		return s.describeAlert(ev)
 	}
 	return strings.TrimSpace(ev.Type + ": " + ev.Msg)
 }
@@ -114,6 +116,8 @@ func LevelOf(ev Event) Level {
 		return LevelWarn
 	case EvGuardrail, EvBlind, EvAbort:
 		return LevelBad
+	case EvAlert, EvAlerts:
+		return alertLevel(ev)
 	case EvExpectation:
 		for _, c := range ev.Checks {
 			if !c.Held {

@@ -100,6 +100,8 @@ type Event struct {
 	Plan      []string            `json:"plan,omitempty"`
 	Failed    []targets.Injection `json:"failed,omitempty"` // rollbacks that did not complete
 	Live      *Live               `json:"live,omitempty"`   // EvLive only; never journalled
+	Alert     *AlertMark          `json:"alert,omitempty"`  // EvAlert
+	Alerts    []AlertResult       `json:"alerts,omitempty"` // EvAlerts
 }
 
 // MustSync says whether the event must be on disk before the engine goes on:

@@ -182,10 +182,14 @@ type State struct {
 	Failed     []targets.Injection // what the engine said it could not revert
 	// Live is the engine's latest judgement of the metrics (EvLive); the
 	// console shows it and never judges on its own.
-	Live       *Live
-	Ended      bool // run.end
-	Recovered  bool // a recovery finished with everything reverted
-	RecoverMsg string
+	Live *Live
+	// AlertMarks are the alert transitions seen; AlertResults the
+	// judgement of the runbook's alerts section.
+	AlertMarks   []AlertMark
+	AlertResults []AlertResult
+	Ended        bool // run.end
+	Recovered    bool // a recovery finished with everything reverted
+	RecoverMsg   string
 
 	byKey    map[Key]*InjectionState
 	byTarget map[string]*TargetState
@@ -267,6 +271,12 @@ func (s *State) Apply(ev Event) {
 		}
 	case EvLive:
 		s.Live = ev.Live
+	case EvAlert:
+		if ev.Alert != nil {
+			s.AlertMarks = append(s.AlertMarks, *ev.Alert)
+		}
+	case EvAlerts:
+		s.AlertResults = ev.Alerts
 	case EvRecover:
 		if ev.OK != nil {
 			s.Recovered, s.RecoverMsg = *ev.OK, ev.Msg

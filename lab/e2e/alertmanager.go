@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -65,4 +67,33 @@ func alertmanagerBinary(t testing.TB) string {
 		}
 	}
 	return Need(t, "prometheus-alertmanager")[0]
+}
+
+// ErrorRatioRules is a rule file with one alert, HighErrorRate (severity
+// page), firing 2s after the gauge app_error_ratio goes above 0.1.
+const ErrorRatioRules = `groups:
+  - name: app
+    interval: 1s
+    rules:
+      - alert: HighErrorRate
+        expr: app_error_ratio > 0.1
+        for: 2s
+        labels: {severity: page}
+`
+
+// ServeGauge serves the gauge app_error_ratio, read from value at every
+// scrape, on a free loopback port until the test ends; it returns the
+// scrape_configs YAML of a job "app" that scrapes it.
+func ServeGauge(t testing.TB, value func() float64) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintf(w, "# TYPE app_error_ratio gauge\napp_error_ratio %g\n", value())
+	})}
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+	return fmt.Sprintf("  - job_name: app\n    static_configs: [{targets: [%q]}]\n", l.Addr())
 }

@@ -3,8 +3,6 @@ package alerts_test
 import (
 	"context"
 	"fmt"
-	"net"
-	"net/http"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -17,38 +15,6 @@ import (
 	"github.com/gameday/gameday/runbook"
 )
 
-const rules = `groups:
-  - name: app
-    interval: 1s
-    rules:
-      - alert: HighErrorRate
-        expr: app_error_ratio > 0.1
-        for: 2s
-        labels: {severity: page}
-`
-
-// gauge serves app_error_ratio for Prometheus to scrape.
-type gauge struct {
-	v    atomic.Value
-	addr string
-}
-
-func newGauge(t *testing.T) *gauge {
-	g := &gauge{}
-	g.v.Store(0.0)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		fmt.Fprintf(w, "# TYPE app_error_ratio gauge\napp_error_ratio %g\n", g.v.Load().(float64))
-	})}
-	go srv.Serve(l)
-	t.Cleanup(func() { srv.Close() })
-	g.addr = l.Addr().String()
-	return g
-}
-
 func TestRealPrometheusAndAlertmanager(t *testing.T) {
 	hook, err := alerts.Listen("127.0.0.1:0", nil)
 	if err != nil {
@@ -56,8 +22,9 @@ func TestRealPrometheusAndAlertmanager(t *testing.T) {
 	}
 	defer hook.Close()
 	am := e2e.StartAlertmanager(t, hook.URL())
-	g := newGauge(t)
-	prom := e2e.StartPrometheusAlerting(t, fmt.Sprintf("  - job_name: app\n    static_configs: [{targets: [%q]}]\n", g.addr), rules, am)
+	var ratio atomic.Value
+	ratio.Store(0.0)
+	prom := e2e.StartPrometheusAlerting(t, e2e.ServeGauge(t, func() float64 { return ratio.Load().(float64) }), e2e.ErrorRatioRules, am)
 	api := e2e.PrometheusAPI(t, prom)
 	w := &alerts.Watcher{Prom: api, PromURL: prom, Alertmanager: &alerts.Alertmanager{URL: am}, Webhook: hook}
 	ctx := context.Background()
@@ -98,7 +65,7 @@ func TestRealPrometheusAndAlertmanager(t *testing.T) {
 	})
 
 	since := time.Now()
-	g.v.Store(0.5)
+	ratio.Store(0.5)
 	stepped := time.Now()
 	got := map[string]time.Time{}
 	seenAt := map[string]time.Time{}
@@ -143,7 +110,7 @@ func TestRealPrometheusAndAlertmanager(t *testing.T) {
 	}
 	t.Logf("time to pending %s, to fire %s, to page %s (from the step)", got[alerts.Pending].Sub(stepped).Round(time.Millisecond), got[alerts.Firing].Sub(stepped).Round(time.Millisecond), got[alerts.Notified].Sub(stepped).Round(time.Millisecond))
 
-	g.v.Store(0.0)
+	ratio.Store(0.0)
 	for end := time.Now().Add(30 * time.Second); time.Now().Before(end) && got[alerts.Resolved].IsZero(); time.Sleep(500 * time.Millisecond) {
 		ts, err := w.Poll(ctx, since, time.Now())
 		if err != nil {
