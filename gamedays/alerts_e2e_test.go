@@ -1,6 +1,7 @@
 package gamedays_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 
 	"github.com/gameday/gameday/gamedays"
+	"github.com/gameday/gameday/gamedays/report"
 	"github.com/gameday/gameday/lab/e2e"
 	"github.com/gameday/gameday/metrics"
 	"github.com/gameday/gameday/metrics/alerts"
@@ -163,6 +165,19 @@ func TestAlertsOnRealPrometheus(t *testing.T) {
 			}
 		}
 		t.Logf("journal:\n%s", strings.Join(lines, "\n"))
+		// The report tabulates the same times from the journal alone.
+		rep, err := report.Build(evs, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var md bytes.Buffer
+		if err := rep.Markdown(&md, t.TempDir()); err != nil {
+			t.Fatal(err)
+		}
+		firing := gamedays.FormatDuration(r.Firing.Sub(r.From).Round(100*time.Millisecond)) + " (limit 20s)"
+		if !strings.Contains(md.String(), "## Alerts") || !strings.Contains(md.String(), firing) || !strings.Contains(md.String(), `HighErrorRate{severity="page"}`) {
+			t.Errorf("report lacks the alerts table with firing %s:\n%s", firing, md.String())
+		}
 	})
 }
 

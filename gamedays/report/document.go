@@ -74,6 +74,9 @@ func (r *Report) document() (title string, meta []block, sections []section) {
 	sections = append(sections,
 		r.verdictSection(), r.hypothesisSection(), r.baselineSection(), r.chartSection(),
 		r.blastSection(), r.attackSection(), r.guardrailSection())
+	if len(r.Alerts) > 0 {
+		sections = append(sections, r.alertsSection())
+	}
 	if r.Drill != nil {
 		sections = append(sections, r.drillSection())
 	}
