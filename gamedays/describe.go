@@ -38,6 +38,8 @@ func (s *State) Describe(ev Event) string {
 		return describeStage(ev)
 	case EvNote:
 		return describeNote(ev)
+	case EvAlert, EvAlerts:
+		return s.describeAlert(ev)
 	case EvResolved, EvSelected, EvConfirmed:
 		return describeTargets(ev)
 	case EvBaseline, EvSteadyState, EvHypothesis, EvExpectation, EvGuardrail, EvBlind, EvMetricsError, EvSample:
@@ -137,6 +139,8 @@ func LevelOf(ev Event) Level {
 		return LevelOK
 	case EvStageStart:
 		return LevelWarn
+	case EvAlert, EvAlerts:
+		return alertLevel(ev)
 	case EvExpectation:
 		for _, c := range ev.Checks {
 			if !c.Held {

@@ -52,6 +52,8 @@ type Options struct {
 	Resolvers map[string]targets.Resolver // by target family
 	Executors map[string]targets.Executor // by target family
 	Metrics   Observer
+	// Alerts watches the team's alerting for the runbook's alerts section.
+	Alerts AlertWatcher
 	// AutoAdvance moves on from hypothesis and conclude without an intent;
 	// AutoConfirm confirms the blast radius (autopilot --yes).
 	AutoAdvance, AutoConfirm bool
@@ -129,6 +131,7 @@ type Engine struct {
 	stages   []*stageStep
 	stage    int
 	stageOut []StageOutcome
+	al       alertBook
 }
 
 // New prepares an engine for rb. Nothing happens until Run.
@@ -260,6 +263,7 @@ func (e *Engine) emit(ev Event) Event {
 		ev.Time = e.opts.Clock.Now().UTC()
 	}
 	e.noteHint(ev)
+	e.alertClock(ev)
 	if e.opts.OnEvent != nil {
 		e.opts.OnEvent(ev)
 	}
@@ -335,6 +339,10 @@ func (e *Engine) phases(ctx context.Context) (Outcome, error) {
 		e.emit(Event{Type: EvVerdict, Verdict: string(VerdictBlocked), Msg: reason})
 		return Outcome{Verdict: VerdictBlocked, Reason: reason}, nil
 	}
+	if reason := e.checkAlerts(ctx); reason != "" && !e.opts.DryRun {
+		e.emit(Event{Type: EvVerdict, Verdict: string(VerdictBlocked), Msg: reason})
+		return Outcome{Verdict: VerdictBlocked, Reason: reason}, nil
+	}
 	if e.opts.DryRun {
 		// A dry run shows what would run; it touches nothing, so there is
 		// no steady state to protect and no reason to wait for one.
@@ -382,6 +390,9 @@ func (e *Engine) phases(ctx context.Context) (Outcome, error) {
 
 	e.setPhase(PhaseRun)
 	if err := e.run(ctx, plan); err != nil {
+		return Outcome{}, err
+	}
+	if err := e.awaitAlerts(ctx); err != nil {
 		return Outcome{}, err
 	}
 
@@ -500,5 +511,6 @@ func (e *Engine) pollMetrics(ctx context.Context) {
 	if err := e.opts.Metrics.Poll(ctx); err != nil && !e.aborted() {
 		e.emit(Event{Type: EvMetricsError, Msg: err.Error()})
 	}
+	e.pollAlerts(ctx)
 	e.publishLive()
 }

@@ -103,8 +103,10 @@ type Event struct {
 	Live      *Live               `json:"live,omitempty"`     // EvLive only; never journalled
 	// Stage is the escalation stage the event belongs to (1-based; 0 in a
 	// run without stages); StagePlan is a stage's plan (stage.plan).
-	Stage     int        `json:"stage,omitempty"`
-	StagePlan *StagePlan `json:"stage_plan,omitempty"`
+	Stage     int           `json:"stage,omitempty"`
+	StagePlan *StagePlan    `json:"stage_plan,omitempty"`
+	Alert     *AlertMark    `json:"alert,omitempty"`  // EvAlert
+	Alerts    []AlertResult `json:"alerts,omitempty"` // EvAlerts
 }
 
 // MustSync says whether the event must be on disk before the engine goes on:

@@ -617,6 +617,7 @@ func (e *Engine) conclude() Outcome {
 			broken = append(broken, cr.Text)
 		}
 	}
+	broken = append(broken, e.judgeAlerts()...)
 	if len(broken) > 0 {
 		out.Verdict, out.Reason = VerdictRefuted, strings.Join(broken, "; ")
 	} else {

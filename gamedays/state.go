@@ -196,10 +196,14 @@ type State struct {
 	Failed     []targets.Injection // what the engine said it could not revert
 	// Live is the engine's latest judgement of the metrics (EvLive); the
 	// console shows it and never judges on its own.
-	Live       *Live
-	Ended      bool // run.end
-	Recovered  bool // a recovery finished with everything reverted
-	RecoverMsg string
+	Live *Live
+	// AlertMarks are the alert transitions seen; AlertResults the
+	// judgement of the runbook's alerts section.
+	AlertMarks   []AlertMark
+	AlertResults []AlertResult
+	Ended        bool // run.end
+	Recovered    bool // a recovery finished with everything reverted
+	RecoverMsg   string
 
 	byKey    map[Key]*InjectionState
 	byTarget map[string]*TargetState
@@ -237,6 +241,8 @@ func (s *State) Apply(ev Event) {
 		s.stage(ev)
 	case EvResolved, EvSelected, EvConfirmed:
 		s.targets(ev)
+	case EvAlert, EvAlerts:
+		s.alerts(ev)
 	case EvBaseline, EvSteadyState, EvHypothesis, EvExpectation, EvGuardrail, EvBlind, EvMetricsError, EvLive:
 		s.checks(ev)
 	default:
@@ -297,6 +303,18 @@ func (s *State) checks(ev Event) {
 		s.MetricsErr = ev.Msg
 	case EvLive:
 		s.Live = ev.Live
+	}
+}
+
+// alerts folds what the alerting did and how it was judged.
+func (s *State) alerts(ev Event) {
+	switch ev.Type {
+	case EvAlert:
+		if ev.Alert != nil {
+			s.AlertMarks = append(s.AlertMarks, *ev.Alert)
+		}
+	case EvAlerts:
+		s.AlertResults = ev.Alerts
 	}
 }
 

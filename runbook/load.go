@@ -131,6 +131,9 @@ func (l *loader) document(n *yaml.Node) {
 	if v := sections["drill"]; v != nil {
 		l.drill(v, spec.child("drill"))
 	}
+	if v := sections["alerts"]; v != nil { // after attacks: an expected alert may name one
+		l.alerts(v, spec.child("alerts"))
+	}
 	l.defaults()
 	if v := sections["observe"]; v != nil && len(rb.Attacks) > 0 {
 		if end := rb.AttacksEnd(); rb.Observe.Duration > 0 && rb.Observe.Duration < end {

@@ -47,7 +47,7 @@ func TestBrokenRunbooks(t *testing.T) {
 		want           []string
 	}{
 		{"unknown top-level field", "name: checkout", "nmae: checkout", []string{
-			"2:1: runbook: unknown field \"nmae\" (did you mean \"name\"?); expected one of: version, name, description, tags, metrics, baseline, hypothesis, guardrails, targets, blast_radius, attacks, observe, abort, roles, slo, drill, notes",
+			"2:1: runbook: unknown field \"nmae\" (did you mean \"name\"?); expected one of: version, name, description, tags, metrics, baseline, hypothesis, guardrails, targets, blast_radius, attacks, observe, abort, roles, slo, drill, notes, alerts",
 		}},
 		{"version 2", "version: 1", "version: 2", []string{
 			"1:10: version: this gameday reads version 1 runbooks, found 2",
@@ -203,7 +203,7 @@ func TestBrokenRunbooks(t *testing.T) {
 		}},
 		{"attacks not a list", "attacks:\n  - name: add latency", "attacks: add latency\nx:\n  - name: add latency", []string{
 			"31:10: attacks: expected a list of attacks (- name: ...), found \"add latency\"",
-			"32:1: runbook: unknown field \"x\"; expected one of: version, name, description, tags, metrics, baseline, hypothesis, guardrails, targets, blast_radius, attacks, observe, abort, roles, slo, drill, notes",
+			"32:1: runbook: unknown field \"x\"; expected one of: version, name, description, tags, metrics, baseline, hypothesis, guardrails, targets, blast_radius, attacks, observe, abort, roles, slo, drill, notes, alerts",
 		}},
 		{"yaml syntax", "  url: http://127.0.0.1:9090", "  url: http://127.0.0.1:9090\n bad: indent", []string{
 			"9:2: YAML syntax: did not find expected key",
@@ -214,7 +214,7 @@ func TestBrokenRunbooks(t *testing.T) {
 		}},
 		{"several errors in file order", "version: 1\nname: checkout", "version: 3\nnme: checkout", []string{
 			"1:10: version: this gameday reads version 1 runbooks, found 3",
-			"2:1: runbook: unknown field \"nme\" (did you mean \"name\"?); expected one of: version, name, description, tags, metrics, baseline, hypothesis, guardrails, targets, blast_radius, attacks, observe, abort, roles, slo, drill, notes",
+			"2:1: runbook: unknown field \"nme\" (did you mean \"name\"?); expected one of: version, name, description, tags, metrics, baseline, hypothesis, guardrails, targets, blast_radius, attacks, observe, abort, roles, slo, drill, notes, alerts",
 		}},
 		{"attack longer than kind allows", "    duration: 5m\n", "    duration: 100h\n", []string{
 			"36:15: attack \"add latency\".duration: 100h is longer than kind network-latency allows (4h)",

@@ -147,6 +147,7 @@ func schemaTree() *field {
 		sloSchema(),
 		drillSchema(),
 		leaf("notes", "string", "free text for the team"),
+		alertsSchema(),
 	)
 }
 
@@ -254,4 +255,22 @@ func Reference() string {
 	}
 	walk("", schemaTree())
 	return b.String()
+}
+
+func alertsSchema() *field {
+	return obj("alerts", "what the monitoring must say while the game day runs; see docs/alerting.md",
+		leaf("alertmanager", "string", "Alertmanager base URL; checked before anything is injected"),
+		&field{Name: "expect", Type: "list", Doc: "alerts that must fire; a miss refutes the hypothesis", Elem: obj("", "",
+			req(leaf("name", "string", "alert name (the rule's alert:)")),
+			&field{Name: "labels", Type: "map", Doc: "labels the alert must carry", Elem: leaf("", "string", "")},
+			leaf("attack", "string", "start the clock at this attack's first inject (default: the run's first inject)"),
+			req(leaf("fires_within", "duration", "the alert must be firing this long after the inject")),
+			leaf("notified_within", "duration", "the notification must reach gameday's webhook (--alert-webhook) this long after the inject"),
+			leaf("resolves_within", "duration", "the alert must resolve this long after the last rollback"),
+		)},
+		&field{Name: "forbid", Type: "list", Doc: "alerts that must not fire during the game day", Elem: obj("", "",
+			leaf("name", "string", "alert name"),
+			&field{Name: "labels", Type: "map", Doc: "labels, such as severity: page", Elem: leaf("", "string", "")},
+		)},
+	)
 }

@@ -34,6 +34,7 @@ type Runbook struct {
 	SLO         *SLO // nil when the runbook sets none
 	Drill       Drill
 	Notes       string
+	Alerts      Alerts
 }
 
 // Metrics says where to read the system's truth and what to chart.

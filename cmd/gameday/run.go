@@ -60,6 +60,7 @@ gameday exits; a second Ctrl-C does not skip the rollback.
 	fs.BoolVar(&f.Yes, "yes", false, "confirm the blast radius (needed unless every member is on this machine)")
 	fs.BoolVar(&f.DryRun, "dry-run", false, "resolve, preflight and print every command and API call; inject nothing")
 	fs.StringVar(&f.Prometheus, "prometheus", "", "Prometheus-compatible base URL (overrides "+metrics.EnvURL+" and the runbook)")
+	fs.StringVar(&f.AlertWebhook, "alert-webhook", "", "listen on ADDR for Alertmanager's webhook while the run lasts, to time each page (docs/alerting.md)")
 	addTargetFlags(cmd, f)
 	return cmd
 }
@@ -73,6 +74,9 @@ func runFile(cmd *cobra.Command, path string, f *runFlags) error {
 		return err
 	}
 	defer s.w.close()
+	if s.closeAlerts != nil {
+		defer s.closeAlerts()
+	}
 	if !f.Autopilot && !f.DryRun {
 		return runConsole(cmd, s)
 	}
@@ -89,6 +93,9 @@ type session struct {
 	query    metrics.Querier   // nil when the runbook has no panels
 	w        *wiring
 	f        *runFlags
+	// alerts watches the runbook's alerts section; nil when it has none.
+	alerts      gamedays.AlertWatcher
+	closeAlerts func() error
 }
 
 func prepare(cmd *cobra.Command, path string, f *runFlags) (*session, error) {
@@ -124,6 +131,9 @@ func prepare(cmd *cobra.Command, path string, f *runFlags) (*session, error) {
 		cfg.Timeout = client.Timeout
 		s.observer = metrics.NewPoller(client.API, cfg)
 		s.query = client.API
+		if err := s.wireAlerts(path, client); err != nil {
+			return nil, invalid(err)
+		}
 	}
 	for _, a := range rb.Attacks {
 		t, _ := rb.Target(a.Target)
@@ -159,6 +169,7 @@ func (s *session) begin() (dir string, j *gamedays.Journal, opts gamedays.Option
 		Resolvers: s.w.resolvers,
 		Executors: s.w.executors,
 		Metrics:   s.observer,
+		Alerts:    s.alerts,
 		DryRun:    s.f.DryRun,
 		Version:   buildVersion(),
 	}

@@ -26,6 +26,9 @@ type runFlags struct {
 	// Prometheus is the metrics server's base URL; it wins over
 	// GAMEDAY_PROMETHEUS_URL and the runbook's metrics.url.
 	Prometheus string
+	// AlertWebhook is where gameday listens for Alertmanager's webhook
+	// during the run (--alert-webhook); empty means no receiver.
+	AlertWebhook string
 
 	// SSH connection: the ssh_config file (ssh -F; empty means
 	// ~/.ssh/config), the known_hosts file (empty means ~/.ssh/known_hosts),

@@ -325,6 +325,7 @@ func (b *builder) finish(events []gamedays.Event) {
 	b.status()
 	b.panels()
 	b.guardrails()
+	r.Alerts = b.st.AlertResults
 	if d, ok := gamedays.Drill(events); ok && hasDrillMarks(events) {
 		r.Drill = &Drill{TTD: seconds(d.TTD, !d.Detected.IsZero()), TTM: seconds(d.TTM, !d.Mitigated.IsZero()),
 			DetectedBy: d.DetectedBy, MitigatedBy: d.MitigatedBy, Detected: d.DetectedWhat, Mitigated: d.MitigatedWhat,

@@ -42,12 +42,14 @@ type Report struct {
 	Aborts     []Abort     `json:"aborts"`
 	// Unreverted lists injections that may still be applied: their rollback
 	// failed, or the journal ends before one was confirmed.
-	Unreverted    []Injection `json:"unreverted"`
-	Drill         *Drill      `json:"drill,omitempty"`
-	Timeline      []Entry     `json:"timeline"`
-	Findings      []Note      `json:"findings"`
-	Actions       []Note      `json:"action_items"`
-	RunbookSource string      `json:"runbook_source"`
+	Unreverted []Injection `json:"unreverted"`
+	Drill      *Drill      `json:"drill,omitempty"`
+	// Alerts is the judgement of the runbook's alerts section.
+	Alerts        []gamedays.AlertResult `json:"alerts,omitempty"`
+	Timeline      []Entry                `json:"timeline"`
+	Findings      []Note                 `json:"findings"`
+	Actions       []Note                 `json:"action_items"`
+	RunbookSource string                 `json:"runbook_source"`
 
 	// Warnings are problems met while reading the journal (a runbook that no
 	// longer parses, events out of order); the report says them at the top.

@@ -41,38 +41,63 @@ func StartPrometheus(t testing.TB, targets ...string) string {
 // global scrape interval is one second.
 func StartPrometheusScraping(t testing.TB, scrapeConfigs string) string {
 	t.Helper()
+	return startPrometheus(t, "scrape_configs:\n"+scrapeConfigs, nil)
+}
+
+// startPrometheus runs Prometheus with the global settings above, the rest
+// of its configuration given as YAML, and files written beside it (rule
+// files, by name).
+func startPrometheus(t testing.TB, config string, files map[string]string) string {
+	t.Helper()
 	bin := Need(t, "prometheus")[0]
 	dir := t.TempDir()
 	cfg := `global:
   scrape_interval: 1s
   scrape_timeout: 900ms
   evaluation_interval: 1s
-scrape_configs:
-` + scrapeConfigs
-	cfgPath := filepath.Join(dir, "prometheus.yml")
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
+` + config
+	files = maps.Clone(files)
+	if files == nil {
+		files = map[string]string{}
 	}
+	files["prometheus.yml"] = cfg
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	addr := FreeAddr(t)
+	return serve(t, "prometheus", dir, addr, "/-/ready", exec.Command(bin,
+		"--config.file="+filepath.Join(dir, "prometheus.yml"),
+		"--storage.tsdb.path="+filepath.Join(dir, "data"),
+		"--web.listen-address="+addr,
+		"--log.level=warn",
+	))
+}
+
+// FreeAddr is a loopback address no one listens on now.
+func FreeAddr(t testing.TB) string {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := l.Addr().String()
-	l.Close()
-	logPath := filepath.Join(dir, "prometheus.log")
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// serve starts cmd, logging to dir, stops it when the test ends, and
+// returns its base URL once GET ready answers 200.
+func serve(t testing.TB, name, dir, addr, ready string, cmd *exec.Cmd) string {
+	t.Helper()
+	logPath := filepath.Join(dir, name+".log")
 	logf, err := os.Create(logPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin,
-		"--config.file="+cfgPath,
-		"--storage.tsdb.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+addr,
-		"--log.level=warn",
-	)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("start prometheus: %v", err)
+		t.Fatalf("start %s: %v", name, err)
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
@@ -94,10 +119,10 @@ scrape_configs:
 		select {
 		case err := <-exited:
 			b, _ := os.ReadFile(logPath)
-			t.Fatalf("prometheus exited early: %v\n%s", err, b)
+			t.Fatalf("%s exited early: %v\n%s", name, err, b)
 		default:
 		}
-		resp, err := http.Get(url + "/-/ready")
+		resp, err := http.Get(url + ready)
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
@@ -106,7 +131,7 @@ scrape_configs:
 		}
 		if time.Now().After(deadline) {
 			b, _ := os.ReadFile(logPath)
-			t.Fatalf("prometheus not ready at %s after 20s\n%s", url, b)
+			t.Fatalf("%s not ready at %s after 20s\n%s", name, url, b)
 		}
 		<-tick.C
 	}

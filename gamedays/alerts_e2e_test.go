@@ -1,0 +1,195 @@
+package gamedays_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
+
+	"github.com/gameday/gameday/gamedays"
+	"github.com/gameday/gameday/gamedays/report"
+	"github.com/gameday/gameday/lab/e2e"
+	"github.com/gameday/gameday/metrics"
+	"github.com/gameday/gameday/metrics/alerts"
+	"github.com/gameday/gameday/runbook"
+	"github.com/gameday/gameday/targets"
+	"github.com/gameday/gameday/targets/targetstest"
+)
+
+const alertRunbook = `version: 1
+name: the error alert pages
+metrics:
+  step: 1s
+  panels:
+    error_rate: {query: app_error_ratio, unit: ratio}
+baseline:
+  duration: 3s
+  steady_state: {error_rate: "< 10%%"}
+hypothesis:
+  statement: failing requests page the on-call within seconds
+  expect: {error_rate: "< 100%%"}
+targets:
+  web: {ssh: {hosts: [web-1]}}
+blast_radius:
+  web: {all: true}
+attacks:
+  - {name: errors, target: web, kind: process-kill, params: {name: app}, duration: %s}
+alerts:
+  alertmanager: %s
+  expect:
+    - name: HighErrorRate
+      labels: {severity: page}
+      fires_within: %s
+      notified_within: %s
+      resolves_within: 15s
+  forbid:
+    - labels: {severity: ticket}
+`
+
+// TestAlertsOnRealPrometheus runs two game days against real Prometheus
+// and Alertmanager: one whose fault does not move the error ratio (the
+// alert must not fire: a monitoring gap) and one whose fault does (the
+// alert fires, pages gameday's webhook and resolves after the rollback).
+func TestAlertsOnRealPrometheus(t *testing.T) {
+	hook, err := alerts.Listen("127.0.0.1:0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hook.Close()
+	am := e2e.StartAlertmanager(t, hook.URL())
+	h := &targetstest.Executor{}
+	var hurts atomic.Bool
+	scrape := e2e.ServeGauge(t, func() float64 {
+		if hurts.Load() && h.Active() > 0 {
+			return 0.5
+		}
+		return 0
+	})
+	prom := e2e.StartPrometheusAlerting(t, scrape, e2e.ErrorRatioRules, am)
+	api := e2e.PrometheusAPI(t, prom)
+	waitForRules(t, api)
+
+	run := func(name, duration, firesWithin string) ([]gamedays.Event, gamedays.Outcome) {
+		src := fmt.Sprintf(alertRunbook, duration, am, firesWithin, firesWithin)
+		rb, err := runbook.Parse(name+".yaml", []byte(src), targets.Default())
+		if err != nil {
+			t.Fatal(err)
+		}
+		clock := gamedays.WallClock()
+		poller := metrics.NewPoller(api, metrics.Config{Panels: rb.Metrics.Panels, Step: time.Second, Timeout: 5 * time.Second, URL: prom, Since: time.Now().Add(-time.Second)})
+		path := filepath.Join(t.TempDir(), gamedays.JournalName)
+		j, err := gamedays.CreateJournal(path, clock)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := gamedays.New(rb, gamedays.Options{
+			RunID: name, Source: []byte(src), Journal: j, Clock: clock, Catalogue: targets.Default(),
+			Resolvers: map[string]targets.Resolver{"ssh": targetstest.Resolver{}}, Executors: map[string]targets.Executor{"ssh": h},
+			Metrics: poller, AutoAdvance: true, AutoConfirm: true,
+			Alerts: &alerts.Watcher{Prom: api, PromURL: prom, Alertmanager: &alerts.Alertmanager{URL: am}, Webhook: hook},
+		})
+		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+		defer cancel()
+		out, err := e.Run(ctx)
+		j.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs, _, err := gamedays.ReadJournal(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return evs, out
+	}
+
+	t.Run("a fault the alert does not see is a monitoring gap", func(t *testing.T) {
+		evs, out := run("quiet", "6s", "6s")
+		if out.Verdict != gamedays.VerdictRefuted || !strings.Contains(out.Reason, `monitoring gap: HighErrorRate{severity="page"} did not fire within 6s`) {
+			t.Fatalf("verdict %s: %s", out.Verdict, out.Reason)
+		}
+		s := gamedays.Fold(evs)
+		if len(s.AlertMarks) != 0 || len(s.AlertResults) != 2 || s.AlertResults[0].Held || !s.AlertResults[1].Held {
+			t.Errorf("marks %v, results %+v", s.AlertMarks, s.AlertResults)
+		}
+	})
+
+	t.Run("a fault that raises errors fires, pages and resolves", func(t *testing.T) {
+		hurts.Store(true)
+		evs, out := run("loud", "12s", "20s")
+		if out.Verdict != gamedays.VerdictHeld {
+			t.Fatalf("verdict %s: %s", out.Verdict, out.Reason)
+		}
+		s := gamedays.Fold(evs)
+		if len(s.AlertResults) != 2 || !s.AlertResults[0].Held {
+			t.Fatalf("results %+v", s.AlertResults)
+		}
+		r := s.AlertResults[0]
+		if r.Pending.IsZero() || r.Firing.IsZero() || r.Notified.IsZero() || r.Resolved.IsZero() {
+			t.Fatalf("a state is missing: %+v", r)
+		}
+		// Every mark agrees with Prometheus's own ALERTS, asked at the
+		// evaluation interval, and was journalled within a poll of it.
+		rng := v1.Range{Start: r.From.Add(-time.Second).Truncate(time.Second), End: time.Now(), Step: time.Second}
+		for _, st := range []string{alerts.Pending, alerts.Firing} {
+			m := e2e.QueryRange(t, api, fmt.Sprintf(`ALERTS{alertname="HighErrorRate",alertstate=%q}`, st), rng)
+			if len(m) != 1 || len(m[0].Values) == 0 {
+				t.Fatalf("ALERTS %s: %v", st, m)
+			}
+			first := m[0].Values[0].Timestamp.Time()
+			at := map[string]time.Time{alerts.Pending: r.Pending, alerts.Firing: r.Firing}[st]
+			if d := first.Sub(at); d < 0 || d > time.Second {
+				t.Errorf("journal says %s at %s, Prometheus's ALERTS first at step %s", st, at, first)
+			}
+		}
+		poll := time.Second
+		for _, ev := range evs {
+			if ev.Type == gamedays.EvAlert && ev.Alert.State != alerts.Received {
+				if lag := ev.Time.Sub(ev.Alert.At); lag > poll+time.Second {
+					t.Errorf("%s journalled %s after it happened, more than a poll (1s) and an evaluation (1s)", s.Describe(ev), lag)
+				}
+			}
+		}
+		t.Logf("time to pending %s, to fire %s, to page %s from the inject; resolved %s after the rollback",
+			r.Pending.Sub(r.From).Round(time.Millisecond), r.Firing.Sub(r.From).Round(time.Millisecond),
+			r.Notified.Sub(r.From).Round(time.Millisecond), r.Resolved.Sub(r.RolledBack).Round(time.Millisecond))
+		var lines []string
+		for _, ev := range evs {
+			if ev.Type == gamedays.EvAlert || ev.Type == gamedays.EvAlerts {
+				lines = append(lines, s.Describe(ev))
+			}
+		}
+		t.Logf("journal:\n%s", strings.Join(lines, "\n"))
+		// The report tabulates the same times from the journal alone.
+		rep, err := report.Build(evs, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var md bytes.Buffer
+		if err := rep.Markdown(&md, t.TempDir()); err != nil {
+			t.Fatal(err)
+		}
+		firing := gamedays.FormatDuration(r.Firing.Sub(r.From).Round(100*time.Millisecond)) + " (limit 20s)"
+		if !strings.Contains(md.String(), "## Alerts") || !strings.Contains(md.String(), firing) || !strings.Contains(md.String(), `HighErrorRate{severity="page"}`) {
+			t.Errorf("report lacks the alerts table with firing %s:\n%s", firing, md.String())
+		}
+	})
+}
+
+// waitForRules waits until Prometheus has loaded the rule file and
+// scraped the gauge a few times, so the baseline has data.
+func waitForRules(t *testing.T, api v1.API) {
+	t.Helper()
+	for end := time.Now().Add(20 * time.Second); time.Now().Before(end); time.Sleep(200 * time.Millisecond) {
+		gs, err := alerts.Rules(context.Background(), api)
+		if err == nil && len(gs) > 0 && len(e2e.Query(t, api, "count_over_time(app_error_ratio[1m]) >= 3", time.Now())) > 0 {
+			return
+		}
+	}
+	t.Fatal("Prometheus did not load the rules and scrape the gauge within 20s")
+}
