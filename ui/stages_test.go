@@ -247,3 +247,22 @@ func lineWith(v, s string) string {
 	}
 	return ""
 }
+
+// A responder in a drill is told nothing of the stages: their plans name
+// the members and the magnitude.
+func TestRedactedStages(t *testing.T) {
+	evs, _ := stagedScriptAt(stRun)
+	s := newRunState(parseStagedRunbook(t))
+	s.redacted = true
+	for _, ev := range evs {
+		if ev, keep := redactEvent(ev); keep {
+			if ev.StagePlan != nil {
+				t.Fatalf("a %s event kept its stage plan", ev.Type)
+			}
+			s.apply(ev)
+		}
+	}
+	if len(s.Stages) != 0 || s.stageTag() != "" {
+		t.Errorf("a responder sees %d stage(s), tag %q", len(s.Stages), s.stageTag())
+	}
+}
