@@ -18,23 +18,9 @@ func Select(members []targets.Member, br runbook.BlastRadius, seed int64) ([]tar
 	if len(members) == 0 {
 		return nil, fmt.Errorf("resolved to no members; nothing to attack")
 	}
-	var n int
-	switch {
-	case br.All:
-		n = len(members)
-	case br.Percent > 0:
-		n = int(math.Ceil(br.Percent / 100 * float64(len(members))))
-	default:
-		n = br.Count
-		if n > len(members) {
-			return nil, fmt.Errorf("blast radius count %d exceeds the %d member(s) resolved", n, len(members))
-		}
-	}
-	if br.Max > 0 && n > br.Max {
-		n = br.Max
-	}
-	if n <= 0 {
-		return nil, fmt.Errorf("blast radius selects nothing")
+	n, err := blastSize(br, len(members))
+	if err != nil {
+		return nil, err
 	}
 	idx := make([]int, len(members))
 	for i := range idx {
@@ -49,4 +35,27 @@ func Select(members []targets.Member, br runbook.BlastRadius, seed int64) ([]tar
 		out[i] = members[k]
 	}
 	return out, nil
+}
+
+// blastSize is how many of total members the blast radius selects.
+func blastSize(br runbook.BlastRadius, total int) (int, error) {
+	var n int
+	switch {
+	case br.All:
+		n = total
+	case br.Percent > 0:
+		n = int(math.Ceil(br.Percent / 100 * float64(total)))
+	default:
+		n = br.Count
+		if n > total {
+			return 0, fmt.Errorf("blast radius count %d exceeds the %d member(s) resolved", n, total)
+		}
+	}
+	if br.Max > 0 && n > br.Max {
+		n = br.Max
+	}
+	if n <= 0 {
+		return 0, fmt.Errorf("blast radius selects nothing")
+	}
+	return n, nil
 }

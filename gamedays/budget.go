@@ -27,19 +27,24 @@ type Budget struct {
 
 // PlanBudget prices the attacks of rb against its SLO, given how many
 // members each target resolved to and how many were selected, and the share
-// of the budget still left (1 when unknown). It returns false when the
-// runbook has no SLO.
+// of the budget still left (1 when unknown). A staged attack is priced stage
+// by stage, the members each stage hits for as long as it holds, as if every
+// stage held. It returns false when the runbook has no SLO.
 func PlanBudget(rb *runbook.Runbook, resolved, selected map[string]int, remaining float64) (Budget, bool) {
 	if rb.SLO == nil {
 		return Budget{}, false
 	}
+	holds := StageHolds(rb)
 	var cost float64
 	for _, a := range rb.Attacks {
 		total, chosen := resolved[a.Target], selected[a.Target]
-		if total <= 0 || chosen <= 0 {
-			continue
+		switch {
+		case total <= 0:
+		case len(a.Stages) > 0:
+			cost += stagedCost(rb, a, total, holds)
+		case chosen > 0:
+			cost += float64(chosen) / float64(total) * a.Duration.Minutes()
 		}
-		cost += float64(chosen) / float64(total) * a.Duration.Minutes()
 	}
 	remaining = min(max(remaining, 0), 1)
 	b := Budget{Cost: cost, Total: rb.SLO.BudgetMinutes()}
@@ -52,6 +57,21 @@ func PlanBudget(rb *runbook.Runbook, resolved, selected map[string]int, remainin
 	}
 	b.Warn = b.Share > rb.SLO.WarnAbove
 	return b, true
+}
+
+// stagedCost is a staged attack's cost: each stage's members for its hold.
+// A stage that cannot be sized against total is priced as all of it, so the
+// figure stays a ceiling.
+func stagedCost(rb *runbook.Runbook, a runbook.Attack, total int, holds []time.Duration) float64 {
+	var cost float64
+	for i := range a.Stages {
+		n, err := blastSize(rb.StageBlastRadius(a, i), total)
+		if err != nil {
+			n = total
+		}
+		cost += float64(n) / float64(total) * holds[i].Minutes()
+	}
+	return cost
 }
 
 // String says it in a line for the blast-radius screen and the log.

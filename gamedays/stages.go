@@ -81,12 +81,7 @@ func (e *Engine) stagedBlastRadius(ctx context.Context) ([]planned, error) {
 		resolved[t.Name], seeds[t.Name] = all, seed
 	}
 	n := e.rb.Stages()
-	holds := make([]time.Duration, n)
-	for _, a := range e.rb.Attacks {
-		for i, st := range a.Stages {
-			holds[i] = max(holds[i], st.Hold) // stages of several attacks last as long as the longest
-		}
-	}
+	holds := StageHolds(e.rb)
 	live := map[stageKey]string{} // the params each attack on each member runs with now
 	prev := map[string][]targets.Member{}
 	var first []planned
@@ -154,6 +149,18 @@ func (e *Engine) stagedBlastRadius(ctx context.Context) ([]planned, error) {
 		return nil, err
 	}
 	return first, nil
+}
+
+// StageHolds is how long each stage of rb holds: stages of several attacks
+// last as long as the longest.
+func StageHolds(rb *runbook.Runbook) []time.Duration {
+	holds := make([]time.Duration, rb.Stages())
+	for _, a := range rb.Attacks {
+		for i, st := range a.Stages {
+			holds[i] = max(holds[i], st.Hold)
+		}
+	}
+	return holds
 }
 
 // missing lists the IDs of was that are not in now.

@@ -33,6 +33,12 @@ func (m *attacksScreen) View() []string {
 		left := runAt.Add(rb.Observe.Duration).Sub(m.now)
 		out = append(out, st.Bold.Render("Attacks")+fmt.Sprintf(": observe ends in %s", clockDur(left)))
 	}
+	if !m.redact {
+		out = append(out, m.stageLine()...)
+		if m.run.staged() && m.height >= 30 {
+			out = append(out, m.stageGrid(m.height/4, nil)...)
+		}
+	}
 	if m.redact {
 		// A responder is told nothing of the attacks: finding them is the drill.
 		out = append(out, st.Muted.Render("Something may be wrong. Watch the charts and the timeline; d when you have found it, m when you have fixed it."))
@@ -60,6 +66,9 @@ func (m *attacksScreen) when(r *attackRow) string {
 	runAt := s.PhaseAt[gamedays.PhaseRun]
 	if rb == nil || runAt.IsZero() {
 		return ""
+	}
+	if w, ok := m.stagedWhen(r); ok {
+		return w
 	}
 	var a runbook.Attack
 	for _, x := range rb.Attacks {

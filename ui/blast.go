@@ -91,7 +91,11 @@ func (m *blastScreen) View() []string {
 	case !s.Ended:
 		out = append(out, st.Warn.Render("Nothing runs until you press Y."))
 	}
-	out = append(out, m.memberTable()...)
+	if m.run.staged() {
+		out = append(out, m.stageGrid(max(3, m.height-16), m.preflightCell)...)
+	} else {
+		out = append(out, m.memberTable()...)
+	}
 	if sum := m.selectionSummary(); sum != "" {
 		out = append(out, "", sum)
 	}
@@ -244,8 +248,8 @@ func (m *blastScreen) preflightCell(member string) cell {
 	var parts []string
 	bad, pending := false, false
 	for _, r := range m.run.Injections {
-		if r.Key.Member != member {
-			continue
+		if r.Key.Member != member || (r.Preflight == nil && m.run.preflightOf(r) != nil) {
+			continue // a later stage of an attack preflighted at its first
 		}
 		p := r.Preflight
 		switch {

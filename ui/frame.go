@@ -128,7 +128,7 @@ func (m *model) header() []string {
 	}
 	line1 := spread(left, st.Muted.Render(right), m.width)
 
-	phase := strings.ToUpper(s.Phase.String())
+	phase := strings.ToUpper(s.Phase.String()) + s.stageTag()
 	if s.Ended {
 		phase += " (ENDED)"
 	}

@@ -52,25 +52,33 @@ func TestGolden(t *testing.T) {
 					c.OnEvent(ev)
 				}
 				c.OnEvent(liveAfter(rb, obs, evs, now))
-				m := c.newModel(&fakeSender{}, nil)
-				tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(sz[0], sz[1]))
-				teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte(tc.wait)) },
-					teatest.WithDuration(10*time.Second), teatest.WithCheckInterval(5*time.Millisecond))
-				if len(tc.keys) > 0 {
-					for _, k := range tc.keys {
-						tm.Send(k)
-					}
-					teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte(tc.thenWait)) },
-						teatest.WithDuration(10*time.Second), teatest.WithCheckInterval(5*time.Millisecond))
-				}
-				if err := tm.Quit(); err != nil {
-					t.Fatal(err)
-				}
-				fm := tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second)).(*model)
-				golden.RequireEqual(t, []byte(fm.View()))
+				requireGoldenView(t, c, sz, tc.wait, tc.keys, tc.thenWait)
 			})
 		}
 	}
+}
+
+// requireGoldenView runs c's console in a real Bubble Tea program at size,
+// waits for wait, presses keys and waits for thenWait, and compares the
+// final view with the test's golden file.
+func requireGoldenView(t *testing.T, c *Console, size [2]int, wait string, keys []tea.KeyMsg, thenWait string) {
+	t.Helper()
+	m := c.newModel(&fakeSender{}, nil)
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(size[0], size[1]))
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte(wait)) },
+		teatest.WithDuration(10*time.Second), teatest.WithCheckInterval(5*time.Millisecond))
+	if len(keys) > 0 {
+		for _, k := range keys {
+			tm.Send(k)
+		}
+		teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte(thenWait)) },
+			teatest.WithDuration(10*time.Second), teatest.WithCheckInterval(5*time.Millisecond))
+	}
+	if err := tm.Quit(); err != nil {
+		t.Fatal(err)
+	}
+	fm := tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second)).(*model)
+	golden.RequireEqual(t, []byte(fm.View()))
 }
 
 func typed(s string) []tea.KeyMsg {

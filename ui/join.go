@@ -196,7 +196,7 @@ const hiddenStatement = "hidden in a drill: the facilitator knows what is expect
 // name them. It returns false for events they should not see at all.
 func redactEvent(ev gamedays.Event) (gamedays.Event, bool) {
 	switch ev.Type {
-	case gamedays.EvResolved, gamedays.EvSelected, gamedays.EvPreflight,
+	case gamedays.EvResolved, gamedays.EvSelected, gamedays.EvPreflight, gamedays.EvStagePlan,
 		gamedays.EvAttackIntent, gamedays.EvAttackResult, gamedays.EvRollbackIntent, gamedays.EvRollbackResult:
 		return ev, false
 	case gamedays.EvNote:
@@ -211,5 +211,6 @@ func redactEvent(ev gamedays.Event) (gamedays.Event, bool) {
 		ev.Msg = "rolling back"
 	}
 	ev.Runbook, ev.Target, ev.Members, ev.Injection, ev.Result, ev.Plan, ev.Failed = "", "", nil, nil, nil, nil, nil
+	ev.StagePlan = nil // a stage's members and magnitude
 	return ev, true
 }

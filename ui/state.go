@@ -140,7 +140,7 @@ func (s *runState) canConfirm() bool {
 		return false
 	}
 	for _, r := range s.Injections {
-		if r.Preflight == nil || !r.Preflight.OK {
+		if p := s.preflightOf(r); p == nil || !p.OK {
 			return false
 		}
 	}
