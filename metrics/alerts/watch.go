@@ -81,71 +81,10 @@ func (w *Watcher) Poll(ctx context.Context, since, now time.Time) ([]Transition,
 	if w.alerts == nil {
 		w.alerts, w.received = map[string]*seen{}, map[string]bool{}
 	}
-	window := now.Sub(since).Truncate(time.Second) + time.Second
-	q := fmt.Sprintf("ALERTS[%ds]", int(window.Seconds()))
-	v, _, _, err := w.Prom.Query(ctx, q, now)
-	if err != nil {
-		return nil, fmt.Errorf("prometheus at %s: %s: %w", w.PromURL, q, err)
+	if err := w.readALERTS(ctx, since, now); err != nil {
+		return nil, err
 	}
-	m, ok := v.(model.Matrix)
-	if !ok {
-		return nil, fmt.Errorf("prometheus at %s: %s answered %s, want a matrix", w.PromURL, q, v.Type())
-	}
-	var out []Transition
-	present := map[string]bool{}
-	for _, s := range m {
-		labels := map[string]string{}
-		for k, v := range s.Metric {
-			if k != model.MetricNameLabel && k != alertState {
-				labels[string(k)] = string(v)
-			}
-		}
-		key := Key(labels)
-		a := w.alerts[key]
-		if a == nil {
-			a = &seen{labels: labels}
-			w.alerts[key] = a
-		}
-		state := string(s.Metric[alertState])
-		for _, p := range s.Values {
-			t := p.Timestamp.Time()
-			if t.Before(since) {
-				continue
-			}
-			switch state {
-			case Pending:
-				if a.pending.IsZero() || t.Before(a.pending) {
-					a.pending = t
-				}
-			case Firing:
-				if a.firing.IsZero() || t.Before(a.firing) {
-					a.firing = t
-				}
-				a.last = t
-				present[key] = true
-			}
-		}
-	}
-	// An alert is resolved once Prometheus has not written it firing for
-	// two evaluations: Prometheus writes ALERTS at every evaluation while
-	// it fires, and ends the series (a stale marker) at the evaluation it
-	// resolves, one interval after the last sample.
-	step := max(w.interval, time.Second)
-	for _, key := range slices.Sorted(maps.Keys(w.alerts)) {
-		a := w.alerts[key]
-		if !a.pending.IsZero() && !a.pendingSent {
-			a.pendingSent = true
-			out = append(out, Transition{Labels: a.labels, State: Pending, At: a.pending})
-		}
-		if !a.firing.IsZero() && !a.firingSent {
-			a.firingSent = true
-			out = append(out, Transition{Labels: a.labels, State: Firing, At: a.firing})
-		}
-		if a.firingSent && !a.resolved && now.Sub(a.last) > 2*step {
-			a.resolved = true
-			out = append(out, Transition{Labels: a.labels, State: Resolved, At: a.last.Add(step)})
-		}
-	}
+	out := w.transitions(now)
 	if w.Alertmanager != nil {
 		am, err := w.Alertmanager.Alerts(ctx)
 		if err != nil {
@@ -163,6 +102,85 @@ func (w *Watcher) Poll(ctx context.Context, since, now time.Time) ([]Transition,
 		out = append(out, w.Webhook.Drain()...)
 	}
 	return out, nil
+}
+
+// readALERTS records, per alert, the first pending and firing times and
+// the last firing sample that Prometheus's ALERTS series holds from since.
+func (w *Watcher) readALERTS(ctx context.Context, since, now time.Time) error {
+	window := now.Sub(since).Truncate(time.Second) + time.Second
+	q := fmt.Sprintf("ALERTS[%ds]", int(window.Seconds()))
+	v, _, _, err := w.Prom.Query(ctx, q, now)
+	if err != nil {
+		return fmt.Errorf("prometheus at %s: %s: %w", w.PromURL, q, err)
+	}
+	m, ok := v.(model.Matrix)
+	if !ok {
+		return fmt.Errorf("prometheus at %s: %s answered %s, want a matrix", w.PromURL, q, v.Type())
+	}
+	for _, s := range m {
+		labels := map[string]string{}
+		for k, v := range s.Metric {
+			if k != model.MetricNameLabel && k != alertState {
+				labels[string(k)] = string(v)
+			}
+		}
+		key := Key(labels)
+		a := w.alerts[key]
+		if a == nil {
+			a = &seen{labels: labels}
+			w.alerts[key] = a
+		}
+		a.record(string(s.Metric[alertState]), s.Values, since)
+	}
+	return nil
+}
+
+// record keeps the earliest pending and firing times, and the latest
+// firing sample, of one ALERTS series.
+func (a *seen) record(state string, values []model.SamplePair, since time.Time) {
+	for _, p := range values {
+		t := p.Timestamp.Time()
+		if t.Before(since) {
+			continue
+		}
+		switch state {
+		case Pending:
+			if a.pending.IsZero() || t.Before(a.pending) {
+				a.pending = t
+			}
+		case Firing:
+			if a.firing.IsZero() || t.Before(a.firing) {
+				a.firing = t
+			}
+			a.last = t
+		}
+	}
+}
+
+// transitions says, once each, when an alert went pending, firing and
+// resolved. An alert is resolved once Prometheus has not written it firing
+// for two evaluations: Prometheus writes ALERTS at every evaluation while
+// it fires, and ends the series (a stale marker) at the evaluation it
+// resolves, one interval after the last sample.
+func (w *Watcher) transitions(now time.Time) []Transition {
+	var out []Transition
+	step := max(w.interval, time.Second)
+	for _, key := range slices.Sorted(maps.Keys(w.alerts)) {
+		a := w.alerts[key]
+		if !a.pending.IsZero() && !a.pendingSent {
+			a.pendingSent = true
+			out = append(out, Transition{Labels: a.labels, State: Pending, At: a.pending})
+		}
+		if !a.firing.IsZero() && !a.firingSent {
+			a.firingSent = true
+			out = append(out, Transition{Labels: a.labels, State: Firing, At: a.firing})
+		}
+		if a.firingSent && !a.resolved && now.Sub(a.last) > 2*step {
+			a.resolved = true
+			out = append(out, Transition{Labels: a.labels, State: Resolved, At: a.last.Add(step)})
+		}
+	}
+	return out
 }
 
 // alertState is the label ALERTS carries the state in.
