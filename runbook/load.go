@@ -61,6 +61,21 @@ func (l *loader) document(n *yaml.Node) {
 	sections := map[string]*yaml.Node{}
 	keys := l.object(n, spec, "runbook", func(key string, _, v *yaml.Node) { sections[key] = v })
 	rb := l.rb
+	l.header(sections)
+	l.measurement(n, sections, spec, len(keys) > 0)
+	l.actions(sections, spec)
+	l.participants(sections, spec)
+	l.defaults()
+	if v := sections["observe"]; v != nil && len(rb.Attacks) > 0 {
+		if end := rb.AttacksEnd(); rb.Observe.Duration > 0 && rb.Observe.Duration < end {
+			l.errorf(v, "observe.duration: %s ends before the last attack does (%s after the run starts); make it at least %s or leave it out", FormatDuration(rb.Observe.Duration), FormatDuration(end), FormatDuration(end))
+		}
+	}
+}
+
+// header reads what names the runbook.
+func (l *loader) header(sections map[string]*yaml.Node) {
+	rb := l.rb
 	if v := sections["version"]; v != nil {
 		if rb.Version = int(l.integer(v, "version", 0, 1<<31)); rb.Version != Version && rb.Version != 0 {
 			l.errorf(v, "version: this gameday reads version %d runbooks, found %d", Version, rb.Version)
@@ -78,9 +93,15 @@ func (l *loader) document(n *yaml.Node) {
 	if v := sections["notes"]; v != nil {
 		rb.Notes = l.str(v, "notes")
 	}
+}
+
+// measurement reads where the truth comes from and what must hold: the
+// metrics, the targets (which the checks do not need, but what follows
+// does), the baseline, the hypothesis and the guardrails.
+func (l *loader) measurement(n *yaml.Node, sections map[string]*yaml.Node, spec *field, any bool) {
 	if v := sections["metrics"]; v != nil {
 		l.metrics(v, spec.child("metrics"))
-	} else if len(keys) > 0 {
+	} else if any {
 		l.errorf(n, "runbook: missing required field \"metrics\" (where to read the system's truth)")
 	}
 	if v := sections["targets"]; v != nil {
@@ -99,6 +120,12 @@ func (l *loader) document(n *yaml.Node) {
 	if v := sections["guardrails"]; v != nil {
 		l.guardrails(v)
 	}
+}
+
+// actions reads what will be done: the blast radius, the attacks, how
+// long to watch and how to stop.
+func (l *loader) actions(sections map[string]*yaml.Node, spec *field) {
+	rb := l.rb
 	blastNodes := map[string]*yaml.Node{}
 	if v := sections["blast_radius"]; v != nil {
 		blastNodes = l.blastRadius(v, spec.child("blast_radius"))
@@ -122,6 +149,12 @@ func (l *loader) document(n *yaml.Node) {
 			}
 		})
 	}
+}
+
+// participants reads who takes part and what they are held to: roles, the SLO,
+// the drill and the alerts (after the attacks: an expected alert may name
+// one).
+func (l *loader) participants(sections map[string]*yaml.Node, spec *field) {
 	if v := sections["roles"]; v != nil {
 		l.roles(v, spec.child("roles"))
 	}
@@ -131,14 +164,8 @@ func (l *loader) document(n *yaml.Node) {
 	if v := sections["drill"]; v != nil {
 		l.drill(v, spec.child("drill"))
 	}
-	if v := sections["alerts"]; v != nil { // after attacks: an expected alert may name one
+	if v := sections["alerts"]; v != nil {
 		l.alerts(v, spec.child("alerts"))
-	}
-	l.defaults()
-	if v := sections["observe"]; v != nil && len(rb.Attacks) > 0 {
-		if end := rb.AttacksEnd(); rb.Observe.Duration > 0 && rb.Observe.Duration < end {
-			l.errorf(v, "observe.duration: %s ends before the last attack does (%s after the run starts); make it at least %s or leave it out", FormatDuration(rb.Observe.Duration), FormatDuration(end), FormatDuration(end))
-		}
 	}
 }
 
