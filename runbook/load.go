@@ -626,69 +626,91 @@ func (l *loader) attacks(n *yaml.Node, spec *field, blastSection *yaml.Node, bla
 	names := map[string]int{}
 	attacked := map[string]bool{}
 	for i, item := range n.Content {
-		what := fmt.Sprintf("attacks[%d]", i)
-		a := Attack{Pos: pos(item)}
-		var kindNode, targetNode, paramsNode, durationNode, stagesNode, startNode *yaml.Node
-		var params []pair
-		l.object(item, spec.Elem, what, func(key string, k, v *yaml.Node) {
-			w := what + "." + key
-			switch key {
-			case "name":
-				a.Name = l.nonEmpty(v, w)
-				if line, dup := names[a.Name]; dup && a.Name != "" {
-					l.errorf(v, "%s: attack name %q is already used at line %d", w, a.Name, line)
-				}
-				names[a.Name] = v.Line
-			case "target":
-				a.Target, targetNode = l.nonEmpty(v, w), v
-			case "kind":
-				a.Kind, kindNode = l.nonEmpty(v, w), v
-			case "params":
-				paramsNode = k
-				params, _ = l.pairs(v, w)
-				a.Params = map[string]string{}
-				for _, p := range params {
-					if s, ok := l.scalar(p.v, w+"."+p.k.Value, "a single value"); ok {
-						a.Params[p.k.Value] = s
-					}
-				}
-			case "start_after":
-				a.StartAfter, startNode = l.duration(v, w, true), v
-			case "duration":
-				a.Duration, durationNode = l.duration(v, w, false), v
-			case "allow_irreversible":
-				a.AllowIrreversible = l.boolean(v, w)
-			case "stages":
-				stagesNode = v
-			}
-		})
-		if a.Name != "" {
-			what = fmt.Sprintf("attack %q", a.Name)
-		}
-		if stagesNode != nil {
-			l.stages(&a, what, stagesNode, spec.Elem.child("stages"), startNode)
+		a, at, what := l.attack(item, i, spec, names)
+		if at.stages != nil {
+			l.stages(&a, what, at.stages, spec.Elem.child("stages"), at.start)
 		}
 		var target Target
 		targetOK := false
-		if targetNode != nil && a.Target != "" {
-			if target, targetOK = l.rb.Target(a.Target); !targetOK {
-				l.noTarget(targetNode, what+": target", a.Target)
-			} else if !attacked[a.Target] {
-				attacked[a.Target] = true
-				if blastNodes[a.Target] == nil {
-					at := targetNode
-					if blastSection != nil {
-						at = blastSection
-					}
-					l.errorf(at, "blast_radius: target %q is attacked by %s but has no blast radius; add %s: {count: 1} (or percent, or all: true)", a.Target, what, a.Target)
-				}
-			}
+		if at.target != nil && a.Target != "" {
+			target, targetOK = l.attackTarget(a, what, at.target, attacked, blastSection, blastNodes)
 		}
-		if kindNode != nil && a.Kind != "" && l.cat != nil {
-			l.checkKind(a, what, target, targetOK, kindNode, paramsNode, durationNode, params)
+		if at.kind != nil && a.Kind != "" && l.cat != nil {
+			l.checkKind(a, what, target, targetOK, at.kind, at.paramsKey, at.duration, at.params)
 		}
 		l.rb.Attacks = append(l.rb.Attacks, a)
 	}
+}
+
+// attackNodes are where an attack's fields were written, for errors that
+// name them.
+type attackNodes struct {
+	kind, target, paramsKey, duration, stages, start *yaml.Node
+	params                                           []pair
+}
+
+// attack reads one attack's fields; what names it in errors.
+func (l *loader) attack(item *yaml.Node, i int, spec *field, names map[string]int) (Attack, attackNodes, string) {
+	what := fmt.Sprintf("attacks[%d]", i)
+	a := Attack{Pos: pos(item)}
+	var at attackNodes
+	l.object(item, spec.Elem, what, func(key string, k, v *yaml.Node) {
+		w := what + "." + key
+		switch key {
+		case "name":
+			a.Name = l.nonEmpty(v, w)
+			if line, dup := names[a.Name]; dup && a.Name != "" {
+				l.errorf(v, "%s: attack name %q is already used at line %d", w, a.Name, line)
+			}
+			names[a.Name] = v.Line
+		case "target":
+			a.Target, at.target = l.nonEmpty(v, w), v
+		case "kind":
+			a.Kind, at.kind = l.nonEmpty(v, w), v
+		case "params":
+			at.paramsKey = k
+			at.params, _ = l.pairs(v, w)
+			a.Params = map[string]string{}
+			for _, p := range at.params {
+				if s, ok := l.scalar(p.v, w+"."+p.k.Value, "a single value"); ok {
+					a.Params[p.k.Value] = s
+				}
+			}
+		case "start_after":
+			a.StartAfter, at.start = l.duration(v, w, true), v
+		case "duration":
+			a.Duration, at.duration = l.duration(v, w, false), v
+		case "allow_irreversible":
+			a.AllowIrreversible = l.boolean(v, w)
+		case "stages":
+			at.stages = v
+		}
+	})
+	if a.Name != "" {
+		what = fmt.Sprintf("attack %q", a.Name)
+	}
+	return a, at, what
+}
+
+// attackTarget finds the attack's target and checks, the first time a
+// target is attacked, that it has a blast radius.
+func (l *loader) attackTarget(a Attack, what string, targetNode *yaml.Node, attacked map[string]bool, blastSection *yaml.Node, blastNodes map[string]*yaml.Node) (Target, bool) {
+	target, ok := l.rb.Target(a.Target)
+	if !ok {
+		l.noTarget(targetNode, what+": target", a.Target)
+		return target, false
+	}
+	if !attacked[a.Target] {
+		attacked[a.Target] = true
+		if blastNodes[a.Target] == nil {
+			at := targetNode
+			if blastSection != nil {
+				at = blastSection
+			}
+			l.errorf(at, "blast_radius: target %q is attacked by %s but has no blast radius; add %s: {count: 1} (or percent, or all: true)", a.Target, what, a.Target)
+		}
+	}
+	return target, true
 }
 
 func (l *loader) checkKind(a Attack, what string, target Target, targetOK bool, kindNode, paramsNode, durationNode *yaml.Node, params []pair) {
