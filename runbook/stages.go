@@ -88,47 +88,9 @@ func (l *loader) stages(a *Attack, what string, n *yaml.Node, spec *field, start
 	bad := false // the stage before could not be sized: comparing with it would pile on
 	for i, item := range n.Content {
 		w := fmt.Sprintf("%s.stages[%d]", what, i)
-		st := Stage{Hold: a.Duration, Pos: pos(item)}
-		st.BlastRadius.Pos = st.Pos
-		var paramNodes []pair
 		wasBad := bad
-		bad = false
-		got := l.object(item, spec.Elem, w, func(key string, _, v *yaml.Node) {
-			switch key {
-			case "count":
-				st.BlastRadius.Count = int(l.integer(v, w+".count", 1, 1<<31))
-				if hosts >= 0 && st.BlastRadius.Count > hosts {
-					l.errorf(v, "%s.count: %d is more than the %d host(s) of target %q", w, st.BlastRadius.Count, hosts, a.Target)
-					bad = true
-				}
-			case "percent":
-				st.BlastRadius.Percent = l.number(v, w+".percent", 0, 100)
-			case "all":
-				if st.BlastRadius.All = l.boolean(v, w+".all"); !st.BlastRadius.All {
-					l.errorf(v, "%s.all: all: false selects nothing; use count or percent instead", w)
-				}
-			case "params":
-				paramNodes, _ = l.pairs(v, w+".params")
-				st.Params = map[string]string{}
-				for _, p := range paramNodes {
-					if s, ok := l.scalar(p.v, w+".params."+p.k.Value, "a single value"); ok {
-						st.Params[p.k.Value] = s
-					}
-				}
-			case "hold":
-				st.Hold = l.duration(v, w+".hold", false)
-			}
-		})
-		modes := 0
-		for _, k := range []string{"count", "percent", "all"} {
-			if got[k] != nil {
-				modes++
-			}
-		}
-		if modes != 1 && len(got) > 0 {
-			l.errorf(item, "%s: expected exactly one of count, percent or all: true", w)
-			bad = true
-		}
+		st, paramNodes, sized := l.stage(*a, w, item, spec, hosts)
+		bad = !sized
 		a.Stages = append(a.Stages, st)
 		total += st.Hold
 		if i > 0 && !bad && !wasBad {
@@ -184,6 +146,51 @@ func brWords(br BlastRadius) string {
 		return fmt.Sprintf("%g%%", br.Percent)
 	}
 	return fmt.Sprintf("count %d", br.Count)
+}
+
+// stage reads one stage; sized is false when its size is wrong, so the
+// next stage is not compared with it.
+func (l *loader) stage(a Attack, w string, item *yaml.Node, spec *field, hosts int) (st Stage, paramNodes []pair, sized bool) {
+	st = Stage{Hold: a.Duration, Pos: pos(item)}
+	st.BlastRadius.Pos = st.Pos
+	sized = true
+	got := l.object(item, spec.Elem, w, func(key string, _, v *yaml.Node) {
+		switch key {
+		case "count":
+			st.BlastRadius.Count = int(l.integer(v, w+".count", 1, 1<<31))
+			if hosts >= 0 && st.BlastRadius.Count > hosts {
+				l.errorf(v, "%s.count: %d is more than the %d host(s) of target %q", w, st.BlastRadius.Count, hosts, a.Target)
+				sized = false
+			}
+		case "percent":
+			st.BlastRadius.Percent = l.number(v, w+".percent", 0, 100)
+		case "all":
+			if st.BlastRadius.All = l.boolean(v, w+".all"); !st.BlastRadius.All {
+				l.errorf(v, "%s.all: all: false selects nothing; use count or percent instead", w)
+			}
+		case "params":
+			paramNodes, _ = l.pairs(v, w+".params")
+			st.Params = map[string]string{}
+			for _, p := range paramNodes {
+				if s, ok := l.scalar(p.v, w+".params."+p.k.Value, "a single value"); ok {
+					st.Params[p.k.Value] = s
+				}
+			}
+		case "hold":
+			st.Hold = l.duration(v, w+".hold", false)
+		}
+	})
+	modes := 0
+	for _, k := range []string{"count", "percent", "all"} {
+		if got[k] != nil {
+			modes++
+		}
+	}
+	if modes != 1 && len(got) > 0 {
+		l.errorf(item, "%s: expected exactly one of count, percent or all: true", w)
+		sized = false
+	}
+	return st, paramNodes, sized
 }
 
 // stageParams checks a stage's params against the kind: a param it does not
