@@ -271,39 +271,10 @@ func (d *Draft) target(c Choices) error {
 	}
 	_, body := get(t, family)
 	if c.SSH != nil {
-		hosts := &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle}
-		for _, h := range c.SSH.Hosts {
-			hosts.Content = append(hosts.Content, scalar(h))
-		}
-		body.Content = nil
-		set(body, "hosts", hosts, c.SSH.Comment)
-		if c.SSH.Config != "" {
-			set(body, "config", scalar(c.SSH.Config), "")
-		}
-		sudo := "false"
-		if c.SSH.Sudo {
-			sudo = "true"
-		}
-		set(body, "sudo", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: sudo}, "")
+		sshTarget(body, c.SSH)
 	}
 	if c.AWS != nil {
-		del(body, "ids")
-		del(body, "filters")
-		if c.AWS.Region != "" {
-			set(body, "region", scalar(c.AWS.Region), "")
-		}
-		tags := &yaml.Node{Kind: yaml.MappingNode, Style: yaml.FlowStyle}
-		for _, k := range slices.Sorted(maps.Keys(c.AWS.Tags)) {
-			set(tags, k, scalar(c.AWS.Tags[k]), "")
-		}
-		set(body, "tags", tags, c.AWS.Comment)
-		if len(c.AWS.Accounts) > 0 {
-			acc := &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle}
-			for _, a := range c.AWS.Accounts {
-				acc.Content = append(acc.Content, &yaml.Node{Kind: yaml.ScalarNode, Style: yaml.DoubleQuotedStyle, Value: a})
-			}
-			set(body, "accounts", acc, "only these accounts may be touched")
-		}
+		awsTarget(body, c.AWS)
 	}
 	old := key.Value
 	name := c.Target
@@ -311,19 +282,67 @@ func (d *Draft) target(c Choices) error {
 		name = old
 	}
 	key.Value = name
+	return d.renameTarget(old, name, c.Blast.String())
+}
+
+// sshTarget writes the chosen hosts into an ssh target's body.
+func sshTarget(body *yaml.Node, c *SSH) {
+	hosts := &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle}
+	for _, h := range c.Hosts {
+		hosts.Content = append(hosts.Content, scalar(h))
+	}
+	body.Content = nil
+	set(body, "hosts", hosts, c.Comment)
+	if c.Config != "" {
+		set(body, "config", scalar(c.Config), "")
+	}
+	sudo := "false"
+	if c.Sudo {
+		sudo = "true"
+	}
+	set(body, "sudo", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: sudo}, "")
+}
+
+// awsTarget writes the chosen tags, region and accounts into an aws
+// target's body.
+func awsTarget(body *yaml.Node, c *AWS) {
+	del(body, "ids")
+	del(body, "filters")
+	if c.Region != "" {
+		set(body, "region", scalar(c.Region), "")
+	}
+	tags := &yaml.Node{Kind: yaml.MappingNode, Style: yaml.FlowStyle}
+	for _, k := range slices.Sorted(maps.Keys(c.Tags)) {
+		set(tags, k, scalar(c.Tags[k]), "")
+	}
+	set(body, "tags", tags, c.Comment)
+	if len(c.Accounts) > 0 {
+		acc := &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle}
+		for _, a := range c.Accounts {
+			acc.Content = append(acc.Content, &yaml.Node{Kind: yaml.ScalarNode, Style: yaml.DoubleQuotedStyle, Value: a})
+		}
+		set(body, "accounts", acc, "only these accounts may be touched")
+	}
+}
+
+// renameTarget renames the target in the blast radius and the attacks, and
+// writes the chosen blast radius (blast, "" to keep the scenario's).
+func (d *Draft) renameTarget(old, name, blast string) error {
 	if _, br := get(d.doc, "blast_radius"); br != nil {
 		for i := 0; i+1 < len(br.Content); i += 2 {
-			if br.Content[i].Value == old {
-				br.Content[i].Value = name
-				if s := c.Blast.String(); s != "" {
-					var n yaml.Node
-					if err := yaml.Unmarshal([]byte(s), &n); err != nil {
-						return err
-					}
-					br.Content[i+1] = n.Content[0]
-					br.Content[i].HeadComment = "chosen in gameday new; widen it only after a run at this size passes"
-				}
+			if br.Content[i].Value != old {
+				continue
 			}
+			br.Content[i].Value = name
+			if blast == "" {
+				continue
+			}
+			var n yaml.Node
+			if err := yaml.Unmarshal([]byte(blast), &n); err != nil {
+				return err
+			}
+			br.Content[i+1] = n.Content[0]
+			br.Content[i].HeadComment = "chosen in gameday new; widen it only after a run at this size passes"
 		}
 	}
 	if _, as := get(d.doc, "attacks"); as != nil {
