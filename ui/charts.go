@@ -150,13 +150,23 @@ func (m *model) panelSpec(p runbook.Panel, pd *panelData) (chart.Spec, []limit) 
 		base = float64(b.Median)
 	}
 	var limits []limit
+	if s.Phase == gamedays.PhaseBaseline {
+		// While the baseline is measured the steady state is what is
+		// judged, so its limits are drawn, not the hypothesis's yet.
+		for _, c := range rb.Baseline.SteadyState {
+			if c.Panel == p.Name && !c.Threshold.Relative() {
+				spec.Expect = append(spec.Expect, c.Threshold.Value)
+				limits = append(limits, limit{"steady state " + c.Threshold.Text, c.Threshold.Value})
+			}
+		}
+	}
 	for _, c := range s.Expect {
 		if c.Panel == p.Name {
 			spec.Expect = append(spec.Expect, float64(c.Limit))
 			limits = append(limits, limit{"expect " + c.Threshold, float64(c.Limit)})
 		}
 	}
-	if len(s.Expect) == 0 {
+	if len(s.Expect) == 0 && s.Phase != gamedays.PhaseBaseline {
 		for _, c := range rb.Hypothesis.Expect {
 			if c.Panel == p.Name && !c.Threshold.Relative() {
 				spec.Expect = append(spec.Expect, c.Threshold.Value)
