@@ -180,6 +180,7 @@ func (m *model) panelSpec(p runbook.Panel, pd *panelData) (chart.Spec, []limit) 
 			limits = append(limits, limit{"guardrail " + c.Threshold.Text, c.Threshold.Limit(base)})
 		}
 	}
+	spec.Keep = m.phaseLimits(p, base)
 	spec.Starts, spec.Stops = attackMarks(s)
 	if pd != nil {
 		for _, sd := range pd.series {
@@ -188,6 +189,25 @@ func (m *model) panelSpec(p runbook.Panel, pd *panelData) (chart.Spec, []limit) 
 		}
 	}
 	return spec, limits
+}
+
+// phaseLimits are the panel's steady-state and hypothesis limits, whatever
+// the phase: the chart's scale spans them all so it does not change when
+// the phase changes which of them is drawn.
+func (m *model) phaseLimits(p runbook.Panel, base float64) []float64 {
+	rb := m.cfg.Runbook
+	var out []float64
+	for _, c := range rb.Baseline.SteadyState {
+		if c.Panel == p.Name && !c.Threshold.Relative() {
+			out = append(out, c.Threshold.Value)
+		}
+	}
+	for _, c := range rb.Hypothesis.Expect {
+		if c.Panel == p.Name && (!c.Threshold.Relative() || !math.IsNaN(base)) {
+			out = append(out, c.Threshold.Limit(base))
+		}
+	}
+	return out
 }
 
 // limit is a threshold line on a chart, named for the side panel.

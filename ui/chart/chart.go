@@ -52,6 +52,10 @@ type Spec struct {
 	BandLo, BandHi float64
 	// Expect and Guard are horizontal limit lines; NaN entries are skipped.
 	Expect, Guard []float64
+	// Keep are limits of other phases: not drawn, but the scale spans
+	// them as it would an expectation, so it does not jump when the
+	// phase changes which limits are drawn.
+	Keep []float64
 	// Starts and Stops mark when attacks began and ended.
 	Starts, Stops []time.Time
 	// Format writes a Y value; it should be short and ASCII.
@@ -73,12 +77,8 @@ type Chart struct {
 	// Plot area, one entry per cell, row-major.
 	dots []uint8
 	cls  []Class
-	// The plot area's Y scale, and the lowest and highest ticks it has
-	// had: the scale only ever grows, so lines do not jump when a phase
-	// adds or drops a limit line.
-	sc       scale
-	bot, top float64
-	scaled   bool
+	// The plot area's Y scale.
+	sc scale
 }
 
 // New returns a chart of w×h cells (axes and labels included).
@@ -178,8 +178,8 @@ func (c *Chart) Draw(s Spec) {
 	if pw <= 0 || ph <= 0 || !s.To.After(s.From) {
 		return
 	}
-	lo, hi, data := yRange(s)
-	c.rescale(lo, hi, data)
+	lo, hi := yRange(s)
+	c.sc = newScale(lo, hi, c.plotH())
 	lo, hi = c.sc.edges()
 	from, to := float64(s.From.UnixNano())/1e9, float64(s.To.UnixNano())/1e9
 	c.lc.SetTimeRange(s.From, s.To)
@@ -243,20 +243,6 @@ func (c *Chart) clearCanvas() {
 	}
 }
 
-// rescale sets the scale for data spanning lo..hi, never narrower than
-// the scale of an earlier frame. A frame without data does not set that
-// floor: a first frame of limit lines alone would otherwise pin a far
-// guardrail on the chart for good.
-func (c *Chart) rescale(lo, hi float64, data bool) {
-	if c.scaled {
-		lo, hi = min(lo, c.bot), max(hi, c.top)
-	}
-	c.sc = newScale(lo, hi, c.plotH())
-	if data {
-		c.bot, c.top, c.scaled = c.sc.tick(0), c.sc.tick(c.sc.ticks()-1), true
-	}
-}
-
 // OnScale reports whether v lies within the Y range of the last Draw.
 func (c *Chart) OnScale(v float64) bool {
 	lo, hi := c.sc.edges()
@@ -315,9 +301,8 @@ func (c *Chart) plot(sr Series) {
 const reach = 4
 
 // yRange spans the visible values and the band, plus the limit lines
-// within reach, starting at zero when nothing is negative. data says
-// whether any series had a value.
-func yRange(s Spec) (lo, hi float64, data bool) {
+// within reach, starting at zero when nothing is negative.
+func yRange(s Spec) (lo, hi float64) {
 	lo, hi = math.Inf(1), math.Inf(-1)
 	see := func(v float64) {
 		if !math.IsNaN(v) && !math.IsInf(v, 0) {
@@ -332,7 +317,6 @@ func yRange(s Spec) (lo, hi float64, data bool) {
 			if !col.Gap() {
 				see(col.Min)
 				see(col.Max)
-				data = true
 			}
 		}
 	}
@@ -343,16 +327,18 @@ func yRange(s Spec) (lo, hi float64, data bool) {
 	// drawn, and a healthy error rate of 0 with a 1% expectation and a 20%
 	// guardrail is drawn against the 1%, where it can be read.
 	lowest := math.Inf(1)
-	for _, v := range s.Expect {
-		if v > 0 {
-			lowest = min(lowest, v)
+	for _, lines := range [][]float64{s.Expect, s.Keep} {
+		for _, v := range lines {
+			if v > 0 {
+				lowest = min(lowest, v)
+			}
 		}
 	}
 	ref := hi
 	if !math.IsInf(lowest, 1) {
 		ref = max(ref, lowest)
 	}
-	for _, lines := range [][]float64{s.Expect, s.Guard} {
+	for _, lines := range [][]float64{s.Expect, s.Keep, s.Guard} {
 		for _, v := range lines {
 			if math.IsInf(ref, -1) || ref <= 0 || v <= ref*reach {
 				see(v)
@@ -360,12 +346,12 @@ func yRange(s Spec) (lo, hi float64, data bool) {
 		}
 	}
 	if lo > hi {
-		return 0, 1, data
+		return 0, 1
 	}
 	if lo >= 0 {
 		lo = 0
 	}
-	return lo, hi, data
+	return lo, hi
 }
 
 // Palette holds, per class, the escape sequences that open and close its
