@@ -224,7 +224,12 @@ func (m *model) refreshCmd() tea.Cmd { return refresh(m.refreshReq()) }
 
 func (m *model) refreshReq() refreshReq {
 	s := m.run
-	return refreshReq{gen: m.gen, obs: m.cfg.Metrics, rb: m.cfg.Runbook, clock: m.clock, cols: m.chartColumns(), start: s.Start}
+	r := refreshReq{gen: m.gen, obs: m.cfg.Metrics, rb: m.cfg.Runbook, clock: m.clock, cols: m.chartColumns(), start: s.Start,
+		plan: plan{baselineAt: s.PhaseAt[gamedays.PhaseBaseline], runAt: s.PhaseAt[gamedays.PhaseRun]}}
+	if rb := m.cfg.Runbook; rb != nil {
+		r.plan.baseline, r.plan.observe = rb.Baseline.Duration, rb.Observe.Duration
+	}
+	return r
 }
 
 func (m *model) handleRefresh(msg refreshMsg) tea.Cmd {
