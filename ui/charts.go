@@ -49,8 +49,8 @@ func (m *model) showsCharts() bool {
 		return true
 	}
 	// Elsewhere the charts fill what room the screen leaves, if it is enough
-	// for two of them: the room keeps an eye on the system while it talks.
-	return m.bodyHeight()-len(m.topLines()) >= 2*(minChartHeight+1)
+	// for one: the room keeps an eye on the system while it talks.
+	return m.bodyHeight()-len(m.topLines()) >= minChartHeight+1
 }
 
 // chartArea is how many body rows the charts get on the current screen.
@@ -379,11 +379,7 @@ func (m *model) chartsView(h int) []string {
 		if p.Unit != runbook.UnitNone {
 			title += st.Muted.Render(" (" + string(p.Unit) + ")")
 		}
-		lg := legend
-		if m.width < 120 {
-			lg = legendShort
-		}
-		out = append(out, title+st.Muted.Render(lg))
+		out = append(out, title+st.Muted.Render(legendFor(m.width-ansi.StringWidth(title))))
 		for i, l := range pc.lines {
 			side := ""
 			if i < len(pc.side) {
@@ -398,11 +394,29 @@ func (m *model) chartsView(h int) []string {
 	return out
 }
 
-// legend says what the marks on every chart mean; legendShort fits 80 columns.
-const (
-	legend      = "  · baseline band  ╌ expectation  ━ guardrail  │ attack start  ┆ stop"
-	legendShort = "  · baseline ╌ expect ━ guardrail │ start ┆ stop"
+// legend and legendShort say what the marks on every chart mean, in
+// long and short words.
+var (
+	legend      = []string{"· baseline band", "╌ expectation", "━ guardrail", "│ attack start", "┆ stop"}
+	legendShort = []string{"· baseline", "╌ expect", "━ guardrail", "│ start", "┆ stop"}
 )
+
+// legendFor is the legend in w cells: the long words if they fit, else as
+// many of the short marks as fit whole, never a cut word.
+func legendFor(w int) string {
+	if l := "  " + strings.Join(legend, "  "); ansi.StringWidth(l) <= w {
+		return l
+	}
+	out, sep := "", "  "
+	for _, e := range legendShort {
+		next := out + sep + e
+		if ansi.StringWidth(next) > w {
+			break
+		}
+		out, sep = next, " "
+	}
+	return out
+}
 
 // pad cuts or fills s to exactly w cells.
 func pad(s string, w int) string {
