@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
 
@@ -45,13 +46,13 @@ func (m *baselineScreen) View() []string {
 	rows := [][]cell{}
 	for i, ck := range rb.Baseline.SteadyState {
 		unit := unitOf(rb, ck.Panel)
-		status, value := cs("waiting", st.Muted), "no data yet"
+		status, value := cs("waiting", st.Muted), ""
 		if live := s.live(); i < len(live.Steady) {
 			r := live.Steady[i]
-			value = r.Statistic + " " + runbook.FormatValue(float64(r.Value), unit)
+			value = runbook.FormatValue(float64(r.Value), unit) + statKind(r.Statistic)
 			switch {
 			case r.NoData:
-				status, value = cs("no data", st.Warn), "no data yet"
+				status, value = cs("no data", st.Warn), ""
 			case r.Held:
 				status = cs("holding", st.OK)
 			default:
@@ -61,4 +62,14 @@ func (m *baselineScreen) View() []string {
 		rows = append(rows, []cell{c(ck.Panel), c(ck.Threshold.Text), status, c(value)})
 	}
 	return append(out, m.table([]string{"panel", "must hold", "so far", "value"}, []int{14, 18, 10}, rows)...)
+}
+
+// statKind is the kind of statistic a value is, " (p95)" from the
+// engine's "p95 of 13 steps": how many steps is the engine's business.
+func statKind(statistic string) string {
+	kind, _, _ := strings.Cut(statistic, " of ")
+	if kind == "" {
+		return ""
+	}
+	return " (" + kind + ")"
 }

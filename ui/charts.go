@@ -49,8 +49,8 @@ func (m *model) showsCharts() bool {
 		return true
 	}
 	// Elsewhere the charts fill what room the screen leaves, if it is enough
-	// for two of them: the room keeps an eye on the system while it talks.
-	return m.bodyHeight()-len(m.topLines()) >= 2*(minChartHeight+1)
+	// for one: the room keeps an eye on the system while it talks.
+	return m.bodyHeight()-len(m.topLines()) >= minChartHeight+1
 }
 
 // chartArea is how many body rows the charts get on the current screen.
@@ -150,13 +150,23 @@ func (m *model) panelSpec(p runbook.Panel, pd *panelData) (chart.Spec, []limit) 
 		base = float64(b.Median)
 	}
 	var limits []limit
+	if s.Phase == gamedays.PhaseBaseline {
+		// While the baseline is measured the steady state is what is
+		// judged, so its limits are drawn, not the hypothesis's yet.
+		for _, c := range rb.Baseline.SteadyState {
+			if c.Panel == p.Name && !c.Threshold.Relative() {
+				spec.Expect = append(spec.Expect, c.Threshold.Value)
+				limits = append(limits, limit{"steady state " + c.Threshold.Text, c.Threshold.Value})
+			}
+		}
+	}
 	for _, c := range s.Expect {
 		if c.Panel == p.Name {
 			spec.Expect = append(spec.Expect, float64(c.Limit))
 			limits = append(limits, limit{"expect " + c.Threshold, float64(c.Limit)})
 		}
 	}
-	if len(s.Expect) == 0 {
+	if len(s.Expect) == 0 && s.Phase != gamedays.PhaseBaseline {
 		for _, c := range rb.Hypothesis.Expect {
 			if c.Panel == p.Name && !c.Threshold.Relative() {
 				spec.Expect = append(spec.Expect, c.Threshold.Value)
@@ -170,6 +180,7 @@ func (m *model) panelSpec(p runbook.Panel, pd *panelData) (chart.Spec, []limit) 
 			limits = append(limits, limit{"guardrail " + c.Threshold.Text, c.Threshold.Limit(base)})
 		}
 	}
+	spec.Keep = m.phaseLimits(p, base)
 	spec.Starts, spec.Stops = attackMarks(s)
 	if pd != nil {
 		for _, sd := range pd.series {
@@ -178,6 +189,25 @@ func (m *model) panelSpec(p runbook.Panel, pd *panelData) (chart.Spec, []limit) 
 		}
 	}
 	return spec, limits
+}
+
+// phaseLimits are the panel's steady-state and hypothesis limits, whatever
+// the phase: the chart's scale spans them all so it does not change when
+// the phase changes which of them is drawn.
+func (m *model) phaseLimits(p runbook.Panel, base float64) []float64 {
+	rb := m.cfg.Runbook
+	var out []float64
+	for _, c := range rb.Baseline.SteadyState {
+		if c.Panel == p.Name && !c.Threshold.Relative() {
+			out = append(out, c.Threshold.Value)
+		}
+	}
+	for _, c := range rb.Hypothesis.Expect {
+		if c.Panel == p.Name && (!c.Threshold.Relative() || !math.IsNaN(base)) {
+			out = append(out, c.Threshold.Limit(base))
+		}
+	}
+	return out
 }
 
 // limit is a threshold line on a chart, named for the side panel.
@@ -349,11 +379,7 @@ func (m *model) chartsView(h int) []string {
 		if p.Unit != runbook.UnitNone {
 			title += st.Muted.Render(" (" + string(p.Unit) + ")")
 		}
-		lg := legend
-		if m.width < 120 {
-			lg = legendShort
-		}
-		out = append(out, title+st.Muted.Render(lg))
+		out = append(out, title+st.Muted.Render(legendFor(m.width-ansi.StringWidth(title))))
 		for i, l := range pc.lines {
 			side := ""
 			if i < len(pc.side) {
@@ -368,11 +394,29 @@ func (m *model) chartsView(h int) []string {
 	return out
 }
 
-// legend says what the marks on every chart mean; legendShort fits 80 columns.
-const (
-	legend      = "  · baseline band  ╌ expectation  ━ guardrail  │ attack start  ┆ stop"
-	legendShort = "  · baseline ╌ expect ━ guardrail │ start ┆ stop"
+// legend and legendShort say what the marks on every chart mean, in
+// long and short words.
+var (
+	legend      = []string{"· baseline band", "╌ expectation", "━ guardrail", "│ attack start", "┆ stop"}
+	legendShort = []string{"· baseline", "╌ expect", "━ guardrail", "│ start", "┆ stop"}
 )
+
+// legendFor is the legend in w cells: the long words if they fit, else as
+// many of the short marks as fit whole, never a cut word.
+func legendFor(w int) string {
+	if l := "  " + strings.Join(legend, "  "); ansi.StringWidth(l) <= w {
+		return l
+	}
+	out, sep := "", "  "
+	for _, e := range legendShort {
+		next := out + sep + e
+		if ansi.StringWidth(next) > w {
+			break
+		}
+		out, sep = next, " "
+	}
+	return out
+}
 
 // pad cuts or fills s to exactly w cells.
 func pad(s string, w int) string {

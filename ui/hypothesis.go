@@ -27,15 +27,20 @@ func (m *hypothesisScreen) View() []string {
 	rows := [][]cell{}
 	for _, c := range s.Expect {
 		base := "-"
-		if !math.IsNaN(float64(c.Baseline)) {
-			base = s.Format(c.Panel, float64(c.Baseline))
+		if b := float64(c.Baseline); !math.IsNaN(b) {
+			base = s.Format(c.Panel, b)
+		} else if b, ok := s.Baseline[c.Panel]; ok && !math.IsNaN(float64(b.Median)) {
+			// An absolute limit does not use the baseline, but it was
+			// measured, and the room compares against it.
+			base = s.Format(c.Panel, float64(b.Median))
 		}
 		rows = append(rows, []cell{cell{text: c.Panel}, cell{text: c.Threshold}, cell{text: base}, cell{text: c.Text}})
 	}
 	out = append(out, m.table([]string{"panel", "expect", "baseline", "resolved"}, []int{14, 20, 10}, rows)...)
 	out = append(out, "")
 	out = append(out, m.notesOf("Predictions", "prediction", "none yet: press p to add one")...)
-	out = append(out, "", st.Muted.Render("Press enter to continue to the blast radius. Nothing is injected before it is confirmed."))
+	out = append(out, "")
+	out = append(out, m.wrapStyled("Press enter to continue to the blast radius. Nothing is injected before it is confirmed.", st.Muted)...)
 	return out
 }
 

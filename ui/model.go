@@ -224,7 +224,12 @@ func (m *model) refreshCmd() tea.Cmd { return refresh(m.refreshReq()) }
 
 func (m *model) refreshReq() refreshReq {
 	s := m.run
-	return refreshReq{gen: m.gen, obs: m.cfg.Metrics, rb: m.cfg.Runbook, clock: m.clock, cols: m.chartColumns(), start: s.Start}
+	r := refreshReq{gen: m.gen, obs: m.cfg.Metrics, rb: m.cfg.Runbook, clock: m.clock, cols: m.chartColumns(), start: s.Start,
+		plan: plan{baselineAt: s.PhaseAt[gamedays.PhaseBaseline], runAt: s.PhaseAt[gamedays.PhaseRun]}}
+	if rb := m.cfg.Runbook; rb != nil {
+		r.plan.baseline, r.plan.observe = rb.Baseline.Duration, rb.Observe.Duration
+	}
+	return r
 }
 
 func (m *model) handleRefresh(msg refreshMsg) tea.Cmd {
@@ -385,8 +390,19 @@ func (m *model) handleKey(k tea.KeyMsg) tea.Cmd {
 		return writeReport(m.cfg.RunDir, m.writeReport)
 	case keys.Leave:
 		return m.leave(r)
+	case keys.None:
+		m.explainUnused(k)
 	}
 	return nil
+}
+
+// explainUnused says why a key that looks like it should act did not: a
+// lower-case y on the blast radius confirms nothing, on purpose, so it
+// takes a deliberate shift.
+func (m *model) explainUnused(k tea.KeyMsg) {
+	if m.modal == keys.ModalNone && m.run.Phase == gamedays.PhaseBlastRadius && k.String() == "y" && !m.run.Confirmed {
+		m.flash = "a lower-case y does nothing here: press Y (shift+y) to confirm the blast radius"
+	}
 }
 
 // openNote opens the note input for a kind of note.

@@ -15,9 +15,37 @@ import (
 // refreshEvery is how often the clock and the charts move.
 const refreshEvery = time.Second
 
-// minWindow is the narrowest time span a chart shows, so the first seconds
-// of a game day are not stretched across the screen.
+// minWindow is the time span a chart shows before T+0 is known.
 const minWindow = 2 * time.Minute
+
+// plan is what the x-axis needs to span the game day at its planned pace:
+// when the baseline and the run began (zero until they have) and how long
+// each lasts, as the runbook says, scaled durations included.
+type plan struct {
+	baselineAt, runAt time.Time
+	baseline, observe time.Duration
+}
+
+// end is when the game day should end, seen at now: the run's end once it
+// has begun; before, the baseline's end or now, whichever is later (the
+// hypothesis and blast radius wait for people), plus the run.
+func (p plan) end(start, now time.Time) time.Time {
+	if !p.runAt.IsZero() {
+		return p.runAt.Add(p.observe)
+	}
+	from := p.baselineAt
+	if from.IsZero() {
+		from = start
+	}
+	return later(from.Add(p.baseline), now).Add(p.observe)
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
 
 // tickMsg asks for a refresh; gen lets a tick that a resize superseded be
 // dropped.
@@ -47,6 +75,7 @@ type refreshReq struct {
 	clock func() time.Time
 	cols  int       // pixel columns per chart
 	start time.Time // T+0
+	plan  plan
 }
 
 type seriesData struct {
@@ -82,15 +111,16 @@ func refresh(r refreshReq) tea.Cmd {
 func (r refreshReq) read() refreshMsg {
 	now := r.clock()
 	msg := refreshMsg{gen: r.gen, now: now}
-	// The window opens at T+0 and grows with the game day; early on it
-	// spans minWindow so the line grows from the left.
+	// The window opens at T+0 and spans the game day's planned length,
+	// so the line grows from the left at the pace the runbook (and its
+	// time scale) sets, and reaches the right edge as the run ends.
 	msg.from = r.start
+	msg.to = now
 	if msg.from.IsZero() {
 		msg.from = now.Add(-minWindow)
-	}
-	msg.to = now
-	if end := msg.from.Add(minWindow); end.After(now) {
-		msg.to = end
+	} else {
+		end := r.plan.end(r.start, now)
+		msg.to = later(end.Add(end.Sub(msg.from)/20), now) // a margin, so the run's end is not the chart's edge
 	}
 	if r.obs == nil || r.rb == nil {
 		return msg

@@ -169,11 +169,26 @@ func (r *Report) hypothesisSection() section {
 			if c.Held != nil {
 				measured = val(c.Value, u)
 			}
-			t.rows = append(t.rows, []string{c.Panel, c.Threshold, limitText(c.Limit, u), limitText(c.Baseline, u), measured, heldText(c)})
+			base := c.Baseline
+			if math.IsNaN(float64(base)) {
+				// An absolute limit does not use the baseline, but it was measured.
+				base = r.baselineMedian(c.Panel)
+			}
+			t.rows = append(t.rows, []string{c.Panel, c.Threshold, limitText(c.Limit, u), limitText(base, u), measured, heldText(c)})
 		}
 		s.blocks = append(s.blocks, t)
 	}
 	return s
+}
+
+// baselineMedian is the panel's baseline median; NaN when none was measured.
+func (r *Report) baselineMedian(panel string) gamedays.Num {
+	for _, p := range r.Panels {
+		if p.Name == panel && p.Baseline.Count > 0 {
+			return p.Baseline.Median
+		}
+	}
+	return gamedays.Num(math.NaN())
 }
 
 func (r *Report) baselineSection() section {

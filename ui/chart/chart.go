@@ -52,6 +52,10 @@ type Spec struct {
 	BandLo, BandHi float64
 	// Expect and Guard are horizontal limit lines; NaN entries are skipped.
 	Expect, Guard []float64
+	// Keep are limits of other phases: not drawn, but the scale spans
+	// them as it would an expectation, so it does not jump when the
+	// phase changes which limits are drawn.
+	Keep []float64
 	// Starts and Stops mark when attacks began and ended.
 	Starts, Stops []time.Time
 	// Format writes a Y value; it should be short and ASCII.
@@ -73,8 +77,8 @@ type Chart struct {
 	// Plot area, one entry per cell, row-major.
 	dots []uint8
 	cls  []Class
-	// The plot area's Y range.
-	lo, hi float64
+	// The plot area's Y scale.
+	sc scale
 }
 
 // New returns a chart of w×h cells (axes and labels included).
@@ -83,7 +87,7 @@ func New(w, h int) *Chart {
 	c.lc = timeserieslinechart.New(max(1, w), max(1, h),
 		timeserieslinechart.WithXYSteps(12, 2),
 		timeserieslinechart.WithXLabelFormatter(c.xLabel),
-		timeserieslinechart.WithYLabelFormatter(c.yLabel))
+		timeserieslinechart.WithYLabelFormatter(blankLabel))
 	c.Resize(w, h)
 	return c
 }
@@ -118,13 +122,28 @@ func itoa(n int64) string {
 	}
 }
 
-// yLabel pads every label to LabelWidth so the plot never shifts.
-func (c *Chart) yLabel(_ int, v float64) string {
+// blankLabel keeps ntcharts' own Y labels out: they sit at fractions of
+// the range that match no row. Its width fixes the plot's left edge.
+func blankLabel(int, float64) string { return blank }
+
+var blank = strings.Repeat(" ", LabelWidth)
+
+// yLabel pads a label to LabelWidth so the plot never shifts.
+func (c *Chart) yLabel(v float64) string {
 	s := c.format(v)
 	if len(s) > LabelWidth {
 		s = s[:LabelWidth]
 	}
-	return strings.Repeat(" ", LabelWidth-len(s)) + s
+	return blank[:LabelWidth-len(s)] + s
+}
+
+// drawYLabels writes each tick's label on the row of its value.
+func (c *Chart) drawYLabels() {
+	ox := c.lc.Origin().X
+	for i := range c.sc.ticks() {
+		v := c.sc.tick(i)
+		c.lc.Canvas.SetString(canvas.Point{X: max(0, ox-LabelWidth), Y: c.sc.row(v)}, c.yLabel(v))
+	}
 }
 
 // Resize changes the chart's size in cells.
@@ -159,16 +178,19 @@ func (c *Chart) Draw(s Spec) {
 	if pw <= 0 || ph <= 0 || !s.To.After(s.From) {
 		return
 	}
-	c.lo, c.hi = yRange(s)
+	lo, hi := yRange(s)
+	c.sc = newScale(lo, hi, c.plotH())
+	lo, hi = c.sc.edges()
 	from, to := float64(s.From.UnixNano())/1e9, float64(s.To.UnixNano())/1e9
 	c.lc.SetTimeRange(s.From, s.To)
 	c.lc.SetViewTimeRange(s.From, s.To)
 	c.lc.Model.SetXRange(from, to)
 	c.lc.Model.SetViewXRange(from, to)
-	c.lc.SetYRange(c.lo, c.hi)
-	c.lc.SetViewYRange(c.lo, c.hi)
+	c.lc.SetYRange(lo, hi)
+	c.lc.SetViewYRange(lo, hi)
 	c.clearCanvas()
 	c.lc.DrawXYAxisAndLabel()
+	c.drawYLabels()
 
 	if !math.IsNaN(s.BandLo) && !math.IsNaN(s.BandHi) {
 		top, bot := c.row(max(s.BandLo, s.BandHi)), c.row(min(s.BandLo, s.BandHi))
@@ -222,7 +244,14 @@ func (c *Chart) clearCanvas() {
 }
 
 // OnScale reports whether v lies within the Y range of the last Draw.
-func (c *Chart) OnScale(v float64) bool { return !math.IsNaN(v) && v >= c.lo && v <= c.hi }
+func (c *Chart) OnScale(v float64) bool {
+	lo, hi := c.sc.edges()
+	return !math.IsNaN(v) && v >= lo && v <= hi
+}
+
+// Row is the plot row (0 at the top) the last Draw put a value on; limit
+// lines and axis labels both use it.
+func (c *Chart) Row(v float64) int { return c.sc.row(v) }
 
 func (c *Chart) fillRow(y int, cl Class) {
 	pw := c.plotW()
@@ -231,28 +260,8 @@ func (c *Chart) fillRow(y int, cl Class) {
 	}
 }
 
-// row is the plot row (0 at the top) a value falls in.
-func (c *Chart) row(v float64) int {
-	ph := c.plotH()
-	f := (v - c.lo) / (c.hi - c.lo)
-	r := ph - 1 - int(math.Floor(f*float64(ph)))
-	return min(ph-1, max(0, r))
-}
-
-// dotRow is the braille dot row (0 at the top) a value falls in; values
-// beyond the range, infinities included, sit on the edge.
-func (c *Chart) dotRow(v float64) int {
-	n := c.plotH() * 4
-	if math.IsInf(v, 1) {
-		return 0
-	}
-	if math.IsInf(v, -1) {
-		return n - 1
-	}
-	f := (v - c.lo) / (c.hi - c.lo)
-	r := n - 1 - int(math.Round(f*float64(n-1)))
-	return min(n-1, max(0, r))
-}
+func (c *Chart) row(v float64) int    { return c.sc.row(v) }
+func (c *Chart) dotRow(v float64) int { return c.sc.dotRow(v) }
 
 // braille dot bits by [dot column][dot row within the cell].
 var dotBit = [2][4]uint8{{0x01, 0x02, 0x04, 0x40}, {0x08, 0x10, 0x20, 0x80}}
@@ -291,8 +300,8 @@ func (c *Chart) plot(sr Series) {
 // people are watching, so it is left off the chart and reported instead.
 const reach = 4
 
-// yRange spans the visible values and the band with a margin, plus the limit
-// lines within reach, starting at zero when nothing is negative.
+// yRange spans the visible values and the band, plus the limit lines
+// within reach, starting at zero when nothing is negative.
 func yRange(s Spec) (lo, hi float64) {
 	lo, hi = math.Inf(1), math.Inf(-1)
 	see := func(v float64) {
@@ -313,10 +322,25 @@ func yRange(s Spec) (lo, hi float64) {
 	}
 	see(s.BandLo)
 	see(s.BandHi)
-	dataHi := hi
-	for _, lines := range [][]float64{s.Expect, s.Guard} {
+	// Reach is measured from the data or the lowest expectation, whichever
+	// is higher, so the line the hypothesis is judged against is always
+	// drawn, and a healthy error rate of 0 with a 1% expectation and a 20%
+	// guardrail is drawn against the 1%, where it can be read.
+	lowest := math.Inf(1)
+	for _, lines := range [][]float64{s.Expect, s.Keep} {
 		for _, v := range lines {
-			if math.IsInf(dataHi, -1) || v <= dataHi*reach || dataHi <= 0 {
+			if v > 0 {
+				lowest = min(lowest, v)
+			}
+		}
+	}
+	ref := hi
+	if !math.IsInf(lowest, 1) {
+		ref = max(ref, lowest)
+	}
+	for _, lines := range [][]float64{s.Expect, s.Keep, s.Guard} {
+		for _, v := range lines {
+			if math.IsInf(ref, -1) || ref <= 0 || v <= ref*reach {
 				see(v)
 			}
 		}
@@ -327,10 +351,6 @@ func yRange(s Spec) (lo, hi float64) {
 	if lo >= 0 {
 		lo = 0
 	}
-	if hi == lo {
-		hi = lo + math.Max(1, math.Abs(lo))
-	}
-	hi += (hi - lo) * 0.08
 	return lo, hi
 }
 
