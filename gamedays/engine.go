@@ -192,6 +192,10 @@ func (e *Engine) deliver(i Intent) {
 		}
 		return
 	}
+	if i.Type == IntentNote && i.Kind == NoteHint && !e.claimHint(i.Text) {
+		e.later(Event{Type: EvNote, Source: i.Source, Msg: "hint already released: " + i.Text})
+		return
+	}
 	// Findings and action items often come after the end, an abort or a
 	// blocked baseline above all: once the run is over, notes go straight
 	// to the journal, which the caller keeps open until the console closes.

@@ -41,6 +41,22 @@ func (e *Engine) noteHint(ev Event) {
 	}
 }
 
+// claimHint marks a hint released and says whether it was not yet: a hint
+// pressed by key and the same hint due on the schedule are released once.
+func (e *Engine) claimHint(text string) bool {
+	h := &e.hints
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.released == nil {
+		h.released = map[string]bool{}
+	}
+	if h.released[text] {
+		return false
+	}
+	h.released[text] = true
+	return true
+}
+
 // startHints starts the schedule at the first fault that landed.
 func (e *Engine) startHints() {
 	if !e.opts.Drill {
@@ -76,10 +92,7 @@ func (e *Engine) startHints() {
 				case <-e.opts.Clock.After(wait):
 				}
 			}
-			h.mu.Lock()
-			skip := h.released[hint.Text] || ctx.Err() != nil
-			h.mu.Unlock()
-			if !skip {
+			if ctx.Err() == nil && e.claimHint(hint.Text) {
 				e.note(Intent{Type: IntentNote, Kind: NoteHint, Text: hint.Text, Author: "schedule", At: e.opts.Clock.Now()})
 			}
 		}

@@ -63,3 +63,22 @@ func (h *harness) snapshot() []Event {
 	defer h.mu.Unlock()
 	return append([]Event(nil), h.events...)
 }
+
+// The same hint pressed twice, or pressed as the schedule releases it, is
+// released once: whoever claims it first releases it.
+func TestHintReleasedOnce(t *testing.T) {
+	h := newHarness(t, testRunbook, 0.1, 0.05)
+	e := h.engine
+	e.Send(Local, Intent{Type: IntentNote, Kind: NoteHint, Text: "look at web-2"})
+	e.Send(Local, Intent{Type: IntentNote, Kind: NoteHint, Text: "look at web-2"})
+	if e.claimHint("look at web-2") {
+		t.Error("the schedule could release a hint already pressed by key")
+	}
+	e.Flush()
+	if !h.has(EvNote, "hint already released: look at web-2") {
+		t.Error("the second press is not said to be a repeat")
+	}
+	if n := len(e.intents); n != 1 {
+		t.Errorf("%d hint intents queued, want 1", n)
+	}
+}
