@@ -88,6 +88,9 @@ func (s *Server) autoscaling(c *call, action string, form url.Values) (any, *api
 	return nil, &apiError{status: 400, code: "InvalidAction", msg: fmt.Sprintf("Could not find operation %s for version 2011-01-01", action)}
 }
 
+// asgPaging: MaxRecords 1 to 100, default 50, and NextToken.
+var asgPaging = paging{50, 1, 100, "ValidationError", "MaxRecords %s: expected 1 to 100", "InvalidNextToken", "The token is not valid."}
+
 type asgInstanceXML struct {
 	ID        string `xml:"InstanceId"`
 	AZ        string `xml:"AvailabilityZone"`
@@ -179,17 +182,9 @@ func (s *Server) describeAutoScalingGroups(c *call, form url.Values) (any, *apiE
 		}
 		filters = append(filters, f)
 	}
-	size := 50
-	if v := form.Get("MaxRecords"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 100 {
-			return nil, &apiError{status: 400, code: "ValidationError", msg: fmt.Sprintf("MaxRecords %s: expected 1 to 100", v)}
-		}
-		size = n
-	}
-	offset, ok := parsePageToken(form.Get("NextToken"))
-	if !ok {
-		return nil, &apiError{status: 400, code: "InvalidNextToken", msg: "The token is not valid."}
+	size, offset, aerr := asgPaging.read(form.Get("MaxRecords"), form.Get("NextToken"))
+	if aerr != nil {
+		return nil, aerr
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -249,26 +249,12 @@ func (s *Server) stopExperiment(c *call, id string) (any, *apiError) {
 	return map[string]any{"experiment": s.experimentJSON(e)}, nil
 }
 
-// fisPage reads maxResults (1 to 100, default 100) and nextToken.
-func fisPage(q url.Values) (size, offset int, aerr *apiError) {
-	size = 100
-	if v := q.Get("maxResults"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 100 {
-			return 0, 0, fisInvalid(fmt.Sprintf("maxResults %q: expected 1 to 100", v))
-		}
-		size = n
-	}
-	offset, ok := parsePageToken(q.Get("nextToken"))
-	if !ok {
-		return 0, 0, fisInvalid("nextToken is not valid")
-	}
-	return size, offset, nil
-}
+// fisPaging: maxResults 1 to 100, default 100, and nextToken.
+var fisPaging = paging{100, 1, 100, "ValidationException", "maxResults %q: expected 1 to 100", "ValidationException", "nextToken is not valid"}
 
 func (s *Server) listExperiments(c *call, _ string) (any, *apiError) {
 	q := c.r.URL.Query()
-	size, offset, aerr := fisPage(q)
+	size, offset, aerr := fisPaging.read(q.Get("maxResults"), q.Get("nextToken"))
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -315,7 +301,8 @@ func isoDuration(d time.Duration) string {
 }
 
 func (s *Server) listTemplates(c *call, _ string) (any, *apiError) {
-	size, offset, aerr := fisPage(c.r.URL.Query())
+	q := c.r.URL.Query()
+	size, offset, aerr := fisPaging.read(q.Get("maxResults"), q.Get("nextToken"))
 	if aerr != nil {
 		return nil, aerr
 	}

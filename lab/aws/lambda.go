@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -111,6 +110,9 @@ func copyFunction(f Function) Function {
 func (s *Server) functionARN(name string) string {
 	return s.arn("lambda", "function:"+name)
 }
+
+// lambdaPaging: MaxItems 1 to 10000, default 50, and Marker.
+var lambdaPaging = paging{50, 1, 10000, "InvalidParameterValueException", "MaxItems %q: expected 1 to 10000", "InvalidParameterValueException", "Marker is not valid"}
 
 func lambdaError(status int, code, msg string) *apiError {
 	return &apiError{status: status, code: code, msg: msg}
@@ -346,17 +348,9 @@ func (s *Server) deleteConcurrency(ref string) (any, *apiError) {
 
 func (s *Server) listFunctions(c *call) (any, *apiError) {
 	q := c.r.URL.Query()
-	size := 50
-	if v := q.Get("MaxItems"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 10000 {
-			return nil, lambdaError(400, "InvalidParameterValueException", fmt.Sprintf("MaxItems %q: expected 1 to 10000", v))
-		}
-		size = n
-	}
-	offset, ok := parsePageToken(q.Get("Marker"))
-	if !ok {
-		return nil, lambdaError(400, "InvalidParameterValueException", "Marker is not valid")
+	size, offset, aerr := lambdaPaging.read(q.Get("MaxItems"), q.Get("Marker"))
+	if aerr != nil {
+		return nil, aerr
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -257,22 +257,8 @@ func rdsFilters(form url.Values, known ...string) ([]filter, *apiError) {
 	return out, nil
 }
 
-// rdsPage reads MaxRecords (20 to 100, default 100) and Marker.
-func rdsPage(form url.Values) (size, offset int, aerr *apiError) {
-	size = 100
-	if v := form.Get("MaxRecords"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 20 || n > 100 {
-			return 0, 0, errInvalidParameter(fmt.Sprintf("MaxRecords %s: expected 20 to 100", v))
-		}
-		size = n
-	}
-	offset, ok := parsePageToken(form.Get("Marker"))
-	if !ok {
-		return 0, 0, errInvalidParameter("Marker is not valid")
-	}
-	return size, offset, nil
-}
+// rdsPaging: MaxRecords 20 to 100, default 100, and Marker.
+var rdsPaging = paging{100, 20, 100, "InvalidParameterValue", "MaxRecords %s: expected 20 to 100", "InvalidParameterValue", "Marker is not valid"}
 
 // lastSegment is an identifier given as itself or as an ARN.
 func lastSegment(v string) string {
@@ -317,7 +303,7 @@ func rdsDescribe[T any](s *Server, c *call, form url.Values, kind string, all ma
 	if aerr != nil {
 		return nil, aerr
 	}
-	size, offset, aerr := rdsPage(form)
+	size, offset, aerr := rdsPaging.read(form.Get("MaxRecords"), form.Get("Marker"))
 	if aerr != nil {
 		return nil, aerr
 	}

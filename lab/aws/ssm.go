@@ -3,7 +3,6 @@ package aws
 import (
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -91,6 +90,9 @@ func decodeJSON(body []byte, v any) *apiError {
 	}
 	return nil
 }
+
+// ssmPaging: MaxResults 1 to 50, default 50, and NextToken.
+var ssmPaging = paging{50, 1, 50, "ValidationException", "MaxResults %s: expected 1 to 50", "InvalidNextToken", "The specified token is not valid."}
 
 func ssmInvalid(code, msg string) *apiError { return &apiError{status: 400, code: code, msg: msg} }
 
@@ -428,62 +430,6 @@ func (s *Server) getCommandInvocation(c *call) (any, *apiError) {
 	}, nil
 }
 
-// pageToken encodes an offset into a list for NextToken.
-func pageToken(offset int) string {
-	return base64.RawURLEncoding.EncodeToString([]byte("offset:" + strconv.Itoa(offset)))
-}
-
-func parsePageToken(tok string) (int, bool) {
-	if tok == "" {
-		return 0, true
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(tok)
-	rest, ok := strings.CutPrefix(string(raw), "offset:")
-	n, aerr := strconv.Atoi(rest)
-	return n, err == nil && ok && aerr == nil && n >= 0
-}
-
-// ssmPage reads MaxResults (1 to 50, default 50) and NextToken.
-func ssmPage(maxResults *int, token string) (size, offset int, aerr *apiError) {
-	size = 50
-	if maxResults != nil {
-		if *maxResults < 1 || *maxResults > 50 {
-			return 0, 0, ssmInvalid("ValidationException", fmt.Sprintf("MaxResults %d: expected 1 to 50", *maxResults))
-		}
-		size = *maxResults
-	}
-	offset, ok := parsePageToken(token)
-	if !ok {
-		return 0, 0, ssmInvalid("InvalidNextToken", "The specified token is not valid.")
-	}
-	return size, offset, nil
-}
-
-// pageOf answers a list call: the page of items from offset, under
-// listKey, and the token for the next page under tokenKey.
-func pageOf[T any](items []T, offset, size int, listKey, tokenKey string, item func(T) map[string]any) map[string]any {
-	from, to, next := page(len(items), offset, size)
-	list := make([]map[string]any, 0, to-from)
-	for _, it := range items[from:to] {
-		list = append(list, item(it))
-	}
-	out := map[string]any{listKey: list}
-	if next != "" {
-		out[tokenKey] = next
-	}
-	return out
-}
-
-// page slices n items from offset and returns the next token, if any.
-func page(total, offset, size int) (from, to int, next string) {
-	from = min(offset, total)
-	to = min(from+size, total)
-	if to < total {
-		next = pageToken(to)
-	}
-	return from, to, next
-}
-
 func (s *Server) listCommandInvocations(c *call) (any, *apiError) {
 	var in struct {
 		CommandId, InstanceId, NextToken string
@@ -493,7 +439,7 @@ func (s *Server) listCommandInvocations(c *call) (any, *apiError) {
 	if aerr := decodeJSON(c.body, &in); aerr != nil {
 		return nil, aerr
 	}
-	size, offset, aerr := ssmPage(in.MaxResults, in.NextToken)
+	size, offset, aerr := ssmPaging.read(optInt(in.MaxResults), in.NextToken)
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -549,7 +495,7 @@ func (s *Server) listCommands(c *call) (any, *apiError) {
 	if aerr := decodeJSON(c.body, &in); aerr != nil {
 		return nil, aerr
 	}
-	size, offset, aerr := ssmPage(in.MaxResults, in.NextToken)
+	size, offset, aerr := ssmPaging.read(optInt(in.MaxResults), in.NextToken)
 	if aerr != nil {
 		return nil, aerr
 	}
