@@ -96,45 +96,76 @@ var ssmPaging = paging{50, 1, 50, "ValidationException", "MaxResults %s: expecte
 
 func ssmInvalid(code, msg string) *apiError { return &apiError{status: 400, code: code, msg: msg} }
 
+// sendCommandInput is SendCommand's request.
+type sendCommandInput struct {
+	DocumentName   string
+	InstanceIds    []string
+	Targets        []ssmTarget
+	Parameters     map[string][]string
+	MaxConcurrency string
+	MaxErrors      string
+	TimeoutSeconds *int
+	Comment        string
+}
+
 func (s *Server) sendCommand(c *call) (any, *apiError) {
-	var in struct {
-		DocumentName   string
-		InstanceIds    []string
-		Targets        []ssmTarget
-		Parameters     map[string][]string
-		MaxConcurrency string
-		MaxErrors      string
-		TimeoutSeconds *int
-		Comment        string
-	}
+	var in sendCommandInput
 	if aerr := decodeJSON(c.body, &in); aerr != nil {
 		return nil, aerr
 	}
-	if in.DocumentName != runShellScript && in.DocumentName != "arn:aws:ssm:"+c.region+"::document/"+runShellScript {
-		return nil, ssmInvalid("InvalidDocument", fmt.Sprintf("Document %q is not served by this endpoint (only %s is)", in.DocumentName, runShellScript))
+	if aerr := in.checkTargeting(c.region); aerr != nil {
+		return nil, aerr
+	}
+	execTimeout, aerr := in.executionTimeout()
+	if aerr != nil {
+		return nil, aerr
+	}
+	timeout, aerr := in.deliveryLimits()
+	if aerr != nil {
+		return nil, aerr
+	}
+	return s.startCommand(&in, timeout, time.Duration(execTimeout)*time.Second)
+}
+
+// checkTargeting checks the document and how the instances are named.
+func (in *sendCommandInput) checkTargeting(region string) *apiError {
+	if in.DocumentName != runShellScript && in.DocumentName != "arn:aws:ssm:"+region+"::document/"+runShellScript {
+		return ssmInvalid("InvalidDocument", fmt.Sprintf("Document %q is not served by this endpoint (only %s is)", in.DocumentName, runShellScript))
 	}
 	if (len(in.InstanceIds) == 0) == (len(in.Targets) == 0) {
-		return nil, ssmInvalid("ValidationException", "exactly one of InstanceIds or Targets must be given")
+		return ssmInvalid("ValidationException", "exactly one of InstanceIds or Targets must be given")
 	}
 	if len(in.InstanceIds) > 50 || len(in.Targets) > 5 {
-		return nil, ssmInvalid("ValidationException", "at most 50 InstanceIds and 5 Targets")
+		return ssmInvalid("ValidationException", "at most 50 InstanceIds and 5 Targets")
 	}
+	return nil
+}
+
+// executionTimeout checks the document's parameters and returns its
+// executionTimeout in seconds (default an hour).
+func (in *sendCommandInput) executionTimeout() (int, *apiError) {
 	if cmds := in.Parameters["commands"]; len(cmds) == 0 {
-		return nil, ssmInvalid("InvalidParameters", "Parameters: commands is required and must not be empty")
+		return 0, ssmInvalid("InvalidParameters", "Parameters: commands is required and must not be empty")
 	}
 	for name := range in.Parameters {
 		if name != "commands" && name != "workingDirectory" && name != "executionTimeout" {
-			return nil, ssmInvalid("InvalidParameters", fmt.Sprintf("Parameter %q is not defined by %s (commands, workingDirectory, executionTimeout are)", name, runShellScript))
+			return 0, ssmInvalid("InvalidParameters", fmt.Sprintf("Parameter %q is not defined by %s (commands, workingDirectory, executionTimeout are)", name, runShellScript))
 		}
 	}
-	execTimeout := 3600
-	if v := in.Parameters["executionTimeout"]; len(v) > 0 {
-		n, err := strconv.Atoi(v[0])
-		if err != nil || n < 1 || n > 172800 {
-			return nil, ssmInvalid("InvalidParameters", fmt.Sprintf("Parameters: executionTimeout %q must be a whole number of seconds from 1 to 172800", v[0]))
-		}
-		execTimeout = n
+	v := in.Parameters["executionTimeout"]
+	if len(v) == 0 {
+		return 3600, nil
 	}
+	n, err := strconv.Atoi(v[0])
+	if err != nil || n < 1 || n > 172800 {
+		return 0, ssmInvalid("InvalidParameters", fmt.Sprintf("Parameters: executionTimeout %q must be a whole number of seconds from 1 to 172800", v[0]))
+	}
+	return n, nil
+}
+
+// deliveryLimits fills in and checks MaxConcurrency and MaxErrors, and
+// returns TimeoutSeconds (default an hour).
+func (in *sendCommandInput) deliveryLimits() (int, *apiError) {
 	if in.MaxConcurrency == "" {
 		in.MaxConcurrency = "50"
 	}
@@ -142,19 +173,22 @@ func (s *Server) sendCommand(c *call) (any, *apiError) {
 		in.MaxErrors = "0"
 	}
 	if !concurrencyRE.MatchString(in.MaxConcurrency) {
-		return nil, ssmInvalid("ValidationException", fmt.Sprintf("MaxConcurrency %q: expected a count from 1 or a percentage from 1%% to 100%%", in.MaxConcurrency))
+		return 0, ssmInvalid("ValidationException", fmt.Sprintf("MaxConcurrency %q: expected a count from 1 or a percentage from 1%% to 100%%", in.MaxConcurrency))
 	}
 	if !maxErrorsRE.MatchString(in.MaxErrors) {
-		return nil, ssmInvalid("ValidationException", fmt.Sprintf("MaxErrors %q: expected a count from 0 or a percentage from 0%% to 100%%", in.MaxErrors))
+		return 0, ssmInvalid("ValidationException", fmt.Sprintf("MaxErrors %q: expected a count from 0 or a percentage from 0%% to 100%%", in.MaxErrors))
 	}
-	timeout := 3600
-	if in.TimeoutSeconds != nil {
-		if *in.TimeoutSeconds < 30 || *in.TimeoutSeconds > 2592000 {
-			return nil, ssmInvalid("ValidationException", fmt.Sprintf("TimeoutSeconds %d: expected 30 to 2592000", *in.TimeoutSeconds))
-		}
-		timeout = *in.TimeoutSeconds
+	if in.TimeoutSeconds == nil {
+		return 3600, nil
 	}
+	if *in.TimeoutSeconds < 30 || *in.TimeoutSeconds > 2592000 {
+		return 0, ssmInvalid("ValidationException", fmt.Sprintf("TimeoutSeconds %d: expected 30 to 2592000", *in.TimeoutSeconds))
+	}
+	return *in.TimeoutSeconds, nil
+}
 
+// startCommand records a checked command and runs it in the background.
+func (s *Server) startCommand(in *sendCommandInput, timeout int, execTimeout time.Duration) (any, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -181,7 +215,7 @@ func (s *Server) sendCommand(c *call) (any, *apiError) {
 	go func() {
 		defer s.wg.Done()
 		defer cancel()
-		s.runCommand(ctx, cmd, in.Parameters["commands"], time.Duration(execTimeout)*time.Second)
+		s.runCommand(ctx, cmd, in.Parameters["commands"], execTimeout)
 	}()
 	return out, nil
 }
