@@ -20,16 +20,11 @@ import (
 const LabelSuspended = "suspended"
 
 func describeGroups(ctx context.Context, s *session, in *autoscaling.DescribeAutoScalingGroupsInput) ([]asgtypes.AutoScalingGroup, error) {
-	var out []asgtypes.AutoScalingGroup
 	p := autoscaling.NewDescribeAutoScalingGroupsPaginator(s.ASG, in)
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("autoscaling DescribeAutoScalingGroups: %w", explain(err))
-		}
-		out = append(out, page.AutoScalingGroups...)
-	}
-	return out, nil
+	return allPages(ctx, p.HasMorePages, p.NextPage, "autoscaling DescribeAutoScalingGroups",
+		func(o *autoscaling.DescribeAutoScalingGroupsOutput) []asgtypes.AutoScalingGroup {
+			return o.AutoScalingGroups
+		})
 }
 
 func suspendedOf(g asgtypes.AutoScalingGroup) []string {

@@ -55,12 +55,10 @@ func (e *Executor) resolveTables(ctx context.Context, s *session, t runbook.Targ
 	names := a.IDs
 	if len(names) == 0 {
 		p := dynamodb.NewListTablesPaginator(s.Dynamo, &dynamodb.ListTablesInput{})
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
-			if err != nil {
-				return nil, fmt.Errorf("dynamodb ListTables: %w", explain(err))
-			}
-			names = append(names, page.TableNames...)
+		var err error
+		names, err = allPages(ctx, p.HasMorePages, p.NextPage, "dynamodb ListTables", func(o *dynamodb.ListTablesOutput) []string { return o.TableNames })
+		if err != nil {
+			return nil, err
 		}
 	}
 	var out []targets.Member

@@ -42,29 +42,15 @@ func writerOf(c rdstypes.DBCluster) string {
 }
 
 func describeClusters(ctx context.Context, s *session, in *rds.DescribeDBClustersInput) ([]rdstypes.DBCluster, error) {
-	var out []rdstypes.DBCluster
 	p := rds.NewDescribeDBClustersPaginator(s.RDS, in)
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("rds DescribeDBClusters: %w", explain(err))
-		}
-		out = append(out, page.DBClusters...)
-	}
-	return out, nil
+	return allPages(ctx, p.HasMorePages, p.NextPage, "rds DescribeDBClusters",
+		func(o *rds.DescribeDBClustersOutput) []rdstypes.DBCluster { return o.DBClusters })
 }
 
 func describeDBInstances(ctx context.Context, s *session, in *rds.DescribeDBInstancesInput) ([]rdstypes.DBInstance, error) {
-	var out []rdstypes.DBInstance
 	p := rds.NewDescribeDBInstancesPaginator(s.RDS, in)
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("rds DescribeDBInstances: %w", explain(err))
-		}
-		out = append(out, page.DBInstances...)
-	}
-	return out, nil
+	return allPages(ctx, p.HasMorePages, p.NextPage, "rds DescribeDBInstances",
+		func(o *rds.DescribeDBInstancesOutput) []rdstypes.DBInstance { return o.DBInstances })
 }
 
 func (e *Executor) resolveClusters(ctx context.Context, s *session, t runbook.Target) ([]targets.Member, error) {
