@@ -41,85 +41,82 @@ func writerOf(c rdstypes.DBCluster) string {
 	return ""
 }
 
-func describeClusters(ctx context.Context, s *session, in *rds.DescribeDBClustersInput) ([]rdstypes.DBCluster, error) {
-	p := rds.NewDescribeDBClustersPaginator(s.RDS, in)
+// describeClusters reads the cluster id names, or those the filters pick.
+func describeClusters(ctx context.Context, s *session, id *string, fs []rdstypes.Filter) ([]rdstypes.DBCluster, error) {
+	p := rds.NewDescribeDBClustersPaginator(s.RDS, &rds.DescribeDBClustersInput{DBClusterIdentifier: id, Filters: fs})
 	return allPages(ctx, p.HasMorePages, p.NextPage, "rds DescribeDBClusters",
 		func(o *rds.DescribeDBClustersOutput) []rdstypes.DBCluster { return o.DBClusters })
 }
 
-func describeDBInstances(ctx context.Context, s *session, in *rds.DescribeDBInstancesInput) ([]rdstypes.DBInstance, error) {
-	p := rds.NewDescribeDBInstancesPaginator(s.RDS, in)
+// describeDBInstances reads the instance id names, or those the filters pick.
+func describeDBInstances(ctx context.Context, s *session, id *string, fs []rdstypes.Filter) ([]rdstypes.DBInstance, error) {
+	p := rds.NewDescribeDBInstancesPaginator(s.RDS, &rds.DescribeDBInstancesInput{DBInstanceIdentifier: id, Filters: fs})
 	return allPages(ctx, p.HasMorePages, p.NextPage, "rds DescribeDBInstances",
 		func(o *rds.DescribeDBInstancesOutput) []rdstypes.DBInstance { return o.DBInstances })
 }
 
-func (e *Executor) resolveClusters(ctx context.Context, s *session, t runbook.Target) ([]targets.Member, error) {
-	a := t.AWS
-	var all []rdstypes.DBCluster
-	if len(a.IDs) > 0 {
-		for _, id := range a.IDs {
-			cs, err := describeClusters(ctx, s, &rds.DescribeDBClustersInput{DBClusterIdentifier: sdkaws.String(id)})
-			if err != nil {
-				return nil, fmt.Errorf("cluster %s: %w", id, err)
-			}
-			all = append(all, cs...)
-		}
-	} else {
-		cs, err := describeClusters(ctx, s, &rds.DescribeDBClustersInput{Filters: rdsFilters(a)})
+// describeRDS looks resources up one call per id when the target names ids
+// (so the error names the one that failed), or by the target's filters.
+func describeRDS[T any](ctx context.Context, s *session, a *runbook.AWSTarget, what string,
+	describe func(context.Context, *session, *string, []rdstypes.Filter) ([]T, error)) ([]T, error) {
+	if len(a.IDs) == 0 {
+		return describe(ctx, s, nil, rdsFilters(a))
+	}
+	var all []T
+	for _, id := range a.IDs {
+		found, err := describe(ctx, s, sdkaws.String(id), nil)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%s %s: %w", what, id, err)
 		}
-		all = cs
+		all = append(all, found...)
+	}
+	return all, nil
+}
+
+// rdsMember is a resource carrying every tag the target asks for, as a
+// member with its ARN and tags among its labels; ok is false for one that
+// lacks a tag.
+func rdsMember(a *runbook.AWSTarget, id, arn *string, tagList []rdstypes.Tag, labels map[string]string) (m targets.Member, ok bool) {
+	tags := rdsTags(tagList)
+	if !hasTags(tags, a.Tags) {
+		return targets.Member{}, false
+	}
+	labels[LabelARN] = sdkaws.ToString(arn)
+	for k, v := range tags {
+		labels[TagLabelPrefix+k] = v
+	}
+	return targets.Member{ID: sdkaws.ToString(id), Addr: sdkaws.ToString(arn), Labels: labels}, true
+}
+
+func (e *Executor) resolveClusters(ctx context.Context, s *session, t runbook.Target) ([]targets.Member, error) {
+	all, err := describeRDS(ctx, s, t.AWS, "cluster", describeClusters)
+	if err != nil {
+		return nil, err
 	}
 	var out []targets.Member
 	for _, c := range all {
-		tags := rdsTags(c.TagList)
-		if !hasTags(tags, a.Tags) {
-			continue
+		l := map[string]string{LabelState: sdkaws.ToString(c.Status), LabelWriter: writerOf(c), "members": strconv.Itoa(len(c.DBClusterMembers))}
+		if m, ok := rdsMember(t.AWS, c.DBClusterIdentifier, c.DBClusterArn, c.TagList, l); ok {
+			out = append(out, m)
 		}
-		l := map[string]string{LabelARN: sdkaws.ToString(c.DBClusterArn), LabelState: sdkaws.ToString(c.Status), LabelWriter: writerOf(c),
-			"members": strconv.Itoa(len(c.DBClusterMembers))}
-		for k, v := range tags {
-			l[TagLabelPrefix+k] = v
-		}
-		out = append(out, targets.Member{ID: sdkaws.ToString(c.DBClusterIdentifier), Addr: sdkaws.ToString(c.DBClusterArn), Labels: l})
 	}
 	return out, nil
 }
 
 func (e *Executor) resolveDBInstances(ctx context.Context, s *session, t runbook.Target) ([]targets.Member, error) {
-	a := t.AWS
-	var all []rdstypes.DBInstance
-	if len(a.IDs) > 0 {
-		for _, id := range a.IDs {
-			is, err := describeDBInstances(ctx, s, &rds.DescribeDBInstancesInput{DBInstanceIdentifier: sdkaws.String(id)})
-			if err != nil {
-				return nil, fmt.Errorf("instance %s: %w", id, err)
-			}
-			all = append(all, is...)
-		}
-	} else {
-		is, err := describeDBInstances(ctx, s, &rds.DescribeDBInstancesInput{Filters: rdsFilters(a)})
-		if err != nil {
-			return nil, err
-		}
-		all = is
+	all, err := describeRDS(ctx, s, t.AWS, "instance", describeDBInstances)
+	if err != nil {
+		return nil, err
 	}
 	var out []targets.Member
 	for _, in := range all {
-		tags := rdsTags(in.TagList)
-		if !hasTags(tags, a.Tags) {
-			continue
-		}
-		l := map[string]string{LabelARN: sdkaws.ToString(in.DBInstanceArn), LabelState: sdkaws.ToString(in.DBInstanceStatus),
-			"multi_az": strconv.FormatBool(sdkaws.ToBool(in.MultiAZ))}
+		l := map[string]string{LabelState: sdkaws.ToString(in.DBInstanceStatus), "multi_az": strconv.FormatBool(sdkaws.ToBool(in.MultiAZ))}
 		if in.AvailabilityZone != nil {
 			l[LabelAZ] = *in.AvailabilityZone
 		}
-		for k, v := range tags {
-			l[TagLabelPrefix+k] = v
+		if m, ok := rdsMember(t.AWS, in.DBInstanceIdentifier, in.DBInstanceArn, in.TagList, l); ok {
+			out = append(out, m)
 		}
-		out = append(out, targets.Member{ID: sdkaws.ToString(in.DBInstanceIdentifier), Addr: sdkaws.ToString(in.DBInstanceArn), Labels: l})
 	}
 	return out, nil
 }
@@ -147,7 +144,7 @@ var rdsFailover = attack{
 	preflight: func(ctx context.Context, e *Executor, s *session, inj targets.Injection) error {
 		id := inj.Member.ID
 		if cluster(inj) {
-			cs, err := describeClusters(ctx, s, &rds.DescribeDBClustersInput{DBClusterIdentifier: sdkaws.String(id)})
+			cs, err := describeClusters(ctx, s, sdkaws.String(id), nil)
 			if err != nil {
 				return err
 			}
@@ -162,7 +159,7 @@ var rdsFailover = attack{
 			}
 			return nil
 		}
-		is, err := describeDBInstances(ctx, s, &rds.DescribeDBInstancesInput{DBInstanceIdentifier: sdkaws.String(id)})
+		is, err := describeDBInstances(ctx, s, sdkaws.String(id), nil)
 		if err != nil {
 			return err
 		}
