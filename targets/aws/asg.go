@@ -3,7 +3,6 @@ package aws
 import (
 	"context"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 
@@ -38,13 +37,10 @@ func suspendedOf(g asgtypes.AutoScalingGroup) []string {
 
 func (e *Executor) resolveGroups(ctx context.Context, s *session, t runbook.Target) ([]targets.Member, error) {
 	a := t.AWS
-	in := &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: a.IDs}
-	for _, k := range slices.Sorted(maps.Keys(a.Tags)) {
-		in.Filters = append(in.Filters, asgtypes.Filter{Name: sdkaws.String("tag:" + k), Values: []string{a.Tags[k]}})
-	}
-	for _, k := range slices.Sorted(maps.Keys(a.Filters)) {
-		in.Filters = append(in.Filters, asgtypes.Filter{Name: sdkaws.String(k), Values: a.Filters[k]})
-	}
+	in := &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: a.IDs,
+		Filters: tagAndFilters(a, nil, func(name string, values []string) asgtypes.Filter {
+			return asgtypes.Filter{Name: sdkaws.String(name), Values: values}
+		})}
 	gs, err := describeGroups(ctx, s, in)
 	if err != nil {
 		return nil, err

@@ -88,19 +88,11 @@ func (e *Executor) Resolve(ctx context.Context, t runbook.Target) ([]targets.Mem
 // target's own filters (short names expanded), and running instances
 // unless the target asks for a state itself.
 func instanceFilters(a *runbook.AWSTarget) []ec2types.Filter {
-	var fs []ec2types.Filter
-	for _, k := range slices.Sorted(maps.Keys(a.Tags)) {
-		fs = append(fs, ec2types.Filter{Name: sdkaws.String("tag:" + k), Values: []string{a.Tags[k]}})
-	}
 	state := false
-	for _, k := range slices.Sorted(maps.Keys(a.Filters)) {
-		name := k
-		if full, ok := filterAliases[k]; ok {
-			name = full
-		}
+	fs := tagAndFilters(a, filterAliases, func(name string, values []string) ec2types.Filter {
 		state = state || name == "instance-state-name"
-		fs = append(fs, ec2types.Filter{Name: sdkaws.String(name), Values: a.Filters[k]})
-	}
+		return ec2types.Filter{Name: sdkaws.String(name), Values: values}
+	})
 	if !state {
 		fs = append(fs, ec2types.Filter{Name: sdkaws.String("instance-state-name"), Values: []string{"running"}})
 	}

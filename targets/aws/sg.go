@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"net/netip"
 	"slices"
 	"strings"
@@ -184,17 +183,10 @@ func listRules(ctx context.Context, s *session, groups []string) ([]sgRule, erro
 
 func (e *Executor) resolveSecurityGroups(ctx context.Context, s *session, t runbook.Target) ([]targets.Member, error) {
 	a := t.AWS
-	in := &ec2.DescribeSecurityGroupsInput{GroupIds: a.IDs}
-	for _, k := range slices.Sorted(maps.Keys(a.Tags)) {
-		in.Filters = append(in.Filters, ec2types.Filter{Name: sdkaws.String("tag:" + k), Values: []string{a.Tags[k]}})
-	}
-	for _, k := range slices.Sorted(maps.Keys(a.Filters)) {
-		name := k
-		if k == "vpc" {
-			name = "vpc-id"
-		}
-		in.Filters = append(in.Filters, ec2types.Filter{Name: sdkaws.String(name), Values: a.Filters[k]})
-	}
+	in := &ec2.DescribeSecurityGroupsInput{GroupIds: a.IDs,
+		Filters: tagAndFilters(a, map[string]string{"vpc": "vpc-id"}, func(name string, values []string) ec2types.Filter {
+			return ec2types.Filter{Name: sdkaws.String(name), Values: values}
+		})}
 	p := ec2.NewDescribeSecurityGroupsPaginator(s.EC2, in)
 	groups, err := allPages(ctx, p.HasMorePages, p.NextPage, "ec2 DescribeSecurityGroups", func(o *ec2.DescribeSecurityGroupsOutput) []ec2types.SecurityGroup { return o.SecurityGroups })
 	if err != nil {
