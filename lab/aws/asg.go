@@ -44,24 +44,19 @@ func (s *Server) AddAutoScalingGroup(g AutoScalingGroup) error {
 	g.Instances = append([]string(nil), g.Instances...)
 	g.Tags = copyTags(g.Tags)
 	g.Suspended = copyTags(g.Suspended)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.asGroups[g.Name]; ok {
-		return fmt.Errorf("lab/aws: Auto Scaling group %s already exists", g.Name)
-	}
-	s.asGroups[g.Name] = &asGroup{AutoScalingGroup: g, created: s.opts.Now()}
-	// EC2 Auto Scaling tags the instances it manages with their group,
-	// which is how a tool can tell, from the instance alone, that stopping
-	// it will have the group replace it.
-	for _, id := range g.Instances {
-		if in := s.instances[id]; in != nil {
-			if in.Tags == nil {
-				in.Tags = map[string]string{}
+	return seed(s, s.asGroups, "Auto Scaling group", g.Name, &asGroup{AutoScalingGroup: g, created: s.opts.Now()}, func() {
+		// EC2 Auto Scaling tags the instances it manages with their group,
+		// which is how a tool can tell, from the instance alone, that
+		// stopping it will have the group replace it.
+		for _, id := range g.Instances {
+			if in := s.instances[id]; in != nil {
+				if in.Tags == nil {
+					in.Tags = map[string]string{}
+				}
+				in.Tags[ASGTag] = g.Name
 			}
-			in.Tags[ASGTag] = g.Name
 		}
-	}
-	return nil
+	})
 }
 
 // ASGTag is the tag EC2 Auto Scaling puts on the instances of a group.

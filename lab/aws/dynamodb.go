@@ -52,13 +52,7 @@ func (s *Server) AddTable(t Table) error {
 	t.Indexes = append([]TableIndex(nil), t.Indexes...)
 	t.Tags = copyTags(t.Tags)
 	t.Status = "ACTIVE"
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.tables[t.Name]; ok {
-		return fmt.Errorf("lab/aws: table %s already exists", t.Name)
-	}
-	s.tables[t.Name] = &table{Table: t, created: s.opts.Now()}
-	return nil
+	return seed(s, s.tables, "table", t.Name, &table{Table: t, created: s.opts.Now()}, nil)
 }
 
 // Table returns a copy of a table's current state.

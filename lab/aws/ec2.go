@@ -77,14 +77,7 @@ func (s *Server) AddInstance(in Instance) error {
 	}
 	in.Tags = copyTags(in.Tags)
 	in.SecurityGroups = append([]string(nil), in.SecurityGroups...)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.instances[in.ID]; ok {
-		return fmt.Errorf("lab/aws: instance %s already exists", in.ID)
-	}
-	s.instances[in.ID] = &instance{Instance: in}
-	s.order = sortedInsert(s.order, in.ID)
-	return nil
+	return seed(s, s.instances, "instance", in.ID, &instance{Instance: in}, func() { s.order = sortedInsert(s.order, in.ID) })
 }
 
 // Instance returns a copy of an instance's current state.

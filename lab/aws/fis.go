@@ -56,14 +56,7 @@ func (s *Server) AddTemplate(t Template) error {
 	}
 	t.Tags = copyTags(t.Tags)
 	t.Actions = copyTags(t.Actions)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.templates[t.ID]; ok {
-		return fmt.Errorf("lab/aws: experiment template %s already exists", t.ID)
-	}
-	s.templates[t.ID] = &template{Template: t, created: s.opts.Now()}
-	s.tmplOrder = append(s.tmplOrder, t.ID)
-	return nil
+	return seed(s, s.templates, "experiment template", t.ID, &template{Template: t, created: s.opts.Now()}, func() { s.tmplOrder = append(s.tmplOrder, t.ID) })
 }
 
 // Experiment returns a copy of an experiment's current state.

@@ -68,13 +68,7 @@ func (s *Server) AddFunction(f Function) error {
 	f.RevisionID = newID()
 	f.LastModified = s.opts.Now()
 	f.LastUpdateStatus = "Successful"
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.functions[f.Name]; ok {
-		return fmt.Errorf("lab/aws: function %s already exists", f.Name)
-	}
-	s.functions[f.Name] = &function{Function: f}
-	return nil
+	return seed(s, s.functions, "function", f.Name, &function{Function: f}, nil)
 }
 
 // Function returns a copy of a function's current configuration.

@@ -59,13 +59,7 @@ func (s *Server) AddDBCluster(c DBCluster) error {
 		c.Status = "available"
 	}
 	c.Tags = copyTags(c.Tags)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.dbClusters[c.ID]; ok {
-		return fmt.Errorf("lab/aws: DB cluster %s already exists", c.ID)
-	}
-	s.dbClusters[c.ID] = &dbCluster{DBCluster: c, created: s.opts.Now()}
-	return nil
+	return seed(s, s.dbClusters, "DB cluster", c.ID, &dbCluster{DBCluster: c, created: s.opts.Now()}, nil)
 }
 
 // AddDBInstance seeds a DB instance, joining its Cluster if it names one.

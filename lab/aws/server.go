@@ -407,6 +407,23 @@ func (s *Server) changeHook(service, id, state string) {
 	}
 }
 
+// seed stores a resource a test or the lab adds, under id unless id is
+// taken; what names the kind of resource in that error. then, if not nil,
+// runs under the same lock once the resource is stored, to keep a listing
+// order or tie it to others.
+func seed[V any](s *Server, m map[string]V, what, id string, v V, then func()) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := m[id]; ok {
+		return fmt.Errorf("lab/aws: %s %s already exists", what, id)
+	}
+	m[id] = v
+	if then != nil {
+		then()
+	}
+	return nil
+}
+
 // readBack copies the resource stored under key, under the lock, for the
 // read accessors tests and the lab use.
 func readBack[K comparable, V, T any](s *Server, m map[K]V, key K, cp func(V) T) (T, bool) {
