@@ -73,14 +73,13 @@ func (s *Server) AutoScalingGroup(name string) (AutoScalingGroup, bool) {
 	})
 }
 
-func (s *Server) autoscaling(c *call, action string, form url.Values) (any, *apiError) {
-	switch action {
-	case "DescribeAutoScalingGroups":
-		return s.describeAutoScalingGroups(c, form)
-	case "SuspendProcesses", "ResumeProcesses":
-		return s.suspendResume(c, action, form)
-	}
-	return nil, &apiError{status: 400, code: "InvalidAction", msg: fmt.Sprintf("Could not find operation %s for version 2011-01-01", action)}
+// autoscalingAPI is the EC2 Auto Scaling actions served.
+func (s *Server) autoscalingAPI() queryAPI {
+	return queryAPI{unknown: "Could not find operation %s for version 2011-01-01", actions: map[string]queryHandler{
+		"DescribeAutoScalingGroups": formOnly(s.describeAutoScalingGroups),
+		"SuspendProcesses":          s.suspendResume,
+		"ResumeProcesses":           s.suspendResume,
+	}}
 }
 
 // asgPaging: MaxRecords 1 to 100, default 50, and NextToken.

@@ -143,24 +143,22 @@ func (s *Server) later(in *instance, state string) {
 	})
 }
 
-func (s *Server) ec2(c *call, action string, form url.Values) (any, *apiError) {
-	switch action {
-	case "DescribeInstances":
-		return s.describeInstances(c, form)
-	case "StartInstances", "StopInstances", "TerminateInstances", "RebootInstances":
-		return s.changeInstances(c, action, form)
-	case "CreateTags":
-		return s.createTags(c, form)
-	case "DescribeSecurityGroups":
-		return s.describeSecurityGroups(c, form)
-	case "DescribeSecurityGroupRules":
-		return s.describeSecurityGroupRules(c, form)
-	case "AuthorizeSecurityGroupIngress", "AuthorizeSecurityGroupEgress":
-		return s.authorizeRules(c, action, form)
-	case "RevokeSecurityGroupIngress", "RevokeSecurityGroupEgress":
-		return s.revokeRules(c, action, form)
-	}
-	return nil, &apiError{status: 400, code: "InvalidAction", msg: fmt.Sprintf("The action %s is not valid for this web service.", action)}
+// ec2API is the EC2 actions served.
+func (s *Server) ec2API() queryAPI {
+	return queryAPI{unknown: "The action %s is not valid for this web service.", actions: map[string]queryHandler{
+		"DescribeInstances":             formOnly(s.describeInstances),
+		"StartInstances":                s.changeInstances,
+		"StopInstances":                 s.changeInstances,
+		"TerminateInstances":            s.changeInstances,
+		"RebootInstances":               s.changeInstances,
+		"CreateTags":                    formOnly(s.createTags),
+		"DescribeSecurityGroups":        formOnly(s.describeSecurityGroups),
+		"DescribeSecurityGroupRules":    formOnly(s.describeSecurityGroupRules),
+		"AuthorizeSecurityGroupIngress": s.authorizeRules,
+		"AuthorizeSecurityGroupEgress":  s.authorizeRules,
+		"RevokeSecurityGroupIngress":    s.revokeRules,
+		"RevokeSecurityGroupEgress":     s.revokeRules,
+	}}
 }
 
 type ec2StateXML struct {

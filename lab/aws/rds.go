@@ -122,18 +122,14 @@ func (s *Server) DBInstance(id string) (DBInstance, bool) {
 	})
 }
 
-func (s *Server) rds(c *call, action string, form url.Values) (any, *apiError) {
-	switch action {
-	case "DescribeDBClusters":
-		return s.describeDBClusters(c, form)
-	case "DescribeDBInstances":
-		return s.describeDBInstances(c, form)
-	case "FailoverDBCluster":
-		return s.failoverDBCluster(c, form)
-	case "RebootDBInstance":
-		return s.rebootDBInstance(c, form)
-	}
-	return nil, &apiError{status: 400, code: "InvalidAction", msg: fmt.Sprintf("Could not find operation %s for version 2014-10-31", action)}
+// rdsAPI is the RDS actions served.
+func (s *Server) rdsAPI() queryAPI {
+	return queryAPI{unknown: "Could not find operation %s for version 2014-10-31", actions: map[string]queryHandler{
+		"DescribeDBClusters":  formOnly(s.describeDBClusters),
+		"DescribeDBInstances": formOnly(s.describeDBInstances),
+		"FailoverDBCluster":   formOnly(s.failoverDBCluster),
+		"RebootDBInstance":    formOnly(s.rebootDBInstance),
+	}}
 }
 
 type rdsTagXML struct {
