@@ -132,15 +132,7 @@ func (s *Server) instanceHook(id, state string) {
 // later moves in to state after the transition delay, unless something
 // else changed it first.
 func (s *Server) later(in *instance, state string) {
-	gen := in.gen
-	time.AfterFunc(s.opts.TransitionDelay, func() {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if s.closed || in.gen != gen {
-			return
-		}
-		s.setState(in, state)
-	})
+	s.unlessChanged(s.opts.TransitionDelay, &in.gen, func() { s.setState(in, state) })
 }
 
 // ec2API is the EC2 actions served.

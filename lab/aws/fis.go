@@ -179,13 +179,7 @@ func (s *Server) setExperiment(e *experiment, status, reason string) {
 // laterExperiment moves e to status after d unless it changed meanwhile,
 // then runs next (with s.mu held).
 func (s *Server) laterExperiment(e *experiment, d time.Duration, status, reason string, next func()) {
-	gen := e.gen
-	time.AfterFunc(d, func() {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if s.closed || e.gen != gen {
-			return
-		}
+	s.unlessChanged(d, &e.gen, func() {
 		s.setExperiment(e, status, reason)
 		if next != nil {
 			next()

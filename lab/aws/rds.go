@@ -362,13 +362,7 @@ func (s *Server) failoverDBCluster(c *call, form url.Values) (any, *apiError) {
 	cl.Status = "failing-over"
 	cl.gen++
 	s.changeHook("rds", id, cl.Status)
-	gen := cl.gen
-	time.AfterFunc(s.opts.TransitionDelay, func() {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if s.closed || cl.gen != gen {
-			return
-		}
+	s.unlessChanged(s.opts.TransitionDelay, &cl.gen, func() {
 		cl.Writer, cl.Status = next, "available"
 		s.changeHook("rds", id, cl.Status)
 	})
@@ -401,13 +395,7 @@ func (s *Server) rebootDBInstance(c *call, form url.Values) (any, *apiError) {
 	in.Status = "rebooting"
 	in.gen++
 	s.changeHook("rds", id, in.Status)
-	gen := in.gen
-	time.AfterFunc(s.opts.TransitionDelay, func() {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if s.closed || in.gen != gen {
-			return
-		}
+	s.unlessChanged(s.opts.TransitionDelay, &in.gen, func() {
 		if force {
 			in.AZ, in.SecondaryAZ = in.SecondaryAZ, in.AZ
 		}

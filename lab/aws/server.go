@@ -421,6 +421,21 @@ func seed[V any](s *Server, m map[string]V, what, id string, v V, then func()) e
 	return nil
 }
 
+// unlessChanged runs fn under the lock after d, unless the server has
+// closed or the resource has changed again meanwhile: its generation, at
+// gen, is no longer what it is now.
+func (s *Server) unlessChanged(d time.Duration, gen *int, fn func()) {
+	want := *gen
+	time.AfterFunc(d, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.closed || *gen != want {
+			return
+		}
+		fn()
+	})
+}
+
 // readBack copies the resource stored under key, under the lock, for the
 // read accessors tests and the lab use.
 func readBack[K comparable, V, T any](s *Server, m map[K]V, key K, cp func(V) T) (T, bool) {
