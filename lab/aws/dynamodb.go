@@ -80,6 +80,17 @@ func (s *Server) tableARN(name string) string {
 	return s.arn("dynamodb", "table/"+name)
 }
 
+// withTable runs fn with the table ref names, under the lock.
+func (s *Server) withTable(ref string, fn func(*table) (any, *apiError)) (any, *apiError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, aerr := s.findTable(ref)
+	if aerr != nil {
+		return nil, aerr
+	}
+	return fn(t)
+}
+
 // findTable resolves a table name or ARN. Callers hold s.mu.
 func (s *Server) findTable(ref string) (*table, *apiError) {
 	name := ref[strings.LastIndex(ref, "/")+1:]
@@ -167,13 +178,9 @@ func (s *Server) describeTable(c *call) (any, *apiError) {
 	if aerr := decodeJSON(c.body, &in); aerr != nil {
 		return nil, aerr
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t, aerr := s.findTable(in.TableName)
-	if aerr != nil {
-		return nil, aerr
-	}
-	return map[string]any{"Table": s.tableJSON(t)}, nil
+	return s.withTable(in.TableName, func(t *table) (any, *apiError) {
+		return map[string]any{"Table": s.tableJSON(t)}, nil
+	})
 }
 
 func (s *Server) listTagsOfResource(c *call) (any, *apiError) {
@@ -184,17 +191,13 @@ func (s *Server) listTagsOfResource(c *call) (any, *apiError) {
 	if !strings.HasPrefix(in.ResourceArn, "arn:") {
 		return nil, ddbError("ValidationException", fmt.Sprintf("Invalid TableArn: %q is not a table ARN", in.ResourceArn))
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t, aerr := s.findTable(in.ResourceArn)
-	if aerr != nil {
-		return nil, aerr
-	}
-	tags := []map[string]string{}
-	for _, tg := range tagsXML(t.Tags) {
-		tags = append(tags, map[string]string{"Key": tg.Key, "Value": tg.Value})
-	}
-	return map[string]any{"Tags": tags}, nil
+	return s.withTable(in.ResourceArn, func(t *table) (any, *apiError) {
+		tags := []map[string]string{}
+		for _, tg := range tagsXML(t.Tags) {
+			tags = append(tags, map[string]string{"Key": tg.Key, "Value": tg.Value})
+		}
+		return map[string]any{"Tags": tags}, nil
+	})
 }
 
 type capacity struct {
@@ -228,30 +231,26 @@ func (s *Server) updateTable(c *call) (any, *apiError) {
 	if aerr := decodeJSON(c.body, &in); aerr != nil {
 		return nil, aerr
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t, aerr := s.findTable(in.TableName)
-	if aerr != nil {
-		return nil, aerr
-	}
-	if t.Status != "ACTIVE" {
-		return nil, ddbError("ResourceInUseException", fmt.Sprintf("Attempt to change a resource which is still in use: Table is being updated: %s", t.Name))
-	}
-	if t.OnDemand && (in.ProvisionedThroughput != nil || len(in.GlobalSecondaryIndexUpdates) > 0) {
-		return nil, ddbError("ValidationException", "One or more parameter values were invalid: Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST")
-	}
-	changes, aerr := t.capacityChanges(&in)
-	if aerr != nil {
-		return nil, aerr
-	}
-	decrease, increase, aerr := checkCapacityChanges(changes)
-	if aerr != nil {
-		return nil, aerr
-	}
-	if aerr := s.changeCapacity(t, changes, decrease, increase); aerr != nil {
-		return nil, aerr
-	}
-	return map[string]any{"TableDescription": s.tableJSON(t)}, nil
+	return s.withTable(in.TableName, func(t *table) (any, *apiError) {
+		if t.Status != "ACTIVE" {
+			return nil, ddbError("ResourceInUseException", fmt.Sprintf("Attempt to change a resource which is still in use: Table is being updated: %s", t.Name))
+		}
+		if t.OnDemand && (in.ProvisionedThroughput != nil || len(in.GlobalSecondaryIndexUpdates) > 0) {
+			return nil, ddbError("ValidationException", "One or more parameter values were invalid: Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST")
+		}
+		changes, aerr := t.capacityChanges(&in)
+		if aerr != nil {
+			return nil, aerr
+		}
+		decrease, increase, aerr := checkCapacityChanges(changes)
+		if aerr != nil {
+			return nil, aerr
+		}
+		if aerr := s.changeCapacity(t, changes, decrease, increase); aerr != nil {
+			return nil, aerr
+		}
+		return map[string]any{"TableDescription": s.tableJSON(t)}, nil
+	})
 }
 
 // capacityChanges finds what the request changes: the table's capacity and

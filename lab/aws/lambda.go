@@ -112,6 +112,18 @@ func lambdaError(status int, code, msg string) *apiError {
 	return &apiError{status: status, code: code, msg: msg}
 }
 
+// withFunction runs fn with the function ref and qualifier name, under the
+// lock.
+func (s *Server) withFunction(ref, qualifier string, fn func(*function) (any, *apiError)) (any, *apiError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f, aerr := s.findFunction(ref, qualifier)
+	if aerr != nil {
+		return nil, aerr
+	}
+	return fn(f)
+}
+
 // findFunction resolves a name, partial ARN or ARN, with an optional
 // qualifier. Only $LATEST exists here. Callers hold s.mu.
 func (s *Server) findFunction(ref, qualifier string) (*function, *apiError) {
@@ -194,31 +206,23 @@ func (s *Server) configJSON(f *function) map[string]any {
 }
 
 func (s *Server) getFunctionConfiguration(c *call, ref string) (any, *apiError) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f, aerr := s.findFunction(ref, c.r.URL.Query().Get("Qualifier"))
-	if aerr != nil {
-		return nil, aerr
-	}
-	return s.configJSON(f), nil
+	return s.withFunction(ref, c.r.URL.Query().Get("Qualifier"), func(f *function) (any, *apiError) {
+		return s.configJSON(f), nil
+	})
 }
 
 func (s *Server) getFunction(c *call, ref string) (any, *apiError) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f, aerr := s.findFunction(ref, c.r.URL.Query().Get("Qualifier"))
-	if aerr != nil {
-		return nil, aerr
-	}
-	out := map[string]any{
-		"Configuration": s.configJSON(f),
-		"Code":          map[string]string{"RepositoryType": "S3", "Location": "https://lab.invalid/" + f.Name},
-		"Tags":          f.Tags,
-	}
-	if f.ReservedConcurrency != nil {
-		out["Concurrency"] = map[string]int{"ReservedConcurrentExecutions": *f.ReservedConcurrency}
-	}
-	return out, nil
+	return s.withFunction(ref, c.r.URL.Query().Get("Qualifier"), func(f *function) (any, *apiError) {
+		out := map[string]any{
+			"Configuration": s.configJSON(f),
+			"Code":          map[string]string{"RepositoryType": "S3", "Location": "https://lab.invalid/" + f.Name},
+			"Tags":          f.Tags,
+		}
+		if f.ReservedConcurrency != nil {
+			out["Concurrency"] = map[string]int{"ReservedConcurrentExecutions": *f.ReservedConcurrency}
+		}
+		return out, nil
+	})
 }
 
 func (s *Server) updateFunctionConfiguration(c *call, ref string) (any, *apiError) {
@@ -241,51 +245,47 @@ func (s *Server) updateFunctionConfiguration(c *call, ref string) (any, *apiErro
 	if in.Timeout != nil && (*in.Timeout < 1 || *in.Timeout > 900) {
 		return nil, lambdaError(400, "InvalidParameterValueException", fmt.Sprintf("Timeout %d: expected 1 to 900 seconds", *in.Timeout))
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f, aerr := s.findFunction(ref, "")
-	if aerr != nil {
-		return nil, aerr
-	}
-	if in.RevisionId != nil && *in.RevisionId != f.RevisionID {
-		return nil, lambdaError(412, "PreconditionFailedException", "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id")
-	}
-	if f.LastUpdateStatus == "InProgress" {
-		return nil, lambdaError(409, "ResourceConflictException", "The operation cannot be performed at this time. An update is in progress for resource: "+s.functionARN(f.Name))
-	}
-	set := func(dst *string, v *string) {
-		if v != nil {
-			*dst = *v
+	return s.withFunction(ref, "", func(f *function) (any, *apiError) {
+		if in.RevisionId != nil && *in.RevisionId != f.RevisionID {
+			return nil, lambdaError(412, "PreconditionFailedException", "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id")
 		}
-	}
-	set(&f.Description, in.Description)
-	set(&f.Handler, in.Handler)
-	set(&f.Runtime, in.Runtime)
-	set(&f.Role, in.Role)
-	if in.MemorySize != nil {
-		f.MemorySize = *in.MemorySize
-	}
-	if in.Timeout != nil {
-		f.Timeout = *in.Timeout
-	}
-	if in.Environment != nil {
-		f.Env = copyTags(in.Environment.Variables)
-	}
-	f.RevisionID = newID()
-	f.LastModified = s.opts.Now()
-	f.gen++
-	if d := s.opts.LambdaUpdateDelay; d > 0 {
-		f.LastUpdateStatus = "InProgress"
-		gen := f.gen
-		time.AfterFunc(d, func() {
-			s.mu.Lock()
-			defer s.mu.Unlock()
-			if f.gen == gen {
-				f.LastUpdateStatus = "Successful"
+		if f.LastUpdateStatus == "InProgress" {
+			return nil, lambdaError(409, "ResourceConflictException", "The operation cannot be performed at this time. An update is in progress for resource: "+s.functionARN(f.Name))
+		}
+		set := func(dst *string, v *string) {
+			if v != nil {
+				*dst = *v
 			}
-		})
-	}
-	return s.configJSON(f), nil
+		}
+		set(&f.Description, in.Description)
+		set(&f.Handler, in.Handler)
+		set(&f.Runtime, in.Runtime)
+		set(&f.Role, in.Role)
+		if in.MemorySize != nil {
+			f.MemorySize = *in.MemorySize
+		}
+		if in.Timeout != nil {
+			f.Timeout = *in.Timeout
+		}
+		if in.Environment != nil {
+			f.Env = copyTags(in.Environment.Variables)
+		}
+		f.RevisionID = newID()
+		f.LastModified = s.opts.Now()
+		f.gen++
+		if d := s.opts.LambdaUpdateDelay; d > 0 {
+			f.LastUpdateStatus = "InProgress"
+			gen := f.gen
+			time.AfterFunc(d, func() {
+				s.mu.Lock()
+				defer s.mu.Unlock()
+				if f.gen == gen {
+					f.LastUpdateStatus = "Successful"
+				}
+			})
+		}
+		return s.configJSON(f), nil
+	})
 }
 
 func (s *Server) putConcurrency(c *call, ref string) (any, *apiError) {
@@ -297,47 +297,35 @@ func (s *Server) putConcurrency(c *call, ref string) (any, *apiError) {
 		return nil, lambdaError(400, "InvalidParameterValueException", "ReservedConcurrentExecutions is required and must be 0 or more")
 	}
 	n := *in.ReservedConcurrentExecutions
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f, aerr := s.findFunction(ref, "")
-	if aerr != nil {
-		return nil, aerr
-	}
-	reserved := n
-	for _, other := range s.functions {
-		if other != f && other.ReservedConcurrency != nil {
-			reserved += *other.ReservedConcurrency
+	return s.withFunction(ref, "", func(f *function) (any, *apiError) {
+		reserved := n
+		for _, other := range s.functions {
+			if other != f && other.ReservedConcurrency != nil {
+				reserved += *other.ReservedConcurrency
+			}
 		}
-	}
-	if accountConcurrency-reserved < minUnreserved {
-		return nil, lambdaError(400, "InvalidParameterValueException", fmt.Sprintf("Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [%d].", minUnreserved))
-	}
-	f.ReservedConcurrency = &n
-	return map[string]int{"ReservedConcurrentExecutions": n}, nil
+		if accountConcurrency-reserved < minUnreserved {
+			return nil, lambdaError(400, "InvalidParameterValueException", fmt.Sprintf("Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [%d].", minUnreserved))
+		}
+		f.ReservedConcurrency = &n
+		return map[string]int{"ReservedConcurrentExecutions": n}, nil
+	})
 }
 
 func (s *Server) getConcurrency(ref string) (any, *apiError) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f, aerr := s.findFunction(ref, "")
-	if aerr != nil {
-		return nil, aerr
-	}
-	if f.ReservedConcurrency == nil {
-		return map[string]any{}, nil
-	}
-	return map[string]int{"ReservedConcurrentExecutions": *f.ReservedConcurrency}, nil
+	return s.withFunction(ref, "", func(f *function) (any, *apiError) {
+		if f.ReservedConcurrency == nil {
+			return map[string]any{}, nil
+		}
+		return map[string]int{"ReservedConcurrentExecutions": *f.ReservedConcurrency}, nil
+	})
 }
 
 func (s *Server) deleteConcurrency(ref string) (any, *apiError) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f, aerr := s.findFunction(ref, "")
-	if aerr != nil {
-		return nil, aerr
-	}
-	f.ReservedConcurrency = nil
-	return nil, nil
+	return s.withFunction(ref, "", func(f *function) (any, *apiError) {
+		f.ReservedConcurrency = nil
+		return nil, nil
+	})
 }
 
 func (s *Server) listFunctions(c *call) (any, *apiError) {
