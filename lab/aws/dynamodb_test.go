@@ -26,14 +26,7 @@ func TestDynamoDBCapacity(t *testing.T) {
 
 	var names []string
 	p := dynamodb.NewListTablesPaginator(c, &dynamodb.ListTablesInput{Limit: sdkaws.Int32(2)})
-	for pages := 0; p.HasMorePages(); pages++ {
-		if pages > 5 {
-			t.Fatal("paginator did not stop")
-		}
-		pg, err := p.NextPage(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, pg := range readPages(t, 5, p.HasMorePages, p.NextPage) {
 		names = append(names, pg.TableNames...)
 	}
 	if strings.Join(names, ",") != "carts,orders,sessions" {

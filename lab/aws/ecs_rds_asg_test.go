@@ -55,14 +55,7 @@ func TestECSTasks(t *testing.T) {
 
 	var listed []string
 	p := ecs.NewListTasksPaginator(c, &ecs.ListTasksInput{Cluster: sdkaws.String("prod"), ServiceName: sdkaws.String("checkout"), MaxResults: sdkaws.Int32(2)})
-	for pages := 0; p.HasMorePages(); pages++ {
-		if pages > 5 {
-			t.Fatal("paginator did not stop")
-		}
-		pg, err := p.NextPage(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, pg := range readPages(t, 5, p.HasMorePages, p.NextPage) {
 		listed = append(listed, pg.TaskArns...)
 	}
 	if strings.Join(listed, ",") != strings.Join(checkout, ",") {
@@ -266,14 +259,7 @@ func TestAutoScalingProcesses(t *testing.T) {
 	}
 	names := map[string]bool{}
 	p := autoscaling.NewDescribeAutoScalingGroupsPaginator(c, &autoscaling.DescribeAutoScalingGroupsInput{MaxRecords: sdkaws.Int32(1)})
-	for pages := 0; p.HasMorePages(); pages++ {
-		if pages > 5 {
-			t.Fatal("paginator did not stop")
-		}
-		pg, err := p.NextPage(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, pg := range readPages(t, 5, p.HasMorePages, p.NextPage) {
 		for _, g := range pg.AutoScalingGroups {
 			names[sdkaws.ToString(g.AutoScalingGroupName)] = true
 		}

@@ -254,29 +254,40 @@ func TestDescribeInstancesFilters(t *testing.T) {
 	}
 }
 
+// readPages reads every page through a paginator's HasMorePages and
+// NextPage, failing the test on an error or when more than max pages come.
+func readPages[Out, Opts any](t *testing.T, max int, more func() bool, next func(context.Context, ...func(*Opts)) (*Out, error)) []*Out {
+	t.Helper()
+	var pages []*Out
+	for more() {
+		if len(pages) > max {
+			t.Fatal("paginator did not stop")
+		}
+		pg, err := next(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages = append(pages, pg)
+	}
+	return pages
+}
+
 func TestPaginationEveryInstanceOnce(t *testing.T) {
 	s := startServer(t, Options{})
 	seedFleet(t, s, 1000, func(i int) map[string]string { return map[string]string{"fleet": "big"} })
 	c := ec2.NewFromConfig(sdkConfig(t, s, testKey, testSecret))
 	seen := map[string]int{}
-	pages := 0
 	p := ec2.NewDescribeInstancesPaginator(c, &ec2.DescribeInstancesInput{
 		MaxResults: sdkaws.Int32(37),
 		Filters:    []ec2types.Filter{{Name: sdkaws.String("tag:fleet"), Values: []string{"big"}}},
 	})
-	for p.HasMorePages() {
-		out, err := p.NextPage(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		pages++
+	all := readPages(t, 100, p.HasMorePages, p.NextPage)
+	pages := len(all)
+	for _, out := range all {
 		for _, r := range out.Reservations {
 			for _, in := range r.Instances {
 				seen[sdkaws.ToString(in.InstanceId)]++
 			}
-		}
-		if pages > 100 {
-			t.Fatal("paginator did not stop")
 		}
 	}
 	if len(seen) != 1000 {

@@ -126,14 +126,11 @@ func TestSecurityGroups(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	pages, seen := 0, map[string]bool{}
+	seen := map[string]bool{}
 	p := ec2.NewDescribeSecurityGroupsPaginator(c, &ec2.DescribeSecurityGroupsInput{MaxResults: sdkaws.Int32(5)})
-	for p.HasMorePages() && pages < 5 {
-		pg, err := p.NextPage(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pages++
+	paged := readPages(t, 5, p.HasMorePages, p.NextPage)
+	pages := len(paged)
+	for _, pg := range paged {
 		for _, g := range pg.SecurityGroups {
 			seen[sdkaws.ToString(g.GroupId)] = true
 		}

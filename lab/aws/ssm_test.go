@@ -123,14 +123,7 @@ func TestSSMSendCommandByTag(t *testing.T) {
 	// Details and pagination of ListCommandInvocations.
 	seen := map[string]bool{}
 	p := ssm.NewListCommandInvocationsPaginator(c, &ssm.ListCommandInvocationsInput{CommandId: sdkaws.String(id), Details: true, MaxResults: sdkaws.Int32(4)})
-	for pages := 0; p.HasMorePages(); pages++ {
-		if pages > 10 {
-			t.Fatal("paginator did not stop")
-		}
-		pg, err := p.NextPage(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, pg := range readPages(t, 10, p.HasMorePages, p.NextPage) {
 		for _, ci := range pg.CommandInvocations {
 			seen[sdkaws.ToString(ci.InstanceId)] = true
 			if len(ci.CommandPlugins) != 1 || !strings.HasPrefix(sdkaws.ToString(ci.CommandPlugins[0].Output), "ran on ") {
