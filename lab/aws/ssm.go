@@ -464,26 +464,30 @@ func (s *Server) getCommandInvocation(c *call) (any, *apiError) {
 	}, nil
 }
 
-func (s *Server) listCommandInvocations(c *call) (any, *apiError) {
-	var in struct {
-		CommandId, InstanceId, NextToken string
-		Details                          bool
-		MaxResults                       *int
-	}
-	if aerr := decodeJSON(c.body, &in); aerr != nil {
+// ssmList is what SSM's list calls share: an optional command and paging.
+type ssmList struct {
+	CommandId, NextToken string
+	MaxResults           *int
+}
+
+// serveList serves a list call over commands: it decodes the body into in
+// (which embeds l), reads the page, and, under the lock, runs list with the
+// command l names or every command, newest first.
+func (s *Server) serveList(c *call, in any, l *ssmList, list func(cmds []*command, offset, size int) any) (any, *apiError) {
+	if aerr := decodeJSON(c.body, in); aerr != nil {
 		return nil, aerr
 	}
-	size, offset, aerr := ssmPaging.read(optInt(in.MaxResults), in.NextToken)
+	size, offset, aerr := ssmPaging.read(optInt(l.MaxResults), l.NextToken)
 	if aerr != nil {
 		return nil, aerr
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var cmds []*command
-	if in.CommandId != "" {
-		cmd, ok := s.commands[in.CommandId]
+	if l.CommandId != "" {
+		cmd, ok := s.commands[l.CommandId]
 		if !ok {
-			return nil, ssmInvalid("InvalidCommandId", fmt.Sprintf("command %s does not exist", in.CommandId))
+			return nil, ssmInvalid("InvalidCommandId", fmt.Sprintf("command %s does not exist", l.CommandId))
 		}
 		cmds = []*command{cmd}
 	} else {
@@ -491,62 +495,52 @@ func (s *Server) listCommandInvocations(c *call) (any, *apiError) {
 			cmds = append(cmds, s.commands[s.cmdOrder[i]])
 		}
 	}
-	type pair struct {
-		cmd *command
-		inv *invocation
+	return list(cmds, offset, size), nil
+}
+
+func (s *Server) listCommandInvocations(c *call) (any, *apiError) {
+	var in struct {
+		ssmList
+		InstanceId string
+		Details    bool
 	}
-	var all []pair
-	for _, cmd := range cmds {
-		for _, id := range cmd.instanceIDs {
-			if in.InstanceId == "" || in.InstanceId == id {
-				all = append(all, pair{cmd, cmd.invs[id]})
+	return s.serveList(c, &in, &in.ssmList, func(cmds []*command, offset, size int) any {
+		type pair struct {
+			cmd *command
+			inv *invocation
+		}
+		var all []pair
+		for _, cmd := range cmds {
+			for _, id := range cmd.instanceIDs {
+				if in.InstanceId == "" || in.InstanceId == id {
+					all = append(all, pair{cmd, cmd.invs[id]})
+				}
 			}
 		}
-	}
-	return pageOf(all, offset, size, "CommandInvocations", "NextToken", func(p pair) map[string]any {
-		item := map[string]any{
-			"CommandId": p.cmd.id, "InstanceId": p.inv.instanceID, "Comment": p.cmd.comment,
-			"DocumentName": runShellScript, "DocumentVersion": "$DEFAULT",
-			"RequestedDateTime": epoch(p.cmd.requested), "Status": p.inv.status, "StatusDetails": p.inv.details,
-			"StandardOutputUrl": "", "StandardErrorUrl": "",
-		}
-		if in.Details {
-			item["CommandPlugins"] = []map[string]any{{
-				"Name": runShellPlugin, "Status": p.inv.status, "StatusDetails": p.inv.details,
-				"ResponseCode": p.inv.code, "Output": truncate(p.inv.stdout+p.inv.stderr, maxPluginOutput),
-				"ResponseStartDateTime": epoch(p.inv.start), "ResponseFinishDateTime": epoch(p.inv.end),
-			}}
-		}
-		return item
-	}), nil
+		return pageOf(all, offset, size, "CommandInvocations", "NextToken", func(p pair) map[string]any {
+			item := map[string]any{
+				"CommandId": p.cmd.id, "InstanceId": p.inv.instanceID, "Comment": p.cmd.comment,
+				"DocumentName": runShellScript, "DocumentVersion": "$DEFAULT",
+				"RequestedDateTime": epoch(p.cmd.requested), "Status": p.inv.status, "StatusDetails": p.inv.details,
+				"StandardOutputUrl": "", "StandardErrorUrl": "",
+			}
+			if in.Details {
+				item["CommandPlugins"] = []map[string]any{{
+					"Name": runShellPlugin, "Status": p.inv.status, "StatusDetails": p.inv.details,
+					"ResponseCode": p.inv.code, "Output": truncate(p.inv.stdout+p.inv.stderr, maxPluginOutput),
+					"ResponseStartDateTime": epoch(p.inv.start), "ResponseFinishDateTime": epoch(p.inv.end),
+				}}
+			}
+			return item
+		})
+	})
 }
 
 func (s *Server) listCommands(c *call) (any, *apiError) {
-	var in struct {
-		CommandId, NextToken string
-		MaxResults           *int
-	}
-	if aerr := decodeJSON(c.body, &in); aerr != nil {
-		return nil, aerr
-	}
-	size, offset, aerr := ssmPaging.read(optInt(in.MaxResults), in.NextToken)
-	if aerr != nil {
-		return nil, aerr
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var ids []string
-	if in.CommandId != "" {
-		if _, ok := s.commands[in.CommandId]; !ok {
-			return nil, ssmInvalid("InvalidCommandId", fmt.Sprintf("command %s does not exist", in.CommandId))
-		}
-		ids = []string{in.CommandId}
-	} else {
-		for i := len(s.cmdOrder) - 1; i >= 0; i-- {
-			ids = append(ids, s.cmdOrder[i])
-		}
-	}
-	return pageOf(ids, offset, size, "Commands", "NextToken", func(id string) map[string]any { return s.commandJSON(s.commands[id]) }), nil
+	var in ssmList
+	return s.serveList(c, &in, &in, func(cmds []*command, offset, size int) any {
+		return pageOf(cmds, offset, size, "Commands", "NextToken", s.commandJSON)
+	})
 }
 
 func (s *Server) cancelCommand(c *call) (any, *apiError) {
