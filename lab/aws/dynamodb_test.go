@@ -59,9 +59,7 @@ func TestDynamoDBCapacity(t *testing.T) {
 		t.Errorf("after decrease: %+v", up.TableDescription)
 	}
 	_, err = c.UpdateTable(ctx, down)
-	if apiCode(err) != "ResourceInUseException" {
-		t.Errorf("update while updating: %v", err)
-	}
+	wantCode(t, err, "ResourceInUseException", "update while updating")
 	eventually(t, func() string {
 		if got, _ := s.Table("orders"); got.Status != "ACTIVE" {
 			return "orders still " + got.Status
@@ -103,21 +101,13 @@ func TestDynamoDBCapacity(t *testing.T) {
 	})
 	_, err = c.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: sdkaws.String("carts"),
 		ProvisionedThroughput: &ddbtypes.ProvisionedThroughput{ReadCapacityUnits: sdkaws.Int64(1), WriteCapacityUnits: sdkaws.Int64(4)}})
-	if apiCode(err) != "LimitExceededException" {
-		t.Errorf("fifth decrease: %v, want LimitExceededException", err)
-	}
+	wantCode(t, err, "LimitExceededException", "fifth decrease")
 
 	_, err = c.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: sdkaws.String("sessions"),
 		ProvisionedThroughput: &ddbtypes.ProvisionedThroughput{ReadCapacityUnits: sdkaws.Int64(1), WriteCapacityUnits: sdkaws.Int64(1)}})
-	if apiCode(err) != "ValidationException" {
-		t.Errorf("capacity on an on-demand table: %v", err)
-	}
+	wantCode(t, err, "ValidationException", "capacity on an on-demand table")
 	_, err = c.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: sdkaws.String("nope")})
-	if apiCode(err) != "ResourceNotFoundException" {
-		t.Errorf("unknown table: %v", err)
-	}
+	wantCode(t, err, "ResourceNotFoundException", "unknown table")
 	_, err = c.Scan(ctx, &dynamodb.ScanInput{TableName: sdkaws.String("orders")})
-	if apiCode(err) != "UnknownOperationException" {
-		t.Errorf("unknown operation: %v", err)
-	}
+	wantCode(t, err, "UnknownOperationException", "unknown operation")
 }

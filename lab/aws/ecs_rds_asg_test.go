@@ -109,17 +109,11 @@ func TestECSTasks(t *testing.T) {
 	}
 
 	_, err = c.ListTasks(ctx, &ecs.ListTasksInput{Cluster: sdkaws.String("nope")})
-	if apiCode(err) != "ClusterNotFoundException" {
-		t.Errorf("unknown cluster: %v", err)
-	}
+	wantCode(t, err, "ClusterNotFoundException", "unknown cluster")
 	_, err = c.StopTask(ctx, &ecs.StopTaskInput{Cluster: sdkaws.String("prod"), Task: sdkaws.String("0123")})
-	if apiCode(err) != "InvalidParameterException" {
-		t.Errorf("unknown task: %v", err)
-	}
+	wantCode(t, err, "InvalidParameterException", "unknown task")
 	_, err = c.ListClusters(ctx, &ecs.ListClustersInput{})
-	if apiCode(err) != "UnknownOperationException" {
-		t.Errorf("unknown operation: %v", err)
-	}
+	wantCode(t, err, "UnknownOperationException", "unknown operation")
 	log.waitFor(t, "ecs:"+checkout[0]+"=STOPPED", 1)
 }
 
@@ -153,16 +147,12 @@ func TestRDSFailoverAndReboot(t *testing.T) {
 		t.Errorf("cluster %+v", got)
 	}
 	_, err = rds.NewFromConfig(sdkConfig(t, s, denyKey, testSecret)).FailoverDBCluster(ctx, &rds.FailoverDBClusterInput{DBClusterIdentifier: sdkaws.String("orders")})
-	if apiCode(err) != "AccessDenied" {
-		t.Errorf("denied key: %v, want AccessDenied", err)
-	}
+	wantCode(t, err, "AccessDenied", "denied key")
 	if _, err := c.FailoverDBCluster(ctx, &rds.FailoverDBClusterInput{DBClusterIdentifier: sdkaws.String("orders")}); err != nil {
 		t.Fatal(err)
 	}
 	_, err = c.FailoverDBCluster(ctx, &rds.FailoverDBClusterInput{DBClusterIdentifier: sdkaws.String("orders")})
-	if apiCode(err) != "InvalidDBClusterStateFault" {
-		t.Errorf("failover during failover: %v", err)
-	}
+	wantCode(t, err, "InvalidDBClusterStateFault", "failover during failover")
 	eventually(t, func() string {
 		out, err := c.DescribeDBClusters(ctx, &rds.DescribeDBClustersInput{Filters: []rdstypes.Filter{{Name: sdkaws.String("db-cluster-id"), Values: []string{"orders"}}}})
 		if err != nil {
@@ -188,25 +178,17 @@ func TestRDSFailoverAndReboot(t *testing.T) {
 		return ""
 	})
 	_, err = c.RebootDBInstance(ctx, &rds.RebootDBInstanceInput{DBInstanceIdentifier: sdkaws.String("single"), ForceFailover: sdkaws.Bool(true)})
-	if apiCode(err) != "InvalidParameterCombination" {
-		t.Errorf("force failover of a single-AZ instance: %v", err)
-	}
+	wantCode(t, err, "InvalidParameterCombination", "force failover of a single-AZ instance")
 	all, err := c.DescribeDBInstances(ctx, &rds.DescribeDBInstancesInput{Filters: []rdstypes.Filter{{Name: sdkaws.String("db-cluster-id"), Values: []string{"arn:aws:rds:us-east-1:123456789012:cluster:orders"}}}})
 	if err != nil || len(all.DBInstances) != 2 {
 		t.Errorf("instances of the cluster by ARN: %v %v", err, all)
 	}
 	_, err = c.DescribeDBClusters(ctx, &rds.DescribeDBClustersInput{DBClusterIdentifier: sdkaws.String("nope")})
-	if apiCode(err) != "DBClusterNotFoundFault" {
-		t.Errorf("unknown cluster: %v", err)
-	}
+	wantCode(t, err, "DBClusterNotFoundFault", "unknown cluster")
 	_, err = c.DescribeDBInstances(ctx, &rds.DescribeDBInstancesInput{Filters: []rdstypes.Filter{{Name: sdkaws.String("tag:service"), Values: []string{"x"}}}})
-	if apiCode(err) != "InvalidParameterValue" {
-		t.Errorf("tag filter: %v, want InvalidParameterValue", err)
-	}
+	wantCode(t, err, "InvalidParameterValue", "tag filter")
 	_, err = c.DescribeDBSnapshots(ctx, &rds.DescribeDBSnapshotsInput{})
-	if apiCode(err) != "InvalidAction" {
-		t.Errorf("unknown action: %v", err)
-	}
+	wantCode(t, err, "InvalidAction", "unknown action")
 }
 
 func TestAutoScalingProcesses(t *testing.T) {
@@ -250,13 +232,9 @@ func TestAutoScalingProcesses(t *testing.T) {
 		t.Errorf("after resume: %v, want only AZRebalance", got.Suspended)
 	}
 	_, err = c.SuspendProcesses(ctx, &autoscaling.SuspendProcessesInput{AutoScalingGroupName: sdkaws.String("checkout-asg"), ScalingProcesses: []string{"Teleport"}})
-	if apiCode(err) != "ValidationError" {
-		t.Errorf("unknown process: %v", err)
-	}
+	wantCode(t, err, "ValidationError", "unknown process")
 	_, err = c.SuspendProcesses(ctx, &autoscaling.SuspendProcessesInput{AutoScalingGroupName: sdkaws.String("nope")})
-	if apiCode(err) != "ValidationError" {
-		t.Errorf("unknown group: %v", err)
-	}
+	wantCode(t, err, "ValidationError", "unknown group")
 	names := map[string]bool{}
 	p := autoscaling.NewDescribeAutoScalingGroupsPaginator(c, &autoscaling.DescribeAutoScalingGroupsInput{MaxRecords: sdkaws.Int32(1)})
 	for _, pg := range readPages(t, 5, p.HasMorePages, p.NextPage) {
@@ -272,7 +250,5 @@ func TestAutoScalingProcesses(t *testing.T) {
 		t.Errorf("after 2 throttles: %v", err)
 	}
 	_, err = autoscaling.NewFromConfig(sdkConfig(t, s, testKey, "wrong")).DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{})
-	if apiCode(err) != "SignatureDoesNotMatch" {
-		t.Errorf("wrong secret: %v", err)
-	}
+	wantCode(t, err, "SignatureDoesNotMatch", "wrong secret")
 }

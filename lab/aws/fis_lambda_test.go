@@ -76,9 +76,7 @@ func TestFISExperiments(t *testing.T) {
 		t.Error("completed experiment without an end time")
 	}
 	_, err = c.StopExperiment(ctx, &fis.StopExperimentInput{Id: e.Id})
-	if apiCode(err) != "ValidationException" {
-		t.Errorf("stop of a completed experiment: %v, want ValidationException", err)
-	}
+	wantCode(t, err, "ValidationException", "stop of a completed experiment")
 
 	long, err := c.StartExperiment(ctx, &fis.StartExperimentInput{ExperimentTemplateId: sdkaws.String("EXTlong")})
 	if err != nil {
@@ -109,21 +107,13 @@ func TestFISExperiments(t *testing.T) {
 	}
 
 	_, err = c.StartExperiment(ctx, &fis.StartExperimentInput{ExperimentTemplateId: sdkaws.String("EXTnone")})
-	if apiCode(err) != "ResourceNotFoundException" {
-		t.Errorf("unknown template: %v, want ResourceNotFoundException", err)
-	}
+	wantCode(t, err, "ResourceNotFoundException", "unknown template")
 	_, err = c.GetExperiment(ctx, &fis.GetExperimentInput{Id: sdkaws.String("EXPnone")})
-	if apiCode(err) != "ResourceNotFoundException" {
-		t.Errorf("unknown experiment: %v, want ResourceNotFoundException", err)
-	}
+	wantCode(t, err, "ResourceNotFoundException", "unknown experiment")
 	_, err = fis.NewFromConfig(sdkConfig(t, s, denyKey, testSecret)).StartExperiment(ctx, &fis.StartExperimentInput{ExperimentTemplateId: sdkaws.String("EXTshort")})
-	if apiCode(err) != "AccessDeniedException" {
-		t.Errorf("denied key: %v, want AccessDeniedException", err)
-	}
+	wantCode(t, err, "AccessDeniedException", "denied key")
 	_, err = c.ListActions(ctx, &fis.ListActionsInput{})
-	if apiCode(err) != "UnknownOperationException" {
-		t.Errorf("unknown operation: %v, want UnknownOperationException", err)
-	}
+	wantCode(t, err, "UnknownOperationException", "unknown operation")
 	s.Throttle("fis:GetExperiment", 2)
 	if _, err := c.GetExperiment(ctx, &fis.GetExperimentInput{Id: long.Experiment.Id}); err != nil {
 		t.Errorf("after 2 throttles: %v", err)
@@ -182,9 +172,7 @@ func TestLambdaConfigurationAndConcurrency(t *testing.T) {
 		RevisionId:   cfg.RevisionId, // stale
 		Environment:  &lambdatypes.Environment{Variables: map[string]string{}},
 	})
-	if apiCode(err) != "PreconditionFailedException" {
-		t.Errorf("stale revision: %v, want PreconditionFailedException", err)
-	}
+	wantCode(t, err, "PreconditionFailedException", "stale revision")
 	if got, _ := s.Function("checkout"); got.Env["FAULT_LATENCY_MS"] != "500" {
 		t.Errorf("refused update changed the environment to %v", got.Env)
 	}
@@ -204,9 +192,7 @@ func TestLambdaConfigurationAndConcurrency(t *testing.T) {
 		t.Errorf("after delete: %v %+v, want no reservation", err, conc)
 	}
 	_, err = c.PutFunctionConcurrency(ctx, &lambda.PutFunctionConcurrencyInput{FunctionName: sdkaws.String("search"), ReservedConcurrentExecutions: sdkaws.Int32(950)})
-	if apiCode(err) != "InvalidParameterValueException" {
-		t.Errorf("reservation past the account minimum: %v", err)
-	}
+	wantCode(t, err, "InvalidParameterValueException", "reservation past the account minimum")
 
 	fn, err := c.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: sdkaws.String("checkout")})
 	if err != nil || fn.Configuration == nil || fn.Tags["service"] != "checkout" || fn.Concurrency != nil {
@@ -226,13 +212,9 @@ func TestLambdaConfigurationAndConcurrency(t *testing.T) {
 		t.Errorf("unknown function: %v", err)
 	}
 	_, err = lambda.NewFromConfig(sdkConfig(t, s, denyKey, testSecret)).PutFunctionConcurrency(ctx, &lambda.PutFunctionConcurrencyInput{FunctionName: sdkaws.String("checkout"), ReservedConcurrentExecutions: sdkaws.Int32(0)})
-	if apiCode(err) != "AccessDeniedException" {
-		t.Errorf("denied key: %v, want AccessDeniedException", err)
-	}
+	wantCode(t, err, "AccessDeniedException", "denied key")
 	_, err = c.ListAliases(ctx, &lambda.ListAliasesInput{FunctionName: sdkaws.String("checkout")})
-	if apiCode(err) != "UnknownOperationException" {
-		t.Errorf("unknown operation: %v, want UnknownOperationException", err)
-	}
+	wantCode(t, err, "UnknownOperationException", "unknown operation")
 	s.Throttle("lambda:GetFunctionConfiguration", 2)
 	if _, err := c.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: sdkaws.String("checkout")}); err != nil {
 		t.Errorf("after 2 throttles: %v", err)

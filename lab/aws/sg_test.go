@@ -72,16 +72,12 @@ func TestSecurityGroups(t *testing.T) {
 		}
 	}
 	_, err = c.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{GroupId: sdkaws.String("sg-0checkout"), IpPermissions: public})
-	if apiCode(err) != "InvalidPermission.NotFound" {
-		t.Errorf("revoke of a revoked rule: %v, want InvalidPermission.NotFound", err)
-	}
+	wantCode(t, err, "InvalidPermission.NotFound", "revoke of a revoked rule")
 	if _, err := c.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: sdkaws.String("sg-0checkout"), IpPermissions: public}); err != nil {
 		t.Fatal(err)
 	}
 	_, err = c.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: sdkaws.String("sg-0checkout"), IpPermissions: public})
-	if apiCode(err) != "InvalidPermission.Duplicate" {
-		t.Errorf("authorize twice: %v, want InvalidPermission.Duplicate", err)
-	}
+	wantCode(t, err, "InvalidPermission.Duplicate", "authorize twice")
 
 	// The rules API sees the same rules, and revokes by id.
 	rules, err := c.DescribeSecurityGroupRules(ctx, &ec2.DescribeSecurityGroupRulesInput{Filters: []ec2types.Filter{{Name: sdkaws.String("group-id"), Values: []string{"sg-0checkout"}}}})
@@ -98,9 +94,7 @@ func TestSecurityGroups(t *testing.T) {
 		}
 	}
 	_, err = c.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{GroupId: sdkaws.String("sg-0checkout"), SecurityGroupRuleIds: []string{egressID}})
-	if apiCode(err) != "InvalidSecurityGroupRuleId.NotFound" {
-		t.Errorf("egress rule revoked as ingress: %v", err)
-	}
+	wantCode(t, err, "InvalidSecurityGroupRuleId.NotFound", "egress rule revoked as ingress")
 	if _, err := c.RevokeSecurityGroupEgress(ctx, &ec2.RevokeSecurityGroupEgressInput{GroupId: sdkaws.String("sg-0checkout"), SecurityGroupRuleIds: []string{egressID}}); err != nil {
 		t.Fatal(err)
 	}
@@ -109,14 +103,10 @@ func TestSecurityGroups(t *testing.T) {
 	}
 
 	_, err = c.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: []string{"sg-404"}})
-	if apiCode(err) != "InvalidGroup.NotFound" {
-		t.Errorf("unknown group: %v", err)
-	}
+	wantCode(t, err, "InvalidGroup.NotFound", "unknown group")
 	_, err = c.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: sdkaws.String("sg-0db"),
 		IpPermissions: []ec2types.IpPermission{{IpProtocol: sdkaws.String("tcp"), IpRanges: []ec2types.IpRange{{CidrIp: sdkaws.String("10.0.0.0/8")}}}}})
-	if apiCode(err) != "InvalidParameterValue" {
-		t.Errorf("tcp without ports: %v, want InvalidParameterValue", err)
-	}
+	wantCode(t, err, "InvalidParameterValue", "tcp without ports")
 	all, err := c.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{Filters: []ec2types.Filter{{Name: sdkaws.String("tag:service"), Values: []string{"checkout"}}}})
 	if err != nil || len(all.SecurityGroups) != 1 {
 		t.Errorf("by tag: %v, %d groups", err, len(all.SecurityGroups))

@@ -116,9 +116,7 @@ func TestSSMSendCommandByTag(t *testing.T) {
 		t.Errorf("invocation %+v", inv)
 	}
 	_, err = c.GetCommandInvocation(ctx, &ssm.GetCommandInvocationInput{CommandId: sdkaws.String(id), InstanceId: sdkaws.String(InstanceID(10))})
-	if apiCode(err) != "InvocationDoesNotExist" {
-		t.Errorf("invocation on the stopped instance: %v, want InvocationDoesNotExist", err)
-	}
+	wantCode(t, err, "InvocationDoesNotExist", "invocation on the stopped instance")
 
 	// Details and pagination of ListCommandInvocations.
 	seen := map[string]bool{}
@@ -214,9 +212,7 @@ func TestSSMCancelAndTimeout(t *testing.T) {
 		t.Errorf("blocked past executionTimeout: %s, want TimedOut", inv.Status)
 	}
 	_, err = c.CancelCommand(ctx, &ssm.CancelCommandInput{CommandId: sdkaws.String("nope")})
-	if apiCode(err) != "InvalidCommandId" {
-		t.Errorf("cancel of an unknown command: %v", err)
-	}
+	wantCode(t, err, "InvalidCommandId", "cancel of an unknown command")
 }
 
 func TestSSMErrors(t *testing.T) {
@@ -264,13 +260,9 @@ func TestSSMErrors(t *testing.T) {
 	}
 
 	_, err = ssm.NewFromConfig(sdkConfig(t, s, denyKey, testSecret)).SendCommand(ctx, &ssm.SendCommandInput{DocumentName: sdkaws.String("AWS-RunShellScript"), InstanceIds: []string{InstanceID(1)}, Parameters: cmds})
-	if apiCode(err) != "AccessDeniedException" {
-		t.Errorf("denied key: %v, want AccessDeniedException", err)
-	}
+	wantCode(t, err, "AccessDeniedException", "denied key")
 	_, err = c.DescribeInstanceInformation(ctx, &ssm.DescribeInstanceInformationInput{})
-	if apiCode(err) != "UnknownOperationException" {
-		t.Errorf("unknown operation: %v, want UnknownOperationException", err)
-	}
+	wantCode(t, err, "UnknownOperationException", "unknown operation")
 	s.Throttle("ssm:GetCommandInvocation", 2)
 	if _, err := c.GetCommandInvocation(ctx, &ssm.GetCommandInvocationInput{CommandId: out.Command.CommandId, InstanceId: sdkaws.String(InstanceID(1))}); err != nil {
 		t.Errorf("after 2 throttles: %v", err)
