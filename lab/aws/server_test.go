@@ -132,6 +132,24 @@ func wantCode(t *testing.T, err error, code, what string) {
 	}
 }
 
+// wantRefusals checks what every service answers alike: denied, a call
+// made with a key that may not make it (deniedCode); unknown, an operation
+// the endpoint does not serve; and two throttles of op, which the SDK
+// retries through in call: three requests reach the endpoint.
+func wantRefusals(t *testing.T, s *Server, denied error, deniedCode string, unknown error, op string, call func() error) {
+	t.Helper()
+	wantCode(t, denied, deniedCode, "denied key")
+	wantCode(t, unknown, "UnknownOperationException", "unknown operation")
+	before := s.Calls(op)
+	s.Throttle(op, 2)
+	if err := call(); err != nil {
+		t.Errorf("after 2 throttles: %v", err)
+	}
+	if n := s.Calls(op) - before; n != 3 {
+		t.Errorf("%s reached the endpoint %d times for two throttles and a success, want 3", op, n)
+	}
+}
+
 func TestCallerIdentityPerKey(t *testing.T) {
 	s := startServer(t, Options{Account: "111122223333"})
 	ctx := context.Background()

@@ -259,14 +259,12 @@ func TestSSMErrors(t *testing.T) {
 		t.Errorf("without an agent: %s %s, want Failed Undeliverable", inv.Status, sdkaws.ToString(inv.StatusDetails))
 	}
 
-	_, err = ssm.NewFromConfig(sdkConfig(t, s, denyKey, testSecret)).SendCommand(ctx, &ssm.SendCommandInput{DocumentName: sdkaws.String("AWS-RunShellScript"), InstanceIds: []string{InstanceID(1)}, Parameters: cmds})
-	wantCode(t, err, "AccessDeniedException", "denied key")
-	_, err = c.DescribeInstanceInformation(ctx, &ssm.DescribeInstanceInformationInput{})
-	wantCode(t, err, "UnknownOperationException", "unknown operation")
-	s.Throttle("ssm:GetCommandInvocation", 2)
-	if _, err := c.GetCommandInvocation(ctx, &ssm.GetCommandInvocationInput{CommandId: out.Command.CommandId, InstanceId: sdkaws.String(InstanceID(1))}); err != nil {
-		t.Errorf("after 2 throttles: %v", err)
-	}
+	_, denied := ssm.NewFromConfig(sdkConfig(t, s, denyKey, testSecret)).SendCommand(ctx, &ssm.SendCommandInput{DocumentName: sdkaws.String("AWS-RunShellScript"), InstanceIds: []string{InstanceID(1)}, Parameters: cmds})
+	_, unknown := c.DescribeInstanceInformation(ctx, &ssm.DescribeInstanceInformationInput{})
+	wantRefusals(t, s, denied, "AccessDeniedException", unknown, "ssm:GetCommandInvocation", func() error {
+		_, err := c.GetCommandInvocation(ctx, &ssm.GetCommandInvocationInput{CommandId: out.Command.CommandId, InstanceId: sdkaws.String(InstanceID(1))})
+		return err
+	})
 	if n := s.Calls("ssm:GetCommandInvocation"); n != 4 {
 		t.Errorf("GetCommandInvocation reached %d times, want 4", n)
 	}
