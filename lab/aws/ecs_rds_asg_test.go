@@ -35,7 +35,24 @@ func eventually(t *testing.T, check func() string) {
 func TestECSTasks(t *testing.T) {
 	log := &stateLog{}
 	s := startServer(t, Options{Hooks: Hooks{Change: func(svc, id, state string) { log.add(svc+":"+id, state) }}})
-	var checkout []string
+	checkout, batch := seedTasks(t, s)
+	c := ecs.NewFromConfig(sdkConfig(t, s, testKey, testSecret))
+	ctx := context.Background()
+	listAndDescribeTasks(t, ctx, c, checkout)
+	stopTasks(t, ctx, c, s, checkout, batch)
+
+	_, err := c.ListTasks(ctx, &ecs.ListTasksInput{Cluster: sdkaws.String("nope")})
+	wantCode(t, err, "ClusterNotFoundException", "unknown cluster")
+	_, err = c.StopTask(ctx, &ecs.StopTaskInput{Cluster: sdkaws.String("prod"), Task: sdkaws.String("0123")})
+	wantCode(t, err, "InvalidParameterException", "unknown task")
+	_, err = c.ListClusters(ctx, &ecs.ListClustersInput{})
+	wantCode(t, err, "UnknownOperationException", "unknown operation")
+	log.waitFor(t, "ecs:"+checkout[0]+"=STOPPED", 1)
+}
+
+// seedTasks adds three tasks of the checkout service, one of search and a
+// lone task of no service (batch).
+func seedTasks(t *testing.T, s *Server) (checkout []string, batch string) {
 	for i := 0; i < 3; i++ {
 		arn, err := s.AddTask(Task{Cluster: "prod", Service: "checkout", Tags: map[string]string{"team": "pay"}})
 		if err != nil {
@@ -50,9 +67,12 @@ func TestECSTasks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := ecs.NewFromConfig(sdkConfig(t, s, testKey, testSecret))
-	ctx := context.Background()
+	return checkout, batch
+}
 
+// listAndDescribeTasks lists a service's tasks page by page and describes
+// one with its tags, and one that does not exist.
+func listAndDescribeTasks(t *testing.T, ctx context.Context, c *ecs.Client, checkout []string) {
 	var listed []string
 	p := ecs.NewListTasksPaginator(c, &ecs.ListTasksInput{Cluster: sdkaws.String("prod"), ServiceName: sdkaws.String("checkout"), MaxResults: sdkaws.Int32(2)})
 	for _, pg := range readPages(t, 5, p.HasMorePages, p.NextPage) {
@@ -69,7 +89,11 @@ func TestECSTasks(t *testing.T) {
 		len(desc.Tasks[0].Tags) != 1 || len(desc.Failures) != 1 || sdkaws.ToString(desc.Failures[0].Reason) != "MISSING" {
 		t.Errorf("describe: %+v", desc)
 	}
+}
 
+// stopTasks stops a service's task, which the service replaces, and the
+// lone task, which stays gone.
+func stopTasks(t *testing.T, ctx context.Context, c *ecs.Client, s *Server, checkout []string, batch string) {
 	stop, err := c.StopTask(ctx, &ecs.StopTaskInput{Cluster: sdkaws.String("prod"), Task: sdkaws.String(checkout[0]), Reason: sdkaws.String("gameday run 9")})
 	if err != nil {
 		t.Fatal(err)
@@ -107,14 +131,6 @@ func TestECSTasks(t *testing.T) {
 	if err != nil || len(stopped.TaskArns) != 2 {
 		t.Errorf("stopped tasks: %v %v", err, stopped)
 	}
-
-	_, err = c.ListTasks(ctx, &ecs.ListTasksInput{Cluster: sdkaws.String("nope")})
-	wantCode(t, err, "ClusterNotFoundException", "unknown cluster")
-	_, err = c.StopTask(ctx, &ecs.StopTaskInput{Cluster: sdkaws.String("prod"), Task: sdkaws.String("0123")})
-	wantCode(t, err, "InvalidParameterException", "unknown task")
-	_, err = c.ListClusters(ctx, &ecs.ListClustersInput{})
-	wantCode(t, err, "UnknownOperationException", "unknown operation")
-	log.waitFor(t, "ecs:"+checkout[0]+"=STOPPED", 1)
 }
 
 func TestRDSFailoverAndReboot(t *testing.T) {
