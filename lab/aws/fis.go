@@ -3,7 +3,6 @@ package aws
 import (
 	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -69,45 +68,14 @@ func (s *Server) Experiment(id string) (Experiment, bool) {
 }
 
 func (s *Server) serveFIS(w http.ResponseWriter, c *call) {
-	parts := pathParts(c.r)
-	var action string
-	var h func(*call, string) (any, *apiError)
-	id := ""
-	if len(parts) == 2 {
-		id = parts[1]
-	}
-	switch {
-	case len(parts) == 1 && parts[0] == "experiments" && c.r.Method == http.MethodPost:
-		action, h = "StartExperiment", s.startExperiment
-	case len(parts) == 1 && parts[0] == "experiments" && c.r.Method == http.MethodGet:
-		action, h = "ListExperiments", s.listExperiments
-	case len(parts) == 2 && parts[0] == "experiments" && c.r.Method == http.MethodGet:
-		action, h = "GetExperiment", s.getExperiment
-	case len(parts) == 2 && parts[0] == "experiments" && c.r.Method == http.MethodDelete:
-		action, h = "StopExperiment", s.stopExperiment
-	case len(parts) == 1 && parts[0] == "experimentTemplates" && c.r.Method == http.MethodGet:
-		action, h = "ListExperimentTemplates", s.listTemplates
-	case len(parts) == 2 && parts[0] == "experimentTemplates" && c.r.Method == http.MethodGet:
-		action, h = "GetExperimentTemplate", s.getTemplate
-	default:
-		s.fail(w, c, &apiError{status: 404, code: "UnknownOperationException", msg: fmt.Sprintf("%s %s is not served by this endpoint", c.r.Method, c.r.URL.Path)})
-		return
-	}
-	s.serveJSON(w, c, action, "application/json", func(c *call) (any, *apiError) { return h(c, id) })
-}
-
-// pathParts splits the request path into unescaped segments.
-func pathParts(r *http.Request) []string {
-	var out []string
-	for _, p := range strings.Split(strings.Trim(r.URL.EscapedPath(), "/"), "/") {
-		if u, err := url.PathUnescape(p); err == nil {
-			p = u
-		}
-		if p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
+	s.serveREST(w, c, []restRoute{
+		{http.MethodPost, "experiments", "StartExperiment", s.startExperiment},
+		{http.MethodGet, "experiments", "ListExperiments", s.listExperiments},
+		{http.MethodGet, "experiments/*", "GetExperiment", s.getExperiment},
+		{http.MethodDelete, "experiments/*", "StopExperiment", s.stopExperiment},
+		{http.MethodGet, "experimentTemplates", "ListExperimentTemplates", s.listTemplates},
+		{http.MethodGet, "experimentTemplates/*", "GetExperimentTemplate", s.getTemplate},
+	})
 }
 
 func fisNotFound(what, id string) *apiError {

@@ -161,35 +161,16 @@ func suffix(qual string) string {
 }
 
 func (s *Server) serveLambda(w http.ResponseWriter, c *call) {
-	p := pathParts(c.r)
-	m := c.r.Method
-	route := func(version string, n int, last string) bool {
-		return len(p) == n && p[0] == version && p[1] == "functions" && (last == "" || p[n-1] == last)
-	}
-	var action string
-	var h func(*call) (any, *apiError)
-	switch {
-	case m == http.MethodGet && route("2015-03-31", 2, ""):
-		action, h = "ListFunctions", s.listFunctions
-	case m == http.MethodGet && route("2015-03-31", 3, ""):
-		action, h = "GetFunction", func(c *call) (any, *apiError) { return s.getFunction(c, p[2]) }
-	case m == http.MethodGet && route("2015-03-31", 4, "configuration"):
-		action, h = "GetFunctionConfiguration", func(c *call) (any, *apiError) { return s.getFunctionConfiguration(c, p[2]) }
-	case m == http.MethodPut && route("2015-03-31", 4, "configuration"):
-		action, h = "UpdateFunctionConfiguration", func(c *call) (any, *apiError) { return s.updateFunctionConfiguration(c, p[2]) }
-	case m == http.MethodPut && route("2017-10-31", 4, "concurrency"):
-		action, h = "PutFunctionConcurrency", func(c *call) (any, *apiError) { return s.putConcurrency(c, p[2]) }
-	case m == http.MethodDelete && route("2017-10-31", 4, "concurrency"):
-		action, h = "DeleteFunctionConcurrency", func(c *call) (any, *apiError) { return s.deleteConcurrency(p[2]) }
-	case m == http.MethodGet && route("2019-09-30", 4, "concurrency"):
-		action, h = "GetFunctionConcurrency", func(c *call) (any, *apiError) { return s.getConcurrency(p[2]) }
-	case m == http.MethodGet && len(p) == 3 && p[0] == "2017-03-31" && p[1] == "tags":
-		action, h = "ListTags", func(c *call) (any, *apiError) { return s.listTags(p[2]) }
-	default:
-		s.fail(w, c, lambdaError(404, "UnknownOperationException", fmt.Sprintf("%s %s is not served by this endpoint", m, c.r.URL.Path)))
-		return
-	}
-	s.serveJSON(w, c, action, "application/json", h)
+	s.serveREST(w, c, []restRoute{
+		{http.MethodGet, "2015-03-31/functions", "ListFunctions", s.listFunctions},
+		{http.MethodGet, "2015-03-31/functions/*", "GetFunction", s.getFunction},
+		{http.MethodGet, "2015-03-31/functions/*/configuration", "GetFunctionConfiguration", s.getFunctionConfiguration},
+		{http.MethodPut, "2015-03-31/functions/*/configuration", "UpdateFunctionConfiguration", s.updateFunctionConfiguration},
+		{http.MethodPut, "2017-10-31/functions/*/concurrency", "PutFunctionConcurrency", s.putConcurrency},
+		{http.MethodDelete, "2017-10-31/functions/*/concurrency", "DeleteFunctionConcurrency", s.deleteConcurrency},
+		{http.MethodGet, "2019-09-30/functions/*/concurrency", "GetFunctionConcurrency", s.getConcurrency},
+		{http.MethodGet, "2017-03-31/tags/*", "ListTags", s.listTags},
+	})
 }
 
 // configJSON is the FunctionConfiguration shape. Callers hold s.mu.
@@ -312,7 +293,7 @@ func (s *Server) putConcurrency(c *call, ref string) (any, *apiError) {
 	})
 }
 
-func (s *Server) getConcurrency(ref string) (any, *apiError) {
+func (s *Server) getConcurrency(_ *call, ref string) (any, *apiError) {
 	return s.withFunction(ref, "", func(f *function) (any, *apiError) {
 		if f.ReservedConcurrency == nil {
 			return map[string]any{}, nil
@@ -321,14 +302,14 @@ func (s *Server) getConcurrency(ref string) (any, *apiError) {
 	})
 }
 
-func (s *Server) deleteConcurrency(ref string) (any, *apiError) {
+func (s *Server) deleteConcurrency(_ *call, ref string) (any, *apiError) {
 	return s.withFunction(ref, "", func(f *function) (any, *apiError) {
 		f.ReservedConcurrency = nil
 		return nil, nil
 	})
 }
 
-func (s *Server) listFunctions(c *call) (any, *apiError) {
+func (s *Server) listFunctions(c *call, _ string) (any, *apiError) {
 	q := c.r.URL.Query()
 	size, offset, aerr := lambdaPaging.read(q.Get("MaxItems"), q.Get("Marker"))
 	if aerr != nil {
@@ -344,7 +325,7 @@ func (s *Server) listFunctions(c *call) (any, *apiError) {
 	return pageOf(names, offset, size, "Functions", "NextMarker", func(name string) map[string]any { return s.configJSON(s.functions[name]) }), nil
 }
 
-func (s *Server) listTags(arn string) (any, *apiError) {
+func (s *Server) listTags(_ *call, arn string) (any, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !strings.HasPrefix(arn, "arn:") {
