@@ -49,6 +49,23 @@ func (sh *shell) run(ctx context.Context, id string, commands []string) (string,
 }
 
 // waitCommand polls ListCommands until the command leaves Pending/InProgress.
+// runToEnd sends a command to one instance, waits for it to end and
+// returns that instance's invocation.
+func runToEnd(t *testing.T, c *ssm.Client, in *ssm.SendCommandInput) *ssm.GetCommandInvocationOutput {
+	t.Helper()
+	ctx := context.Background()
+	out, err := c.SendCommand(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitCommand(t, c, sdkaws.ToString(out.Command.CommandId))
+	inv, err := c.GetCommandInvocation(ctx, &ssm.GetCommandInvocationInput{CommandId: out.Command.CommandId, InstanceId: sdkaws.String(in.InstanceIds[0])})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return inv
+}
+
 func waitCommand(t *testing.T, c *ssm.Client, id string) ssmtypes.Command {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
@@ -195,19 +212,11 @@ func TestSSMCancelAndTimeout(t *testing.T) {
 		t.Errorf("cancelled command: %s", cmd.Status)
 	}
 
-	out, err = c.SendCommand(ctx, &ssm.SendCommandInput{
+	inv := runToEnd(t, c, &ssm.SendCommandInput{
 		DocumentName: sdkaws.String("AWS-RunShellScript"),
 		InstanceIds:  []string{InstanceID(2)},
 		Parameters:   map[string][]string{"commands": {"block"}, "executionTimeout": {"1"}},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitCommand(t, c, sdkaws.ToString(out.Command.CommandId))
-	inv, err := c.GetCommandInvocation(ctx, &ssm.GetCommandInvocationInput{CommandId: out.Command.CommandId, InstanceId: sdkaws.String(InstanceID(2))})
-	if err != nil {
-		t.Fatal(err)
-	}
 	if inv.Status != ssmtypes.CommandInvocationStatusTimedOut {
 		t.Errorf("blocked past executionTimeout: %s, want TimedOut", inv.Status)
 	}
@@ -246,15 +255,7 @@ func TestSSMErrors(t *testing.T) {
 			t.Errorf("%s: %v, want %s", tc.name, err, tc.code)
 		}
 	}
-	out, err := c.SendCommand(ctx, &ssm.SendCommandInput{DocumentName: sdkaws.String("AWS-RunShellScript"), InstanceIds: []string{InstanceID(1)}, Parameters: cmds})
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitCommand(t, c, sdkaws.ToString(out.Command.CommandId))
-	inv, err := c.GetCommandInvocation(ctx, &ssm.GetCommandInvocationInput{CommandId: out.Command.CommandId, InstanceId: sdkaws.String(InstanceID(1))})
-	if err != nil {
-		t.Fatal(err)
-	}
+	inv := runToEnd(t, c, &ssm.SendCommandInput{DocumentName: sdkaws.String("AWS-RunShellScript"), InstanceIds: []string{InstanceID(1)}, Parameters: cmds})
 	if inv.Status != ssmtypes.CommandInvocationStatusFailed || sdkaws.ToString(inv.StatusDetails) != "Undeliverable" {
 		t.Errorf("without an agent: %s %s, want Failed Undeliverable", inv.Status, sdkaws.ToString(inv.StatusDetails))
 	}
@@ -262,7 +263,7 @@ func TestSSMErrors(t *testing.T) {
 	_, denied := ssm.NewFromConfig(sdkConfig(t, s, denyKey, testSecret)).SendCommand(ctx, &ssm.SendCommandInput{DocumentName: sdkaws.String("AWS-RunShellScript"), InstanceIds: []string{InstanceID(1)}, Parameters: cmds})
 	_, unknown := c.DescribeInstanceInformation(ctx, &ssm.DescribeInstanceInformationInput{})
 	wantRefusals(t, s, denied, "AccessDeniedException", unknown, "ssm:GetCommandInvocation", func() error {
-		_, err := c.GetCommandInvocation(ctx, &ssm.GetCommandInvocationInput{CommandId: out.Command.CommandId, InstanceId: sdkaws.String(InstanceID(1))})
+		_, err := c.GetCommandInvocation(ctx, &ssm.GetCommandInvocationInput{CommandId: inv.CommandId, InstanceId: sdkaws.String(InstanceID(1))})
 		return err
 	})
 	if n := s.Calls("ssm:GetCommandInvocation"); n != 4 {
