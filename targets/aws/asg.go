@@ -123,11 +123,10 @@ var asgSuspend = attack{
 		if len(ours) == 0 {
 			return targets.Result{Output: "every process asked for was already suspended; nothing changed"}, nil
 		}
-		e.opts.Logf("aws %s: autoscaling SuspendProcesses %s", inj.Member.ID, strings.Join(ours, ","))
-		if _, err := s.ASG.SuspendProcesses(ctx, &autoscaling.SuspendProcessesInput{AutoScalingGroupName: sdkaws.String(inj.Member.ID), ScalingProcesses: ours}); err != nil {
-			return targets.Result{}, fmt.Errorf("autoscaling SuspendProcesses: %w", explain(err))
-		}
-		return targets.Result{Output: "suspended " + strings.Join(ours, ", ")}, nil
+		return processCall(e, inj.Member.ID, "SuspendProcesses", ours, "suspended", func() error {
+			_, err := s.ASG.SuspendProcesses(ctx, &autoscaling.SuspendProcessesInput{AutoScalingGroupName: sdkaws.String(inj.Member.ID), ScalingProcesses: ours})
+			return err
+		})
 	},
 	rollback: func(ctx context.Context, e *Executor, s *session, inj targets.Injection) (targets.Result, error) {
 		ours, recorded := inj.State["suspended"]
@@ -144,10 +143,19 @@ var asgSuspend = attack{
 		if len(list) == 0 {
 			return targets.Result{Output: "nothing to resume"}, nil
 		}
-		e.opts.Logf("aws %s: autoscaling ResumeProcesses %s", inj.Member.ID, strings.Join(list, ","))
-		if _, err := s.ASG.ResumeProcesses(ctx, &autoscaling.ResumeProcessesInput{AutoScalingGroupName: sdkaws.String(inj.Member.ID), ScalingProcesses: list}); err != nil {
-			return targets.Result{}, fmt.Errorf("autoscaling ResumeProcesses: %w", explain(err))
-		}
-		return targets.Result{Output: "resumed " + strings.Join(list, ", ")}, nil
+		return processCall(e, inj.Member.ID, "ResumeProcesses", list, "resumed", func() error {
+			_, err := s.ASG.ResumeProcesses(ctx, &autoscaling.ResumeProcessesInput{AutoScalingGroupName: sdkaws.String(inj.Member.ID), ScalingProcesses: list})
+			return err
+		})
 	},
+}
+
+// processCall makes call, which suspends or resumes (op) the group's
+// processes in list, logged first; the result says what was done.
+func processCall(e *Executor, group, op string, list []string, done string, call func() error) (targets.Result, error) {
+	e.opts.Logf("aws %s: autoscaling %s %s", group, op, strings.Join(list, ","))
+	if err := call(); err != nil {
+		return targets.Result{}, fmt.Errorf("autoscaling %s: %w", op, explain(err))
+	}
+	return targets.Result{Output: done + " " + strings.Join(list, ", ")}, nil
 }
