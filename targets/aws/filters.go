@@ -1,6 +1,7 @@
 package aws
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 
@@ -23,4 +24,16 @@ func tagAndFilters[F any](a *runbook.AWSTarget, renamed map[string]string, filte
 		out = append(out, filter(name, a.Filters[k]))
 	}
 	return out
+}
+
+// namedOrAll returns the names a target lists in ids, or every one list
+// finds. The kinds of resource read this way (resource) take no filters.
+func namedOrAll(a *runbook.AWSTarget, resource string, list func() ([]string, error)) ([]string, error) {
+	if len(a.Filters) > 0 {
+		return nil, fmt.Errorf("%s targets take ids and tags, not filters", resource)
+	}
+	if len(a.IDs) > 0 {
+		return a.IDs, nil
+	}
+	return list()
 }

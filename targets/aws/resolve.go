@@ -163,23 +163,18 @@ func instanceMember(inst ec2types.Instance) targets.Member {
 // concurrency as found, for a rollback that lost the inject's record.
 func (e *Executor) resolveFunctions(ctx context.Context, s *session, t runbook.Target) ([]targets.Member, error) {
 	a := t.AWS
-	if len(a.Filters) > 0 {
-		return nil, fmt.Errorf("lambda:function targets take ids and tags, not filters")
-	}
-	names := a.IDs
-	if len(names) == 0 {
+	names, err := namedOrAll(a, "lambda:function", func() ([]string, error) {
 		p := lambda.NewListFunctionsPaginator(s.Lambda, &lambda.ListFunctionsInput{})
-		var err error
-		names, err = allPages(ctx, p.HasMorePages, p.NextPage, "lambda ListFunctions", func(o *lambda.ListFunctionsOutput) []string {
+		return allPages(ctx, p.HasMorePages, p.NextPage, "lambda ListFunctions", func(o *lambda.ListFunctionsOutput) []string {
 			var arns []string
 			for _, f := range o.Functions {
 				arns = append(arns, sdkaws.ToString(f.FunctionArn))
 			}
 			return arns
 		})
-		if err != nil {
-			return nil, err
-		}
+	})
+	if err != nil {
+		return nil, err
 	}
 	var out []targets.Member
 	for _, name := range names {
