@@ -73,6 +73,24 @@ func describeRDS[T any](ctx context.Context, s *session, a *runbook.AWSTarget, w
 	return all, nil
 }
 
+// availableOne reads the one resource (what) that id names and refuses it
+// unless its status is available.
+func availableOne[T any](ctx context.Context, s *session, what, id string,
+	describe func(context.Context, *session, *string, []rdstypes.Filter) ([]T, error), status func(T) *string) (T, error) {
+	var none T
+	found, err := describe(ctx, s, sdkaws.String(id), nil)
+	if err != nil {
+		return none, err
+	}
+	if len(found) != 1 {
+		return none, fmt.Errorf("%s %s not found", what, id)
+	}
+	if st := sdkaws.ToString(status(found[0])); st != "available" {
+		return none, fmt.Errorf("%s %s is %s, not available", what, id, st)
+	}
+	return found[0], nil
+}
+
 // rdsMember is a resource carrying every tag the target asks for, as a
 // member with its ARN and tags among its labels; ok is false for one that
 // lacks a tag.
@@ -144,32 +162,20 @@ var rdsFailover = attack{
 	preflight: func(ctx context.Context, e *Executor, s *session, inj targets.Injection) error {
 		id := inj.Member.ID
 		if cluster(inj) {
-			cs, err := describeClusters(ctx, s, sdkaws.String(id), nil)
+			c, err := availableOne(ctx, s, "cluster", id, describeClusters, func(c rdstypes.DBCluster) *string { return c.Status })
 			if err != nil {
 				return err
 			}
-			if len(cs) != 1 {
-				return fmt.Errorf("cluster %s not found", id)
-			}
-			if st := sdkaws.ToString(cs[0].Status); st != "available" {
-				return fmt.Errorf("cluster %s is %s, not available", id, st)
-			}
-			if len(cs[0].DBClusterMembers) < 2 {
+			if len(c.DBClusterMembers) < 2 {
 				return fmt.Errorf("cluster %s has no reader to fail over to", id)
 			}
 			return nil
 		}
-		is, err := describeDBInstances(ctx, s, sdkaws.String(id), nil)
+		in, err := availableOne(ctx, s, "instance", id, describeDBInstances, func(in rdstypes.DBInstance) *string { return in.DBInstanceStatus })
 		if err != nil {
 			return err
 		}
-		if len(is) != 1 {
-			return fmt.Errorf("instance %s not found", id)
-		}
-		if st := sdkaws.ToString(is[0].DBInstanceStatus); st != "available" {
-			return fmt.Errorf("instance %s is %s, not available", id, st)
-		}
-		if !sdkaws.ToBool(is[0].MultiAZ) {
+		if !sdkaws.ToBool(in.MultiAZ) {
 			return fmt.Errorf("instance %s is not Multi-AZ: it has no standby to fail over to", id)
 		}
 		return nil
