@@ -335,12 +335,30 @@ func (k *Kind) validate() error {
 	return nil
 }
 
+// validate checks a declaration the catalogue is built from: its name and
+// help, that its fields fit its type, then its bounds and default values.
 func (p *ParamSpec) validate() error {
+	for _, check := range []func() error{p.checkName, p.checkFields, p.checkValues} {
+		if err := check(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *ParamSpec) checkName() error {
 	switch {
 	case p.Name == "" || !only(p.Name, "_") || strings.ToLower(p.Name) != p.Name || p.Name[0] == '_':
 		return fmt.Errorf("name must be lower-case letters, digits and '_'")
 	case p.Help == "":
 		return fmt.Errorf("needs help text")
+	}
+	return nil
+}
+
+// checkFields checks that the fields set are those the type uses.
+func (p *ParamSpec) checkFields() error {
+	switch {
 	case !slices.Contains(Types(), p.Type):
 		return fmt.Errorf("unknown type %q", p.Type)
 	case (p.Type == TypeEnum || p.Type == TypeList && p.Elem == TypeEnum) != (len(p.Enum) > 0):
@@ -353,7 +371,14 @@ func (p *ParamSpec) validate() error {
 		return fmt.Errorf("only bytes and int params take percentages")
 	case (p.Min != "" || p.Max != "") && !p.ordered():
 		return fmt.Errorf("%s params have no bounds", p.Type)
-	case p.Required && p.Default != "":
+	}
+	return nil
+}
+
+// checkValues checks the values the declaration writes: bounds that parse
+// and are in order, and a default that is itself a valid value.
+func (p *ParamSpec) checkValues() error {
+	if p.Required && p.Default != "" {
 		return fmt.Errorf("a required param has no default")
 	}
 	lo, hi, err := p.bounds()

@@ -116,93 +116,73 @@ func (p *ParamSpec) expected(raw string) error {
 	return fmt.Errorf("expected %s, found %s", p.describe(), quote(raw))
 }
 
+// descriptions say what each type accepts, with an example; describe adds
+// the ones that depend on the spec (percentages, enum choices).
+var descriptions = map[Type]string{
+	TypeDuration:        "a duration such as 200ms",
+	TypeOffset:          "a clock offset such as -5m or 90s",
+	TypePercent:         "a percentage such as 80 or 80%",
+	TypeShare:           "a share of requests such as 10% or 0.1",
+	TypeBytes:           "a size such as 512MiB, 1GiB or 4096 (bytes)",
+	TypeInt:             "a whole number such as 4",
+	TypeFloat:           "a number such as 1.5",
+	TypeBool:            "true or false",
+	TypeInterface:       "a network interface name such as eth0 (1-15 letters, digits, '.', '_' or '-', not starting with '-')",
+	TypeCIDR:            "a CIDR such as 10.0.0.0/24 or an IP address such as 10.0.0.5",
+	TypePort:            "a port from 1 to 65535",
+	TypeProcess:         "a process name as ps -o comm shows it, such as nginx (1-15 letters, digits, '.', '_', '+' or '-', not starting with '-')",
+	TypePath:            "a clean absolute path such as /var/log (letters, digits and . _ - + , @ = : ~ /, no '..')",
+	TypeSignal:          "a signal name such as KILL, TERM or STOP (or one of the numbers 1, 2, 3, 6, 9, 14, 15)",
+	TypeUnit:            "a systemd unit such as nginx or nginx.service",
+	TypeDNSName:         "a DNS name such as api.example.com",
+	TypeStatus:          "an HTTP status code such as 500",
+	TypeInstanceID:      "an EC2 instance id such as i-0123456789abcdef0",
+	TypeSecurityGroupID: "a security group id such as sg-0123456789abcdef0",
+	TypeFISTemplateID:   "an FIS experiment template id such as EXT1a2b3c4d5e6f7",
+	TypeARN:             "an ARN such as arn:aws:iam::123456789012:role/chaos",
+	TypeTemplate:        "a command template (printable text; tabs and newlines allowed; no control, bidi or zero-width characters)",
+}
+
 // describe says what the type accepts, with an example; it is the middle of
 // every "expected ..., found ..." message.
 func (p *ParamSpec) describe() string {
-	switch p.Type {
-	case TypeDuration:
-		return "a duration such as 200ms"
-	case TypeOffset:
-		return "a clock offset such as -5m or 90s"
-	case TypePercent:
-		return "a percentage such as 80 or 80%"
-	case TypeShare:
-		return "a share of requests such as 10% or 0.1"
-	case TypeBytes:
-		if p.PercentOf != "" {
-			return "a size such as 512MiB, 1GiB or 4096 (bytes), or a percentage of " + p.PercentOf + " such as 80%"
-		}
-		return "a size such as 512MiB, 1GiB or 4096 (bytes)"
-	case TypeInt:
-		if p.PercentOf != "" {
-			return "a whole number such as 10, or a percentage of " + p.PercentOf + " such as 10%"
-		}
-		return "a whole number such as 4"
-	case TypeFloat:
-		return "a number such as 1.5"
-	case TypeBool:
-		return "true or false"
-	case TypeEnum:
+	switch {
+	case p.Type == TypeBytes && p.PercentOf != "":
+		return descriptions[TypeBytes] + ", or a percentage of " + p.PercentOf + " such as 80%"
+	case p.Type == TypeInt && p.PercentOf != "":
+		return "a whole number such as 10, or a percentage of " + p.PercentOf + " such as 10%"
+	case p.Type == TypeEnum:
 		return "one of " + strings.Join(p.Enum, ", ")
-	case TypeList:
+	case p.Type == TypeList:
 		ex := "a,b"
 		if len(p.Enum) >= 2 {
 			ex = p.Enum[0] + "," + p.Enum[1]
 		}
 		return "a comma-separated list such as " + ex
-	case TypeInterface:
-		return "a network interface name such as eth0 (1-15 letters, digits, '.', '_' or '-', not starting with '-')"
-	case TypeCIDR:
-		return "a CIDR such as 10.0.0.0/24 or an IP address such as 10.0.0.5"
-	case TypePort:
-		return "a port from 1 to 65535"
-	case TypeProcess:
-		return "a process name as ps -o comm shows it, such as nginx (1-15 letters, digits, '.', '_', '+' or '-', not starting with '-')"
-	case TypePath:
-		return "a clean absolute path such as /var/log (letters, digits and . _ - + , @ = : ~ /, no '..')"
-	case TypeSignal:
-		return "a signal name such as KILL, TERM or STOP (or one of the numbers 1, 2, 3, 6, 9, 14, 15)"
-	case TypeUnit:
-		return "a systemd unit such as nginx or nginx.service"
-	case TypeDNSName:
-		return "a DNS name such as api.example.com"
-	case TypeStatus:
-		return "an HTTP status code such as 500"
-	case TypeInstanceID:
-		return "an EC2 instance id such as i-0123456789abcdef0"
-	case TypeSecurityGroupID:
-		return "a security group id such as sg-0123456789abcdef0"
-	case TypeFISTemplateID:
-		return "an FIS experiment template id such as EXT1a2b3c4d5e6f7"
-	case TypeARN:
-		return "an ARN such as arn:aws:iam::123456789012:role/chaos"
-	case TypeTemplate:
-		return "a command template (printable text; tabs and newlines allowed; no control, bidi or zero-width characters)"
+	}
+	if d, ok := descriptions[p.Type]; ok {
+		return d
 	}
 	return "a value of type " + string(p.Type)
 }
 
-// noun is describe without the example, for bound messages.
+// nouns are the ordered types' descriptions without the example, for bound
+// messages.
+var nouns = map[Type]string{
+	TypeDuration: "a duration",
+	TypeOffset:   "a clock offset",
+	TypePercent:  "a percentage",
+	TypeShare:    "a share of requests",
+	TypeBytes:    "a size",
+	TypeInt:      "a whole number",
+	TypeFloat:    "a number",
+	TypePort:     "a port",
+	TypeStatus:   "an HTTP status code",
+}
+
 func (p *ParamSpec) noun() string {
-	switch p.Type {
-	case TypeDuration:
-		return "a duration"
-	case TypeOffset:
-		return "a clock offset"
-	case TypePercent:
-		return "a percentage"
-	case TypeShare:
-		return "a share of requests"
-	case TypeBytes:
-		return "a size"
-	case TypeInt:
-		return "a whole number"
-	case TypeFloat:
-		return "a number"
-	case TypePort:
-		return "a port"
-	case TypeStatus:
-		return "an HTTP status code"
+	if n, ok := nouns[p.Type]; ok {
+		return n
 	}
 	return string(p.Type)
 }
@@ -267,16 +247,54 @@ func formatFloat(f float64) string { return strconv.FormatFloat(round9(f), 'f', 
 func formatDuration(d time.Duration) string { return runbook.FormatDuration(d) }
 
 // errShape means "not this type's syntax"; parseBare turns it into the
-// type's "expected ..." message.
+// type's "expected ..." message. Any other error a parser returns is
+// already worded for the user.
 var errShape = errors.New("shape")
 
+// typeParser reads one type's syntax from raw, which parseBare has already
+// found to be plain ASCII, and returns the value with its canonical form.
+type typeParser func(p *ParamSpec, raw string) (value, error)
+
+// parsers holds every type but templates, which are not plain ASCII.
+var parsers map[Type]typeParser
+
+func init() {
+	// Filled here rather than where it is declared: lists parse their items
+	// through parseBare, which the compiler would take for an
+	// initialisation cycle.
+	parsers = map[Type]typeParser{
+		TypeDuration:        parseDurationValue,
+		TypeOffset:          parseDurationValue,
+		TypePercent:         func(_ *ParamSpec, raw string) (value, error) { return percentValue(parsePercent(raw)) },
+		TypeShare:           func(_ *ParamSpec, raw string) (value, error) { return percentValue(parseShare(raw)) },
+		TypeBytes:           (*ParamSpec).parseAmount,
+		TypeInt:             (*ParamSpec).parseAmount,
+		TypeFloat:           parseFloatValue,
+		TypeBool:            parseBoolValue,
+		TypeEnum:            (*ParamSpec).parseEnum,
+		TypeList:            (*ParamSpec).parseList,
+		TypeInterface:       parseInterfaceValue,
+		TypeCIDR:            (*ParamSpec).parseCIDR,
+		TypePort:            func(_ *ParamSpec, raw string) (value, error) { return parseIntIn(raw, 1, 65535) },
+		TypeProcess:         parseProcessValue,
+		TypePath:            (*ParamSpec).parsePath,
+		TypeSignal:          canonical(parseSignal),
+		TypeUnit:            parseUnitValue,
+		TypeDNSName:         (*ParamSpec).parseDNSName,
+		TypeStatus:          func(_ *ParamSpec, raw string) (value, error) { return parseIntIn(raw, 100, 599) },
+		TypeInstanceID:      canonical(func(s string) (string, error) { return parseAWSID(s, "i-") }),
+		TypeSecurityGroupID: canonical(func(s string) (string, error) { return parseAWSID(s, "sg-") }),
+		TypeFISTemplateID:   canonical(parseFISTemplateID),
+		TypeARN:             canonical(func(s string) (string, error) { return s, parseARN(s) }),
+	}
+}
+
 func (p *ParamSpec) parseBare(raw string) (value, error) {
-	v := value{typ: p.Type, canon: raw}
 	if p.Type == TypeTemplate {
 		if err := checkTemplate(raw); err != nil {
 			return value{}, fmt.Errorf("expected %s, found %s (%v)", p.describe(), quote(raw), err)
 		}
-		return v, nil
+		return value{typ: p.Type, canon: raw}, nil
 	}
 	ascii := plainASCII(raw)
 	if p.Type == TypeList {
@@ -285,116 +303,132 @@ func (p *ParamSpec) parseBare(raw string) (value, error) {
 	if !ascii {
 		return value{}, p.expected(raw)
 	}
-	var err error
-	switch p.Type {
-	case TypeDuration, TypeOffset:
-		v.d, err = time.ParseDuration(raw)
-		v.canon = formatDuration(v.d)
-	case TypePercent:
-		v.f, err = parsePercent(raw)
-		v.canon = formatFloat(v.f) + "%"
-	case TypeShare:
-		v.f, err = parseShare(raw)
-		v.canon = formatFloat(v.f) + "%"
-	case TypeBytes, TypeInt:
-		if num, ok := strings.CutSuffix(raw, "%"); ok && p.PercentOf != "" {
-			v.pct = true
-			if p.Type == TypeInt && !digits(num) {
-				return value{}, p.expected(raw)
-			}
-			v.f, err = parsePercent(raw)
-			v.canon = formatFloat(v.f) + "%"
-		} else if p.Type == TypeBytes {
-			v.n, err = parseBytes(raw)
-			v.canon = formatBytes(v.n)
-		} else {
-			v.n, err = parseInt(raw)
-			v.canon = strconv.FormatInt(v.n, 10)
-		}
-	case TypeFloat:
-		num, neg := strings.CutPrefix(raw, "-")
-		var ok bool
-		if v.f, ok = decimal(num); !ok {
-			err = errShape
-		}
-		if neg && v.f != 0 { // no "-0"
-			v.f = -v.f
-		}
-		v.canon = formatFloat(v.f)
-	case TypeBool:
-		switch strings.ToLower(raw) {
-		case "true", "yes", "on":
-			v.b, v.canon = true, "true"
-		case "false", "no", "off":
-			v.b, v.canon = false, "false"
-		default:
-			err = errShape
-		}
-	case TypeEnum:
-		if i := slices.IndexFunc(p.Enum, func(e string) bool { return strings.EqualFold(e, raw) }); i >= 0 {
-			v.canon = p.Enum[i]
-		} else {
-			msg := fmt.Sprintf("expected %s, found %s", p.describe(), quote(raw))
-			if s := runbook.Closest(strings.ToLower(raw), lower(p.Enum)); s != "" {
-				msg += fmt.Sprintf(" (did you mean %q?)", p.Enum[slices.Index(lower(p.Enum), s)])
-			}
-			return value{}, errors.New(msg)
-		}
-	case TypeList:
-		return p.parseList(raw)
-	case TypeInterface:
-		if len(raw) > 15 || raw[0] == '-' || raw == "." || raw == ".." || !only(raw, "._-") {
-			err = errShape
-		}
-	case TypeCIDR:
-		return p.parseCIDR(raw)
-	case TypePort:
-		v.n, err = parseInt(raw)
-		if err == nil && (!digits(raw) || v.n < 1 || v.n > 65535) {
-			err = errShape
-		}
-		v.canon = strconv.FormatInt(v.n, 10)
-	case TypeProcess:
-		if len(raw) > 15 && only(raw, "._+-") && raw[0] != '-' {
-			return value{}, fmt.Errorf("expected a process name of at most 15 characters, found %s (the kernel keeps only the first 15 characters of a process name; use those, or pidfile)", quote(raw))
-		}
-		if len(raw) > 15 || raw[0] == '-' || !only(raw, "._+-") {
-			err = errShape
-		}
-	case TypePath:
-		return p.parsePath(raw)
-	case TypeSignal:
-		v.canon, err = parseSignal(raw)
-	case TypeUnit:
-		v.canon, err = parseUnit(raw)
-		if err == nil && len(v.canon) > maxUnitName {
-			return value{}, fmt.Errorf("expected a systemd unit name of at most %d characters with its type suffix, found %s, which is %d once .service is added", maxUnitName, quote(raw), len(v.canon))
-		}
-	case TypeDNSName:
-		return p.parseDNSName(raw)
-	case TypeStatus:
-		v.n, err = parseInt(raw)
-		if err == nil && (!digits(raw) || v.n < 100 || v.n > 599) {
-			err = errShape
-		}
-		v.canon = strconv.FormatInt(v.n, 10)
-	case TypeInstanceID:
-		v.canon, err = parseAWSID(raw, "i-")
-	case TypeSecurityGroupID:
-		v.canon, err = parseAWSID(raw, "sg-")
-	case TypeFISTemplateID:
-		if id, ok := strings.CutPrefix(raw, "EXT"); !ok || len(id) < 4 || len(id) > 61 || !only(id, "") {
-			err = errShape
-		}
-	case TypeARN:
-		err = parseARN(raw)
-	default:
+	parse, ok := parsers[p.Type]
+	if !ok {
 		return value{}, fmt.Errorf("unknown param type %q", p.Type)
 	}
-	if err != nil {
+	v, err := parse(p, raw)
+	if errors.Is(err, errShape) {
 		return value{}, p.expected(raw)
 	}
+	if err != nil {
+		return value{}, err
+	}
+	v.typ = p.Type
 	return v, nil
+}
+
+// canonical makes a parser of a type whose value is only its canonical text.
+func canonical(parse func(string) (string, error)) typeParser {
+	return func(_ *ParamSpec, raw string) (value, error) {
+		s, err := parse(raw)
+		return value{canon: s}, err
+	}
+}
+
+func parseDurationValue(_ *ParamSpec, raw string) (value, error) {
+	d, err := time.ParseDuration(raw)
+	if err != nil {
+		return value{}, errShape
+	}
+	return value{d: d, canon: formatDuration(d)}, nil
+}
+
+func percentValue(f float64, err error) (value, error) {
+	return value{f: f, canon: formatFloat(f) + "%"}, err
+}
+
+// parseAmount reads a bytes or int param: a size or whole number, or, where
+// the spec allows, a percentage of something.
+func (p *ParamSpec) parseAmount(raw string) (value, error) {
+	if num, ok := strings.CutSuffix(raw, "%"); ok && p.PercentOf != "" {
+		if p.Type == TypeInt && !digits(num) {
+			return value{}, errShape
+		}
+		v, err := percentValue(parsePercent(raw))
+		v.pct = true
+		return v, err
+	}
+	if p.Type == TypeBytes {
+		n, err := parseBytes(raw)
+		return value{n: n, canon: formatBytes(n)}, err
+	}
+	n, err := parseInt(raw)
+	return value{n: n, canon: strconv.FormatInt(n, 10)}, err
+}
+
+// parseIntIn reads a whole number written in digits alone, from lo to hi.
+func parseIntIn(raw string, lo, hi int64) (value, error) {
+	n, err := parseInt(raw)
+	if err == nil && (!digits(raw) || n < lo || n > hi) {
+		err = errShape
+	}
+	return value{n: n, canon: strconv.FormatInt(n, 10)}, err
+}
+
+func parseFloatValue(_ *ParamSpec, raw string) (value, error) {
+	num, neg := strings.CutPrefix(raw, "-")
+	f, ok := decimal(num)
+	if !ok {
+		return value{}, errShape
+	}
+	if neg && f != 0 { // no "-0"
+		f = -f
+	}
+	return value{f: f, canon: formatFloat(f)}, nil
+}
+
+func parseBoolValue(_ *ParamSpec, raw string) (value, error) {
+	switch strings.ToLower(raw) {
+	case "true", "yes", "on":
+		return value{b: true, canon: "true"}, nil
+	case "false", "no", "off":
+		return value{b: false, canon: "false"}, nil
+	}
+	return value{}, errShape
+}
+
+func (p *ParamSpec) parseEnum(raw string) (value, error) {
+	if i := slices.IndexFunc(p.Enum, func(e string) bool { return strings.EqualFold(e, raw) }); i >= 0 {
+		return value{canon: p.Enum[i]}, nil
+	}
+	msg := fmt.Sprintf("expected %s, found %s", p.describe(), quote(raw))
+	if s := runbook.Closest(strings.ToLower(raw), lower(p.Enum)); s != "" {
+		msg += fmt.Sprintf(" (did you mean %q?)", p.Enum[slices.Index(lower(p.Enum), s)])
+	}
+	return value{}, errors.New(msg)
+}
+
+func parseInterfaceValue(_ *ParamSpec, raw string) (value, error) {
+	if len(raw) > 15 || raw[0] == '-' || raw == "." || raw == ".." || !only(raw, "._-") {
+		return value{}, errShape
+	}
+	return value{canon: raw}, nil
+}
+
+func parseProcessValue(_ *ParamSpec, raw string) (value, error) {
+	if len(raw) > 15 && only(raw, "._+-") && raw[0] != '-' {
+		return value{}, fmt.Errorf("expected a process name of at most 15 characters, found %s (the kernel keeps only the first 15 characters of a process name; use those, or pidfile)", quote(raw))
+	}
+	if len(raw) > 15 || raw[0] == '-' || !only(raw, "._+-") {
+		return value{}, errShape
+	}
+	return value{canon: raw}, nil
+}
+
+func parseUnitValue(_ *ParamSpec, raw string) (value, error) {
+	unit, err := parseUnit(raw)
+	if err == nil && len(unit) > maxUnitName {
+		return value{}, fmt.Errorf("expected a systemd unit name of at most %d characters with its type suffix, found %s, which is %d once .service is added", maxUnitName, quote(raw), len(unit))
+	}
+	return value{canon: unit}, err
+}
+
+func parseFISTemplateID(raw string) (string, error) {
+	if id, ok := strings.CutPrefix(raw, "EXT"); !ok || len(id) < 4 || len(id) > 61 || !only(id, "") {
+		return "", errShape
+	}
+	return raw, nil
 }
 
 func lower(ss []string) []string {
@@ -411,7 +445,11 @@ func parseInt(s string) (int64, error) {
 	if !digits(strings.TrimPrefix(s, "-")) {
 		return 0, errShape
 	}
-	return strconv.ParseInt(s, 10, 64)
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil { // out of range
+		return 0, errShape
+	}
+	return n, nil
 }
 
 func parsePercent(s string) (float64, error) {

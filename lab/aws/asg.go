@@ -44,24 +44,19 @@ func (s *Server) AddAutoScalingGroup(g AutoScalingGroup) error {
 	g.Instances = append([]string(nil), g.Instances...)
 	g.Tags = copyTags(g.Tags)
 	g.Suspended = copyTags(g.Suspended)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.asGroups[g.Name]; ok {
-		return fmt.Errorf("lab/aws: Auto Scaling group %s already exists", g.Name)
-	}
-	s.asGroups[g.Name] = &asGroup{AutoScalingGroup: g, created: s.opts.Now()}
-	// EC2 Auto Scaling tags the instances it manages with their group,
-	// which is how a tool can tell, from the instance alone, that stopping
-	// it will have the group replace it.
-	for _, id := range g.Instances {
-		if in := s.instances[id]; in != nil {
-			if in.Tags == nil {
-				in.Tags = map[string]string{}
+	return seed(s, s.asGroups, "Auto Scaling group", g.Name, &asGroup{AutoScalingGroup: g, created: s.opts.Now()}, func() {
+		// EC2 Auto Scaling tags the instances it manages with their group,
+		// which is how a tool can tell, from the instance alone, that
+		// stopping it will have the group replace it.
+		for _, id := range g.Instances {
+			if in := s.instances[id]; in != nil {
+				if in.Tags == nil {
+					in.Tags = map[string]string{}
+				}
+				in.Tags[ASGTag] = g.Name
 			}
-			in.Tags[ASGTag] = g.Name
 		}
-	}
-	return nil
+	})
 }
 
 // ASGTag is the tag EC2 Auto Scaling puts on the instances of a group.
@@ -78,15 +73,17 @@ func (s *Server) AutoScalingGroup(name string) (AutoScalingGroup, bool) {
 	})
 }
 
-func (s *Server) autoscaling(c *call, action string, form url.Values) (any, *apiError) {
-	switch action {
-	case "DescribeAutoScalingGroups":
-		return s.describeAutoScalingGroups(c, form)
-	case "SuspendProcesses", "ResumeProcesses":
-		return s.suspendResume(c, action, form)
-	}
-	return nil, &apiError{status: 400, code: "InvalidAction", msg: fmt.Sprintf("Could not find operation %s for version 2011-01-01", action)}
+// autoscalingAPI is the EC2 Auto Scaling actions served.
+func (s *Server) autoscalingAPI() queryAPI {
+	return queryAPI{unknown: "Could not find operation %s for version 2011-01-01", actions: map[string]queryHandler{
+		"DescribeAutoScalingGroups": formOnly(s.describeAutoScalingGroups),
+		"SuspendProcesses":          s.suspendResume,
+		"ResumeProcesses":           s.suspendResume,
+	}}
 }
+
+// asgPaging: MaxRecords 1 to 100, default 50, and NextToken.
+var asgPaging = paging{50, 1, 100, "ValidationError", "MaxRecords %s: expected 1 to 100", "InvalidNextToken", "The token is not valid."}
 
 type asgInstanceXML struct {
 	ID        string `xml:"InstanceId"`
@@ -179,17 +176,9 @@ func (s *Server) describeAutoScalingGroups(c *call, form url.Values) (any, *apiE
 		}
 		filters = append(filters, f)
 	}
-	size := 50
-	if v := form.Get("MaxRecords"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 100 {
-			return nil, &apiError{status: 400, code: "ValidationError", msg: fmt.Sprintf("MaxRecords %s: expected 1 to 100", v)}
-		}
-		size = n
-	}
-	offset, ok := parsePageToken(form.Get("NextToken"))
-	if !ok {
-		return nil, &apiError{status: 400, code: "InvalidNextToken", msg: "The token is not valid."}
+	size, offset, aerr := asgPaging.read(form.Get("MaxRecords"), form.Get("NextToken"))
+	if aerr != nil {
+		return nil, aerr
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -52,13 +52,7 @@ func (s *Server) AddTable(t Table) error {
 	t.Indexes = append([]TableIndex(nil), t.Indexes...)
 	t.Tags = copyTags(t.Tags)
 	t.Status = "ACTIVE"
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.tables[t.Name]; ok {
-		return fmt.Errorf("lab/aws: table %s already exists", t.Name)
-	}
-	s.tables[t.Name] = &table{Table: t, created: s.opts.Now()}
-	return nil
+	return seed(s, s.tables, "table", t.Name, &table{Table: t, created: s.opts.Now()}, nil)
 }
 
 // Table returns a copy of a table's current state.
@@ -84,6 +78,17 @@ func ddbError(code, msg string) *apiError { return &apiError{status: 400, code: 
 
 func (s *Server) tableARN(name string) string {
 	return s.arn("dynamodb", "table/"+name)
+}
+
+// withTable runs fn with the table ref names, under the lock.
+func (s *Server) withTable(ref string, fn func(*table) (any, *apiError)) (any, *apiError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, aerr := s.findTable(ref)
+	if aerr != nil {
+		return nil, aerr
+	}
+	return fn(t)
 }
 
 // findTable resolves a table name or ARN. Callers hold s.mu.
@@ -173,13 +178,9 @@ func (s *Server) describeTable(c *call) (any, *apiError) {
 	if aerr := decodeJSON(c.body, &in); aerr != nil {
 		return nil, aerr
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t, aerr := s.findTable(in.TableName)
-	if aerr != nil {
-		return nil, aerr
-	}
-	return map[string]any{"Table": s.tableJSON(t)}, nil
+	return s.withTable(in.TableName, func(t *table) (any, *apiError) {
+		return map[string]any{"Table": s.tableJSON(t)}, nil
+	})
 }
 
 func (s *Server) listTagsOfResource(c *call) (any, *apiError) {
@@ -190,21 +191,35 @@ func (s *Server) listTagsOfResource(c *call) (any, *apiError) {
 	if !strings.HasPrefix(in.ResourceArn, "arn:") {
 		return nil, ddbError("ValidationException", fmt.Sprintf("Invalid TableArn: %q is not a table ARN", in.ResourceArn))
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t, aerr := s.findTable(in.ResourceArn)
-	if aerr != nil {
-		return nil, aerr
-	}
-	tags := []map[string]string{}
-	for _, tg := range tagsXML(t.Tags) {
-		tags = append(tags, map[string]string{"Key": tg.Key, "Value": tg.Value})
-	}
-	return map[string]any{"Tags": tags}, nil
+	return s.withTable(in.ResourceArn, func(t *table) (any, *apiError) {
+		tags := []map[string]string{}
+		for _, tg := range tagsXML(t.Tags) {
+			tags = append(tags, map[string]string{"Key": tg.Key, "Value": tg.Value})
+		}
+		return map[string]any{"Tags": tags}, nil
+	})
 }
 
 type capacity struct {
 	ReadCapacityUnits, WriteCapacityUnits int64
+}
+
+// updateTableInput is UpdateTable's request, as far as capacity goes.
+type updateTableInput struct {
+	TableName                   string
+	ProvisionedThroughput       *capacity
+	GlobalSecondaryIndexUpdates []struct {
+		Update *struct {
+			IndexName             string
+			ProvisionedThroughput capacity
+		}
+	}
+}
+
+// capacityChange is one table's or index's new capacity.
+type capacityChange struct {
+	read, write *int64
+	to          capacity
 }
 
 // updateTable changes provisioned capacity of the table and its indexes.
@@ -212,38 +227,38 @@ type capacity struct {
 // no change while updating, no change to the same values, no capacity on an
 // on-demand table, and at most maxDecreasesPerDay decreases a UTC day.
 func (s *Server) updateTable(c *call) (any, *apiError) {
-	var in struct {
-		TableName                   string
-		ProvisionedThroughput       *capacity
-		GlobalSecondaryIndexUpdates []struct {
-			Update *struct {
-				IndexName             string
-				ProvisionedThroughput capacity
-			}
-		}
-	}
+	var in updateTableInput
 	if aerr := decodeJSON(c.body, &in); aerr != nil {
 		return nil, aerr
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t, aerr := s.findTable(in.TableName)
-	if aerr != nil {
-		return nil, aerr
-	}
-	if t.Status != "ACTIVE" {
-		return nil, ddbError("ResourceInUseException", fmt.Sprintf("Attempt to change a resource which is still in use: Table is being updated: %s", t.Name))
-	}
-	if t.OnDemand && (in.ProvisionedThroughput != nil || len(in.GlobalSecondaryIndexUpdates) > 0) {
-		return nil, ddbError("ValidationException", "One or more parameter values were invalid: Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST")
-	}
-	type change struct {
-		read, write *int64
-		to          capacity
-	}
-	var changes []change
+	return s.withTable(in.TableName, func(t *table) (any, *apiError) {
+		if t.Status != "ACTIVE" {
+			return nil, ddbError("ResourceInUseException", fmt.Sprintf("Attempt to change a resource which is still in use: Table is being updated: %s", t.Name))
+		}
+		if t.OnDemand && (in.ProvisionedThroughput != nil || len(in.GlobalSecondaryIndexUpdates) > 0) {
+			return nil, ddbError("ValidationException", "One or more parameter values were invalid: Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST")
+		}
+		changes, aerr := t.capacityChanges(&in)
+		if aerr != nil {
+			return nil, aerr
+		}
+		decrease, increase, aerr := checkCapacityChanges(changes)
+		if aerr != nil {
+			return nil, aerr
+		}
+		if aerr := s.changeCapacity(t, changes, decrease, increase); aerr != nil {
+			return nil, aerr
+		}
+		return map[string]any{"TableDescription": s.tableJSON(t)}, nil
+	})
+}
+
+// capacityChanges finds what the request changes: the table's capacity and
+// its indexes'.
+func (t *table) capacityChanges(in *updateTableInput) ([]capacityChange, *apiError) {
+	var changes []capacityChange
 	if p := in.ProvisionedThroughput; p != nil {
-		changes = append(changes, change{&t.Read, &t.Write, *p})
+		changes = append(changes, capacityChange{&t.Read, &t.Write, *p})
 	}
 	for _, u := range in.GlobalSecondaryIndexUpdates {
 		if u.Update == nil {
@@ -252,7 +267,7 @@ func (s *Server) updateTable(c *call) (any, *apiError) {
 		found := false
 		for i := range t.Indexes {
 			if ix := &t.Indexes[i]; ix.Name == u.Update.IndexName {
-				changes = append(changes, change{&ix.Read, &ix.Write, u.Update.ProvisionedThroughput})
+				changes = append(changes, capacityChange{&ix.Read, &ix.Write, u.Update.ProvisionedThroughput})
 				found = true
 			}
 		}
@@ -263,23 +278,35 @@ func (s *Server) updateTable(c *call) (any, *apiError) {
 	if len(changes) == 0 {
 		return nil, ddbError("ValidationException", "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required")
 	}
-	decrease, increase := false, false
+	return changes, nil
+}
+
+// checkCapacityChanges refuses a capacity below 1 or one that does not
+// change, and says whether any unit goes down or up.
+func checkCapacityChanges(changes []capacityChange) (decrease, increase bool, aerr *apiError) {
 	for _, ch := range changes {
 		if ch.to.ReadCapacityUnits < 1 || ch.to.WriteCapacityUnits < 1 {
-			return nil, ddbError("ValidationException", "One or more parameter values were invalid: ReadCapacityUnits and WriteCapacityUnits must both be at least 1")
+			return false, false, ddbError("ValidationException", "One or more parameter values were invalid: ReadCapacityUnits and WriteCapacityUnits must both be at least 1")
 		}
 		if ch.to.ReadCapacityUnits == *ch.read && ch.to.WriteCapacityUnits == *ch.write {
-			return nil, ddbError("ValidationException", "The provisioned throughput for the table will not change. The requested value equals the current value. Current ReadCapacityUnits provisioned for the table: "+fmt.Sprint(*ch.read)+". Requested ReadCapacityUnits: "+fmt.Sprint(ch.to.ReadCapacityUnits)+".")
+			return false, false, ddbError("ValidationException", "The provisioned throughput for the table will not change. The requested value equals the current value. Current ReadCapacityUnits provisioned for the table: "+fmt.Sprint(*ch.read)+". Requested ReadCapacityUnits: "+fmt.Sprint(ch.to.ReadCapacityUnits)+".")
 		}
 		decrease = decrease || ch.to.ReadCapacityUnits < *ch.read || ch.to.WriteCapacityUnits < *ch.write
 		increase = increase || ch.to.ReadCapacityUnits > *ch.read || ch.to.WriteCapacityUnits > *ch.write
 	}
+	return decrease, increase, nil
+}
+
+// changeCapacity applies checked changes within the daily limit on
+// decreases and keeps the table UPDATING for the transition delay. Callers
+// hold s.mu.
+func (s *Server) changeCapacity(t *table, changes []capacityChange, decrease, increase bool) *apiError {
 	now := s.opts.Now()
 	if day := now.UTC().Format("2006-01-02"); t.day != day {
 		t.day, t.DecreasesToday = day, 0
 	}
 	if decrease && t.DecreasesToday >= maxDecreasesPerDay {
-		return nil, ddbError("LimitExceededException", fmt.Sprintf("Subscriber limit exceeded: Provisioned throughput decreases are limited within a given UTC day. Table %s has had %d decreases today.", t.Name, t.DecreasesToday))
+		return ddbError("LimitExceededException", fmt.Sprintf("Subscriber limit exceeded: Provisioned throughput decreases are limited within a given UTC day. Table %s has had %d decreases today.", t.Name, t.DecreasesToday))
 	}
 	for _, ch := range changes {
 		*ch.read, *ch.write = ch.to.ReadCapacityUnits, ch.to.WriteCapacityUnits
@@ -301,5 +328,5 @@ func (s *Server) updateTable(c *call) (any, *apiError) {
 			t.Status = "ACTIVE"
 		}
 	})
-	return map[string]any{"TableDescription": s.tableJSON(t)}, nil
+	return nil
 }

@@ -24,16 +24,36 @@ func TestDynamoDBCapacity(t *testing.T) {
 	c := dynamodb.NewFromConfig(sdkConfig(t, s, testKey, testSecret))
 	ctx := context.Background()
 
+	listAndDescribeTables(t, ctx, c)
+	decreaseAndRestore(t, ctx, c, s)
+	fifthDecreaseRefused(t, ctx, c, s)
+
+	_, err := c.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: sdkaws.String("sessions"),
+		ProvisionedThroughput: &ddbtypes.ProvisionedThroughput{ReadCapacityUnits: sdkaws.Int64(1), WriteCapacityUnits: sdkaws.Int64(1)}})
+	wantCode(t, err, "ValidationException", "capacity on an on-demand table")
+	_, err = c.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: sdkaws.String("nope")})
+	wantCode(t, err, "ResourceNotFoundException", "unknown table")
+	_, err = c.Scan(ctx, &dynamodb.ScanInput{TableName: sdkaws.String("orders")})
+	wantCode(t, err, "UnknownOperationException", "unknown operation")
+}
+
+// waitActive waits for the table to finish updating.
+func waitActive(t *testing.T, s *Server, name string) {
+	t.Helper()
+	eventually(t, func() string {
+		if got, _ := s.Table(name); got.Status != "ACTIVE" {
+			return name + " still " + got.Status
+		}
+		return ""
+	})
+}
+
+// listAndDescribeTables lists tables page by page, and reads one's capacity,
+// index and tags.
+func listAndDescribeTables(t *testing.T, ctx context.Context, c *dynamodb.Client) {
 	var names []string
 	p := dynamodb.NewListTablesPaginator(c, &dynamodb.ListTablesInput{Limit: sdkaws.Int32(2)})
-	for pages := 0; p.HasMorePages(); pages++ {
-		if pages > 5 {
-			t.Fatal("paginator did not stop")
-		}
-		pg, err := p.NextPage(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, pg := range readPages(t, 5, p.HasMorePages, p.NextPage) {
 		names = append(names, pg.TableNames...)
 	}
 	if strings.Join(names, ",") != "carts,orders,sessions" {
@@ -52,8 +72,11 @@ func TestDynamoDBCapacity(t *testing.T) {
 	if err != nil || len(tags.Tags) != 1 || sdkaws.ToString(tags.Tags[0].Value) != "orders" {
 		t.Errorf("tags: %v %+v", err, tags)
 	}
+}
 
-	// Reduce to 10%, wait for ACTIVE, restore.
+// decreaseAndRestore reduces a table and its index to 10%, waits for
+// ACTIVE, and restores the table.
+func decreaseAndRestore(t *testing.T, ctx context.Context, c *dynamodb.Client, s *Server) {
 	down := &dynamodb.UpdateTableInput{TableName: sdkaws.String("orders"),
 		ProvisionedThroughput: &ddbtypes.ProvisionedThroughput{ReadCapacityUnits: sdkaws.Int64(10), WriteCapacityUnits: sdkaws.Int64(5)},
 		GlobalSecondaryIndexUpdates: []ddbtypes.GlobalSecondaryIndexUpdate{{Update: &ddbtypes.UpdateGlobalSecondaryIndexAction{IndexName: sdkaws.String("by-customer"),
@@ -66,15 +89,8 @@ func TestDynamoDBCapacity(t *testing.T) {
 		t.Errorf("after decrease: %+v", up.TableDescription)
 	}
 	_, err = c.UpdateTable(ctx, down)
-	if apiCode(err) != "ResourceInUseException" {
-		t.Errorf("update while updating: %v", err)
-	}
-	eventually(t, func() string {
-		if got, _ := s.Table("orders"); got.Status != "ACTIVE" {
-			return "orders still " + got.Status
-		}
-		return ""
-	})
+	wantCode(t, err, "ResourceInUseException", "update while updating")
+	waitActive(t, s, "orders")
 	_, err = c.UpdateTable(ctx, down)
 	if apiCode(err) != "ValidationException" || !strings.Contains(err.Error(), "will not change") {
 		t.Errorf("same values: %v", err)
@@ -87,44 +103,20 @@ func TestDynamoDBCapacity(t *testing.T) {
 	if got, _ := s.Table("orders"); got.Read != 100 || got.Indexes[0].Read != 2 {
 		t.Errorf("after restore: %+v", got)
 	}
+}
 
-	// The fifth decrease of a UTC day is refused.
+// fifthDecreaseRefused: the fifth decrease of a UTC day is refused.
+func fifthDecreaseRefused(t *testing.T, ctx context.Context, c *dynamodb.Client, s *Server) {
 	for i := int64(1); i <= 4; i++ {
-		eventually(t, func() string {
-			if got, _ := s.Table("carts"); got.Status != "ACTIVE" {
-				return "carts still " + got.Status
-			}
-			return ""
-		})
+		waitActive(t, s, "carts")
 		_, err := c.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: sdkaws.String("carts"),
 			ProvisionedThroughput: &ddbtypes.ProvisionedThroughput{ReadCapacityUnits: sdkaws.Int64(5 - i), WriteCapacityUnits: sdkaws.Int64(5)}})
 		if err != nil {
 			t.Fatalf("decrease %d of the day: %v", i, err)
 		}
 	}
-	eventually(t, func() string {
-		if got, _ := s.Table("carts"); got.Status != "ACTIVE" {
-			return "carts still " + got.Status
-		}
-		return ""
-	})
-	_, err = c.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: sdkaws.String("carts"),
+	waitActive(t, s, "carts")
+	_, err := c.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: sdkaws.String("carts"),
 		ProvisionedThroughput: &ddbtypes.ProvisionedThroughput{ReadCapacityUnits: sdkaws.Int64(1), WriteCapacityUnits: sdkaws.Int64(4)}})
-	if apiCode(err) != "LimitExceededException" {
-		t.Errorf("fifth decrease: %v, want LimitExceededException", err)
-	}
-
-	_, err = c.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: sdkaws.String("sessions"),
-		ProvisionedThroughput: &ddbtypes.ProvisionedThroughput{ReadCapacityUnits: sdkaws.Int64(1), WriteCapacityUnits: sdkaws.Int64(1)}})
-	if apiCode(err) != "ValidationException" {
-		t.Errorf("capacity on an on-demand table: %v", err)
-	}
-	_, err = c.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: sdkaws.String("nope")})
-	if apiCode(err) != "ResourceNotFoundException" {
-		t.Errorf("unknown table: %v", err)
-	}
-	_, err = c.Scan(ctx, &dynamodb.ScanInput{TableName: sdkaws.String("orders")})
-	if apiCode(err) != "UnknownOperationException" {
-		t.Errorf("unknown operation: %v", err)
-	}
+	wantCode(t, err, "LimitExceededException", "fifth decrease")
 }

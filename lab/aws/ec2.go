@@ -77,14 +77,7 @@ func (s *Server) AddInstance(in Instance) error {
 	}
 	in.Tags = copyTags(in.Tags)
 	in.SecurityGroups = append([]string(nil), in.SecurityGroups...)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.instances[in.ID]; ok {
-		return fmt.Errorf("lab/aws: instance %s already exists", in.ID)
-	}
-	s.instances[in.ID] = &instance{Instance: in}
-	s.order = sortedInsert(s.order, in.ID)
-	return nil
+	return seed(s, s.instances, "instance", in.ID, &instance{Instance: in}, func() { s.order = sortedInsert(s.order, in.ID) })
 }
 
 // Instance returns a copy of an instance's current state.
@@ -139,35 +132,25 @@ func (s *Server) instanceHook(id, state string) {
 // later moves in to state after the transition delay, unless something
 // else changed it first.
 func (s *Server) later(in *instance, state string) {
-	gen := in.gen
-	time.AfterFunc(s.opts.TransitionDelay, func() {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if s.closed || in.gen != gen {
-			return
-		}
-		s.setState(in, state)
-	})
+	s.unlessChanged(s.opts.TransitionDelay, &in.gen, func() { s.setState(in, state) })
 }
 
-func (s *Server) ec2(c *call, action string, form url.Values) (any, *apiError) {
-	switch action {
-	case "DescribeInstances":
-		return s.describeInstances(c, form)
-	case "StartInstances", "StopInstances", "TerminateInstances", "RebootInstances":
-		return s.changeInstances(c, action, form)
-	case "CreateTags":
-		return s.createTags(c, form)
-	case "DescribeSecurityGroups":
-		return s.describeSecurityGroups(c, form)
-	case "DescribeSecurityGroupRules":
-		return s.describeSecurityGroupRules(c, form)
-	case "AuthorizeSecurityGroupIngress", "AuthorizeSecurityGroupEgress":
-		return s.authorizeRules(c, action, form)
-	case "RevokeSecurityGroupIngress", "RevokeSecurityGroupEgress":
-		return s.revokeRules(c, action, form)
-	}
-	return nil, &apiError{status: 400, code: "InvalidAction", msg: fmt.Sprintf("The action %s is not valid for this web service.", action)}
+// ec2API is the EC2 actions served.
+func (s *Server) ec2API() queryAPI {
+	return queryAPI{unknown: "The action %s is not valid for this web service.", actions: map[string]queryHandler{
+		"DescribeInstances":             formOnly(s.describeInstances),
+		"StartInstances":                s.changeInstances,
+		"StopInstances":                 s.changeInstances,
+		"TerminateInstances":            s.changeInstances,
+		"RebootInstances":               s.changeInstances,
+		"CreateTags":                    formOnly(s.createTags),
+		"DescribeSecurityGroups":        formOnly(s.describeSecurityGroups),
+		"DescribeSecurityGroupRules":    formOnly(s.describeSecurityGroupRules),
+		"AuthorizeSecurityGroupIngress": s.authorizeRules,
+		"AuthorizeSecurityGroupEgress":  s.authorizeRules,
+		"RevokeSecurityGroupIngress":    s.revokeRules,
+		"RevokeSecurityGroupEgress":     s.revokeRules,
+	}}
 }
 
 type ec2StateXML struct {

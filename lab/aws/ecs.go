@@ -107,6 +107,9 @@ func (s *Server) serveECS(w http.ResponseWriter, c *call) {
 	})
 }
 
+// ecsPaging: maxResults 1 to 100, default 100, and nextToken.
+var ecsPaging = paging{100, 1, 100, "InvalidParameterException", "maxResults %s: expected 1 to 100", "InvalidParameterException", "Invalid token"}
+
 func ecsInvalid(msg string) *apiError {
 	return &apiError{status: 400, code: "InvalidParameterException", msg: msg}
 }
@@ -147,16 +150,9 @@ func (s *Server) listTasks(c *call) (any, *apiError) {
 	if aerr := decodeJSON(c.body, &in); aerr != nil {
 		return nil, aerr
 	}
-	size := 100
-	if in.MaxResults != nil {
-		if *in.MaxResults < 1 || *in.MaxResults > 100 {
-			return nil, ecsInvalid(fmt.Sprintf("maxResults %d: expected 1 to 100", *in.MaxResults))
-		}
-		size = *in.MaxResults
-	}
-	offset, ok := parsePageToken(in.NextToken)
-	if !ok {
-		return nil, ecsInvalid("Invalid token")
+	size, offset, aerr := ecsPaging.read(optInt(in.MaxResults), in.NextToken)
+	if aerr != nil {
+		return nil, aerr
 	}
 	switch in.DesiredStatus {
 	case "":

@@ -35,7 +35,24 @@ func eventually(t *testing.T, check func() string) {
 func TestECSTasks(t *testing.T) {
 	log := &stateLog{}
 	s := startServer(t, Options{Hooks: Hooks{Change: func(svc, id, state string) { log.add(svc+":"+id, state) }}})
-	var checkout []string
+	checkout, batch := seedTasks(t, s)
+	c := ecs.NewFromConfig(sdkConfig(t, s, testKey, testSecret))
+	ctx := context.Background()
+	listAndDescribeTasks(t, ctx, c, checkout)
+	stopTasks(t, ctx, c, s, checkout, batch)
+
+	_, err := c.ListTasks(ctx, &ecs.ListTasksInput{Cluster: sdkaws.String("nope")})
+	wantCode(t, err, "ClusterNotFoundException", "unknown cluster")
+	_, err = c.StopTask(ctx, &ecs.StopTaskInput{Cluster: sdkaws.String("prod"), Task: sdkaws.String("0123")})
+	wantCode(t, err, "InvalidParameterException", "unknown task")
+	_, err = c.ListClusters(ctx, &ecs.ListClustersInput{})
+	wantCode(t, err, "UnknownOperationException", "unknown operation")
+	log.waitFor(t, "ecs:"+checkout[0]+"=STOPPED", 1)
+}
+
+// seedTasks adds three tasks of the checkout service, one of search and a
+// lone task of no service (batch).
+func seedTasks(t *testing.T, s *Server) (checkout []string, batch string) {
 	for i := 0; i < 3; i++ {
 		arn, err := s.AddTask(Task{Cluster: "prod", Service: "checkout", Tags: map[string]string{"team": "pay"}})
 		if err != nil {
@@ -50,19 +67,15 @@ func TestECSTasks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := ecs.NewFromConfig(sdkConfig(t, s, testKey, testSecret))
-	ctx := context.Background()
+	return checkout, batch
+}
 
+// listAndDescribeTasks lists a service's tasks page by page and describes
+// one with its tags, and one that does not exist.
+func listAndDescribeTasks(t *testing.T, ctx context.Context, c *ecs.Client, checkout []string) {
 	var listed []string
 	p := ecs.NewListTasksPaginator(c, &ecs.ListTasksInput{Cluster: sdkaws.String("prod"), ServiceName: sdkaws.String("checkout"), MaxResults: sdkaws.Int32(2)})
-	for pages := 0; p.HasMorePages(); pages++ {
-		if pages > 5 {
-			t.Fatal("paginator did not stop")
-		}
-		pg, err := p.NextPage(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, pg := range readPages(t, 5, p.HasMorePages, p.NextPage) {
 		listed = append(listed, pg.TaskArns...)
 	}
 	if strings.Join(listed, ",") != strings.Join(checkout, ",") {
@@ -76,7 +89,11 @@ func TestECSTasks(t *testing.T) {
 		len(desc.Tasks[0].Tags) != 1 || len(desc.Failures) != 1 || sdkaws.ToString(desc.Failures[0].Reason) != "MISSING" {
 		t.Errorf("describe: %+v", desc)
 	}
+}
 
+// stopTasks stops a service's task, which the service replaces, and the
+// lone task, which stays gone.
+func stopTasks(t *testing.T, ctx context.Context, c *ecs.Client, s *Server, checkout []string, batch string) {
 	stop, err := c.StopTask(ctx, &ecs.StopTaskInput{Cluster: sdkaws.String("prod"), Task: sdkaws.String(checkout[0]), Reason: sdkaws.String("gameday run 9")})
 	if err != nil {
 		t.Fatal(err)
@@ -114,20 +131,6 @@ func TestECSTasks(t *testing.T) {
 	if err != nil || len(stopped.TaskArns) != 2 {
 		t.Errorf("stopped tasks: %v %v", err, stopped)
 	}
-
-	_, err = c.ListTasks(ctx, &ecs.ListTasksInput{Cluster: sdkaws.String("nope")})
-	if apiCode(err) != "ClusterNotFoundException" {
-		t.Errorf("unknown cluster: %v", err)
-	}
-	_, err = c.StopTask(ctx, &ecs.StopTaskInput{Cluster: sdkaws.String("prod"), Task: sdkaws.String("0123")})
-	if apiCode(err) != "InvalidParameterException" {
-		t.Errorf("unknown task: %v", err)
-	}
-	_, err = c.ListClusters(ctx, &ecs.ListClustersInput{})
-	if apiCode(err) != "UnknownOperationException" {
-		t.Errorf("unknown operation: %v", err)
-	}
-	log.waitFor(t, "ecs:"+checkout[0]+"=STOPPED", 1)
 }
 
 func TestRDSFailoverAndReboot(t *testing.T) {
@@ -160,16 +163,12 @@ func TestRDSFailoverAndReboot(t *testing.T) {
 		t.Errorf("cluster %+v", got)
 	}
 	_, err = rds.NewFromConfig(sdkConfig(t, s, denyKey, testSecret)).FailoverDBCluster(ctx, &rds.FailoverDBClusterInput{DBClusterIdentifier: sdkaws.String("orders")})
-	if apiCode(err) != "AccessDenied" {
-		t.Errorf("denied key: %v, want AccessDenied", err)
-	}
+	wantCode(t, err, "AccessDenied", "denied key")
 	if _, err := c.FailoverDBCluster(ctx, &rds.FailoverDBClusterInput{DBClusterIdentifier: sdkaws.String("orders")}); err != nil {
 		t.Fatal(err)
 	}
 	_, err = c.FailoverDBCluster(ctx, &rds.FailoverDBClusterInput{DBClusterIdentifier: sdkaws.String("orders")})
-	if apiCode(err) != "InvalidDBClusterStateFault" {
-		t.Errorf("failover during failover: %v", err)
-	}
+	wantCode(t, err, "InvalidDBClusterStateFault", "failover during failover")
 	eventually(t, func() string {
 		out, err := c.DescribeDBClusters(ctx, &rds.DescribeDBClustersInput{Filters: []rdstypes.Filter{{Name: sdkaws.String("db-cluster-id"), Values: []string{"orders"}}}})
 		if err != nil {
@@ -195,25 +194,17 @@ func TestRDSFailoverAndReboot(t *testing.T) {
 		return ""
 	})
 	_, err = c.RebootDBInstance(ctx, &rds.RebootDBInstanceInput{DBInstanceIdentifier: sdkaws.String("single"), ForceFailover: sdkaws.Bool(true)})
-	if apiCode(err) != "InvalidParameterCombination" {
-		t.Errorf("force failover of a single-AZ instance: %v", err)
-	}
+	wantCode(t, err, "InvalidParameterCombination", "force failover of a single-AZ instance")
 	all, err := c.DescribeDBInstances(ctx, &rds.DescribeDBInstancesInput{Filters: []rdstypes.Filter{{Name: sdkaws.String("db-cluster-id"), Values: []string{"arn:aws:rds:us-east-1:123456789012:cluster:orders"}}}})
 	if err != nil || len(all.DBInstances) != 2 {
 		t.Errorf("instances of the cluster by ARN: %v %v", err, all)
 	}
 	_, err = c.DescribeDBClusters(ctx, &rds.DescribeDBClustersInput{DBClusterIdentifier: sdkaws.String("nope")})
-	if apiCode(err) != "DBClusterNotFoundFault" {
-		t.Errorf("unknown cluster: %v", err)
-	}
+	wantCode(t, err, "DBClusterNotFoundFault", "unknown cluster")
 	_, err = c.DescribeDBInstances(ctx, &rds.DescribeDBInstancesInput{Filters: []rdstypes.Filter{{Name: sdkaws.String("tag:service"), Values: []string{"x"}}}})
-	if apiCode(err) != "InvalidParameterValue" {
-		t.Errorf("tag filter: %v, want InvalidParameterValue", err)
-	}
+	wantCode(t, err, "InvalidParameterValue", "tag filter")
 	_, err = c.DescribeDBSnapshots(ctx, &rds.DescribeDBSnapshotsInput{})
-	if apiCode(err) != "InvalidAction" {
-		t.Errorf("unknown action: %v", err)
-	}
+	wantCode(t, err, "InvalidAction", "unknown action")
 }
 
 func TestAutoScalingProcesses(t *testing.T) {
@@ -257,23 +248,12 @@ func TestAutoScalingProcesses(t *testing.T) {
 		t.Errorf("after resume: %v, want only AZRebalance", got.Suspended)
 	}
 	_, err = c.SuspendProcesses(ctx, &autoscaling.SuspendProcessesInput{AutoScalingGroupName: sdkaws.String("checkout-asg"), ScalingProcesses: []string{"Teleport"}})
-	if apiCode(err) != "ValidationError" {
-		t.Errorf("unknown process: %v", err)
-	}
+	wantCode(t, err, "ValidationError", "unknown process")
 	_, err = c.SuspendProcesses(ctx, &autoscaling.SuspendProcessesInput{AutoScalingGroupName: sdkaws.String("nope")})
-	if apiCode(err) != "ValidationError" {
-		t.Errorf("unknown group: %v", err)
-	}
+	wantCode(t, err, "ValidationError", "unknown group")
 	names := map[string]bool{}
 	p := autoscaling.NewDescribeAutoScalingGroupsPaginator(c, &autoscaling.DescribeAutoScalingGroupsInput{MaxRecords: sdkaws.Int32(1)})
-	for pages := 0; p.HasMorePages(); pages++ {
-		if pages > 5 {
-			t.Fatal("paginator did not stop")
-		}
-		pg, err := p.NextPage(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, pg := range readPages(t, 5, p.HasMorePages, p.NextPage) {
 		for _, g := range pg.AutoScalingGroups {
 			names[sdkaws.ToString(g.AutoScalingGroupName)] = true
 		}
@@ -286,7 +266,5 @@ func TestAutoScalingProcesses(t *testing.T) {
 		t.Errorf("after 2 throttles: %v", err)
 	}
 	_, err = autoscaling.NewFromConfig(sdkConfig(t, s, testKey, "wrong")).DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{})
-	if apiCode(err) != "SignatureDoesNotMatch" {
-		t.Errorf("wrong secret: %v", err)
-	}
+	wantCode(t, err, "SignatureDoesNotMatch", "wrong secret")
 }

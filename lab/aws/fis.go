@@ -3,7 +3,6 @@ package aws
 import (
 	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -56,14 +55,7 @@ func (s *Server) AddTemplate(t Template) error {
 	}
 	t.Tags = copyTags(t.Tags)
 	t.Actions = copyTags(t.Actions)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.templates[t.ID]; ok {
-		return fmt.Errorf("lab/aws: experiment template %s already exists", t.ID)
-	}
-	s.templates[t.ID] = &template{Template: t, created: s.opts.Now()}
-	s.tmplOrder = append(s.tmplOrder, t.ID)
-	return nil
+	return seed(s, s.templates, "experiment template", t.ID, &template{Template: t, created: s.opts.Now()}, func() { s.tmplOrder = append(s.tmplOrder, t.ID) })
 }
 
 // Experiment returns a copy of an experiment's current state.
@@ -76,45 +68,14 @@ func (s *Server) Experiment(id string) (Experiment, bool) {
 }
 
 func (s *Server) serveFIS(w http.ResponseWriter, c *call) {
-	parts := pathParts(c.r)
-	var action string
-	var h func(*call, string) (any, *apiError)
-	id := ""
-	if len(parts) == 2 {
-		id = parts[1]
-	}
-	switch {
-	case len(parts) == 1 && parts[0] == "experiments" && c.r.Method == http.MethodPost:
-		action, h = "StartExperiment", s.startExperiment
-	case len(parts) == 1 && parts[0] == "experiments" && c.r.Method == http.MethodGet:
-		action, h = "ListExperiments", s.listExperiments
-	case len(parts) == 2 && parts[0] == "experiments" && c.r.Method == http.MethodGet:
-		action, h = "GetExperiment", s.getExperiment
-	case len(parts) == 2 && parts[0] == "experiments" && c.r.Method == http.MethodDelete:
-		action, h = "StopExperiment", s.stopExperiment
-	case len(parts) == 1 && parts[0] == "experimentTemplates" && c.r.Method == http.MethodGet:
-		action, h = "ListExperimentTemplates", s.listTemplates
-	case len(parts) == 2 && parts[0] == "experimentTemplates" && c.r.Method == http.MethodGet:
-		action, h = "GetExperimentTemplate", s.getTemplate
-	default:
-		s.fail(w, c, &apiError{status: 404, code: "UnknownOperationException", msg: fmt.Sprintf("%s %s is not served by this endpoint", c.r.Method, c.r.URL.Path)})
-		return
-	}
-	s.serveJSON(w, c, action, "application/json", func(c *call) (any, *apiError) { return h(c, id) })
-}
-
-// pathParts splits the request path into unescaped segments.
-func pathParts(r *http.Request) []string {
-	var out []string
-	for _, p := range strings.Split(strings.Trim(r.URL.EscapedPath(), "/"), "/") {
-		if u, err := url.PathUnescape(p); err == nil {
-			p = u
-		}
-		if p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
+	s.serveREST(w, c, []restRoute{
+		{http.MethodPost, "experiments", "StartExperiment", s.startExperiment},
+		{http.MethodGet, "experiments", "ListExperiments", s.listExperiments},
+		{http.MethodGet, "experiments/*", "GetExperiment", s.getExperiment},
+		{http.MethodDelete, "experiments/*", "StopExperiment", s.stopExperiment},
+		{http.MethodGet, "experimentTemplates", "ListExperimentTemplates", s.listTemplates},
+		{http.MethodGet, "experimentTemplates/*", "GetExperimentTemplate", s.getTemplate},
+	})
 }
 
 func fisNotFound(what, id string) *apiError {
@@ -186,13 +147,7 @@ func (s *Server) setExperiment(e *experiment, status, reason string) {
 // laterExperiment moves e to status after d unless it changed meanwhile,
 // then runs next (with s.mu held).
 func (s *Server) laterExperiment(e *experiment, d time.Duration, status, reason string, next func()) {
-	gen := e.gen
-	time.AfterFunc(d, func() {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if s.closed || e.gen != gen {
-			return
-		}
+	s.unlessChanged(d, &e.gen, func() {
 		s.setExperiment(e, status, reason)
 		if next != nil {
 			next()
@@ -249,26 +204,12 @@ func (s *Server) stopExperiment(c *call, id string) (any, *apiError) {
 	return map[string]any{"experiment": s.experimentJSON(e)}, nil
 }
 
-// fisPage reads maxResults (1 to 100, default 100) and nextToken.
-func fisPage(q url.Values) (size, offset int, aerr *apiError) {
-	size = 100
-	if v := q.Get("maxResults"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 100 {
-			return 0, 0, fisInvalid(fmt.Sprintf("maxResults %q: expected 1 to 100", v))
-		}
-		size = n
-	}
-	offset, ok := parsePageToken(q.Get("nextToken"))
-	if !ok {
-		return 0, 0, fisInvalid("nextToken is not valid")
-	}
-	return size, offset, nil
-}
+// fisPaging: maxResults 1 to 100, default 100, and nextToken.
+var fisPaging = paging{100, 1, 100, "ValidationException", "maxResults %q: expected 1 to 100", "ValidationException", "nextToken is not valid"}
 
 func (s *Server) listExperiments(c *call, _ string) (any, *apiError) {
 	q := c.r.URL.Query()
-	size, offset, aerr := fisPage(q)
+	size, offset, aerr := fisPaging.read(q.Get("maxResults"), q.Get("nextToken"))
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -315,7 +256,8 @@ func isoDuration(d time.Duration) string {
 }
 
 func (s *Server) listTemplates(c *call, _ string) (any, *apiError) {
-	size, offset, aerr := fisPage(c.r.URL.Query())
+	q := c.r.URL.Query()
+	size, offset, aerr := fisPaging.read(q.Get("maxResults"), q.Get("nextToken"))
 	if aerr != nil {
 		return nil, aerr
 	}

@@ -76,9 +76,7 @@ func TestFISExperiments(t *testing.T) {
 		t.Error("completed experiment without an end time")
 	}
 	_, err = c.StopExperiment(ctx, &fis.StopExperimentInput{Id: e.Id})
-	if apiCode(err) != "ValidationException" {
-		t.Errorf("stop of a completed experiment: %v, want ValidationException", err)
-	}
+	wantCode(t, err, "ValidationException", "stop of a completed experiment")
 
 	long, err := c.StartExperiment(ctx, &fis.StartExperimentInput{ExperimentTemplateId: sdkaws.String("EXTlong")})
 	if err != nil {
@@ -109,25 +107,15 @@ func TestFISExperiments(t *testing.T) {
 	}
 
 	_, err = c.StartExperiment(ctx, &fis.StartExperimentInput{ExperimentTemplateId: sdkaws.String("EXTnone")})
-	if apiCode(err) != "ResourceNotFoundException" {
-		t.Errorf("unknown template: %v, want ResourceNotFoundException", err)
-	}
+	wantCode(t, err, "ResourceNotFoundException", "unknown template")
 	_, err = c.GetExperiment(ctx, &fis.GetExperimentInput{Id: sdkaws.String("EXPnone")})
-	if apiCode(err) != "ResourceNotFoundException" {
-		t.Errorf("unknown experiment: %v, want ResourceNotFoundException", err)
-	}
-	_, err = fis.NewFromConfig(sdkConfig(t, s, denyKey, testSecret)).StartExperiment(ctx, &fis.StartExperimentInput{ExperimentTemplateId: sdkaws.String("EXTshort")})
-	if apiCode(err) != "AccessDeniedException" {
-		t.Errorf("denied key: %v, want AccessDeniedException", err)
-	}
-	_, err = c.ListActions(ctx, &fis.ListActionsInput{})
-	if apiCode(err) != "UnknownOperationException" {
-		t.Errorf("unknown operation: %v, want UnknownOperationException", err)
-	}
-	s.Throttle("fis:GetExperiment", 2)
-	if _, err := c.GetExperiment(ctx, &fis.GetExperimentInput{Id: long.Experiment.Id}); err != nil {
-		t.Errorf("after 2 throttles: %v", err)
-	}
+	wantCode(t, err, "ResourceNotFoundException", "unknown experiment")
+	_, denied := fis.NewFromConfig(sdkConfig(t, s, denyKey, testSecret)).StartExperiment(ctx, &fis.StartExperimentInput{ExperimentTemplateId: sdkaws.String("EXTshort")})
+	_, unknown := c.ListActions(ctx, &fis.ListActionsInput{})
+	wantRefusals(t, s, denied, "AccessDeniedException", unknown, "fis:GetExperiment", func() error {
+		_, err := c.GetExperiment(ctx, &fis.GetExperimentInput{Id: long.Experiment.Id})
+		return err
+	})
 
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
@@ -161,6 +149,28 @@ func TestLambdaConfigurationAndConcurrency(t *testing.T) {
 	if cfg.Environment.Variables["FAULT_LATENCY_MS"] != "0" || sdkaws.ToString(cfg.RevisionId) == "" || !strings.HasSuffix(sdkaws.ToString(cfg.FunctionArn), ":function:checkout") {
 		t.Errorf("configuration %+v", cfg)
 	}
+	updateFunction(t, ctx, c, s, cfg)
+	reserveConcurrency(t, ctx, c)
+	readFunction(t, ctx, c, cfg)
+
+	_, err = c.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: sdkaws.String("nope")})
+	if apiCode(err) != "ResourceNotFoundException" || !strings.Contains(err.Error(), "function:nope") {
+		t.Errorf("unknown function: %v", err)
+	}
+	_, denied := lambda.NewFromConfig(sdkConfig(t, s, denyKey, testSecret)).PutFunctionConcurrency(ctx, &lambda.PutFunctionConcurrencyInput{FunctionName: sdkaws.String("checkout"), ReservedConcurrentExecutions: sdkaws.Int32(0)})
+	_, unknown := c.ListAliases(ctx, &lambda.ListAliasesInput{FunctionName: sdkaws.String("checkout")})
+	wantRefusals(t, s, denied, "AccessDeniedException", unknown, "lambda:GetFunctionConfiguration", func() error {
+		_, err := c.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: sdkaws.String("checkout")})
+		return err
+	})
+	if n := s.Calls("lambda:GetFunctionConfiguration"); n != 6 {
+		t.Errorf("GetFunctionConfiguration reached %d times, want 6", n)
+	}
+}
+
+// updateFunction: a function is found by ARN, updated with its revision, and
+// an update with a stale revision is refused and changes nothing.
+func updateFunction(t *testing.T, ctx context.Context, c *lambda.Client, s *Server, cfg *lambda.GetFunctionConfigurationOutput) {
 	byARN, err := c.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: cfg.FunctionArn})
 	if err != nil || sdkaws.ToString(byARN.FunctionName) != "checkout" {
 		t.Errorf("by ARN: %v %+v", err, byARN)
@@ -182,13 +192,15 @@ func TestLambdaConfigurationAndConcurrency(t *testing.T) {
 		RevisionId:   cfg.RevisionId, // stale
 		Environment:  &lambdatypes.Environment{Variables: map[string]string{}},
 	})
-	if apiCode(err) != "PreconditionFailedException" {
-		t.Errorf("stale revision: %v, want PreconditionFailedException", err)
-	}
+	wantCode(t, err, "PreconditionFailedException", "stale revision")
 	if got, _ := s.Function("checkout"); got.Env["FAULT_LATENCY_MS"] != "500" {
 		t.Errorf("refused update changed the environment to %v", got.Env)
 	}
+}
 
+// reserveConcurrency puts, reads and deletes a reservation, and refuses one
+// past the account's minimum unreserved concurrency.
+func reserveConcurrency(t *testing.T, ctx context.Context, c *lambda.Client) {
 	if _, err := c.PutFunctionConcurrency(ctx, &lambda.PutFunctionConcurrencyInput{FunctionName: sdkaws.String("checkout"), ReservedConcurrentExecutions: sdkaws.Int32(0)}); err != nil {
 		t.Fatal(err)
 	}
@@ -204,10 +216,11 @@ func TestLambdaConfigurationAndConcurrency(t *testing.T) {
 		t.Errorf("after delete: %v %+v, want no reservation", err, conc)
 	}
 	_, err = c.PutFunctionConcurrency(ctx, &lambda.PutFunctionConcurrencyInput{FunctionName: sdkaws.String("search"), ReservedConcurrentExecutions: sdkaws.Int32(950)})
-	if apiCode(err) != "InvalidParameterValueException" {
-		t.Errorf("reservation past the account minimum: %v", err)
-	}
+	wantCode(t, err, "InvalidParameterValueException", "reservation past the account minimum")
+}
 
+// readFunction reads a function whole, a page of the list and its tags.
+func readFunction(t *testing.T, ctx context.Context, c *lambda.Client, cfg *lambda.GetFunctionConfigurationOutput) {
 	fn, err := c.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: sdkaws.String("checkout")})
 	if err != nil || fn.Configuration == nil || fn.Tags["service"] != "checkout" || fn.Concurrency != nil {
 		t.Errorf("GetFunction: %v %+v", err, fn)
@@ -219,26 +232,6 @@ func TestLambdaConfigurationAndConcurrency(t *testing.T) {
 	tags, err := c.ListTags(ctx, &lambda.ListTagsInput{Resource: cfg.FunctionArn})
 	if err != nil || tags.Tags["service"] != "checkout" {
 		t.Errorf("tags: %v %+v", err, tags)
-	}
-
-	_, err = c.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: sdkaws.String("nope")})
-	if apiCode(err) != "ResourceNotFoundException" || !strings.Contains(err.Error(), "function:nope") {
-		t.Errorf("unknown function: %v", err)
-	}
-	_, err = lambda.NewFromConfig(sdkConfig(t, s, denyKey, testSecret)).PutFunctionConcurrency(ctx, &lambda.PutFunctionConcurrencyInput{FunctionName: sdkaws.String("checkout"), ReservedConcurrentExecutions: sdkaws.Int32(0)})
-	if apiCode(err) != "AccessDeniedException" {
-		t.Errorf("denied key: %v, want AccessDeniedException", err)
-	}
-	_, err = c.ListAliases(ctx, &lambda.ListAliasesInput{FunctionName: sdkaws.String("checkout")})
-	if apiCode(err) != "UnknownOperationException" {
-		t.Errorf("unknown operation: %v, want UnknownOperationException", err)
-	}
-	s.Throttle("lambda:GetFunctionConfiguration", 2)
-	if _, err := c.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: sdkaws.String("checkout")}); err != nil {
-		t.Errorf("after 2 throttles: %v", err)
-	}
-	if n := s.Calls("lambda:GetFunctionConfiguration"); n != 6 {
-		t.Errorf("GetFunctionConfiguration reached %d times, want 6", n)
 	}
 }
 

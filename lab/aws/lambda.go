@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -69,13 +68,7 @@ func (s *Server) AddFunction(f Function) error {
 	f.RevisionID = newID()
 	f.LastModified = s.opts.Now()
 	f.LastUpdateStatus = "Successful"
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.functions[f.Name]; ok {
-		return fmt.Errorf("lab/aws: function %s already exists", f.Name)
-	}
-	s.functions[f.Name] = &function{Function: f}
-	return nil
+	return seed(s, s.functions, "function", f.Name, &function{Function: f}, nil)
 }
 
 // Function returns a copy of a function's current configuration.
@@ -112,8 +105,23 @@ func (s *Server) functionARN(name string) string {
 	return s.arn("lambda", "function:"+name)
 }
 
+// lambdaPaging: MaxItems 1 to 10000, default 50, and Marker.
+var lambdaPaging = paging{50, 1, 10000, "InvalidParameterValueException", "MaxItems %q: expected 1 to 10000", "InvalidParameterValueException", "Marker is not valid"}
+
 func lambdaError(status int, code, msg string) *apiError {
 	return &apiError{status: status, code: code, msg: msg}
+}
+
+// withFunction runs fn with the function ref and qualifier name, under the
+// lock.
+func (s *Server) withFunction(ref, qualifier string, fn func(*function) (any, *apiError)) (any, *apiError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f, aerr := s.findFunction(ref, qualifier)
+	if aerr != nil {
+		return nil, aerr
+	}
+	return fn(f)
 }
 
 // findFunction resolves a name, partial ARN or ARN, with an optional
@@ -153,35 +161,16 @@ func suffix(qual string) string {
 }
 
 func (s *Server) serveLambda(w http.ResponseWriter, c *call) {
-	p := pathParts(c.r)
-	m := c.r.Method
-	route := func(version string, n int, last string) bool {
-		return len(p) == n && p[0] == version && p[1] == "functions" && (last == "" || p[n-1] == last)
-	}
-	var action string
-	var h func(*call) (any, *apiError)
-	switch {
-	case m == http.MethodGet && route("2015-03-31", 2, ""):
-		action, h = "ListFunctions", s.listFunctions
-	case m == http.MethodGet && route("2015-03-31", 3, ""):
-		action, h = "GetFunction", func(c *call) (any, *apiError) { return s.getFunction(c, p[2]) }
-	case m == http.MethodGet && route("2015-03-31", 4, "configuration"):
-		action, h = "GetFunctionConfiguration", func(c *call) (any, *apiError) { return s.getFunctionConfiguration(c, p[2]) }
-	case m == http.MethodPut && route("2015-03-31", 4, "configuration"):
-		action, h = "UpdateFunctionConfiguration", func(c *call) (any, *apiError) { return s.updateFunctionConfiguration(c, p[2]) }
-	case m == http.MethodPut && route("2017-10-31", 4, "concurrency"):
-		action, h = "PutFunctionConcurrency", func(c *call) (any, *apiError) { return s.putConcurrency(c, p[2]) }
-	case m == http.MethodDelete && route("2017-10-31", 4, "concurrency"):
-		action, h = "DeleteFunctionConcurrency", func(c *call) (any, *apiError) { return s.deleteConcurrency(p[2]) }
-	case m == http.MethodGet && route("2019-09-30", 4, "concurrency"):
-		action, h = "GetFunctionConcurrency", func(c *call) (any, *apiError) { return s.getConcurrency(p[2]) }
-	case m == http.MethodGet && len(p) == 3 && p[0] == "2017-03-31" && p[1] == "tags":
-		action, h = "ListTags", func(c *call) (any, *apiError) { return s.listTags(p[2]) }
-	default:
-		s.fail(w, c, lambdaError(404, "UnknownOperationException", fmt.Sprintf("%s %s is not served by this endpoint", m, c.r.URL.Path)))
-		return
-	}
-	s.serveJSON(w, c, action, "application/json", h)
+	s.serveREST(w, c, []restRoute{
+		{http.MethodGet, "2015-03-31/functions", "ListFunctions", s.listFunctions},
+		{http.MethodGet, "2015-03-31/functions/*", "GetFunction", s.getFunction},
+		{http.MethodGet, "2015-03-31/functions/*/configuration", "GetFunctionConfiguration", s.getFunctionConfiguration},
+		{http.MethodPut, "2015-03-31/functions/*/configuration", "UpdateFunctionConfiguration", s.updateFunctionConfiguration},
+		{http.MethodPut, "2017-10-31/functions/*/concurrency", "PutFunctionConcurrency", s.putConcurrency},
+		{http.MethodDelete, "2017-10-31/functions/*/concurrency", "DeleteFunctionConcurrency", s.deleteConcurrency},
+		{http.MethodGet, "2019-09-30/functions/*/concurrency", "GetFunctionConcurrency", s.getConcurrency},
+		{http.MethodGet, "2017-03-31/tags/*", "ListTags", s.listTags},
+	})
 }
 
 // configJSON is the FunctionConfiguration shape. Callers hold s.mu.
@@ -198,31 +187,23 @@ func (s *Server) configJSON(f *function) map[string]any {
 }
 
 func (s *Server) getFunctionConfiguration(c *call, ref string) (any, *apiError) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f, aerr := s.findFunction(ref, c.r.URL.Query().Get("Qualifier"))
-	if aerr != nil {
-		return nil, aerr
-	}
-	return s.configJSON(f), nil
+	return s.withFunction(ref, c.r.URL.Query().Get("Qualifier"), func(f *function) (any, *apiError) {
+		return s.configJSON(f), nil
+	})
 }
 
 func (s *Server) getFunction(c *call, ref string) (any, *apiError) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f, aerr := s.findFunction(ref, c.r.URL.Query().Get("Qualifier"))
-	if aerr != nil {
-		return nil, aerr
-	}
-	out := map[string]any{
-		"Configuration": s.configJSON(f),
-		"Code":          map[string]string{"RepositoryType": "S3", "Location": "https://lab.invalid/" + f.Name},
-		"Tags":          f.Tags,
-	}
-	if f.ReservedConcurrency != nil {
-		out["Concurrency"] = map[string]int{"ReservedConcurrentExecutions": *f.ReservedConcurrency}
-	}
-	return out, nil
+	return s.withFunction(ref, c.r.URL.Query().Get("Qualifier"), func(f *function) (any, *apiError) {
+		out := map[string]any{
+			"Configuration": s.configJSON(f),
+			"Code":          map[string]string{"RepositoryType": "S3", "Location": "https://lab.invalid/" + f.Name},
+			"Tags":          f.Tags,
+		}
+		if f.ReservedConcurrency != nil {
+			out["Concurrency"] = map[string]int{"ReservedConcurrentExecutions": *f.ReservedConcurrency}
+		}
+		return out, nil
+	})
 }
 
 func (s *Server) updateFunctionConfiguration(c *call, ref string) (any, *apiError) {
@@ -245,51 +226,47 @@ func (s *Server) updateFunctionConfiguration(c *call, ref string) (any, *apiErro
 	if in.Timeout != nil && (*in.Timeout < 1 || *in.Timeout > 900) {
 		return nil, lambdaError(400, "InvalidParameterValueException", fmt.Sprintf("Timeout %d: expected 1 to 900 seconds", *in.Timeout))
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f, aerr := s.findFunction(ref, "")
-	if aerr != nil {
-		return nil, aerr
-	}
-	if in.RevisionId != nil && *in.RevisionId != f.RevisionID {
-		return nil, lambdaError(412, "PreconditionFailedException", "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id")
-	}
-	if f.LastUpdateStatus == "InProgress" {
-		return nil, lambdaError(409, "ResourceConflictException", "The operation cannot be performed at this time. An update is in progress for resource: "+s.functionARN(f.Name))
-	}
-	set := func(dst *string, v *string) {
-		if v != nil {
-			*dst = *v
+	return s.withFunction(ref, "", func(f *function) (any, *apiError) {
+		if in.RevisionId != nil && *in.RevisionId != f.RevisionID {
+			return nil, lambdaError(412, "PreconditionFailedException", "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id")
 		}
-	}
-	set(&f.Description, in.Description)
-	set(&f.Handler, in.Handler)
-	set(&f.Runtime, in.Runtime)
-	set(&f.Role, in.Role)
-	if in.MemorySize != nil {
-		f.MemorySize = *in.MemorySize
-	}
-	if in.Timeout != nil {
-		f.Timeout = *in.Timeout
-	}
-	if in.Environment != nil {
-		f.Env = copyTags(in.Environment.Variables)
-	}
-	f.RevisionID = newID()
-	f.LastModified = s.opts.Now()
-	f.gen++
-	if d := s.opts.LambdaUpdateDelay; d > 0 {
-		f.LastUpdateStatus = "InProgress"
-		gen := f.gen
-		time.AfterFunc(d, func() {
-			s.mu.Lock()
-			defer s.mu.Unlock()
-			if f.gen == gen {
-				f.LastUpdateStatus = "Successful"
+		if f.LastUpdateStatus == "InProgress" {
+			return nil, lambdaError(409, "ResourceConflictException", "The operation cannot be performed at this time. An update is in progress for resource: "+s.functionARN(f.Name))
+		}
+		set := func(dst *string, v *string) {
+			if v != nil {
+				*dst = *v
 			}
-		})
-	}
-	return s.configJSON(f), nil
+		}
+		set(&f.Description, in.Description)
+		set(&f.Handler, in.Handler)
+		set(&f.Runtime, in.Runtime)
+		set(&f.Role, in.Role)
+		if in.MemorySize != nil {
+			f.MemorySize = *in.MemorySize
+		}
+		if in.Timeout != nil {
+			f.Timeout = *in.Timeout
+		}
+		if in.Environment != nil {
+			f.Env = copyTags(in.Environment.Variables)
+		}
+		f.RevisionID = newID()
+		f.LastModified = s.opts.Now()
+		f.gen++
+		if d := s.opts.LambdaUpdateDelay; d > 0 {
+			f.LastUpdateStatus = "InProgress"
+			gen := f.gen
+			time.AfterFunc(d, func() {
+				s.mu.Lock()
+				defer s.mu.Unlock()
+				if f.gen == gen {
+					f.LastUpdateStatus = "Successful"
+				}
+			})
+		}
+		return s.configJSON(f), nil
+	})
 }
 
 func (s *Server) putConcurrency(c *call, ref string) (any, *apiError) {
@@ -301,62 +278,42 @@ func (s *Server) putConcurrency(c *call, ref string) (any, *apiError) {
 		return nil, lambdaError(400, "InvalidParameterValueException", "ReservedConcurrentExecutions is required and must be 0 or more")
 	}
 	n := *in.ReservedConcurrentExecutions
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f, aerr := s.findFunction(ref, "")
-	if aerr != nil {
-		return nil, aerr
-	}
-	reserved := n
-	for _, other := range s.functions {
-		if other != f && other.ReservedConcurrency != nil {
-			reserved += *other.ReservedConcurrency
+	return s.withFunction(ref, "", func(f *function) (any, *apiError) {
+		reserved := n
+		for _, other := range s.functions {
+			if other != f && other.ReservedConcurrency != nil {
+				reserved += *other.ReservedConcurrency
+			}
 		}
-	}
-	if accountConcurrency-reserved < minUnreserved {
-		return nil, lambdaError(400, "InvalidParameterValueException", fmt.Sprintf("Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [%d].", minUnreserved))
-	}
-	f.ReservedConcurrency = &n
-	return map[string]int{"ReservedConcurrentExecutions": n}, nil
+		if accountConcurrency-reserved < minUnreserved {
+			return nil, lambdaError(400, "InvalidParameterValueException", fmt.Sprintf("Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [%d].", minUnreserved))
+		}
+		f.ReservedConcurrency = &n
+		return map[string]int{"ReservedConcurrentExecutions": n}, nil
+	})
 }
 
-func (s *Server) getConcurrency(ref string) (any, *apiError) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f, aerr := s.findFunction(ref, "")
-	if aerr != nil {
-		return nil, aerr
-	}
-	if f.ReservedConcurrency == nil {
-		return map[string]any{}, nil
-	}
-	return map[string]int{"ReservedConcurrentExecutions": *f.ReservedConcurrency}, nil
+func (s *Server) getConcurrency(_ *call, ref string) (any, *apiError) {
+	return s.withFunction(ref, "", func(f *function) (any, *apiError) {
+		if f.ReservedConcurrency == nil {
+			return map[string]any{}, nil
+		}
+		return map[string]int{"ReservedConcurrentExecutions": *f.ReservedConcurrency}, nil
+	})
 }
 
-func (s *Server) deleteConcurrency(ref string) (any, *apiError) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f, aerr := s.findFunction(ref, "")
-	if aerr != nil {
-		return nil, aerr
-	}
-	f.ReservedConcurrency = nil
-	return nil, nil
+func (s *Server) deleteConcurrency(_ *call, ref string) (any, *apiError) {
+	return s.withFunction(ref, "", func(f *function) (any, *apiError) {
+		f.ReservedConcurrency = nil
+		return nil, nil
+	})
 }
 
-func (s *Server) listFunctions(c *call) (any, *apiError) {
+func (s *Server) listFunctions(c *call, _ string) (any, *apiError) {
 	q := c.r.URL.Query()
-	size := 50
-	if v := q.Get("MaxItems"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 10000 {
-			return nil, lambdaError(400, "InvalidParameterValueException", fmt.Sprintf("MaxItems %q: expected 1 to 10000", v))
-		}
-		size = n
-	}
-	offset, ok := parsePageToken(q.Get("Marker"))
-	if !ok {
-		return nil, lambdaError(400, "InvalidParameterValueException", "Marker is not valid")
+	size, offset, aerr := lambdaPaging.read(q.Get("MaxItems"), q.Get("Marker"))
+	if aerr != nil {
+		return nil, aerr
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -368,7 +325,7 @@ func (s *Server) listFunctions(c *call) (any, *apiError) {
 	return pageOf(names, offset, size, "Functions", "NextMarker", func(name string) map[string]any { return s.configJSON(s.functions[name]) }), nil
 }
 
-func (s *Server) listTags(arn string) (any, *apiError) {
+func (s *Server) listTags(_ *call, arn string) (any, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !strings.HasPrefix(arn, "arn:") {

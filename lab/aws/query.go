@@ -14,7 +14,24 @@ import (
 // document to marshal as XML.
 type queryHandler func(c *call, action string, form url.Values) (any, *apiError)
 
-func (s *Server) serveQuery(w http.ResponseWriter, c *call, h queryHandler) {
+// formOnly is a handler of one action, which needs only the form.
+func formOnly(h func(c *call, form url.Values) (any, *apiError)) queryHandler {
+	return func(c *call, _ string, form url.Values) (any, *apiError) { return h(c, form) }
+}
+
+// queryAPI is one Query-protocol service: the actions it serves, and how it
+// words one it does not (a format taking the action's name).
+type queryAPI struct {
+	actions map[string]queryHandler
+	unknown string
+}
+
+// queryService serves api's requests.
+func (s *Server) queryService(api queryAPI) func(http.ResponseWriter, *call) {
+	return func(w http.ResponseWriter, c *call) { s.serveQuery(w, c, api) }
+}
+
+func (s *Server) serveQuery(w http.ResponseWriter, c *call, api queryAPI) {
 	form, err := url.ParseQuery(string(c.body))
 	if err != nil {
 		s.fail(w, c, &apiError{status: 400, code: "MalformedQueryString", msg: "request body is not a form: " + err.Error()})
@@ -30,6 +47,11 @@ func (s *Server) serveQuery(w http.ResponseWriter, c *call, h queryHandler) {
 	}
 	if aerr := s.admit(c, action); aerr != nil {
 		s.fail(w, c, aerr)
+		return
+	}
+	h, ok := api.actions[action]
+	if !ok {
+		s.fail(w, c, &apiError{status: 400, code: "InvalidAction", msg: fmt.Sprintf(api.unknown, action)})
 		return
 	}
 	out, aerr := h(c, action, form)

@@ -59,13 +59,7 @@ func (s *Server) AddDBCluster(c DBCluster) error {
 		c.Status = "available"
 	}
 	c.Tags = copyTags(c.Tags)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.dbClusters[c.ID]; ok {
-		return fmt.Errorf("lab/aws: DB cluster %s already exists", c.ID)
-	}
-	s.dbClusters[c.ID] = &dbCluster{DBCluster: c, created: s.opts.Now()}
-	return nil
+	return seed(s, s.dbClusters, "DB cluster", c.ID, &dbCluster{DBCluster: c, created: s.opts.Now()}, nil)
 }
 
 // AddDBInstance seeds a DB instance, joining its Cluster if it names one.
@@ -128,18 +122,14 @@ func (s *Server) DBInstance(id string) (DBInstance, bool) {
 	})
 }
 
-func (s *Server) rds(c *call, action string, form url.Values) (any, *apiError) {
-	switch action {
-	case "DescribeDBClusters":
-		return s.describeDBClusters(c, form)
-	case "DescribeDBInstances":
-		return s.describeDBInstances(c, form)
-	case "FailoverDBCluster":
-		return s.failoverDBCluster(c, form)
-	case "RebootDBInstance":
-		return s.rebootDBInstance(c, form)
-	}
-	return nil, &apiError{status: 400, code: "InvalidAction", msg: fmt.Sprintf("Could not find operation %s for version 2014-10-31", action)}
+// rdsAPI is the RDS actions served.
+func (s *Server) rdsAPI() queryAPI {
+	return queryAPI{unknown: "Could not find operation %s for version 2014-10-31", actions: map[string]queryHandler{
+		"DescribeDBClusters":  formOnly(s.describeDBClusters),
+		"DescribeDBInstances": formOnly(s.describeDBInstances),
+		"FailoverDBCluster":   formOnly(s.failoverDBCluster),
+		"RebootDBInstance":    formOnly(s.rebootDBInstance),
+	}}
 }
 
 type rdsTagXML struct {
@@ -257,22 +247,8 @@ func rdsFilters(form url.Values, known ...string) ([]filter, *apiError) {
 	return out, nil
 }
 
-// rdsPage reads MaxRecords (20 to 100, default 100) and Marker.
-func rdsPage(form url.Values) (size, offset int, aerr *apiError) {
-	size = 100
-	if v := form.Get("MaxRecords"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 20 || n > 100 {
-			return 0, 0, errInvalidParameter(fmt.Sprintf("MaxRecords %s: expected 20 to 100", v))
-		}
-		size = n
-	}
-	offset, ok := parsePageToken(form.Get("Marker"))
-	if !ok {
-		return 0, 0, errInvalidParameter("Marker is not valid")
-	}
-	return size, offset, nil
-}
+// rdsPaging: MaxRecords 20 to 100, default 100, and Marker.
+var rdsPaging = paging{100, 20, 100, "InvalidParameterValue", "MaxRecords %s: expected 20 to 100", "InvalidParameterValue", "Marker is not valid"}
 
 // lastSegment is an identifier given as itself or as an ARN.
 func lastSegment(v string) string {
@@ -317,7 +293,7 @@ func rdsDescribe[T any](s *Server, c *call, form url.Values, kind string, all ma
 	if aerr != nil {
 		return nil, aerr
 	}
-	size, offset, aerr := rdsPage(form)
+	size, offset, aerr := rdsPaging.read(form.Get("MaxRecords"), form.Get("Marker"))
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -386,13 +362,7 @@ func (s *Server) failoverDBCluster(c *call, form url.Values) (any, *apiError) {
 	cl.Status = "failing-over"
 	cl.gen++
 	s.changeHook("rds", id, cl.Status)
-	gen := cl.gen
-	time.AfterFunc(s.opts.TransitionDelay, func() {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if s.closed || cl.gen != gen {
-			return
-		}
+	s.unlessChanged(s.opts.TransitionDelay, &cl.gen, func() {
 		cl.Writer, cl.Status = next, "available"
 		s.changeHook("rds", id, cl.Status)
 	})
@@ -425,13 +395,7 @@ func (s *Server) rebootDBInstance(c *call, form url.Values) (any, *apiError) {
 	in.Status = "rebooting"
 	in.gen++
 	s.changeHook("rds", id, in.Status)
-	gen := in.gen
-	time.AfterFunc(s.opts.TransitionDelay, func() {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if s.closed || in.gen != gen {
-			return
-		}
+	s.unlessChanged(s.opts.TransitionDelay, &in.gen, func() {
 		if force {
 			in.AZ, in.SecondaryAZ = in.SecondaryAZ, in.AZ
 		}

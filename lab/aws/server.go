@@ -111,6 +111,8 @@ type Server struct {
 	hooks  *hookQueue
 	// signer is shared so its cache of derived signing keys is too.
 	signer *v4.Signer
+	// routes serve each service, by its SigV4 name.
+	routes map[string]func(http.ResponseWriter, *call)
 	reqSeq atomic.Uint64
 	reqPfx string
 
@@ -195,6 +197,17 @@ func New(opts Options) *Server {
 	}
 	s.idle = sync.NewCond(&s.mu)
 	s.hooks = newHookQueue()
+	s.routes = map[string]func(http.ResponseWriter, *call){
+		"sts":         s.queryService(s.stsAPI()),
+		"ec2":         s.queryService(s.ec2API()),
+		"rds":         s.queryService(s.rdsAPI()),
+		"autoscaling": s.queryService(s.autoscalingAPI()),
+		"ssm":         s.serveSSM,
+		"ecs":         s.serveECS,
+		"dynamodb":    s.serveDynamoDB,
+		"fis":         s.serveFIS,
+		"lambda":      s.serveLambda,
+	}
 	return s
 }
 
@@ -345,30 +358,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, c, aerr)
 		return
 	}
-	switch c.service {
-	case "sts":
-		s.serveQuery(w, c, s.sts)
-	case "ec2":
-		s.serveQuery(w, c, s.ec2)
-	case "ssm":
-		s.serveSSM(w, c)
-	case "fis":
-		s.serveFIS(w, c)
-	case "lambda":
-		s.serveLambda(w, c)
-	case "rds":
-		s.serveQuery(w, c, s.rds)
-	case "autoscaling":
-		s.serveQuery(w, c, s.autoscaling)
-	case "ecs":
-		s.serveECS(w, c)
-	case "dynamodb":
-		s.serveDynamoDB(w, c)
-	default:
+	serve, ok := s.routes[c.service]
+	if !ok {
 		name := c.service
 		c.service = guessService(r, body)
 		s.fail(w, c, &apiError{status: 404, code: unknownOperation(c.service), msg: fmt.Sprintf("service %q is not served by this endpoint (sts, ec2, ssm, ecs, rds, autoscaling, dynamodb, fis, lambda are)", name)})
+		return
 	}
+	serve(w, c)
 }
 
 // admit counts the call, applies the key's deny list and injected throttling.
@@ -405,6 +402,38 @@ func (s *Server) changeHook(service, id, state string) {
 	if fn := s.opts.Hooks.Change; fn != nil {
 		s.hooks.push(func() { fn(service, id, state) })
 	}
+}
+
+// seed stores a resource a test or the lab adds, under id unless id is
+// taken; what names the kind of resource in that error. then, if not nil,
+// runs under the same lock once the resource is stored, to keep a listing
+// order or tie it to others.
+func seed[V any](s *Server, m map[string]V, what, id string, v V, then func()) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := m[id]; ok {
+		return fmt.Errorf("lab/aws: %s %s already exists", what, id)
+	}
+	m[id] = v
+	if then != nil {
+		then()
+	}
+	return nil
+}
+
+// unlessChanged runs fn under the lock after d, unless the server has
+// closed or the resource has changed again meanwhile: its generation, at
+// gen, is no longer what it is now.
+func (s *Server) unlessChanged(d time.Duration, gen *int, fn func()) {
+	want := *gen
+	time.AfterFunc(d, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.closed || *gen != want {
+			return
+		}
+		fn()
+	})
 }
 
 // readBack copies the resource stored under key, under the lock, for the

@@ -123,6 +123,33 @@ func apiCode(err error) string {
 	return ""
 }
 
+// wantCode reports an error unless err carries the AWS error code; what
+// says which call it was.
+func wantCode(t *testing.T, err error, code, what string) {
+	t.Helper()
+	if apiCode(err) != code {
+		t.Errorf("%s: %v, want %s", what, err, code)
+	}
+}
+
+// wantRefusals checks what every service answers alike: denied, a call
+// made with a key that may not make it (deniedCode); unknown, an operation
+// the endpoint does not serve; and two throttles of op, which the SDK
+// retries through in call: three requests reach the endpoint.
+func wantRefusals(t *testing.T, s *Server, denied error, deniedCode string, unknown error, op string, call func() error) {
+	t.Helper()
+	wantCode(t, denied, deniedCode, "denied key")
+	wantCode(t, unknown, "UnknownOperationException", "unknown operation")
+	before := s.Calls(op)
+	s.Throttle(op, 2)
+	if err := call(); err != nil {
+		t.Errorf("after 2 throttles: %v", err)
+	}
+	if n := s.Calls(op) - before; n != 3 {
+		t.Errorf("%s reached the endpoint %d times for two throttles and a success, want 3", op, n)
+	}
+}
+
 func TestCallerIdentityPerKey(t *testing.T) {
 	s := startServer(t, Options{Account: "111122223333"})
 	ctx := context.Background()
@@ -141,25 +168,17 @@ func TestWrongSecretRejected(t *testing.T) {
 	s := startServer(t, Options{})
 	ctx := context.Background()
 	_, err := sts.NewFromConfig(sdkConfig(t, s, testKey, "not-the-secret")).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
-	if apiCode(err) != "SignatureDoesNotMatch" {
-		t.Errorf("sts with a wrong secret: %v, want SignatureDoesNotMatch", err)
-	}
+	wantCode(t, err, "SignatureDoesNotMatch", "sts with a wrong secret")
 	var re interface{ HTTPStatusCode() int }
 	if !errors.As(err, &re) || re.HTTPStatusCode() != 403 {
 		t.Errorf("sts with a wrong secret: want HTTP 403, got %v", err)
 	}
 	_, err = ec2.NewFromConfig(sdkConfig(t, s, testKey, "not-the-secret")).DescribeInstances(ctx, &ec2.DescribeInstancesInput{})
-	if apiCode(err) != "SignatureDoesNotMatch" {
-		t.Errorf("ec2 with a wrong secret: %v, want SignatureDoesNotMatch", err)
-	}
+	wantCode(t, err, "SignatureDoesNotMatch", "ec2 with a wrong secret")
 	_, err = sts.NewFromConfig(sdkConfig(t, s, "AKIDUNKNOWN", testSecret)).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
-	if apiCode(err) != "InvalidClientTokenId" {
-		t.Errorf("sts with an unknown key: %v, want InvalidClientTokenId", err)
-	}
+	wantCode(t, err, "InvalidClientTokenId", "sts with an unknown key")
 	_, err = ec2.NewFromConfig(sdkConfig(t, s, "AKIDUNKNOWN", testSecret)).DescribeInstances(ctx, &ec2.DescribeInstancesInput{})
-	if apiCode(err) != "AuthFailure" {
-		t.Errorf("ec2 with an unknown key: %v, want AuthFailure", err)
-	}
+	wantCode(t, err, "AuthFailure", "ec2 with an unknown key")
 	if s.Calls("sts:GetCallerIdentity") != 0 {
 		t.Errorf("rejected requests reached the operation %d times", s.Calls("sts:GetCallerIdentity"))
 	}
@@ -245,13 +264,27 @@ func TestDescribeInstancesFilters(t *testing.T) {
 		t.Errorf("unknown filter: %v", err)
 	}
 	_, err = c.DescribeInstances(context.Background(), &ec2.DescribeInstancesInput{MaxResults: sdkaws.Int32(2)})
-	if apiCode(err) != "InvalidParameterValue" {
-		t.Errorf("MaxResults 2: %v, want InvalidParameterValue", err)
-	}
+	wantCode(t, err, "InvalidParameterValue", "MaxResults 2")
 	_, err = c.DescribeInstances(context.Background(), &ec2.DescribeInstancesInput{MaxResults: sdkaws.Int32(5), InstanceIds: []string{InstanceID(1)}})
-	if apiCode(err) != "InvalidParameterCombination" {
-		t.Errorf("MaxResults with ids: %v, want InvalidParameterCombination", err)
+	wantCode(t, err, "InvalidParameterCombination", "MaxResults with ids")
+}
+
+// readPages reads every page through a paginator's HasMorePages and
+// NextPage, failing the test on an error or when more than max pages come.
+func readPages[Out, Opts any](t *testing.T, max int, more func() bool, next func(context.Context, ...func(*Opts)) (*Out, error)) []*Out {
+	t.Helper()
+	var pages []*Out
+	for more() {
+		if len(pages) > max {
+			t.Fatal("paginator did not stop")
+		}
+		pg, err := next(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages = append(pages, pg)
 	}
+	return pages
 }
 
 func TestPaginationEveryInstanceOnce(t *testing.T) {
@@ -259,24 +292,17 @@ func TestPaginationEveryInstanceOnce(t *testing.T) {
 	seedFleet(t, s, 1000, func(i int) map[string]string { return map[string]string{"fleet": "big"} })
 	c := ec2.NewFromConfig(sdkConfig(t, s, testKey, testSecret))
 	seen := map[string]int{}
-	pages := 0
 	p := ec2.NewDescribeInstancesPaginator(c, &ec2.DescribeInstancesInput{
 		MaxResults: sdkaws.Int32(37),
 		Filters:    []ec2types.Filter{{Name: sdkaws.String("tag:fleet"), Values: []string{"big"}}},
 	})
-	for p.HasMorePages() {
-		out, err := p.NextPage(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		pages++
+	all := readPages(t, 100, p.HasMorePages, p.NextPage)
+	pages := len(all)
+	for _, out := range all {
 		for _, r := range out.Reservations {
 			for _, in := range r.Instances {
 				seen[sdkaws.ToString(in.InstanceId)]++
 			}
-		}
-		if pages > 100 {
-			t.Fatal("paginator did not stop")
 		}
 	}
 	if len(seen) != 1000 {
@@ -332,9 +358,7 @@ func TestStateTransitions(t *testing.T) {
 		t.Errorf("stop: %s -> %s, want running -> stopping", ch.PreviousState.Name, ch.CurrentState.Name)
 	}
 	_, err = c.StartInstances(ctx, &ec2.StartInstancesInput{InstanceIds: []string{id}})
-	if apiCode(err) != "IncorrectInstanceState" {
-		t.Errorf("start while stopping: %v, want IncorrectInstanceState", err)
-	}
+	wantCode(t, err, "IncorrectInstanceState", "start while stopping")
 	waiter := ec2.NewInstanceStoppedWaiter(c, func(o *ec2.InstanceStoppedWaiterOptions) {
 		o.MinDelay = 10 * time.Millisecond
 		o.MaxDelay = 50 * time.Millisecond
@@ -343,9 +367,7 @@ func TestStateTransitions(t *testing.T) {
 		t.Fatalf("stopped waiter: %v", err)
 	}
 	_, err = c.RebootInstances(ctx, &ec2.RebootInstancesInput{InstanceIds: []string{id}})
-	if apiCode(err) != "IncorrectInstanceState" {
-		t.Errorf("reboot of a stopped instance: %v, want IncorrectInstanceState", err)
-	}
+	wantCode(t, err, "IncorrectInstanceState", "reboot of a stopped instance")
 	start, err := c.StartInstances(ctx, &ec2.StartInstancesInput{InstanceIds: []string{id}})
 	if err != nil {
 		t.Fatal(err)
@@ -367,13 +389,9 @@ func TestStateTransitions(t *testing.T) {
 	}
 	waitState(t, c, id, "terminated")
 	_, err = c.StartInstances(ctx, &ec2.StartInstancesInput{InstanceIds: []string{id}})
-	if apiCode(err) != "IncorrectInstanceState" {
-		t.Errorf("start of a terminated instance: %v, want IncorrectInstanceState", err)
-	}
+	wantCode(t, err, "IncorrectInstanceState", "start of a terminated instance")
 	_, err = c.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: []string{InstanceID(2), "i-404"}})
-	if apiCode(err) != "InvalidInstanceID.NotFound" {
-		t.Errorf("stop with an unknown id: %v, want InvalidInstanceID.NotFound", err)
-	}
+	wantCode(t, err, "InvalidInstanceID.NotFound", "stop with an unknown id")
 	if got, _ := s.Instance(InstanceID(2)); got.State != StateRunning {
 		t.Errorf("a failed call changed %s to %s", got.ID, got.State)
 	}
@@ -397,26 +415,16 @@ func TestDryRun(t *testing.T) {
 	id := InstanceID(1)
 	allowed := ec2.NewFromConfig(sdkConfig(t, s, testKey, testSecret))
 	_, err := allowed.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: []string{id}, DryRun: sdkaws.Bool(true)})
-	if apiCode(err) != "DryRunOperation" {
-		t.Errorf("permitted dry run: %v, want DryRunOperation", err)
-	}
+	wantCode(t, err, "DryRunOperation", "permitted dry run")
 	denied := ec2.NewFromConfig(sdkConfig(t, s, denyKey, testSecret))
 	_, err = denied.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: []string{id}, DryRun: sdkaws.Bool(true)})
-	if apiCode(err) != "UnauthorizedOperation" {
-		t.Errorf("denied dry run: %v, want UnauthorizedOperation", err)
-	}
+	wantCode(t, err, "UnauthorizedOperation", "denied dry run")
 	_, err = denied.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: []string{id}})
-	if apiCode(err) != "UnauthorizedOperation" {
-		t.Errorf("denied stop: %v, want UnauthorizedOperation", err)
-	}
+	wantCode(t, err, "UnauthorizedOperation", "denied stop")
 	_, err = denied.StartInstances(ctx, &ec2.StartInstancesInput{InstanceIds: []string{id}, DryRun: sdkaws.Bool(true)})
-	if apiCode(err) != "DryRunOperation" {
-		t.Errorf("dry run of an action not denied: %v, want DryRunOperation", err)
-	}
+	wantCode(t, err, "DryRunOperation", "dry run of an action not denied")
 	_, err = allowed.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: []string{"i-404"}, DryRun: sdkaws.Bool(true)})
-	if apiCode(err) != "InvalidInstanceID.NotFound" {
-		t.Errorf("dry run on an unknown id: %v, want InvalidInstanceID.NotFound", err)
-	}
+	wantCode(t, err, "InvalidInstanceID.NotFound", "dry run on an unknown id")
 	if got, _ := s.Instance(id); got.State != StateRunning {
 		t.Errorf("dry runs changed the instance to %s", got.State)
 	}
@@ -453,9 +461,7 @@ func TestThrottledCallsAreRetried(t *testing.T) {
 	}
 	s.Throttle("ec2:DescribeInstances", 10)
 	_, err := ec2.NewFromConfig(cfg).DescribeInstances(context.Background(), &ec2.DescribeInstancesInput{})
-	if apiCode(err) != "RequestLimitExceeded" {
-		t.Errorf("after the retryer gives up: %v, want RequestLimitExceeded", err)
-	}
+	wantCode(t, err, "RequestLimitExceeded", "after the retryer gives up")
 }
 
 func TestUnknownOperations(t *testing.T) {
@@ -467,9 +473,7 @@ func TestUnknownOperations(t *testing.T) {
 		t.Errorf("ec2 unknown action: %v, want InvalidAction naming it", err)
 	}
 	_, err = sts.NewFromConfig(cfg).GetSessionToken(ctx, &sts.GetSessionTokenInput{})
-	if apiCode(err) != "InvalidAction" {
-		t.Errorf("sts unknown action: %v, want InvalidAction", err)
-	}
+	wantCode(t, err, "InvalidAction", "sts unknown action")
 }
 
 func TestStartRefusesBadKeys(t *testing.T) {

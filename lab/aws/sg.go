@@ -64,14 +64,7 @@ func (s *Server) AddSecurityGroup(g SecurityGroup) error {
 	}
 	g.Rules = rules
 	g.Tags = copyTags(g.Tags)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.groups[g.ID]; ok {
-		return fmt.Errorf("lab/aws: security group %s already exists", g.ID)
-	}
-	s.groups[g.ID] = &securityGroup{SecurityGroup: g}
-	s.grpOrder = sortedInsert(s.grpOrder, g.ID)
-	return nil
+	return seed(s, s.groups, "security group", g.ID, &securityGroup{SecurityGroup: g}, func() { s.grpOrder = sortedInsert(s.grpOrder, g.ID) })
 }
 
 // SecurityGroup returns a copy of a group's current rules.

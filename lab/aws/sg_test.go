@@ -12,6 +12,18 @@ import (
 
 func TestSecurityGroups(t *testing.T) {
 	s := startServer(t, Options{})
+	seedCheckoutGroups(t, s)
+	c := ec2.NewFromConfig(sdkConfig(t, s, testKey, testSecret))
+	ctx := context.Background()
+	describeCheckoutGroup(t, ctx, c)
+	revokeAndRestorePublic(t, ctx, c, s)
+	revokeRulesByID(t, ctx, c, s)
+	groupErrorsAndPages(t, ctx, c, s)
+}
+
+// seedCheckoutGroups adds a group with ingress from anywhere, a /8 and a
+// group, and one egress rule, the group it names, and an instance in it.
+func seedCheckoutGroups(t *testing.T, s *Server) {
 	err := s.AddSecurityGroup(SecurityGroup{
 		ID: "sg-0checkout", Name: "checkout", VPC: "vpc-1", Tags: map[string]string{"service": "checkout"},
 		Rules: []Rule{
@@ -30,9 +42,11 @@ func TestSecurityGroups(t *testing.T) {
 	if err := s.AddInstance(Instance{ID: InstanceID(1), SecurityGroups: []string{"sg-0checkout"}}); err != nil {
 		t.Fatal(err)
 	}
-	c := ec2.NewFromConfig(sdkConfig(t, s, testKey, testSecret))
-	ctx := context.Background()
+}
 
+// describeCheckoutGroup: instances are found by group, and the group's rules
+// decode as the SDK reads them.
+func describeCheckoutGroup(t *testing.T, ctx context.Context, c *ec2.Client) {
 	inst, err := c.DescribeInstances(ctx, &ec2.DescribeInstancesInput{Filters: []ec2types.Filter{{Name: sdkaws.String("instance.group-id"), Values: []string{"sg-0checkout"}}}})
 	if err != nil {
 		t.Fatal(err)
@@ -52,8 +66,11 @@ func TestSecurityGroups(t *testing.T) {
 		len(g.IpPermissionsEgress) != 1 || sdkaws.ToString(g.IpPermissionsEgress[0].IpProtocol) != "-1" || g.IpPermissionsEgress[0].FromPort != nil {
 		t.Errorf("group decoded as %+v", g)
 	}
+}
 
-	// Revoke exactly the public https rule, then put it back.
+// revokeAndRestorePublic revokes exactly the public https rule, then puts it
+// back.
+func revokeAndRestorePublic(t *testing.T, ctx context.Context, c *ec2.Client, s *Server) {
 	public := []ec2types.IpPermission{{IpProtocol: sdkaws.String("tcp"), FromPort: sdkaws.Int32(443), ToPort: sdkaws.Int32(443),
 		IpRanges: []ec2types.IpRange{{CidrIp: sdkaws.String("0.0.0.0/0"), Description: sdkaws.String("https")}}}}
 	if _, err := c.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{GroupId: sdkaws.String("sg-0checkout"), IpPermissions: public, DryRun: sdkaws.Bool(true)}); apiCode(err) != "DryRunOperation" {
@@ -71,19 +88,17 @@ func TestSecurityGroups(t *testing.T) {
 			t.Errorf("public rule still there: %+v", r)
 		}
 	}
-	_, err = c.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{GroupId: sdkaws.String("sg-0checkout"), IpPermissions: public})
-	if apiCode(err) != "InvalidPermission.NotFound" {
-		t.Errorf("revoke of a revoked rule: %v, want InvalidPermission.NotFound", err)
-	}
+	_, err := c.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{GroupId: sdkaws.String("sg-0checkout"), IpPermissions: public})
+	wantCode(t, err, "InvalidPermission.NotFound", "revoke of a revoked rule")
 	if _, err := c.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: sdkaws.String("sg-0checkout"), IpPermissions: public}); err != nil {
 		t.Fatal(err)
 	}
 	_, err = c.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: sdkaws.String("sg-0checkout"), IpPermissions: public})
-	if apiCode(err) != "InvalidPermission.Duplicate" {
-		t.Errorf("authorize twice: %v, want InvalidPermission.Duplicate", err)
-	}
+	wantCode(t, err, "InvalidPermission.Duplicate", "authorize twice")
+}
 
-	// The rules API sees the same rules, and revokes by id.
+// revokeRulesByID: the rules API sees the same rules, and revokes by id.
+func revokeRulesByID(t *testing.T, ctx context.Context, c *ec2.Client, s *Server) {
 	rules, err := c.DescribeSecurityGroupRules(ctx, &ec2.DescribeSecurityGroupRulesInput{Filters: []ec2types.Filter{{Name: sdkaws.String("group-id"), Values: []string{"sg-0checkout"}}}})
 	if err != nil {
 		t.Fatal(err)
@@ -98,25 +113,23 @@ func TestSecurityGroups(t *testing.T) {
 		}
 	}
 	_, err = c.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{GroupId: sdkaws.String("sg-0checkout"), SecurityGroupRuleIds: []string{egressID}})
-	if apiCode(err) != "InvalidSecurityGroupRuleId.NotFound" {
-		t.Errorf("egress rule revoked as ingress: %v", err)
-	}
+	wantCode(t, err, "InvalidSecurityGroupRuleId.NotFound", "egress rule revoked as ingress")
 	if _, err := c.RevokeSecurityGroupEgress(ctx, &ec2.RevokeSecurityGroupEgressInput{GroupId: sdkaws.String("sg-0checkout"), SecurityGroupRuleIds: []string{egressID}}); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := s.SecurityGroup("sg-0checkout"); len(got.Rules) != 3 {
 		t.Errorf("after egress revoke: %d rules, want 3", len(got.Rules))
 	}
+}
 
-	_, err = c.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: []string{"sg-404"}})
-	if apiCode(err) != "InvalidGroup.NotFound" {
-		t.Errorf("unknown group: %v", err)
-	}
+// groupErrorsAndPages: unknown groups and rules without ports are refused;
+// groups are found by tag and paginated.
+func groupErrorsAndPages(t *testing.T, ctx context.Context, c *ec2.Client, s *Server) {
+	_, err := c.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: []string{"sg-404"}})
+	wantCode(t, err, "InvalidGroup.NotFound", "unknown group")
 	_, err = c.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: sdkaws.String("sg-0db"),
 		IpPermissions: []ec2types.IpPermission{{IpProtocol: sdkaws.String("tcp"), IpRanges: []ec2types.IpRange{{CidrIp: sdkaws.String("10.0.0.0/8")}}}}})
-	if apiCode(err) != "InvalidParameterValue" {
-		t.Errorf("tcp without ports: %v, want InvalidParameterValue", err)
-	}
+	wantCode(t, err, "InvalidParameterValue", "tcp without ports")
 	all, err := c.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{Filters: []ec2types.Filter{{Name: sdkaws.String("tag:service"), Values: []string{"checkout"}}}})
 	if err != nil || len(all.SecurityGroups) != 1 {
 		t.Errorf("by tag: %v, %d groups", err, len(all.SecurityGroups))
@@ -126,14 +139,11 @@ func TestSecurityGroups(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	pages, seen := 0, map[string]bool{}
+	seen := map[string]bool{}
 	p := ec2.NewDescribeSecurityGroupsPaginator(c, &ec2.DescribeSecurityGroupsInput{MaxResults: sdkaws.Int32(5)})
-	for p.HasMorePages() && pages < 5 {
-		pg, err := p.NextPage(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pages++
+	paged := readPages(t, 5, p.HasMorePages, p.NextPage)
+	pages := len(paged)
+	for _, pg := range paged {
 		for _, g := range pg.SecurityGroups {
 			seen[sdkaws.ToString(g.GroupId)] = true
 		}

@@ -3,7 +3,6 @@ package aws
 import (
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -92,47 +91,81 @@ func decodeJSON(body []byte, v any) *apiError {
 	return nil
 }
 
+// ssmPaging: MaxResults 1 to 50, default 50, and NextToken.
+var ssmPaging = paging{50, 1, 50, "ValidationException", "MaxResults %s: expected 1 to 50", "InvalidNextToken", "The specified token is not valid."}
+
 func ssmInvalid(code, msg string) *apiError { return &apiError{status: 400, code: code, msg: msg} }
 
+// sendCommandInput is SendCommand's request.
+type sendCommandInput struct {
+	DocumentName   string
+	InstanceIds    []string
+	Targets        []ssmTarget
+	Parameters     map[string][]string
+	MaxConcurrency string
+	MaxErrors      string
+	TimeoutSeconds *int
+	Comment        string
+}
+
 func (s *Server) sendCommand(c *call) (any, *apiError) {
-	var in struct {
-		DocumentName   string
-		InstanceIds    []string
-		Targets        []ssmTarget
-		Parameters     map[string][]string
-		MaxConcurrency string
-		MaxErrors      string
-		TimeoutSeconds *int
-		Comment        string
-	}
+	var in sendCommandInput
 	if aerr := decodeJSON(c.body, &in); aerr != nil {
 		return nil, aerr
 	}
-	if in.DocumentName != runShellScript && in.DocumentName != "arn:aws:ssm:"+c.region+"::document/"+runShellScript {
-		return nil, ssmInvalid("InvalidDocument", fmt.Sprintf("Document %q is not served by this endpoint (only %s is)", in.DocumentName, runShellScript))
+	if aerr := in.checkTargeting(c.region); aerr != nil {
+		return nil, aerr
+	}
+	execTimeout, aerr := in.executionTimeout()
+	if aerr != nil {
+		return nil, aerr
+	}
+	timeout, aerr := in.deliveryLimits()
+	if aerr != nil {
+		return nil, aerr
+	}
+	return s.startCommand(&in, timeout, time.Duration(execTimeout)*time.Second)
+}
+
+// checkTargeting checks the document and how the instances are named.
+func (in *sendCommandInput) checkTargeting(region string) *apiError {
+	if in.DocumentName != runShellScript && in.DocumentName != "arn:aws:ssm:"+region+"::document/"+runShellScript {
+		return ssmInvalid("InvalidDocument", fmt.Sprintf("Document %q is not served by this endpoint (only %s is)", in.DocumentName, runShellScript))
 	}
 	if (len(in.InstanceIds) == 0) == (len(in.Targets) == 0) {
-		return nil, ssmInvalid("ValidationException", "exactly one of InstanceIds or Targets must be given")
+		return ssmInvalid("ValidationException", "exactly one of InstanceIds or Targets must be given")
 	}
 	if len(in.InstanceIds) > 50 || len(in.Targets) > 5 {
-		return nil, ssmInvalid("ValidationException", "at most 50 InstanceIds and 5 Targets")
+		return ssmInvalid("ValidationException", "at most 50 InstanceIds and 5 Targets")
 	}
+	return nil
+}
+
+// executionTimeout checks the document's parameters and returns its
+// executionTimeout in seconds (default an hour).
+func (in *sendCommandInput) executionTimeout() (int, *apiError) {
 	if cmds := in.Parameters["commands"]; len(cmds) == 0 {
-		return nil, ssmInvalid("InvalidParameters", "Parameters: commands is required and must not be empty")
+		return 0, ssmInvalid("InvalidParameters", "Parameters: commands is required and must not be empty")
 	}
 	for name := range in.Parameters {
 		if name != "commands" && name != "workingDirectory" && name != "executionTimeout" {
-			return nil, ssmInvalid("InvalidParameters", fmt.Sprintf("Parameter %q is not defined by %s (commands, workingDirectory, executionTimeout are)", name, runShellScript))
+			return 0, ssmInvalid("InvalidParameters", fmt.Sprintf("Parameter %q is not defined by %s (commands, workingDirectory, executionTimeout are)", name, runShellScript))
 		}
 	}
-	execTimeout := 3600
-	if v := in.Parameters["executionTimeout"]; len(v) > 0 {
-		n, err := strconv.Atoi(v[0])
-		if err != nil || n < 1 || n > 172800 {
-			return nil, ssmInvalid("InvalidParameters", fmt.Sprintf("Parameters: executionTimeout %q must be a whole number of seconds from 1 to 172800", v[0]))
-		}
-		execTimeout = n
+	v := in.Parameters["executionTimeout"]
+	if len(v) == 0 {
+		return 3600, nil
 	}
+	n, err := strconv.Atoi(v[0])
+	if err != nil || n < 1 || n > 172800 {
+		return 0, ssmInvalid("InvalidParameters", fmt.Sprintf("Parameters: executionTimeout %q must be a whole number of seconds from 1 to 172800", v[0]))
+	}
+	return n, nil
+}
+
+// deliveryLimits fills in and checks MaxConcurrency and MaxErrors, and
+// returns TimeoutSeconds (default an hour).
+func (in *sendCommandInput) deliveryLimits() (int, *apiError) {
 	if in.MaxConcurrency == "" {
 		in.MaxConcurrency = "50"
 	}
@@ -140,19 +173,22 @@ func (s *Server) sendCommand(c *call) (any, *apiError) {
 		in.MaxErrors = "0"
 	}
 	if !concurrencyRE.MatchString(in.MaxConcurrency) {
-		return nil, ssmInvalid("ValidationException", fmt.Sprintf("MaxConcurrency %q: expected a count from 1 or a percentage from 1%% to 100%%", in.MaxConcurrency))
+		return 0, ssmInvalid("ValidationException", fmt.Sprintf("MaxConcurrency %q: expected a count from 1 or a percentage from 1%% to 100%%", in.MaxConcurrency))
 	}
 	if !maxErrorsRE.MatchString(in.MaxErrors) {
-		return nil, ssmInvalid("ValidationException", fmt.Sprintf("MaxErrors %q: expected a count from 0 or a percentage from 0%% to 100%%", in.MaxErrors))
+		return 0, ssmInvalid("ValidationException", fmt.Sprintf("MaxErrors %q: expected a count from 0 or a percentage from 0%% to 100%%", in.MaxErrors))
 	}
-	timeout := 3600
-	if in.TimeoutSeconds != nil {
-		if *in.TimeoutSeconds < 30 || *in.TimeoutSeconds > 2592000 {
-			return nil, ssmInvalid("ValidationException", fmt.Sprintf("TimeoutSeconds %d: expected 30 to 2592000", *in.TimeoutSeconds))
-		}
-		timeout = *in.TimeoutSeconds
+	if in.TimeoutSeconds == nil {
+		return 3600, nil
 	}
+	if *in.TimeoutSeconds < 30 || *in.TimeoutSeconds > 2592000 {
+		return 0, ssmInvalid("ValidationException", fmt.Sprintf("TimeoutSeconds %d: expected 30 to 2592000", *in.TimeoutSeconds))
+	}
+	return *in.TimeoutSeconds, nil
+}
 
+// startCommand records a checked command and runs it in the background.
+func (s *Server) startCommand(in *sendCommandInput, timeout int, execTimeout time.Duration) (any, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -179,7 +215,7 @@ func (s *Server) sendCommand(c *call) (any, *apiError) {
 	go func() {
 		defer s.wg.Done()
 		defer cancel()
-		s.runCommand(ctx, cmd, in.Parameters["commands"], time.Duration(execTimeout)*time.Second)
+		s.runCommand(ctx, cmd, in.Parameters["commands"], execTimeout)
 	}()
 	return out, nil
 }
@@ -428,82 +464,30 @@ func (s *Server) getCommandInvocation(c *call) (any, *apiError) {
 	}, nil
 }
 
-// pageToken encodes an offset into a list for NextToken.
-func pageToken(offset int) string {
-	return base64.RawURLEncoding.EncodeToString([]byte("offset:" + strconv.Itoa(offset)))
+// ssmList is what SSM's list calls share: an optional command and paging.
+type ssmList struct {
+	CommandId, NextToken string
+	MaxResults           *int
 }
 
-func parsePageToken(tok string) (int, bool) {
-	if tok == "" {
-		return 0, true
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(tok)
-	rest, ok := strings.CutPrefix(string(raw), "offset:")
-	n, aerr := strconv.Atoi(rest)
-	return n, err == nil && ok && aerr == nil && n >= 0
-}
-
-// ssmPage reads MaxResults (1 to 50, default 50) and NextToken.
-func ssmPage(maxResults *int, token string) (size, offset int, aerr *apiError) {
-	size = 50
-	if maxResults != nil {
-		if *maxResults < 1 || *maxResults > 50 {
-			return 0, 0, ssmInvalid("ValidationException", fmt.Sprintf("MaxResults %d: expected 1 to 50", *maxResults))
-		}
-		size = *maxResults
-	}
-	offset, ok := parsePageToken(token)
-	if !ok {
-		return 0, 0, ssmInvalid("InvalidNextToken", "The specified token is not valid.")
-	}
-	return size, offset, nil
-}
-
-// pageOf answers a list call: the page of items from offset, under
-// listKey, and the token for the next page under tokenKey.
-func pageOf[T any](items []T, offset, size int, listKey, tokenKey string, item func(T) map[string]any) map[string]any {
-	from, to, next := page(len(items), offset, size)
-	list := make([]map[string]any, 0, to-from)
-	for _, it := range items[from:to] {
-		list = append(list, item(it))
-	}
-	out := map[string]any{listKey: list}
-	if next != "" {
-		out[tokenKey] = next
-	}
-	return out
-}
-
-// page slices n items from offset and returns the next token, if any.
-func page(total, offset, size int) (from, to int, next string) {
-	from = min(offset, total)
-	to = min(from+size, total)
-	if to < total {
-		next = pageToken(to)
-	}
-	return from, to, next
-}
-
-func (s *Server) listCommandInvocations(c *call) (any, *apiError) {
-	var in struct {
-		CommandId, InstanceId, NextToken string
-		Details                          bool
-		MaxResults                       *int
-	}
-	if aerr := decodeJSON(c.body, &in); aerr != nil {
+// serveList serves a list call over commands: it decodes the body into in
+// (which embeds l), reads the page, and, under the lock, runs list with the
+// command l names or every command, newest first.
+func (s *Server) serveList(c *call, in any, l *ssmList, list func(cmds []*command, offset, size int) any) (any, *apiError) {
+	if aerr := decodeJSON(c.body, in); aerr != nil {
 		return nil, aerr
 	}
-	size, offset, aerr := ssmPage(in.MaxResults, in.NextToken)
+	size, offset, aerr := ssmPaging.read(optInt(l.MaxResults), l.NextToken)
 	if aerr != nil {
 		return nil, aerr
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var cmds []*command
-	if in.CommandId != "" {
-		cmd, ok := s.commands[in.CommandId]
+	if l.CommandId != "" {
+		cmd, ok := s.commands[l.CommandId]
 		if !ok {
-			return nil, ssmInvalid("InvalidCommandId", fmt.Sprintf("command %s does not exist", in.CommandId))
+			return nil, ssmInvalid("InvalidCommandId", fmt.Sprintf("command %s does not exist", l.CommandId))
 		}
 		cmds = []*command{cmd}
 	} else {
@@ -511,62 +495,52 @@ func (s *Server) listCommandInvocations(c *call) (any, *apiError) {
 			cmds = append(cmds, s.commands[s.cmdOrder[i]])
 		}
 	}
-	type pair struct {
-		cmd *command
-		inv *invocation
+	return list(cmds, offset, size), nil
+}
+
+func (s *Server) listCommandInvocations(c *call) (any, *apiError) {
+	var in struct {
+		ssmList
+		InstanceId string
+		Details    bool
 	}
-	var all []pair
-	for _, cmd := range cmds {
-		for _, id := range cmd.instanceIDs {
-			if in.InstanceId == "" || in.InstanceId == id {
-				all = append(all, pair{cmd, cmd.invs[id]})
+	return s.serveList(c, &in, &in.ssmList, func(cmds []*command, offset, size int) any {
+		type pair struct {
+			cmd *command
+			inv *invocation
+		}
+		var all []pair
+		for _, cmd := range cmds {
+			for _, id := range cmd.instanceIDs {
+				if in.InstanceId == "" || in.InstanceId == id {
+					all = append(all, pair{cmd, cmd.invs[id]})
+				}
 			}
 		}
-	}
-	return pageOf(all, offset, size, "CommandInvocations", "NextToken", func(p pair) map[string]any {
-		item := map[string]any{
-			"CommandId": p.cmd.id, "InstanceId": p.inv.instanceID, "Comment": p.cmd.comment,
-			"DocumentName": runShellScript, "DocumentVersion": "$DEFAULT",
-			"RequestedDateTime": epoch(p.cmd.requested), "Status": p.inv.status, "StatusDetails": p.inv.details,
-			"StandardOutputUrl": "", "StandardErrorUrl": "",
-		}
-		if in.Details {
-			item["CommandPlugins"] = []map[string]any{{
-				"Name": runShellPlugin, "Status": p.inv.status, "StatusDetails": p.inv.details,
-				"ResponseCode": p.inv.code, "Output": truncate(p.inv.stdout+p.inv.stderr, maxPluginOutput),
-				"ResponseStartDateTime": epoch(p.inv.start), "ResponseFinishDateTime": epoch(p.inv.end),
-			}}
-		}
-		return item
-	}), nil
+		return pageOf(all, offset, size, "CommandInvocations", "NextToken", func(p pair) map[string]any {
+			item := map[string]any{
+				"CommandId": p.cmd.id, "InstanceId": p.inv.instanceID, "Comment": p.cmd.comment,
+				"DocumentName": runShellScript, "DocumentVersion": "$DEFAULT",
+				"RequestedDateTime": epoch(p.cmd.requested), "Status": p.inv.status, "StatusDetails": p.inv.details,
+				"StandardOutputUrl": "", "StandardErrorUrl": "",
+			}
+			if in.Details {
+				item["CommandPlugins"] = []map[string]any{{
+					"Name": runShellPlugin, "Status": p.inv.status, "StatusDetails": p.inv.details,
+					"ResponseCode": p.inv.code, "Output": truncate(p.inv.stdout+p.inv.stderr, maxPluginOutput),
+					"ResponseStartDateTime": epoch(p.inv.start), "ResponseFinishDateTime": epoch(p.inv.end),
+				}}
+			}
+			return item
+		})
+	})
 }
 
 func (s *Server) listCommands(c *call) (any, *apiError) {
-	var in struct {
-		CommandId, NextToken string
-		MaxResults           *int
-	}
-	if aerr := decodeJSON(c.body, &in); aerr != nil {
-		return nil, aerr
-	}
-	size, offset, aerr := ssmPage(in.MaxResults, in.NextToken)
-	if aerr != nil {
-		return nil, aerr
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var ids []string
-	if in.CommandId != "" {
-		if _, ok := s.commands[in.CommandId]; !ok {
-			return nil, ssmInvalid("InvalidCommandId", fmt.Sprintf("command %s does not exist", in.CommandId))
-		}
-		ids = []string{in.CommandId}
-	} else {
-		for i := len(s.cmdOrder) - 1; i >= 0; i-- {
-			ids = append(ids, s.cmdOrder[i])
-		}
-	}
-	return pageOf(ids, offset, size, "Commands", "NextToken", func(id string) map[string]any { return s.commandJSON(s.commands[id]) }), nil
+	var in ssmList
+	return s.serveList(c, &in, &in, func(cmds []*command, offset, size int) any {
+		return pageOf(cmds, offset, size, "Commands", "NextToken", s.commandJSON)
+	})
 }
 
 func (s *Server) cancelCommand(c *call) (any, *apiError) {

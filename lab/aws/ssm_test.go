@@ -49,6 +49,23 @@ func (sh *shell) run(ctx context.Context, id string, commands []string) (string,
 }
 
 // waitCommand polls ListCommands until the command leaves Pending/InProgress.
+// runToEnd sends a command to one instance, waits for it to end and
+// returns that instance's invocation.
+func runToEnd(t *testing.T, c *ssm.Client, in *ssm.SendCommandInput) *ssm.GetCommandInvocationOutput {
+	t.Helper()
+	ctx := context.Background()
+	out, err := c.SendCommand(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitCommand(t, c, sdkaws.ToString(out.Command.CommandId))
+	inv, err := c.GetCommandInvocation(ctx, &ssm.GetCommandInvocationInput{CommandId: out.Command.CommandId, InstanceId: sdkaws.String(in.InstanceIds[0])})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return inv
+}
+
 func waitCommand(t *testing.T, c *ssm.Client, id string) ssmtypes.Command {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
@@ -116,21 +133,12 @@ func TestSSMSendCommandByTag(t *testing.T) {
 		t.Errorf("invocation %+v", inv)
 	}
 	_, err = c.GetCommandInvocation(ctx, &ssm.GetCommandInvocationInput{CommandId: sdkaws.String(id), InstanceId: sdkaws.String(InstanceID(10))})
-	if apiCode(err) != "InvocationDoesNotExist" {
-		t.Errorf("invocation on the stopped instance: %v, want InvocationDoesNotExist", err)
-	}
+	wantCode(t, err, "InvocationDoesNotExist", "invocation on the stopped instance")
 
 	// Details and pagination of ListCommandInvocations.
 	seen := map[string]bool{}
 	p := ssm.NewListCommandInvocationsPaginator(c, &ssm.ListCommandInvocationsInput{CommandId: sdkaws.String(id), Details: true, MaxResults: sdkaws.Int32(4)})
-	for pages := 0; p.HasMorePages(); pages++ {
-		if pages > 10 {
-			t.Fatal("paginator did not stop")
-		}
-		pg, err := p.NextPage(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, pg := range readPages(t, 10, p.HasMorePages, p.NextPage) {
 		for _, ci := range pg.CommandInvocations {
 			seen[sdkaws.ToString(ci.InstanceId)] = true
 			if len(ci.CommandPlugins) != 1 || !strings.HasPrefix(sdkaws.ToString(ci.CommandPlugins[0].Output), "ran on ") {
@@ -204,26 +212,16 @@ func TestSSMCancelAndTimeout(t *testing.T) {
 		t.Errorf("cancelled command: %s", cmd.Status)
 	}
 
-	out, err = c.SendCommand(ctx, &ssm.SendCommandInput{
+	inv := runToEnd(t, c, &ssm.SendCommandInput{
 		DocumentName: sdkaws.String("AWS-RunShellScript"),
 		InstanceIds:  []string{InstanceID(2)},
 		Parameters:   map[string][]string{"commands": {"block"}, "executionTimeout": {"1"}},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitCommand(t, c, sdkaws.ToString(out.Command.CommandId))
-	inv, err := c.GetCommandInvocation(ctx, &ssm.GetCommandInvocationInput{CommandId: out.Command.CommandId, InstanceId: sdkaws.String(InstanceID(2))})
-	if err != nil {
-		t.Fatal(err)
-	}
 	if inv.Status != ssmtypes.CommandInvocationStatusTimedOut {
 		t.Errorf("blocked past executionTimeout: %s, want TimedOut", inv.Status)
 	}
 	_, err = c.CancelCommand(ctx, &ssm.CancelCommandInput{CommandId: sdkaws.String("nope")})
-	if apiCode(err) != "InvalidCommandId" {
-		t.Errorf("cancel of an unknown command: %v", err)
-	}
+	wantCode(t, err, "InvalidCommandId", "cancel of an unknown command")
 }
 
 func TestSSMErrors(t *testing.T) {
@@ -257,31 +255,17 @@ func TestSSMErrors(t *testing.T) {
 			t.Errorf("%s: %v, want %s", tc.name, err, tc.code)
 		}
 	}
-	out, err := c.SendCommand(ctx, &ssm.SendCommandInput{DocumentName: sdkaws.String("AWS-RunShellScript"), InstanceIds: []string{InstanceID(1)}, Parameters: cmds})
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitCommand(t, c, sdkaws.ToString(out.Command.CommandId))
-	inv, err := c.GetCommandInvocation(ctx, &ssm.GetCommandInvocationInput{CommandId: out.Command.CommandId, InstanceId: sdkaws.String(InstanceID(1))})
-	if err != nil {
-		t.Fatal(err)
-	}
+	inv := runToEnd(t, c, &ssm.SendCommandInput{DocumentName: sdkaws.String("AWS-RunShellScript"), InstanceIds: []string{InstanceID(1)}, Parameters: cmds})
 	if inv.Status != ssmtypes.CommandInvocationStatusFailed || sdkaws.ToString(inv.StatusDetails) != "Undeliverable" {
 		t.Errorf("without an agent: %s %s, want Failed Undeliverable", inv.Status, sdkaws.ToString(inv.StatusDetails))
 	}
 
-	_, err = ssm.NewFromConfig(sdkConfig(t, s, denyKey, testSecret)).SendCommand(ctx, &ssm.SendCommandInput{DocumentName: sdkaws.String("AWS-RunShellScript"), InstanceIds: []string{InstanceID(1)}, Parameters: cmds})
-	if apiCode(err) != "AccessDeniedException" {
-		t.Errorf("denied key: %v, want AccessDeniedException", err)
-	}
-	_, err = c.DescribeInstanceInformation(ctx, &ssm.DescribeInstanceInformationInput{})
-	if apiCode(err) != "UnknownOperationException" {
-		t.Errorf("unknown operation: %v, want UnknownOperationException", err)
-	}
-	s.Throttle("ssm:GetCommandInvocation", 2)
-	if _, err := c.GetCommandInvocation(ctx, &ssm.GetCommandInvocationInput{CommandId: out.Command.CommandId, InstanceId: sdkaws.String(InstanceID(1))}); err != nil {
-		t.Errorf("after 2 throttles: %v", err)
-	}
+	_, denied := ssm.NewFromConfig(sdkConfig(t, s, denyKey, testSecret)).SendCommand(ctx, &ssm.SendCommandInput{DocumentName: sdkaws.String("AWS-RunShellScript"), InstanceIds: []string{InstanceID(1)}, Parameters: cmds})
+	_, unknown := c.DescribeInstanceInformation(ctx, &ssm.DescribeInstanceInformationInput{})
+	wantRefusals(t, s, denied, "AccessDeniedException", unknown, "ssm:GetCommandInvocation", func() error {
+		_, err := c.GetCommandInvocation(ctx, &ssm.GetCommandInvocationInput{CommandId: inv.CommandId, InstanceId: sdkaws.String(InstanceID(1))})
+		return err
+	})
 	if n := s.Calls("ssm:GetCommandInvocation"); n != 4 {
 		t.Errorf("GetCommandInvocation reached %d times, want 4", n)
 	}

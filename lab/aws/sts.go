@@ -5,10 +5,14 @@ import (
 	"net/url"
 )
 
-func (s *Server) sts(c *call, action string, _ url.Values) (any, *apiError) {
-	if action != "GetCallerIdentity" {
-		return nil, &apiError{status: 400, code: "InvalidAction", msg: "Could not find operation " + action + " for version 2011-06-15"}
-	}
+// stsAPI is the STS actions served.
+func (s *Server) stsAPI() queryAPI {
+	return queryAPI{unknown: "Could not find operation %s for version 2011-06-15", actions: map[string]queryHandler{
+		"GetCallerIdentity": s.getCallerIdentity,
+	}}
+}
+
+func (s *Server) getCallerIdentity(c *call, action string, _ url.Values) (any, *apiError) {
 	return queryAnswer(c, action, struct {
 		XMLName xml.Name
 		Arn     string `xml:"Arn"`

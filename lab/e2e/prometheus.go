@@ -153,36 +153,39 @@ func PrometheusAPI(t testing.TB, url string) v1.API {
 // Query asks a for q at one instant and fails t unless it answers a vector.
 func Query(t testing.TB, a v1.API, q string, at time.Time) model.Vector {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	v, _, _, err := a.Query(ctx, q, at)
-	if err != nil {
-		t.Fatalf("query %s: %v", q, err)
-	}
-	vec, ok := v.(model.Vector)
-	if !ok {
-		t.Fatalf("query %s: %T, want a vector", q, v)
-	}
-	return vec
+	return ask[model.Vector](t, "query", q, "vector", func(ctx context.Context) (model.Value, v1.Warnings, error) {
+		v, _, _, err := a.Query(ctx, q, at)
+		return v, nil, err
+	})
 }
 
 // QueryRange asks a for q over r and fails t unless it answers a matrix.
 func QueryRange(t testing.TB, a v1.API, q string, r v1.Range) model.Matrix {
 	t.Helper()
+	return ask[model.Matrix](t, "query_range", q, "matrix", func(ctx context.Context) (model.Value, v1.Warnings, error) {
+		v, warns, _, err := a.QueryRange(ctx, q, r)
+		return v, warns, err
+	})
+}
+
+// ask makes one call (what) for q with a deadline, logs its warnings and
+// fails t on an error or an answer that is not a T (a kind).
+func ask[T model.Value](t testing.TB, what, q, kind string, call func(context.Context) (model.Value, v1.Warnings, error)) T {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	v, warns, _, err := a.QueryRange(ctx, q, r)
+	v, warns, err := call(ctx)
 	if err != nil {
-		t.Fatalf("query_range %s: %v", q, err)
+		t.Fatalf("%s %s: %v", what, q, err)
 	}
 	if len(warns) > 0 {
-		t.Logf("query_range %s: warnings %v", q, warns)
+		t.Logf("%s %s: warnings %v", what, q, warns)
 	}
-	m, ok := v.(model.Matrix)
+	out, ok := v.(T)
 	if !ok {
-		t.Fatalf("query_range %s: %T, want a matrix", q, v)
+		t.Fatalf("%s %s: %T, want a %s", what, q, v, kind)
 	}
-	return m
+	return out
 }
 
 // Agree compares two answers to the same range query step by step: the

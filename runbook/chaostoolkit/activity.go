@@ -315,17 +315,7 @@ func (im *importer) panelName(probe string) string {
 	if base == "metrics_blind" {
 		base = "panel_metrics_blind"
 	}
-	name := base
-	for i := 2; ; i++ {
-		taken := false
-		for _, p := range im.d.panels {
-			taken = taken || p.name == name
-		}
-		if !taken {
-			return name
-		}
-		name = fmt.Sprintf("%s_%d", base, i)
-	}
+	return uniqueName(base, "%s_%d", im.d.panels, func(p *panel) string { return p.name })
 }
 
 // step sets metrics.step from query_interval's step (seconds). gameday has
@@ -436,17 +426,7 @@ func (im *importer) newAttack(a val, name, kind, targetName string) *attack {
 	if name == "" {
 		name = kind
 	}
-	base := name
-	for i := 2; ; i++ {
-		taken := false
-		for _, x := range im.d.attacks {
-			taken = taken || x.name == name
-		}
-		if !taken {
-			break
-		}
-		name = fmt.Sprintf("%s (%d)", base, i)
-	}
+	name = uniqueName(name, "%s (%d)", im.d.attacks, func(x *attack) string { return x.name })
 	if tol, ok := a.get("tolerance"); ok {
 		im.warn(tol.path, "a tolerance on an action that became an attack is not imported; say what must hold under hypothesis.expect")
 	}

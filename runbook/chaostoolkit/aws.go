@@ -240,17 +240,7 @@ func targetHint(sel selection, resource string) string {
 
 func (im *importer) targetName(hint string) string {
 	base := ident(hint, "-", "target")
-	name := base
-	for i := 2; ; i++ {
-		taken := false
-		for _, t := range im.d.targets {
-			taken = taken || t.name == name
-		}
-		if !taken {
-			return name
-		}
-		name = fmt.Sprintf("%s-%d", base, i)
-	}
+	return uniqueName(base, "%s-%d", im.d.targets, func(t *target) string { return t.name })
 }
 
 // sshPlaceholder is the one SSH target that process attacks (and the

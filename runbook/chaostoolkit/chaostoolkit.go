@@ -175,9 +175,9 @@ func (im *importer) run(top val) {
 		case "steady-state-hypothesis":
 			im.steadyState(f.val)
 		case "method":
-			im.method(f.val)
+			im.activities(f.val, phaseMethod, "actions and probes")
 		case "rollbacks":
-			im.rollbacks(f.val)
+			im.activities(f.val, phaseRollback, "actions")
 		default:
 			im.warn(f.val.path, "%q is not part of the Chaos Toolkit format this import knows; not imported", f.key)
 		}
@@ -324,24 +324,26 @@ func (im *importer) steadyState(v val) {
 	}
 }
 
-func (im *importer) method(v val) {
+// activities imports a list of activities of one phase; what says which
+// kinds the list holds, for the message when it is not a list.
+func (im *importer) activities(v val, ph phase, what string) {
 	if !v.isList() {
-		im.warn(v.path, "expected a list of actions and probes, found %s; not imported", kindOf(v))
+		im.warn(v.path, "expected a list of %s, found %s; not imported", what, kindOf(v))
 		return
 	}
 	for _, a := range v.items() {
-		im.activity(a, phaseMethod)
+		im.activity(a, ph)
 	}
 }
 
-func (im *importer) rollbacks(v val) {
-	if !v.isList() {
-		im.warn(v.path, "expected a list of actions, found %s; not imported", kindOf(v))
-		return
+// uniqueName returns base, or the first of base numbered 2, 3, ... (as
+// format writes it) that no item is named yet.
+func uniqueName[T any](base, format string, items []T, nameOf func(T) string) string {
+	name := base
+	for i := 2; slices.ContainsFunc(items, func(x T) bool { return nameOf(x) == name }); i++ {
+		name = fmt.Sprintf(format, base, i)
 	}
-	for _, a := range v.items() {
-		im.activity(a, phaseRollback)
-	}
+	return name
 }
 
 func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }

@@ -90,18 +90,25 @@ var goldens = []struct {
 	}},
 }
 
+// importFixture imports testdata/file, failing the test if it cannot.
+func importFixture(t *testing.T, file string) (in string, data []byte, res chaostoolkit.Result) {
+	t.Helper()
+	in = filepath.Join("testdata", file)
+	data, err := os.ReadFile(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err = chaostoolkit.Import(in, data)
+	if err != nil {
+		t.Fatalf("Import %s: %v", file, err)
+	}
+	return in, data, res
+}
+
 func TestImportGolden(t *testing.T) {
 	for _, g := range goldens {
 		t.Run(g.file, func(t *testing.T) {
-			in := filepath.Join("testdata", g.file)
-			data, err := os.ReadFile(in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			res, err := chaostoolkit.Import(in, data)
-			if err != nil {
-				t.Fatalf("Import: %v", err)
-			}
+			in, data, res := importFixture(t, g.file)
 			golden := strings.TrimSuffix(in, filepath.Ext(in)) + ".golden.yaml"
 			if *update {
 				if err := os.WriteFile(golden, res.YAML, 0o644); err != nil {

@@ -2,8 +2,6 @@ package chaostoolkit_test
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -17,15 +15,7 @@ import (
 func TestImportedRunbooksValidate(t *testing.T) {
 	cat := targets.Default()
 	for _, g := range goldens {
-		in := filepath.Join("testdata", g.file)
-		data, err := os.ReadFile(in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res, err := chaostoolkit.Import(in, data)
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, _, res := importFixture(t, g.file)
 		if _, err := runbook.Parse(g.file+".runbook.yaml", res.YAML, cat); err != nil {
 			t.Errorf("%s: imported runbook does not validate:\n%v\n%s", g.file, err, res.YAML)
 		}

@@ -214,13 +214,30 @@ func (w *writer) list(indent int, key string, items []string, trailing string) {
 	}
 }
 
+// todo writes a TODO(import) comment where the importer left one.
+func (w *writer) todo(indent int, why string) {
+	if why != "" {
+		w.comment(indent, "TODO(import): "+why)
+	}
+}
+
+// render writes the runbook section by section, in the order the runbook
+// format documents them.
 func (d *doc) render() []byte {
 	var w writer
+	for _, section := range []func(*writer){
+		d.renderHead, d.renderMetrics, d.renderBaseline, d.renderHypothesis,
+		d.renderGuardrails, d.renderTargets, d.renderBlastRadius, d.renderAttacks, d.renderEnd,
+	} {
+		section(&w)
+	}
+	return []byte(w.b.String())
+}
+
+func (d *doc) renderHead(w *writer) {
 	w.comments(0, d.header)
 	w.kv(0, "version", "1", "")
-	if d.nameTODO != "" {
-		w.comment(0, "TODO(import): "+d.nameTODO)
-	}
+	w.todo(0, d.nameTODO)
 	w.kv(0, "name", scalar(d.name), "")
 	if d.description != "" {
 		w.text(0, "description", d.description)
@@ -228,7 +245,9 @@ func (d *doc) render() []byte {
 	if len(d.tags) > 0 {
 		w.list(0, "tags", d.tags, "")
 	}
+}
 
+func (d *doc) renderMetrics(w *writer) {
 	w.blank()
 	w.kv(0, "metrics", "", "")
 	if d.metricsURL != "" {
@@ -250,91 +269,105 @@ func (d *doc) render() []byte {
 		}
 		w.kv(3, "title", scalar(p.title), "")
 	}
+}
 
+func (d *doc) renderBaseline(w *writer) {
 	w.blank()
 	w.kv(0, "baseline", "", "")
 	w.comment(1, "Chaos Toolkit checks the steady state once; gameday measures it over a window.")
 	w.kv(1, "duration", d.baseline, "")
 	if len(d.steady) > 0 {
 		w.kv(1, "steady_state", "", "")
-		for _, c := range d.steady {
-			w.kv(2, c.panel, strconv.Quote(c.threshold), c.comment)
-		}
+		w.checks(2, d.steady)
 	}
+}
 
+func (d *doc) renderHypothesis(w *writer) {
 	w.blank()
 	w.kv(0, "hypothesis", "", "")
-	if d.stmtTODO != "" {
-		w.comment(1, "TODO(import): "+d.stmtTODO)
-	}
+	w.todo(1, d.stmtTODO)
 	w.text(1, "statement", d.statement)
 	w.comment(1, "Chaos Toolkit re-checks the steady state after the method; gameday holds it throughout.")
 	w.kv(1, "expect", "", "")
-	for _, c := range d.expect {
-		w.kv(2, c.panel, strconv.Quote(c.threshold), c.comment)
-	}
+	w.checks(2, d.expect)
+}
 
+func (w *writer) checks(indent int, checks []check) {
+	for _, c := range checks {
+		w.kv(indent, c.panel, strconv.Quote(c.threshold), c.comment)
+	}
+}
+
+func (d *doc) renderGuardrails(w *writer) {
 	w.blank()
 	w.kv(0, "guardrails", "", "")
 	w.comment(1, "Chaos Toolkit has no stop conditions of its own. Add the thresholds that should")
 	w.comment(1, `abort the game day, e.g. error_rate: "> 10% for 15s".`)
 	w.kv(1, "metrics_blind", "60s", "")
+}
 
+func (d *doc) renderTargets(w *writer) {
 	w.blank()
 	w.kv(0, "targets", "", "")
 	for _, t := range d.targets {
 		w.comments(1, t.comments)
 		w.kv(1, t.name, "", "")
 		if t.resource == "" {
-			w.kv(2, "ssh", "", "")
-			if t.hostsTODO != "" {
-				w.comment(3, "TODO(import): "+t.hostsTODO)
-			}
-			w.list(3, "hosts", t.hosts, "")
-			w.comment(3, "user: gameday")
-			w.kv(3, "sudo", "true", "")
-			continue
-		}
-		w.kv(2, "aws", "", "")
-		if t.regionTODO != "" {
-			w.comment(3, "TODO(import): "+t.regionTODO)
-		}
-		w.kv(3, "region", scalar(t.region), "")
-		w.kv(3, "resource", t.resource, "")
-		if len(t.tags) > 0 {
-			w.kv(3, "tags", "", "")
-			for _, kv := range t.tags {
-				w.kv(4, kv[0], scalar(kv[1]), "")
-			}
-		}
-		if len(t.filters) > 0 {
-			w.kv(3, "filters", "", "")
-			for _, f := range t.filters {
-				w.list(4, f.name, f.values, "")
-			}
-		}
-		if len(t.ids) > 0 {
-			w.list(3, "ids", t.ids, "")
-		}
-		if t.accountsTODO != "" {
-			w.comment(3, "TODO(import): "+t.accountsTODO)
-		}
-		w.kv(3, "accounts", "", "")
-		for _, a := range t.accounts {
-			w.line(4, "- "+strconv.Quote(a))
-		}
-		if t.profile != "" {
-			w.kv(3, "profile", scalar(t.profile), "")
+			t.renderSSH(w)
+		} else {
+			t.renderAWS(w)
 		}
 	}
+}
 
+func (t *target) renderSSH(w *writer) {
+	w.kv(2, "ssh", "", "")
+	w.todo(3, t.hostsTODO)
+	w.list(3, "hosts", t.hosts, "")
+	w.comment(3, "user: gameday")
+	w.kv(3, "sudo", "true", "")
+}
+
+func (t *target) renderAWS(w *writer) {
+	w.kv(2, "aws", "", "")
+	w.todo(3, t.regionTODO)
+	w.kv(3, "region", scalar(t.region), "")
+	w.kv(3, "resource", t.resource, "")
+	if len(t.tags) > 0 {
+		w.kv(3, "tags", "", "")
+		for _, kv := range t.tags {
+			w.kv(4, kv[0], scalar(kv[1]), "")
+		}
+	}
+	if len(t.filters) > 0 {
+		w.kv(3, "filters", "", "")
+		for _, f := range t.filters {
+			w.list(4, f.name, f.values, "")
+		}
+	}
+	if len(t.ids) > 0 {
+		w.list(3, "ids", t.ids, "")
+	}
+	w.todo(3, t.accountsTODO)
+	w.kv(3, "accounts", "", "")
+	for _, a := range t.accounts {
+		w.line(4, "- "+strconv.Quote(a))
+	}
+	if t.profile != "" {
+		w.kv(3, "profile", scalar(t.profile), "")
+	}
+}
+
+func (d *doc) renderBlastRadius(w *writer) {
 	w.blank()
 	w.kv(0, "blast_radius", "", "")
 	for _, t := range d.targets {
 		w.comments(1, t.blastComment)
 		w.kv(1, t.name, "{"+t.blast+"}", "")
 	}
+}
 
+func (d *doc) renderAttacks(w *writer) {
 	w.blank()
 	w.kv(0, "attacks", "", "")
 	for _, a := range d.attacks {
@@ -351,28 +384,27 @@ func (d *doc) render() []byte {
 		if a.start > 0 {
 			w.kv(2, "start_after", seconds(a.start), "")
 		}
-		if a.durationTODO != "" {
-			w.comment(2, "TODO(import): "+a.durationTODO)
-		}
+		w.todo(2, a.durationTODO)
 		w.kv(2, "duration", a.duration, "")
 		if a.irreversible {
 			w.comments(2, a.irreversibleNote)
 			w.kv(2, "allow_irreversible", "true", "")
 		}
 	}
+}
 
+// renderEnd writes the observe window and the importer's notes.
+func (d *doc) renderEnd(w *writer) {
 	if d.observe != "" {
 		w.blank()
 		w.kv(0, "observe", "", "")
 		w.comment(1, "The experiment's method runs on after its last fault ends; keep watching as long.")
 		w.kv(1, "duration", d.observe, "")
 	}
-
 	if len(d.notes) > 0 {
 		w.blank()
 		w.text(0, "notes", strings.Join(d.notes, "\n"))
 	}
-	return []byte(w.b.String())
 }
 
 // seconds renders a number of seconds as a Go duration: 90 -> 1m30s.

@@ -3,7 +3,6 @@ package aws
 import (
 	"context"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 
@@ -20,16 +19,11 @@ import (
 const LabelSuspended = "suspended"
 
 func describeGroups(ctx context.Context, s *session, in *autoscaling.DescribeAutoScalingGroupsInput) ([]asgtypes.AutoScalingGroup, error) {
-	var out []asgtypes.AutoScalingGroup
 	p := autoscaling.NewDescribeAutoScalingGroupsPaginator(s.ASG, in)
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("autoscaling DescribeAutoScalingGroups: %w", explain(err))
-		}
-		out = append(out, page.AutoScalingGroups...)
-	}
-	return out, nil
+	return allPages(ctx, p.HasMorePages, p.NextPage, "autoscaling DescribeAutoScalingGroups",
+		func(o *autoscaling.DescribeAutoScalingGroupsOutput) []asgtypes.AutoScalingGroup {
+			return o.AutoScalingGroups
+		})
 }
 
 func suspendedOf(g asgtypes.AutoScalingGroup) []string {
@@ -43,13 +37,10 @@ func suspendedOf(g asgtypes.AutoScalingGroup) []string {
 
 func (e *Executor) resolveGroups(ctx context.Context, s *session, t runbook.Target) ([]targets.Member, error) {
 	a := t.AWS
-	in := &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: a.IDs}
-	for _, k := range slices.Sorted(maps.Keys(a.Tags)) {
-		in.Filters = append(in.Filters, asgtypes.Filter{Name: sdkaws.String("tag:" + k), Values: []string{a.Tags[k]}})
-	}
-	for _, k := range slices.Sorted(maps.Keys(a.Filters)) {
-		in.Filters = append(in.Filters, asgtypes.Filter{Name: sdkaws.String(k), Values: a.Filters[k]})
-	}
+	in := &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: a.IDs,
+		Filters: tagAndFilters(a, nil, func(name string, values []string) asgtypes.Filter {
+			return asgtypes.Filter{Name: sdkaws.String(name), Values: values}
+		})}
 	gs, err := describeGroups(ctx, s, in)
 	if err != nil {
 		return nil, err
@@ -132,11 +123,10 @@ var asgSuspend = attack{
 		if len(ours) == 0 {
 			return targets.Result{Output: "every process asked for was already suspended; nothing changed"}, nil
 		}
-		e.opts.Logf("aws %s: autoscaling SuspendProcesses %s", inj.Member.ID, strings.Join(ours, ","))
-		if _, err := s.ASG.SuspendProcesses(ctx, &autoscaling.SuspendProcessesInput{AutoScalingGroupName: sdkaws.String(inj.Member.ID), ScalingProcesses: ours}); err != nil {
-			return targets.Result{}, fmt.Errorf("autoscaling SuspendProcesses: %w", explain(err))
-		}
-		return targets.Result{Output: "suspended " + strings.Join(ours, ", ")}, nil
+		return processCall(e, inj.Member.ID, "SuspendProcesses", ours, "suspended", func() error {
+			_, err := s.ASG.SuspendProcesses(ctx, &autoscaling.SuspendProcessesInput{AutoScalingGroupName: sdkaws.String(inj.Member.ID), ScalingProcesses: ours})
+			return err
+		})
 	},
 	rollback: func(ctx context.Context, e *Executor, s *session, inj targets.Injection) (targets.Result, error) {
 		ours, recorded := inj.State["suspended"]
@@ -153,10 +143,19 @@ var asgSuspend = attack{
 		if len(list) == 0 {
 			return targets.Result{Output: "nothing to resume"}, nil
 		}
-		e.opts.Logf("aws %s: autoscaling ResumeProcesses %s", inj.Member.ID, strings.Join(list, ","))
-		if _, err := s.ASG.ResumeProcesses(ctx, &autoscaling.ResumeProcessesInput{AutoScalingGroupName: sdkaws.String(inj.Member.ID), ScalingProcesses: list}); err != nil {
-			return targets.Result{}, fmt.Errorf("autoscaling ResumeProcesses: %w", explain(err))
-		}
-		return targets.Result{Output: "resumed " + strings.Join(list, ", ")}, nil
+		return processCall(e, inj.Member.ID, "ResumeProcesses", list, "resumed", func() error {
+			_, err := s.ASG.ResumeProcesses(ctx, &autoscaling.ResumeProcessesInput{AutoScalingGroupName: sdkaws.String(inj.Member.ID), ScalingProcesses: list})
+			return err
+		})
 	},
+}
+
+// processCall makes call, which suspends or resumes (op) the group's
+// processes in list, logged first; the result says what was done.
+func processCall(e *Executor, group, op string, list []string, done string, call func() error) (targets.Result, error) {
+	e.opts.Logf("aws %s: autoscaling %s %s", group, op, strings.Join(list, ","))
+	if err := call(); err != nil {
+		return targets.Result{}, fmt.Errorf("autoscaling %s: %w", op, explain(err))
+	}
+	return targets.Result{Output: done + " " + strings.Join(list, ", ")}, nil
 }

@@ -129,51 +129,26 @@ func sdkClients(cfg sdkaws.Config, endpoint string) *Clients {
 		ep = sdkaws.String(endpoint)
 	}
 	return &Clients{
-		STS: sts.NewFromConfig(cfg, func(o *sts.Options) {
-			if ep != nil {
-				o.BaseEndpoint = ep
-			}
-		}),
-		EC2: ec2.NewFromConfig(cfg, func(o *ec2.Options) {
-			if ep != nil {
-				o.BaseEndpoint = ep
-			}
-		}),
-		SSM: ssm.NewFromConfig(cfg, func(o *ssm.Options) {
-			if ep != nil {
-				o.BaseEndpoint = ep
-			}
-		}),
-		FIS: fis.NewFromConfig(cfg, func(o *fis.Options) {
-			if ep != nil {
-				o.BaseEndpoint = ep
-			}
-		}),
-		Lambda: lambda.NewFromConfig(cfg, func(o *lambda.Options) {
-			if ep != nil {
-				o.BaseEndpoint = ep
-			}
-		}),
-		ECS: ecs.NewFromConfig(cfg, func(o *ecs.Options) {
-			if ep != nil {
-				o.BaseEndpoint = ep
-			}
-		}),
-		RDS: rds.NewFromConfig(cfg, func(o *rds.Options) {
-			if ep != nil {
-				o.BaseEndpoint = ep
-			}
-		}),
-		ASG: autoscaling.NewFromConfig(cfg, func(o *autoscaling.Options) {
-			if ep != nil {
-				o.BaseEndpoint = ep
-			}
-		}),
-		Dynamo: dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
-			if ep != nil {
-				o.BaseEndpoint = ep
-			}
-		}),
+		STS:    sts.NewFromConfig(cfg, endpointAt(ep, func(o *sts.Options) **string { return &o.BaseEndpoint })),
+		EC2:    ec2.NewFromConfig(cfg, endpointAt(ep, func(o *ec2.Options) **string { return &o.BaseEndpoint })),
+		SSM:    ssm.NewFromConfig(cfg, endpointAt(ep, func(o *ssm.Options) **string { return &o.BaseEndpoint })),
+		FIS:    fis.NewFromConfig(cfg, endpointAt(ep, func(o *fis.Options) **string { return &o.BaseEndpoint })),
+		Lambda: lambda.NewFromConfig(cfg, endpointAt(ep, func(o *lambda.Options) **string { return &o.BaseEndpoint })),
+		ECS:    ecs.NewFromConfig(cfg, endpointAt(ep, func(o *ecs.Options) **string { return &o.BaseEndpoint })),
+		RDS:    rds.NewFromConfig(cfg, endpointAt(ep, func(o *rds.Options) **string { return &o.BaseEndpoint })),
+		ASG:    autoscaling.NewFromConfig(cfg, endpointAt(ep, func(o *autoscaling.Options) **string { return &o.BaseEndpoint })),
+		Dynamo: dynamodb.NewFromConfig(cfg, endpointAt(ep, func(o *dynamodb.Options) **string { return &o.BaseEndpoint })),
+	}
+}
+
+// endpointAt is a service option that puts the runbook's endpoint, when
+// there is one, in the service's BaseEndpoint (which field picks, as each
+// service has its own Options type).
+func endpointAt[O any](ep *string, field func(*O) **string) func(*O) {
+	return func(o *O) {
+		if ep != nil {
+			*field(o) = ep
+		}
 	}
 }
 

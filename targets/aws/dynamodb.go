@@ -49,19 +49,12 @@ func describeTable(ctx context.Context, s *session, name string) (table, error) 
 
 func (e *Executor) resolveTables(ctx context.Context, s *session, t runbook.Target) ([]targets.Member, error) {
 	a := t.AWS
-	if len(a.Filters) > 0 {
-		return nil, fmt.Errorf("dynamodb:table targets take ids and tags, not filters")
-	}
-	names := a.IDs
-	if len(names) == 0 {
+	names, err := namedOrAll(a, "dynamodb:table", func() ([]string, error) {
 		p := dynamodb.NewListTablesPaginator(s.Dynamo, &dynamodb.ListTablesInput{})
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
-			if err != nil {
-				return nil, fmt.Errorf("dynamodb ListTables: %w", explain(err))
-			}
-			names = append(names, page.TableNames...)
-		}
+		return allPages(ctx, p.HasMorePages, p.NextPage, "dynamodb ListTables", func(o *dynamodb.ListTablesOutput) []string { return o.TableNames })
+	})
+	if err != nil {
+		return nil, err
 	}
 	var out []targets.Member
 	for _, name := range names {

@@ -26,6 +26,23 @@ func tableCapacity(t *testing.T, srv *labaws.Server, name string) (read, write i
 	return tb.Read, tb.Write
 }
 
+// wantCapacity fails the test unless the endpoint holds read and write
+// units for the table; when says at which step.
+func wantCapacity(t *testing.T, srv *labaws.Server, name string, read, write int64, when string) {
+	t.Helper()
+	if r, w := tableCapacity(t, srv, name); r != read || w != write {
+		t.Fatalf("%s: table %s has read %d, write %d, want %d, %d", when, name, r, w, read, write)
+	}
+}
+
+// wantCalls fails the test unless op has reached the endpoint n times.
+func wantCalls(t *testing.T, srv *labaws.Server, op string, n int, when string) {
+	t.Helper()
+	if got := srv.Calls(op); got != n {
+		t.Fatalf("%s: %s called %d times, want %d", when, op, got, n)
+	}
+}
+
 func tableActive(srv *labaws.Server, name string) func() bool {
 	return func() bool { tb, _ := srv.Table(name); return tb.Status == "ACTIVE" }
 }
@@ -64,30 +81,22 @@ func TestLabDynamoDBCapacity(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "sessions") || !strings.Contains(err.Error(), "on-demand (PAY_PER_REQUEST)") {
 		t.Errorf("preflight of an on-demand table: %v", err)
 	}
-	if n := srv.Calls("dynamodb:UpdateTable"); n != 0 {
-		t.Fatalf("UpdateTable called %d times by preflight", n)
-	}
+	wantCalls(t, srv, "dynamodb:UpdateTable", 0, "preflight")
 
 	inj := &targets.Injection{RunID: "r-ddb", Attack: "starve", Kind: "dynamodb-capacity", Member: orders, Duration: time.Minute, Params: map[string]string{"keep": "10"}}
 	if err := e.Preflight(ctx, *inj); err != nil {
 		t.Fatal(err)
 	}
-	if r, w := tableCapacity(t, srv, "orders"); r != 100 || w != 40 {
-		t.Fatalf("preflight changed the table: %d/%d", r, w)
-	}
+	wantCapacity(t, srv, "orders", 100, 40, "after preflight")
 	res, err := e.Inject(ctx, inj)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r, w := tableCapacity(t, srv, "orders"); r != 10 || w != 4 {
-		t.Fatalf("after inject with keep 10%%: read %d, write %d, want 10, 4 (%s)", r, w, res.Output)
-	}
+	wantCapacity(t, srv, "orders", 10, 4, "after inject with keep 10% ("+res.Output+")")
 	if inj.State["previous_read"] != "100" || inj.State["previous_write"] != "40" {
 		t.Errorf("recorded state %v", inj.State)
 	}
-	if r, w := tableCapacity(t, srv, "search"); r != 7 || w != 7 {
-		t.Errorf("a table outside the target changed: %d/%d", r, w)
-	}
+	wantCapacity(t, srv, "search", 7, 7, "a table outside the target")
 
 	// Roll back from the journal alone, at once: the table is usually still
 	// UPDATING from the inject, which the endpoint would refuse to change.
@@ -95,27 +104,24 @@ func TestLabDynamoDBCapacity(t *testing.T) {
 	if _, err := fresh.Rollback(ctx, *inj); err != nil {
 		t.Fatal(err)
 	}
-	if r, w := tableCapacity(t, srv, "orders"); r != 100 || w != 40 {
-		t.Fatalf("after rollback: read %d, write %d, want 100, 40", r, w)
-	}
-	updates := srv.Calls("dynamodb:UpdateTable")
-	if updates != 2 {
-		t.Errorf("UpdateTable called %d times for one inject and one rollback", updates)
-	}
+	wantCapacity(t, srv, "orders", 100, 40, "after rollback")
+	wantCalls(t, srv, "dynamodb:UpdateTable", 2, "one inject and one rollback")
 	waitFor(t, "orders to be ACTIVE after the rollback", tableActive(srv, "orders"))
 	res, err = fresh.Rollback(ctx, *inj)
 	if err != nil || !strings.Contains(res.Output, "as before") {
 		t.Fatalf("second rollback: %v, %q", err, res.Output)
 	}
-	if n := srv.Calls("dynamodb:UpdateTable"); n != updates {
-		t.Errorf("second rollback called UpdateTable: %d calls, was %d", n, updates)
-	}
-	if r, w := tableCapacity(t, srv, "orders"); r != 100 || w != 40 {
-		t.Fatalf("after the second rollback: %d/%d", r, w)
-	}
+	wantCalls(t, srv, "dynamodb:UpdateTable", 2, "second rollback")
+	wantCapacity(t, srv, "orders", 100, 40, "after the second rollback")
 
-	// Explicit units instead of keep's share; then someone else raises the
-	// capacity while the attack runs, and the rollback leaves their change.
+	rollbackSparesOthersChange(t, e, fresh, srv, orders)
+}
+
+// rollbackSparesOthersChange: explicit units instead of keep's share; then
+// someone else raises the capacity while the attack runs, and the rollback
+// leaves their change.
+func rollbackSparesOthersChange(t *testing.T, e, fresh *Executor, srv *labaws.Server, orders targets.Member) {
+	ctx := context.Background()
 	cut := &targets.Injection{RunID: "r-ddb2", Attack: "starve", Kind: "dynamodb-capacity", Member: orders, Duration: time.Minute,
 		Params: map[string]string{"read": "3", "write": "2"}}
 	if err := e.Preflight(ctx, *cut); err != nil {
@@ -124,9 +130,7 @@ func TestLabDynamoDBCapacity(t *testing.T) {
 	if _, err := e.Inject(ctx, cut); err != nil {
 		t.Fatal(err)
 	}
-	if r, w := tableCapacity(t, srv, "orders"); r != 3 || w != 2 {
-		t.Fatalf("after inject with read 3, write 2: read %d, write %d", r, w)
-	}
+	wantCapacity(t, srv, "orders", 3, 2, "after inject with read 3, write 2")
 	waitFor(t, "orders to be ACTIVE after the inject", tableActive(srv, "orders"))
 	other, err := fresh.memberSession(ctx, orders)
 	if err != nil {
@@ -136,19 +140,15 @@ func TestLabDynamoDBCapacity(t *testing.T) {
 		ProvisionedThroughput: &ddbtypes.ProvisionedThroughput{ReadCapacityUnits: sdkaws.Int64(50), WriteCapacityUnits: sdkaws.Int64(20)}}); err != nil {
 		t.Fatal(err)
 	}
-	updates = srv.Calls("dynamodb:UpdateTable")
+	updates := srv.Calls("dynamodb:UpdateTable")
 	_, err = e.Rollback(ctx, *cut)
 	for _, want := range []string{"orders", "now has read 50, write 20", "the attack set read 3, write 2", "had read 100, write 40 before", "someone changed it"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("rollback over someone else's change: %v, want it to say %q", err, want)
 		}
 	}
-	if r, w := tableCapacity(t, srv, "orders"); r != 50 || w != 20 {
-		t.Errorf("the refused rollback changed the table: %d/%d", r, w)
-	}
-	if n := srv.Calls("dynamodb:UpdateTable"); n != updates {
-		t.Errorf("the refused rollback called UpdateTable: %d calls, was %d", n, updates)
-	}
+	wantCapacity(t, srv, "orders", 50, 20, "after the refused rollback")
+	wantCalls(t, srv, "dynamodb:UpdateTable", updates, "the refused rollback")
 }
 
 // A cut that would not reduce anything is refused at preflight, and the
@@ -168,7 +168,5 @@ func TestLabDynamoDBCapacityNothingToCut(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "table tiny has read 1, write 1") || !strings.Contains(err.Error(), "reduces nothing") {
 		t.Errorf("preflight of a table at one unit: %v", err)
 	}
-	if n := srv.Calls("dynamodb:UpdateTable"); n != 0 {
-		t.Errorf("UpdateTable called %d times", n)
-	}
+	wantCalls(t, srv, "dynamodb:UpdateTable", 0, "preflight")
 }

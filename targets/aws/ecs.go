@@ -53,12 +53,9 @@ func (e *Executor) resolveTasks(ctx context.Context, s *session, t runbook.Targe
 			in.ServiceName = sdkaws.String(f["service"])
 		}
 		p := ecs.NewListTasksPaginator(s.ECS, in)
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
-			if err != nil {
-				return nil, fmt.Errorf("ecs ListTasks %s: %w", cluster, explain(err))
-			}
-			arns = append(arns, page.TaskArns...)
+		arns, err = allPages(ctx, p.HasMorePages, p.NextPage, "ecs ListTasks "+cluster, func(o *ecs.ListTasksOutput) []string { return o.TaskArns })
+		if err != nil {
+			return nil, err
 		}
 	}
 	var out []targets.Member

@@ -91,7 +91,29 @@ func TestLabSGBlackhole(t *testing.T) {
 // and the plan lists the exact rules with the direction default.
 func TestLabSGBlackholeShowsAllItDoes(t *testing.T) {
 	srv := startLab(t, labaws.Hooks{})
-	web := labaws.SecurityGroup{ID: "sg-0123456789abcdef0", Name: "web", VPC: "vpc-1", Tags: checkout, Rules: []labaws.Rule{
+	web, all := seedSharedGroup(t, srv)
+	e := labExecutor(t, srv, "AKIDGAMEDAY")
+	ctx := context.Background()
+	params := map[string]string{"protocol": "tcp", "port": "443", "direction": "both", "shared": "false"}
+	inj := sharedGroupRefused(t, ctx, e, srv, web, all, params)
+	groupBlackholeRoundTrip(t, ctx, e, srv, web, all, params)
+
+	// shared: true takes the instance target through, and after its
+	// preflight the dry-run plan names the rules and all six instances.
+	inj.Params = map[string]string{"protocol": "tcp", "port": "443", "direction": "ingress", "shared": "true"}
+	if err := e.Preflight(ctx, *inj); err != nil {
+		t.Fatal(err)
+	}
+	plan := strings.Join(e.Plan(*inj), "\n")
+	if !strings.Contains(plan, "inject: revoke "+web.ID+" ingress from 10.0.0.0/16 tcp 443-443") || !strings.Contains(plan, "cuts the 6 instance(s)") {
+		t.Errorf("plan after preflight:\n%s", plan)
+	}
+}
+
+// seedSharedGroup adds a group with https, ssh and all-traffic egress rules,
+// and six instances behind it, the first of checkout.
+func seedSharedGroup(t *testing.T, srv *labaws.Server) (web labaws.SecurityGroup, all []string) {
+	web = labaws.SecurityGroup{ID: "sg-0123456789abcdef0", Name: "web", VPC: "vpc-1", Tags: checkout, Rules: []labaws.Rule{
 		{Protocol: "tcp", FromPort: 443, ToPort: 443, CIDR: "10.0.0.0/16"},
 		{Protocol: "tcp", FromPort: 22, ToPort: 22, CIDR: "10.9.0.0/24"},
 		{Egress: true, Protocol: "-1", FromPort: -1, ToPort: -1, CIDR: "0.0.0.0/0"},
@@ -99,7 +121,6 @@ func TestLabSGBlackholeShowsAllItDoes(t *testing.T) {
 	if err := srv.AddSecurityGroup(web); err != nil {
 		t.Fatal(err)
 	}
-	var all []string
 	for i := 1; i <= 6; i++ {
 		tags := map[string]string{"service": "search"}
 		if i == 1 {
@@ -110,13 +131,13 @@ func TestLabSGBlackholeShowsAllItDoes(t *testing.T) {
 		}
 		all = append(all, labaws.InstanceID(i))
 	}
-	before, _ := srv.SecurityGroup(web.ID)
-	e := labExecutor(t, srv, "AKIDGAMEDAY")
-	ctx := context.Background()
-	params := map[string]string{"protocol": "tcp", "port": "443", "direction": "both", "shared": "false"}
+	return web, all
+}
 
-	// On an instance target the blast radius shows one instance: the
-	// other five behind the group are a reason to refuse.
+// sharedGroupRefused: on an instance target the blast radius shows one
+// instance; the other five behind the group are a reason to refuse, and the
+// refused inject changes nothing.
+func sharedGroupRefused(t *testing.T, ctx context.Context, e *Executor, srv *labaws.Server, web labaws.SecurityGroup, all []string, params map[string]string) *targets.Injection {
 	members, err := e.Resolve(ctx, ec2Target(checkout, labAccount))
 	if err != nil || len(members) != 1 {
 		t.Fatalf("members %v, %v", members, err)
@@ -132,9 +153,14 @@ func TestLabSGBlackholeShowsAllItDoes(t *testing.T) {
 	if now, _ := srv.SecurityGroup(web.ID); len(now.Rules) != 3 {
 		t.Fatalf("a refused inject changed the group: %v", labRules(now))
 	}
+	return inj
+}
 
-	// Targeting the group: its members record who is behind it, and the
-	// plan lists every rule it removes and keeps before any call.
+// groupBlackholeRoundTrip: targeting the group, its members record who is
+// behind it, the plan lists every rule it removes and keeps before any call,
+// and the rollback restores the rules as they were.
+func groupBlackholeRoundTrip(t *testing.T, ctx context.Context, e *Executor, srv *labaws.Server, web labaws.SecurityGroup, all []string, params map[string]string) {
+	before, _ := srv.SecurityGroup(web.ID)
 	groups, err := e.Resolve(ctx, runbook.Target{Name: "groups", AWS: &runbook.AWSTarget{Resource: "ec2:security-group", IDs: []string{web.ID}, Accounts: []string{labAccount}}})
 	if err != nil || len(groups) != 1 || groups[0].Labels[LabelAttached] != strings.Join(all, ",") {
 		t.Fatalf("group members %v, %v", groups, err)
@@ -175,16 +201,5 @@ func TestLabSGBlackholeShowsAllItDoes(t *testing.T) {
 	now, _ = srv.SecurityGroup(web.ID)
 	if got, want := strings.Join(labRules(now), "\n"), strings.Join(labRules(before), "\n"); got != want {
 		t.Fatalf("after rollback:\n%s\nwant\n%s", got, want)
-	}
-
-	// shared: true takes the instance target through, and after its
-	// preflight the dry-run plan names the rules and all six instances.
-	inj.Params = map[string]string{"protocol": "tcp", "port": "443", "direction": "ingress", "shared": "true"}
-	if err := e.Preflight(ctx, *inj); err != nil {
-		t.Fatal(err)
-	}
-	plan = strings.Join(e.Plan(*inj), "\n")
-	if !strings.Contains(plan, "inject: revoke "+web.ID+" ingress from 10.0.0.0/16 tcp 443-443") || !strings.Contains(plan, "cuts the 6 instance(s)") {
-		t.Errorf("plan after preflight:\n%s", plan)
 	}
 }

@@ -41,99 +41,100 @@ func writerOf(c rdstypes.DBCluster) string {
 	return ""
 }
 
-func describeClusters(ctx context.Context, s *session, in *rds.DescribeDBClustersInput) ([]rdstypes.DBCluster, error) {
-	var out []rdstypes.DBCluster
-	p := rds.NewDescribeDBClustersPaginator(s.RDS, in)
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("rds DescribeDBClusters: %w", explain(err))
-		}
-		out = append(out, page.DBClusters...)
-	}
-	return out, nil
+// describeClusters reads the cluster id names, or those the filters pick.
+func describeClusters(ctx context.Context, s *session, id *string, fs []rdstypes.Filter) ([]rdstypes.DBCluster, error) {
+	p := rds.NewDescribeDBClustersPaginator(s.RDS, &rds.DescribeDBClustersInput{DBClusterIdentifier: id, Filters: fs})
+	return allPages(ctx, p.HasMorePages, p.NextPage, "rds DescribeDBClusters",
+		func(o *rds.DescribeDBClustersOutput) []rdstypes.DBCluster { return o.DBClusters })
 }
 
-func describeDBInstances(ctx context.Context, s *session, in *rds.DescribeDBInstancesInput) ([]rdstypes.DBInstance, error) {
-	var out []rdstypes.DBInstance
-	p := rds.NewDescribeDBInstancesPaginator(s.RDS, in)
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("rds DescribeDBInstances: %w", explain(err))
-		}
-		out = append(out, page.DBInstances...)
+// describeDBInstances reads the instance id names, or those the filters pick.
+func describeDBInstances(ctx context.Context, s *session, id *string, fs []rdstypes.Filter) ([]rdstypes.DBInstance, error) {
+	p := rds.NewDescribeDBInstancesPaginator(s.RDS, &rds.DescribeDBInstancesInput{DBInstanceIdentifier: id, Filters: fs})
+	return allPages(ctx, p.HasMorePages, p.NextPage, "rds DescribeDBInstances",
+		func(o *rds.DescribeDBInstancesOutput) []rdstypes.DBInstance { return o.DBInstances })
+}
+
+// describeRDS looks resources up one call per id when the target names ids
+// (so the error names the one that failed), or by the target's filters.
+func describeRDS[T any](ctx context.Context, s *session, a *runbook.AWSTarget, what string,
+	describe func(context.Context, *session, *string, []rdstypes.Filter) ([]T, error)) ([]T, error) {
+	if len(a.IDs) == 0 {
+		return describe(ctx, s, nil, rdsFilters(a))
 	}
-	return out, nil
+	var all []T
+	for _, id := range a.IDs {
+		found, err := describe(ctx, s, sdkaws.String(id), nil)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: %w", what, id, err)
+		}
+		all = append(all, found...)
+	}
+	return all, nil
+}
+
+// availableOne reads the one resource (what) that id names and refuses it
+// unless its status is available.
+func availableOne[T any](ctx context.Context, s *session, what, id string,
+	describe func(context.Context, *session, *string, []rdstypes.Filter) ([]T, error), status func(T) *string) (T, error) {
+	var none T
+	found, err := describe(ctx, s, sdkaws.String(id), nil)
+	if err != nil {
+		return none, err
+	}
+	if len(found) != 1 {
+		return none, fmt.Errorf("%s %s not found", what, id)
+	}
+	if st := sdkaws.ToString(status(found[0])); st != "available" {
+		return none, fmt.Errorf("%s %s is %s, not available", what, id, st)
+	}
+	return found[0], nil
+}
+
+// rdsMember is a resource carrying every tag the target asks for, as a
+// member with its ARN and tags among its labels; ok is false for one that
+// lacks a tag.
+func rdsMember(a *runbook.AWSTarget, id, arn *string, tagList []rdstypes.Tag, labels map[string]string) (m targets.Member, ok bool) {
+	tags := rdsTags(tagList)
+	if !hasTags(tags, a.Tags) {
+		return targets.Member{}, false
+	}
+	labels[LabelARN] = sdkaws.ToString(arn)
+	for k, v := range tags {
+		labels[TagLabelPrefix+k] = v
+	}
+	return targets.Member{ID: sdkaws.ToString(id), Addr: sdkaws.ToString(arn), Labels: labels}, true
 }
 
 func (e *Executor) resolveClusters(ctx context.Context, s *session, t runbook.Target) ([]targets.Member, error) {
-	a := t.AWS
-	var all []rdstypes.DBCluster
-	if len(a.IDs) > 0 {
-		for _, id := range a.IDs {
-			cs, err := describeClusters(ctx, s, &rds.DescribeDBClustersInput{DBClusterIdentifier: sdkaws.String(id)})
-			if err != nil {
-				return nil, fmt.Errorf("cluster %s: %w", id, err)
-			}
-			all = append(all, cs...)
-		}
-	} else {
-		cs, err := describeClusters(ctx, s, &rds.DescribeDBClustersInput{Filters: rdsFilters(a)})
-		if err != nil {
-			return nil, err
-		}
-		all = cs
+	all, err := describeRDS(ctx, s, t.AWS, "cluster", describeClusters)
+	if err != nil {
+		return nil, err
 	}
 	var out []targets.Member
 	for _, c := range all {
-		tags := rdsTags(c.TagList)
-		if !hasTags(tags, a.Tags) {
-			continue
+		l := map[string]string{LabelState: sdkaws.ToString(c.Status), LabelWriter: writerOf(c), "members": strconv.Itoa(len(c.DBClusterMembers))}
+		if m, ok := rdsMember(t.AWS, c.DBClusterIdentifier, c.DBClusterArn, c.TagList, l); ok {
+			out = append(out, m)
 		}
-		l := map[string]string{LabelARN: sdkaws.ToString(c.DBClusterArn), LabelState: sdkaws.ToString(c.Status), LabelWriter: writerOf(c),
-			"members": strconv.Itoa(len(c.DBClusterMembers))}
-		for k, v := range tags {
-			l[TagLabelPrefix+k] = v
-		}
-		out = append(out, targets.Member{ID: sdkaws.ToString(c.DBClusterIdentifier), Addr: sdkaws.ToString(c.DBClusterArn), Labels: l})
 	}
 	return out, nil
 }
 
 func (e *Executor) resolveDBInstances(ctx context.Context, s *session, t runbook.Target) ([]targets.Member, error) {
-	a := t.AWS
-	var all []rdstypes.DBInstance
-	if len(a.IDs) > 0 {
-		for _, id := range a.IDs {
-			is, err := describeDBInstances(ctx, s, &rds.DescribeDBInstancesInput{DBInstanceIdentifier: sdkaws.String(id)})
-			if err != nil {
-				return nil, fmt.Errorf("instance %s: %w", id, err)
-			}
-			all = append(all, is...)
-		}
-	} else {
-		is, err := describeDBInstances(ctx, s, &rds.DescribeDBInstancesInput{Filters: rdsFilters(a)})
-		if err != nil {
-			return nil, err
-		}
-		all = is
+	all, err := describeRDS(ctx, s, t.AWS, "instance", describeDBInstances)
+	if err != nil {
+		return nil, err
 	}
 	var out []targets.Member
 	for _, in := range all {
-		tags := rdsTags(in.TagList)
-		if !hasTags(tags, a.Tags) {
-			continue
-		}
-		l := map[string]string{LabelARN: sdkaws.ToString(in.DBInstanceArn), LabelState: sdkaws.ToString(in.DBInstanceStatus),
-			"multi_az": strconv.FormatBool(sdkaws.ToBool(in.MultiAZ))}
+		l := map[string]string{LabelState: sdkaws.ToString(in.DBInstanceStatus), "multi_az": strconv.FormatBool(sdkaws.ToBool(in.MultiAZ))}
 		if in.AvailabilityZone != nil {
 			l[LabelAZ] = *in.AvailabilityZone
 		}
-		for k, v := range tags {
-			l[TagLabelPrefix+k] = v
+		if m, ok := rdsMember(t.AWS, in.DBInstanceIdentifier, in.DBInstanceArn, in.TagList, l); ok {
+			out = append(out, m)
 		}
-		out = append(out, targets.Member{ID: sdkaws.ToString(in.DBInstanceIdentifier), Addr: sdkaws.ToString(in.DBInstanceArn), Labels: l})
 	}
 	return out, nil
 }
@@ -161,32 +162,20 @@ var rdsFailover = attack{
 	preflight: func(ctx context.Context, e *Executor, s *session, inj targets.Injection) error {
 		id := inj.Member.ID
 		if cluster(inj) {
-			cs, err := describeClusters(ctx, s, &rds.DescribeDBClustersInput{DBClusterIdentifier: sdkaws.String(id)})
+			c, err := availableOne(ctx, s, "cluster", id, describeClusters, func(c rdstypes.DBCluster) *string { return c.Status })
 			if err != nil {
 				return err
 			}
-			if len(cs) != 1 {
-				return fmt.Errorf("cluster %s not found", id)
-			}
-			if st := sdkaws.ToString(cs[0].Status); st != "available" {
-				return fmt.Errorf("cluster %s is %s, not available", id, st)
-			}
-			if len(cs[0].DBClusterMembers) < 2 {
+			if len(c.DBClusterMembers) < 2 {
 				return fmt.Errorf("cluster %s has no reader to fail over to", id)
 			}
 			return nil
 		}
-		is, err := describeDBInstances(ctx, s, &rds.DescribeDBInstancesInput{DBInstanceIdentifier: sdkaws.String(id)})
+		in, err := availableOne(ctx, s, "instance", id, describeDBInstances, func(in rdstypes.DBInstance) *string { return in.DBInstanceStatus })
 		if err != nil {
 			return err
 		}
-		if len(is) != 1 {
-			return fmt.Errorf("instance %s not found", id)
-		}
-		if st := sdkaws.ToString(is[0].DBInstanceStatus); st != "available" {
-			return fmt.Errorf("instance %s is %s, not available", id, st)
-		}
-		if !sdkaws.ToBool(is[0].MultiAZ) {
+		if !sdkaws.ToBool(in.MultiAZ) {
 			return fmt.Errorf("instance %s is not Multi-AZ: it has no standby to fail over to", id)
 		}
 		return nil

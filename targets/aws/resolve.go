@@ -88,19 +88,11 @@ func (e *Executor) Resolve(ctx context.Context, t runbook.Target) ([]targets.Mem
 // target's own filters (short names expanded), and running instances
 // unless the target asks for a state itself.
 func instanceFilters(a *runbook.AWSTarget) []ec2types.Filter {
-	var fs []ec2types.Filter
-	for _, k := range slices.Sorted(maps.Keys(a.Tags)) {
-		fs = append(fs, ec2types.Filter{Name: sdkaws.String("tag:" + k), Values: []string{a.Tags[k]}})
-	}
 	state := false
-	for _, k := range slices.Sorted(maps.Keys(a.Filters)) {
-		name := k
-		if full, ok := filterAliases[k]; ok {
-			name = full
-		}
+	fs := tagAndFilters(a, filterAliases, func(name string, values []string) ec2types.Filter {
 		state = state || name == "instance-state-name"
-		fs = append(fs, ec2types.Filter{Name: sdkaws.String(name), Values: a.Filters[k]})
-	}
+		return ec2types.Filter{Name: sdkaws.String(name), Values: values}
+	})
 	if !state {
 		fs = append(fs, ec2types.Filter{Name: sdkaws.String("instance-state-name"), Values: []string{"running"}})
 	}
@@ -115,18 +107,18 @@ func (e *Executor) resolveInstances(ctx context.Context, s *session, t runbook.T
 	} else {
 		in.MaxResults = sdkaws.Int32(1000)
 	}
-	var out []targets.Member
 	p := ec2.NewDescribeInstancesPaginator(s.EC2, in)
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("ec2 DescribeInstances: %w", explain(err))
-		}
-		for _, r := range page.Reservations {
+	out, err := allPages(ctx, p.HasMorePages, p.NextPage, "ec2 DescribeInstances", func(o *ec2.DescribeInstancesOutput) []targets.Member {
+		var ms []targets.Member
+		for _, r := range o.Reservations {
 			for _, inst := range r.Instances {
-				out = append(out, instanceMember(inst))
+				ms = append(ms, instanceMember(inst))
 			}
 		}
+		return ms
+	})
+	if err != nil {
+		return nil, err
 	}
 	// Instances named by id that the filters left out would otherwise
 	// vanish from the blast radius without a word.
@@ -171,21 +163,18 @@ func instanceMember(inst ec2types.Instance) targets.Member {
 // concurrency as found, for a rollback that lost the inject's record.
 func (e *Executor) resolveFunctions(ctx context.Context, s *session, t runbook.Target) ([]targets.Member, error) {
 	a := t.AWS
-	if len(a.Filters) > 0 {
-		return nil, fmt.Errorf("lambda:function targets take ids and tags, not filters")
-	}
-	names := a.IDs
-	if len(names) == 0 {
+	names, err := namedOrAll(a, "lambda:function", func() ([]string, error) {
 		p := lambda.NewListFunctionsPaginator(s.Lambda, &lambda.ListFunctionsInput{})
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
-			if err != nil {
-				return nil, fmt.Errorf("lambda ListFunctions: %w", explain(err))
+		return allPages(ctx, p.HasMorePages, p.NextPage, "lambda ListFunctions", func(o *lambda.ListFunctionsOutput) []string {
+			var arns []string
+			for _, f := range o.Functions {
+				arns = append(arns, sdkaws.ToString(f.FunctionArn))
 			}
-			for _, f := range page.Functions {
-				names = append(names, sdkaws.ToString(f.FunctionArn))
-			}
-		}
+			return arns
+		})
+	})
+	if err != nil {
+		return nil, err
 	}
 	var out []targets.Member
 	for _, name := range names {
@@ -289,16 +278,14 @@ func (e *Executor) withinLimits(ctx context.Context, s *session, a *runbook.AWST
 			all.Filters[k] = v
 		}
 	}
-	total := 0
 	p := ec2.NewDescribeInstancesPaginator(s.EC2, &ec2.DescribeInstancesInput{Filters: instanceFilters(all), MaxResults: sdkaws.Int32(1000)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return fmt.Errorf("count the account's instances for the share limit: ec2 DescribeInstances: %w", explain(err))
-		}
-		for _, r := range page.Reservations {
-			total += len(r.Instances)
-		}
+	rs, err := allPages(ctx, p.HasMorePages, p.NextPage, "ec2 DescribeInstances", func(o *ec2.DescribeInstancesOutput) []ec2types.Reservation { return o.Reservations })
+	if err != nil {
+		return fmt.Errorf("count the account's instances for the share limit: %w", err)
+	}
+	total := 0
+	for _, r := range rs {
+		total += len(r.Instances)
 	}
 	if 2*n > total {
 		return fmt.Errorf("resolved to %d of the account's %d instances in %s, more than half: narrow the selector, or set max_members: %d on the target if you mean that many", n, total, s.Region, n)

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"net/netip"
 	"slices"
 	"strings"
@@ -170,49 +169,36 @@ func wider(r sgRule, v targets.Values) string {
 }
 
 func listRules(ctx context.Context, s *session, groups []string) ([]sgRule, error) {
-	var out []sgRule
 	p := ec2.NewDescribeSecurityGroupRulesPaginator(s.EC2, &ec2.DescribeSecurityGroupRulesInput{
 		Filters: []ec2types.Filter{{Name: sdkaws.String("group-id"), Values: groups}},
 	})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("ec2 DescribeSecurityGroupRules: %w", explain(err))
+	return allPages(ctx, p.HasMorePages, p.NextPage, "ec2 DescribeSecurityGroupRules", func(o *ec2.DescribeSecurityGroupRulesOutput) []sgRule {
+		var rules []sgRule
+		for _, r := range o.SecurityGroupRules {
+			rules = append(rules, ruleOf(r))
 		}
-		for _, r := range page.SecurityGroupRules {
-			out = append(out, ruleOf(r))
-		}
-	}
-	return out, nil
+		return rules
+	})
 }
 
 func (e *Executor) resolveSecurityGroups(ctx context.Context, s *session, t runbook.Target) ([]targets.Member, error) {
 	a := t.AWS
-	in := &ec2.DescribeSecurityGroupsInput{GroupIds: a.IDs}
-	for _, k := range slices.Sorted(maps.Keys(a.Tags)) {
-		in.Filters = append(in.Filters, ec2types.Filter{Name: sdkaws.String("tag:" + k), Values: []string{a.Tags[k]}})
-	}
-	for _, k := range slices.Sorted(maps.Keys(a.Filters)) {
-		name := k
-		if k == "vpc" {
-			name = "vpc-id"
-		}
-		in.Filters = append(in.Filters, ec2types.Filter{Name: sdkaws.String(name), Values: a.Filters[k]})
+	in := &ec2.DescribeSecurityGroupsInput{GroupIds: a.IDs,
+		Filters: tagAndFilters(a, map[string]string{"vpc": "vpc-id"}, func(name string, values []string) ec2types.Filter {
+			return ec2types.Filter{Name: sdkaws.String(name), Values: values}
+		})}
+	p := ec2.NewDescribeSecurityGroupsPaginator(s.EC2, in)
+	groups, err := allPages(ctx, p.HasMorePages, p.NextPage, "ec2 DescribeSecurityGroups", func(o *ec2.DescribeSecurityGroupsOutput) []ec2types.SecurityGroup { return o.SecurityGroups })
+	if err != nil {
+		return nil, err
 	}
 	var out []targets.Member
-	p := ec2.NewDescribeSecurityGroupsPaginator(s.EC2, in)
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("ec2 DescribeSecurityGroups: %w", explain(err))
+	for _, g := range groups {
+		l := map[string]string{"name": sdkaws.ToString(g.GroupName), LabelVPC: sdkaws.ToString(g.VpcId)}
+		for _, tag := range g.Tags {
+			l[TagLabelPrefix+sdkaws.ToString(tag.Key)] = sdkaws.ToString(tag.Value)
 		}
-		for _, g := range page.SecurityGroups {
-			l := map[string]string{"name": sdkaws.ToString(g.GroupName), LabelVPC: sdkaws.ToString(g.VpcId)}
-			for _, tag := range g.Tags {
-				l[TagLabelPrefix+sdkaws.ToString(tag.Key)] = sdkaws.ToString(tag.Value)
-			}
-			out = append(out, targets.Member{ID: sdkaws.ToString(g.GroupId), Labels: l})
-		}
+		out = append(out, targets.Member{ID: sdkaws.ToString(g.GroupId), Labels: l})
 	}
 	for _, m := range out {
 		rules, err := listRules(ctx, s, []string{m.ID})
@@ -235,21 +221,21 @@ func (e *Executor) resolveSecurityGroups(ctx context.Context, s *session, t runb
 // attachedTo lists the instances (not terminated) that carry any of the
 // groups, sorted.
 func attachedTo(ctx context.Context, s *session, groups []string) ([]string, error) {
-	var out []string
 	p := ec2.NewDescribeInstancesPaginator(s.EC2, &ec2.DescribeInstancesInput{Filters: []ec2types.Filter{
 		{Name: sdkaws.String("instance.group-id"), Values: groups},
 		{Name: sdkaws.String("instance-state-name"), Values: []string{"pending", "running", "stopping", "stopped"}},
 	}})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("ec2 DescribeInstances --filters instance.group-id=%s: %w", strings.Join(groups, ","), explain(err))
-		}
-		for _, r := range page.Reservations {
+	out, err := allPages(ctx, p.HasMorePages, p.NextPage, "ec2 DescribeInstances --filters instance.group-id="+strings.Join(groups, ","), func(o *ec2.DescribeInstancesOutput) []string {
+		var ids []string
+		for _, r := range o.Reservations {
 			for _, in := range r.Instances {
-				out = append(out, sdkaws.ToString(in.InstanceId))
+				ids = append(ids, sdkaws.ToString(in.InstanceId))
 			}
 		}
+		return ids
+	})
+	if err != nil {
+		return nil, err
 	}
 	slices.Sort(out)
 	return slices.Compact(out), nil

@@ -65,7 +65,6 @@ func TestAttacksOnRealSSHD(t *testing.T) {
 	e := s.executor(t, nil)
 	runID := "t" + strconv.FormatInt(time.Now().UnixNano(), 36)
 
-	type check func(t *testing.T, inj targets.Injection) (applied, reverted func() bool)
 	pidfileAlive := func(t *testing.T, inj targets.Injection) (func() bool, func() bool) {
 		pf := filepath.Join(stateDir(inj), namesFor(inj).item+".pid")
 		pid := readPid(t, pf)
@@ -75,7 +74,7 @@ func TestAttacksOnRealSSHD(t *testing.T) {
 	cases := []struct {
 		kind   string
 		params map[string]string
-		check  check
+		check  effectCheck
 	}{
 		{"cpu", map[string]string{"workers": "1", "load": "20"}, pidfileAlive},
 		{"memory", map[string]string{"size": "16MiB"}, pidfileAlive},
@@ -93,87 +92,12 @@ func TestAttacksOnRealSSHD(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.kind, func(t *testing.T) {
-			inj := targets.Injection{RunID: runID, Attack: "attack " + c.kind, Kind: c.kind, Member: s.member(), Params: c.params, Duration: time.Minute}
-			ctx := ctxFor(t)
-			if err := e.Preflight(ctx, inj); err != nil {
-				t.Fatalf("preflight: %v", err)
-			}
-			res, err := e.Inject(ctx, &inj)
-			if err != nil {
-				t.Fatalf("inject: %v\n%s", err, res.Output)
-			}
-			timer := readPid(t, filepath.Join(stateDir(inj), namesFor(inj).item+".timer"))
-			if timer == 0 || !alive(timer) {
-				t.Fatalf("no dead man's switch running after inject (pid %d)", timer)
-			}
-			applied, reverted := c.check(t, inj)
-			if !applied() {
-				t.Fatalf("%s not in effect after inject; output:\n%s", c.kind, res.Output)
-			}
-			inj.State = nil // status and rollback must work from the journalled intent alone
-			known := c.kind != "custom"
-			if st, err := e.Status(ctx, inj); err != nil || st.Known != known || st.InPlace != known || !st.Armed {
-				t.Fatalf("status after inject: %+v %v", st, err)
-			}
-			if res, err := e.Rollback(ctx, inj); err != nil {
-				t.Fatalf("rollback: %v\n%s", err, res.Output)
-			}
-			waitFor(t, 10*time.Second, c.kind+" still in effect after rollback", reverted)
-			waitFor(t, 5*time.Second, "dead man's switch still running after rollback", func() bool { return !alive(timer) })
-			if st, err := e.Status(ctx, inj); err != nil || st.InPlace || st.Armed {
-				t.Fatalf("status after rollback: %+v %v", st, err)
-			}
-			if _, err := e.Rollback(ctx, inj); err != nil {
-				t.Fatalf("second rollback: %v", err)
-			}
+			attackRoundTrip(t, e, targets.Injection{RunID: runID, Attack: "attack " + c.kind, Kind: c.kind, Member: s.member(), Params: c.params, Duration: time.Minute}, c.check)
 		})
 	}
 
-	t.Run("process-pause", func(t *testing.T) {
-		cmd, pf := victim(t)
-		pid := cmd.Process.Pid
-		inj := targets.Injection{RunID: runID, Attack: "pause", Kind: "process-pause", Member: s.member(), Params: map[string]string{"pidfile": pf}, Duration: time.Minute}
-		ctx := ctxFor(t)
-		if _, err := e.Inject(ctx, &inj); err != nil {
-			t.Fatal(err)
-		}
-		waitFor(t, 5*time.Second, "victim not stopped (state T)", func() bool { return procState(pid) == "T" })
-		if st, err := e.Status(ctx, inj); err != nil || !st.InPlace || !st.Armed {
-			t.Fatalf("status while paused: %+v %v", st, err)
-		}
-		if _, err := e.Rollback(ctx, inj); err != nil {
-			t.Fatal(err)
-		}
-		waitFor(t, 5*time.Second, "victim not running again (state S)", func() bool { return procState(pid) == "S" })
-		if st, err := e.Status(ctx, inj); err != nil || st.InPlace || st.Armed {
-			t.Fatalf("status after rollback: %+v %v", st, err)
-		}
-	})
-
-	t.Run("process-kill", func(t *testing.T) {
-		cmd, pf := victim(t)
-		inj := targets.Injection{RunID: runID, Attack: "kill", Kind: "process-kill", Member: s.member(), Params: map[string]string{"pidfile": pf, "signal": "TERM"}, Duration: time.Minute}
-		ctx := ctxFor(t)
-		if err := e.Preflight(ctx, inj); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := e.Inject(ctx, &inj); err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case err := <-done:
-			if err == nil || !strings.Contains(err.Error(), "terminated") {
-				t.Fatalf("victim ended with %v, want signal: terminated", err)
-			}
-		case <-time.After(5 * time.Second):
-			t.Fatal("victim still running after process-kill")
-		}
-		if res, err := e.Rollback(ctx, inj); err != nil {
-			t.Fatalf("rollback of a kill should be a no-op: %v %s", err, res.Output)
-		}
-	})
+	t.Run("process-pause", func(t *testing.T) { pauseRoundTrip(t, e, s.member(), runID) })
+	t.Run("process-kill", func(t *testing.T) { killRoundTrip(t, e, s.member(), runID) })
 
 	t.Run("rollback-never-injected", func(t *testing.T) {
 		inj := targets.Injection{RunID: runID, Attack: "never", Kind: "disk-fill", Member: s.member(),
@@ -194,5 +118,95 @@ func TestAttacksOnRealSSHD(t *testing.T) {
 	}
 	if _, err := os.Stat("/run/gameday/" + runID); !os.IsNotExist(err) {
 		t.Errorf("state directory /run/gameday/%s left behind (err %v)", runID, err)
+	}
+}
+
+// effectCheck says how to see an attack's effect on this host: applied
+// holds while it is in effect, reverted once it is gone.
+type effectCheck func(t *testing.T, inj targets.Injection) (applied, reverted func() bool)
+
+// attackRoundTrip injects, checks the effect and the dead man's switch,
+// rolls back from the journalled intent alone, checks both are gone, and
+// rolls back again (idempotent).
+func attackRoundTrip(t *testing.T, e *Executor, inj targets.Injection, check effectCheck) {
+	ctx := ctxFor(t)
+	if err := e.Preflight(ctx, inj); err != nil {
+		t.Fatalf("preflight: %v", err)
+	}
+	res, err := e.Inject(ctx, &inj)
+	if err != nil {
+		t.Fatalf("inject: %v\n%s", err, res.Output)
+	}
+	timer := readPid(t, filepath.Join(stateDir(inj), namesFor(inj).item+".timer"))
+	if timer == 0 || !alive(timer) {
+		t.Fatalf("no dead man's switch running after inject (pid %d)", timer)
+	}
+	applied, reverted := check(t, inj)
+	if !applied() {
+		t.Fatalf("%s not in effect after inject; output:\n%s", inj.Kind, res.Output)
+	}
+	inj.State = nil // status and rollback must work from the journalled intent alone
+	known := inj.Kind != "custom"
+	if st, err := e.Status(ctx, inj); err != nil || st.Known != known || st.InPlace != known || !st.Armed {
+		t.Fatalf("status after inject: %+v %v", st, err)
+	}
+	if res, err := e.Rollback(ctx, inj); err != nil {
+		t.Fatalf("rollback: %v\n%s", err, res.Output)
+	}
+	waitFor(t, 10*time.Second, inj.Kind+" still in effect after rollback", reverted)
+	waitFor(t, 5*time.Second, "dead man's switch still running after rollback", func() bool { return !alive(timer) })
+	if st, err := e.Status(ctx, inj); err != nil || st.InPlace || st.Armed {
+		t.Fatalf("status after rollback: %+v %v", st, err)
+	}
+	if _, err := e.Rollback(ctx, inj); err != nil {
+		t.Fatalf("second rollback: %v", err)
+	}
+}
+
+// pauseRoundTrip stops a process and lets it run again.
+func pauseRoundTrip(t *testing.T, e *Executor, m targets.Member, runID string) {
+	cmd, pf := victim(t)
+	pid := cmd.Process.Pid
+	inj := targets.Injection{RunID: runID, Attack: "pause", Kind: "process-pause", Member: m, Params: map[string]string{"pidfile": pf}, Duration: time.Minute}
+	ctx := ctxFor(t)
+	if _, err := e.Inject(ctx, &inj); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "victim not stopped (state T)", func() bool { return procState(pid) == "T" })
+	if st, err := e.Status(ctx, inj); err != nil || !st.InPlace || !st.Armed {
+		t.Fatalf("status while paused: %+v %v", st, err)
+	}
+	if _, err := e.Rollback(ctx, inj); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "victim not running again (state S)", func() bool { return procState(pid) == "S" })
+	if st, err := e.Status(ctx, inj); err != nil || st.InPlace || st.Armed {
+		t.Fatalf("status after rollback: %+v %v", st, err)
+	}
+}
+
+// killRoundTrip kills a process; its rollback changes nothing.
+func killRoundTrip(t *testing.T, e *Executor, m targets.Member, runID string) {
+	cmd, pf := victim(t)
+	inj := targets.Injection{RunID: runID, Attack: "kill", Kind: "process-kill", Member: m, Params: map[string]string{"pidfile": pf, "signal": "TERM"}, Duration: time.Minute}
+	ctx := ctxFor(t)
+	if err := e.Preflight(ctx, inj); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Inject(ctx, &inj); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "terminated") {
+			t.Fatalf("victim ended with %v, want signal: terminated", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("victim still running after process-kill")
+	}
+	if res, err := e.Rollback(ctx, inj); err != nil {
+		t.Fatalf("rollback of a kill should be a no-op: %v %s", err, res.Output)
 	}
 }

@@ -53,20 +53,7 @@ func TestEncryptedKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	sock := filepath.Join(dir, "agent.sock")
-	l, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go agent.ServeAgent(keyring, c)
-		}
-	}()
+	acceptAll(t, "unix", sock, func(c net.Conn) { agent.ServeAgent(keyring, c) })
 	opts.AgentSocket = sock
 	e := New(opts)
 	t.Cleanup(func() { e.Close() })

@@ -115,20 +115,7 @@ func network(ip string) string { return netip.MustParsePrefix(ip + "/30").Masked
 // serve accepts and closes connections on ip until the test ends, and
 // returns its port.
 func serve(t *testing.T, ip string) string {
-	l, err := net.Listen("tcp", ip+":0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
+	l := acceptAll(t, "tcp", ip+":0", func(c net.Conn) { c.Close() })
 	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
 }
 

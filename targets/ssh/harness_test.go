@@ -2,6 +2,7 @@ package ssh
 
 import (
 	"context"
+	"net"
 	"path/filepath"
 	"testing"
 	"time"
@@ -46,6 +47,27 @@ func (s *sshd) executor(t testing.TB, mod func(*Options)) *Executor {
 
 func (s *sshd) member() targets.Member {
 	return targets.Member{Target: "test", ID: "test-host", Addr: s.Addr, Labels: map[string]string{LabelUser: "root"}}
+}
+
+// acceptAll listens on addr until the test ends and hands every connection
+// to handle, each in its own goroutine.
+func acceptAll(t testing.TB, network, addr string, handle func(net.Conn)) net.Listener {
+	t.Helper()
+	l, err := net.Listen(network, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go handle(c)
+		}
+	}()
+	return l
 }
 
 // waitFor polls cond until it holds or the deadline passes.

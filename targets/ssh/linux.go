@@ -86,11 +86,18 @@ func secs(d time.Duration) string {
 }
 
 func cpuAttack(v targets.Values, n names, bound time.Duration) *attack {
-	argv := []string{"stress-ng", "--cpu", strconv.FormatInt(v.Int("workers"), 10),
-		"--cpu-load", strconv.FormatFloat(v.Float("load"), 'f', 0, 64), "--timeout", secs(bound)}
+	return stressAttack("", "--cpu", strconv.FormatInt(v.Int("workers"), 10),
+		"--cpu-load", strconv.FormatFloat(v.Float("load"), 'f', 0, 64), "--timeout", secs(bound))
+}
+
+// stressAttack runs stress-ng with args, detached, until its timeout or
+// the rollback stops it; check is what the host must pass first besides
+// stress-ng's own dry run.
+func stressAttack(check string, args ...string) *attack {
+	argv := append([]string{"stress-ng"}, args...)
 	return &attack{
 		needs:  []string{"stress-ng"},
-		check:  dryRun(argv),
+		check:  check + dryRun(argv),
 		apply:  detached(argv...),
 		revert: stopDetached,
 		probe:  detachedRunning,
@@ -102,14 +109,7 @@ func memoryAttack(v targets.Values, n names, bound time.Duration) *attack {
 	if pct, ok := v.Percent("size"); ok {
 		amount = strconv.FormatFloat(pct, 'f', -1, 64) + "%"
 	}
-	argv := []string{"stress-ng", "--vm", "1", "--vm-bytes", amount, "--vm-keep", "--timeout", secs(bound)}
-	return &attack{
-		needs:  []string{"stress-ng"},
-		check:  dryRun(argv),
-		apply:  detached(argv...),
-		revert: stopDetached,
-		probe:  detachedRunning,
-	}
+	return stressAttack("", "--vm", "1", "--vm-bytes", amount, "--vm-keep", "--timeout", secs(bound))
 }
 
 func writableDir(dir string) string {
@@ -118,14 +118,7 @@ func writableDir(dir string) string {
 
 func ioAttack(v targets.Values, n names, bound time.Duration) *attack {
 	dir := v.String("path")
-	argv := []string{"stress-ng", "--hdd", strconv.FormatInt(v.Int("workers"), 10), "--temp-path", dir, "--timeout", secs(bound)}
-	return &attack{
-		needs:  []string{"stress-ng"},
-		check:  writableDir(dir) + dryRun(argv),
-		apply:  detached(argv...),
-		revert: stopDetached,
-		probe:  detachedRunning,
-	}
+	return stressAttack(writableDir(dir), "--hdd", strconv.FormatInt(v.Int("workers"), 10), "--temp-path", dir, "--timeout", secs(bound))
 }
 
 // fillFile is the one file a disk-fill creates, named after the run and the
