@@ -240,8 +240,39 @@ func (r *Report) chart(i int) ([]byte, error) {
 
 // svgChart draws one panel over the whole run.
 func (cd chartData) svgChart(cp chartPanel) ([]byte, error) {
-	title := cp.title
-	lo, hi := math.Inf(1), math.Inf(-1)
+	lo, hi, drawn, title := cp.scale()
+	// Head room for the phase names above the data.
+	top := hi + (hi-lo)*0.18
+	c := &canvas{x1: cd.duration, y0: lo, y1: top}
+
+	c.printf(`<svg xmlns="http://www.w3.org/2000/svg" width="%gpt" height="%gpt" viewBox="0 0 %g %g" font-family="%s">`+"\n",
+		chartWidth, chartHeight, chartWidth, chartHeight, chartFont)
+	c.printf(`<rect width="%g" height="%g" fill="#ffffff"/>`+"\n", chartWidth, chartHeight)
+	c.text(chartWidth/2, 13, "middle", "12", "#000000", title, ` font-weight="bold"`)
+	cd.bands(c, lo, hi, top)
+
+	xticks, yticks := elapsedTicks(0, cd.duration), valueTicks(lo, top, cp.unit)
+	for _, t := range xticks {
+		c.line(c.x(t.value), plotTop, c.x(t.value), plotBottom, "#c8c8c8", 0.5, "")
+	}
+	for _, t := range yticks {
+		if t.label != "" {
+			c.line(plotLeft, c.y(t.value), plotRight, c.y(t.value), "#c8c8c8", 0.5, "")
+		}
+	}
+	cd.lines(c, cp, drawn, hi, top)
+	// Axes last, so bands never cover them.
+	axes(c, xticks, yticks)
+	c.printf("</svg>\n")
+	return c.buf.Bytes(), nil
+}
+
+// scale is the panel's value range: its data and the limits near enough
+// to draw. A limit far above the data would flatten it; such a line is
+// named in the title instead of drawn.
+func (cp chartPanel) scale() (lo, hi float64, drawn []hline, title string) {
+	title = cp.title
+	lo, hi = math.Inf(1), math.Inf(-1)
 	for _, s := range cp.series {
 		for _, pt := range s.pts {
 			lo, hi = math.Min(lo, pt.y), math.Max(hi, pt.y)
@@ -250,9 +281,6 @@ func (cd chartData) svgChart(cp chartPanel) ([]byte, error) {
 	if math.IsInf(lo, 1) {
 		lo, hi = 0, 1
 	}
-	// A limit far above the data would flatten it; such a line is named in
-	// the title instead of drawn.
-	var drawn []hline
 	var above []string
 	dataHi := hi
 	for _, l := range cp.lines {
@@ -277,22 +305,18 @@ func (cd chartData) svgChart(cp chartPanel) ([]byte, error) {
 	if hi <= lo {
 		hi = lo + 1
 	}
-	// Head room for the phase names above the data.
-	top := hi + (hi-lo)*0.18
-	c := &canvas{x1: cd.duration, y0: lo, y1: top}
+	return lo, hi, drawn, title
+}
 
-	c.printf(`<svg xmlns="http://www.w3.org/2000/svg" width="%gpt" height="%gpt" viewBox="0 0 %g %g" font-family="%s">`+"\n",
-		chartWidth, chartHeight, chartWidth, chartHeight, chartFont)
-	c.printf(`<rect width="%g" height="%g" fill="#ffffff"/>`+"\n", chartWidth, chartHeight)
-	c.text(chartWidth/2, 13, "middle", "12", "#000000", title, ` font-weight="bold"`)
-
+// bands shades the phases, named where a band is wide enough, and the
+// attacks.
+func (cd chartData) bands(c *canvas, lo, hi, top float64) {
 	for i, ph := range cd.phases {
 		col := colPhase[i%2]
 		if ph.name == "aborted" {
 			col = colAborted
 		}
 		c.rect(ph.from, ph.to, lo, top, col, "")
-		// A name is written only where its band is wide enough to hold it.
 		if (ph.to-ph.from)/cd.duration*plotWidth >= float64(len(ph.name))*4.6+6 {
 			c.text(c.x(ph.from)+2, plotTop+9, "start", "8", "#404040", ph.name, "")
 		}
@@ -301,17 +325,10 @@ func (cd chartData) svgChart(cp chartPanel) ([]byte, error) {
 		c.rect(a.from, math.Max(a.to, a.from+cd.duration/500), lo, hi, colAttack, fmt.Sprintf(` fill-opacity="%g"`, colAttackOpacity))
 		c.text(c.x(a.from)+2, c.y(lo+(hi-lo)*0.02)-2, "start", "8", "#9a4500", "attack: "+a.name, "")
 	}
+}
 
-	xticks, yticks := elapsedTicks(0, cd.duration), valueTicks(lo, top, cp.unit)
-	for _, t := range xticks {
-		c.line(c.x(t.value), plotTop, c.x(t.value), plotBottom, "#c8c8c8", 0.5, "")
-	}
-	for _, t := range yticks {
-		if t.label != "" {
-			c.line(plotLeft, c.y(t.value), plotRight, c.y(t.value), "#c8c8c8", 0.5, "")
-		}
-	}
-
+// lines draws the series, the limits and the aborts.
+func (cd chartData) lines(c *canvas, cp chartPanel, drawn []hline, hi, top float64) {
 	for i, s := range cp.series {
 		col := colSeries[i%len(colSeries)]
 		gap := math.Max(step(s.pts)*2.5, cd.duration/float64(columns))
@@ -336,8 +353,10 @@ func (cd chartData) svgChart(cp chartPanel) ([]byte, error) {
 		}
 		c.text(x, c.y(hi+(top-hi)*0.3)+3, anchor, "8", colAbort, "ABORT", "")
 	}
+}
 
-	// Axes last, so bands never cover them.
+// axes draws both axes with their ticks and labels.
+func axes(c *canvas, xticks, yticks []tick) {
 	c.line(plotLeft, plotBottom+3, plotRight, plotBottom+3, "#000000", 0.5, "")
 	for _, t := range xticks {
 		x := c.x(t.value)
@@ -355,8 +374,6 @@ func (cd chartData) svgChart(cp chartPanel) ([]byte, error) {
 		c.line(plotLeft-7, y, plotLeft-3, y, "#000000", 0.5, "")
 		c.text(plotLeft-8, y+3, "end", "8", "#000000", t.label, "")
 	}
-	c.printf("</svg>\n")
-	return c.buf.Bytes(), nil
 }
 
 // canvas writes SVG elements, mapping data coordinates (seconds, panel
