@@ -74,7 +74,7 @@ func (e *Engine) rollbackAll() Outcome {
 	}
 	wg.Wait()
 
-	out := Outcome{Verdict: VerdictAborted, Reason: reason}
+	out := Outcome{Verdict: VerdictAborted, Reason: reason, Pending: len(pending)}
 	e.mu.Lock()
 	for _, inj := range pending {
 		if !e.done[inj] {
@@ -82,6 +82,7 @@ func (e *Engine) rollbackAll() Outcome {
 		}
 	}
 	e.mu.Unlock()
+	out.RolledBack = out.Pending - len(out.Unreverted)
 	if n := len(out.Unreverted); n > 0 {
 		var where []string
 		for _, inj := range out.Unreverted {

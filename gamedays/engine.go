@@ -84,6 +84,8 @@ type Outcome struct {
 	// Unreverted lists injections whose rollback did not complete: something
 	// may still be applied. The loudest outcome of all.
 	Unreverted []targets.Injection
+	// RolledBack of Pending injections were rolled back by an abort.
+	RolledBack, Pending int
 	// Stages are the stages judged, in order, in a run with stages.
 	Stages []StageOutcome
 }

@@ -392,7 +392,12 @@ func outcomeError(stderr io.Writer, dir string, out gamedays.Outcome, runErr err
 	case gamedays.VerdictRefuted:
 		return &exitError{code: exitRefuted, err: summary}
 	case gamedays.VerdictAborted:
-		return &exitError{code: exitAborted, err: summary}
+		// What the abort undid is what the room asks first.
+		undone := "nothing had been injected"
+		if out.Pending > 0 {
+			undone = fmt.Sprintf("%d of %d injection(s) rolled back", out.RolledBack, out.Pending)
+		}
+		return &exitError{code: exitAborted, err: fmt.Errorf("verdict aborted: %s; %s (journal in %s)", out.Reason, undone, dir)}
 	case gamedays.VerdictBlocked:
 		return &exitError{code: exitBlocked, err: summary}
 	}

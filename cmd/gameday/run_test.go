@@ -665,6 +665,8 @@ func TestOutcomeExitCodes(t *testing.T) {
 		{gamedays.Outcome{Verdict: gamedays.VerdictHeld, Reason: "fine"}, "", exitOK, "verdict held: fine"},
 		{gamedays.Outcome{Verdict: gamedays.VerdictRefuted}, "", exitRefuted, "verdict refuted"},
 		{gamedays.Outcome{Verdict: gamedays.VerdictAborted}, "", exitAborted, "verdict aborted"},
+		{gamedays.Outcome{Verdict: gamedays.VerdictAborted, Reason: "SIGINT received", Pending: 1, RolledBack: 1}, "", exitAborted, "verdict aborted: SIGINT received; 1 of 1 injection(s) rolled back"},
+		{gamedays.Outcome{Verdict: gamedays.VerdictAborted, Reason: "the abort key was pressed"}, "", exitAborted, "nothing had been injected"},
 		{gamedays.Outcome{Verdict: gamedays.VerdictBlocked}, "", exitBlocked, "verdict blocked"},
 		{gamedays.Outcome{Reason: "dry run"}, "", exitOK, "dry run"},
 		{gamedays.Outcome{Verdict: gamedays.VerdictAborted}, "target web selected web-2", exitInvalid, "refusing to inject"},

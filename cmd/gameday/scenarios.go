@@ -11,7 +11,10 @@ import (
 func newScenariosCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "scenarios",
-		Short: "List the built-in scenario library",
+		Short: "List the built-in scenarios to start a runbook for your own system from",
+		Long: `List the built-in scenario library: runbook templates for your own
+systems, started with gameday new NAME --from SCENARIO. The lab has scenarios
+of its own, written for its fleet: gameday lab --help lists them.`,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
@@ -20,6 +23,7 @@ func newScenariosCmd() *cobra.Command {
 				fmt.Fprintf(w, "%s\t%s\n", s.Name, s.Summary)
 			}
 			fmt.Fprintln(w, "\nStart one with: gameday new NAME --from SCENARIO")
+			fmt.Fprintln(w, "The lab's own scenarios, for practice on its fleet: gameday lab --help")
 			return w.Flush()
 		},
 	}

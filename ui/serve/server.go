@@ -99,7 +99,7 @@ func Start(opts Options) (*Server, error) {
 		return nil, err
 	}
 	if len(keys) == 0 {
-		return nil, errors.New("serve: no participant has a key; give roles a key in the runbook or pass an authorized_keys file")
+		return nil, errors.New("serve: no participant has a key; give roles a key in the runbook (roles: observers: - {name: ..., key: \"ssh-ed25519 ...\"}) or pass --authorized-keys FILE, whose keys join as the role the command gives them")
 	}
 	s := &Server{opts: opts, keys: keys, conns: map[ssh.Context]*conn{}, hostFP: gossh.FingerprintSHA256(signer.PublicKey())}
 	// The middleware sets lipgloss's global colour profile; handing it the
