@@ -15,7 +15,7 @@ func newScenariosCmd() *cobra.Command {
 		Long: `List the built-in scenario library: runbook templates for your own
 systems, started with gameday new NAME --from SCENARIO. The lab has scenarios
 of its own, written for its fleet: gameday lab --help lists them.`,
-		Args:  cobra.NoArgs,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 			fmt.Fprintln(w, "SCENARIO\tWHAT IT TESTS")
