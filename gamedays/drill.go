@@ -30,6 +30,11 @@ type DrillTimes struct {
 	Hints         int           `json:"hints"` // hints released before mitigation (or in all, if never mitigated)
 	// FalseAlarms counts detections marked before anything was injected.
 	FalseAlarms int `json:"false_alarms,omitempty"`
+	// Released lists every hint released, oldest first.
+	Released []string `json:"-"`
+	// Unseen says the view folding this is not told when the fault landed
+	// (a drill's responder): their marks then count as made after it.
+	Unseen bool `json:"-"`
 }
 
 // Drill measures time to detect and time to mitigate from a journal. It
@@ -37,21 +42,36 @@ type DrillTimes struct {
 func Drill(events []Event) (DrillTimes, bool) {
 	var d DrillTimes
 	for _, ev := range events {
-		switch {
-		case ev.Type == EvAttackResult && ev.OK != nil && *ev.OK && d.Injected.IsZero():
-			d.Injected = ev.Time
-		case ev.Type != EvNote:
-		case ev.Kind == NoteDetected && d.Injected.IsZero():
-			d.FalseAlarms++
-		case ev.Kind == NoteDetected && d.Detected.IsZero():
-			d.Detected, d.DetectedBy, d.DetectedWhat = ev.Time, ev.Author, ev.Msg
+		d.Apply(ev)
+	}
+	return d, !d.Injected.IsZero()
+}
+
+// Apply folds one event into the drill's times: the one rule the console,
+// the report and the state share. The first marks after the first fault
+// landed count; a detection before it is a false alarm.
+func (d *DrillTimes) Apply(ev Event) {
+	known := !d.Injected.IsZero() || d.Unseen
+	switch {
+	case ev.Type == EvAttackResult && ev.OK != nil && *ev.OK && d.Injected.IsZero():
+		d.Injected = ev.Time
+	case ev.Type != EvNote:
+	case ev.Kind == NoteDetected && !known:
+		d.FalseAlarms++
+	case ev.Kind == NoteDetected && d.Detected.IsZero():
+		d.Detected, d.DetectedBy, d.DetectedWhat = ev.Time, ev.Author, ev.Msg
+		if !d.Injected.IsZero() {
 			d.TTD = ev.Time.Sub(d.Injected)
-		case ev.Kind == NoteMitigated && !d.Injected.IsZero() && d.Mitigated.IsZero():
-			d.Mitigated, d.MitigatedBy, d.MitigatedWhat = ev.Time, ev.Author, ev.Msg
+		}
+	case ev.Kind == NoteMitigated && known && d.Mitigated.IsZero():
+		d.Mitigated, d.MitigatedBy, d.MitigatedWhat = ev.Time, ev.Author, ev.Msg
+		if !d.Injected.IsZero() {
 			d.TTM = ev.Time.Sub(d.Injected)
-		case ev.Kind == NoteHint && d.Mitigated.IsZero():
+		}
+	case ev.Kind == NoteHint:
+		d.Released = append(d.Released, ev.Msg)
+		if d.Mitigated.IsZero() {
 			d.Hints++
 		}
 	}
-	return d, !d.Injected.IsZero()
 }

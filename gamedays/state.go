@@ -194,6 +194,8 @@ type State struct {
 	VerdictMsg string
 	VerdictSet bool
 	Failed     []targets.Injection // what the engine said it could not revert
+	// Drill is where a drill stands: marks, times, hints released.
+	Drill DrillTimes
 	// Live is the engine's latest judgement of the metrics (EvLive); the
 	// console shows it and never judges on its own.
 	Live *Live
@@ -232,6 +234,7 @@ func (s *State) Apply(ev Event) {
 	if !ev.Time.IsZero() {
 		s.Last = ev.Time
 	}
+	s.Drill.Apply(ev)
 	switch ev.Type {
 	case EvRunStart:
 		s.runStart(ev)

@@ -125,33 +125,32 @@ func (m *attacksScreen) drillView() []string {
 	if !m.cfg.Drill {
 		return nil
 	}
-	st, d := m.styles, &m.run.drill
-	mark := func(what string, n *note, key string) string {
-		if n == nil {
+	st, d := m.styles, &m.run.Drill
+	mark := func(what string, at time.Time, by, text, key string) string {
+		if at.IsZero() {
 			return what + ": " + st.Muted.Render("not yet (press "+key+")")
 		}
-		line := what + ": " + st.OK.Render(tplus(m.run.Elapsed(n.at)))
-		if !d.injected.IsZero() && !m.redact {
-			line += fmt.Sprintf(" (%s after the inject)", n.at.Sub(d.injected).Round(time.Second))
+		line := what + ": " + st.OK.Render(tplus(m.run.Elapsed(at)))
+		if !d.Injected.IsZero() && !m.redact {
+			line += fmt.Sprintf(" (%s after the inject)", at.Sub(d.Injected).Round(time.Second))
 		}
-		by := n.author
 		if by == "" {
 			by = "someone"
 		}
-		return line + " by " + by + ": " + n.text
+		return line + " by " + by + ": " + text
 	}
 	out := []string{"", st.Bold.Render("Drill"),
-		"  " + mark("detected", d.detected, "d"),
-		"  " + mark("mitigated", d.mitigated, "m")}
-	if d.falseAlarms > 0 && !m.redact {
-		out = append(out, fmt.Sprintf("  false alarms before the inject: %d", d.falseAlarms))
+		"  " + mark("detected", d.Detected, d.DetectedBy, d.DetectedWhat, "d"),
+		"  " + mark("mitigated", d.Mitigated, d.MitigatedBy, d.MitigatedWhat, "m")}
+	if d.FalseAlarms > 0 && !m.redact {
+		out = append(out, fmt.Sprintf("  false alarms before the inject: %d", d.FalseAlarms))
 	}
 	total := 0
 	if rb := m.cfg.Runbook; rb != nil {
 		total = len(rb.Drill.Hints)
 	}
-	out = append(out, fmt.Sprintf("  hints released: %d of %d", len(d.hints), total))
-	for _, h := range d.hints {
+	out = append(out, fmt.Sprintf("  hints released: %d of %d", len(d.Released), total))
+	for _, h := range d.Released {
 		out = append(out, m.wrapStyled("    · "+h, st.Accent)...)
 	}
 	return out

@@ -43,7 +43,7 @@ func (m *model) releaseHint() {
 		return
 	}
 	for _, h := range rb.Drill.Hints {
-		if contains(m.run.drill.hints, h.Text) {
+		if contains(m.run.Drill.Released, h.Text) {
 			continue
 		}
 		if m.send(gamedays.Intent{Type: gamedays.IntentNote, Kind: gamedays.NoteHint, Text: h.Text, Author: m.author, Source: "key"}) {

@@ -125,6 +125,9 @@ func (c *Console) Participant(o JoinOptions) (p *tea.Program, done func(), err e
 	m := c.buildModel(cfg, r, q, stop, nil, nil)
 	m.redact = redact
 	m.run.redacted = redact
+	// A responder is not told when the fault landed, so their console
+	// cannot call their marks early; the journal still does.
+	m.run.Drill.Unseen = redact
 	// The engine decides (gamedays.Permit) and journals a refusal; the
 	// console shows why.
 	m.guest = &guest{who: who, send: o.Send}

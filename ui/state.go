@@ -62,9 +62,8 @@ type runState struct {
 	notes    []note
 	online   map[string]int // participants connected now, by name (sessions)
 	joinedAs []string       // everyone who joined, in order
-	drill    drillState
-	redacted bool    // a responder's view
-	timeline []entry // ring of maxTimeline
+	redacted bool           // a responder's view
+	timeline []entry        // ring of maxTimeline
 	tlStart  int
 	tlTotal  int // entries ever added
 }
@@ -73,33 +72,10 @@ func newRunState(rb *runbook.Runbook) *runState {
 	return &runState{State: gamedays.NewState(rb), rb: rb, online: map[string]int{}}
 }
 
-// drillState is where a drill stands, as the journal will tell it: the
-// first marks after the first inject count, hints are released in order.
-type drillState struct {
-	injected            time.Time // zero for a responder, who is not told
-	detected, mitigated *note
-	falseAlarms         int
-	hints               []string // released, oldest first
-}
-
-func (s *runState) drillNote(ev gamedays.Event) {
-	d := &s.drill
-	n := &note{at: ev.Time, kind: ev.Kind, text: ev.Msg, author: ev.Author}
+// roster follows who is connected, from the server's joined and left
+// notes.
+func (s *runState) roster(ev gamedays.Event) {
 	switch ev.Kind {
-	case gamedays.NoteHint:
-		d.hints = append(d.hints, ev.Msg)
-	case gamedays.NoteDetected:
-		// A responder is not told when the inject was, so the console
-		// cannot call their mark early; the journal still does.
-		if d.detected == nil && (!d.injected.IsZero() || s.redacted) {
-			d.detected = n
-		} else if d.detected == nil {
-			d.falseAlarms++
-		}
-	case gamedays.NoteMitigated:
-		if d.mitigated == nil {
-			d.mitigated = n
-		}
 	case "joined":
 		if s.online[ev.Author] == 0 && !contains(s.joinedAs, ev.Author) {
 			s.joinedAs = append(s.joinedAs, ev.Author)
@@ -118,12 +94,8 @@ func (s *runState) apply(ev gamedays.Event) {
 	switch ev.Type {
 	case gamedays.EvSample, gamedays.EvLive:
 		return // the charts and the check tables show these; a line each would drown the timeline
-	case gamedays.EvAttackResult:
-		if ev.OK != nil && *ev.OK && s.drill.injected.IsZero() {
-			s.drill.injected = ev.Time
-		}
 	case gamedays.EvNote:
-		s.drillNote(ev)
+		s.roster(ev)
 		if ev.Kind != "" {
 			if len(s.notes) == maxNotes {
 				s.notes = append(s.notes[:0], s.notes[1:]...)

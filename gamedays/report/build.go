@@ -326,7 +326,7 @@ func (b *builder) finish(events []gamedays.Event) {
 	b.panels()
 	b.guardrails()
 	r.Alerts = b.st.AlertResults
-	if d, ok := gamedays.Drill(events); ok && hasDrillMarks(events) {
+	if d := b.st.Drill; !d.Injected.IsZero() && hasDrillMarks(events) {
 		r.Drill = &Drill{TTD: seconds(d.TTD, !d.Detected.IsZero()), TTM: seconds(d.TTM, !d.Mitigated.IsZero()),
 			DetectedBy: d.DetectedBy, MitigatedBy: d.MitigatedBy, Detected: d.DetectedWhat, Mitigated: d.MitigatedWhat,
 			Hints: d.Hints, FalseAlarms: d.FalseAlarms}
