@@ -11,7 +11,6 @@ import (
 	"github.com/gameday/gameday/gamedays"
 	"github.com/gameday/gameday/runbook"
 	"github.com/gameday/gameday/ui/keys"
-	"github.com/gameday/gameday/ui/serve"
 )
 
 // Rows the frame takes around the body: a two-line header, the phase bar,
@@ -282,7 +281,7 @@ func (m *model) footer() string {
 }
 
 // permitted leaves out, for a participant, the keys their role may not use;
-// the server refuses them anyway (serve.Permit), so showing them would
+// the server refuses them anyway (gamedays.Permit), so showing them would
 // only invite a refusal.
 func (m *model) permitted(bs []key.Binding) []key.Binding {
 	// In a modal the keys are about the modal (enter saves the note).
@@ -291,7 +290,7 @@ func (m *model) permitted(bs []key.Binding) []key.Binding {
 	}
 	out := make([]key.Binding, 0, len(bs))
 	for _, b := range bs {
-		if in, gated := m.intentOf(b); gated && serve.Permit(m.guest.who, in) != nil {
+		if in, gated := m.intentOf(b); gated && gamedays.Permit(gamedays.Actor(m.guest.who), in) != nil {
 			continue
 		}
 		out = append(out, b)

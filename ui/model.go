@@ -72,7 +72,7 @@ func (m *model) mayWrite(kind string) bool {
 	if m.guest == nil {
 		return true
 	}
-	if err := serve.Permit(m.guest.who, gamedays.Intent{Type: gamedays.IntentNote, Kind: kind}); err != nil {
+	if err := gamedays.Permit(gamedays.Actor(m.guest.who), gamedays.Intent{Type: gamedays.IntentNote, Kind: kind}); err != nil {
 		m.flash = "refused: " + err.Error()
 		return false
 	}

@@ -1,30 +1,29 @@
-package serve
+package gamedays
 
 import (
 	"strings"
 	"testing"
 
-	"github.com/gameday/gameday/gamedays"
 	"github.com/gameday/gameday/runbook"
 )
 
 func TestPermit(t *testing.T) {
-	ana := Who{Name: "Ana", Role: runbook.RoleFacilitator, Abort: true}
-	ben := Who{Name: "Ben", Role: runbook.RoleScribe, Abort: true} // also the safety officer
-	dee := Who{Name: "Dee", Role: runbook.RoleObserver}
-	eve := Who{Name: "Eve", Role: runbook.RoleResponder}
-	next := gamedays.Intent{Type: gamedays.IntentNext}
-	confirm := gamedays.Intent{Type: gamedays.IntentConfirm}
-	abort := gamedays.Intent{Type: gamedays.IntentAbort}
-	note := gamedays.Intent{Type: gamedays.IntentNote, Kind: "note"}
-	finding := gamedays.Intent{Type: gamedays.IntentNote, Kind: "finding"}
-	hint := gamedays.Intent{Type: gamedays.IntentNote, Kind: gamedays.NoteHint}
-	detected := gamedays.Intent{Type: gamedays.IntentNote, Kind: gamedays.NoteDetected}
-	mitigated := gamedays.Intent{Type: gamedays.IntentNote, Kind: gamedays.NoteMitigated}
+	ana := Actor{Name: "Ana", Role: runbook.RoleFacilitator, Abort: true}
+	ben := Actor{Name: "Ben", Role: runbook.RoleScribe, Abort: true} // also the safety officer
+	dee := Actor{Name: "Dee", Role: runbook.RoleObserver}
+	eve := Actor{Name: "Eve", Role: runbook.RoleResponder}
+	next := Intent{Type: IntentNext}
+	confirm := Intent{Type: IntentConfirm}
+	abort := Intent{Type: IntentAbort}
+	note := Intent{Type: IntentNote, Kind: "note"}
+	finding := Intent{Type: IntentNote, Kind: "finding"}
+	hint := Intent{Type: IntentNote, Kind: NoteHint}
+	detected := Intent{Type: IntentNote, Kind: NoteDetected}
+	mitigated := Intent{Type: IntentNote, Kind: NoteMitigated}
 
 	tests := []struct {
-		who  Who
-		in   gamedays.Intent
+		who  Actor
+		in   Intent
 		want string // "" allowed; else part of the refusal
 	}{
 		{ana, next, ""}, {ana, confirm, ""}, {ana, abort, ""}, {ana, note, ""}, {ana, hint, ""},
