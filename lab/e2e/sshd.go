@@ -26,6 +26,7 @@ type SSHD struct {
 	HostKey    gossh.PublicKey
 	UserKey    string // private key file that logs in as root
 	KnownHosts string // a known_hosts that trusts HostKey at Addr
+	Pid        int    // of the sshd (or ip netns exec) process
 }
 
 // WriteKey writes a fresh ed25519 private key to path in OpenSSH form and
@@ -134,5 +135,5 @@ LogLevel ERROR
 	if err := os.WriteFile(kh, []byte(line), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return &SSHD{Addr: addr, Dir: dir, HostKey: host.PublicKey(), UserKey: filepath.Join(dir, "user_ed25519"), KnownHosts: kh}
+	return &SSHD{Addr: addr, Dir: dir, HostKey: host.PublicKey(), UserKey: filepath.Join(dir, "user_ed25519"), KnownHosts: kh, Pid: cmd.Process.Pid}
 }
