@@ -53,12 +53,7 @@ func WriteKey(t testing.TB, path string) gossh.Signer {
 // FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
 func FreePort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return freeTCP(t).Port
 }
 
 // StartSSHD runs sshd -D on listen (an IP) and a free port; netns, when set,
