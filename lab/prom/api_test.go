@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gameday/gameday/lab/e2e"
 )
 
 // startLab starts a server scraping the exporters every 200ms under job
@@ -33,7 +35,7 @@ func startLab(t *testing.T, xs ...*exporter) *Server {
 	})
 	client := &http.Client{}
 	t.Cleanup(client.CloseIdleConnections)
-	waitFor(t, 10*time.Second, "every target up", func() bool {
+	e2e.WaitFor(t, 10*time.Second, "every target up", func() bool {
 		return len(instant(t, client, s, "up == 1")) == len(xs)
 	})
 	return s
@@ -97,7 +99,7 @@ func TestQueryShapes(t *testing.T) {
 	})
 
 	t.Run("range matrix", func(t *testing.T) {
-		waitFor(t, 10*time.Second, "two seconds of data", func() bool {
+		e2e.WaitFor(t, 10*time.Second, "two seconds of data", func() bool {
 			_, vs := call(t, client, s.URL(), "/api/v1/query", url.Values{"query": {"count_over_time(up[2s])"}}, false).query(t)
 			return len(vs) == 2 && vs[0].Value[1] == "10" && vs[1].Value[1] == "10"
 		})
