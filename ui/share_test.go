@@ -2,8 +2,6 @@ package ui
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"io"
 	"net"
 	"path/filepath"
@@ -16,6 +14,7 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/gameday/gameday/gamedays"
+	"github.com/gameday/gameday/lab/e2e"
 	"github.com/gameday/gameday/runbook"
 	"github.com/gameday/gameday/ui/serve"
 )
@@ -29,15 +28,8 @@ type keyed struct {
 
 func newKey(t testing.TB) keyed {
 	t.Helper()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := gossh.NewSignerFromKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return keyed{pub: strings.TrimSpace(string(gossh.MarshalAuthorizedKey(s.PublicKey()))), signer: s}
+	s := e2e.Key(t)
+	return keyed{pub: e2e.AuthorizedKey(s.PublicKey()), signer: s}
 }
 
 // room is a served game day: the facilitator's console on a pipe (live)

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"io"
 	"os"
 	"path/filepath"
@@ -16,6 +14,7 @@ import (
 
 	"github.com/gameday/gameday/gamedays"
 	gdreport "github.com/gameday/gameday/gamedays/report"
+	"github.com/gameday/gameday/lab/e2e"
 	"github.com/gameday/gameday/runbook"
 )
 
@@ -70,16 +69,9 @@ func TestDrillOnTheLabMeasuresTTDAndTTM(t *testing.T) {
 		t.Skip("runs a lab scenario for about 30s")
 	}
 	dir := t.TempDir()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rita, err := gossh.NewSignerFromKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rita := e2e.Key(t)
 	ak := filepath.Join(dir, "authorized_keys")
-	line := strings.TrimSpace(string(gossh.MarshalAuthorizedKey(rita.PublicKey()))) + " rita\n"
+	line := e2e.AuthorizedKey(rita.PublicKey()) + " rita\n"
 	if err := os.WriteFile(ak, []byte(line), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -2,18 +2,12 @@ package main
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"encoding/json"
-	"encoding/pem"
 	"net"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
-
-	gossh "golang.org/x/crypto/ssh"
 
 	sandbox "github.com/gameday/gameday/lab"
 	"github.com/gameday/gameday/lab/e2e"
@@ -35,23 +29,8 @@ func TestServeTwoPanesWalkALabGameDay(t *testing.T) {
 	t.Cleanup(func() { l.Close() })
 	dir := t.TempDir()
 
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	block, err := gossh.MarshalPrivateKey(priv, "carol")
-	if err != nil {
-		t.Fatal(err)
-	}
 	keyFile := filepath.Join(dir, "carol")
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(block), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	signer, err := gossh.NewSignerFromKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub := strings.TrimSpace(string(gossh.MarshalAuthorizedKey(signer.PublicKey())))
+	pub := e2e.AuthorizedKey(e2e.WriteKey(t, keyFile).PublicKey())
 
 	src, err := l.Runbook("latency-one-host", consoleScale)
 	if err != nil {
@@ -67,12 +46,7 @@ func TestServeTwoPanesWalkALabGameDay(t *testing.T) {
 	if err := l.WaitForMetrics(warm); err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := e2e.FreeAddr(t)
 	_, port, _ := net.SplitHostPort(addr)
 
 	runsDir := filepath.Join(dir, "runs")

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -32,10 +33,7 @@ type SSHD struct {
 // returns its signer.
 func WriteKey(t testing.TB, path string) gossh.Signer {
 	t.Helper()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
+	priv, s := newKey(t)
 	block, err := gossh.MarshalPrivateKey(priv, "gameday-test")
 	if err != nil {
 		t.Fatal(err)
@@ -43,11 +41,33 @@ func WriteKey(t testing.TB, path string) gossh.Signer {
 	if err := os.WriteFile(path, pem.EncodeToMemory(block), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	return s
+}
+
+// Key is a fresh ed25519 key that lives only in memory, for a test SSH
+// server's host key or a client that never needs a key file.
+func Key(t testing.TB) gossh.Signer {
+	t.Helper()
+	_, s := newKey(t)
+	return s
+}
+
+// AuthorizedKey is k as one authorized_keys line, without the newline.
+func AuthorizedKey(k gossh.PublicKey) string {
+	return strings.TrimSpace(string(gossh.MarshalAuthorizedKey(k)))
+}
+
+func newKey(t testing.TB) (ed25519.PrivateKey, gossh.Signer) {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
 	s, err := gossh.NewSignerFromKey(priv)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s
+	return priv, s
 }
 
 // FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.

@@ -3,8 +3,6 @@ package sshhost
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"errors"
 	"io"
 	"net"
@@ -14,22 +12,11 @@ import (
 
 	"go.uber.org/goleak"
 	"golang.org/x/crypto/ssh"
+
+	"github.com/gameday/gameday/lab/e2e"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
-
-func signer(t *testing.T) ssh.Signer {
-	t.Helper()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := ssh.NewSignerFromKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
 
 type fixture struct {
 	srv       *Server
@@ -39,7 +26,7 @@ type fixture struct {
 
 func start(t *testing.T) *fixture {
 	t.Helper()
-	f := &fixture{host: signer(t), key: signer(t), cmds: make(chan string, 16)}
+	f := &fixture{host: e2e.Key(t), key: e2e.Key(t), cmds: make(chan string, 16)}
 	srv, err := Start(Options{
 		Name: "h1", HostKey: f.host, User: "gameday", UserKey: f.key.PublicKey(),
 		ShellMessage: "not a shell\n",
@@ -122,7 +109,7 @@ func TestExecAndExitStatus(t *testing.T) {
 
 func TestAuthIsPublicKeyForTheLabUserOnly(t *testing.T) {
 	f := start(t)
-	if c, err := f.dial("gameday", signer(t)); err == nil {
+	if c, err := f.dial("gameday", e2e.Key(t)); err == nil {
 		c.Close()
 		t.Fatal("an unknown key got in")
 	}
@@ -165,7 +152,7 @@ func TestCloseEndsRunningCommandsAndConnections(t *testing.T) {
 // commands that stream stdin to stdout, and Drop ending connections while
 // the server keeps listening.
 func TestStreamingExecForManyKeysAndDrop(t *testing.T) {
-	host, a, b := signer(t), signer(t), signer(t)
+	host, a, b := e2e.Key(t), e2e.Key(t), e2e.Key(t)
 	srv, err := Start(Options{Name: "sink", HostKey: host, User: AnyUser, UserKeys: []ssh.PublicKey{a.PublicKey(), b.PublicKey()},
 		Exec: func(_ context.Context, cmd string, ch ssh.Channel) int {
 			io.Copy(ch, ch)
