@@ -17,8 +17,9 @@ import (
 )
 
 // startLab starts a server scraping the exporters every 200ms under job
-// "checkout" and waits until every target has been scraped once.
-func startLab(t *testing.T, xs ...*exporter) *Server {
+// "checkout" and waits until every target has been scraped once. The
+// client it waited with is the test's to query with.
+func startLab(t *testing.T, xs ...*exporter) (*Server, *http.Client) {
 	t.Helper()
 	var targets []Target
 	for _, x := range xs {
@@ -38,15 +39,13 @@ func startLab(t *testing.T, xs ...*exporter) *Server {
 	e2e.WaitFor(t, 10*time.Second, "every target up", func() bool {
 		return len(instant(t, client, s, "up == 1")) == len(xs)
 	})
-	return s
+	return s, client
 }
 
 func TestQueryShapes(t *testing.T) {
 	a := newExporter(t, 0.05, 0.1, 10*time.Millisecond, 2)
 	b := newExporter(t, 0.05, 0.1, 10*time.Millisecond, 2)
-	s := startLab(t, a, b)
-	client := &http.Client{}
-	defer client.CloseIdleConnections()
+	s, client := startLab(t, a, b)
 
 	for _, post := range []bool{false, true} {
 		name := "GET"

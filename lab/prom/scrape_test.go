@@ -25,9 +25,7 @@ import (
 func TestStaleness(t *testing.T) {
 	a := newExporter(t, 0.05, 0, 10*time.Millisecond, 1)
 	b := newExporter(t, 0.05, 0, 10*time.Millisecond, 1)
-	s := startLab(t, a, b)
-	client := &http.Client{}
-	defer client.CloseIdleConnections()
+	s, client := startLab(t, a, b)
 	sel := fmt.Sprintf(`{instance=%q}`, a.addr())
 
 	// A failing target: up drops to 0 and everything it exposed goes
@@ -159,9 +157,7 @@ func TestExposedTimestampsAndLabels(t *testing.T) {
 func TestClientAndPoller(t *testing.T) {
 	a := newExporter(t, 0.05, 0.1, 10*time.Millisecond, 2)
 	b := newExporter(t, 0.05, 0.3, 10*time.Millisecond, 2)
-	s := startLab(t, a, b)
-	client := &http.Client{}
-	defer client.CloseIdleConnections()
+	s, client := startLab(t, a, b)
 	// The 2s rate window must hold only steady traffic before charting.
 	e2e.WaitFor(t, 10*time.Second, "3s of scrapes", func() bool {
 		return len(instant(t, client, s, "count_over_time(up[3s]) >= 14")) == 2
@@ -209,9 +205,8 @@ func TestClientAndPoller(t *testing.T) {
 func TestCloseLeavesNothing(t *testing.T) {
 	before := goleak.IgnoreCurrent()
 	x := newExporter(t, 0.05, 0.1, 10*time.Millisecond, 1)
-	s := startLab(t, x)
+	s, client := startLab(t, x)
 	addr := s.ln.Addr().String()
-	client := &http.Client{}
 	if vs := instant(t, client, s, "up"); len(vs) != 1 {
 		t.Fatalf("up: %v", vs)
 	}
