@@ -18,22 +18,16 @@ import (
 	"github.com/gameday/gameday/runbook"
 )
 
-// waitText waits until buf has drawn text; bounded in wall time.
-func waitText(t *testing.T, who string, buf *syncBuffer, text string) {
+// waitText waits until who's screen has drawn text; a lab drill can take
+// a minute to get there.
+func waitText(t *testing.T, who string, screen *e2e.Screen, text string) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for !strings.Contains(buf.String(), text) {
-		if time.Now().After(deadline) {
-			s := buf.String()
-			t.Fatalf("%s never showed %q; screen:\n%s", who, text, s[max(0, len(s)-3000):])
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	screen.WaitText(t, 60*time.Second, who, text)
 }
 
 // sshTerminal opens a session with a pty on addr as signer, the way a
 // participant's ssh does, and returns its keyboard and screen.
-func sshTerminal(t *testing.T, addr string, signer gossh.Signer) (io.Writer, *syncBuffer) {
+func sshTerminal(t *testing.T, addr string, signer gossh.Signer) (io.Writer, *e2e.Screen) {
 	t.Helper()
 	client, err := gossh.Dial("tcp", addr, &gossh.ClientConfig{User: "gameday", Auth: []gossh.AuthMethod{gossh.PublicKeys(signer)},
 		HostKeyCallback: gossh.InsecureIgnoreHostKey(), Timeout: 5 * time.Second})
@@ -41,23 +35,7 @@ func sshTerminal(t *testing.T, addr string, signer gossh.Signer) (io.Writer, *sy
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { client.Close() })
-	sess, err := client.NewSession()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sess.RequestPty("xterm-256color", 40, 120, gossh.TerminalModes{}); err != nil {
-		t.Fatal(err)
-	}
-	in, err := sess.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := &syncBuffer{}
-	sess.Stdout = out
-	if err := sess.Shell(); err != nil {
-		t.Fatal(err)
-	}
-	return in, out
+	return e2e.Shell(t, client, "xterm-256color")
 }
 
 // A drill on the lab: the facilitator's console on a pipe, a responder over
@@ -76,7 +54,7 @@ func TestDrillOnTheLabMeasuresTTDAndTTM(t *testing.T) {
 		t.Fatal(err)
 	}
 	keys, press := io.Pipe()
-	screen := &syncBuffer{}
+	screen := &e2e.Screen{}
 	ready := make(chan string, 1)
 	runs := filepath.Join(dir, "runs")
 	f := &drillFlags{
@@ -86,7 +64,7 @@ func TestDrillOnTheLabMeasuresTTDAndTTM(t *testing.T) {
 		in: keys, out: screen,
 	}
 	cmd := newDrillCmd()
-	var stderr syncBuffer
+	var stderr e2e.Screen
 	cmd.SetErr(&stderr)
 	cmd.SetContext(context.Background())
 	done := make(chan error, 1)

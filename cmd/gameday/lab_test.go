@@ -12,6 +12,7 @@ import (
 	"time"
 
 	sandbox "github.com/gameday/gameday/lab"
+	"github.com/gameday/gameday/lab/e2e"
 )
 
 // TestLabScenarioOutcomes runs every lab scenario, ten times faster than
@@ -68,7 +69,7 @@ func TestLabScenarioOutcomes(t *testing.T) {
 // endpoints it prints, checks they answer, then stops it as Ctrl-C would
 // and checks nothing listens any more.
 func TestLabUpPrintsEndpointsAndStopsClean(t *testing.T) {
-	var out, errOut syncBuffer
+	var out, errOut e2e.Screen
 	cmd := newLabUpCmd()
 	cmd.SetOut(&out)
 	cmd.SetErr(&errOut)

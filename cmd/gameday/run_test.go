@@ -200,26 +200,9 @@ func (l *lab) flags() []string {
 // child is gameday running as its own process.
 type child struct {
 	cmd            *exec.Cmd
-	stdout, stderr syncBuffer
+	stdout, stderr e2e.Screen
 	exited         chan struct{}
 	code           int
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func start(t testing.TB, args ...string) *child {
