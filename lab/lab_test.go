@@ -81,12 +81,7 @@ func TestStartWritesFilesAndCloseLeavesNothing(t *testing.T) {
 	}
 	listening := addrs(l)
 	l.Close()
-	for _, a := range listening {
-		if c, err := net.DialTimeout("tcp", a, time.Second); err == nil {
-			c.Close()
-			t.Errorf("%s still listening after Close", a)
-		}
-	}
+	e2e.Closed(t, "Close", listening...)
 	if _, err := os.Stat(l.SSHConfigPath); err != nil {
 		t.Errorf("Close removed the files of a --dir lab: %v", err)
 	}

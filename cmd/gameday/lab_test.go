@@ -112,10 +112,5 @@ func TestLabUpPrintsEndpointsAndStopsClean(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("lab up did not stop")
 	}
-	for _, a := range listening {
-		if c, err := net.DialTimeout("tcp", a, time.Second); err == nil {
-			c.Close()
-			t.Errorf("%s still listening after lab up stopped", a)
-		}
-	}
+	e2e.Closed(t, "lab up stopped", listening...)
 }
