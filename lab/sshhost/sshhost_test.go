@@ -58,6 +58,17 @@ func (f *fixture) dial(user string, key ssh.Signer) (*ssh.Client, error) {
 	})
 }
 
+// login connects as the lab user with its key, until the test ends.
+func (f *fixture) login(t *testing.T) *ssh.Client {
+	t.Helper()
+	c, err := f.dial("gameday", f.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
 func run(t *testing.T, c *ssh.Client, cmd string) (string, string, error) {
 	t.Helper()
 	s, err := c.NewSession()
@@ -73,11 +84,7 @@ func run(t *testing.T, c *ssh.Client, cmd string) (string, string, error) {
 
 func TestExecAndExitStatus(t *testing.T) {
 	f := start(t)
-	c, err := f.dial("gameday", f.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := f.login(t)
 	out, errOut, err := run(t, c, "status --x='y z'")
 	if err != nil || out != "ran status --x='y z'\n" || errOut != "" {
 		t.Fatalf("exec: %q %q %v", out, errOut, err)
@@ -123,11 +130,7 @@ func TestAuthIsPublicKeyForTheLabUserOnly(t *testing.T) {
 
 func TestCloseEndsRunningCommandsAndConnections(t *testing.T) {
 	f := start(t)
-	c, err := f.dial("gameday", f.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := f.login(t)
 	s, err := c.NewSession()
 	if err != nil {
 		t.Fatal(err)
