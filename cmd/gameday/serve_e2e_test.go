@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"net"
 	"os"
@@ -9,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	sandbox "github.com/gameday/gameday/lab"
 	"github.com/gameday/gameday/lab/e2e"
 )
 
@@ -22,30 +20,10 @@ func TestServeTwoPanesWalkALabGameDay(t *testing.T) {
 		t.Skip("runs a lab game day for about a minute")
 	}
 	sshBin := e2e.Need(t, "tmux", "ssh")[1]
-	l, err := sandbox.Start(context.Background(), sandbox.Options{Seed: 3, HealthInterval: 500 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
 	dir := t.TempDir()
-
 	keyFile := filepath.Join(dir, "carol")
 	pub := e2e.AuthorizedKey(e2e.WriteKey(t, keyFile).PublicKey())
-
-	src, err := l.Runbook("latency-one-host", consoleScale)
-	if err != nil {
-		t.Fatal(err)
-	}
-	src = append(src, []byte("\nroles:\n  facilitator: {name: alice}\n  observers:\n    - {name: carol, key: \""+pub+"\"}\n")...)
-	file := filepath.Join(dir, "latency-one-host.yaml")
-	if err := os.WriteFile(file, src, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	warm, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := l.WaitForMetrics(warm); err != nil {
-		t.Fatal(err)
-	}
+	l, file := startConsoleLab(t, dir, "\nroles:\n  facilitator: {name: alice}\n  observers:\n    - {name: carol, key: \""+pub+"\"}\n")
 	addr := e2e.FreeAddr(t)
 	_, port, _ := net.SplitHostPort(addr)
 
