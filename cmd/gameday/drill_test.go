@@ -133,6 +133,14 @@ func TestDrillOnTheLabMeasuresTTDAndTTM(t *testing.T) {
 			t.Errorf("the responder saw %q", leak)
 		}
 	}
+	checkDrillRecorded(t, runs)
+
+}
+
+// checkDrillRecorded: the drill's one journal has rita's marks, TTD and
+// TTM, and the report built and written from it says the same.
+func checkDrillRecorded(t *testing.T, runs string) {
+	t.Helper()
 	journals, _ := filepath.Glob(filepath.Join(runs, "*", gamedays.JournalName))
 	if len(journals) != 1 {
 		t.Fatalf("journals: %v", journals)
