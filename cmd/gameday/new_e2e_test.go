@@ -61,7 +61,7 @@ func newFleet(t *testing.T) *fleet {
 	}
 	// Discovery wants rates, which need two scrapes of traffic.
 	api := e2e.PrometheusAPI(t, f.prom)
-	waitFor(t, 30*time.Second, "request rates in Prometheus", func() bool {
+	e2e.WaitFor(t, 30*time.Second, "request rates in Prometheus", func() bool {
 		return len(e2e.Query(t, api, `sum(rate(http_request_duration_seconds_bucket[1m])) > 0`, time.Now())) > 0
 	})
 	return f
@@ -176,7 +176,7 @@ func TestNewBadInputSaysWhatWasFound(t *testing.T) {
 	t.Cleanup(gauges.Close)
 	noHist := e2e.StartPrometheusScraping(t, "  - job_name: batch\n    static_configs:\n      - targets: [\""+strings.TrimPrefix(gauges.URL, "http://")+"\"]\n")
 	api := e2e.PrometheusAPI(t, noHist)
-	waitFor(t, 30*time.Second, "queue_depth scraped", func() bool {
+	e2e.WaitFor(t, 30*time.Second, "queue_depth scraped", func() bool {
 		return len(e2e.Query(t, api, "queue_depth", time.Now())) > 0
 	})
 	down := fmt.Sprintf("http://127.0.0.1:%d", e2e.FreePort(t))
