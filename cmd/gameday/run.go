@@ -142,6 +142,14 @@ func prepare(cmd *cobra.Command, path string, f *runFlags) (*session, error) {
 			return nil, invalid(fmt.Errorf("%s: target %s: %w", path, t.Name, err))
 		}
 	}
+	ctx := cmd.Context()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if err := checkCredentials(ctx, rb, s.w); err != nil {
+		s.w.close()
+		return nil, invalid(err)
+	}
 	return s, nil
 }
 

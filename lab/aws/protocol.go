@@ -121,6 +121,19 @@ func unknownKey(service string) *apiError {
 	return &apiError{status: 403, code: "UnrecognizedClientException", msg: msg}
 }
 
+// expiredToken is each protocol's answer to temporary credentials past
+// their expiry.
+func expiredToken(service string) *apiError {
+	const msg = "The security token included in the request is expired"
+	switch protocolOf(service) {
+	case protoEC2:
+		return &apiError{status: 400, code: "RequestExpired", msg: "Request has expired."}
+	case protoQuery:
+		return &apiError{status: 403, code: "ExpiredToken", msg: msg}
+	}
+	return &apiError{status: 403, code: "ExpiredTokenException", msg: msg}
+}
+
 func accessDenied(c *call, op string) *apiError {
 	msg := "User: " + c.key.ARN + " is not authorized to perform: " + op
 	switch protocolOf(c.service) {
