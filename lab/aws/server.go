@@ -149,6 +149,7 @@ type Server struct {
 	tmplOrder   []string
 	exps        map[string]*experiment
 	expOrder    []string
+	alarms      map[string]bool // CloudWatch alarm ARN: in ALARM
 }
 
 // New builds a server; Start makes it listen.
