@@ -37,6 +37,24 @@ func stopTemplate(s *Server, restart string, alarm string, ids ...string) *fis.C
 	}
 }
 
+// runTemplate creates a template, starts an experiment of it and waits
+// until it runs.
+func runTemplate(t *testing.T, c *fis.Client, in *fis.CreateExperimentTemplateInput) string {
+	t.Helper()
+	ctx := context.Background()
+	created, err := c.CreateExperimentTemplate(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := c.StartExperiment(ctx, &fis.StartExperimentInput{ExperimentTemplateId: created.ExperimentTemplate.Id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := sdkaws.ToString(x.Experiment.Id)
+	waitExperiment(t, c, id, fistypes.ExperimentStatusRunning)
+	return id
+}
+
 func instanceState(t *testing.T, s *Server, id string) string {
 	t.Helper()
 	in, ok := s.Instance(id)
@@ -111,16 +129,7 @@ func TestFISTemplateStopRestarts(t *testing.T) {
 		func(string) { s.SetAlarm(alarm, true) },
 	} {
 		inst := InstanceID(i + 1)
-		created, err := c.CreateExperimentTemplate(ctx, stopTemplate(s, "PT1H", alarm, inst))
-		if err != nil {
-			t.Fatal(err)
-		}
-		x, err := c.StartExperiment(ctx, &fis.StartExperimentInput{ExperimentTemplateId: created.ExperimentTemplate.Id})
-		if err != nil {
-			t.Fatal(err)
-		}
-		id := sdkaws.ToString(x.Experiment.Id)
-		waitExperiment(t, c, id, fistypes.ExperimentStatusRunning)
+		id := runTemplate(t, c, stopTemplate(s, "PT1H", alarm, inst))
 		waitInstance(t, s, inst, StateStopped)
 		stop(id)
 		got := waitExperiment(t, c, id, fistypes.ExperimentStatusStopped)
@@ -158,7 +167,6 @@ func TestFISTemplateSSMAndLambda(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := fis.NewFromConfig(sdkConfig(t, s, testKey, testSecret))
-	ctx := context.Background()
 	doc, _ := json.Marshal(map[string][]string{"commands": {"echo hi"}})
 	in := &fis.CreateExperimentTemplateInput{
 		Description:    sdkaws.String("ssm and lambda"),
@@ -173,16 +181,7 @@ func TestFISTemplateSSMAndLambda(t *testing.T) {
 			"fail": {ActionId: sdkaws.String("aws:lambda:invocation-error"), Parameters: map[string]string{"duration": "PT0.4S", "invocationPercentage": "50"}, Targets: map[string]string{"Functions": "Functions"}},
 		},
 	}
-	created, err := c.CreateExperimentTemplate(ctx, in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	x, err := c.StartExperiment(ctx, &fis.StartExperimentInput{ExperimentTemplateId: created.ExperimentTemplate.Id})
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := sdkaws.ToString(x.Experiment.Id)
-	waitExperiment(t, c, id, fistypes.ExperimentStatusRunning)
+	id := runTemplate(t, c, in)
 	select {
 	case got := <-ran:
 		if got != InstanceID(1)+": echo hi" {

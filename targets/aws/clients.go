@@ -57,8 +57,12 @@ type SSMAPI interface {
 	ssm.ListCommandInvocationsAPIClient
 }
 
-// FISAPI starts, follows and stops experiments.
+// FISAPI starts, follows and stops experiments, and makes and deletes the
+// templates of engine: fis.
 type FISAPI interface {
+	CreateExperimentTemplate(ctx context.Context, in *fis.CreateExperimentTemplateInput, opts ...func(*fis.Options)) (*fis.CreateExperimentTemplateOutput, error)
+	DeleteExperimentTemplate(ctx context.Context, in *fis.DeleteExperimentTemplateInput, opts ...func(*fis.Options)) (*fis.DeleteExperimentTemplateOutput, error)
+	ListExperimentTemplates(ctx context.Context, in *fis.ListExperimentTemplatesInput, opts ...func(*fis.Options)) (*fis.ListExperimentTemplatesOutput, error)
 	GetExperimentTemplate(ctx context.Context, in *fis.GetExperimentTemplateInput, opts ...func(*fis.Options)) (*fis.GetExperimentTemplateOutput, error)
 	StartExperiment(ctx context.Context, in *fis.StartExperimentInput, opts ...func(*fis.Options)) (*fis.StartExperimentOutput, error)
 	GetExperiment(ctx context.Context, in *fis.GetExperimentInput, opts ...func(*fis.Options)) (*fis.GetExperimentOutput, error)

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gameday/gameday/runbook"
 	"github.com/gameday/gameday/targets"
 )
 
@@ -100,6 +101,12 @@ func Kinds() []string {
 func (e *Executor) kind(inj targets.Injection) (attack, error) {
 	if _, err := e.parse(inj); err != nil {
 		return attack{}, err
+	}
+	if inj.Engine == runbook.EngineFIS {
+		if k, _ := e.cat.Spec(inj.Kind); k.FIS == "" {
+			return attack{}, fmt.Errorf("engine fis: kind %s has no FIS action; use engine: gameday", inj.Kind)
+		}
+		return fisEngine, nil
 	}
 	a, ok := attacks[inj.Kind]
 	if !ok {

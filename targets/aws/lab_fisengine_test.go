@@ -1,0 +1,144 @@
+package aws
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	labaws "github.com/gameday/gameday/lab/aws"
+	"github.com/gameday/gameday/runbook"
+	"github.com/gameday/gameday/targets"
+)
+
+const fisRole = "arn:aws:iam::" + labAccount + ":role/gameday-fis"
+
+// fisFleet resolves n lab instances under a target that runs engine: fis.
+func fisFleet(t *testing.T, n int, alarms ...string) (*labaws.Server, *Executor, []targets.Member) {
+	t.Helper()
+	srv := startLab(t, labaws.Hooks{})
+	seedFleet(t, srv, n, checkout)
+	e := labExecutor(t, srv, "AKIDGAMEDAY")
+	target := fleetTarget(checkout, n)
+	target.AWS.Engine, target.AWS.FISRole, target.AWS.StopAlarms = runbook.EngineFIS, fisRole, alarms
+	members, err := e.Resolve(context.Background(), target)
+	if err != nil || len(members) != n {
+		t.Fatalf("resolve: %v, %v", members, err)
+	}
+	return srv, e, members
+}
+
+func labState(t *testing.T, srv *labaws.Server, id string) string {
+	t.Helper()
+	in, ok := srv.Instance(id)
+	if !ok {
+		t.Fatalf("instance %s is gone", id)
+	}
+	return in.State
+}
+
+func fisStop(m targets.Member, d time.Duration) targets.Injection {
+	return targets.Injection{RunID: "run-fis", Attack: "stop one", Kind: "ec2-stop", Member: m, Params: map[string]string{}, Duration: d, Engine: runbook.EngineFIS}
+}
+
+// Under engine fis the instance is stopped by an experiment, and AWS (the
+// lab endpoint's timer) starts it again at the duration with no call from
+// gameday.
+func TestLabFISEngineEndsOnItsOwn(t *testing.T) {
+	srv, e, members := fisFleet(t, 2)
+	ctx := context.Background()
+	inj := fisStop(members[0], 300*time.Millisecond)
+	if plan := strings.Join(e.Plan(inj), "\n"); !strings.Contains(plan, "aws:ec2:stop-instances on arn:aws:ec2:us-east-1:"+labAccount+":instance/"+members[0].ID+" for PT1S") {
+		t.Errorf("plan does not show the compiled template:\n%s", plan)
+	}
+	if err := e.Preflight(ctx, inj); err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.Inject(ctx, &inj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inj.State["template_id"] == "" || inj.State["experiment_id"] == "" || res.Expires.IsZero() || !strings.Contains(res.Output, "running") {
+		t.Fatalf("inject recorded %v, result %+v", inj.State, res)
+	}
+	waitFor(t, "the instance to stop", func() bool { return labState(t, srv, members[0].ID) == "stopped" })
+	if got := labState(t, srv, members[1].ID); got != "running" {
+		t.Errorf("the other instance is %s", got)
+	}
+	// Nobody calls anything now: the experiment ends by itself.
+	waitFor(t, "FIS to start the instance again", func() bool { return labState(t, srv, members[0].ID) == "running" })
+	waitFor(t, "the experiment to complete", func() bool {
+		x, _ := srv.Experiment(inj.State["experiment_id"])
+		return x.Status == "completed"
+	})
+	res, err = e.Rollback(ctx, inj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(res.Output, "completed") || !strings.Contains(res.Output, "deleted") {
+		t.Errorf("rollback after the end said %q", res.Output)
+	}
+	if srv.Calls("ec2:StartInstances") != 0 || srv.Calls("ec2:StopInstances") != 0 {
+		t.Errorf("gameday called EC2 itself: %d stops, %d starts", srv.Calls("ec2:StopInstances"), srv.Calls("ec2:StartInstances"))
+	}
+}
+
+// An abort stops the experiment; FIS restarts the instance and the
+// template is deleted. A journal that lost the ids still finds both by tag.
+func TestLabFISEngineAbortAndRecover(t *testing.T) {
+	srv, e, members := fisFleet(t, 2, "arn:aws:cloudwatch:us-east-1:"+labAccount+":alarm:checkout-p95")
+	ctx := context.Background()
+	for i, lost := range []bool{false, true} {
+		inj := fisStop(members[i], time.Hour)
+		if _, err := e.Inject(ctx, &inj); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "the instance to stop", func() bool { return labState(t, srv, members[i].ID) == "stopped" })
+		exp := inj.State["experiment_id"]
+		if lost {
+			inj.State = nil // killed before the journal had the ids
+		}
+		res, err := e.Rollback(ctx, inj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := labState(t, srv, members[i].ID); got != "running" {
+			t.Errorf("after rollback the instance is %s", got)
+		}
+		if x, _ := srv.Experiment(exp); x.Status != "stopped" {
+			t.Errorf("experiment %s is %s", exp, x.Status)
+		}
+		if !strings.Contains(res.Output, "stopped") || !strings.Contains(res.Output, "deleted") {
+			t.Errorf("rollback said %q", res.Output)
+		}
+	}
+}
+
+func TestLabFISEngineStopsOnItsAlarm(t *testing.T) {
+	const alarm = "arn:aws:cloudwatch:us-east-1:" + labAccount + ":alarm:checkout-p95"
+	srv, e, members := fisFleet(t, 1, alarm)
+	inj := fisStop(members[0], time.Hour)
+	if _, err := e.Inject(context.Background(), &inj); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the instance to stop", func() bool { return labState(t, srv, members[0].ID) == "stopped" })
+	srv.SetAlarm(alarm, true)
+	waitFor(t, "the alarm to stop the experiment and FIS to restart the instance", func() bool {
+		x, _ := srv.Experiment(inj.State["experiment_id"])
+		return x.Status == "stopped" && labState(t, srv, members[0].ID) == "running"
+	})
+}
+
+func TestLabFISEngineRefusals(t *testing.T) {
+	_, e, members := fisFleet(t, 1)
+	inj := fisStop(members[0], time.Minute)
+	inj.Kind = "ec2-terminate"
+	if err := e.Preflight(context.Background(), inj); err == nil || !strings.Contains(err.Error(), "no FIS action") {
+		t.Errorf("ec2-terminate under fis: %v", err)
+	}
+	inj = fisStop(members[0], time.Minute)
+	delete(inj.Member.Labels, LabelFISRole)
+	if err := e.Preflight(context.Background(), inj); err == nil || !strings.Contains(err.Error(), "fis_role") {
+		t.Errorf("no role: %v", err)
+	}
+}
