@@ -178,20 +178,20 @@ func TestAWSCLIFIS(t *testing.T) {
 		}
 		return strings.TrimSpace(out)
 	}
-	for deadline := time.Now().Add(10 * time.Second); get() != "running"; time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the experiment never ran")
+	until := func(status string) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); get() != status; time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("the experiment is never %s", status)
+			}
 		}
 	}
+	until("running")
 	waitInstance(t, s, InstanceID(1), StateStopped)
 	if _, stderr, err := awsCLI(t, s, testSecret, "fis", "stop-experiment", "--id", x.Experiment.ID); err != nil {
 		t.Fatalf("fis stop-experiment: %v\n%s", err, stderr)
 	}
-	for deadline := time.Now().Add(10 * time.Second); get() != "stopped"; time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the experiment never stopped")
-		}
-	}
+	until("stopped")
 	waitInstance(t, s, InstanceID(1), StateRunning)
 	if _, stderr, err := awsCLI(t, s, testSecret, "fis", "delete-experiment-template", "--id", created.ExperimentTemplate.ID); err != nil {
 		t.Fatalf("fis delete-experiment-template: %v\n%s", err, stderr)

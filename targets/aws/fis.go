@@ -71,21 +71,12 @@ var fisExperiment = attack{
 	},
 	inject: func(ctx context.Context, e *Executor, s *session, inj *targets.Injection) (targets.Result, error) {
 		t := template(*inj)
-		e.opts.Logf("aws %s: fis StartExperiment %s", inj.Member.ID, t)
-		out, err := s.FIS.StartExperiment(ctx, &fis.StartExperimentInput{
-			ExperimentTemplateId: sdkaws.String(t),
-			ClientToken:          sdkaws.String(clientToken(*inj)),
-			Tags:                 map[string]string{TagRunID: inj.RunID, TagAttack: inj.Attack},
-		})
+		x, err := e.startExperiment(ctx, s, inj, t, map[string]string{TagRunID: inj.RunID, TagAttack: inj.Attack})
 		if err != nil {
-			return targets.Result{}, fmt.Errorf("fis StartExperiment %s: %w", t, explain(err))
+			return targets.Result{}, err
 		}
-		if out.Experiment == nil || sdkaws.ToString(out.Experiment.Id) == "" {
-			return targets.Result{}, fmt.Errorf("fis StartExperiment %s returned no experiment id", t)
-		}
-		id := sdkaws.ToString(out.Experiment.Id)
-		inj.State["experiment_id"] = id
-		st, err := e.untilRunning(ctx, s, out.Experiment, "of template "+t)
+		id := sdkaws.ToString(x.Id)
+		st, err := e.untilRunning(ctx, s, x, "of template "+t)
 		if err != nil {
 			return targets.Result{}, err
 		}
@@ -107,6 +98,25 @@ var fisExperiment = attack{
 		}
 		return e.stopExperiment(ctx, s, inj.Member.ID, id)
 	},
+}
+
+// startExperiment starts an experiment of template t for inj, once per
+// injection whatever the retries, and records its id in inj.State.
+func (e *Executor) startExperiment(ctx context.Context, s *session, inj *targets.Injection, t string, tags map[string]string) (*fistypes.Experiment, error) {
+	e.opts.Logf("aws %s: fis StartExperiment %s", inj.Member.ID, t)
+	out, err := s.FIS.StartExperiment(ctx, &fis.StartExperimentInput{
+		ExperimentTemplateId: sdkaws.String(t),
+		ClientToken:          sdkaws.String(clientToken(*inj)),
+		Tags:                 tags,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("fis StartExperiment %s: %w", t, explain(err))
+	}
+	if out.Experiment == nil || sdkaws.ToString(out.Experiment.Id) == "" {
+		return nil, fmt.Errorf("fis StartExperiment %s returned no experiment id", t)
+	}
+	inj.State["experiment_id"] = sdkaws.ToString(out.Experiment.Id)
+	return out.Experiment, nil
 }
 
 // untilRunning follows a started experiment until it runs: a template

@@ -204,24 +204,15 @@ var fisEngine = attack{
 			return targets.Result{}, fmt.Errorf("fis CreateExperimentTemplate returned no template id")
 		}
 		inj.State["template_id"] = tid
-		e.opts.Logf("aws %s: fis StartExperiment %s", inj.Member.ID, tid)
-		out, err := s.FIS.StartExperiment(ctx, &fis.StartExperimentInput{
-			ExperimentTemplateId: sdkaws.String(tid),
-			ClientToken:          sdkaws.String(clientToken(*inj)),
-			Tags:                 fisTags(*inj),
-		})
+		x, err := e.startExperiment(ctx, s, inj, tid, fisTags(*inj))
 		if err != nil {
-			return targets.Result{}, fmt.Errorf("fis StartExperiment %s: %w", tid, explain(err))
+			return targets.Result{}, err
 		}
-		if out.Experiment == nil || sdkaws.ToString(out.Experiment.Id) == "" {
-			return targets.Result{}, fmt.Errorf("fis StartExperiment %s returned no experiment id", tid)
-		}
-		id := sdkaws.ToString(out.Experiment.Id)
-		inj.State["experiment_id"] = id
+		id := sdkaws.ToString(x.Id)
 		// AWS's own bound, counted from now as the experiment has just
-		// started running.
+		// started.
 		expires := e.now().Add(inj.Duration).UTC()
-		st, err := e.untilRunning(ctx, s, out.Experiment, "of template "+tid)
+		st, err := e.untilRunning(ctx, s, x, "of template "+tid)
 		if err != nil {
 			return targets.Result{}, err
 		}

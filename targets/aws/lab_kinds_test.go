@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/credentials"
-
 	"github.com/gameday/gameday/lab"
 	"github.com/gameday/gameday/runbook"
 	"github.com/gameday/gameday/targets"
@@ -18,19 +16,7 @@ import (
 // back through the real SDK.
 func TestLabHasEveryAWSKind(t *testing.T) {
 	ctx := context.Background()
-	l, err := lab.Start(ctx, lab.Options{Hosts: 2, RPS: -1, Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	e := New(Options{
-		Region:      l.AWS.Region,
-		Endpoint:    l.AWS.Endpoint,
-		Credentials: credentials.NewStaticCredentialsProvider(l.AWS.AccessKeyID, l.AWS.SecretAccessKey, ""),
-		LoadOptions: hermetic(t),
-		Poll:        20 * time.Millisecond,
-		Wait:        30 * time.Second,
-	})
+	l, e := startWholeLab(t)
 	checkoutTags := map[string]string{"service": "checkout", "env": "lab"}
 	tries := map[string]struct {
 		target runbook.AWSTarget
