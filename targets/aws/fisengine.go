@@ -216,6 +216,7 @@ var fisEngine = attack{
 		if err != nil {
 			return targets.Result{}, err
 		}
+		e.follow(s, *inj, id, string(st))
 		return targets.Result{
 			Output:  fmt.Sprintf("experiment %s of template %s (%s) is %s; AWS ends it by %s", id, tid, actionIDs(in), st, expires.Format(time.RFC3339)),
 			Expires: expires,
@@ -236,6 +237,7 @@ var fisEngine = attack{
 		if id == "" {
 			notes = append(notes, "no experiment of this attack was started")
 		} else {
+			e.unfollow(id)
 			res, err := e.stopExperiment(ctx, s, inj.Member.ID, id)
 			if err != nil {
 				return res, err

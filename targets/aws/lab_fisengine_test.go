@@ -142,3 +142,46 @@ func TestLabFISEngineRefusals(t *testing.T) {
 		t.Errorf("no role: %v", err)
 	}
 }
+
+// Between inject and rollback the executor follows the experiment, so a
+// stop condition that fires, or AWS ending it at its duration, is told
+// (and journalled, in a run) when it happens.
+func TestLabFISEngineIsFollowed(t *testing.T) {
+	const alarm = "arn:aws:cloudwatch:us-east-1:" + labAccount + ":alarm:checkout-p95"
+	srv, _, members := fisFleet(t, 2, alarm)
+	got := make(chan string, 8)
+	e := New(Options{
+		Region: "us-east-1", Endpoint: srv.URL(), LoadOptions: hermetic(t),
+		Credentials: labExecutor(t, srv, "AKIDGAMEDAY").opts.Credentials,
+		Poll:        10 * time.Millisecond, FollowEvery: 20 * time.Millisecond,
+		Follow: func(inj targets.Injection, msg string) { got <- inj.Member.ID + ": " + msg },
+	})
+	defer e.Close()
+	ctx := context.Background()
+	told := func(id, end string) {
+		t.Helper()
+		for {
+			select {
+			case msg := <-got:
+				t.Log(msg)
+				if strings.HasPrefix(msg, id+": ") && strings.HasSuffix(msg, end) {
+					return
+				}
+			case <-time.After(20 * time.Second):
+				t.Fatalf("%s: never told %q", id, end)
+			}
+		}
+	}
+	short := fisStop(members[0], 300*time.Millisecond)
+	if _, err := e.Inject(ctx, &short); err != nil {
+		t.Fatal(err)
+	}
+	told(members[0].ID, "is completed: Experiment completed.")
+	long := fisStop(members[1], time.Hour)
+	if _, err := e.Inject(ctx, &long); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the long attack's instance to stop", func() bool { return labState(t, srv, members[1].ID) == "stopped" })
+	srv.SetAlarm(alarm, true)
+	told(members[1].ID, "is stopped: Experiment stopped by stop condition "+alarm+".")
+}
