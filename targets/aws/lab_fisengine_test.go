@@ -185,3 +185,82 @@ func TestLabFISEngineIsFollowed(t *testing.T) {
 	srv.SetAlarm(alarm, true)
 	told(members[1].ID, "is stopped: Experiment stopped by stop condition "+alarm+".")
 }
+
+// ssm-command and lambda-fault compile to FIS's send-command and Lambda
+// actions: the command reaches the instance with the kind's own script,
+// the function carries the fault while the experiment runs, and the
+// rollback runs the kind's revert script and lifts the fault.
+func TestLabFISEngineSSMAndLambda(t *testing.T) {
+	ran := make(chan string, 8)
+	srv := startLab(t, labaws.Hooks{RunShell: func(ctx context.Context, id string, cmds []string) (string, string, int) {
+		ran <- strings.Join(cmds, "\n")
+		return "", "", 0
+	}})
+	seedFleet(t, srv, 1, checkout)
+	if err := srv.AddFunction(labaws.Function{Name: "pricing", Tags: checkout}); err != nil {
+		t.Fatal(err)
+	}
+	e := labExecutor(t, srv, "AKIDGAMEDAY")
+	ctx := context.Background()
+	resolve := func(target runbook.Target) targets.Member {
+		t.Helper()
+		target.AWS.Engine, target.AWS.FISRole = runbook.EngineFIS, fisRole
+		ms, err := e.Resolve(ctx, target)
+		if err != nil || len(ms) != 1 {
+			t.Fatalf("resolve: %v, %v", ms, err)
+		}
+		return ms[0]
+	}
+
+	burn := targets.Injection{RunID: "run-fis", Attack: "burn", Kind: "ssm-command", Member: resolve(fleetTarget(checkout, 1)), Duration: time.Hour, Engine: runbook.EngineFIS,
+		Params: map[string]string{"attack": "lab-cpu", "load": "20", "max_concurrency": "1", "max_errors": "0"}}
+	if _, err := e.Inject(ctx, &burn); err != nil {
+		t.Fatal(err)
+	}
+	_, script, revert, err := e.ssmScripts(burn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case got := <-ran:
+		if got != script {
+			t.Errorf("FIS ran %q, want the kind's inject script %q", got, script)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the send-command action ran nothing")
+	}
+	if _, err := e.Rollback(ctx, burn); err != nil {
+		t.Fatal(err)
+	}
+	if revert == "" {
+		t.Fatal("lab-cpu has no revert script to check")
+	}
+	select {
+	case got := <-ran:
+		if got != revert {
+			t.Errorf("rollback ran %q, want the revert script %q", got, revert)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the rollback ran no revert script")
+	}
+
+	fail := targets.Injection{RunID: "run-fis", Attack: "fail", Kind: "lambda-fault", Member: resolve(lambdaTarget([]string{"pricing"}, nil)), Duration: time.Hour, Engine: runbook.EngineFIS,
+		Params: map[string]string{"error_rate": "25%", "status_code": "500"}}
+	if _, err := e.Inject(ctx, &fail); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the function to carry the fault", func() bool {
+		f, _ := srv.Function("pricing")
+		return len(f.FISFaults) == 1 && f.FISFaults[0] == "aws:lambda:invocation-error"
+	})
+	if f, _ := srv.Function("pricing"); len(f.Env) != 0 {
+		t.Errorf("engine fis changed the function's environment: %v", f.Env)
+	}
+	if _, err := e.Rollback(ctx, fail); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the fault to be lifted", func() bool {
+		f, _ := srv.Function("pricing")
+		return len(f.FISFaults) == 0
+	})
+}
