@@ -221,28 +221,14 @@ func TestLabFISEngineSSMAndLambda(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case got := <-ran:
-		if got != script {
-			t.Errorf("FIS ran %q, want the kind's inject script %q", got, script)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("the send-command action ran nothing")
-	}
+	wantRun(t, ran, "the send-command action", script)
 	if _, err := e.Rollback(ctx, burn); err != nil {
 		t.Fatal(err)
 	}
 	if revert == "" {
 		t.Fatal("lab-cpu has no revert script to check")
 	}
-	select {
-	case got := <-ran:
-		if got != revert {
-			t.Errorf("rollback ran %q, want the revert script %q", got, revert)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("the rollback ran no revert script")
-	}
+	wantRun(t, ran, "the rollback", revert)
 
 	fail := targets.Injection{RunID: "run-fis", Attack: "fail", Kind: "lambda-fault", Member: resolve(lambdaTarget([]string{"pricing"}, nil)), Duration: time.Hour, Engine: runbook.EngineFIS,
 		Params: map[string]string{"error_rate": "25%", "status_code": "500"}}
@@ -263,4 +249,18 @@ func TestLabFISEngineSSMAndLambda(t *testing.T) {
 		f, _ := srv.Function("pricing")
 		return len(f.FISFaults) == 0
 	})
+}
+
+// wantRun waits for the next command the lab's instance ran, which must be
+// script.
+func wantRun(t *testing.T, ran <-chan string, who, script string) {
+	t.Helper()
+	select {
+	case got := <-ran:
+		if got != script {
+			t.Errorf("%s ran %q, want %q", who, got, script)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s ran nothing", who)
+	}
 }
