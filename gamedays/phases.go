@@ -285,7 +285,7 @@ func (e *Engine) blastRadius(ctx context.Context) ([]planned, error) {
 		}
 		for _, m := range selected[a.Target] {
 			plan = append(plan, planned{attack: a, exec: exec, inj: &targets.Injection{
-				RunID: e.opts.RunID, Attack: a.Name, Kind: a.Kind, Member: m, Params: params, Duration: a.Duration,
+				RunID: e.opts.RunID, Attack: a.Name, Kind: a.Kind, Member: m, Params: params, Engine: a.Engine, Duration: a.Duration,
 			}})
 		}
 	}

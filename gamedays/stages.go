@@ -124,7 +124,7 @@ func (e *Engine) stagedBlastRadius(ctx context.Context) ([]planned, error) {
 				}
 				live[k] = sig
 				p := planned{attack: a, exec: exec, inj: &targets.Injection{
-					RunID: e.opts.RunID, Attack: a.Name, Kind: a.Kind, Member: m, Params: params,
+					RunID: e.opts.RunID, Attack: a.Name, Kind: a.Kind, Member: m, Params: params, Engine: a.Engine,
 					Duration: remaining, Stage: i + 1,
 				}}
 				step.inject = append(step.inject, p)

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -97,6 +98,16 @@ type session struct {
 	// alerts watches the runbook's alerts section; nil when it has none.
 	alerts      gamedays.AlertWatcher
 	closeAlerts func() error
+	// eng is the engine once the run has one, for notes executors send.
+	eng atomic.Pointer[gamedays.Engine]
+}
+
+// note journals what an executor learnt on its own (an FIS experiment
+// AWS ended) as a note of the run; before the engine exists it is dropped.
+func (s *session) note(source, msg string) {
+	if e := s.eng.Load(); e != nil {
+		e.Send(gamedays.Local, gamedays.Intent{Type: gamedays.IntentNote, Text: msg, Source: source, Author: source})
+	}
 }
 
 func prepare(cmd *cobra.Command, path string, f *runFlags) (*session, error) {
@@ -126,6 +137,7 @@ func prepare(cmd *cobra.Command, path string, f *runFlags) (*session, error) {
 		rb.Abort.Timeout = 60 * time.Second
 	}
 	s := &session{rb: rb, src: src, cat: cat, w: newWiring(), f: f}
+	f.Notes = s.note
 	if len(rb.Metrics.Panels) > 0 {
 		if _, _, err := metrics.ResolveURL(f.Prometheus, f.Getenv, rb.Metrics); err != nil {
 			return nil, invalid(fmt.Errorf("%s: %w", path, err))
@@ -148,6 +160,14 @@ func prepare(cmd *cobra.Command, path string, f *runFlags) (*session, error) {
 			s.w.close()
 			return nil, invalid(fmt.Errorf("%s: target %s: %w", path, t.Name, err))
 		}
+	}
+	ctx := cmd.Context()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if err := checkCredentials(ctx, rb, s.w); err != nil {
+		s.w.close()
+		return nil, invalid(err)
 	}
 	return s, nil
 }
@@ -204,6 +224,7 @@ func runConsole(cmd *cobra.Command, s *session) error {
 	c := ui.New(ui.Config{Runbook: s.rb, File: s.rb.File, RunDir: dir, Metrics: s.observer, Version: opts.Version, Remaining: remainingFor(s)})
 	opts.OnEvent = c.OnEvent
 	eng := gamedays.New(s.rb, opts)
+	s.eng.Store(eng)
 	defer eng.Flush() // notes after the end reach the journal before it closes
 	out, runErr := c.Run(ctx, eng)
 	return outcomeError(cmd.ErrOrStderr(), dir, out, runErr, "")
@@ -258,6 +279,7 @@ func runAutopilot(cmd *cobra.Command, s *session) error {
 		}
 	}
 	eng = gamedays.New(s.rb, opts)
+	s.eng.Store(eng)
 	defer eng.Flush()
 
 	// Signals stay caught until gameday exits: a late Ctrl-C must not kill

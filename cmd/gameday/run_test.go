@@ -88,6 +88,20 @@ func newLab(t *testing.T) *lab {
 	t.Helper()
 	e2e.Need(t, "sshd", "prometheus", "stress-ng", "setsid")
 	l := &lab{sshd: e2e.StartSSHD(t, "127.0.0.1", ""), runsDir: filepath.Join(t.TempDir(), "runs")}
+	l.startMetrics(t)
+	host, port, _ := strings.Cut(l.sshd.Addr, ":")
+	l.sshConfig = filepath.Join(t.TempDir(), "ssh_config")
+	conf := fmt.Sprintf("Host lab-1\n  HostName %s\n  Port %s\n  User root\n", host, port)
+	if err := os.WriteFile(l.sshConfig, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// startMetrics serves the gauges the test sets to a real Prometheus that
+// scrapes them, and waits for the first scrape.
+func (l *lab) startMetrics(t *testing.T) {
+	t.Helper()
 	reg := prometheus.NewRegistry()
 	l.latency = prometheus.NewGauge(prometheus.GaugeOpts{Name: "gameday_test_latency_seconds", Help: "P95 latency the test sets."})
 	l.errs = prometheus.NewGauge(prometheus.GaugeOpts{Name: "gameday_test_error_ratio", Help: "Error ratio the test sets."})
@@ -98,13 +112,6 @@ func newLab(t *testing.T) *lab {
 	t.Cleanup(srv.Close)
 	l.prom = e2e.StartPrometheus(t, strings.TrimPrefix(srv.URL, "http://"))
 	l.waitForLatency(t, 0.1)
-	host, port, _ := strings.Cut(l.sshd.Addr, ":")
-	l.sshConfig = filepath.Join(t.TempDir(), "ssh_config")
-	conf := fmt.Sprintf("Host lab-1\n  HostName %s\n  Port %s\n  User root\n", host, port)
-	if err := os.WriteFile(l.sshConfig, []byte(conf), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return l
 }
 
 // waitForLatency waits until Prometheus's latest latency is want, so a

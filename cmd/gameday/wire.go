@@ -65,6 +65,10 @@ type runFlags struct {
 	TimeScale float64
 	// Getenv reads the environment (GAMEDAY_PROMETHEUS_URL); nil means os.Getenv.
 	Getenv func(string) string
+	// Notes receives what an executor learns between its calls, such as an
+	// FIS experiment that AWS ended; a run points it at its journal. nil
+	// drops them.
+	Notes func(source, msg string)
 }
 
 // families builds the resolver and executor of each target family, keyed by
