@@ -268,7 +268,23 @@ func (e *Engine) runStages(ctx context.Context) error {
 		}
 	}
 	e.rollbackStages(why)
-	return nil
+	return e.observeRecovery(ctx)
+}
+
+// observeRecovery watches, under the guardrails, what observe.duration
+// asks beyond the escalation's planned length, after everything is rolled
+// back: the recovery. Each stage was watched and judged over its own hold,
+// so the escalation itself is the run phase; without more to watch there
+// is no observe phase. It is counted from the rollback, not from the start,
+// so a run refuted at stage 1 watches its recovery as long as one that
+// held through every stage.
+func (e *Engine) observeRecovery(ctx context.Context) error {
+	extra := e.rb.Observe.Duration - e.rb.AttacksEnd()
+	if extra <= 0 || e.aborted() {
+		return nil
+	}
+	e.setPhase(PhaseObserve)
+	return e.sleep(ctx, e.opts.Clock.Now().Add(extra), true)
 }
 
 // judgeStage checks every expectation over the stage's own hold, against
@@ -381,7 +397,10 @@ func (e *Engine) stageContext(reason string) string {
 		return reason
 	}
 	where := fmt.Sprintf("during stage %d of %d (%s)", cur, of, e.stages[cur-1].plan.Words)
-	if len(judged) == cur && cur < of {
+	switch {
+	case e.Phase() == PhaseObserve:
+		where = fmt.Sprintf("while watching the recovery after stage %d of %d", cur, of)
+	case len(judged) == cur && cur < of:
 		where = fmt.Sprintf("after stage %d of %d, before stage %d", cur, of, cur+1)
 	}
 	reason += " " + where

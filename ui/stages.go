@@ -21,9 +21,10 @@ import (
 func (s *runState) staged() bool { return len(s.Stages) > 0 }
 
 // stageTag is the stage under way for the header: " · STAGE 2/3". A
-// responder in a drill is not told.
+// responder in a drill is not told. Only the run phase has a stage under
+// way: the observe after it watches the recovery, everything rolled back.
 func (s *runState) stageTag() string {
-	if !s.staged() || s.Stage == 0 || s.redacted {
+	if !s.staged() || s.Stage == 0 || s.redacted || s.Phase != gamedays.PhaseRun {
 		return ""
 	}
 	return fmt.Sprintf(" · STAGE %d/%d", s.Stage, len(s.Stages))
