@@ -145,6 +145,10 @@ func (e *Engine) stagedBlastRadius(ctx context.Context) ([]planned, error) {
 	for _, st := range e.stages {
 		e.emit(Event{Type: EvStagePlan, Stage: st.n, Msg: st.plan.Words, StagePlan: &st.plan})
 	}
+	if e.confirmEach() {
+		on := true
+		e.emit(Event{Type: EvConfirmEach, OK: &on, Source: "option"})
+	}
 	if err := e.preflight(ctx, first); err != nil {
 		return nil, err
 	}
@@ -217,6 +221,7 @@ func (e *Engine) runStages(ctx context.Context) error {
 	t0 := e.opts.Clock.Now()
 	e.mu.Lock()
 	e.start = t0
+	e.coverWaitsLocked()
 	e.mu.Unlock()
 	e.startSamples(t0)
 	defer e.flushSamples(true)
@@ -225,6 +230,11 @@ func (e *Engine) runStages(ctx context.Context) error {
 	for _, st := range e.stages {
 		if e.aborted() {
 			return errAborted
+		}
+		if st.n > 1 {
+			if err := e.confirmStage(ctx, st); err != nil {
+				return err
+			}
 		}
 		e.mu.Lock()
 		e.stage = st.n
@@ -432,6 +442,12 @@ func (s *State) stage(ev Event) {
 		for _, inj := range ev.StagePlan.Starts {
 			s.get(inj) // pending until its stage injects it
 		}
+	case EvConfirmEach:
+		s.ConfirmEach = ev.OK != nil && *ev.OK
+	case EvStageAsk:
+		s.AskStage, s.AskUntil = ev.Stage, ev.Until
+	case EvStageConfirm:
+		s.AskStage, s.AskUntil = 0, time.Time{}
 	case EvStageStart:
 		s.Stage = ev.Stage
 		if st := s.StageN(ev.Stage); st != nil {
@@ -480,6 +496,18 @@ func describeStage(ev Event) string {
 		return line
 	case EvStageStart:
 		return fmt.Sprintf("stage %d of %d begins: %s", ev.Stage, of, ev.Msg)
+	case EvStageAsk:
+		return fmt.Sprintf("stage %d of %d waits to be confirmed: %s (until %s)", ev.Stage, of, ev.Msg, ev.Until.Format("15:04:05"))
+	case EvStageConfirm:
+		if ev.OK != nil && *ev.OK {
+			return fmt.Sprintf("stage %d confirmed: %s", ev.Stage, ev.Msg)
+		}
+		return ev.Msg
+	case EvConfirmEach:
+		if ev.OK != nil && *ev.OK {
+			return "each stage is confirmed before it starts"
+		}
+		return "the stages follow each other without asking"
 	case EvStageResult:
 		if ev.OK != nil && *ev.OK {
 			return fmt.Sprintf("stage %d held (%s): %s", ev.Stage, ev.Msg, CheckTexts(ev.Checks, true))

@@ -15,25 +15,27 @@ import (
 
 // KeyMap holds every binding the console knows.
 type KeyMap struct {
-	Abort      key.Binding
-	AbortQuit  key.Binding
-	Next       key.Binding
-	Confirm    key.Binding
-	Note       key.Binding
-	Predict    key.Binding
-	Finding    key.Binding
-	ActionItem key.Binding
-	Submit     key.Binding
-	Cancel     key.Binding
-	Timeline   key.Binding
-	Up         key.Binding
-	Down       key.Binding
-	PageUp     key.Binding
-	PageDown   key.Binding
-	Series     key.Binding
-	Help       key.Binding
-	Leave      key.Binding
-	Export     key.Binding
+	Abort     key.Binding
+	AbortQuit key.Binding
+	Next      key.Binding
+	Confirm   key.Binding
+	// ConfirmEach switches asking before each escalation of a staged run.
+	ConfirmEach key.Binding
+	Note        key.Binding
+	Predict     key.Binding
+	Finding     key.Binding
+	ActionItem  key.Binding
+	Submit      key.Binding
+	Cancel      key.Binding
+	Timeline    key.Binding
+	Up          key.Binding
+	Down        key.Binding
+	PageUp      key.Binding
+	PageDown    key.Binding
+	Series      key.Binding
+	Help        key.Binding
+	Leave       key.Binding
+	Export      key.Binding
 	// Drill keys: responders mark detected and mitigated, the facilitator
 	// releases the next hint.
 	Detected  key.Binding
@@ -46,28 +48,29 @@ type KeyMap struct {
 // which people press to close things.
 func Default() KeyMap {
 	return KeyMap{
-		Abort:      key.NewBinding(key.WithKeys("ctrl+x"), key.WithHelp("ctrl+x", "ABORT")),
-		AbortQuit:  key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "abort, roll back, quit")),
-		Next:       key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "continue")),
-		Confirm:    key.NewBinding(key.WithKeys("Y"), key.WithHelp("Y", "confirm blast radius")),
-		Note:       key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "note")),
-		Predict:    key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "prediction")),
-		Finding:    key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "finding")),
-		ActionItem: key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "action item")),
-		Submit:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "save")),
-		Cancel:     key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close")),
-		Timeline:   key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "timeline")),
-		Up:         key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "scroll up")),
-		Down:       key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "scroll down")),
-		PageUp:     key.NewBinding(key.WithKeys("pgup", "b"), key.WithHelp("pgup", "page up")),
-		PageDown:   key.NewBinding(key.WithKeys("pgdown", " "), key.WithHelp("pgdn", "page down")),
-		Series:     key.NewBinding(key.WithKeys("1", "2", "3", "4", "5", "6", "7", "8", "9"), key.WithHelp("1-9", "show/hide series")),
-		Help:       key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "all keys")),
-		Leave:      key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "finish and leave")),
-		Export:     key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "write the report")),
-		Detected:   key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "detected")),
-		Mitigated:  key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "mitigated")),
-		Hint:       key.NewBinding(key.WithKeys("h"), key.WithHelp("h", "release a hint")),
+		Abort:       key.NewBinding(key.WithKeys("ctrl+x"), key.WithHelp("ctrl+x", "ABORT")),
+		AbortQuit:   key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "abort, roll back, quit")),
+		Next:        key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "continue")),
+		Confirm:     key.NewBinding(key.WithKeys("Y"), key.WithHelp("Y", "confirm blast radius")),
+		ConfirmEach: key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "ask before each stage")),
+		Note:        key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "note")),
+		Predict:     key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "prediction")),
+		Finding:     key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "finding")),
+		ActionItem:  key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "action item")),
+		Submit:      key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "save")),
+		Cancel:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close")),
+		Timeline:    key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "timeline")),
+		Up:          key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "scroll up")),
+		Down:        key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "scroll down")),
+		PageUp:      key.NewBinding(key.WithKeys("pgup", "b"), key.WithHelp("pgup", "page up")),
+		PageDown:    key.NewBinding(key.WithKeys("pgdown", " "), key.WithHelp("pgdn", "page down")),
+		Series:      key.NewBinding(key.WithKeys("1", "2", "3", "4", "5", "6", "7", "8", "9"), key.WithHelp("1-9", "show/hide series")),
+		Help:        key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "all keys")),
+		Leave:       key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "finish and leave")),
+		Export:      key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "write the report")),
+		Detected:    key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "detected")),
+		Mitigated:   key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "mitigated")),
+		Hint:        key.NewBinding(key.WithKeys("h"), key.WithHelp("h", "release a hint")),
 	}
 }
 
@@ -106,6 +109,9 @@ type Context struct {
 	CanExport bool
 	// Drill: the game day is a drill, so the drill keys apply.
 	Drill bool
+	// Staged: the run escalates in stages; ConfirmEach: the engine asks
+	// before each escalation; StageAsk: a stage waits to be confirmed.
+	Staged, ConfirmEach, StageAsk bool
 }
 
 // Action is what a key press asks the console to do.
@@ -132,10 +138,11 @@ const (
 	Leave
 	Export
 	ReleaseHint
+	ConfirmEach // Kind is "on" or "off": what the switch is turned to
 )
 
 var actionNames = [...]string{"none", "abort", "abort and quit", "next", "confirm", "open note", "submit", "cancel",
-	"input", "toggle timeline", "scroll up", "scroll down", "page up", "page down", "toggle series", "toggle help", "leave", "export", "release hint"}
+	"input", "toggle timeline", "scroll up", "scroll down", "page up", "page down", "toggle series", "toggle help", "leave", "export", "release hint", "confirm each stage"}
 
 func (a Action) String() string {
 	if a < 0 || int(a) >= len(actionNames) {
@@ -271,6 +278,14 @@ func resolvePhase(km KeyMap, c Context, k tea.KeyMsg) Result {
 		return Result{Action: Next}
 	case key.Matches(k, km.Confirm) && c.Phase == gamedays.PhaseBlastRadius && c.CanConfirm:
 		return Result{Action: Confirm}
+	case key.Matches(k, km.Confirm) && c.Phase == gamedays.PhaseRun && c.StageAsk:
+		return Result{Action: Confirm}
+	case key.Matches(k, km.ConfirmEach) && c.Staged && (c.Phase == gamedays.PhaseBlastRadius || c.Phase == gamedays.PhaseRun):
+		to := "on"
+		if c.ConfirmEach {
+			to = "off"
+		}
+		return Result{Action: ConfirmEach, Kind: to}
 	case key.Matches(k, km.Leave) && c.Phase == gamedays.PhaseConclude:
 		return Result{Action: Leave}
 	}
@@ -293,6 +308,8 @@ func Intent(r Result, text, author string) (gamedays.Intent, bool) {
 		return gamedays.Intent{Type: gamedays.IntentNext, Source: "key", Author: author}, true
 	case Confirm:
 		return gamedays.Intent{Type: gamedays.IntentConfirm, Source: "key", Author: author}, true
+	case ConfirmEach:
+		return gamedays.Intent{Type: gamedays.IntentConfirmEach, Text: r.Kind, Source: "key", Author: author}, true
 	case Submit:
 		text = strings.TrimSpace(text)
 		if text == "" {
