@@ -33,17 +33,24 @@ type consoleRun struct {
 
 func startConsoleRun(t *testing.T, width, height int, extraEnv ...string) *consoleRun {
 	t.Helper()
+	return startConsoleScenario(t, "latency-one-host", width, height, nil, extraEnv...)
+}
+
+// startConsoleScenario is startConsoleRun on any lab scenario, with more
+// flags for gameday run.
+func startConsoleScenario(t *testing.T, scenario string, width, height int, flags []string, extraEnv ...string) *consoleRun {
+	t.Helper()
 	l, err := sandbox.Start(context.Background(), sandbox.Options{Seed: 3, HealthInterval: 500 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { l.Close() })
 	dir := t.TempDir()
-	src, err := l.Runbook("latency-one-host", consoleScale)
+	src, err := l.Runbook(scenario, consoleScale)
 	if err != nil {
 		t.Fatal(err)
 	}
-	file := filepath.Join(dir, "latency-one-host.yaml")
+	file := filepath.Join(dir, scenario+".yaml")
 	if err := os.WriteFile(file, src, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -60,9 +67,10 @@ func startConsoleRun(t *testing.T, width, height int, extraEnv ...string) *conso
 		"AWS_REGION=" + l.AWS.Region, "AWS_ENDPOINT_URL=" + l.AWS.Endpoint,
 		"AWS_ACCESS_KEY_ID=" + l.AWS.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + l.AWS.SecretAccessKey,
 	}, extraEnv...)
-	x := e2e.StartTmux(t, width, height, env, binary(t), "run", file,
+	args := append([]string{"run", file,
 		"--prometheus", l.PrometheusURL, "-F", l.SSHConfigPath, "--known-hosts", l.KnownHostsPath,
-		"-i", l.IdentityPath, "--runs-dir", runsDir)
+		"-i", l.IdentityPath, "--runs-dir", runsDir}, flags...)
+	x := e2e.StartTmux(t, width, height, env, append([]string{binary(t)}, args...)...)
 	return &consoleRun{lab: l, tmux: x, runsDir: runsDir, km: keys.Default()}
 }
 
