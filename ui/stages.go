@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/gameday/gameday/gamedays"
 	"github.com/gameday/gameday/runbook"
@@ -295,4 +296,16 @@ func (m *page) stageKey(msg tea.Msg) {
 			m.out.say("the stages will follow each other without asking")
 		}
 	}
+}
+
+// escalations are when each stage after the first began: on the charts
+// they are attack starts too, the new members and magnitudes going in.
+func (s *runState) escalations() []time.Time {
+	var out []time.Time
+	for _, st := range s.Stages {
+		if st.N > 1 && !st.Started.IsZero() && !s.redacted {
+			out = append(out, st.Started)
+		}
+	}
+	return out
 }

@@ -321,3 +321,17 @@ func TestStageWaitsForY(t *testing.T) {
 		t.Errorf("the blast radius does not say each stage waits:\n%s", v)
 	}
 }
+
+// Each stage after the first is marked on the charts where it began, as
+// an attack start; a responder's charts show no stage.
+func TestEscalationsMarkTheCharts(t *testing.T) {
+	m := stagedModel(t, stRun)
+	got := m.run.escalations()
+	if st := m.run.StageN(2); len(got) != 1 || st == nil || !got[0].Equal(st.Started) {
+		t.Fatalf("escalations %v; want stage 2's start only", got)
+	}
+	m.run.redacted = true
+	if got := m.run.escalations(); len(got) != 0 {
+		t.Errorf("a responder's charts mark %v", got)
+	}
+}
