@@ -15,32 +15,33 @@ import (
 
 // KeyMap holds every binding the console knows.
 type KeyMap struct {
-	Abort     key.Binding
-	AbortQuit key.Binding
-	Next      key.Binding
-	Confirm   key.Binding
-	// ConfirmEach switches asking before each escalation of a staged run.
-	ConfirmEach key.Binding
-	Note        key.Binding
-	Predict     key.Binding
-	Finding     key.Binding
-	ActionItem  key.Binding
-	Submit      key.Binding
-	Cancel      key.Binding
-	Timeline    key.Binding
-	Up          key.Binding
-	Down        key.Binding
-	PageUp      key.Binding
-	PageDown    key.Binding
-	Series      key.Binding
-	Help        key.Binding
-	Leave       key.Binding
-	Export      key.Binding
+	Abort      key.Binding
+	AbortQuit  key.Binding
+	Next       key.Binding
+	Confirm    key.Binding
+	Note       key.Binding
+	Predict    key.Binding
+	Finding    key.Binding
+	ActionItem key.Binding
+	Submit     key.Binding
+	Cancel     key.Binding
+	Timeline   key.Binding
+	Up         key.Binding
+	Down       key.Binding
+	PageUp     key.Binding
+	PageDown   key.Binding
+	Series     key.Binding
+	Help       key.Binding
+	Leave      key.Binding
+	Export     key.Binding
 	// Drill keys: responders mark detected and mitigated, the facilitator
 	// releases the next hint.
 	Detected  key.Binding
 	Mitigated key.Binding
 	Hint      key.Binding
+
+	// ConfirmEach switches asking before each escalation of a staged run.
+	ConfirmEach key.Binding
 }
 
 // Default returns the standard keymap. Abort is ctrl+x rather than a letter
@@ -48,29 +49,30 @@ type KeyMap struct {
 // which people press to close things.
 func Default() KeyMap {
 	return KeyMap{
-		Abort:       key.NewBinding(key.WithKeys("ctrl+x"), key.WithHelp("ctrl+x", "ABORT")),
-		AbortQuit:   key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "abort, roll back, quit")),
-		Next:        key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "continue")),
-		Confirm:     key.NewBinding(key.WithKeys("Y"), key.WithHelp("Y", "confirm blast radius")),
+		Abort:      key.NewBinding(key.WithKeys("ctrl+x"), key.WithHelp("ctrl+x", "ABORT")),
+		AbortQuit:  key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "abort, roll back, quit")),
+		Next:       key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "continue")),
+		Confirm:    key.NewBinding(key.WithKeys("Y"), key.WithHelp("Y", "confirm blast radius")),
+		Note:       key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "note")),
+		Predict:    key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "prediction")),
+		Finding:    key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "finding")),
+		ActionItem: key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "action item")),
+		Submit:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "save")),
+		Cancel:     key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close")),
+		Timeline:   key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "timeline")),
+		Up:         key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "scroll up")),
+		Down:       key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "scroll down")),
+		PageUp:     key.NewBinding(key.WithKeys("pgup", "b"), key.WithHelp("pgup", "page up")),
+		PageDown:   key.NewBinding(key.WithKeys("pgdown", " "), key.WithHelp("pgdn", "page down")),
+		Series:     key.NewBinding(key.WithKeys("1", "2", "3", "4", "5", "6", "7", "8", "9"), key.WithHelp("1-9", "show/hide series")),
+		Help:       key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "all keys")),
+		Leave:      key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "finish and leave")),
+		Export:     key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "write the report")),
+		Detected:   key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "detected")),
+		Mitigated:  key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "mitigated")),
+		Hint:       key.NewBinding(key.WithKeys("h"), key.WithHelp("h", "release a hint")),
+
 		ConfirmEach: key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "ask before each stage")),
-		Note:        key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "note")),
-		Predict:     key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "prediction")),
-		Finding:     key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "finding")),
-		ActionItem:  key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "action item")),
-		Submit:      key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "save")),
-		Cancel:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close")),
-		Timeline:    key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "timeline")),
-		Up:          key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "scroll up")),
-		Down:        key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "scroll down")),
-		PageUp:      key.NewBinding(key.WithKeys("pgup", "b"), key.WithHelp("pgup", "page up")),
-		PageDown:    key.NewBinding(key.WithKeys("pgdown", " "), key.WithHelp("pgdn", "page down")),
-		Series:      key.NewBinding(key.WithKeys("1", "2", "3", "4", "5", "6", "7", "8", "9"), key.WithHelp("1-9", "show/hide series")),
-		Help:        key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "all keys")),
-		Leave:       key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "finish and leave")),
-		Export:      key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "write the report")),
-		Detected:    key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "detected")),
-		Mitigated:   key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "mitigated")),
-		Hint:        key.NewBinding(key.WithKeys("h"), key.WithHelp("h", "release a hint")),
 	}
 }
 
