@@ -283,6 +283,13 @@ func TestRedactedStages(t *testing.T) {
 	if len(s.Stages) != 0 || s.stageTag() != "" {
 		t.Errorf("a responder sees %d stage(s), tag %q", len(s.Stages), s.stageTag())
 	}
+	// Nor the words of any stage event: they name members and magnitude.
+	askEvs, _ := stagedScriptAt(stAsk)
+	for _, ev := range askEvs {
+		if ev, keep := redactEvent(ev); keep && (strings.Contains(ev.Msg, "of web at") || ev.Type == gamedays.EvConfirmEach) {
+			t.Errorf("a responder is sent %s: %q", ev.Type, ev.Msg)
+		}
+	}
 }
 
 // Asking before each stage: the blast radius says so and offers s to stop;
