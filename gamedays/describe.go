@@ -34,7 +34,7 @@ func (s *State) Describe(ev Event) string {
 	switch ev.Type {
 	case EvPreflight, EvAttackIntent, EvAttackResult, EvRollbackIntent, EvRollbackResult:
 		return describeInjection(ev, ok)
-	case EvStagePlan, EvStageStart, EvStageResult:
+	case EvStagePlan, EvStageStart, EvStageResult, EvStageAsk, EvStageConfirm, EvConfirmEach:
 		return describeStage(ev)
 	case EvNote:
 		return describeNote(ev)
@@ -140,8 +140,13 @@ func LevelOf(ev Event) Level {
 			return LevelBad
 		}
 		return LevelOK
-	case EvStageStart:
+	case EvStageStart, EvStageAsk:
 		return LevelWarn
+	case EvStageConfirm:
+		if failed {
+			return LevelBad
+		}
+		return LevelOK
 	case EvAlert, EvAlerts:
 		return alertLevel(ev)
 	case EvExpectation:

@@ -184,9 +184,14 @@ type State struct {
 	Confirmed bool
 	// Stages is the escalation plan and how far it got (stages.go); nil
 	// in a run without stages. Stage is the one under way, 1-based.
-	Stages     []*StageState
-	Stage      int
-	Injections []*InjectionState
+	Stages []*StageState
+	Stage  int
+	// ConfirmEach: the engine asks before each escalation; AskStage is the
+	// stage it waits to have confirmed (0: none), until AskUntil.
+	ConfirmEach bool
+	AskStage    int
+	AskUntil    time.Time
+	Injections  []*InjectionState
 
 	Abort      *AbortState
 	Guardrail  string // the breach that fired
@@ -243,7 +248,7 @@ func (s *State) Apply(ev Event) {
 		s.runStart(ev)
 	case EvPreflight, EvAttackIntent, EvAttackResult, EvRollbackIntent, EvRollbackResult:
 		s.injection(ev)
-	case EvStagePlan, EvStageStart, EvStageResult:
+	case EvStagePlan, EvStageStart, EvStageResult, EvStageAsk, EvStageConfirm, EvConfirmEach:
 		s.stage(ev)
 	case EvResolved, EvSelected, EvConfirmed:
 		s.targets(ev)

@@ -322,6 +322,9 @@ func TestScenariosValidate(t *testing.T) {
 			if rb.Metrics.URL != l.PrometheusURL || len(rb.Targets) != 1 || (tg.SSH == nil || tg.SSH.Config != l.SSHConfigPath) && (tg.AWS == nil || tg.AWS.Endpoint != l.AWS.Endpoint) {
 				t.Errorf("%s: lab values not filled in: %+v", s.Name, rb.Metrics)
 			}
+			if rb.Stages() > 0 && s.Outcome == "refuted" && (s.Stage < 1 || s.Stage > rb.Stages()) {
+				t.Errorf("%s: %d stages, outcome line says refuted at stage %d; want the stage it breaks at", s.Name, rb.Stages(), s.Stage)
+			}
 			if scale < 1 && rb.Baseline.Duration > 10*time.Second {
 				t.Errorf("%s at scale %g: baseline %s", s.Name, scale, rb.Baseline.Duration)
 			}

@@ -30,7 +30,10 @@ type Scenario struct {
 	// Outcome is what a run ends with: held, refuted or aborted, from the
 	// file's "# outcome:" line.
 	Outcome string
-	source  string
+	// Stage is the stage a staged scenario is refuted at ("# outcome:
+	// refuted at stage 3"), or 0.
+	Stage  int
+	source string
 }
 
 // ExitCode is what gameday run exits with for the scenario's outcome.
@@ -59,7 +62,11 @@ func Scenarios() []Scenario {
 		s := Scenario{Name: strings.TrimSuffix(e.Name(), path.Ext(e.Name())), source: string(src)}
 		for _, line := range strings.Split(s.source, "\n") {
 			if rest, ok := strings.CutPrefix(line, "# outcome: "); ok {
-				s.Outcome, _, _ = strings.Cut(strings.TrimSpace(rest), " ")
+				var more string
+				s.Outcome, more, _ = strings.Cut(strings.TrimSpace(rest), " ")
+				if n, _, ok := strings.Cut(strings.TrimPrefix(more, "at stage "), " "); ok && strings.HasPrefix(more, "at stage ") {
+					s.Stage, _ = strconv.Atoi(n)
+				}
 			} else if rest, ok := strings.CutPrefix(line, "# "+s.Name+": "); ok && s.Summary == "" {
 				s.Summary = strings.TrimSpace(rest)
 			}

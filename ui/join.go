@@ -202,6 +202,8 @@ func redactEvent(ev gamedays.Event) (gamedays.Event, bool) {
 	case gamedays.EvResolved, gamedays.EvSelected, gamedays.EvPreflight, gamedays.EvStagePlan,
 		gamedays.EvAttackIntent, gamedays.EvAttackResult, gamedays.EvRollbackIntent, gamedays.EvRollbackResult:
 		return ev, false
+	case gamedays.EvStageStart, gamedays.EvStageResult, gamedays.EvStageAsk, gamedays.EvStageConfirm, gamedays.EvConfirmEach:
+		return ev, false // their words name the stage's members and magnitude
 	case gamedays.EvNote:
 		return ev, ev.Kind != ""
 	case gamedays.EvRunStart:

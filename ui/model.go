@@ -316,7 +316,8 @@ func (m *model) maybeQuit() tea.Cmd {
 func (m *model) keyContext() keys.Context {
 	s := m.run
 	return keys.Context{Phase: s.Phase, Modal: m.modal, Ended: s.Ended || m.finished,
-		CanConfirm: s.canConfirm(), Charts: m.showsCharts(), CanExport: m.canExport(), Drill: m.cfg.Drill}
+		CanConfirm: s.canConfirm(), Charts: m.showsCharts(), CanExport: m.canExport(), Drill: m.cfg.Drill,
+		Staged: s.staged() && !s.redacted, ConfirmEach: s.ConfirmEach, StageAsk: s.AskStage > 0}
 }
 
 // canExport: the engine has returned, so its journal is complete and on
@@ -366,7 +367,7 @@ func (m *model) handleKey(k tea.KeyMsg) tea.Cmd {
 		m.quitAfterEnd = true
 		m.abort("ctrl+c")
 		return m.maybeQuit()
-	case keys.Next, keys.Confirm:
+	case keys.Next, keys.Confirm, keys.ConfirmEach:
 		return m.screen().Update(r)
 	case keys.OpenNote:
 		return m.openNote(r.Kind)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"path/filepath"
 	"regexp"
@@ -44,6 +45,18 @@ func TestLabScenarioOutcomes(t *testing.T) {
 			}
 			if code != s.ExitCode() || !strings.Contains(stderr.String(), "verdict "+s.Outcome) {
 				t.Fatalf("%s: exit %d (%v), want %d and verdict %s\n%s", s.Name, code, err, s.ExitCode(), s.Outcome, stderr.String())
+			}
+			// A staged scenario breaks at the stage it says, having held
+			// every stage before it.
+			if s.Stage > 0 {
+				for n := 1; n < s.Stage; n++ {
+					if want := fmt.Sprintf("stage %d held", n); !strings.Contains(stderr.String(), want) {
+						t.Errorf("%s: no %q:\n%s", s.Name, want, stderr.String())
+					}
+				}
+				if want := fmt.Sprintf("refuted at stage %d", s.Stage); !strings.Contains(stderr.String(), want) {
+					t.Errorf("%s: no %q:\n%s", s.Name, want, stderr.String())
+				}
 			}
 			// The fault went in through the family the scenario names: an
 			// EC2 instance id for the AWS path, a host name for SSH.

@@ -60,6 +60,7 @@ gameday exits; a second Ctrl-C does not skip the rollback.
 	fs.BoolVar(&f.JSON, "json", false, "write every event as a JSON line on stdout")
 	fs.BoolVar(&f.Yes, "yes", false, "confirm the blast radius (needed unless every member is on this machine)")
 	fs.BoolVar(&f.DryRun, "dry-run", false, "resolve, preflight and print every command and API call; inject nothing")
+	addConfirmEachFlag(cmd, f)
 	fs.StringVar(&f.Prometheus, "prometheus", "", "Prometheus-compatible base URL (overrides "+metrics.EnvURL+" and the runbook)")
 	fs.Float64Var(&f.TimeScale, "time-scale", 1, "rehearse: multiply the runbook's durations by this (0.1 runs it ten times faster; docs/runbook.md says what keeps its length)")
 	fs.StringVar(&f.AlertWebhook, "alert-webhook", "", "listen on ADDR for Alertmanager's webhook while the run lasts, to time each page (docs/alerting.md)")
@@ -78,6 +79,9 @@ func runFile(cmd *cobra.Command, path string, f *runFlags) error {
 	defer s.w.close()
 	if s.closeAlerts != nil {
 		defer s.closeAlerts()
+	}
+	if err := checkConfirmEach(s.rb, f); err != nil {
+		return err
 	}
 	if !f.Autopilot && !f.DryRun {
 		return runConsole(cmd, s)
@@ -199,6 +203,8 @@ func (s *session) begin() (dir string, j *gamedays.Journal, opts gamedays.Option
 		Alerts:    s.alerts,
 		DryRun:    s.f.DryRun,
 		Version:   buildVersion(),
+
+		ConfirmEachStage: s.f.ConfirmEachStage,
 	}
 	if f := s.f.TimeScale; f != 0 && f != 1 {
 		opts.TimeScale = f

@@ -43,6 +43,10 @@ type runFlags struct {
 	// no agent. It has no flag: the lab sets it so only its own keys are used.
 	SSHAgent string
 
+	// ConfirmEachStage asks the console before each escalation of a
+	// staged run (--confirm-each-stage); refused with --autopilot.
+	ConfirmEachStage bool
+
 	// AbortTimeout bounds the rollback after an abort (and a recovery's
 	// rollbacks). Zero means the runbook's abort.timeout, else 60s.
 	AbortTimeout time.Duration

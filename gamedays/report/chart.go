@@ -43,6 +43,7 @@ type chartPanel struct {
 type chartData struct {
 	duration float64
 	phases   []span
+	stages   []span // a staged run's stages, named by their result
 	attacks  []span
 	aborts   []float64
 	panels   []chartPanel
@@ -79,6 +80,11 @@ var (
 	// print; an aborted stretch is tinted red.
 	colPhase   = []string{"#f2f4f7", "#e4e8ee"}
 	colAborted = "#fbe4e4"
+	// Stage bands: green for a stage that held, red for the one that
+	// broke, none for one cut short; a grey rule marks each stage's start.
+	colStageHeld  = "#e3f2e6"
+	colStageBroke = "#f9dede"
+	colStageRule  = "#707070"
 )
 
 const colAttackOpacity = 0.28
@@ -110,6 +116,7 @@ func (b *builder) chartData() {
 	for _, a := range r.Aborts {
 		cd.aborts = append(cd.aborts, a.T)
 	}
+	cd.stages = stageSpans(r.Stages, cd.aborts, r.Duration)
 	for _, p := range r.Panels {
 		cp := chartPanel{name: p.Name, title: p.Title, unit: runbook.Unit(p.Unit)}
 		var names []string
@@ -317,6 +324,11 @@ func (cd chartData) bands(c *canvas, lo, hi, top float64) {
 			col = colAborted
 		}
 		c.rect(ph.from, ph.to, lo, top, col, "")
+	}
+	// The stages lie within the run phase: shaded over its band, under
+	// its name.
+	cd.stageBands(c, lo, top)
+	for _, ph := range cd.phases {
 		if (ph.to-ph.from)/cd.duration*plotWidth >= float64(len(ph.name))*4.6+6 {
 			c.text(c.x(ph.from)+2, plotTop+9, "start", "8", "#404040", ph.name, "")
 		}
@@ -516,4 +528,51 @@ func inlineSVG(svg []byte, title string) []byte {
 
 func htmlAttr(s string) string {
 	return strings.NewReplacer(`&`, "&amp;", `"`, "&quot;", `<`, "&lt;", `>`, "&gt;").Replace(s)
+}
+
+// stageSpans are the stages that started, each from its start to its
+// judgement; one cut short ends at the abort, else at the end of the run.
+func stageSpans(stages []Stage, aborts []float64, end float64) []span {
+	var out []span
+	for _, st := range stages {
+		if st.From == nil {
+			continue
+		}
+		to := end
+		if st.To != nil {
+			to = *st.To
+		} else if len(aborts) > 0 {
+			to = aborts[0]
+		}
+		out = append(out, span{name: fmt.Sprintf("stage %d %s", st.Stage, stageWord(st.Result)), from: *st.From, to: math.Max(to, *st.From)})
+	}
+	return out
+}
+
+// stageWord is how a stage's band is labelled.
+func stageWord(result string) string {
+	if result == StageRefuted {
+		return "broke"
+	}
+	return result
+}
+
+// stageBands shades each stage of a staged run by its result, under the
+// attacks, rules its start and names it below the phase names where the
+// band is wide enough (else its number alone).
+func (cd chartData) stageBands(c *canvas, lo, top float64) {
+	for _, st := range cd.stages {
+		switch {
+		case strings.HasSuffix(st.name, " held"):
+			c.rect(st.from, st.to, lo, top, colStageHeld, "")
+		case strings.HasSuffix(st.name, " broke"):
+			c.rect(st.from, st.to, lo, top, colStageBroke, "")
+		}
+		c.line(c.x(st.from), plotTop+11, c.x(st.from), plotBottom, colStageRule, 0.8, ` stroke-dasharray="2 2"`)
+		label := st.name
+		if (st.to-st.from)/cd.duration*plotWidth < float64(len(label))*4.6+6 {
+			label, _, _ = strings.Cut(strings.TrimPrefix(label, "stage "), " ")
+		}
+		c.text(c.x(st.from)+2, plotTop+19, "start", "8", "#303030", label, "")
+	}
 }

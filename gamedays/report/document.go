@@ -222,7 +222,11 @@ func (r *Report) chartSection() section {
 	for i := range r.charts.panels {
 		s.blocks = append(s.blocks, block{kind: bChart, chart: i})
 	}
-	s.blocks = append(s.blocks, para("", "Shaded bands are the phases; orange spans are attacks, from inject to rollback; dashed green lines are expectations and dashed red lines guardrails; a dark red line marks an abort."))
+	legend := "Shaded bands are the phases; orange spans are attacks, from inject to rollback; dashed green lines are expectations and dashed red lines guardrails; a dark red line marks an abort."
+	if len(r.charts.stages) > 0 {
+		legend += " Each stage of the escalation starts at a dotted grey rule and is shaded from its start to its judgement: green where it held, red where it broke the hypothesis."
+	}
+	s.blocks = append(s.blocks, para("", legend))
 	t := block{kind: bTable, head: []string{"Panel", "Baseline median", "Median under attack", "Change", "Peak under attack"}}
 	for _, p := range r.Panels {
 		u := runbook.Unit(p.Unit)

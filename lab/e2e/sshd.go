@@ -37,6 +37,21 @@ func FreePort(t testing.TB) int {
 // (sshd refuses to switch users otherwise), and skips or fails per Mode.
 func StartSSHD(t testing.TB, listen, netns string) *SSHD {
 	t.Helper()
+	return startSSHD(t, listen, netns, false)
+}
+
+// StartHost is StartSSHD for a test with several hosts in namespaces: it
+// also gives the sshd its own /run/gameday (a tmpfs in a mount namespace of
+// its own), as separate machines have, so one host's rollback cannot touch
+// another's state files.
+func StartHost(t testing.TB, listen, netns string) *SSHD {
+	t.Helper()
+	Need(t, "unshare", "mount")
+	return startSSHD(t, listen, netns, true)
+}
+
+func startSSHD(t testing.TB, listen, netns string, ownRun bool) *SSHD {
+	t.Helper()
 	paths := Need(t, "sshd")
 	NeedRoot(t)
 	dir := t.TempDir()
@@ -72,6 +87,11 @@ LogLevel ERROR
 	os.MkdirAll("/run/sshd", 0o755)
 	sshdPath, _ := filepath.Abs(paths[0])
 	args := []string{sshdPath, "-D", "-e", "-f", filepath.Join(dir, "sshd_config")}
+	if ownRun {
+		os.MkdirAll("/run/gameday", 0o755)
+		args = append([]string{"unshare", "--mount", "--propagation", "private", "sh", "-c",
+			`mount -t tmpfs -o mode=0755 gameday-test /run/gameday && exec "$@"`, "sh"}, args...)
+	}
 	if netns != "" {
 		args = append([]string{"ip", "netns", "exec", netns}, args...)
 	}
