@@ -92,7 +92,11 @@ func (r *Report) ActionsCSV(w io.Writer, link string) error {
 	cw := csv.NewWriter(w)
 	cw.Write([]string{"kind", "title", "owner", "run", "report", "noted_by", "noted_at"})
 	for _, it := range r.ActionItems(link) {
-		cw.Write([]string{it.Kind, csvCell(it.Title), it.Owner, it.Run, it.Report, it.Author, it.At.UTC().Format(time.RFC3339)})
+		at := ""
+		if !it.At.IsZero() {
+			at = it.At.UTC().Format(time.RFC3339)
+		}
+		cw.Write([]string{it.Kind, csvCell(it.Title), it.Owner, it.Run, it.Report, it.Author, at})
 	}
 	cw.Flush()
 	return cw.Error()
