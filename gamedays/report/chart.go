@@ -364,6 +364,11 @@ func axes(c *canvas, xticks, yticks []tick) {
 		c.text(x, plotBottom+15, "middle", "8", "#000000", t.label, "")
 	}
 	c.text((plotLeft+plotRight)/2, chartHeight-3, "middle", "9", "#000000", "time since the run started", "")
+	valueAxis(c, yticks)
+}
+
+// valueAxis draws the value axis on the left with its ticks and labels.
+func valueAxis(c *canvas, yticks []tick) {
 	c.line(plotLeft-3, plotTop, plotLeft-3, plotBottom, "#000000", 0.5, "")
 	for _, t := range yticks {
 		y := c.y(t.value)
