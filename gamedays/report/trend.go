@@ -287,9 +287,12 @@ func trendChart(b *trendBook, p *trendPanel) []byte {
 	for i := 0; i < n; i += every {
 		x := c.x(float64(i) + 0.5)
 		c.line(x, plotBottom+3, x, plotBottom+7, "#000000", 0.5, "")
-		c.text(x, plotBottom+15, "middle", "8", "#000000", fmt.Sprintf("#%d %s", i+1, b.runs[i].r.Start.Format("01-02 15:04")), "")
+		c.text(x, plotBottom+15, "middle", "8", "#000000", fmt.Sprintf("#%d", i+1), "")
 	}
-	c.text((plotLeft+plotRight)/2, chartHeight-3, "middle", "9", "#000000", "runs, oldest first", "")
+	// The history table dates each run; the axis says the span.
+	first, last := b.runs[0].r.Start, b.runs[n-1].r.Start
+	c.text((plotLeft+plotRight)/2, chartHeight-3, "middle", "9", "#000000",
+		"runs, oldest first ("+first.Format("2006-01-02 15:04")+" to "+last.Format("2006-01-02 15:04")+")", "")
 	valueAxis(c, yticks)
 	c.printf("</svg>\n")
 	return c.buf.Bytes()
