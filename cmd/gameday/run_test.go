@@ -5,9 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -114,20 +112,8 @@ func (l *lab) waitForLatency(t *testing.T, want float64) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		resp, err := http.Get(l.prom + "/api/v1/query?query=" + url.QueryEscape("max(gameday_test_latency_seconds)"))
-		if err == nil {
-			var body struct {
-				Data struct {
-					Result []struct {
-						Value [2]any `json:"value"`
-					} `json:"result"`
-				} `json:"data"`
-			}
-			json.NewDecoder(resp.Body).Decode(&body)
-			resp.Body.Close()
-			if r := body.Data.Result; len(r) == 1 && r[0].Value[1] == strconv.FormatFloat(want, 'g', -1, 64) {
-				return
-			}
+		if v, ok := promValue(l.prom, "max(gameday_test_latency_seconds)"); ok && v == strconv.FormatFloat(want, 'g', -1, 64) {
+			return
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("Prometheus at %s does not show latency %g after 30s", l.prom, want)

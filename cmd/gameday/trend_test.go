@@ -135,31 +135,39 @@ func TestTrendFromLabRuns(t *testing.T) {
 // slow requests must leave the rate window before the next baseline.
 func settle(t *testing.T, l *sandbox.Lab) {
 	t.Helper()
-	q := url.Values{"query": {`histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{job="checkout-lb"}[5s])))`}}
+	const p95 = `histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{job="checkout-lb"}[5s])))`
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		resp, err := http.Get(l.PrometheusURL + "/api/v1/query?" + q.Encode())
-		if err == nil {
-			var body struct {
-				Data struct {
-					Result []struct {
-						Value [2]any `json:"value"`
-					} `json:"result"`
-				} `json:"data"`
-			}
-			err = json.NewDecoder(resp.Body).Decode(&body)
-			resp.Body.Close()
-			if err == nil && len(body.Data.Result) == 1 {
-				if s, ok := body.Data.Result[0].Value[1].(string); ok {
-					if v, err := strconv.ParseFloat(s, 64); err == nil && v < 0.1 {
-						return
-					}
-				}
+		if s, ok := promValue(l.PrometheusURL, p95); ok {
+			if v, err := strconv.ParseFloat(s, 64); err == nil && v < 0.1 {
+				return
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the lab's P95 did not settle under 100ms within 60s (%v)", err)
+			t.Fatal("the lab's P95 did not settle under 100ms within 60s")
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
+}
+
+// promValue is the value of an instant query that returns one series, as
+// Prometheus writes it; false on any error or another number of series.
+func promValue(base, query string) (string, bool) {
+	resp, err := http.Get(base + "/api/v1/query?query=" + url.QueryEscape(query))
+	if err != nil {
+		return "", false
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Data struct {
+			Result []struct {
+				Value [2]any `json:"value"`
+			} `json:"result"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || len(body.Data.Result) != 1 {
+		return "", false
+	}
+	s, ok := body.Data.Result[0].Value[1].(string)
+	return s, ok
 }

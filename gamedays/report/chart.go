@@ -411,15 +411,7 @@ func (c *canvas) line(x0, y0, x1, y1 float64, stroke string, width float64, extr
 
 // path draws a data series as one line.
 func (c *canvas) path(pts []xy, stroke string) {
-	c.printf(`<path d="`)
-	for i, p := range pts {
-		op := "L"
-		if i == 0 {
-			op = "M"
-		}
-		c.printf("%s%s,%s", op, num(c.x(p.x)), num(c.y(p.y)))
-	}
-	c.printf(`" fill="none" stroke="%s" stroke-width="1.2" stroke-linejoin="round"/>`+"\n", stroke)
+	c.polyline(pts, fmt.Sprintf(`stroke="%s" stroke-width="1.2" stroke-linejoin="round"`, stroke))
 }
 
 // text writes s with its baseline at y; anchor is start, middle or end.
