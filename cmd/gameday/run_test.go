@@ -436,11 +436,13 @@ func testRunExitCodes(t *testing.T, l *lab) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			l.fresh(t)
-			c := start(t, append([]string{"run", "--autopilot", "--yes", l.runbook(t, tc.book)}, l.flags()...)...)
+			junit := filepath.Join(t.TempDir(), "junit.xml")
+			c := start(t, append([]string{"run", "--autopilot", "--yes", "--junit", junit, l.runbook(t, tc.book)}, l.flags()...)...)
 			code := c.wait(t, 2*time.Minute)
 			if code != tc.want || !strings.Contains(c.stderr.String(), tc.says) {
 				t.Fatalf("exit %d, want %d and %q\nstderr:\n%s", code, tc.want, tc.says, c.stderr.String())
 			}
+			checkJUnit(t, junit, map[int]string{exitOK: "", exitRefuted: "refuted", exitBlocked: "blocked"}[tc.want])
 			events := journal(t, l.runDir(t))
 			if events[len(events)-1].Type != gamedays.EvRunEnd {
 				t.Errorf("journal ends with %s, want run.end", events[len(events)-1].Type)
@@ -533,13 +535,15 @@ func testRunSecondSIGINTDoesNotSkipRollback(t *testing.T, l *lab) {
 
 func testRunGuardrailAborts(t *testing.T, l *lab) {
 	l.fresh(t)
-	c := start(t, append([]string{"run", "--autopilot", "--yes", l.runbook(t, book{steady: "< 300ms", expect: "< 500ms", guard: "> 1s for 2s", duration: "10m", observe: "10m"})}, l.flags()...)...)
+	junit := filepath.Join(t.TempDir(), "junit.xml")
+	c := start(t, append([]string{"run", "--autopilot", "--yes", "--junit", junit, l.runbook(t, book{steady: "< 300ms", expect: "< 500ms", guard: "> 1s for 2s", duration: "10m", observe: "10m"})}, l.flags()...)...)
 	dir := l.runDir(t)
 	pid := injected(t, dir)
 	l.latency.Set(3) // the service falls over while the attack runs
 	if code := c.wait(t, time.Minute); code != exitAborted {
 		t.Fatalf("exit %d, want %d\nstderr:\n%s", code, exitAborted, c.stderr.String())
 	}
+	checkJUnit(t, junit, "aborted")
 	if !strings.Contains(c.stderr.String(), "guardrail p95") {
 		t.Errorf("stderr does not say the guardrail fired:\n%s", c.stderr.String())
 	}
