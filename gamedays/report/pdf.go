@@ -74,6 +74,7 @@ const printCSS = `<style>
   table, figure, pre, .notice, .verdict { break-inside: avoid; }
   thead { display: table-header-group; }
   tr, td, th { break-inside: avoid; }
+  #timeline td:nth-child(-n+3) { white-space: nowrap; }
   p { orphans: 3; widows: 3; }
 }
 </style>

@@ -113,6 +113,21 @@ func TestPDFInChromium(t *testing.T) {
 			if !strings.Contains(pages, tc.size) {
 				t.Errorf("paper: want %s, pdfinfo says:\n%s", tc.size, pages)
 			}
+			// A table that fits on a page is not cut: the timeline's first
+			// and last rows are on one page.
+			first, last := r.Timeline[0].Text, r.Timeline[len(r.Timeline)-1].Text
+			pageOf := func(s string) int {
+				for n := 1; n <= pdfPages(pages); n++ {
+					_, text := pdfPage(t, pdf, n, 10)
+					if strings.Contains(strings.Join(strings.Fields(text), " "), s) {
+						return n
+					}
+				}
+				return 0
+			}
+			if a, b := pageOf(first), pageOf(last); a == 0 || a != b {
+				t.Errorf("the timeline starts on page %d and ends on page %d", a, b)
+			}
 		})
 	}
 }
@@ -156,4 +171,15 @@ func TestPDFWithoutBrowser(t *testing.T) {
 			t.Errorf("wrote %s", f)
 		}
 	}
+}
+
+// pdfPages reads the page count from pdfinfo's output.
+func pdfPages(info string) int {
+	for _, line := range strings.Split(info, "\n") {
+		if rest, ok := strings.CutPrefix(line, "Pages:"); ok {
+			n, _ := strconv.Atoi(strings.TrimSpace(rest))
+			return n
+		}
+	}
+	return 0
 }
