@@ -205,6 +205,13 @@ func TestBrokenRunbooks(t *testing.T) {
 			"31:10: attacks: expected a list of attacks (- name: ...), found \"add latency\"",
 			"32:1: runbook: unknown field \"x\"; expected one of: version, name, description, tags, metrics, baseline, hypothesis, guardrails, targets, blast_radius, attacks, observe, abort, roles, slo, drill, notes, alerts",
 		}},
+		{"tags not a list", "tags: [checkout, latency]", "tags: checkout", []string{
+			"6:7: tags: expected a list such as [a, b], found \"checkout\"",
+		}},
+		{"people and hints not lists", "observe: {duration: 6m}", "observe: {duration: 6m}\nroles: {observers: carol}\ndrill: {hints: hint}", []string{
+			"43:20: roles.observers: expected a list of people (- name: ...), found \"carol\"",
+			"44:16: drill.hints: expected a list of hints (- text: ...), found \"hint\"",
+		}},
 		{"yaml syntax", "  url: http://127.0.0.1:9090", "  url: http://127.0.0.1:9090\n bad: indent", []string{
 			"9:2: YAML syntax: did not find expected key",
 		}},

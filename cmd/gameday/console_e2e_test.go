@@ -31,20 +31,22 @@ type consoleRun struct {
 	km      keys.KeyMap
 }
 
-func startConsoleRun(t *testing.T, width, height int, extraEnv ...string) *consoleRun {
+// startConsoleLab starts a lab and writes its latency-one-host game day,
+// at consoleScale and with extra appended, into dir; it returns once the
+// lab's metrics are warm.
+func startConsoleLab(t *testing.T, dir, extra string) (*sandbox.Lab, string) {
 	t.Helper()
 	l, err := sandbox.Start(context.Background(), sandbox.Options{Seed: 3, HealthInterval: 500 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { l.Close() })
-	dir := t.TempDir()
 	src, err := l.Runbook("latency-one-host", consoleScale)
 	if err != nil {
 		t.Fatal(err)
 	}
 	file := filepath.Join(dir, "latency-one-host.yaml")
-	if err := os.WriteFile(file, src, 0o644); err != nil {
+	if err := os.WriteFile(file, append(src, extra...), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	warm, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -52,6 +54,13 @@ func startConsoleRun(t *testing.T, width, height int, extraEnv ...string) *conso
 	if err := l.WaitForMetrics(warm); err != nil {
 		t.Fatal(err)
 	}
+	return l, file
+}
+
+func startConsoleRun(t *testing.T, width, height int, extraEnv ...string) *consoleRun {
+	t.Helper()
+	dir := t.TempDir()
+	l, file := startConsoleLab(t, dir, "")
 	runsDir := filepath.Join(dir, "runs")
 	// What gameday lab passes to runFile, as flags and environment; nothing
 	// of the developer's agent, keys, Prometheus or AWS account.

@@ -64,6 +64,7 @@ gameday exits; a second Ctrl-C does not skip the rollback.
 	fs.BoolVar(&f.Yes, "yes", false, "confirm the blast radius (needed unless every member is on this machine)")
 	fs.BoolVar(&f.DryRun, "dry-run", false, "resolve, preflight and print every command and API call; inject nothing")
 	fs.StringVar(&f.Prometheus, "prometheus", "", "Prometheus-compatible base URL (overrides "+metrics.EnvURL+" and the runbook)")
+	fs.Float64Var(&f.TimeScale, "time-scale", 1, "rehearse: multiply the runbook's durations by this (0.1 runs it ten times faster; docs/runbook.md says what keeps its length)")
 	fs.StringVar(&f.AlertWebhook, "alert-webhook", "", "listen on ADDR for Alertmanager's webhook while the run lasts, to time each page (docs/alerting.md)")
 	addTargetFlags(cmd, f)
 	return cmd
@@ -115,6 +116,12 @@ func prepare(cmd *cobra.Command, path string, f *runFlags) (*session, error) {
 	src, err := os.ReadFile(path)
 	if err != nil {
 		return nil, invalid(err)
+	}
+	if f.TimeScale != 0 && f.TimeScale != 1 {
+		if err := runbook.CheckTimeScale(f.TimeScale); err != nil {
+			return nil, invalid(fmt.Errorf("--%w", err))
+		}
+		rb.Scale(f.TimeScale)
 	}
 	if f.AbortTimeout > 0 {
 		rb.Abort.Timeout = f.AbortTimeout
@@ -176,6 +183,9 @@ func (s *session) begin() (dir string, j *gamedays.Journal, opts gamedays.Option
 		Alerts:    s.alerts,
 		DryRun:    s.f.DryRun,
 		Version:   buildVersion(),
+	}
+	if f := s.f.TimeScale; f != 0 && f != 1 {
+		opts.TimeScale = f
 	}
 	return dir, j, opts, nil
 }

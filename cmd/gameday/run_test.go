@@ -186,26 +186,9 @@ func (l *lab) flags() []string {
 // child is gameday running as its own process.
 type child struct {
 	cmd            *exec.Cmd
-	stdout, stderr syncBuffer
+	stdout, stderr e2e.Screen
 	exited         chan struct{}
 	code           int
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func start(t testing.TB, args ...string) *child {
@@ -254,7 +237,7 @@ func (c *child) wait(t testing.TB, limit time.Duration) int {
 func (l *lab) runDir(t *testing.T) string {
 	t.Helper()
 	var dir string
-	waitFor(t, 20*time.Second, "a run directory", func() bool {
+	e2e.WaitFor(t, 20*time.Second, "a run directory", func() bool {
 		m, _ := filepath.Glob(filepath.Join(l.runsDir, "*", gamedays.JournalName))
 		if len(m) == 1 {
 			dir = filepath.Dir(m[0])
@@ -262,17 +245,6 @@ func (l *lab) runDir(t *testing.T) string {
 		return dir != ""
 	})
 	return dir
-}
-
-func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("after %s still waiting for %s", within, what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 // journal reads a run's journal; a truncated last line is tolerated.
@@ -345,7 +317,7 @@ func reverted(t *testing.T, pid int, what string) {
 // stress-ng it started is running, and returns its pid.
 func injected(t *testing.T, dir string) int {
 	t.Helper()
-	waitFor(t, 60*time.Second, "attack.result OK in the journal", func() bool {
+	e2e.WaitFor(t, 60*time.Second, "attack.result OK in the journal", func() bool {
 		return find(journal(t, dir), gamedays.EvAttackResult, true) != nil
 	})
 	pid := stressPid(t, dir)
@@ -507,7 +479,7 @@ func testRunSecondSIGINTDoesNotSkipRollback(t *testing.T, l *lab) {
 		kind: "custom", params: fmt.Sprintf(`{inject: "touch %s", rollback: "sleep 2; rm -f %s"}`, mark, mark)})
 	c := start(t, append([]string{"run", "--autopilot", "--yes", path}, l.flags()...)...)
 	dir := l.runDir(t)
-	waitFor(t, 60*time.Second, "attack.result OK in the journal", func() bool {
+	e2e.WaitFor(t, 60*time.Second, "attack.result OK in the journal", func() bool {
 		return find(journal(t, dir), gamedays.EvAttackResult, true) != nil
 	})
 	if _, err := os.Stat(mark); err != nil {
@@ -515,7 +487,7 @@ func testRunSecondSIGINTDoesNotSkipRollback(t *testing.T, l *lab) {
 	}
 	c.cmd.Process.Signal(syscall.SIGINT)
 	// The rollback sleeps 2s before it reverts: the second press lands in it.
-	waitFor(t, 30*time.Second, "rollback.intent in the journal", func() bool {
+	e2e.WaitFor(t, 30*time.Second, "rollback.intent in the journal", func() bool {
 		return find(journal(t, dir), gamedays.EvRollbackIntent, true) != nil
 	})
 	c.cmd.Process.Signal(syscall.SIGINT)

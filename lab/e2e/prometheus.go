@@ -78,12 +78,18 @@ func startPrometheus(t testing.TB, config string, files map[string]string) strin
 // FreeAddr is a loopback address no one listens on now.
 func FreeAddr(t testing.TB) string {
 	t.Helper()
+	return freeTCP(t).String()
+}
+
+// freeTCP is a TCP address on 127.0.0.1 that was free a moment ago.
+func freeTCP(t testing.TB) *net.TCPAddr {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	return l.Addr().String()
+	return l.Addr().(*net.TCPAddr)
 }
 
 // serve starts cmd, logging to dir, stops it when the test ends, and
