@@ -132,20 +132,23 @@ func TestTrendFromLabRuns(t *testing.T) {
 	}
 }
 
-// settle waits until the lab's edge P95 is back under 100ms: the last run's
-// slow requests must leave the rate window before the next baseline.
+// settle waits until the lab's edge P95 is back under the scenario's
+// steady state (150ms) with room to spare: the last run's slow requests must
+// leave the rate window before the next baseline.
 func settle(t *testing.T, l *sandbox.Lab) {
 	t.Helper()
 	const p95 = `histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{job="checkout-lb"}[5s])))`
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute)
+	last := "no answer"
 	for {
 		if s, ok := promValue(l.PrometheusURL, p95); ok {
-			if v, err := strconv.ParseFloat(s, 64); err == nil && v < 0.1 {
+			last = s
+			if v, err := strconv.ParseFloat(s, 64); err == nil && v < 0.12 {
 				return
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("the lab's P95 did not settle under 100ms within 60s")
+			t.Fatalf("the lab's P95 did not settle under 120ms within 2m (last %s)", last)
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
