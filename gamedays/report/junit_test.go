@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gameday/gameday/gamedays"
 	"github.com/gameday/gameday/lab/e2e"
 )
 
@@ -114,5 +115,31 @@ func TestJUnitSeveralRuns(t *testing.T) {
 	}
 	if !strings.Contains(buf.String(), `<testsuites name="gameday" tests="16" failures="1" errors="3"`) {
 		t.Errorf("totals:\n%s", buf.String())
+	}
+}
+
+// TestJUnitAlerts: each expected alert is a case that fails when it did not
+// page in time; a forbidden alert is one that fails when it fired.
+func TestJUnitAlerts(t *testing.T) {
+	r := loadFixture(t, "held")
+	r.Alerts = []gamedays.AlertResult{
+		{Alert: "CheckoutSlow", Held: false, Text: "did not fire within 2m"},
+		{Alert: "CheckoutDown", Forbid: true, Held: true, Text: "stayed silent"},
+	}
+	var buf bytes.Buffer
+	if err := r.JUnit(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := xmllint(t, buf.Bytes()); err != nil {
+		t.Fatalf("xmllint: %v\n%s", err, out)
+	}
+	for _, want := range []string{
+		`<testcase name="alert CheckoutSlow fires" classname="gameday.alert" time="0">` + "\n" + `      <failure message="did not fire within 2m" type="refuted">`,
+		`<testcase name="alert CheckoutDown stays silent" classname="gameday.alert" time="0"></testcase>`,
+		`tests="10" failures="1" errors="0"`,
+	} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("lacks %s:\n%s", want, buf.String())
+		}
 	}
 }
