@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gameday/gameday/gamedays"
+	"github.com/gameday/gameday/gamedays/report"
 	"github.com/gameday/gameday/lab/e2e"
 	"github.com/gameday/gameday/metrics"
 	"github.com/gameday/gameday/metrics/metricstest"
@@ -179,7 +180,12 @@ func TestConsoleDrivesARealEngine(t *testing.T) {
 	l.shows("report written")
 	l.press("q")
 	l.wait()
-	for _, f := range []string{"report.md", "report.html", "report.json"} {
+	files := []string{"report.md", "report.html", "report.json", "actions.md"}
+	// e prints the PDF too when a browser is there to print it.
+	if _, err := report.FindBrowser(); err == nil {
+		files = append(files, "report.pdf")
+	}
+	for _, f := range files {
 		if _, err := os.Stat(filepath.Join(filepath.Dir(l.journal), f)); err != nil {
 			t.Errorf("report: %v", err)
 		}

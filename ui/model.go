@@ -182,9 +182,13 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.maybeQuit()
 	case reportMsg:
 		m.exporting = false
-		if msg.err != nil {
+		switch {
+		case msg.err != nil && len(msg.files) > 0:
+			// A PDF that could not be printed leaves the other formats written.
+			m.flash = "report written: " + strings.Join(msg.files, ", ") + "; but " + msg.err.Error()
+		case msg.err != nil:
 			m.flash = "report failed: " + msg.err.Error()
-		} else {
+		default:
 			m.flash = "report written: " + strings.Join(msg.files, ", ")
 		}
 		return m, nil

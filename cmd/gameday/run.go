@@ -41,7 +41,10 @@ func newRunCmd() *cobra.Command {
 observe and conclude, recorded in a journal under --runs-dir.
 
 With --autopilot nothing waits for a person: each phase advances on its own
-and every event is one line on stderr (--json: a JSON line on stdout). The
+and every event is one line on stderr (--json: a JSON line on stdout).
+--junit FILE writes the result as JUnit XML when the run ends, for CI: a
+test case per steady-state check, expectation, guardrail and expected alert;
+an aborted or blocked run is an error. The
 blast radius needs --yes unless every selected member is on this machine
 (loopback, as in the lab). --dry-run resolves the targets, preflights them and
 prints every command and API call, and injects nothing.
@@ -58,6 +61,7 @@ gameday exits; a second Ctrl-C does not skip the rollback.
 	fs := cmd.Flags()
 	fs.BoolVar(&f.Autopilot, "autopilot", false, "run with no console: advance on its own, one line per event on stderr")
 	fs.BoolVar(&f.JSON, "json", false, "write every event as a JSON line on stdout")
+	fs.StringVar(&f.JUnit, "junit", "", "when the run ends, write its result as JUnit XML to FILE for CI (aborted and blocked runs are errors)")
 	fs.BoolVar(&f.Yes, "yes", false, "confirm the blast radius (needed unless every member is on this machine)")
 	fs.BoolVar(&f.DryRun, "dry-run", false, "resolve, preflight and print every command and API call; inject nothing")
 	addConfirmEachFlag(cmd, f)
@@ -233,7 +237,8 @@ func runConsole(cmd *cobra.Command, s *session) error {
 	s.eng.Store(eng)
 	defer eng.Flush() // notes after the end reach the journal before it closes
 	out, runErr := c.Run(ctx, eng)
-	return outcomeError(cmd.ErrOrStderr(), dir, out, runErr, "")
+	eng.Flush()
+	return withJUnit(cmd, s.f.JUnit, dir, outcomeError(cmd.ErrOrStderr(), dir, out, runErr, ""))
 }
 
 func needTerminal(s *session) error {
@@ -292,7 +297,8 @@ func runAutopilot(cmd *cobra.Command, s *session) error {
 	// it while it reports what may still be injected.
 	defer relaySignals(eng, cmd.ErrOrStderr(), s.rb.Abort.Timeout)()
 	out, runErr := eng.Run(ctx)
-	return outcomeError(cmd.ErrOrStderr(), dir, out, runErr, refusedWhy)
+	eng.Flush()
+	return withJUnit(cmd, s.f.JUnit, dir, outcomeError(cmd.ErrOrStderr(), dir, out, runErr, refusedWhy))
 }
 
 // refuseUnconfirmed resolves every attacked target and refuses, before

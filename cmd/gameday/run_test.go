@@ -5,9 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -121,20 +119,8 @@ func (l *lab) waitForLatency(t *testing.T, want float64) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		resp, err := http.Get(l.prom + "/api/v1/query?query=" + url.QueryEscape("max(gameday_test_latency_seconds)"))
-		if err == nil {
-			var body struct {
-				Data struct {
-					Result []struct {
-						Value [2]any `json:"value"`
-					} `json:"result"`
-				} `json:"data"`
-			}
-			json.NewDecoder(resp.Body).Decode(&body)
-			resp.Body.Close()
-			if r := body.Data.Result; len(r) == 1 && r[0].Value[1] == strconv.FormatFloat(want, 'g', -1, 64) {
-				return
-			}
+		if v, ok := promValue(l.prom, "max(gameday_test_latency_seconds)"); ok && v == strconv.FormatFloat(want, 'g', -1, 64) {
+			return
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("Prometheus at %s does not show latency %g after 30s", l.prom, want)
@@ -429,11 +415,13 @@ func testRunExitCodes(t *testing.T, l *lab) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			l.fresh(t)
-			c := start(t, append([]string{"run", "--autopilot", "--yes", l.runbook(t, tc.book)}, l.flags()...)...)
+			junit := filepath.Join(t.TempDir(), "junit.xml")
+			c := start(t, append([]string{"run", "--autopilot", "--yes", "--junit", junit, l.runbook(t, tc.book)}, l.flags()...)...)
 			code := c.wait(t, 2*time.Minute)
 			if code != tc.want || !strings.Contains(c.stderr.String(), tc.says) {
 				t.Fatalf("exit %d, want %d and %q\nstderr:\n%s", code, tc.want, tc.says, c.stderr.String())
 			}
+			checkJUnit(t, junit, map[int]string{exitOK: "", exitRefuted: "refuted", exitBlocked: "blocked"}[tc.want])
 			events := journal(t, l.runDir(t))
 			if events[len(events)-1].Type != gamedays.EvRunEnd {
 				t.Errorf("journal ends with %s, want run.end", events[len(events)-1].Type)
@@ -526,13 +514,15 @@ func testRunSecondSIGINTDoesNotSkipRollback(t *testing.T, l *lab) {
 
 func testRunGuardrailAborts(t *testing.T, l *lab) {
 	l.fresh(t)
-	c := start(t, append([]string{"run", "--autopilot", "--yes", l.runbook(t, book{steady: "< 300ms", expect: "< 500ms", guard: "> 1s for 2s", duration: "10m", observe: "10m"})}, l.flags()...)...)
+	junit := filepath.Join(t.TempDir(), "junit.xml")
+	c := start(t, append([]string{"run", "--autopilot", "--yes", "--junit", junit, l.runbook(t, book{steady: "< 300ms", expect: "< 500ms", guard: "> 1s for 2s", duration: "10m", observe: "10m"})}, l.flags()...)...)
 	dir := l.runDir(t)
 	pid := injected(t, dir)
 	l.latency.Set(3) // the service falls over while the attack runs
 	if code := c.wait(t, time.Minute); code != exitAborted {
 		t.Fatalf("exit %d, want %d\nstderr:\n%s", code, exitAborted, c.stderr.String())
 	}
+	checkJUnit(t, junit, "aborted")
 	if !strings.Contains(c.stderr.String(), "guardrail p95") {
 		t.Errorf("stderr does not say the guardrail fired:\n%s", c.stderr.String())
 	}

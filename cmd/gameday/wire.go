@@ -56,6 +56,9 @@ type runFlags struct {
 	Autopilot bool
 	// JSON writes every event as a JSON line on stdout.
 	JSON bool
+	// JUnit is where the run's result goes as JUnit XML when it ends, for
+	// CI (--junit); empty means none.
+	JUnit string
 	// Yes confirms the blast radius. Without it the autopilot refuses to
 	// touch any member that is not on this machine (loopback): the lab runs
 	// without it, staging and production need it.

@@ -376,6 +376,11 @@ func axes(c *canvas, xticks, yticks []tick) {
 		c.text(x, plotBottom+15, "middle", "8", "#000000", t.label, "")
 	}
 	c.text((plotLeft+plotRight)/2, chartHeight-3, "middle", "9", "#000000", "time since the run started", "")
+	valueAxis(c, yticks)
+}
+
+// valueAxis draws the value axis on the left with its ticks and labels.
+func valueAxis(c *canvas, yticks []tick) {
 	c.line(plotLeft-3, plotTop, plotLeft-3, plotBottom, "#000000", 0.5, "")
 	for _, t := range yticks {
 		y := c.y(t.value)
@@ -418,15 +423,7 @@ func (c *canvas) line(x0, y0, x1, y1 float64, stroke string, width float64, extr
 
 // path draws a data series as one line.
 func (c *canvas) path(pts []xy, stroke string) {
-	c.printf(`<path d="`)
-	for i, p := range pts {
-		op := "L"
-		if i == 0 {
-			op = "M"
-		}
-		c.printf("%s%s,%s", op, num(c.x(p.x)), num(c.y(p.y)))
-	}
-	c.printf(`" fill="none" stroke="%s" stroke-width="1.2" stroke-linejoin="round"/>`+"\n", stroke)
+	c.polyline(pts, fmt.Sprintf(`stroke="%s" stroke-width="1.2" stroke-linejoin="round"`, stroke))
 }
 
 // text writes s with its baseline at y; anchor is start, middle or end.

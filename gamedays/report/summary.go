@@ -4,13 +4,10 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
-	"github.com/gameday/gameday/gamedays"
 	"github.com/gameday/gameday/runbook"
 )
 
@@ -19,9 +16,9 @@ import (
 // change of the latency and error panels under attack, duration and aborts.
 // A run whose journal cannot be read is listed with the reason.
 func Summary(w io.Writer, runsDir string) error {
-	entries, err := os.ReadDir(runsDir)
+	runs, err := loadRuns(runsDir)
 	if err != nil {
-		return fmt.Errorf("summary: %w", err)
+		return err
 	}
 	type row struct {
 		date  time.Time
@@ -30,17 +27,10 @@ func Summary(w io.Writer, runsDir string) error {
 	var rows []row
 	best := map[string]*stageBest{} // by runbook title
 	var titles []string
-	for _, e := range entries {
-		if !e.IsDir() {
-			continue
-		}
-		dir := filepath.Join(runsDir, e.Name())
-		if _, err := os.Stat(filepath.Join(dir, gamedays.JournalName)); err != nil {
-			continue
-		}
-		r, err := Load(dir)
-		if err != nil {
-			rows = append(rows, row{cells: []string{"?", e.Name(), "unreadable: " + err.Error(), "—", "—", "—", "—", "—"}})
+	for _, rn := range runs {
+		r, name := rn.r, rn.name
+		if rn.err != nil {
+			rows = append(rows, row{cells: []string{"?", name, "unreadable: " + rn.err.Error(), "—", "—", "—", "—", "—"}})
 			continue
 		}
 		verdict := verdictWord(r.Verdict.Value)
@@ -55,7 +45,7 @@ func Summary(w io.Writer, runsDir string) error {
 			aborts = fmt.Sprintf("%d (%s)", n, r.Aborts[0].Source)
 		}
 		rows = append(rows, row{date: r.Start, cells: []string{
-			r.Start.Format("2006-01-02 15:04"), r.Title + " (" + e.Name() + ")", verdict,
+			r.Start.Format("2006-01-02 15:04"), r.Title + " (" + name + ")", verdict,
 			r.panelDelta(runbook.UnitSeconds, "p95"), r.panelDelta(runbook.UnitRatio, "error"),
 			runbook.FormatDuration(time.Duration(math.Round(r.Duration)) * time.Second), aborts, r.stageHeldWords(),
 		}})
@@ -64,7 +54,7 @@ func Summary(w io.Writer, runsDir string) error {
 				titles = append(titles, r.Title)
 				best[r.Title] = &stageBest{}
 			}
-			best[r.Title].add(r, e.Name())
+			best[r.Title].add(r, name)
 		}
 	}
 	sort.SliceStable(rows, func(i, j int) bool { return rows[i].date.Before(rows[j].date) })

@@ -30,7 +30,7 @@ func Markdown(km KeyMap) string {
 		{km.Series, "Show or hide the n-th series (instance) on every chart", "screens with charts"},
 		{km.Help, "Show all keys", "everywhere"},
 		{km.Leave, "On the conclude screen: finish, and leave once the game day has ended", "conclude, and after the end"},
-		{km.Export, "Write the report (Markdown, HTML, JSON) into the run directory", "after the end"},
+		{km.Export, "Write the report (Markdown, HTML, JSON, action items, and PDF when Chromium is installed) into the run directory", "after the end"},
 	})
 }
 
