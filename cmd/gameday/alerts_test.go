@@ -60,3 +60,18 @@ alerts:%s
 	}
 	return path
 }
+
+// --metrics-listen is bound before anything is measured: an address in
+// use is a clear error naming it.
+func TestRunMetricsListenInUse(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	path := writeAlertsRunbook(t, "url: http://127.0.0.1:1", "", "HighErrorRate")
+	code, _, errs := gameday(t, "run", "--autopilot", "--metrics-listen", busy.Addr().String(), path)
+	if code != exitInvalid || !strings.Contains(errs, path+": --metrics-listen "+busy.Addr().String()+": cannot listen") {
+		t.Errorf("exit %d: %s", code, errs)
+	}
+}

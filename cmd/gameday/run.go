@@ -17,6 +17,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/gameday/gameday/gamedays"
+	"github.com/gameday/gameday/gamedays/exporter"
 	"github.com/gameday/gameday/metrics"
 	"github.com/gameday/gameday/runbook"
 	"github.com/gameday/gameday/targets"
@@ -61,6 +62,7 @@ gameday exits; a second Ctrl-C does not skip the rollback.
 	fs.BoolVar(&f.DryRun, "dry-run", false, "resolve, preflight and print every command and API call; inject nothing")
 	fs.StringVar(&f.Prometheus, "prometheus", "", "Prometheus-compatible base URL (overrides "+metrics.EnvURL+" and the runbook)")
 	fs.StringVar(&f.AlertWebhook, "alert-webhook", "", "listen on ADDR for Alertmanager's webhook while the run lasts, to time each page (docs/alerting.md)")
+	addMetricsListenFlag(fs, f)
 	addTargetFlags(cmd, f)
 	return cmd
 }
@@ -76,6 +78,9 @@ func runFile(cmd *cobra.Command, path string, f *runFlags) error {
 	defer s.w.close()
 	if s.closeAlerts != nil {
 		defer s.closeAlerts()
+	}
+	if s.exported != nil {
+		defer s.exported.Close()
 	}
 	if !f.Autopilot && !f.DryRun {
 		return runConsole(cmd, s)
@@ -96,6 +101,10 @@ type session struct {
 	// alerts watches the runbook's alerts section; nil when it has none.
 	alerts      gamedays.AlertWatcher
 	closeAlerts func() error
+	// exporter serves the run's own metrics (--metrics-listen); nil
+	// when not asked for.
+	exporter *exporter.Exporter
+	exported *exporter.Server
 }
 
 func prepare(cmd *cobra.Command, path string, f *runFlags) (*session, error) {
@@ -134,6 +143,9 @@ func prepare(cmd *cobra.Command, path string, f *runFlags) (*session, error) {
 		if err := s.wireAlerts(path, client); err != nil {
 			return nil, invalid(err)
 		}
+	}
+	if err := s.listenMetrics(path); err != nil {
+		return nil, invalid(err)
 	}
 	for _, a := range rb.Attacks {
 		t, _ := rb.Target(a.Target)
@@ -192,7 +204,7 @@ func runConsole(cmd *cobra.Command, s *session) error {
 	}
 	defer journal.Close()
 	c := ui.New(ui.Config{Runbook: s.rb, File: s.rb.File, RunDir: dir, Metrics: s.observer, Version: opts.Version, Remaining: remainingFor(s)})
-	opts.OnEvent = c.OnEvent
+	opts.OnEvent = s.tee(c.OnEvent)
 	eng := gamedays.New(s.rb, opts)
 	defer eng.Flush() // notes after the end reach the journal before it closes
 	out, runErr := c.Run(ctx, eng)
@@ -233,7 +245,7 @@ func runAutopilot(cmd *cobra.Command, s *session) error {
 	// finding only loopback members; the check on the selection holds the
 	// engine to what was checked.
 	opts.AutoAdvance, opts.AutoConfirm = true, true
-	opts.OnEvent = func(ev gamedays.Event) {
+	opts.OnEvent = s.tee(func(ev gamedays.Event) {
 		log.Event(ev)
 		if !guard || ev.Type != gamedays.EvSelected {
 			return
@@ -246,7 +258,7 @@ func runAutopilot(cmd *cobra.Command, s *session) error {
 				})
 			}
 		}
-	}
+	})
 	eng = gamedays.New(s.rb, opts)
 	defer eng.Flush()
 
