@@ -1,10 +1,13 @@
 package prom
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
-	"log/slog"
+	"io"
 	"maps"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,10 +16,10 @@ import (
 
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
-	"github.com/prometheus/prometheus/model/rulefmt"
 	"github.com/prometheus/prometheus/model/timestamp"
 	"github.com/prometheus/prometheus/promql"
-	"github.com/prometheus/prometheus/template"
+	"github.com/prometheus/prometheus/promql/parser"
+	"go.yaml.in/yaml/v3"
 )
 
 // Alert states, as Prometheus names them.
@@ -77,43 +80,14 @@ type alert struct {
 }
 
 // SetRules replaces the alerting and recording rules with those of a
-// Prometheus rule file, parsed and validated by Prometheus's own rulefmt.
+// Prometheus rule file (read strictly, as Prometheus reads it).
 // file names the rules in /api/v1/rules; groups without an interval are
 // evaluated at the scrape interval.
 func (s *Server) SetRules(file string, src []byte) error {
-	rgs, errs := rulefmt.Parse(src, false, model.UTF8Validation, s.parser, slog.New(slog.DiscardHandler))
-	if len(errs) > 0 {
-		msgs := make([]string, len(errs))
-		for i, e := range errs {
-			msgs[i] = e.Error()
-		}
-		return fmt.Errorf("lab metrics: rules %s: %s", file, strings.Join(msgs, "; "))
+	groups, err := parseRules(s.parser, file, src, s.interval)
+	if err != nil {
+		return err
 	}
-	var groups []*ruleGroup
-	for _, g := range rgs.Groups {
-		rg := &ruleGroup{name: g.Name, file: file, interval: time.Duration(g.Interval)}
-		if rg.interval <= 0 {
-			rg.interval = s.interval
-		}
-		for _, r := range g.Rules {
-			expr, err := s.parser.ParseExpr(r.Expr)
-			if err != nil {
-				return fmt.Errorf("lab metrics: rules %s: group %s: %w", file, g.Name, err)
-			}
-			lbls := maps.Clone(g.Labels)
-			if lbls == nil {
-				lbls = map[string]string{}
-			}
-			maps.Copy(lbls, r.Labels)
-			rg.rules = append(rg.rules, &rule{
-				alert: r.Alert, record: r.Record, expr: expr.String(),
-				hold: time.Duration(r.For), keep: time.Duration(r.KeepFiringFor),
-				labels: lbls, anns: r.Annotations, active: map[uint64]*alert{}, health: "unknown",
-			})
-		}
-		groups = append(groups, rg)
-	}
-
 	rs := &s.rules
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
@@ -131,6 +105,113 @@ func (s *Server) SetRules(file string, src []byte) error {
 		}()
 	}
 	return nil
+}
+
+// CheckRules says whether src is a rule file the lab can evaluate.
+func CheckRules(file string, src []byte) error {
+	_, err := parseRules(parser.NewParser(parser.Options{}), file, src, DefaultInterval)
+	return err
+}
+
+// ruleFile is Prometheus's rule file format, field for field.
+type ruleFile struct {
+	Groups []struct {
+		Name        string            `yaml:"name"`
+		Interval    string            `yaml:"interval"`
+		QueryOffset string            `yaml:"query_offset"`
+		Limit       int               `yaml:"limit"`
+		Labels      map[string]string `yaml:"labels"`
+		Rules       []struct {
+			Record        string            `yaml:"record"`
+			Alert         string            `yaml:"alert"`
+			Expr          string            `yaml:"expr"`
+			For           string            `yaml:"for"`
+			KeepFiringFor string            `yaml:"keep_firing_for"`
+			Labels        map[string]string `yaml:"labels"`
+			Annotations   map[string]string `yaml:"annotations"`
+		} `yaml:"rules"`
+	} `yaml:"groups"`
+}
+
+// parseRules reads a rule file strictly, as Prometheus does (unknown
+// fields, a rule both or neither alert and record, a bad expression or
+// duration are errors); groups without an interval get interval. The
+// file is read here rather than by Prometheus's rulefmt, which brings its
+// template engine and nearly triples the binary.
+func parseRules(p parser.Parser, file string, src []byte, interval time.Duration) ([]*ruleGroup, error) {
+	fail := func(format string, args ...any) error {
+		return fmt.Errorf("lab metrics: rules %s: %s", file, fmt.Sprintf(format, args...))
+	}
+	var rf ruleFile
+	dec := yaml.NewDecoder(bytes.NewReader(src))
+	dec.KnownFields(true)
+	if err := dec.Decode(&rf); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fail("%v", err)
+	}
+	dur := func(where, s string) (time.Duration, error) {
+		if s == "" {
+			return 0, nil
+		}
+		d, err := model.ParseDuration(s)
+		if err != nil {
+			return 0, fail("%s: %v", where, err)
+		}
+		return time.Duration(d), nil
+	}
+	var groups []*ruleGroup
+	seen := map[string]bool{}
+	for gi, g := range rf.Groups {
+		if g.Name == "" {
+			return nil, fail("group %d: no name", gi+1)
+		}
+		if seen[g.Name] {
+			return nil, fail("group %q: named twice", g.Name)
+		}
+		seen[g.Name] = true
+		every, err := dur(fmt.Sprintf("group %q: interval", g.Name), g.Interval)
+		if err != nil {
+			return nil, err
+		}
+		rg := &ruleGroup{name: g.Name, file: file, interval: every}
+		if rg.interval <= 0 {
+			rg.interval = interval
+		}
+		for ri, r := range g.Rules {
+			where := fmt.Sprintf("group %q, rule %d", g.Name, ri+1)
+			if (r.Record == "") == (r.Alert == "") {
+				return nil, fail("%s: one of 'record' or 'alert' must be set", where)
+			}
+			if r.Record != "" && (r.For != "" || r.KeepFiringFor != "" || r.Annotations != nil) {
+				return nil, fail("%s: a recording rule has no for, keep_firing_for or annotations", where)
+			}
+			if r.Record != "" && !model.UTF8Validation.IsValidMetricName(r.Record) {
+				return nil, fail("%s: invalid recording rule name %q", where, r.Record)
+			}
+			expr, err := p.ParseExpr(r.Expr)
+			if err != nil {
+				return nil, fail("%s: could not parse expression: %v", where, err)
+			}
+			hold, err := dur(where+": for", r.For)
+			if err != nil {
+				return nil, err
+			}
+			keep, err := dur(where+": keep_firing_for", r.KeepFiringFor)
+			if err != nil {
+				return nil, err
+			}
+			lbls := maps.Clone(g.Labels)
+			if lbls == nil {
+				lbls = map[string]string{}
+			}
+			maps.Copy(lbls, r.Labels)
+			rg.rules = append(rg.rules, &rule{
+				alert: r.Alert, record: r.Record, expr: expr.String(), hold: hold, keep: keep,
+				labels: lbls, anns: r.Annotations, active: map[uint64]*alert{}, health: "unknown",
+			})
+		}
+		groups = append(groups, rg)
+	}
+	return groups, nil
 }
 
 // stopRules ends the evaluation loops.
@@ -183,7 +264,7 @@ func (s *Server) evalGroup(ctx context.Context, g *ruleGroup, ts time.Time) {
 					_, _ = app.Append(0, b.Labels(), t, smpl.F)
 				}
 			} else {
-				for _, lset := range r.evalAlert(ctx, s, vec, ts) {
+				for _, lset := range r.evalAlert(vec, ts) {
 					now[lset.Hash()] = lset
 					_, _ = app.Append(0, lset, t, 1)
 				}
@@ -228,14 +309,13 @@ func (s *Server) instant(ctx context.Context, q string, ts time.Time) (promql.Ve
 // has been active for the rule's for:, and a firing alert missing from the
 // result resolves (after keep_firing_for). It returns the ALERTS series of
 // the alerts now pending or firing.
-func (r *rule) evalAlert(ctx context.Context, s *Server, vec promql.Vector, ts time.Time) []labels.Labels {
+func (r *rule) evalAlert(vec promql.Vector, ts time.Time) []labels.Labels {
 	seen := map[uint64]bool{}
 	for _, smpl := range vec {
 		b := labels.NewBuilder(smpl.Metric)
 		b.Del(labels.MetricName)
-		data := template.AlertTemplateData(smpl.Metric.Map(), nil, "", promql.Sample{F: smpl.F, Metric: smpl.Metric})
 		for k, v := range r.labels {
-			b.Set(k, s.expand(ctx, r.alert, v, data, ts))
+			b.Set(k, expand(v, smpl.Metric, smpl.F))
 		}
 		b.Set(labels.AlertName, r.alert)
 		lset := b.Labels()
@@ -243,7 +323,7 @@ func (r *rule) evalAlert(ctx context.Context, s *Server, vec promql.Vector, ts t
 		seen[h] = true
 		anns := map[string]string{}
 		for k, v := range r.anns {
-			anns[k] = s.expand(ctx, r.alert, v, data, ts)
+			anns[k] = expand(v, smpl.Metric, smpl.F)
 		}
 		if a, ok := r.active[h]; ok && a.state != stateInactive {
 			a.value, a.anns = smpl.F, anns
@@ -284,21 +364,24 @@ func (r *rule) evalAlert(ctx context.Context, s *Server, vec promql.Vector, ts t
 	return out
 }
 
-// expand fills in a label or annotation template the way Prometheus does
-// ({{ $labels.instance }}, {{ $value }}); on error the text stays as
-// written, with the error, as Prometheus shows it.
-func (s *Server) expand(ctx context.Context, name, text string, data any, ts time.Time) string {
+// templateRef is a reference to an alert's labels or value in a label or
+// annotation: {{ $labels.instance }}, {{ $value }}.
+var templateRef = regexp.MustCompile(`\{\{\s*\$(labels\.([a-zA-Z_][a-zA-Z0-9_]*)|value)\s*\}\}`)
+
+// expand fills in {{ $labels.NAME }} and {{ $value }} as Prometheus's
+// templates do; other template text stays as written (the lab does not
+// carry Prometheus's template engine).
+func expand(text string, metric labels.Labels, value float64) string {
 	if !strings.Contains(text, "{{") {
 		return text
 	}
-	defs := "{{$labels := .Labels}}{{$externalLabels := .ExternalLabels}}{{$externalURL := .ExternalURL}}{{$value := .Value}}"
-	e := template.NewTemplateExpander(ctx, defs+text, "__alert_"+name, data, model.Time(timestamp.FromTime(ts)),
-		func(ctx context.Context, q string, t time.Time) (promql.Vector, error) { return s.instant(ctx, q, t) }, nil, nil)
-	out, err := e.Expand()
-	if err != nil {
-		return fmt.Sprintf("<error expanding template: %v>", err)
-	}
-	return out
+	return templateRef.ReplaceAllStringFunc(text, func(m string) string {
+		sub := templateRef.FindStringSubmatch(m)
+		if sub[1] == "value" {
+			return strconv.FormatFloat(value, 'g', -1, 64)
+		}
+		return metric.Get(sub[2])
+	})
 }
 
 // The JSON of /api/v1/rules and /api/v1/alerts, field for field as
