@@ -59,7 +59,7 @@ Scenarios (--scenario):
 	fs.BoolVar(&f.run.Autopilot, "autopilot", false, "run with no console: advance on its own, one line per event on stderr")
 	fs.BoolVar(&f.run.JSON, "json", false, "write every event as a JSON line on stdout")
 	fs.StringVar(&f.run.RunsDir, "runs-dir", "", "where run directories (journal, report) are made (default ./gameday-runs)")
-	addMetricsListenFlag(fs, &f.run)
+	addMetricsListenFlag(cmd, &f.run)
 	cmd.AddCommand(newLabUpCmd())
 	return cmd
 }

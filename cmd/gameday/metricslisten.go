@@ -3,14 +3,14 @@ package main
 import (
 	"fmt"
 
-	"github.com/spf13/pflag"
+	"github.com/spf13/cobra"
 
 	"github.com/gameday/gameday/gamedays"
 	"github.com/gameday/gameday/gamedays/exporter"
 )
 
-func addMetricsListenFlag(fs *pflag.FlagSet, f *runFlags) {
-	fs.StringVar(&f.MetricsListen, "metrics-listen", "", "serve gameday's own metrics (active injections, phase, guardrails, verdict) on ADDR/metrics for the team's Prometheus (docs/alerting.md)")
+func addMetricsListenFlag(cmd *cobra.Command, f *runFlags) {
+	cmd.Flags().StringVar(&f.MetricsListen, "metrics-listen", "", "serve gameday's own metrics (active injections, phase, guardrails, verdict) on ADDR/metrics for the team's Prometheus (docs/alerting.md)")
 }
 
 // listenMetrics binds --metrics-listen now, so an address in use is an
