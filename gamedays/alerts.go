@@ -381,14 +381,15 @@ func (s *State) describeAlert(ev Event) string {
 	}
 	m := ev.Alert
 	line := fmt.Sprintf("alert %s %s", runbook.ExpectedAlert{Name: m.Name, Labels: m.Labels}.Describe(), strings.ToUpper(m.State))
-	if start := s.firstInjectAt(); !start.IsZero() {
+	if start := s.FirstInjectAt(); !start.IsZero() {
 		line += fmt.Sprintf(" at %s after the first inject", FormatDuration(m.At.Sub(start).Round(100*time.Millisecond)))
 	}
 	return line
 }
 
-// firstInjectAt is when the first attack intent was journalled.
-func (s *State) firstInjectAt() time.Time {
+// FirstInjectAt is when the first attack intent was journalled: what
+// alert times count from.
+func (s *State) FirstInjectAt() time.Time {
 	var first time.Time
 	for _, in := range s.Injections {
 		if !in.IntentAt.IsZero() && (first.IsZero() || in.IntentAt.Before(first)) {
