@@ -220,6 +220,17 @@ type Drill struct {
 	Mitigated   string `json:"mitigated"`
 	Hints       int    `json:"hints"`
 	FalseAlarms int    `json:"false_alarms"`
+	// Alerts set the alerting beside the responders: when each expected
+	// alert fired and paged, counted from the same inject as TTD.
+	Alerts []DrillAlert `json:"alerts,omitempty"`
+}
+
+// DrillAlert is one expected alert's times in a drill, in seconds after
+// the fault landed (NaN: it never did).
+type DrillAlert struct {
+	Alert string       `json:"alert"`
+	Fired gamedays.Num `json:"fired_seconds"`
+	Paged gamedays.Num `json:"paged_seconds"`
 }
 
 // Entry is one line of the timeline.
