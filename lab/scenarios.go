@@ -105,8 +105,9 @@ const (
 )
 
 // Runbook renders the named scenario for this lab with every duration
-// multiplied by scale (1 as written). When the scenario has alerting rules,
-// the lab's Prometheus evaluates them, scaled alike, from now on.
+// multiplied by scale (1 as written). The lab's Prometheus evaluates the
+// scenario's alerting rules, scaled alike, from now on (none if it has
+// none).
 func (l *Lab) Runbook(name string, scale float64) ([]byte, error) {
 	s, ok := LookupScenario(name)
 	if !ok {
@@ -119,10 +120,11 @@ func (l *Lab) Runbook(name string, scale float64) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lab: scenario %s: %w", name, err)
 	}
-	rules, ok, err := l.Rules(name, scale)
-	if err != nil || !ok || l.prom == nil {
+	rules, _, err := l.Rules(name, scale)
+	if err != nil || l.prom == nil {
 		return out, err
 	}
+	// A scenario without rules clears those of the one before it.
 	return out, l.prom.SetRules(name+RulesExt, rules)
 }
 

@@ -106,3 +106,24 @@ func TestRulesRecordFireAndEnd(t *testing.T) {
 		t.Fatalf("rules %+v, %v", rules, err)
 	}
 }
+
+// An empty rule file clears the rules: nothing is listed or evaluated.
+func TestSetRulesEmptyClears(t *testing.T) {
+	s, err := Start(context.Background(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.SetRules("a.yml", []byte("groups:\n  - name: a\n    rules:\n      - {alert: X, expr: vector(1)}\n")); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.ruleGroups()) != 1 {
+		t.Fatalf("groups %+v", s.ruleGroups())
+	}
+	if err := s.SetRules("b.yml", nil); err != nil {
+		t.Fatal(err)
+	}
+	if g := s.ruleGroups(); len(g) != 0 {
+		t.Errorf("groups after clearing: %+v", g)
+	}
+}
