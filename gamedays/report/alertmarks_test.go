@@ -35,6 +35,7 @@ func TestAlertMarksAndDrill(t *testing.T) {
 		{Name: "HighErrorRate", State: "firing", At: at.Add(8 * time.Second)},
 		{Name: "HighErrorRate", State: "received", At: at.Add(9 * time.Second)},
 		{Name: "HighErrorRate", State: "notified", At: at.Add(10 * time.Second)},
+		{Name: "SlowQueries", Labels: map[string]string{"db": "orders"}, State: "firing", At: at.Add(12 * time.Second)},
 	} {
 		add(m.At.Sub(at), gamedays.Event{Type: gamedays.EvAlert, Alert: &m})
 	}
@@ -59,14 +60,17 @@ func TestAlertMarksAndDrill(t *testing.T) {
 			t.Errorf("the p95 chart lacks %s", want)
 		}
 	}
-	if n := bytes.Count(svg, []byte(`stroke="#7b2cbf"`)); n != 3 {
-		t.Errorf("%d alert lines, want 3 (pending, firing, paged; received is the table's)", n)
+	if n := bytes.Count(svg, []byte(`stroke="#7b2cbf"`)); n != 4 {
+		t.Errorf("%d alert lines, want 4 (pending, firing, paged, and the other alert's firing; received is the table's)", n)
 	}
 	for _, want := range []string{
 		"Purple lines mark each alert's transitions",
 		"| detected by rita | 15s |",
 		"| HighErrorRate fired | 8s |",
 		"| HighErrorRate paged | 10s |",
+		// The fixture's runbook has no alerts section: every alert is
+		// other to it.
+		`**Other alerts that fired:** HighErrorRate at T+` + clock(at.Add(8*time.Second).Sub(r.Start).Seconds()) + `, SlowQueries{db="orders"} at T+` + clock(at.Add(12*time.Second).Sub(r.Start).Seconds()),
 	} {
 		if !strings.Contains(md.String(), want) {
 			t.Errorf("the report lacks %q", want)

@@ -325,7 +325,7 @@ func (b *builder) finish(events []gamedays.Event) {
 	b.status()
 	b.panels()
 	b.guardrails()
-	r.Alerts = b.st.AlertResults
+	r.Alerts, r.OtherAlerts = b.st.AlertResults, b.st.OtherAlerts()
 	if d := b.st.Drill; !d.Injected.IsZero() && hasDrillMarks(events) {
 		r.Drill = &Drill{TTD: seconds(d.TTD, !d.Detected.IsZero()), TTM: seconds(d.TTM, !d.Mitigated.IsZero()),
 			DetectedBy: d.DetectedBy, MitigatedBy: d.MitigatedBy, Detected: d.DetectedWhat, Mitigated: d.MitigatedWhat,

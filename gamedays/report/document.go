@@ -78,7 +78,7 @@ func (r *Report) document() (title string, meta []block, sections []section) {
 		sections = append(sections, r.stagesSection())
 	}
 	sections = append(sections, r.attackSection(), r.guardrailSection())
-	if len(r.Alerts) > 0 {
+	if len(r.Alerts) > 0 || len(r.OtherAlerts) > 0 {
 		sections = append(sections, r.alertsSection())
 	}
 	if r.Drill != nil {

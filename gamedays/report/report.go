@@ -44,8 +44,11 @@ type Report struct {
 	// failed, or the journal ends before one was confirmed.
 	Unreverted []Injection `json:"unreverted"`
 	Drill      *Drill      `json:"drill,omitempty"`
-	// Alerts is the judgement of the runbook's alerts section.
+	// Alerts is the judgement of the runbook's alerts section;
+	// OtherAlerts the alerts that fired from the inject on that it neither
+	// expects nor forbids.
 	Alerts        []gamedays.AlertResult `json:"alerts,omitempty"`
+	OtherAlerts   []gamedays.AlertMark   `json:"other_alerts,omitempty"`
 	Timeline      []Entry                `json:"timeline"`
 	Findings      []Note                 `json:"findings"`
 	Actions       []Note                 `json:"action_items"`
