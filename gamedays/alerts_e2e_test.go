@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -177,8 +178,18 @@ func TestAlertsOnRealPrometheus(t *testing.T) {
 			t.Fatal(err)
 		}
 		var md bytes.Buffer
-		if err := rep.Markdown(&md, t.TempDir()); err != nil {
+		dir := t.TempDir()
+		if err := rep.Markdown(&md, dir); err != nil {
 			t.Fatal(err)
+		}
+		svg, err := os.ReadFile(filepath.Join(dir, report.ChartFile("error_rate")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mark := range []string{">HighErrorRate pending<", ">HighErrorRate firing<", ">HighErrorRate paged<", ">HighErrorRate resolved<"} {
+			if !bytes.Contains(svg, []byte(mark)) {
+				t.Errorf("the error_rate chart does not mark %s", mark)
+			}
 		}
 		firing := gamedays.FormatDuration(r.Firing.Sub(r.From).Round(100*time.Millisecond)) + " (limit 20s)"
 		if !strings.Contains(md.String(), "## Alerts") || !strings.Contains(md.String(), firing) || !strings.Contains(md.String(), `HighErrorRate{severity="page"}`) {
