@@ -19,6 +19,7 @@ import (
 
 	"github.com/gameday/gameday/lab/e2e"
 	"github.com/gameday/gameday/lab/fleet"
+	"github.com/gameday/gameday/lab/prom"
 	"github.com/gameday/gameday/runbook"
 	"github.com/gameday/gameday/targets"
 	"github.com/gameday/gameday/targets/ssh"
@@ -302,6 +303,7 @@ func TestScenariosValidate(t *testing.T) {
 		Hosts: []Host{{Name: "checkout-1"}, {Name: "checkout-2"}, {Name: "checkout-3"}},
 		AWS:   AWS{Endpoint: "http://127.0.0.1:4566", Region: "us-east-1", Account: "123456789012"}}
 	scenarios := Scenarios()
+	alerting := 0
 	if len(scenarios) < 3 {
 		t.Fatalf("%d scenarios", len(scenarios))
 	}
@@ -328,9 +330,54 @@ func TestScenariosValidate(t *testing.T) {
 			if scale < 1 && rb.Baseline.Duration > 10*time.Second {
 				t.Errorf("%s at scale %g: baseline %s", s.Name, scale, rb.Baseline.Duration)
 			}
+			// A scenario that expects alerts carries the rules that raise
+			// them, and Prometheus's rulefmt accepts them.
+			rules, ok, err := l.Rules(s.Name, scale)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ok {
+				alerting++
+				if err := prom.CheckRules(s.Name+RulesExt, rules); err != nil {
+					t.Errorf("%s at scale %g: %v\n%s", s.Name, scale, err, rules)
+				}
+			}
+			if (len(rb.Alerts.Expect) > 0) != ok {
+				t.Errorf("%s: %d expected alert(s), rules %v", s.Name, len(rb.Alerts.Expect), ok)
+			}
+			for _, x := range rb.Alerts.Expect {
+				if !strings.Contains(string(rules), "- alert: "+x.Name+"\n") {
+					t.Errorf("%s: expects %s, which its rules do not define", s.Name, x.Name)
+				}
+			}
 		}
+	}
+	if alerting == 0 {
+		t.Error("no lab scenario carries alerting rules")
 	}
 	if _, err := l.Runbook("nope", 1); err == nil || !strings.Contains(err.Error(), "expected one of") {
 		t.Fatalf("unknown scenario: %v", err)
+	}
+}
+
+// The scenarios' rule files, rendered at full and at test scale, are rule
+// files Prometheus itself accepts.
+func TestScenarioRulesPassPromtool(t *testing.T) {
+	promtool := e2e.Need(t, "promtool")[0]
+	l := &Lab{PrometheusURL: "http://127.0.0.1:9090"}
+	for _, s := range Scenarios() {
+		for _, scale := range []float64{1, 0.1} {
+			rules, ok, err := l.Rules(s.Name, scale)
+			if err != nil || !ok {
+				continue
+			}
+			path := filepath.Join(t.TempDir(), s.Name+RulesExt)
+			if err := os.WriteFile(path, rules, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if out, err := exec.Command(promtool, "check", "rules", path).CombinedOutput(); err != nil {
+				t.Errorf("%s at scale %g: promtool: %v\n%s", s.Name, scale, err, out)
+			}
+		}
 	}
 }

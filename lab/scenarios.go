@@ -23,6 +23,13 @@ import (
 //go:embed scenarios/*.yaml
 var scenarioFS embed.FS
 
+// A scenario may come with the team's alerting rules, a Prometheus rule
+// file named after it (errors-two-hosts.rules.yml), with the same
+// placeholders; the lab's Prometheus evaluates them while it runs.
+//
+//go:embed scenarios/*.rules.yml
+var rulesFS embed.FS
+
 // Scenario is one lab scenario.
 type Scenario struct {
 	Name    string // file name without .yaml
@@ -105,7 +112,9 @@ const (
 )
 
 // Runbook renders the named scenario for this lab with every duration
-// multiplied by scale (1 as written).
+// multiplied by scale (1 as written). The lab's Prometheus evaluates the
+// scenario's alerting rules, scaled alike, from now on (none if it has
+// none).
 func (l *Lab) Runbook(name string, scale float64) ([]byte, error) {
 	s, ok := LookupScenario(name)
 	if !ok {
@@ -118,7 +127,29 @@ func (l *Lab) Runbook(name string, scale float64) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lab: scenario %s: %w", name, err)
 	}
-	return out, nil
+	rules, _, err := l.Rules(name, scale)
+	if err != nil || l.prom == nil {
+		return out, err
+	}
+	// A scenario without rules clears those of the one before it.
+	return out, l.prom.SetRules(name+RulesExt, rules)
+}
+
+// RulesExt ends the name of a scenario's rule file.
+const RulesExt = ".rules.yml"
+
+// Rules renders the named scenario's alerting rules for this lab, scaled
+// as its runbook is; ok is false when it has none.
+func (l *Lab) Rules(name string, scale float64) (_ []byte, ok bool, _ error) {
+	src, err := rulesFS.ReadFile("scenarios/" + name + RulesExt)
+	if err != nil {
+		return nil, false, nil
+	}
+	out, err := l.render(string(src), scale)
+	if err != nil {
+		return nil, false, fmt.Errorf("lab: scenario %s: %s: %w", name, name+RulesExt, err)
+	}
+	return out, true, nil
 }
 
 // render fills in a scenario's placeholders: this lab's values, and

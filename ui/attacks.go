@@ -65,6 +65,7 @@ func (m *attacksScreen) View() []string {
 	if g := m.guardText(); g != "" {
 		out = append(out, g)
 	}
+	out = append(out, m.alertStrip()...)
 	return append(out, m.drillView()...)
 }
 

@@ -50,6 +50,9 @@ func (m *concludeScreen) View() []string {
 		out = append(out, "")
 		out = append(out, m.table([]string{"result", "evidence"}, []int{10}, rows)...)
 	}
+	if strip := m.alertStrip(); len(strip) > 0 {
+		out = append(append(out, ""), strip...)
+	}
 	out = append(out, "")
 	out = append(out, m.notesOf("Findings", "finding", "none yet: press f to add one")...)
 	out = append(out, m.notesOf("Action items", "action", "none yet: press a to add one")...)

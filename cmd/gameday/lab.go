@@ -60,6 +60,7 @@ Scenarios (--scenario):
 	fs.BoolVar(&f.run.JSON, "json", false, "write every event as a JSON line on stdout")
 	fs.StringVar(&f.run.RunsDir, "runs-dir", "", "where run directories (journal, report) are made (default ./gameday-runs)")
 	addConfirmEachFlag(cmd, &f.run)
+	addMetricsListenFlag(cmd, &f.run)
 	cmd.AddCommand(newLabUpCmd())
 	return cmd
 }

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/gameday/gameday/gamedays"
+	"github.com/gameday/gameday/gamedays/exporter"
 	"github.com/gameday/gameday/metrics"
 	"github.com/gameday/gameday/runbook"
 	"github.com/gameday/gameday/targets"
@@ -68,6 +69,7 @@ gameday exits; a second Ctrl-C does not skip the rollback.
 	fs.StringVar(&f.Prometheus, "prometheus", "", "Prometheus-compatible base URL (overrides "+metrics.EnvURL+" and the runbook)")
 	fs.Float64Var(&f.TimeScale, "time-scale", 1, "rehearse: multiply the runbook's durations by this (0.1 runs it ten times faster; docs/runbook.md says what keeps its length)")
 	fs.StringVar(&f.AlertWebhook, "alert-webhook", "", "listen on ADDR for Alertmanager's webhook while the run lasts, to time each page (docs/alerting.md)")
+	addMetricsListenFlag(cmd, f)
 	addTargetFlags(cmd, f)
 	return cmd
 }
@@ -86,6 +88,9 @@ func runFile(cmd *cobra.Command, path string, f *runFlags) error {
 	}
 	if err := checkConfirmEach(s.rb, f); err != nil {
 		return err
+	}
+	if s.exported != nil {
+		defer s.exported.Close()
 	}
 	if !f.Autopilot && !f.DryRun {
 		return runConsole(cmd, s)
@@ -108,6 +113,10 @@ type session struct {
 	closeAlerts func() error
 	// eng is the engine once the run has one, for notes executors send.
 	eng atomic.Pointer[gamedays.Engine]
+	// exporter serves the run's own metrics (--metrics-listen); nil
+	// when not asked for.
+	exporter *exporter.Exporter
+	exported *exporter.Server
 }
 
 // note journals what an executor learnt on its own (an FIS experiment
@@ -161,6 +170,9 @@ func prepare(cmd *cobra.Command, path string, f *runFlags) (*session, error) {
 		if err := s.wireAlerts(path, client); err != nil {
 			return nil, invalid(err)
 		}
+	}
+	if err := s.listenMetrics(path); err != nil {
+		return nil, invalid(err)
 	}
 	for _, a := range rb.Attacks {
 		t, _ := rb.Target(a.Target)
@@ -232,7 +244,7 @@ func runConsole(cmd *cobra.Command, s *session) error {
 	}
 	defer journal.Close()
 	c := ui.New(ui.Config{Runbook: s.rb, File: s.rb.File, RunDir: dir, Metrics: s.observer, Version: opts.Version, Remaining: remainingFor(s)})
-	opts.OnEvent = c.OnEvent
+	opts.OnEvent = s.tee(c.OnEvent)
 	eng := gamedays.New(s.rb, opts)
 	s.eng.Store(eng)
 	defer eng.Flush() // notes after the end reach the journal before it closes
@@ -275,7 +287,7 @@ func runAutopilot(cmd *cobra.Command, s *session) error {
 	// finding only loopback members; the check on the selection holds the
 	// engine to what was checked.
 	opts.AutoAdvance, opts.AutoConfirm = true, true
-	opts.OnEvent = func(ev gamedays.Event) {
+	opts.OnEvent = s.tee(func(ev gamedays.Event) {
 		log.Event(ev)
 		if !guard || ev.Type != gamedays.EvSelected {
 			return
@@ -288,7 +300,7 @@ func runAutopilot(cmd *cobra.Command, s *session) error {
 				})
 			}
 		}
-	}
+	})
 	eng = gamedays.New(s.rb, opts)
 	s.eng.Store(eng)
 	defer eng.Flush()

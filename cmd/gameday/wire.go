@@ -29,6 +29,9 @@ type runFlags struct {
 	// AlertWebhook is where gameday listens for Alertmanager's webhook
 	// during the run (--alert-webhook); empty means no receiver.
 	AlertWebhook string
+	// MetricsListen is where gameday serves its own metrics for the
+	// team's Prometheus (--metrics-listen); empty means not served.
+	MetricsListen string
 
 	// SSH connection: the ssh_config file (ssh -F; empty means
 	// ~/.ssh/config), the known_hosts file (empty means ~/.ssh/known_hosts),

@@ -46,7 +46,14 @@ type chartData struct {
 	stages   []span // a staged run's stages, named by their result
 	attacks  []span
 	aborts   []float64
+	alerts   []alertMark
 	panels   []chartPanel
+}
+
+// alertMark is one alert reaching one state, in seconds since the start.
+type alertMark struct {
+	t           float64
+	name, state string
 }
 
 // Chart size in points; the HTML scales it to the page width.
@@ -75,7 +82,11 @@ var (
 	colExpect    = "#1a7f37"
 	colAbort     = "#8b0000"
 	colAttack    = "#f08c28" // drawn at colAttackOpacity
-	colSeries    = []string{"#1f4e9c", "#6a3d9a", "#00838f", "#5d5d5d", "#a6376a"}
+	colAlert     = "#7b2cbf"
+	// alertDash tells an alert's states apart on one colour: pending
+	// dashed, firing solid, paged dotted, resolved in long dashes.
+	alertDash = map[string]string{"pending": "4 3", "firing": "", "notified": "1 2", "resolved": "8 3"}
+	colSeries = []string{"#1f4e9c", "#6a3d9a", "#00838f", "#5d5d5d", "#a6376a"}
 	// Phase bands alternate two light tones so that neighbours stay apart in
 	// print; an aborted stretch is tinted red.
 	colPhase   = []string{"#f2f4f7", "#e4e8ee"}
@@ -117,6 +128,7 @@ func (b *builder) chartData() {
 		cd.aborts = append(cd.aborts, a.T)
 	}
 	cd.stages = stageSpans(r.Stages, cd.aborts, r.Duration)
+	cd.alerts = b.alertMarks()
 	for _, p := range r.Panels {
 		cp := chartPanel{name: p.Name, title: p.Title, unit: runbook.Unit(p.Unit)}
 		var names []string
@@ -268,6 +280,7 @@ func (cd chartData) svgChart(cp chartPanel) ([]byte, error) {
 		}
 	}
 	cd.lines(c, cp, drawn, hi, top)
+	cd.alertLines(c)
 	// Axes last, so bands never cover them.
 	axes(c, xticks, yticks)
 	c.printf("</svg>\n")
@@ -364,6 +377,45 @@ func (cd chartData) lines(c *canvas, cp chartPanel, drawn []hline, hi, top float
 			x, anchor = c.x(t)-3, "end"
 		}
 		c.text(x, c.y(hi+(top-hi)*0.3)+3, anchor, "8", colAbort, "ABORT", "")
+	}
+}
+
+// alertMarks are the first time each alert reached each state that the
+// charts mark (Alertmanager's "received" is left to the alerts table).
+func (b *builder) alertMarks() []alertMark {
+	seen := map[string]bool{}
+	var out []alertMark
+	for _, m := range b.st.AlertMarks {
+		if _, ok := alertDash[m.State]; !ok || seen[m.Name+"\x00"+m.State] {
+			continue
+		}
+		seen[m.Name+"\x00"+m.State] = true
+		out = append(out, alertMark{t: b.t(m.At), name: m.Name, state: m.State})
+	}
+	return out
+}
+
+// alertLines draws each alert transition as a thin vertical line, named
+// below the phase names; labels step down so neighbours stay readable.
+func (cd chartData) alertLines(c *canvas) {
+	for i, m := range cd.alerts {
+		if m.t < 0 || m.t > cd.duration {
+			continue
+		}
+		extra := ""
+		if d := alertDash[m.state]; d != "" {
+			extra = fmt.Sprintf(` stroke-dasharray="%s"`, d)
+		}
+		c.line(c.x(m.t), plotTop, c.x(m.t), plotBottom, colAlert, 1, extra)
+		word := m.state
+		if word == "notified" {
+			word = "paged"
+		}
+		x, anchor := c.x(m.t)+2, "start"
+		if x+100 > chartWidth {
+			x, anchor = c.x(m.t)-3, "end"
+		}
+		c.text(x, plotTop+20+float64(i%4)*9, anchor, "7", colAlert, m.name+" "+word, "")
 	}
 }
 

@@ -81,7 +81,7 @@ func (r *Report) document() (title string, meta []block, sections []section) {
 		sections = append(sections, r.stagesSection())
 	}
 	sections = append(sections, r.attackSection(), r.guardrailSection())
-	if len(r.Alerts) > 0 {
+	if len(r.Alerts) > 0 || len(r.OtherAlerts) > 0 {
 		sections = append(sections, r.alertsSection())
 	}
 	if r.Drill != nil {
@@ -225,6 +225,9 @@ func (r *Report) chartSection() section {
 	legend := "Shaded bands are the phases; orange spans are attacks, from inject to rollback; dashed green lines are expectations and dashed red lines guardrails; a dark red line marks an abort."
 	if len(r.charts.stages) > 0 {
 		legend += " Each stage of the escalation starts at a dotted grey rule and is shaded from its start to its judgement: green where it held, red where it broke the hypothesis."
+	}
+	if len(r.charts.alerts) > 0 {
+		legend += " Purple lines mark each alert's transitions: dashed pending, solid firing, dotted paged, long dashes resolved."
 	}
 	s.blocks = append(s.blocks, para("", legend))
 	t := block{kind: bTable, head: []string{"Panel", "Baseline median", "Median under attack", "Change", "Peak under attack"}}
@@ -380,7 +383,30 @@ func (r *Report) drillSection() section {
 	if d.Mitigated != "" {
 		s.blocks = append(s.blocks, para("What they did: ", d.Mitigated))
 	}
+	if len(d.Alerts) > 0 {
+		s.blocks = append(s.blocks, r.detectVersusAlerts(secs))
+	}
 	return s
+}
+
+// detectVersusAlerts sets the responders' time to detect beside each
+// expected alert's time to fire and to page, all from the same inject:
+// who noticed first, people or the pager.
+func (r *Report) detectVersusAlerts(secs func(gamedays.Num) string) block {
+	d := r.Drill
+	t := block{kind: bTable, head: []string{"Signal", "After the fault landed"}}
+	who := d.DetectedBy
+	if who == "" {
+		who = "responders"
+	}
+	t.rows = append(t.rows, []string{"detected by " + who, secs(d.TTD)})
+	for _, a := range d.Alerts {
+		t.rows = append(t.rows, []string{a.Alert + " fired", secs(a.Fired)})
+		if !math.IsNaN(float64(a.Paged)) {
+			t.rows = append(t.rows, []string{a.Alert + " paged", secs(a.Paged)})
+		}
+	}
+	return t
 }
 
 func (r *Report) timelineSection() section {

@@ -47,8 +47,11 @@ type Report struct {
 	// failed, or the journal ends before one was confirmed.
 	Unreverted []Injection `json:"unreverted"`
 	Drill      *Drill      `json:"drill,omitempty"`
-	// Alerts is the judgement of the runbook's alerts section.
+	// Alerts is the judgement of the runbook's alerts section;
+	// OtherAlerts the alerts that fired from the inject on that it neither
+	// expects nor forbids.
 	Alerts        []gamedays.AlertResult `json:"alerts,omitempty"`
+	OtherAlerts   []gamedays.AlertMark   `json:"other_alerts,omitempty"`
 	Timeline      []Entry                `json:"timeline"`
 	Findings      []Note                 `json:"findings"`
 	Actions       []Note                 `json:"action_items"`
@@ -223,6 +226,17 @@ type Drill struct {
 	Mitigated   string `json:"mitigated"`
 	Hints       int    `json:"hints"`
 	FalseAlarms int    `json:"false_alarms"`
+	// Alerts set the alerting beside the responders: when each expected
+	// alert fired and paged, counted from the same inject as TTD.
+	Alerts []DrillAlert `json:"alerts,omitempty"`
+}
+
+// DrillAlert is one expected alert's times in a drill, in seconds after
+// the fault landed (NaN: it never did).
+type DrillAlert struct {
+	Alert string       `json:"alert"`
+	Fired gamedays.Num `json:"fired_seconds"`
+	Paged gamedays.Num `json:"paged_seconds"`
 }
 
 // Entry is one line of the timeline.

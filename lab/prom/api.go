@@ -110,6 +110,8 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("/api/v1/label/{name}/values", api(s.labelValues))
 	mux.HandleFunc("/api/v1/series", api(s.series))
 	mux.HandleFunc("/api/v1/targets", api(s.targets))
+	mux.HandleFunc("/api/v1/rules", api(s.rulesAPI))
+	mux.HandleFunc("/api/v1/alerts", api(s.alertsAPI))
 	mux.HandleFunc("/-/ready", plain("Prometheus Server is Ready.\n"))
 	mux.HandleFunc("/-/healthy", plain("Prometheus Server is Healthy.\n"))
 	return mux
@@ -426,6 +428,20 @@ func (s *Server) targets(*http.Request) (any, annotations.Annotations, string, *
 		return cmp.Or(strings.Compare(a.ScrapePool, b.ScrapePool), strings.Compare(a.Labels["instance"], b.Labels["instance"]))
 	})
 	return map[string]any{"activeTargets": active, "droppedTargets": []any{}}, nil, "", nil
+}
+
+func (s *Server) rulesAPI(*http.Request) (any, annotations.Annotations, string, *apiError) {
+	return map[string]any{"groups": s.ruleGroups()}, nil, "", nil
+}
+
+func (s *Server) alertsAPI(*http.Request) (any, annotations.Annotations, string, *apiError) {
+	alerts := []alertJSON{}
+	for _, g := range s.ruleGroups() {
+		for _, r := range g.Rules {
+			alerts = append(alerts, r.Alerts...)
+		}
+	}
+	return map[string]any{"alerts": alerts}, nil, "", nil
 }
 
 func timeParam(r *http.Request, name string, def time.Time) (time.Time, error) {
