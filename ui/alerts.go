@@ -32,7 +32,7 @@ func (p *page) alertStrip() []string {
 	}
 	out := []string{st.Bold.Render("Alerts")}
 	if len(rows) > 0 {
-		out = append(out, p.table([]string{"alert", "state", "since the inject"}, []int{32, 12}, rows)...)
+		out = append(out, p.table([]string{"alert", "state", "since the inject"}, []int{40, 12}, rows)...)
 	}
 	if len(others) > 0 {
 		var parts []string
