@@ -92,6 +92,9 @@ func runFile(cmd *cobra.Command, path string, f *runFlags) error {
 	if s.exported != nil {
 		defer s.exported.Close()
 	}
+	if err := s.credentials(cmd); err != nil {
+		return err
+	}
 	if !f.Autopilot && !f.DryRun {
 		return runConsole(cmd, s)
 	}
@@ -181,15 +184,18 @@ func prepare(cmd *cobra.Command, path string, f *runFlags) (*session, error) {
 			return nil, invalid(fmt.Errorf("%s: target %s: %w", path, t.Name, err))
 		}
 	}
-	ctx := cmd.Context()
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	if err := checkCredentials(ctx, rb, s.w); err != nil {
-		s.w.close()
-		return nil, invalid(err)
-	}
 	return s, nil
+}
+
+// credentials checks the AWS credentials of every attacked target. It runs
+// after what can be checked on this machine (a serve that nobody can join,
+// a drill runbook that is not one), so those say what is wrong first, and
+// before the run directory is made.
+func (s *session) credentials(cmd *cobra.Command) error {
+	if err := checkCredentials(cmdContext(cmd), s.rb, s.w); err != nil {
+		return invalid(err)
+	}
+	return nil
 }
 
 // begin makes the run directory and its journal, and the engine options

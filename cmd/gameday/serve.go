@@ -121,6 +121,9 @@ func serveSession(cmd *cobra.Command, s *session, sf *serveFlags, in io.Reader, 
 		return invalid(err)
 	}
 	defer srv.Close()
+	if err := s.credentials(cmd); err != nil {
+		return err
+	}
 	dir, journal, opts, err := s.begin()
 	if err != nil {
 		return err
