@@ -172,6 +172,9 @@ func (s *session) begin() (dir string, j *gamedays.Journal, opts gamedays.Option
 		Alerts:    s.alerts,
 		DryRun:    s.f.DryRun,
 		Version:   buildVersion(),
+		// --fanout bounds the hosts worked on at once; the engine's own
+		// bound would otherwise hold an attack to 64 whatever it says.
+		Parallel: s.f.Fanout,
 	}
 	return dir, j, opts, nil
 }
