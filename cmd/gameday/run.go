@@ -57,6 +57,7 @@ gameday exits; a second Ctrl-C does not skip the rollback.
 	fs := cmd.Flags()
 	fs.BoolVar(&f.Autopilot, "autopilot", false, "run with no console: advance on its own, one line per event on stderr")
 	fs.BoolVar(&f.JSON, "json", false, "write every event as a JSON line on stdout")
+	fs.BoolVar(&f.Verbose, "verbose", false, "autopilot: one line per member at every step, each failure in full (by default a run of more than 10 members says each step once, failures grouped by reason with the members named)")
 	fs.BoolVar(&f.Yes, "yes", false, "confirm the blast radius (needed unless every member is on this machine)")
 	fs.BoolVar(&f.DryRun, "dry-run", false, "resolve, preflight and print every command and API call; inject nothing")
 	fs.StringVar(&f.Prometheus, "prometheus", "", "Prometheus-compatible base URL (overrides "+metrics.EnvURL+" and the runbook)")
@@ -228,7 +229,7 @@ func runAutopilot(cmd *cobra.Command, s *session) error {
 	}
 	defer journal.Close()
 
-	log := &gamedays.Log{Stdout: cmd.OutOrStdout(), Stderr: cmd.ErrOrStderr(), JSON: s.f.JSON, DryRun: s.f.DryRun, Journal: journal.Path()}
+	log := &gamedays.Log{Stdout: cmd.OutOrStdout(), Stderr: cmd.ErrOrStderr(), JSON: s.f.JSON, DryRun: s.f.DryRun, Verbose: s.f.Verbose, Journal: journal.Path()}
 	var eng *gamedays.Engine
 	var refused sync.Once
 	refusedWhy := ""
