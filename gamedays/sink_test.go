@@ -260,3 +260,84 @@ func TestRefusedKeysFoldIntoOneLine(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkSinkGameday runs a game day through the engine, the journal,
+// the autopilot's log and the SSH executor on 100, 300 and 1,000 hosts of
+// the sink server, and reports, per run: ms-to-preflight (from Run to the
+// last preflight: resolve, probe with its handshakes, preflight), ms-inject
+// (first inject intent to last result) and ms-abort (abort intent to the
+// run's end, every host rolled back and journalled). The server runs in
+// this process, so its CPU is in the figures.
+func BenchmarkSinkGameday(b *testing.B) {
+	for _, n := range []int{100, 300, 1000} {
+		b.Run(fmt.Sprintf("hosts-%d", n), func(b *testing.B) {
+			var pre, inj, abort time.Duration
+			for range b.N {
+				p, i, a := sinkGameday(b, n)
+				pre, inj, abort = pre+p, inj+i, abort+a
+			}
+			b.ReportMetric(float64(pre.Milliseconds())/float64(b.N), "ms-to-preflight")
+			b.ReportMetric(float64(inj.Milliseconds())/float64(b.N), "ms-inject")
+			b.ReportMetric(float64(abort.Milliseconds())/float64(b.N), "ms-abort")
+			b.ReportMetric(0, "ns/op")
+		})
+	}
+}
+
+func sinkGameday(b *testing.B, n int) (preflight, inject, abort time.Duration) {
+	f := newSinkFleet(b, n, 0)
+	var mu sync.Mutex
+	var preflights, results int
+	var lastPreflight, firstIntent, lastResult time.Time
+	log := &Log{Stdout: io.Discard, Stderr: io.Discard, Journal: "j.jsonl"}
+	eng := f.engine(b, func(ev Event) {
+		log.Event(ev)
+		now := time.Now()
+		mu.Lock()
+		defer mu.Unlock()
+		switch ev.Type {
+		case EvPreflight:
+			preflights++
+			lastPreflight = now
+		case EvAttackIntent:
+			if firstIntent.IsZero() {
+				firstIntent = now
+			}
+		case EvAttackResult:
+			results++
+			lastResult = now
+		}
+	})
+	done := make(chan Outcome, 1)
+	start := time.Now()
+	go func() {
+		out, _ := eng.Run(context.Background())
+		done <- out
+	}()
+	deadline := time.Now().Add(5 * time.Minute)
+	for {
+		mu.Lock()
+		r := results
+		mu.Unlock()
+		if r == n {
+			break
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("%d of %d injected after 5 minutes", r, n)
+		}
+		if f.clock.Waiters() > 0 {
+			f.clock.Advance(time.Second)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	t0 := time.Now()
+	eng.Send(Local, Intent{Type: IntentAbort, Source: "bench"})
+	out := <-done
+	abort = time.Since(t0)
+	if out.RolledBack != n || len(out.Unreverted) != 0 {
+		b.Fatalf("%d of %d rolled back, %d unreverted", out.RolledBack, n, len(out.Unreverted))
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	return lastPreflight.Sub(start), lastResult.Sub(firstIntent), abort
+}
