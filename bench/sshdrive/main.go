@@ -30,6 +30,7 @@ import (
 type config struct {
 	hosts, port, rounds, perHost int
 	user, key, knownHosts        string
+	deadline                     time.Duration
 	cpuOf                        []int
 }
 
@@ -41,6 +42,7 @@ func main() {
 	flag.IntVar(&c.rounds, "rounds", 5, "rounds to time (steps mode); the median is reported")
 	flag.IntVar(&c.perHost, "per-host", 3, "sessions per host (sessions mode)")
 	flag.StringVar(&c.user, "user", "root", "remote user")
+	flag.DurationVar(&c.deadline, "deadline", 5*time.Minute, "bound on one step on one host (a host whose rc files queue on a lock can take minutes)")
 	flag.StringVar(&c.key, "key", "", "private key file")
 	flag.StringVar(&c.knownHosts, "known-hosts", "", "known_hosts file")
 	out := flag.String("out", ".", "directory for preflight.cmd, inject.cmd and rollback.cmd (commands mode)")
@@ -103,6 +105,7 @@ func (c config) executor() *ssh.Executor {
 		AgentSocket:   "-",
 		Fanout:        c.hosts,
 		Grace:         5 * time.Second,
+		HostDeadline:  c.deadline,
 	})
 }
 
