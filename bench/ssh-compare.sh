@@ -73,6 +73,17 @@ go build -o "$W/sshdrive" ./bench/sshdrive
 ssh-keygen -q -t ed25519 -N '' -C sshbench -f "$W/id"
 
 now() { date +%s.%N; }
+# AWK_MS defines ms(D): a Go duration as sshdrive prints it (850ms, 1.2s,
+# 1m41.698s) in milliseconds.
+AWK_MS='function ms(d,   t, m) {
+  t = 0
+  if (match(d, /^[0-9.]+h/)) { t += substr(d, 1, RLENGTH - 1) * 3600000; d = substr(d, RLENGTH + 1) }
+  if (match(d, /^[0-9.]+m[^s]/) || match(d, /^[0-9.]+m$/)) { m = substr(d, 1, index(d, "m") - 1); t += m * 60000; d = substr(d, index(d, "m") + 1) }
+  if (d ~ /ms$/) return t + d
+  if (d ~ /s$/) return t + d * 1000
+  return t
+}'
+
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
@@ -190,7 +201,7 @@ EOF
   h=$(awk '{ print $NF }' "$W/h")
   hs=$(awk '{ print $NF }' "$W/s")
   # Per handshake and per session, in ms.
-  read -r h s < <(awk -v h="$h" -v hs="$hs" -v n=$N 'function ms(d) { if (d ~ /ms$/) return d + 0; return d * 1000 }
+  read -r h s < <(awk -v h="$h" -v hs="$hs" -v n=$N "$AWK_MS"'
     BEGIN { H = ms(h) / n; S = (ms(hs) - ms(h)) / (3 * n); printf "%.1f %.1f\n", H, S }')
   echo "sshd cost: ${h} ms per handshake, ${s} ms per session (CPU, processes it forks included)"
 
@@ -199,8 +210,8 @@ EOF
   # Two floors: what this run needed (one handshake and, with the
   # executor's shell, one session per host), and what running each step as
   # ssh HOST CMD needs (one handshake and three sessions per host).
-  awk -v h="$h" -v s="$s" -v c="$CORES" '
-    function sec(d) { if (d ~ /ms$/) return d / 1000; return d + 0 }
+  awk -v h="$h" -v s="$s" -v c="$CORES" "$AWK_MS"'
+    function sec(d) { return ms(d) / 1000 }
     /^median/ { for (i = 1; i <= NF; i++) v[$i] = $(i + 1) }
     END {
       t = sec(v["total"]); hs = v["handshakes"]; ss = v["sessions"]
