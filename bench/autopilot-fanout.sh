@@ -79,13 +79,16 @@ RB
     "rollback $(span "$(first rollback.intent "$W/ev.jsonl")" "$(last rollback.result "$W/ev.jsonl")")" \
     "peak-rss $(rss "$W/err") autopilot-lines $(grep -c '^T+' "$W/err")"
 
+  # The abort run's attack lasts long enough to be interrupted while in place.
+  sed -e 's/duration: 5s}/duration: 5m}/' -e 's/observe: {duration: 8s}/observe: {duration: 6m}/' "$W/r.yaml" >"$W/abort.yaml"
+  run[2]=$W/abort.yaml
   SSH_AUTH_SOCK= /usr/bin/time -v "${run[@]}" >"$W/ev2.jsonl" 2>"$W/err2" &
   gd=$!
-  for _ in $(seq 1 1200); do
+  for _ in $(seq 1 3000); do
     [ "$(grep -c '"type":"attack.result"' "$W/ev2.jsonl" || true)" -ge "$n" ] && break
     sleep 0.05
   done
-  pkill -INT -P "$gd" gameday 2>/dev/null || kill -INT "$gd"
+  pkill -INT -P "$gd" gameday 2>/dev/null || true
   wait "$gd" || true
   echo "hosts $n: abort $(span "$(first abort "$W/ev2.jsonl")" "$(last run.end "$W/ev2.jsonl")")" \
     "rolled back $(grep -c '"type":"rollback.result"' "$W/ev2.jsonl") of $n, peak-rss $(rss "$W/err2")"
