@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	gossh "golang.org/x/crypto/ssh"
-
 	"github.com/gameday/gameday/bench/sshsink/sink"
 	"github.com/gameday/gameday/lab/e2e"
 	"github.com/gameday/gameday/metrics"
@@ -41,25 +39,27 @@ type sinkFleet struct {
 func newSinkFleet(t testing.TB, n, refuse int) *sinkFleet {
 	t.Helper()
 	dir := t.TempDir()
-	host := e2e.WriteKey(t, filepath.Join(dir, "host"))
-	user := e2e.WriteKey(t, filepath.Join(dir, "user"))
-	other := e2e.WriteKey(t, filepath.Join(dir, "other"))
 	listen := sink.Loopback(n, 0)
-	srv, err := sink.Start(listen[:n-refuse], host, []gossh.PublicKey{user.PublicKey()}, nil)
+	accepting, err := sink.StartFleet(dir, listen[:n-refuse], nil)
 	if err != nil {
 		e2e.Missing(t, "loopback addresses for the sink: "+err.Error())
 	}
-	t.Cleanup(srv.Close)
-	addrs, kh := srv.Addrs, srv.KnownHosts()
+	t.Cleanup(accepting.Close)
+	srv, addrs := accepting.Server, accepting.Addrs
+	kh, err := os.ReadFile(accepting.KnownHosts)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if refuse > 0 {
-		strict, err := sink.Start(listen[n-refuse:], host, []gossh.PublicKey{other.PublicKey()}, nil)
+		// Another sink, with a user key of its own: the executor's is refused.
+		strict, err := sink.StartFleet(t.TempDir(), listen[n-refuse:], nil)
 		if err != nil {
 			e2e.Missing(t, "loopback addresses for the sink: "+err.Error())
 		}
 		t.Cleanup(strict.Close)
-		addrs, kh = append(addrs, strict.Addrs...), append(kh, strict.KnownHosts()...)
+		addrs, kh = append(addrs, strict.Addrs...), append(kh, strict.Server.KnownHosts()...)
 	}
-	khPath := filepath.Join(dir, "known_hosts")
+	khPath := filepath.Join(dir, "known_hosts_all")
 	if err := os.WriteFile(khPath, kh, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func newSinkFleet(t testing.TB, n, refuse int) *sinkFleet {
 	if err := os.WriteFile(cfg, []byte(conf.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	f.exec = ssh.New(ssh.Options{SSHConfig: cfg, KnownHosts: khPath, IdentityFiles: []string{filepath.Join(dir, "user")}, AgentSocket: "-", Fanout: n})
+	f.exec = ssh.New(ssh.Options{SSHConfig: cfg, KnownHosts: khPath, IdentityFiles: []string{accepting.UserKey}, AgentSocket: "-", Fanout: n})
 	t.Cleanup(func() { f.exec.Close() })
 	return f
 }

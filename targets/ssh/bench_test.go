@@ -3,13 +3,9 @@ package ssh
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
-
-	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/gameday/gameday/bench/sshsink/sink"
 	"github.com/gameday/gameday/lab/e2e"
@@ -33,18 +29,12 @@ func startLightServer(b testing.TB, n int, dir string) (*lightServer, string, st
 // startServer returns the server, a known_hosts file that trusts it, and
 // the user key it accepts.
 func startServer(b testing.TB, n int, dir string, env []string) (*lightServer, string, string) {
-	host := writeKey(b, filepath.Join(dir, "host"))
-	user := writeKey(b, filepath.Join(dir, "user"))
-	s, err := sink.Start(sink.Loopback(n, 0), host, []gossh.PublicKey{user.PublicKey()}, env)
+	f, err := sink.StartFleet(dir, sink.Loopback(n, 0), env)
 	if err != nil {
 		e2e.Missing(b, "loopback addresses for the stand-in hosts: "+err.Error())
 	}
-	b.Cleanup(s.Close)
-	khPath := filepath.Join(dir, "known_hosts")
-	if err := os.WriteFile(khPath, s.KnownHosts(), 0o600); err != nil {
-		b.Fatal(err)
-	}
-	return &lightServer{Server: s, addrs: s.Addrs}, khPath, filepath.Join(dir, "user")
+	b.Cleanup(f.Close)
+	return &lightServer{Server: f.Server, addrs: f.Addrs}, f.KnownHosts, f.UserKey
 }
 
 // BenchmarkFanout: preflight + inject + rollback of a cpu attack on 100,

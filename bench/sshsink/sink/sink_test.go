@@ -5,7 +5,6 @@ import (
 	"context"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,24 +17,27 @@ import (
 	"github.com/gameday/gameday/targets/ssh"
 )
 
-// start serves n loopback addresses and returns an executor that trusts them.
+// start serves n loopback addresses and returns an executor that trusts
+// them, and the user key they accept.
 func start(t *testing.T, n int) (*sink.Server, *ssh.Executor, gossh.Signer) {
 	t.Helper()
 	dir := t.TempDir()
-	host := e2e.WriteKey(t, filepath.Join(dir, "host"))
-	user := e2e.WriteKey(t, filepath.Join(dir, "user"))
-	s, err := sink.Start(sink.Loopback(n, 0), host, []gossh.PublicKey{user.PublicKey()}, nil)
+	f, err := sink.StartFleet(dir, sink.Loopback(n, 0), nil)
 	if err != nil {
 		e2e.Missing(t, "loopback addresses for the sink: "+err.Error())
 	}
-	t.Cleanup(s.Close)
-	kh := filepath.Join(dir, "known_hosts")
-	if err := os.WriteFile(kh, s.KnownHosts(), 0o600); err != nil {
+	t.Cleanup(f.Close)
+	e := ssh.New(ssh.Options{SSHConfig: "/nonexistent-sink-test", KnownHosts: f.KnownHosts, IdentityFiles: []string{f.UserKey}, AgentSocket: "-"})
+	t.Cleanup(func() { e.Close() })
+	b, err := os.ReadFile(f.UserKey)
+	if err != nil {
 		t.Fatal(err)
 	}
-	e := ssh.New(ssh.Options{SSHConfig: "/nonexistent-sink-test", KnownHosts: kh, IdentityFiles: []string{filepath.Join(dir, "user")}, AgentSocket: "-"})
-	t.Cleanup(func() { e.Close() })
-	return s, e, user
+	user, err := gossh.ParsePrivateKey(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f.Server, e, user
 }
 
 func TestLoopbackCrossesOctets(t *testing.T) {
