@@ -16,6 +16,11 @@ type Log struct {
 	Stdout, Stderr io.Writer
 	JSON, DryRun   bool
 	Journal        string // named on the first line
+	// Verbose says every member's preflight, inject and rollback on a line
+	// of its own; otherwise a run of more than a few members says each
+	// step of an attack once, its failures grouped by reason with the
+	// members named.
+	Verbose bool
 
 	mu    sync.Mutex
 	state *State
@@ -23,6 +28,7 @@ type Log struct {
 	// are counted and said once when the error changes or clears.
 	lastErr  string
 	repeated int
+	fold     folder
 }
 
 // Event logs one event; it is safe from any goroutine.
@@ -40,6 +46,25 @@ func (l *Log) Event(ev Event) {
 		b, err := json.Marshal(ev)
 		if err == nil {
 			l.Stdout.Write(append(b, '\n'))
+		}
+	}
+	if ev.Type == EvSelected {
+		if l.fold.selected == nil {
+			l.fold.selected = map[string]int{}
+		}
+		l.fold.selected[ev.Target] = len(ev.Members)
+		l.fold.total += len(ev.Members)
+	}
+	if !l.Verbose && l.fold.total > foldAbove && isMemberStep(ev.Type) && ev.Injection != nil {
+		if s := l.fold.add(ev); s != nil {
+			l.folded(s)
+		}
+		l.plan(ev)
+		return
+	}
+	if ev.Type != EvSample && ev.Type != EvMetricsError {
+		for _, s := range l.fold.flush() {
+			l.folded(s)
 		}
 	}
 	if ev.Type == EvMetricsError && ev.Msg == l.lastErr {
@@ -60,11 +85,35 @@ func (l *Log) Event(ev Event) {
 		text += ", journal " + l.Journal
 	}
 	l.line(ev, text)
+	if ev.Type == EvProbe && len(ev.Problems) > 0 {
+		details := ev.Problems
+		if !l.Verbose {
+			fs := make([]MemberFailure, len(ev.Problems))
+			for i, p := range ev.Problems {
+				fs[i] = MemberFailureOf(p)
+			}
+			details = Details(GroupFailures(fs))
+		}
+		for _, d := range details {
+			l.line(ev, "    "+d)
+		}
+	}
+	l.plan(ev)
+}
+
+// plan prints a dry run's commands for one injection on stdout.
+func (l *Log) plan(ev Event) {
 	if l.DryRun && !l.JSON && ev.Type == EvPreflight && ev.Injection != nil {
 		fmt.Fprintf(l.Stdout, "# %s (%s) on %s %s\n", ev.Injection.Attack, ev.Injection.Kind, ev.Injection.Member.Target, MemberWhere(ev.Injection.Member))
 		for _, p := range ev.Plan {
 			fmt.Fprintf(l.Stdout, "%s\n", p)
 		}
+	}
+}
+
+func (l *Log) folded(s *stepFold) {
+	for _, text := range s.lines() {
+		l.line(Event{Time: s.at, Phase: s.phase}, text)
 	}
 }
 

@@ -103,6 +103,7 @@ type Event struct {
 	Plan      []string            `json:"plan,omitempty"`
 	Warnings  []string            `json:"warnings,omitempty"` // preflight: what people must know before confirming
 	Failed    []targets.Injection `json:"failed,omitempty"`   // rollbacks that did not complete
+	Problems  []string            `json:"problems,omitempty"` // probe, preflight: each member's own failure, in full
 	Live      *Live               `json:"live,omitempty"`     // EvLive only; never journalled
 	// Stage is the escalation stage the event belongs to (1-based; 0 in a
 	// run without stages); StagePlan is a stage's plan (stage.plan).

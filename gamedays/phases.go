@@ -349,12 +349,17 @@ func (e *Engine) canonical(a runbook.Attack, params map[string]string) (map[stri
 
 // preflight checks every planned injection, journalling each result.
 func (e *Engine) preflight(ctx context.Context, plan []planned) error {
+	var mu sync.Mutex
+	var failed []MemberFailure
 	errs := e.fanOut(ctx, plan, func(ctx context.Context, p planned) error {
 		err := p.exec.Preflight(ctx, *p.inj)
 		ok := err == nil
 		ev := Event{Type: EvPreflight, Injection: p.inj, OK: &ok}
 		if err != nil {
 			ev.Msg = err.Error()
+			mu.Lock()
+			failed = append(failed, MemberFailure{Member: p.inj.Member.ID, Msg: err.Error()})
+			mu.Unlock()
 		}
 		if e.opts.DryRun {
 			ev.Plan = p.exec.Plan(*p.inj)
@@ -365,11 +370,20 @@ func (e *Engine) preflight(ctx context.Context, plan []planned) error {
 		e.emit(ev)
 		return err
 	})
-	if len(errs) > 0 {
+	switch {
+	case len(errs) == 0:
+		return nil
+	case len(errs) <= listedFailures:
 		return fmt.Errorf("preflight failed on %d of %d: %s", len(errs), len(plan), strings.Join(errs, "; "))
 	}
-	return nil
+	// Beyond a few, each member's own message is in its preflight event;
+	// the run's reason says why, once per reason.
+	return fmt.Errorf("preflight failed on %d of %d: %s", len(errs), len(plan), Summary(GroupFailures(failed)))
 }
+
+// listedFailures is how many failures a reason lists in full; more are
+// grouped by reason (GroupFailures).
+const listedFailures = 3
 
 // fanOut runs fn for every planned injection with bounded parallelism and
 // returns the failures as "attack on member: error".

@@ -3,14 +3,9 @@ package gamedays
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/gameday/gameday/targets"
 )
-
-// maxProbeLines bounds how many failures the probe's reason lists; the rest
-// are counted.
-const maxProbeLines = 10
 
 // probe reaches every member that any attack may land on, once, before the
 // baseline, through executors that can (targets.Prober): host keys,
@@ -43,11 +38,14 @@ func (e *Engine) probe(ctx context.Context) string {
 		e.emit(Event{Type: EvProbe, OK: &ok, Msg: fmt.Sprintf("all %d member(s) reachable", probed)})
 		return ""
 	}
-	shown := failures
-	if len(shown) > maxProbeLines {
-		shown = append(shown[:maxProbeLines:maxProbeLines], fmt.Sprintf("and %d more", len(failures)-maxProbeLines))
+	// One line however many members failed: the reasons with their
+	// counts; the event keeps every member's own message.
+	fs := make([]MemberFailure, len(failures))
+	for i, f := range failures {
+		fs[i] = MemberFailureOf(f)
 	}
-	msg := fmt.Sprintf("%d problem(s) reaching the members before the baseline, so nothing was measured or injected: %s", len(failures), strings.Join(shown, "; "))
-	e.emit(Event{Type: EvProbe, OK: &ok, Msg: msg})
+	msg := fmt.Sprintf("%d problem(s) reaching the %d member(s) before the baseline, so nothing was measured or injected: %s",
+		len(failures), probed, Summary(GroupFailures(fs)))
+	e.emit(Event{Type: EvProbe, OK: &ok, Msg: msg, Problems: failures})
 	return msg
 }

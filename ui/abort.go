@@ -13,7 +13,12 @@ import (
 
 // abortScreen is the aborted phase: the rollback, member by member, until
 // every one has answered, and what to do next.
-type abortScreen struct{ page }
+type abortScreen struct {
+	page
+	scroll memberScroll
+}
+
+func (m *abortScreen) scroller() *memberScroll { return &m.scroll }
 
 // ShortHelp: the room writes up what happened.
 func (m *abortScreen) ShortHelp() []key.Binding {
@@ -56,19 +61,31 @@ func (m *abortScreen) View() []string {
 		return 1
 	}
 	sort.SliceStable(touched, func(i, j int) bool { return urgency(touched[i]) < urgency(touched[j]) })
-	limit := max(2, m.height-12)
-	rows := [][]cell{}
-	for i, r := range touched {
-		if i == limit {
-			rows = append(rows, []cell{cs(fmt.Sprintf("… %d more", total-i), st.Muted)})
-			break
+	shown := touched
+	if m.scroll.problems {
+		shown = nil
+		for _, r := range touched {
+			if urgency(r) == 0 {
+				shown = append(shown, r)
+			}
 		}
+	}
+	limit := max(2, m.height-12)
+	if len(shown) > limit || m.scroll.problems {
+		limit-- // the footer line
+	}
+	from, to := m.scroll.window(len(shown), limit)
+	rows := [][]cell{}
+	for _, r := range shown[from:to] {
 		rows = append(rows, []cell{c(r.Key.Attack), c(r.Key.Member), m.stateCell(r), m.outputCell(r)})
 	}
 	if total == 0 {
 		out = append(out, st.OK.Render("Nothing had been injected; nothing to roll back."))
 	} else {
 		out = append(out, m.table([]string{"attack", "member", "rollback", "detail"}, []int{16, 18, 18}, rows)...)
+		if f := m.scroll.footer(from, to, len(shown), total); f != "" {
+			out = append(out, st.Muted.Render(f))
+		}
 		out = append(out, fmt.Sprintf("%d of %d reverted", reverted, total))
 	}
 	runDir := cfg.RunDir

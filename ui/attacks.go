@@ -14,7 +14,12 @@ import (
 
 // attacksScreen is the run and observe phases: the attacks as they land
 // and are rolled back, under the charts.
-type attacksScreen struct{ page }
+type attacksScreen struct {
+	page
+	scroll memberScroll
+}
+
+func (m *attacksScreen) scroller() *memberScroll { return &m.scroll }
 
 // ShortHelp: once the faults are in, the room writes up what it sees; a
 // staged run adds its keys.
@@ -52,21 +57,88 @@ func (m *attacksScreen) View() []string {
 		out = append(out, st.Muted.Render("Something may be wrong. Watch the charts and the timeline; d when you have found it, m when you have fixed it."))
 		return append(out, m.drillView()...)
 	}
-	rows := [][]cell{}
-	maxRows := max(2, m.height/4)
-	for i, r := range s.Injections {
-		if i == maxRows {
-			rows = append(rows, []cell{cs(fmt.Sprintf("… %d more", len(s.Injections)-i), st.Muted)})
-			break
-		}
-		rows = append(rows, []cell{c(r.Key.Attack), c(r.Key.Member), m.stateCell(r), c(m.when(r)), m.outputCell(r)})
-	}
-	out = append(out, m.table([]string{"attack", "member", "state", "when", "last output"}, []int{16, 18, 16, 16}, rows)...)
+	out = append(out, m.attackTable()...)
 	if g := m.guardText(); g != "" {
 		out = append(out, g)
 	}
 	out = append(out, m.alertStrip()...)
 	return append(out, m.drillView()...)
+}
+
+// attackTable is each attack on each member, those with a problem first;
+// beyond what fits, a line per attack counts its members by state, the
+// rows scroll and / shows only the problems.
+func (m *attacksScreen) attackTable() []string {
+	st, s := m.styles, m.run
+	var problems, rest []*attackRow
+	for _, r := range s.Injections {
+		switch {
+		case attackProblem(r):
+			problems = append(problems, r)
+		case !m.scroll.problems:
+			rest = append(rest, r)
+		}
+	}
+	rowsShown := append(problems, rest...)
+	limit := max(2, m.height/4)
+	var out []string
+	if len(s.Injections) > limit {
+		out = append(out, m.attackCounts()...)
+	}
+	if len(rowsShown) > limit || m.scroll.problems {
+		limit--
+	}
+	from, to := m.scroll.window(len(rowsShown), limit)
+	rows := [][]cell{}
+	for _, r := range rowsShown[from:to] {
+		rows = append(rows, []cell{c(r.Key.Attack), c(r.Key.Member), m.stateCell(r), c(m.when(r)), m.outputCell(r)})
+	}
+	out = append(out, m.table([]string{"attack", "member", "state", "when", "last output"}, []int{16, 18, 16, 16}, rows)...)
+	if f := m.scroll.footer(from, to, len(rowsShown), len(s.Injections)); f != "" {
+		out = append(out, st.Muted.Render(f))
+	}
+	return out
+}
+
+// attackCounts is one line per attack: its members by state.
+func (m *attacksScreen) attackCounts() []string {
+	st := m.styles
+	type tally struct {
+		target string
+		n      int
+		by     map[string]int
+		bad    bool
+	}
+	var order []string
+	tallies := map[string]*tally{}
+	for _, r := range m.run.Injections {
+		t := tallies[r.Key.Attack]
+		if t == nil {
+			t = &tally{target: r.Key.Target, by: map[string]int{}}
+			tallies[r.Key.Attack] = t
+			order = append(order, r.Key.Attack)
+		}
+		t.n++
+		t.by[r.Status.String()]++ // statuses in their order of progress below
+		t.bad = t.bad || attackProblem(r)
+	}
+	var out []string
+	for _, a := range order {
+		t := tallies[a]
+		var parts []string
+		for status := gamedays.Status(0); status.String() != "unknown"; status++ {
+			if k := t.by[status.String()]; k > 0 {
+				parts = append(parts, fmt.Sprintf("%d %s", k, status))
+			}
+		}
+		line := fmt.Sprintf("%s on %d member(s) of %s: %s", a, t.n, t.target, strings.Join(parts, ", "))
+		style := st.Muted
+		if t.bad {
+			style = st.Bad
+		}
+		out = append(out, style.Render(line))
+	}
+	return out
 }
 
 // when is the countdown of one attack on one member.

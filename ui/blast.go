@@ -7,7 +7,6 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
 
 	"github.com/gameday/gameday/gamedays"
 	"github.com/gameday/gameday/runbook"
@@ -21,7 +20,10 @@ type blastScreen struct {
 	page
 	remaining func() (float64, error) // the SLO budget left; nil: all of it
 	budget    budgetState
+	scroll    memberScroll
 }
+
+func (m *blastScreen) scroller() *memberScroll { return &m.scroll }
 
 // budgetState is the error budget left, asked once per console.
 type budgetState struct {
@@ -93,13 +95,16 @@ func (m *blastScreen) View() []string {
 	case !s.Ended:
 		out = append(out, st.Warn.Render("Nothing runs until you press Y."))
 	}
+	all := m.run.members()
 	if m.run.staged() {
 		out = append(out, m.confirmEachLine()...)
-		out = append(out, m.stageGrid(max(3, m.height-16), m.preflightCell)...)
+		out = append(out, m.stageGrid(max(3, m.height-16), func(id string) cell {
+			return m.preflightCell(m.run.injectionsOf(id))
+		})...)
 	} else {
-		out = append(out, m.memberTable()...)
+		out = append(out, m.memberTable(all)...)
 	}
-	if sum := m.selectionSummary(); sum != "" {
+	if sum := m.selectionSummary(all); sum != "" {
 		out = append(out, "", sum)
 	}
 	out = append(out, m.budgetView()...)
@@ -107,22 +112,35 @@ func (m *blastScreen) View() []string {
 	return append(out, m.outcome()...)
 }
 
-// memberTable lists the members, selected first: with a large fleet, what
-// will be attacked must be on screen, and the rest is summarised.
-func (m *blastScreen) memberTable() []string {
+// memberTable lists the members, those whose preflight failed first, then
+// the selected: with a large fleet, what will be attacked and what stops
+// it must be on screen; the rest scrolls, and / shows only the failures.
+func (m *blastScreen) memberTable(all []memberRow) []string {
 	st := m.styles
-	members := append([]memberRow(nil), m.run.members()...)
-	sort.SliceStable(members, func(i, j int) bool { return members[i].selected && !members[j].selected })
-	limit := max(3, m.height-14)
-	rows := [][]cell{}
-	for i, mr := range members {
-		if i == limit {
-			rows = append(rows, []cell{moreMembers(members[i:], st.Muted, st.Warn)})
-			break
+	failed := failedPreflights(m.run)
+	members := make([]*memberRow, 0, len(all))
+	for pass := range 3 {
+		for i := range all {
+			mr := &all[i]
+			bad := mr.selected && failed[mr.member.ID]
+			switch {
+			case pass == 0 && bad,
+				pass == 1 && mr.selected && !bad && !m.scroll.problems,
+				pass == 2 && !mr.selected && !m.scroll.problems:
+				members = append(members, mr)
+			}
 		}
+	}
+	limit := max(3, m.height-14)
+	if len(members) > limit || m.scroll.problems {
+		limit-- // the footer line
+	}
+	from, to := m.scroll.window(len(members), limit)
+	rows := [][]cell{}
+	for _, mr := range members[from:to] {
 		sel, pf := cs("○ not selected", st.Muted), cs("", st.Muted)
 		if mr.selected {
-			sel, pf = cs("● SELECTED", st.Warn), m.preflightCell(mr.member.ID)
+			sel, pf = cs("● SELECTED", st.Warn), m.preflightCell(m.run.injectionsOf(mr.member.ID))
 		}
 		addr := mr.member.Addr
 		if addr == "" {
@@ -130,42 +148,51 @@ func (m *blastScreen) memberTable() []string {
 		}
 		rows = append(rows, []cell{c(mr.target), c(mr.member.ID), c(addr), sel, pf})
 	}
-	return m.table([]string{"target", "member", "address", "selection", "preflight"}, []int{14, 22, 20, 16}, rows)
-}
-
-// moreMembers summarises the members that did not fit, loud when the first
-// of them (selected ones come first) is selected.
-func moreMembers(rest []memberRow, muted, warn lipgloss.Style) cell {
-	if rest[0].selected {
-		return cs(fmt.Sprintf("… %d more member(s), some SELECTED: enlarge the terminal to see them all", len(rest)), warn)
+	out := m.table([]string{"target", "member", "address", "selection", "preflight"}, []int{14, 22, 20, 16}, rows)
+	if f := m.scroll.footer(from, to, len(members), len(all)); f != "" {
+		style := st.Muted
+		if to < len(members) && members[to].selected {
+			style = st.Warn // selected members are below: say so loudly
+		}
+		out = append(out, style.Render(f))
 	}
-	return cs(fmt.Sprintf("… %d more member(s), none selected beyond those above", len(rest)), muted)
+	return out
 }
 
-// selectionSummary is how many of each target's members are selected, and
-// with which seed.
-func (m *blastScreen) selectionSummary() string {
+// selectionSummary is how many of each target's members are selected,
+// with which seed, and, when the table cannot show every member, how
+// their preflights went.
+func (m *blastScreen) selectionSummary(all []memberRow) string {
 	rb := m.cfg.Runbook
 	if rb == nil {
 		return ""
 	}
+	folded := len(all) > max(3, m.height-14)
+	total, chosen := map[string]int{}, map[string]int{}
+	for _, mr := range all {
+		total[mr.target]++
+		if mr.selected {
+			chosen[mr.target]++
+		}
+	}
 	var sum []string
 	for _, t := range rb.Targets {
-		total, chosen := 0, 0
-		for _, mr := range m.run.members() {
-			if mr.target == t.Name {
-				total++
-				if mr.selected {
-					chosen++
-				}
-			}
-		}
-		if total == 0 {
+		if total[t.Name] == 0 {
 			continue
 		}
-		part := fmt.Sprintf("%s: %d of %d selected", t.Name, chosen, total)
+		part := fmt.Sprintf("%s: %d of %d selected", t.Name, chosen[t.Name], total[t.Name])
 		if seed, ok := m.run.seed(t.Name); ok {
 			part += fmt.Sprintf(" (seed %d)", seed)
+		}
+		if folded {
+			ok, failed, waiting := preflightCounts(m.run, t.Name)
+			part += fmt.Sprintf(", preflight %d ok", ok)
+			if failed > 0 {
+				part += fmt.Sprintf(", %d FAILED", failed)
+			}
+			if waiting > 0 {
+				part += fmt.Sprintf(", %d checking", waiting)
+			}
 		}
 		sum = append(sum, part)
 	}
@@ -245,13 +272,14 @@ func paramText(p map[string]string) string {
 	return b.String()
 }
 
-// preflightCell summarises every attack's preflight on one member.
-func (m *blastScreen) preflightCell(member string) cell {
+// preflightCell summarises every attack's preflight on one member, from
+// its injections (preflights).
+func (m *blastScreen) preflightCell(rows []*attackRow) cell {
 	st := m.styles
 	var parts []string
 	bad, pending := false, false
-	for _, r := range m.run.Injections {
-		if r.Key.Member != member || (r.Preflight == nil && m.run.preflightOf(r) != nil) {
+	for _, r := range rows {
+		if r.Preflight == nil && m.run.preflightOf(r) != nil {
 			continue // a later stage of an attack preflighted at its first
 		}
 		p := r.Preflight

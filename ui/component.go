@@ -56,9 +56,9 @@ func newScreens(c *common, remaining func() (float64, error)) [gamedays.PhaseDon
 	conclude := &concludeScreen{advancing{page{common: c}}}
 	s[gamedays.PhaseBaseline] = &baselineScreen{page{common: c}}
 	s[gamedays.PhaseHypothesis] = &hypothesisScreen{advancing{page{common: c}}}
-	attacks := &attacksScreen{page{common: c}}
+	attacks := &attacksScreen{page: page{common: c}}
 	s[gamedays.PhaseRun], s[gamedays.PhaseObserve] = attacks, attacks
-	s[gamedays.PhaseAborted] = &abortScreen{page{common: c}}
+	s[gamedays.PhaseAborted] = &abortScreen{page: page{common: c}}
 	s[gamedays.PhaseBlastRadius] = &blastScreen{page: page{common: c}, remaining: remaining}
 	s[gamedays.PhaseConclude], s[gamedays.PhaseDone] = conclude, conclude
 	return s

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -34,6 +35,10 @@ func (m *model) View() string {
 	if w < minWidth || h < minHeight {
 		return m.tooSmall()
 	}
+	// The screen's lines are asked for several times in a frame (the body,
+	// whether charts fit, the footer's keys); they are built once.
+	m.inFrame, m.frameTop = true, nil
+	defer func() { m.inFrame, m.frameTop = false, nil }()
 	var b strings.Builder
 	b.Grow(w * h * 2)
 	lines := make([]string, 0, h)
@@ -376,11 +381,17 @@ func (m *model) banner() []string {
 
 // topLines is the screen above the charts.
 func (m *model) topLines() []string {
+	if m.inFrame && m.frameTop != nil {
+		return slices.Clip(m.frameTop) // callers append: never into the cache
+	}
 	out := m.banner()
 	if s := m.screen(); s != nil {
-		return append(out, s.View()...)
+		out = append(out, s.View()...)
 	}
-	return out
+	if m.inFrame {
+		m.frameTop = out
+	}
+	return slices.Clip(out)
 }
 
 // wrapStyled wraps text to the screen and styles each line.

@@ -24,7 +24,9 @@ const minWidth, minHeight = 80, 24
 // model is the root Bubble Tea model: it routes each message to the
 // component it is for and lays the frame out around the active one.
 type model struct {
-	page // the whole terminal
+	inFrame  bool     // View is drawing a frame
+	frameTop []string // the frame's topLines, once built
+	page              // the whole terminal
 
 	sender Sender
 	events *queue // the engine's events for this console
@@ -321,7 +323,18 @@ func (m *model) keyContext() keys.Context {
 	s := m.run
 	return keys.Context{Phase: s.Phase, Modal: m.modal, Ended: s.Ended || m.finished,
 		CanConfirm: s.canConfirm(), Charts: m.showsCharts(), CanExport: m.canExport(), Drill: m.cfg.Drill,
-		Staged: s.staged() && !s.redacted, ConfirmEach: s.ConfirmEach, StageAsk: s.AskStage > 0}
+		Staged: s.staged() && !s.redacted, ConfirmEach: s.ConfirmEach, StageAsk: s.AskStage > 0,
+		Members: m.memberTable() != nil}
+}
+
+// memberTable is the scroll of the phase screen's member table, if it has
+// one on show: not while a drill's responders are kept from the attacks.
+func (m *model) memberTable() *memberScroll {
+	s, ok := m.screen().(scrolls)
+	if !ok || m.redact {
+		return nil
+	}
+	return s.scroller()
 }
 
 // canExport: the engine has returned, so its journal is complete and on
@@ -381,8 +394,13 @@ func (m *model) handleKey(k tea.KeyMsg) tea.Cmd {
 		return cmd
 	case keys.Input:
 		return m.note.Update(k)
-	case keys.ScrollUp, keys.ScrollDown, keys.PageUp, keys.PageDown:
-		return m.timeline.Update(r)
+	case keys.ScrollUp, keys.ScrollDown, keys.PageUp, keys.PageDown, keys.FilterMembers:
+		if m.modal == keys.ModalTimeline {
+			return m.timeline.Update(r)
+		}
+		if t := m.memberTable(); t != nil {
+			t.update(r)
+		}
 	case keys.ToggleTimeline, keys.ToggleHelp:
 		m.toggleOverlay(r.Action)
 	case keys.ToggleSeries:

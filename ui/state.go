@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -66,6 +67,8 @@ type runState struct {
 	timeline []entry        // ring of maxTimeline
 	tlStart  int
 	tlTotal  int // entries ever added
+
+	memberRows []memberRow // members(), until a target resolves or selects again
 }
 
 func newRunState(rb *runbook.Runbook) *runState {
@@ -91,6 +94,9 @@ func (s *runState) roster(ev gamedays.Event) {
 // apply folds one event into the state and the timeline.
 func (s *runState) apply(ev gamedays.Event) {
 	s.State.Apply(ev)
+	if ev.Type == gamedays.EvResolved || ev.Type == gamedays.EvSelected {
+		s.memberRows = nil
+	}
 	switch ev.Type {
 	case gamedays.EvSample, gamedays.EvLive:
 		return // the charts and the check tables show these; a line each would drown the timeline
@@ -141,20 +147,21 @@ func (s *runState) live() gamedays.Live {
 // members lists every resolved member of every target, marking the
 // selected ones.
 func (s *runState) members() []memberRow {
+	if s.memberRows != nil {
+		return s.memberRows
+	}
 	var out []memberRow
 	for _, t := range s.Targets {
+		chosen := make(map[string]bool, len(t.Selected))
+		for _, x := range t.Selected {
+			chosen[x.ID] = true
+		}
 		for _, m := range t.Resolved {
-			sel := false
-			for _, x := range t.Selected {
-				if x.ID == m.ID {
-					sel = true
-					break
-				}
-			}
-			out = append(out, memberRow{target: t.Name, member: m, selected: sel})
+			out = append(out, memberRow{target: t.Name, member: m, selected: chosen[m.ID]})
 		}
 	}
-	return out
+	s.memberRows = slices.Clip(out)
+	return s.memberRows
 }
 
 // seed is the seed a target's selection was drawn with.

@@ -14,12 +14,15 @@ import (
 	"log"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/gameday/gameday/bench/sshsink/sink"
 	"github.com/gameday/gameday/targets"
 	"github.com/gameday/gameday/targets/ssh"
 )
@@ -27,22 +30,44 @@ import (
 type config struct {
 	hosts, port, rounds, perHost int
 	user, key, knownHosts        string
+	deadline                     time.Duration
 	cpuOf                        []int
 }
 
 func main() {
 	var c config
 	mode := flag.String("mode", "steps", "steps | commands | handshakes | sessions")
-	flag.IntVar(&c.hosts, "hosts", 100, "hosts 127.0.0.1 to 127.0.0.N")
+	flag.IntVar(&c.hosts, "hosts", 100, "hosts: N consecutive loopback addresses from 127.0.0.1")
 	flag.IntVar(&c.port, "port", 2222, "SSH port on every host")
 	flag.IntVar(&c.rounds, "rounds", 5, "rounds to time (steps mode); the median is reported")
 	flag.IntVar(&c.perHost, "per-host", 3, "sessions per host (sessions mode)")
 	flag.StringVar(&c.user, "user", "root", "remote user")
+	flag.DurationVar(&c.deadline, "deadline", 5*time.Minute, "bound on one step on one host (a host whose rc files queue on a lock can take minutes)")
 	flag.StringVar(&c.key, "key", "", "private key file")
 	flag.StringVar(&c.knownHosts, "known-hosts", "", "known_hosts file")
 	out := flag.String("out", ".", "directory for preflight.cmd, inject.cmd and rollback.cmd (commands mode)")
 	pids := flag.String("cpu-of", "", "comma-separated pids (the sshd listeners) whose CPU, children included, is reported per step")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	memProfile := flag.String("memprofile", "", "write a heap profile at the end of the run to this file")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			log.Fatalf("sshdrive: %v", err)
+		}
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
+	if *memProfile != "" {
+		defer func() {
+			f, err := os.Create(*memProfile)
+			if err != nil {
+				log.Fatalf("sshdrive: %v", err)
+			}
+			pprof.WriteHeapProfile(f)
+			f.Close()
+		}()
+	}
 	for _, p := range strings.Split(*pids, ",") {
 		if p == "" {
 			continue
@@ -67,6 +92,7 @@ func main() {
 		err = fmt.Errorf("-mode %q: expected steps, commands, handshakes or sessions", *mode)
 	}
 	if err != nil {
+		pprof.StopCPUProfile()
 		log.Fatalf("sshdrive: %v", err)
 	}
 }
@@ -79,6 +105,7 @@ func (c config) executor() *ssh.Executor {
 		AgentSocket:   "-",
 		Fanout:        c.hosts,
 		Grace:         5 * time.Second,
+		HostDeadline:  c.deadline,
 	})
 }
 
@@ -89,8 +116,9 @@ func (c config) executor() *ssh.Executor {
 // names keep their state files apart.
 func (c config) injections(run string) []targets.Injection {
 	out := make([]targets.Injection, c.hosts)
+	addrs := sink.Loopback(c.hosts, c.port)
 	for i := range out {
-		m := targets.Member{Target: "bench", ID: fmt.Sprintf("h%03d", i+1), Addr: fmt.Sprintf("127.0.0.%d:%d", i+1, c.port),
+		m := targets.Member{Target: "bench", ID: fmt.Sprintf("h%03d", i+1), Addr: addrs[i],
 			Labels: map[string]string{ssh.LabelUser: c.user}}
 		out[i] = targets.Injection{RunID: run, Attack: "light " + m.ID, Kind: "custom", Member: m,
 			Params: map[string]string{"inject": "true", "rollback": "true"}, Duration: 10 * time.Second}
@@ -138,6 +166,11 @@ func steps(c config) error {
 			return fmt.Errorf("rollback: %w", err)
 		}
 		handshakes, sessions = e.Handshakes(), e.Sessions()
+		if os.Getenv("SSHDRIVE_MEMSTATS") != "" {
+			var m runtime.MemStats
+			runtime.ReadMemStats(&m)
+			fmt.Fprintf(os.Stderr, "connected: heap-inuse %dMB stack-inuse %dMB sys %dMB goroutines %d\n", m.HeapInuse>>20, m.StackInuse>>20, m.Sys>>20, runtime.NumGoroutine())
+		}
 		e.Close()
 		var used time.Duration
 		if len(c.cpuOf) > 0 {
@@ -170,8 +203,8 @@ func steps(c config) error {
 		fmt.Println()
 		pre, inj, rb, total, abort, cpu = append(pre, d1), append(inj, d2), append(rb, d3), append(total, d1+d2+d3), append(abort, d4), append(cpu, used)
 	}
-	fmt.Printf("median: preflight %s inject %s rollback %s total %s abort %s handshakes %d sessions %d",
-		ms(median(pre)), ms(median(inj)), ms(median(rb)), ms(median(total)), ms(median(abort)), handshakes, sessions)
+	fmt.Printf("median: preflight %s inject %s rollback %s total %s abort %s handshakes %d sessions %d peak-rss %s",
+		ms(median(pre)), ms(median(inj)), ms(median(rb)), ms(median(total)), ms(median(abort)), handshakes, sessions, peakRSS())
 	if len(c.cpuOf) > 0 {
 		fmt.Printf(" server-cpu %s", ms(median(cpu)))
 	}
@@ -246,6 +279,22 @@ func cpuTicks(pids []int) time.Duration {
 		}
 	}
 	return time.Duration(total) * 10 * time.Millisecond
+}
+
+// peakRSS is this process's peak resident memory (VmHWM): the client's,
+// since the hosts are served by another process.
+func peakRSS() string {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return "unknown"
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+			kb, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(rest), " kB"))
+			return fmt.Sprintf("%dMB", kb>>10)
+		}
+	}
+	return "unknown"
 }
 
 func median(ds []time.Duration) time.Duration {

@@ -1,6 +1,7 @@
 // Command sshsink is a lightweight SSH server for benchmarks of SSH clients
 // (bench/ssh-compare.sh): it listens on one port of many loopback addresses
-// (127.0.0.1 to 127.0.0.N), accepts the keys of an authorized_keys file,
+// (N consecutive ones from 127.0.0.1: 1,000 hosts end at 127.0.3.232),
+// accepts the keys of an authorized_keys file,
 // and answers every command at once, so the host side costs almost nothing
 // and a fan-out benchmark measures the client. With -exec it runs each
 // command with /bin/sh -c instead, to check that a client's commands work.
@@ -16,10 +17,8 @@ import (
 	"flag"
 	"fmt"
 	"log"
-	"net"
 	"os"
 	"os/signal"
-	"strconv"
 	"syscall"
 
 	gossh "golang.org/x/crypto/ssh"
@@ -28,7 +27,7 @@ import (
 )
 
 func main() {
-	n := flag.Int("hosts", 100, "listen on 127.0.0.1 to 127.0.0.N")
+	n := flag.Int("hosts", 100, "listen on N consecutive loopback addresses from 127.0.0.1")
 	port := flag.Int("port", 2222, "port on every address")
 	authKeys := flag.String("authorized-keys", "", "authorized_keys file: the client keys accepted (required)")
 	khOut := flag.String("known-hosts", "", "write a known_hosts file trusting this server on every address (required)")
@@ -43,8 +42,8 @@ func run(n, port int, authKeys, khOut string, execMode bool) error {
 	if authKeys == "" || khOut == "" {
 		return errors.New("-authorized-keys and -known-hosts are required")
 	}
-	if n < 1 || n > 254 {
-		return fmt.Errorf("-hosts %d: expected 1 to 254", n)
+	if n < 1 || n > 60000 {
+		return fmt.Errorf("-hosts %d: expected 1 to 60000 (each address holds a listener and its connections' file descriptors)", n)
 	}
 	allowed, err := readAuthorizedKeys(authKeys)
 	if err != nil {
@@ -62,10 +61,7 @@ func run(n, port int, authKeys, khOut string, execMode bool) error {
 	if execMode {
 		env = os.Environ()
 	}
-	listen := make([]string, n)
-	for i := range listen {
-		listen[i] = net.JoinHostPort(fmt.Sprintf("127.0.0.%d", i+1), strconv.Itoa(port))
-	}
+	listen := sink.Loopback(n, port)
 	s, err := sink.Start(listen, host, allowed, env)
 	if err != nil {
 		return err
@@ -74,7 +70,7 @@ func run(n, port int, authKeys, khOut string, execMode bool) error {
 	if err := os.WriteFile(khOut, s.KnownHosts(), 0o600); err != nil {
 		return err
 	}
-	log.Printf("sshsink: listening on 127.0.0.1-127.0.0.%d port %d (exec=%v)", n, port, execMode)
+	log.Printf("sshsink: listening on %s to %s (exec=%v)", listen[0], listen[n-1], execMode)
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGINT, syscall.SIGTERM)
 	<-stop

@@ -63,6 +63,7 @@ gameday exits; a second Ctrl-C does not skip the rollback.
 	fs.BoolVar(&f.Autopilot, "autopilot", false, "run with no console: advance on its own, one line per event on stderr")
 	fs.BoolVar(&f.JSON, "json", false, "write every event as a JSON line on stdout")
 	fs.StringVar(&f.JUnit, "junit", "", "when the run ends, write its result as JUnit XML to FILE for CI (aborted and blocked runs are errors)")
+	fs.BoolVar(&f.Verbose, "verbose", false, "autopilot: one line per member at every step, each failure in full (by default a run of more than 10 members says each step once, failures grouped by reason with the members named)")
 	fs.BoolVar(&f.Yes, "yes", false, "confirm the blast radius (needed unless every member is on this machine)")
 	fs.BoolVar(&f.DryRun, "dry-run", false, "resolve, preflight and print every command and API call; inject nothing")
 	addConfirmEachFlag(cmd, f)
@@ -227,6 +228,9 @@ func (s *session) begin() (dir string, j *gamedays.Journal, opts gamedays.Option
 		Version:   buildVersion(),
 
 		ConfirmEachStage: s.f.ConfirmEachStage,
+		// --fanout bounds the hosts worked on at once; the engine's own
+		// bound would otherwise hold an attack to 64 whatever it says.
+		Parallel: s.f.Fanout,
 	}
 	if f := s.f.TimeScale; f != 0 && f != 1 {
 		opts.TimeScale = f
@@ -285,7 +289,7 @@ func runAutopilot(cmd *cobra.Command, s *session) error {
 	}
 	defer journal.Close()
 
-	log := &gamedays.Log{Stdout: cmd.OutOrStdout(), Stderr: cmd.ErrOrStderr(), JSON: s.f.JSON, DryRun: s.f.DryRun, Journal: journal.Path()}
+	log := &gamedays.Log{Stdout: cmd.OutOrStdout(), Stderr: cmd.ErrOrStderr(), JSON: s.f.JSON, DryRun: s.f.DryRun, Verbose: s.f.Verbose, Journal: journal.Path()}
 	var eng *gamedays.Engine
 	var refused sync.Once
 	refusedWhy := ""

@@ -62,6 +62,9 @@ type runFlags struct {
 	// JUnit is where the run's result goes as JUnit XML when it ends, for
 	// CI (--junit); empty means none.
 	JUnit string
+	// Verbose has the autopilot say every member's step on a line of its
+	// own instead of one line per step of an attack (gamedays.Log).
+	Verbose bool
 	// Yes confirms the blast radius. Without it the autopilot refuses to
 	// touch any member that is not on this machine (loopback): the lab runs
 	// without it, staging and production need it.

@@ -2,9 +2,11 @@ package report
 
 import (
 	"flag"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -59,6 +61,7 @@ type scenario struct {
 	attack   time.Duration
 	observe  time.Duration
 	step     time.Duration
+	members  int // members attacked; 0 means one
 }
 
 var scenarios = []scenario{
@@ -191,23 +194,38 @@ func writeScenario(t testing.TB, path string, s scenario) {
 
 	setPhase("blast radius")
 	all := []targets.Member{{Target: "checkout", ID: "checkout-1"}, {Target: "checkout", ID: "checkout-2"}, {Target: "checkout", ID: "checkout-3"}}
+	var more []targets.Member // members attacked beside checkout-2
+	for k := 1; k < s.members; k++ {
+		more = append(more, targets.Member{Target: "checkout", ID: fmt.Sprintf("checkout-%d", k+3)})
+	}
 	seed := int64(7)
-	emitP(gamedays.Event{Type: gamedays.EvResolved, Target: "checkout", Members: all})
-	emitP(gamedays.Event{Type: gamedays.EvSelected, Target: "checkout", Members: all[1:2], Seed: &seed})
+	emitP(gamedays.Event{Type: gamedays.EvResolved, Target: "checkout", Members: append(slices.Clone(all), more...)})
+	emitP(gamedays.Event{Type: gamedays.EvSelected, Target: "checkout", Members: append(slices.Clone(all[1:2]), more...), Seed: &seed})
+	// emitAll journals an event of checkout-2's injection, then the same
+	// for every other member attacked.
+	emitAll := func(ev gamedays.Event) {
+		emitP(ev)
+		for _, m := range more {
+			e, inj := ev, *ev.Injection
+			inj.Member = m
+			e.Injection = &inj
+			emitP(e)
+		}
+	}
 	inj := &targets.Injection{RunID: "20261123T093000Z-" + s.name, Attack: "slow network", Kind: "network-latency", Member: all[1],
 		Params: map[string]string{"delay": "200ms", "interface": "eth0"}, Duration: s.attack}
-	emitP(gamedays.Event{Type: gamedays.EvPreflight, Injection: inj, OK: truth(true)})
+	emitAll(gamedays.Event{Type: gamedays.EvPreflight, Injection: inj, OK: truth(true)})
 	clock.Advance(15 * time.Second)
 	emitP(gamedays.Event{Type: gamedays.EvConfirmed, Members: all[1:2], Msg: "1 injection(s) confirmed"})
 
 	setPhase("run")
 	runStart := clock.Now()
 	tick(10*time.Second, nil)
-	emitP(gamedays.Event{Type: gamedays.EvAttackIntent, Injection: inj})
+	emitAll(gamedays.Event{Type: gamedays.EvAttackIntent, Injection: inj})
 	withState := *inj
 	withState.State = map[string]string{"deadman": "gameday-deadman-slow-network.service"}
 	applied = true
-	emitP(gamedays.Event{Type: gamedays.EvAttackResult, Injection: &withState, OK: truth(true),
+	emitAll(gamedays.Event{Type: gamedays.EvAttackResult, Injection: &withState, OK: truth(true),
 		Result: &targets.Result{Output: "tc qdisc add dev eth0 root netem delay 200ms\nscheduled rollback in 1m30s as gameday-deadman-slow-network.service"}})
 
 	if s.crashAt > 0 {
@@ -233,10 +251,10 @@ func writeScenario(t testing.TB, path string, s scenario) {
 		phase = "aborted"
 		emitP(gamedays.Event{Type: gamedays.EvAbort, Source: "guardrail", Msg: msg + "; rolling back 1 injection(s)"})
 		emitP(gamedays.Event{Type: gamedays.EvPhase})
-		emitP(gamedays.Event{Type: gamedays.EvRollbackIntent, Injection: &withState, Msg: "abort"})
+		emitAll(gamedays.Event{Type: gamedays.EvRollbackIntent, Injection: &withState, Msg: "abort"})
 		clock.Advance(2 * time.Second)
 		applied = false
-		emitP(gamedays.Event{Type: gamedays.EvRollbackResult, Injection: &withState, OK: truth(true), Result: &targets.Result{Output: "tc qdisc del dev eth0 root\ncancelled gameday-deadman-slow-network.service"}})
+		emitAll(gamedays.Event{Type: gamedays.EvRollbackResult, Injection: &withState, OK: truth(true), Result: &targets.Result{Output: "tc qdisc del dev eth0 root\ncancelled gameday-deadman-slow-network.service"}})
 		emitP(gamedays.Event{Type: gamedays.EvVerdict, Verdict: "aborted", Msg: msg})
 		emitP(gamedays.Event{Type: gamedays.EvNote, Author: "Ana", Kind: "finding", Msg: "one slow instance drags the whole P95 past 1s: the load balancer keeps sending it a third of the traffic"})
 		emitP(gamedays.Event{Type: gamedays.EvNote, Author: "Ben", Kind: "action", Msg: "enable outlier ejection on the checkout load balancer"})
@@ -247,9 +265,9 @@ func writeScenario(t testing.TB, path string, s scenario) {
 	tick(s.attack/2, nil)
 	emitP(gamedays.Event{Type: gamedays.EvNote, Author: "Chen", Kind: "note", Msg: "checkout-2 shows up slow in the traces, the others do not"})
 	tick(s.attack/2, nil)
-	emitP(gamedays.Event{Type: gamedays.EvRollbackIntent, Injection: &withState, Msg: "duration over"})
+	emitAll(gamedays.Event{Type: gamedays.EvRollbackIntent, Injection: &withState, Msg: "duration over"})
 	applied = false
-	emitP(gamedays.Event{Type: gamedays.EvRollbackResult, Injection: &withState, OK: truth(true), Result: &targets.Result{Output: "tc qdisc del dev eth0 root"}})
+	emitAll(gamedays.Event{Type: gamedays.EvRollbackResult, Injection: &withState, OK: truth(true), Result: &targets.Result{Output: "tc qdisc del dev eth0 root"}})
 	attackEnd := clock.Now()
 	setPhase("observe")
 	tick(s.observe-s.attack-10*time.Second, nil)

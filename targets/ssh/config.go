@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -36,11 +37,41 @@ type hostSpec struct {
 	AcceptNew bool
 }
 
-// configs caches parsed ssh_config files by path for the whole game day.
+// configs caches parsed ssh_config files by path for the whole game day,
+// and what they say about each host: finding a host's settings matches it
+// against every Host block, so with a block per host, resolving each host
+// at every step would cost the square of the fleet.
 type configs struct {
 	defaultPath string
 	mu          sync.Mutex
 	byPath      map[string]*ssh_config.Config
+	index       map[*ssh_config.Config]*hostIndex
+	resolved    map[resolveKey]resolution
+}
+
+// forAlias is cfg reduced to the blocks that match alias.
+func (c *configs) forAlias(cfg *ssh_config.Config, alias string) *ssh_config.Config {
+	c.mu.Lock()
+	idx, ok := c.index[cfg]
+	if !ok {
+		idx = indexHosts(cfg)
+		if c.index == nil {
+			c.index = map[*ssh_config.Config]*hostIndex{}
+		}
+		c.index[cfg] = idx
+	}
+	c.mu.Unlock()
+	return idx.only(cfg, alias)
+}
+
+type resolveKey struct {
+	alias string
+	o     override
+}
+
+type resolution struct {
+	spec hostSpec
+	err  error
 }
 
 func (c *configs) load(path string) (*ssh_config.Config, error) {
@@ -85,12 +116,37 @@ type override struct {
 	Config string
 }
 
-// resolve merges ssh_config for alias with o.
+// resolve merges ssh_config for alias with o, once per game day.
 func (c *configs) resolve(alias string, o override) (hostSpec, error) {
+	k := resolveKey{alias, o}
+	c.mu.Lock()
+	r, ok := c.resolved[k]
+	c.mu.Unlock()
+	if !ok {
+		r.spec, r.err = c.merge(alias, o)
+		c.mu.Lock()
+		if c.resolved == nil {
+			c.resolved = map[resolveKey]resolution{}
+		}
+		c.resolved[k] = r
+		c.mu.Unlock()
+	}
+	spec := r.spec
+	// Callers may change their copy.
+	spec.Identities = slices.Clone(spec.Identities)
+	spec.Jump = slices.Clone(spec.Jump)
+	spec.KnownHosts = slices.Clone(spec.KnownHosts)
+	spec.GlobalKnownHosts = slices.Clone(spec.GlobalKnownHosts)
+	return spec, r.err
+}
+
+// merge reads ssh_config for alias and applies o.
+func (c *configs) merge(alias string, o override) (hostSpec, error) {
 	cfg, err := c.load(o.Config)
 	if err != nil {
 		return hostSpec{}, err
 	}
+	cfg = c.forAlias(cfg, alias)
 	get := func(key string) string {
 		v, _ := cfg.Get(alias, key)
 		return strings.TrimSpace(v)

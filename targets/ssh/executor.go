@@ -58,10 +58,11 @@ func New(opts Options) *Executor {
 		cat:  targets.Default(),
 	}
 	e.pool = &pool{
-		opts: opts,
-		cfg:  cfg,
-		keys: &keyStore{explicit: explicitKnownHosts, acceptNew: opts.AcceptNewHostKeys, logf: opts.Logf},
-		auth: &auth{agentSocket: opts.AgentSocket, identities: opts.IdentityFiles},
+		opts:  opts,
+		turns: make(chan struct{}, opts.Handshakes),
+		cfg:   cfg,
+		keys:  &keyStore{explicit: explicitKnownHosts, acceptNew: opts.AcceptNewHostKeys, logf: opts.Logf},
+		auth:  &auth{agentSocket: opts.AgentSocket, identities: opts.IdentityFiles},
 	}
 	return e
 }

@@ -34,6 +34,13 @@ type Options struct {
 	AcceptNewHostKeys bool
 	// Fanout bounds how many hosts are worked on at once. Default 64.
 	Fanout int
+	// Handshakes bounds how many connections are being set up at once,
+	// whatever the fan-out: a handshake costs this machine CPU, so beyond
+	// what the cores do at once more of them only make each one slower,
+	// and with a thousand hosts started together every one of them would
+	// overrun ConnectTimeout. The timeout counts from when a handshake gets
+	// its turn. Default 64.
+	Handshakes int
 	// ConnectTimeout bounds TCP connect plus SSH handshake per hop, unless
 	// ssh_config sets ConnectTimeout for the host. Default 10s.
 	ConnectTimeout time.Duration
@@ -70,6 +77,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Fanout <= 0 {
 		o.Fanout = 64
+	}
+	if o.Handshakes <= 0 {
+		o.Handshakes = 64
 	}
 	if o.ConnectTimeout <= 0 {
 		o.ConnectTimeout = 10 * time.Second

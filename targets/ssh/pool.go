@@ -22,6 +22,8 @@ type pool struct {
 	mu    sync.Mutex
 	conns map[string]*poolEntry
 	dials int // handshakes made, for tests and benchmarks
+
+	turns chan struct{} // one per handshake under way (Options.Handshakes)
 }
 
 type poolEntry struct {
@@ -144,27 +146,39 @@ func (p *pool) dial(ctx context.Context, spec hostSpec, depth int) (*gossh.Clien
 	if timeout <= 0 {
 		timeout = p.opts.ConnectTimeout
 	}
+	// The jump host is reached before taking a turn: a turn held while
+	// waiting for the jump host's own handshake could leave none for it.
+	var jc *gossh.Client
+	var last string
+	if len(spec.Jump) > 0 {
+		hop, err := p.cfg.nextHop(spec)
+		if err != nil {
+			return nil, err
+		}
+		last = spec.Jump[len(spec.Jump)-1]
+		jc, err = p.get(ctx, hop, depth+1)
+		if err != nil {
+			return nil, fmt.Errorf("host %s: via jump host %s: %w", spec.Alias, last, err)
+		}
+	}
+	select {
+	case p.turns <- struct{}{}:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("host %s: waiting for a turn to connect: %w", spec.Alias, ctx.Err())
+	}
+	defer func() { <-p.turns }()
 	dctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
 	var conn net.Conn
 	var err error
-	if len(spec.Jump) == 0 {
+	if jc == nil {
 		var d net.Dialer
 		conn, err = d.DialContext(dctx, "tcp", spec.Addr)
 		if err != nil {
 			return nil, fmt.Errorf("host %s: connect to %s: %w (is sshd running and the port open?)", spec.Alias, spec.Addr, err)
 		}
 	} else {
-		hop, err := p.cfg.nextHop(spec)
-		if err != nil {
-			return nil, err
-		}
-		last := spec.Jump[len(spec.Jump)-1]
-		jc, err := p.get(ctx, hop, depth+1)
-		if err != nil {
-			return nil, fmt.Errorf("host %s: via jump host %s: %w", spec.Alias, last, err)
-		}
 		conn, err = jc.DialContext(dctx, "tcp", spec.Addr)
 		if err != nil {
 			return nil, fmt.Errorf("host %s: jump host %s could not connect to %s: %w", spec.Alias, last, spec.Addr, err)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"time"
@@ -34,6 +35,27 @@ func (b *boundedBuffer) Write(p []byte) (int, error) {
 		b.dropped += len(p) - max(room, 0)
 	}
 	return len(p), nil
+}
+
+// ReadFrom copies r in small reads: without it io.Copy, which the SSH
+// library runs for every session's stderr, gives each session a 32 KiB
+// buffer, and a thousand hosts' shells hold 32 MB of them.
+func (b *boundedBuffer) ReadFrom(r io.Reader) (int64, error) {
+	var p [1024]byte
+	var n int64
+	for {
+		k, err := r.Read(p[:])
+		if k > 0 {
+			b.Write(p[:k])
+			n += int64(k)
+		}
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
 }
 
 func (b *boundedBuffer) String() string {

@@ -91,7 +91,9 @@ func startShell(c *gossh.Client, sudo bool, timeout time.Duration) (*shell, erro
 		sess.Close()
 		return nil, fmt.Errorf("%w: %v", errSession, err)
 	}
-	sh.stdin, sh.out = stdin, bufio.NewReaderSize(stdout, 32<<10)
+	// Lines longer than the buffer come in pieces (run handles
+	// bufio.ErrBufferFull); a small one keeps a thousand idle shells cheap.
+	sh.stdin, sh.out = stdin, bufio.NewReaderSize(stdout, 4<<10)
 	cmd := "sh"
 	if sudo {
 		cmd = "sudo -n -- sh"

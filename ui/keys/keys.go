@@ -30,6 +30,7 @@ type KeyMap struct {
 	Down       key.Binding
 	PageUp     key.Binding
 	PageDown   key.Binding
+	Filter     key.Binding
 	Series     key.Binding
 	Help       key.Binding
 	Leave      key.Binding
@@ -64,6 +65,7 @@ func Default() KeyMap {
 		Down:       key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "scroll down")),
 		PageUp:     key.NewBinding(key.WithKeys("pgup", "b"), key.WithHelp("pgup", "page up")),
 		PageDown:   key.NewBinding(key.WithKeys("pgdown", " "), key.WithHelp("pgdn", "page down")),
+		Filter:     key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "members with a problem only")),
 		Series:     key.NewBinding(key.WithKeys("1", "2", "3", "4", "5", "6", "7", "8", "9"), key.WithHelp("1-9", "show/hide series")),
 		Help:       key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "all keys")),
 		Leave:      key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "finish and leave")),
@@ -114,6 +116,9 @@ type Context struct {
 	// Staged: the run escalates in stages; ConfirmEach: the engine asks
 	// before each escalation; StageAsk: a stage waits to be confirmed.
 	Staged, ConfirmEach, StageAsk bool
+	// Members: the screen shows a member table (blast radius, attacks)
+	// that scrolls and filters.
+	Members bool
 }
 
 // Action is what a key press asks the console to do.
@@ -141,10 +146,11 @@ const (
 	Export
 	ReleaseHint
 	ConfirmEach // Kind is "on" or "off": what the switch is turned to
+	FilterMembers
 )
 
 var actionNames = [...]string{"none", "abort", "abort and quit", "next", "confirm", "open note", "submit", "cancel",
-	"input", "toggle timeline", "scroll up", "scroll down", "page up", "page down", "toggle series", "toggle help", "leave", "export", "release hint", "confirm each stage"}
+	"input", "toggle timeline", "scroll up", "scroll down", "page up", "page down", "toggle series", "toggle help", "leave", "export", "release hint", "confirm each stage", "filter members"}
 
 func (a Action) String() string {
 	if a < 0 || int(a) >= len(actionNames) {
@@ -190,6 +196,9 @@ func Resolve(km KeyMap, c Context, k tea.KeyMsg) Result {
 		return Result{Action: ToggleTimeline}
 	case key.Matches(k, km.Series) && c.Charts:
 		return Result{Action: ToggleSeries, Series: int(k.String()[0] - '1')}
+	}
+	if r := resolveMembers(km, c, k); r.Action != None {
+		return r
 	}
 	if c.Ended {
 		return resolveEnded(km, c, k)
@@ -262,6 +271,22 @@ func resolveDrill(km KeyMap, c Context, k tea.KeyMsg) Result {
 		return Result{Action: OpenNote, Kind: gamedays.NoteMitigated}
 	case key.Matches(k, km.Hint):
 		return Result{Action: ReleaseHint}
+	}
+	return Result{}
+}
+
+// resolveMembers: a member table scrolls with the timeline's keys, and /
+// shows only the members with a problem; after the end too, when the
+// failed rollbacks are what the room reads.
+func resolveMembers(km KeyMap, c Context, k tea.KeyMsg) Result {
+	if !c.Members {
+		return Result{}
+	}
+	if r := resolveTimeline(km, k); r.Action != None && r.Action != ToggleTimeline {
+		return r
+	}
+	if key.Matches(k, km.Filter) {
+		return Result{Action: FilterMembers}
 	}
 	return Result{}
 }

@@ -213,3 +213,33 @@ func TestFacilitationDocHasDrillKeys(t *testing.T) {
 		t.Errorf("docs/facilitation.md does not embed the drill key reference; paste:\n%s", DrillMarkdown(Default()))
 	}
 }
+
+// A member table scrolls and filters, before and after the end; elsewhere
+// the same keys do nothing, and the timeline keeps its own.
+func TestMemberTableKeys(t *testing.T) {
+	km := Default()
+	press := func(s string) tea.KeyMsg { return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)} }
+	blast := Context{Phase: gamedays.PhaseBlastRadius, Members: true}
+	ended := Context{Phase: gamedays.PhaseAborted, Members: true, Ended: true}
+	tests := []struct {
+		c    Context
+		key  tea.KeyMsg
+		want Action
+	}{
+		{blast, press("/"), FilterMembers},
+		{blast, press("j"), ScrollDown},
+		{blast, tea.KeyMsg{Type: tea.KeyPgDown}, PageDown},
+		{blast, press("Y"), None}, // not every preflight passed
+		{ended, press("/"), FilterMembers},
+		{ended, tea.KeyMsg{Type: tea.KeyUp}, ScrollUp},
+		{ended, press("q"), Leave},
+		{Context{Phase: gamedays.PhaseHypothesis}, press("/"), None},
+		{Context{Phase: gamedays.PhaseBlastRadius, Members: true, Modal: ModalNote}, press("/"), Input},
+		{Context{Phase: gamedays.PhaseBlastRadius, Members: true}, press("t"), ToggleTimeline},
+	}
+	for _, tt := range tests {
+		if got := Resolve(km, tt.c, tt.key); got.Action != tt.want {
+			t.Errorf("%v %q: %s, want %s", tt.c, tt.key, got.Action, tt.want)
+		}
+	}
+}

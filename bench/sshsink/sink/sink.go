@@ -7,8 +7,13 @@
 //
 // Answering at once: an exec request gets exit status 0; an exec of "sh"
 // (or "sudo -n -- sh"), which is how the gameday executor keeps one shell
-// per host, gets each script it is sent answered with the status line the
-// script asks for, without running it.
+// per host, reads each script line the executor sends, takes the script out
+// of its quoting, records it, prints the acknowledgement an inject asks for
+// and waits for the go-ahead as a host would, then answers with the status
+// line the script asks for, without running it. A line the sink cannot take
+// apart is answered with exit status 2, so a client that changed its framing
+// fails loudly instead of being told every script succeeded. What each
+// address was asked to run (Ran) is what tests check a rollback against.
 package sink
 
 import (
@@ -17,8 +22,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os/exec"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -40,15 +47,35 @@ type Server struct {
 
 	mu       sync.Mutex
 	sessions int
+	ran      [][]string // per listener: scripts and command lines, in order
+}
+
+// Loopback returns n consecutive loopback addresses from 127.0.0.1 on
+// (127.0.0.255, 127.0.1.0 and so on included: all of 127.0.0.0/8 is this
+// machine), each with port.
+func Loopback(n, port int) []string {
+	out := make([]string, n)
+	for i := range out {
+		v := i + 1
+		ip := net.IPv4(127, byte(v>>16), byte(v>>8), byte(v))
+		out[i] = net.JoinHostPort(ip.String(), strconv.Itoa(port))
+	}
+	return out
 }
 
 // Start listens on each of listen (host:port; port 0 picks one). env nil
 // answers at once; otherwise commands run with /bin/sh -c in env.
 func Start(listen []string, host gossh.Signer, allowed []gossh.PublicKey, env []string) (*Server, error) {
-	s := &Server{env: env}
-	for _, a := range listen {
+	if len(listen) >= 1<<24 {
+		return nil, fmt.Errorf("%d addresses: more than 127.0.0.0/8 holds", len(listen))
+	}
+	s := &Server{env: env, ran: make([][]string, len(listen))}
+	for i, a := range listen {
+		exec := func(ctx context.Context, command string, ch gossh.Channel) int {
+			return s.exec(ctx, i, command, ch)
+		}
 		srv, err := sshhost.Start(sshhost.Options{Name: "sink " + a, Addr: a, HostKey: host,
-			User: sshhost.AnyUser, UserKeys: allowed, Exec: s.exec})
+			User: sshhost.AnyUser, UserKeys: allowed, Exec: exec})
 		if err != nil {
 			s.Close()
 			return nil, err
@@ -86,37 +113,99 @@ func (s *Server) Close() {
 	}
 }
 
-func (s *Server) exec(ctx context.Context, command string, ch gossh.Channel) int {
+// Ran returns what the listener at addr (one of Addrs) was asked to run, in
+// order: each script its shells were sent, taken out of its quoting, and
+// each command line of an exec request of its own.
+func (s *Server) Ran(addr string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, a := range s.Addrs {
+		if a == addr {
+			return append([]string(nil), s.ran[i]...)
+		}
+	}
+	return nil
+}
+
+func (s *Server) record(listener int, what string) {
+	s.mu.Lock()
+	s.ran[listener] = append(s.ran[listener], what)
+	s.mu.Unlock()
+}
+
+func (s *Server) exec(ctx context.Context, listener int, command string, ch gossh.Channel) int {
 	s.mu.Lock()
 	s.sessions++
 	s.mu.Unlock()
 	switch {
 	case s.env != nil:
+		s.record(listener, command)
 		return s.run(ctx, ch, command)
 	case command == "sh" || strings.HasSuffix(command, " -- sh"):
-		answerScripts(ch)
+		s.answerScripts(listener, ch)
+	default:
+		s.record(listener, command)
 	}
 	return 0
 }
 
-// statusLine is the last line of each script the executor's shell is
-// sent: it asks for a newline, a marker and the exit status.
-var statusLine = regexp.MustCompile(`printf '\\n%s%d\\n' '(gameday-end-[0-9a-f]+ )' "\$\?"$`)
+// scriptLine is how the executor's shell is sent a script: the script as
+// one single-quoted word run by eval in a subshell (with GAMEDAY_ACK set and
+// fd 3 kept when it asks for a go-ahead), then a printf of a newline, a
+// marker and the exit status. The quoted word may span lines.
+var scriptLine = regexp.MustCompile(`^\( (GAMEDAY_ACK=1; )?eval ('(?:[^']|'\\'')*') \) (?:3<&0 )?</dev/null 2>&1; printf '\\n%s%d\\n' '(gameday-end-[0-9a-f]+ )' "\$\?"\n$`)
 
-// answerScripts plays a shell whose every script succeeds, until stdin ends.
-func answerScripts(ch gossh.Channel) {
+// statusTail ends a script line; a line without it is not whole yet.
+var statusTail = regexp.MustCompile(`printf '\\n%s%d\\n' '(gameday-end-[0-9a-f]+ )' "\$\?"\n$`)
+
+// ackLine is what an inject prints once its switch is armed.
+const ackLine = "gameday-applying %d switch=0s\n"
+
+// answerScripts plays a shell whose every script succeeds, until stdin
+// ends: it records each script and honours an inject's acknowledgement.
+func (s *Server) answerScripts(listener int, ch gossh.Channel) {
 	r := bufio.NewReader(ch)
+	var text strings.Builder
 	for {
 		line, err := r.ReadString('\n')
-		if m := statusLine.FindStringSubmatch(strings.TrimSuffix(line, "\n")); m != nil {
-			if _, err := io.WriteString(ch, "\n"+m[1]+"0\n"); err != nil {
-				return
-			}
-		}
+		text.WriteString(line)
 		if err != nil {
 			return
 		}
+		tail := statusTail.FindStringSubmatch(line)
+		if tail == nil {
+			continue
+		}
+		whole := text.String()
+		text.Reset()
+		m := scriptLine.FindStringSubmatch(whole)
+		if m == nil {
+			s.record(listener, "unreadable: "+whole)
+			if _, err := io.WriteString(ch, "sink: cannot read this script line\n\n"+tail[1]+"2\n"); err != nil {
+				return
+			}
+			continue
+		}
+		s.record(listener, unquote(m[2]))
+		if m[1] != "" {
+			// The inject waits for the go-ahead before the status line.
+			if _, err := fmt.Fprintf(ch, ackLine, time.Now().Unix()); err != nil {
+				return
+			}
+			if goAhead, err := r.ReadString('\n'); err != nil || goAhead != "go\n" {
+				return
+			}
+		}
+		if _, err := io.WriteString(ch, "\n"+m[3]+"0\n"); err != nil {
+			return
+		}
 	}
+}
+
+// unquote reverses one single-quoted shell word whose quotes inside are
+// written '\”.
+func unquote(w string) string {
+	return strings.ReplaceAll(w[1:len(w)-1], `'\''`, "'")
 }
 
 func (s *Server) run(ctx context.Context, ch gossh.Channel, command string) int {
