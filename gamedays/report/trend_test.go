@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/chromedp/chromedp/remote"
 )
 
 // trendRuns holds ten journals of the lab's latency-one-host scenario, run
@@ -118,12 +117,7 @@ const measureTrends = `Array.from(document.querySelectorAll('figure.trend')).map
 // browser: every chart shows ten points inside its frame, and the
 // screenshot has them painted, ten per chart.
 func TestTrendsInChromium(t *testing.T) {
-	ws := startChromium(t)
-	alloc, cancel := remote.NewAllocator(context.Background(), ws)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(alloc)
-	defer cancel()
-	ctx, stop := context.WithTimeout(ctx, 60*time.Second)
+	ctx, stop := context.WithTimeout(attachChromium(t), 60*time.Second)
 	defer stop()
 
 	var buf bytes.Buffer
@@ -145,11 +139,7 @@ func TestTrendsInChromium(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := os.Getenv("GAMEDAY_SCREENSHOTS")
-	if dir == "" {
-		dir = filepath.Join(os.TempDir(), "gameday-report-screenshots")
-	}
-	os.MkdirAll(dir, 0o755)
+	dir := screenshotDir(t)
 	os.WriteFile(filepath.Join(dir, "trends.png"), shot, 0o644)
 	t.Logf("screenshot: %s", filepath.Join(dir, "trends.png"))
 
