@@ -18,6 +18,7 @@ import (
 	"github.com/gameday/gameday/lab/e2e"
 	"github.com/gameday/gameday/metrics"
 	"github.com/gameday/gameday/metrics/alerts"
+	"github.com/gameday/gameday/metrics/alerts/alertstest"
 	"github.com/gameday/gameday/runbook"
 	"github.com/gameday/gameday/targets"
 	"github.com/gameday/gameday/targets/targetstest"
@@ -60,7 +61,7 @@ alerts:
 func TestAlertsOnRealPrometheus(t *testing.T) {
 	h := &targetstest.Executor{}
 	var hurts atomic.Bool
-	path := e2e.StartAlerting(t, func() float64 {
+	path := alertstest.StartAlerting(t, func() float64 {
 		if hurts.Load() && h.Active() > 0 {
 			return 0.5
 		}
@@ -106,7 +107,7 @@ func TestAlertsOnRealPrometheus(t *testing.T) {
 
 // runAlertGameDay runs one game day of alertRunbook on the alerting path
 // to its end and returns its journal and outcome.
-func runAlertGameDay(t *testing.T, path *e2e.Alerting, h *targetstest.Executor, name, duration, firesWithin string) ([]gamedays.Event, gamedays.Outcome) {
+func runAlertGameDay(t *testing.T, path *alertstest.Alerting, h *targetstest.Executor, name, duration, firesWithin string) ([]gamedays.Event, gamedays.Outcome) {
 	t.Helper()
 	src := fmt.Sprintf(alertRunbook, duration, path.Alertmanager, firesWithin, firesWithin)
 	rb, err := runbook.Parse(name+".yaml", []byte(src), targets.Default())
@@ -146,7 +147,7 @@ func runAlertGameDay(t *testing.T, path *e2e.Alerting, h *targetstest.Executor, 
 func checkMarksAgreeWithPrometheus(t *testing.T, api v1.API, s *gamedays.State, evs []gamedays.Event, r gamedays.AlertResult) {
 	t.Helper()
 	rng := v1.Range{Start: r.From.Add(-time.Second).Truncate(time.Second), End: time.Now(), Step: time.Second}
-	starts := e2e.AlertStarts(t, api, "HighErrorRate", rng)
+	starts := alertstest.AlertStarts(t, api, "HighErrorRate", rng)
 	for _, st := range []string{alerts.Pending, alerts.Firing} {
 		first := starts[st]
 		at := map[string]time.Time{alerts.Pending: r.Pending, alerts.Firing: r.Firing}[st]

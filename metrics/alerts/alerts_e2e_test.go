@@ -11,13 +11,14 @@ import (
 
 	"github.com/gameday/gameday/lab/e2e"
 	"github.com/gameday/gameday/metrics/alerts"
+	"github.com/gameday/gameday/metrics/alerts/alertstest"
 	"github.com/gameday/gameday/runbook"
 )
 
 func TestRealPrometheusAndAlertmanager(t *testing.T) {
 	var ratio atomic.Value
 	ratio.Store(0.0)
-	path := e2e.StartAlerting(t, func() float64 { return ratio.Load().(float64) })
+	path := alertstest.StartAlerting(t, func() float64 { return ratio.Load().(float64) })
 	hook, prom, api := path.Hook, path.Prometheus, path.API
 	w := path.Watcher()
 	ctx := context.Background()
@@ -120,7 +121,7 @@ func checkTransitions(t *testing.T, api v1.API, since, stepped time.Time, got, s
 	// Prometheus's own record, asked the way a dashboard asks: the first
 	// step of each state in a query_range at the evaluation interval.
 	r := v1.Range{Start: since.Truncate(time.Second), End: time.Now(), Step: time.Second}
-	starts := e2e.AlertStarts(t, api, "HighErrorRate", r)
+	starts := alertstest.AlertStarts(t, api, "HighErrorRate", r)
 	for _, s := range []string{alerts.Pending, alerts.Firing} {
 		first := starts[s]
 		if d := first.Sub(got[s]); d < 0 || d > time.Second {

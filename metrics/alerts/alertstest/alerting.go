@@ -1,4 +1,9 @@
-package e2e
+// Package alertstest starts a system's alerting path, real from end to
+// end, for the tests of code that watches it. Only tests import it.
+//
+// It is not in lab/e2e: package metrics' own tests use lab/e2e, and this
+// imports metrics/alerts, which imports metrics.
+package alertstest
 
 import (
 	"fmt"
@@ -7,11 +12,12 @@ import (
 
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 
+	"github.com/gameday/gameday/lab/e2e"
 	"github.com/gameday/gameday/metrics/alerts"
 )
 
 // Alerting is a system's whole alerting path, real from end to end:
-// Prometheus evaluating ErrorRatioRules over a gauge this process serves,
+// Prometheus evaluating e2e.ErrorRatioRules over a gauge this process serves,
 // Alertmanager routing its alerts, and gameday's own webhook receiving the
 // pages.
 type Alerting struct {
@@ -30,9 +36,9 @@ func StartAlerting(t testing.TB, gauge func() float64) *Alerting {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = hook.Close() })
-	am := StartAlertmanager(t, hook.URL())
-	prom := StartPrometheusAlerting(t, ServeGauge(t, gauge), ErrorRatioRules, am)
-	return &Alerting{Hook: hook, Alertmanager: am, Prometheus: prom, API: PrometheusAPI(t, prom)}
+	am := e2e.StartAlertmanager(t, hook.URL())
+	prom := e2e.StartPrometheusAlerting(t, e2e.ServeGauge(t, gauge), e2e.ErrorRatioRules, am)
+	return &Alerting{Hook: hook, Alertmanager: am, Prometheus: prom, API: e2e.PrometheusAPI(t, prom)}
 }
 
 // Watcher watches this path the way a run does.
@@ -48,7 +54,7 @@ func AlertStarts(t testing.TB, api v1.API, name string, r v1.Range) map[string]t
 	t.Helper()
 	first := map[string]time.Time{}
 	for _, st := range []string{alerts.Pending, alerts.Firing} {
-		m := QueryRange(t, api, fmt.Sprintf(`ALERTS{alertname=%q,alertstate=%q}`, name, st), r)
+		m := e2e.QueryRange(t, api, fmt.Sprintf(`ALERTS{alertname=%q,alertstate=%q}`, name, st), r)
 		if len(m) != 1 || len(m[0].Values) == 0 {
 			t.Fatalf("ALERTS %s: %v", st, m)
 		}
