@@ -31,11 +31,7 @@ func TestTrendsPage(t *testing.T) {
 	if n := strings.Count(page, `<td class="v-held">held</td>`); n != 10 {
 		t.Errorf("%d held runs in the history, want 10", n)
 	}
-	for _, want := range []string{`data-panel="p95" data-points="10"`, `data-panel="error_rate" data-points="10"`, "expect &lt; 250ms", "runs, oldest first (2026-12-04 16:27 to 2026-12-04 16:28)"} {
-		if !strings.Contains(page, want) {
-			t.Errorf("the page lacks %s", want)
-		}
-	}
+	wantIn(t, "the page", page, `data-panel="p95" data-points="10"`, `data-panel="error_rate" data-points="10"`, "expect &lt; 250ms", "runs, oldest first (2026-12-04 16:27 to 2026-12-04 16:28)")
 	if strings.Contains(page, "<script") || strings.Contains(page, "src=") {
 		t.Error("the trend page must be self-contained")
 	}
@@ -52,11 +48,7 @@ func TestTrendsPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	page = buf.String()
-	for _, want := range []string{`data-panel="p95" data-points="2"`, `<td class="v-blocked">blocked</td>`, `fill="#c01010"`} {
-		if !strings.Contains(page, want) {
-			t.Errorf("fixtures page lacks %s", want)
-		}
-	}
+	wantIn(t, "fixtures page", page, `data-panel="p95" data-points="2"`, `<td class="v-blocked">blocked</td>`, `fill="#c01010"`)
 }
 
 // blobs counts the separate patches of pixels within tol of (r, g, b) that
