@@ -15,8 +15,6 @@ import (
 
 	"github.com/gameday/gameday/gamedays"
 	"github.com/gameday/gameday/lab/e2e"
-	"github.com/gameday/gameday/metrics"
-	"github.com/gameday/gameday/metrics/metricstest"
 	"github.com/gameday/gameday/runbook"
 	"github.com/gameday/gameday/targets"
 )
@@ -73,37 +71,14 @@ attacks:
       - {all: true, params: {port: %s}}
 abort: {timeout: 20s}
 `, first, second)
-	cat := targets.Default()
-	rb, err := runbook.Parse("staged.yaml", []byte(src), cat)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := &metricstest.Querier{Value: func(string, string, time.Time) float64 { return 0.1 }}
-	poller := metrics.NewPoller(q, metrics.Config{Panels: rb.Metrics.Panels, Step: time.Second, Since: time.Now().Add(-10 * time.Second)})
-
 	// seen is, per stage, what each host showed once the stage was judged.
 	seen := map[int][]stagedLook{}
-	var mu sync.Mutex
-	var events []gamedays.Event
-	eng := gamedays.New(rb, gamedays.Options{RunID: "staged", Catalogue: cat, Metrics: poller,
-		Resolvers:   map[string]targets.Resolver{"ssh": f.members},
-		Executors:   map[string]targets.Executor{"ssh": f.exec},
-		AutoAdvance: true, AutoConfirm: true,
-		OnEvent: func(ev gamedays.Event) {
-			mu.Lock()
-			events = append(events, ev)
-			mu.Unlock()
-			// The engine waits for this: the next stage has not begun.
-			if ev.Type == gamedays.EvStageResult {
-				seen[ev.Stage] = f.lookAll(t)
-			}
-		}})
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	out, err := eng.Run(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	out, events := runEngine(t, "staged", src, f.members, f.exec, 2*time.Minute, func(ev gamedays.Event) {
+		// The engine waits for this: the next stage has not begun.
+		if ev.Type == gamedays.EvStageResult {
+			seen[ev.Stage] = f.lookAll(t)
+		}
+	})
 	if out.Verdict != gamedays.VerdictHeld || len(out.Stages) != 3 || len(out.Unreverted) != 0 {
 		t.Fatalf("verdict %s (%s), %d stages judged, unreverted %v; want held through all 3", out.Verdict, out.Reason, len(out.Stages), out.Unreverted)
 	}
@@ -114,8 +89,6 @@ abort: {timeout: 20s}
 			t.Errorf("after the end, %s still has %+v", f.hosts[i].ns, l)
 		}
 	}
-	mu.Lock()
-	defer mu.Unlock()
 	f.checkAllReverted(t, events)
 	after, _ := exec.Command("iptables", "-S").CombinedOutput()
 	if string(before) != string(after) {
