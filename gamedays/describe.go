@@ -51,6 +51,9 @@ func (s *State) Describe(ev Event) string {
 func describeLifecycle(ev Event, ok bool) string {
 	switch ev.Type {
 	case EvRunStart:
+		if ev.TimeScale > 0 && ev.TimeScale != 1 {
+			return fmt.Sprintf("game day started: %s (run %s), a rehearsal at %g× its durations", ev.Msg, ev.RunID, ev.TimeScale)
+		}
 		return fmt.Sprintf("game day started: %s (run %s)", ev.Msg, ev.RunID)
 	case EvPhase:
 		return "phase: " + ev.Phase

@@ -76,6 +76,10 @@ type Options struct {
 	// goroutines; it must not block.
 	OnEvent func(Event)
 	Version string
+	// TimeScale is what the runbook's durations were multiplied by before
+	// the engine got it (runbook.Scale); journalled so every reader of the
+	// journal sees the plan as run.
+	TimeScale float64
 }
 
 // Recorder is where the engine journals; *Journal is one.
@@ -312,7 +316,7 @@ func (e *Engine) aborted() bool {
 func (e *Engine) Run(ctx context.Context) (Outcome, error) {
 	stop := context.AfterFunc(ctx, func() { e.deliver(Intent{Type: IntentAbort, Source: "context cancelled"}) })
 	defer stop()
-	e.emit(Event{Type: EvRunStart, RunID: e.opts.RunID, Msg: e.rb.Name, Runbook: string(e.opts.Source), File: e.rb.File, Version: e.opts.Version})
+	e.emit(Event{Type: EvRunStart, RunID: e.opts.RunID, Msg: e.rb.Name, Runbook: string(e.opts.Source), File: e.rb.File, Version: e.opts.Version, TimeScale: e.opts.TimeScale})
 	// Phases run on their own context so that an abort stops them while the
 	// rollback, which must outlive the abort, gets a fresh one.
 	pctx, cancel := context.WithCancel(context.Background())

@@ -86,9 +86,12 @@ type Event struct {
 	OK      *bool  `json:"ok,omitempty"`
 	Verdict string `json:"verdict,omitempty"`
 
-	Runbook   string              `json:"runbook,omitempty"` // run.start: the runbook source as run
-	File      string              `json:"file,omitempty"`
-	Version   string              `json:"version,omitempty"`
+	Runbook string `json:"runbook,omitempty"` // run.start: the runbook source as run
+	File    string `json:"file,omitempty"`
+	Version string `json:"version,omitempty"`
+	// TimeScale (run.start) is the factor the runbook's durations were
+	// multiplied by for a rehearsal (gameday run --time-scale); 0 means 1.
+	TimeScale float64             `json:"time_scale,omitempty"`
 	Target    string              `json:"target,omitempty"`
 	Members   []targets.Member    `json:"members,omitempty"`
 	Seed      *int64              `json:"seed,omitempty"`

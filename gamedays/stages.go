@@ -69,11 +69,7 @@ func (e *Engine) currentStage() int {
 func (e *Engine) stagedBlastRadius(ctx context.Context) ([]planned, error) {
 	resolved := map[string][]targets.Member{}
 	seeds := map[string]int64{}
-	for _, a := range e.rb.Attacks {
-		if _, ok := resolved[a.Target]; ok {
-			continue
-		}
-		t, _ := e.rb.Target(a.Target)
+	for _, t := range e.attackedTargets() {
 		all, seed, err := e.resolve(ctx, t)
 		if err != nil {
 			return nil, err
@@ -128,7 +124,7 @@ func (e *Engine) stagedBlastRadius(ctx context.Context) ([]planned, error) {
 				}
 				live[k] = sig
 				p := planned{attack: a, exec: exec, inj: &targets.Injection{
-					RunID: e.opts.RunID, Attack: a.Name, Kind: a.Kind, Member: m, Params: params,
+					RunID: e.opts.RunID, Attack: a.Name, Kind: a.Kind, Member: m, Params: params, Engine: a.Engine,
 					Duration: remaining, Stage: i + 1,
 				}}
 				step.inject = append(step.inject, p)

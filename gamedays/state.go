@@ -165,8 +165,11 @@ type State struct {
 
 	RunID, Title, File, Version, Source string
 	Start, Last                         time.Time
-	Phase                               Phase
-	PhaseAt                             [PhaseDone + 1]time.Time
+	// TimeScale is what the runbook's durations were multiplied by for a
+	// rehearsal (0 or 1: as written).
+	TimeScale float64
+	Phase     Phase
+	PhaseAt   [PhaseDone + 1]time.Time
 
 	Baseline    map[string]Stats
 	Steady      []CheckResult
@@ -342,6 +345,7 @@ func (s *State) targets(ev Event) {
 
 func (s *State) runStart(ev Event) {
 	s.Start, s.RunID, s.Title, s.File, s.Version, s.Source = ev.Time, ev.RunID, ev.Msg, ev.File, ev.Version, ev.Runbook
+	s.TimeScale = ev.TimeScale
 	if s.Runbook != nil || ev.Runbook == "" {
 		return
 	}
@@ -349,6 +353,9 @@ func (s *State) runStart(ev Event) {
 	if err != nil {
 		s.ParseErr = err
 		return
+	}
+	if ev.TimeScale > 0 {
+		rb.Scale(ev.TimeScale)
 	}
 	s.Runbook = rb
 }

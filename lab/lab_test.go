@@ -39,16 +39,6 @@ func startLab(t *testing.T, o Options) *Lab {
 	return l
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if cond() {
-			return
-		}
-	}
-	t.Fatalf("timed out waiting for %s", what)
-}
-
 // addrs lists every address the lab listens on.
 func addrs(l *Lab) []string {
 	out := []string{hostPort(l.PrometheusURL), hostPort(l.LoadBalancerURL), hostPort(l.AWS.Endpoint)}
@@ -91,12 +81,7 @@ func TestStartWritesFilesAndCloseLeavesNothing(t *testing.T) {
 	}
 	listening := addrs(l)
 	l.Close()
-	for _, a := range listening {
-		if c, err := net.DialTimeout("tcp", a, time.Second); err == nil {
-			c.Close()
-			t.Errorf("%s still listening after Close", a)
-		}
-	}
+	e2e.Closed(t, "Close", listening...)
 	if _, err := os.Stat(l.SSHConfigPath); err != nil {
 		t.Errorf("Close removed the files of a --dir lab: %v", err)
 	}
@@ -121,7 +106,7 @@ func TestContextEndStopsTheLab(t *testing.T) {
 	}
 	defer l.Close()
 	cancel()
-	waitFor(t, "the lab to stop", func() bool {
+	e2e.WaitFor(t, 15*time.Second, "the lab to stop", func() bool {
 		c, err := net.DialTimeout("tcp", l.Hosts[0].SSHAddr, time.Second)
 		if err == nil {
 			c.Close()
@@ -238,7 +223,7 @@ func TestExecutorRunsEveryLabKind(t *testing.T) {
 			t.Fatalf("%s: faults on %s after inject: %+v", kind, host.ID, fs)
 		}
 		if eff.on != nil {
-			waitFor(t, kind+" to show", eff.on)
+			e2e.WaitFor(t, 15*time.Second, kind+" to show", eff.on)
 		}
 		for _, other := range []string{"checkout-1", "checkout-3"} {
 			if o, _ := l.Fleet().Instance(other); len(o.Faults()) != 0 {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	sandbox "github.com/gameday/gameday/lab"
+	"github.com/gameday/gameday/lab/e2e"
 )
 
 // TestLabScenarioOutcomes runs every lab scenario, ten times faster than
@@ -81,7 +82,7 @@ func TestLabScenarioOutcomes(t *testing.T) {
 // endpoints it prints, checks they answer, then stops it as Ctrl-C would
 // and checks nothing listens any more.
 func TestLabUpPrintsEndpointsAndStopsClean(t *testing.T) {
-	var out, errOut syncBuffer
+	var out, errOut e2e.Screen
 	cmd := newLabUpCmd()
 	cmd.SetOut(&out)
 	cmd.SetErr(&errOut)
@@ -124,10 +125,5 @@ func TestLabUpPrintsEndpointsAndStopsClean(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("lab up did not stop")
 	}
-	for _, a := range listening {
-		if c, err := net.DialTimeout("tcp", a, time.Second); err == nil {
-			c.Close()
-			t.Errorf("%s still listening after lab up stopped", a)
-		}
-	}
+	e2e.Closed(t, "lab up stopped", listening...)
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -61,6 +62,7 @@ gameday exits; a second Ctrl-C does not skip the rollback.
 	fs.BoolVar(&f.DryRun, "dry-run", false, "resolve, preflight and print every command and API call; inject nothing")
 	addConfirmEachFlag(cmd, f)
 	fs.StringVar(&f.Prometheus, "prometheus", "", "Prometheus-compatible base URL (overrides "+metrics.EnvURL+" and the runbook)")
+	fs.Float64Var(&f.TimeScale, "time-scale", 1, "rehearse: multiply the runbook's durations by this (0.1 runs it ten times faster; docs/runbook.md says what keeps its length)")
 	fs.StringVar(&f.AlertWebhook, "alert-webhook", "", "listen on ADDR for Alertmanager's webhook while the run lasts, to time each page (docs/alerting.md)")
 	addTargetFlags(cmd, f)
 	return cmd
@@ -100,6 +102,16 @@ type session struct {
 	// alerts watches the runbook's alerts section; nil when it has none.
 	alerts      gamedays.AlertWatcher
 	closeAlerts func() error
+	// eng is the engine once the run has one, for notes executors send.
+	eng atomic.Pointer[gamedays.Engine]
+}
+
+// note journals what an executor learnt on its own (an FIS experiment
+// AWS ended) as a note of the run; before the engine exists it is dropped.
+func (s *session) note(source, msg string) {
+	if e := s.eng.Load(); e != nil {
+		e.Send(gamedays.Local, gamedays.Intent{Type: gamedays.IntentNote, Text: msg, Source: source, Author: source})
+	}
 }
 
 func prepare(cmd *cobra.Command, path string, f *runFlags) (*session, error) {
@@ -116,6 +128,12 @@ func prepare(cmd *cobra.Command, path string, f *runFlags) (*session, error) {
 	if err != nil {
 		return nil, invalid(err)
 	}
+	if f.TimeScale != 0 && f.TimeScale != 1 {
+		if err := runbook.CheckTimeScale(f.TimeScale); err != nil {
+			return nil, invalid(fmt.Errorf("--%w", err))
+		}
+		rb.Scale(f.TimeScale)
+	}
 	if f.AbortTimeout > 0 {
 		rb.Abort.Timeout = f.AbortTimeout
 	}
@@ -123,6 +141,7 @@ func prepare(cmd *cobra.Command, path string, f *runFlags) (*session, error) {
 		rb.Abort.Timeout = 60 * time.Second
 	}
 	s := &session{rb: rb, src: src, cat: cat, w: newWiring(), f: f}
+	f.Notes = s.note
 	if len(rb.Metrics.Panels) > 0 {
 		if _, _, err := metrics.ResolveURL(f.Prometheus, f.Getenv, rb.Metrics); err != nil {
 			return nil, invalid(fmt.Errorf("%s: %w", path, err))
@@ -145,6 +164,14 @@ func prepare(cmd *cobra.Command, path string, f *runFlags) (*session, error) {
 			s.w.close()
 			return nil, invalid(fmt.Errorf("%s: target %s: %w", path, t.Name, err))
 		}
+	}
+	ctx := cmd.Context()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if err := checkCredentials(ctx, rb, s.w); err != nil {
+		s.w.close()
+		return nil, invalid(err)
 	}
 	return s, nil
 }
@@ -179,6 +206,9 @@ func (s *session) begin() (dir string, j *gamedays.Journal, opts gamedays.Option
 
 		ConfirmEachStage: s.f.ConfirmEachStage,
 	}
+	if f := s.f.TimeScale; f != 0 && f != 1 {
+		opts.TimeScale = f
+	}
 	return dir, j, opts, nil
 }
 
@@ -200,6 +230,7 @@ func runConsole(cmd *cobra.Command, s *session) error {
 	c := ui.New(ui.Config{Runbook: s.rb, File: s.rb.File, RunDir: dir, Metrics: s.observer, Version: opts.Version, Remaining: remainingFor(s)})
 	opts.OnEvent = c.OnEvent
 	eng := gamedays.New(s.rb, opts)
+	s.eng.Store(eng)
 	defer eng.Flush() // notes after the end reach the journal before it closes
 	out, runErr := c.Run(ctx, eng)
 	return outcomeError(cmd.ErrOrStderr(), dir, out, runErr, "")
@@ -254,6 +285,7 @@ func runAutopilot(cmd *cobra.Command, s *session) error {
 		}
 	}
 	eng = gamedays.New(s.rb, opts)
+	s.eng.Store(eng)
 	defer eng.Flush()
 
 	// Signals stay caught until gameday exits: a late Ctrl-C must not kill

@@ -88,6 +88,20 @@ func newLab(t *testing.T) *lab {
 	t.Helper()
 	e2e.Need(t, "sshd", "prometheus", "stress-ng", "setsid")
 	l := &lab{sshd: e2e.StartSSHD(t, "127.0.0.1", ""), runsDir: filepath.Join(t.TempDir(), "runs")}
+	l.startMetrics(t)
+	host, port, _ := strings.Cut(l.sshd.Addr, ":")
+	l.sshConfig = filepath.Join(t.TempDir(), "ssh_config")
+	conf := fmt.Sprintf("Host lab-1\n  HostName %s\n  Port %s\n  User root\n", host, port)
+	if err := os.WriteFile(l.sshConfig, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// startMetrics serves the gauges the test sets to a real Prometheus that
+// scrapes them, and waits for the first scrape.
+func (l *lab) startMetrics(t *testing.T) {
+	t.Helper()
 	reg := prometheus.NewRegistry()
 	l.latency = prometheus.NewGauge(prometheus.GaugeOpts{Name: "gameday_test_latency_seconds", Help: "P95 latency the test sets."})
 	l.errs = prometheus.NewGauge(prometheus.GaugeOpts{Name: "gameday_test_error_ratio", Help: "Error ratio the test sets."})
@@ -98,13 +112,6 @@ func newLab(t *testing.T) *lab {
 	t.Cleanup(srv.Close)
 	l.prom = e2e.StartPrometheus(t, strings.TrimPrefix(srv.URL, "http://"))
 	l.waitForLatency(t, 0.1)
-	host, port, _ := strings.Cut(l.sshd.Addr, ":")
-	l.sshConfig = filepath.Join(t.TempDir(), "ssh_config")
-	conf := fmt.Sprintf("Host lab-1\n  HostName %s\n  Port %s\n  User root\n", host, port)
-	if err := os.WriteFile(l.sshConfig, []byte(conf), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return l
 }
 
 // waitForLatency waits until Prometheus's latest latency is want, so a
@@ -200,26 +207,9 @@ func (l *lab) flags() []string {
 // child is gameday running as its own process.
 type child struct {
 	cmd            *exec.Cmd
-	stdout, stderr syncBuffer
+	stdout, stderr e2e.Screen
 	exited         chan struct{}
 	code           int
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func start(t testing.TB, args ...string) *child {
@@ -268,7 +258,7 @@ func (c *child) wait(t testing.TB, limit time.Duration) int {
 func (l *lab) runDir(t *testing.T) string {
 	t.Helper()
 	var dir string
-	waitFor(t, 20*time.Second, "a run directory", func() bool {
+	e2e.WaitFor(t, 20*time.Second, "a run directory", func() bool {
 		m, _ := filepath.Glob(filepath.Join(l.runsDir, "*", gamedays.JournalName))
 		if len(m) == 1 {
 			dir = filepath.Dir(m[0])
@@ -276,17 +266,6 @@ func (l *lab) runDir(t *testing.T) string {
 		return dir != ""
 	})
 	return dir
-}
-
-func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("after %s still waiting for %s", within, what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 // journal reads a run's journal; a truncated last line is tolerated.
@@ -359,7 +338,7 @@ func reverted(t *testing.T, pid int, what string) {
 // stress-ng it started is running, and returns its pid.
 func injected(t *testing.T, dir string) int {
 	t.Helper()
-	waitFor(t, 60*time.Second, "attack.result OK in the journal", func() bool {
+	e2e.WaitFor(t, 60*time.Second, "attack.result OK in the journal", func() bool {
 		return find(journal(t, dir), gamedays.EvAttackResult, true) != nil
 	})
 	pid := stressPid(t, dir)
@@ -519,7 +498,7 @@ func testRunSecondSIGINTDoesNotSkipRollback(t *testing.T, l *lab) {
 		kind: "custom", params: fmt.Sprintf(`{inject: "touch %s", rollback: "sleep 2; rm -f %s"}`, mark, mark)})
 	c := start(t, append([]string{"run", "--autopilot", "--yes", path}, l.flags()...)...)
 	dir := l.runDir(t)
-	waitFor(t, 60*time.Second, "attack.result OK in the journal", func() bool {
+	e2e.WaitFor(t, 60*time.Second, "attack.result OK in the journal", func() bool {
 		return find(journal(t, dir), gamedays.EvAttackResult, true) != nil
 	})
 	if _, err := os.Stat(mark); err != nil {
@@ -527,7 +506,7 @@ func testRunSecondSIGINTDoesNotSkipRollback(t *testing.T, l *lab) {
 	}
 	c.cmd.Process.Signal(syscall.SIGINT)
 	// The rollback sleeps 2s before it reverts: the second press lands in it.
-	waitFor(t, 30*time.Second, "rollback.intent in the journal", func() bool {
+	e2e.WaitFor(t, 30*time.Second, "rollback.intent in the journal", func() bool {
 		return find(journal(t, dir), gamedays.EvRollbackIntent, true) != nil
 	})
 	c.cmd.Process.Signal(syscall.SIGINT)

@@ -135,6 +135,7 @@ func serveSession(cmd *cobra.Command, s *session, sf *serveFlags, in io.Reader, 
 	opts.Drill = sf.Drill
 	opts.OnEvent = c.OnEvent
 	eng = gamedays.New(s.rb, opts)
+	s.eng.Store(eng)
 	defer eng.Flush()
 	close(ready)
 	printServing(cmd.ErrOrStderr(), srv, s.rb.Roles)

@@ -63,8 +63,16 @@ type runFlags struct {
 	// DryRun resolves, preflights and prints every command and API call,
 	// and injects nothing.
 	DryRun bool
+	// TimeScale multiplies the runbook's durations for a rehearsal
+	// (runbook.Scale); 0 means as written. The lab scales its own
+	// scenarios and leaves it 0.
+	TimeScale float64
 	// Getenv reads the environment (GAMEDAY_PROMETHEUS_URL); nil means os.Getenv.
 	Getenv func(string) string
+	// Notes receives what an executor learns between its calls, such as an
+	// FIS experiment that AWS ended; a run points it at its journal. nil
+	// drops them.
+	Notes func(source, msg string)
 }
 
 // families builds the resolver and executor of each target family, keyed by

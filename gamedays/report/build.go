@@ -123,6 +123,9 @@ func (b *builder) event(ev gamedays.Event) {
 
 func (b *builder) runStart(ev gamedays.Event) {
 	b.r.RunID, b.r.Title, b.r.RunbookFile, b.r.ToolVersion, b.r.RunbookSource = ev.RunID, ev.Msg, ev.File, ev.Version, ev.Runbook
+	if ev.TimeScale > 0 && ev.TimeScale != 1 {
+		b.r.TimeScale = ev.TimeScale
+	}
 	if err := b.st.ParseErr; err != nil && b.rb == nil {
 		b.r.Warnings = append(b.r.Warnings, "the runbook recorded in the journal does not parse with this version of gameday, so units, guardrails and selection rules are missing: "+firstLine(err.Error()))
 	}

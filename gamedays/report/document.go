@@ -51,6 +51,9 @@ func (r *Report) document() (title string, meta []block, sections []section) {
 	for _, w := range r.Warnings {
 		meta = append(meta, block{kind: bNotice, strong: "Warning.", text: w})
 	}
+	if r.TimeScale > 0 {
+		meta = append(meta, block{kind: bNotice, strong: "Rehearsal.", text: RehearsalText(r.TimeScale)})
+	}
 	meta = append(meta,
 		para("Date: ", r.Start.Format("2006-01-02 15:04:05 MST")),
 		para("Duration: ", runbook.FormatDuration(time.Duration(math.Round(r.Duration))*time.Second)+" (until "+r.End.Format("15:04:05 MST")+")"),
@@ -432,4 +435,10 @@ func (r *Report) appendixSection() section {
 		s.blocks = append(s.blocks, para("The runbook as run:", ""), block{kind: bCode, text: strings.TrimRight(r.RunbookSource, "\n")})
 	}
 	return s
+}
+
+// RehearsalText says what a time-scaled run changed, in the words the
+// report and the autopilot both use.
+func RehearsalText(f float64) string {
+	return fmt.Sprintf("every duration of the runbook was multiplied by %g (--time-scale); PromQL windows, metrics_blind, timeouts and alert limits kept their length.", f)
 }

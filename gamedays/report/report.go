@@ -19,11 +19,14 @@ const Schema = "gameday.report/v1"
 // of the JSON form are part of Schema. A Report is not safe for concurrent
 // use: its writers keep the charts they draw.
 type Report struct {
-	Schema       string        `json:"schema"`
-	RunID        string        `json:"run_id"`
-	Title        string        `json:"title"`
-	RunbookFile  string        `json:"runbook_file"`
-	ToolVersion  string        `json:"tool_version"`
+	Schema      string `json:"schema"`
+	RunID       string `json:"run_id"`
+	Title       string `json:"title"`
+	RunbookFile string `json:"runbook_file"`
+	ToolVersion string `json:"tool_version"`
+	// TimeScale is set on a rehearsal: every duration of the plan was
+	// multiplied by it (gameday run --time-scale).
+	TimeScale    float64       `json:"time_scale,omitempty"`
 	Start        time.Time     `json:"start"`
 	End          time.Time     `json:"end"`
 	Duration     float64       `json:"duration_seconds"`

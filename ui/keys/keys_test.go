@@ -9,6 +9,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/gameday/gameday/gamedays"
+	"github.com/gameday/gameday/internal/gendoc"
 )
 
 func press(s string) tea.KeyMsg {
@@ -169,26 +170,8 @@ var update = flag.Bool("update", false, "rewrite the generated key reference in 
 // docs/console.md and README.md embed the key reference generated from Default().
 func TestDocsInSync(t *testing.T) {
 	for _, path := range []string{"../../docs/console.md", "../../README.md"} {
-		doc, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		const begin, end = "<!-- BEGIN generated from ui/keys; a test keeps it in sync -->\n", "<!-- END generated -->"
-		s := string(doc)
-		i, j := strings.Index(s, begin), strings.Index(s, end)
-		if i < 0 || j < i {
-			t.Fatalf("%s lacks the generated markers", path)
-		}
-		want := Markdown(Default())
-		if *update {
-			if err := os.WriteFile(path, []byte(s[:i+len(begin)]+want+s[j:]), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		if s[i+len(begin):j] != want {
-			t.Errorf("%s is out of date; run: go test ./ui/keys -run TestDocsInSync -update", path)
-		}
+		gendoc.Check(t, path, "<!-- BEGIN generated from ui/keys; a test keeps it in sync -->\n",
+			Markdown(Default()), *update, "go test ./ui/keys -run TestDocsInSync -update")
 	}
 }
 
