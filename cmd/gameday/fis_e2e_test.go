@@ -76,7 +76,7 @@ const fisAlarm = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:checkout-p95"
 // the run directory and the experiment's id.
 func injectedFIS(t *testing.T, l *lab, c *child) (dir, exp string) {
 	t.Helper()
-	waitFor(t, 30*time.Second, "a run directory", func() bool {
+	e2e.WaitFor(t, 30*time.Second, "a run directory", func() bool {
 		select {
 		case <-c.exited:
 			t.Fatalf("gameday exited %d before the attack:\n%s", c.code, c.stderr.String())
@@ -86,7 +86,7 @@ func injectedFIS(t *testing.T, l *lab, c *child) (dir, exp string) {
 		return len(m) == 1
 	})
 	dir = l.runDir(t)
-	waitFor(t, 60*time.Second, "attack.result OK in the journal", func() bool {
+	e2e.WaitFor(t, 60*time.Second, "attack.result OK in the journal", func() bool {
 		return find(journal(t, dir), gamedays.EvAttackResult, true) != nil
 	})
 	for _, e := range journal(t, dir) {
@@ -111,7 +111,7 @@ func TestFISEngineOutlivesAKilledConsole(t *testing.T) {
 		t.Fatalf("exit %d, want killed by SIGKILL\n%s", code, c.stderr.String())
 	}
 	killed := time.Now()
-	waitFor(t, 10*time.Second, "the instance to be stopped", func() bool {
+	e2e.WaitFor(t, 10*time.Second, "the instance to be stopped", func() bool {
 		in, _ := srv.Instance(id)
 		return in.State == labaws.StateStopped
 	})
@@ -120,7 +120,7 @@ func TestFISEngineOutlivesAKilledConsole(t *testing.T) {
 		t.Fatalf("experiment %q is %q after the kill, want running", exp.ID, exp.Status)
 	}
 	// Nothing of gameday runs now; AWS's own timer ends the fault.
-	waitFor(t, duration+20*time.Second, "FIS to start the instance again", func() bool {
+	e2e.WaitFor(t, duration+20*time.Second, "FIS to start the instance again", func() bool {
 		in, _ := srv.Instance(id)
 		return in.State == labaws.StateRunning
 	})
@@ -149,16 +149,16 @@ func TestFISEngineStopConditionIsJournalled(t *testing.T) {
 	l, srv, id, path := fisRun(t, time.Minute)
 	c := start(t, "run", path, "--autopilot", "--yes", "--prometheus", l.prom, "--runs-dir", l.runsDir)
 	dir, exp := injectedFIS(t, l, c)
-	waitFor(t, 10*time.Second, "the instance to be stopped", func() bool {
+	e2e.WaitFor(t, 10*time.Second, "the instance to be stopped", func() bool {
 		in, _ := srv.Instance(id)
 		return in.State == labaws.StateStopped
 	})
 	srv.SetAlarm(fisAlarm, true)
 	want := "FIS experiment " + exp + " of stop on " + id + " is stopped: Experiment stopped by stop condition " + fisAlarm
-	waitFor(t, 40*time.Second, "the run to say that the stop condition ended the experiment", func() bool {
+	e2e.WaitFor(t, 40*time.Second, "the run to say that the stop condition ended the experiment", func() bool {
 		return strings.Contains(c.stderr.String(), want)
 	})
-	waitFor(t, 10*time.Second, "FIS to start the instance again", func() bool {
+	e2e.WaitFor(t, 10*time.Second, "FIS to start the instance again", func() bool {
 		in, _ := srv.Instance(id)
 		return in.State == labaws.StateRunning
 	})
