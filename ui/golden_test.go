@@ -40,7 +40,7 @@ func TestGolden(t *testing.T) {
 		{"note", stObserve, "Δ", append([]tea.KeyMsg{keyMsg("f")}, typed("retries hide web-2")...), "retries hide web-2"},
 	}
 	for _, tc := range cases {
-		for _, sz := range [][2]int{{80, 24}, {200, 50}} {
+		for _, sz := range [][2]int{{80, 24}, {120, 40}, {200, 50}} {
 			t.Run(fmt.Sprintf("%s_%dx%d", tc.name, sz[0], sz[1]), func(t *testing.T) {
 				rb := parseRunbook(t)
 				evs, now := scriptAt(tc.stage)

@@ -169,7 +169,7 @@ func TestGoldenStaged(t *testing.T) {
 		{"run", stRun, "Δ"},
 	}
 	for _, tc := range cases {
-		for _, sz := range [][2]int{{80, 24}, {200, 50}} {
+		for _, sz := range [][2]int{{80, 24}, {120, 40}, {200, 50}} {
 			t.Run(fmt.Sprintf("%s_%dx%d", tc.name, sz[0], sz[1]), func(t *testing.T) {
 				c, evs := stagedConsole(t, tc.stage)
 				for _, ev := range evs {
