@@ -18,12 +18,16 @@ func (m *concludeScreen) ShortHelp() []key.Binding {
 	if m.run.Phase != gamedays.PhaseConclude {
 		return nil
 	}
+	if m.participant != nil {
+		// A participant's q only disconnects them; the facilitator finishes.
+		return []key.Binding{m.keys.Finding, m.keys.ActionItem, withHelp(m.keys.Leave, "leave")}
+	}
 	return []key.Binding{withHelp(m.keys.Next, "finish"), m.keys.Finding, m.keys.ActionItem, m.keys.Leave}
 }
 
 // View is the verdict with its evidence, findings and action items.
 func (m *concludeScreen) View() []string {
-	st, s, cfg := m.styles, m.run, m.cfg
+	st, s := m.styles, m.run
 	var out []string
 	switch {
 	case !s.VerdictSet:
@@ -53,15 +57,15 @@ func (m *concludeScreen) View() []string {
 	out = append(out, "")
 	out = append(out, m.notesOf("Findings", "finding", "none yet: press f to add one")...)
 	out = append(out, m.notesOf("Action items", "action", "none yet: press a to add one")...)
-	runDir := cfg.RunDir
-	if runDir == "" {
-		runDir = "RUN_DIR"
-	}
 	out = append(out, "")
 	if s.Ended {
-		out = append(out, m.wrapStyled("The game day has ended. Press e to write the report into "+runDir+" (or run `gameday report "+runDir+"` later); q leaves.", st.Muted)...)
+		out = append(out, m.wrapStyled("The game day has ended. Next: "+m.nextHint(), st.Muted)...)
 	} else {
-		out = append(out, m.wrapStyled("Add findings and action items now; enter or q finishes the game day and closes the journal.", st.Muted)...)
+		if m.participant != nil {
+			out = append(out, m.wrapStyled("The facilitator finishes the game day; q leaves this console.", st.Muted)...)
+		} else {
+			out = append(out, m.wrapStyled("Add findings and action items now; enter or q finishes the game day and closes the journal.", st.Muted)...)
+		}
 	}
 	return out
 }
