@@ -107,11 +107,11 @@ func (m *model) injectedText() string {
 	return fmt.Sprintf("%s (+%d more)", inj[0], len(inj)-1)
 }
 
-// injectedMembers is what is injected named by member only, for a header
-// too narrow for the attacks' names.
-func (m *model) injectedMembers() string {
+// injectedMembers is what is injected named by member only, longest
+// first, for a header too narrow for the attacks' names.
+func (m *model) injectedMembers() []string {
 	if m.redact {
-		return ""
+		return nil
 	}
 	var ms []string
 	for _, r := range m.run.Active() {
@@ -121,11 +121,11 @@ func (m *model) injectedMembers() string {
 	}
 	switch len(ms) {
 	case 0:
-		return ""
+		return nil
 	case 1:
-		return ms[0]
+		return ms[:1]
 	}
-	return fmt.Sprintf("%s (+%d more)", ms[0], len(ms)-1)
+	return []string{fmt.Sprintf("%s (+%d more)", ms[0], len(ms)-1), fmt.Sprintf("%s +%d", ms[0], len(ms)-1), fmt.Sprintf("%d hosts", len(ms))}
 }
 
 // header is the runbook, the run, the phase, T+, what is injected and the
@@ -136,18 +136,27 @@ func (m *model) header() []string {
 	if cfg.Runbook != nil {
 		name = cfg.Runbook.Name
 	}
-	right := ""
+	run, version, file := "", "", ""
 	if s.RunID != "" {
-		right = "run " + s.RunID
+		run = "run " + s.RunID
 	}
 	if cfg.Version != "" {
-		right += "  gameday " + cfg.Version
+		version = "gameday " + cfg.Version
+	}
+	if cfg.File != "" {
+		file = "  " + cfg.File
 	}
 	left := st.Title.Render("GAMEDAY") + " " + st.Bold.Render(name)
-	if cfg.File != "" {
-		left += st.Muted.Render("  " + cfg.File)
+	// What does not fit gives way whole, least useful first, so a run's
+	// name is never cut mid-word: the version, then the file, then the run.
+	line1 := left
+	for _, try := range [][3]string{{file, run, version}, {file, run, ""}, {"", run, ""}, {"", "", ""}} {
+		right := strings.TrimSpace(try[1] + "  " + try[2])
+		if l := left + st.Muted.Render(try[0]); ansi.StringWidth(l)+ansi.StringWidth(right)+1 <= m.width || try == [3]string{} {
+			line1 = spread(l, st.Muted.Render(right), m.width)
+			break
+		}
 	}
-	line1 := spread(left, st.Muted.Render(right), m.width)
 
 	phase := strings.ToUpper(s.Phase.String()) + s.stageTag()
 	if s.Ended {
@@ -169,10 +178,13 @@ func (m *model) header() []string {
 	if room := m.width - ansi.StringWidth(lead) - ansi.StringWidth(verdict); ansi.StringWidth(inj) > room {
 		// Where the attack's name does not fit, the hosts it is on do:
 		// which machine is hurt matters more than what the fault is called.
-		if short := m.injectedMembers(); short != "" && ansi.StringWidth(short) <= room {
-			inj = short
-		} else {
-			inj = ansi.Truncate(inj, max(1, room), "…")
+		cut := ansi.Truncate(inj, max(1, room), "…")
+		inj = cut
+		for _, short := range m.injectedMembers() {
+			if ansi.StringWidth(short) <= room {
+				inj = short
+				break
+			}
 		}
 	}
 	line2 := lead + injStyle.Render(inj) + verdict

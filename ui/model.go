@@ -2,7 +2,6 @@ package ui
 
 import (
 	"os"
-	"strings"
 	"time"
 
 	"github.com/charmbracelet/bubbles/help"
@@ -185,7 +184,7 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.err != nil {
 			m.flash = "report failed: " + msg.err.Error()
 		} else {
-			m.flash = "report written: " + strings.Join(msg.files, ", ")
+			m.flash = reportWritten(msg.files, m.width)
 		}
 		return m, nil
 	case repaintMsg:
