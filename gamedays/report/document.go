@@ -380,6 +380,11 @@ func (r *Report) timelineSection() section {
 	s := section{id: "timeline", title: "Timeline"}
 	t := block{kind: bTable, head: []string{"T+", "Phase", "Who", "What"}}
 	for _, e := range r.Timeline {
+		// How many samples were journalled is bookkeeping; the charts
+		// above are what the samples say. The JSON keeps the line.
+		if e.Type == gamedays.EvSample {
+			continue
+		}
 		t.rows = append(t.rows, []string{clock(e.T), e.Phase, e.Author, e.Text})
 	}
 	s.blocks = append(s.blocks, t)
