@@ -6,6 +6,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 
 	"github.com/gameday/gameday/gamedays"
+	"github.com/gameday/gameday/gamedays/report"
 )
 
 // concludeScreen is the conclude phase and what follows the end: the
@@ -23,6 +24,50 @@ func (m *concludeScreen) ShortHelp() []key.Binding {
 		return []key.Binding{m.keys.Finding, m.keys.ActionItem, withHelp(m.keys.Leave, "leave")}
 	}
 	return []key.Binding{withHelp(m.keys.Next, "finish"), m.keys.Finding, m.keys.ActionItem, m.keys.Leave}
+}
+
+// predictedVsMeasured puts each prediction beside what the verdict
+// measured in the panels it names (report.PredictedPanels, as the report
+// does), once the hypothesis has been judged.
+func (m *concludeScreen) predictedVsMeasured() []string {
+	st, s, rb := m.styles, m.run, m.cfg.Runbook
+	if rb == nil || len(s.Results) == 0 {
+		return nil
+	}
+	var out []string
+	for _, nt := range s.notes {
+		if nt.kind != "prediction" {
+			continue
+		}
+		if out == nil {
+			out = append(out, "", st.Bold.Render("Predicted vs measured"))
+		}
+		who := ""
+		if nt.author != "" {
+			who = " (" + nt.author + ")"
+		}
+		out = append(out, "  "+st.Muted.Render(tplus(s.Elapsed(nt.at)))+" predicted: "+nt.text+st.Muted.Render(who))
+		var measured []string
+		for _, panel := range report.PredictedPanels(nt.text, rb.Metrics.Panels) {
+			for _, r := range s.Results {
+				if r.Panel != panel {
+					continue
+				}
+				label := report.CheckLabel(r.Panel, r.Text)
+				if r.NoData {
+					measured = append(measured, label+": no data")
+					continue
+				}
+				measured = append(measured, label+" "+s.Format(r.Panel, float64(r.Value))+" ("+strings.ToLower(held(r.Held, r.NoData))+")")
+			}
+		}
+		if len(measured) > 0 {
+			for _, l := range wrap("measured: "+strings.Join(measured, "; "), m.width-10) {
+				out = append(out, "          "+l)
+			}
+		}
+	}
+	return out
 }
 
 // View is the verdict with its evidence, findings and action items.
@@ -54,6 +99,7 @@ func (m *concludeScreen) View() []string {
 		out = append(out, "")
 		out = append(out, m.table([]string{"result", "evidence"}, []int{10}, rows)...)
 	}
+	out = append(out, m.predictedVsMeasured()...)
 	out = append(out, "")
 	out = append(out, m.notesOf("Findings", "finding", "none yet: press f to add one")...)
 	out = append(out, m.notesOf("Action items", "action", "none yet: press a to add one")...)

@@ -2,10 +2,7 @@ package main
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"encoding/json"
-	"encoding/pem"
 	"net"
 	"os"
 	"path/filepath"
@@ -35,23 +32,8 @@ func TestServeTwoPanesWalkALabGameDay(t *testing.T) {
 	t.Cleanup(func() { l.Close() })
 	dir := t.TempDir()
 
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	block, err := gossh.MarshalPrivateKey(priv, "carol")
-	if err != nil {
-		t.Fatal(err)
-	}
 	keyFile := filepath.Join(dir, "carol")
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(block), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	signer, err := gossh.NewSignerFromKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub := strings.TrimSpace(string(gossh.MarshalAuthorizedKey(signer.PublicKey())))
+	pub := strings.TrimSpace(string(gossh.MarshalAuthorizedKey(e2e.WriteKey(t, keyFile).PublicKey())))
 
 	src, err := l.Runbook("latency-one-host", consoleScale)
 	if err != nil {

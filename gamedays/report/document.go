@@ -178,6 +178,17 @@ func (r *Report) hypothesisSection() section {
 		}
 		s.blocks = append(s.blocks, t)
 	}
+	if len(r.Predictions) > 0 {
+		t := block{kind: bTable, head: []string{"T+", "Who", "Predicted", "Measured"}}
+		for _, p := range r.Predictions {
+			measured := strings.Join(p.Measured, "; ")
+			if measured == "" {
+				measured = "—"
+			}
+			t.rows = append(t.rows, []string{clock(p.T), p.Author, p.Text, measured})
+		}
+		s.blocks = append(s.blocks, para("Predicted vs measured:", ""), t)
+	}
 	return s
 }
 

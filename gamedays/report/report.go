@@ -45,11 +45,14 @@ type Report struct {
 	Unreverted []Injection `json:"unreverted"`
 	Drill      *Drill      `json:"drill,omitempty"`
 	// Alerts is the judgement of the runbook's alerts section.
-	Alerts        []gamedays.AlertResult `json:"alerts,omitempty"`
-	Timeline      []Entry                `json:"timeline"`
-	Findings      []Note                 `json:"findings"`
-	Actions       []Note                 `json:"action_items"`
-	RunbookSource string                 `json:"runbook_source"`
+	Alerts   []gamedays.AlertResult `json:"alerts,omitempty"`
+	Timeline []Entry                `json:"timeline"`
+	Findings []Note                 `json:"findings"`
+	// Predictions are the guesses written before the run, each beside
+	// what was measured.
+	Predictions   []Prediction `json:"predictions"`
+	Actions       []Note       `json:"action_items"`
+	RunbookSource string       `json:"runbook_source"`
 
 	// Warnings are problems met while reading the journal (a runbook that no
 	// longer parses, events out of order); the report says them at the top.

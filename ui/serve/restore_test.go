@@ -1,9 +1,6 @@
 package serve
 
 import (
-	"crypto/ed25519"
-	"crypto/rand"
-	"encoding/pem"
 	"net"
 	"os"
 	"path/filepath"
@@ -24,25 +21,10 @@ import (
 func TestCloseRestoresParticipantsTerminals(t *testing.T) {
 	sshBin := e2e.Need(t, "tmux", "ssh")[1]
 	dir := t.TempDir()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	block, err := gossh.MarshalPrivateKey(priv, "carol")
-	if err != nil {
-		t.Fatal(err)
-	}
 	keyFile := filepath.Join(dir, "carol")
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(block), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	signer, err := gossh.NewSignerFromKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pub := strings.TrimSpace(string(gossh.MarshalAuthorizedKey(e2e.WriteKey(t, keyFile).PublicKey())))
 	authorized := filepath.Join(dir, "authorized_keys")
-	line := strings.TrimSpace(string(gossh.MarshalAuthorizedKey(signer.PublicKey()))) + " carol\n"
-	if err := os.WriteFile(authorized, []byte(line), 0o600); err != nil {
+	if err := os.WriteFile(authorized, []byte(pub+" carol\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	fullScreen := func(s *Session) (*tea.Program, func(), error) {
