@@ -133,13 +133,15 @@ type layout struct {
 	Wraps      []string `json:"wraps"`
 	Unlabelled []string `json:"unlabelled"`
 	Overlaps   []string `json:"overlaps"`
-	Short      []string `json:"short"`
-	Gaps       []string `json:"gaps"`
-	Bands      int      `json:"bands"`
+	Covered    []string `json:"covered"` // names a band is painted over
+
+	Short []string `json:"short"`
+	Gaps  []string `json:"gaps"`
+	Bands int      `json:"bands"`
 }
 
 const measureLayout = `(() => {
-  const out = {wraps: [], unlabelled: [], overlaps: [], short: [], gaps: [], bands: 0};
+  const out = {wraps: [], unlabelled: [], overlaps: [], covered: [], short: [], gaps: [], bands: 0};
   document.querySelectorAll('td, th').forEach(cell => {
     const walk = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
     for (let n = walk.nextNode(); n; n = walk.nextNode()) {
@@ -165,6 +167,10 @@ const measureLayout = `(() => {
       if (p.x < q.x + q.width && q.x < p.x + p.width && p.y < q.y + q.height && q.y < p.y + p.height)
         out.overlaps.push(panel + ': ' + a + ' over ' + b);
     }
+    const rects = Array.from(f.querySelectorAll('rect.phase, rect.attack'));
+    labels.forEach(t => {
+      if (rects.some(r => t.compareDocumentPosition(r) & Node.DOCUMENT_POSITION_FOLLOWING)) out.covered.push(panel + ': ' + t.dataset.phase);
+    });
     const top = Math.min(...phases.map(r => r.y.baseVal.value));
     f.querySelectorAll('rect.attack').forEach(r => {
       if (r.y.baseVal.value > top + 0.5) out.short.push(panel + ': ' + r.dataset.attack);
@@ -317,11 +323,11 @@ func TestHTMLInChromium(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "bad.html")
 		os.WriteFile(path, []byte(`<!DOCTYPE html><title>x</title><table style="width:40px"><tr><td style="overflow-wrap:anywhere">checkout-survives</td></tr></table>`+
 			`<figure class="chart" data-panel="p"><svg viewBox="0 0 100 100"><rect class="phase" data-phase="baseline" x="0" y="0" width="50" height="100"/>`+
-			`<rect class="phase" data-phase="run" x="50" y="0" width="50" height="100"/><text class="phase-label" data-phase="baseline" x="2" y="9">baseline</text>`+
+			`<text class="phase-label" data-phase="baseline" x="2" y="9">baseline</text><rect class="phase" data-phase="run" x="50" y="0" width="50" height="100"/>`+
 			`<rect class="attack" data-attack="slow" x="60" y="20" width="10" height="80"/>`+
 			`<path d="M0,50L40,50" stroke="#1f4e9c"/><path d="M70,50L90,50" stroke="#1f4e9c"/></svg></figure>`), 0o644)
 		_, _, lay, _, _ := load(t, browser, "file://"+path)
-		if len(lay.Wraps) == 0 || len(lay.Unlabelled) == 0 || len(lay.Short) == 0 || len(lay.Gaps) == 0 {
+		if len(lay.Wraps) == 0 || len(lay.Unlabelled) == 0 || len(lay.Covered) == 0 || len(lay.Short) == 0 || len(lay.Gaps) == 0 {
 			t.Fatalf("a broken page passed: %+v", lay)
 		}
 	})
@@ -369,8 +375,8 @@ func TestHTMLInChromium(t *testing.T) {
 			if len(lay.Wraps) > 0 {
 				t.Errorf("words broken across lines in tables at 1280px: %q", lay.Wraps)
 			}
-			if len(lay.Unlabelled) > 0 || len(lay.Overlaps) > 0 {
-				t.Errorf("phase bands without a name %q, names over each other %q", lay.Unlabelled, lay.Overlaps)
+			if len(lay.Unlabelled) > 0 || len(lay.Overlaps) > 0 || len(lay.Covered) > 0 {
+				t.Errorf("phase bands without a name %q, names over each other %q, names under a band %q", lay.Unlabelled, lay.Overlaps, lay.Covered)
 			}
 			if len(lay.Short) > 0 {
 				t.Errorf("attack bands short of the plot's top: %q", lay.Short)

@@ -325,6 +325,15 @@ func (cd chartData) bands(c *canvas, lo, top float64) {
 			col = colAborted
 		}
 		c.rect(ph.from, ph.to, lo, top, col, fmt.Sprintf(` class="phase" data-phase="%s"`, htmlAttr(ph.name)))
+	}
+	for _, a := range cd.attacks {
+		c.rect(a.from, math.Max(a.to, a.from+cd.duration/500), lo, top, colAttack,
+			fmt.Sprintf(` class="attack" data-attack="%s" fill-opacity="%g"`, htmlAttr(a.name), colAttackOpacity))
+		c.text(c.x(a.from)+2, c.y(lo)-2, "start", "8", "#9a4500", "attack: "+a.name, "")
+	}
+	// Names after every band, so no band is painted over a name that
+	// spills past its own.
+	for _, ph := range cd.phases {
 		x0, x1 := c.x(ph.from), c.x(ph.to)
 		w := labelWidth(ph.name)
 		// The first row where the name fits at the band's start, else
@@ -350,11 +359,6 @@ func (cd chartData) bands(c *canvas, lo, top float64) {
 			// read as the next band's.
 			c.line(x, rows[row]+2, (x0+x1)/2, rows[len(rows)-1]+8, "#404040", 0.5, ` class="phase-tie" data-phase="`+htmlAttr(ph.name)+`"`)
 		}
-	}
-	for _, a := range cd.attacks {
-		c.rect(a.from, math.Max(a.to, a.from+cd.duration/500), lo, top, colAttack,
-			fmt.Sprintf(` class="attack" data-attack="%s" fill-opacity="%g"`, htmlAttr(a.name), colAttackOpacity))
-		c.text(c.x(a.from)+2, c.y(lo)-2, "start", "8", "#9a4500", "attack: "+a.name, "")
 	}
 }
 
