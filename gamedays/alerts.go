@@ -29,6 +29,9 @@ type AlertWatcher interface {
 	// Poll returns the transitions since the last poll of alerts active
 	// from since on, timed by their sources.
 	Poll(ctx context.Context, since, now time.Time) ([]alerts.Transition, error)
+	// Condition is the expression of the alerting rule named name, once
+	// Check has read the rules.
+	Condition(name string) (string, bool)
 }
 
 // AlertMark is one alert reaching one state (pending, firing, received,
@@ -55,8 +58,15 @@ type AlertResult struct {
 	FiresWithin    time.Duration `json:"fires_within,omitempty"`
 	NotifiedWithin time.Duration `json:"notified_within,omitempty"`
 	ResolvesWithin time.Duration `json:"resolves_within,omitempty"`
-	Held           bool          `json:"held"`
-	Text           string        `json:"text"`
+	// Watched is the runbook panel the alert's rule compares with a
+	// number ("the error rate"; empty when no panel is the rule's), Past
+	// the way it must go ("above its threshold (0.1)"), and Crossed the
+	// first step from the inject on where it did (zero: never).
+	Watched string    `json:"watched,omitempty"`
+	Past    string    `json:"past,omitempty"`
+	Crossed time.Time `json:"crossed,omitzero"`
+	Held    bool      `json:"held"`
+	Text    string    `json:"text"`
 }
 
 // alertBook is what the engine knows of the alerts while it runs.
@@ -236,6 +246,7 @@ func (e *Engine) alertResults() []AlertResult {
 		if !r.Firing.IsZero() {
 			r.Resolved = firstOf(x.Matches, alerts.Resolved, r.Firing)
 		}
+		r.Watched, r.Past, r.Crossed = e.crossing(x.Name, from)
 		r.Held, r.Text = judgeExpected(x, r)
 		out = append(out, r)
 	}
@@ -254,6 +265,45 @@ func (e *Engine) alertResults() []AlertResult {
 		out = append(out, r)
 	}
 	return out
+}
+
+// crossing finds the runbook panel the alert's rule compares with a number
+// and the first step, from the inject on, where the panel was past it: the
+// moment the alert had cause to fire.
+func (e *Engine) crossing(name string, from time.Time) (panel, past string, first time.Time) {
+	if e.opts.Metrics == nil || from.IsZero() {
+		return "", "", first
+	}
+	expr, ok := e.opts.Alerts.Condition(name)
+	if !ok {
+		return "", "", first
+	}
+	w, ok := alerts.Watches(expr, e.rb.Metrics.Panels)
+	if !ok {
+		return "", "", first
+	}
+	title := w.Panel.Title
+	if title == "" || title == w.Panel.Name {
+		title = strings.ReplaceAll(w.Panel.Name, "_", " ")
+	}
+	for _, s := range e.opts.Metrics.Series(w.Panel.Name) {
+		for _, pt := range e.opts.Metrics.Points(w.Panel.Name, s, from, time.Time{}) {
+			if !pt.Missing && w.Crossed(pt.V) {
+				if first.IsZero() || pt.T.Before(first) {
+					first = pt.T
+				}
+				break
+			}
+		}
+	}
+	return "the " + title, fmt.Sprintf("%s its threshold (%g)", w.Words(), w.Limit), first
+}
+
+// tPlus writes d after the inject as T+m:ss, the way a facilitator calls
+// out times.
+func tPlus(d time.Duration) string {
+	d = max(0, d.Round(time.Second))
+	return fmt.Sprintf("T+%d:%02d", int(d/time.Minute), int(d%time.Minute/time.Second))
 }
 
 func withName(m AlertMark) map[string]string {
@@ -279,6 +329,13 @@ func judgeExpected(x runbook.ExpectedAlert, r AlertResult) (bool, string) {
 			why += fmt.Sprintf("; it fired after %s", since(r.Firing))
 		case !r.Pending.IsZero():
 			why += fmt.Sprintf("; it was pending from %s after the inject", since(r.Pending))
+		}
+		switch {
+		case r.Watched == "":
+		case r.Crossed.IsZero():
+			why += fmt.Sprintf("; %s was never %s", r.Watched, r.Past)
+		default:
+			why += fmt.Sprintf("; %s was %s from %s", r.Watched, r.Past, tPlus(r.Crossed.Sub(r.From)))
 		}
 		return false, why
 	}
@@ -324,14 +381,15 @@ func (s *State) describeAlert(ev Event) string {
 	}
 	m := ev.Alert
 	line := fmt.Sprintf("alert %s %s", runbook.ExpectedAlert{Name: m.Name, Labels: m.Labels}.Describe(), strings.ToUpper(m.State))
-	if start := s.firstInjectAt(); !start.IsZero() {
+	if start := s.FirstInjectAt(); !start.IsZero() {
 		line += fmt.Sprintf(" at %s after the first inject", FormatDuration(m.At.Sub(start).Round(100*time.Millisecond)))
 	}
 	return line
 }
 
-// firstInjectAt is when the first attack intent was journalled.
-func (s *State) firstInjectAt() time.Time {
+// FirstInjectAt is when the first attack intent was journalled: what
+// alert times count from.
+func (s *State) FirstInjectAt() time.Time {
 	var first time.Time
 	for _, in := range s.Injections {
 		if !in.IntentAt.IsZero() && (first.IsZero() || in.IntentAt.Before(first)) {

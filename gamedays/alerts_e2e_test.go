@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -110,7 +111,7 @@ func TestAlertsOnRealPrometheus(t *testing.T) {
 
 	t.Run("a fault the alert does not see is a monitoring gap", func(t *testing.T) {
 		evs, out := run("quiet", "6s", "6s")
-		if out.Verdict != gamedays.VerdictRefuted || !strings.Contains(out.Reason, `monitoring gap: HighErrorRate{severity="page"} did not fire within 6s`) {
+		if out.Verdict != gamedays.VerdictRefuted || !strings.Contains(out.Reason, `monitoring gap: HighErrorRate{severity="page"} did not fire within 6s; the error rate was never above its threshold (0.1)`) {
 			t.Fatalf("verdict %s: %s", out.Verdict, out.Reason)
 		}
 		s := gamedays.Fold(evs)
@@ -132,6 +133,12 @@ func TestAlertsOnRealPrometheus(t *testing.T) {
 		r := s.AlertResults[0]
 		if r.Pending.IsZero() || r.Firing.IsZero() || r.Notified.IsZero() || r.Resolved.IsZero() {
 			t.Fatalf("a state is missing: %+v", r)
+		}
+		// The panel the rule watches crossed the rule's threshold before
+		// Prometheus saw the rule's condition hold (pending), give or take
+		// the step the panel is read at.
+		if r.Watched != "the error rate" || r.Past != "above its threshold (0.1)" || r.Crossed.IsZero() || r.Crossed.After(r.Pending.Add(time.Second)) || r.Crossed.Before(r.From) {
+			t.Errorf("watched %q %q crossed %s, pending %s, inject %s", r.Watched, r.Past, r.Crossed, r.Pending, r.From)
 		}
 		// Every mark agrees with Prometheus's own ALERTS, asked at the
 		// evaluation interval, and was journalled within a poll of it.
@@ -155,8 +162,8 @@ func TestAlertsOnRealPrometheus(t *testing.T) {
 				}
 			}
 		}
-		t.Logf("time to pending %s, to fire %s, to page %s from the inject; resolved %s after the rollback",
-			r.Pending.Sub(r.From).Round(time.Millisecond), r.Firing.Sub(r.From).Round(time.Millisecond),
+		t.Logf("panel crossed %s, time to pending %s, to fire %s, to page %s from the inject; resolved %s after the rollback",
+			r.Crossed.Sub(r.From).Round(time.Millisecond), r.Pending.Sub(r.From).Round(time.Millisecond), r.Firing.Sub(r.From).Round(time.Millisecond),
 			r.Notified.Sub(r.From).Round(time.Millisecond), r.Resolved.Sub(r.RolledBack).Round(time.Millisecond))
 		var lines []string
 		for _, ev := range evs {
@@ -171,8 +178,18 @@ func TestAlertsOnRealPrometheus(t *testing.T) {
 			t.Fatal(err)
 		}
 		var md bytes.Buffer
-		if err := rep.Markdown(&md, t.TempDir()); err != nil {
+		dir := t.TempDir()
+		if err := rep.Markdown(&md, dir); err != nil {
 			t.Fatal(err)
+		}
+		svg, err := os.ReadFile(filepath.Join(dir, report.ChartFile("error_rate")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mark := range []string{">HighErrorRate pending<", ">HighErrorRate firing<", ">HighErrorRate paged<", ">HighErrorRate resolved<"} {
+			if !bytes.Contains(svg, []byte(mark)) {
+				t.Errorf("the error_rate chart does not mark %s", mark)
+			}
 		}
 		firing := gamedays.FormatDuration(r.Firing.Sub(r.From).Round(100*time.Millisecond)) + " (limit 20s)"
 		if !strings.Contains(md.String(), "## Alerts") || !strings.Contains(md.String(), firing) || !strings.Contains(md.String(), `HighErrorRate{severity="page"}`) {

@@ -34,7 +34,7 @@ func (s *State) Describe(ev Event) string {
 	switch ev.Type {
 	case EvPreflight, EvAttackIntent, EvAttackResult, EvRollbackIntent, EvRollbackResult:
 		return describeInjection(ev, ok)
-	case EvStagePlan, EvStageStart, EvStageResult:
+	case EvStagePlan, EvStageStart, EvStageResult, EvStageAsk, EvStageConfirm, EvConfirmEach:
 		return describeStage(ev)
 	case EvNote:
 		return describeNote(ev)
@@ -51,6 +51,9 @@ func (s *State) Describe(ev Event) string {
 func describeLifecycle(ev Event, ok bool) string {
 	switch ev.Type {
 	case EvRunStart:
+		if ev.TimeScale > 0 && ev.TimeScale != 1 {
+			return fmt.Sprintf("game day started: %s (run %s), a rehearsal at %g× its durations", ev.Msg, ev.RunID, ev.TimeScale)
+		}
 		return fmt.Sprintf("game day started: %s (run %s)", ev.Msg, ev.RunID)
 	case EvPhase:
 		return "phase: " + ev.Phase
@@ -137,8 +140,13 @@ func LevelOf(ev Event) Level {
 			return LevelBad
 		}
 		return LevelOK
-	case EvStageStart:
+	case EvStageStart, EvStageAsk:
 		return LevelWarn
+	case EvStageConfirm:
+		if failed {
+			return LevelBad
+		}
+		return LevelOK
 	case EvAlert, EvAlerts:
 		return alertLevel(ev)
 	case EvExpectation:

@@ -28,6 +28,9 @@ const (
 	IntentConfirm                   // confirm the blast radius exactly as shown
 	IntentNote                      // add a note, prediction, finding or action item
 	IntentAbort                     // stop and roll everything back
+	// IntentConfirmEach turns asking before each escalation of a staged
+	// run on (Text "on") or off ("off"); taken whenever it arrives.
+	IntentConfirmEach
 )
 
 // Intent is a request from the console, the autopilot, a signal or a test.
@@ -57,6 +60,11 @@ type Options struct {
 	// AutoAdvance moves on from hypothesis and conclude without an intent;
 	// AutoConfirm confirms the blast radius (autopilot --yes).
 	AutoAdvance, AutoConfirm bool
+	// ConfirmEachStage asks for a confirmation (IntentConfirm) before each
+	// escalation of a staged run, waiting at most StageConfirmWait
+	// (default DefaultStageConfirmWait) with the stage before in place.
+	ConfirmEachStage bool
+	StageConfirmWait time.Duration
 	// DryRun resolves, preflights and journals the plan, and injects nothing.
 	DryRun bool
 	// Parallel bounds concurrent executor calls per attack (default 64).
@@ -68,6 +76,10 @@ type Options struct {
 	// goroutines; it must not block.
 	OnEvent func(Event)
 	Version string
+	// TimeScale is what the runbook's durations were multiplied by before
+	// the engine got it (runbook.Scale); journalled so every reader of the
+	// journal sees the plan as run.
+	TimeScale float64
 }
 
 // Recorder is where the engine journals; *Journal is one.
@@ -133,7 +145,10 @@ type Engine struct {
 	stages   []*stageStep
 	stage    int
 	stageOut []StageOutcome
-	al       alertBook
+	// askEach: ask before each escalation; askReady: the switches were
+	// armed to cover the waits, so it may be turned on during the stages.
+	askEach, askReady bool
+	al                alertBook
 }
 
 // New prepares an engine for rb. Nothing happens until Run.
@@ -154,6 +169,7 @@ func New(rb *runbook.Runbook, opts Options) *Engine {
 		inflight:  map[*targets.Injection]chan struct{}{},
 		results:   map[*targets.Injection]targets.Result{},
 		sampledBy: map[string]time.Time{},
+		askEach:   opts.ConfirmEachStage,
 	}
 	if opts.Metrics != nil {
 		e.eval = metrics.NewEvaluator(opts.Metrics, rb.Metrics.Panels)
@@ -300,7 +316,7 @@ func (e *Engine) aborted() bool {
 func (e *Engine) Run(ctx context.Context) (Outcome, error) {
 	stop := context.AfterFunc(ctx, func() { e.deliver(Intent{Type: IntentAbort, Source: "context cancelled"}) })
 	defer stop()
-	e.emit(Event{Type: EvRunStart, RunID: e.opts.RunID, Msg: e.rb.Name, Runbook: string(e.opts.Source), File: e.rb.File, Version: e.opts.Version})
+	e.emit(Event{Type: EvRunStart, RunID: e.opts.RunID, Msg: e.rb.Name, Runbook: string(e.opts.Source), File: e.rb.File, Version: e.opts.Version, TimeScale: e.opts.TimeScale})
 	// Phases run on their own context so that an abort stops them while the
 	// rollback, which must outlive the abort, gets a fresh one.
 	pctx, cancel := context.WithCancel(context.Background())
@@ -440,8 +456,7 @@ func (e *Engine) waitFor(ctx context.Context, want IntentType, auto bool) error 
 			case i = <-e.intents:
 			}
 		}
-		if i.Type == IntentNote {
-			e.note(i)
+		if e.aside(i) {
 			continue
 		}
 		if i.Type == want {
@@ -451,17 +466,17 @@ func (e *Engine) waitFor(ctx context.Context, want IntentType, auto bool) error 
 	}
 }
 
-// drainNotes journals the notes queued so far. It stops at the first other
+// drainNotes journals the notes queued so far (and takes the other
+// intents aside takes). It stops at the first other
 // intent and returns it, so that an intent queued right behind a note (a
 // note typed, then enter) is acted on rather than lost.
 func (e *Engine) drainNotes() (Intent, bool) {
 	for {
 		select {
 		case i := <-e.intents:
-			if i.Type != IntentNote {
+			if !e.aside(i) {
 				return i, true
 			}
-			e.note(i)
 		default:
 			return Intent{}, false
 		}

@@ -86,9 +86,12 @@ type Event struct {
 	OK      *bool  `json:"ok,omitempty"`
 	Verdict string `json:"verdict,omitempty"`
 
-	Runbook   string              `json:"runbook,omitempty"` // run.start: the runbook source as run
-	File      string              `json:"file,omitempty"`
-	Version   string              `json:"version,omitempty"`
+	Runbook string `json:"runbook,omitempty"` // run.start: the runbook source as run
+	File    string `json:"file,omitempty"`
+	Version string `json:"version,omitempty"`
+	// TimeScale (run.start) is the factor the runbook's durations were
+	// multiplied by for a rehearsal (gameday run --time-scale); 0 means 1.
+	TimeScale float64             `json:"time_scale,omitempty"`
 	Target    string              `json:"target,omitempty"`
 	Members   []targets.Member    `json:"members,omitempty"`
 	Seed      *int64              `json:"seed,omitempty"`
@@ -103,17 +106,19 @@ type Event struct {
 	Live      *Live               `json:"live,omitempty"`     // EvLive only; never journalled
 	// Stage is the escalation stage the event belongs to (1-based; 0 in a
 	// run without stages); StagePlan is a stage's plan (stage.plan).
-	Stage     int           `json:"stage,omitempty"`
-	StagePlan *StagePlan    `json:"stage_plan,omitempty"`
-	Alert     *AlertMark    `json:"alert,omitempty"`  // EvAlert
-	Alerts    []AlertResult `json:"alerts,omitempty"` // EvAlerts
+	Stage     int        `json:"stage,omitempty"`
+	StagePlan *StagePlan `json:"stage_plan,omitempty"`
+	// Until is when a wait ends: a stage asked to be confirmed (stage.ask).
+	Until  time.Time     `json:"until,omitzero"`
+	Alert  *AlertMark    `json:"alert,omitempty"`  // EvAlert
+	Alerts []AlertResult `json:"alerts,omitempty"` // EvAlerts
 }
 
 // MustSync says whether the event must be on disk before the engine goes on:
 // intents announce actions, and the rest mark points recovery relies on.
 func (e Event) MustSync() bool {
 	switch e.Type {
-	case EvAttackIntent, EvRollbackIntent, EvAttackResult, EvRollbackResult, EvConfirmed, EvAbort, EvPhase, EvVerdict, EvRunEnd, EvRunStart, EvStageStart:
+	case EvAttackIntent, EvRollbackIntent, EvAttackResult, EvRollbackResult, EvConfirmed, EvAbort, EvPhase, EvVerdict, EvRunEnd, EvRunStart, EvStageStart, EvStageConfirm:
 		return true
 	}
 	return false

@@ -27,6 +27,9 @@ type Live struct {
 	// Base is each series' baseline median, per panel (so far, during the
 	// baseline), for the charts' baseline band.
 	Base map[string]map[string]Num `json:"base,omitempty"`
+	// Alerts is the runbook's alerts section judged on what has been seen
+	// so far (run, observe); the judgement at conclude is EvAlerts.
+	Alerts []AlertResult `json:"alerts,omitempty"`
 }
 
 // GuardStatus is one guardrail at one moment.
@@ -107,6 +110,9 @@ func (e *Engine) publishLive() {
 	m := Moment{Phase: e.phase, BaseFrom: e.baseFrom, Start: e.start, Baseline: e.eval.Baseline, Now: e.opts.Clock.Now()}
 	e.mu.Unlock()
 	live := Judge(e.rb, e.opts.Metrics, e.opts.Metrics.Health(), m)
+	if e.opts.Alerts != nil && (m.Phase == PhaseRun || m.Phase == PhaseObserve) {
+		live.Alerts = e.alertResults()
+	}
 	e.opts.OnEvent(Event{Type: EvLive, Time: m.Now.UTC(), Phase: m.Phase.String(), Live: live})
 }
 

@@ -259,11 +259,7 @@ func (e *Engine) blastRadius(ctx context.Context) ([]planned, error) {
 		return e.stagedBlastRadius(ctx)
 	}
 	selected := map[string][]targets.Member{}
-	for _, a := range e.rb.Attacks {
-		if _, ok := selected[a.Target]; ok {
-			continue
-		}
-		t, _ := e.rb.Target(a.Target)
+	for _, t := range e.attackedTargets() {
 		all, seed, err := e.resolve(ctx, t)
 		if err != nil {
 			return nil, err
@@ -289,7 +285,7 @@ func (e *Engine) blastRadius(ctx context.Context) ([]planned, error) {
 		}
 		for _, m := range selected[a.Target] {
 			plan = append(plan, planned{attack: a, exec: exec, inj: &targets.Injection{
-				RunID: e.opts.RunID, Attack: a.Name, Kind: a.Kind, Member: m, Params: params, Duration: a.Duration,
+				RunID: e.opts.RunID, Attack: a.Name, Kind: a.Kind, Member: m, Params: params, Engine: a.Engine, Duration: a.Duration,
 			}})
 		}
 	}
@@ -297,6 +293,21 @@ func (e *Engine) blastRadius(ctx context.Context) ([]planned, error) {
 		return nil, err
 	}
 	return plan, nil
+}
+
+// attackedTargets are the targets the attacks name, each once, in the order
+// they are first named.
+func (e *Engine) attackedTargets() []runbook.Target {
+	var out []runbook.Target
+	seen := map[string]bool{}
+	for _, a := range e.rb.Attacks {
+		if !seen[a.Target] {
+			seen[a.Target] = true
+			t, _ := e.rb.Target(a.Target)
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // resolve lists a target's members, journals them, and returns the seed

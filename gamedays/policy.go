@@ -44,6 +44,11 @@ func Permit(a Actor, in Intent) error {
 		return fmt.Errorf("only the facilitator %s; %s is %s", what, a.name(), article(a.Role))
 	case IntentNote:
 		return permitNote(a, in.Kind)
+	case IntentConfirmEach:
+		if a.Role == runbook.RoleFacilitator {
+			return nil
+		}
+		return fmt.Errorf("only the facilitator decides whether each stage is confirmed; %s is %s", a.name(), article(a.Role))
 	}
 	return fmt.Errorf("%s cannot do that here", a.name())
 }
@@ -102,6 +107,8 @@ func intentWords(i Intent) string {
 		return "move on"
 	case IntentConfirm:
 		return "confirm the blast radius"
+	case IntentConfirmEach:
+		return "switch confirming each stage"
 	case IntentNote:
 		if i.Kind != "" {
 			return "add a " + i.Kind

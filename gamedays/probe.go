@@ -19,13 +19,7 @@ const maxProbeLines = 10
 func (e *Engine) probe(ctx context.Context) string {
 	var failures []string
 	probed := 0
-	seen := map[string]bool{}
-	for _, a := range e.rb.Attacks {
-		if seen[a.Target] {
-			continue
-		}
-		seen[a.Target] = true
-		t, _ := e.rb.Target(a.Target)
+	for _, t := range e.attackedTargets() {
 		prober, ok := e.opts.Executors[t.Family()].(targets.Prober)
 		res := e.opts.Resolvers[t.Family()]
 		if !ok || res == nil {

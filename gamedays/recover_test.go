@@ -123,6 +123,15 @@ func TestRecoverRollsBackWhatAKilledRunLeft(t *testing.T) {
 		}
 	}
 
+	checkJournalAfterRecover(t, path, key)
+	checkRecoverIsIdle(t, path, exec, key)
+}
+
+// checkJournalAfterRecover: the journal of the killed run reads back
+// whole and sealed, quotes the cut line in a note, and ends with a
+// successful recover that left nothing unreverted.
+func checkJournalAfterRecover(t *testing.T, path string, key *JournalKey) {
+	t.Helper()
 	events, warn, err := ReadJournal(path)
 	if err != nil || warn != nil {
 		t.Fatalf("journal after recover: %v %v", err, warn)
@@ -146,8 +155,12 @@ func TestRecoverRollsBackWhatAKilledRunLeft(t *testing.T) {
 	if left := Unreverted(events); len(left) != 0 {
 		t.Errorf("still unreverted: %v", left)
 	}
+}
 
-	// Twice is safe: nothing found, nothing written, nothing called.
+// checkRecoverIsIdle: twice is safe; nothing found, nothing written,
+// nothing called.
+func checkRecoverIsIdle(t *testing.T, path string, exec *targetstest.Executor, key *JournalKey) {
+	t.Helper()
 	before, _ := os.ReadFile(path)
 	again, err := Recover(context.Background(), path, recoverWith(exec, key))
 	if err != nil || !again.Idle() {

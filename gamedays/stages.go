@@ -69,11 +69,7 @@ func (e *Engine) currentStage() int {
 func (e *Engine) stagedBlastRadius(ctx context.Context) ([]planned, error) {
 	resolved := map[string][]targets.Member{}
 	seeds := map[string]int64{}
-	for _, a := range e.rb.Attacks {
-		if _, ok := resolved[a.Target]; ok {
-			continue
-		}
-		t, _ := e.rb.Target(a.Target)
+	for _, t := range e.attackedTargets() {
 		all, seed, err := e.resolve(ctx, t)
 		if err != nil {
 			return nil, err
@@ -128,7 +124,7 @@ func (e *Engine) stagedBlastRadius(ctx context.Context) ([]planned, error) {
 				}
 				live[k] = sig
 				p := planned{attack: a, exec: exec, inj: &targets.Injection{
-					RunID: e.opts.RunID, Attack: a.Name, Kind: a.Kind, Member: m, Params: params,
+					RunID: e.opts.RunID, Attack: a.Name, Kind: a.Kind, Member: m, Params: params, Engine: a.Engine,
 					Duration: remaining, Stage: i + 1,
 				}}
 				step.inject = append(step.inject, p)
@@ -144,6 +140,10 @@ func (e *Engine) stagedBlastRadius(ctx context.Context) ([]planned, error) {
 	}
 	for _, st := range e.stages {
 		e.emit(Event{Type: EvStagePlan, Stage: st.n, Msg: st.plan.Words, StagePlan: &st.plan})
+	}
+	if e.confirmEach() {
+		on := true
+		e.emit(Event{Type: EvConfirmEach, OK: &on, Source: "option"})
 	}
 	if err := e.preflight(ctx, first); err != nil {
 		return nil, err
@@ -217,6 +217,7 @@ func (e *Engine) runStages(ctx context.Context) error {
 	t0 := e.opts.Clock.Now()
 	e.mu.Lock()
 	e.start = t0
+	e.coverWaitsLocked()
 	e.mu.Unlock()
 	e.startSamples(t0)
 	defer e.flushSamples(true)
@@ -225,6 +226,11 @@ func (e *Engine) runStages(ctx context.Context) error {
 	for _, st := range e.stages {
 		if e.aborted() {
 			return errAborted
+		}
+		if st.n > 1 {
+			if err := e.confirmStage(ctx, st); err != nil {
+				return err
+			}
 		}
 		e.mu.Lock()
 		e.stage = st.n
@@ -268,7 +274,23 @@ func (e *Engine) runStages(ctx context.Context) error {
 		}
 	}
 	e.rollbackStages(why)
-	return nil
+	return e.observeRecovery(ctx)
+}
+
+// observeRecovery watches, under the guardrails, what observe.duration
+// asks beyond the escalation's planned length, after everything is rolled
+// back: the recovery. Each stage was watched and judged over its own hold,
+// so the escalation itself is the run phase; without more to watch there
+// is no observe phase. It is counted from the rollback, not from the start,
+// so a run refuted at stage 1 watches its recovery as long as one that
+// held through every stage.
+func (e *Engine) observeRecovery(ctx context.Context) error {
+	extra := e.rb.Observe.Duration - e.rb.AttacksEnd()
+	if extra <= 0 || e.aborted() {
+		return nil
+	}
+	e.setPhase(PhaseObserve)
+	return e.sleep(ctx, e.opts.Clock.Now().Add(extra), true)
 }
 
 // judgeStage checks every expectation over the stage's own hold, against
@@ -381,7 +403,10 @@ func (e *Engine) stageContext(reason string) string {
 		return reason
 	}
 	where := fmt.Sprintf("during stage %d of %d (%s)", cur, of, e.stages[cur-1].plan.Words)
-	if len(judged) == cur && cur < of {
+	switch {
+	case e.Phase() == PhaseObserve:
+		where = fmt.Sprintf("while watching the recovery after stage %d of %d", cur, of)
+	case len(judged) == cur && cur < of:
 		where = fmt.Sprintf("after stage %d of %d, before stage %d", cur, of, cur+1)
 	}
 	reason += " " + where
@@ -413,6 +438,12 @@ func (s *State) stage(ev Event) {
 		for _, inj := range ev.StagePlan.Starts {
 			s.get(inj) // pending until its stage injects it
 		}
+	case EvConfirmEach:
+		s.ConfirmEach = ev.OK != nil && *ev.OK
+	case EvStageAsk:
+		s.AskStage, s.AskUntil = ev.Stage, ev.Until
+	case EvStageConfirm:
+		s.AskStage, s.AskUntil = 0, time.Time{}
 	case EvStageStart:
 		s.Stage = ev.Stage
 		if st := s.StageN(ev.Stage); st != nil {
@@ -461,6 +492,18 @@ func describeStage(ev Event) string {
 		return line
 	case EvStageStart:
 		return fmt.Sprintf("stage %d of %d begins: %s", ev.Stage, of, ev.Msg)
+	case EvStageAsk:
+		return fmt.Sprintf("stage %d of %d waits to be confirmed: %s (until %s)", ev.Stage, of, ev.Msg, ev.Until.Format("15:04:05"))
+	case EvStageConfirm:
+		if ev.OK != nil && *ev.OK {
+			return fmt.Sprintf("stage %d confirmed: %s", ev.Stage, ev.Msg)
+		}
+		return ev.Msg
+	case EvConfirmEach:
+		if ev.OK != nil && *ev.OK {
+			return "each stage is confirmed before it starts"
+		}
+		return "the stages follow each other without asking"
 	case EvStageResult:
 		if ev.OK != nil && *ev.OK {
 			return fmt.Sprintf("stage %d held (%s): %s", ev.Stage, ev.Msg, CheckTexts(ev.Checks, true))

@@ -300,3 +300,41 @@ func sealedCopy(t *testing.T, path string, key *JournalKey, events []Event) {
 		t.Fatal(err)
 	}
 }
+
+// observe.duration beyond the escalation is watched after the rollback,
+// counted from it, so a run refuted early still watches its recovery; a
+// runbook that asks for nothing more has no observe phase.
+func TestStagesObserveTheRecovery(t *testing.T) {
+	src := stagedRunbook(t) + "observe: {duration: 80s}\n" // the escalation plans 60s
+	h := newStaged(t, src, "250ms", func(n int) float64 { return 0.1 + 0.1*float64(n) })
+	out := h.run(nil)
+	if out.Verdict != VerdictRefuted || !strings.Contains(out.Reason, "refuted at stage 2") {
+		t.Fatalf("verdict %s: %s", out.Verdict, out.Reason)
+	}
+	var observe, conclude, lastRollback time.Time
+	for _, e := range h.ofType(EvPhase) {
+		switch e.Phase {
+		case PhaseObserve.String():
+			observe = e.Time
+		case PhaseConclude.String():
+			conclude = e.Time
+		}
+	}
+	for _, e := range h.ofType(EvRollbackResult) {
+		lastRollback = e.Time
+	}
+	if observe.IsZero() || observe.Before(lastRollback) {
+		t.Fatalf("observe phase at %s, last rollback at %s; want it after everything is rolled back", observe, lastRollback)
+	}
+	if got := conclude.Sub(observe); got < 20*time.Second || got > 21*time.Second {
+		t.Errorf("watched the recovery for %s; want the 20s observe asks beyond the escalation", got)
+	}
+
+	h = newStaged(t, stagedRunbook(t), "250ms", func(n int) float64 { return 0.1 + 0.1*float64(n) })
+	h.run(nil)
+	for _, e := range h.ofType(EvPhase) {
+		if e.Phase == PhaseObserve.String() {
+			t.Errorf("an observe phase at %s when observe asks for nothing beyond the escalation", e.Time)
+		}
+	}
+}

@@ -165,8 +165,11 @@ type State struct {
 
 	RunID, Title, File, Version, Source string
 	Start, Last                         time.Time
-	Phase                               Phase
-	PhaseAt                             [PhaseDone + 1]time.Time
+	// TimeScale is what the runbook's durations were multiplied by for a
+	// rehearsal (0 or 1: as written).
+	TimeScale float64
+	Phase     Phase
+	PhaseAt   [PhaseDone + 1]time.Time
 
 	Baseline    map[string]Stats
 	Steady      []CheckResult
@@ -181,9 +184,14 @@ type State struct {
 	Confirmed bool
 	// Stages is the escalation plan and how far it got (stages.go); nil
 	// in a run without stages. Stage is the one under way, 1-based.
-	Stages     []*StageState
-	Stage      int
-	Injections []*InjectionState
+	Stages []*StageState
+	Stage  int
+	// ConfirmEach: the engine asks before each escalation; AskStage is the
+	// stage it waits to have confirmed (0: none), until AskUntil.
+	ConfirmEach bool
+	AskStage    int
+	AskUntil    time.Time
+	Injections  []*InjectionState
 
 	Abort      *AbortState
 	Guardrail  string // the breach that fired
@@ -240,7 +248,7 @@ func (s *State) Apply(ev Event) {
 		s.runStart(ev)
 	case EvPreflight, EvAttackIntent, EvAttackResult, EvRollbackIntent, EvRollbackResult:
 		s.injection(ev)
-	case EvStagePlan, EvStageStart, EvStageResult:
+	case EvStagePlan, EvStageStart, EvStageResult, EvStageAsk, EvStageConfirm, EvConfirmEach:
 		s.stage(ev)
 	case EvResolved, EvSelected, EvConfirmed:
 		s.targets(ev)
@@ -337,6 +345,7 @@ func (s *State) targets(ev Event) {
 
 func (s *State) runStart(ev Event) {
 	s.Start, s.RunID, s.Title, s.File, s.Version, s.Source = ev.Time, ev.RunID, ev.Msg, ev.File, ev.Version, ev.Runbook
+	s.TimeScale = ev.TimeScale
 	if s.Runbook != nil || ev.Runbook == "" {
 		return
 	}
@@ -344,6 +353,9 @@ func (s *State) runStart(ev Event) {
 	if err != nil {
 		s.ParseErr = err
 		return
+	}
+	if ev.TimeScale > 0 {
+		rb.Scale(ev.TimeScale)
 	}
 	s.Runbook = rb
 }

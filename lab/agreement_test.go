@@ -69,7 +69,7 @@ func TestAgreesWithRealPrometheus(t *testing.T) {
 	realAPI, labAPI := e2e.PrometheusAPI(t, realURL), e2e.PrometheusAPI(t, l.PrometheusURL)
 
 	targetCount := len(l.Fleet().Targets())
-	waitFor(t, "both servers to scrape every target", func() bool {
+	e2e.WaitFor(t, 15*time.Second, "both servers to scrape every target", func() bool {
 		return len(e2e.Query(t, realAPI, `up{job=~"checkout|checkout-lb"} == 1`, time.Now())) == targetCount &&
 			len(e2e.Query(t, labAPI, `up{job=~"checkout|checkout-lb"} == 1`, time.Now())) == targetCount
 	})

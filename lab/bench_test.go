@@ -6,19 +6,11 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
-)
 
-// cpuTime is the process's user plus system CPU time so far.
-func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
+	"github.com/gameday/gameday/lab/e2e"
+)
 
 // procStatusKB reads a field such as VmRSS from /proc/self/status.
 func procStatusKB(b *testing.B, field string) float64 {
@@ -48,11 +40,11 @@ func BenchmarkLabDefaults(b *testing.B) {
 	}
 	defer l.Close()
 	time.Sleep(3 * time.Second) // past start-up, with series in the head block
-	cpu0, wall0 := cpuTime(b), time.Now()
+	cpu0, wall0 := e2e.CPUTime(b), time.Now()
 	for b.Loop() {
 		time.Sleep(10 * time.Second)
 	}
-	cpu, wall := cpuTime(b)-cpu0, time.Since(wall0)
+	cpu, wall := e2e.CPUTime(b)-cpu0, time.Since(wall0)
 	b.ReportMetric(100*cpu.Seconds()/wall.Seconds(), "%core")
 	b.ReportMetric(procStatusKB(b, "VmRSS")/1024, "rss-MB")
 	b.ReportMetric(procStatusKB(b, "VmHWM")/1024, "peak-rss-MB")

@@ -3,7 +3,6 @@ package lab
 import (
 	"context"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -11,6 +10,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/gameday/gameday/lab/e2e"
 	"github.com/gameday/gameday/targets"
 	"github.com/gameday/gameday/targets/ssh"
 )
@@ -58,12 +58,7 @@ func TestCloseMidUse(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("Close did not return within 30s")
 	}
-	for _, a := range listening {
-		if c, err := net.DialTimeout("tcp", a, time.Second); err == nil {
-			c.Close()
-			t.Errorf("%s still listening after Close", a)
-		}
-	}
+	e2e.Closed(t, "Close", listening...)
 	// The executor's pooled connection was cut by the server: a new
 	// command fails instead of hanging.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

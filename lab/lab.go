@@ -252,13 +252,14 @@ func (l *Lab) startAWS() error {
 		h.AZ = l.AWS.Region + zones[i%len(zones)]
 		err := l.aws.AddInstance(aws.Instance{
 			ID: h.InstanceID, AZ: h.AZ, PrivateIP: fmt.Sprintf("10.0.%d.%d", i%3, 10+i),
-			Tags: map[string]string{"Name": h.Name, "service": "checkout", "env": "lab"},
+			Tags:           map[string]string{"Name": h.Name, "service": "checkout", "env": "lab"},
+			SecurityGroups: []string{SecurityGroupID},
 		})
 		if err != nil {
 			return fmt.Errorf("lab: %w", err)
 		}
 	}
-	return nil
+	return l.seedAWS()
 }
 
 func randomHex(n int) string {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/gameday/gameday/lab/e2e"
 	"github.com/gameday/gameday/lab/fleet"
+	"github.com/gameday/gameday/lab/prom"
 	"github.com/gameday/gameday/runbook"
 	"github.com/gameday/gameday/targets"
 	"github.com/gameday/gameday/targets/ssh"
@@ -37,16 +38,6 @@ func startLab(t *testing.T, o Options) *Lab {
 	}
 	t.Cleanup(func() { l.Close() })
 	return l
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if cond() {
-			return
-		}
-	}
-	t.Fatalf("timed out waiting for %s", what)
 }
 
 // addrs lists every address the lab listens on.
@@ -91,12 +82,7 @@ func TestStartWritesFilesAndCloseLeavesNothing(t *testing.T) {
 	}
 	listening := addrs(l)
 	l.Close()
-	for _, a := range listening {
-		if c, err := net.DialTimeout("tcp", a, time.Second); err == nil {
-			c.Close()
-			t.Errorf("%s still listening after Close", a)
-		}
-	}
+	e2e.Closed(t, "Close", listening...)
 	if _, err := os.Stat(l.SSHConfigPath); err != nil {
 		t.Errorf("Close removed the files of a --dir lab: %v", err)
 	}
@@ -121,7 +107,7 @@ func TestContextEndStopsTheLab(t *testing.T) {
 	}
 	defer l.Close()
 	cancel()
-	waitFor(t, "the lab to stop", func() bool {
+	e2e.WaitFor(t, 15*time.Second, "the lab to stop", func() bool {
 		c, err := net.DialTimeout("tcp", l.Hosts[0].SSHAddr, time.Second)
 		if err == nil {
 			c.Close()
@@ -238,7 +224,7 @@ func TestExecutorRunsEveryLabKind(t *testing.T) {
 			t.Fatalf("%s: faults on %s after inject: %+v", kind, host.ID, fs)
 		}
 		if eff.on != nil {
-			waitFor(t, kind+" to show", eff.on)
+			e2e.WaitFor(t, 15*time.Second, kind+" to show", eff.on)
 		}
 		for _, other := range []string{"checkout-1", "checkout-3"} {
 			if o, _ := l.Fleet().Instance(other); len(o.Faults()) != 0 {
@@ -317,6 +303,7 @@ func TestScenariosValidate(t *testing.T) {
 		Hosts: []Host{{Name: "checkout-1"}, {Name: "checkout-2"}, {Name: "checkout-3"}},
 		AWS:   AWS{Endpoint: "http://127.0.0.1:4566", Region: "us-east-1", Account: "123456789012"}}
 	scenarios := Scenarios()
+	alerting := 0
 	if len(scenarios) < 3 {
 		t.Fatalf("%d scenarios", len(scenarios))
 	}
@@ -337,12 +324,60 @@ func TestScenariosValidate(t *testing.T) {
 			if rb.Metrics.URL != l.PrometheusURL || len(rb.Targets) != 1 || (tg.SSH == nil || tg.SSH.Config != l.SSHConfigPath) && (tg.AWS == nil || tg.AWS.Endpoint != l.AWS.Endpoint) {
 				t.Errorf("%s: lab values not filled in: %+v", s.Name, rb.Metrics)
 			}
+			if rb.Stages() > 0 && s.Outcome == "refuted" && (s.Stage < 1 || s.Stage > rb.Stages()) {
+				t.Errorf("%s: %d stages, outcome line says refuted at stage %d; want the stage it breaks at", s.Name, rb.Stages(), s.Stage)
+			}
 			if scale < 1 && rb.Baseline.Duration > 10*time.Second {
 				t.Errorf("%s at scale %g: baseline %s", s.Name, scale, rb.Baseline.Duration)
 			}
+			// A scenario that expects alerts carries the rules that raise
+			// them, and Prometheus's rulefmt accepts them.
+			rules, ok, err := l.Rules(s.Name, scale)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ok {
+				alerting++
+				if err := prom.CheckRules(s.Name+RulesExt, rules); err != nil {
+					t.Errorf("%s at scale %g: %v\n%s", s.Name, scale, err, rules)
+				}
+			}
+			if (len(rb.Alerts.Expect) > 0) != ok {
+				t.Errorf("%s: %d expected alert(s), rules %v", s.Name, len(rb.Alerts.Expect), ok)
+			}
+			for _, x := range rb.Alerts.Expect {
+				if !strings.Contains(string(rules), "- alert: "+x.Name+"\n") {
+					t.Errorf("%s: expects %s, which its rules do not define", s.Name, x.Name)
+				}
+			}
 		}
+	}
+	if alerting == 0 {
+		t.Error("no lab scenario carries alerting rules")
 	}
 	if _, err := l.Runbook("nope", 1); err == nil || !strings.Contains(err.Error(), "expected one of") {
 		t.Fatalf("unknown scenario: %v", err)
+	}
+}
+
+// The scenarios' rule files, rendered at full and at test scale, are rule
+// files Prometheus itself accepts.
+func TestScenarioRulesPassPromtool(t *testing.T) {
+	promtool := e2e.Need(t, "promtool")[0]
+	l := &Lab{PrometheusURL: "http://127.0.0.1:9090"}
+	for _, s := range Scenarios() {
+		for _, scale := range []float64{1, 0.1} {
+			rules, ok, err := l.Rules(s.Name, scale)
+			if err != nil || !ok {
+				continue
+			}
+			path := filepath.Join(t.TempDir(), s.Name+RulesExt)
+			if err := os.WriteFile(path, rules, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if out, err := exec.Command(promtool, "check", "rules", path).CombinedOutput(); err != nil {
+				t.Errorf("%s at scale %g: promtool: %v\n%s", s.Name, scale, err, out)
+			}
+		}
 	}
 }

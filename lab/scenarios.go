@@ -23,6 +23,13 @@ import (
 //go:embed scenarios/*.yaml
 var scenarioFS embed.FS
 
+// A scenario may come with the team's alerting rules, a Prometheus rule
+// file named after it (errors-two-hosts.rules.yml), with the same
+// placeholders; the lab's Prometheus evaluates them while it runs.
+//
+//go:embed scenarios/*.rules.yml
+var rulesFS embed.FS
+
 // Scenario is one lab scenario.
 type Scenario struct {
 	Name    string // file name without .yaml
@@ -30,7 +37,10 @@ type Scenario struct {
 	// Outcome is what a run ends with: held, refuted or aborted, from the
 	// file's "# outcome:" line.
 	Outcome string
-	source  string
+	// Stage is the stage a staged scenario is refuted at ("# outcome:
+	// refuted at stage 3"), or 0.
+	Stage  int
+	source string
 }
 
 // ExitCode is what gameday run exits with for the scenario's outcome.
@@ -59,7 +69,11 @@ func Scenarios() []Scenario {
 		s := Scenario{Name: strings.TrimSuffix(e.Name(), path.Ext(e.Name())), source: string(src)}
 		for _, line := range strings.Split(s.source, "\n") {
 			if rest, ok := strings.CutPrefix(line, "# outcome: "); ok {
-				s.Outcome, _, _ = strings.Cut(strings.TrimSpace(rest), " ")
+				var more string
+				s.Outcome, more, _ = strings.Cut(strings.TrimSpace(rest), " ")
+				if n, _, ok := strings.Cut(strings.TrimPrefix(more, "at stage "), " "); ok && strings.HasPrefix(more, "at stage ") {
+					s.Stage, _ = strconv.Atoi(n)
+				}
 			} else if rest, ok := strings.CutPrefix(line, "# "+s.Name+": "); ok && s.Summary == "" {
 				s.Summary = strings.TrimSpace(rest)
 			}
@@ -98,7 +112,9 @@ const (
 )
 
 // Runbook renders the named scenario for this lab with every duration
-// multiplied by scale (1 as written).
+// multiplied by scale (1 as written). The lab's Prometheus evaluates the
+// scenario's alerting rules, scaled alike, from now on (none if it has
+// none).
 func (l *Lab) Runbook(name string, scale float64) ([]byte, error) {
 	s, ok := LookupScenario(name)
 	if !ok {
@@ -111,7 +127,29 @@ func (l *Lab) Runbook(name string, scale float64) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lab: scenario %s: %w", name, err)
 	}
-	return out, nil
+	rules, _, err := l.Rules(name, scale)
+	if err != nil || l.prom == nil {
+		return out, err
+	}
+	// A scenario without rules clears those of the one before it.
+	return out, l.prom.SetRules(name+RulesExt, rules)
+}
+
+// RulesExt ends the name of a scenario's rule file.
+const RulesExt = ".rules.yml"
+
+// Rules renders the named scenario's alerting rules for this lab, scaled
+// as its runbook is; ok is false when it has none.
+func (l *Lab) Rules(name string, scale float64) (_ []byte, ok bool, _ error) {
+	src, err := rulesFS.ReadFile("scenarios/" + name + RulesExt)
+	if err != nil {
+		return nil, false, nil
+	}
+	out, err := l.render(string(src), scale)
+	if err != nil {
+		return nil, false, fmt.Errorf("lab: scenario %s: %s: %w", name, name+RulesExt, err)
+	}
+	return out, true, nil
 }
 
 // render fills in a scenario's placeholders: this lab's values, and

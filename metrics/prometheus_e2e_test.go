@@ -174,36 +174,9 @@ func TestRealPrometheus(t *testing.T) {
 		return ok1 && ok2 && len(p.Series(perHost.Name)) == 2
 	})
 
-	t.Run("check metrics finds data", func(t *testing.T) {
-		checks := CheckPanelsAt(ctx, c.API, panels, time.Now(), 5*time.Second, url)
-		for _, pc := range checks {
-			if !pc.OK() {
-				t.Errorf("%s", pc)
-			}
-		}
-		bad := CheckPanelsAt(ctx, c.API, []runbook.Panel{
-			{Name: "typo", Query: `rate(http_requests_totl[1m])`},
-			{Name: "broken", Query: `sum(rate(http_requests_total[1m])`},
-		}, time.Now(), 5*time.Second, url)
-		if !bad[0].Empty || bad[0].Err != nil {
-			t.Errorf("misspelt metric: want empty, got %s", bad[0])
-		}
-		if qe, ok := bad[1].Err.(*QueryError); !ok || qe.Kind != KindSyntax || !strings.Contains(qe.Error(), `panel "broken"`) || !strings.Contains(qe.Msg, "parse error") {
-			t.Errorf("syntax error: want a syntax QueryError naming the panel with Prometheus's parse message, got %v", bad[1].Err)
-		}
-	})
+	t.Run("check metrics finds data", func(t *testing.T) { checkPanelsFindData(t, ctx, c, panels, url) })
 
-	t.Run("charted P95 and error rate match the exporter", func(t *testing.T) {
-		pt, _ := lastValue(p, PanelP95, "")
-		lo, hi := bucketOf(0.03)
-		if pt.V < lo || pt.V > hi {
-			t.Errorf("P95 = %g, want within the bucket (%g, %g] that holds the true 0.03", pt.V, lo, hi)
-		}
-		er, _ := lastValue(p, PanelErrorRate, "")
-		if math.Abs(er.V-0.10) > 0.01 {
-			t.Errorf("error rate = %g, want 0.10 ± 0.01", er.V)
-		}
-	})
+	t.Run("charted P95 and error rate match the exporter", func(t *testing.T) { checkChartedValues(t, p) })
 
 	// Step: instance a gets slow and fails more. A guardrail on the P95
 	// with a `for` window must not fire before that window has passed.
@@ -211,29 +184,7 @@ func TestRealPrometheus(t *testing.T) {
 	if g := ev.Guardrail(guard); g.Fired || g.Pending {
 		t.Fatalf("guardrail breached before the step: %+v", g)
 	}
-	changed := a.set(0.5, 0.5)
-
-	var seen Point
-	var fired GuardResult
-	var firedWall time.Time
-	pollUntil(t, p, 20*time.Second, "the latency step and the guardrail", func() bool {
-		if seen.T.IsZero() {
-			for _, pt := range p.Points(perHost.Name, a.addr(), changed.Add(-time.Second), time.Time{}) {
-				if !pt.Missing && pt.V > 0.4 {
-					seen = pt
-					break
-				}
-			}
-		}
-		g := ev.Guardrail(guard)
-		if g.Fired && firedWall.IsZero() {
-			fired, firedWall = g, time.Now()
-		}
-		if !g.Fired && !firedWall.IsZero() {
-			t.Errorf("guardrail un-fired while the breach continued: %+v", g)
-		}
-		return !seen.T.IsZero() && !firedWall.IsZero()
-	})
+	changed, seen, fired, firedWall := breachOne(t, p, ev, guard, a, perHost.Name)
 
 	t.Run("latency step seen within two scrape intervals", func(t *testing.T) {
 		lag := seen.T.Sub(changed)
@@ -267,6 +218,69 @@ func TestRealPrometheus(t *testing.T) {
 			return ok && math.Abs(er.V-0.30) <= 0.02
 		})
 	})
+}
+
+// checkPanelsFindData: every default panel has data, a misspelt metric is
+// empty and a syntax error names its panel.
+func checkPanelsFindData(t *testing.T, ctx context.Context, c *Client, panels []runbook.Panel, url string) {
+	checks := CheckPanelsAt(ctx, c.API, panels, time.Now(), 5*time.Second, url)
+	for _, pc := range checks {
+		if !pc.OK() {
+			t.Errorf("%s", pc)
+		}
+	}
+	bad := CheckPanelsAt(ctx, c.API, []runbook.Panel{
+		{Name: "typo", Query: `rate(http_requests_totl[1m])`},
+		{Name: "broken", Query: `sum(rate(http_requests_total[1m])`},
+	}, time.Now(), 5*time.Second, url)
+	if !bad[0].Empty || bad[0].Err != nil {
+		t.Errorf("misspelt metric: want empty, got %s", bad[0])
+	}
+	if qe, ok := bad[1].Err.(*QueryError); !ok || qe.Kind != KindSyntax || !strings.Contains(qe.Error(), `panel "broken"`) || !strings.Contains(qe.Msg, "parse error") {
+		t.Errorf("syntax error: want a syntax QueryError naming the panel with Prometheus's parse message, got %v", bad[1].Err)
+	}
+}
+
+// checkChartedValues: the charted P95 lies in the bucket of the true one and
+// the error rate is the exporter's.
+func checkChartedValues(t *testing.T, p *Poller) {
+	pt, _ := lastValue(p, PanelP95, "")
+	lo, hi := bucketOf(0.03)
+	if pt.V < lo || pt.V > hi {
+		t.Errorf("P95 = %g, want within the bucket (%g, %g] that holds the true 0.03", pt.V, lo, hi)
+	}
+	er, _ := lastValue(p, PanelErrorRate, "")
+	if math.Abs(er.V-0.10) > 0.01 {
+		t.Errorf("error rate = %g, want 0.10 ± 0.01", er.V)
+	}
+}
+
+// breachOne makes instance a slow and failing, and waits until the per-host
+// panel charts the step and the guardrail has fired; the guardrail must not
+// un-fire while the breach lasts.
+func breachOne(t *testing.T, p *Poller, ev *Evaluator, guard runbook.Check, a *exporter, perHost string) (changed time.Time, seen Point, fired GuardResult, firedWall time.Time) {
+	t.Helper()
+	changed = a.set(0.5, 0.5)
+
+	pollUntil(t, p, 20*time.Second, "the latency step and the guardrail", func() bool {
+		if seen.T.IsZero() {
+			for _, pt := range p.Points(perHost, a.addr(), changed.Add(-time.Second), time.Time{}) {
+				if !pt.Missing && pt.V > 0.4 {
+					seen = pt
+					break
+				}
+			}
+		}
+		g := ev.Guardrail(guard)
+		if g.Fired && firedWall.IsZero() {
+			fired, firedWall = g, time.Now()
+		}
+		if !g.Fired && !firedWall.IsZero() {
+			t.Errorf("guardrail un-fired while the breach continued: %+v", g)
+		}
+		return !seen.T.IsZero() && !firedWall.IsZero()
+	})
+	return changed, seen, fired, firedWall
 }
 
 func mustThreshold(t *testing.T, s string) runbook.Threshold {

@@ -20,12 +20,12 @@ func explainEmptyRatio(ctx context.Context, q Querier, query string, at time.Tim
 	if err != nil {
 		return ""
 	}
-	expr = unparen(expr)
+	expr = Unparen(expr)
 	div, ok := expr.(*parser.BinaryExpr)
 	if !ok || div.Op != parser.DIV {
 		return ""
 	}
-	num, den := unparen(div.LHS), unparen(div.RHS)
+	num, den := Unparen(div.LHS), Unparen(div.RHS)
 	nNum, errNum := countSeries(ctx, q, num.String(), at, timeout)
 	nDen, errDen := countSeries(ctx, q, den.String(), at, timeout)
 	if errNum != nil || errDen != nil || nNum != 0 || nDen == 0 {
@@ -40,7 +40,8 @@ func explainEmptyRatio(ctx context.Context, q Querier, query string, at time.Tim
 		num, nDen, num, fallback, den)
 }
 
-func unparen(e parser.Expr) parser.Expr {
+// Unparen strips the parentheses around a PromQL expression.
+func Unparen(e parser.Expr) parser.Expr {
 	for {
 		p, ok := e.(*parser.ParenExpr)
 		if !ok {

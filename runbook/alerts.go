@@ -97,24 +97,15 @@ func (l *loader) alerts(n *yaml.Node, spec *field) {
 		case "alertmanager":
 			a.Alertmanager = l.httpURL(v, "alerts.alertmanager")
 		case "expect":
-			for i, item := range l.list(v, "alerts.expect", "expected alerts (- name: ...)") {
+			for i, item := range l.list(v, "alerts.expect", "a list of expected alerts (- name: ...)") {
 				a.Expect = append(a.Expect, l.expectedAlert(item, spec.child("expect").Elem, fmt.Sprintf("alerts.expect[%d]", i)))
 			}
 		case "forbid":
-			for i, item := range l.list(v, "alerts.forbid", "forbidden alerts (- name: ... or - labels: ...)") {
+			for i, item := range l.list(v, "alerts.forbid", "a list of forbidden alerts (- name: ... or - labels: ...)") {
 				a.Forbid = append(a.Forbid, l.forbiddenAlert(item, spec.child("forbid").Elem, fmt.Sprintf("alerts.forbid[%d]", i)))
 			}
 		}
 	})
-}
-
-func (l *loader) list(n *yaml.Node, what, expect string) []*yaml.Node {
-	n = resolve(n)
-	if n.Kind != yaml.SequenceNode {
-		l.errorf(n, "%s: expected a list of %s, found %s", what, expect, describe(n))
-		return nil
-	}
-	return n.Content
 }
 
 func (l *loader) expectedAlert(n *yaml.Node, spec *field, what string) ExpectedAlert {

@@ -11,6 +11,9 @@ type KindInfo struct {
 	Resources    []string // for aws kinds: resource types it accepts, e.g. ec2:instance
 	Irreversible bool     // cannot be rolled back; needs allow_irreversible: true
 	MaxDuration  time.Duration
+	// FIS is the FIS action the kind compiles to under engine: fis, e.g.
+	// aws:ec2:stop-instances; empty when FIS has none.
+	FIS string
 }
 
 // ParamProblem is one thing wrong with an attack's params.

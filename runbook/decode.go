@@ -219,14 +219,21 @@ func (d *decoder) duration(n *yaml.Node, what string, allowZero bool) time.Durat
 	return v
 }
 
-func (d *decoder) strList(n *yaml.Node, what string) []string {
+// list is the items of a YAML sequence; anything else is reported as not
+// expect (what the list holds, with an example), and has no items.
+func (d *decoder) list(n *yaml.Node, what, expect string) []*yaml.Node {
 	n = resolve(n)
 	if n.Kind != yaml.SequenceNode {
-		d.errorf(n, "%s: expected a list such as [a, b], found %s", what, describe(n))
+		d.errorf(n, "%s: expected %s, found %s", what, expect, describe(n))
 		return nil
 	}
-	out := make([]string, 0, len(n.Content))
-	for i, item := range n.Content {
+	return n.Content
+}
+
+func (d *decoder) strList(n *yaml.Node, what string) []string {
+	items := d.list(n, what, "a list such as [a, b]")
+	out := make([]string, 0, len(items))
+	for i, item := range items {
 		if s, ok := d.scalar(item, fmt.Sprintf("%s[%d]", what, i), "a string"); ok {
 			out = append(out, s)
 		}

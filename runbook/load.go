@@ -547,6 +547,19 @@ func (l *loader) awsTarget(n *yaml.Node, spec *field, what string) *AWSTarget {
 			a.Profile = l.nonEmpty(v, w)
 		case "max_members":
 			a.MaxMembers = int(l.integer(v, w, 1, 1<<31))
+		case "engine":
+			a.Engine, a.EnginePos = l.engine(v, w), pos(v)
+		case "fis_role":
+			if a.FISRole = l.nonEmpty(v, w); a.FISRole != "" && !roleARN.MatchString(a.FISRole) {
+				l.errorf(v, "%s: expected an IAM role ARN such as arn:aws:iam::123456789012:role/gameday-fis, found %q", w, a.FISRole)
+			}
+		case "stop_alarms":
+			a.StopAlarms = l.strList(v, w)
+			for i, arn := range a.StopAlarms {
+				if !alarmARN.MatchString(arn) {
+					l.errorf(resolve(v).Content[i], "%s[%d]: expected a CloudWatch alarm ARN such as arn:aws:cloudwatch:us-east-1:123456789012:alarm:checkout-p95, found %q", w, i, arn)
+				}
+			}
 		}
 	})
 	l.awsSelector(n, got, a, what)
@@ -638,6 +651,9 @@ func (l *loader) attacks(n *yaml.Node, spec *field, blastSection *yaml.Node, bla
 		if at.kind != nil && a.Kind != "" && l.cat != nil {
 			l.checkKind(a, what, target, targetOK, at.kind, at.paramsKey, at.duration, at.params)
 		}
+		if targetOK {
+			a.Engine = l.checkEngine(a, what, target, at.engine)
+		}
 		l.rb.Attacks = append(l.rb.Attacks, a)
 	}
 }
@@ -645,8 +661,8 @@ func (l *loader) attacks(n *yaml.Node, spec *field, blastSection *yaml.Node, bla
 // attackNodes are where an attack's fields were written, for errors that
 // name them.
 type attackNodes struct {
-	kind, target, paramsKey, duration, stages, start *yaml.Node
-	params                                           []pair
+	kind, target, paramsKey, duration, stages, start, engine *yaml.Node
+	params                                                   []pair
 }
 
 // attack reads one attack's fields; what names it in errors.
@@ -682,6 +698,8 @@ func (l *loader) attack(item *yaml.Node, i int, spec *field, names map[string]in
 			a.Duration, at.duration = l.duration(v, w, false), v
 		case "allow_irreversible":
 			a.AllowIrreversible = l.boolean(v, w)
+		case "engine":
+			a.Engine, at.engine = l.engine(v, w), v
 		case "stages":
 			at.stages = v
 		}

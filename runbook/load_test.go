@@ -205,6 +205,13 @@ func TestBrokenRunbooks(t *testing.T) {
 			"31:10: attacks: expected a list of attacks (- name: ...), found \"add latency\"",
 			"32:1: runbook: unknown field \"x\"; expected one of: version, name, description, tags, metrics, baseline, hypothesis, guardrails, targets, blast_radius, attacks, observe, abort, roles, slo, drill, notes, alerts",
 		}},
+		{"tags not a list", "tags: [checkout, latency]", "tags: checkout", []string{
+			"6:7: tags: expected a list such as [a, b], found \"checkout\"",
+		}},
+		{"people and hints not lists", "observe: {duration: 6m}", "observe: {duration: 6m}\nroles: {observers: carol}\ndrill: {hints: hint}", []string{
+			"43:20: roles.observers: expected a list of people (- name: ...), found \"carol\"",
+			"44:16: drill.hints: expected a list of hints (- text: ...), found \"hint\"",
+		}},
 		{"yaml syntax", "  url: http://127.0.0.1:9090", "  url: http://127.0.0.1:9090\n bad: indent", []string{
 			"9:2: YAML syntax: did not find expected key",
 		}},
@@ -222,6 +229,23 @@ func TestBrokenRunbooks(t *testing.T) {
 		}},
 		{"tab indentation", "  step: 5s", "\tstep: 5s", []string{
 			"9:1: YAML syntax: a tab is used for indentation; YAML allows only spaces",
+		}},
+		{"engine unknown", "    start_after: 1m\n", "    start_after: 1m\n    engine: lambda\n", []string{
+			"41:13: attacks[1].engine: expected one of gameday, fis, found \"lambda\"",
+		}},
+		{"engine fis without a role", "    start_after: 1m\n", "    start_after: 1m\n    engine: fis\n", []string{
+			"41:13: attack \"stop one\": engine fis: target \"checkout-ec2\" needs fis_role, the IAM role ARN FIS assumes (docs/aws.md gives its policy)",
+		}},
+		{"engine fis on an ssh target", "    params: {delay: 200ms, interface: eth0}\n", "    params: {delay: 200ms, interface: eth0}\n    engine: fis\n", []string{
+			"36:13: attack \"add latency\": engine fis needs an aws target, but target \"checkout\" is an ssh target",
+		}},
+		{"engine fis for a kind FIS lacks", "    kind: ec2-stop\n", "    kind: ec2-terminate\n    allow_irreversible: true\n    engine: fis\n", []string{
+			"41:13: attack \"stop one\": kind ec2-terminate has no FIS action; engine fis runs ec2-stop, lambda-fault, ssm-command (use engine: gameday for this attack)",
+			"41:13: attack \"stop one\": engine fis: target \"checkout-ec2\" needs fis_role, the IAM role ARN FIS assumes (docs/aws.md gives its policy)",
+		}},
+		{"fis role and alarm not ARNs", "accounts: [\"123456789012\"]}\nblast", "accounts: [\"123456789012\"], fis_role: gameday, stop_alarms: [p95]}\nblast", []string{
+			"27:121: targets.checkout-ec2.aws.fis_role: expected an IAM role ARN such as arn:aws:iam::123456789012:role/gameday-fis, found \"gameday\"",
+			"27:144: targets.checkout-ec2.aws.stop_alarms[0]: expected a CloudWatch alarm ARN such as arn:aws:cloudwatch:us-east-1:123456789012:alarm:checkout-p95, found \"p95\"",
 		}},
 		{"list where a string goes", "name: checkout survives losing one instance", "name: [a, b]", []string{
 			"2:7: name: expected a string, found a list",

@@ -161,13 +161,9 @@ func (l *loader) person(n *yaml.Node, spec *field, what string) Person {
 }
 
 func (l *loader) people(n *yaml.Node, spec *field, what string) []Person {
-	n = resolve(n)
-	if n.Kind != yaml.SequenceNode {
-		l.errorf(n, "%s: expected a list of people (- name: ...), found %s", what, describe(n))
-		return nil
-	}
-	out := make([]Person, 0, len(n.Content))
-	for i, item := range n.Content {
+	items := l.list(n, what, "a list of people (- name: ...)")
+	out := make([]Person, 0, len(items))
+	for i, item := range items {
 		out = append(out, l.person(item, spec.Elem, fmt.Sprintf("%s[%d]", what, i)))
 	}
 	return out
@@ -280,12 +276,7 @@ func (l *loader) drill(n *yaml.Node, spec *field) {
 		case "allowed":
 			d.Allowed = l.boolean(v, "drill.allowed")
 		case "hints":
-			v = resolve(v)
-			if v.Kind != yaml.SequenceNode {
-				l.errorf(v, "drill.hints: expected a list of hints (- text: ...), found %s", describe(v))
-				return
-			}
-			for i, item := range v.Content {
+			for i, item := range l.list(v, "drill.hints", "a list of hints (- text: ...)") {
 				w := fmt.Sprintf("drill.hints[%d]", i)
 				h := Hint{Pos: pos(item)}
 				l.object(item, spec.child("hints").Elem, w, func(key string, _, v *yaml.Node) {

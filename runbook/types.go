@@ -135,7 +135,27 @@ type AWSTarget struct {
 	// MaxMembers is the most members the target may resolve to; 0 means
 	// DefaultMaxMembers and the share-of-account limit. See docs/runbook.md.
 	MaxMembers int
+	// Engine is who carries out this target's attacks: EngineGameday (the
+	// default) or EngineFIS. An attack's own engine wins.
+	Engine string
+	// FISRole is the IAM role FIS assumes for experiments gameday makes
+	// (engine: fis).
+	FISRole string
+	// StopAlarms are CloudWatch alarm ARNs an FIS experiment stops on, the
+	// guardrails AWS watches when gameday cannot.
+	StopAlarms []string
+	// EnginePos is where engine was written, for errors about it.
+	EnginePos Pos
 }
+
+// Engines that carry out AWS attacks.
+const (
+	// EngineGameday: gameday makes each call and each rollback itself.
+	EngineGameday = "gameday"
+	// EngineFIS: gameday compiles the attack into an AWS FIS experiment
+	// template, so AWS ends the fault at its duration even if gameday dies.
+	EngineFIS = "fis"
+)
 
 // DefaultMaxMembers is how many members an aws target may resolve to
 // unless its runbook raises max_members.
@@ -161,6 +181,9 @@ type Attack struct {
 	StartAfter        time.Duration
 	Duration          time.Duration
 	AllowIrreversible bool
+	// Engine is who carries the attack out (EngineGameday, EngineFIS); the
+	// loader fills it from the target when the attack names none.
+	Engine string
 	// Stages escalate the attack in steps (runbook/stages.go); with them,
 	// Duration is the whole escalation.
 	Stages []Stage

@@ -28,6 +28,9 @@ type Kind struct {
 	Irreversible bool          // cannot be rolled back; the runbook must opt in
 	MaxDuration  time.Duration // longest an attack of this kind may last
 	Tools        []string      // programs the host needs, checked by preflight
+	// FIS is the AWS FIS action the kind compiles to under engine: fis;
+	// empty when FIS has none.
+	FIS string
 
 	rules   []rule
 	nested  map[string]*Kind  // ssm-command: the Linux kinds it can run
@@ -50,6 +53,7 @@ func (k *Kind) Info() runbook.KindInfo {
 		Resources:    slices.Clone(k.Resources),
 		Irreversible: k.Irreversible,
 		MaxDuration:  k.MaxDuration,
+		FIS:          k.FIS,
 	}
 }
 

@@ -34,6 +34,9 @@ type Injection struct {
 	Params   map[string]string `json:"params,omitempty"` // canonical values
 	Duration time.Duration     `json:"duration"`
 	State    map[string]string `json:"state,omitempty"` // executor extras learnt at inject time
+	// Engine is who carries the attack out: "" for the executor itself,
+	// "fis" for an AWS FIS experiment the aws executor compiles.
+	Engine string `json:"engine,omitempty"`
 	// Stage is the escalation stage (1-based) that made this injection; 0
 	// in a run without stages. A member re-injected with a new magnitude is
 	// a new injection of the new stage.

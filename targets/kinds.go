@@ -252,7 +252,7 @@ func awsKinds(linux []*Kind) []*Kind {
 	ec2 := []string{"ec2:instance"}
 	return []*Kind{
 		{
-			Name: "ec2-stop", Family: FamilyAWS, Resources: ec2, MaxDuration: defaultMax,
+			Name: "ec2-stop", Family: FamilyAWS, Resources: ec2, MaxDuration: defaultMax, FIS: "aws:ec2:stop-instances",
 			Summary: "Stop EC2 instances; rollback starts them.",
 			Params: []ParamSpec{
 				{Name: "force", Type: TypeBool, Default: "false", Help: "stop without a clean OS shutdown, as a power loss would"},
@@ -270,7 +270,7 @@ func awsKinds(linux []*Kind) []*Kind {
 			Summary: "Terminate EC2 instances; whatever replaces them is the experiment.",
 		},
 		{
-			Name: "ssm-command", Family: FamilyAWS, Resources: ec2, MaxDuration: defaultMax,
+			Name: "ssm-command", Family: FamilyAWS, Resources: ec2, MaxDuration: defaultMax, FIS: "aws:ssm:send-command",
 			Summary: "Run a Linux attack on instances through SSM Run Command, at fleet scale.",
 			Params: []ParamSpec{
 				{Name: "attack", Type: TypeEnum, Required: true, Enum: attacks, Help: "Linux kind to run; its params go alongside this one"},
@@ -295,7 +295,7 @@ func awsKinds(linux []*Kind) []*Kind {
 			},
 		},
 		{
-			Name: "lambda-fault", Family: FamilyAWS, Resources: []string{"lambda:function"}, MaxDuration: defaultMax,
+			Name: "lambda-fault", Family: FamilyAWS, Resources: []string{"lambda:function"}, MaxDuration: defaultMax, FIS: "aws:lambda:invocation-error",
 			Summary: "Set fault-injection environment variables that a layer in the function reads.",
 			Params: []ParamSpec{
 				{Name: "latency", Type: TypeDuration, Max: "15m", Help: "delay added to each affected invocation"},

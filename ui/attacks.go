@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/gameday/gameday/gamedays"
 	"github.com/gameday/gameday/runbook"
@@ -15,11 +16,18 @@ import (
 // and are rolled back, under the charts.
 type attacksScreen struct{ page }
 
-// ShortHelp: once the faults are in, the room writes up what it sees.
+// ShortHelp: once the faults are in, the room writes up what it sees; a
+// staged run adds its keys.
 func (m *attacksScreen) ShortHelp() []key.Binding {
 	if m.run.Phase == gamedays.PhaseObserve {
 		return []key.Binding{m.keys.Finding, m.keys.ActionItem}
 	}
+	return m.stageKeys()
+}
+
+// Update: the keys of a staged run.
+func (m *attacksScreen) Update(msg tea.Msg) tea.Cmd {
+	m.stageKey(msg)
 	return nil
 }
 
@@ -57,6 +65,7 @@ func (m *attacksScreen) View() []string {
 	if g := m.guardText(); g != "" {
 		out = append(out, g)
 	}
+	out = append(out, m.alertStrip()...)
 	return append(out, m.drillView()...)
 }
 

@@ -53,16 +53,18 @@ func (m *blastScreen) Update(msg tea.Msg) tea.Cmd {
 		if m.sendOn(msg, keys.Confirm) {
 			m.out.say("blast radius confirmed; attacks run on schedule")
 		}
+		m.stageKey(msg)
 	}
 	return nil
 }
 
-// ShortHelp: Y, once every preflight has passed.
+// ShortHelp: Y, once every preflight has passed; s in a staged run.
 func (m *blastScreen) ShortHelp() []key.Binding {
+	var out []key.Binding
 	if m.run.canConfirm() {
-		return []key.Binding{m.keys.Confirm}
+		out = append(out, m.keys.Confirm)
 	}
-	return nil
+	return append(out, m.stageKeys()...)
 }
 
 // askBudget fetches the budget left in a command, once: it may query
@@ -98,6 +100,7 @@ func (m *blastScreen) View() []string {
 		out = append(out, st.Warn.Render("Nothing runs until the facilitator confirms this blast radius."))
 	}
 	if m.run.staged() {
+		out = append(out, m.confirmEachLine()...)
 		out = append(out, m.stageGrid(max(3, m.height-16), m.preflightCell)...)
 	} else {
 		out = append(out, m.memberTable()...)

@@ -212,6 +212,7 @@ func (m *model) panelSpec(p runbook.Panel, pd *panelData) (chart.Spec, []limit) 
 	}
 	spec.Keep = m.phaseLimits(p, base)
 	spec.Starts, spec.Stops = attackMarks(s)
+	spec.Starts = append(spec.Starts, s.escalations()...)
 	if pd != nil {
 		for _, sd := range pd.series {
 			idx := indexOf(m.series, sd.name)

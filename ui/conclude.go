@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/gameday/gameday/gamedays"
 	"github.com/gameday/gameday/gamedays/report"
@@ -29,7 +30,7 @@ func (m *concludeScreen) ShortHelp() []key.Binding {
 // predictedVsMeasured puts each prediction beside what the verdict
 // measured in the panels it names (report.PredictedPanels, as the report
 // does), once the hypothesis has been judged.
-func (m *concludeScreen) predictedVsMeasured() []string {
+func (m *concludeScreen) predictedVsMeasured(short bool) []string {
 	st, s, rb := m.styles, m.run, m.cfg.Runbook
 	if rb == nil || len(s.Results) == 0 {
 		return nil
@@ -46,7 +47,6 @@ func (m *concludeScreen) predictedVsMeasured() []string {
 		if nt.author != "" {
 			who = " (" + nt.author + ")"
 		}
-		out = append(out, "  "+st.Muted.Render(tplus(s.Elapsed(nt.at)))+" predicted: "+nt.text+st.Muted.Render(who))
 		var measured []string
 		for _, panel := range report.PredictedPanels(nt.text, rb.Metrics.Panels) {
 			for _, r := range s.Results {
@@ -61,6 +61,12 @@ func (m *concludeScreen) predictedVsMeasured() []string {
 				measured = append(measured, label+" "+s.Format(r.Panel, float64(r.Value))+" ("+strings.ToLower(held(r.Held, r.NoData))+")")
 			}
 		}
+		if short {
+			line := "  " + nt.text + " → " + strings.Join(measured, "; ")
+			out = append(out, ansi.Truncate(line, m.width, "…"))
+			continue
+		}
+		out = append(out, "  "+st.Muted.Render(tplus(s.Elapsed(nt.at)))+" predicted: "+nt.text+st.Muted.Render(who))
 		if len(measured) > 0 {
 			for _, l := range wrap("measured: "+strings.Join(measured, "; "), m.width-10) {
 				out = append(out, "          "+l)
@@ -99,10 +105,21 @@ func (m *concludeScreen) View() []string {
 		out = append(out, "")
 		out = append(out, m.table([]string{"result", "evidence"}, []int{10}, rows)...)
 	}
-	out = append(out, m.predictedVsMeasured()...)
-	out = append(out, "")
-	out = append(out, m.notesOf("Findings", "finding", "none yet: press f to add one")...)
-	out = append(out, m.notesOf("Action items", "action", "none yet: press a to add one")...)
+	if strip := m.alertStrip(); len(strip) > 0 {
+		out = append(append(out, ""), strip...)
+	}
+	notes := append([]string{""}, m.notesOf("Findings", "finding", "none yet: press f to add one")...)
+	notes = append(notes, m.notesOf("Action items", "action", "none yet: press a to add one")...)
+	// Predictions take the room the findings and the closing words leave
+	// (three rows of it): whole, one line each, or not at all.
+	room := m.height - len(out) - len(notes) - 3
+	for _, pred := range [][]string{m.predictedVsMeasured(false), m.predictedVsMeasured(true)} {
+		if len(pred) <= room {
+			out = append(out, pred...)
+			break
+		}
+	}
+	out = append(out, notes...)
 	out = append(out, "")
 	if s.Ended {
 		out = append(out, m.wrapStyled("The game day has ended. Next: "+m.nextHint(), st.Muted)...)

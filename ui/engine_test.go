@@ -1,41 +1,22 @@
 package ui
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/gameday/gameday/gamedays"
+	"github.com/gameday/gameday/gamedays/report"
+	"github.com/gameday/gameday/lab/e2e"
 	"github.com/gameday/gameday/metrics"
 	"github.com/gameday/gameday/metrics/metricstest"
 	"github.com/gameday/gameday/runbook"
 	"github.com/gameday/gameday/targets"
 	"github.com/gameday/gameday/targets/targetstest"
 )
-
-// syncBuffer is the terminal the console draws on in these tests.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // live is a real engine on a manual clock, with fake hosts and a fake
 // Prometheus behind a real poller, shown by a real console through
@@ -48,7 +29,7 @@ type live struct {
 	eng     *gamedays.Engine
 	c       *Console
 	keys    *io.PipeWriter
-	out     *syncBuffer
+	out     *e2e.Screen
 	journal string
 	done    chan struct{}
 	cancel  context.CancelFunc
@@ -63,7 +44,7 @@ func newLive(t *testing.T) *live { return newLiveWith(t, nil) }
 func newLiveWith(t *testing.T, prep func(rb *runbook.Runbook, cfg *Config)) *live {
 	t.Helper()
 	rb := parseRunbook(t)
-	l := &live{t: t, clock: gamedays.NewManualClock(t0), exec: &targetstest.Executor{InjectOutput: "tc qdisc add dev eth0 root netem delay 200ms\nok", RollbackOutput: "reverted"}, out: &syncBuffer{}, done: make(chan struct{})}
+	l := &live{t: t, clock: gamedays.NewManualClock(t0), exec: &targetstest.Executor{InjectOutput: "tc qdisc add dev eth0 root netem delay 200ms\nok", RollbackOutput: "reverted"}, out: &e2e.Screen{}, done: make(chan struct{})}
 	l.q = &metricstest.Querier{Series: instances, Value: func(query, inst string, ts time.Time) float64 {
 		if query == "errors" {
 			return 0.001
@@ -145,13 +126,7 @@ func (l *live) settled() bool {
 // shows waits, without moving the clock, until the console has drawn text.
 func (l *live) shows(text string) {
 	l.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(l.out.String(), text) {
-		if time.Now().After(deadline) {
-			l.t.Fatalf("the console never showed %q; screen:\n%s", text, l.screen())
-		}
-		time.Sleep(time.Millisecond)
-	}
+	l.out.WaitText(l.t, 20*time.Second, "the console", text)
 }
 
 func (l *live) screen() string {
@@ -205,7 +180,12 @@ func TestConsoleDrivesARealEngine(t *testing.T) {
 	l.shows("report written")
 	l.press("q")
 	l.wait()
-	for _, f := range []string{"report.md", "report.html", "report.json"} {
+	files := []string{"report.md", "report.html", "report.json", "actions.md"}
+	// e prints the PDF too when a browser is there to print it.
+	if _, err := report.FindBrowser(); err == nil {
+		files = append(files, "report.pdf")
+	}
+	for _, f := range files {
 		if _, err := os.Stat(filepath.Join(filepath.Dir(l.journal), f)); err != nil {
 			t.Errorf("report: %v", err)
 		}

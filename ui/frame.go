@@ -378,6 +378,8 @@ func (m *model) intentOf(b key.Binding) (gamedays.Intent, bool) {
 	switch {
 	case same(km.Confirm):
 		return gamedays.Intent{Type: gamedays.IntentConfirm}, true
+	case same(km.ConfirmEach):
+		return gamedays.Intent{Type: gamedays.IntentConfirmEach}, true
 	case same(km.Next):
 		return gamedays.Intent{Type: gamedays.IntentNext}, true
 	case same(km.Hint):

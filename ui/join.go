@@ -212,6 +212,8 @@ func redactEvent(ev gamedays.Event) (gamedays.Event, bool) {
 	case gamedays.EvResolved, gamedays.EvSelected, gamedays.EvPreflight, gamedays.EvStagePlan,
 		gamedays.EvAttackIntent, gamedays.EvAttackResult, gamedays.EvRollbackIntent, gamedays.EvRollbackResult:
 		return ev, false
+	case gamedays.EvStageStart, gamedays.EvStageResult, gamedays.EvStageAsk, gamedays.EvStageConfirm, gamedays.EvConfirmEach:
+		return ev, false // their words name the stage's members and magnitude
 	case gamedays.EvNote:
 		// A prediction says where the fault is expected to show.
 		return ev, ev.Kind != "" && ev.Kind != "prediction"

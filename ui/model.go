@@ -181,9 +181,15 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.maybeQuit()
 	case reportMsg:
 		m.exporting = false
-		if msg.err != nil {
+		switch {
+		case msg.err != nil && len(msg.files) > 0:
+			// A PDF that could not be printed leaves the other formats written.
+			// The path comes whole; what did not fit of the error is in
+			// the journal's directory to see.
+			m.flash = reportWritten(msg.files, m.width) + "; but " + msg.err.Error()
+		case msg.err != nil:
 			m.flash = "report failed: " + msg.err.Error()
-		} else {
+		default:
 			m.flash = reportWritten(msg.files, m.width)
 		}
 		return m, nil
@@ -315,7 +321,8 @@ func (m *model) maybeQuit() tea.Cmd {
 func (m *model) keyContext() keys.Context {
 	s := m.run
 	return keys.Context{Phase: s.Phase, Modal: m.modal, Ended: s.Ended || m.finished,
-		CanConfirm: s.canConfirm(), Charts: m.showsCharts(), CanExport: m.canExport(), Drill: m.cfg.Drill}
+		CanConfirm: s.canConfirm(), Charts: m.showsCharts(), CanExport: m.canExport(), Drill: m.cfg.Drill,
+		Staged: s.staged() && !s.redacted, ConfirmEach: s.ConfirmEach, StageAsk: s.AskStage > 0}
 }
 
 // canExport: the engine has returned, so its journal is complete and on
@@ -365,7 +372,7 @@ func (m *model) handleKey(k tea.KeyMsg) tea.Cmd {
 		m.quitAfterEnd = true
 		m.abort("ctrl+c")
 		return m.maybeQuit()
-	case keys.Next, keys.Confirm:
+	case keys.Next, keys.Confirm, keys.ConfirmEach:
 		return m.screen().Update(r)
 	case keys.OpenNote:
 		return m.openNote(r.Kind)

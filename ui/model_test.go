@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -684,6 +685,14 @@ func TestExportWritesTheReportOffTheUpdateLoop(t *testing.T) {
 	hs.m.Update(hs.press("e")())
 	if !strings.Contains(hs.m.flash, "report failed: connection refused") {
 		t.Errorf("flash after a failed export: %q", hs.m.flash)
+	}
+	// No browser for the PDF: the other formats are written, and said so.
+	hs.m.writeReport = func(dir string) ([]string, error) {
+		return []string{dir + "/report.html"}, errors.New("report.pdf not written (the other formats were): install chromium")
+	}
+	hs.m.Update(hs.press("e")())
+	if want := "report written: /var/lib/gameday/r1/report.html; but report.pdf not written"; !strings.Contains(hs.m.flash, want) {
+		t.Errorf("flash after an export without a PDF: %q, want %q", hs.m.flash, want)
 	}
 }
 

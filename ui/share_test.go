@@ -2,8 +2,6 @@ package ui
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"io"
 	"net"
 	"path/filepath"
@@ -16,6 +14,7 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/gameday/gameday/gamedays"
+	"github.com/gameday/gameday/lab/e2e"
 	"github.com/gameday/gameday/runbook"
 	"github.com/gameday/gameday/ui/serve"
 )
@@ -29,15 +28,8 @@ type keyed struct {
 
 func newKey(t testing.TB) keyed {
 	t.Helper()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := gossh.NewSignerFromKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return keyed{pub: strings.TrimSpace(string(gossh.MarshalAuthorizedKey(s.PublicKey()))), signer: s}
+	s := e2e.Key(t)
+	return keyed{pub: e2e.AuthorizedKey(s.PublicKey()), signer: s}
 }
 
 // room is a served game day: the facilitator's console on a pipe (live)
@@ -80,7 +72,7 @@ type terminal struct {
 	client *gossh.Client
 	conn   net.Conn
 	in     io.WriteCloser
-	out    *syncBuffer
+	out    *e2e.Screen
 }
 
 func (r *room) join(t *testing.T, name string) *terminal {
@@ -101,22 +93,7 @@ func joinAt(t testing.TB, addr string, signer gossh.Signer) *terminal {
 		t.Fatal(err)
 	}
 	client := gossh.NewClient(cc, chans, reqs)
-	sess, err := client.NewSession()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sess.RequestPty("xterm", 40, 120, gossh.TerminalModes{}); err != nil {
-		t.Fatal(err)
-	}
-	in, err := sess.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := &syncBuffer{}
-	sess.Stdout = out
-	if err := sess.Shell(); err != nil {
-		t.Fatal(err)
-	}
+	in, out := e2e.Shell(t, client, "xterm")
 	term := &terminal{t: t, client: client, conn: conn, in: in, out: out}
 	t.Cleanup(func() { client.Close() })
 	return term
@@ -132,14 +109,7 @@ func (tm *terminal) press(s string) {
 // shows waits until the participant's screen has drawn text.
 func (tm *terminal) shows(text string) {
 	tm.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(tm.out.String(), text) {
-		if time.Now().After(deadline) {
-			s := tm.out.String()
-			tm.t.Fatalf("the participant never saw %q; screen:\n%s", text, s[max(0, len(s)-3000):])
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	tm.out.WaitText(tm.t, 20*time.Second, "the participant", text)
 }
 
 // journalled says whether the journal has an event that matches, waiting a
@@ -377,7 +347,7 @@ func TestDrillMarksOverSSH(t *testing.T) {
 // dropOutput is a participant's screen that has dropped frames: it hands
 // the console an OnDrop hook, as serve.FrameWriter does.
 type dropOutput struct {
-	syncBuffer
+	e2e.Screen
 	mu   sync.Mutex
 	hook func()
 }

@@ -2,13 +2,18 @@ package ui
 
 import (
 	"fmt"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/gameday/gameday/gamedays"
 	"github.com/gameday/gameday/runbook"
 	"github.com/gameday/gameday/targets"
+	"github.com/gameday/gameday/ui/keys"
 )
 
 // A staged run is shown as a grid of hosts × stages, each cell the
@@ -21,9 +26,10 @@ import (
 func (s *runState) staged() bool { return len(s.Stages) > 0 }
 
 // stageTag is the stage under way for the header: " · STAGE 2/3". A
-// responder in a drill is not told.
+// responder in a drill is not told. Only the run phase has a stage under
+// way: the observe after it watches the recovery, everything rolled back.
 func (s *runState) stageTag() string {
-	if !s.staged() || s.Stage == 0 || s.redacted {
+	if !s.staged() || s.Stage == 0 || s.redacted || s.Phase != gamedays.PhaseRun {
 		return ""
 	}
 	return fmt.Sprintf(" · STAGE %d/%d", s.Stage, len(s.Stages))
@@ -202,6 +208,10 @@ func (m *page) stageLine() []string {
 	if cur == nil {
 		return nil
 	}
+	if ask := s.StageN(s.AskStage); ask != nil {
+		line := fmt.Sprintf("Stage %d of %d held. Press Y to start stage %d (%s); without it the run aborts in %s", n, len(s.Stages), ask.N, ask.Plan.Words, clockDur(s.AskUntil.Sub(m.now)))
+		return m.wrapStyled(line, st.Warn)
+	}
 	line := fmt.Sprintf("Stage %d of %d: %s", n, len(s.Stages), cur.Plan.Words)
 	style := st.Accent
 	switch {
@@ -239,4 +249,63 @@ func (s *runState) preflightOf(r *attackRow) *gamedays.Preflight {
 		}
 	}
 	return nil
+}
+
+// confirmEachLine says, on the blast radius, that each stage will wait
+// for Y, when it will.
+func (m *page) confirmEachLine() []string {
+	if !m.run.ConfirmEach {
+		return nil
+	}
+	return m.wrapStyled("Each stage after the first waits for Y before it starts (s: stop asking).", m.styles.Warn)
+}
+
+// stageKeys are a staged run's keys on the blast radius and run screens:
+// Y while a stage waits, and s to ask before each stage (on until the plan
+// is confirmed, off at any time).
+func (m *page) stageKeys() []key.Binding {
+	s := m.run
+	if !s.staged() || s.redacted || s.Ended {
+		return nil
+	}
+	var out []key.Binding
+	if s.Phase == gamedays.PhaseRun && s.AskStage > 0 {
+		out = append(out, withHelp(m.keys.Confirm, fmt.Sprintf("start stage %d", s.AskStage)))
+	}
+	switch {
+	case s.ConfirmEach && (s.Phase == gamedays.PhaseBlastRadius || s.Phase == gamedays.PhaseRun):
+		out = append(out, withHelp(m.keys.ConfirmEach, "stop asking before each stage"))
+	case s.Phase == gamedays.PhaseBlastRadius && !s.Confirmed:
+		out = append(out, m.keys.ConfirmEach)
+	}
+	return out
+}
+
+// stageKey sends what a staged run's keys ask for.
+func (m *page) stageKey(msg tea.Msg) {
+	if m.run.Phase == gamedays.PhaseRun && m.run.AskStage > 0 {
+		n := m.run.AskStage
+		if m.sendOn(msg, keys.Confirm) {
+			m.out.say(fmt.Sprintf("stage %d confirmed; it starts now", n))
+		}
+	}
+	if r, ok := msg.(keys.Result); ok && m.sendOn(msg, keys.ConfirmEach) {
+		if r.Kind == "on" {
+			m.out.say("each stage after the first will wait for Y")
+		} else {
+			m.out.say("the stages will follow each other without asking")
+		}
+	}
+}
+
+// escalations are when each stage after the first began: on the charts
+// they are attack starts too, the new members and magnitudes going in.
+func (s *runState) escalations() []time.Time {
+	var out []time.Time
+	for _, st := range s.Stages {
+		if st.N > 1 && !st.Started.IsZero() && !s.redacted {
+			out = append(out, st.Started)
+		}
+	}
+	return out
 }

@@ -40,6 +40,10 @@ func parseStagedRunbook(t testing.TB) *runbook.Runbook {
 	return rb
 }
 
+// stAsk is a staged run asking before each stage, stage 1 held and stage
+// 2 waiting 15s to be confirmed.
+const stAsk = stEnded + 1
+
 // stagedScriptAt is a staged game day as the engine would publish it: up
 // to the blast-radius screen (stBlast), or into the run with stage 1 held
 // and stage 2 eight seconds into its hold (stRun), or with stage 2 broken
@@ -97,10 +101,17 @@ func stagedScriptAt(to stage) ([]gamedays.Event, time.Time) {
 	if to == stBlast {
 		return evs, t0.Add(33 * time.Second)
 	}
+	if to == stAsk {
+		at(33*time.Second, gamedays.Event{Type: gamedays.EvConfirmEach, OK: yes(), Source: "option"})
+	}
 	at(40*time.Second, gamedays.Event{Type: gamedays.EvConfirmed, Members: web, Msg: "3 injection(s) confirmed"})
 	at(40*time.Second, gamedays.Event{Type: gamedays.EvPhase, Phase: "run"})
 	start := 40 * time.Second
 	for n := 1; n <= 2; n++ {
+		if n == 2 && to == stAsk {
+			at(start, gamedays.Event{Type: gamedays.EvStageAsk, Stage: 2, Msg: words[1], StagePlan: plans[1], Until: t0.Add(start + 2*time.Minute)})
+			return evs, t0.Add(start + 15*time.Second)
+		}
 		at(start, gamedays.Event{Type: gamedays.EvStageStart, Stage: n, Msg: words[n-1], StagePlan: plans[n-1]})
 		if n > 1 {
 			for _, m := range hits[n-2] {
@@ -150,8 +161,14 @@ func stagedConsole(t *testing.T, to stage) (*Console, []gamedays.Event) {
 // a stage, at 120×40.
 func stagedModel(t *testing.T, to stage) *model {
 	t.Helper()
+	return stagedModelTo(t, to, &fakeSender{})
+}
+
+// stagedModelTo is stagedModel sending its intents to f.
+func stagedModelTo(t *testing.T, to stage, f *fakeSender) *model {
+	t.Helper()
 	c, evs := stagedConsole(t, to)
-	m := c.newModel(&fakeSender{}, nil)
+	m := c.newModel(f, nil)
 	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
 	m.Update(eventsMsg(evs))
 	return m
@@ -167,6 +184,7 @@ func TestGoldenStaged(t *testing.T) {
 	}{
 		{"blast_radius", stBlast, "% of the"},
 		{"run", stRun, "Δ"},
+		{"stage_waits", stAsk, "Δ"},
 	}
 	for _, tc := range cases {
 		for _, sz := range [][2]int{{80, 24}, {120, 40}, {200, 50}} {
@@ -264,5 +282,63 @@ func TestRedactedStages(t *testing.T) {
 	}
 	if len(s.Stages) != 0 || s.stageTag() != "" {
 		t.Errorf("a responder sees %d stage(s), tag %q", len(s.Stages), s.stageTag())
+	}
+	// Nor the words of any stage event: they name members and magnitude.
+	askEvs, _ := stagedScriptAt(stAsk)
+	for _, ev := range askEvs {
+		if ev, keep := redactEvent(ev); keep && (strings.Contains(ev.Msg, "of web at") || ev.Type == gamedays.EvConfirmEach) {
+			t.Errorf("a responder is sent %s: %q", ev.Type, ev.Msg)
+		}
+	}
+}
+
+// Asking before each stage: the blast radius says so and offers s to stop;
+// after stage 1 holds, the run says stage 2 waits for Y and until when, Y
+// sends the confirmation, and s turns asking off.
+func TestStageWaitsForY(t *testing.T) {
+	sent := &fakeSender{}
+	m := stagedModelTo(t, stAsk, sent)
+	v := m.View()
+	for _, want := range []string{
+		"Stage 1 of 3 held. Press Y to start stage 2 (2 of web at 100ms); without it the run aborts in 1:45",
+		"Y start stage 2", "s stop asking before each stage",
+	} {
+		if !strings.Contains(v, want) {
+			t.Errorf("the run lacks %q:\n%s", want, v)
+		}
+	}
+	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("Y")})
+	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("s")})
+	if got := sent.intents(); len(got) != 2 || got[0].Type != gamedays.IntentConfirm || got[1].Type != gamedays.IntentConfirmEach || got[1].Text != "off" {
+		t.Fatalf("sent %+v; want a confirmation, then asking turned off", got)
+	}
+
+	sent = &fakeSender{}
+	m = stagedModelTo(t, stBlast, sent)
+	if v := m.View(); !strings.Contains(v, "s ask before each stage") {
+		t.Errorf("the staged blast radius does not offer s:\n%s", v)
+	}
+	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("s")})
+	if got := sent.intents(); len(got) != 1 || got[0].Type != gamedays.IntentConfirmEach || got[0].Text != "on" {
+		t.Fatalf("sent %+v; want asking turned on", got)
+	}
+	m = stagedModel(t, stAsk)
+	blast := m.screens[gamedays.PhaseBlastRadius].(*blastScreen)
+	if v := strings.Join(blast.View(), "\n"); !strings.Contains(v, "Each stage after the first waits for Y before it starts") {
+		t.Errorf("the blast radius does not say each stage waits:\n%s", v)
+	}
+}
+
+// Each stage after the first is marked on the charts where it began, as
+// an attack start; a responder's charts show no stage.
+func TestEscalationsMarkTheCharts(t *testing.T) {
+	m := stagedModel(t, stRun)
+	got := m.run.escalations()
+	if st := m.run.StageN(2); len(got) != 1 || st == nil || !got[0].Equal(st.Started) {
+		t.Fatalf("escalations %v; want stage 2's start only", got)
+	}
+	m.run.redacted = true
+	if got := m.run.escalations(); len(got) != 0 {
+		t.Errorf("a responder's charts mark %v", got)
 	}
 }

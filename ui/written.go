@@ -13,7 +13,7 @@ import (
 // people open, first and whole; the other files by name as room allows.
 func reportWritten(files []string, w int) string {
 	files = slices.Clone(files)
-	rank := map[string]int{".html": 0, ".md": 1, ".json": 2}
+	rank := map[string]int{".html": 0, ".pdf": 1, ".md": 2, ".json": 3}
 	order := func(f string) int {
 		if r, ok := rank[filepath.Ext(f)]; ok {
 			return r

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -16,31 +17,61 @@ func TestRunAlertWebhookPortInUse(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer busy.Close()
-	dir := t.TempDir()
-	path := filepath.Join(dir, "alerts.yaml")
-	os.WriteFile(path, []byte(`version: 1
-name: alerts
-metrics:
-  url: http://127.0.0.1:1
-  panels:
-    error_rate: {query: app_error_ratio, unit: ratio}
-baseline: {duration: 5s}
-hypothesis: {statement: it pages, expect: {error_rate: "< 100%"}}
-targets:
-  web: {ssh: {hosts: [127.0.0.1]}}
-blast_radius:
-  web: {all: true}
-attacks:
-  - {name: burn, target: web, kind: cpu, duration: 5s}
-alerts:
-  expect:
-    - {name: HighErrorRate, fires_within: 1m}
-`), 0o644)
+	path := writeAlertsRunbook(t, "url: http://127.0.0.1:1", "", "HighErrorRate")
 	code, _, errs := gameday(t, "run", "--autopilot", "--alert-webhook", busy.Addr().String(), path)
 	if code != exitInvalid || !strings.Contains(errs, path+": --alert-webhook "+busy.Addr().String()+": cannot listen") || !strings.Contains(errs, "address already in use") {
 		t.Errorf("exit %d: %s", code, errs)
 	}
 	if strings.Contains(errs, "baseline") || strings.Contains(errs, "started") {
 		t.Errorf("the run began: %s", errs)
+	}
+}
+
+// writeAlertsRunbook writes a runbook whose alerts section expects name,
+// with metricsURL ("url: ..." or "") in its metrics section and an
+// alerts.alertmanager line when amURL is set; it returns its path.
+func writeAlertsRunbook(t *testing.T, metricsURL, amURL, name string) string {
+	t.Helper()
+	am := ""
+	if amURL != "" {
+		am = "\n  alertmanager: " + amURL
+	}
+	src := fmt.Sprintf(`version: 1
+name: alerts
+metrics:
+  %s
+  panels:
+    error_rate: {query: app_error_ratio, unit: ratio}
+baseline: {duration: 5s}
+hypothesis: {statement: it pages, expect: {error_rate: "< 100%%"}}
+targets:
+  web: {ssh: {hosts: [127.0.0.1]}}
+blast_radius:
+  web: {all: true}
+attacks:
+  - {name: burn, target: web, kind: cpu, duration: 5s}
+alerts:%s
+  expect:
+    - {name: %s, fires_within: 1m}
+`, metricsURL, am, name)
+	path := filepath.Join(t.TempDir(), name+".yaml")
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// --metrics-listen is bound before anything is measured: an address in
+// use is a clear error naming it.
+func TestRunMetricsListenInUse(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	path := writeAlertsRunbook(t, "url: http://127.0.0.1:1", "", "HighErrorRate")
+	code, _, errs := gameday(t, "run", "--autopilot", "--metrics-listen", busy.Addr().String(), path)
+	if code != exitInvalid || !strings.Contains(errs, path+": --metrics-listen "+busy.Addr().String()+": cannot listen") {
+		t.Errorf("exit %d: %s", code, errs)
 	}
 }

@@ -31,20 +31,28 @@ type consoleRun struct {
 	km      keys.KeyMap
 }
 
-func startConsoleRun(t *testing.T, width, height int, extraEnv ...string) *consoleRun {
+// startConsoleLab starts a lab and writes its latency-one-host game day,
+// at consoleScale and with extra appended, into dir; it returns once the
+// lab's metrics are warm.
+func startConsoleLab(t *testing.T, dir, extra string) (*sandbox.Lab, string) {
+	t.Helper()
+	return startLabScenario(t, "latency-one-host", dir, extra)
+}
+
+// startLabScenario is startConsoleLab for any lab scenario.
+func startLabScenario(t *testing.T, scenario, dir, extra string) (*sandbox.Lab, string) {
 	t.Helper()
 	l, err := sandbox.Start(context.Background(), sandbox.Options{Seed: 3, HealthInterval: 500 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { l.Close() })
-	dir := t.TempDir()
-	src, err := l.Runbook("latency-one-host", consoleScale)
+	src, err := l.Runbook(scenario, consoleScale)
 	if err != nil {
 		t.Fatal(err)
 	}
-	file := filepath.Join(dir, "latency-one-host.yaml")
-	if err := os.WriteFile(file, src, 0o644); err != nil {
+	file := filepath.Join(dir, scenario+".yaml")
+	if err := os.WriteFile(file, append(src, extra...), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	warm, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -52,6 +60,20 @@ func startConsoleRun(t *testing.T, width, height int, extraEnv ...string) *conso
 	if err := l.WaitForMetrics(warm); err != nil {
 		t.Fatal(err)
 	}
+	return l, file
+}
+
+func startConsoleRun(t *testing.T, width, height int, extraEnv ...string) *consoleRun {
+	t.Helper()
+	return startConsoleScenario(t, "latency-one-host", width, height, nil, extraEnv...)
+}
+
+// startConsoleScenario is startConsoleRun on any lab scenario, with more
+// flags for gameday run.
+func startConsoleScenario(t *testing.T, scenario string, width, height int, flags []string, extraEnv ...string) *consoleRun {
+	t.Helper()
+	dir := t.TempDir()
+	l, file := startLabScenario(t, scenario, dir, "")
 	runsDir := filepath.Join(dir, "runs")
 	// What gameday lab passes to runFile, as flags and environment; nothing
 	// of the developer's agent, keys, Prometheus or AWS account.
@@ -60,9 +82,10 @@ func startConsoleRun(t *testing.T, width, height int, extraEnv ...string) *conso
 		"AWS_REGION=" + l.AWS.Region, "AWS_ENDPOINT_URL=" + l.AWS.Endpoint,
 		"AWS_ACCESS_KEY_ID=" + l.AWS.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + l.AWS.SecretAccessKey,
 	}, extraEnv...)
-	x := e2e.StartTmux(t, width, height, env, binary(t), "run", file,
+	args := append([]string{binary(t), "run", file,
 		"--prometheus", l.PrometheusURL, "-F", l.SSHConfigPath, "--known-hosts", l.KnownHostsPath,
-		"-i", l.IdentityPath, "--runs-dir", runsDir)
+		"-i", l.IdentityPath, "--runs-dir", runsDir}, flags...)
+	x := e2e.StartTmux(t, width, height, env, args...)
 	return &consoleRun{lab: l, tmux: x, runsDir: runsDir, km: keys.Default()}
 }
 

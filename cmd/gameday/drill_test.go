@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"io"
 	"os"
 	"path/filepath"
@@ -16,25 +14,20 @@ import (
 
 	"github.com/gameday/gameday/gamedays"
 	gdreport "github.com/gameday/gameday/gamedays/report"
+	"github.com/gameday/gameday/lab/e2e"
 	"github.com/gameday/gameday/runbook"
 )
 
-// waitText waits until buf has drawn text; bounded in wall time.
-func waitText(t *testing.T, who string, buf *syncBuffer, text string) {
+// waitText waits until who's screen has drawn text; a lab drill can take
+// a minute to get there.
+func waitText(t *testing.T, who string, screen *e2e.Screen, text string) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for !strings.Contains(buf.String(), text) {
-		if time.Now().After(deadline) {
-			s := buf.String()
-			t.Fatalf("%s never showed %q; screen:\n%s", who, text, s[max(0, len(s)-3000):])
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	screen.WaitText(t, 60*time.Second, who, text)
 }
 
 // sshTerminal opens a session with a pty on addr as signer, the way a
 // participant's ssh does, and returns its keyboard and screen.
-func sshTerminal(t *testing.T, addr string, signer gossh.Signer) (io.Writer, *syncBuffer) {
+func sshTerminal(t *testing.T, addr string, signer gossh.Signer) (io.Writer, *e2e.Screen) {
 	t.Helper()
 	client, err := gossh.Dial("tcp", addr, &gossh.ClientConfig{User: "gameday", Auth: []gossh.AuthMethod{gossh.PublicKeys(signer)},
 		HostKeyCallback: gossh.InsecureIgnoreHostKey(), Timeout: 5 * time.Second})
@@ -42,23 +35,7 @@ func sshTerminal(t *testing.T, addr string, signer gossh.Signer) (io.Writer, *sy
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { client.Close() })
-	sess, err := client.NewSession()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sess.RequestPty("xterm-256color", 40, 120, gossh.TerminalModes{}); err != nil {
-		t.Fatal(err)
-	}
-	in, err := sess.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := &syncBuffer{}
-	sess.Stdout = out
-	if err := sess.Shell(); err != nil {
-		t.Fatal(err)
-	}
-	return in, out
+	return e2e.Shell(t, client, "xterm-256color")
 }
 
 // A drill on the lab: the facilitator's console on a pipe, a responder over
@@ -70,21 +47,14 @@ func TestDrillOnTheLabMeasuresTTDAndTTM(t *testing.T) {
 		t.Skip("runs a lab scenario for about 30s")
 	}
 	dir := t.TempDir()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rita, err := gossh.NewSignerFromKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rita := e2e.Key(t)
 	ak := filepath.Join(dir, "authorized_keys")
-	line := strings.TrimSpace(string(gossh.MarshalAuthorizedKey(rita.PublicKey()))) + " rita\n"
+	line := e2e.AuthorizedKey(rita.PublicKey()) + " rita\n"
 	if err := os.WriteFile(ak, []byte(line), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	keys, press := io.Pipe()
-	screen := &syncBuffer{}
+	screen := &e2e.Screen{}
 	ready := make(chan string, 1)
 	runs := filepath.Join(dir, "runs")
 	f := &drillFlags{
@@ -94,7 +64,7 @@ func TestDrillOnTheLabMeasuresTTDAndTTM(t *testing.T) {
 		in: keys, out: screen,
 	}
 	cmd := newDrillCmd()
-	var stderr syncBuffer
+	var stderr e2e.Screen
 	cmd.SetErr(&stderr)
 	cmd.SetContext(context.Background())
 	done := make(chan error, 1)
@@ -163,6 +133,14 @@ func TestDrillOnTheLabMeasuresTTDAndTTM(t *testing.T) {
 			t.Errorf("the responder saw %q", leak)
 		}
 	}
+	checkDrillRecorded(t, runs)
+
+}
+
+// checkDrillRecorded: the drill's one journal has rita's marks, TTD and
+// TTM, and the report built and written from it says the same.
+func checkDrillRecorded(t *testing.T, runs string) {
+	t.Helper()
 	journals, _ := filepath.Glob(filepath.Join(runs, "*", gamedays.JournalName))
 	if len(journals) != 1 {
 		t.Fatalf("journals: %v", journals)

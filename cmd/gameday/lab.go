@@ -59,6 +59,8 @@ Scenarios (--scenario):
 	fs.BoolVar(&f.run.Autopilot, "autopilot", false, "run with no console: advance on its own, one line per event on stderr")
 	fs.BoolVar(&f.run.JSON, "json", false, "write every event as a JSON line on stdout")
 	fs.StringVar(&f.run.RunsDir, "runs-dir", "", "where run directories (journal, report) are made (default ./gameday-runs)")
+	addConfirmEachFlag(cmd, &f.run)
+	addMetricsListenFlag(cmd, &f.run)
 	cmd.AddCommand(newLabUpCmd())
 	return cmd
 }
@@ -118,9 +120,12 @@ func printLab(w io.Writer, l *sandbox.Lab, took time.Duration) {
 	fmt.Fprintf(w, "\nTry:\n  ssh -F %s %s help\n", l.SSHConfigPath, l.Hosts[0].Name)
 	fmt.Fprintf(w, "  curl -s '%s/api/v1/query' --data-urlencode 'query=sum by (code) (rate(http_requests_total{job=\"checkout-lb\"}[30s]))'\n", l.PrometheusURL)
 	if l.AWS.Endpoint != "" {
-		fmt.Fprintf(w, "\nAWS endpoint (EC2, SSM; the hosts are its instances):\n")
+		fmt.Fprintf(w, "\nAWS endpoint (the hosts are its EC2 instances; docs/lab-aws.md):\n")
 		fmt.Fprintf(w, "  export AWS_ENDPOINT_URL=%s AWS_REGION=%s\n", l.AWS.Endpoint, l.AWS.Region)
 		fmt.Fprintf(w, "  export AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s\n", l.AWS.AccessKeyID, l.AWS.SecretAccessKey)
+		fmt.Fprintf(w, "  security group %s, Lambda function %s, RDS cluster %s,\n", sandbox.SecurityGroupID, sandbox.FunctionName, sandbox.DBClusterID)
+		fmt.Fprintf(w, "  Auto Scaling group %s, ECS cluster/service %s/%s, DynamoDB table %s,\n", sandbox.AutoScalingGroup, sandbox.ECSCluster, sandbox.ECSService, sandbox.TableName)
+		fmt.Fprintf(w, "  FIS experiment template %s\n", sandbox.FISTemplateID)
 	}
 }
 

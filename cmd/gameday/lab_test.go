@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"path/filepath"
 	"regexp"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	sandbox "github.com/gameday/gameday/lab"
+	"github.com/gameday/gameday/lab/e2e"
 )
 
 // TestLabScenarioOutcomes runs every lab scenario, ten times faster than
@@ -44,6 +46,18 @@ func TestLabScenarioOutcomes(t *testing.T) {
 			if code != s.ExitCode() || !strings.Contains(stderr.String(), "verdict "+s.Outcome) {
 				t.Fatalf("%s: exit %d (%v), want %d and verdict %s\n%s", s.Name, code, err, s.ExitCode(), s.Outcome, stderr.String())
 			}
+			// A staged scenario breaks at the stage it says, having held
+			// every stage before it.
+			if s.Stage > 0 {
+				for n := 1; n < s.Stage; n++ {
+					if want := fmt.Sprintf("stage %d held", n); !strings.Contains(stderr.String(), want) {
+						t.Errorf("%s: no %q:\n%s", s.Name, want, stderr.String())
+					}
+				}
+				if want := fmt.Sprintf("refuted at stage %d", s.Stage); !strings.Contains(stderr.String(), want) {
+					t.Errorf("%s: no %q:\n%s", s.Name, want, stderr.String())
+				}
+			}
 			// The fault went in through the family the scenario names: an
 			// EC2 instance id for the AWS path, a host name for SSH.
 			src, _ := l.Runbook(s.Name, 0.1)
@@ -68,7 +82,7 @@ func TestLabScenarioOutcomes(t *testing.T) {
 // endpoints it prints, checks they answer, then stops it as Ctrl-C would
 // and checks nothing listens any more.
 func TestLabUpPrintsEndpointsAndStopsClean(t *testing.T) {
-	var out, errOut syncBuffer
+	var out, errOut e2e.Screen
 	cmd := newLabUpCmd()
 	cmd.SetOut(&out)
 	cmd.SetErr(&errOut)
@@ -111,10 +125,5 @@ func TestLabUpPrintsEndpointsAndStopsClean(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("lab up did not stop")
 	}
-	for _, a := range listening {
-		if c, err := net.DialTimeout("tcp", a, time.Second); err == nil {
-			c.Close()
-			t.Errorf("%s still listening after lab up stopped", a)
-		}
-	}
+	e2e.Closed(t, "lab up stopped", listening...)
 }

@@ -102,12 +102,7 @@ func TestLabUpWithOpenSSH(t *testing.T) {
 		t.Fatalf("ssh -F %s checkout-1 help: exit %d\n%s", u.sshConfig, cmd.ProcessState.ExitCode(), out)
 	}
 	u.stop(t)
-	for _, a := range u.addrs {
-		if c, err := net.DialTimeout("tcp", a, time.Second); err == nil {
-			c.Close()
-			t.Errorf("%s still listening after gameday lab up stopped", a)
-		}
-	}
+	e2e.Closed(t, "gameday lab up stopped", u.addrs...)
 	if _, err := os.Stat(u.sshConfig); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("temporary lab files left behind: %s: %v", u.sshConfig, err)
 	}

@@ -21,7 +21,7 @@ const exitCodesHelp = `Exit codes:
   1  the hypothesis was refuted
   2  the game day was aborted (and everything rolled back)
   3  blocked: the steady state did not hold at baseline
-  4  invalid input or usage
+  4  invalid input or usage (also: AWS credentials missing, expired or lapsing before the end)
   5  rollback incomplete: something may still be injected (see gameday recover)`
 
 // exitError carries the exit code a failure maps to.

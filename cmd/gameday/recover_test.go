@@ -70,6 +70,14 @@ func testRecoverAfterSIGKILL(t *testing.T, l *lab) {
 		t.Errorf("state directory left on the host: %v", err)
 	}
 
+	checkRecoveredJournal(t, path)
+	checkRecoverAgain(t, l, dir, path)
+}
+
+// checkRecoveredJournal: after recover the journal reads back whole, one
+// unbroken sequence that ends with recover's successful rollback.
+func checkRecoveredJournal(t *testing.T, path string) {
+	t.Helper()
 	events, warn, err := gamedays.ReadJournal(path)
 	if err != nil || warn != nil {
 		t.Fatalf("journal after recover: err %v, warn %v; want it whole", err, warn)
@@ -89,9 +97,13 @@ func testRecoverAfterSIGKILL(t *testing.T, l *lab) {
 	if rb := find(events, gamedays.EvRollbackResult, true); rb == nil || rb.Source != "recover" {
 		t.Errorf("rollback result %+v, want one by recover", rb)
 	}
-	size := fileSize(t, path)
+}
 
-	// Twice is safe: nothing to do, nothing written.
+// checkRecoverAgain: a second recover, of the run or of the runs
+// directory, has nothing to do and writes nothing.
+func checkRecoverAgain(t *testing.T, l *lab, dir, path string) {
+	t.Helper()
+	size := fileSize(t, path)
 	for _, args := range [][]string{{"recover", dir}, {"recover"}} {
 		rc := start(t, append(args, l.flags()[2:]...)...)
 		if code := rc.wait(t, time.Minute); code != exitOK {

@@ -62,8 +62,8 @@ func TestReportCommand(t *testing.T) {
 		t.Fatalf("report --format json --out: exit %d\n%s%s", code, out, errs)
 	}
 
-	code, _, errs = gameday(t, "report", "--format", "pdf", dir)
-	if code != exitInvalid || !strings.Contains(errs, `"pdf"`) {
+	code, _, errs = gameday(t, "report", "--format", "docx", dir)
+	if code != exitInvalid || !strings.Contains(errs, `"docx"`) || !strings.Contains(errs, "md, html, json, pdf, junit, actions") {
 		t.Errorf("unknown format: exit %d, %s", code, errs)
 	}
 	code, _, errs = gameday(t, "report", filepath.Join(runs, "nope"))
@@ -84,6 +84,12 @@ func TestReportSummary(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("summary: exit %d\n%s%s", code, out, errs)
 	}
+	if !strings.Contains(errs, "trend page: "+filepath.Join(runs, "trends.html")) {
+		t.Errorf("summary did not name the trend page: %s", errs)
+	}
+	if page, err := os.ReadFile(filepath.Join(runs, "trends.html")); err != nil || !strings.Contains(string(page), "<figure class=\"chart trend\"") {
+		t.Errorf("trends.html: %v", err)
+	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	if len(lines) != 2+5 || !strings.HasPrefix(lines[0], "| Date | Runbook | Verdict | P95 delta | Error delta | Duration | Aborts |") {
 		t.Fatalf("summary table:\n%s", out)
@@ -92,5 +98,26 @@ func TestReportSummary(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("summary lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// TestReportPDFFormats: --format pdf with no browser still writes the other
+// formats and fails naming what to install; junit and actions are formats.
+func TestReportPDFFormats(t *testing.T) {
+	dir := copyRun(t, t.TempDir(), "aborted")
+	t.Setenv("PATH", t.TempDir())
+	t.Setenv("GAMEDAY_CHROMIUM", "")
+	code, out, errs := gameday(t, "report", "--format", "html,pdf,junit,actions", dir)
+	if code != exitInvalid || !strings.Contains(errs, "apt-get install chromium") || !strings.Contains(errs, "the other formats were") {
+		t.Errorf("pdf without a browser: exit %d, %s", code, errs)
+	}
+	for _, f := range []string{"report.html", "report.junit.xml", "actions.md", "actions.csv"} {
+		if !strings.Contains(out, filepath.Join(dir, f)) {
+			t.Errorf("%s not written:\n%s", f, out)
+		}
+	}
+	code, _, errs = gameday(t, "report", "--format", "pdf", "--paper", "legal", dir)
+	if code != exitInvalid || !strings.Contains(errs, `paper "legal": expected a4 or letter`) {
+		t.Errorf("bad paper: exit %d, %s", code, errs)
 	}
 }

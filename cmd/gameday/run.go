@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/gameday/gameday/gamedays"
+	"github.com/gameday/gameday/gamedays/exporter"
 	"github.com/gameday/gameday/metrics"
 	"github.com/gameday/gameday/runbook"
 	"github.com/gameday/gameday/targets"
@@ -40,7 +42,10 @@ func newRunCmd() *cobra.Command {
 observe and conclude, recorded in a journal under --runs-dir.
 
 With --autopilot nothing waits for a person: each phase advances on its own
-and every event is one line on stderr (--json: a JSON line on stdout). The
+and every event is one line on stderr (--json: a JSON line on stdout).
+--junit FILE writes the result as JUnit XML when the run ends, for CI: a
+test case per steady-state check, expectation, guardrail and expected alert;
+an aborted or blocked run is an error. The
 blast radius needs --yes unless every selected member is on this machine
 (loopback, as in the lab). --dry-run resolves the targets, preflights them and
 prints every command and API call, and injects nothing.
@@ -57,10 +62,14 @@ gameday exits; a second Ctrl-C does not skip the rollback.
 	fs := cmd.Flags()
 	fs.BoolVar(&f.Autopilot, "autopilot", false, "run with no console: advance on its own, one line per event on stderr")
 	fs.BoolVar(&f.JSON, "json", false, "write every event as a JSON line on stdout")
+	fs.StringVar(&f.JUnit, "junit", "", "when the run ends, write its result as JUnit XML to FILE for CI (aborted and blocked runs are errors)")
 	fs.BoolVar(&f.Yes, "yes", false, "confirm the blast radius (needed unless every member is on this machine)")
 	fs.BoolVar(&f.DryRun, "dry-run", false, "resolve, preflight and print every command and API call; inject nothing")
+	addConfirmEachFlag(cmd, f)
 	fs.StringVar(&f.Prometheus, "prometheus", "", "Prometheus-compatible base URL (overrides "+metrics.EnvURL+" and the runbook)")
+	fs.Float64Var(&f.TimeScale, "time-scale", 1, "rehearse: multiply the runbook's durations by this (0.1 runs it ten times faster; docs/runbook.md says what keeps its length)")
 	fs.StringVar(&f.AlertWebhook, "alert-webhook", "", "listen on ADDR for Alertmanager's webhook while the run lasts, to time each page (docs/alerting.md)")
+	addMetricsListenFlag(cmd, f)
 	addTargetFlags(cmd, f)
 	return cmd
 }
@@ -76,6 +85,12 @@ func runFile(cmd *cobra.Command, path string, f *runFlags) error {
 	defer s.w.close()
 	if s.closeAlerts != nil {
 		defer s.closeAlerts()
+	}
+	if err := checkConfirmEach(s.rb, f); err != nil {
+		return err
+	}
+	if s.exported != nil {
+		defer s.exported.Close()
 	}
 	if !f.Autopilot && !f.DryRun {
 		return runConsole(cmd, s)
@@ -96,6 +111,20 @@ type session struct {
 	// alerts watches the runbook's alerts section; nil when it has none.
 	alerts      gamedays.AlertWatcher
 	closeAlerts func() error
+	// eng is the engine once the run has one, for notes executors send.
+	eng atomic.Pointer[gamedays.Engine]
+	// exporter serves the run's own metrics (--metrics-listen); nil
+	// when not asked for.
+	exporter *exporter.Exporter
+	exported *exporter.Server
+}
+
+// note journals what an executor learnt on its own (an FIS experiment
+// AWS ended) as a note of the run; before the engine exists it is dropped.
+func (s *session) note(source, msg string) {
+	if e := s.eng.Load(); e != nil {
+		e.Send(gamedays.Local, gamedays.Intent{Type: gamedays.IntentNote, Text: msg, Source: source, Author: source})
+	}
 }
 
 func prepare(cmd *cobra.Command, path string, f *runFlags) (*session, error) {
@@ -112,6 +141,12 @@ func prepare(cmd *cobra.Command, path string, f *runFlags) (*session, error) {
 	if err != nil {
 		return nil, invalid(err)
 	}
+	if f.TimeScale != 0 && f.TimeScale != 1 {
+		if err := runbook.CheckTimeScale(f.TimeScale); err != nil {
+			return nil, invalid(fmt.Errorf("--%w", err))
+		}
+		rb.Scale(f.TimeScale)
+	}
 	if f.AbortTimeout > 0 {
 		rb.Abort.Timeout = f.AbortTimeout
 	}
@@ -119,6 +154,7 @@ func prepare(cmd *cobra.Command, path string, f *runFlags) (*session, error) {
 		rb.Abort.Timeout = 60 * time.Second
 	}
 	s := &session{rb: rb, src: src, cat: cat, w: newWiring(), f: f}
+	f.Notes = s.note
 	if len(rb.Metrics.Panels) > 0 {
 		if _, _, err := metrics.ResolveURL(f.Prometheus, f.Getenv, rb.Metrics); err != nil {
 			return nil, invalid(fmt.Errorf("%s: %w", path, err))
@@ -135,12 +171,23 @@ func prepare(cmd *cobra.Command, path string, f *runFlags) (*session, error) {
 			return nil, invalid(err)
 		}
 	}
+	if err := s.listenMetrics(path); err != nil {
+		return nil, invalid(err)
+	}
 	for _, a := range rb.Attacks {
 		t, _ := rb.Target(a.Target)
 		if _, _, err := s.w.family(t.Family(), f); err != nil {
 			s.w.close()
 			return nil, invalid(fmt.Errorf("%s: target %s: %w", path, t.Name, err))
 		}
+	}
+	ctx := cmd.Context()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if err := checkCredentials(ctx, rb, s.w); err != nil {
+		s.w.close()
+		return nil, invalid(err)
 	}
 	return s, nil
 }
@@ -172,6 +219,11 @@ func (s *session) begin() (dir string, j *gamedays.Journal, opts gamedays.Option
 		Alerts:    s.alerts,
 		DryRun:    s.f.DryRun,
 		Version:   buildVersion(),
+
+		ConfirmEachStage: s.f.ConfirmEachStage,
+	}
+	if f := s.f.TimeScale; f != 0 && f != 1 {
+		opts.TimeScale = f
 	}
 	return dir, j, opts, nil
 }
@@ -192,11 +244,13 @@ func runConsole(cmd *cobra.Command, s *session) error {
 	}
 	defer journal.Close()
 	c := ui.New(ui.Config{Runbook: s.rb, File: s.rb.File, RunDir: dir, Metrics: s.observer, Version: opts.Version, Remaining: remainingFor(s)})
-	opts.OnEvent = c.OnEvent
+	opts.OnEvent = s.tee(c.OnEvent)
 	eng := gamedays.New(s.rb, opts)
+	s.eng.Store(eng)
 	defer eng.Flush() // notes after the end reach the journal before it closes
 	out, runErr := c.Run(ctx, eng)
-	return outcomeError(cmd.ErrOrStderr(), dir, out, runErr, "")
+	eng.Flush()
+	return withJUnit(cmd, s.f.JUnit, dir, outcomeError(cmd.ErrOrStderr(), dir, out, runErr, ""))
 }
 
 func needTerminal(s *session) error {
@@ -233,7 +287,7 @@ func runAutopilot(cmd *cobra.Command, s *session) error {
 	// finding only loopback members; the check on the selection holds the
 	// engine to what was checked.
 	opts.AutoAdvance, opts.AutoConfirm = true, true
-	opts.OnEvent = func(ev gamedays.Event) {
+	opts.OnEvent = s.tee(func(ev gamedays.Event) {
 		log.Event(ev)
 		if !guard || ev.Type != gamedays.EvSelected {
 			return
@@ -246,15 +300,17 @@ func runAutopilot(cmd *cobra.Command, s *session) error {
 				})
 			}
 		}
-	}
+	})
 	eng = gamedays.New(s.rb, opts)
+	s.eng.Store(eng)
 	defer eng.Flush()
 
 	// Signals stay caught until gameday exits: a late Ctrl-C must not kill
 	// it while it reports what may still be injected.
 	defer relaySignals(eng, cmd.ErrOrStderr(), s.rb.Abort.Timeout)()
 	out, runErr := eng.Run(ctx)
-	return outcomeError(cmd.ErrOrStderr(), dir, out, runErr, refusedWhy)
+	eng.Flush()
+	return withJUnit(cmd, s.f.JUnit, dir, outcomeError(cmd.ErrOrStderr(), dir, out, runErr, refusedWhy))
 }
 
 // refuseUnconfirmed resolves every attacked target and refuses, before

@@ -5,9 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -88,6 +86,20 @@ func newLab(t *testing.T) *lab {
 	t.Helper()
 	e2e.Need(t, "sshd", "prometheus", "stress-ng", "setsid")
 	l := &lab{sshd: e2e.StartSSHD(t, "127.0.0.1", ""), runsDir: filepath.Join(t.TempDir(), "runs")}
+	l.startMetrics(t)
+	host, port, _ := strings.Cut(l.sshd.Addr, ":")
+	l.sshConfig = filepath.Join(t.TempDir(), "ssh_config")
+	conf := fmt.Sprintf("Host lab-1\n  HostName %s\n  Port %s\n  User root\n", host, port)
+	if err := os.WriteFile(l.sshConfig, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// startMetrics serves the gauges the test sets to a real Prometheus that
+// scrapes them, and waits for the first scrape.
+func (l *lab) startMetrics(t *testing.T) {
+	t.Helper()
 	reg := prometheus.NewRegistry()
 	l.latency = prometheus.NewGauge(prometheus.GaugeOpts{Name: "gameday_test_latency_seconds", Help: "P95 latency the test sets."})
 	l.errs = prometheus.NewGauge(prometheus.GaugeOpts{Name: "gameday_test_error_ratio", Help: "Error ratio the test sets."})
@@ -98,13 +110,6 @@ func newLab(t *testing.T) *lab {
 	t.Cleanup(srv.Close)
 	l.prom = e2e.StartPrometheus(t, strings.TrimPrefix(srv.URL, "http://"))
 	l.waitForLatency(t, 0.1)
-	host, port, _ := strings.Cut(l.sshd.Addr, ":")
-	l.sshConfig = filepath.Join(t.TempDir(), "ssh_config")
-	conf := fmt.Sprintf("Host lab-1\n  HostName %s\n  Port %s\n  User root\n", host, port)
-	if err := os.WriteFile(l.sshConfig, []byte(conf), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return l
 }
 
 // waitForLatency waits until Prometheus's latest latency is want, so a
@@ -114,20 +119,8 @@ func (l *lab) waitForLatency(t *testing.T, want float64) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		resp, err := http.Get(l.prom + "/api/v1/query?query=" + url.QueryEscape("max(gameday_test_latency_seconds)"))
-		if err == nil {
-			var body struct {
-				Data struct {
-					Result []struct {
-						Value [2]any `json:"value"`
-					} `json:"result"`
-				} `json:"data"`
-			}
-			json.NewDecoder(resp.Body).Decode(&body)
-			resp.Body.Close()
-			if r := body.Data.Result; len(r) == 1 && r[0].Value[1] == strconv.FormatFloat(want, 'g', -1, 64) {
-				return
-			}
+		if v, ok := promValue(l.prom, "max(gameday_test_latency_seconds)"); ok && v == strconv.FormatFloat(want, 'g', -1, 64) {
+			return
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("Prometheus at %s does not show latency %g after 30s", l.prom, want)
@@ -200,26 +193,9 @@ func (l *lab) flags() []string {
 // child is gameday running as its own process.
 type child struct {
 	cmd            *exec.Cmd
-	stdout, stderr syncBuffer
+	stdout, stderr e2e.Screen
 	exited         chan struct{}
 	code           int
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func start(t testing.TB, args ...string) *child {
@@ -268,7 +244,7 @@ func (c *child) wait(t testing.TB, limit time.Duration) int {
 func (l *lab) runDir(t *testing.T) string {
 	t.Helper()
 	var dir string
-	waitFor(t, 20*time.Second, "a run directory", func() bool {
+	e2e.WaitFor(t, 20*time.Second, "a run directory", func() bool {
 		m, _ := filepath.Glob(filepath.Join(l.runsDir, "*", gamedays.JournalName))
 		if len(m) == 1 {
 			dir = filepath.Dir(m[0])
@@ -276,17 +252,6 @@ func (l *lab) runDir(t *testing.T) string {
 		return dir != ""
 	})
 	return dir
-}
-
-func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("after %s still waiting for %s", within, what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 // journal reads a run's journal; a truncated last line is tolerated.
@@ -359,7 +324,7 @@ func reverted(t *testing.T, pid int, what string) {
 // stress-ng it started is running, and returns its pid.
 func injected(t *testing.T, dir string) int {
 	t.Helper()
-	waitFor(t, 60*time.Second, "attack.result OK in the journal", func() bool {
+	e2e.WaitFor(t, 60*time.Second, "attack.result OK in the journal", func() bool {
 		return find(journal(t, dir), gamedays.EvAttackResult, true) != nil
 	})
 	pid := stressPid(t, dir)
@@ -450,11 +415,13 @@ func testRunExitCodes(t *testing.T, l *lab) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			l.fresh(t)
-			c := start(t, append([]string{"run", "--autopilot", "--yes", l.runbook(t, tc.book)}, l.flags()...)...)
+			junit := filepath.Join(t.TempDir(), "junit.xml")
+			c := start(t, append([]string{"run", "--autopilot", "--yes", "--junit", junit, l.runbook(t, tc.book)}, l.flags()...)...)
 			code := c.wait(t, 2*time.Minute)
 			if code != tc.want || !strings.Contains(c.stderr.String(), tc.says) {
 				t.Fatalf("exit %d, want %d and %q\nstderr:\n%s", code, tc.want, tc.says, c.stderr.String())
 			}
+			checkJUnit(t, junit, map[int]string{exitOK: "", exitRefuted: "refuted", exitBlocked: "blocked"}[tc.want])
 			events := journal(t, l.runDir(t))
 			if events[len(events)-1].Type != gamedays.EvRunEnd {
 				t.Errorf("journal ends with %s, want run.end", events[len(events)-1].Type)
@@ -519,7 +486,7 @@ func testRunSecondSIGINTDoesNotSkipRollback(t *testing.T, l *lab) {
 		kind: "custom", params: fmt.Sprintf(`{inject: "touch %s", rollback: "sleep 2; rm -f %s"}`, mark, mark)})
 	c := start(t, append([]string{"run", "--autopilot", "--yes", path}, l.flags()...)...)
 	dir := l.runDir(t)
-	waitFor(t, 60*time.Second, "attack.result OK in the journal", func() bool {
+	e2e.WaitFor(t, 60*time.Second, "attack.result OK in the journal", func() bool {
 		return find(journal(t, dir), gamedays.EvAttackResult, true) != nil
 	})
 	if _, err := os.Stat(mark); err != nil {
@@ -527,7 +494,7 @@ func testRunSecondSIGINTDoesNotSkipRollback(t *testing.T, l *lab) {
 	}
 	c.cmd.Process.Signal(syscall.SIGINT)
 	// The rollback sleeps 2s before it reverts: the second press lands in it.
-	waitFor(t, 30*time.Second, "rollback.intent in the journal", func() bool {
+	e2e.WaitFor(t, 30*time.Second, "rollback.intent in the journal", func() bool {
 		return find(journal(t, dir), gamedays.EvRollbackIntent, true) != nil
 	})
 	c.cmd.Process.Signal(syscall.SIGINT)
@@ -547,13 +514,15 @@ func testRunSecondSIGINTDoesNotSkipRollback(t *testing.T, l *lab) {
 
 func testRunGuardrailAborts(t *testing.T, l *lab) {
 	l.fresh(t)
-	c := start(t, append([]string{"run", "--autopilot", "--yes", l.runbook(t, book{steady: "< 300ms", expect: "< 500ms", guard: "> 1s for 2s", duration: "10m", observe: "10m"})}, l.flags()...)...)
+	junit := filepath.Join(t.TempDir(), "junit.xml")
+	c := start(t, append([]string{"run", "--autopilot", "--yes", "--junit", junit, l.runbook(t, book{steady: "< 300ms", expect: "< 500ms", guard: "> 1s for 2s", duration: "10m", observe: "10m"})}, l.flags()...)...)
 	dir := l.runDir(t)
 	pid := injected(t, dir)
 	l.latency.Set(3) // the service falls over while the attack runs
 	if code := c.wait(t, time.Minute); code != exitAborted {
 		t.Fatalf("exit %d, want %d\nstderr:\n%s", code, exitAborted, c.stderr.String())
 	}
+	checkJUnit(t, junit, "aborted")
 	if !strings.Contains(c.stderr.String(), "guardrail p95") {
 		t.Errorf("stderr does not say the guardrail fired:\n%s", c.stderr.String())
 	}

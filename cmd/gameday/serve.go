@@ -63,6 +63,7 @@ slow or vanished participant never slows the facilitator or the engine.
 	cmd.Flags().StringVar(&f.Prometheus, "prometheus", "", "Prometheus-compatible base URL (overrides the environment and the runbook)")
 	addTargetFlags(cmd, f)
 	addServeFlags(cmd, sf)
+	addConfirmEachFlag(cmd, f)
 	return cmd
 }
 
@@ -73,6 +74,9 @@ func serveFile(cmd *cobra.Command, path string, f *runFlags, sf *serveFlags) err
 		return err
 	}
 	defer s.w.close()
+	if err := checkConfirmEach(s.rb, f); err != nil {
+		return err
+	}
 	if sf.Drill && !s.rb.Drill.Allowed {
 		return invalid(fmt.Errorf("%s: this runbook is not a drill; set drill: {allowed: true} to run it as one", path))
 	}
@@ -132,6 +136,7 @@ func serveSession(cmd *cobra.Command, s *session, sf *serveFlags, in io.Reader, 
 	opts.Drill = sf.Drill
 	opts.OnEvent = c.OnEvent
 	eng = gamedays.New(s.rb, opts)
+	s.eng.Store(eng)
 	defer eng.Flush()
 	close(ready)
 	printServing(cmd.ErrOrStderr(), srv, s.rb.Roles)

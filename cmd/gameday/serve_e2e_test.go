@@ -1,18 +1,13 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"net"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
-	gossh "golang.org/x/crypto/ssh"
-
-	sandbox "github.com/gameday/gameday/lab"
 	"github.com/gameday/gameday/lab/e2e"
 )
 
@@ -25,36 +20,11 @@ func TestServeTwoPanesWalkALabGameDay(t *testing.T) {
 		t.Skip("runs a lab game day for about a minute")
 	}
 	sshBin := e2e.Need(t, "tmux", "ssh")[1]
-	l, err := sandbox.Start(context.Background(), sandbox.Options{Seed: 3, HealthInterval: 500 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
 	dir := t.TempDir()
-
 	keyFile := filepath.Join(dir, "carol")
-	pub := strings.TrimSpace(string(gossh.MarshalAuthorizedKey(e2e.WriteKey(t, keyFile).PublicKey())))
-
-	src, err := l.Runbook("latency-one-host", consoleScale)
-	if err != nil {
-		t.Fatal(err)
-	}
-	src = append(src, []byte("\nroles:\n  facilitator: {name: alice}\n  observers:\n    - {name: carol, key: \""+pub+"\"}\n")...)
-	file := filepath.Join(dir, "latency-one-host.yaml")
-	if err := os.WriteFile(file, src, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	warm, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := l.WaitForMetrics(warm); err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	pub := e2e.AuthorizedKey(e2e.WriteKey(t, keyFile).PublicKey())
+	l, file := startConsoleLab(t, dir, "\nroles:\n  facilitator: {name: alice}\n  observers:\n    - {name: carol, key: \""+pub+"\"}\n")
+	addr := e2e.FreeAddr(t)
 	_, port, _ := net.SplitHostPort(addr)
 
 	runsDir := filepath.Join(dir, "runs")

@@ -29,6 +29,9 @@ type runFlags struct {
 	// AlertWebhook is where gameday listens for Alertmanager's webhook
 	// during the run (--alert-webhook); empty means no receiver.
 	AlertWebhook string
+	// MetricsListen is where gameday serves its own metrics for the
+	// team's Prometheus (--metrics-listen); empty means not served.
+	MetricsListen string
 
 	// SSH connection: the ssh_config file (ssh -F; empty means
 	// ~/.ssh/config), the known_hosts file (empty means ~/.ssh/known_hosts),
@@ -43,6 +46,10 @@ type runFlags struct {
 	// no agent. It has no flag: the lab sets it so only its own keys are used.
 	SSHAgent string
 
+	// ConfirmEachStage asks the console before each escalation of a
+	// staged run (--confirm-each-stage); refused with --autopilot.
+	ConfirmEachStage bool
+
 	// AbortTimeout bounds the rollback after an abort (and a recovery's
 	// rollbacks). Zero means the runbook's abort.timeout, else 60s.
 	AbortTimeout time.Duration
@@ -52,6 +59,9 @@ type runFlags struct {
 	Autopilot bool
 	// JSON writes every event as a JSON line on stdout.
 	JSON bool
+	// JUnit is where the run's result goes as JUnit XML when it ends, for
+	// CI (--junit); empty means none.
+	JUnit string
 	// Yes confirms the blast radius. Without it the autopilot refuses to
 	// touch any member that is not on this machine (loopback): the lab runs
 	// without it, staging and production need it.
@@ -59,8 +69,16 @@ type runFlags struct {
 	// DryRun resolves, preflights and prints every command and API call,
 	// and injects nothing.
 	DryRun bool
+	// TimeScale multiplies the runbook's durations for a rehearsal
+	// (runbook.Scale); 0 means as written. The lab scales its own
+	// scenarios and leaves it 0.
+	TimeScale float64
 	// Getenv reads the environment (GAMEDAY_PROMETHEUS_URL); nil means os.Getenv.
 	Getenv func(string) string
+	// Notes receives what an executor learns between its calls, such as an
+	// FIS experiment that AWS ended; a run points it at its journal. nil
+	// drops them.
+	Notes func(source, msg string)
 }
 
 // families builds the resolver and executor of each target family, keyed by

@@ -24,6 +24,9 @@ func newAWS(f *runFlags) (targets.Resolver, targets.Executor, error) {
 			o.Credentials = credentials.NewStaticCredentialsProvider(id, secret, f.Getenv("AWS_SESSION_TOKEN"))
 		}
 	}
+	if f.Notes != nil {
+		o.Follow = func(_ targets.Injection, msg string) { f.Notes("fis", msg) }
+	}
 	e := aws.New(o)
 	return e, e, nil
 }

@@ -1,9 +1,11 @@
 package report
 
 import (
+	"strings"
 	"time"
 
 	"github.com/gameday/gameday/gamedays"
+	"github.com/gameday/gameday/runbook"
 )
 
 // alertsSection tabulates each expected and forbidden alert: its times
@@ -28,6 +30,13 @@ func (r *Report) alertsSection() section {
 			result + ": " + a.Text})
 	}
 	s.blocks = append(s.blocks, para("", "Times count from the inject (resolved: from the last rollback), against the runbook's limits."), t)
+	if len(r.OtherAlerts) > 0 {
+		var fired []string
+		for _, m := range r.OtherAlerts {
+			fired = append(fired, runbook.ExpectedAlert{Name: m.Name, Labels: m.Labels}.Describe()+" at T+"+clock(m.At.Sub(r.Start).Seconds()))
+		}
+		s.blocks = append(s.blocks, para("Other alerts that fired: ", strings.Join(fired, ", ")))
+	}
 	return s
 }
 

@@ -123,6 +123,9 @@ func (b *builder) event(ev gamedays.Event) {
 
 func (b *builder) runStart(ev gamedays.Event) {
 	b.r.RunID, b.r.Title, b.r.RunbookFile, b.r.ToolVersion, b.r.RunbookSource = ev.RunID, ev.Msg, ev.File, ev.Version, ev.Runbook
+	if ev.TimeScale > 0 && ev.TimeScale != 1 {
+		b.r.TimeScale = ev.TimeScale
+	}
 	if err := b.st.ParseErr; err != nil && b.rb == nil {
 		b.r.Warnings = append(b.r.Warnings, "the runbook recorded in the journal does not parse with this version of gameday, so units, guardrails and selection rules are missing: "+firstLine(err.Error()))
 	}
@@ -327,11 +330,18 @@ func (b *builder) finish(events []gamedays.Event) {
 	b.status()
 	b.panels()
 	b.guardrails()
-	r.Alerts = b.st.AlertResults
+	r.Alerts, r.OtherAlerts = b.st.AlertResults, b.st.OtherAlerts()
 	if d := b.st.Drill; !d.Injected.IsZero() && hasDrillMarks(events) {
 		r.Drill = &Drill{TTD: seconds(d.TTD, !d.Detected.IsZero()), TTM: seconds(d.TTM, !d.Mitigated.IsZero()),
 			DetectedBy: d.DetectedBy, MitigatedBy: d.MitigatedBy, Detected: d.DetectedWhat, Mitigated: d.MitigatedWhat,
 			Hints: d.Hints, FalseAlarms: d.FalseAlarms}
+		for _, a := range r.Alerts {
+			if !a.Forbid {
+				r.Drill.Alerts = append(r.Drill.Alerts, DrillAlert{Alert: a.Alert,
+					Fired: seconds(a.Firing.Sub(d.Injected), !a.Firing.IsZero()),
+					Paged: seconds(a.Notified.Sub(d.Injected), !a.Notified.IsZero())})
+			}
+		}
 	}
 	if len(r.Verdict.Evidence) == 0 {
 		r.Verdict.Evidence = b.evidence()

@@ -43,9 +43,17 @@ type chartPanel struct {
 type chartData struct {
 	duration float64
 	phases   []span
+	stages   []span // a staged run's stages, named by their result
 	attacks  []span
 	aborts   []float64
+	alerts   []alertMark
 	panels   []chartPanel
+}
+
+// alertMark is one alert reaching one state, in seconds since the start.
+type alertMark struct {
+	t           float64
+	name, state string
 }
 
 // Chart size in points; the HTML scales it to the page width.
@@ -74,11 +82,20 @@ var (
 	colExpect    = "#1a7f37"
 	colAbort     = "#8b0000"
 	colAttack    = "#f08c28" // drawn at colAttackOpacity
-	colSeries    = []string{"#1f4e9c", "#6a3d9a", "#00838f", "#5d5d5d", "#a6376a"}
+	colAlert     = "#7b2cbf"
+	// alertDash tells an alert's states apart on one colour: pending
+	// dashed, firing solid, paged dotted, resolved in long dashes.
+	alertDash = map[string]string{"pending": "4 3", "firing": "", "notified": "1 2", "resolved": "8 3"}
+	colSeries = []string{"#1f4e9c", "#6a3d9a", "#00838f", "#5d5d5d", "#a6376a"}
 	// Phase bands alternate two light tones so that neighbours stay apart in
 	// print; an aborted stretch is tinted red.
 	colPhase   = []string{"#f2f4f7", "#e4e8ee"}
 	colAborted = "#fbe4e4"
+	// Stage bands: green for a stage that held, red for the one that
+	// broke, none for one cut short; a grey rule marks each stage's start.
+	colStageHeld  = "#e3f2e6"
+	colStageBroke = "#f9dede"
+	colStageRule  = "#707070"
 )
 
 const colAttackOpacity = 0.28
@@ -110,6 +127,8 @@ func (b *builder) chartData() {
 	for _, a := range r.Aborts {
 		cd.aborts = append(cd.aborts, a.T)
 	}
+	cd.stages = stageSpans(r.Stages, cd.aborts, r.Duration)
+	cd.alerts = b.alertMarks()
 	for _, p := range r.Panels {
 		cp := chartPanel{name: p.Name, title: p.Title, unit: runbook.Unit(p.Unit)}
 		var names []string
@@ -261,6 +280,7 @@ func (cd chartData) svgChart(cp chartPanel) ([]byte, error) {
 		}
 	}
 	cd.lines(c, cp, drawn, hi, top)
+	cd.alertLines(c)
 	// Axes last, so bands never cover them.
 	axes(c, xticks, yticks)
 	if len(off) > 0 {
@@ -314,7 +334,8 @@ func (cp chartPanel) scale() (lo, hi float64, drawn []hline, title string, off [
 // name, the name moves right, to a second row if the first is taken, and
 // a thin line ties it to its band.
 func (cd chartData) bands(c *canvas, lo, top float64) {
-	rows := []float64{plotTop + 9, plotTop + 19}
+	// The second row of names is below the stages' names (plotTop+19).
+	rows := []float64{plotTop + 9, plotTop + 29}
 	ends := make([]float64, len(rows)) // where each row's last name ends
 	for i := range ends {
 		ends[i] = math.Inf(-1)
@@ -326,6 +347,9 @@ func (cd chartData) bands(c *canvas, lo, top float64) {
 		}
 		c.rect(ph.from, ph.to, lo, top, col, fmt.Sprintf(` class="phase" data-phase="%s"`, htmlAttr(ph.name)))
 	}
+	// The stages lie within the run phase: shaded over its band, under
+	// its name.
+	cd.stageBands(c, lo, top)
 	for _, a := range cd.attacks {
 		c.rect(a.from, math.Max(a.to, a.from+cd.duration/500), lo, top, colAttack,
 			fmt.Sprintf(` class="attack" data-attack="%s" fill-opacity="%g"`, htmlAttr(a.name), colAttackOpacity))
@@ -393,6 +417,45 @@ func (cd chartData) lines(c *canvas, cp chartPanel, drawn []hline, hi, top float
 	}
 }
 
+// alertMarks are the first time each alert reached each state that the
+// charts mark (Alertmanager's "received" is left to the alerts table).
+func (b *builder) alertMarks() []alertMark {
+	seen := map[string]bool{}
+	var out []alertMark
+	for _, m := range b.st.AlertMarks {
+		if _, ok := alertDash[m.State]; !ok || seen[m.Name+"\x00"+m.State] {
+			continue
+		}
+		seen[m.Name+"\x00"+m.State] = true
+		out = append(out, alertMark{t: b.t(m.At), name: m.Name, state: m.State})
+	}
+	return out
+}
+
+// alertLines draws each alert transition as a thin vertical line, named
+// below the phase names; labels step down so neighbours stay readable.
+func (cd chartData) alertLines(c *canvas) {
+	for i, m := range cd.alerts {
+		if m.t < 0 || m.t > cd.duration {
+			continue
+		}
+		extra := ""
+		if d := alertDash[m.state]; d != "" {
+			extra = fmt.Sprintf(` stroke-dasharray="%s"`, d)
+		}
+		c.line(c.x(m.t), plotTop, c.x(m.t), plotBottom, colAlert, 1, extra)
+		word := m.state
+		if word == "notified" {
+			word = "paged"
+		}
+		x, anchor := c.x(m.t)+2, "start"
+		if x+100 > chartWidth {
+			x, anchor = c.x(m.t)-3, "end"
+		}
+		c.text(x, plotTop+20+float64(i%4)*9, anchor, "7", colAlert, m.name+" "+word, "")
+	}
+}
+
 // axes draws both axes with their ticks and labels.
 func axes(c *canvas, xticks, yticks []tick) {
 	c.line(plotLeft, plotBottom+3, plotRight, plotBottom+3, "#000000", 0.5, "")
@@ -402,6 +465,11 @@ func axes(c *canvas, xticks, yticks []tick) {
 		c.text(x, plotBottom+15, "middle", "8", "#000000", t.label, "")
 	}
 	c.text((plotLeft+plotRight)/2, chartHeight-3, "middle", "9", "#000000", "time since the run started", "")
+	valueAxis(c, yticks)
+}
+
+// valueAxis draws the value axis on the left with its ticks and labels.
+func valueAxis(c *canvas, yticks []tick) {
 	c.line(plotLeft-3, plotTop, plotLeft-3, plotBottom, "#000000", 0.5, "")
 	for _, t := range yticks {
 		y := c.y(t.value)
@@ -444,15 +512,7 @@ func (c *canvas) line(x0, y0, x1, y1 float64, stroke string, width float64, extr
 
 // path draws a data series as one line.
 func (c *canvas) path(pts []xy, stroke string) {
-	c.printf(`<path d="`)
-	for i, p := range pts {
-		op := "L"
-		if i == 0 {
-			op = "M"
-		}
-		c.printf("%s%s,%s", op, num(c.x(p.x)), num(c.y(p.y)))
-	}
-	c.printf(`" fill="none" stroke="%s" stroke-width="1.2" stroke-linejoin="round"/>`+"\n", stroke)
+	c.polyline(pts, fmt.Sprintf(`stroke="%s" stroke-width="1.2" stroke-linejoin="round"`, stroke))
 }
 
 // text writes s with its baseline at y; anchor is start, middle or end.
@@ -554,4 +614,51 @@ func inlineSVG(svg []byte, title string) []byte {
 
 func htmlAttr(s string) string {
 	return strings.NewReplacer(`&`, "&amp;", `"`, "&quot;", `<`, "&lt;", `>`, "&gt;").Replace(s)
+}
+
+// stageSpans are the stages that started, each from its start to its
+// judgement; one cut short ends at the abort, else at the end of the run.
+func stageSpans(stages []Stage, aborts []float64, end float64) []span {
+	var out []span
+	for _, st := range stages {
+		if st.From == nil {
+			continue
+		}
+		to := end
+		if st.To != nil {
+			to = *st.To
+		} else if len(aborts) > 0 {
+			to = aborts[0]
+		}
+		out = append(out, span{name: fmt.Sprintf("stage %d %s", st.Stage, stageWord(st.Result)), from: *st.From, to: math.Max(to, *st.From)})
+	}
+	return out
+}
+
+// stageWord is how a stage's band is labelled.
+func stageWord(result string) string {
+	if result == StageRefuted {
+		return "broke"
+	}
+	return result
+}
+
+// stageBands shades each stage of a staged run by its result, under the
+// attacks, rules its start and names it below the phase names where the
+// band is wide enough (else its number alone).
+func (cd chartData) stageBands(c *canvas, lo, top float64) {
+	for _, st := range cd.stages {
+		switch {
+		case strings.HasSuffix(st.name, " held"):
+			c.rect(st.from, st.to, lo, top, colStageHeld, "")
+		case strings.HasSuffix(st.name, " broke"):
+			c.rect(st.from, st.to, lo, top, colStageBroke, "")
+		}
+		c.line(c.x(st.from), plotTop+11, c.x(st.from), plotBottom, colStageRule, 0.8, ` stroke-dasharray="2 2"`)
+		label := st.name
+		if (st.to-st.from)/cd.duration*plotWidth < float64(len(label))*4.6+6 {
+			label, _, _ = strings.Cut(strings.TrimPrefix(label, "stage "), " ")
+		}
+		c.text(c.x(st.from)+2, plotTop+19, "start", "8", "#303030", label, "")
+	}
 }

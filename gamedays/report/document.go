@@ -51,6 +51,9 @@ func (r *Report) document() (title string, meta []block, sections []section) {
 	for _, w := range r.Warnings {
 		meta = append(meta, block{kind: bNotice, strong: "Warning.", text: w})
 	}
+	if r.TimeScale > 0 {
+		meta = append(meta, block{kind: bNotice, strong: "Rehearsal.", text: RehearsalText(r.TimeScale)})
+	}
 	meta = append(meta,
 		para("Date: ", r.Start.Format("2006-01-02 15:04:05 MST")),
 		para("Duration: ", runbook.FormatDuration(time.Duration(math.Round(r.Duration))*time.Second)+" (until "+r.End.Format("15:04:05 MST")+")"),
@@ -78,7 +81,7 @@ func (r *Report) document() (title string, meta []block, sections []section) {
 		sections = append(sections, r.stagesSection())
 	}
 	sections = append(sections, r.attackSection(), r.guardrailSection())
-	if len(r.Alerts) > 0 {
+	if len(r.Alerts) > 0 || len(r.OtherAlerts) > 0 {
 		sections = append(sections, r.alertsSection())
 	}
 	if r.Drill != nil {
@@ -230,7 +233,14 @@ func (r *Report) chartSection() section {
 	for i := range r.charts.panels {
 		s.blocks = append(s.blocks, block{kind: bChart, chart: i})
 	}
-	s.blocks = append(s.blocks, para("", "Shaded bands are the phases; orange spans are attacks, from inject to rollback; dashed green lines are expectations and dashed red lines guardrails; a dark red line marks an abort."))
+	legend := "Shaded bands are the phases; orange spans are attacks, from inject to rollback; dashed green lines are expectations and dashed red lines guardrails; a dark red line marks an abort."
+	if len(r.charts.stages) > 0 {
+		legend += " Each stage of the escalation starts at a dotted grey rule and is shaded from its start to its judgement: green where it held, red where it broke the hypothesis."
+	}
+	if len(r.charts.alerts) > 0 {
+		legend += " Purple lines mark each alert's transitions: dashed pending, solid firing, dotted paged, long dashes resolved."
+	}
+	s.blocks = append(s.blocks, para("", legend))
 	t := block{kind: bTable, head: []string{"Panel", "Baseline median", "Median under attack", "Change", "Peak under attack"}}
 	for _, p := range r.Panels {
 		u := runbook.Unit(p.Unit)
@@ -384,7 +394,30 @@ func (r *Report) drillSection() section {
 	if d.Mitigated != "" {
 		s.blocks = append(s.blocks, para("What they did: ", d.Mitigated))
 	}
+	if len(d.Alerts) > 0 {
+		s.blocks = append(s.blocks, r.detectVersusAlerts(secs))
+	}
 	return s
+}
+
+// detectVersusAlerts sets the responders' time to detect beside each
+// expected alert's time to fire and to page, all from the same inject:
+// who noticed first, people or the pager.
+func (r *Report) detectVersusAlerts(secs func(gamedays.Num) string) block {
+	d := r.Drill
+	t := block{kind: bTable, head: []string{"Signal", "After the fault landed"}}
+	who := d.DetectedBy
+	if who == "" {
+		who = "responders"
+	}
+	t.rows = append(t.rows, []string{"detected by " + who, secs(d.TTD)})
+	for _, a := range d.Alerts {
+		t.rows = append(t.rows, []string{a.Alert + " fired", secs(a.Fired)})
+		if !math.IsNaN(float64(a.Paged)) {
+			t.rows = append(t.rows, []string{a.Alert + " paged", secs(a.Paged)})
+		}
+	}
+	return t
 }
 
 func (r *Report) timelineSection() section {
@@ -444,4 +477,10 @@ func (r *Report) appendixSection() section {
 		s.blocks = append(s.blocks, para("The runbook as run:", ""), block{kind: bCode, text: strings.TrimRight(r.RunbookSource, "\n")})
 	}
 	return s
+}
+
+// RehearsalText says what a time-scaled run changed, in the words the
+// report and the autopilot both use.
+func RehearsalText(f float64) string {
+	return fmt.Sprintf("every duration of the runbook was multiplied by %g (--time-scale); PromQL windows, metrics_blind, timeouts and alert limits kept their length.", f)
 }

@@ -161,48 +161,68 @@ func TestReportFromEngineJournal(t *testing.T) {
 			if r.Verdict.Value != tc.verdict || r.Status.Outcome != tc.verdict || !r.Status.Complete || len(r.Unreverted) != 0 {
 				t.Fatalf("verdict %q, status %+v, unreverted %v", r.Verdict.Value, r.Status, r.Unreverted)
 			}
-			// 34% of three hosts, rounded up, is two.
-			if len(r.Attacks) != 2 {
-				t.Fatalf("attacks %+v", r.Attacks)
-			}
-			for _, a := range r.Attacks {
-				if a.Result != "applied" || a.Rollback != "ok" || a.Output != "netem on" || a.RolledBackAt == nil {
-					t.Errorf("attack %+v", a)
-				}
-			}
-			if b := r.BlastRadius; len(b) != 1 || len(b[0].Resolved) != 3 || len(b[0].Selected) != 2 || *b[0].Seed != 11 || !strings.HasPrefix(b[0].Selection, "34% of members") {
-				t.Errorf("blast radius %+v", b)
-			}
-			if p := r.Panels[0]; p.Name != "p95" || p.Unit != "seconds" || p.Baseline.Count == 0 || float64(p.Baseline.Median) != 0.1 {
-				t.Errorf("baseline %+v", p)
-			}
-			if e := r.Hypothesis.Expectations[0]; float64(e.Limit) < 0.299 || float64(e.Limit) > 0.301 {
-				t.Errorf("the expectation's limit is not resolved against the baseline: %+v", e)
-			}
-			if len(r.charts.panels) != 2 || len(r.charts.panels[0].series) == 0 {
-				t.Fatalf("nothing to chart: %+v", r.charts.panels)
-			}
-			switch tc.verdict {
-			case "held":
-				if len(r.Verdict.Evidence) != 2 || r.Verdict.Evidence[0].Held == nil || !*r.Verdict.Evidence[0].Held {
-					t.Errorf("evidence %+v", r.Verdict.Evidence)
-				}
-				if d := float64(r.Panels[0].Delta); d < 0.099 || d > 0.101 {
-					t.Errorf("p95 change under attack %g, want +100ms", d)
-				}
-			case "aborted":
-				if len(r.Aborts) != 1 || r.Aborts[0].Source != "guardrail" || len(r.Breaches) != 1 || len(r.Verdict.Evidence) != 1 {
-					t.Errorf("aborts %+v, breaches %+v, evidence %+v", r.Aborts, r.Breaches, r.Verdict.Evidence)
-				}
-				// What led to the abort is in the journal, so the chart shows it.
-				pts := r.charts.panels[0].series[0].pts
-				if last, abort := pts[len(pts)-1], r.Aborts[0].T; last.x < abort-2 || last.y != 5 {
-					t.Errorf("the chart's last p95 sample is %v; want the hurt latency just before the abort at %.0fs", last, abort)
-				}
-				if float64(r.Panels[0].Attack.Max) != 5 {
-					t.Errorf("peak under attack %v, want 5s", r.Panels[0].Attack.Max)
-				}
+			checkEngineReport(t, r)
+			if tc.verdict == "held" {
+				checkHeldReport(t, r)
+			} else {
+				checkAbortedReport(t, r)
 			}
 		})
+	}
+}
+
+// checkEngineReport: what every run of the engine's test game day reports,
+// held or aborted.
+func checkEngineReport(t *testing.T, r *Report) {
+	t.Helper()
+	// 34% of three hosts, rounded up, is two.
+	if len(r.Attacks) != 2 {
+		t.Fatalf("attacks %+v", r.Attacks)
+	}
+	for _, a := range r.Attacks {
+		if a.Result != "applied" || a.Rollback != "ok" || a.Output != "netem on" || a.RolledBackAt == nil {
+			t.Errorf("attack %+v", a)
+		}
+	}
+	if b := r.BlastRadius; len(b) != 1 || len(b[0].Resolved) != 3 || len(b[0].Selected) != 2 || *b[0].Seed != 11 || !strings.HasPrefix(b[0].Selection, "34% of members") {
+		t.Errorf("blast radius %+v", b)
+	}
+	if p := r.Panels[0]; p.Name != "p95" || p.Unit != "seconds" || p.Baseline.Count == 0 || float64(p.Baseline.Median) != 0.1 {
+		t.Errorf("baseline %+v", p)
+	}
+	if e := r.Hypothesis.Expectations[0]; float64(e.Limit) < 0.299 || float64(e.Limit) > 0.301 {
+		t.Errorf("the expectation's limit is not resolved against the baseline: %+v", e)
+	}
+	if len(r.charts.panels) != 2 || len(r.charts.panels[0].series) == 0 {
+		t.Fatalf("nothing to chart: %+v", r.charts.panels)
+	}
+}
+
+// checkHeldReport: the evidence of a held run, and the p95 change under
+// attack.
+func checkHeldReport(t *testing.T, r *Report) {
+	t.Helper()
+	if len(r.Verdict.Evidence) != 2 || r.Verdict.Evidence[0].Held == nil || !*r.Verdict.Evidence[0].Held {
+		t.Errorf("evidence %+v", r.Verdict.Evidence)
+	}
+	if d := float64(r.Panels[0].Delta); d < 0.099 || d > 0.101 {
+		t.Errorf("p95 change under attack %g, want +100ms", d)
+	}
+}
+
+// checkAbortedReport: a guardrail abort, its breach, and the chart up to the
+// abort.
+func checkAbortedReport(t *testing.T, r *Report) {
+	t.Helper()
+	if len(r.Aborts) != 1 || r.Aborts[0].Source != "guardrail" || len(r.Breaches) != 1 || len(r.Verdict.Evidence) != 1 {
+		t.Errorf("aborts %+v, breaches %+v, evidence %+v", r.Aborts, r.Breaches, r.Verdict.Evidence)
+	}
+	// What led to the abort is in the journal, so the chart shows it.
+	pts := r.charts.panels[0].series[0].pts
+	if last, abort := pts[len(pts)-1], r.Aborts[0].T; last.x < abort-2 || last.y != 5 {
+		t.Errorf("the chart's last p95 sample is %v; want the hurt latency just before the abort at %.0fs", last, abort)
+	}
+	if float64(r.Panels[0].Attack.Max) != 5 {
+		t.Errorf("peak under attack %v, want 5s", r.Panels[0].Attack.Max)
 	}
 }

@@ -19,11 +19,14 @@ const Schema = "gameday.report/v1"
 // of the JSON form are part of Schema. A Report is not safe for concurrent
 // use: its writers keep the charts they draw.
 type Report struct {
-	Schema       string        `json:"schema"`
-	RunID        string        `json:"run_id"`
-	Title        string        `json:"title"`
-	RunbookFile  string        `json:"runbook_file"`
-	ToolVersion  string        `json:"tool_version"`
+	Schema      string `json:"schema"`
+	RunID       string `json:"run_id"`
+	Title       string `json:"title"`
+	RunbookFile string `json:"runbook_file"`
+	ToolVersion string `json:"tool_version"`
+	// TimeScale is set on a rehearsal: every duration of the plan was
+	// multiplied by it (gameday run --time-scale).
+	TimeScale    float64       `json:"time_scale,omitempty"`
 	Start        time.Time     `json:"start"`
 	End          time.Time     `json:"end"`
 	Duration     float64       `json:"duration_seconds"`
@@ -44,10 +47,13 @@ type Report struct {
 	// failed, or the journal ends before one was confirmed.
 	Unreverted []Injection `json:"unreverted"`
 	Drill      *Drill      `json:"drill,omitempty"`
-	// Alerts is the judgement of the runbook's alerts section.
-	Alerts   []gamedays.AlertResult `json:"alerts,omitempty"`
-	Timeline []Entry                `json:"timeline"`
-	Findings []Note                 `json:"findings"`
+	// Alerts is the judgement of the runbook's alerts section;
+	// OtherAlerts the alerts that fired from the inject on that it neither
+	// expects nor forbids.
+	Alerts      []gamedays.AlertResult `json:"alerts,omitempty"`
+	OtherAlerts []gamedays.AlertMark   `json:"other_alerts,omitempty"`
+	Timeline    []Entry                `json:"timeline"`
+	Findings    []Note                 `json:"findings"`
 	// Predictions are the guesses written before the run, each beside
 	// what was measured.
 	Predictions   []Prediction `json:"predictions"`
@@ -223,6 +229,17 @@ type Drill struct {
 	Mitigated   string `json:"mitigated"`
 	Hints       int    `json:"hints"`
 	FalseAlarms int    `json:"false_alarms"`
+	// Alerts set the alerting beside the responders: when each expected
+	// alert fired and paged, counted from the same inject as TTD.
+	Alerts []DrillAlert `json:"alerts,omitempty"`
+}
+
+// DrillAlert is one expected alert's times in a drill, in seconds after
+// the fault landed (NaN: it never did).
+type DrillAlert struct {
+	Alert string       `json:"alert"`
+	Fired gamedays.Num `json:"fired_seconds"`
+	Paged gamedays.Num `json:"paged_seconds"`
 }
 
 // Entry is one line of the timeline.

@@ -134,3 +134,66 @@ func TestAWSCLIEveryService(t *testing.T) {
 		t.Errorf("rules after the CLI revoked the only one: %v", g.Rules)
 	}
 }
+
+// TestAWSCLIFIS drives an experiment the way a person would from a shell:
+// create a template, start it, read it, stop it, delete the template.
+func TestAWSCLIFIS(t *testing.T) {
+	s := startServer(t, Options{TransitionDelay: 10 * time.Millisecond})
+	seedFleet(t, s, 1, func(int) map[string]string { return nil })
+	tmpl := `{"description":"stop one","roleArn":"arn:aws:iam::` + DefaultAccount + `:role/gameday-fis",
+"stopConditions":[{"source":"none"}],
+"targets":{"Instances":{"resourceType":"aws:ec2:instance","resourceArns":["` + s.arn("ec2", "instance/"+InstanceID(1)) + `"],"selectionMode":"ALL"}},
+"actions":{"stop":{"actionId":"aws:ec2:stop-instances","parameters":{"startInstancesAfterDuration":"PT1H"},"targets":{"Instances":"Instances"}}},
+"tags":{"gameday:run-id":"cli"}}`
+	out, stderr, err := awsCLI(t, s, testSecret, "fis", "create-experiment-template", "--cli-input-json", tmpl)
+	if err != nil {
+		t.Fatalf("fis create-experiment-template: %v\n%s", err, stderr)
+	}
+	var created struct {
+		ExperimentTemplate struct {
+			ID string `json:"id"`
+		} `json:"experimentTemplate"`
+	}
+	if err := json.Unmarshal([]byte(out), &created); err != nil || created.ExperimentTemplate.ID == "" {
+		t.Fatalf("create-experiment-template answered %q: %v", out, err)
+	}
+	out, stderr, err = awsCLI(t, s, testSecret, "fis", "start-experiment", "--experiment-template-id", created.ExperimentTemplate.ID, "--tags", "gameday:run-id=cli")
+	if err != nil {
+		t.Fatalf("fis start-experiment: %v\n%s", err, stderr)
+	}
+	var x struct {
+		Experiment struct {
+			ID    string                  `json:"id"`
+			State struct{ Status string } `json:"state"`
+		} `json:"experiment"`
+	}
+	if err := json.Unmarshal([]byte(out), &x); err != nil || x.Experiment.ID == "" {
+		t.Fatalf("start-experiment answered %q: %v", out, err)
+	}
+	get := func() string {
+		t.Helper()
+		out, stderr, err := awsCLI(t, s, testSecret, "fis", "get-experiment", "--id", x.Experiment.ID, "--query", "experiment.state.status", "--output", "text")
+		if err != nil {
+			t.Fatalf("fis get-experiment: %v\n%s", err, stderr)
+		}
+		return strings.TrimSpace(out)
+	}
+	until := func(status string) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); get() != status; time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("the experiment is never %s", status)
+			}
+		}
+	}
+	until("running")
+	waitInstance(t, s, InstanceID(1), StateStopped)
+	if _, stderr, err := awsCLI(t, s, testSecret, "fis", "stop-experiment", "--id", x.Experiment.ID); err != nil {
+		t.Fatalf("fis stop-experiment: %v\n%s", err, stderr)
+	}
+	until("stopped")
+	waitInstance(t, s, InstanceID(1), StateRunning)
+	if _, stderr, err := awsCLI(t, s, testSecret, "fis", "delete-experiment-template", "--id", created.ExperimentTemplate.ID); err != nil {
+		t.Fatalf("fis delete-experiment-template: %v\n%s", err, stderr)
+	}
+}

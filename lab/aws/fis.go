@@ -37,12 +37,20 @@ type Experiment struct {
 type template struct {
 	Template
 	created time.Time
+	// Made through CreateExperimentTemplate: what its experiments do.
+	clientToken string
+	role        string
+	stops       []stopCondition
+	targets     map[string]fisTarget
+	actions     map[string]fisAction
 }
 
 type experiment struct {
 	Experiment
 	clientToken string
 	gen         int
+	// lift undoes what the experiment's actions applied; each runs once.
+	lift []func()
 }
 
 // AddTemplate seeds an experiment template.
@@ -75,6 +83,8 @@ func (s *Server) serveFIS(w http.ResponseWriter, c *call) {
 		{http.MethodDelete, "experiments/*", "StopExperiment", s.stopExperiment},
 		{http.MethodGet, "experimentTemplates", "ListExperimentTemplates", s.listTemplates},
 		{http.MethodGet, "experimentTemplates/*", "GetExperimentTemplate", s.getTemplate},
+		{http.MethodPost, "experimentTemplates", "CreateExperimentTemplate", s.createTemplate},
+		{http.MethodDelete, "experimentTemplates/*", "DeleteExperimentTemplate", s.deleteTemplate},
 	})
 }
 
@@ -121,10 +131,12 @@ func (s *Server) startExperiment(c *call, _ string) (any, *apiError) {
 	s.expOrder = append(s.expOrder, e.ID)
 	s.setExperiment(e, "initiating", "Experiment is initiating.")
 	s.laterExperiment(e, s.opts.TransitionDelay, "running", "Experiment is running.", func() {
+		s.apply(e, t)
+		lift := func() { s.liftAll(e) }
 		if t.FailReason != "" {
-			s.laterExperiment(e, t.Duration, "failed", t.FailReason, nil)
+			s.laterExperiment(e, t.Duration, "failed", t.FailReason, lift)
 		} else {
-			s.laterExperiment(e, t.Duration, "completed", "Experiment completed.", nil)
+			s.laterExperiment(e, t.Duration, "completed", "Experiment completed.", lift)
 		}
 	})
 	return map[string]any{"experiment": s.experimentJSON(e)}, nil
@@ -195,13 +207,19 @@ func (s *Server) stopExperiment(c *call, id string) (any, *apiError) {
 	}
 	switch e.Status {
 	case "initiating", "running":
-		s.setExperiment(e, "stopping", "Stopping the experiment.")
-		s.laterExperiment(e, s.opts.TransitionDelay, "stopped", "Experiment stopped.", nil)
+		s.stopLocked(e, "Experiment stopped.")
 	case "stopping":
 	default:
 		return nil, fisInvalid(fmt.Sprintf("Experiment %s is %s: only initiating or running experiments can be stopped", id, e.Status))
 	}
 	return map[string]any{"experiment": s.experimentJSON(e)}, nil
+}
+
+// stopLocked stops e and lifts what its actions applied, as FIS does (an
+// instance it stopped to restart later is started). Callers hold s.mu.
+func (s *Server) stopLocked(e *experiment, reason string) {
+	s.setExperiment(e, "stopping", "Stopping the experiment.")
+	s.laterExperiment(e, s.opts.TransitionDelay, "stopped", reason, func() { s.liftAll(e) })
 }
 
 // fisPaging: maxResults 1 to 100, default 100, and nextToken.
@@ -238,7 +256,9 @@ func (s *Server) templateJSON(t *template, full bool) map[string]any {
 		"id": t.ID, "arn": s.arn("fis", "experiment-template/"+t.ID),
 		"description": t.Description, "creationTime": epoch(t.created), "lastUpdateTime": epoch(t.created), "tags": t.Tags,
 	}
-	if full {
+	if full && t.actions != nil {
+		out["actions"], out["targets"], out["stopConditions"], out["roleArn"] = t.actions, t.targets, t.stops, t.role
+	} else if full {
 		actions := map[string]any{}
 		for name, id := range t.Actions {
 			actions[name] = map[string]any{"actionId": id, "parameters": map[string]string{"duration": isoDuration(t.Duration)}}

@@ -32,6 +32,9 @@ type Function struct {
 	RevisionID       string
 	LastModified     time.Time
 	LastUpdateStatus string
+	// FISFaults are the FIS Lambda actions (aws:lambda:invocation-error,
+	// ...) an experiment has on the function now.
+	FISFaults []string
 }
 
 type function struct {
@@ -61,6 +64,7 @@ func (s *Server) AddFunction(f Function) error {
 	}
 	f.Env = copyTags(f.Env)
 	f.Tags = copyTags(f.Tags)
+	f.FISFaults = append([]string(nil), f.FISFaults...)
 	if f.ReservedConcurrency != nil {
 		n := *f.ReservedConcurrency
 		f.ReservedConcurrency = &n

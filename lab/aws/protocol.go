@@ -108,30 +108,41 @@ func missingAuth(service string) string {
 	return "MissingAuthenticationTokenException"
 }
 
+// byProtocol is the error of service's protocol when it has its own in
+// errs, else rest's (the REST services and anything unknown).
+func byProtocol(service string, errs map[protocol]apiError, rest apiError) *apiError {
+	if e, ok := errs[protocolOf(service)]; ok {
+		return &e
+	}
+	return &rest
+}
+
 func unknownKey(service string) *apiError {
 	const msg = "The security token included in the request is invalid."
-	switch protocolOf(service) {
-	case protoEC2:
-		return &apiError{status: 401, code: "AuthFailure", msg: "AWS was not able to validate the provided access credentials"}
-	case protoQuery:
-		return &apiError{status: 403, code: "InvalidClientTokenId", msg: msg}
-	case protoJSON:
-		return &apiError{status: 400, code: "UnrecognizedClientException", msg: msg}
-	}
-	return &apiError{status: 403, code: "UnrecognizedClientException", msg: msg}
+	return byProtocol(service, map[protocol]apiError{
+		protoEC2:   {status: 401, code: "AuthFailure", msg: "AWS was not able to validate the provided access credentials"},
+		protoQuery: {status: 403, code: "InvalidClientTokenId", msg: msg},
+		protoJSON:  {status: 400, code: "UnrecognizedClientException", msg: msg},
+	}, apiError{status: 403, code: "UnrecognizedClientException", msg: msg})
+}
+
+// expiredToken is each protocol's answer to temporary credentials past
+// their expiry.
+func expiredToken(service string) *apiError {
+	const msg = "The security token included in the request is expired"
+	return byProtocol(service, map[protocol]apiError{
+		protoEC2:   {status: 400, code: "RequestExpired", msg: "Request has expired."},
+		protoQuery: {status: 403, code: "ExpiredToken", msg: msg},
+	}, apiError{status: 403, code: "ExpiredTokenException", msg: msg})
 }
 
 func accessDenied(c *call, op string) *apiError {
 	msg := "User: " + c.key.ARN + " is not authorized to perform: " + op
-	switch protocolOf(c.service) {
-	case protoEC2:
-		return &apiError{status: 403, code: "UnauthorizedOperation", msg: "You are not authorized to perform this operation. " + msg}
-	case protoQuery:
-		return &apiError{status: 403, code: "AccessDenied", msg: msg}
-	case protoJSON:
-		return &apiError{status: 400, code: "AccessDeniedException", msg: msg}
-	}
-	return &apiError{status: 403, code: "AccessDeniedException", msg: msg}
+	return byProtocol(c.service, map[protocol]apiError{
+		protoEC2:   {status: 403, code: "UnauthorizedOperation", msg: "You are not authorized to perform this operation. " + msg},
+		protoQuery: {status: 403, code: "AccessDenied", msg: msg},
+		protoJSON:  {status: 400, code: "AccessDeniedException", msg: msg},
+	}, apiError{status: 403, code: "AccessDeniedException", msg: msg})
 }
 
 func throttleError(service string) *apiError {

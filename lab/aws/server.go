@@ -50,6 +50,13 @@ type Key struct {
 	// "service:*" and "*" allowed: EC2 answers UnauthorizedOperation (also
 	// for DryRun), the JSON services AccessDeniedException.
 	Deny []string
+	// SessionToken, when set, makes this a temporary key: a request must
+	// carry the same X-Amz-Security-Token, as with STS session credentials.
+	SessionToken string
+	// Expires, when set, is when the key stops working: later requests
+	// fail with the service's expired-token error, so a test can hold
+	// credentials that lapse mid-run.
+	Expires time.Time
 }
 
 // Hooks connect instance state and Run Command to the lab. Both are optional
@@ -142,6 +149,7 @@ type Server struct {
 	tmplOrder   []string
 	exps        map[string]*experiment
 	expOrder    []string
+	alarms      map[string]bool // CloudWatch alarm ARN: in ALARM
 }
 
 // New builds a server; Start makes it listen.

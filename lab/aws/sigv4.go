@@ -49,6 +49,12 @@ func (s *Server) authenticate(c *call) *apiError {
 		return unknownKey(c.service)
 	}
 	c.key = key
+	if key.SessionToken != "" && r.Header.Get("X-Amz-Security-Token") != key.SessionToken {
+		return unknownKey(c.service)
+	}
+	if !key.Expires.IsZero() && !s.opts.Now().Before(key.Expires) {
+		return expiredToken(c.service)
+	}
 
 	when, err := time.Parse(amzDate, r.Header.Get("X-Amz-Date"))
 	if err != nil {

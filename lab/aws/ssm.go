@@ -191,6 +191,16 @@ func (in *sendCommandInput) deliveryLimits() (int, *apiError) {
 func (s *Server) startCommand(in *sendCommandInput, timeout int, execTimeout time.Duration) (any, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	cmd, aerr := s.startCommandLocked(in, timeout, execTimeout)
+	if aerr != nil {
+		return nil, aerr
+	}
+	return map[string]any{"Command": s.commandJSON(cmd)}, nil
+}
+
+// startCommandLocked is startCommand for callers that hold s.mu, as a FIS
+// action does.
+func (s *Server) startCommandLocked(in *sendCommandInput, timeout int, execTimeout time.Duration) (*command, *apiError) {
 	if s.closed {
 		// Close is waiting for commands: none may start now.
 		return nil, &apiError{status: 503, code: "ServiceUnavailable", msg: "the endpoint is shutting down", server: true}
@@ -210,14 +220,13 @@ func (s *Server) startCommand(in *sendCommandInput, timeout int, execTimeout tim
 	}
 	s.commands[cmd.id] = cmd
 	s.cmdOrder = append(s.cmdOrder, cmd.id)
-	out := map[string]any{"Command": s.commandJSON(cmd)}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
 		defer cancel()
 		s.runCommand(ctx, cmd, in.Parameters["commands"], execTimeout)
 	}()
-	return out, nil
+	return cmd, nil
 }
 
 // ssmTargets resolves InstanceIds or Targets to managed instances: those
@@ -557,7 +566,12 @@ func (s *Server) cancelCommand(c *call) (any, *apiError) {
 	if !ok {
 		return nil, ssmInvalid("InvalidCommandId", fmt.Sprintf("command %q does not exist", in.CommandId))
 	}
-	ids := in.InstanceIds
+	return map[string]any{}, s.cancelLocked(cmd, in.InstanceIds)
+}
+
+// cancelLocked cancels cmd on ids, or on every instance when ids is empty.
+// Callers hold s.mu.
+func (s *Server) cancelLocked(cmd *command, ids []string) *apiError {
 	if len(ids) == 0 {
 		ids = cmd.instanceIDs
 		if cmd.status == "Pending" || cmd.status == "InProgress" {
@@ -568,7 +582,7 @@ func (s *Server) cancelCommand(c *call) (any, *apiError) {
 	for _, id := range ids {
 		inv := cmd.invs[id]
 		if inv == nil {
-			return nil, ssmInvalid("InvalidInstanceId", fmt.Sprintf("instance %s is not a target of command %s", id, cmd.id))
+			return ssmInvalid("InvalidInstanceId", fmt.Sprintf("instance %s is not a target of command %s", id, cmd.id))
 		}
 		switch inv.status {
 		case "Pending":
@@ -578,7 +592,7 @@ func (s *Server) cancelCommand(c *call) (any, *apiError) {
 			inv.cancel()
 		}
 	}
-	return map[string]any{}, nil
+	return nil
 }
 
 // newID returns a random UUID-shaped id, as SSM command ids are.

@@ -4,9 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -32,7 +30,6 @@ scrape_configs:
 func StartAlertmanager(t testing.TB, webhookURL string) string {
 	t.Helper()
 	bin := alertmanagerBinary(t)
-	dir := t.TempDir()
 	cfg := fmt.Sprintf(`route:
   receiver: gameday
   group_by: [alertname]
@@ -45,17 +42,7 @@ receivers:
       - url: %q
         send_resolved: true
 `, webhookURL)
-	if err := os.WriteFile(filepath.Join(dir, "alertmanager.yml"), []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	addr := FreeAddr(t)
-	return serve(t, "alertmanager", dir, addr, "/-/ready", exec.Command(bin,
-		"--config.file="+filepath.Join(dir, "alertmanager.yml"),
-		"--storage.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+addr,
-		"--cluster.listen-address=",
-		"--log.level=warn",
-	))
+	return startDaemon(t, "alertmanager", bin, map[string]string{"alertmanager.yml": cfg}, "--storage.path", "--cluster.listen-address=")
 }
 
 // alertmanagerBinary finds Alertmanager under Debian's name or upstream's.

@@ -50,7 +50,6 @@ func StartPrometheusScraping(t testing.TB, scrapeConfigs string) string {
 func startPrometheus(t testing.TB, config string, files map[string]string) string {
 	t.Helper()
 	bin := Need(t, "prometheus")[0]
-	dir := t.TempDir()
 	cfg := `global:
   scrape_interval: 1s
   scrape_timeout: 900ms
@@ -61,29 +60,46 @@ func startPrometheus(t testing.TB, config string, files map[string]string) strin
 		files = map[string]string{}
 	}
 	files["prometheus.yml"] = cfg
-	for name, body := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
+	return startDaemon(t, "prometheus", bin, files, "--storage.tsdb.path")
+}
+
+// startDaemon runs a server of the Prometheus family (Prometheus,
+// Alertmanager) from bin: files written into a fresh directory, name.yml
+// its configuration, its data under storageFlag, its web server on a free
+// loopback port. It returns the base URL once /-/ready answers.
+func startDaemon(t testing.TB, name, bin string, files map[string]string, storageFlag string, extra ...string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for file, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, file), []byte(body), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
 	addr := FreeAddr(t)
-	return serve(t, "prometheus", dir, addr, "/-/ready", exec.Command(bin,
-		"--config.file="+filepath.Join(dir, "prometheus.yml"),
-		"--storage.tsdb.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+addr,
+	args := append([]string{
+		"--config.file=" + filepath.Join(dir, name+".yml"),
+		storageFlag + "=" + filepath.Join(dir, "data"),
+		"--web.listen-address=" + addr,
 		"--log.level=warn",
-	))
+	}, extra...)
+	return serve(t, name, dir, addr, "/-/ready", exec.Command(bin, args...))
 }
 
 // FreeAddr is a loopback address no one listens on now.
 func FreeAddr(t testing.TB) string {
+	t.Helper()
+	return freeTCP(t).String()
+}
+
+// freeTCP is a TCP address on 127.0.0.1 that was free a moment ago.
+func freeTCP(t testing.TB) *net.TCPAddr {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	return l.Addr().String()
+	return l.Addr().(*net.TCPAddr)
 }
 
 // serve starts cmd, logging to dir, stops it when the test ends, and

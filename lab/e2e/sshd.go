@@ -1,9 +1,6 @@
 package e2e
 
 import (
-	"crypto/ed25519"
-	"crypto/rand"
-	"encoding/pem"
 	"fmt"
 	"net"
 	"os"
@@ -26,45 +23,34 @@ type SSHD struct {
 	HostKey    gossh.PublicKey
 	UserKey    string // private key file that logs in as root
 	KnownHosts string // a known_hosts that trusts HostKey at Addr
-}
-
-// WriteKey writes a fresh ed25519 private key to path in OpenSSH form and
-// returns its signer.
-func WriteKey(t testing.TB, path string) gossh.Signer {
-	t.Helper()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	block, err := gossh.MarshalPrivateKey(priv, "gameday-test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, pem.EncodeToMemory(block), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	s, err := gossh.NewSignerFromKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	Pid        int    // of the sshd (or ip netns exec) process
 }
 
 // FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
 func FreePort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return freeTCP(t).Port
 }
 
 // StartSSHD runs sshd -D on listen (an IP) and a free port; netns, when set,
 // runs it inside that network namespace on port 22. It needs sshd and root
 // (sshd refuses to switch users otherwise), and skips or fails per Mode.
 func StartSSHD(t testing.TB, listen, netns string) *SSHD {
+	t.Helper()
+	return startSSHD(t, listen, netns, false)
+}
+
+// StartHost is StartSSHD for a test with several hosts in namespaces: it
+// also gives the sshd its own /run/gameday (a tmpfs in a mount namespace of
+// its own), as separate machines have, so one host's rollback cannot touch
+// another's state files.
+func StartHost(t testing.TB, listen, netns string) *SSHD {
+	t.Helper()
+	Need(t, "unshare", "mount")
+	return startSSHD(t, listen, netns, true)
+}
+
+func startSSHD(t testing.TB, listen, netns string, ownRun bool) *SSHD {
 	t.Helper()
 	paths := Need(t, "sshd")
 	NeedRoot(t)
@@ -101,6 +87,11 @@ LogLevel ERROR
 	os.MkdirAll("/run/sshd", 0o755)
 	sshdPath, _ := filepath.Abs(paths[0])
 	args := []string{sshdPath, "-D", "-e", "-f", filepath.Join(dir, "sshd_config")}
+	if ownRun {
+		os.MkdirAll("/run/gameday", 0o755)
+		args = append([]string{"unshare", "--mount", "--propagation", "private", "sh", "-c",
+			`mount -t tmpfs -o mode=0755 gameday-test /run/gameday && exec "$@"`, "sh"}, args...)
+	}
 	if netns != "" {
 		args = append([]string{"ip", "netns", "exec", netns}, args...)
 	}
@@ -134,5 +125,5 @@ LogLevel ERROR
 	if err := os.WriteFile(kh, []byte(line), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return &SSHD{Addr: addr, Dir: dir, HostKey: host.PublicKey(), UserKey: filepath.Join(dir, "user_ed25519"), KnownHosts: kh}
+	return &SSHD{Addr: addr, Dir: dir, HostKey: host.PublicKey(), UserKey: filepath.Join(dir, "user_ed25519"), KnownHosts: kh, Pid: cmd.Process.Pid}
 }

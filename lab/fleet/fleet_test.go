@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/common/model"
 	"go.uber.org/goleak"
 
+	"github.com/gameday/gameday/lab/e2e"
 	sshexec "github.com/gameday/gameday/targets/ssh"
 )
 
@@ -36,17 +37,6 @@ func startFleet(t *testing.T, o Options) *Fleet {
 	}
 	t.Cleanup(func() { f.Close() })
 	return f
-}
-
-// waitFor polls cond until it holds or 10s pass.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if cond() {
-			return
-		}
-	}
-	t.Fatalf("timed out waiting for %s", what)
 }
 
 func get(t *testing.T, url string, timeout time.Duration) (int, time.Duration, error) {
@@ -205,7 +195,7 @@ func TestFaultLifecycle(t *testing.T) {
 	// Each fault expires on its own.
 	exec(t, in, "errors --share=50% --duration=100ms", ExitOK)
 	exec(t, in, "cpu --load=10 --duration=150ms", ExitOK)
-	waitFor(t, "faults to expire", func() bool { return len(in.Faults()) == 0 })
+	e2e.WaitFor(t, 10*time.Second, "faults to expire", func() bool { return len(in.Faults()) == 0 })
 	exec(t, in, "blackhole --duration=1m", ExitOK)
 	exec(t, in, "dependency-latency --delay=1s --duration=1m", ExitOK)
 	if got := exec(t, in, "reset", ExitOK); !strings.Contains(got, "rolled back blackhole, dependency-latency") {
@@ -225,92 +215,104 @@ func TestFaultEffects(t *testing.T) {
 		t.Fatalf("clean instance: %d %v", code, err)
 	}
 
-	t.Run("latency", func(t *testing.T) {
-		exec(t, in, "latency --delay=300ms --duration=1m", ExitOK)
-		defer exec(t, in, "latency --rollback", ExitOK)
-		if code, took, err := get(t, url, 5*time.Second); err != nil || code != 200 || took < 300*time.Millisecond {
-			t.Fatalf("with 300ms latency: %d after %s, %v", code, took, err)
+	t.Run("latency", func(t *testing.T) { checkLatency(t, f, in, url) })
+	t.Run("dependency-latency", func(t *testing.T) { checkDependencyLatency(t, f, in, url) })
+	t.Run("errors", func(t *testing.T) { checkErrors(t, f, in, url) })
+	t.Run("cpu", func(t *testing.T) { checkCPU(t, f, in, url) })
+	t.Run("blackhole", func(t *testing.T) { checkBlackhole(t, f, in, url) })
+	t.Run("process-kill", func(t *testing.T) { checkProcessKill(t, f, in, url) })
+}
+
+func checkLatency(t *testing.T, f *Fleet, in *Instance, url string) {
+	exec(t, in, "latency --delay=300ms --duration=1m", ExitOK)
+	defer exec(t, in, "latency --rollback", ExitOK)
+	if code, took, err := get(t, url, 5*time.Second); err != nil || code != 200 || took < 300*time.Millisecond {
+		t.Fatalf("with 300ms latency: %d after %s, %v", code, took, err)
+	}
+}
+
+func checkDependencyLatency(t *testing.T, f *Fleet, in *Instance, url string) {
+	exec(t, in, "dependency-latency --delay=300ms --duration=1m", ExitOK)
+	defer exec(t, in, "dependency-latency --rollback", ExitOK)
+	if code, took, err := get(t, url, 5*time.Second); err != nil || code != 200 || took < 300*time.Millisecond {
+		t.Fatalf("with a 300ms database: %d after %s, %v", code, took, err)
+	}
+}
+
+func checkErrors(t *testing.T, f *Fleet, in *Instance, url string) {
+	before := requests(scrape(t, in.URL()+"/metrics"), "503")
+	exec(t, in, "errors --share=100% --status=503 --duration=1m", ExitOK)
+	for range 3 {
+		if code, _, err := get(t, url, 5*time.Second); err != nil || code != 503 {
+			t.Fatalf("with errors at 100%%: %d, %v", code, err)
 		}
-	})
-	t.Run("dependency-latency", func(t *testing.T) {
-		exec(t, in, "dependency-latency --delay=300ms --duration=1m", ExitOK)
-		defer exec(t, in, "dependency-latency --rollback", ExitOK)
-		if code, took, err := get(t, url, 5*time.Second); err != nil || code != 200 || took < 300*time.Millisecond {
-			t.Fatalf("with a 300ms database: %d after %s, %v", code, took, err)
-		}
-	})
-	t.Run("errors", func(t *testing.T) {
-		before := requests(scrape(t, in.URL()+"/metrics"), "503")
-		exec(t, in, "errors --share=100% --status=503 --duration=1m", ExitOK)
-		for range 3 {
-			if code, _, err := get(t, url, 5*time.Second); err != nil || code != 503 {
-				t.Fatalf("with errors at 100%%: %d, %v", code, err)
-			}
-		}
-		if after := requests(scrape(t, in.URL()+"/metrics"), "503"); after-before != 3 {
-			t.Fatalf("http_requests_total{code=\"503\"} went from %v to %v, want +3", before, after)
-		}
-		exec(t, in, "errors --rollback", ExitOK)
-		if code, _, err := get(t, url, 5*time.Second); err != nil || code != 200 {
-			t.Fatalf("after rollback: %d, %v", code, err)
-		}
-	})
-	t.Run("cpu", func(t *testing.T) {
-		exec(t, in, "cpu --load=80 --duration=1m", ExitOK)
-		if got := in.fx.Load().cpuFactor; got != cpuSlowdown(80) || got < 2 {
-			t.Fatalf("cpu factor %v", got)
-		}
-		exec(t, in, "cpu --rollback", ExitOK)
-		if got := in.fx.Load().cpuFactor; got != 1 {
-			t.Fatalf("cpu factor after rollback %v", got)
-		}
-	})
-	t.Run("blackhole", func(t *testing.T) {
-		exec(t, in, "blackhole --duration=1m", ExitOK)
-		if _, _, err := get(t, url, 200*time.Millisecond); err == nil {
-			t.Fatal("a blackholed instance answered")
-		}
-		waitFor(t, "the LB to take the instance out", func() bool { return !f.LB().Healthy()["checkout-1"] })
-		if code, _, err := get(t, f.LB().URL()+"/checkout", 5*time.Second); err != nil || code != 503 {
-			t.Fatalf("LB with its only instance blackholed: %d, %v", code, err)
-		}
-		exec(t, in, "blackhole --rollback", ExitOK)
-		waitFor(t, "the LB to take the instance back", func() bool { return f.LB().Healthy()["checkout-1"] })
-		if code, _, err := get(t, f.LB().URL()+"/checkout", 5*time.Second); err != nil || code != 200 {
-			t.Fatalf("LB after rollback: %d, %v", code, err)
-		}
-	})
-	t.Run("process-kill", func(t *testing.T) {
-		addr := strings.TrimPrefix(in.URL(), "http://")
-		exec(t, in, "process-kill --restart_after=300ms --duration=1m", ExitOK)
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			t.Fatal("a killed instance still accepts connections")
-		}
-		if in.Up() {
-			t.Fatal("killed instance reports up")
-		}
-		waitFor(t, "the supervisor to restart it", in.Up)
-		if in.Restarts() != 1 || len(in.Faults()) != 0 {
-			t.Fatalf("after restart: %d restarts, faults %v", in.Restarts(), in.Faults())
-		}
-		if code, _, err := get(t, url, 5*time.Second); err != nil || code != 200 {
-			t.Fatalf("after restart: %d, %v", code, err)
-		}
-		// Rolled back before restart_after: up at once.
-		exec(t, in, "process-kill --restart_after=1h --duration=2h", ExitOK)
-		exec(t, in, "process-kill --rollback", ExitOK)
-		if !in.Up() || in.Restarts() != 2 {
-			t.Fatalf("after rollback: up=%v restarts=%d", in.Up(), in.Restarts())
-		}
-	})
+	}
+	if after := requests(scrape(t, in.URL()+"/metrics"), "503"); after-before != 3 {
+		t.Fatalf("http_requests_total{code=\"503\"} went from %v to %v, want +3", before, after)
+	}
+	exec(t, in, "errors --rollback", ExitOK)
+	if code, _, err := get(t, url, 5*time.Second); err != nil || code != 200 {
+		t.Fatalf("after rollback: %d, %v", code, err)
+	}
+}
+
+func checkCPU(t *testing.T, f *Fleet, in *Instance, url string) {
+	exec(t, in, "cpu --load=80 --duration=1m", ExitOK)
+	if got := in.fx.Load().cpuFactor; got != cpuSlowdown(80) || got < 2 {
+		t.Fatalf("cpu factor %v", got)
+	}
+	exec(t, in, "cpu --rollback", ExitOK)
+	if got := in.fx.Load().cpuFactor; got != 1 {
+		t.Fatalf("cpu factor after rollback %v", got)
+	}
+}
+
+func checkBlackhole(t *testing.T, f *Fleet, in *Instance, url string) {
+	exec(t, in, "blackhole --duration=1m", ExitOK)
+	if _, _, err := get(t, url, 200*time.Millisecond); err == nil {
+		t.Fatal("a blackholed instance answered")
+	}
+	e2e.WaitFor(t, 10*time.Second, "the LB to take the instance out", func() bool { return !f.LB().Healthy()["checkout-1"] })
+	if code, _, err := get(t, f.LB().URL()+"/checkout", 5*time.Second); err != nil || code != 503 {
+		t.Fatalf("LB with its only instance blackholed: %d, %v", code, err)
+	}
+	exec(t, in, "blackhole --rollback", ExitOK)
+	e2e.WaitFor(t, 10*time.Second, "the LB to take the instance back", func() bool { return f.LB().Healthy()["checkout-1"] })
+	if code, _, err := get(t, f.LB().URL()+"/checkout", 5*time.Second); err != nil || code != 200 {
+		t.Fatalf("LB after rollback: %d, %v", code, err)
+	}
+}
+
+func checkProcessKill(t *testing.T, f *Fleet, in *Instance, url string) {
+	addr := strings.TrimPrefix(in.URL(), "http://")
+	exec(t, in, "process-kill --restart_after=300ms --duration=1m", ExitOK)
+	if c, err := net.Dial("tcp", addr); err == nil {
+		c.Close()
+		t.Fatal("a killed instance still accepts connections")
+	}
+	if in.Up() {
+		t.Fatal("killed instance reports up")
+	}
+	e2e.WaitFor(t, 10*time.Second, "the supervisor to restart it", in.Up)
+	if in.Restarts() != 1 || len(in.Faults()) != 0 {
+		t.Fatalf("after restart: %d restarts, faults %v", in.Restarts(), in.Faults())
+	}
+	if code, _, err := get(t, url, 5*time.Second); err != nil || code != 200 {
+		t.Fatalf("after restart: %d, %v", code, err)
+	}
+	// Rolled back before restart_after: up at once.
+	exec(t, in, "process-kill --restart_after=1h --duration=2h", ExitOK)
+	exec(t, in, "process-kill --rollback", ExitOK)
+	if !in.Up() || in.Restarts() != 2 {
+		t.Fatalf("after rollback: up=%v restarts=%d", in.Up(), in.Restarts())
+	}
 }
 
 func TestLBRoutesAroundDeadInstance(t *testing.T) {
 	f := startFleet(t, Options{Instances: 3})
 	victim := f.Instances()[1]
 	exec(t, victim, "process-kill --restart_after=1h --duration=1h", ExitOK)
-	waitFor(t, "the LB to take checkout-2 out", func() bool { return !f.LB().Healthy()["checkout-2"] })
+	e2e.WaitFor(t, 10*time.Second, "the LB to take checkout-2 out", func() bool { return !f.LB().Healthy()["checkout-2"] })
 	for range 6 {
 		if code, _, err := get(t, f.LB().URL()+"/checkout", 5*time.Second); err != nil || code != 200 {
 			t.Fatalf("with one instance of three down and out of rotation: %d, %v", code, err)
@@ -321,7 +323,7 @@ func TestLBRoutesAroundDeadInstance(t *testing.T) {
 	if f.Instances()[0].Up() || len(victim.Faults()) != 1 {
 		t.Fatal("power off did not stop checkout-1, or touched checkout-2")
 	}
-	waitFor(t, "every instance out", func() bool {
+	e2e.WaitFor(t, 10*time.Second, "every instance out", func() bool {
 		code, _, err := get(t, f.LB().URL()+"/checkout", 5*time.Second)
 		return err == nil && code == 503
 	})
@@ -357,7 +359,7 @@ func TestLBRetriesRefusedConnections(t *testing.T) {
 // LB's and instances' metrics agree with each other.
 func TestLoadAndMetrics(t *testing.T) {
 	f := startFleet(t, Options{Instances: 3, RPS: 200, Seed: 1})
-	waitFor(t, "100 requests at the LB", func() bool { return requests(scrape(t, f.LB().MetricsURL()), "200") >= 100 })
+	e2e.WaitFor(t, 10*time.Second, "100 requests at the LB", func() bool { return requests(scrape(t, f.LB().MetricsURL()), "200") >= 100 })
 	lb := scrape(t, f.LB().MetricsURL())
 	h := lb["http_request_duration_seconds"].GetMetric()[0].GetHistogram()
 	if h.GetSampleCount() < 100 {

@@ -110,6 +110,8 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("/api/v1/label/{name}/values", api(s.labelValues))
 	mux.HandleFunc("/api/v1/series", api(s.series))
 	mux.HandleFunc("/api/v1/targets", api(s.targets))
+	mux.HandleFunc("/api/v1/rules", api(s.rulesAPI))
+	mux.HandleFunc("/api/v1/alerts", api(s.alertsAPI))
 	mux.HandleFunc("/-/ready", plain("Prometheus Server is Ready.\n"))
 	mux.HandleFunc("/-/healthy", plain("Prometheus Server is Healthy.\n"))
 	return mux
@@ -276,22 +278,41 @@ func limitParam(r *http.Request) (int, *apiError) {
 	return n, nil
 }
 
-// labelNames and labelValues share their shape: a sorted list of strings
-// found under the selectors, possibly truncated.
-func (s *Server) labelList(r *http.Request, list func(context.Context, storage.Querier, []*labels.Matcher) ([]string, annotations.Annotations, error)) (any, annotations.Annotations, string, *apiError) {
+// metaRequest is what the metadata endpoints (label names, label values,
+// series) read from a request: the limit, the match[] selectors and a
+// querier over the time range asked for.
+type metaRequest struct {
+	limit      int
+	sets       [][]*labels.Matcher
+	q          storage.Querier
+	mint, maxt int64
+}
+
+func (s *Server) metaRequest(r *http.Request) (metaRequest, *apiError) {
 	limit, aerr := limitParam(r)
 	if aerr != nil {
-		return nil, nil, "", aerr
+		return metaRequest{}, aerr
 	}
 	sets, aerr := s.selectors(r)
 	if aerr != nil {
-		return nil, nil, "", aerr
+		return metaRequest{}, aerr
 	}
-	q, _, _, aerr := s.querier(r)
+	q, mint, maxt, aerr := s.querier(r)
+	if aerr != nil {
+		return metaRequest{}, aerr
+	}
+	return metaRequest{limit: limit, sets: sets, q: q, mint: mint, maxt: maxt}, nil
+}
+
+// labelNames and labelValues share their shape: a sorted list of strings
+// found under the selectors, possibly truncated.
+func (s *Server) labelList(r *http.Request, list func(context.Context, storage.Querier, []*labels.Matcher) ([]string, annotations.Annotations, error)) (any, annotations.Annotations, string, *apiError) {
+	m, aerr := s.metaRequest(r)
 	if aerr != nil {
 		return nil, nil, "", aerr
 	}
-	defer q.Close()
+	defer m.q.Close()
+	limit, sets, q := m.limit, m.sets, m.q
 	if len(sets) == 0 {
 		sets = [][]*labels.Matcher{nil}
 	}
@@ -339,20 +360,13 @@ func (s *Server) series(r *http.Request) (any, annotations.Annotations, string, 
 	if len(r.Form["match[]"]) == 0 {
 		return nil, nil, "", &apiError{errBadData, errors.New("no match[] parameter provided")}
 	}
-	limit, aerr := limitParam(r)
+	m, aerr := s.metaRequest(r)
 	if aerr != nil {
 		return nil, nil, "", aerr
 	}
-	sets, aerr := s.selectors(r)
-	if aerr != nil {
-		return nil, nil, "", aerr
-	}
-	q, mint, maxt, aerr := s.querier(r)
-	if aerr != nil {
-		return nil, nil, "", aerr
-	}
-	defer q.Close()
-	hints := &storage.SelectHints{Start: mint, End: maxt, Func: "series"}
+	defer m.q.Close()
+	limit, sets, q := m.limit, m.sets, m.q
+	hints := &storage.SelectHints{Start: m.mint, End: m.maxt, Func: "series"}
 	var set storage.SeriesSet
 	if len(sets) == 1 {
 		set = q.Select(r.Context(), false, hints, sets[0]...)
@@ -414,6 +428,20 @@ func (s *Server) targets(*http.Request) (any, annotations.Annotations, string, *
 		return cmp.Or(strings.Compare(a.ScrapePool, b.ScrapePool), strings.Compare(a.Labels["instance"], b.Labels["instance"]))
 	})
 	return map[string]any{"activeTargets": active, "droppedTargets": []any{}}, nil, "", nil
+}
+
+func (s *Server) rulesAPI(*http.Request) (any, annotations.Annotations, string, *apiError) {
+	return map[string]any{"groups": s.ruleGroups()}, nil, "", nil
+}
+
+func (s *Server) alertsAPI(*http.Request) (any, annotations.Annotations, string, *apiError) {
+	alerts := []alertJSON{}
+	for _, g := range s.ruleGroups() {
+		for _, r := range g.Rules {
+			alerts = append(alerts, r.Alerts...)
+		}
+	}
+	return map[string]any{"alerts": alerts}, nil, "", nil
 }
 
 func timeParam(r *http.Request, name string, def time.Time) (time.Time, error) {

@@ -9,21 +9,14 @@ import (
 	"net/url"
 	"runtime"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/prometheus/model/labels"
-)
 
-func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
+	"github.com/gameday/gameday/lab/e2e"
+)
 
 func heapMB() float64 {
 	runtime.GC()
@@ -50,11 +43,11 @@ func BenchmarkScrape4Targets(b *testing.B) {
 	// Let the first scrapes create their series before measuring.
 	time.Sleep(2 * time.Second)
 	b.ResetTimer()
-	cpu0, wall0 := cpuTime(b), time.Now()
+	cpu0, wall0 := e2e.CPUTime(b), time.Now()
 	for range b.N {
 		time.Sleep(time.Second)
 	}
-	cpu, wall := cpuTime(b)-cpu0, time.Since(wall0)
+	cpu, wall := e2e.CPUTime(b)-cpu0, time.Since(wall0)
 	b.StopTimer()
 	b.ReportMetric(100*cpu.Seconds()/wall.Seconds(), "%core")
 	b.ReportMetric(heapMB(), "heap-MB")

@@ -199,15 +199,3 @@ func instant(t testing.TB, client *http.Client, s *Server, q string) []seriesVal
 	_, vs := call(t, client, s.URL(), "/api/v1/query", url.Values{"query": {q}}, false).query(t)
 	return vs
 }
-
-// waitFor polls cond until it holds or fails t after limit.
-func waitFor(t testing.TB, limit time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", limit, what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}

@@ -94,16 +94,22 @@ func appendData(b []byte, data any) ([]byte, error) {
 	}
 }
 
+// appendMetric opens the i-th series of a vector or matrix: the comma
+// after the one before, then the object and its labels.
+func appendMetric(b []byte, i int, metric labels.Labels) []byte {
+	if i > 0 {
+		b = append(b, ',')
+	}
+	b = append(b, `{"metric":`...)
+	return appendLabels(b, metric)
+}
+
 func appendValue(b []byte, v any) []byte {
 	switch v := v.(type) {
 	case promql.Vector:
 		b = append(b, '[')
 		for i, s := range v {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, `{"metric":`...)
-			b = appendLabels(b, s.Metric)
+			b = appendMetric(b, i, s.Metric)
 			if s.H == nil {
 				b = append(b, `,"value":`...)
 				b = appendPoint(b, s.T, s.F)
@@ -117,11 +123,7 @@ func appendValue(b []byte, v any) []byte {
 	case promql.Matrix:
 		b = append(b, '[')
 		for i, s := range v {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, `{"metric":`...)
-			b = appendLabels(b, s.Metric)
+			b = appendMetric(b, i, s.Metric)
 			b = appendPoints(b, `,"values":[`, s.Floats, func(b []byte, p promql.FPoint) []byte { return appendPoint(b, p.T, p.F) })
 			b = appendPoints(b, `,"histograms":[`, s.Histograms, func(b []byte, p promql.HPoint) []byte { return appendHPoint(b, p.T, p.H) })
 			b = append(b, '}')

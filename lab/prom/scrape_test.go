@@ -17,6 +17,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/gameday/gameday/lab/e2e"
 	"github.com/gameday/gameday/metrics"
 	"github.com/gameday/gameday/runbook"
 )
@@ -24,15 +25,13 @@ import (
 func TestStaleness(t *testing.T) {
 	a := newExporter(t, 0.05, 0, 10*time.Millisecond, 1)
 	b := newExporter(t, 0.05, 0, 10*time.Millisecond, 1)
-	s := startLab(t, a, b)
-	client := &http.Client{}
-	defer client.CloseIdleConnections()
+	s, client := startLab(t, a, b)
 	sel := fmt.Sprintf(`{instance=%q}`, a.addr())
 
 	// A failing target: up drops to 0 and everything it exposed goes
 	// stale at once, rather than lingering for the 5m lookback.
 	a.setPaused(true)
-	waitFor(t, 5*time.Second, "up 0 for the paused target", func() bool {
+	e2e.WaitFor(t, 5*time.Second, "up 0 for the paused target", func() bool {
 		vs := instant(t, client, s, "up"+sel)
 		return len(vs) == 1 && vs[0].Value[1] == "0"
 	})
@@ -68,7 +67,7 @@ func TestStaleness(t *testing.T) {
 
 	// Recovery: the same series come back.
 	a.setPaused(false)
-	waitFor(t, 5*time.Second, "the target back", func() bool {
+	e2e.WaitFor(t, 5*time.Second, "the target back", func() bool {
 		return len(instant(t, client, s, "http_requests_total"+sel)) == 2
 	})
 
@@ -100,7 +99,7 @@ func TestStaleness(t *testing.T) {
 	if err := s.AddTarget(Target{Job: "checkout", Instance: b.addr(), URL: other.URL}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "the new endpoint scraped", func() bool {
+	e2e.WaitFor(t, 5*time.Second, "the new endpoint scraped", func() bool {
 		return len(instant(t, client, s, "only_this"+bsel)) == 1
 	})
 	if vs := instant(t, client, s, "http_requests_total"+bsel); len(vs) != 0 {
@@ -114,7 +113,7 @@ func TestStaleness(t *testing.T) {
 	if err := s.AddTarget(Target{Job: "other", Instance: a.addr(), URL: a.url()}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "the re-added target up", func() bool {
+	e2e.WaitFor(t, 5*time.Second, "the re-added target up", func() bool {
 		return len(instant(t, client, s, `up{job="other"} == 1`)) == 1
 	})
 	if err := s.AddTarget(Target{URL: "ftp://x"}); err == nil || !strings.Contains(err.Error(), `want http://host:port/metrics`) {
@@ -137,7 +136,7 @@ func TestExposedTimestampsAndLabels(t *testing.T) {
 	defer s.Close()
 	client := &http.Client{}
 	defer client.CloseIdleConnections()
-	waitFor(t, 5*time.Second, "a scrape", func() bool { return len(instant(t, client, s, "up == 1")) == 1 })
+	e2e.WaitFor(t, 5*time.Second, "a scrape", func() bool { return len(instant(t, client, s, "up == 1")) == 1 })
 
 	r := call(t, client, s.URL(), "/api/v1/query", url.Values{"query": {"with_ts"}, "time": {strconv.FormatFloat(float64(ts)/1000+1, 'f', 3, 64)}}, false)
 	if !strings.Contains(r.raw, `"value":[1700000001.123,"42"]`) || !strings.Contains(r.raw, `"instance":"i","job":"j"`) {
@@ -158,11 +157,9 @@ func TestExposedTimestampsAndLabels(t *testing.T) {
 func TestClientAndPoller(t *testing.T) {
 	a := newExporter(t, 0.05, 0.1, 10*time.Millisecond, 2)
 	b := newExporter(t, 0.05, 0.3, 10*time.Millisecond, 2)
-	s := startLab(t, a, b)
-	client := &http.Client{}
-	defer client.CloseIdleConnections()
+	s, client := startLab(t, a, b)
 	// The 2s rate window must hold only steady traffic before charting.
-	waitFor(t, 10*time.Second, "3s of scrapes", func() bool {
+	e2e.WaitFor(t, 10*time.Second, "3s of scrapes", func() bool {
 		return len(instant(t, client, s, "count_over_time(up[3s]) >= 14")) == 2
 	})
 
@@ -182,7 +179,7 @@ func TestClientAndPoller(t *testing.T) {
 		}
 		return 0, false
 	}
-	waitFor(t, 15*time.Second, "both panels charted", func() bool {
+	e2e.WaitFor(t, 15*time.Second, "both panels charted", func() bool {
 		if err := p.Poll(ctx); err != nil {
 			t.Logf("poll: %v", err)
 		}
@@ -208,9 +205,8 @@ func TestClientAndPoller(t *testing.T) {
 func TestCloseLeavesNothing(t *testing.T) {
 	before := goleak.IgnoreCurrent()
 	x := newExporter(t, 0.05, 0.1, 10*time.Millisecond, 1)
-	s := startLab(t, x)
+	s, client := startLab(t, x)
 	addr := s.ln.Addr().String()
-	client := &http.Client{}
 	if vs := instant(t, client, s, "up"); len(vs) != 1 {
 		t.Fatalf("up: %v", vs)
 	}
@@ -221,10 +217,7 @@ func TestCloseLeavesNothing(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Errorf("second close: %v", err)
 	}
-	if conn, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
-		conn.Close()
-		t.Errorf("%s still accepts connections after Close", addr)
-	}
+	e2e.Closed(t, "Close", addr)
 	x.close()
 	goleak.VerifyNone(t, before)
 }
@@ -243,7 +236,7 @@ func TestContextStops(t *testing.T) {
 	}
 	addr := s.ln.Addr().String()
 	cancel()
-	waitFor(t, 5*time.Second, "the listener closed", func() bool {
+	e2e.WaitFor(t, 5*time.Second, "the listener closed", func() bool {
 		conn, err := net.DialTimeout("tcp", addr, time.Second)
 		if err == nil {
 			conn.Close()
@@ -298,7 +291,7 @@ func TestFailingScrapes(t *testing.T) {
 	defer s.Close()
 	client := &http.Client{}
 	defer client.CloseIdleConnections()
-	waitFor(t, 5*time.Second, "three failed scrapes", func() bool {
+	e2e.WaitFor(t, 5*time.Second, "three failed scrapes", func() bool {
 		return len(instant(t, client, s, `up == 0`)) == 3
 	})
 	r := call(t, client, s.URL(), "/api/v1/targets", nil, false)

@@ -78,6 +78,7 @@ type Server struct {
 	loops      map[string]*loop // by instance
 	closed     bool
 	loopsGroup sync.WaitGroup
+	rules      ruleSet
 }
 
 // Start starts scraping o.Targets and serves the API. The
@@ -266,6 +267,7 @@ func (s *Server) Close() error {
 		s.mu.Unlock()
 		s.cancel()
 		s.loopsGroup.Wait()
+		s.stopRules()
 
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		err := s.http.Shutdown(ctx)

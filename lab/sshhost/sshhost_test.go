@@ -3,33 +3,19 @@ package sshhost
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"errors"
 	"io"
-	"net"
 	"strings"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
 	"golang.org/x/crypto/ssh"
+
+	"github.com/gameday/gameday/lab/e2e"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
-
-func signer(t *testing.T) ssh.Signer {
-	t.Helper()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := ssh.NewSignerFromKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
 
 type fixture struct {
 	srv       *Server
@@ -39,7 +25,7 @@ type fixture struct {
 
 func start(t *testing.T) *fixture {
 	t.Helper()
-	f := &fixture{host: signer(t), key: signer(t), cmds: make(chan string, 16)}
+	f := &fixture{host: e2e.Key(t), key: e2e.Key(t), cmds: make(chan string, 16)}
 	srv, err := Start(Options{
 		Name: "h1", HostKey: f.host, User: "gameday", UserKey: f.key.PublicKey(),
 		ShellMessage: "not a shell\n",
@@ -72,6 +58,17 @@ func (f *fixture) dial(user string, key ssh.Signer) (*ssh.Client, error) {
 	})
 }
 
+// login connects as the lab user with its key, until the test ends.
+func (f *fixture) login(t *testing.T) *ssh.Client {
+	t.Helper()
+	c, err := f.dial("gameday", f.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
 func run(t *testing.T, c *ssh.Client, cmd string) (string, string, error) {
 	t.Helper()
 	s, err := c.NewSession()
@@ -87,11 +84,7 @@ func run(t *testing.T, c *ssh.Client, cmd string) (string, string, error) {
 
 func TestExecAndExitStatus(t *testing.T) {
 	f := start(t)
-	c, err := f.dial("gameday", f.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := f.login(t)
 	out, errOut, err := run(t, c, "status --x='y z'")
 	if err != nil || out != "ran status --x='y z'\n" || errOut != "" {
 		t.Fatalf("exec: %q %q %v", out, errOut, err)
@@ -122,7 +115,7 @@ func TestExecAndExitStatus(t *testing.T) {
 
 func TestAuthIsPublicKeyForTheLabUserOnly(t *testing.T) {
 	f := start(t)
-	if c, err := f.dial("gameday", signer(t)); err == nil {
+	if c, err := f.dial("gameday", e2e.Key(t)); err == nil {
 		c.Close()
 		t.Fatal("an unknown key got in")
 	}
@@ -137,11 +130,7 @@ func TestAuthIsPublicKeyForTheLabUserOnly(t *testing.T) {
 
 func TestCloseEndsRunningCommandsAndConnections(t *testing.T) {
 	f := start(t)
-	c, err := f.dial("gameday", f.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := f.login(t)
 	s, err := c.NewSession()
 	if err != nil {
 		t.Fatal(err)
@@ -155,17 +144,14 @@ func TestCloseEndsRunningCommandsAndConnections(t *testing.T) {
 	if err := s.Wait(); err == nil {
 		t.Fatal("a command cut off by Close reported success")
 	}
-	if conn, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
-		conn.Close()
-		t.Fatalf("%s still listening after Close", addr)
-	}
+	e2e.Closed(t, "Close", addr)
 }
 
 // A server many clients reach (bench/sshsink): several keys, any user,
 // commands that stream stdin to stdout, and Drop ending connections while
 // the server keeps listening.
 func TestStreamingExecForManyKeysAndDrop(t *testing.T) {
-	host, a, b := signer(t), signer(t), signer(t)
+	host, a, b := e2e.Key(t), e2e.Key(t), e2e.Key(t)
 	srv, err := Start(Options{Name: "sink", HostKey: host, User: AnyUser, UserKeys: []ssh.PublicKey{a.PublicKey(), b.PublicKey()},
 		Exec: func(_ context.Context, cmd string, ch ssh.Channel) int {
 			io.Copy(ch, ch)

@@ -67,8 +67,32 @@ func TestRealPrometheusAndAlertmanager(t *testing.T) {
 	since := time.Now()
 	ratio.Store(0.5)
 	stepped := time.Now()
-	got := map[string]time.Time{}
-	seenAt := map[string]time.Time{}
+	got, seenAt := pollUntilNotified(t, ctx, w, since)
+	checkTransitions(t, api, since, stepped, got, seenAt)
+
+	ratio.Store(0.0)
+	for end := time.Now().Add(30 * time.Second); time.Now().Before(end) && got[alerts.Resolved].IsZero(); time.Sleep(500 * time.Millisecond) {
+		ts, err := w.Poll(ctx, since, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tr := range ts {
+			if tr.State == alerts.Resolved {
+				got[tr.State] = tr.At
+			}
+		}
+	}
+	if got[alerts.Resolved].IsZero() || !got[alerts.Resolved].After(got[alerts.Firing]) {
+		t.Errorf("resolved %s, firing %s", got[alerts.Resolved], got[alerts.Firing])
+	}
+}
+
+// pollUntilNotified polls the watcher until HighErrorRate's page has been
+// received, for at most 40s, and returns when each state was set and when
+// the watcher first saw it.
+func pollUntilNotified(t *testing.T, ctx context.Context, w *alerts.Watcher, since time.Time) (got, seenAt map[string]time.Time) {
+	t.Helper()
+	got, seenAt = map[string]time.Time{}, map[string]time.Time{}
 	for end := time.Now().Add(40 * time.Second); time.Now().Before(end) && got[alerts.Notified].IsZero(); time.Sleep(500 * time.Millisecond) {
 		ts, err := w.Poll(ctx, since, time.Now())
 		if err != nil {
@@ -80,6 +104,14 @@ func TestRealPrometheusAndAlertmanager(t *testing.T) {
 			}
 		}
 	}
+	return got, seenAt
+}
+
+// checkTransitions: every state was reached, in order, after the rule's
+// for: window, when Prometheus's own ALERTS says, and seen by the watcher
+// soon after.
+func checkTransitions(t *testing.T, api v1.API, since, stepped time.Time, got, seenAt map[string]time.Time) {
+	t.Helper()
 	for _, s := range []string{alerts.Pending, alerts.Firing, alerts.Received, alerts.Notified} {
 		if got[s].IsZero() {
 			t.Fatalf("no %s transition; saw %v", s, got)
@@ -109,20 +141,4 @@ func TestRealPrometheusAndAlertmanager(t *testing.T) {
 		}
 	}
 	t.Logf("time to pending %s, to fire %s, to page %s (from the step)", got[alerts.Pending].Sub(stepped).Round(time.Millisecond), got[alerts.Firing].Sub(stepped).Round(time.Millisecond), got[alerts.Notified].Sub(stepped).Round(time.Millisecond))
-
-	ratio.Store(0.0)
-	for end := time.Now().Add(30 * time.Second); time.Now().Before(end) && got[alerts.Resolved].IsZero(); time.Sleep(500 * time.Millisecond) {
-		ts, err := w.Poll(ctx, since, time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, tr := range ts {
-			if tr.State == alerts.Resolved {
-				got[tr.State] = tr.At
-			}
-		}
-	}
-	if got[alerts.Resolved].IsZero() || !got[alerts.Resolved].After(got[alerts.Firing]) {
-		t.Errorf("resolved %s, firing %s", got[alerts.Resolved], got[alerts.Firing])
-	}
 }

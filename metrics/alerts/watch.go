@@ -24,6 +24,7 @@ type Watcher struct {
 	Webhook      *Webhook      // nil: time to page is not measured
 
 	interval time.Duration // the slowest evaluation interval of the groups
+	groups   []Group       // as Check read them
 	alerts   map[string]*seen
 	received map[string]bool
 }
@@ -46,6 +47,7 @@ func (w *Watcher) Check(ctx context.Context, file string, a runbook.Alerts) erro
 	if err != nil {
 		return fmt.Errorf("prometheus at %s: %w", w.PromURL, err)
 	}
+	w.groups = groups
 	var errs []error
 	for i, e := range a.Expect {
 		where := fmt.Sprintf("%s:%d:%d: alerts.expect[%d]", file, e.Pos.Line, e.Pos.Col, i)
@@ -73,6 +75,13 @@ func (w *Watcher) Check(ctx context.Context, file string, a runbook.Alerts) erro
 // Interval is the slowest evaluation interval of the groups the expected
 // alerts are in, once Check has run: ALERTS times are that precise.
 func (w *Watcher) Interval() time.Duration { return w.interval }
+
+// Condition is the expression of the alerting rule named name, once Check
+// has read the rules.
+func (w *Watcher) Condition(name string) (string, bool) {
+	r, _, ok := Find(w.groups, name)
+	return r.Query, ok
+}
 
 // Poll returns the transitions that happened since the last poll, for
 // alerts active from since on. Times are the sources' own: Prometheus's

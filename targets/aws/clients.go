@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
@@ -56,8 +57,12 @@ type SSMAPI interface {
 	ssm.ListCommandInvocationsAPIClient
 }
 
-// FISAPI starts, follows and stops experiments.
+// FISAPI starts, follows and stops experiments, and makes and deletes the
+// templates of engine: fis.
 type FISAPI interface {
+	CreateExperimentTemplate(ctx context.Context, in *fis.CreateExperimentTemplateInput, opts ...func(*fis.Options)) (*fis.CreateExperimentTemplateOutput, error)
+	DeleteExperimentTemplate(ctx context.Context, in *fis.DeleteExperimentTemplateInput, opts ...func(*fis.Options)) (*fis.DeleteExperimentTemplateOutput, error)
+	ListExperimentTemplates(ctx context.Context, in *fis.ListExperimentTemplatesInput, opts ...func(*fis.Options)) (*fis.ListExperimentTemplatesOutput, error)
 	GetExperimentTemplate(ctx context.Context, in *fis.GetExperimentTemplateInput, opts ...func(*fis.Options)) (*fis.GetExperimentTemplateOutput, error)
 	StartExperiment(ctx context.Context, in *fis.StartExperimentInput, opts ...func(*fis.Options)) (*fis.StartExperimentOutput, error)
 	GetExperiment(ctx context.Context, in *fis.GetExperimentInput, opts ...func(*fis.Options)) (*fis.GetExperimentOutput, error)
@@ -174,6 +179,8 @@ type session struct {
 	where
 	*Clients
 	account string
+	// expires is when the credentials lapse; zero when they do not.
+	expires time.Time
 }
 
 // sessions caches one session per place. A failed load or identity call
@@ -216,9 +223,16 @@ func (ss *sessions) get(ctx context.Context, w where) (*session, error) {
 		return nil, fmt.Errorf("no AWS region: set region on the target, AWS_REGION, or a region in profile %q", cmpOr(w.Profile, "default"))
 	}
 	w.Region = cfg.Region
+	creds, err := retrieve(ctx, cfg, w)
+	if err != nil {
+		return nil, err
+	}
 	c := ss.opts.NewClients(cfg, w.Endpoint)
 	id, err := c.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
+		if expiredCode(apiCode(err)) {
+			return nil, fmt.Errorf("%w (%s): sts GetCallerIdentity: the session credentials have expired (%s); renew them (aws sso login --profile %s, or new session keys) and run again", ErrCredentials, w, explain(err), profileName(w))
+		}
 		return nil, fmt.Errorf("sts GetCallerIdentity (%s): %w", w, explain(err))
 	}
 	acct := sdkaws.ToString(id.Account)
@@ -226,6 +240,9 @@ func (ss *sessions) get(ctx context.Context, w where) (*session, error) {
 		return nil, fmt.Errorf("sts GetCallerIdentity (%s) named no account", w)
 	}
 	e.s = &session{where: w, Clients: c, account: acct}
+	if creds.CanExpire {
+		e.s.expires = creds.Expires
+	}
 	return e.s, nil
 }
 

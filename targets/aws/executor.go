@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gameday/gameday/runbook"
 	"github.com/gameday/gameday/targets"
 )
 
@@ -46,6 +47,12 @@ type Executor struct {
 	// sgPlans keeps what each sg-blackhole preflight found, so that a dry
 	// run's plan lists the exact rules and instances.
 	sgPlans sync.Map
+	// life ends when the executor closes; following maps an engine: fis
+	// experiment being watched to what stops its watcher.
+	life      context.Context
+	stop      context.CancelFunc
+	following sync.Map
+	followers sync.WaitGroup
 }
 
 var (
@@ -57,12 +64,15 @@ var (
 // resolved or an injection is first used.
 func New(opts Options) *Executor {
 	opts = opts.withDefaults()
+	life, stop := context.WithCancel(context.Background())
 	return &Executor{
 		opts:  opts,
 		ss:    &sessions{opts: opts},
 		cat:   targets.Default(),
 		now:   time.Now,
 		batch: &batcher{window: opts.BatchWindow, wait: opts.Wait},
+		life:  life,
+		stop:  stop,
 	}
 }
 
@@ -100,6 +110,12 @@ func Kinds() []string {
 func (e *Executor) kind(inj targets.Injection) (attack, error) {
 	if _, err := e.parse(inj); err != nil {
 		return attack{}, err
+	}
+	if inj.Engine == runbook.EngineFIS {
+		if k, _ := e.cat.Spec(inj.Kind); k.FIS == "" {
+			return attack{}, fmt.Errorf("engine fis: kind %s has no FIS action; use engine: gameday", inj.Kind)
+		}
+		return fisEngine, nil
 	}
 	a, ok := attacks[inj.Kind]
 	if !ok {

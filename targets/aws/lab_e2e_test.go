@@ -11,17 +11,16 @@ import (
 	"github.com/gameday/gameday/targets"
 )
 
-// The whole lab: its instances are hosts of the demo fleet, so a CPU burn
-// sent through SSM Run Command lands on a host, and stopping an instance
-// stops its host.
-func TestLabFleetThroughAWS(t *testing.T) {
-	ctx := context.Background()
-	l, err := lab.Start(ctx, lab.Options{Hosts: 2, RPS: -1, Dir: t.TempDir()})
+// startWholeLab starts the lab of gameday lab with two hosts and no load,
+// and an executor signing with its keys.
+func startWholeLab(t *testing.T) (*lab.Lab, *Executor) {
+	t.Helper()
+	l, err := lab.Start(context.Background(), lab.Options{Hosts: 2, RPS: -1, Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	e := New(Options{
+	t.Cleanup(func() { l.Close() })
+	return l, New(Options{
 		Region:      l.AWS.Region,
 		Endpoint:    l.AWS.Endpoint,
 		Credentials: credentials.NewStaticCredentialsProvider(l.AWS.AccessKeyID, l.AWS.SecretAccessKey, ""),
@@ -29,6 +28,14 @@ func TestLabFleetThroughAWS(t *testing.T) {
 		Poll:        20 * time.Millisecond,
 		Wait:        30 * time.Second,
 	})
+}
+
+// The whole lab: its instances are hosts of the demo fleet, so a CPU burn
+// sent through SSM Run Command lands on a host, and stopping an instance
+// stops its host.
+func TestLabFleetThroughAWS(t *testing.T) {
+	ctx := context.Background()
+	l, e := startWholeLab(t)
 	members, err := e.Resolve(ctx, ec2Target(checkout, l.AWS.Account))
 	if err != nil {
 		t.Fatal(err)

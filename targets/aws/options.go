@@ -5,6 +5,8 @@ import (
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+
+	"github.com/gameday/gameday/targets"
 )
 
 // Options configures an Executor. The zero value uses the SDK's default
@@ -42,6 +44,13 @@ type Options struct {
 	// BatchWindow is how long a call waits for the same call on other
 	// members, to be sent to AWS as one request. Default 20ms.
 	BatchWindow time.Duration
+	// Follow, when set, receives a sentence each time an engine: fis
+	// experiment enters a new status between its inject and its rollback
+	// (running, completed at its duration, stopped by a stop condition),
+	// so the run's journal can say when AWS ended the fault.
+	Follow func(inj targets.Injection, msg string)
+	// FollowEvery is how often a followed experiment is read. Default 10s.
+	FollowEvery time.Duration
 	// Logf, when set, receives one line per API call that changes something.
 	Logf func(format string, args ...any)
 	// NewClients builds the service clients from a loaded configuration;
@@ -67,6 +76,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.BatchWindow <= 0 {
 		o.BatchWindow = 20 * time.Millisecond
+	}
+	if o.FollowEvery <= 0 {
+		o.FollowEvery = 10 * time.Second
 	}
 	if o.Logf == nil {
 		o.Logf = func(string, ...any) {}

@@ -79,6 +79,12 @@ func (e *Executor) Resolve(ctx context.Context, t runbook.Target) ([]targets.Mem
 		if s.Profile != "" {
 			l[LabelProfile] = s.Profile
 		}
+		if a.FISRole != "" {
+			l[LabelFISRole] = a.FISRole
+		}
+		if len(a.StopAlarms) > 0 {
+			l[LabelStopAlarms] = strings.Join(a.StopAlarms, ",")
+		}
 	}
 	slices.SortFunc(out, func(x, y targets.Member) int { return strings.Compare(x.ID, y.ID) })
 	return out, nil

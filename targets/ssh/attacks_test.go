@@ -153,8 +153,8 @@ func attackRoundTrip(t *testing.T, e *Executor, inj targets.Injection, check eff
 	if res, err := e.Rollback(ctx, inj); err != nil {
 		t.Fatalf("rollback: %v\n%s", err, res.Output)
 	}
-	waitFor(t, 10*time.Second, inj.Kind+" still in effect after rollback", reverted)
-	waitFor(t, 5*time.Second, "dead man's switch still running after rollback", func() bool { return !alive(timer) })
+	e2e.WaitFor(t, 10*time.Second, inj.Kind+" still in effect after rollback", reverted)
+	e2e.WaitFor(t, 5*time.Second, "dead man's switch still running after rollback", func() bool { return !alive(timer) })
 	if st, err := e.Status(ctx, inj); err != nil || st.InPlace || st.Armed {
 		t.Fatalf("status after rollback: %+v %v", st, err)
 	}
@@ -172,14 +172,14 @@ func pauseRoundTrip(t *testing.T, e *Executor, m targets.Member, runID string) {
 	if _, err := e.Inject(ctx, &inj); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "victim not stopped (state T)", func() bool { return procState(pid) == "T" })
+	e2e.WaitFor(t, 5*time.Second, "victim not stopped (state T)", func() bool { return procState(pid) == "T" })
 	if st, err := e.Status(ctx, inj); err != nil || !st.InPlace || !st.Armed {
 		t.Fatalf("status while paused: %+v %v", st, err)
 	}
 	if _, err := e.Rollback(ctx, inj); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "victim not running again (state S)", func() bool { return procState(pid) == "S" })
+	e2e.WaitFor(t, 5*time.Second, "victim not running again (state S)", func() bool { return procState(pid) == "S" })
 	if st, err := e.Status(ctx, inj); err != nil || st.InPlace || st.Armed {
 		t.Fatalf("status after rollback: %+v %v", st, err)
 	}

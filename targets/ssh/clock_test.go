@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gameday/gameday/lab/e2e"
 	"github.com/gameday/gameday/targets"
 )
 
@@ -156,7 +157,7 @@ func TestClockSkewScripts(t *testing.T) {
 			t.Fatalf("clock after inject %s, want %d", got, now+90)
 		}
 		// Duration 1 s + grace 1 s; nobody rolls back.
-		waitFor(t, 15*time.Second, "the switch did not step the clock back", func() bool {
+		e2e.WaitFor(t, 15*time.Second, "the switch did not step the clock back", func() bool {
 			return strings.TrimSpace(readFile(t, filepath.Join(fake, "now"))) == strconv.Itoa(now)
 		})
 		if log := readFile(t, filepath.Join(fake, "log")); strings.Contains(log, "systemctl start") {

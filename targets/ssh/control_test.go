@@ -99,7 +99,7 @@ func TestBlackholeCutsControlOnPurpose(t *testing.T) {
 	if !strings.Contains(rules(), "-j DROP") || strings.Contains(rules(), ":control") {
 		t.Fatalf("want the DROP rules and no spared session:\n%s", rules())
 	}
-	waitFor(t, 20*time.Second, "the dead man's switch did not end the blackhole", func() bool { return !strings.Contains(rules(), "gameday:") })
+	e2e.WaitFor(t, 20*time.Second, "the dead man's switch did not end the blackhole", func() bool { return !strings.Contains(rules(), "gameday:") })
 	res, err = e.Rollback(ctx, inj)
 	if err != nil {
 		t.Fatalf("rollback after the switch: %v\n%s", err, res.Output)

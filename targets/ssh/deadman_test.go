@@ -118,7 +118,7 @@ wait:
 		}
 	}
 	// Duration 3 s + grace 1 s, plus slack for a loaded machine.
-	waitFor(t, 12*time.Second, "victim still stopped after duration + grace", func() bool { return procState(pid) == "S" })
-	waitFor(t, 5*time.Second, "fill file still there after duration + grace", func() bool { _, err := os.Stat(fillName); return os.IsNotExist(err) })
-	waitFor(t, 5*time.Second, "state directory still there", func() bool { _, err := os.Stat(filepath.Join("/run/gameday", run)); return os.IsNotExist(err) })
+	e2e.WaitFor(t, 12*time.Second, "victim still stopped after duration + grace", func() bool { return procState(pid) == "S" })
+	e2e.WaitFor(t, 5*time.Second, "fill file still there after duration + grace", func() bool { _, err := os.Stat(fillName); return os.IsNotExist(err) })
+	e2e.WaitFor(t, 5*time.Second, "state directory still there", func() bool { _, err := os.Stat(filepath.Join("/run/gameday", run)); return os.IsNotExist(err) })
 }

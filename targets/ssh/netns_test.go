@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,12 +14,22 @@ import (
 	"github.com/gameday/gameday/targets"
 )
 
+// usedNets are the 10.231.N.0/30 subnets this process's namespaces use.
+var usedNets sync.Map
+
 // netns makes a network namespace joined to this one by a veth pair
 // (10.231.N.1 here, 10.231.N.2 inside) and removes both when t ends.
 func netns(t *testing.T) (name, hostIP, nsIP string) {
 	e2e.Need(t, "ip")
 	e2e.NeedRoot(t)
 	n := rand.IntN(250) + 1
+	for range 250 { // a test with several namespaces needs one subnet each
+		if _, taken := usedNets.LoadOrStore(n, true); !taken {
+			break
+		}
+		n = n%250 + 1
+	}
+	t.Cleanup(func() { usedNets.Delete(n) })
 	id := strconv.FormatInt(time.Now().UnixNano()%1e6, 36) + strconv.Itoa(n)
 	name = "gdt-" + id
 	a, b := "gdta"+id, "gdtb"+id

@@ -39,6 +39,9 @@ type KeyMap struct {
 	Detected  key.Binding
 	Mitigated key.Binding
 	Hint      key.Binding
+
+	// ConfirmEach switches asking before each escalation of a staged run.
+	ConfirmEach key.Binding
 }
 
 // Default returns the standard keymap. Abort is ctrl+x rather than a letter
@@ -68,6 +71,8 @@ func Default() KeyMap {
 		Detected:   key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "detected")),
 		Mitigated:  key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "mitigated")),
 		Hint:       key.NewBinding(key.WithKeys("h"), key.WithHelp("h", "release a hint")),
+
+		ConfirmEach: key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "ask before each stage")),
 	}
 }
 
@@ -106,6 +111,9 @@ type Context struct {
 	CanExport bool
 	// Drill: the game day is a drill, so the drill keys apply.
 	Drill bool
+	// Staged: the run escalates in stages; ConfirmEach: the engine asks
+	// before each escalation; StageAsk: a stage waits to be confirmed.
+	Staged, ConfirmEach, StageAsk bool
 }
 
 // Action is what a key press asks the console to do.
@@ -132,10 +140,11 @@ const (
 	Leave
 	Export
 	ReleaseHint
+	ConfirmEach // Kind is "on" or "off": what the switch is turned to
 )
 
 var actionNames = [...]string{"none", "abort", "abort and quit", "next", "confirm", "open note", "submit", "cancel",
-	"input", "toggle timeline", "scroll up", "scroll down", "page up", "page down", "toggle series", "toggle help", "leave", "export", "release hint"}
+	"input", "toggle timeline", "scroll up", "scroll down", "page up", "page down", "toggle series", "toggle help", "leave", "export", "release hint", "confirm each stage"}
 
 func (a Action) String() string {
 	if a < 0 || int(a) >= len(actionNames) {
@@ -271,6 +280,14 @@ func resolvePhase(km KeyMap, c Context, k tea.KeyMsg) Result {
 		return Result{Action: Next}
 	case key.Matches(k, km.Confirm) && c.Phase == gamedays.PhaseBlastRadius && c.CanConfirm:
 		return Result{Action: Confirm}
+	case key.Matches(k, km.Confirm) && c.Phase == gamedays.PhaseRun && c.StageAsk:
+		return Result{Action: Confirm}
+	case key.Matches(k, km.ConfirmEach) && c.Staged && (c.Phase == gamedays.PhaseBlastRadius || c.Phase == gamedays.PhaseRun):
+		to := "on"
+		if c.ConfirmEach {
+			to = "off"
+		}
+		return Result{Action: ConfirmEach, Kind: to}
 	case key.Matches(k, km.Leave) && c.Phase == gamedays.PhaseConclude:
 		return Result{Action: Leave}
 	}
@@ -293,6 +310,8 @@ func Intent(r Result, text, author string) (gamedays.Intent, bool) {
 		return gamedays.Intent{Type: gamedays.IntentNext, Source: "key", Author: author}, true
 	case Confirm:
 		return gamedays.Intent{Type: gamedays.IntentConfirm, Source: "key", Author: author}, true
+	case ConfirmEach:
+		return gamedays.Intent{Type: gamedays.IntentConfirmEach, Text: r.Kind, Source: "key", Author: author}, true
 	case Submit:
 		text = strings.TrimSpace(text)
 		if text == "" {

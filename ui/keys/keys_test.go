@@ -9,6 +9,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/gameday/gameday/gamedays"
+	"github.com/gameday/gameday/internal/gendoc"
 )
 
 func press(s string) tea.KeyMsg {
@@ -67,6 +68,12 @@ func TestResolve(t *testing.T) {
 		{"Y does nothing before preflights pass", blast, "Y", Result{}},
 		{"lower-case y is not a confirmation", blastReady, "y", Result{}},
 		{"Y does nothing outside the blast radius", observe, "Y", Result{}},
+		{"Y confirms the stage that waits", Context{Phase: gamedays.PhaseRun, Staged: true, ConfirmEach: true, StageAsk: true}, "Y", Result{Action: Confirm}},
+		{"Y does nothing in run while no stage waits", Context{Phase: gamedays.PhaseRun, Staged: true, ConfirmEach: true}, "Y", Result{}},
+		{"s turns asking before each stage on", Context{Phase: gamedays.PhaseBlastRadius, Staged: true}, "s", Result{Action: ConfirmEach, Kind: "on"}},
+		{"s turns it off during the stages", Context{Phase: gamedays.PhaseRun, Staged: true, ConfirmEach: true}, "s", Result{Action: ConfirmEach, Kind: "off"}},
+		{"s does nothing without stages", run, "s", Result{}},
+		{"s does nothing once the stages are over", Context{Phase: gamedays.PhaseObserve, Staged: true}, "s", Result{}},
 		{"note in baseline", baseline, "n", Result{Action: OpenNote, Kind: "note"}},
 		{"note in blast radius", blast, "n", Result{Action: OpenNote, Kind: "note"}},
 		{"note in aborted", aborted, "n", Result{Action: OpenNote, Kind: "note"}},
@@ -142,6 +149,7 @@ func TestIntent(t *testing.T) {
 		{Result{Action: Next}, "", gamedays.Intent{Type: gamedays.IntentNext, Source: "key", Author: "ana"}, true},
 		{Result{Action: Leave}, "", gamedays.Intent{Type: gamedays.IntentNext, Source: "key", Author: "ana"}, true},
 		{Result{Action: Confirm}, "", gamedays.Intent{Type: gamedays.IntentConfirm, Source: "key", Author: "ana"}, true},
+		{Result{Action: ConfirmEach, Kind: "off"}, "", gamedays.Intent{Type: gamedays.IntentConfirmEach, Text: "off", Source: "key", Author: "ana"}, true},
 		{Result{Action: Submit, Kind: "prediction"}, "  p95 doubles ", gamedays.Intent{Type: gamedays.IntentNote, Text: "p95 doubles", Kind: "prediction", Author: "ana", Source: "key"}, true},
 		{Result{Action: Submit}, "x", gamedays.Intent{Type: gamedays.IntentNote, Text: "x", Kind: "note", Author: "ana", Source: "key"}, true},
 		{Result{Action: Submit, Kind: "finding"}, "   ", gamedays.Intent{}, false},
@@ -162,26 +170,8 @@ var update = flag.Bool("update", false, "rewrite the generated key reference in 
 // docs/console.md and README.md embed the key reference generated from Default().
 func TestDocsInSync(t *testing.T) {
 	for _, path := range []string{"../../docs/console.md", "../../README.md"} {
-		doc, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		const begin, end = "<!-- BEGIN generated from ui/keys; a test keeps it in sync -->\n", "<!-- END generated -->"
-		s := string(doc)
-		i, j := strings.Index(s, begin), strings.Index(s, end)
-		if i < 0 || j < i {
-			t.Fatalf("%s lacks the generated markers", path)
-		}
-		want := Markdown(Default())
-		if *update {
-			if err := os.WriteFile(path, []byte(s[:i+len(begin)]+want+s[j:]), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		if s[i+len(begin):j] != want {
-			t.Errorf("%s is out of date; run: go test ./ui/keys -run TestDocsInSync -update", path)
-		}
+		gendoc.Check(t, path, "<!-- BEGIN generated from ui/keys; a test keeps it in sync -->\n",
+			Markdown(Default()), *update, "go test ./ui/keys -run TestDocsInSync -update")
 	}
 }
 

@@ -14,7 +14,8 @@ func Markdown(km KeyMap) string {
 		{km.Abort, "Abort: stop injecting and roll back everything, newest first, in parallel per host", "everywhere, including while typing a note; always shown in the footer"},
 		{km.AbortQuit, "Abort, wait for the rollback to finish, then quit; pressing it again does not skip the rollback", "everywhere"},
 		{km.Next, "Continue to the blast radius; on the conclude screen, finish the game day", "hypothesis, conclude"},
-		{km.Confirm, "Confirm the blast radius exactly as shown; nothing is injected before this", "blast radius, once every preflight has passed"},
+		{km.Confirm, "Confirm the blast radius exactly as shown; nothing is injected before this. In a staged run that asks before each stage, confirm the next stage", "blast radius, once every preflight has passed; run, while a stage waits to be confirmed"},
+		{km.ConfirmEach, "Ask (or stop asking) before each escalation of a staged run; it can be turned on until the plan is confirmed, and off at any time", "blast radius, run (staged runs)"},
 		{km.Note, "Add a note to the journal", "every phase, and after the end until the console closes"},
 		{km.Predict, "Add a prediction", "hypothesis"},
 		{km.Finding, "Add a finding", "observe, conclude, aborted, and after the end"},
@@ -29,7 +30,7 @@ func Markdown(km KeyMap) string {
 		{km.Series, "Show or hide the n-th series (instance) on every chart", "screens with charts"},
 		{km.Help, "Show all keys", "everywhere"},
 		{km.Leave, "On the conclude screen: finish, and leave once the game day has ended", "conclude, and after the end"},
-		{km.Export, "Write the report (Markdown, HTML, JSON) into the run directory", "after the end"},
+		{km.Export, "Write the report (Markdown, HTML, JSON, action items, and PDF when Chromium is installed) into the run directory", "after the end"},
 	})
 }
 

@@ -2,8 +2,6 @@ package serve
 
 import (
 	"bytes"
-	"crypto/ed25519"
-	"crypto/rand"
 	"fmt"
 	"io"
 	"net"
@@ -15,6 +13,7 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/gameday/gameday/lab/e2e"
 	"github.com/gameday/gameday/runbook"
 	"go.uber.org/goleak"
 	gossh "golang.org/x/crypto/ssh"
@@ -29,16 +28,8 @@ type person struct {
 
 func newPerson(t *testing.T, comment string) person {
 	t.Helper()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := gossh.NewSignerFromKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	line := strings.TrimSpace(string(gossh.MarshalAuthorizedKey(s.PublicKey()))) + " " + comment
-	return person{s, line}
+	s := e2e.Key(t)
+	return person{s, e2e.AuthorizedKey(s.PublicKey()) + " " + comment}
 }
 
 // echo is a console that shows what the server knows of the participant,

@@ -1,0 +1,51 @@
+package main
+
+import (
+	"encoding/xml"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/gameday/gameday/lab/e2e"
+)
+
+// checkJUnit validates the --junit file at path against the junit-4 schema
+// with xmllint, and checks how its verdict case ended: "" passed, refuted
+// a failure, aborted or blocked an error of that type.
+func checkJUnit(t *testing.T, path, verdict string) {
+	t.Helper()
+	xmllint := e2e.Need(t, "xmllint")[0]
+	if out, err := exec.Command(xmllint, "--noout", "--schema", filepath.Join("..", "..", "gamedays", "report", "testdata", "junit-4.xsd"), path).CombinedOutput(); err != nil {
+		t.Fatalf("--junit %s does not validate: %v\n%s", path, err, out)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Cases []struct {
+			Name    string `xml:"name,attr"`
+			Failure *struct {
+				Type string `xml:"type,attr"`
+			} `xml:"failure"`
+			Error *struct {
+				Type string `xml:"type,attr"`
+			} `xml:"error"`
+		} `xml:"testsuite>testcase"`
+	}
+	if err := xml.Unmarshal(data, &doc); err != nil || len(doc.Cases) == 0 {
+		t.Fatalf("--junit %s: %v\n%s", path, err, data)
+	}
+	last := doc.Cases[len(doc.Cases)-1]
+	got := ""
+	switch {
+	case last.Error != nil:
+		got = last.Error.Type
+	case last.Failure != nil:
+		got = last.Failure.Type
+	}
+	if last.Name != "verdict" || got != verdict {
+		t.Errorf("--junit verdict case %q ended %q, want %q:\n%s", last.Name, got, verdict, data)
+	}
+}

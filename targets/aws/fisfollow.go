@@ -1,0 +1,74 @@
+package aws
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/fis"
+
+	"github.com/gameday/gameday/targets"
+)
+
+// follow watches an engine: fis experiment from its inject until it ends,
+// its rollback begins or the executor closes, and tells Options.Follow each
+// status it enters: AWS may end it (its duration, a stop condition) while
+// gameday only watches.
+func (e *Executor) follow(s *session, inj targets.Injection, id, status string) {
+	if e.opts.Follow == nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(e.life)
+	if old, loaded := e.following.Swap(id, cancel); loaded {
+		old.(context.CancelFunc)()
+	}
+	e.followers.Add(1)
+	go func() {
+		defer e.followers.Done()
+		defer e.unfollow(id)
+		t := time.NewTicker(e.opts.FollowEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			got, err := s.FIS.GetExperiment(ctx, &fis.GetExperimentInput{Id: sdkaws.String(id)})
+			if err != nil {
+				continue // the next tick asks again; rollback does not rely on this
+			}
+			st, why := expState(got.Experiment)
+			if string(st) == status {
+				continue
+			}
+			status = string(st)
+			msg := fmt.Sprintf("FIS experiment %s of %s on %s is %s", id, inj.Attack, inj.Member.ID, st)
+			if why != "" {
+				msg += ": " + why
+			}
+			if ctx.Err() == nil {
+				e.opts.Follow(inj, msg)
+			}
+			if terminal(st) {
+				return
+			}
+		}
+	}()
+}
+
+// unfollow stops watching experiment id, as its rollback takes over.
+func (e *Executor) unfollow(id string) {
+	if c, ok := e.following.LoadAndDelete(id); ok {
+		c.(context.CancelFunc)()
+	}
+}
+
+// Close stops watching experiments and waits for the watchers to end. The
+// experiments themselves go on: AWS ends them.
+func (e *Executor) Close() error {
+	e.stop()
+	e.followers.Wait()
+	return nil
+}
