@@ -334,17 +334,26 @@ func TestHTMLInChromium(t *testing.T) {
 
 	// engine: a run journalled by the real engine, with a facilitator who
 	// takes 20 seconds over the hypothesis and the blast radius each, as a
-	// lab run's is.
-	for _, name := range []string{"held", "aborted", "crashed", "engine"} {
+	// lab run's is. lab: a latency-one-host run of the real lab (one of the
+	// trend test's journals).
+	for _, name := range []string{"held", "aborted", "crashed", "engine", "lab"} {
 		t.Run(name, func(t *testing.T) {
 			var r *Report
-			if name == "engine" {
-				var err error
+			var err error
+			switch name {
+			case "engine":
 				r, err = Load(runEngineAs(t, engineRunbook, func(h *targetstest.Executor) *metricstest.Querier { return hurting(h, 0.1, 0.2) }, 20*time.Second))
-				if err != nil {
-					t.Fatal(err)
+			case "lab":
+				runs, _ := filepath.Glob(filepath.Join("testdata", "trend", "*"))
+				if len(runs) == 0 {
+					t.Fatal("no lab journals under testdata/trend")
 				}
-			} else {
+				r, err = Load(runs[len(runs)-1])
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r == nil {
 				r = loadFixture(t, name)
 			}
 			path := filepath.Join(t.TempDir(), "report.html")
@@ -383,7 +392,7 @@ func TestHTMLInChromium(t *testing.T) {
 			}
 			// The hand-written journals predate samples being journalled
 			// through the hypothesis and the blast radius.
-			if name == "engine" && len(lay.Gaps) > 0 {
+			if (name == "engine" || name == "lab") && len(lay.Gaps) > 0 {
 				t.Errorf("data lines broken between the baseline and the attack: %q", lay.Gaps)
 			}
 			if len(check.requests) > 0 {
