@@ -154,21 +154,18 @@ func prepare(cmd *cobra.Command, path string, f *runFlags) (*session, error) {
 			return nil, invalid(fmt.Errorf("%s: target %s: %w", path, t.Name, err))
 		}
 	}
-	ctx := cmd.Context()
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	if err := checkCredentials(ctx, rb, s.w); err != nil {
-		s.w.close()
-		return nil, invalid(err)
-	}
 	return s, nil
 }
 
 // begin makes the run directory and its journal, and the engine options
 // every way of driving a run shares. The caller sets how it drives the
 // engine (AutoAdvance, AutoConfirm, OnEvent) and closes the journal.
-func (s *session) begin() (dir string, j *gamedays.Journal, opts gamedays.Options, err error) {
+func (s *session) begin(ctx context.Context) (dir string, j *gamedays.Journal, opts gamedays.Options, err error) {
+	// Credentials that do not work, or lapse mid-run, block the run before
+	// it has a journal: nothing has been measured or touched.
+	if err := checkCredentials(ctx, s.rb, s.w); err != nil {
+		return "", nil, opts, invalid(err)
+	}
 	key, err := journalKey(true)
 	if err != nil {
 		return "", nil, opts, invalid(err)
@@ -206,7 +203,7 @@ func runConsole(cmd *cobra.Command, s *session) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	dir, journal, opts, err := s.begin()
+	dir, journal, opts, err := s.begin(ctx)
 	if err != nil {
 		return err
 	}
@@ -240,7 +237,7 @@ func runAutopilot(cmd *cobra.Command, s *session) error {
 			return invalid(err)
 		}
 	}
-	dir, journal, opts, err := s.begin()
+	dir, journal, opts, err := s.begin(ctx)
 	if err != nil {
 		return err
 	}

@@ -117,7 +117,7 @@ func serveSession(cmd *cobra.Command, s *session, sf *serveFlags, in io.Reader, 
 		return invalid(err)
 	}
 	defer srv.Close()
-	dir, journal, opts, err := s.begin()
+	dir, journal, opts, err := s.begin(ctx)
 	if err != nil {
 		return err
 	}
