@@ -121,10 +121,7 @@ func serveSession(cmd *cobra.Command, s *session, sf *serveFlags, in io.Reader, 
 		return invalid(err)
 	}
 	defer srv.Close()
-	if err := s.credentials(cmd); err != nil {
-		return err
-	}
-	dir, journal, opts, err := s.begin()
+	dir, journal, opts, err := s.begin(ctx)
 	if err != nil {
 		return err
 	}
