@@ -20,14 +20,8 @@ PORT=${PORT:-2297}
 PROM_PORT=${PROM_PORT:-9297}
 for c in prometheus jq /usr/bin/time; do command -v "$c" >/dev/null || { echo "needs $c" >&2; exit 1; }; done
 
-W=$(mktemp -d /tmp/autopilot-fanout.XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  sleep 0.5
-  rm -rf "$W"
-}
-trap cleanup EXIT
+. bench/lib.sh
+bench_workdir autopilot-fanout 0.5
 
 go build -o "$W/gameday" ./cmd/gameday
 go build -o "$W/sshsink" ./bench/sshsink

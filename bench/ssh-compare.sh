@@ -57,16 +57,10 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 SSHD=$(command -v sshd || echo /usr/sbin/sshd)
 
-W=$(mktemp -d /tmp/ssh-compare.XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  # ansible's ControlPersist masters end with their servers; wait for them
-  # so the next setup starts from nothing.
-  sleep 1
-  rm -rf "$W"
-}
-trap cleanup EXIT
+# ansible's ControlPersist masters end with their servers; a second lets
+# them, so the next setup starts from nothing.
+. bench/lib.sh
+bench_workdir ssh-compare 1
 
 go build -o "$W/sshsink" ./bench/sshsink
 go build -o "$W/sshdrive" ./bench/sshdrive

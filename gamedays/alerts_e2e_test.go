@@ -18,6 +18,7 @@ import (
 	"github.com/gameday/gameday/lab/e2e"
 	"github.com/gameday/gameday/metrics"
 	"github.com/gameday/gameday/metrics/alerts"
+	"github.com/gameday/gameday/metrics/alerts/alertstest"
 	"github.com/gameday/gameday/runbook"
 	"github.com/gameday/gameday/targets"
 	"github.com/gameday/gameday/targets/targetstest"
@@ -58,59 +59,18 @@ alerts:
 // alert must not fire: a monitoring gap) and one whose fault does (the
 // alert fires, pages gameday's webhook and resolves after the rollback).
 func TestAlertsOnRealPrometheus(t *testing.T) {
-	hook, err := alerts.Listen("127.0.0.1:0", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer hook.Close()
-	am := e2e.StartAlertmanager(t, hook.URL())
 	h := &targetstest.Executor{}
 	var hurts atomic.Bool
-	scrape := e2e.ServeGauge(t, func() float64 {
+	path := alertstest.StartAlerting(t, func() float64 {
 		if hurts.Load() && h.Active() > 0 {
 			return 0.5
 		}
 		return 0
 	})
-	prom := e2e.StartPrometheusAlerting(t, scrape, e2e.ErrorRatioRules, am)
-	api := e2e.PrometheusAPI(t, prom)
-	waitForRules(t, api)
-
-	run := func(name, duration, firesWithin string) ([]gamedays.Event, gamedays.Outcome) {
-		src := fmt.Sprintf(alertRunbook, duration, am, firesWithin, firesWithin)
-		rb, err := runbook.Parse(name+".yaml", []byte(src), targets.Default())
-		if err != nil {
-			t.Fatal(err)
-		}
-		clock := gamedays.WallClock()
-		poller := metrics.NewPoller(api, metrics.Config{Panels: rb.Metrics.Panels, Step: time.Second, Timeout: 5 * time.Second, URL: prom, Since: time.Now().Add(-time.Second)})
-		path := filepath.Join(t.TempDir(), gamedays.JournalName)
-		j, err := gamedays.CreateJournal(path, clock)
-		if err != nil {
-			t.Fatal(err)
-		}
-		e := gamedays.New(rb, gamedays.Options{
-			RunID: name, Source: []byte(src), Journal: j, Clock: clock, Catalogue: targets.Default(),
-			Resolvers: map[string]targets.Resolver{"ssh": targetstest.Resolver{}}, Executors: map[string]targets.Executor{"ssh": h},
-			Metrics: poller, AutoAdvance: true, AutoConfirm: true,
-			Alerts: &alerts.Watcher{Prom: api, PromURL: prom, Alertmanager: &alerts.Alertmanager{URL: am}, Webhook: hook},
-		})
-		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-		defer cancel()
-		out, err := e.Run(ctx)
-		j.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		evs, _, err := gamedays.ReadJournal(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return evs, out
-	}
+	waitForRules(t, path.API)
 
 	t.Run("a fault the alert does not see is a monitoring gap", func(t *testing.T) {
-		evs, out := run("quiet", "6s", "6s")
+		evs, out := runAlertGameDay(t, path, h, "quiet", "6s", "6s")
 		if out.Verdict != gamedays.VerdictRefuted || !strings.Contains(out.Reason, `monitoring gap: HighErrorRate{severity="page"} did not fire within 6s; the error rate was never above its threshold (0.1)`) {
 			t.Fatalf("verdict %s: %s", out.Verdict, out.Reason)
 		}
@@ -122,7 +82,7 @@ func TestAlertsOnRealPrometheus(t *testing.T) {
 
 	t.Run("a fault that raises errors fires, pages and resolves", func(t *testing.T) {
 		hurts.Store(true)
-		evs, out := run("loud", "12s", "20s")
+		evs, out := runAlertGameDay(t, path, h, "loud", "12s", "20s")
 		if out.Verdict != gamedays.VerdictHeld {
 			t.Fatalf("verdict %s: %s", out.Verdict, out.Reason)
 		}
@@ -140,62 +100,107 @@ func TestAlertsOnRealPrometheus(t *testing.T) {
 		if r.Watched != "the error rate" || r.Past != "above its threshold (0.1)" || r.Crossed.IsZero() || r.Crossed.After(r.Pending.Add(time.Second)) || r.Crossed.Before(r.From) {
 			t.Errorf("watched %q %q crossed %s, pending %s, inject %s", r.Watched, r.Past, r.Crossed, r.Pending, r.From)
 		}
-		// Every mark agrees with Prometheus's own ALERTS, asked at the
-		// evaluation interval, and was journalled within a poll of it.
-		rng := v1.Range{Start: r.From.Add(-time.Second).Truncate(time.Second), End: time.Now(), Step: time.Second}
-		for _, st := range []string{alerts.Pending, alerts.Firing} {
-			m := e2e.QueryRange(t, api, fmt.Sprintf(`ALERTS{alertname="HighErrorRate",alertstate=%q}`, st), rng)
-			if len(m) != 1 || len(m[0].Values) == 0 {
-				t.Fatalf("ALERTS %s: %v", st, m)
-			}
-			first := m[0].Values[0].Timestamp.Time()
-			at := map[string]time.Time{alerts.Pending: r.Pending, alerts.Firing: r.Firing}[st]
-			if d := first.Sub(at); d < 0 || d > time.Second {
-				t.Errorf("journal says %s at %s, Prometheus's ALERTS first at step %s", st, at, first)
-			}
-		}
-		poll := time.Second
-		for _, ev := range evs {
-			if ev.Type == gamedays.EvAlert && ev.Alert.State != alerts.Received {
-				if lag := ev.Time.Sub(ev.Alert.At); lag > poll+time.Second {
-					t.Errorf("%s journalled %s after it happened, more than a poll (1s) and an evaluation (1s)", s.Describe(ev), lag)
-				}
-			}
-		}
-		t.Logf("panel crossed %s, time to pending %s, to fire %s, to page %s from the inject; resolved %s after the rollback",
-			r.Crossed.Sub(r.From).Round(time.Millisecond), r.Pending.Sub(r.From).Round(time.Millisecond), r.Firing.Sub(r.From).Round(time.Millisecond),
-			r.Notified.Sub(r.From).Round(time.Millisecond), r.Resolved.Sub(r.RolledBack).Round(time.Millisecond))
-		var lines []string
-		for _, ev := range evs {
-			if ev.Type == gamedays.EvAlert || ev.Type == gamedays.EvAlerts {
-				lines = append(lines, s.Describe(ev))
-			}
-		}
-		t.Logf("journal:\n%s", strings.Join(lines, "\n"))
-		// The report tabulates the same times from the journal alone.
-		rep, err := report.Build(evs, false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var md bytes.Buffer
-		dir := t.TempDir()
-		if err := rep.Markdown(&md, dir); err != nil {
-			t.Fatal(err)
-		}
-		svg, err := os.ReadFile(filepath.Join(dir, report.ChartFile("error_rate")))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, mark := range []string{">HighErrorRate pending<", ">HighErrorRate firing<", ">HighErrorRate paged<", ">HighErrorRate resolved<"} {
-			if !bytes.Contains(svg, []byte(mark)) {
-				t.Errorf("the error_rate chart does not mark %s", mark)
-			}
-		}
-		firing := gamedays.FormatDuration(r.Firing.Sub(r.From).Round(100*time.Millisecond)) + " (limit 20s)"
-		if !strings.Contains(md.String(), "## Alerts") || !strings.Contains(md.String(), firing) || !strings.Contains(md.String(), `HighErrorRate{severity="page"}`) {
-			t.Errorf("report lacks the alerts table with firing %s:\n%s", firing, md.String())
-		}
+		checkMarksAgreeWithPrometheus(t, path.API, s, evs, r)
+		checkReportTabulatesAlerts(t, evs, r)
 	})
+}
+
+// runAlertGameDay runs one game day of alertRunbook on the alerting path
+// to its end and returns its journal and outcome.
+func runAlertGameDay(t *testing.T, path *alertstest.Alerting, h *targetstest.Executor, name, duration, firesWithin string) ([]gamedays.Event, gamedays.Outcome) {
+	t.Helper()
+	src := fmt.Sprintf(alertRunbook, duration, path.Alertmanager, firesWithin, firesWithin)
+	rb, err := runbook.Parse(name+".yaml", []byte(src), targets.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := gamedays.WallClock()
+	poller := metrics.NewPoller(path.API, metrics.Config{Panels: rb.Metrics.Panels, Step: time.Second, Timeout: 5 * time.Second, URL: path.Prometheus, Since: time.Now().Add(-time.Second)})
+	jpath := filepath.Join(t.TempDir(), gamedays.JournalName)
+	j, err := gamedays.CreateJournal(jpath, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := gamedays.New(rb, gamedays.Options{
+		RunID: name, Source: []byte(src), Journal: j, Clock: clock, Catalogue: targets.Default(),
+		Resolvers: map[string]targets.Resolver{"ssh": targetstest.Resolver{}}, Executors: map[string]targets.Executor{"ssh": h},
+		Metrics: poller, AutoAdvance: true, AutoConfirm: true,
+		Alerts: path.Watcher(),
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	out, err := e.Run(ctx)
+	j.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs, _, err := gamedays.ReadJournal(jpath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return evs, out
+}
+
+// checkMarksAgreeWithPrometheus: every mark agrees with Prometheus's own
+// ALERTS, asked at the evaluation interval, and was journalled within a
+// poll of it.
+func checkMarksAgreeWithPrometheus(t *testing.T, api v1.API, s *gamedays.State, evs []gamedays.Event, r gamedays.AlertResult) {
+	t.Helper()
+	rng := v1.Range{Start: r.From.Add(-time.Second).Truncate(time.Second), End: time.Now(), Step: time.Second}
+	starts := alertstest.AlertStarts(t, api, "HighErrorRate", rng)
+	for _, st := range []string{alerts.Pending, alerts.Firing} {
+		first := starts[st]
+		at := map[string]time.Time{alerts.Pending: r.Pending, alerts.Firing: r.Firing}[st]
+		if d := first.Sub(at); d < 0 || d > time.Second {
+			t.Errorf("journal says %s at %s, Prometheus's ALERTS first at step %s", st, at, first)
+		}
+	}
+	poll := time.Second
+	for _, ev := range evs {
+		if ev.Type == gamedays.EvAlert && ev.Alert.State != alerts.Received {
+			if lag := ev.Time.Sub(ev.Alert.At); lag > poll+time.Second {
+				t.Errorf("%s journalled %s after it happened, more than a poll (1s) and an evaluation (1s)", s.Describe(ev), lag)
+			}
+		}
+	}
+	t.Logf("panel crossed %s, time to pending %s, to fire %s, to page %s from the inject; resolved %s after the rollback",
+		r.Crossed.Sub(r.From).Round(time.Millisecond), r.Pending.Sub(r.From).Round(time.Millisecond), r.Firing.Sub(r.From).Round(time.Millisecond),
+		r.Notified.Sub(r.From).Round(time.Millisecond), r.Resolved.Sub(r.RolledBack).Round(time.Millisecond))
+	var lines []string
+	for _, ev := range evs {
+		if ev.Type == gamedays.EvAlert || ev.Type == gamedays.EvAlerts {
+			lines = append(lines, s.Describe(ev))
+		}
+	}
+	t.Logf("journal:\n%s", strings.Join(lines, "\n"))
+}
+
+// checkReportTabulatesAlerts: the report tabulates the same times from
+// the journal alone, and its chart marks each transition.
+func checkReportTabulatesAlerts(t *testing.T, evs []gamedays.Event, r gamedays.AlertResult) {
+	t.Helper()
+	rep, err := report.Build(evs, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var md bytes.Buffer
+	dir := t.TempDir()
+	if err := rep.Markdown(&md, dir); err != nil {
+		t.Fatal(err)
+	}
+	svg, err := os.ReadFile(filepath.Join(dir, report.ChartFile("error_rate")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mark := range []string{">HighErrorRate pending<", ">HighErrorRate firing<", ">HighErrorRate paged<", ">HighErrorRate resolved<"} {
+		if !bytes.Contains(svg, []byte(mark)) {
+			t.Errorf("the error_rate chart does not mark %s", mark)
+		}
+	}
+	firing := gamedays.FormatDuration(r.Firing.Sub(r.From).Round(100*time.Millisecond)) + " (limit 20s)"
+	if !strings.Contains(md.String(), "## Alerts") || !strings.Contains(md.String(), firing) || !strings.Contains(md.String(), `HighErrorRate{severity="page"}`) {
+		t.Errorf("report lacks the alerts table with firing %s:\n%s", firing, md.String())
+	}
 }
 
 // waitForRules waits until Prometheus has loaded the rule file and

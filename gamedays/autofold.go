@@ -32,6 +32,15 @@ type folder struct {
 	order    []foldKey
 }
 
+// count notes how many members a selection chose.
+func (f *folder) count(ev Event) {
+	if f.selected == nil {
+		f.selected = map[string]int{}
+	}
+	f.selected[ev.Target] = len(ev.Members)
+	f.total += len(ev.Members)
+}
+
 func isMemberStep(typ string) bool {
 	switch typ {
 	case EvPreflight, EvAttackIntent, EvAttackResult, EvRollbackIntent, EvRollbackResult:

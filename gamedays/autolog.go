@@ -49,11 +49,7 @@ func (l *Log) Event(ev Event) {
 		}
 	}
 	if ev.Type == EvSelected {
-		if l.fold.selected == nil {
-			l.fold.selected = map[string]int{}
-		}
-		l.fold.selected[ev.Target] = len(ev.Members)
-		l.fold.total += len(ev.Members)
+		l.fold.count(ev)
 	}
 	if !l.Verbose && l.fold.total > foldAbove && isMemberStep(ev.Type) && ev.Injection != nil {
 		if s := l.fold.add(ev); s != nil {
@@ -67,9 +63,27 @@ func (l *Log) Event(ev Event) {
 			l.folded(s)
 		}
 	}
+	if l.repeatedError(ev) {
+		return
+	}
+	text := l.state.Describe(ev)
+	if ev.Type == EvRunStart {
+		text += ", journal " + l.Journal
+	}
+	l.line(ev, text)
+	if ev.Type == EvProbe && len(ev.Problems) > 0 {
+		l.problems(ev)
+	}
+	l.plan(ev)
+}
+
+// repeatedError counts a metrics error that repeats the one before
+// (reporting true: it is not said again), and says how often it repeated
+// once another event comes.
+func (l *Log) repeatedError(ev Event) bool {
 	if ev.Type == EvMetricsError && ev.Msg == l.lastErr {
 		l.repeated++
-		return
+		return true
 	}
 	if l.repeated > 0 && ev.Type != EvSample {
 		l.line(ev, fmt.Sprintf("(the metrics error above repeated %d more time(s))", l.repeated))
@@ -80,25 +94,23 @@ func (l *Log) Event(ev Event) {
 	} else if ev.Type != EvSample {
 		l.lastErr = ""
 	}
-	text := l.state.Describe(ev)
-	if ev.Type == EvRunStart {
-		text += ", journal " + l.Journal
-	}
-	l.line(ev, text)
-	if ev.Type == EvProbe && len(ev.Problems) > 0 {
-		details := ev.Problems
-		if !l.Verbose {
-			fs := make([]MemberFailure, len(ev.Problems))
-			for i, p := range ev.Problems {
-				fs[i] = MemberFailureOf(p)
-			}
-			details = Details(GroupFailures(fs))
+	return false
+}
+
+// problems says a probe's problems under its line: each member's with
+// Verbose, otherwise grouped by reason.
+func (l *Log) problems(ev Event) {
+	details := ev.Problems
+	if !l.Verbose {
+		fs := make([]MemberFailure, len(ev.Problems))
+		for i, p := range ev.Problems {
+			fs[i] = MemberFailureOf(p)
 		}
-		for _, d := range details {
-			l.line(ev, "    "+d)
-		}
+		details = Details(GroupFailures(fs))
 	}
-	l.plan(ev)
+	for _, d := range details {
+		l.line(ev, "    "+d)
+	}
 }
 
 // plan prints a dry run's commands for one injection on stdout.

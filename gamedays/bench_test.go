@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gameday/gameday/metrics"
-	"github.com/gameday/gameday/metrics/metricstest"
 	"github.com/gameday/gameday/runbook"
 	"github.com/gameday/gameday/targets"
 	"github.com/gameday/gameday/targets/targetstest"
@@ -68,13 +66,7 @@ func BenchmarkAbort200Targets(b *testing.B) {
 	var first, all time.Duration
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		clock := NewManualClock(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
-		q := &metricstest.Querier{Value: func(string, string, time.Time) float64 { return 0.001 }}
-		poller := metrics.NewPoller(q, metrics.Config{Panels: rb.Metrics.Panels, Step: time.Second, Now: clock.Now, Since: clock.Now()})
-		j, err := CreateJournal(filepath.Join(b.TempDir(), JournalName), clock)
-		if err != nil {
-			b.Fatal(err)
-		}
+		clock, poller, j := quietRun(b, rb)
 		exec := &slowExec{latency: 10 * time.Millisecond}
 		var injected atomic.Int64
 		eng := New(rb, Options{
@@ -94,15 +86,8 @@ func BenchmarkAbort200Targets(b *testing.B) {
 			done <- out
 		}()
 		// Walk the clock through the baseline until every host is injected.
-		deadline := time.Now().Add(30 * time.Second)
-		for injected.Load() < n {
-			if time.Now().After(deadline) {
-				b.Fatalf("only %d of %d injected after 30s", injected.Load(), n)
-			}
-			if clock.Waiters() > 0 {
-				clock.Advance(time.Second)
-			}
-			time.Sleep(100 * time.Microsecond)
+		if !walkClockUntil(clock, 30*time.Second, 100*time.Microsecond, func() bool { return injected.Load() >= n }) {
+			b.Fatalf("only %d of %d injected after 30s", injected.Load(), n)
 		}
 		b.StartTimer()
 		t0 := time.Now()

@@ -111,19 +111,13 @@ func JournalPath(p string) (string, error) {
 // Journals that cannot be read are listed too, so the caller reports them
 // rather than passing over them in silence.
 func Unfinished(runsDir string) ([]string, error) {
-	dirs, err := os.ReadDir(runsDir)
+	names, err := RunDirs(runsDir)
 	if err != nil {
 		return nil, fmt.Errorf("scan runs directory: %w", err)
 	}
 	var out []string
-	for _, d := range dirs {
-		if !d.IsDir() {
-			continue
-		}
-		path := filepath.Join(runsDir, d.Name(), JournalName)
-		if _, err := os.Stat(path); err != nil {
-			continue
-		}
+	for _, name := range names {
+		path := filepath.Join(runsDir, name, JournalName)
 		events, warn, err := ReadJournal(path)
 		st := Fold(events)
 		if err != nil || warn != nil || !st.Finished() || len(st.Unreverted()) > 0 {

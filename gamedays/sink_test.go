@@ -13,8 +13,6 @@ import (
 
 	"github.com/gameday/gameday/bench/sshsink/sink"
 	"github.com/gameday/gameday/lab/e2e"
-	"github.com/gameday/gameday/metrics"
-	"github.com/gameday/gameday/metrics/metricstest"
 	"github.com/gameday/gameday/runbook"
 	"github.com/gameday/gameday/targets"
 	"github.com/gameday/gameday/targets/ssh"
@@ -95,13 +93,7 @@ func (f *sinkFleet) engine(t testing.TB, onEvent func(Event)) *Engine {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock := NewManualClock(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
-	q := &metricstest.Querier{Value: func(string, string, time.Time) float64 { return 0.001 }}
-	poller := metrics.NewPoller(q, metrics.Config{Panels: rb.Metrics.Panels, Step: time.Second, Now: clock.Now, Since: clock.Now()})
-	j, err := CreateJournal(filepath.Join(t.TempDir(), JournalName), clock)
-	if err != nil {
-		t.Fatal(err)
-	}
+	clock, poller, j := quietRun(t, rb)
 	t.Cleanup(func() { j.Close() })
 	f.clock = clock
 	return New(rb, Options{
@@ -116,7 +108,7 @@ func (f *sinkFleet) engine(t testing.TB, onEvent func(Event)) *Engine {
 func TestAbortOn300SinkHosts(t *testing.T) {
 	const n = 300
 	f := newSinkFleet(t, n, 0)
-	exec, srv, names, addrOf := f.exec, f.srv, f.names, f.addrOf
+	exec := f.exec
 	var mu sync.Mutex
 	injected := map[string]targets.Injection{}
 	var errs strings.Builder
@@ -139,15 +131,8 @@ func TestAbortOn300SinkHosts(t *testing.T) {
 		done <- out
 	}()
 	count := func() int { mu.Lock(); defer mu.Unlock(); return len(injected) }
-	deadline := time.Now().Add(2 * time.Minute)
-	for count() < n {
-		if time.Now().After(deadline) {
-			t.Fatalf("only %d of %d hosts injected after 2 minutes", count(), n)
-		}
-		if clock.Waiters() > 0 {
-			clock.Advance(time.Second)
-		}
-		time.Sleep(time.Millisecond)
+	if !walkClockUntil(clock, 2*time.Minute, time.Millisecond, func() bool { return count() >= n }) {
+		t.Fatalf("only %d of %d hosts injected after 2 minutes", count(), n)
 	}
 	if err := eng.Send(Local, Intent{Type: IntentAbort, Source: "test"}); err != nil {
 		t.Fatal(err)
@@ -181,19 +166,26 @@ func TestAbortOn300SinkHosts(t *testing.T) {
 	if exec.Handshakes() != n {
 		t.Errorf("%d handshakes for %d hosts, want one each", exec.Handshakes(), n)
 	}
-	for _, name := range names {
+	f.checkScripts(t, injected)
+}
+
+// checkScripts: each host was sent exactly the preflight, inject and
+// rollback scripts the executor planned for its injection, in that order.
+func (f *sinkFleet) checkScripts(t *testing.T, injected map[string]targets.Injection) {
+	t.Helper()
+	for _, name := range f.names {
 		inj, ok := injected[name]
 		if !ok {
 			t.Fatalf("%s: no successful inject", name)
 		}
 		plan := map[string]string{}
-		for _, l := range exec.Plan(inj) {
+		for _, l := range f.exec.Plan(inj) {
 			if rest, ok := strings.CutPrefix(l, "ssh "+name+" "); ok {
 				step, cmd, _ := strings.Cut(rest, ": ")
 				plan[step] = cmd
 			}
 		}
-		ran := srv.Ran(addrOf[name])
+		ran := f.srv.Ran(f.addrOf[name])
 		if len(ran) != 3 {
 			t.Errorf("%s was sent %d scripts, want preflight, inject, rollback: %q", name, len(ran), ran)
 			continue

@@ -312,43 +312,8 @@ func TestScenariosValidate(t *testing.T) {
 			t.Errorf("%s: summary %q, outcome %q", s.Name, s.Summary, s.Outcome)
 		}
 		for _, scale := range []float64{1, 0.1} {
-			src, err := l.Runbook(s.Name, scale)
-			if err != nil {
-				t.Fatal(err)
-			}
-			rb, err := runbook.Parse(s.Name+".yaml", src, targets.Default())
-			if err != nil {
-				t.Fatalf("%s at scale %g: %v\n%s", s.Name, scale, err, src)
-			}
-			tg := rb.Targets[0]
-			if rb.Metrics.URL != l.PrometheusURL || len(rb.Targets) != 1 || (tg.SSH == nil || tg.SSH.Config != l.SSHConfigPath) && (tg.AWS == nil || tg.AWS.Endpoint != l.AWS.Endpoint) {
-				t.Errorf("%s: lab values not filled in: %+v", s.Name, rb.Metrics)
-			}
-			if rb.Stages() > 0 && s.Outcome == "refuted" && (s.Stage < 1 || s.Stage > rb.Stages()) {
-				t.Errorf("%s: %d stages, outcome line says refuted at stage %d; want the stage it breaks at", s.Name, rb.Stages(), s.Stage)
-			}
-			if scale < 1 && rb.Baseline.Duration > 10*time.Second {
-				t.Errorf("%s at scale %g: baseline %s", s.Name, scale, rb.Baseline.Duration)
-			}
-			// A scenario that expects alerts carries the rules that raise
-			// them, and Prometheus's rulefmt accepts them.
-			rules, ok, err := l.Rules(s.Name, scale)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if ok {
+			if checkScenarioAt(t, l, s, scale) {
 				alerting++
-				if err := prom.CheckRules(s.Name+RulesExt, rules); err != nil {
-					t.Errorf("%s at scale %g: %v\n%s", s.Name, scale, err, rules)
-				}
-			}
-			if (len(rb.Alerts.Expect) > 0) != ok {
-				t.Errorf("%s: %d expected alert(s), rules %v", s.Name, len(rb.Alerts.Expect), ok)
-			}
-			for _, x := range rb.Alerts.Expect {
-				if !strings.Contains(string(rules), "- alert: "+x.Name+"\n") {
-					t.Errorf("%s: expects %s, which its rules do not define", s.Name, x.Name)
-				}
 			}
 		}
 	}
@@ -358,6 +323,51 @@ func TestScenariosValidate(t *testing.T) {
 	if _, err := l.Runbook("nope", 1); err == nil || !strings.Contains(err.Error(), "expected one of") {
 		t.Fatalf("unknown scenario: %v", err)
 	}
+}
+
+// checkScenarioAt renders scenario s at scale and checks its runbook
+// against the loader and catalogue and its alerting rules, if it has any,
+// against rulefmt; it reports whether it has rules.
+func checkScenarioAt(t *testing.T, l *Lab, s Scenario, scale float64) bool {
+	t.Helper()
+	src, err := l.Runbook(s.Name, scale)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rb, err := runbook.Parse(s.Name+".yaml", src, targets.Default())
+	if err != nil {
+		t.Fatalf("%s at scale %g: %v\n%s", s.Name, scale, err, src)
+	}
+	tg := rb.Targets[0]
+	if rb.Metrics.URL != l.PrometheusURL || len(rb.Targets) != 1 || (tg.SSH == nil || tg.SSH.Config != l.SSHConfigPath) && (tg.AWS == nil || tg.AWS.Endpoint != l.AWS.Endpoint) {
+		t.Errorf("%s: lab values not filled in: %+v", s.Name, rb.Metrics)
+	}
+	if rb.Stages() > 0 && s.Outcome == "refuted" && (s.Stage < 1 || s.Stage > rb.Stages()) {
+		t.Errorf("%s: %d stages, outcome line says refuted at stage %d; want the stage it breaks at", s.Name, rb.Stages(), s.Stage)
+	}
+	if scale < 1 && rb.Baseline.Duration > 10*time.Second {
+		t.Errorf("%s at scale %g: baseline %s", s.Name, scale, rb.Baseline.Duration)
+	}
+	// A scenario that expects alerts carries the rules that raise
+	// them, and Prometheus's rulefmt accepts them.
+	rules, ok, err := l.Rules(s.Name, scale)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok {
+		if err := prom.CheckRules(s.Name+RulesExt, rules); err != nil {
+			t.Errorf("%s at scale %g: %v\n%s", s.Name, scale, err, rules)
+		}
+	}
+	if (len(rb.Alerts.Expect) > 0) != ok {
+		t.Errorf("%s: %d expected alert(s), rules %v", s.Name, len(rb.Alerts.Expect), ok)
+	}
+	for _, x := range rb.Alerts.Expect {
+		if !strings.Contains(string(rules), "- alert: "+x.Name+"\n") {
+			t.Errorf("%s: expects %s, which its rules do not define", s.Name, x.Name)
+		}
+	}
+	return ok
 }
 
 // The scenarios' rule files, rendered at full and at test scale, are rule

@@ -11,8 +11,6 @@
 package main
 
 import (
-	"crypto/ed25519"
-	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
@@ -49,11 +47,7 @@ func run(n, port int, authKeys, khOut string, execMode bool) error {
 	if err != nil {
 		return err
 	}
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		return err
-	}
-	host, err := gossh.NewSignerFromKey(priv)
+	_, host, err := sink.NewKey()
 	if err != nil {
 		return err
 	}

@@ -9,21 +9,26 @@ import (
 	"testing"
 )
 
-// A webhook port in use stops the run before anything is measured or
-// injected, naming the address: a page lost mid-run would be worse.
-func TestRunAlertWebhookPortInUse(t *testing.T) {
-	busy, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer busy.Close()
-	path := writeAlertsRunbook(t, "url: http://127.0.0.1:1", "", "HighErrorRate")
-	code, _, errs := gameday(t, "run", "--autopilot", "--alert-webhook", busy.Addr().String(), path)
-	if code != exitInvalid || !strings.Contains(errs, path+": --alert-webhook "+busy.Addr().String()+": cannot listen") || !strings.Contains(errs, "address already in use") {
-		t.Errorf("exit %d: %s", code, errs)
-	}
-	if strings.Contains(errs, "baseline") || strings.Contains(errs, "started") {
-		t.Errorf("the run began: %s", errs)
+// An address in use for the alert webhook or for --metrics-listen stops
+// the run before anything is measured or injected, naming the address:
+// a page lost mid-run would be worse.
+func TestRunListenAddressInUse(t *testing.T) {
+	for _, flag := range []string{"--alert-webhook", "--metrics-listen"} {
+		t.Run(flag, func(t *testing.T) {
+			busy, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer busy.Close()
+			path := writeAlertsRunbook(t, "url: http://127.0.0.1:1", "", "HighErrorRate")
+			code, _, errs := gameday(t, "run", "--autopilot", flag, busy.Addr().String(), path)
+			if code != exitInvalid || !strings.Contains(errs, path+": "+flag+" "+busy.Addr().String()+": cannot listen") || !strings.Contains(errs, "address already in use") {
+				t.Errorf("exit %d: %s", code, errs)
+			}
+			if strings.Contains(errs, "baseline") || strings.Contains(errs, "started") {
+				t.Errorf("the run began: %s", errs)
+			}
+		})
 	}
 }
 
@@ -59,19 +64,4 @@ alerts:%s
 		t.Fatal(err)
 	}
 	return path
-}
-
-// --metrics-listen is bound before anything is measured: an address in
-// use is a clear error naming it.
-func TestRunMetricsListenInUse(t *testing.T) {
-	busy, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer busy.Close()
-	path := writeAlertsRunbook(t, "url: http://127.0.0.1:1", "", "HighErrorRate")
-	code, _, errs := gameday(t, "run", "--autopilot", "--metrics-listen", busy.Addr().String(), path)
-	if code != exitInvalid || !strings.Contains(errs, path+": --metrics-listen "+busy.Addr().String()+": cannot listen") {
-		t.Errorf("exit %d: %s", code, errs)
-	}
 }

@@ -124,10 +124,17 @@ func TestNewFromDiscoveryRunsEndToEnd(t *testing.T) {
 		t.Fatal("the second new changed the file")
 	}
 
-	// End to end in autopilot against the fleet: the written file itself,
-	// rehearsed at 0.03 of its durations (its ten minutes in about 30s).
+	checkRehearsal(t, f, path)
+}
+
+// checkRehearsal runs the runbook new wrote end to end in autopilot
+// against the fleet, rehearsed at 0.03 of its durations (its ten minutes
+// in about 30s): it holds, injects once, leaves nothing behind, and the
+// run and its report say it was a rehearsal.
+func checkRehearsal(t *testing.T, f *fleet, path string) {
+	t.Helper()
 	runs := filepath.Join(f.dir, "runs")
-	c = start(t, "run", "--autopilot", "--yes", "--time-scale", "0.03", path, "--runs-dir", runs)
+	c := start(t, "run", "--autopilot", "--yes", "--time-scale", "0.03", path, "--runs-dir", runs)
 	code := c.wait(t, 2*time.Minute)
 	if code != exitOK || !strings.Contains(c.stderr.String(), "verdict held") {
 		t.Fatalf("run: exit %d\nstderr:\n%s", code, c.stderr.String())

@@ -187,6 +187,35 @@ const measureLayout = `(() => {
   return out;
 })()`
 
+// attachChromium starts headless chromium and returns a browser context
+// attached to it; both end with the test.
+func attachChromium(t *testing.T) context.Context {
+	t.Helper()
+	ws := startChromium(t)
+	alloc, cancelAlloc := remote.NewAllocator(context.Background(), ws)
+	t.Cleanup(cancelAlloc)
+	browser, cancel := chromedp.NewContext(alloc)
+	t.Cleanup(cancel)
+	if err := chromedp.Do(browser); err != nil {
+		t.Fatalf("attach to chromium at %s: %v", ws, err)
+	}
+	return browser
+}
+
+// screenshotDir is where screenshots are kept for a person to look at:
+// $GAMEDAY_SCREENSHOTS, or a folder of the system's temporary directory.
+func screenshotDir(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("GAMEDAY_SCREENSHOTS")
+	if dir == "" {
+		dir = filepath.Join(os.TempDir(), "gameday-report-screenshots")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
 // load opens url in a new tab with every request other than file:// pages
 // blocked and recorded, and returns what it saw, the charts measured, and a
 // full-page screenshot.
@@ -291,21 +320,8 @@ func call[P any](ctx context.Context, tg *chromedp.Target, c cdp.Command[P, cdp.
 // errors, no network request of any kind, and both charts drawn with their
 // data lines. Screenshots are kept for a person to look at.
 func TestHTMLInChromium(t *testing.T) {
-	ws := startChromium(t)
-	alloc, cancel := remote.NewAllocator(context.Background(), ws)
-	defer cancel()
-	browser, cancel := chromedp.NewContext(alloc)
-	defer cancel()
-	if err := chromedp.Do(browser); err != nil {
-		t.Fatalf("attach to chromium at %s: %v", ws, err)
-	}
-	shots := os.Getenv("GAMEDAY_SCREENSHOTS")
-	if shots == "" {
-		shots = filepath.Join(os.TempDir(), "gameday-report-screenshots")
-	}
-	if err := os.MkdirAll(shots, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	browser := attachChromium(t)
+	shots := screenshotDir(t)
 
 	t.Run("recorder sees requests", func(t *testing.T) {
 		// The check below must be able to fail: a page that does fetch is caught.

@@ -56,9 +56,5 @@ func TestBuildServedDrill(t *testing.T) {
 		t.Fatal(err)
 	}
 	md := b.String()
-	for _, want := range []string{"rita (responder; joined live; 3 note(s))", "What they saw:", "p95 up on one host", "What they did:", "rita joined (responder)"} {
-		if !strings.Contains(md, want) {
-			t.Errorf("the Markdown report lacks %q", want)
-		}
-	}
+	wantIn(t, "the Markdown report", md, "rita (responder; joined live; 3 note(s))", "What they saw:", "p95 up on one host", "What they did:", "rita joined (responder)")
 }

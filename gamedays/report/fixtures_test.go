@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -332,5 +333,16 @@ func TestWriteFixtures(t *testing.T) {
 		path := filepath.Join(dir, s.name+".jsonl")
 		os.Remove(path)
 		writeScenario(t, path, s)
+	}
+}
+
+// wantIn fails t for each of wants that text lacks; what names the text
+// in the message.
+func wantIn(t *testing.T, what, text string, wants ...string) {
+	t.Helper()
+	for _, want := range wants {
+		if !strings.Contains(text, want) {
+			t.Errorf("%s lacks %q:\n%s", what, want, text)
+		}
 	}
 }

@@ -93,11 +93,7 @@ func TestPDFInChromium(t *testing.T) {
 			os.WriteFile(filepath.Join(shots, tc.name+"-pdf-page1.png"), buf.Bytes(), 0o644)
 			t.Logf("page 1: %s", filepath.Join(shots, tc.name+"-pdf-page1.png"))
 
-			for _, want := range []string{r.Title, tc.verdict, "Metrics over the run", "P95 latency", "time since the run started"} {
-				if !strings.Contains(text, want) {
-					t.Errorf("page 1 lacks %q:\n%s", want, text)
-				}
-			}
+			wantIn(t, "page 1", text, r.Title, tc.verdict, "Metrics over the run", "P95 latency", "time since the run started")
 			// The data line is drawn in the first series colour; on page 1,
 			// and not running off its bottom edge.
 			line, top, bottom := near(img, 0x1f, 0x4e, 0x9c, 40)

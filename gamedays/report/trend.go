@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -31,21 +30,14 @@ type run struct {
 // loadRuns reads every run directory under runsDir (those holding a
 // journal), oldest first; unreadable ones last, by name.
 func loadRuns(runsDir string) ([]run, error) {
-	entries, err := os.ReadDir(runsDir)
+	names, err := gamedays.RunDirs(runsDir)
 	if err != nil {
 		return nil, fmt.Errorf("summary: %w", err)
 	}
 	var runs []run
-	for _, e := range entries {
-		if !e.IsDir() {
-			continue
-		}
-		dir := filepath.Join(runsDir, e.Name())
-		if _, err := os.Stat(filepath.Join(dir, gamedays.JournalName)); err != nil {
-			continue
-		}
-		r, err := Load(dir)
-		runs = append(runs, run{name: e.Name(), r: r, err: err})
+	for _, name := range names {
+		r, err := Load(filepath.Join(runsDir, name))
+		runs = append(runs, run{name: name, r: r, err: err})
 	}
 	sort.SliceStable(runs, func(i, j int) bool {
 		a, b := runs[i], runs[j]

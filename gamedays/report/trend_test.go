@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/chromedp/chromedp/remote"
 )
 
 // trendRuns holds ten journals of the lab's latency-one-host scenario, run
@@ -32,11 +31,7 @@ func TestTrendsPage(t *testing.T) {
 	if n := strings.Count(page, `<td class="v-held">held</td>`); n != 10 {
 		t.Errorf("%d held runs in the history, want 10", n)
 	}
-	for _, want := range []string{`data-panel="p95" data-points="10"`, `data-panel="error_rate" data-points="10"`, "expect &lt; 250ms", "runs, oldest first (2026-12-04 16:27 to 2026-12-04 16:28)"} {
-		if !strings.Contains(page, want) {
-			t.Errorf("the page lacks %s", want)
-		}
-	}
+	wantIn(t, "the page", page, `data-panel="p95" data-points="10"`, `data-panel="error_rate" data-points="10"`, "expect &lt; 250ms", "runs, oldest first (2026-12-04 16:27 to 2026-12-04 16:28)")
 	if strings.Contains(page, "<script") || strings.Contains(page, "src=") {
 		t.Error("the trend page must be self-contained")
 	}
@@ -53,11 +48,7 @@ func TestTrendsPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	page = buf.String()
-	for _, want := range []string{`data-panel="p95" data-points="2"`, `<td class="v-blocked">blocked</td>`, `fill="#c01010"`} {
-		if !strings.Contains(page, want) {
-			t.Errorf("fixtures page lacks %s", want)
-		}
-	}
+	wantIn(t, "fixtures page", page, `data-panel="p95" data-points="2"`, `<td class="v-blocked">blocked</td>`, `fill="#c01010"`)
 }
 
 // blobs counts the separate patches of pixels within tol of (r, g, b) that
@@ -118,12 +109,7 @@ const measureTrends = `Array.from(document.querySelectorAll('figure.trend')).map
 // browser: every chart shows ten points inside its frame, and the
 // screenshot has them painted, ten per chart.
 func TestTrendsInChromium(t *testing.T) {
-	ws := startChromium(t)
-	alloc, cancel := remote.NewAllocator(context.Background(), ws)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(alloc)
-	defer cancel()
-	ctx, stop := context.WithTimeout(ctx, 60*time.Second)
+	ctx, stop := context.WithTimeout(attachChromium(t), 60*time.Second)
 	defer stop()
 
 	var buf bytes.Buffer
@@ -145,11 +131,7 @@ func TestTrendsInChromium(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := os.Getenv("GAMEDAY_SCREENSHOTS")
-	if dir == "" {
-		dir = filepath.Join(os.TempDir(), "gameday-report-screenshots")
-	}
-	os.MkdirAll(dir, 0o755)
+	dir := screenshotDir(t)
 	os.WriteFile(filepath.Join(dir, "trends.png"), shot, 0o644)
 	t.Logf("screenshot: %s", filepath.Join(dir, "trends.png"))
 

@@ -2,7 +2,6 @@ package alerts_test
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -12,25 +11,21 @@ import (
 
 	"github.com/gameday/gameday/lab/e2e"
 	"github.com/gameday/gameday/metrics/alerts"
+	"github.com/gameday/gameday/metrics/alerts/alertstest"
 	"github.com/gameday/gameday/runbook"
 )
 
 func TestRealPrometheusAndAlertmanager(t *testing.T) {
-	hook, err := alerts.Listen("127.0.0.1:0", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer hook.Close()
-	am := e2e.StartAlertmanager(t, hook.URL())
 	var ratio atomic.Value
 	ratio.Store(0.0)
-	prom := e2e.StartPrometheusAlerting(t, e2e.ServeGauge(t, func() float64 { return ratio.Load().(float64) }), e2e.ErrorRatioRules, am)
-	api := e2e.PrometheusAPI(t, prom)
-	w := &alerts.Watcher{Prom: api, PromURL: prom, Alertmanager: &alerts.Alertmanager{URL: am}, Webhook: hook}
+	path := alertstest.StartAlerting(t, func() float64 { return ratio.Load().(float64) })
+	hook, prom, api := path.Hook, path.Prometheus, path.API
+	w := path.Watcher()
 	ctx := context.Background()
 	// Rule groups load shortly after Prometheus is ready.
 	expect := runbook.Alerts{Expect: []runbook.ExpectedAlert{{Pos: runbook.Pos{Line: 40, Col: 7}, Name: "HighErrorRate", FiresWithin: 30 * time.Second, NotifiedWithin: 40 * time.Second}}}
 	deadline := time.Now().Add(15 * time.Second)
+	var err error
 	for err = w.Check(ctx, "rb.yaml", expect); err != nil && time.Now().Before(deadline); err = w.Check(ctx, "rb.yaml", expect) {
 		time.Sleep(200 * time.Millisecond)
 	}
@@ -126,12 +121,9 @@ func checkTransitions(t *testing.T, api v1.API, since, stepped time.Time, got, s
 	// Prometheus's own record, asked the way a dashboard asks: the first
 	// step of each state in a query_range at the evaluation interval.
 	r := v1.Range{Start: since.Truncate(time.Second), End: time.Now(), Step: time.Second}
+	starts := alertstest.AlertStarts(t, api, "HighErrorRate", r)
 	for _, s := range []string{alerts.Pending, alerts.Firing} {
-		m := e2e.QueryRange(t, api, fmt.Sprintf(`ALERTS{alertname="HighErrorRate",alertstate=%q}`, s), r)
-		if len(m) != 1 || len(m[0].Values) == 0 {
-			t.Fatalf("ALERTS %s: %v", s, m)
-		}
-		first := m[0].Values[0].Timestamp.Time()
+		first := starts[s]
 		if d := first.Sub(got[s]); d < 0 || d > time.Second {
 			t.Errorf("%s at %s; Prometheus's ALERTS first shows it at the step %s: want within one evaluation (1s)", s, got[s], first)
 		}

@@ -1,26 +1,22 @@
 package alerts
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
-	"net"
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/gameday/gameday/metrics"
 )
 
 // Webhook receives Alertmanager's webhook notifications for the length of
 // a run: the moment a page reaches it is the alert's time to page.
 type Webhook struct {
-	addr  string
-	srv   *http.Server
+	ep    *metrics.Endpoint
 	now   func() time.Time
 	mu    sync.Mutex
 	queue []Transition
 	seen  map[string]bool // each alert is notified once
-	done  chan struct{}
 }
 
 // webhookMessage is Alertmanager's webhook payload (version 4), the parts
@@ -36,29 +32,23 @@ type webhookMessage struct {
 // Listen binds addr before the run, so a port in use is an error before
 // anything is injected rather than a page lost during the game day.
 func Listen(addr string, now func() time.Time) (*Webhook, error) {
-	l, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("--alert-webhook %s: cannot listen: %w (choose a free address for Alertmanager's webhook receiver)", addr, err)
-	}
 	if now == nil {
 		now = time.Now
 	}
-	w := &Webhook{addr: l.Addr().String(), now: now, seen: map[string]bool{}, done: make(chan struct{})}
-	w.srv = &http.Server{Handler: w, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		defer close(w.done)
-		if err := w.srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			_ = err // Serve only fails once the listener is gone
-		}
-	}()
+	w := &Webhook{now: now, seen: map[string]bool{}}
+	ep, err := metrics.ListenEndpoint("--alert-webhook", addr, "Alertmanager's webhook receiver", w)
+	if err != nil {
+		return nil, err
+	}
+	w.ep = ep
 	return w, nil
 }
 
 // Addr is the address the receiver listens on.
-func (w *Webhook) Addr() string { return w.addr }
+func (w *Webhook) Addr() string { return w.ep.Addr() }
 
 // URL is what an Alertmanager webhook_config points at.
-func (w *Webhook) URL() string { return "http://" + w.addr + "/" }
+func (w *Webhook) URL() string { return "http://" + w.ep.Addr() + "/" }
 
 // ServeHTTP takes one notification.
 func (w *Webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
@@ -97,10 +87,4 @@ func (w *Webhook) Drain() []Transition {
 }
 
 // Close stops the receiver.
-func (w *Webhook) Close() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	err := w.srv.Shutdown(ctx)
-	<-w.done
-	return err
-}
+func (w *Webhook) Close() error { return w.ep.Close() }

@@ -23,13 +23,9 @@ func TestBlackholeSparesControl(t *testing.T) {
 	ns, hostIP, nsIP := netns(t)
 	s := startSSHD(t, nsIP, ns)
 	e := s.executor(t, func(o *Options) { o.LinkTimeout = time.Second })
-	port := serve(t, hostIP)
-	probe := "timeout 2 bash -c 'echo >/dev/tcp/" + hostIP + "/" + port + "' && echo reached || echo dropped"
 	ctx := ctxFor(t)
 	m := s.member()
-	if out, err := e.Run(ctx, m, probe); err != nil || out != "reached" {
-		t.Fatalf("before inject: %q %v", out, err)
-	}
+	probe, _ := serviceProbe(t, ctx, e, m, hostIP)
 	inj := targets.Injection{RunID: "ctl", Attack: "cut us off", Kind: "blackhole", Member: m,
 		Params: map[string]string{"cidr": network(hostIP), "direction": "both"}, Duration: time.Minute}
 	if err := e.Preflight(ctx, inj); err != nil {
@@ -117,6 +113,19 @@ func network(ip string) string { return netip.MustParsePrefix(ip + "/30").Masked
 func serve(t *testing.T, ip string) string {
 	l := acceptAll(t, "tcp", ip+":0", func(c net.Conn) { c.Close() })
 	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+}
+
+// serviceProbe serves a port on hostIP and returns it with a command that,
+// run on m, says whether a connection to it got through ("reached") or
+// not ("dropped"); before any fault it must get through.
+func serviceProbe(t *testing.T, ctx context.Context, e *Executor, m targets.Member, hostIP string) (probe, port string) {
+	t.Helper()
+	port = serve(t, hostIP)
+	probe = "timeout 2 bash -c 'echo >/dev/tcp/" + hostIP + "/" + port + "' && echo reached || echo dropped"
+	if out, err := e.Run(ctx, m, probe); err != nil || out != "reached" {
+		t.Fatalf("before inject: %q %v", out, err)
+	}
+	return probe, port
 }
 
 // TestControlCut: which faults cover the session 10.0.0.7:51000 ->

@@ -68,13 +68,9 @@ func TestBlackholeInNetns(t *testing.T) {
 	s := startSSHD(t, nsIP, ns)
 	e := s.executor(t, nil)
 
-	port := serve(t, hostIP)
-	probe := "timeout 2 bash -c 'echo >/dev/tcp/" + hostIP + "/" + port + "' && echo reached || echo dropped"
 	ctx := ctxFor(t)
 	m := s.member()
-	if out, err := e.Run(ctx, m, probe); err != nil || out != "reached" {
-		t.Fatalf("before inject: %q %v", out, err)
-	}
+	probe, port := serviceProbe(t, ctx, e, m, hostIP)
 	inj := targets.Injection{RunID: "bh", Attack: "cut cache", Kind: "blackhole", Member: m,
 		Params: map[string]string{"cidr": hostIP, "port": port, "protocol": "tcp"}, Duration: time.Minute}
 	if err := e.Preflight(ctx, inj); err != nil {

@@ -15,8 +15,6 @@ import (
 
 	"github.com/gameday/gameday/gamedays"
 	"github.com/gameday/gameday/lab/e2e"
-	"github.com/gameday/gameday/metrics"
-	"github.com/gameday/gameday/metrics/metricstest"
 	"github.com/gameday/gameday/runbook"
 	"github.com/gameday/gameday/targets"
 )
@@ -47,41 +45,8 @@ func (f fleetOf) Resolve(context.Context, runbook.Target) ([]targets.Member, err
 func TestStagedBlackholeOnThreeHosts(t *testing.T) {
 	e2e.Need(t, "sshd", "iptables", "bash", "timeout")
 	before, _ := exec.Command("iptables", "-S").CombinedOutput()
-	var hosts []stagedHost
-	var members fleetOf
-	var knownHosts, keys []string
-	for i := range 3 {
-		ns, hostIP, nsIP := netns(t)
-		s := &sshd{e2e.StartHost(t, nsIP, ns)}
-		hosts = append(hosts, stagedHost{ns: ns, peer: hostIP, s: s})
-		members = append(members, targets.Member{Target: "fleet", ID: fmt.Sprintf("host-%d", i+1), Addr: s.Addr, Labels: map[string]string{LabelUser: "root"}})
-		kh, err := os.ReadFile(s.KnownHosts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		knownHosts = append(knownHosts, string(kh))
-		keys = append(keys, s.UserKey)
-	}
-	kh := filepath.Join(t.TempDir(), "known_hosts")
-	if err := os.WriteFile(kh, []byte(strings.Join(knownHosts, "")), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	// The same two ports on every host's peer address: the first stages
-	// drop one, the last drops the other.
-	first := serve(t, hosts[0].peer)
-	second := serve(t, hosts[0].peer)
-	for _, h := range hosts[1:] {
-		for _, port := range []string{first, second} {
-			acceptAll(t, "tcp", net.JoinHostPort(h.peer, port), func(c net.Conn) { c.Close() })
-		}
-	}
-	e := New(Options{
-		SSHConfig: filepath.Join(t.TempDir(), "no-ssh-config"), KnownHosts: kh, IdentityFiles: keys, AgentSocket: "-",
-		// The checks between stages take a few seconds; the switches must
-		// not fire under them.
-		Grace: 30 * time.Second, HostDeadline: 30 * time.Second, Logf: t.Logf,
-	})
-	t.Cleanup(func() { e.Close() })
+	f := startStagedFleet(t)
+	first, second := f.first, f.second
 
 	src := fmt.Sprintf(`version: 1
 name: cut the peers off, more and more
@@ -106,62 +71,110 @@ attacks:
       - {all: true, params: {port: %s}}
 abort: {timeout: 20s}
 `, first, second)
-	cat := targets.Default()
-	rb, err := runbook.Parse("staged.yaml", []byte(src), cat)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := &metricstest.Querier{Value: func(string, string, time.Time) float64 { return 0.1 }}
-	poller := metrics.NewPoller(q, metrics.Config{Panels: rb.Metrics.Panels, Step: time.Second, Since: time.Now().Add(-10 * time.Second)})
-
 	// seen is, per stage, what each host showed once the stage was judged.
-	type look struct{ rule, dropsFirst, dropsSecond bool }
-	seen := map[int][]look{}
-	lookAll := func() []look {
-		out := make([]look, len(hosts))
-		var wg sync.WaitGroup
-		for i, h := range hosts {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				rules, _ := exec.Command("ip", "netns", "exec", h.ns, "iptables", "-S", "OUTPUT").CombinedOutput()
-				out[i] = look{
-					rule:        strings.Contains(string(rules), "gameday:"),
-					dropsFirst:  !reaches(h, first),
-					dropsSecond: !reaches(h, second),
-				}
-				if out[i].rule != (out[i].dropsFirst || out[i].dropsSecond) {
-					t.Errorf("%s: rule %v but drops %s %v, %s %v:\n%s", h.ns, out[i].rule, first, out[i].dropsFirst, second, out[i].dropsSecond, rules)
-				}
-			}()
+	seen := map[int][]stagedLook{}
+	out, events := runEngine(t, "staged", src, f.members, f.exec, 2*time.Minute, func(ev gamedays.Event) {
+		// The engine waits for this: the next stage has not begun.
+		if ev.Type == gamedays.EvStageResult {
+			seen[ev.Stage] = f.lookAll(t)
 		}
-		wg.Wait()
-		return out
-	}
-	var mu sync.Mutex
-	var events []gamedays.Event
-	eng := gamedays.New(rb, gamedays.Options{RunID: "staged", Catalogue: cat, Metrics: poller,
-		Resolvers:   map[string]targets.Resolver{"ssh": members},
-		Executors:   map[string]targets.Executor{"ssh": e},
-		AutoAdvance: true, AutoConfirm: true,
-		OnEvent: func(ev gamedays.Event) {
-			mu.Lock()
-			events = append(events, ev)
-			mu.Unlock()
-			// The engine waits for this: the next stage has not begun.
-			if ev.Type == gamedays.EvStageResult {
-				seen[ev.Stage] = lookAll()
-			}
-		}})
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	out, err := eng.Run(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	})
 	if out.Verdict != gamedays.VerdictHeld || len(out.Stages) != 3 || len(out.Unreverted) != 0 {
 		t.Fatalf("verdict %s (%s), %d stages judged, unreverted %v; want held through all 3", out.Verdict, out.Reason, len(out.Stages), out.Unreverted)
 	}
+	f.checkStages(t, seen)
+	// After the end: nothing on any host, no switch armed.
+	for i, l := range f.lookAll(t) {
+		if l.rule || l.dropsFirst || l.dropsSecond {
+			t.Errorf("after the end, %s still has %+v", f.hosts[i].ns, l)
+		}
+	}
+	f.checkAllReverted(t, events)
+	after, _ := exec.Command("iptables", "-S").CombinedOutput()
+	if string(before) != string(after) {
+		t.Fatalf("this machine's own firewall changed:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+}
+
+// stagedFleet is the staged test's three hosts, the executor that reaches
+// them, and the two ports every host's peer address serves: the first
+// stages drop one, the last drops the other.
+type stagedFleet struct {
+	hosts         []stagedHost
+	members       fleetOf
+	exec          *Executor
+	first, second string
+}
+
+// stagedLook is what a host shows: gameday's rule in its firewall, and
+// whether traffic to each port is dropped.
+type stagedLook struct{ rule, dropsFirst, dropsSecond bool }
+
+func startStagedFleet(t *testing.T) *stagedFleet {
+	t.Helper()
+	f := &stagedFleet{}
+	var knownHosts, keys []string
+	for i := range 3 {
+		ns, hostIP, nsIP := netns(t)
+		s := &sshd{e2e.StartHost(t, nsIP, ns)}
+		f.hosts = append(f.hosts, stagedHost{ns: ns, peer: hostIP, s: s})
+		f.members = append(f.members, targets.Member{Target: "fleet", ID: fmt.Sprintf("host-%d", i+1), Addr: s.Addr, Labels: map[string]string{LabelUser: "root"}})
+		kh, err := os.ReadFile(s.KnownHosts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		knownHosts = append(knownHosts, string(kh))
+		keys = append(keys, s.UserKey)
+	}
+	kh := filepath.Join(t.TempDir(), "known_hosts")
+	if err := os.WriteFile(kh, []byte(strings.Join(knownHosts, "")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f.first = serve(t, f.hosts[0].peer)
+	f.second = serve(t, f.hosts[0].peer)
+	for _, h := range f.hosts[1:] {
+		for _, port := range []string{f.first, f.second} {
+			acceptAll(t, "tcp", net.JoinHostPort(h.peer, port), func(c net.Conn) { c.Close() })
+		}
+	}
+	f.exec = New(Options{
+		SSHConfig: filepath.Join(t.TempDir(), "no-ssh-config"), KnownHosts: kh, IdentityFiles: keys, AgentSocket: "-",
+		// The checks between stages take a few seconds; the switches must
+		// not fire under them.
+		Grace: 30 * time.Second, HostDeadline: 30 * time.Second, Logf: t.Logf,
+	})
+	t.Cleanup(func() { f.exec.Close() })
+	return f
+}
+
+// lookAll looks at every host at once; a rule that does not drop, or a
+// drop without a rule, is an error.
+func (f *stagedFleet) lookAll(t *testing.T) []stagedLook {
+	out := make([]stagedLook, len(f.hosts))
+	var wg sync.WaitGroup
+	for i, h := range f.hosts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rules, _ := exec.Command("ip", "netns", "exec", h.ns, "iptables", "-S", "OUTPUT").CombinedOutput()
+			out[i] = stagedLook{
+				rule:        strings.Contains(string(rules), "gameday:"),
+				dropsFirst:  !reaches(h, f.first),
+				dropsSecond: !reaches(h, f.second),
+			}
+			if out[i].rule != (out[i].dropsFirst || out[i].dropsSecond) {
+				t.Errorf("%s: rule %v but drops %s %v, %s %v:\n%s", h.ns, out[i].rule, f.first, out[i].dropsFirst, f.second, out[i].dropsSecond, rules)
+			}
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// checkStages: stage n leaves exactly n hosts with the rule, keeps the
+// hosts of the stage before, and drops the port its magnitude names.
+func (f *stagedFleet) checkStages(t *testing.T, seen map[int][]stagedLook) {
+	t.Helper()
 	var hitBefore []int
 	for stage := 1; stage <= 3; stage++ {
 		looks, ok := seen[stage]
@@ -177,7 +190,7 @@ abort: {timeout: 20s}
 			// Stages 1 and 2 drop the first port; stage 3's new magnitude
 			// drops the second only: the old rule went before the new came.
 			if wantFirst := stage < 3; l.dropsFirst != wantFirst || l.dropsSecond == wantFirst {
-				t.Errorf("after stage %d, %s drops %s: %v, %s: %v", stage, hosts[i].ns, first, l.dropsFirst, second, l.dropsSecond)
+				t.Errorf("after stage %d, %s drops %s: %v, %s: %v", stage, f.hosts[i].ns, f.first, l.dropsFirst, f.second, l.dropsSecond)
 			}
 		}
 		if len(hit) != stage {
@@ -185,20 +198,19 @@ abort: {timeout: 20s}
 		}
 		for _, i := range hitBefore {
 			if !slices.Contains(hit, i) {
-				t.Errorf("stage %d dropped %s, which stage %d hit", stage, hosts[i].ns, stage-1)
+				t.Errorf("stage %d dropped %s, which stage %d hit", stage, f.hosts[i].ns, stage-1)
 			}
 		}
 		hitBefore = hit
 	}
-	// After the end: nothing on any host, no switch armed.
-	for i, l := range lookAll() {
-		if l.rule || l.dropsFirst || l.dropsSecond {
-			t.Errorf("after the end, %s still has %+v", hosts[i].ns, l)
-		}
-	}
-	mu.Lock()
+}
+
+// checkAllReverted: the run made the injections its stages call for, and
+// every rollback found the injection's own switch armed and cancelled it,
+// so that no host has anything in place or armed.
+func (f *stagedFleet) checkAllReverted(t *testing.T, events []gamedays.Event) {
+	t.Helper()
 	st := gamedays.Fold(events)
-	mu.Unlock()
 	// 1 + 1 new at stage 2, then all 3 again at stage 3's new port.
 	if len(st.Injections) != 5 {
 		t.Errorf("%d injections, want 5 (stage 1: 1, stage 2: 1 more, stage 3: 3 at the new port)", len(st.Injections))
@@ -214,13 +226,9 @@ abort: {timeout: 20s}
 		if is.Status != gamedays.StatusReverted {
 			t.Errorf("%s at stage %d: %s, want reverted", is.Injection.Member.ID, is.Injection.Stage, is.Status)
 		}
-		if st, err := e.Status(ctxFor(t), is.Injection); err != nil || st.InPlace || st.Armed {
+		if st, err := f.exec.Status(ctxFor(t), is.Injection); err != nil || st.InPlace || st.Armed {
 			t.Errorf("%s at stage %d after the end: %+v %v", is.Injection.Member.ID, is.Injection.Stage, st, err)
 		}
-	}
-	after, _ := exec.Command("iptables", "-S").CombinedOutput()
-	if string(before) != string(after) {
-		t.Fatalf("this machine's own firewall changed:\nbefore:\n%s\nafter:\n%s", before, after)
 	}
 }
 

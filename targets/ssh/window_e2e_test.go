@@ -11,8 +11,6 @@ import (
 
 	"github.com/gameday/gameday/gamedays"
 	"github.com/gameday/gameday/lab/e2e"
-	"github.com/gameday/gameday/metrics"
-	"github.com/gameday/gameday/metrics/metricstest"
 	"github.com/gameday/gameday/runbook"
 	"github.com/gameday/gameday/targets"
 )
@@ -54,21 +52,6 @@ attacks:
 observe: {duration: 14s}
 abort: {timeout: 20s}
 `, network(hostIP))
-	cat := targets.Default()
-	rb, err := runbook.Parse("cut.yaml", []byte(src), cat)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := &metricstest.Querier{Value: func(string, string, time.Time) float64 { return 0.1 }}
-	poller := metrics.NewPoller(q, metrics.Config{Panels: rb.Metrics.Panels, Step: time.Second, Since: time.Now().Add(-10 * time.Second)})
-	var mu sync.Mutex
-	var events []gamedays.Event
-	eng := gamedays.New(rb, gamedays.Options{RunID: "cut", Catalogue: cat, Metrics: poller,
-		Resolvers:   map[string]targets.Resolver{"ssh": oneHost{s.member()}},
-		Executors:   map[string]targets.Executor{"ssh": e},
-		AutoAdvance: true, AutoConfirm: true,
-		OnEvent: func(ev gamedays.Event) { mu.Lock(); events = append(events, ev); mu.Unlock() }})
-
 	// Watch the host's own rules: when they appear and when they go.
 	var applied, gone time.Time
 	stop := make(chan struct{})
@@ -91,20 +74,15 @@ abort: {timeout: 20s}
 			}
 		}
 	}()
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	out, err := eng.Run(ctx)
-	close(stop)
-	<-watched
-	if err != nil {
-		t.Fatal(err)
-	}
+	// A failed run still stops the watch.
+	stopWatching := sync.OnceFunc(func() { close(stop); <-watched })
+	defer stopWatching()
+	out, events := runEngine(t, "cut", src, oneHost{s.member()}, e, 90*time.Second, nil)
+	stopWatching()
 	if out.Verdict != gamedays.VerdictHeld || len(out.Unreverted) != 0 {
 		t.Fatalf("verdict %s (%s), unreverted %v", out.Verdict, out.Reason, out.Unreverted)
 	}
-	mu.Lock()
 	st := gamedays.Fold(events)
-	mu.Unlock()
 	if len(st.Injections) != 1 {
 		t.Fatalf("%d injections in the state", len(st.Injections))
 	}

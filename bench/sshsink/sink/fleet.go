@@ -21,19 +21,11 @@ type Fleet struct {
 // StartFleet serves listen with a fresh host key and accepts one fresh user
 // key; the user key and a known_hosts file are written under dir.
 func StartFleet(dir string, listen []string, env []string) (*Fleet, error) {
-	_, hostKey, err := ed25519.GenerateKey(rand.Reader)
+	_, host, err := NewKey()
 	if err != nil {
 		return nil, err
 	}
-	host, err := gossh.NewSignerFromKey(hostKey)
-	if err != nil {
-		return nil, err
-	}
-	userPub, userKey, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	allowed, err := gossh.NewPublicKey(userPub)
+	userKey, user, err := NewKey()
 	if err != nil {
 		return nil, err
 	}
@@ -45,7 +37,7 @@ func StartFleet(dir string, listen []string, env []string) (*Fleet, error) {
 	if err := os.WriteFile(f.UserKey, pem.EncodeToMemory(block), 0o600); err != nil {
 		return nil, fmt.Errorf("write the user key: %w", err)
 	}
-	if f.Server, err = Start(listen, host, []gossh.PublicKey{allowed}, env); err != nil {
+	if f.Server, err = Start(listen, host, []gossh.PublicKey{user.PublicKey()}, env); err != nil {
 		return nil, err
 	}
 	if err := os.WriteFile(f.KnownHosts, f.Server.KnownHosts(), 0o600); err != nil {
@@ -53,4 +45,17 @@ func StartFleet(dir string, listen []string, env []string) (*Fleet, error) {
 		return nil, fmt.Errorf("write known_hosts: %w", err)
 	}
 	return f, nil
+}
+
+// NewKey makes a fresh ed25519 key, for a host or a user, and its signer.
+func NewKey() (ed25519.PrivateKey, gossh.Signer, error) {
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, nil, err
+	}
+	signer, err := gossh.NewSignerFromKey(priv)
+	if err != nil {
+		return nil, nil, err
+	}
+	return priv, signer, nil
 }
