@@ -216,18 +216,11 @@ func screenshotDir(t *testing.T) string {
 	return dir
 }
 
-// load opens url in a new tab with every request other than file:// pages
-// blocked and recorded, and returns what it saw, the charts measured, and a
-// full-page screenshot.
-func load(t *testing.T, browser context.Context, url string) (check *pageCheck, charts []chartInfo, lay layout, shot, printed []byte) {
-	t.Helper()
-	ctx, cancel := chromedp.NewContext(browser)
-	defer cancel()
-	ctx, stop := context.WithTimeout(ctx, 60*time.Second)
-	defer stop()
-	check = &pageCheck{}
-	paused := make(chan *fetch.EventRequestPaused, 64)
-	if err := chromedp.Listen(ctx, func(ev any) {
+// listener records console errors, exceptions, error log entries and
+// requests for anything but file:// pages, and hands paused requests on to
+// paused without blocking.
+func (check *pageCheck) listener(paused chan<- *fetch.EventRequestPaused) func(ev any) {
+	return func(ev any) {
 		switch ev := ev.(type) {
 		case *runtime.EventConsoleAPICalled:
 			if ev.Type == runtime.ConsoleAPICalledTypeError || ev.Type == runtime.ConsoleAPICalledTypeAssert {
@@ -249,7 +242,21 @@ func load(t *testing.T, browser context.Context, url string) (check *pageCheck, 
 			default:
 			}
 		}
-	}); err != nil {
+	}
+}
+
+// load opens url in a new tab with every request other than file:// pages
+// blocked and recorded, and returns what it saw, the charts measured, and a
+// full-page screenshot.
+func load(t *testing.T, browser context.Context, url string) (check *pageCheck, charts []chartInfo, lay layout, shot, printed []byte) {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(browser)
+	defer cancel()
+	ctx, stop := context.WithTimeout(ctx, 60*time.Second)
+	defer stop()
+	check = &pageCheck{}
+	paused := make(chan *fetch.EventRequestPaused, 64)
+	if err := chromedp.Listen(ctx, check.listener(paused)); err != nil {
 		t.Fatal(err)
 	}
 	// Paused requests are answered off the listener, which must not block.
@@ -354,79 +361,107 @@ func TestHTMLInChromium(t *testing.T) {
 	// trend test's journals).
 	for _, name := range []string{"held", "aborted", "crashed", "engine", "lab"} {
 		t.Run(name, func(t *testing.T) {
-			var r *Report
-			var err error
-			switch name {
-			case "engine":
-				r, err = Load(runEngineAs(t, engineRunbook, func(h *targetstest.Executor) *metricstest.Querier { return hurting(h, 0.1, 0.2) }, 20*time.Second))
-			case "lab":
-				runs, _ := filepath.Glob(filepath.Join("testdata", "trend", "*"))
-				if len(runs) == 0 {
-					t.Fatal("no lab journals under testdata/trend")
-				}
-				r, err = Load(runs[len(runs)-1])
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if r == nil {
-				r = loadFixture(t, name)
-			}
-			path := filepath.Join(t.TempDir(), "report.html")
-			var buf bytes.Buffer
-			if err := r.HTML(&buf); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			check, charts, lay, shot, printed := load(t, browser, "file://"+path)
-			png := filepath.Join(shots, name+".png")
-			if err := os.WriteFile(png, shot, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			t.Logf("screenshot: %s", png)
-			png = filepath.Join(shots, name+"-print.png")
-			if err := os.WriteFile(png, printed, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			t.Logf("as printed: %s", png)
+			check, charts, lay := renderInChromium(t, browser, shots, name, reportFor(t, name))
 			if len(check.errors) > 0 {
 				t.Errorf("console errors: %v", check.errors)
-			}
-			if lay.Bands == 0 {
-				t.Errorf("no phase band found on the charts")
-			}
-			if len(lay.Wraps) > 0 {
-				t.Errorf("words broken across lines in tables at 1280px: %q", lay.Wraps)
-			}
-			if len(lay.Unlabelled) > 0 || len(lay.Overlaps) > 0 || len(lay.Covered) > 0 {
-				t.Errorf("phase bands without a name %q, names over each other %q, names under a band %q", lay.Unlabelled, lay.Overlaps, lay.Covered)
-			}
-			if len(lay.Short) > 0 {
-				t.Errorf("attack bands short of the plot's top: %q", lay.Short)
-			}
-			// The hand-written journals predate samples being journalled
-			// through the hypothesis and the blast radius.
-			if (name == "engine" || name == "lab") && len(lay.Gaps) > 0 {
-				t.Errorf("data lines broken between the baseline and the attack: %q", lay.Gaps)
 			}
 			if len(check.requests) > 0 {
 				t.Errorf("the page made network requests: %v", check.requests)
 			}
-			want := map[string]bool{"p95": false, "error_rate": false}
-			for _, c := range charts {
-				t.Logf("chart %s: %d paths, %d data line(s) %.0f long in a chart %.0f wide, drawn at %.0fx%.0fpx", c.Panel, c.Paths, c.Lines, c.Length, c.View, c.Width, c.Height)
-				if _, ok := want[c.Panel]; !ok {
-					continue
-				}
-				want[c.Panel] = c.Lines > 0 && c.Length > c.View/4 && c.Height > 100
-			}
-			for panel, ok := range want {
-				if !ok {
-					t.Errorf("chart %s has no drawn data line", panel)
-				}
-			}
+			// The hand-written journals predate samples being journalled
+			// through the hypothesis and the blast radius.
+			checkLayout(t, lay, name == "engine" || name == "lab")
+			checkDataLines(t, charts, "p95", "error_rate")
 		})
+	}
+}
+
+// reportFor is the report a browser case reads: a hand-written fixture, a
+// run of the real engine, or a run of the real lab.
+func reportFor(t *testing.T, name string) *Report {
+	t.Helper()
+	var r *Report
+	var err error
+	switch name {
+	case "engine":
+		r, err = Load(runEngineAs(t, engineRunbook, func(h *targetstest.Executor) *metricstest.Querier { return hurting(h, 0.1, 0.2) }, 20*time.Second))
+	case "lab":
+		runs, _ := filepath.Glob(filepath.Join("testdata", "trend", "*"))
+		if len(runs) == 0 {
+			t.Fatal("no lab journals under testdata/trend")
+		}
+		r, err = Load(runs[len(runs)-1])
+	default:
+		return loadFixture(t, name)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// renderInChromium writes r's HTML, loads it, keeps the screenshots under
+// shots and returns what the page did and how it is laid out.
+func renderInChromium(t *testing.T, browser context.Context, shots, name string, r *Report) (*pageCheck, []chartInfo, layout) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "report.html")
+	var buf bytes.Buffer
+	if err := r.HTML(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	check, charts, lay, shot, printed := load(t, browser, "file://"+path)
+	for suffix, img := range map[string][]byte{"": shot, "-print": printed} {
+		png := filepath.Join(shots, name+suffix+".png")
+		if err := os.WriteFile(png, img, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("screenshot: %s", png)
+	}
+	return check, charts, lay
+}
+
+// checkLayout fails on what a reader would trip over; gaps only where the
+// journal has the samples between the baseline and the attack.
+func checkLayout(t *testing.T, lay layout, gaps bool) {
+	t.Helper()
+	if lay.Bands == 0 {
+		t.Errorf("no phase band found on the charts")
+	}
+	if len(lay.Wraps) > 0 {
+		t.Errorf("words broken across lines in tables at 1280px: %q", lay.Wraps)
+	}
+	if len(lay.Unlabelled) > 0 || len(lay.Overlaps) > 0 || len(lay.Covered) > 0 {
+		t.Errorf("phase bands without a name %q, names over each other %q, names under a band %q", lay.Unlabelled, lay.Overlaps, lay.Covered)
+	}
+	if len(lay.Short) > 0 {
+		t.Errorf("attack bands short of the plot's top: %q", lay.Short)
+	}
+	if gaps && len(lay.Gaps) > 0 {
+		t.Errorf("data lines broken between the baseline and the attack: %q", lay.Gaps)
+	}
+}
+
+// checkDataLines fails unless each named panel's chart has a data line
+// drawn across a good part of it.
+func checkDataLines(t *testing.T, charts []chartInfo, panels ...string) {
+	t.Helper()
+	want := map[string]bool{}
+	for _, p := range panels {
+		want[p] = false
+	}
+	for _, c := range charts {
+		t.Logf("chart %s: %d paths, %d data line(s) %.0f long in a chart %.0f wide, drawn at %.0fx%.0fpx", c.Panel, c.Paths, c.Lines, c.Length, c.View, c.Width, c.Height)
+		if _, ok := want[c.Panel]; !ok {
+			continue
+		}
+		want[c.Panel] = c.Lines > 0 && c.Length > c.View/4 && c.Height > 100
+	}
+	for panel, ok := range want {
+		if !ok {
+			t.Errorf("chart %s has no drawn data line", panel)
+		}
 	}
 }
