@@ -101,7 +101,7 @@ func scriptAt(to stage) ([]gamedays.Event, time.Time) {
 		return evs, t0.Add(60 * time.Second)
 	}
 	if to == stAborted {
-		at(61*time.Second, gamedays.Event{Type: gamedays.EvAbort, Source: "key", Msg: "key; rolling back 1 injection(s)"})
+		at(61*time.Second, gamedays.Event{Type: gamedays.EvAbort, Source: "key", Author: "ana", Msg: "the abort key was pressed by ana; rolling back 1 injection(s)"})
 		at(61*time.Second, gamedays.Event{Type: gamedays.EvPhase, Phase: "aborted"})
 		at(61*time.Second, gamedays.Event{Type: gamedays.EvRollbackIntent, Injection: inj, Msg: "abort"})
 		at(62*time.Second, gamedays.Event{Type: gamedays.EvRollbackResult, Injection: inj, OK: no(), Result: &targets.Result{Err: "ssh: connect to web-2:22: connection refused"}})
