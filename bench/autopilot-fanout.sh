@@ -2,9 +2,10 @@
 # Fan-out through the real binary, run by hand (never in CI): `gameday run
 # --autopilot` (runbook, engine, journal, autopilot log and the SSH
 # executor) on HOSTS loopback hosts served by bench/sshsink, a light custom
-# attack on every host. From the run's JSON events it reports preflight
-# (run start to the last preflight: resolve, the probe's handshakes and the
-# preflight), inject (first intent to last result) and rollback (first
+# attack on every host. From the run's JSON events it reports the probe
+# (run start to its verdict: resolve and one handshake per host), preflight
+# (the blast-radius phase to the last preflight; the baseline between the
+# two is in neither), inject (first intent to last result) and rollback (first
 # intent to last result); a second run is interrupted with SIGINT once every
 # host is injected and the abort is timed from its event to the run's end.
 # The binary's peak resident memory is GNU time's "Maximum resident set
@@ -67,8 +68,13 @@ observe: {duration: 8s}
 RB
   run=("$W/gameday" run "$W/r.yaml" --autopilot --json --fanout "$n" -F /dev/null --known-hosts "$W/kh" -i "$W/id" --runs-dir "$W/runs")
   SSH_AUTH_SOCK= /usr/bin/time -v "${run[@]}" >"$W/ev.jsonl" 2>"$W/err" || { tail -5 "$W/err"; echo "the run failed" >&2; exit 1; }
+  # The probe (one handshake per host) comes before the baseline, the
+  # preflight after it: each is timed on its own, so the baseline's
+  # duration is in neither.
   start=$(first run.start "$W/ev.jsonl")
-  echo "hosts $n: preflight $(span "$start" "$(last preflight "$W/ev.jsonl")")" \
+  blast=$(jq -r 'select(.type == "phase" and .phase == "blast radius") | .time' "$W/ev.jsonl" | head -1)
+  echo "hosts $n: probe $(span "$start" "$(first probe "$W/ev.jsonl")")" \
+    "preflight $(span "$blast" "$(last preflight "$W/ev.jsonl")")" \
     "inject $(span "$(first attack.intent "$W/ev.jsonl")" "$(last attack.result "$W/ev.jsonl")")" \
     "rollback $(span "$(first rollback.intent "$W/ev.jsonl")" "$(last rollback.result "$W/ev.jsonl")")" \
     "peak-rss $(rss "$W/err") autopilot-lines $(grep -c '^T+' "$W/err")"

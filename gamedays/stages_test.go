@@ -73,6 +73,15 @@ func TestStagesAllHold(t *testing.T) {
 	if h.exec.Injects() != 6 || h.exec.Rollbacks() != 6 || h.exec.Active() != 0 {
 		t.Errorf("injects %d rollbacks %d active %d; want 6, 6, 0", h.exec.Injects(), h.exec.Rollbacks(), h.exec.Active())
 	}
+	checkMagnitudeAndGrowth(h)
+	checkStagesNamed(h)
+}
+
+// checkMagnitudeAndGrowth: every change of magnitude is journalled as one,
+// and each stage's selection contains the one before, ending with all three.
+func checkMagnitudeAndGrowth(h *harness) {
+	t := h.t
+	t.Helper()
 	changes := 0
 	for _, e := range h.ofType(EvRollbackIntent) {
 		if strings.Contains(e.Msg, "changes the magnitude") {
@@ -99,6 +108,13 @@ func TestStagesAllHold(t *testing.T) {
 	if len(prev) != 3 {
 		t.Errorf("last stage selects %v; want all three", prev)
 	}
+}
+
+// checkStagesNamed: the fold, the journal's events, the autopilot's lines
+// and the stage results all name the stages.
+func checkStagesNamed(h *harness) {
+	t := h.t
+	t.Helper()
 	h.checkJournal()
 	events, _, err := ReadJournal(h.journal)
 	if err != nil {

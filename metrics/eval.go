@@ -208,9 +208,11 @@ func (e *Evaluator) evaluateSeries(c runbook.Check, unit runbook.Unit, series st
 	slices.Sort(vals)
 	q := HoldQuantile
 	ev.Statistic = fmt.Sprintf("p95 of %s", steps(st.Count))
+	words := "95th percentile"
 	if th.Op == runbook.OpGT || th.Op == runbook.OpGE {
 		q = 1 - HoldQuantile
 		ev.Statistic = fmt.Sprintf("p5 of %s", steps(st.Count))
+		words = "5th percentile"
 	}
 	ev.Value = quantile(vals, q)
 	ev.Limit = th.Limit(base)
@@ -223,8 +225,10 @@ func (e *Evaluator) evaluateSeries(c runbook.Check, unit runbook.Unit, series st
 	default:
 		ev.Verdict = Broken
 	}
-	ev.Text = fmt.Sprintf("%s %s: %s %s, against %s, %s–%s%s", name, ev.Verdict, ev.Statistic,
-		runbook.FormatValue(ev.Value, unit), th.Describe(unit, base), clock(from), clock(to), gapNote(st))
+	// People read the value first; the statistic behind it is said in
+	// words (Statistic keeps the short form for the JSON).
+	ev.Text = fmt.Sprintf("%s %s: %s (%s of %s), against %s, %s–%s%s", name, ev.Verdict,
+		runbook.FormatValue(ev.Value, unit), words, samples(st.Count), th.Describe(unit, base), clock(from), clock(to), gapNote(st))
 	return ev
 }
 
@@ -434,6 +438,13 @@ func gapNote(st Stats) string {
 		return ""
 	}
 	return " (" + strings.Join(parts, ", ") + ")"
+}
+
+func samples(n int) string {
+	if n == 1 {
+		return "1 sample"
+	}
+	return fmt.Sprintf("%d samples", n)
 }
 
 func steps(n int) string {

@@ -25,6 +25,19 @@ func (m *abortScreen) ShortHelp() []key.Binding {
 	return []key.Binding{m.keys.Finding, m.keys.ActionItem}
 }
 
+// nextHint is what is left to do once the game day has ended: a
+// participant's console has no run directory, and the facilitator's writes
+// the report.
+func (p *page) nextHint() string {
+	if dir := p.cfg.RunDir; dir != "" {
+		return "f and a write up findings and action items; e writes the report into " + dir + " (or run `gameday report " + dir + "` later); q leaves."
+	}
+	if p.may(gamedays.IntentNote, "finding") {
+		return "f and a write up findings and action items; the facilitator writes the report; q leaves this console."
+	}
+	return "the facilitator writes the report; q leaves this console."
+}
+
 // View is the rollback per member, failures in red, and what to do next.
 func (m *abortScreen) View() []string {
 	st, s, cfg := m.styles, m.run, m.cfg
@@ -34,6 +47,17 @@ func (m *abortScreen) View() []string {
 		msg, _, _ = strings.Cut(msg, "; rolling back")
 	}
 	out := []string{st.Bad.Render("ABORTED") + ": " + msg}
+	if m.redact {
+		// A responder sees no injection, so "nothing had been injected"
+		// would be false; what was, and its rollback, stay hidden.
+		out = append(out, m.wrapStyled("What was injected and how it is rolled back stay hidden in a drill; the facilitator's console shows both.", st.Muted)...)
+		if s.Ended {
+			out = append(out, m.wrapStyled("The game day has ended. Next: "+m.nextHint(), lipgloss.NewStyle())...)
+		} else {
+			out = append(out, st.Warn.Render("Rolling back…"))
+		}
+		return out
+	}
 	// Failures first, then what is still rolling back: with many members the
 	// rows that need someone's attention must be the ones on screen.
 	var touched []*attackRow
@@ -89,19 +113,20 @@ func (m *abortScreen) View() []string {
 		out = append(out, fmt.Sprintf("%d of %d reverted", reverted, total))
 	}
 	runDir := cfg.RunDir
-	if runDir == "" {
-		runDir = "RUN_DIR"
-	}
 	switch {
 	case failed > 0 || len(s.Failed) > 0:
 		n := max(failed, len(s.Failed))
 		out = append(out, st.Bad.Render(fmt.Sprintf("ROLLBACK INCOMPLETE on %d: something may still be applied.", n)))
-		out = append(out, m.wrapStyled("Next: run `gameday recover "+runDir+"` now, and check the hosts named above by hand.", st.Bad)...)
+		if runDir == "" {
+			out = append(out, m.wrapStyled("Next: the facilitator runs `gameday recover` and checks the hosts named above by hand.", st.Bad)...)
+		} else {
+			out = append(out, m.wrapStyled("Next: run `gameday recover "+runDir+"` now, and check the hosts named above by hand.", st.Bad)...)
+		}
 	case !s.Ended:
 		out = append(out, st.Warn.Render("Rolling back… the console stays until every rollback has answered."))
 	default:
 		out = append(out, st.OK.Render("Everything injected was reverted."))
-		out = append(out, m.wrapStyled("Next: f and a write up findings and action items; e writes the report into "+runDir+" (or run `gameday report "+runDir+"` later); q leaves.", lipgloss.NewStyle())...)
+		out = append(out, m.wrapStyled("Next: "+m.nextHint(), lipgloss.NewStyle())...)
 	}
 	return out
 }

@@ -88,12 +88,18 @@ func (m *blastScreen) askBudget() tea.Cmd {
 // plan.
 func (m *blastScreen) View() []string {
 	st, s := m.styles, m.run
+	if m.redact {
+		return m.hiddenView()
+	}
 	out := []string{st.Bold.Render("Blast radius") + ": every resolved member, what is selected, and preflight results."}
 	switch {
 	case s.Confirmed:
 		out = append(out, st.OK.Render("Confirmed."))
-	case !s.Ended:
+	case s.Ended:
+	case m.mayConfirm():
 		out = append(out, st.Warn.Render("Nothing runs until you press Y."))
+	default:
+		out = append(out, st.Warn.Render("Nothing runs until the facilitator confirms this blast radius."))
 	}
 	all := m.run.members()
 	if m.run.staged() {
@@ -110,6 +116,20 @@ func (m *blastScreen) View() []string {
 	out = append(out, m.budgetView()...)
 	out = append(out, m.planView()...)
 	return append(out, m.outcome()...)
+}
+
+// hiddenView is the blast radius as a drill's responder sees it: that it
+// is being checked, not where, since that would give the fault away.
+func (m *blastScreen) hiddenView() []string {
+	st, s := m.styles, m.run
+	out := []string{st.Bold.Render("Blast radius") + ": hidden in a drill."}
+	switch {
+	case s.Confirmed:
+		return append(out, m.wrapStyled("The facilitator has confirmed it. Watch the charts and press d when you detect a problem.", st.Warn)...)
+	case s.VerdictSet:
+		return append(out, m.wrapStyled("The run stopped before anything was injected.", st.Muted)...)
+	}
+	return append(out, m.wrapStyled("The facilitator is checking what the drill may touch; nothing is injected until they confirm it.", st.Muted)...)
 }
 
 // memberTable lists the members, those whose preflight failed first, then
@@ -242,6 +262,8 @@ func (m *blastScreen) outcome() []string {
 	case s.VerdictSet:
 		// The run ended here: a target did not resolve or a preflight failed.
 		return append([]string{""}, m.wrapStyled("Stopped before anything was injected: "+s.VerdictMsg, st.Bad)...)
+	case s.canConfirm() && !m.mayConfirm():
+		return []string{"", st.Muted.Render("Every preflight passed. The facilitator confirms the blast radius.")}
 	case s.canConfirm():
 		return []string{"", st.Warn.Render("Every preflight passed. Press Y to confirm this blast radius exactly as shown.")}
 	case !s.Confirmed:

@@ -124,14 +124,44 @@ func (m *model) drawPanel(pc *panelChart, p runbook.Panel, pd *panelData) {
 	pc.b.Reset()
 	pc.c.Render(&pc.b, &m.styles.Chart)
 	pc.lines = append(pc.lines, strings.Split(pc.b.String(), "\n")...)
-	pc.side = m.sidePanel(p, pd, h-len(limits))
+	side := m.sidePanel(p, pd, h-len(limits))
+	pc.side = append(side, m.limitLines(pc.c, limits, h-len(side))...)
+}
+
+// limitLines words the limits drawn on a chart in at most h rows of the
+// side panel. A limit is wrapped, never cut, where there is room: "guardrail
+// > 2s for 5s (…" hides what the line means. Where there is not, a limit
+// off the chart says so with an arrow.
+func (m *model) limitLines(c *chart.Chart, limits []limit, h int) []string {
+	sw := m.sideWidth()
+	var long, short []string
 	for _, l := range limits {
-		text := l.text
-		if !pc.c.OnScale(l.v) {
-			text += " (off scale)"
+		text, arrow := l.text, ""
+		if !c.OnScale(l.v) {
+			lo, _ := c.Edges()
+			arrow = "↑ "
+			if l.v < lo {
+				text, arrow = l.text+" (below the chart)", "↓ "
+			} else {
+				text = l.text + " (above the chart)"
+			}
 		}
-		pc.side = append(pc.side, m.styles.Muted.Render(ansi.Truncate(text, m.sideWidth(), "…")))
+		for i, w := range wrap(text, sw-2) {
+			if i > 0 {
+				w = "  " + w
+			}
+			long = append(long, strings.TrimRight(w, " "))
+		}
+		short = append(short, ansi.Truncate(arrow+l.text, sw, "…"))
 	}
+	out := short
+	if len(long) <= h {
+		out = long
+	}
+	for i, l := range out {
+		out[i] = m.styles.Muted.Render(l)
+	}
+	return out
 }
 
 // panelSpec is what a panel's chart shows: its series, the baseline band,
@@ -277,8 +307,10 @@ func (m *model) sidePanel(p runbook.Panel, pd *panelData, h int) []string {
 		}
 		return out
 	}
-	for _, sd := range pd.series {
-		if len(out)+2 > h {
+	for i, sd := range pd.series {
+		// A series takes two rows, and a series that is not the last
+		// leaves one for the line saying more follow.
+		if need := 2 + min(1, len(pd.series)-1-i); len(out)+need > h {
 			out = append(out, st.Muted.Render("…more series"))
 			break
 		}

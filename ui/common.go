@@ -8,6 +8,7 @@ import (
 
 	"github.com/gameday/gameday/gamedays"
 	"github.com/gameday/gameday/ui/keys"
+	"github.com/gameday/gameday/ui/serve"
 	"github.com/gameday/gameday/ui/styles"
 )
 
@@ -33,7 +34,18 @@ type common struct {
 	// redact: a responder in a drill, who sees nothing of what was
 	// injected or where.
 	redact bool
+	// participant is who joined over SSH; nil at the facilitator's own
+	// terminal. Screens word what happens next for them.
+	participant *serve.Who
 }
+
+// may says whether the person at this console may ask for i: the engine
+// decides (gamedays.Permit), screens only word what happens next.
+func (c *common) may(t gamedays.IntentType, kind string) bool {
+	return c.participant == nil || gamedays.Permit(gamedays.Actor(*c.participant), gamedays.Intent{Type: t, Kind: kind}) == nil
+}
+
+func (c *common) mayConfirm() bool { return c.may(gamedays.IntentConfirm, "") }
 
 // intents is how a component asks the engine for something. The root model
 // sends it at once, in the Update that saw the key, and says on the status

@@ -37,6 +37,11 @@ type Config struct {
 	Output io.Writer
 	// Author names the local user in notes and aborts; default $USER.
 	Author string
+	// Join is how participants join ("ssh -p 2222 10.0.0.5") and HostKey
+	// the server's host-key fingerprint, which they check on first
+	// connect: the facilitator's console shows both, since what was
+	// printed before the console took the screen is hidden until it ends.
+	Join, HostKey string
 	// Shared: participants join over SSH (gameday serve), so the header
 	// lists the roles and who is connected.
 	Shared bool

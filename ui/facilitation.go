@@ -92,6 +92,13 @@ func (m *model) rolesLine() string {
 	if len(online) == 0 {
 		right = "online: " + st.Muted.Render("nobody has joined")
 	}
+	// How to join stays in view for the facilitator; the host key, too
+	// long for this line, is in the key help (?).
+	if j := m.cfg.Join; j != "" && m.guest == nil {
+		if withJoin := st.Accent.Render("join: "+j) + "  " + right; ansi.StringWidth(withJoin)+2 <= m.width {
+			right = withJoin
+		}
+	}
 	// Who is online matters most in the room; the roles give way.
 	right = ansi.Truncate(right, m.width, "…")
 	left = ansi.Truncate(left, max(0, m.width-ansi.StringWidth(right)-2), "…")

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/charmbracelet/x/ansi"
+
 	"github.com/gameday/gameday/runbook"
 	"github.com/gameday/gameday/ui/serve"
 )
@@ -93,6 +95,30 @@ func TestHelpShowsWhatMatters(t *testing.T) {
 	for _, hs := range []*harness{newHarness(t, stBaseline, 80, 24), noting, timeline, helping, ended} {
 		if has(hs, "ctrl+x") {
 			t.Errorf("abort is in the help list in %s (modal %s); the footer shows it on its own", hs.m.run.Phase, hs.m.modal)
+		}
+	}
+}
+
+// The footer drops whole keys, never cuts one mid-word ("t timelin…"), and
+// keeps "? all keys" and the abort key at every width.
+func TestFooterKeepsWholeKeys(t *testing.T) {
+	for _, st := range []stage{stBaseline, stHypothesis, stBlast, stRun, stObserve, stAborted, stConclude, stEnded} {
+		for _, w := range []int{80, 100, 120, 140, 200} {
+			hs := newHarness(t, st, w, 30)
+			f := ansi.Strip(hs.m.footer())
+			if !strings.HasSuffix(f, "ctrl+x ABORT") || !strings.Contains(f, "? all keys") {
+				t.Errorf("stage %d at %d columns: footer %q lacks the help or abort key", st, w, f)
+			}
+			descs := map[string]bool{"…": true}
+			for _, b := range hs.m.permitted(hs.m.ShortHelp()) {
+				descs[b.Help().Key+" "+b.Help().Desc] = true
+			}
+			left := strings.TrimSpace(strings.TrimSuffix(f, "ctrl+x ABORT"))
+			for _, part := range strings.Split(left, " • ") {
+				if !descs[part] {
+					t.Errorf("stage %d at %d columns: footer part %q is not a whole key: %q", st, w, part, f)
+				}
+			}
 		}
 	}
 }

@@ -111,6 +111,27 @@ func (m *model) injectedText() string {
 	return fmt.Sprintf("%s (+%d more)", inj[0], len(inj)-1)
 }
 
+// injectedMembers is what is injected named by member only, longest
+// first, for a header too narrow for the attacks' names.
+func (m *model) injectedMembers() []string {
+	if m.redact {
+		return nil
+	}
+	var ms []string
+	for _, r := range m.run.Active() {
+		if !slices.Contains(ms, r.Key.Member) {
+			ms = append(ms, r.Key.Member)
+		}
+	}
+	switch len(ms) {
+	case 0:
+		return nil
+	case 1:
+		return ms[:1]
+	}
+	return []string{fmt.Sprintf("%s (+%d more)", ms[0], len(ms)-1), fmt.Sprintf("%s +%d", ms[0], len(ms)-1), fmt.Sprintf("%d hosts", len(ms))}
+}
+
 // header is the runbook, the run, the phase, T+, what is injected and the
 // verdict so far.
 func (m *model) header() []string {
@@ -119,18 +140,27 @@ func (m *model) header() []string {
 	if cfg.Runbook != nil {
 		name = cfg.Runbook.Name
 	}
-	right := ""
+	run, version, file := "", "", ""
 	if s.RunID != "" {
-		right = "run " + s.RunID
+		run = "run " + s.RunID
 	}
 	if cfg.Version != "" {
-		right += "  gameday " + cfg.Version
+		version = "gameday " + cfg.Version
+	}
+	if cfg.File != "" {
+		file = "  " + cfg.File
 	}
 	left := st.Title.Render("GAMEDAY") + " " + st.Bold.Render(name)
-	if cfg.File != "" {
-		left += st.Muted.Render("  " + cfg.File)
+	// What does not fit gives way whole, least useful first, so a run's
+	// name is never cut mid-word: the version, then the file, then the run.
+	line1 := left
+	for _, try := range [][3]string{{file, run, version}, {file, run, ""}, {"", run, ""}, {"", "", ""}} {
+		right := strings.TrimSpace(try[1] + "  " + try[2])
+		if l := left + st.Muted.Render(try[0]); ansi.StringWidth(l)+ansi.StringWidth(right)+1 <= m.width || try == [3]string{} {
+			line1 = spread(l, st.Muted.Render(right), m.width)
+			break
+		}
 	}
-	line1 := spread(left, st.Muted.Render(right), m.width)
 
 	phase := strings.ToUpper(s.Phase.String()) + s.stageTag()
 	if s.Ended {
@@ -150,7 +180,16 @@ func (m *model) header() []string {
 	// On a narrow screen what is injected gives way, so the verdict so far
 	// is always on screen.
 	if room := m.width - ansi.StringWidth(lead) - ansi.StringWidth(verdict); ansi.StringWidth(inj) > room {
-		inj = ansi.Truncate(inj, max(1, room), "…")
+		// Where the attack's name does not fit, the hosts it is on do:
+		// which machine is hurt matters more than what the fault is called.
+		cut := ansi.Truncate(inj, max(1, room), "…")
+		inj = cut
+		for _, short := range m.injectedMembers() {
+			if ansi.StringWidth(short) <= room {
+				inj = short
+				break
+			}
+		}
 	}
 	line2 := lead + injStyle.Render(inj) + verdict
 	if m.showsRoles() {
@@ -277,12 +316,39 @@ func (m *model) footer() string {
 		// only be refused.
 		abort = st.Muted.Render("abort: the facilitator or a safety officer")
 	}
+	room := max(0, m.width-ansi.StringWidth(abort)-2)
+	return spread(m.fitKeys(m.permitted(m.ShortHelp()), room), abort, m.width)
+}
+
+// fitKeys shows as many whole keys as fit in w cells, in order, with "…"
+// for those left out; "? all keys" stays last, since it is where the rest
+// are. A key is never cut mid-word ("t timelin…"), and the abort key beside
+// it never gives way.
+func (m *model) fitKeys(bs []key.Binding, w int) string {
 	h := m.footHelp
-	h.Width = max(0, m.width-ansi.StringWidth(abort)-2)
-	// help lets the last key overflow its width when even "…" does not fit
-	// after the others; the abort key must never be what gives way.
-	left := ansi.Truncate(h.ShortHelpView(m.permitted(m.ShortHelp())), h.Width, "…")
-	return spread(left, abort, m.width)
+	h.Width = 0 // the fitting is done here, by whole keys
+	var tail []key.Binding
+	if n := len(bs); n > 0 && len(bs[n-1].Keys()) > 0 && len(m.keys.Help.Keys()) > 0 && bs[n-1].Keys()[0] == m.keys.Help.Keys()[0] {
+		bs, tail = bs[:n-1], bs[n-1:]
+	}
+	sep := h.Styles.ShortSeparator.Render(h.ShortSeparator)
+	for n := len(bs); n >= 0; n-- {
+		var parts []string
+		if n > 0 {
+			parts = append(parts, h.ShortHelpView(bs[:n]))
+		}
+		if n < len(bs) {
+			parts = append(parts, h.Styles.Ellipsis.Render(h.Ellipsis))
+		}
+		if len(tail) > 0 {
+			parts = append(parts, h.ShortHelpView(tail))
+		}
+		if v := strings.Join(parts, sep); ansi.StringWidth(v) <= w {
+			return v
+		}
+	}
+	// Not even "? all keys" fits: what does is shown, cut.
+	return ansi.Truncate(h.ShortHelpView(tail), w, "…")
 }
 
 // permitted leaves out, for a participant, the keys their role may not use;

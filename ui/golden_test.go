@@ -40,7 +40,7 @@ func TestGolden(t *testing.T) {
 		{"note", stObserve, "Δ", append([]tea.KeyMsg{keyMsg("f")}, typed("retries hide web-2")...), "retries hide web-2"},
 	}
 	for _, tc := range cases {
-		for _, sz := range [][2]int{{80, 24}, {200, 50}} {
+		for _, sz := range [][2]int{{80, 24}, {120, 40}, {200, 50}} {
 			t.Run(fmt.Sprintf("%s_%dx%d", tc.name, sz[0], sz[1]), func(t *testing.T) {
 				rb := parseRunbook(t)
 				evs, now := scriptAt(tc.stage)
@@ -63,7 +63,13 @@ func TestGolden(t *testing.T) {
 // final view with the test's golden file.
 func requireGoldenView(t *testing.T, c *Console, size [2]int, wait string, keys []tea.KeyMsg, thenWait string) {
 	t.Helper()
-	m := c.newModel(&fakeSender{}, nil)
+	requireGoldenModel(t, c.newModel(&fakeSender{}, nil), size, wait, keys, thenWait)
+}
+
+// requireGoldenModel is requireGoldenView for a model built otherwise (a
+// participant's); it returns the final model.
+func requireGoldenModel(t *testing.T, m *model, size [2]int, wait string, keys []tea.KeyMsg, thenWait string) *model {
+	t.Helper()
 	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(size[0], size[1]))
 	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte(wait)) },
 		teatest.WithDuration(10*time.Second), teatest.WithCheckInterval(5*time.Millisecond))
@@ -79,6 +85,7 @@ func requireGoldenView(t *testing.T, c *Console, size [2]int, wait string, keys 
 	}
 	fm := tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second)).(*model)
 	golden.RequireEqual(t, []byte(fm.View()))
+	return fm
 }
 
 func typed(s string) []tea.KeyMsg {

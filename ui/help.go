@@ -53,7 +53,15 @@ func (o *helpOverlay) View() []string {
 	h.ShowAll = true
 	groups := o.FullHelp()
 	h.Width = o.width
-	out := []string{o.styles.Bold.Render("All keys"), ""}
+	out := []string{}
+	if o.cfg.Join != "" && o.participant == nil {
+		out = append(out, o.styles.Bold.Render("Participants join with")+"  "+o.cfg.Join)
+		if o.cfg.HostKey != "" {
+			out = append(out, o.wrapStyled("host key "+o.cfg.HostKey+" (what they should see on first connect)", o.styles.Muted)...)
+		}
+		out = append(out, "")
+	}
+	out = append(out, o.styles.Bold.Render("All keys"), "")
 	// Two groups a row fit 80 columns; wider terminals take all four.
 	per := 2
 	if o.width >= 140 {

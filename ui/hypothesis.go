@@ -4,6 +4,8 @@ import (
 	"math"
 
 	"github.com/charmbracelet/bubbles/key"
+
+	"github.com/gameday/gameday/gamedays"
 )
 
 // hypothesisScreen is the hypothesis phase: what the room expects, before
@@ -40,7 +42,11 @@ func (m *hypothesisScreen) View() []string {
 	out = append(out, "")
 	out = append(out, m.notesOf("Predictions", "prediction", "none yet: press p to add one")...)
 	out = append(out, "")
-	out = append(out, m.wrapStyled("Press enter to continue to the blast radius. Nothing is injected before it is confirmed.", st.Muted)...)
+	next := "Press enter to continue to the blast radius."
+	if !m.may(gamedays.IntentNext, "") {
+		next = "The facilitator continues to the blast radius."
+	}
+	out = append(out, m.wrapStyled(next+" Nothing is injected before it is confirmed.", st.Muted)...)
 	return out
 }
 

@@ -108,35 +108,7 @@ func (c *Console) Participant(o JoinOptions) (p *tea.Program, done func(), err e
 
 	who := o.Who
 	_ = o.Send(gamedays.Intent{Type: gamedays.IntentNote, Kind: NoteJoined, Author: who.Name, Text: who.Role, Source: "serve"})
-
-	cfg := c.cfg
-	cfg.Input, cfg.Output, cfg.Author = o.Input, o.Output, who.Name
-	redact := who.Role == runbook.RoleResponder
-	if redact {
-		// The file and run names say which scenario this is.
-		cfg.File, cfg.RunDir = "", ""
-		if cfg.Runbook != nil {
-			cfg.Runbook = redactRunbook(cfg.Runbook)
-		}
-	}
-	r := lipgloss.NewRenderer(o.Output)
-	r.SetColorProfile(profileFor(o.Term))
-	r.SetHasDarkBackground(true)
-	m := c.buildModel(cfg, r, q, stop, nil, nil)
-	m.redact = redact
-	m.run.redacted = redact
-	// A responder is not told when the fault landed, so their console
-	// cannot call their marks early; the journal still does.
-	m.run.Drill.Unseen = redact
-	// The engine decides (gamedays.Permit) and journals a refusal; the
-	// console shows why.
-	m.guest = &guest{who: who, send: o.Send}
-	// The roles line a participant sees takes a row from every screen.
-	size := tea.WindowSizeMsg{Width: m.width, Height: m.height}
-	if o.Width > 0 && o.Height > 0 {
-		size = tea.WindowSizeMsg{Width: o.Width, Height: o.Height}
-	}
-	m.handleSize(size)
+	m := c.guestModel(o, q, stop)
 	p = tea.NewProgram(m, tea.WithInput(o.Input), tea.WithOutput(o.Output), tea.WithAltScreen(),
 		tea.WithoutSignalHandler())
 	d, hasDrop := o.Output.(interface{ OnDrop(func()) })
@@ -154,6 +126,44 @@ func (c *Console) Participant(o JoinOptions) (p *tea.Program, done func(), err e
 		_ = o.Send(gamedays.Intent{Type: gamedays.IntentNote, Kind: NoteLeft, Author: who.Name, Text: who.Role, Source: "serve"})
 	}
 	return p, done, nil
+}
+
+// guestModel is the root model of a participant's console, reading events
+// from q: their role decides what it shows (a responder's is redacted) and
+// which keys it offers.
+func (c *Console) guestModel(o JoinOptions, q *queue, stop <-chan struct{}) *model {
+	who := o.Who
+	cfg := c.cfg
+	// A participant's console writes no report: it has no run directory.
+	cfg.Input, cfg.Output, cfg.Author, cfg.RunDir = o.Input, o.Output, who.Name, ""
+	redact := who.Role == runbook.RoleResponder
+	if redact {
+		// The file name says which scenario this is.
+		cfg.File = ""
+		if cfg.Runbook != nil {
+			cfg.Runbook = redactRunbook(cfg.Runbook)
+		}
+	}
+	r := lipgloss.NewRenderer(o.Output)
+	r.SetColorProfile(profileFor(o.Term))
+	r.SetHasDarkBackground(true)
+	m := c.buildModel(cfg, r, q, stop, nil, nil)
+	m.redact = redact
+	m.run.redacted = redact
+	// A responder is not told when the fault landed, so their console
+	// cannot call their marks early; the journal still does.
+	m.run.Drill.Unseen = redact
+	// The engine decides (gamedays.Permit) and journals a refusal; the
+	// console shows why.
+	m.guest = &guest{who: who, send: o.Send}
+	m.participant = &who
+	// The roles line a participant sees takes a row from every screen.
+	size := tea.WindowSizeMsg{Width: m.width, Height: m.height}
+	if o.Width > 0 && o.Height > 0 {
+		size = tea.WindowSizeMsg{Width: o.Width, Height: o.Height}
+	}
+	m.handleSize(size)
+	return m
 }
 
 // Sessions is serve.Options.Console for this console: each session runs
@@ -205,7 +215,8 @@ func redactEvent(ev gamedays.Event) (gamedays.Event, bool) {
 	case gamedays.EvStageStart, gamedays.EvStageResult, gamedays.EvStageAsk, gamedays.EvStageConfirm, gamedays.EvConfirmEach:
 		return ev, false // their words name the stage's members and magnitude
 	case gamedays.EvNote:
-		return ev, ev.Kind != ""
+		// A prediction says where the fault is expected to show.
+		return ev, ev.Kind != "" && ev.Kind != "prediction"
 	case gamedays.EvRunStart:
 		ev.RunID, ev.Msg, ev.File = "", "drill", ""
 	case gamedays.EvHypothesis:

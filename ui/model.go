@@ -2,7 +2,6 @@ package ui
 
 import (
 	"os"
-	"strings"
 	"time"
 
 	"github.com/charmbracelet/bubbles/help"
@@ -187,11 +186,13 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		switch {
 		case msg.err != nil && len(msg.files) > 0:
 			// A PDF that could not be printed leaves the other formats written.
-			m.flash = "report written: " + strings.Join(msg.files, ", ") + "; but " + msg.err.Error()
+			// The path comes whole; what did not fit of the error is in
+			// the journal's directory to see.
+			m.flash = reportWritten(msg.files, m.width) + "; but " + msg.err.Error()
 		case msg.err != nil:
 			m.flash = "report failed: " + msg.err.Error()
 		default:
-			m.flash = "report written: " + strings.Join(msg.files, ", ")
+			m.flash = reportWritten(msg.files, m.width)
 		}
 		return m, nil
 	case repaintMsg:

@@ -678,7 +678,7 @@ func TestExportWritesTheReportOffTheUpdateLoop(t *testing.T) {
 		t.Errorf("report written for %q", asked)
 	}
 	hs.m.Update(msg)
-	if !strings.Contains(hs.view(), "report written: /var/lib/gameday/r1/report.md") {
+	if !strings.Contains(hs.view(), "report written: /var/lib/gameday/r1/report.html (also report.md)") {
 		t.Errorf("no confirmation:\n%s", hs.view())
 	}
 	hs.m.writeReport = func(string) ([]string, error) { return nil, errConnRefused }

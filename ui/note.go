@@ -29,7 +29,7 @@ func newNoteInput(c *common) *noteInput {
 func (n *noteInput) open(kind string) tea.Cmd {
 	n.kind = kind
 	n.input.Reset()
-	n.input.Placeholder = "type a " + noteName(kind) + ", enter saves it to the journal"
+	n.input.Placeholder = placeholder(kind)
 	return n.input.Focus()
 }
 
@@ -86,6 +86,20 @@ func (n *noteInput) SetSize(width, height int) {
 
 // ShortHelp: save or throw away.
 func (n *noteInput) ShortHelp() []key.Binding { return []key.Binding{n.keys.Submit, n.keys.Cancel} }
+
+// placeholder is what the empty input asks for: a drill's marks are a
+// moment and what was seen or done, not "a detected".
+func placeholder(kind string) string {
+	switch kind {
+	case gamedays.NoteDetected:
+		return "what did you see? enter marks the time you detected it"
+	case gamedays.NoteMitigated:
+		return "what did you do? enter marks the time you mitigated it"
+	case gamedays.NoteHint:
+		return "the hint, as the responders should read it; enter releases it"
+	}
+	return "type a " + noteName(kind) + ", enter saves it to the journal"
+}
 
 func noteName(kind string) string {
 	switch kind {

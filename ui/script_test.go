@@ -54,15 +54,15 @@ func scriptAt(to stage) ([]gamedays.Event, time.Time) {
 	}})
 	if to == stBlocked {
 		at(20*time.Second, gamedays.Event{Type: gamedays.EvSteadyState, OK: no(), Checks: []gamedays.CheckResult{
-			{Section: "steady_state", Panel: "p95", Threshold: "< 300ms", Limit: 0.3, Value: 0.41, Held: false, Text: "p95[web-2] broken: p95 of 20 steps 410ms, against < 300ms, 09:00:00–09:00:20"},
-			{Section: "steady_state", Panel: "error_rate", Threshold: "< 1%", Limit: 0.01, Value: 0.004, Held: true, Text: "error_rate[web-1] held: p95 of 20 steps 0.4%, against < 1%, 09:00:00–09:00:20"},
+			{Section: "steady_state", Panel: "p95", Threshold: "< 300ms", Limit: 0.3, Value: 0.41, Held: false, Text: "p95[web-2] broken: 410ms (95th percentile of 20 samples), against < 300ms, 09:00:00–09:00:20"},
+			{Section: "steady_state", Panel: "error_rate", Threshold: "< 1%", Limit: 0.01, Value: 0.004, Held: true, Text: "error_rate[web-1] held: 0.4% (95th percentile of 20 samples), against < 1%, 09:00:00–09:00:20"},
 		}})
-		at(20*time.Second, gamedays.Event{Type: gamedays.EvVerdict, Verdict: "blocked", Msg: "steady state does not hold: p95[web-2] broken: p95 of 20 steps 410ms, against < 300ms"})
+		at(20*time.Second, gamedays.Event{Type: gamedays.EvVerdict, Verdict: "blocked", Msg: "steady state does not hold: p95[web-2] broken: 410ms (95th percentile of 20 samples), against < 300ms"})
 		at(20*time.Second, gamedays.Event{Type: gamedays.EvRunEnd, Verdict: "blocked"})
 		return evs, t0.Add(21 * time.Second)
 	}
 	at(20*time.Second, gamedays.Event{Type: gamedays.EvSteadyState, OK: yes(), Checks: []gamedays.CheckResult{
-		{Section: "steady_state", Panel: "p95", Threshold: "< 300ms", Limit: 0.3, Value: 0.12, Held: true, Text: "p95[web-2] held: p95 of 20 steps 120ms, against < 300ms, 09:00:00–09:00:20"},
+		{Section: "steady_state", Panel: "p95", Threshold: "< 300ms", Limit: 0.3, Value: 0.12, Held: true, Text: "p95[web-2] held: 120ms (95th percentile of 20 samples), against < 300ms, 09:00:00–09:00:20"},
 	}})
 	at(20*time.Second, gamedays.Event{Type: gamedays.EvPhase, Phase: "hypothesis"})
 	at(20*time.Second, gamedays.Event{Type: gamedays.EvHypothesis, Msg: "Latency on one of three instances keeps P95 under twice the baseline.", Checks: []gamedays.CheckResult{
@@ -101,7 +101,7 @@ func scriptAt(to stage) ([]gamedays.Event, time.Time) {
 		return evs, t0.Add(60 * time.Second)
 	}
 	if to == stAborted {
-		at(61*time.Second, gamedays.Event{Type: gamedays.EvAbort, Source: "key", Msg: "key; rolling back 1 injection(s)"})
+		at(61*time.Second, gamedays.Event{Type: gamedays.EvAbort, Source: "key", Author: "ana", Msg: "the abort key was pressed by ana; rolling back 1 injection(s)"})
 		at(61*time.Second, gamedays.Event{Type: gamedays.EvPhase, Phase: "aborted"})
 		at(61*time.Second, gamedays.Event{Type: gamedays.EvRollbackIntent, Injection: inj, Msg: "abort"})
 		at(62*time.Second, gamedays.Event{Type: gamedays.EvRollbackResult, Injection: inj, OK: no(), Result: &targets.Result{Err: "ssh: connect to web-2:22: connection refused"}})
@@ -113,10 +113,10 @@ func scriptAt(to stage) ([]gamedays.Event, time.Time) {
 	at(75*time.Second, gamedays.Event{Type: gamedays.EvRollbackResult, Injection: inj, OK: yes(), Result: &targets.Result{Output: "qdisc removed"}})
 	at(80*time.Second, gamedays.Event{Type: gamedays.EvPhase, Phase: "conclude"})
 	at(80*time.Second, gamedays.Event{Type: gamedays.EvExpectation, Checks: []gamedays.CheckResult{
-		{Section: "expect", Panel: "p95", Threshold: "< baseline * 2", Limit: 0.22, Value: 0.31, Baseline: 0.11, Held: false, Text: "p95[web-2] broken: p95 of 30 steps 310ms, against < 220ms (baseline 110ms × 2), 09:00:40–09:01:10"},
-		{Section: "expect", Panel: "error_rate", Threshold: "< 2%", Limit: 0.02, Value: 0.004, Held: true, Text: "error_rate[web-2] held: p95 of 30 steps 0.4%, against < 2%, 09:00:40–09:01:10"},
+		{Section: "expect", Panel: "p95", Threshold: "< baseline * 2", Limit: 0.22, Value: 0.31, Baseline: 0.11, Held: false, Text: "p95[web-2] broken: 310ms (95th percentile of 30 samples), against < 220ms (baseline 110ms × 2), 09:00:40–09:01:10"},
+		{Section: "expect", Panel: "error_rate", Threshold: "< 2%", Limit: 0.02, Value: 0.004, Held: true, Text: "error_rate[web-2] held: 0.4% (95th percentile of 30 samples), against < 2%, 09:00:40–09:01:10"},
 	}})
-	at(80*time.Second, gamedays.Event{Type: gamedays.EvVerdict, Verdict: "refuted", Msg: "p95[web-2] broken: p95 of 30 steps 310ms, against < 220ms (baseline 110ms × 2)"})
+	at(80*time.Second, gamedays.Event{Type: gamedays.EvVerdict, Verdict: "refuted", Msg: "p95[web-2] broken: 310ms (95th percentile of 30 samples), against < 220ms (baseline 110ms × 2)"})
 	at(85*time.Second, gamedays.Event{Type: gamedays.EvNote, Kind: "action", Author: "ana", Msg: "add an outlier-ejection rule to the load balancer"})
 	if to == stConclude {
 		return evs, t0.Add(90 * time.Second)

@@ -187,7 +187,7 @@ func TestGoldenStaged(t *testing.T) {
 		{"stage_waits", stAsk, "Δ"},
 	}
 	for _, tc := range cases {
-		for _, sz := range [][2]int{{80, 24}, {200, 50}} {
+		for _, sz := range [][2]int{{80, 24}, {120, 40}, {200, 50}} {
 			t.Run(fmt.Sprintf("%s_%dx%d", tc.name, sz[0], sz[1]), func(t *testing.T) {
 				c, evs := stagedConsole(t, tc.stage)
 				for _, ev := range evs {

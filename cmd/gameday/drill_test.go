@@ -107,11 +107,11 @@ func TestDrillOnTheLabMeasuresTTDAndTTM(t *testing.T) {
 	// The first hint is scheduled 3s after the inject at this time scale.
 	waitText(t, "rita", ritaScreen, "The edge P95 moved")
 	ritaKey("d")
-	waitText(t, "rita", ritaScreen, "type a detected")
+	waitText(t, "rita", ritaScreen, "what did you see?")
 	ritaKey("edge p95 went up, no errors\r")
 	waitText(t, "rita", ritaScreen, "detected saved")
 	ritaKey("m")
-	waitText(t, "rita", ritaScreen, "type a mitigated")
+	waitText(t, "rita", ritaScreen, "what did you do?")
 	ritaKey("took the slow host out\r")
 	waitText(t, "rita", ritaScreen, "mitigated saved")
 	waitText(t, "the facilitator", screen, "by rita: took the slow host out")

@@ -93,9 +93,6 @@ func runFile(cmd *cobra.Command, path string, f *runFlags) error {
 	if s.exported != nil {
 		defer s.exported.Close()
 	}
-	if err := s.credentials(cmd); err != nil {
-		return err
-	}
 	if !f.Autopilot && !f.DryRun {
 		return runConsole(cmd, s)
 	}
@@ -188,21 +185,15 @@ func prepare(cmd *cobra.Command, path string, f *runFlags) (*session, error) {
 	return s, nil
 }
 
-// credentials checks the AWS credentials of every attacked target. It runs
-// after what can be checked on this machine (a serve that nobody can join,
-// a drill runbook that is not one), so those say what is wrong first, and
-// before the run directory is made.
-func (s *session) credentials(cmd *cobra.Command) error {
-	if err := checkCredentials(cmdContext(cmd), s.rb, s.w); err != nil {
-		return invalid(err)
-	}
-	return nil
-}
-
 // begin makes the run directory and its journal, and the engine options
 // every way of driving a run shares. The caller sets how it drives the
 // engine (AutoAdvance, AutoConfirm, OnEvent) and closes the journal.
-func (s *session) begin() (dir string, j *gamedays.Journal, opts gamedays.Options, err error) {
+func (s *session) begin(ctx context.Context) (dir string, j *gamedays.Journal, opts gamedays.Options, err error) {
+	// Credentials that do not work, or lapse mid-run, block the run before
+	// it has a journal: nothing has been measured or touched.
+	if err := checkCredentials(ctx, s.rb, s.w); err != nil {
+		return "", nil, opts, invalid(err)
+	}
 	key, err := journalKey(true)
 	if err != nil {
 		return "", nil, opts, invalid(err)
@@ -248,7 +239,7 @@ func runConsole(cmd *cobra.Command, s *session) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	dir, journal, opts, err := s.begin()
+	dir, journal, opts, err := s.begin(ctx)
 	if err != nil {
 		return err
 	}
@@ -283,7 +274,7 @@ func runAutopilot(cmd *cobra.Command, s *session) error {
 			return invalid(err)
 		}
 	}
-	dir, journal, opts, err := s.begin()
+	dir, journal, opts, err := s.begin(ctx)
 	if err != nil {
 		return err
 	}

@@ -121,10 +121,7 @@ func serveSession(cmd *cobra.Command, s *session, sf *serveFlags, in io.Reader, 
 		return invalid(err)
 	}
 	defer srv.Close()
-	if err := s.credentials(cmd); err != nil {
-		return err
-	}
-	dir, journal, opts, err := s.begin()
+	dir, journal, opts, err := s.begin(ctx)
 	if err != nil {
 		return err
 	}
@@ -134,7 +131,8 @@ func serveSession(cmd *cobra.Command, s *session, sf *serveFlags, in io.Reader, 
 		author = s.rb.Roles.Facilitator.Name
 	}
 	c = ui.New(ui.Config{Runbook: s.rb, File: s.rb.File, RunDir: dir, Metrics: s.observer, Version: opts.Version,
-		Input: in, Output: out, Author: author, Shared: true, Drill: sf.Drill, Remaining: remainingFor(s)})
+		Input: in, Output: out, Author: author, Shared: true, Drill: sf.Drill, Remaining: remainingFor(s),
+		Join: joinCommand(srv), HostKey: srv.HostKeyFingerprint()})
 	opts.Drill = sf.Drill
 	opts.OnEvent = c.OnEvent
 	eng = gamedays.New(s.rb, opts)
@@ -152,13 +150,19 @@ func serveSession(cmd *cobra.Command, s *session, sf *serveFlags, in io.Reader, 
 	return outcomeError(cmd.ErrOrStderr(), dir, outcome, runErr, "")
 }
 
-// printServing says how to join, before the console takes the screen.
-func printServing(w io.Writer, srv *serve.Server, roles runbook.Roles) {
+// joinCommand is what a participant types to join.
+func joinCommand(srv *serve.Server) string {
 	host, port, err := net.SplitHostPort(srv.Addr())
 	if err != nil {
 		host, port = srv.Addr(), "22"
 	}
-	fmt.Fprintf(w, "gameday serve: participants join with  ssh -p %s %s\n", port, host)
+	return "ssh -p " + port + " " + host
+}
+
+// printServing says how to join, before the console takes the screen; the
+// console shows it too.
+func printServing(w io.Writer, srv *serve.Server, roles runbook.Roles) {
+	fmt.Fprintf(w, "gameday serve: participants join with  %s\n", joinCommand(srv))
 	fmt.Fprintf(w, "host key %s (participants should see this on first connect)\n", srv.HostKeyFingerprint())
 	for _, m := range roles.Members() {
 		if m.Key != "" {

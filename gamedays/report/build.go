@@ -27,7 +27,7 @@ func Build(events []gamedays.Event, truncated bool) (*Report, error) {
 			Schema: Schema, Start: events[0].Time.UTC(), End: events[len(events)-1].Time.UTC(),
 			Participants: []Participant{}, SteadyState: []Check{}, Panels: []Panel{}, BlastRadius: []Blast{},
 			Attacks: []Attack{}, Guardrails: []Guardrail{}, Breaches: []Breach{}, Aborts: []Abort{},
-			Unreverted: []Injection{}, Timeline: []Entry{}, Findings: []Note{}, Actions: []Note{}, Warnings: []string{},
+			Unreverted: []Injection{}, Timeline: []Entry{}, Findings: []Note{}, Actions: []Note{}, Predictions: []Prediction{}, Warnings: []string{},
 			Hypothesis: Hypothesis{Expectations: []Check{}}, Verdict: Verdict{Evidence: []Check{}},
 		},
 		st:          gamedays.NewState(nil),
@@ -254,6 +254,8 @@ func (b *builder) note(ev gamedays.Event) {
 		b.r.Findings = append(b.r.Findings, n)
 	case "action":
 		b.r.Actions = append(b.r.Actions, n)
+	case "prediction":
+		b.r.Predictions = append(b.r.Predictions, Prediction{Note: n})
 	}
 }
 
@@ -344,6 +346,7 @@ func (b *builder) finish(events []gamedays.Event) {
 	if len(r.Verdict.Evidence) == 0 {
 		r.Verdict.Evidence = b.evidence()
 	}
+	b.predictions()
 	b.chartData()
 }
 

@@ -259,16 +259,16 @@ func (r *Report) chart(i int) ([]byte, error) {
 
 // svgChart draws one panel over the whole run.
 func (cd chartData) svgChart(cp chartPanel) ([]byte, error) {
-	lo, hi, drawn, title := cp.scale()
-	// Head room for the phase names above the data.
-	top := hi + (hi-lo)*0.18
+	lo, hi, drawn, title, off := cp.scale()
+	// Head room for the phase names, in up to two rows, above the data.
+	top := hi + (hi-lo)*0.24
 	c := &canvas{x1: cd.duration, y0: lo, y1: top}
 
 	c.printf(`<svg xmlns="http://www.w3.org/2000/svg" width="%gpt" height="%gpt" viewBox="0 0 %g %g" font-family="%s">`+"\n",
 		chartWidth, chartHeight, chartWidth, chartHeight, chartFont)
 	c.printf(`<rect width="%g" height="%g" fill="#ffffff"/>`+"\n", chartWidth, chartHeight)
 	c.text(chartWidth/2, 13, "middle", "12", "#000000", title, ` font-weight="bold"`)
-	cd.bands(c, lo, hi, top)
+	cd.bands(c, lo, top)
 
 	xticks, yticks := elapsedTicks(0, cd.duration), valueTicks(lo, top, cp.unit)
 	for _, t := range xticks {
@@ -283,14 +283,19 @@ func (cd chartData) svgChart(cp chartPanel) ([]byte, error) {
 	cd.alertLines(c)
 	// Axes last, so bands never cover them.
 	axes(c, xticks, yticks)
+	if len(off) > 0 {
+		// Said in words under the chart: a line the scale leaves out is
+		// still a limit the run was held to.
+		c.text(plotLeft, chartHeight-3, "start", "8", colGuardrail, "Not drawn, far above the data: "+strings.Join(off, "; "), ` class="off-chart"`)
+	}
 	c.printf("</svg>\n")
 	return c.buf.Bytes(), nil
 }
 
 // scale is the panel's value range: its data and the limits near enough
 // to draw. A limit far above the data would flatten it; such a line is
-// named in the title instead of drawn.
-func (cp chartPanel) scale() (lo, hi float64, drawn []hline, title string) {
+// not drawn but listed in off, to be said in words.
+func (cp chartPanel) scale() (lo, hi float64, drawn []hline, title string, off []string) {
 	title = cp.title
 	lo, hi = math.Inf(1), math.Inf(-1)
 	for _, s := range cp.series {
@@ -301,18 +306,14 @@ func (cp chartPanel) scale() (lo, hi float64, drawn []hline, title string) {
 	if math.IsInf(lo, 1) {
 		lo, hi = 0, 1
 	}
-	var above []string
 	dataHi := hi
 	for _, l := range cp.lines {
 		if l.y <= 5*dataHi || dataHi <= 0 {
 			drawn = append(drawn, l)
 			lo, hi = math.Min(lo, l.y), math.Max(hi, l.y)
 		} else {
-			above = append(above, l.label)
+			off = append(off, l.label+" ("+runbook.FormatValue(l.y, cp.unit)+")")
 		}
-	}
-	if len(above) > 0 {
-		title += "  (above the chart: " + strings.Join(above, ", ") + ")"
 	}
 	if len(cp.series) > 1 {
 		var names []string
@@ -325,32 +326,68 @@ func (cp chartPanel) scale() (lo, hi float64, drawn []hline, title string) {
 	if hi <= lo {
 		hi = lo + 1
 	}
-	return lo, hi, drawn, title
+	return lo, hi, drawn, title, off
 }
 
-// bands shades the phases, named where a band is wide enough, and the
-// attacks.
-func (cd chartData) bands(c *canvas, lo, hi, top float64) {
+// bands shades the phases and the attacks, each over the whole height of
+// the plot. Every phase is named: where its band is too narrow for its
+// name, the name moves right, to a second row if the first is taken, and
+// a thin line ties it to its band.
+func (cd chartData) bands(c *canvas, lo, top float64) {
+	// The second row of names is below the stages' names (plotTop+19).
+	rows := []float64{plotTop + 9, plotTop + 29}
+	ends := make([]float64, len(rows)) // where each row's last name ends
+	for i := range ends {
+		ends[i] = math.Inf(-1)
+	}
 	for i, ph := range cd.phases {
 		col := colPhase[i%2]
 		if ph.name == "aborted" {
 			col = colAborted
 		}
-		c.rect(ph.from, ph.to, lo, top, col, "")
+		c.rect(ph.from, ph.to, lo, top, col, fmt.Sprintf(` class="phase" data-phase="%s"`, htmlAttr(ph.name)))
 	}
 	// The stages lie within the run phase: shaded over its band, under
 	// its name.
 	cd.stageBands(c, lo, top)
+	for _, a := range cd.attacks {
+		c.rect(a.from, math.Max(a.to, a.from+cd.duration/500), lo, top, colAttack,
+			fmt.Sprintf(` class="attack" data-attack="%s" fill-opacity="%g"`, htmlAttr(a.name), colAttackOpacity))
+		c.text(c.x(a.from)+2, c.y(lo)-2, "start", "8", "#9a4500", "attack: "+a.name, "")
+	}
+	// Names after every band, so no band is painted over a name that
+	// spills past its own.
 	for _, ph := range cd.phases {
-		if (ph.to-ph.from)/cd.duration*plotWidth >= float64(len(ph.name))*4.6+6 {
-			c.text(c.x(ph.from)+2, plotTop+9, "start", "8", "#404040", ph.name, "")
+		x0, x1 := c.x(ph.from), c.x(ph.to)
+		w := labelWidth(ph.name)
+		// The first row where the name fits at the band's start, else
+		// the row whose last name ends first, after it.
+		row := 0
+		for r := range rows {
+			if ends[r]+4 <= x0+2 {
+				row = r
+				break
+			}
+			if ends[r] < ends[row] {
+				row = r
+			}
+		}
+		x := math.Max(x0+2, ends[row]+4)
+		if x+w > plotRight {
+			x = plotRight - w
+		}
+		ends[row] = x + w
+		c.text(x, rows[row], "start", "8", "#404040", ph.name, fmt.Sprintf(` class="phase-label" data-phase="%s"`, htmlAttr(ph.name)))
+		if x+w > x1 {
+			// A name wider than its band is tied to it, so it is not
+			// read as the next band's.
+			c.line(x, rows[row]+2, (x0+x1)/2, rows[len(rows)-1]+8, "#404040", 0.5, ` class="phase-tie" data-phase="`+htmlAttr(ph.name)+`"`)
 		}
 	}
-	for _, a := range cd.attacks {
-		c.rect(a.from, math.Max(a.to, a.from+cd.duration/500), lo, hi, colAttack, fmt.Sprintf(` fill-opacity="%g"`, colAttackOpacity))
-		c.text(c.x(a.from)+2, c.y(lo+(hi-lo)*0.02)-2, "start", "8", "#9a4500", "attack: "+a.name, "")
-	}
 }
+
+// labelWidth is about how wide a name is at 8pt in the chart's font.
+func labelWidth(s string) float64 { return float64(len(s))*4.6 + 2 }
 
 // lines draws the series, the limits and the aborts.
 func (cd chartData) lines(c *canvas, cp chartPanel, drawn []hline, hi, top float64) {

@@ -181,6 +181,17 @@ func (r *Report) hypothesisSection() section {
 		}
 		s.blocks = append(s.blocks, t)
 	}
+	if len(r.Predictions) > 0 {
+		t := block{kind: bTable, head: []string{"T+", "Who", "Predicted", "Measured"}}
+		for _, p := range r.Predictions {
+			measured := strings.Join(p.Measured, "; ")
+			if measured == "" {
+				measured = "—"
+			}
+			t.rows = append(t.rows, []string{clock(p.T), p.Author, p.Text, measured})
+		}
+		s.blocks = append(s.blocks, para("Predicted vs measured:", ""), t)
+	}
 	return s
 }
 
@@ -413,6 +424,11 @@ func (r *Report) timelineSection() section {
 	s := section{id: "timeline", title: "Timeline"}
 	t := block{kind: bTable, head: []string{"T+", "Phase", "Who", "What"}}
 	for _, e := range r.Timeline {
+		// How many samples were journalled is bookkeeping; the charts
+		// above are what the samples say. The JSON keeps the line.
+		if e.Type == gamedays.EvSample {
+			continue
+		}
 		t.rows = append(t.rows, []string{clock(e.T), e.Phase, e.Author, e.Text})
 	}
 	s.blocks = append(s.blocks, t)

@@ -66,6 +66,14 @@ func runEngine(t *testing.T, hurt float64) string {
 // host answers.
 func runEngineOn(t *testing.T, src string, query func(*targetstest.Executor) *metricstest.Querier) string {
 	t.Helper()
+	return runEngineAs(t, src, query, 0)
+}
+
+// runEngineAs is runEngineOn with a facilitator who takes think seconds
+// (of the run's clock) over the hypothesis and again over the blast
+// radius before moving on, as people do; 0 moves on at once.
+func runEngineAs(t *testing.T, src string, query func(*targetstest.Executor) *metricstest.Querier, think time.Duration) string {
+	t.Helper()
 	rb, err := runbook.Parse("engine.yaml", []byte(src), targets.Default())
 	if err != nil {
 		t.Fatal(err)
@@ -82,8 +90,11 @@ func runEngineOn(t *testing.T, src string, query func(*targetstest.Executor) *me
 	e := gamedays.New(rb, gamedays.Options{
 		RunID: "engine-run", Source: []byte(src), Journal: j, Clock: clock, Catalogue: targets.Default(),
 		Resolvers: map[string]targets.Resolver{"ssh": targetstest.Resolver{}}, Executors: map[string]targets.Executor{"ssh": h},
-		Metrics: poller, AutoAdvance: true, AutoConfirm: true, Version: "test",
+		Metrics: poller, AutoAdvance: think == 0, AutoConfirm: think == 0, Version: "test",
 	})
+	var thinking gamedays.Phase = -1
+	var since time.Time
+	asked := map[gamedays.Phase]bool{}
 	done := make(chan error, 1)
 	go func() { _, err := e.Run(context.Background()); done <- err }()
 	// Move the clock a second whenever the engine is parked on it; bounded
@@ -98,13 +109,28 @@ func runEngineOn(t *testing.T, src string, query func(*targetstest.Executor) *me
 			return path
 		default:
 		}
+		// Each phase is moved on once, as a person presses a key once.
+		if ph := e.Phase(); think > 0 && !asked[ph] && ph == gamedays.PhaseConclude {
+			asked[ph] = e.Send(gamedays.Local, gamedays.Intent{Type: gamedays.IntentNext}) == nil
+		} else if think > 0 && !asked[ph] && (ph == gamedays.PhaseHypothesis || ph == gamedays.PhaseBlastRadius) {
+			if ph != thinking {
+				thinking, since = ph, clock.Now()
+			}
+			if clock.Now().Sub(since) >= think {
+				in := gamedays.Intent{Type: gamedays.IntentNext}
+				if ph == gamedays.PhaseBlastRadius {
+					in.Type = gamedays.IntentConfirm
+				}
+				asked[ph] = e.Send(gamedays.Local, in) == nil
+			}
+		}
 		if n := clock.Waiters(); n > 0 && steady(clock, n) {
 			clock.Advance(time.Second)
 		} else {
 			time.Sleep(50 * time.Microsecond)
 		}
 	}
-	t.Fatal("the engine did not finish within 30s")
+	t.Fatalf("the engine did not finish within 30s: phase %s at %s", e.Phase(), clock.Now())
 	return ""
 }
 

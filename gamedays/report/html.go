@@ -53,6 +53,21 @@ func inline(s string) string {
 	return b.String()
 }
 
+// cellHTML escapes a table cell and keeps each word that a browser could
+// break inside (network-latency, 0:00/1:00) on one line: a table reads by
+// its words, and "network-/latency" or "checkou/t" reads as two.
+func cellHTML(s string) string {
+	words := strings.Split(s, " ")
+	for i, w := range words {
+		if strings.ContainsAny(w, "-/?&%:.,;=_") {
+			words[i] = `<span class="w">` + esc(w) + `</span>`
+		} else {
+			words[i] = esc(w)
+		}
+	}
+	return strings.Join(words, " ")
+}
+
 func (r *Report) htmlBlock(w *bufio.Writer, b block) error {
 	switch b.kind {
 	case bPara:
@@ -68,7 +83,8 @@ func (r *Report) htmlBlock(w *bufio.Writer, b block) error {
 	case bNotice:
 		fmt.Fprintf(w, "<div class=\"notice\" role=\"alert\"><strong>%s</strong> %s</div>\n", esc(b.strong), inline(b.text))
 	case bTable:
-		w.WriteString("<table>\n<thead><tr>")
+		// A wide table scrolls in its own box rather than break words.
+		w.WriteString("<div class=\"table\"><table>\n<thead><tr>")
 		for _, h := range b.head {
 			fmt.Fprintf(w, "<th>%s</th>", esc(h))
 		}
@@ -76,11 +92,11 @@ func (r *Report) htmlBlock(w *bufio.Writer, b block) error {
 		for _, row := range b.rows {
 			w.WriteString("<tr>")
 			for _, c := range row {
-				fmt.Fprintf(w, "<td>%s</td>", esc(c))
+				fmt.Fprintf(w, "<td>%s</td>", cellHTML(c))
 			}
 			w.WriteString("</tr>\n")
 		}
-		w.WriteString("</tbody>\n</table>\n")
+		w.WriteString("</tbody>\n</table></div>\n")
 	case bList, bChecklist:
 		if b.kind == bChecklist {
 			w.WriteString("<ul class=\"check\">")
@@ -126,7 +142,9 @@ p { margin: .4rem 0; }
 table { border-collapse: collapse; margin: .6rem 0; font-size: .88rem; width: 100%%; }
 th, td { border: 1px solid #d0d7de; padding: .25rem .5rem; text-align: left; vertical-align: top; }
 th { background: #f6f8fa; }
-td { overflow-wrap: anywhere; }
+td { overflow-wrap: break-word; }
+div.table { overflow-x: auto; }
+span.w { white-space: nowrap; }
 pre { background: #f6f8fa; border: 1px solid #d0d7de; padding: .6rem; overflow-x: auto; font-size: .8rem; white-space: pre-wrap; }
 figure { margin: .8rem 0; }
 figure svg { width: 100%%; height: auto; display: block; }

@@ -50,12 +50,15 @@ type Report struct {
 	// Alerts is the judgement of the runbook's alerts section;
 	// OtherAlerts the alerts that fired from the inject on that it neither
 	// expects nor forbids.
-	Alerts        []gamedays.AlertResult `json:"alerts,omitempty"`
-	OtherAlerts   []gamedays.AlertMark   `json:"other_alerts,omitempty"`
-	Timeline      []Entry                `json:"timeline"`
-	Findings      []Note                 `json:"findings"`
-	Actions       []Note                 `json:"action_items"`
-	RunbookSource string                 `json:"runbook_source"`
+	Alerts      []gamedays.AlertResult `json:"alerts,omitempty"`
+	OtherAlerts []gamedays.AlertMark   `json:"other_alerts,omitempty"`
+	Timeline    []Entry                `json:"timeline"`
+	Findings    []Note                 `json:"findings"`
+	// Predictions are the guesses written before the run, each beside
+	// what was measured.
+	Predictions   []Prediction `json:"predictions"`
+	Actions       []Note       `json:"action_items"`
+	RunbookSource string       `json:"runbook_source"`
 
 	// Warnings are problems met while reading the journal (a runbook that no
 	// longer parses, events out of order); the report says them at the top.

@@ -22,13 +22,30 @@ const (
 )
 
 // authenticate verifies the SigV4 signature of c.r and fills c.service,
-// c.region and c.key from its credential scope.
+// c.region and c.key from its credential scope. Each step answers with the
+// error AWS gives for what it finds wrong.
 func (s *Server) authenticate(c *call) *apiError {
-	r := c.r
-	auth := r.Header.Get("Authorization")
+	auth := c.r.Header.Get("Authorization")
 	if auth == "" {
-		return &apiError{status: 403, code: missingAuth(guessService(r, c.body)), msg: "Request is missing Authentication Token"}
+		return &apiError{status: 403, code: missingAuth(guessService(c.r, c.body)), msg: "Request is missing Authentication Token"}
 	}
+	fields, scope, bad := parseAuthorization(c, auth)
+	if bad != nil {
+		return bad
+	}
+	if err := s.checkKey(c, scope[0]); err != nil {
+		return err
+	}
+	when, err := s.checkDate(c.r, scope[1])
+	if err != nil {
+		return err
+	}
+	return s.checkSignature(c, fields, scope, when)
+}
+
+// parseAuthorization reads the Authorization header's fields and its
+// credential scope (key/date/region/service/aws4_request).
+func parseAuthorization(c *call, auth string) (map[string]string, []string, *apiError) {
 	alg, rest, _ := strings.Cut(auth, " ")
 	fields := map[string]string{}
 	for _, part := range strings.Split(rest, ",") {
@@ -42,39 +59,53 @@ func (s *Server) authenticate(c *call) *apiError {
 		c.service, c.region = scope[3], scope[2]
 	}
 	if alg != sigAlgorithm || len(scope) != 5 || scope[4] != "aws4_request" || fields["SignedHeaders"] == "" || fields["Signature"] == "" {
-		return &apiError{status: 400, code: "IncompleteSignature", msg: fmt.Sprintf("Authorization header requires %s with Credential=AKID/date/region/service/aws4_request, SignedHeaders and Signature", sigAlgorithm)}
+		return nil, nil, &apiError{status: 400, code: "IncompleteSignature", msg: fmt.Sprintf("Authorization header requires %s with Credential=AKID/date/region/service/aws4_request, SignedHeaders and Signature", sigAlgorithm)}
 	}
-	key, ok := s.keys[scope[0]]
+	return fields, scope, nil
+}
+
+// checkKey finds the access key and checks its session token and expiry.
+func (s *Server) checkKey(c *call, id string) *apiError {
+	key, ok := s.keys[id]
 	if !ok {
 		return unknownKey(c.service)
 	}
 	c.key = key
-	if key.SessionToken != "" && r.Header.Get("X-Amz-Security-Token") != key.SessionToken {
+	if key.SessionToken != "" && c.r.Header.Get("X-Amz-Security-Token") != key.SessionToken {
 		return unknownKey(c.service)
 	}
 	if !key.Expires.IsZero() && !s.opts.Now().Before(key.Expires) {
 		return expiredToken(c.service)
 	}
+	return nil
+}
 
+// checkDate reads X-Amz-Date and checks it against the clock and the
+// credential scope's date.
+func (s *Server) checkDate(r *http.Request, scopeDate string) (time.Time, *apiError) {
 	when, err := time.Parse(amzDate, r.Header.Get("X-Amz-Date"))
 	if err != nil {
-		return &apiError{status: 400, code: "IncompleteSignature", msg: "X-Amz-Date header missing or not in the form 20060102T150405Z"}
+		return when, &apiError{status: 400, code: "IncompleteSignature", msg: "X-Amz-Date header missing or not in the form 20060102T150405Z"}
 	}
 	if now := s.opts.Now(); when.Before(now.Add(-maxSkew)) || when.After(now.Add(maxSkew)) {
-		return &apiError{status: 403, code: "SignatureDoesNotMatch", msg: fmt.Sprintf("Signature expired: %s is now earlier than %s or later than %s", when.Format(amzDate), now.Add(-maxSkew).UTC().Format(amzDate), now.Add(maxSkew).UTC().Format(amzDate))}
+		return when, &apiError{status: 403, code: "SignatureDoesNotMatch", msg: fmt.Sprintf("Signature expired: %s is now earlier than %s or later than %s", when.Format(amzDate), now.Add(-maxSkew).UTC().Format(amzDate), now.Add(maxSkew).UTC().Format(amzDate))}
 	}
-	if scope[1] != when.Format("20060102") {
-		return &apiError{status: 403, code: "SignatureDoesNotMatch", msg: fmt.Sprintf("Credential should be scoped to a valid date: %s does not match X-Amz-Date %s", scope[1], when.Format(amzDate))}
+	if scopeDate != when.Format("20060102") {
+		return when, &apiError{status: 403, code: "SignatureDoesNotMatch", msg: fmt.Sprintf("Credential should be scoped to a valid date: %s does not match X-Amz-Date %s", scopeDate, when.Format(amzDate))}
 	}
+	return when, nil
+}
 
+// checkSignature rebuilds the request with only the headers the client
+// signed, lets the SDK's signer compute what the signature must be, and
+// compares.
+func (s *Server) checkSignature(c *call, fields map[string]string, scope []string, when time.Time) *apiError {
+	r := c.r
 	sum := sha256.Sum256(c.body)
 	payloadHash := hex.EncodeToString(sum[:])
 	if h := r.Header.Get("X-Amz-Content-Sha256"); h != "" && h != "UNSIGNED-PAYLOAD" && h != payloadHash {
 		return &apiError{status: 400, code: "XAmzContentSHA256Mismatch", msg: "The provided 'x-amz-content-sha256' header does not match what was computed."}
 	}
-
-	// Rebuild the request with only the headers the client signed, then let
-	// the SDK's signer compute what the signature must be.
 	u := &url.URL{Scheme: "http", Host: r.Host, Path: r.URL.Path, RawPath: r.URL.RawPath, RawQuery: r.URL.RawQuery}
 	req := &http.Request{Method: r.Method, URL: u, Host: r.Host, Header: http.Header{}}
 	for _, name := range strings.Split(fields["SignedHeaders"], ";") {
@@ -86,7 +117,7 @@ func (s *Server) authenticate(c *call) *apiError {
 			req.Header[http.CanonicalHeaderKey(name)] = r.Header.Values(name)
 		}
 	}
-	creds := sdkaws.Credentials{AccessKeyID: key.AccessKeyID, SecretAccessKey: key.SecretAccessKey}
+	creds := sdkaws.Credentials{AccessKeyID: c.key.AccessKeyID, SecretAccessKey: c.key.SecretAccessKey}
 	if err := s.signer.SignHTTP(r.Context(), creds, req, payloadHash, scope[3], scope[2], when); err != nil {
 		return &apiError{status: 400, code: "IncompleteSignature", msg: err.Error()}
 	}

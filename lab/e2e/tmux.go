@@ -165,3 +165,15 @@ func (x *Tmux) exitCode() (int, bool) {
 func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
+
+// Format is tmux's answer for a format of the pane, e.g. "#{alternate_on}"
+// (1 while the program has the alternate screen) or "#{cursor_flag}" (1
+// while the cursor is shown).
+func (x *Tmux) Format(f string) string {
+	x.t.Helper()
+	out, err := x.tmux("display-message", "-p", "-t", x.session, f)
+	if err != nil {
+		x.t.Fatalf("tmux display-message %q: %v\n%s", f, err, out)
+	}
+	return strings.TrimSpace(out)
+}

@@ -146,6 +146,18 @@ func (c *Chart) drawYLabels() {
 	}
 }
 
+// labelLimit writes a limit's own value beside its line when the row it
+// lies on stands for another value: on a short chart a row spans a wide
+// range, and a line at 250ms beside a 300ms label would say the limit is
+// higher than it is.
+func (c *Chart) labelLimit(v float64) {
+	r := c.sc.row(v)
+	if math.Abs(c.sc.value(r)-v) <= c.sc.unit*1e-6 {
+		return
+	}
+	c.lc.Canvas.SetString(canvas.Point{X: max(0, c.lc.Origin().X-LabelWidth), Y: r}, c.yLabel(v))
+}
+
 // Resize changes the chart's size in cells.
 func (c *Chart) Resize(w, h int) {
 	w, h = max(0, w), max(0, h)
@@ -201,11 +213,13 @@ func (c *Chart) Draw(s Spec) {
 	for _, v := range s.Expect {
 		if c.OnScale(v) {
 			c.fillRow(c.row(v), Expect)
+			c.labelLimit(v)
 		}
 	}
 	for _, v := range s.Guard {
 		if c.OnScale(v) {
 			c.fillRow(c.row(v), Guard)
+			c.labelLimit(v)
 		}
 	}
 	span := s.To.Sub(s.From)
@@ -248,6 +262,9 @@ func (c *Chart) OnScale(v float64) bool {
 	lo, hi := c.sc.edges()
 	return !math.IsNaN(v) && v >= lo && v <= hi
 }
+
+// Edges are the lowest and highest values the last Draw can show.
+func (c *Chart) Edges() (lo, hi float64) { return c.sc.edges() }
 
 // Row is the plot row (0 at the top) the last Draw put a value on; limit
 // lines and axis labels both use it.

@@ -25,6 +25,9 @@ func (s scale) row(v float64) int {
 	return min(s.rows-1, max(0, r))
 }
 
+// value is the value plot row r (0 at the top) stands for.
+func (s scale) value(r int) float64 { return s.bottom + float64(s.rows-1-r)*s.unit }
+
 // dotRow is the braille dot row (0 at the top) a value falls in; values
 // beyond the range, infinities included, sit on the edge.
 func (s scale) dotRow(v float64) int {

@@ -105,6 +105,9 @@ func TestLimitLinesSitOnTheirLabelledRow(t *testing.T) {
 		{"error rate 0, expect < 1%, guardrail > 20%", 6, 0, 0.01, 0.2, true},
 		{"error 5%, guardrail > 20%", 12, 0.05, math.NaN(), 0.2, true},
 		{"latency 149ms, expect < 150ms", 14, 0.149, 0.15, math.NaN(), false},
+		// Four rows of 100ms each: 250ms lies between two rows.
+		{"latency 200ms, expect < 250ms, four rows", 6, 0.2, 0.25, math.NaN(), true},
+		{"latency 120ms, expect < 250ms, guardrail > 400ms, five rows", 7, 0.12, 0.25, 0.4, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -126,6 +129,10 @@ func TestLimitLinesSitOnTheirLabelledRow(t *testing.T) {
 			at, unit := valueAt(lab, got[0])
 			if math.Abs(at-v) > unit/2+1e-12 {
 				t.Errorf("limit %v drawn on row %d, which the labels %v put at %v (±%v):\n%s", v, got[0], lab, at, unit/2, strings.Join(lines, "\n"))
+			}
+			// A labelled row says exactly what the line on it stands for.
+			if l, ok := lab[got[0]]; ok && math.Abs(l-v) > 1e-9 {
+				t.Errorf("limit %v drawn on row %d labelled %v:\n%s", v, got[0], l, strings.Join(lines, "\n"))
 			}
 			if c.Row(v) != got[0] {
 				t.Errorf("Row(%v) = %d, drawn on %d", v, c.Row(v), got[0])

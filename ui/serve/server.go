@@ -57,6 +57,9 @@ type Options struct {
 	// handshake, authentication and the first channel must fit in it
 	// (default 20s).
 	OpenTimeout time.Duration
+	// CloseGrace bounds how long Close waits for consoles to end and hand
+	// their terminals back before it cuts the connections (default 3s).
+	CloseGrace time.Duration
 }
 
 // Server is a running share server.
@@ -71,6 +74,11 @@ type Server struct {
 	closed bool
 	conns  map[ssh.Context]*conn
 	wg     sync.WaitGroup // the accept loop, connections and sessions
+	// ending ends each live session's console; Close calls them all and
+	// waits (bounded by CloseGrace) on live, so every terminal is given
+	// back, and told why, before the connections close.
+	ending map[*session]context.CancelFunc
+	live   sync.WaitGroup
 }
 
 // Start listens and serves until Close.
@@ -83,6 +91,9 @@ func Start(opts Options) (*Server, error) {
 	}
 	if opts.OpenTimeout <= 0 {
 		opts.OpenTimeout = 20 * time.Second
+	}
+	if opts.CloseGrace <= 0 {
+		opts.CloseGrace = 3 * time.Second
 	}
 	if opts.Console == nil {
 		return nil, errors.New("serve: no session console")
@@ -101,7 +112,7 @@ func Start(opts Options) (*Server, error) {
 	if len(keys) == 0 {
 		return nil, errors.New("serve: no participant has a key; give roles a key in the runbook (roles: observers: - {name: ..., key: \"ssh-ed25519 ...\"}) or pass --authorized-keys FILE, whose keys join as the role the command gives them")
 	}
-	s := &Server{opts: opts, keys: keys, conns: map[ssh.Context]*conn{}, hostFP: gossh.FingerprintSHA256(signer.PublicKey())}
+	s := &Server{opts: opts, keys: keys, conns: map[ssh.Context]*conn{}, ending: map[*session]context.CancelFunc{}, hostFP: gossh.FingerprintSHA256(signer.PublicKey())}
 	// The middleware sets lipgloss's global colour profile; handing it the
 	// one in force leaves the facilitator's own console as it was. Each
 	// participant's console draws with its own renderer.
@@ -145,7 +156,22 @@ func (s *Server) Close() error {
 	for _, c := range s.conns {
 		conns = append(conns, c)
 	}
+	for _, end := range s.ending {
+		end()
+	}
 	s.mu.Unlock()
+	// Each console quits, its terminal is restored and told the game day
+	// ended (see participant); a terminal that does not take it in time
+	// is cut below.
+	ended := make(chan struct{})
+	go func() {
+		s.live.Wait()
+		close(ended)
+	}()
+	select {
+	case <-ended:
+	case <-time.After(s.opts.CloseGrace):
+	}
 	err := s.ssh.Close()
 	// Serve may not have registered the listener yet, and connections
 	// still in their handshake are not the ssh server's to close.

@@ -61,6 +61,14 @@ func (s *Server) participant(next ssh.Handler) ssh.Handler {
 		out := NewFrameWriter(&endOnError{w: ss, end: cancel}, s.opts.OutputLimit)
 		sess := &session{Session: ss, ctx: sessionContext{ss.Context(), ctx}, winch: make(chan ssh.Window, 1),
 			part: &Session{Who: who, Term: pty.Term, Width: pty.Window.Width, Height: pty.Window.Height, In: ss, Out: out, Ctx: ctx}}
+		closing := s.hold(sess, cancel)
+		if closing == nil {
+			// The server closed while this session opened.
+			_, _ = io.WriteString(out, gameDayEnded)
+			out.Close()
+			return
+		}
+		defer s.release(sess)
 		if hasPty {
 			go latest(winch, sess.winch, cancel)
 		}
@@ -68,8 +76,47 @@ func (s *Server) participant(next ssh.Handler) ssh.Handler {
 		if sess.done != nil {
 			sess.done()
 		}
+		// Whatever ended the console, the terminal is handed back as it
+		// was found: a console that was cut short leaves the alternate
+		// screen on and the cursor hidden.
+		_, _ = io.WriteString(out, restoreTerminal)
+		if closing() {
+			_, _ = io.WriteString(out, gameDayEnded)
+		}
 		out.Close()
 	}
+}
+
+// gameDayEnded is the last line a participant reads when the server
+// closes with the game day.
+const gameDayEnded = "game day ended: the facilitator's console has closed.\r\n"
+
+// restoreTerminal leaves the alternate screen and shows the cursor, on a
+// line of its own.
+const restoreTerminal = "\x1b[?1049l\x1b[?25h\x1b[0m\r\n"
+
+// hold registers a live session so that Close can end its console; the
+// returned func says whether the server is closing. Nil: it has closed.
+func (s *Server) hold(sess *session, end context.CancelFunc) (closing func() bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.ending[sess] = end
+	s.live.Add(1)
+	return func() bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.closed
+	}
+}
+
+func (s *Server) release(sess *session) {
+	s.mu.Lock()
+	delete(s.ending, sess)
+	s.mu.Unlock()
+	s.live.Done()
 }
 
 // program is the Bubble Tea middleware's program handler.

@@ -1,0 +1,46 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+)
+
+// TestGoldenServing is the facilitator's console while participants may
+// join: how to join stays on screen and the key help gives the host key,
+// which was printed before the console took the screen.
+// Refresh with: go test ./ui -run TestGoldenServing -update
+func TestGoldenServing(t *testing.T) {
+	const join, hostKey = "ssh -p 2222 10.0.0.5", "SHA256:Xq3yPj0N4o6qV8wB6m0Qk3xk9bq2x1c7S4Jm8d5Tn2E"
+	for _, tc := range []struct {
+		name     string
+		keys     []tea.KeyMsg
+		thenWait string
+	}{{"baseline", nil, ""}, {"help", []tea.KeyMsg{keyMsg("?")}, "All keys"}} {
+		for _, sz := range [][2]int{{80, 24}, {120, 40}, {200, 50}} {
+			t.Run(fmt.Sprintf("%s_%dx%d", tc.name, sz[0], sz[1]), func(t *testing.T) {
+				rb := parseRunbook(t)
+				evs, now := scriptAt(stBaseline)
+				obs := newStaticObserver(rb, instances, int(now.Sub(t0)/time.Second)+1, now, false)
+				c := New(Config{Runbook: rb, File: "checkout.yaml", RunDir: "/var/lib/gameday/r1", Metrics: obs, Version: "test",
+					Shared: true, Join: join, HostKey: hostKey})
+				c.clock = func() time.Time { return now }
+				t.Cleanup(c.close)
+				for _, ev := range evs {
+					c.OnEvent(ev)
+				}
+				c.OnEvent(liveAfter(rb, obs, evs, now))
+				view := requireGoldenModel(t, c.newModel(&fakeSender{}, nil), sz, "Δ", tc.keys, tc.thenWait).View()
+				if !strings.Contains(view, "join: "+join) && !strings.Contains(view, "join with  "+join) {
+					t.Errorf("the console does not say how to join:\n%s", view)
+				}
+				if tc.name == "help" && !strings.Contains(view, hostKey) {
+					t.Errorf("the key help lacks the host key:\n%s", view)
+				}
+			})
+		}
+	}
+}
