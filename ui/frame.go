@@ -166,6 +166,11 @@ func (m *model) header() []string {
 	if s.Ended {
 		phase += " (ENDED)"
 	}
+	// A rehearsal's minutes are not the runbook's: the room must not read
+	// its clock and charts as a full-length run.
+	if f := s.TimeScale; f > 0 && f != 1 {
+		phase += fmt.Sprintf(" · REHEARSAL ×%g", f)
+	}
 	phaseStyle := st.Phase
 	if s.Phase == gamedays.PhaseAborted {
 		phaseStyle = st.Bad

@@ -49,3 +49,17 @@ func TestHeaderKeepsTheRunWhole(t *testing.T) {
 		}
 	}
 }
+
+// A rehearsal says so in the header, beside the phase, at every width.
+func TestHeaderSaysRehearsal(t *testing.T) {
+	for _, w := range []int{80, 200} {
+		hs := newHarness(t, stRun, w, 30)
+		if line := ansi.Strip(hs.m.header()[1]); strings.Contains(line, "REHEARSAL") {
+			t.Fatalf("%d columns: a run as written reads %q", w, line)
+		}
+		hs.m.run.TimeScale = 0.05
+		if line := ansi.Strip(hs.m.header()[1]); !strings.HasPrefix(line, "RUN · REHEARSAL ×0.05") {
+			t.Errorf("%d columns: header %q does not say it is a rehearsal", w, line)
+		}
+	}
+}
