@@ -34,13 +34,19 @@ func abortReason(why Intent) string {
 // rollback is not confirmed: newest first, all at once, within the runbook's
 // abort timeout. Injections whose call is still in flight are rolled back as
 // soon as the call returns, so a late inject cannot outlive the abort.
-func (e *Engine) rollbackAll() Outcome {
+//
+// concluded is the verdict when the abort came after it (the room was
+// writing findings when the session closed): the run found what it found,
+// so the verdict stands and the abort only retries what is still applied.
+func (e *Engine) rollbackAll(concluded *Outcome) Outcome {
 	e.abortMu.Lock()
 	why := *e.abort
 	e.abortMu.Unlock()
 	reason := e.stageContext(abortReason(why))
 	e.mu.Lock()
-	e.phase = PhaseAborted
+	if concluded == nil {
+		e.phase = PhaseAborted
+	}
 	var pending []*targets.Injection
 	for i := len(e.applied) - 1; i >= 0; i-- {
 		if !e.done[e.applied[i]] {
@@ -48,8 +54,12 @@ func (e *Engine) rollbackAll() Outcome {
 		}
 	}
 	e.mu.Unlock()
-	e.emit(Event{Type: EvAbort, Source: why.Source, Author: why.Author, Msg: fmt.Sprintf("%s; rolling back %d injection(s)", reason, len(pending))})
-	e.emit(Event{Type: EvPhase, Phase: PhaseAborted.String()})
+	if concluded != nil {
+		e.emit(Event{Type: EvAbort, Source: why.Source, Author: why.Author, Msg: fmt.Sprintf("%s after the verdict, which stands; rolling back %d injection(s)", reason, len(pending))})
+	} else {
+		e.emit(Event{Type: EvAbort, Source: why.Source, Author: why.Author, Msg: fmt.Sprintf("%s; rolling back %d injection(s)", reason, len(pending))})
+		e.emit(Event{Type: EvPhase, Phase: PhaseAborted.String()})
+	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), e.rb.Abort.Timeout)
 	defer cancel()
@@ -76,12 +86,17 @@ func (e *Engine) rollbackAll() Outcome {
 
 	out := Outcome{Verdict: VerdictAborted, Reason: reason, Pending: len(pending)}
 	e.mu.Lock()
+	var left []targets.Injection
 	for _, inj := range pending {
 		if !e.done[inj] {
-			out.Unreverted = append(out.Unreverted, *inj)
+			left = append(left, *inj)
 		}
 	}
 	e.mu.Unlock()
+	if concluded != nil {
+		return e.afterVerdict(*concluded, len(pending), left)
+	}
+	out.Unreverted = left
 	out.RolledBack = out.Pending - len(out.Unreverted)
 	if n := len(out.Unreverted); n > 0 {
 		var where []string
@@ -91,5 +106,25 @@ func (e *Engine) rollbackAll() Outcome {
 		out.Reason += fmt.Sprintf("; ROLLBACK INCOMPLETE on %d: %s; run gameday recover", n, strings.Join(where, ", "))
 	}
 	e.emit(Event{Type: EvVerdict, Verdict: string(VerdictAborted), Msg: out.Reason, Failed: out.Unreverted})
+	return out
+}
+
+// afterVerdict is the outcome of an abort that came after the verdict: the
+// verdict as concluded, with what the abort's retry could not revert. The
+// verdict is journalled again only when that changed what is left applied.
+func (e *Engine) afterVerdict(out Outcome, pending int, left []targets.Injection) Outcome {
+	if pending == 0 {
+		return out
+	}
+	out.Unreverted = left
+	out.Reason = strings.SplitN(out.Reason, "; ROLLBACK INCOMPLETE", 2)[0]
+	if n := len(left); n > 0 {
+		var where []string
+		for _, inj := range left {
+			where = append(where, inj.Attack+" on "+inj.Member.ID)
+		}
+		out.Reason += fmt.Sprintf("; ROLLBACK INCOMPLETE on %d: %s; run gameday recover", n, strings.Join(where, ", "))
+	}
+	e.emit(Event{Type: EvVerdict, Verdict: string(out.Verdict), Msg: out.Reason, Failed: out.Unreverted})
 	return out
 }

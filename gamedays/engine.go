@@ -330,8 +330,14 @@ func (e *Engine) Run(ctx context.Context) (Outcome, error) {
 	}()
 	out, err := e.phases(pctx)
 	e.stopHints()
-	if errors.Is(err, errAborted) || e.aborted() {
-		out = e.rollbackAll()
+	switch {
+	case err == nil && e.aborted() && e.Phase() == PhaseConclude:
+		// The verdict was given with every attack rolled back before it;
+		// an abort now (a signal, the session closing while the room
+		// writes findings) ends the run and leaves the verdict standing.
+		out = e.rollbackAll(&out)
+	case errors.Is(err, errAborted) || e.aborted():
+		out = e.rollbackAll(nil)
 		err = nil
 	}
 	if err != nil {

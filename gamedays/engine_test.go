@@ -465,3 +465,57 @@ func TestUnreachableMetricsBlockEarly(t *testing.T) {
 		t.Errorf("%d injects while blind", h.exec.Injects())
 	}
 }
+
+// An abort after the verdict (a signal, or the session closing while the
+// room writes its findings) ends the run and leaves the verdict standing:
+// every attack was rolled back before it, and the run found what it found.
+func TestAbortAfterTheVerdictKeepsIt(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		extra float64
+		want  Verdict
+	}{{"held", 0.05, VerdictHeld}, {"refuted", 0.5, VerdictRefuted}} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, testRunbook, 0.1, tc.extra)
+			h.engine.opts.AutoAdvance = false
+			sent := false
+			out := h.run(func(time.Duration) {
+				switch h.engine.Phase() {
+				case PhaseHypothesis:
+					h.engine.Send(Local, Intent{Type: IntentNext})
+				case PhaseConclude:
+					if !sent && h.has(EvVerdict, "") {
+						sent = true
+						h.engine.Send(Local, Intent{Type: IntentAbort, Source: "SIGHUP"})
+					}
+				}
+			})
+			if !sent {
+				t.Fatal("the run never waited in conclude")
+			}
+			if out.Verdict != tc.want {
+				t.Fatalf("verdict %s after an abort in conclude: %s", out.Verdict, out.Reason)
+			}
+			if !h.has(EvAbort, "SIGHUP received after the verdict, which stands; rolling back 0 injection(s)") {
+				t.Errorf("the abort is not journalled as coming after the verdict: %v", h.types())
+			}
+			events, _, err := ReadJournal(h.journal)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st := Fold(events)
+			if st.Verdict != tc.want || st.Phase == PhaseAborted {
+				t.Errorf("the journal folds to verdict %s in phase %s; want %s, not aborted", st.Verdict, st.Phase, tc.want)
+			}
+			verdicts := 0
+			for _, e := range events {
+				if e.Type == EvVerdict {
+					verdicts++
+				}
+			}
+			if verdicts != 1 {
+				t.Errorf("%d verdict events; want the one from conclude", verdicts)
+			}
+		})
+	}
+}
