@@ -65,6 +65,11 @@ func scaleExecutor(tb testing.TB, f *scaleFleet, poll, maxBackoff time.Duration)
 		MaxBackoff:  maxBackoff,
 		Poll:        poll,
 		Wait:        5 * time.Minute,
+		Logf: func(format string, args ...any) {
+			if strings.HasPrefix(format, "aws sdk") {
+				tb.Logf(format, args...)
+			}
+		},
 	})
 }
 
@@ -177,7 +182,11 @@ func TestLabTenThousandUnderThrottling(t *testing.T) {
 		}
 	}
 
-	// Batching: what each answered call named.
+	// Batching: what each answered call named. Every instance is named at
+	// least once; the SDK sends a call again when Go's transport drops the
+	// connection under its answer (aws/aws-sdk-go-v2#2737, logged above as
+	// "failed to discard remaining HTTP response body"), which the endpoint
+	// then sees twice: allow two such repeats per operation.
 	sizes := func(op string, most, total int) {
 		st := stats[op]
 		sum := 0
@@ -187,8 +196,8 @@ func TestLabTenThousandUnderThrottling(t *testing.T) {
 			}
 			sum += n
 		}
-		if sum != total {
-			t.Errorf("%s named %d instances in all, want %d", op, sum, total)
+		if sum < total || sum > total+2*most {
+			t.Errorf("%s named %d instances in all, want %d: %v", op, sum, total, st.Batches)
 		}
 	}
 	sizes("ssm:SendCommand", 50, 3*len(run.chosen))
