@@ -166,9 +166,18 @@ func (e *Executor) cancelCommand(ctx context.Context, s *session, cmd, id string
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cancelStop)
 	defer cancel()
 	r := e.batch.do(ctx, batchKey{s: s, op: "ssm:CancelCommand", args: cmd}, ssmBatch, id, func(ctx context.Context, ids []string) map[string]batchResult {
-		e.opts.Logf("aws: ssm CancelCommand %s on %d instances", cmd, len(ids))
-		_, err := s.SSM.CancelCommand(ctx, &ssm.CancelCommandInput{CommandId: sdkaws.String(cmd), InstanceIds: ids})
-		return all(ids, batchResult{err: err})
+		cancel := func(ids []string) batchResult {
+			e.opts.Logf("aws: ssm CancelCommand %s on %d instances", cmd, len(ids))
+			_, err := s.SSM.CancelCommand(ctx, &ssm.CancelCommandInput{CommandId: sdkaws.String(cmd), InstanceIds: ids})
+			return batchResult{err: err}
+		}
+		r := cancel(ids)
+		if code := apiCode(r.err); len(ids) > 1 && (code == "InvalidInstanceId" || code == "DuplicateInstanceId") {
+			// One instance the command does not know refuses the whole
+			// call: the others must still be stopped, one by one.
+			return each(ids, func(id string) batchResult { return cancel([]string{id}) })
+		}
+		return all(ids, r)
 	})
 	switch apiCode(r.err) {
 	case "", "InvalidCommandId", "InvalidInstanceId", "DuplicateInstanceId":
