@@ -56,29 +56,7 @@ type instance struct {
 func InstanceID(n int) string { return fmt.Sprintf("i-%017x", n) }
 
 // AddInstance seeds an instance. The id must start with "i-" and be new.
-func (s *Server) AddInstance(in Instance) error {
-	if !strings.HasPrefix(in.ID, "i-") || len(in.ID) < 3 {
-		return fmt.Errorf("lab/aws: instance id %q: expected i- followed by an id", in.ID)
-	}
-	if in.State == "" {
-		in.State = StateRunning
-	}
-	if _, ok := stateCodes[in.State]; !ok {
-		return fmt.Errorf("lab/aws: instance %s: state %q: expected one of pending, running, stopping, stopped, shutting-down, terminated", in.ID, in.State)
-	}
-	if in.AZ == "" {
-		in.AZ = s.opts.Region + "a"
-	}
-	if in.Type == "" {
-		in.Type = "t3.micro"
-	}
-	if in.LaunchTime.IsZero() {
-		in.LaunchTime = s.opts.Now()
-	}
-	in.Tags = copyTags(in.Tags)
-	in.SecurityGroups = append([]string(nil), in.SecurityGroups...)
-	return seed(s, s.instances, "instance", in.ID, &instance{Instance: in}, func() { s.order = sortedInsert(s.order, in.ID) })
-}
+func (s *Server) AddInstance(in Instance) error { return s.AddInstances([]Instance{in}) }
 
 // Instance returns a copy of an instance's current state.
 func (s *Server) Instance(id string) (Instance, bool) {

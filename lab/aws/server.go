@@ -104,6 +104,8 @@ type Options struct {
 	LambdaUpdateDelay time.Duration
 	// Hooks tie state changes and commands to the lab.
 	Hooks Hooks
+	// Scale adds API latency and throttling at a rate (see Scale).
+	Scale Scale
 	// Now is the clock for timestamps and the SigV4 skew check. Default time.Now.
 	Now func() time.Time
 }
@@ -131,6 +133,7 @@ type Server struct {
 	inflight    int        // requests being served
 	closed      bool
 	throttle    map[string]int
+	scale       *scaler
 	calls       map[string]int
 	instances   map[string]*instance
 	order       []string // instance ids, sorted, for stable pagination
@@ -190,6 +193,7 @@ func New(opts Options) *Server {
 		reqPfx:      hex.EncodeToString(pfx[:]),
 		signer:      v4.NewSigner(),
 		throttle:    map[string]int{},
+		scale:       newScaler(opts.Scale),
 		calls:       map[string]int{},
 		instances:   map[string]*instance{},
 		commands:    map[string]*command{},
@@ -379,13 +383,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // admit counts the call, applies the key's deny list and injected throttling.
 func (s *Server) admit(c *call, action string) *apiError {
 	op := c.service + ":" + action
+	size, batched := batchSize(op, c.body)
 	s.mu.Lock()
 	s.calls[op]++
-	throttled := s.throttle[op] > 0
-	if throttled {
+	forced := s.throttle[op] > 0
+	if forced {
 		s.throttle[op]--
 	}
+	throttled := s.scale.throttles(op, forced)
+	if batched && !throttled {
+		s.scale.batches[op] = append(s.scale.batches[op], size)
+	}
+	latency := s.scale.latency
 	s.mu.Unlock()
+	wait(c.r.Context(), latency)
 	if denied(c.key.Deny, op) {
 		return accessDenied(c, op)
 	}

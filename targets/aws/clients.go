@@ -10,7 +10,6 @@ import (
 	"time"
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -253,12 +252,7 @@ func (ss *sessions) load(ctx context.Context, w where) (sdkaws.Config, error) {
 		config.WithLogger(logging.LoggerFunc(func(c logging.Classification, format string, v ...any) {
 			o.Logf("aws sdk %s: "+format, append([]any{c}, v...)...)
 		})),
-		config.WithRetryer(func() sdkaws.Retryer {
-			return retry.NewStandard(func(so *retry.StandardOptions) {
-				so.MaxAttempts = o.MaxAttempts
-				so.MaxBackoff = o.MaxBackoff
-			})
-		}),
+		config.WithRetryer(func() sdkaws.Retryer { return newRetryer(o) }),
 	}
 	if w.Profile != "" {
 		lo = append(lo, config.WithSharedConfigProfile(w.Profile))

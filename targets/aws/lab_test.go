@@ -241,9 +241,9 @@ func TestLabPaginationAndThrottling(t *testing.T) {
 func TestLabThrottlingBeyondRetriesIsPerMember(t *testing.T) {
 	srv, e, members := labFleet(t, 2, labaws.Hooks{})
 	ctx := context.Background()
-	// More throttling than the retryer's five attempts: the first stop
-	// fails with the throttling error named, the second goes through.
-	srv.Throttle("ec2:StopInstances", 5)
+	// More throttling than the retryer's twelve attempts for it: the first
+	// stop fails with the throttling error named, the second goes through.
+	srv.Throttle("ec2:StopInstances", 12)
 	var errs []error
 	for _, m := range members {
 		_, err := e.Inject(ctx, &targets.Injection{RunID: "r1", Attack: "stop", Kind: "ec2-stop", Member: m, Duration: time.Minute})

@@ -27,6 +27,10 @@ type Options struct {
 	// MaxAttempts bounds the SDK standard retryer's attempts per call,
 	// first included. Default 5.
 	MaxAttempts int
+	// ThrottleAttempts bounds the attempts of a call that AWS keeps
+	// throttling (RequestLimitExceeded, ThrottlingException, ...), first
+	// included; such retries also skip the SDK's retry quota. Default 12.
+	ThrottleAttempts int
 	// MaxBackoff bounds the retryer's wait between attempts. Default 20s,
 	// the SDK's.
 	MaxBackoff time.Duration
@@ -61,6 +65,9 @@ type Options struct {
 func (o Options) withDefaults() Options {
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = 5
+	}
+	if o.ThrottleAttempts <= 0 {
+		o.ThrottleAttempts = 12
 	}
 	if o.MaxBackoff <= 0 {
 		o.MaxBackoff = 20 * time.Second

@@ -159,18 +159,32 @@ const cancelStop = 30 * time.Second
 
 // cancelCommand asks SSM to stop command cmd on instance id. It is sent
 // even when ctx has ended (an abort), within its own bound. A command that
-// already ended is not an error.
+// already ended is not an error. Members cancelling the same command at the
+// same time (every rollback of a fleet's inject) share one CancelCommand of
+// up to 50 instances, as SendCommand took them.
 func (e *Executor) cancelCommand(ctx context.Context, s *session, cmd, id string) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cancelStop)
 	defer cancel()
-	e.opts.Logf("aws: ssm CancelCommand %s on %s", cmd, id)
-	_, err := s.SSM.CancelCommand(ctx, &ssm.CancelCommandInput{CommandId: sdkaws.String(cmd), InstanceIds: []string{id}})
-	switch apiCode(err) {
+	r := e.batch.do(ctx, batchKey{s: s, op: "ssm:CancelCommand", args: cmd}, ssmBatch, id, func(ctx context.Context, ids []string) map[string]batchResult {
+		cancel := func(ids []string) batchResult {
+			e.opts.Logf("aws: ssm CancelCommand %s on %d instances", cmd, len(ids))
+			_, err := s.SSM.CancelCommand(ctx, &ssm.CancelCommandInput{CommandId: sdkaws.String(cmd), InstanceIds: ids})
+			return batchResult{err: err}
+		}
+		r := cancel(ids)
+		if code := apiCode(r.err); len(ids) > 1 && (code == "InvalidInstanceId" || code == "DuplicateInstanceId") {
+			// One instance the command does not know refuses the whole
+			// call: the others must still be stopped, one by one.
+			return each(ids, func(id string) batchResult { return cancel([]string{id}) })
+		}
+		return all(ids, r)
+	})
+	switch apiCode(r.err) {
 	case "", "InvalidCommandId", "InvalidInstanceId", "DuplicateInstanceId":
 		// Unknown or finished there: nothing left to stop.
 		return nil
 	}
-	return fmt.Errorf("ssm CancelCommand %s on %s: %w", cmd, id, explain(err))
+	return fmt.Errorf("ssm CancelCommand %s on %s: %w", cmd, id, explain(r.err))
 }
 
 // join puts the non-empty lines together.
