@@ -162,7 +162,7 @@ func addTargetFlags(cmd *cobra.Command, f *runFlags) {
 	fs.StringVar(&f.KnownHosts, "known-hosts", "", "known_hosts file; replaces ssh_config's UserKnownHostsFile and GlobalKnownHostsFile (default: those, else ~/.ssh/known_hosts)")
 	fs.StringArrayVarP(&f.Identities, "identity", "i", nil, "private key file to try after the agent (repeatable)")
 	fs.BoolVar(&f.AcceptNewHostKeys, "accept-new-host-keys", false, "trust and record the key of a host not yet in known_hosts (a changed key is still refused)")
-	fs.IntVar(&f.Fanout, "fanout", 0, "hosts worked on at once over SSH (default 64)")
+	fs.IntVar(&f.Fanout, "fanout", 0, "members worked on at once per attack: SSH hosts, AWS resources (default 64)")
 	fs.DurationVar(&f.AbortTimeout, "abort-timeout", 0, "deadline for rolling everything back (default: the runbook's abort.timeout, else 60s)")
 }
 
