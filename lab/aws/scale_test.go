@@ -42,13 +42,23 @@ func TestScaleThrottlesAtARate(t *testing.T) {
 	if err := s.ThrottleRate("ec2:*", 1.5); err == nil {
 		t.Error("a rate above 1 was accepted")
 	}
-	ctx := context.Background()
 	cfg := sdkConfig(t, s, testKey, testSecret)
 	once := func(o *ec2.Options) { o.Retryer = retry.AddWithMaxAttempts(o.Retryer, 1) }
 	c := ec2.NewFromConfig(cfg)
 	sc := ssm.NewFromConfig(cfg, func(o *ssm.Options) { o.Retryer = retry.AddWithMaxAttempts(o.Retryer, 1) })
 
-	// Without retries, the throttled calls surface with the service's code.
+	checkThrottledCodes(t, s, c, sc, once, latency)
+	ids := pageByTag(t, s, cfg)
+	checkOperationRates(t, s, c, once, ids)
+
+}
+
+// checkThrottledCodes: without retries, throttled calls surface with each
+// service's own code, at about the rate asked, each held for its latency,
+// and the endpoint counts what the client saw.
+func checkThrottledCodes(t *testing.T, s *Server, c *ec2.Client, sc *ssm.Client, once func(*ec2.Options), latency time.Duration) {
+	t.Helper()
+	ctx := context.Background()
 	codes := map[string]int{}
 	start := time.Now()
 	for i := 1; i <= 100; i++ {
@@ -75,7 +85,13 @@ func TestScaleThrottlesAtARate(t *testing.T) {
 		t.Errorf("ListCommands: %d throttled, the client saw %d", st.Throttled, ssmThrottled)
 	}
 
-	// The SDK's paginator, with its retryer, reads every page by tag.
+}
+
+// pageByTag: the SDK's paginator, with its retryer, reads every page by
+// tag; it returns the 1,000 canaries.
+func pageByTag(t *testing.T, s *Server, cfg sdkaws.Config) []string {
+	t.Helper()
+	ctx := context.Background()
 	s.SetLatency(0)
 	before := s.Stats()["ec2:DescribeInstances"]
 	var ids []string
@@ -97,8 +113,14 @@ func TestScaleThrottlesAtARate(t *testing.T) {
 		t.Errorf("resolved %d canaries in %d answered pages, want 1,000 in one", len(ids), after.Calls-after.Throttled-(before.Calls-before.Throttled))
 	}
 
-	// Per-operation rates win over the endpoint's; instance calls record
-	// their batch sizes.
+	return ids
+}
+
+// checkOperationRates: per-operation rates win over the endpoint's, and
+// instance calls record their batch sizes.
+func checkOperationRates(t *testing.T, s *Server, c *ec2.Client, once func(*ec2.Options), ids []string) {
+	t.Helper()
+	ctx := context.Background()
 	if err := s.ThrottleRate("ec2:StopInstances", 0); err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +133,7 @@ func TestScaleThrottlesAtARate(t *testing.T) {
 	if _, err := c.StartInstances(ctx, &ec2.StartInstancesInput{InstanceIds: ids[:100]}, once); apiCode(err) != "RequestLimitExceeded" {
 		t.Errorf("StartInstances at a rate of 1: %v", err)
 	}
-	stats = s.Stats()
+	stats := s.Stats()
 	if st := stats["ec2:StopInstances"]; st.Calls != 1 || st.Throttled != 0 || len(st.Batches) != 1 || st.Batches[0] != 100 {
 		t.Errorf("StopInstances stats %+v", st)
 	}

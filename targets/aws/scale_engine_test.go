@@ -58,6 +58,47 @@ func TestLabTenThousandThroughTheEngine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	out, landed, said := runOnManualClock(t, rb, src, cat, e)
+	if out.Verdict != gamedays.VerdictHeld || len(out.Unreverted) != 0 || landed["burn"] != 1000 || landed["stop"] != 1000 {
+		t.Fatalf("verdict %s (%s), %d unreverted, injected %v; autopilot said:\n%s", out.Verdict, out.Reason, len(out.Unreverted), landed, said)
+	}
+	for _, want := range []string{
+		"rolled back burn (ssm-command) on 1000 member(s) of fleet: 1000 ok",
+		"rolled back stop (ec2-stop) on 1000 member(s) of fleet: 1000 ok",
+	} {
+		if !strings.Contains(said, want) {
+			t.Errorf("autopilot output lacks %q:\n%s", want, said)
+		}
+	}
+	stats := f.srv.Stats()
+	if st := stats["ssm:SendCommand"]; st.Throttled == 0 {
+		t.Errorf("SendCommand was never throttled (%d calls)", st.Calls)
+	}
+	for id, scripts := range f.ran {
+		if len(scripts) != 3 {
+			t.Errorf("%s ran %d scripts, want preflight, inject and rollback", id, len(scripts))
+			break
+		}
+	}
+	if len(f.ran) != 1000 {
+		t.Errorf("scripts ran on %d instances, want 1000", len(f.ran))
+	}
+	stopped := 0
+	for _, n := range stats["ec2:StartInstances"].Batches {
+		stopped += n
+	}
+	// At least the 1,000 stopped; a call the SDK sent again after a dropped
+	// connection (see TestLabTenThousandUnderThrottling) names 100 twice.
+	if stopped < 1000 || stopped > 1200 {
+		t.Errorf("StartInstances named %d instances, want the 1000 stopped", stopped)
+	}
+}
+
+// runOnManualClock runs rb through the engine with e as the AWS family and
+// returns how it ended, the injections that landed per attack and what the
+// autopilot said.
+func runOnManualClock(t *testing.T, rb *runbook.Runbook, src string, cat *targets.Catalogue, e *Executor) (gamedays.Outcome, map[string]int, string) {
+	t.Helper()
 	clock := gamedays.NewManualClock(time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC))
 	q := &metricstest.Querier{Value: func(string, string, time.Time) float64 { return 0.001 }}
 	poller := metrics.NewPoller(q, metrics.Config{Panels: rb.Metrics.Panels, Step: time.Second, Now: clock.Now, Since: clock.Now()})
@@ -122,37 +163,5 @@ wait:
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if out.Verdict != gamedays.VerdictHeld || len(out.Unreverted) != 0 || landed["burn"] != 1000 || landed["stop"] != 1000 {
-		t.Fatalf("verdict %s (%s), %d unreverted, injected %v; autopilot said:\n%s", out.Verdict, out.Reason, len(out.Unreverted), landed, errs.String())
-	}
-	for _, want := range []string{
-		"rolled back burn (ssm-command) on 1000 member(s) of fleet: 1000 ok",
-		"rolled back stop (ec2-stop) on 1000 member(s) of fleet: 1000 ok",
-	} {
-		if !strings.Contains(errs.String(), want) {
-			t.Errorf("autopilot output lacks %q:\n%s", want, errs.String())
-		}
-	}
-	stats := f.srv.Stats()
-	if st := stats["ssm:SendCommand"]; st.Throttled == 0 {
-		t.Errorf("SendCommand was never throttled (%d calls)", st.Calls)
-	}
-	for id, scripts := range f.ran {
-		if len(scripts) != 3 {
-			t.Errorf("%s ran %d scripts, want preflight, inject and rollback", id, len(scripts))
-			break
-		}
-	}
-	if len(f.ran) != 1000 {
-		t.Errorf("scripts ran on %d instances, want 1000", len(f.ran))
-	}
-	stopped := 0
-	for _, n := range stats["ec2:StartInstances"].Batches {
-		stopped += n
-	}
-	// At least the 1,000 stopped; a call the SDK sent again after a dropped
-	// connection (see TestLabTenThousandUnderThrottling) names 100 twice.
-	if stopped < 1000 || stopped > 1200 {
-		t.Errorf("StartInstances named %d instances, want the 1000 stopped", stopped)
-	}
+	return out, landed, errs.String()
 }
