@@ -97,9 +97,9 @@ type realRun struct {
 	mu            sync.Mutex
 	intents       map[string]bool // members whose inject was begun: may have been injected
 	results       int
-	failed        []string        // inject results that were not a success: cut off by the abort
-	rolledBack    map[string]bool // members whose rollback was confirmed
-	firstResult   chan struct{}   // closed at the first inject result
+	failed        map[string]string // member: why its inject did not succeed (cut off by the abort)
+	rolledBack    map[string]bool   // members whose rollback was confirmed
+	firstResult   chan struct{}     // closed at the first inject result
 	lastRollback  time.Time
 	guardrailAt   time.Time
 	guardrailSeen chan struct{}
@@ -152,7 +152,7 @@ abort: {timeout: 60s}
 	b.Cleanup(func() { exec.Close() })
 	r := &realRun{
 		clock:   NewManualClock(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)),
-		intents: map[string]bool{}, rolledBack: map[string]bool{},
+		intents: map[string]bool{}, rolledBack: map[string]bool{}, failed: map[string]string{},
 		firstResult: make(chan struct{}), guardrailSeen: make(chan struct{}),
 	}
 	q := &metricstest.Querier{Value: func(string, string, time.Time) float64 {
@@ -198,7 +198,7 @@ func (r *realRun) note(ev Event) {
 		}
 		r.results++
 		if ev.OK == nil || !*ev.OK {
-			r.failed = append(r.failed, ev.Injection.Member.ID+": "+ev.Result.Err)
+			r.failed[ev.Injection.Member.ID] = ev.Result.Err
 		}
 	case EvRollbackResult:
 		if ev.OK != nil && *ev.OK {
@@ -238,10 +238,8 @@ func (r *realRun) walk(b *testing.B, what string, until func() bool) {
 }
 
 // end waits for the run's outcome and checks it was aborted with every
-// injection it began rolled back, by the engine's account and the hosts':
-// after a late inject would have landed, no host keeps the fault or state
-// of this run, and no switch of this run is left on the machine.
-func (r *realRun) end(b *testing.B, f *realFleet, runID string, done <-chan Outcome) {
+// injection it began rolled back, by the engine's account.
+func (r *realRun) end(b *testing.B, done <-chan Outcome) {
 	b.Helper()
 	var out Outcome
 	select {
@@ -260,6 +258,13 @@ func (r *realRun) end(b *testing.B, f *realFleet, runID string, done <-chan Outc
 	if out.Verdict != VerdictAborted || len(out.Unreverted) != 0 || len(missing) != 0 {
 		b.Fatalf("verdict %s (%s), %d unreverted, begun but not rolled back: %v", out.Verdict, out.Reason, len(out.Unreverted), missing)
 	}
+}
+
+// leftovers checks the rollbacks by the hosts' account: once a late inject
+// would have landed, no host keeps the fault or state of this run, and no
+// switch of this run is left on the machine.
+func (r *realRun) leftovers(b *testing.B, f *realFleet, runID string) {
+	b.Helper()
 	// An inject cut off by the abort may still be sleeping on its host; its
 	// fault must not land after the rollback.
 	time.Sleep(slowInject + time.Second)
@@ -274,9 +279,16 @@ func (r *realRun) end(b *testing.B, f *realFleet, runID string, done <-chan Outc
 	}
 	wg.Wait()
 	for i, l := range left {
-		if l != "" {
-			b.Errorf("%s (%s) keeps after the abort: %s", f.names[i], f.hosts[i].Addr, l)
+		if l == "" {
+			continue
 		}
+		r.mu.Lock()
+		why := r.failed[f.names[i]]
+		r.mu.Unlock()
+		if why != "" {
+			why = "; its inject was cut off (" + why + ")"
+		}
+		b.Errorf("%s (%s) keeps after the abort's rollback: %s%s", f.names[i], f.hosts[i].Addr, l, why)
 	}
 	if pids := switchesOf(runID); len(pids) > 0 {
 		b.Errorf("dead man's switches of run %s still waiting: pids %v", runID, pids)
@@ -361,18 +373,19 @@ func BenchmarkAbortDuringInject(b *testing.B) {
 				if err := r.eng.Send(Local, Intent{Type: IntentAbort, Source: "bench"}); err != nil {
 					b.Fatal(err)
 				}
-				r.end(b, f, runID, done)
+				r.end(b, done)
 				if intents == results {
 					b.Fatalf("no inject was running at the abort (%d begun, %d returned)", intents, results)
 				}
-				total += r.lastRollback.Sub(t0)
-				inflight += intents - results
+				took := r.lastRollback.Sub(t0)
 				r.mu.Lock()
-				cut += len(r.failed)
-				for _, why := range r.failed {
-					b.Logf("inject cut off by the abort: %s", why)
-				}
+				c := len(r.failed)
 				r.mu.Unlock()
+				// Said before the hosts are asked, so a failing check still
+				// shows the time.
+				b.Logf("run %d: abort to last rollback result %s, %d inject(s) in flight at the abort, %d cut off", i+1, took.Round(time.Millisecond), intents-results, c)
+				r.leftovers(b, f, runID)
+				total, inflight, cut = total+took, inflight+intents-results, cut+c
 			}
 			b.ReportMetric(float64(total.Microseconds())/1000/float64(b.N), "abort-ms")
 			b.ReportMetric(float64(inflight)/float64(b.N), "inflight")
@@ -411,10 +424,13 @@ func BenchmarkGuardrailBreachToRollback(b *testing.B) {
 						return false
 					}
 				})
-				r.end(b, f, runID, done)
+				r.end(b, done)
 				r.mu.Lock()
-				total += r.lastRollback.Sub(r.guardrailAt)
+				took := r.lastRollback.Sub(r.guardrailAt)
 				r.mu.Unlock()
+				b.Logf("run %d: guardrail breach to last rollback result %s", i+1, took.Round(time.Millisecond))
+				r.leftovers(b, f, runID)
+				total += took
 			}
 			b.ReportMetric(float64(total.Microseconds())/1000/float64(b.N), "breach-ms")
 			b.ReportMetric(0, "ns/op")
