@@ -198,7 +198,11 @@ func (r *realRun) note(ev Event) {
 		}
 		r.results++
 		if ev.OK == nil || !*ev.OK {
-			r.failed[ev.Injection.Member.ID] = ev.Result.Err
+			why := ev.Result.Err
+			if !ev.Result.Applied.IsZero() {
+				why += ", after the host acknowledged it"
+			}
+			r.failed[ev.Injection.Member.ID] = why
 		}
 	case EvRollbackResult:
 		if ev.OK != nil && *ev.OK {
