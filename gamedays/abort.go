@@ -33,7 +33,9 @@ func abortReason(why Intent) string {
 // rollbackAll reverts every injection whose intent was journalled and whose
 // rollback is not confirmed: newest first, all at once, within the runbook's
 // abort timeout. Injections whose call is still in flight are rolled back as
-// soon as the call returns, so a late inject cannot outlive the abort.
+// soon as the call returns, so a late inject cannot outlive the abort (an
+// executor returns from a cancelled inject only once the host can no
+// longer apply it: targets/ssh waits for a script that had its go-ahead).
 //
 // concluded is the verdict when the abort came after it (the room was
 // writing findings when the session closed): the run found what it found,

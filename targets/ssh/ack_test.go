@@ -2,6 +2,7 @@ package ssh
 
 import (
 	"context"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -109,5 +110,48 @@ func TestInjectLinkLost(t *testing.T) {
 	}
 	if strings.Contains(rules(), "gameday-test-cut") {
 		t.Fatalf("the fault is still in place after rollback:\n%s", rules())
+	}
+}
+
+// TestCancelAfterTheGoAhead: an inject cancelled (an abort) after the host
+// acknowledged it is applying its fault, and the host goes on without the
+// session: the call waits for it, so the rollback that follows finds the
+// fault and reverts it, instead of running first and leaving the fault to
+// land after it.
+func TestCancelAfterTheGoAhead(t *testing.T) {
+	e2e.Need(t, "sshd", "setsid")
+	s := startSSHD(t, "127.0.0.1", "")
+	e := s.executor(t, nil)
+	mark := t.TempDir() + "/fault"
+	// A first inject opens the connection, so the next one's acknowledgement
+	// is a round trip on an open session, well inside the second below.
+	warm := targets.Injection{RunID: "cut", Attack: "warm", Kind: "custom", Member: s.member(),
+		Params: map[string]string{"inject": "true", "rollback": "true"}, Duration: 5 * time.Second}
+	if _, err := e.Inject(ctxFor(t), &warm); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Rollback(ctxFor(t), warm); err != nil {
+		t.Fatal(err)
+	}
+
+	ctx, cancel := context.WithCancel(ctxFor(t))
+	defer cancel()
+	inj := targets.Injection{RunID: "cut", Attack: "slow", Kind: "custom", Member: s.member(),
+		Params: map[string]string{"inject": "sleep 3; touch " + mark, "rollback": "rm -f " + mark}, Duration: 30 * time.Second}
+	time.AfterFunc(time.Second, cancel)
+	res, _ := e.Inject(ctx, &inj)
+	if res.Applied.IsZero() {
+		t.Fatalf("the host had not acknowledged within a second: %+v", res)
+	}
+	if _, err := os.Stat(mark); err != nil {
+		t.Errorf("the cancelled inject returned before its fault was applied: %v", err)
+	}
+	if _, err := e.Rollback(ctxFor(t), inj); err != nil {
+		t.Fatal(err)
+	}
+	// A fault cut loose would land up to two seconds after the rollback.
+	time.Sleep(2500 * time.Millisecond)
+	if _, err := os.Stat(mark); err == nil {
+		t.Fatal("the fault is in place after the rollback")
 	}
 }

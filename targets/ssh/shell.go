@@ -152,9 +152,21 @@ type runOpts struct {
 	linkTimeout time.Duration
 }
 
+// What a script's go-ahead stands at (shell.run).
+const (
+	runWaiting int32 = iota
+	runAcked
+	runCancelled
+)
+
+// ackedGrace is how long a cancelled run waits for a script that had its
+// go-ahead to finish applying before it cuts the session anyway.
+const ackedGrace = 30 * time.Second
+
 // run sends script and returns its combined output, bounded to limit. A
-// cancelled context closes the session; the shell is then unusable, which
-// the caller sees from alive. A connection that stops answering
+// cancelled context closes the session (the shell is then unusable, which
+// the caller sees from alive), except once the script has had its go-ahead:
+// then run waits, up to ackedGrace, for the fault to be applied. A connection that stops answering
 // keepalives, or ends, after the acknowledgement is errLinkLost.
 func (sh *shell) run(ctx context.Context, script string, limit int, o runOpts) (string, error) {
 	var nonce [12]byte
@@ -183,13 +195,16 @@ func (sh *shell) run(ctx context.Context, script string, limit int, o runOpts) (
 		err    error
 	}
 	done := make(chan result, 1)
-	var acked atomic.Bool
+	// state decides, once, between the go-ahead and a cancel: a script
+	// that got the go-ahead is applying its fault, and cutting its session
+	// would not stop that (the host goes on without it) but would let the
+	// rollback run first and the fault land after it.
+	var state atomic.Int32 // waiting, acked or cancelled
 	go func() {
 		for {
 			l, err := sh.out.ReadSlice('\n')
-			if o.ack != nil && !acked.Load() && bytes.HasPrefix(l, []byte(ackPrefix)) && err == nil {
+			if o.ack != nil && bytes.HasPrefix(l, []byte(ackPrefix)) && err == nil && state.CompareAndSwap(runWaiting, runAcked) {
 				o.ack(time.Now())
-				acked.Store(true)
 				io.WriteString(sh.stdin, "go\n")
 			}
 			if rest, ok := bytes.CutPrefix(l, marker); ok && err == nil {
@@ -218,13 +233,28 @@ func (sh *shell) run(ctx context.Context, script string, limit int, o runOpts) (
 	select {
 	case r = <-done:
 	case <-ctx.Done():
-		sh.close()
-		return out.String(), ctx.Err()
+		if state.CompareAndSwap(runWaiting, runCancelled) {
+			// No go-ahead was sent: the script reads end of file instead,
+			// reverts what it armed and exits.
+			sh.close()
+			return out.String(), ctx.Err()
+		}
+		// The fault is landing: wait for the script to finish, so the
+		// rollback that follows finds it applied and reverts it.
+		select {
+		case r = <-done:
+		case err := <-lost:
+			sh.close()
+			return out.String(), err
+		case <-time.After(ackedGrace):
+			sh.close()
+			return out.String(), fmt.Errorf("%w: the host acknowledged and had not finished applying %s after the cancel", ctx.Err(), ackedGrace)
+		}
 	case err := <-lost:
 		sh.close()
 		return out.String(), err
 	}
-	if r.err != nil && acked.Load() {
+	if r.err != nil && state.Load() == runAcked {
 		sh.close()
 		return out.String(), fmt.Errorf("%w: the session ended after the host acknowledged: %v", errLinkLost, r.err)
 	}
