@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -14,14 +15,32 @@ import (
 // in dir, whatever the run's outcome, and returns the outcome's error. A
 // JUnit file that cannot be written is said on stderr; it does not change
 // the exit code, which CI reads too.
-func withJUnit(cmd *cobra.Command, path, dir string, outcome error) error {
-	if path == "" {
+func withJUnit(cmd *cobra.Command, f *runFlags, dir string, outcome error) error {
+	if f.JUnit == "" {
 		return outcome
 	}
-	if err := writeJUnit(path, dir); err != nil {
+	f.junitWritten = true
+	if err := writeJUnit(f.JUnit, dir); err != nil {
 		fmt.Fprintf(cmd.ErrOrStderr(), "gameday: --junit: %v\n", err)
 	}
 	return outcome
+}
+
+// refusedJUnit writes the JUnit XML of a run refused before it had a
+// journal, so CI shows the refusal as an error; a run that got as far as a
+// journal has had its JUnit written by withJUnit.
+func refusedJUnit(cmd *cobra.Command, f *runFlags, path string, refusal error) {
+	if f.JUnit == "" || f.junitWritten || refusal == nil {
+		return
+	}
+	var buf bytes.Buffer
+	err := gdreport.RefusedJUnit(&buf, path, refusal.Error(), time.Now())
+	if err == nil {
+		err = os.WriteFile(f.JUnit, buf.Bytes(), 0o600)
+	}
+	if err != nil {
+		fmt.Fprintf(cmd.ErrOrStderr(), "gameday: --junit: %v\n", err)
+	}
 }
 
 func writeJUnit(path, dir string) error {

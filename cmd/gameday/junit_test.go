@@ -5,7 +5,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/gameday/gameday/lab/e2e"
 )
@@ -47,5 +49,28 @@ func checkJUnit(t *testing.T, path, verdict string) {
 	}
 	if last.Name != "verdict" || got != verdict {
 		t.Errorf("--junit verdict case %q ended %q, want %q:\n%s", last.Name, got, verdict, data)
+	}
+}
+
+// A run refused before it has a journal still leaves --junit a result: one
+// error naming why, so CI shows the refusal rather than nothing.
+func TestRunJUnitOfARefusedRun(t *testing.T) {
+	dir := t.TempDir()
+	rb := filepath.Join(dir, "shop.yaml")
+	if err := os.WriteFile(rb, []byte("version: 1\nname: [unclosed\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "junit.xml")
+	c := start(t, "run", "--autopilot", "--junit", out, "--runs-dir", filepath.Join(dir, "runs"), rb)
+	if code := c.wait(t, time.Minute); code != exitInvalid {
+		t.Fatalf("exit %d, want %d\n%s", code, exitInvalid, c.stderr.String())
+	}
+	checkJUnit(t, out, "refused")
+	doc, _ := os.ReadFile(out)
+	if want := "run refused before it began: " + rb + ":2:"; !strings.Contains(string(doc), want) {
+		t.Errorf("JUnit lacks %q:\n%s", want, doc)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "runs")); err == nil {
+		t.Error("a refused run made its runs directory")
 	}
 }

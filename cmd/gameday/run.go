@@ -78,7 +78,8 @@ gameday exits; a second Ctrl-C does not skip the rollback.
 // runFile runs the runbook at path with the options in f and returns nil
 // (held, or a dry run) or an *exitError whose code is the outcome. gameday
 // lab calls it with a lab runbook.
-func runFile(cmd *cobra.Command, path string, f *runFlags) error {
+func runFile(cmd *cobra.Command, path string, f *runFlags) (err error) {
+	defer func() { refusedJUnit(cmd, f, path, err) }()
 	s, err := prepare(cmd, path, f)
 	if err != nil {
 		return err
@@ -251,7 +252,7 @@ func runConsole(cmd *cobra.Command, s *session) error {
 	defer eng.Flush() // notes after the end reach the journal before it closes
 	out, runErr := c.Run(ctx, eng)
 	eng.Flush()
-	return withJUnit(cmd, s.f.JUnit, dir, outcomeError(cmd.ErrOrStderr(), dir, out, runErr, ""))
+	return withJUnit(cmd, s.f, dir, outcomeError(cmd.ErrOrStderr(), dir, out, runErr, ""))
 }
 
 func needTerminal(s *session) error {
@@ -311,7 +312,7 @@ func runAutopilot(cmd *cobra.Command, s *session) error {
 	defer relaySignals(eng, cmd.ErrOrStderr(), s.rb.Abort.Timeout)()
 	out, runErr := eng.Run(ctx)
 	eng.Flush()
-	return withJUnit(cmd, s.f.JUnit, dir, outcomeError(cmd.ErrOrStderr(), dir, out, runErr, refusedWhy))
+	return withJUnit(cmd, s.f, dir, outcomeError(cmd.ErrOrStderr(), dir, out, runErr, refusedWhy))
 }
 
 // refuseUnconfirmed resolves every attacked target and refuses, before

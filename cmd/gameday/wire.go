@@ -62,6 +62,8 @@ type runFlags struct {
 	// JUnit is where the run's result goes as JUnit XML when it ends, for
 	// CI (--junit); empty means none.
 	JUnit string
+	// junitWritten: the run had a journal and withJUnit wrote from it.
+	junitWritten bool
 	// Verbose has the autopilot say every member's step on a line of its
 	// own instead of one line per step of an attack (gamedays.Log).
 	Verbose bool

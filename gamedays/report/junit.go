@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"strings"
+	"time"
 )
 
 // JUnit XML is what CI systems (Jenkins, GitLab, GitHub Actions) show as
@@ -68,17 +69,36 @@ type junitResult struct {
 
 // JUnit writes the reports as one JUnit XML document, a suite per run.
 func JUnit(w io.Writer, reports ...*Report) error {
-	doc := junitSuites{Name: "gameday"}
+	var suites []junitSuite
 	var total float64
 	for _, r := range reports {
-		s := r.junitSuite()
+		suites = append(suites, r.junitSuite())
+		total += r.Duration
+	}
+	return writeJUnit(w, suites, total)
+}
+
+// RefusedJUnit writes the JUnit XML of a run refused before it began (a
+// runbook that does not load, credentials that do not work, a blast radius
+// nobody confirmed): one suite named after the runbook file with one case,
+// the run, in error with why. CI then shows a refused run as an error
+// rather than no result at all.
+func RefusedJUnit(w io.Writer, runbookFile, why string, at time.Time) error {
+	s := junitSuite{Name: runbookFile, Time: "0.000", Timestamp: at.UTC().Format("2006-01-02T15:04:05"), Package: "gameday",
+		Properties: []junitProperty{{"runbook_file", runbookFile}, {"outcome", "refused"}}}
+	s.Tests, s.Errors = 1, 1
+	s.Cases = []junitCase{{Name: "verdict", ClassName: "gameday.run", Time: "0.000",
+		Error: &junitResult{Message: "run refused before it began: " + firstLine(why), Type: "refused", Text: why}}}
+	return writeJUnit(w, []junitSuite{s}, 0)
+}
+
+func writeJUnit(w io.Writer, suites []junitSuite, total float64) error {
+	doc := junitSuites{Name: "gameday", Suites: suites, Time: junitSeconds(total)}
+	for _, s := range suites {
 		doc.Tests += s.Tests
 		doc.Failures += s.Failures
 		doc.Errors += s.Errors
-		total += r.Duration
-		doc.Suites = append(doc.Suites, s)
 	}
-	doc.Time = junitSeconds(total)
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err
 	}

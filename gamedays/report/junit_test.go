@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gameday/gameday/gamedays"
 	"github.com/gameday/gameday/lab/e2e"
@@ -134,4 +135,19 @@ func TestJUnitAlerts(t *testing.T) {
 		`<testcase name="alert CheckoutDown stays silent" classname="gameday.alert" time="0"></testcase>`,
 		`tests="10" failures="1" errors="0"`,
 	)
+}
+
+// A run refused before it began is one error case in a valid document, so
+// CI shows the refusal instead of no result.
+func TestRefusedJUnitValidates(t *testing.T) {
+	var buf bytes.Buffer
+	why := "shop.yaml:3:5: attacks[0].kind: unknown kind \"cpu-hogg\"\nshop.yaml: 1 problem(s); nothing was run"
+	if err := RefusedJUnit(&buf, "shop.yaml", why, time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := xmllint(t, buf.Bytes()); err != nil {
+		t.Fatalf("xmllint: %v\n%s\n%s", err, out, buf.String())
+	}
+	wantIn(t, "the refused run's JUnit", buf.String(), `tests="1" failures="0" errors="1"`, `<testsuite name="shop.yaml"`,
+		`message="run refused before it began: shop.yaml:3:5: attacks[0].kind: unknown kind &#34;cpu-hogg&#34;`, `type="refused"`, "nothing was run")
 }
