@@ -5,7 +5,7 @@ import (
 	"flag"
 	"testing"
 
-	"github.com/gameday/gameday/internal/gendoc"
+	"github.com/gameday/gameday/docs/gendoc"
 )
 
 func TestSchemaIsJSONAndClosed(t *testing.T) {

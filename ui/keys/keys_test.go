@@ -8,8 +8,8 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/gameday/gameday/docs/gendoc"
 	"github.com/gameday/gameday/gamedays"
-	"github.com/gameday/gameday/internal/gendoc"
 )
 
 func press(s string) tea.KeyMsg {
