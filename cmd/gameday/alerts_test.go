@@ -13,15 +13,23 @@ import (
 // the run before anything is measured or injected, naming the address:
 // a page lost mid-run would be worse.
 func TestRunListenAddressInUse(t *testing.T) {
-	for _, flag := range []string{"--alert-webhook", "--metrics-listen"} {
-		t.Run(flag, func(t *testing.T) {
+	for _, tc := range []struct{ flag, cmd string }{
+		{"--alert-webhook", "run"}, {"--metrics-listen", "run"},
+		{"--alert-webhook", "serve"}, {"--metrics-listen", "serve"},
+	} {
+		flag := tc.flag
+		t.Run(tc.cmd+" "+flag, func(t *testing.T) {
 			busy, err := net.Listen("tcp", "127.0.0.1:0")
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer busy.Close()
 			path := writeAlertsRunbook(t, "url: http://127.0.0.1:1", "", "HighErrorRate")
-			code, _, errs := gameday(t, "run", "--autopilot", flag, busy.Addr().String(), path)
+			args := []string{"run", "--autopilot"}
+			if tc.cmd == "serve" {
+				args = []string{"serve", "--listen", "127.0.0.1:0"}
+			}
+			code, _, errs := gameday(t, append(args, flag, busy.Addr().String(), path)...)
 			if code != exitInvalid || !strings.Contains(errs, path+": "+flag+" "+busy.Addr().String()+": cannot listen") || !strings.Contains(errs, "address already in use") {
 				t.Errorf("exit %d: %s", code, errs)
 			}

@@ -56,6 +56,7 @@ by rollback at its duration, as every attack does.
 	fs.StringVar(&f.lab.run.Prometheus, "prometheus", "", "Prometheus-compatible base URL, with FILE (overrides the environment and the runbook)")
 	addTargetFlags(cmd, &f.lab.run)
 	addServeFlags(cmd, &f.serve)
+	addListenFlags(cmd, &f.lab.run)
 	return cmd
 }
 
@@ -102,6 +103,7 @@ func runDrill(cmd *cobra.Command, args []string, f *drillFlags) error {
 		return err
 	}
 	defer s.w.close()
+	defer s.closeListeners()
 	if !s.rb.Drill.Allowed {
 		return invalid(fmt.Errorf("lab scenario %s is not a drill (drill.allowed is not set)", name))
 	}

@@ -69,8 +69,7 @@ gameday exits; a second Ctrl-C does not skip the rollback.
 	addConfirmEachFlag(cmd, f)
 	fs.StringVar(&f.Prometheus, "prometheus", "", "Prometheus-compatible base URL (overrides "+metrics.EnvURL+" and the runbook)")
 	fs.Float64Var(&f.TimeScale, "time-scale", 1, "rehearse: multiply the runbook's durations by this (0.1 runs it ten times faster; docs/runbook.md says what keeps its length)")
-	fs.StringVar(&f.AlertWebhook, "alert-webhook", "", "listen on ADDR for Alertmanager's webhook while the run lasts, to time each page (docs/alerting.md)")
-	addMetricsListenFlag(cmd, f)
+	addListenFlags(cmd, f)
 	addTargetFlags(cmd, f)
 	return cmd
 }
@@ -85,14 +84,9 @@ func runFile(cmd *cobra.Command, path string, f *runFlags) (err error) {
 		return err
 	}
 	defer s.w.close()
-	if s.closeAlerts != nil {
-		defer s.closeAlerts()
-	}
+	defer s.closeListeners()
 	if err := checkConfirmEach(s.rb, f); err != nil {
 		return err
-	}
-	if s.exported != nil {
-		defer s.exported.Close()
 	}
 	if !f.Autopilot && !f.DryRun {
 		return runConsole(cmd, s)

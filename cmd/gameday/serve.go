@@ -64,6 +64,7 @@ slow or vanished participant never slows the facilitator or the engine.
 	addTargetFlags(cmd, f)
 	addServeFlags(cmd, sf)
 	addConfirmEachFlag(cmd, f)
+	addListenFlags(cmd, f)
 	return cmd
 }
 
@@ -74,6 +75,7 @@ func serveFile(cmd *cobra.Command, path string, f *runFlags, sf *serveFlags) err
 		return err
 	}
 	defer s.w.close()
+	defer s.closeListeners()
 	if err := checkConfirmEach(s.rb, f); err != nil {
 		return err
 	}
@@ -134,7 +136,7 @@ func serveSession(cmd *cobra.Command, s *session, sf *serveFlags, in io.Reader, 
 		Input: in, Output: out, Author: author, Shared: true, Drill: sf.Drill, Remaining: remainingFor(s),
 		Join: joinCommand(srv), HostKey: srv.HostKeyFingerprint()})
 	opts.Drill = sf.Drill
-	opts.OnEvent = c.OnEvent
+	opts.OnEvent = s.tee(c.OnEvent)
 	eng = gamedays.New(s.rb, opts)
 	s.eng.Store(eng)
 	defer eng.Flush()
