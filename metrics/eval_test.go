@@ -201,3 +201,22 @@ func TestBlind(t *testing.T) {
 		t.Error("metrics_blind 0 must be off")
 	}
 }
+
+// A check's words put the value first and say the statistic behind it in
+// words, not as "p95 of 60 steps".
+func TestCheckWords(t *testing.T) {
+	panels := []runbook.Panel{{Name: "p95", Unit: runbook.UnitSeconds}}
+	for _, c := range []struct{ th, want string }{
+		{"< 300ms", "p95 broken: 400ms (95th percentile of 60 samples), against < 300ms"},
+		{"> 500ms", "p95 broken: 400ms (5th percentile of 60 samples), against > 500ms"},
+	} {
+		ev := NewEvaluator(source("p95", map[string][]float64{"": repeat(0.4, 60)}), panels)
+		r := ev.Check(runbook.Check{Panel: "p95", Threshold: mustThreshold(t, c.th)}, at(0), at(59))
+		if !strings.HasPrefix(r.Worst.Text, c.want) {
+			t.Errorf("%s reads %q; want it to start %q", c.th, r.Worst.Text, c.want)
+		}
+		if !strings.HasPrefix(r.Worst.Statistic, "p") {
+			t.Errorf("statistic %q; the JSON keeps the short form", r.Worst.Statistic)
+		}
+	}
+}
