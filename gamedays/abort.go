@@ -100,13 +100,7 @@ func (e *Engine) rollbackAll(concluded *Outcome) Outcome {
 	}
 	out.Unreverted = left
 	out.RolledBack = out.Pending - len(out.Unreverted)
-	if n := len(out.Unreverted); n > 0 {
-		var where []string
-		for _, inj := range out.Unreverted {
-			where = append(where, inj.Attack+" on "+inj.Member.ID)
-		}
-		out.Reason += fmt.Sprintf("; ROLLBACK INCOMPLETE on %d: %s; run gameday recover", n, strings.Join(where, ", "))
-	}
+	out.Reason += incomplete(out.Unreverted)
 	e.emit(Event{Type: EvVerdict, Verdict: string(VerdictAborted), Msg: out.Reason, Failed: out.Unreverted})
 	return out
 }
@@ -119,14 +113,20 @@ func (e *Engine) afterVerdict(out Outcome, pending int, left []targets.Injection
 		return out
 	}
 	out.Unreverted = left
-	out.Reason = strings.SplitN(out.Reason, "; ROLLBACK INCOMPLETE", 2)[0]
-	if n := len(left); n > 0 {
-		var where []string
-		for _, inj := range left {
-			where = append(where, inj.Attack+" on "+inj.Member.ID)
-		}
-		out.Reason += fmt.Sprintf("; ROLLBACK INCOMPLETE on %d: %s; run gameday recover", n, strings.Join(where, ", "))
-	}
+	out.Reason = strings.SplitN(out.Reason, "; ROLLBACK INCOMPLETE", 2)[0] + incomplete(left)
 	e.emit(Event{Type: EvVerdict, Verdict: string(out.Verdict), Msg: out.Reason, Failed: out.Unreverted})
 	return out
+}
+
+// incomplete is what an abort's reason adds for injections its rollback
+// could not revert, or nothing.
+func incomplete(left []targets.Injection) string {
+	if len(left) == 0 {
+		return ""
+	}
+	where := make([]string, 0, len(left))
+	for _, inj := range left {
+		where = append(where, inj.Attack+" on "+inj.Member.ID)
+	}
+	return fmt.Sprintf("; ROLLBACK INCOMPLETE on %d: %s; run gameday recover", len(left), strings.Join(where, ", "))
 }

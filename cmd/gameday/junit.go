@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -33,11 +34,7 @@ func refusedJUnit(cmd *cobra.Command, f *runFlags, path string, refusal error) {
 	if f.JUnit == "" || f.junitWritten || refusal == nil {
 		return
 	}
-	var buf bytes.Buffer
-	err := gdreport.RefusedJUnit(&buf, path, refusal.Error(), time.Now())
-	if err == nil {
-		err = os.WriteFile(f.JUnit, buf.Bytes(), 0o600)
-	}
+	err := saveJUnit(f.JUnit, func(w io.Writer) error { return gdreport.RefusedJUnit(w, path, refusal.Error(), time.Now()) })
 	if err != nil {
 		fmt.Fprintf(cmd.ErrOrStderr(), "gameday: --junit: %v\n", err)
 	}
@@ -48,8 +45,13 @@ func writeJUnit(path, dir string) error {
 	if err != nil {
 		return err
 	}
+	return saveJUnit(path, r.JUnit)
+}
+
+// saveJUnit writes to path what write produces, once it has all of it.
+func saveJUnit(path string, write func(io.Writer) error) error {
 	var buf bytes.Buffer
-	if err := r.JUnit(&buf); err != nil {
+	if err := write(&buf); err != nil {
 		return err
 	}
 	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
