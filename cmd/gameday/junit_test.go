@@ -74,3 +74,15 @@ func TestRunJUnitOfARefusedRun(t *testing.T) {
 		t.Error("a refused run made its runs directory")
 	}
 }
+
+// A time scale that is not a number above 0 and at most 10 is refused with
+// the flag's name, 0 included (0 is not "as written").
+func TestRunRefusesABadTimeScale(t *testing.T) {
+	rb := filepath.Join("..", "..", "runbook", "testdata", "valid.yaml")
+	for _, v := range []string{"0", "-2", "11"} {
+		code, _, errs := gameday(t, "run", "--autopilot", "--time-scale", v, rb)
+		if want := "--time-scale " + v + ": expected a number above 0, at most 10"; code != exitInvalid || !strings.Contains(errs, want) {
+			t.Errorf("--time-scale %s: exit %d, %q; want exit %d and %q", v, code, errs, exitInvalid, want)
+		}
+	}
+}

@@ -56,6 +56,13 @@ gameday exits; a second Ctrl-C does not skip the rollback.
 ` + exitCodesHelp,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			// 0 in runFlags means "as written" for the lab; from the flag
+			// it is a mistake, said as one.
+			if cmd.Flags().Changed("time-scale") {
+				if runbook.CheckTimeScale(f.TimeScale) != nil {
+					return invalid(fmt.Errorf("--time-scale %g: expected a number above 0, at most %g", f.TimeScale, runbook.MaxTimeScale))
+				}
+			}
 			return runFile(cmd, args[0], f)
 		},
 	}
@@ -138,9 +145,6 @@ func prepare(cmd *cobra.Command, path string, f *runFlags) (*session, error) {
 		return nil, invalid(err)
 	}
 	if f.TimeScale != 0 && f.TimeScale != 1 {
-		if err := runbook.CheckTimeScale(f.TimeScale); err != nil {
-			return nil, invalid(fmt.Errorf("--%w", err))
-		}
 		rb.Scale(f.TimeScale)
 	}
 	if f.AbortTimeout > 0 {
