@@ -168,8 +168,12 @@ func (s *Server) Close() error {
 		s.live.Wait()
 		close(ended)
 	}()
+	deadline := time.Now().Add(s.opts.CloseGrace)
 	select {
 	case <-ended:
+		// Each client has its exit status and leaves on its own; cutting
+		// its connection under it turns a clean exit into a broken pipe.
+		s.waitGone(deadline)
 	case <-time.After(s.opts.CloseGrace):
 	}
 	err := s.ssh.Close()
@@ -183,6 +187,20 @@ func (s *Server) Close() error {
 	}
 	s.wg.Wait()
 	return err
+}
+
+// waitGone waits, until deadline at the latest, for every connection to
+// be closed by its client.
+func (s *Server) waitGone(deadline time.Time) {
+	for time.Now().Before(deadline) {
+		s.mu.Lock()
+		n := len(s.conns)
+		s.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // enter counts one more connection or session unless the server is closed.
