@@ -143,7 +143,7 @@ func (f *fakeLambda) DeleteFunctionConcurrency(context.Context, *lambda.DeleteFu
 // credentials.
 func hermetic(t testing.TB) []func(*config.LoadOptions) error {
 	t.Helper()
-	for _, k := range []string{"AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"} {
+	for _, k := range []string{"AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_CA_BUNDLE"} {
 		t.Setenv(k, "")
 	}
 	return []func(*config.LoadOptions) error{

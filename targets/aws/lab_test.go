@@ -3,6 +3,7 @@ package aws
 import (
 	"context"
 	"fmt"
+	"github.com/aws/aws-sdk-go-v2/config"
 	"strings"
 	"testing"
 	"time"
@@ -38,7 +39,7 @@ func startLab(t testing.TB, hooks labaws.Hooks) *labaws.Server {
 }
 
 // labExecutor signs with the named key of labKeys.
-func labExecutor(t testing.TB, srv *labaws.Server, key string) *Executor {
+func labExecutor(t testing.TB, srv *labaws.Server, key string, load ...func(*config.LoadOptions) error) *Executor {
 	t.Helper()
 	var k labaws.Key
 	for _, c := range labKeys {
@@ -50,7 +51,7 @@ func labExecutor(t testing.TB, srv *labaws.Server, key string) *Executor {
 		Region:      "us-east-1",
 		Endpoint:    srv.URL(),
 		Credentials: credentials.NewStaticCredentialsProvider(k.AccessKeyID, k.SecretAccessKey, ""),
-		LoadOptions: hermetic(t),
+		LoadOptions: append(hermetic(t), load...),
 		MaxBackoff:  20 * time.Millisecond,
 		Poll:        10 * time.Millisecond,
 		Wait:        20 * time.Second,

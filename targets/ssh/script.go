@@ -135,6 +135,7 @@ func SwitchFate(out string, inj targets.Injection) string {
 func rollbackScript(n names, a *attack) string {
 	var b strings.Builder
 	b.WriteString(prelude(n))
+	b.WriteString(awaitDelivery)
 	b.WriteString(cancelSaying)
 	if a.revert != "" {
 		b.WriteString(a.revert)
@@ -159,6 +160,7 @@ func injectScript(n names, a *attack, bound time.Duration) string {
 		b.WriteString(`umask 077
 mkdir -p "$D" || { echo "gameday: cannot create state directory $D"; exit 1; }
 `)
+		b.WriteString(claimDelivery)
 		secs := int64((bound + time.Second - 1) / time.Second)
 		// The timer prints its own pid (setsid may or may not fork, so $!
 		// is not reliable) and closes the pipe, which is what the command
@@ -184,7 +186,7 @@ echo "$T" >"$D/$N.timer"
 	fmt.Fprintf(&b, "echo \"%s$(date +%%s) switch=%ds\"\n", ackPrefix, sw)
 	b.WriteString("if [ -n \"${GAMEDAY_ACK:-}\" ] && ! read -r _ <&3; then\n  echo \"gameday: no go-ahead from gameday; nothing applied\"\n")
 	if !a.noRollback {
-		b.WriteString("  sh -c \"$R\" >/dev/null 2>&1\n")
+		b.WriteString(reverting)
 	}
 	b.WriteString("  exit 1\nfi\n")
 	// Not "if ! ( ... )": set -e is ignored inside an if condition.
@@ -195,11 +197,77 @@ echo "$T" >"$D/$N.timer"
 	}
 	b.WriteString(")\nst=$?\nif [ \"$st\" -ne 0 ]; then\n")
 	if !a.noRollback {
-		b.WriteString("  echo \"gameday: inject failed, reverting\"\n  sh -c \"$R\" >/dev/null 2>&1\n")
+		b.WriteString("  echo \"gameday: inject failed, reverting\"\n" + reverting)
 	}
-	b.WriteString("  exit $st\nfi\necho \"gameday: injected\"\n")
+	b.WriteString("  exit $st\nfi\n")
+	if !a.noRollback {
+		b.WriteString("echo applied >\"$D/$N.once\"\n")
+	}
+	b.WriteString("echo \"gameday: injected\"\n")
 	return b.String()
 }
+
+// A delivery is one run of an inject script on a host. Over SSH there is
+// one per inject, but Run Command can deliver the same inject twice: the
+// SDK sends SendCommand again when a connection drops under its answer,
+// and SSM runs both commands. Applied twice, a fault that refuses to stack
+// (a second qdisc, a second rule) fails and reverts the first one's fault
+// while the command gameday follows says "injected", and one that stacks
+// (a second stress) outlives its rollback. So the first delivery claims
+// the injection in $N.once ("running PID", then "applied"); another one
+// waits for it and reports its outcome without applying anything. The
+// rollback removes the claim with the rest of the state, so a re-inject
+// after a rollback (a stage's new magnitude) applies again. Builtins only
+// but for the sleep of a wait, which only a second delivery pays.
+const claimDelivery = `set -C
+if echo "running $$" 2>/dev/null >"$D/$N.once"; then
+  set +C
+else
+  set +C
+  i=0
+  while :; do
+    s= p=
+    if [ -e "$D/$N.once" ]; then read -r s p <"$D/$N.once" || :; else s=gone; fi
+    case $s in
+    applied) echo "gameday: an earlier delivery of this same inject applied it; not applied twice"
+      echo "gameday: injected"
+      exit 0 ;;
+    gone|reverting) echo "gameday: an earlier delivery of this same inject failed or was rolled back; not applied again"
+      exit 1 ;;
+    esac
+    if [ "$s" = running ] && ! kill -s 0 "$p" 2>/dev/null; then
+      break
+    fi
+    if [ "$i" -ge 30 ]; then
+      echo "gameday: an earlier delivery of this same inject is still running after 30s; not applied twice"
+      exit 1
+    fi
+    i=$((i + 1))
+    sleep 1
+  done
+  echo "running $$" >"$D/$N.once"
+fi
+`
+
+// reverting is how an inject script undoes what it armed: it marks its
+// claim first, so the rollback it runs does not wait for the delivery
+// that is running it (see awaitDelivery).
+const reverting = "  echo reverting >\"$D/$N.once\"\n  sh -c \"$R\" >/dev/null 2>&1\n"
+
+// awaitDelivery holds a rollback while a delivery of the inject is still
+// applying it on the host (a Run Command inject gameday stopped following,
+// or a second delivery it never knew of), up to 30 s, so the fault cannot
+// land after the rollback has reverted it. A delivery that died half-way
+// has nothing left to wait for.
+const awaitDelivery = `i=0
+while [ "$i" -lt 30 ] && [ -s "$D/$N.once" ]; do
+  s= p=
+  read -r s p <"$D/$N.once" || :
+  [ "$s" = running ] && kill -s 0 "$p" 2>/dev/null || break
+  i=$((i + 1))
+  sleep 1
+done
+`
 
 // statusScript reports, read-only, whether the switch is still armed and
 // whether the fault is still in place, one "gameday:" line each.

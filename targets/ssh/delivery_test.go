@@ -1,0 +1,173 @@
+package ssh
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gameday/gameday/lab/e2e"
+	"github.com/gameday/gameday/targets"
+)
+
+// deliveryScripts builds a custom attack's inject and rollback for a run
+// of its own: the inject appends a line to the returned file after pause,
+// as a fault that stacks would, and the rollback removes it.
+func deliveryScripts(t *testing.T, apply string) (inject, rollback, file string) {
+	t.Helper()
+	e2e.Need(t, "sh", "setsid", "sleep")
+	e := New(Options{SSHConfig: "/nonexistent-gameday-test", Grace: 30 * time.Second})
+	run := "dlv" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	t.Cleanup(func() {
+		// What the test's runs left: switches asleep, state.
+		runScript(os.Environ(), "pkill -f 'gameday-switc[h] .*"+run+"' || true")
+		os.RemoveAll(filepath.Join("/run/gameday", run))
+		if home, err := os.UserHomeDir(); err == nil {
+			os.RemoveAll(filepath.Join(home, ".gameday", run))
+		}
+	})
+	file = filepath.Join(t.TempDir(), "applied")
+	inj := targets.Injection{RunID: run, Attack: "stacking fault", Kind: "custom", Duration: time.Minute,
+		Params: map[string]string{"inject": apply, "rollback": "rm -f {{file:path}}", "file": file}}
+	a, n, err := e.build(inj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return injectScript(n, a, time.Minute), rollbackScript(n, a), file
+}
+
+// lines counts the lines a fault wrote; a missing file is none.
+func lines(t *testing.T, file string) int {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if os.IsNotExist(err) {
+		return 0
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Count(string(b), "\n")
+}
+
+// switches counts the dead man's switches of the script's run still
+// asleep on this machine. The [h] keeps the pattern from matching the
+// shell that runs pgrep.
+func switches(t *testing.T, inject string) int {
+	t.Helper()
+	run := inject[strings.Index(inject, "D=\"$B\"/")+len("D=\"$B\"/"):]
+	run = run[:strings.IndexByte(run, '\n')]
+	out, _ := runScript(os.Environ(), "pgrep -f 'gameday-switc[h] .*/"+run+"/' | wc -l")
+	n, err := strconv.Atoi(strings.TrimSpace(out))
+	if err != nil {
+		t.Fatalf("counting switches: %q", out)
+	}
+	return n
+}
+
+// Run Command can deliver one inject twice (the SDK sends a SendCommand
+// again when a connection drops under its answer). Both deliveries say
+// the fault is in place, it is applied once, one switch is armed, and one
+// rollback reverts everything; a re-inject after it applies again.
+func TestASecondDeliveryDoesNotApplyTwice(t *testing.T) {
+	inject, rollback, file := deliveryScripts(t, "sleep 1; echo x >>{{file:path}}")
+	outs := make([]string, 2)
+	errs := make([]error, 2)
+	var wg sync.WaitGroup
+	for i := range outs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			outs[i], errs[i] = runScript(os.Environ(), inject)
+		}()
+		time.Sleep(200 * time.Millisecond)
+	}
+	wg.Wait()
+	for i := range outs {
+		if errs[i] != nil || !strings.Contains(outs[i], "gameday: injected") {
+			t.Fatalf("delivery %d: %v\n%s", i+1, errs[i], outs[i])
+		}
+	}
+	if !strings.Contains(outs[1], "an earlier delivery of this same inject applied it") {
+		t.Errorf("the second delivery did not say it left the fault to the first:\n%s", outs[1])
+	}
+	if n := lines(t, file); n != 1 {
+		t.Fatalf("the fault was applied %d times by two deliveries, want once", n)
+	}
+	if n := switches(t, inject); n != 1 {
+		t.Errorf("%d switches armed, want 1", n)
+	}
+	// A third delivery, late, finds it applied and changes nothing.
+	if out, err := runScript(os.Environ(), inject); err != nil || !strings.Contains(out, "applied it") || lines(t, file) != 1 {
+		t.Fatalf("late delivery: %v, %d lines\n%s", err, lines(t, file), out)
+	}
+	if out, err := runScript(os.Environ(), rollback); err != nil || !strings.Contains(out, "gameday: reverted") {
+		t.Fatalf("rollback: %v\n%s", err, out)
+	}
+	if lines(t, file) != 0 || switches(t, inject) != 0 {
+		t.Fatalf("after the rollback: %d lines, %d switches", lines(t, file), switches(t, inject))
+	}
+	// The rollback forgot the claim: a re-inject (a stage's new magnitude)
+	// applies again.
+	if out, err := runScript(os.Environ(), inject); err != nil || lines(t, file) != 1 || strings.Contains(out, "earlier delivery") {
+		t.Fatalf("re-inject after the rollback: %v, %d lines\n%s", err, lines(t, file), out)
+	}
+	if out, err := runScript(os.Environ(), rollback); err != nil || lines(t, file) != 0 {
+		t.Fatalf("second rollback: %v\n%s", err, out)
+	}
+}
+
+// A second delivery of an inject whose first delivery fails reports the
+// failure and applies nothing: the first has reverted what it armed.
+func TestASecondDeliveryOfAFailedInjectFails(t *testing.T) {
+	inject, _, file := deliveryScripts(t, "sleep 1; echo x >>{{file:path}}; exit 3")
+	var wg sync.WaitGroup
+	var first string
+	var firstErr error
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		first, firstErr = runScript(os.Environ(), inject)
+	}()
+	time.Sleep(200 * time.Millisecond)
+	second, err := runScript(os.Environ(), inject)
+	wg.Wait()
+	if firstErr == nil || !strings.Contains(first, "inject failed, reverting") {
+		t.Fatalf("first delivery: %v\n%s", firstErr, first)
+	}
+	if err == nil || !strings.Contains(second, "failed or was rolled back; not applied again") {
+		t.Fatalf("second delivery: %v\n%s", err, second)
+	}
+	if lines(t, file) != 0 || switches(t, inject) != 0 {
+		t.Fatalf("left behind: %d lines, %d switches", lines(t, file), switches(t, inject))
+	}
+}
+
+// A rollback that arrives while a delivery is still applying waits for it,
+// so the fault cannot land after the rollback reverted it (a Run Command
+// inject gameday stopped following when it aborted).
+func TestRollbackWaitsForADeliveryStillApplying(t *testing.T) {
+	inject, rollback, file := deliveryScripts(t, "sleep 2; echo x >>{{file:path}}")
+	var wg sync.WaitGroup
+	var in string
+	var inErr error
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		in, inErr = runScript(os.Environ(), inject)
+	}()
+	time.Sleep(500 * time.Millisecond)
+	out, err := runScript(os.Environ(), rollback)
+	wg.Wait()
+	if inErr != nil || err != nil {
+		t.Fatalf("inject: %v\n%s\nrollback: %v\n%s", inErr, in, err, out)
+	}
+	if n := lines(t, file); n != 0 {
+		t.Fatalf("the fault landed after the rollback (%d lines left)", n)
+	}
+	if n := switches(t, inject); n != 0 {
+		t.Fatalf("%d switches left", n)
+	}
+}
