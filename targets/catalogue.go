@@ -100,16 +100,9 @@ func (k *Kind) Nested() []string {
 // name so reports do not change from run to run.
 func (k *Kind) Parse(params map[string]string) (Values, []runbook.ParamProblem) {
 	v := Values{kind: k.Name, m: map[string]value{}}
-	if k.Name == "custom" {
-		// The templates declare the rest of the kind's params.
-		vars, probs := templateVars(params)
-		kk := *k
-		kk.Params = append(slices.Clone(k.Params), vars...)
-		probs = append(probs, kk.parseInto(v, params, k.Name, kk.ParamNames())...)
-		return v, sortProblems(probs)
-	}
 	if k.nested == nil {
-		probs := k.parseInto(v, params, k.Name, k.ParamNames())
+		kk, probs := k.declared(params)
+		probs = append(probs, kk.parseInto(v, params, k.Name, kk.ParamNames())...)
 		return v, sortProblems(probs)
 	}
 	// ssm-command: its own params, then the rest against the kind it runs.
@@ -130,12 +123,26 @@ func (k *Kind) Parse(params map[string]string) (Values, []runbook.ParamProblem) 
 		}
 	}
 	if sub := k.nested[v.String("attack")]; sub != nil {
+		sub, tprobs := sub.declared(rest)
 		label := fmt.Sprintf("%s with attack %s", k.Name, sub.Name)
 		takes := append(k.ParamNames(), sub.ParamNames()...)
 		slices.Sort(takes)
-		probs = append(probs, sub.parseInto(v, rest, label, takes)...)
+		probs = append(append(probs, tprobs...), sub.parseInto(v, rest, label, takes)...)
 	}
 	return v, sortProblems(probs)
+}
+
+// declared is the kind with the params its templates declare: custom's
+// inject and rollback name their own, run on their own or through
+// ssm-command. Other kinds declare none.
+func (k *Kind) declared(params map[string]string) (*Kind, []runbook.ParamProblem) {
+	if k.Name != "custom" {
+		return k, nil
+	}
+	vars, probs := templateVars(params)
+	kk := *k
+	kk.Params = append(slices.Clone(k.Params), vars...)
+	return &kk, probs
 }
 
 // parseInto parses the params k declares into v and reports the rest as

@@ -279,6 +279,12 @@ func TestSSMCommandNesting(t *testing.T) {
 		{map[string]string{"load": "80"}, []string{
 			`missing attack: missing param "attack" for ssm-command: Linux kind to run; its params go alongside this one`,
 		}},
+		// custom's templates declare their params through ssm-command too.
+		{map[string]string{"attack": "custom", "inject": "touch {{file:path}}", "rollback": "rm -f {{file:path}}", "file": "/tmp/f"}, nil},
+		{map[string]string{"attack": "custom", "inject": "touch {{file:path}}", "rollback": "rm -f {{file:path}}", "file": "tmp/f", "fiel": "x"}, []string{
+			`unknown fiel: unknown param "fiel" for ssm-command with attack custom (did you mean "file"?); it takes: attack, file, inject, max_concurrency, max_errors, rollback`,
+			`file: params.file: expected a clean absolute path such as /var/log (letters, digits and . _ - + , @ = : ~ /, no '..'), found "tmp/f"`,
+		}},
 	} {
 		var got []string
 		for _, p := range c.CheckParams("ssm-command", tc.params) {

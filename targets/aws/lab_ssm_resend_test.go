@@ -82,7 +82,7 @@ func TestLabResentInjectAppliesOnce(t *testing.T) {
 	t.Cleanup(func() { os.RemoveAll(filepath.Join("/run/gameday", run)) })
 	file := filepath.Join(t.TempDir(), "applied")
 	inj := &targets.Injection{RunID: run, Attack: "stacking fault", Kind: "ssm-command", Member: members[0], Duration: time.Minute,
-		Params: map[string]string{"attack": "custom", "inject": "sleep 1; echo x >>" + file, "rollback": "rm -f " + file, "max_concurrency": "1", "max_errors": "0"}}
+		Params: map[string]string{"attack": "custom", "inject": "sleep 1; echo x >>{{file:path}}", "rollback": "rm -f {{file:path}}", "file": file, "max_concurrency": "1", "max_errors": "0"}}
 	ctx := context.Background()
 	res, err := e.Inject(ctx, inj)
 	if err != nil {
