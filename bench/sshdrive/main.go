@@ -147,12 +147,12 @@ func each(injs []targets.Injection, f func(*targets.Injection) error) (time.Dura
 
 func steps(c config) error {
 	ctx := context.Background()
-	var pre, inj, rb, total, abort, cpu []time.Duration
+	var pre, inj, rb, total, abort, cpu, own []time.Duration
 	var handshakes, sessions int
 	for r := range c.rounds {
 		e := c.executor()
 		injs := c.injections("bench" + strconv.Itoa(r))
-		cpu0 := cpuTicks(c.cpuOf)
+		cpu0, own0 := cpuTicks(c.cpuOf), selfCPU()
 		d1, err := each(injs, func(i *targets.Injection) error { return e.Preflight(ctx, *i) })
 		if err != nil {
 			return fmt.Errorf("preflight: %w", err)
@@ -166,6 +166,7 @@ func steps(c config) error {
 			return fmt.Errorf("rollback: %w", err)
 		}
 		handshakes, sessions = e.Handshakes(), e.Sessions()
+		mine := selfCPU() - own0
 		if os.Getenv("SSHDRIVE_MEMSTATS") != "" {
 			var m runtime.MemStats
 			runtime.ReadMemStats(&m)
@@ -195,16 +196,17 @@ func steps(c config) error {
 			time.Sleep(time.Second) // reaped before the next round counts
 		}
 
-		fmt.Printf("round %d: preflight %s inject %s rollback %s total %s abort %s handshakes %d sessions %d",
-			r+1, ms(d1), ms(d2), ms(d3), ms(d1+d2+d3), ms(d4), handshakes, sessions)
+		fmt.Printf("round %d: preflight %s inject %s rollback %s total %s abort %s handshakes %d sessions %d client-cpu %s",
+			r+1, ms(d1), ms(d2), ms(d3), ms(d1+d2+d3), ms(d4), handshakes, sessions, ms(mine))
 		if len(c.cpuOf) > 0 {
 			fmt.Printf(" server-cpu %s", ms(used))
 		}
 		fmt.Println()
 		pre, inj, rb, total, abort, cpu = append(pre, d1), append(inj, d2), append(rb, d3), append(total, d1+d2+d3), append(abort, d4), append(cpu, used)
+		own = append(own, mine)
 	}
-	fmt.Printf("median: preflight %s inject %s rollback %s total %s abort %s handshakes %d sessions %d peak-rss %s",
-		ms(median(pre)), ms(median(inj)), ms(median(rb)), ms(median(total)), ms(median(abort)), handshakes, sessions, peakRSS())
+	fmt.Printf("median: preflight %s inject %s rollback %s total %s abort %s handshakes %d sessions %d peak-rss %s client-cpu %s",
+		ms(median(pre)), ms(median(inj)), ms(median(rb)), ms(median(total)), ms(median(abort)), handshakes, sessions, peakRSS(), ms(median(own)))
 	if len(c.cpuOf) > 0 {
 		fmt.Printf(" server-cpu %s", ms(median(cpu)))
 	}
@@ -277,6 +279,23 @@ func cpuTicks(pids []int) time.Duration {
 			n, _ := strconv.ParseInt(f[i], 10, 64)
 			total += n
 		}
+	}
+	return time.Duration(total) * 10 * time.Millisecond
+}
+
+// selfCPU is the CPU this process has used (user and system): the
+// client's share of the cores the hosts also run on.
+func selfCPU() time.Duration {
+	b, err := os.ReadFile("/proc/self/stat")
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	var total int64
+	for _, i := range []int{11, 12} {
+		n, _ := strconv.ParseInt(f[i], 10, 64)
+		total += n
 	}
 	return time.Duration(total) * 10 * time.Millisecond
 }

@@ -3,6 +3,7 @@ package ssh
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -57,8 +58,7 @@ func lines(t *testing.T, file string) int {
 // shell that runs pgrep.
 func switches(t *testing.T, inject string) int {
 	t.Helper()
-	run := inject[strings.Index(inject, "D=\"$B\"/")+len("D=\"$B\"/"):]
-	run = run[:strings.IndexByte(run, '\n')]
+	run := runOf(inject)
 	out, _ := runScript(os.Environ(), "pgrep -f 'gameday-switc[h] .*/"+run+"/' | wc -l")
 	n, err := strconv.Atoi(strings.TrimSpace(out))
 	if err != nil {
@@ -170,4 +170,68 @@ func TestRollbackWaitsForADeliveryStillApplying(t *testing.T) {
 	if n := switches(t, inject); n != 0 {
 		t.Fatalf("%d switches left", n)
 	}
+}
+
+// A rollback removes its own files and the run's state directory once it
+// is empty, with an rm that takes -d and with one that does not (busybox),
+// and keeps the directory while another attack's state is in it.
+func TestRollbackTidiesTheStateDirectory(t *testing.T) {
+	noDashD := t.TempDir()
+	// An rm that refuses -d, as busybox's does.
+	refused := filepath.Join(noDashD, "refused")
+	os.WriteFile(filepath.Join(noDashD, "rm"), []byte("#!/bin/sh\ncase \"$1\" in -*d*) echo \"rm: invalid option -- 'd'\" >&2; echo \"$@\" >>"+refused+"; exit 1 ;; esac\nexec /bin/rm \"$@\"\n"), 0o755)
+	for name, env := range map[string][]string{
+		"rm -d":     os.Environ(),
+		"rm, no -d": append(os.Environ(), "PATH="+noDashD+":"+os.Getenv("PATH")),
+	} {
+		t.Run(name, func(t *testing.T) {
+			os.Remove(refused)
+			first, rbFirst, _ := deliveryScripts(t, "true")
+			// A second attack of the same run on the same host.
+			second := strings.Replace(first, "\nN=stacking_fault-", "\nN=other-", 1)
+			rbSecond := strings.Replace(rbFirst, "\nN=stacking_fault-", "\nN=other-", 1)
+			if second == first {
+				t.Fatal("could not name a second attack")
+			}
+			dir := scriptDir(t, first)
+			for _, s := range []string{first, second} {
+				if out, err := runScript(env, s); err != nil {
+					t.Fatalf("inject: %v\n%s", err, out)
+				}
+			}
+			if out, err := runScript(env, rbFirst); err != nil || !strings.Contains(out, "gameday: reverted") {
+				t.Fatalf("rollback: %v\n%s", err, out)
+			}
+			left, _ := filepath.Glob(filepath.Join(dir, "*"))
+			if len(left) == 0 || slices.ContainsFunc(left, func(f string) bool { return strings.Contains(f, "stacking_fault-") }) {
+				t.Fatalf("after the first rollback the directory holds %v: want the other attack's state only", left)
+			}
+			if out, err := runScript(env, rbSecond); err != nil {
+				t.Fatalf("rollback: %v\n%s", err, out)
+			}
+			if _, err := os.Stat(dir); !os.IsNotExist(err) {
+				left, _ := filepath.Glob(filepath.Join(dir, "*"))
+				t.Fatalf("the state directory is left after the last rollback: %v %v", err, left)
+			}
+			if _, err := os.Stat(refused); (err == nil) != (name == "rm, no -d") {
+				t.Errorf("the rm without -d was used: %v", err == nil)
+			}
+		})
+	}
+}
+
+// scriptDir is where a script keeps its state on this machine.
+func scriptDir(t *testing.T, script string) string {
+	t.Helper()
+	out, err := runScript(os.Environ(), prelude(names{run: runOf(script), item: "x"})+`echo "$D"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(out)
+}
+
+// runOf is the run's directory name a script's prelude sets.
+func runOf(script string) string {
+	run := script[strings.Index(script, "D=\"$B\"/")+len("D=\"$B\"/"):]
+	return run[:strings.IndexByte(run, '\n')]
 }

@@ -143,8 +143,16 @@ func rollbackScript(n names, a *attack) string {
 			b.WriteByte('\n')
 		}
 	}
-	b.WriteString(`rm -f "$D/$N".*
-rmdir "$D" 2>/dev/null || true
+	// One rm takes the files and the directory if that leaves it empty
+	// (GNU rm -d; another attack's files keep it). Where rm has no -d
+	// (busybox) it removed nothing, and the files and directory go in two
+	// steps. Every process counts here: this runs on every host of every
+	// rollback.
+	b.WriteString(`rm -fd -- "$D/$N".* "$D" 2>/dev/null
+for f in "$D/$N".*; do
+  [ -e "$f" ] && { rm -f -- "$D/$N".*; rmdir "$D" 2>/dev/null; }
+  break
+done
 echo "gameday: reverted"
 `)
 	return b.String()
@@ -183,7 +191,7 @@ echo "$T" >"$D/$N.timer"
 	if !a.noRollback {
 		sw = int64((bound + time.Second - 1) / time.Second)
 	}
-	fmt.Fprintf(&b, "echo \"%s$(date +%%s) switch=%ds\"\n", ackPrefix, sw)
+	fmt.Fprintf(&b, "echo \"%sswitch=%ds\"\n", ackPrefix, sw)
 	b.WriteString("if [ -n \"${GAMEDAY_ACK:-}\" ] && ! read -r _ <&3; then\n  echo \"gameday: no go-ahead from gameday; nothing applied\"\n")
 	if !a.noRollback {
 		b.WriteString(reverting)
