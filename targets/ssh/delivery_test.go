@@ -235,3 +235,67 @@ func runOf(script string) string {
 	run := script[strings.Index(script, "D=\"$B\"/")+len("D=\"$B\"/"):]
 	return run[:strings.IndexByte(run, '\n')]
 }
+
+// An inject whose switch does not start leaves its claim marked as
+// reverting: a rollback does not wait on it, and a second delivery says
+// the first failed rather than applying a fault with no switch.
+func TestAnInjectWithoutItsSwitchGivesUpItsClaim(t *testing.T) {
+	inject, rollback, file := deliveryScripts(t, "echo x >>{{file:path}}")
+	bin := t.TempDir()
+	os.WriteFile(filepath.Join(bin, "setsid"), []byte("#!/bin/sh\nexit 1\n"), 0o755)
+	noSwitch := append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"))
+	out, err := runScript(noSwitch, inject)
+	if err == nil || !strings.Contains(out, "the dead man's switch did not start") {
+		t.Fatalf("inject without setsid: %v\n%s", err, out)
+	}
+	claim, _ := os.ReadFile(filepath.Join(scriptDir(t, inject), namesOf(inject)+".once"))
+	if string(claim) != "reverting\n" {
+		t.Fatalf("claim after the failed inject: %q, want reverting", claim)
+	}
+	if out, err := runScript(os.Environ(), inject); err == nil || !strings.Contains(out, "failed or was rolled back") || lines(t, file) != 0 {
+		t.Fatalf("second delivery: %v, %d lines\n%s", err, lines(t, file), out)
+	}
+	if out, err := runScript(os.Environ(), rollback); err != nil || !strings.Contains(out, "gameday: reverted") {
+		t.Fatalf("rollback: %v\n%s", err, out)
+	}
+}
+
+// The claim names the process that ran the inject, not the shell around
+// it: over SSH that shell outlives the script, and a rollback would wait
+// on it.
+func TestTheClaimNamesTheScriptsOwnProcess(t *testing.T) {
+	inject, rollback, _ := deliveryScripts(t, "true")
+	// As the executor's shell runs it: in a subshell of a long-lived sh.
+	out, err := runScript(os.Environ(), "( eval "+Quote(inject)+" ) </dev/null 2>&1; echo \"shell $$\"; cat \""+scriptDir(t, inject)+"/"+namesOf(inject)+".once\"")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if !strings.Contains(out, "\napplied\n") {
+		t.Fatalf("no applied claim after the inject:\n%s", out)
+	}
+	// Interrupted before it applied, the claim would name the subshell.
+	script := strings.Replace(inject, "echo applied >\"$D/$N.once\"\n", "cat \"$D/$N.once\"\n", 1)
+	out, err = runScript(os.Environ(), rollback+"( eval "+Quote(script)+" ) </dev/null 2>&1; echo \"shell $$\"")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	var running, shell string
+	for _, l := range strings.Split(out, "\n") {
+		if p, ok := strings.CutPrefix(l, "running "); ok {
+			running = p
+		}
+		if p, ok := strings.CutPrefix(l, "shell "); ok {
+			shell = p
+		}
+	}
+	if running == "" || shell == "" || running == shell {
+		t.Fatalf("claim names %q, the long-lived shell is %q:\n%s", running, shell, out)
+	}
+	runScript(os.Environ(), rollback)
+}
+
+// namesOf is the file prefix a script's prelude sets.
+func namesOf(script string) string {
+	n := script[strings.Index(script, "\nN=")+len("\nN="):]
+	return n[:strings.IndexByte(n, '\n')]
+}

@@ -179,7 +179,7 @@ mkdir -p "$D" || { echo "gameday: cannot create state directory $D"; exit 1; }
 		// so a dropped or killed client leaves it running.
 		fmt.Fprintf(&b, `R=%s
 %sT=$(setsid sh -c 'echo $$; exec >/dev/null 2>&1; sleep "$2"; : >"$1"; exec sh -c "$3"' gameday-switch "$D/$N.timer" %d "$R" </dev/null 2>/dev/null &)
-case $T in ''|*[!0-9]*) echo "gameday: the dead man's switch did not start; nothing was injected"; exit 1 ;; esac
+case $T in ''|*[!0-9]*) echo reverting >"$D/$N.once"; echo "gameday: the dead man's switch did not start; nothing was injected"; exit 1 ;; esac
 echo "$T" >"$D/$N.timer"
 `, Quote(rollbackScript(n, a)), cancelQuietly, secs)
 	}
@@ -225,10 +225,14 @@ echo "$T" >"$D/$N.timer"
 // the injection in $N.once ("running PID", then "applied"); another one
 // waits for it and reports its outcome without applying anything. The
 // rollback removes the claim with the rest of the state, so a re-inject
-// after a rollback (a stage's new magnitude) applies again. Builtins only
-// but for the sleep of a wait, which only a second delivery pays.
-const claimDelivery = `set -C
-if echo "running $$" 2>/dev/null >"$D/$N.once"; then
+// after a rollback (a stage's new magnitude) applies again. The claim
+// names the process running the script, read from /proc/self by a builtin:
+// $$ would name gameday's long-lived shell over SSH, which outlives every
+// script it runs. Builtins only but for the sleep of a wait, which only a
+// second delivery pays.
+const claimDelivery = `read -r me _ </proc/self/stat 2>/dev/null || me=$$
+set -C
+if echo "running $me" 2>/dev/null >"$D/$N.once"; then
   set +C
 else
   set +C
@@ -253,7 +257,7 @@ else
     i=$((i + 1))
     sleep 1
   done
-  echo "running $$" >"$D/$N.once"
+  echo "running $me" >"$D/$N.once"
 fi
 `
 
