@@ -230,7 +230,7 @@ echo "$T" >"$D/$N.timer"
 // $$ would name gameday's long-lived shell over SSH, which outlives every
 // script it runs. Builtins only but for the sleep of a wait, which only a
 // second delivery pays.
-const claimDelivery = `read -r me _ </proc/self/stat 2>/dev/null || me=$$
+const claimDelivery = `read -r me _ 2>/dev/null </proc/self/stat || me=$$
 set -C
 if echo "running $me" 2>/dev/null >"$D/$N.once"; then
   set +C
