@@ -154,6 +154,20 @@ func (l *live) phaseIs(p gamedays.Phase) func() bool {
 	return func() bool { return l.eng.Phase() == p }
 }
 
+// toTheAttack walks the game day by the facilitator's keys from the start
+// to the moment a fault is applied: enter past the hypothesis, Y on the
+// blast radius.
+func (l *live) toTheAttack() {
+	l.t.Helper()
+	l.until("the hypothesis", l.phaseIs(gamedays.PhaseHypothesis))
+	l.shows("HYPOTHESIS")
+	l.press("\r")
+	l.until("the blast radius", l.phaseIs(gamedays.PhaseBlastRadius))
+	l.shows("Press Y to confirm")
+	l.press("Y")
+	l.until("the attack", func() bool { return l.exec.Active() > 0 })
+}
+
 // A whole game day driven by keys through Console.Run: baseline, the
 // hypothesis (enter), the blast radius (Y), run and observe, conclude (q).
 func TestConsoleDrivesARealEngine(t *testing.T) {
@@ -220,13 +234,7 @@ func TestConsoleDrivesARealEngine(t *testing.T) {
 // Ctrl-C during the attack: abort, roll back, and Run returns by itself.
 func TestCtrlCAbortsRollsBackAndReturns(t *testing.T) {
 	l := newLive(t)
-	l.until("the hypothesis", l.phaseIs(gamedays.PhaseHypothesis))
-	l.shows("HYPOTHESIS")
-	l.press("\r")
-	l.until("the blast radius", l.phaseIs(gamedays.PhaseBlastRadius))
-	l.shows("Press Y to confirm")
-	l.press("Y")
-	l.until("the attack", func() bool { return l.exec.Active() > 0 })
+	l.toTheAttack()
 	l.shows("ACTIVE")
 	l.press("\x03")
 	l.press("\x03") // a second ctrl+c must not skip the rollback
@@ -243,13 +251,7 @@ func TestCtrlCAbortsRollsBackAndReturns(t *testing.T) {
 // gets the rollback done before Run returns, and the console closes itself.
 func TestCancelledContextRollsBackAndReturns(t *testing.T) {
 	l := newLive(t)
-	l.until("the hypothesis", l.phaseIs(gamedays.PhaseHypothesis))
-	l.shows("HYPOTHESIS")
-	l.press("\r")
-	l.until("the blast radius", l.phaseIs(gamedays.PhaseBlastRadius))
-	l.shows("Press Y to confirm")
-	l.press("Y")
-	l.until("the attack", func() bool { return l.exec.Active() > 0 })
+	l.toTheAttack()
 	l.cancel()
 	l.wait()
 	if l.outcome.Verdict != gamedays.VerdictAborted || l.exec.Active() != 0 {
