@@ -200,6 +200,28 @@ func describeIDs(t *testing.T, c *ec2.Client, in *ec2.DescribeInstancesInput) []
 	if err != nil {
 		t.Fatal(err)
 	}
+	return reservedIDs(out)
+}
+
+// pagedIDs reads every page of in through the SDK's paginator on c (with
+// c's retryer) and lists the instances' ids, failing on an error.
+func pagedIDs(t testing.TB, c ec2.DescribeInstancesAPIClient, in *ec2.DescribeInstancesInput) []string {
+	t.Helper()
+	var ids []string
+	p := ec2.NewDescribeInstancesPaginator(c, in)
+	for p.HasMorePages() {
+		out, err := p.NextPage(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, reservedIDs(out)...)
+	}
+	return ids
+}
+
+// reservedIDs lists the ids of the instances in a DescribeInstances
+// answer, in its order.
+func reservedIDs(out *ec2.DescribeInstancesOutput) []string {
 	var ids []string
 	for _, r := range out.Reservations {
 		for _, i := range r.Instances {
@@ -299,10 +321,8 @@ func TestPaginationEveryInstanceOnce(t *testing.T) {
 	all := readPages(t, 100, p.HasMorePages, p.NextPage)
 	pages := len(all)
 	for _, out := range all {
-		for _, r := range out.Reservations {
-			for _, in := range r.Instances {
-				seen[sdkaws.ToString(in.InstanceId)]++
-			}
+		for _, id := range reservedIDs(out) {
+			seen[id]++
 		}
 	}
 	if len(seen) != 1000 {
