@@ -3,6 +3,7 @@ package aws
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -338,24 +339,36 @@ func TestPaginationEveryInstanceOnce(t *testing.T) {
 	}
 }
 
-// waitState polls the endpoint until id is in state, bounded in time.
-func waitState(t *testing.T, c *ec2.Client, id, state string) {
+// eventually polls check until it returns "", bounded in time, and fails
+// with its last answer.
+func eventually(t *testing.T, check func() string) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
+		msg := check()
+		if msg == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal(msg)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// waitState polls the endpoint until id is in state, bounded in time.
+func waitState(t *testing.T, c *ec2.Client, id, state string) {
+	t.Helper()
+	eventually(t, func() string {
 		out, err := c.DescribeInstances(context.Background(), &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := string(out.Reservations[0].Instances[0].State.Name)
-		if got == state {
-			return
+		if got := string(out.Reservations[0].Instances[0].State.Name); got != state {
+			return fmt.Sprintf("%s still %s, want %s", id, got, state)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s still %s, want %s", id, got, state)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return ""
+	})
 }
 
 func TestStateTransitions(t *testing.T) {
