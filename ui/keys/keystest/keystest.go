@@ -9,19 +9,17 @@ import tea "github.com/charmbracelet/bubbletea"
 // (ctrl+x, ctrl+c, enter, esc, up, pgdown) or, for anything else, the
 // runes typed.
 func Press(s string) tea.KeyMsg {
-	switch s {
-	case "ctrl+x":
-		return tea.KeyMsg{Type: tea.KeyCtrlX}
-	case "ctrl+c":
-		return tea.KeyMsg{Type: tea.KeyCtrlC}
-	case "enter":
-		return tea.KeyMsg{Type: tea.KeyEnter}
-	case "esc":
-		return tea.KeyMsg{Type: tea.KeyEscape}
-	case "up":
-		return tea.KeyMsg{Type: tea.KeyUp}
-	case "pgdown":
-		return tea.KeyMsg{Type: tea.KeyPgDown}
+	if k, ok := named[s]; ok {
+		return tea.KeyMsg{Type: k}
 	}
 	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)}
+}
+
+var named = map[string]tea.KeyType{
+	"ctrl+x": tea.KeyCtrlX,
+	"ctrl+c": tea.KeyCtrlC,
+	"enter":  tea.KeyEnter,
+	"esc":    tea.KeyEscape,
+	"up":     tea.KeyUp,
+	"pgdown": tea.KeyPgDown,
 }
