@@ -262,12 +262,7 @@ func TestLabRebootAndTerminate(t *testing.T) {
 	ctx := context.Background()
 	for i, kind := range []string{"ec2-reboot", "ec2-terminate"} {
 		inj := &targets.Injection{RunID: "r1", Attack: kind, Kind: kind, Member: members[i], Duration: time.Minute}
-		if err := e.Preflight(ctx, *inj); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := e.Inject(ctx, inj); err != nil {
-			t.Fatal(err)
-		}
+		preflightInject(ctx, t, e, inj)
 		res, err := e.Rollback(ctx, *inj)
 		if err != nil || !strings.HasPrefix(res.Output, "NO ROLLBACK") || !res.Nothing {
 			t.Errorf("%s rollback: %v, %q", kind, err, res.Output)
