@@ -75,15 +75,15 @@ func TestAgreesWithPrometheus(t *testing.T) {
 	// bucket check on it is not at the mercy of one request more or less.
 	means := []float64{0.02, 0.04, 0.08}
 	errs := []float64{0.01, 0.05, 0.20}
-	var xs []*exporter
+	var xs []*e2e.Service
 	var addrs []string
 	var targets []Target
 	for i := range means {
 		// 200 requests/s each: 2 every 10ms.
 		x := newExporter(t, means[i], errs[i], 10*time.Millisecond, 2)
 		xs = append(xs, x)
-		addrs = append(addrs, x.addr())
-		targets = append(targets, Target{Job: "app", Instance: x.addr(), URL: x.url()})
+		addrs = append(addrs, x.Addr)
+		targets = append(targets, Target{Job: "app", Instance: x.Addr, URL: x.URL()})
 	}
 	realURL := e2e.StartPrometheus(t, addrs...)
 	lab, err := Start(context.Background(), Options{Targets: targets, Interval: time.Second})
@@ -154,7 +154,7 @@ func TestAgreesWithPrometheus(t *testing.T) {
 	// A target that starts failing: both report up 0 for it and drop its
 	// series at once through staleness markers, not after the 5m lookback.
 	t.Run("failing target", func(t *testing.T) {
-		xs[2].setPaused(true)
+		xs[2].Pause(true)
 		failed := time.Now()
 		time.Sleep(2500 * time.Millisecond)
 		at := time.Now().Add(-200 * time.Millisecond)
