@@ -101,26 +101,12 @@ func (l *live) until(what string, cond func() bool) {
 		if time.Now().After(deadline) {
 			l.t.Fatalf("waited 20s for %s; screen:\n%s", what, l.screen())
 		}
-		if l.settled() {
+		if l.clock.Settled() {
 			l.clock.Advance(time.Second)
 		} else {
 			time.Sleep(200 * time.Microsecond)
 		}
 	}
-}
-
-func (l *live) settled() bool {
-	n := l.clock.Waiters()
-	if n == 0 {
-		return false
-	}
-	for range 20 {
-		time.Sleep(20 * time.Microsecond)
-		if l.clock.Waiters() != n {
-			return false
-		}
-	}
-	return true
 }
 
 // shows waits, without moving the clock, until the console has drawn text.
