@@ -795,7 +795,9 @@ func misspelling(param string, unknown []string) bool {
 	return false
 }
 
-// FormatDuration writes a duration the way runbooks do: 5m, 1h30m, 90s, 250ms.
+// FormatDuration writes a duration the way runbooks do: 5m, 1h30m, 90s,
+// 250ms; time.Duration's form without the zero tails ("1h", not "1h0m0s"),
+// which time.ParseDuration reads back exactly.
 func FormatDuration(d time.Duration) string {
 	s := d.String()
 	if strings.HasSuffix(s, "m0s") {
