@@ -63,18 +63,6 @@ func lastValue(p *Poller, panel, series string) (Point, bool) {
 	return Point{}, false
 }
 
-// bucketOf returns the histogram bucket (lo, hi] holding v.
-func bucketOf(v float64) (lo, hi float64) {
-	lo = 0
-	for _, b := range testBuckets {
-		if v <= b {
-			return lo, b
-		}
-		lo = b
-	}
-	return lo, math.Inf(1)
-}
-
 func TestRealPrometheus(t *testing.T) {
 	// Two instances of the service; only one is "attacked", and the per-
 	// instance panel must show which.
@@ -108,7 +96,7 @@ func TestRealPrometheus(t *testing.T) {
 
 	t.Run("check metrics finds data", func(t *testing.T) { checkPanelsFindData(t, ctx, c, panels, url) })
 
-	t.Run("charted P95 and error rate match the exporter", func(t *testing.T) { checkChartedValues(t, p) })
+	t.Run("charted P95 and error rate match the exporter", func(t *testing.T) { checkChartedValues(t, p, a) })
 
 	// Step: instance a gets slow and fails more. A guardrail on the P95
 	// with a `for` window must not fire before that window has passed.
@@ -175,9 +163,9 @@ func checkPanelsFindData(t *testing.T, ctx context.Context, c *Client, panels []
 
 // checkChartedValues: the charted P95 lies in the bucket of the true one and
 // the error rate is the exporter's.
-func checkChartedValues(t *testing.T, p *Poller) {
+func checkChartedValues(t *testing.T, p *Poller, x *e2e.Service) {
 	pt, _ := lastValue(p, PanelP95, "")
-	lo, hi := bucketOf(0.03)
+	lo, hi := x.Bucket(0.03)
 	if pt.V < lo || pt.V > hi {
 		t.Errorf("P95 = %g, want within the bucket (%g, %g] that holds the true 0.03", pt.V, lo, hi)
 	}

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -20,9 +21,10 @@ import (
 type Service struct {
 	Addr string // host:port of /metrics
 
-	srv  *httptest.Server
-	stop chan struct{}
-	done chan struct{}
+	srv     *httptest.Server
+	buckets []float64
+	stop    chan struct{}
+	done    chan struct{}
 
 	mu      sync.Mutex
 	latency float64
@@ -75,7 +77,7 @@ func StartTraffic(t testing.TB, tr Traffic) *Service {
 	})
 	reqs := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "http_requests_total", Help: "Requests by status code."}, []string{"code"})
 	reg.MustRegister(hist, reqs)
-	s := &Service{latency: tr.Latency, errors: tr.Errors, stop: make(chan struct{}), done: make(chan struct{})}
+	s := &Service{buckets: tr.Buckets, latency: tr.Latency, errors: tr.Errors, stop: make(chan struct{}), done: make(chan struct{})}
 	metrics := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
@@ -141,6 +143,18 @@ func (s *Service) Pause(p bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.paused = p
+}
+
+// Bucket is the histogram bucket (lo, hi] that holds v: where a quantile
+// Prometheus estimates from the buckets must fall when v is the true one.
+func (s *Service) Bucket(v float64) (lo, hi float64) {
+	for _, b := range s.buckets {
+		if v <= b {
+			return lo, b
+		}
+		lo = b
+	}
+	return lo, math.Inf(1)
 }
 
 // URL is where the metrics are scraped.
