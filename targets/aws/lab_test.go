@@ -11,6 +11,7 @@ import (
 
 	"github.com/gameday/gameday/gamedays"
 	labaws "github.com/gameday/gameday/lab/aws"
+	"github.com/gameday/gameday/lab/e2e"
 	"github.com/gameday/gameday/runbook"
 	"github.com/gameday/gameday/targets"
 )
@@ -83,17 +84,11 @@ func labFleet(t testing.TB, n int, hooks labaws.Hooks) (*labaws.Server, *Executo
 	return srv, e, members
 }
 
-// waitFor polls cond, bounded in time, for state the endpoint changes on
-// its own clock.
+// waitFor polls cond, for up to 10s, for state the endpoint changes on its
+// own clock.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	e2e.WaitFor(t, 10*time.Second, what, cond)
 }
 
 func ec2Target(tags map[string]string, accounts ...string) runbook.Target {
