@@ -42,22 +42,18 @@ func (l *stateLog) add(id, state string) {
 // waitFor waits, bounded in time, until the hook has seen entry n times.
 func (l *stateLog) waitFor(t *testing.T, entry string, n int) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	eventually(t, func() string {
 		seen := 0
 		for _, e := range l.list() {
 			if e == entry {
 				seen++
 			}
 		}
-		if seen >= n {
-			return
+		if seen < n {
+			return fmt.Sprintf("hook saw %v, want %s %d times", l.list(), entry, n)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("hook saw %v, want %s %d times", l.list(), entry, n)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return ""
+	})
 }
 
 func (l *stateLog) list() []string {
