@@ -304,27 +304,6 @@ func TestStagesKilledDuringStage2ThenRecover(t *testing.T) {
 	}
 }
 
-// sealedCopy writes events to a new journal sealed with key, as the run's
-// own journal was up to the kill.
-func sealedCopy(t *testing.T, path string, key *JournalKey, events []Event) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	j, err := CreateSealedJournal(path, WallClock(), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, ev := range events {
-		if _, err := j.Append(ev); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := j.Close(); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // observe.duration beyond the escalation is watched after the rollback,
 // counted from it, so a run refuted early still watches its recovery; a
 // runbook that asks for nothing more has no observe phase.
