@@ -18,6 +18,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/logging"
+
+	"github.com/gameday/gameday/lab/e2e"
 )
 
 const (
@@ -335,21 +337,11 @@ func TestPaginationEveryInstanceOnce(t *testing.T) {
 	}
 }
 
-// eventually polls check until it returns "", bounded in time, and fails
+// eventually polls check until it returns "", for up to 10s, and fails
 // with its last answer.
 func eventually(t *testing.T, check func() string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		msg := check()
-		if msg == "" {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal(msg)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	e2e.Eventually(t, 10*time.Second, check)
 }
 
 // waitState polls the endpoint until id is in state, bounded in time.
