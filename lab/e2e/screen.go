@@ -48,6 +48,14 @@ func (s *Screen) WaitText(t testing.TB, within time.Duration, who, text string) 
 // participant's ssh does, and returns its keyboard and screen.
 func Shell(t testing.TB, client *gossh.Client, term string) (io.WriteCloser, *Screen) {
 	t.Helper()
+	_, in, out := ShellSession(t, client, term)
+	return in, out
+}
+
+// ShellSession is Shell for a test that also works the session itself:
+// resizes the window, waits for the exit status or closes it.
+func ShellSession(t testing.TB, client *gossh.Client, term string) (*gossh.Session, io.WriteCloser, *Screen) {
+	t.Helper()
 	sess, err := client.NewSession()
 	if err != nil {
 		t.Fatal(err)
@@ -64,5 +72,5 @@ func Shell(t testing.TB, client *gossh.Client, term string) (io.WriteCloser, *Sc
 	if err := sess.Shell(); err != nil {
 		t.Fatal(err)
 	}
-	return in, out
+	return sess, in, out
 }
