@@ -86,8 +86,7 @@ func joinAt(t testing.TB, addr string, signer gossh.Signer) *terminal {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cc, chans, reqs, err := gossh.NewClientConn(conn, addr, &gossh.ClientConfig{User: "gameday",
-		Auth: []gossh.AuthMethod{gossh.PublicKeys(signer)}, HostKeyCallback: gossh.InsecureIgnoreHostKey(), Timeout: 5 * time.Second})
+	cc, chans, reqs, err := gossh.NewClientConn(conn, addr, e2e.Participant("gameday", signer))
 	if err != nil {
 		conn.Close()
 		t.Fatal(err)
@@ -228,8 +227,7 @@ func TestUnknownKeyIsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	_, _, _, err = gossh.NewClientConn(conn, r.srv.Addr(), &gossh.ClientConfig{User: "eve",
-		Auth: []gossh.AuthMethod{gossh.PublicKeys(r.keys["eve"].signer)}, HostKeyCallback: gossh.InsecureIgnoreHostKey(), Timeout: 5 * time.Second})
+	_, _, _, err = gossh.NewClientConn(conn, r.srv.Addr(), e2e.Participant("eve", r.keys["eve"].signer))
 	if err == nil || !strings.Contains(err.Error(), "unable to authenticate") {
 		t.Fatalf("eve's key was not refused: %v", err)
 	}

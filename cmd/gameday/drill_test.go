@@ -29,8 +29,7 @@ func waitText(t *testing.T, who string, screen *e2e.Screen, text string) {
 // participant's ssh does, and returns its keyboard and screen.
 func sshTerminal(t *testing.T, addr string, signer gossh.Signer) (io.Writer, *e2e.Screen) {
 	t.Helper()
-	client, err := gossh.Dial("tcp", addr, &gossh.ClientConfig{User: "gameday", Auth: []gossh.AuthMethod{gossh.PublicKeys(signer)},
-		HostKeyCallback: gossh.InsecureIgnoreHostKey(), Timeout: 5 * time.Second})
+	client, err := gossh.Dial("tcp", addr, e2e.Participant("gameday", signer))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -86,12 +86,7 @@ func startWith(t *testing.T, o Options) *Server {
 }
 
 func dial(s *Server, who person) (*gossh.Client, error) {
-	return gossh.Dial("tcp", s.Addr(), &gossh.ClientConfig{
-		User:            "anyone",
-		Auth:            []gossh.AuthMethod{gossh.PublicKeys(who.signer)},
-		HostKeyCallback: gossh.InsecureIgnoreHostKey(), // the host key test checks persistence separately
-		Timeout:         5 * time.Second,
-	})
+	return gossh.Dial("tcp", s.Addr(), e2e.Participant("anyone", who.signer))
 }
 
 func TestParticipantsJoinWithTheirRole(t *testing.T) {
