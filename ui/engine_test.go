@@ -122,9 +122,7 @@ func (l *live) screen() string {
 
 func (l *live) press(s string) {
 	l.t.Helper()
-	if _, err := l.keys.Write([]byte(s)); err != nil {
-		l.t.Fatal(err)
-	}
+	e2e.Type(l.t, l.keys, s)
 }
 
 func (l *live) wait() {

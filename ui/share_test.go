@@ -100,9 +100,7 @@ func joinAt(t testing.TB, addr string, signer gossh.Signer) *terminal {
 
 func (tm *terminal) press(s string) {
 	tm.t.Helper()
-	if _, err := tm.in.Write([]byte(s)); err != nil {
-		tm.t.Fatal(err)
-	}
+	e2e.Type(tm.t, tm.in, s)
 }
 
 // shows waits until the participant's screen has drawn text.

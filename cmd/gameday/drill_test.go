@@ -80,9 +80,7 @@ func TestDrillOnTheLabMeasuresTTDAndTTM(t *testing.T) {
 	}
 	key := func(s string) {
 		t.Helper()
-		if _, err := press.Write([]byte(s)); err != nil {
-			t.Fatal(err)
-		}
+		e2e.Type(t, press, s)
 	}
 	_, port, _ := strings.Cut(addr, ":")
 	for _, want := range []string{"gameday drill: latency-one-host", "participants join with  ssh -p " + port + " 127.0.0.1", "host key SHA256:"} {
@@ -93,9 +91,7 @@ func TestDrillOnTheLabMeasuresTTDAndTTM(t *testing.T) {
 	ritaKeys, ritaScreen := sshTerminal(t, addr, rita)
 	ritaKey := func(s string) {
 		t.Helper()
-		if _, err := ritaKeys.Write([]byte(s)); err != nil {
-			t.Fatal(err)
-		}
+		e2e.Type(t, ritaKeys, s)
 	}
 	waitText(t, "rita", ritaScreen, "you: rita (responder)")
 	waitText(t, "the facilitator", screen, "online: rita")

@@ -44,6 +44,15 @@ func (s *Screen) WaitText(t testing.TB, within time.Duration, who, text string) 
 	}
 }
 
+// Type writes keys to a program's input, as a person typing them, and
+// fails t when the program no longer reads.
+func Type(t testing.TB, input io.Writer, keys string) {
+	t.Helper()
+	if _, err := io.WriteString(input, keys); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // Shell opens a session with a pty of type term on client, the way a
 // participant's ssh does, and returns its keyboard and screen.
 func Shell(t testing.TB, client *gossh.Client, term string) (io.WriteCloser, *Screen) {
