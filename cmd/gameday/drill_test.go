@@ -140,10 +140,7 @@ func checkDrillRecorded(t *testing.T, runs string) {
 	if len(journals) != 1 {
 		t.Fatalf("journals: %v", journals)
 	}
-	events, _, err := gamedays.ReadJournal(journals[0])
-	if err != nil {
-		t.Fatal(err)
-	}
+	events := journal(t, filepath.Dir(journals[0]))
 	d, ok := gamedays.Drill(events)
 	if !ok || d.TTD <= 0 || d.TTM <= d.TTD || d.DetectedBy != "rita" || d.MitigatedWhat != "took the slow host out" || d.Hints < 1 {
 		t.Fatalf("drill times from the journal: %+v", d)
