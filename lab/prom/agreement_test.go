@@ -82,18 +82,14 @@ func TestAgreesWithPrometheus(t *testing.T) {
 	realAPI, labAPI := e2e.PrometheusAPI(t, realURL), e2e.PrometheusAPI(t, lab.URL())
 
 	// Both must be scraping every target before the windows start.
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	e2e.Eventually(t, 20*time.Second, func() string {
 		r := e2e.Query(t, realAPI, `up == 1`, time.Now())
 		l := e2e.Query(t, labAPI, `up == 1`, time.Now())
 		if len(r) == len(xs) && len(l) == len(xs) {
-			break
+			return ""
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not every target up after 20s: Prometheus %v, lab %v", r, l)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return fmt.Sprintf("not every target up after 20s: Prometheus %v, lab %v", r, l)
+	})
 	both := time.Now()
 
 	// Compare 12 one-second steps whose 15s windows hold only data both
