@@ -58,6 +58,23 @@ func (c *ManualClock) Waiters() int {
 	return len(c.waiters)
 }
 
+// Settled reports whether the code under test is parked on the clock: a
+// timer is pending and their count stays put over twenty looks 20µs apart,
+// so advancing now does not race a goroutine that is about to wait.
+func (c *ManualClock) Settled() bool {
+	n := c.Waiters()
+	if n == 0 {
+		return false
+	}
+	for range 20 {
+		time.Sleep(20 * time.Microsecond)
+		if c.Waiters() != n {
+			return false
+		}
+	}
+	return true
+}
+
 // Advance moves the clock forward and fires every timer that falls due.
 func (c *ManualClock) Advance(d time.Duration) {
 	c.mu.Lock()

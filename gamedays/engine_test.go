@@ -114,7 +114,7 @@ func (h *harness) run(during func(elapsed time.Duration)) Outcome {
 			return r.out
 		default:
 		}
-		if h.settled() {
+		if h.clock.Settled() {
 			h.clock.Advance(time.Second)
 			if during != nil {
 				during(h.clock.Now().Sub(start))
@@ -125,22 +125,6 @@ func (h *harness) run(during func(elapsed time.Duration)) Outcome {
 	}
 	h.t.Fatal("engine did not finish within 20s of wall time")
 	return Outcome{}
-}
-
-// settled reports whether the engine's goroutines are all parked on the
-// clock: the count of waiters is non-zero and stays put for a while.
-func (h *harness) settled() bool {
-	n := h.clock.Waiters()
-	if n == 0 {
-		return false
-	}
-	for i := 0; i < 20; i++ {
-		time.Sleep(20 * time.Microsecond)
-		if h.clock.Waiters() != n {
-			return false
-		}
-	}
-	return true
 }
 
 func (h *harness) types() []string {

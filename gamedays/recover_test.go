@@ -35,20 +35,28 @@ func testKey(t *testing.T) *JournalKey {
 // named, then events.
 func sealedRun(t *testing.T, dir string, key *JournalKey, members []string, events ...Event) string {
 	t.Helper()
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, JournalName)
-	j, err := CreateSealedJournal(path, WallClock(), key)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var confirmed []targets.Member
 	for _, m := range members {
 		confirmed = append(confirmed, inj(m).Member)
 	}
 	head := []Event{{Type: EvRunStart, RunID: filepath.Base(dir)}, {Type: EvConfirmed, Members: confirmed}}
-	for _, ev := range append(head, events...) {
+	path := filepath.Join(dir, JournalName)
+	sealedCopy(t, path, key, append(head, events...))
+	return path
+}
+
+// sealedCopy writes events to a new journal sealed with key, as the run's
+// own journal was up to the kill.
+func sealedCopy(t *testing.T, path string, key *JournalKey, events []Event) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	j, err := CreateSealedJournal(path, WallClock(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range events {
 		if _, err := j.Append(ev); err != nil {
 			t.Fatal(err)
 		}
@@ -56,7 +64,6 @@ func sealedRun(t *testing.T, dir string, key *JournalKey, members []string, even
 	if err := j.Close(); err != nil {
 		t.Fatal(err)
 	}
-	return path
 }
 
 // killedRun writes the journal a run killed mid-attack leaves, in

@@ -11,13 +11,11 @@ import (
 // and to answer each ask with answer (nothing when it returns false).
 func confirming(h *harness, wait time.Duration, answer func(ev Event) bool) {
 	h.engine.askEach, h.engine.opts.StageConfirmWait = true, wait
-	record := h.engine.opts.OnEvent
-	h.engine.opts.OnEvent = func(ev Event) {
-		record(ev)
+	h.onEvent(func(ev Event) {
 		if ev.Type == EvStageAsk && answer(ev) {
 			h.engine.Send(Local, Intent{Type: IntentConfirm, Source: "key", Author: "fac"})
 		}
-	}
+	})
 }
 
 func TestStagesConfirmEach(t *testing.T) {
@@ -90,13 +88,11 @@ func TestStagesNotConfirmedInTime(t *testing.T) {
 // far do not cover a wait.
 func TestStagesConfirmEachSwitch(t *testing.T) {
 	h := newStaged(t, stagedRunbook(t), "300ms", func(n int) float64 { return 0.15 })
-	record := h.engine.opts.OnEvent
-	h.engine.opts.OnEvent = func(ev Event) {
-		record(ev)
+	h.onEvent(func(ev Event) {
 		if ev.Type == EvStageStart && ev.Stage == 1 {
 			h.engine.Send(Local, Intent{Type: IntentConfirmEach, Text: "on", Source: "key"})
 		}
-	}
+	})
 	out := h.run(nil)
 	if out.Verdict != VerdictHeld || len(h.ofType(EvStageAsk)) != 0 || len(h.ofType(EvConfirmEach)) != 0 {
 		t.Fatalf("verdict %s, %d asks, %d switches; want held, none, none", out.Verdict, len(h.ofType(EvStageAsk)), len(h.ofType(EvConfirmEach)))

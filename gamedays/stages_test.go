@@ -35,6 +35,16 @@ func newStaged(t *testing.T, src, limit string, latency func(active int) float64
 	return h
 }
 
+// onEvent has react see every event the engine emits, after the harness
+// records it, as a console would: a test answers the engine there.
+func (h *harness) onEvent(react func(Event)) {
+	record := h.engine.opts.OnEvent
+	h.engine.opts.OnEvent = func(ev Event) {
+		record(ev)
+		react(ev)
+	}
+}
+
 func (h *harness) ofType(typ string) []Event {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -201,15 +211,13 @@ func TestStagesGuardrailDuringStage3(t *testing.T) {
 
 func TestStagesAbortBetweenStages(t *testing.T) {
 	h := newStaged(t, stagedRunbook(t), "300ms", func(n int) float64 { return 0.15 })
-	record := h.engine.opts.OnEvent
-	h.engine.opts.OnEvent = func(ev Event) {
-		record(ev)
+	h.onEvent(func(ev Event) {
 		if ev.Type == EvStageResult && ev.Stage == 1 {
 			// The facilitator presses abort as stage 1 is judged, before
 			// stage 2 injects anything.
 			h.engine.Send(Local, Intent{Type: IntentAbort, Source: "key"})
 		}
-	}
+	})
 	out := h.run(nil)
 	if out.Verdict != VerdictAborted || !strings.Contains(out.Reason, "after stage 1 of 3, before stage 2; held through stage 1 of 3 (1 of web at 100ms)") {
 		t.Fatalf("verdict %s: %q", out.Verdict, out.Reason)
@@ -293,27 +301,6 @@ func TestStagesKilledDuringStage2ThenRecover(t *testing.T) {
 	}
 	if left := Fold(after).Unreverted(); len(left) != 0 {
 		t.Errorf("journal after recover still has %d unreverted", len(left))
-	}
-}
-
-// sealedCopy writes events to a new journal sealed with key, as the run's
-// own journal was up to the kill.
-func sealedCopy(t *testing.T, path string, key *JournalKey, events []Event) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	j, err := CreateSealedJournal(path, WallClock(), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, ev := range events {
-		if _, err := j.Append(ev); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := j.Close(); err != nil {
-		t.Fatal(err)
 	}
 }
 

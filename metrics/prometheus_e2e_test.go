@@ -3,93 +3,25 @@ package metrics
 import (
 	"context"
 	"math"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/gameday/gameday/lab/e2e"
 	"github.com/gameday/gameday/runbook"
 )
 
-// exporter is a service's instrumentation whose latency and error ratio the
-// test sets. A generator records requests at a steady pace so rate() sees a
-// constant flow; every request of a regime has the same latency, so the
-// true P95 is that latency and the charted one must fall in its bucket.
-type exporter struct {
-	srv *httptest.Server
-
-	mu      sync.Mutex
-	latency float64
-	errs    float64 // 0..1
-	changed time.Time
-
-	stop chan struct{}
-	done chan struct{}
-}
-
 var testBuckets = []float64{0.025, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6}
 
-func newExporter(t *testing.T, latency, errRatio float64) *exporter {
+// newExporter is a service's instrumentation whose latency and error ratio
+// the test sets. Requests come at a steady pace so rate() sees a constant
+// flow; every request of a regime has the same latency, so the true P95 is
+// that latency and the charted one must fall in its bucket.
+func newExporter(t *testing.T, latency, errRatio float64) *e2e.Service {
 	t.Helper()
-	reg := prometheus.NewRegistry()
-	hist := prometheus.NewHistogram(prometheus.HistogramOpts{
-		Name: "http_request_duration_seconds", Help: "Request latency.", Buckets: testBuckets,
-	})
-	reqs := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "http_requests_total", Help: "Requests by status code.",
-	}, []string{"code"})
-	reg.MustRegister(hist, reqs)
-	x := &exporter{latency: latency, errs: errRatio, stop: make(chan struct{}), done: make(chan struct{})}
-	x.srv = httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	ok, bad := reqs.WithLabelValues("200"), reqs.WithLabelValues("503")
-	go func() {
-		defer close(x.done)
-		tick := time.NewTicker(5 * time.Millisecond)
-		defer tick.Stop()
-		debt := 0.0
-		for {
-			select {
-			case <-x.stop:
-				return
-			case <-tick.C:
-			}
-			x.mu.Lock()
-			lat, er := x.latency, x.errs
-			x.mu.Unlock()
-			for range 2 {
-				hist.Observe(lat)
-				// Spread errors evenly so the ratio over any window is exact.
-				debt += er
-				if debt >= 1 {
-					debt--
-					bad.Inc()
-				} else {
-					ok.Inc()
-				}
-			}
-		}
-	}()
-	t.Cleanup(func() {
-		close(x.stop)
-		<-x.done
-		x.srv.Close()
-	})
-	return x
+	return e2e.StartTraffic(t, e2e.Traffic{Latency: latency, Errors: errRatio, ErrCode: "503", ZeroSeries: true, Buckets: testBuckets,
+		Tick: 5 * time.Millisecond, PerTick: 2})
 }
-
-func (x *exporter) set(latency, errRatio float64) time.Time {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	x.latency, x.errs, x.changed = latency, errRatio, time.Now()
-	return x.changed
-}
-
-func (x *exporter) addr() string { return strings.TrimPrefix(x.srv.URL, "http://") }
 
 // startPrometheus runs the real Prometheus on a free loopback port scraping
 // targets every second, and stops it when the test ends.
@@ -131,24 +63,12 @@ func lastValue(p *Poller, panel, series string) (Point, bool) {
 	return Point{}, false
 }
 
-// bucketOf returns the histogram bucket (lo, hi] holding v.
-func bucketOf(v float64) (lo, hi float64) {
-	lo = 0
-	for _, b := range testBuckets {
-		if v <= b {
-			return lo, b
-		}
-		lo = b
-	}
-	return lo, math.Inf(1)
-}
-
 func TestRealPrometheus(t *testing.T) {
 	// Two instances of the service; only one is "attacked", and the per-
 	// instance panel must show which.
 	a := newExporter(t, 0.03, 0.10)
 	b := newExporter(t, 0.03, 0.10)
-	url := startPrometheus(t, a.addr(), b.addr())
+	url := startPrometheus(t, a.Addr, b.Addr)
 
 	ctx := context.Background()
 	c, err := NewClient(ctx, runbook.Metrics{URL: url, Timeout: 5 * time.Second}, Options{Getenv: func(string) string { return "" }})
@@ -176,7 +96,7 @@ func TestRealPrometheus(t *testing.T) {
 
 	t.Run("check metrics finds data", func(t *testing.T) { checkPanelsFindData(t, ctx, c, panels, url) })
 
-	t.Run("charted P95 and error rate match the exporter", func(t *testing.T) { checkChartedValues(t, p) })
+	t.Run("charted P95 and error rate match the exporter", func(t *testing.T) { checkChartedValues(t, p, a) })
 
 	// Step: instance a gets slow and fails more. A guardrail on the P95
 	// with a `for` window must not fire before that window has passed.
@@ -193,8 +113,8 @@ func TestRealPrometheus(t *testing.T) {
 			t.Errorf("step seen %s after it was made, want within two 1s scrape intervals", lag)
 		}
 		// The other instance was not attacked and must not show it.
-		if pt, ok := lastValue(p, perHost.Name, b.addr()); !ok || pt.V > 0.1 {
-			t.Errorf("untouched instance %s: P95 %v (ok=%v), want still fast", b.addr(), pt.V, ok)
+		if pt, ok := lastValue(p, perHost.Name, b.Addr); !ok || pt.V > 0.1 {
+			t.Errorf("untouched instance %s: P95 %v (ok=%v), want still fast", b.Addr, pt.V, ok)
 		}
 	})
 
@@ -243,9 +163,9 @@ func checkPanelsFindData(t *testing.T, ctx context.Context, c *Client, panels []
 
 // checkChartedValues: the charted P95 lies in the bucket of the true one and
 // the error rate is the exporter's.
-func checkChartedValues(t *testing.T, p *Poller) {
+func checkChartedValues(t *testing.T, p *Poller, x *e2e.Service) {
 	pt, _ := lastValue(p, PanelP95, "")
-	lo, hi := bucketOf(0.03)
+	lo, hi := x.Bucket(0.03)
 	if pt.V < lo || pt.V > hi {
 		t.Errorf("P95 = %g, want within the bucket (%g, %g] that holds the true 0.03", pt.V, lo, hi)
 	}
@@ -258,13 +178,13 @@ func checkChartedValues(t *testing.T, p *Poller) {
 // breachOne makes instance a slow and failing, and waits until the per-host
 // panel charts the step and the guardrail has fired; the guardrail must not
 // un-fire while the breach lasts.
-func breachOne(t *testing.T, p *Poller, ev *Evaluator, guard runbook.Check, a *exporter, perHost string) (changed time.Time, seen Point, fired GuardResult, firedWall time.Time) {
+func breachOne(t *testing.T, p *Poller, ev *Evaluator, guard runbook.Check, a *e2e.Service, perHost string) (changed time.Time, seen Point, fired GuardResult, firedWall time.Time) {
 	t.Helper()
-	changed = a.set(0.5, 0.5)
+	changed = a.Set(0.5, 0.5)
 
 	pollUntil(t, p, 20*time.Second, "the latency step and the guardrail", func() bool {
 		if seen.T.IsZero() {
-			for _, pt := range p.Points(perHost, a.addr(), changed.Add(-time.Second), time.Time{}) {
+			for _, pt := range p.Points(perHost, a.Addr, changed.Add(-time.Second), time.Time{}) {
 				if !pt.Missing && pt.V > 0.4 {
 					seen = pt
 					break

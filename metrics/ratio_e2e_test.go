@@ -17,13 +17,9 @@ func TestCheckExplainsEmptyRatio(t *testing.T) {
 	svc := e2e.StartService(t)
 	url := e2e.StartPrometheusScraping(t, svc.ScrapeJob("checkout"))
 	api := e2e.PrometheusAPI(t, url)
-	deadline := time.Now().Add(30 * time.Second)
-	for len(e2e.Query(t, api, `sum(rate(http_requests_total[1m])) > 0`, time.Now())) == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("no request rate after 30s")
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	e2e.WaitFor(t, 30*time.Second, "a request rate", func() bool {
+		return len(e2e.Query(t, api, `sum(rate(http_requests_total[1m])) > 0`, time.Now())) > 0
+	})
 	panels := []runbook.Panel{
 		{Name: "bare", Query: `sum(rate(http_requests_total{code=~"5.."}[1m])) / sum(rate(http_requests_total[1m]))`},
 		{Name: "grouped", Query: `sum by (instance) (rate(http_requests_total{code=~"5.."}[1m])) / sum by (instance) (rate(http_requests_total[1m]))`},

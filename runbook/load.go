@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -320,7 +321,7 @@ func (l *loader) panels(n *yaml.Node, spec *field) {
 				panel.Query = l.nonEmpty(v, what+".query")
 			case "unit":
 				u := l.str(v, what+".unit")
-				if !contains(panelUnits, u) {
+				if !slices.Contains(panelUnits, u) {
 					l.badPanels[name] = true
 					l.errorf(v, "%s.unit: expected one of %s (or leave it out for a plain number), found %q", what, strings.Join(panelUnits, ", "), u)
 				}
@@ -518,7 +519,7 @@ func (l *loader) awsTarget(n *yaml.Node, spec *field, what string) *AWSTarget {
 				l.errorf(v, "%s: expected an AWS region such as us-east-1, found %q", w, a.Region)
 			}
 		case "resource":
-			if a.Resource = l.str(v, w); !contains(resourceTypes, a.Resource) {
+			if a.Resource = l.str(v, w); !slices.Contains(resourceTypes, a.Resource) {
 				l.errorf(v, "%s: expected one of %s, found %q", w, strings.Join(resourceTypes, ", "), a.Resource)
 			}
 		case "tags":
@@ -745,7 +746,7 @@ func (l *loader) checkKind(a Attack, what string, target Target, targetOK bool, 
 	if targetOK {
 		if fam := target.Family(); fam != info.Family {
 			l.errorf(kindNode, "%s: kind %s runs on %s targets, but target %q is an %s target", what, a.Kind, info.Family, target.Name, fam)
-		} else if target.AWS != nil && len(info.Resources) > 0 && !contains(info.Resources, target.AWS.Resource) {
+		} else if target.AWS != nil && len(info.Resources) > 0 && !slices.Contains(info.Resources, target.AWS.Resource) {
 			l.errorf(kindNode, "%s: kind %s acts on %s, but target %q selects %s", what, a.Kind, strings.Join(info.Resources, " or "), target.Name, target.AWS.Resource)
 		}
 	}
@@ -794,7 +795,9 @@ func misspelling(param string, unknown []string) bool {
 	return false
 }
 
-// FormatDuration writes a duration the way runbooks do: 5m, 1h30m, 90s, 250ms.
+// FormatDuration writes a duration the way runbooks do: 5m, 1h30m, 90s,
+// 250ms; time.Duration's form without the zero tails ("1h", not "1h0m0s"),
+// which time.ParseDuration reads back exactly.
 func FormatDuration(d time.Duration) string {
 	s := d.String()
 	if strings.HasSuffix(s, "m0s") {
@@ -804,13 +807,4 @@ func FormatDuration(d time.Duration) string {
 		s = strings.TrimSuffix(s, "0m")
 	}
 	return s
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

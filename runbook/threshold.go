@@ -571,7 +571,7 @@ func (t Threshold) String() string {
 		b.WriteString(formatAmount(t.Value, t.Unit))
 	}
 	if t.For > 0 {
-		b.WriteString(" for " + formatDuration(t.For))
+		b.WriteString(" for " + FormatDuration(t.For))
 	}
 	return b.String()
 }
@@ -644,19 +644,6 @@ func near(a, b float64) bool {
 	return d <= 1e-11*math.Max(math.Abs(a), math.Abs(b))
 }
 
-// formatDuration is time.Duration's form without the zero tails ("1h", not
-// "1h0m0s"); time.ParseDuration reads it back exactly.
-func formatDuration(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = s[:len(s)-2]
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = s[:len(s)-2]
-	}
-	return s
-}
-
 // FormatValue is v (base units of u) as a person reads it on a console or in a
 // report: 850µs, 312ms, 1.25s, 2m5s, 2.5%, 1.5 GiB, 12.3. About three
 // significant digits, never an exponent. NaN is "no data": Prometheus had
@@ -704,7 +691,7 @@ func formatSeconds(v float64) string {
 	case r < 60:
 		return sig(v) + "s"
 	case v < 1e9: // well inside time.Duration's range
-		return formatDuration(time.Duration(math.Round(v)) * time.Second)
+		return FormatDuration(time.Duration(math.Round(v)) * time.Second)
 	}
 	return sig(v/3600) + "h"
 }
@@ -766,7 +753,7 @@ func (t Threshold) Describe(u Unit, baseline float64) string {
 		b.WriteString(FormatValue(t.Limit(baseline), unit))
 	}
 	if t.For > 0 {
-		b.WriteString(" for " + formatDuration(t.For))
+		b.WriteString(" for " + FormatDuration(t.For))
 	}
 	switch {
 	case noBaseline:

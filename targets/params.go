@@ -1,6 +1,7 @@
 package targets
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -826,11 +827,11 @@ func (p *ParamSpec) rangeText() string {
 	}
 	switch p.Type {
 	case TypePercent, TypeShare:
-		from, to = or(from, "0%"), or(to, "100%")
+		from, to = cmp.Or(from, "0%"), cmp.Or(to, "100%")
 	case TypePort:
-		from, to = or(from, "1"), or(to, "65535")
+		from, to = cmp.Or(from, "1"), cmp.Or(to, "65535")
 	case TypeStatus:
-		from, to = or(from, "100"), or(to, "599")
+		from, to = cmp.Or(from, "100"), cmp.Or(to, "599")
 	}
 	positive := p.Type == TypeDuration || p.Type == TypeBytes
 	switch {
@@ -846,11 +847,4 @@ func (p *ParamSpec) rangeText() string {
 		return "greater than 0"
 	}
 	return ""
-}
-
-func or(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }

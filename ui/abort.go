@@ -94,11 +94,7 @@ func (m *abortScreen) View() []string {
 			}
 		}
 	}
-	limit := max(2, m.height-12)
-	if len(shown) > limit || m.scroll.problems {
-		limit-- // the footer line
-	}
-	from, to := m.scroll.window(len(shown), limit)
+	from, to := m.scroll.window(len(shown), max(2, m.height-12))
 	rows := [][]cell{}
 	for _, r := range shown[from:to] {
 		rows = append(rows, []cell{c(r.Key.Attack), c(r.Key.Member), m.stateCell(r), m.outputCell(r)})

@@ -11,6 +11,7 @@ import (
 	"github.com/gameday/gameday/gamedays"
 	"github.com/gameday/gameday/targets"
 	"github.com/gameday/gameday/targets/targetstest"
+	"github.com/gameday/gameday/ui/keys/keystest"
 )
 
 // slowJournal is a journal whose synced writes wait: on a gate while it is
@@ -65,8 +66,8 @@ func TestAbortKeyNeverWaitsOnTheDisk(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		m.Update(keyMsg("ctrl+x"))
-		m.Update(keyMsg("ctrl+x"))
+		m.Update(keystest.Press("ctrl+x"))
+		m.Update(keystest.Press("ctrl+x"))
 	}()
 	select {
 	case <-done:
@@ -91,7 +92,7 @@ func BenchmarkAbortKeySlowFsync(b *testing.B) {
 	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
 	b.ResetTimer()
 	for range b.N {
-		m.Update(keyMsg("ctrl+x"))
+		m.Update(keystest.Press("ctrl+x"))
 	}
 	b.StopTimer()
 }

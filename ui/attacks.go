@@ -85,9 +85,6 @@ func (m *attacksScreen) attackTable() []string {
 	if len(s.Injections) > limit {
 		out = append(out, m.attackCounts()...)
 	}
-	if len(rowsShown) > limit || m.scroll.problems {
-		limit--
-	}
 	from, to := m.scroll.window(len(rowsShown), limit)
 	rows := [][]cell{}
 	for _, r := range rowsShown[from:to] {

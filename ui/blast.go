@@ -151,11 +151,7 @@ func (m *blastScreen) memberTable(all []memberRow) []string {
 			}
 		}
 	}
-	limit := max(3, m.height-14)
-	if len(members) > limit || m.scroll.problems {
-		limit-- // the footer line
-	}
-	from, to := m.scroll.window(len(members), limit)
+	from, to := m.scroll.window(len(members), max(3, m.height-14))
 	rows := [][]cell{}
 	for _, mr := range members[from:to] {
 		sel, pf := cs("○ not selected", st.Muted), cs("", st.Muted)

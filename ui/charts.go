@@ -2,6 +2,7 @@ package ui
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -215,7 +216,7 @@ func (m *model) panelSpec(p runbook.Panel, pd *panelData) (chart.Spec, []limit) 
 	spec.Starts = append(spec.Starts, s.escalations()...)
 	if pd != nil {
 		for _, sd := range pd.series {
-			idx := indexOf(m.series, sd.name)
+			idx := slices.Index(m.series, sd.name)
 			spec.Series = append(spec.Series, chart.Series{Cols: sd.cols, Colour: max(0, idx), Hidden: m.hidden[sd.name]})
 		}
 	}
@@ -245,15 +246,6 @@ func (m *model) phaseLimits(p runbook.Panel, base float64) []float64 {
 type limit struct {
 	text string
 	v    float64
-}
-
-func indexOf(xs []string, x string) int {
-	for i, v := range xs {
-		if v == x {
-			return i
-		}
-	}
-	return -1
 }
 
 // attackMarks are the times each attack began (its first successful
@@ -314,7 +306,7 @@ func (m *model) sidePanel(p runbook.Panel, pd *panelData, h int) []string {
 			out = append(out, st.Muted.Render("…more series"))
 			break
 		}
-		idx := indexOf(m.series, sd.name)
+		idx := slices.Index(m.series, sd.name)
 		name := sd.name
 		if name == "" {
 			name = p.Name

@@ -3,13 +3,15 @@ package ui
 import (
 	"strings"
 	"testing"
+
+	"github.com/gameday/gameday/ui/keys/keystest"
 )
 
 // A lower-case y on the blast radius confirms nothing, on purpose; the
 // status line says so rather than ignoring it silently.
 func TestLowerCaseYOnTheBlastRadiusIsExplained(t *testing.T) {
 	hs := newHarness(t, stBlast, 120, 30)
-	hs.m.Update(keyMsg("y"))
+	hs.m.Update(keystest.Press("y"))
 	if len(hs.sent.sent) != 0 {
 		t.Fatalf("y sent %v; only Y confirms", hs.sent.sent)
 	}
@@ -18,7 +20,7 @@ func TestLowerCaseYOnTheBlastRadiusIsExplained(t *testing.T) {
 	}
 	// Elsewhere y is just an unused key.
 	hyp := newHarness(t, stHypothesis, 120, 30)
-	hyp.m.Update(keyMsg("y"))
+	hyp.m.Update(keystest.Press("y"))
 	if hyp.m.flash != "" {
 		t.Errorf("y on the hypothesis flashed %q", hyp.m.flash)
 	}

@@ -101,26 +101,12 @@ func (l *live) until(what string, cond func() bool) {
 		if time.Now().After(deadline) {
 			l.t.Fatalf("waited 20s for %s; screen:\n%s", what, l.screen())
 		}
-		if l.settled() {
+		if l.clock.Settled() {
 			l.clock.Advance(time.Second)
 		} else {
 			time.Sleep(200 * time.Microsecond)
 		}
 	}
-}
-
-func (l *live) settled() bool {
-	n := l.clock.Waiters()
-	if n == 0 {
-		return false
-	}
-	for range 20 {
-		time.Sleep(20 * time.Microsecond)
-		if l.clock.Waiters() != n {
-			return false
-		}
-	}
-	return true
 }
 
 // shows waits, without moving the clock, until the console has drawn text.
@@ -136,9 +122,7 @@ func (l *live) screen() string {
 
 func (l *live) press(s string) {
 	l.t.Helper()
-	if _, err := l.keys.Write([]byte(s)); err != nil {
-		l.t.Fatal(err)
-	}
+	e2e.Type(l.t, l.keys, s)
 }
 
 func (l *live) wait() {
@@ -152,6 +136,20 @@ func (l *live) wait() {
 
 func (l *live) phaseIs(p gamedays.Phase) func() bool {
 	return func() bool { return l.eng.Phase() == p }
+}
+
+// toTheAttack walks the game day by the facilitator's keys from the start
+// to the moment a fault is applied: enter past the hypothesis, Y on the
+// blast radius.
+func (l *live) toTheAttack() {
+	l.t.Helper()
+	l.until("the hypothesis", l.phaseIs(gamedays.PhaseHypothesis))
+	l.shows("HYPOTHESIS")
+	l.press("\r")
+	l.until("the blast radius", l.phaseIs(gamedays.PhaseBlastRadius))
+	l.shows("Press Y to confirm")
+	l.press("Y")
+	l.until("the attack", func() bool { return l.exec.Active() > 0 })
 }
 
 // A whole game day driven by keys through Console.Run: baseline, the
@@ -220,13 +218,7 @@ func TestConsoleDrivesARealEngine(t *testing.T) {
 // Ctrl-C during the attack: abort, roll back, and Run returns by itself.
 func TestCtrlCAbortsRollsBackAndReturns(t *testing.T) {
 	l := newLive(t)
-	l.until("the hypothesis", l.phaseIs(gamedays.PhaseHypothesis))
-	l.shows("HYPOTHESIS")
-	l.press("\r")
-	l.until("the blast radius", l.phaseIs(gamedays.PhaseBlastRadius))
-	l.shows("Press Y to confirm")
-	l.press("Y")
-	l.until("the attack", func() bool { return l.exec.Active() > 0 })
+	l.toTheAttack()
 	l.shows("ACTIVE")
 	l.press("\x03")
 	l.press("\x03") // a second ctrl+c must not skip the rollback
@@ -243,13 +235,7 @@ func TestCtrlCAbortsRollsBackAndReturns(t *testing.T) {
 // gets the rollback done before Run returns, and the console closes itself.
 func TestCancelledContextRollsBackAndReturns(t *testing.T) {
 	l := newLive(t)
-	l.until("the hypothesis", l.phaseIs(gamedays.PhaseHypothesis))
-	l.shows("HYPOTHESIS")
-	l.press("\r")
-	l.until("the blast radius", l.phaseIs(gamedays.PhaseBlastRadius))
-	l.shows("Press Y to confirm")
-	l.press("Y")
-	l.until("the attack", func() bool { return l.exec.Active() > 0 })
+	l.toTheAttack()
 	l.cancel()
 	l.wait()
 	if l.outcome.Verdict != gamedays.VerdictAborted || l.exec.Active() != 0 {

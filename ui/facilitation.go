@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -43,7 +44,7 @@ func (m *model) releaseHint() {
 		return
 	}
 	for _, h := range rb.Drill.Hints {
-		if contains(m.run.Drill.Released, h.Text) {
+		if slices.Contains(m.run.Drill.Released, h.Text) {
 			continue
 		}
 		if m.send(gamedays.Intent{Type: gamedays.IntentNote, Kind: gamedays.NoteHint, Text: h.Text, Author: m.author, Source: "key"}) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gameday/gameday/gamedays"
 	"github.com/gameday/gameday/targets"
+	"github.com/gameday/gameday/ui/keys/keystest"
 )
 
 // fleetMembers is how many members the fleet fixtures have, and every how
@@ -111,14 +112,7 @@ func TestFleetBlastRadiusFailuresFirstScrollAndFilter(t *testing.T) {
 		t.Fatalf("the failures are not first:\n%s", v)
 	}
 	shown := len(rows)
-	key := func(k string) {
-		switch k {
-		case "pgdown":
-			hs.m.Update(tea.KeyMsg{Type: tea.KeyPgDown})
-		default:
-			hs.m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)})
-		}
-	}
+	key := func(k string) { hs.m.Update(keystest.Press(k)) }
 	key("pgdown")
 	rows = tableRows(hs.m.View())
 	if len(rows) == 0 || strings.Contains(rows[0], "web-1 ") || !strings.Contains(hs.m.View(), fmt.Sprintf("rows %d–", shown)) {

@@ -9,6 +9,8 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/exp/golden"
 	"github.com/charmbracelet/x/exp/teatest"
+
+	"github.com/gameday/gameday/ui/keys/keystest"
 )
 
 // TestGolden renders every phase at the smallest and a large size through a
@@ -35,9 +37,9 @@ func TestGolden(t *testing.T) {
 		{"aborted", stAborted, "Δ", nil, ""},
 		{"conclude", stConclude, "Action items", nil, ""},
 		{"ended", stEnded, "has ended", nil, ""},
-		{"timeline", stObserve, "Δ", []tea.KeyMsg{keyMsg("t")}, "Timeline ("},
-		{"help", stRun, "Δ", []tea.KeyMsg{keyMsg("?")}, "All keys"},
-		{"note", stObserve, "Δ", append([]tea.KeyMsg{keyMsg("f")}, typed("retries hide web-2")...), "retries hide web-2"},
+		{"timeline", stObserve, "Δ", []tea.KeyMsg{keystest.Press("t")}, "Timeline ("},
+		{"help", stRun, "Δ", []tea.KeyMsg{keystest.Press("?")}, "All keys"},
+		{"note", stObserve, "Δ", append([]tea.KeyMsg{keystest.Press("f")}, typed("retries hide web-2")...), "retries hide web-2"},
 	}
 	for _, tc := range cases {
 		for _, sz := range [][2]int{{80, 24}, {120, 40}, {200, 50}} {

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/gameday/gameday/ui/keys/keystest"
 )
 
 // TestGoldenServing is the facilitator's console while participants may
@@ -19,7 +21,7 @@ func TestGoldenServing(t *testing.T) {
 		name     string
 		keys     []tea.KeyMsg
 		thenWait string
-	}{{"baseline", nil, ""}, {"help", []tea.KeyMsg{keyMsg("?")}, "All keys"}} {
+	}{{"baseline", nil, ""}, {"help", []tea.KeyMsg{keystest.Press("?")}, "All keys"}} {
 		for _, sz := range [][2]int{{80, 24}, {120, 40}, {200, 50}} {
 			t.Run(fmt.Sprintf("%s_%dx%d", tc.name, sz[0], sz[1]), func(t *testing.T) {
 				rb := parseRunbook(t)

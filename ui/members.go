@@ -38,9 +38,13 @@ func (s *memberScroll) update(r keys.Result) {
 	s.offset = max(0, s.offset)
 }
 
-// window is the rows from, to of n that fit in limit, the offset kept in
-// range.
+// window is the rows from, to of n that fit in limit lines, the offset
+// kept in range. When they do not all fit, or the filter is on, the last
+// line is the footer's.
 func (s *memberScroll) window(n, limit int) (from, to int) {
+	if n > limit || s.problems {
+		limit--
+	}
 	s.page = limit
 	s.offset = min(s.offset, max(0, n-limit))
 	return s.offset, min(n, s.offset+limit)

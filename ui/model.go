@@ -2,6 +2,7 @@ package ui
 
 import (
 	"os"
+	"slices"
 	"time"
 
 	"github.com/charmbracelet/bubbles/help"
@@ -247,22 +248,13 @@ func (m *model) handleRefresh(msg refreshMsg) tea.Cmd {
 	m.metrics = &msg
 	for _, p := range msg.panels {
 		for _, sd := range p.series {
-			if !contains(m.series, sd.name) {
+			if !slices.Contains(m.series, sd.name) {
 				m.series = append(m.series, sd.name)
 			}
 		}
 	}
 	m.drawCharts()
 	return tick(m.gen, m.stop)
-}
-
-func contains(xs []string, x string) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
-	}
-	return false
 }
 
 func (m *model) handleEvents(evs eventsMsg) tea.Cmd {

@@ -18,6 +18,7 @@ import (
 	"github.com/gameday/gameday/gamedays"
 	"github.com/gameday/gameday/targets"
 	"github.com/gameday/gameday/ui/keys"
+	"github.com/gameday/gameday/ui/keys/keystest"
 )
 
 func TestMain(m *testing.M) {
@@ -59,24 +60,10 @@ func (hs *harness) refresh() {
 	hs.m.Update(eventsMsg{judged(hs.m.cfg.Runbook, hs.m.cfg.Metrics, hs.m.run, hs.now)})
 }
 
-func keyMsg(s string) tea.KeyMsg {
-	switch s {
-	case "ctrl+x":
-		return tea.KeyMsg{Type: tea.KeyCtrlX}
-	case "ctrl+c":
-		return tea.KeyMsg{Type: tea.KeyCtrlC}
-	case "enter":
-		return tea.KeyMsg{Type: tea.KeyEnter}
-	case "esc":
-		return tea.KeyMsg{Type: tea.KeyEscape}
-	}
-	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)}
-}
-
 func (hs *harness) press(keys ...string) tea.Cmd {
 	var cmd tea.Cmd
 	for _, k := range keys {
-		_, cmd = hs.m.Update(keyMsg(k))
+		_, cmd = hs.m.Update(keystest.Press(k))
 	}
 	return cmd
 }
@@ -311,7 +298,7 @@ func TestAbortWithinOneFrameEverywhere(t *testing.T) {
 					t.Fatalf("stage %d: %q opened %s, want %s", st, open, hs.m.modal, md)
 				}
 				before := len(hs.sent.intents())
-				hs.m.Update(keyMsg(k))
+				hs.m.Update(keystest.Press(k))
 				in := hs.sent.intents()
 				if len(in) == before || in[len(in)-1].Type != gamedays.IntentAbort {
 					t.Errorf("phase %s modal %s: %s sent %+v", hs.m.run.Phase, md, k, in[before:])
@@ -514,7 +501,7 @@ func TestRandomKeysNeverPanic(t *testing.T) {
 		for _, sz := range [][2]int{{80, 24}, {60, 10}, {200, 50}} {
 			hs := newHarness(t, st, sz[0], sz[1])
 			for range 300 {
-				hs.m.Update(keyMsg(pool[rnd.IntN(len(pool))]))
+				hs.m.Update(keystest.Press(pool[rnd.IntN(len(pool))]))
 				_ = hs.view()
 			}
 			for _, i := range hs.sent.intents() {

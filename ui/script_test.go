@@ -32,15 +32,22 @@ const (
 	stEnded
 )
 
+// script is a scripted game day's events, numbered and timed as the
+// engine publishes them.
+type script []gamedays.Event
+
+// at adds ev as published d after t0.
+func (s *script) at(d time.Duration, ev gamedays.Event) {
+	ev.Time = t0.Add(d)
+	ev.Seq = int64(len(*s) + 1)
+	*s = append(*s, ev)
+}
+
 // scriptAt is a scripted game day up to a stage, as the engine would have
 // published it, and the clock reading for that moment.
 func scriptAt(to stage) ([]gamedays.Event, time.Time) {
-	var evs []gamedays.Event
-	at := func(d time.Duration, ev gamedays.Event) {
-		ev.Time = t0.Add(d)
-		ev.Seq = int64(len(evs) + 1)
-		evs = append(evs, ev)
-	}
+	var evs script
+	at := evs.at
 	web2 := targets.Member{Target: "web", ID: "web-2", Addr: "web-2:22"}
 	inj := &targets.Injection{RunID: "r1", Attack: "slow", Kind: "network-latency", Member: web2, Duration: 30 * time.Second}
 	at(0, gamedays.Event{Type: gamedays.EvRunStart, RunID: "r1", Msg: "checkout survives a slow instance"})

@@ -86,8 +86,7 @@ func joinAt(t testing.TB, addr string, signer gossh.Signer) *terminal {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cc, chans, reqs, err := gossh.NewClientConn(conn, addr, &gossh.ClientConfig{User: "gameday",
-		Auth: []gossh.AuthMethod{gossh.PublicKeys(signer)}, HostKeyCallback: gossh.InsecureIgnoreHostKey(), Timeout: 5 * time.Second})
+	cc, chans, reqs, err := gossh.NewClientConn(conn, addr, e2e.Participant("gameday", signer))
 	if err != nil {
 		conn.Close()
 		t.Fatal(err)
@@ -101,9 +100,7 @@ func joinAt(t testing.TB, addr string, signer gossh.Signer) *terminal {
 
 func (tm *terminal) press(s string) {
 	tm.t.Helper()
-	if _, err := tm.in.Write([]byte(s)); err != nil {
-		tm.t.Fatal(err)
-	}
+	e2e.Type(tm.t, tm.in, s)
 }
 
 // shows waits until the participant's screen has drawn text.
@@ -197,13 +194,7 @@ func TestScribeNoteReachesTheFacilitator(t *testing.T) {
 func TestSafetyOfficerAbortRollsBack(t *testing.T) {
 	r := newRoom(t, false)
 	dave := r.join(t, "dave")
-	r.until("the hypothesis", r.phaseIs(gamedays.PhaseHypothesis))
-	r.shows("HYPOTHESIS")
-	r.press("\r")
-	r.until("the blast radius", r.phaseIs(gamedays.PhaseBlastRadius))
-	r.shows("Press Y to confirm")
-	r.press("Y")
-	r.until("the attack", func() bool { return r.exec.Active() > 0 })
+	r.toTheAttack()
 	dave.shows("ACTIVE")
 	dave.press("\x18")
 	// The rollback here is instant, so "ABORT sent" may be gone before a
@@ -234,8 +225,7 @@ func TestUnknownKeyIsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	_, _, _, err = gossh.NewClientConn(conn, r.srv.Addr(), &gossh.ClientConfig{User: "eve",
-		Auth: []gossh.AuthMethod{gossh.PublicKeys(r.keys["eve"].signer)}, HostKeyCallback: gossh.InsecureIgnoreHostKey(), Timeout: 5 * time.Second})
+	_, _, _, err = gossh.NewClientConn(conn, r.srv.Addr(), e2e.Participant("eve", r.keys["eve"].signer))
 	if err == nil || !strings.Contains(err.Error(), "unable to authenticate") {
 		t.Fatalf("eve's key was not refused: %v", err)
 	}
@@ -296,13 +286,7 @@ func TestDrillMarksOverSSH(t *testing.T) {
 	r := newRoom(t, true)
 	rita := r.join(t, "rita")
 	rita.shows("you: rita (responder)")
-	r.until("the hypothesis", r.phaseIs(gamedays.PhaseHypothesis))
-	r.shows("HYPOTHESIS")
-	r.press("\r")
-	r.until("the blast radius", r.phaseIs(gamedays.PhaseBlastRadius))
-	r.shows("Press Y to confirm")
-	r.press("Y")
-	r.until("the attack", func() bool { return r.exec.Active() > 0 })
+	r.toTheAttack()
 	r.until("some time to pass", func() bool { return r.clock.Now().After(t0.Add(40 * time.Second)) })
 	rita.shows("hidden: this is a drill")
 	r.press("h")

@@ -49,12 +49,8 @@ const stAsk = stEnded + 1
 // and stage 2 eight seconds into its hold (stRun), or with stage 2 broken
 // (stConclude).
 func stagedScriptAt(to stage) ([]gamedays.Event, time.Time) {
-	var evs []gamedays.Event
-	at := func(d time.Duration, ev gamedays.Event) {
-		ev.Time = t0.Add(d)
-		ev.Seq = int64(len(evs) + 1)
-		evs = append(evs, ev)
-	}
+	var evs script
+	at := evs.at
 	web := []targets.Member{
 		{Target: "web", ID: "web-1", Addr: "web-1:22"},
 		{Target: "web", ID: "web-2", Addr: "web-2:22"},

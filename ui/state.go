@@ -80,7 +80,7 @@ func newRunState(rb *runbook.Runbook) *runState {
 func (s *runState) roster(ev gamedays.Event) {
 	switch ev.Kind {
 	case "joined":
-		if s.online[ev.Author] == 0 && !contains(s.joinedAs, ev.Author) {
+		if s.online[ev.Author] == 0 && !slices.Contains(s.joinedAs, ev.Author) {
 			s.joinedAs = append(s.joinedAs, ev.Author)
 		}
 		s.online[ev.Author]++

@@ -181,10 +181,7 @@ func (c *consoleRun) runDir(t *testing.T) string {
 // every attack rolled back with success, a verdict, and a run.end last.
 func checkJournal(t *testing.T, dir, verdict string) []gamedays.Event {
 	t.Helper()
-	events, _, err := gamedays.ReadJournal(filepath.Join(dir, gamedays.JournalName))
-	if err != nil {
-		t.Fatalf("journal: %v", err)
-	}
+	events := journal(t, dir)
 	if len(events) == 0 || events[len(events)-1].Type != gamedays.EvRunEnd {
 		t.Fatalf("journal does not end with %s: %d events", gamedays.EvRunEnd, len(events))
 	}

@@ -84,15 +84,10 @@ func TestConsoleEscalatesInStages(t *testing.T) {
 // waitFaults waits until exactly n lab hosts carry a latency fault.
 func (c *consoleRun) waitFaults(t *testing.T, n int) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		f := c.faults()
-		if len(f) == n {
-			return
+	e2e.Eventually(t, 10*time.Second, func() string {
+		if f := c.faults(); len(f) != n {
+			return fmt.Sprintf("the lab hosts have %v, want %d latency fault(s)", f, n)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the lab hosts have %v, want %d latency fault(s)", f, n)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return ""
+	})
 }

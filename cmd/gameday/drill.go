@@ -98,22 +98,18 @@ func runDrill(cmd *cobra.Command, args []string, f *drillFlags) error {
 	if err != nil {
 		return err
 	}
-	s, err := prepare(cmd, path, &rf)
-	if err != nil {
-		return err
-	}
-	defer s.w.close()
-	defer s.closeListeners()
-	if !s.rb.Drill.Allowed {
-		return invalid(fmt.Errorf("lab scenario %s is not a drill (drill.allowed is not set)", name))
-	}
-	if f.in == nil {
-		if err := needTerminal(s); err != nil {
-			return err
+	return withSession(cmd, path, &rf, func(s *session) error {
+		if !s.rb.Drill.Allowed {
+			return invalid(fmt.Errorf("lab scenario %s is not a drill (drill.allowed is not set)", name))
 		}
-	}
-	fmt.Fprintf(cmd.ErrOrStderr(), "gameday drill: %s\n", name)
-	return serveSession(cmd, s, &f.serve, f.in, f.out)
+		if f.in == nil {
+			if err := needTerminal(s); err != nil {
+				return err
+			}
+		}
+		fmt.Fprintf(cmd.ErrOrStderr(), "gameday drill: %s\n", name)
+		return serveSession(cmd, s, &f.serve, f.in, f.out)
+	})
 }
 
 // spin is the wheel of misfortune: the same seed picks the same scenario.

@@ -29,8 +29,7 @@ func waitText(t *testing.T, who string, screen *e2e.Screen, text string) {
 // participant's ssh does, and returns its keyboard and screen.
 func sshTerminal(t *testing.T, addr string, signer gossh.Signer) (io.Writer, *e2e.Screen) {
 	t.Helper()
-	client, err := gossh.Dial("tcp", addr, &gossh.ClientConfig{User: "gameday", Auth: []gossh.AuthMethod{gossh.PublicKeys(signer)},
-		HostKeyCallback: gossh.InsecureIgnoreHostKey(), Timeout: 5 * time.Second})
+	client, err := gossh.Dial("tcp", addr, e2e.Participant("gameday", signer))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,9 +80,7 @@ func TestDrillOnTheLabMeasuresTTDAndTTM(t *testing.T) {
 	}
 	key := func(s string) {
 		t.Helper()
-		if _, err := press.Write([]byte(s)); err != nil {
-			t.Fatal(err)
-		}
+		e2e.Type(t, press, s)
 	}
 	_, port, _ := strings.Cut(addr, ":")
 	for _, want := range []string{"gameday drill: latency-one-host", "participants join with  ssh -p " + port + " 127.0.0.1", "host key SHA256:"} {
@@ -94,9 +91,7 @@ func TestDrillOnTheLabMeasuresTTDAndTTM(t *testing.T) {
 	ritaKeys, ritaScreen := sshTerminal(t, addr, rita)
 	ritaKey := func(s string) {
 		t.Helper()
-		if _, err := ritaKeys.Write([]byte(s)); err != nil {
-			t.Fatal(err)
-		}
+		e2e.Type(t, ritaKeys, s)
 	}
 	waitText(t, "rita", ritaScreen, "you: rita (responder)")
 	waitText(t, "the facilitator", screen, "online: rita")
@@ -145,10 +140,7 @@ func checkDrillRecorded(t *testing.T, runs string) {
 	if len(journals) != 1 {
 		t.Fatalf("journals: %v", journals)
 	}
-	events, _, err := gamedays.ReadJournal(journals[0])
-	if err != nil {
-		t.Fatal(err)
-	}
+	events := journal(t, filepath.Dir(journals[0]))
 	d, ok := gamedays.Drill(events)
 	if !ok || d.TTD <= 0 || d.TTM <= d.TTD || d.DetectedBy != "rita" || d.MitigatedWhat != "took the slow host out" || d.Hints < 1 {
 		t.Fatalf("drill times from the journal: %+v", d)

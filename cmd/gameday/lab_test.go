@@ -92,13 +92,12 @@ func TestLabUpPrintsEndpointsAndStopsClean(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- cmd.ExecuteContext(ctx) }()
-	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(out.String(), "AWS_SECRET_ACCESS_KEY=") {
-		if time.Now().After(deadline) {
-			t.Fatalf("no endpoints printed:\n%s\n%s", out.String(), errOut.String())
+	e2e.Eventually(t, 20*time.Second, func() string {
+		if strings.Contains(out.String(), "AWS_SECRET_ACCESS_KEY=") {
+			return ""
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return fmt.Sprintf("no endpoints printed:\n%s\n%s", out.String(), errOut.String())
+	})
 	printed := out.String()
 	for _, want := range []string{"Prometheus     http://127.0.0.1:", "ssh_config     " + filepath.Join(dir, "ssh_config"),
 		"known_hosts    " + filepath.Join(dir, "known_hosts"), "checkout-2", "i-00000000000000002", "export AWS_ENDPOINT_URL=http://127.0.0.1:"} {

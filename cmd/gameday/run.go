@@ -86,6 +86,18 @@ gameday exits; a second Ctrl-C does not skip the rollback.
 // lab calls it with a lab runbook.
 func runFile(cmd *cobra.Command, path string, f *runFlags) (err error) {
 	defer func() { refusedJUnit(cmd, f, path, err) }()
+	return withSession(cmd, path, f, func(s *session) error {
+		if !f.Autopilot && !f.DryRun {
+			return runConsole(cmd, s)
+		}
+		return runAutopilot(cmd, s)
+	})
+}
+
+// withSession prepares the runbook at path, refuses a --confirm-each-stage
+// it cannot honour, and hands the session to use; the session's wiring and
+// listeners are closed once use returns, whatever it returns.
+func withSession(cmd *cobra.Command, path string, f *runFlags, use func(*session) error) error {
 	s, err := prepare(cmd, path, f)
 	if err != nil {
 		return err
@@ -95,10 +107,7 @@ func runFile(cmd *cobra.Command, path string, f *runFlags) (err error) {
 	if err := checkConfirmEach(s.rb, f); err != nil {
 		return err
 	}
-	if !f.Autopilot && !f.DryRun {
-		return runConsole(cmd, s)
-	}
-	return runAutopilot(cmd, s)
+	return use(s)
 }
 
 // session is a runbook ready to run: loaded, its metrics and target

@@ -310,14 +310,13 @@ func stressing(pid int) bool {
 // switch, so only the rollback can have ended it.
 func reverted(t *testing.T, pid int, what string) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for stressing(pid) {
-		if time.Now().After(deadline) {
-			stat, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-			t.Fatalf("stress-ng %d still running 15s after %s: %s", pid, what, stat)
+	e2e.Eventually(t, 15*time.Second, func() string {
+		if !stressing(pid) {
+			return ""
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		stat, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		return fmt.Sprintf("stress-ng %d still running 15s after %s: %s", pid, what, stat)
+	})
 }
 
 // injected waits until the run's journal shows the attack landed and the

@@ -70,22 +70,15 @@ slow or vanished participant never slows the facilitator or the engine.
 
 // serveFile prepares the runbook at path and serves its game day.
 func serveFile(cmd *cobra.Command, path string, f *runFlags, sf *serveFlags) error {
-	s, err := prepare(cmd, path, f)
-	if err != nil {
-		return err
-	}
-	defer s.w.close()
-	defer s.closeListeners()
-	if err := checkConfirmEach(s.rb, f); err != nil {
-		return err
-	}
-	if sf.Drill && !s.rb.Drill.Allowed {
-		return invalid(fmt.Errorf("%s: this runbook is not a drill; set drill: {allowed: true} to run it as one", path))
-	}
-	if err := needTerminal(s); err != nil {
-		return err
-	}
-	return serveSession(cmd, s, sf, nil, nil)
+	return withSession(cmd, path, f, func(s *session) error {
+		if sf.Drill && !s.rb.Drill.Allowed {
+			return invalid(fmt.Errorf("%s: this runbook is not a drill; set drill: {allowed: true} to run it as one", path))
+		}
+		if err := needTerminal(s); err != nil {
+			return err
+		}
+		return serveSession(cmd, s, sf, nil, nil)
+	})
 }
 
 // serveSession runs the prepared game day in the facilitator's console on

@@ -124,7 +124,7 @@ func runEngineAs(t *testing.T, src string, query func(*targetstest.Executor) *me
 				asked[ph] = e.Send(gamedays.Local, in) == nil
 			}
 		}
-		if n := clock.Waiters(); n > 0 && steady(clock, n) {
+		if clock.Settled() {
 			clock.Advance(time.Second)
 		} else {
 			time.Sleep(50 * time.Microsecond)
@@ -132,16 +132,6 @@ func runEngineAs(t *testing.T, src string, query func(*targetstest.Executor) *me
 	}
 	t.Fatalf("the engine did not finish within 30s: phase %s at %s", e.Phase(), clock.Now())
 	return ""
-}
-
-func steady(c *gamedays.ManualClock, n int) bool {
-	for range 20 {
-		time.Sleep(20 * time.Microsecond)
-		if c.Waiters() != n {
-			return false
-		}
-	}
-	return true
 }
 
 func TestReportFromEngineJournal(t *testing.T) {

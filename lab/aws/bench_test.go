@@ -34,22 +34,7 @@ func BenchmarkFleet(b *testing.B) {
 			{Name: sdkaws.String("instance-state-name"), Values: []string{"running"}},
 		},
 	}
-	resolve := func(b *testing.B) []string {
-		var ids []string
-		p := ec2.NewDescribeInstancesPaginator(c, byTag)
-		for p.HasMorePages() {
-			out, err := p.NextPage(ctx)
-			if err != nil {
-				b.Fatal(err)
-			}
-			for _, r := range out.Reservations {
-				for _, in := range r.Instances {
-					ids = append(ids, sdkaws.ToString(in.InstanceId))
-				}
-			}
-		}
-		return ids
-	}
+	resolve := func(b *testing.B) []string { return pagedIDs(b, c, byTag) }
 	restore := func(b *testing.B, ids []string) {
 		for _, id := range ids {
 			if err := s.SetInstanceState(id, StateRunning); err != nil {

@@ -180,11 +180,7 @@ func TestAWSCLIFIS(t *testing.T) {
 	}
 	until := func(status string) {
 		t.Helper()
-		for deadline := time.Now().Add(10 * time.Second); get() != status; time.Sleep(20 * time.Millisecond) {
-			if time.Now().After(deadline) {
-				t.Fatalf("the experiment is never %s", status)
-			}
-		}
+		e2e.WaitFor(t, 10*time.Second, "the experiment to be "+status, func() bool { return get() == status })
 	}
 	until("running")
 	waitInstance(t, s, InstanceID(1), StateStopped)

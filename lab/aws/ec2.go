@@ -408,6 +408,25 @@ func cursorToken(id string) string {
 	return base64.RawURLEncoding.EncodeToString([]byte("after:" + id))
 }
 
+// cursorPage is one page of a Describe call: the candidates that keep, in order,
+// up to limit (0: all), and the NextToken that resumes after the last one
+// given when more remain.
+func cursorPage[T, X any](candidates []T, limit int, keep func(T) bool, id func(T) string, render func(T) X) ([]X, string) {
+	var out []X
+	last := ""
+	for _, c := range candidates {
+		if !keep(c) {
+			continue
+		}
+		if limit > 0 && len(out) == limit {
+			return out, cursorToken(last)
+		}
+		out = append(out, render(c))
+		last = id(c)
+	}
+	return out, ""
+}
+
 func (s *Server) describeInstances(c *call, form url.Values) (any, *apiError) {
 	ids := indexed(form, "InstanceId")
 	filters, limit, after, aerr := describeArgs(instanceFields, form, len(ids) > 0, "instancesSet")
@@ -434,18 +453,12 @@ func (s *Server) describeInstances(c *call, form url.Values) (any, *apiError) {
 			candidates = append(candidates, s.instances[id])
 		}
 	}
-	var res []ec2ReservationXML
-	next := ""
-	for _, in := range candidates {
-		if !instanceFields.match(filters, in, in.Tags) {
-			continue
-		}
-		if limit > 0 && len(res) == limit {
-			next = cursorToken(res[len(res)-1].Instances[0].InstanceID)
-			break
-		}
-		res = append(res, ec2ReservationXML{ReservationID: "r-" + strings.TrimPrefix(in.ID, "i-"), OwnerID: s.opts.Account, Instances: []ec2InstanceXML{s.instanceXML(in)}})
-	}
+	res, next := cursorPage(candidates, limit,
+		func(in *instance) bool { return instanceFields.match(filters, in, in.Tags) },
+		func(in *instance) string { return in.ID },
+		func(in *instance) ec2ReservationXML {
+			return ec2ReservationXML{ReservationID: "r-" + strings.TrimPrefix(in.ID, "i-"), OwnerID: s.opts.Account, Instances: []ec2InstanceXML{s.instanceXML(in)}}
+		})
 	return struct {
 		XMLName      xml.Name            `xml:"DescribeInstancesResponse"`
 		NS           string              `xml:"xmlns,attr"`

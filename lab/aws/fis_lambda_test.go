@@ -2,6 +2,7 @@ package aws
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -16,20 +17,18 @@ import (
 // waitExperiment polls GetExperiment until the experiment reaches status.
 func waitExperiment(t *testing.T, c *fis.Client, id string, status fistypes.ExperimentStatus) *fistypes.Experiment {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	var exp *fistypes.Experiment
+	eventually(t, func() string {
 		out, err := c.GetExperiment(context.Background(), &fis.GetExperimentInput{Id: sdkaws.String(id)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if out.Experiment.State.Status == status {
-			return out.Experiment
+		if exp = out.Experiment; exp.State.Status != status {
+			return fmt.Sprintf("experiment %s still %s, want %s", id, exp.State.Status, status)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("experiment %s still %s, want %s", id, out.Experiment.State.Status, status)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return ""
+	})
+	return exp
 }
 
 func TestFISExperiments(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -242,7 +243,7 @@ func (s *Server) apply(e *experiment, t *template) {
 				id := a.ActionID
 				d, _ := parseISODuration(a.Parameters["duration"])
 				s.liftAt(e, d, func() {
-					if i := indexOf(f.FISFaults, id); i >= 0 {
+					if i := slices.Index(f.FISFaults, id); i >= 0 {
 						f.FISFaults = append(f.FISFaults[:i], f.FISFaults[i+1:]...)
 					}
 				})
@@ -296,15 +297,6 @@ func (s *Server) liftAll(e *experiment) {
 		fn()
 	}
 	e.lift = nil
-}
-
-func indexOf(xs []string, x string) int {
-	for i, v := range xs {
-		if v == x {
-			return i
-		}
-	}
-	return -1
 }
 
 // SetAlarm puts a CloudWatch alarm in or out of ALARM. Experiments whose

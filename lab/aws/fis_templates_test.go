@@ -3,6 +3,7 @@ package aws
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -66,13 +67,12 @@ func instanceState(t *testing.T, s *Server, id string) string {
 
 func waitInstance(t *testing.T, s *Server, id, state string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for instanceState(t, s, id) != state {
-		if time.Now().After(deadline) {
-			t.Fatalf("instance %s is %s, want %s", id, instanceState(t, s, id), state)
+	eventually(t, func() string {
+		if got := instanceState(t, s, id); got != state {
+			return fmt.Sprintf("instance %s is %s, want %s", id, got, state)
 		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return ""
+	})
 }
 
 // A template made through the API stops its instances while the

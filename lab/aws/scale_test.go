@@ -148,23 +148,10 @@ func checkThrottledCodes(t *testing.T, s *Server, c *ec2.Client, sc *ssm.Client,
 // tag; it returns the 1,000 canaries.
 func pageByTag(t *testing.T, s *Server, cfg sdkaws.Config) []string {
 	t.Helper()
-	ctx := context.Background()
 	s.SetLatency(0)
 	before := s.Stats()["ec2:DescribeInstances"]
-	var ids []string
-	p := ec2.NewDescribeInstancesPaginator(ec2.NewFromConfig(cfg, func(o *ec2.Options) { o.Retryer = retry.AddWithMaxAttempts(o.Retryer, 20) }),
+	ids := pagedIDs(t, ec2.NewFromConfig(cfg, func(o *ec2.Options) { o.Retryer = retry.AddWithMaxAttempts(o.Retryer, 20) }),
 		&ec2.DescribeInstancesInput{MaxResults: sdkaws.Int32(1000), Filters: []ec2types.Filter{{Name: sdkaws.String("tag:tier"), Values: []string{"canary"}}}})
-	for p.HasMorePages() {
-		out, err := p.NextPage(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, r := range out.Reservations {
-			for _, in := range r.Instances {
-				ids = append(ids, sdkaws.ToString(in.InstanceId))
-			}
-		}
-	}
 	after := s.Stats()["ec2:DescribeInstances"]
 	if len(ids) != 1000 || after.Calls-after.Throttled-(before.Calls-before.Throttled) != 1 {
 		t.Errorf("resolved %d canaries in %d answered pages, want 1,000 in one", len(ids), after.Calls-after.Throttled-(before.Calls-before.Throttled))

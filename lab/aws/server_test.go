@@ -3,6 +3,7 @@ package aws
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +18,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/logging"
+
+	"github.com/gameday/gameday/lab/e2e"
 )
 
 const (
@@ -41,22 +44,18 @@ func (l *stateLog) add(id, state string) {
 // waitFor waits, bounded in time, until the hook has seen entry n times.
 func (l *stateLog) waitFor(t *testing.T, entry string, n int) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	eventually(t, func() string {
 		seen := 0
 		for _, e := range l.list() {
 			if e == entry {
 				seen++
 			}
 		}
-		if seen >= n {
-			return
+		if seen < n {
+			return fmt.Sprintf("hook saw %v, want %s %d times", l.list(), entry, n)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("hook saw %v, want %s %d times", l.list(), entry, n)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return ""
+	})
 }
 
 func (l *stateLog) list() []string {
@@ -200,6 +199,28 @@ func describeIDs(t *testing.T, c *ec2.Client, in *ec2.DescribeInstancesInput) []
 	if err != nil {
 		t.Fatal(err)
 	}
+	return reservedIDs(out)
+}
+
+// pagedIDs reads every page of in through the SDK's paginator on c (with
+// c's retryer) and lists the instances' ids, failing on an error.
+func pagedIDs(t testing.TB, c ec2.DescribeInstancesAPIClient, in *ec2.DescribeInstancesInput) []string {
+	t.Helper()
+	var ids []string
+	p := ec2.NewDescribeInstancesPaginator(c, in)
+	for p.HasMorePages() {
+		out, err := p.NextPage(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, reservedIDs(out)...)
+	}
+	return ids
+}
+
+// reservedIDs lists the ids of the instances in a DescribeInstances
+// answer, in its order.
+func reservedIDs(out *ec2.DescribeInstancesOutput) []string {
 	var ids []string
 	for _, r := range out.Reservations {
 		for _, i := range r.Instances {
@@ -299,10 +320,8 @@ func TestPaginationEveryInstanceOnce(t *testing.T) {
 	all := readPages(t, 100, p.HasMorePages, p.NextPage)
 	pages := len(all)
 	for _, out := range all {
-		for _, r := range out.Reservations {
-			for _, in := range r.Instances {
-				seen[sdkaws.ToString(in.InstanceId)]++
-			}
+		for _, id := range reservedIDs(out) {
+			seen[id]++
 		}
 	}
 	if len(seen) != 1000 {
@@ -318,24 +337,26 @@ func TestPaginationEveryInstanceOnce(t *testing.T) {
 	}
 }
 
+// eventually polls check until it returns "", for up to 10s, and fails
+// with its last answer.
+func eventually(t *testing.T, check func() string) {
+	t.Helper()
+	e2e.Eventually(t, 10*time.Second, check)
+}
+
 // waitState polls the endpoint until id is in state, bounded in time.
 func waitState(t *testing.T, c *ec2.Client, id, state string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	eventually(t, func() string {
 		out, err := c.DescribeInstances(context.Background(), &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := string(out.Reservations[0].Instances[0].State.Name)
-		if got == state {
-			return
+		if got := string(out.Reservations[0].Instances[0].State.Name); got != state {
+			return fmt.Sprintf("%s still %s, want %s", id, got, state)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s still %s, want %s", id, got, state)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return ""
+	})
 }
 
 func TestStateTransitions(t *testing.T) {

@@ -496,23 +496,17 @@ func (s *Server) describeSecurityGroups(c *call, form url.Values) (any, *apiErro
 			candidates = append(candidates, s.groups[id])
 		}
 	}
-	var out []groupInfoXML
-	next := ""
-	for _, g := range candidates {
-		if !groupFields.match(filters, g, g.Tags) {
-			continue
-		}
-		if limit > 0 && len(out) == limit {
-			next = cursorToken(out[len(out)-1].GroupID)
-			break
-		}
-		ingress, egress := split(g.Rules)
-		out = append(out, groupInfoXML{
-			OwnerID: s.opts.Account, GroupID: g.ID, GroupName: g.Name, Description: g.Description, VpcID: g.VPC,
-			ARN:     s.arn("ec2", "security-group/"+g.ID),
-			Ingress: permissionsXML(ingress), Egress: permissionsXML(egress), Tags: tagsXML(g.Tags),
+	out, next := cursorPage(candidates, limit,
+		func(g *securityGroup) bool { return groupFields.match(filters, g, g.Tags) },
+		func(g *securityGroup) string { return g.ID },
+		func(g *securityGroup) groupInfoXML {
+			ingress, egress := split(g.Rules)
+			return groupInfoXML{
+				OwnerID: s.opts.Account, GroupID: g.ID, GroupName: g.Name, Description: g.Description, VpcID: g.VPC,
+				ARN:     s.arn("ec2", "security-group/"+g.ID),
+				Ingress: permissionsXML(ingress), Egress: permissionsXML(egress), Tags: tagsXML(g.Tags),
+			}
 		})
-	}
 	return struct {
 		XMLName   xml.Name       `xml:"DescribeSecurityGroupsResponse"`
 		NS        string         `xml:"xmlns,attr"`
@@ -596,18 +590,10 @@ func (s *Server) describeSecurityGroupRules(c *call, form url.Values) (any, *api
 		}
 		all = picked
 	}
-	var out []ruleXML
-	next := ""
-	for _, ro := range all {
-		if ro.r.ID <= after || !ruleFields.match(filters, ro, nil) {
-			continue
-		}
-		if limit > 0 && len(out) == limit {
-			next = cursorToken(out[len(out)-1].ID)
-			break
-		}
-		out = append(out, s.ruleXML(ro.g, ro.r))
-	}
+	out, next := cursorPage(all, limit,
+		func(ro ruleOf) bool { return ro.r.ID > after && ruleFields.match(filters, ro, nil) },
+		func(ro ruleOf) string { return ro.r.ID },
+		func(ro ruleOf) ruleXML { return s.ruleXML(ro.g, ro.r) })
 	return struct {
 		XMLName   xml.Name  `xml:"DescribeSecurityGroupRulesResponse"`
 		NS        string    `xml:"xmlns,attr"`

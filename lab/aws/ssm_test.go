@@ -2,6 +2,7 @@ package aws
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -68,23 +69,19 @@ func runToEnd(t *testing.T, c *ssm.Client, in *ssm.SendCommandInput) *ssm.GetCom
 
 func waitCommand(t *testing.T, c *ssm.Client, id string) ssmtypes.Command {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	var cmd ssmtypes.Command
+	eventually(t, func() string {
 		out, err := c.ListCommands(context.Background(), &ssm.ListCommandsInput{CommandId: sdkaws.String(id)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		cmd := out.Commands[0]
-		switch cmd.Status {
+		switch cmd = out.Commands[0]; cmd.Status {
 		case ssmtypes.CommandStatusPending, ssmtypes.CommandStatusInProgress, ssmtypes.CommandStatusCancelling:
-		default:
-			return cmd
+			return fmt.Sprintf("command %s still %s", id, cmd.Status)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("command %s still %s", id, cmd.Status)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return ""
+	})
+	return cmd
 }
 
 func TestSSMSendCommandByTag(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	gossh "golang.org/x/crypto/ssh"
 )
@@ -37,6 +38,14 @@ func Key(t testing.TB) gossh.Signer {
 // AuthorizedKey is k as one authorized_keys line, without the newline.
 func AuthorizedKey(k gossh.PublicKey) string {
 	return strings.TrimSpace(string(gossh.MarshalAuthorizedKey(k)))
+}
+
+// Participant is how a test's ssh client joins a served game day as user
+// with signer's key: any host key is taken (the host key has tests of
+// its own), and a handshake that takes over 5s fails.
+func Participant(user string, signer gossh.Signer) *gossh.ClientConfig {
+	return &gossh.ClientConfig{User: user, Auth: []gossh.AuthMethod{gossh.PublicKeys(signer)},
+		HostKeyCallback: gossh.InsecureIgnoreHostKey(), Timeout: 5 * time.Second}
 }
 
 func newKey(t testing.TB) (ed25519.PrivateKey, gossh.Signer) {

@@ -44,9 +44,26 @@ func (s *Screen) WaitText(t testing.TB, within time.Duration, who, text string) 
 	}
 }
 
+// Type writes keys to a program's input, as a person typing them, and
+// fails t when the program no longer reads.
+func Type(t testing.TB, input io.Writer, keys string) {
+	t.Helper()
+	if _, err := io.WriteString(input, keys); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // Shell opens a session with a pty of type term on client, the way a
 // participant's ssh does, and returns its keyboard and screen.
 func Shell(t testing.TB, client *gossh.Client, term string) (io.WriteCloser, *Screen) {
+	t.Helper()
+	_, in, out := ShellSession(t, client, term)
+	return in, out
+}
+
+// ShellSession is Shell for a test that also works the session itself:
+// resizes the window, waits for the exit status or closes it.
+func ShellSession(t testing.TB, client *gossh.Client, term string) (*gossh.Session, io.WriteCloser, *Screen) {
 	t.Helper()
 	sess, err := client.NewSession()
 	if err != nil {
@@ -64,5 +81,5 @@ func Shell(t testing.TB, client *gossh.Client, term string) (io.WriteCloser, *Sc
 	if err := sess.Shell(); err != nil {
 		t.Fatal(err)
 	}
-	return in, out
+	return sess, in, out
 }

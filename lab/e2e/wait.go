@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"testing"
 	"time"
 )
@@ -10,10 +11,27 @@ import (
 // time, and this is the one loop they do it with.
 func WaitFor(t testing.TB, within time.Duration, what string, cond func() bool) {
 	t.Helper()
+	Eventually(t, within, func() string {
+		if cond() {
+			return ""
+		}
+		return fmt.Sprintf("after %s still waiting for %s", within, what)
+	})
+}
+
+// Eventually polls check until it returns ""; once within has passed it
+// fails t with check's last answer, which says what it saw: the wait for a
+// condition whose failure is best told by the state it was in.
+func Eventually(t testing.TB, within time.Duration, check func() string) {
+	t.Helper()
 	deadline := time.Now().Add(within)
-	for !cond() {
+	for {
+		msg := check()
+		if msg == "" {
+			return
+		}
 		if time.Now().After(deadline) {
-			t.Fatalf("after %s still waiting for %s", within, what)
+			t.Fatal(msg)
 		}
 		time.Sleep(25 * time.Millisecond)
 	}

@@ -215,27 +215,21 @@ func TestFaultEffects(t *testing.T) {
 		t.Fatalf("clean instance: %d %v", code, err)
 	}
 
-	t.Run("latency", func(t *testing.T) { checkLatency(t, f, in, url) })
-	t.Run("dependency-latency", func(t *testing.T) { checkDependencyLatency(t, f, in, url) })
+	t.Run("latency", func(t *testing.T) { checkSlowed(t, in, url, "latency", "300ms latency") })
+	t.Run("dependency-latency", func(t *testing.T) { checkSlowed(t, in, url, "dependency-latency", "a 300ms database") })
 	t.Run("errors", func(t *testing.T) { checkErrors(t, f, in, url) })
 	t.Run("cpu", func(t *testing.T) { checkCPU(t, f, in, url) })
 	t.Run("blackhole", func(t *testing.T) { checkBlackhole(t, f, in, url) })
 	t.Run("process-kill", func(t *testing.T) { checkProcessKill(t, f, in, url) })
 }
 
-func checkLatency(t *testing.T, f *Fleet, in *Instance, url string) {
-	exec(t, in, "latency --delay=300ms --duration=1m", ExitOK)
-	defer exec(t, in, "latency --rollback", ExitOK)
+// checkSlowed runs the lab command fault with a 300ms delay and checks a
+// request through url takes at least that long; slow says what was slowed.
+func checkSlowed(t *testing.T, in *Instance, url, fault, slow string) {
+	exec(t, in, fault+" --delay=300ms --duration=1m", ExitOK)
+	defer exec(t, in, fault+" --rollback", ExitOK)
 	if code, took, err := get(t, url, 5*time.Second); err != nil || code != 200 || took < 300*time.Millisecond {
-		t.Fatalf("with 300ms latency: %d after %s, %v", code, took, err)
-	}
-}
-
-func checkDependencyLatency(t *testing.T, f *Fleet, in *Instance, url string) {
-	exec(t, in, "dependency-latency --delay=300ms --duration=1m", ExitOK)
-	defer exec(t, in, "dependency-latency --rollback", ExitOK)
-	if code, took, err := get(t, url, 5*time.Second); err != nil || code != 200 || took < 300*time.Millisecond {
-		t.Fatalf("with a 300ms database: %d after %s, %v", code, took, err)
+		t.Fatalf("with %s: %d after %s, %v", slow, code, took, err)
 	}
 }
 

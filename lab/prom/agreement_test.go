@@ -9,7 +9,6 @@ import (
 	"time"
 
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/model"
 
 	"github.com/gameday/gameday/lab/e2e"
@@ -54,18 +53,6 @@ func expMixQuantile(q float64, means ...float64) float64 {
 	return (lo + hi) / 2
 }
 
-// bucketAround returns the default histogram bucket (lo, hi] holding v.
-func bucketAround(v float64) (float64, float64) {
-	lo := 0.0
-	for _, b := range prometheus.DefBuckets {
-		if v <= b {
-			return lo, b
-		}
-		lo = b
-	}
-	return lo, math.Inf(1)
-}
-
 // TestAgreesWithPrometheus scrapes the same exporters with Debian's
 // Prometheus and with the lab, and compares the console's two default
 // queries over the same range.
@@ -75,15 +62,15 @@ func TestAgreesWithPrometheus(t *testing.T) {
 	// bucket check on it is not at the mercy of one request more or less.
 	means := []float64{0.02, 0.04, 0.08}
 	errs := []float64{0.01, 0.05, 0.20}
-	var xs []*exporter
+	var xs []*e2e.Service
 	var addrs []string
 	var targets []Target
 	for i := range means {
 		// 200 requests/s each: 2 every 10ms.
 		x := newExporter(t, means[i], errs[i], 10*time.Millisecond, 2)
 		xs = append(xs, x)
-		addrs = append(addrs, x.addr())
-		targets = append(targets, Target{Job: "app", Instance: x.addr(), URL: x.url()})
+		addrs = append(addrs, x.Addr)
+		targets = append(targets, Target{Job: "app", Instance: x.Addr, URL: x.URL()})
 	}
 	realURL := e2e.StartPrometheus(t, addrs...)
 	lab, err := Start(context.Background(), Options{Targets: targets, Interval: time.Second})
@@ -95,18 +82,14 @@ func TestAgreesWithPrometheus(t *testing.T) {
 	realAPI, labAPI := e2e.PrometheusAPI(t, realURL), e2e.PrometheusAPI(t, lab.URL())
 
 	// Both must be scraping every target before the windows start.
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	e2e.Eventually(t, 20*time.Second, func() string {
 		r := e2e.Query(t, realAPI, `up == 1`, time.Now())
 		l := e2e.Query(t, labAPI, `up == 1`, time.Now())
 		if len(r) == len(xs) && len(l) == len(xs) {
-			break
+			return ""
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not every target up after 20s: Prometheus %v, lab %v", r, l)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return fmt.Sprintf("not every target up after 20s: Prometheus %v, lab %v", r, l)
+	})
 	both := time.Now()
 
 	// Compare 12 one-second steps whose 15s windows hold only data both
@@ -117,7 +100,7 @@ func TestAgreesWithPrometheus(t *testing.T) {
 	r := v1.Range{Start: start, End: end, Step: time.Second}
 
 	trueP95 := expMixQuantile(0.95, means...)
-	lo, hi := bucketAround(trueP95)
+	lo, hi := xs[0].Bucket(trueP95) // every exporter has the default buckets
 	trueErr := (errs[0] + errs[1] + errs[2]) / 3
 
 	t.Run("P95", func(t *testing.T) {
@@ -154,7 +137,7 @@ func TestAgreesWithPrometheus(t *testing.T) {
 	// A target that starts failing: both report up 0 for it and drop its
 	// series at once through staleness markers, not after the 5m lookback.
 	t.Run("failing target", func(t *testing.T) {
-		xs[2].setPaused(true)
+		xs[2].Pause(true)
 		failed := time.Now()
 		time.Sleep(2500 * time.Millisecond)
 		at := time.Now().Add(-200 * time.Millisecond)

@@ -19,11 +19,11 @@ import (
 // startLab starts a server scraping the exporters every 200ms under job
 // "checkout" and waits until every target has been scraped once. The
 // client it waited with is the test's to query with.
-func startLab(t *testing.T, xs ...*exporter) (*Server, *http.Client) {
+func startLab(t *testing.T, xs ...*e2e.Service) (*Server, *http.Client) {
 	t.Helper()
 	var targets []Target
 	for _, x := range xs {
-		targets = append(targets, Target{Job: "checkout", Instance: x.addr(), URL: x.url()})
+		targets = append(targets, Target{Job: "checkout", Instance: x.Addr, URL: x.URL()})
 	}
 	s, err := Start(context.Background(), Options{Targets: targets, Interval: 200 * time.Millisecond})
 	if err != nil {
@@ -64,7 +64,7 @@ func TestQueryShapes(t *testing.T) {
 }
 
 // checkInstantVector: up of both exporters, asked by GET or POST.
-func checkInstantVector(t *testing.T, s *Server, client *http.Client, post bool, a, b *exporter) {
+func checkInstantVector(t *testing.T, s *Server, client *http.Client, post bool, a, b *e2e.Service) {
 	r := call(t, client, s.URL(), "/api/v1/query", url.Values{"query": {"up"}}, post)
 	typ, vs := r.query(t)
 	if typ != "vector" || len(vs) != 2 {
@@ -87,7 +87,7 @@ func checkInstantVector(t *testing.T, s *Server, client *http.Client, post bool,
 		}
 	}
 	slices.Sort(instances)
-	want := []string{a.addr(), b.addr()}
+	want := []string{a.Addr, b.Addr}
 	slices.Sort(want)
 	if !slices.Equal(instances, want) {
 		t.Errorf("instances %v, want %v", instances, want)

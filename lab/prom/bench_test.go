@@ -33,7 +33,7 @@ func BenchmarkScrape4Targets(b *testing.B) {
 	var targets []Target
 	for range 4 {
 		x := newExporter(b, 0.05, 0.02, 100*time.Millisecond, 5)
-		targets = append(targets, Target{Job: "checkout", Instance: x.addr(), URL: x.url()})
+		targets = append(targets, Target{Job: "checkout", Instance: x.Addr, URL: x.URL()})
 	}
 	s, err := Start(context.Background(), Options{Targets: targets, Interval: time.Second})
 	if err != nil {
@@ -62,7 +62,7 @@ func BenchmarkScrapeOnce(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer s.Close()
-	l := newLoop(s, Target{Job: "checkout", Instance: x.addr(), URL: x.url()})
+	l := newLoop(s, Target{Job: "checkout", Instance: x.Addr, URL: x.URL()})
 	l.scrape(context.Background(), time.Now())
 	b.ReportAllocs()
 	b.ResetTimer()

@@ -6,28 +6,15 @@ import (
 	"io"
 	"math"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/gameday/gameday/lab/e2e"
 )
-
-// exporter is a service's instrumentation fed at a steady pace with a known
-// latency distribution and error ratio, so two scrapers of it must agree and
-// the true quantile is known.
-type exporter struct {
-	srv  *httptest.Server
-	stop chan struct{}
-	done chan struct{}
-
-	mu     sync.Mutex
-	paused bool // while set, /metrics answers 503
-}
 
 // expLatency is the i-th of n evenly spaced quantiles of an exponential
 // distribution with the given mean: a deterministic stand-in for random
@@ -36,81 +23,24 @@ func expLatency(mean float64, i, n int) float64 {
 	return -mean * math.Log(1-(float64(i)+0.5)/float64(n))
 }
 
-// newExporter serves http_request_duration_seconds and http_requests_total
-// {code}, recording perTick requests every tick with latencies drawn in turn
-// from an exponential distribution of the given mean, and errRatio of them
-// as 500s spread evenly.
-func newExporter(t testing.TB, mean, errRatio float64, tick time.Duration, perTick int) *exporter {
+// newExporter is a service's instrumentation fed at a steady pace with a
+// known latency distribution and error ratio, so two scrapers of it must
+// agree and the true quantile is known: perTick requests every tick, with
+// latencies drawn in turn from an exponential distribution of the given
+// mean, and errRatio of them 500s.
+func newExporter(t testing.TB, mean, errRatio float64, tick time.Duration, perTick int) *e2e.Service {
 	t.Helper()
-	reg := prometheus.NewRegistry()
-	hist := prometheus.NewHistogram(prometheus.HistogramOpts{
-		Name: "http_request_duration_seconds", Help: "Request latency.", Buckets: prometheus.DefBuckets,
+	const n = 200
+	i := 0
+	return e2e.StartTraffic(t, e2e.Traffic{
+		Latency: mean, Errors: errRatio, ErrCode: "500", ZeroSeries: true, Buckets: prometheus.DefBuckets, Tick: tick, PerTick: perTick,
+		Draw: func(mean float64, _ int) float64 {
+			v := expLatency(mean, i, n)
+			i = (21*i + 1) % n // a full-period permutation: every n requests cover the whole spread
+			return v
+		},
 	})
-	reqs := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "http_requests_total", Help: "Requests by status code.",
-	}, []string{"code"})
-	reg.MustRegister(hist, reqs)
-	x := &exporter{stop: make(chan struct{}), done: make(chan struct{})}
-	metrics := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
-	x.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		x.mu.Lock()
-		paused := x.paused
-		x.mu.Unlock()
-		if paused {
-			http.Error(w, "paused", http.StatusServiceUnavailable)
-			return
-		}
-		metrics.ServeHTTP(w, r)
-	}))
-	ok, bad := reqs.WithLabelValues("200"), reqs.WithLabelValues("500")
-	go func() {
-		defer close(x.done)
-		tk := time.NewTicker(tick)
-		defer tk.Stop()
-		const n = 200
-		i, debt := 0, 0.0
-		for {
-			select {
-			case <-x.stop:
-				return
-			case <-tk.C:
-			}
-			for range perTick {
-				hist.Observe(expLatency(mean, i, n))
-				i = (21*i + 1) % n // a full-period permutation: every n requests cover the whole spread
-				debt += errRatio
-				if debt >= 1 {
-					debt--
-					bad.Inc()
-				} else {
-					ok.Inc()
-				}
-			}
-		}
-	}()
-	t.Cleanup(x.close)
-	return x
 }
-
-func (x *exporter) close() {
-	select {
-	case <-x.stop:
-		return
-	default:
-	}
-	close(x.stop)
-	<-x.done
-	x.srv.Close()
-}
-
-func (x *exporter) setPaused(p bool) {
-	x.mu.Lock()
-	x.paused = p
-	x.mu.Unlock()
-}
-
-func (x *exporter) url() string  { return x.srv.URL + "/metrics" }
-func (x *exporter) addr() string { return strings.TrimPrefix(x.srv.URL, "http://") }
 
 // apiResponse is Prometheus's envelope, decoded loosely so tests can check
 // the exact field names and types a client sees.

@@ -26,11 +26,11 @@ func TestStaleness(t *testing.T) {
 	a := newExporter(t, 0.05, 0, 10*time.Millisecond, 1)
 	b := newExporter(t, 0.05, 0, 10*time.Millisecond, 1)
 	s, client := startLab(t, a, b)
-	sel := fmt.Sprintf(`{instance=%q}`, a.addr())
+	sel := fmt.Sprintf(`{instance=%q}`, a.Addr)
 
 	// A failing target: up drops to 0 and everything it exposed goes
 	// stale at once, rather than lingering for the 5m lookback.
-	a.setPaused(true)
+	a.Pause(true)
 	e2e.WaitFor(t, 5*time.Second, "up 0 for the paused target", func() bool {
 		vs := instant(t, client, s, "up"+sel)
 		return len(vs) == 1 && vs[0].Value[1] == "0"
@@ -54,29 +54,29 @@ func TestStaleness(t *testing.T) {
 	}
 	for _, at := range tg.Active {
 		want, errWant := "up", ""
-		if at.Labels["instance"] == a.addr() {
+		if at.Labels["instance"] == a.Addr {
 			want, errWant = "down", "server returned HTTP status 503 Service Unavailable"
 		}
 		if at.Health != want || at.LastError != errWant {
 			t.Errorf("target %v: health %q error %q, want %q %q", at.Labels, at.Health, at.LastError, want, errWant)
 		}
 	}
-	if vs := instant(t, client, s, fmt.Sprintf(`http_requests_total{instance=%q}`, b.addr())); len(vs) != 2 {
+	if vs := instant(t, client, s, fmt.Sprintf(`http_requests_total{instance=%q}`, b.Addr)); len(vs) != 2 {
 		t.Errorf("the healthy target lost its series: %v", vs)
 	}
 
 	// Recovery: the same series come back.
-	a.setPaused(false)
+	a.Pause(false)
 	e2e.WaitFor(t, 5*time.Second, "the target back", func() bool {
 		return len(instant(t, client, s, "http_requests_total"+sel)) == 2
 	})
 
 	// A removed target disappears, up included, without waiting out the
 	// lookback; the other keeps being scraped.
-	if !s.RemoveTarget(a.addr()) {
+	if !s.RemoveTarget(a.Addr) {
 		t.Fatal("RemoveTarget: not found")
 	}
-	if s.RemoveTarget(a.addr()) {
+	if s.RemoveTarget(a.Addr) {
 		t.Error("RemoveTarget twice: found again")
 	}
 	for _, q := range []string{"up" + sel, "http_requests_total" + sel, "scrape_duration_seconds" + sel} {
@@ -84,8 +84,8 @@ func TestStaleness(t *testing.T) {
 			t.Errorf("%s after removal: %v", q, vs)
 		}
 	}
-	if vs := instant(t, client, s, "up"); len(vs) != 1 || vs[0].Metric["instance"] != b.addr() {
-		t.Errorf("up after removing %s: %v", a.addr(), vs)
+	if vs := instant(t, client, s, "up"); len(vs) != 1 || vs[0].Metric["instance"] != b.Addr {
+		t.Errorf("up after removing %s: %v", a.Addr, vs)
 	}
 
 	// Pointed at another endpoint under the same job and instance: what the
@@ -95,8 +95,8 @@ func TestStaleness(t *testing.T) {
 		_, _ = w.Write([]byte("only_this 1\n"))
 	}))
 	defer other.Close()
-	bsel := fmt.Sprintf(`{instance=%q}`, b.addr())
-	if err := s.AddTarget(Target{Job: "checkout", Instance: b.addr(), URL: other.URL}); err != nil {
+	bsel := fmt.Sprintf(`{instance=%q}`, b.Addr)
+	if err := s.AddTarget(Target{Job: "checkout", Instance: b.Addr, URL: other.URL}); err != nil {
 		t.Fatal(err)
 	}
 	e2e.WaitFor(t, 5*time.Second, "the new endpoint scraped", func() bool {
@@ -110,7 +110,7 @@ func TestStaleness(t *testing.T) {
 	}
 
 	// Added back under a new job, it is scraped again.
-	if err := s.AddTarget(Target{Job: "other", Instance: a.addr(), URL: a.url()}); err != nil {
+	if err := s.AddTarget(Target{Job: "other", Instance: a.Addr, URL: a.URL()}); err != nil {
 		t.Fatal(err)
 	}
 	e2e.WaitFor(t, 5*time.Second, "the re-added target up", func() bool {
@@ -218,21 +218,21 @@ func TestCloseLeavesNothing(t *testing.T) {
 		t.Errorf("second close: %v", err)
 	}
 	e2e.Closed(t, "Close", addr)
-	x.close()
+	x.Close()
 	goleak.VerifyNone(t, before)
 }
 
 func TestContextStops(t *testing.T) {
 	before := goleak.IgnoreCurrent()
 	x := newExporter(t, 0.05, 0.1, 10*time.Millisecond, 1)
-	defer x.close()
+	defer x.Close()
 	ctx, cancel := context.WithCancel(context.Background())
-	s, err := Start(ctx, Options{Targets: []Target{{URL: x.url()}}, Interval: 100 * time.Millisecond})
+	s, err := Start(ctx, Options{Targets: []Target{{URL: x.URL()}}, Interval: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := s.Targets(); len(got) != 1 || got[0].Job != "lab" || got[0].Instance != x.addr() {
-		t.Errorf("defaults: %+v, want job lab and instance %s", got, x.addr())
+	if got := s.Targets(); len(got) != 1 || got[0].Job != "lab" || got[0].Instance != x.Addr {
+		t.Errorf("defaults: %+v, want job lab and instance %s", got, x.Addr)
 	}
 	addr := s.ln.Addr().String()
 	cancel()
@@ -246,7 +246,7 @@ func TestContextStops(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Errorf("close after cancel: %v", err)
 	}
-	x.close()
+	x.Close()
 	goleak.VerifyNone(t, before)
 
 	if _, err := Start(context.Background(), Options{Targets: []Target{{URL: "127.0.0.1:9100"}}}); err == nil || !strings.Contains(err.Error(), "target 0") {

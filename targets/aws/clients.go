@@ -1,6 +1,7 @@
 package aws
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -219,7 +220,7 @@ func (ss *sessions) get(ctx context.Context, w where) (*session, error) {
 		return nil, err
 	}
 	if cfg.Region == "" {
-		return nil, fmt.Errorf("no AWS region: set region on the target, AWS_REGION, or a region in profile %q", cmpOr(w.Profile, "default"))
+		return nil, fmt.Errorf("no AWS region: set region on the target, AWS_REGION, or a region in profile %q", cmp.Or(w.Profile, "default"))
 	}
 	w.Region = cfg.Region
 	creds, err := retrieve(ctx, cfg, w)
@@ -284,13 +285,6 @@ func guard(s *session, allowed []string) error {
 		return fmt.Errorf("refusing account %s (%s): the target allows only %s", s.account, s.where, strings.Join(allowed, ", "))
 	}
 	return nil
-}
-
-func cmpOr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 // apiCode is the AWS error code of err, or "".

@@ -1,6 +1,7 @@
 package aws
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -85,7 +86,7 @@ func (e *Executor) CheckCredentials(ctx context.Context, t runbook.Target, need 
 	if a == nil {
 		return fmt.Errorf("target %s is not an aws target", t.Name)
 	}
-	w := where{Profile: cmpOr(a.Profile, e.opts.Profile), Region: cmpOr(a.Region, e.opts.Region), Endpoint: cmpOr(a.Endpoint, e.opts.Endpoint)}
+	w := where{Profile: cmp.Or(a.Profile, e.opts.Profile), Region: cmp.Or(a.Region, e.opts.Region), Endpoint: cmp.Or(a.Endpoint, e.opts.Endpoint)}
 	s, err := e.ss.get(ctx, w)
 	if err != nil {
 		return fmt.Errorf("target %s: %w", t.Name, err)

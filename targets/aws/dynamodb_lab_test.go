@@ -124,12 +124,7 @@ func rollbackSparesOthersChange(t *testing.T, e, fresh *Executor, srv *labaws.Se
 	ctx := context.Background()
 	cut := &targets.Injection{RunID: "r-ddb2", Attack: "starve", Kind: "dynamodb-capacity", Member: orders, Duration: time.Minute,
 		Params: map[string]string{"read": "3", "write": "2"}}
-	if err := e.Preflight(ctx, *cut); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.Inject(ctx, cut); err != nil {
-		t.Fatal(err)
-	}
+	preflightInject(ctx, t, e, cut)
 	wantCapacity(t, srv, "orders", 3, 2, "after inject with read 3, write 2")
 	waitFor(t, "orders to be ACTIVE after the inject", tableActive(srv, "orders"))
 	other, err := fresh.memberSession(ctx, orders)

@@ -101,12 +101,7 @@ func TestDynamoDBCapacity(t *testing.T) {
 		t.Errorf("on-demand table: %v", err)
 	}
 	inj := &targets.Injection{RunID: "r1", Attack: "starve", Kind: "dynamodb-capacity", Member: members[0], Duration: time.Minute, Params: map[string]string{"keep": "10"}}
-	if err := e.Preflight(ctx, *inj); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.Inject(ctx, inj); err != nil {
-		t.Fatal(err)
-	}
+	preflightInject(ctx, t, e, inj)
 	if c := f.tables["orders"].capacity; c != (capacity{10, 4}) {
 		t.Fatalf("after inject: %s", c)
 	}

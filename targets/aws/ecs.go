@@ -1,6 +1,7 @@
 package aws
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -93,7 +94,7 @@ func (e *Executor) resolveTasks(ctx context.Context, s *session, t runbook.Targe
 	return out, nil
 }
 
-func taskARN(inj targets.Injection) string { return cmpOr(inj.Member.Addr, inj.Member.ID) }
+func taskARN(inj targets.Injection) string { return cmp.Or(inj.Member.Addr, inj.Member.ID) }
 
 var ecsStopTask = attack{
 	plan: func(e *Executor, inj targets.Injection) []string {

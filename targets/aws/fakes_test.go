@@ -152,6 +152,18 @@ func hermetic(t testing.TB) []func(*config.LoadOptions) error {
 	}
 }
 
+// preflightInject runs inj's preflight and then its inject, as the engine
+// does, failing the test on either's error.
+func preflightInject(ctx context.Context, t testing.TB, e *Executor, inj *targets.Injection) {
+	t.Helper()
+	if err := e.Preflight(ctx, *inj); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Inject(ctx, inj); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // fakeExecutor returns an executor whose every session uses c.
 func fakeExecutor(t *testing.T, c *Clients) *Executor {
 	t.Helper()

@@ -48,12 +48,7 @@ func TestLabFleetThroughAWS(t *testing.T) {
 	// CPU burn via SSM on the first host.
 	burn := &targets.Injection{RunID: "r-lab", Attack: "burn", Kind: "ssm-command", Member: members[0], Duration: time.Minute,
 		Params: map[string]string{"attack": "lab-cpu", "load": "20", "max_concurrency": "1", "max_errors": "0"}}
-	if err := e.Preflight(ctx, *burn); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.Inject(ctx, burn); err != nil {
-		t.Fatal(err)
-	}
+	preflightInject(ctx, t, e, burn)
 	in, ok := l.Fleet().Instance(host(members[0]))
 	if !ok {
 		t.Fatalf("no fleet instance %q", host(members[0]))

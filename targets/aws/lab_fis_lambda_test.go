@@ -29,12 +29,7 @@ func TestLabFISExperiment(t *testing.T) {
 		t.Fatalf("resolve: %v, %v", members, err)
 	}
 	inj := &targets.Injection{RunID: "r-fis", Attack: "stop via fis", Kind: "fis-experiment", Member: members[0], Duration: time.Minute}
-	if err := e.Preflight(ctx, *inj); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.Inject(ctx, inj); err != nil {
-		t.Fatal(err)
-	}
+	preflightInject(ctx, t, e, inj)
 	id := inj.State["experiment_id"]
 	x, ok := srv.Experiment(id)
 	if !ok || x.Status != "running" || x.Tags[TagRunID] != "r-fis" || x.Tags[TagAttack] != "stop via fis" {
@@ -109,12 +104,7 @@ func TestLabLambdaThrottle(t *testing.T) {
 	}
 	for _, m := range members {
 		inj := &targets.Injection{RunID: "r1", Attack: "throttle", Kind: "lambda-throttle", Member: m, Params: map[string]string{"concurrency": "0"}, Duration: time.Minute}
-		if err := e.Preflight(ctx, *inj); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := e.Inject(ctx, inj); err != nil {
-			t.Fatal(err)
-		}
+		preflightInject(ctx, t, e, inj)
 		if f, _ := srv.Function(m.ID); f.ReservedConcurrency == nil || *f.ReservedConcurrency != 0 {
 			t.Fatalf("%s after inject: %v", m.ID, f.ReservedConcurrency)
 		}
@@ -150,12 +140,7 @@ func TestLabLambdaFault(t *testing.T) {
 	before, _ := srv.Function("checkout")
 	inj := &targets.Injection{RunID: "r-fault", Attack: "errors", Kind: "lambda-fault", Member: members[0], Duration: 5 * time.Minute,
 		Params: map[string]string{"error_rate": "25%", "status_code": "503"}}
-	if err := e.Preflight(ctx, *inj); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.Inject(ctx, inj); err != nil {
-		t.Fatal(err)
-	}
+	preflightInject(ctx, t, e, inj)
 	f, _ := srv.Function("checkout")
 	if f.Env[FaultErrorRate] != "0.25" || f.Env[FaultStatusCode] != "503" || f.Env[FaultRun] != "r-fault" || f.Env[FaultUntil] == "" || f.Env["MODE"] != "live" {
 		t.Fatalf("env after inject: %v", f.Env)

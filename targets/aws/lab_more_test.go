@@ -35,12 +35,7 @@ func TestLabECSStopTask(t *testing.T) {
 		t.Fatalf("members %+v", members)
 	}
 	inj := &targets.Injection{RunID: "r-ecs", Attack: "kill a task", Kind: "ecs-stop-task", Member: members[0], Duration: time.Minute}
-	if err := e.Preflight(ctx, *inj); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.Inject(ctx, inj); err != nil {
-		t.Fatal(err)
-	}
+	preflightInject(ctx, t, e, inj)
 	task, _ := srv.Task(members[0].Addr)
 	if task.DesiredStatus != "STOPPED" || !strings.Contains(task.StoppedReason, "gameday run r-ecs") {
 		t.Fatalf("task after inject: %+v", task)
@@ -81,12 +76,7 @@ func TestLabRDSFailover(t *testing.T) {
 		t.Fatalf("clusters %+v, %v", clusters, err)
 	}
 	inj := &targets.Injection{RunID: "r-rds", Attack: "failover", Kind: "rds-failover", Member: clusters[0], Duration: time.Minute}
-	if err := e.Preflight(ctx, *inj); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.Inject(ctx, inj); err != nil {
-		t.Fatal(err)
-	}
+	preflightInject(ctx, t, e, inj)
 	waitFor(t, "a new writer", func() bool { c, _ := srv.DBCluster("orders"); return c.Writer == "orders-2" })
 	if _, err := e.Rollback(ctx, *inj); err != nil {
 		t.Fatal(err)
@@ -97,12 +87,7 @@ func TestLabRDSFailover(t *testing.T) {
 		t.Fatalf("instances %+v, %v", instances, err)
 	}
 	legacy := &targets.Injection{RunID: "r-rds", Attack: "failover", Kind: "rds-failover", Member: instances[0], Duration: time.Minute}
-	if err := e.Preflight(ctx, *legacy); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.Inject(ctx, legacy); err != nil {
-		t.Fatal(err)
-	}
+	preflightInject(ctx, t, e, legacy)
 	if n := srv.Calls("rds:RebootDBInstance"); n != 1 {
 		t.Errorf("RebootDBInstance called %d times", n)
 	}
@@ -125,12 +110,7 @@ func TestLabASGSuspend(t *testing.T) {
 	}
 	inj := &targets.Injection{RunID: "r-asg", Attack: "freeze", Kind: "asg-suspend-processes", Member: members[0], Duration: time.Minute,
 		Params: map[string]string{"processes": "Launch,Terminate,AZRebalance"}}
-	if err := e.Preflight(ctx, *inj); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.Inject(ctx, inj); err != nil {
-		t.Fatal(err)
-	}
+	preflightInject(ctx, t, e, inj)
 	g, _ := srv.AutoScalingGroup("web")
 	if len(g.Suspended) != 3 {
 		t.Fatalf("suspended after inject: %v", g.Suspended)

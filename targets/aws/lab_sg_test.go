@@ -51,12 +51,7 @@ func TestLabSGBlackhole(t *testing.T) {
 		}
 		inj := &targets.Injection{RunID: "r-sg", Attack: "cut https", Kind: "sg-blackhole", Member: members[0], Duration: time.Minute,
 			Params: map[string]string{"direction": "ingress", "protocol": "tcp", "port": "443"}}
-		if err := e.Preflight(ctx, *inj); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := e.Inject(ctx, inj); err != nil {
-			t.Fatal(err)
-		}
+		preflightInject(ctx, t, e, inj)
 		now, _ := srv.SecurityGroup(web.ID)
 		if len(now.Rules) != 3 {
 			t.Fatalf("%s: rules after inject: %v", target.AWS.Resource, labRules(now))

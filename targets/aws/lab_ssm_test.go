@@ -105,12 +105,7 @@ func TestLabSSMCommandCarriesLabKinds(t *testing.T) {
 	for _, m := range members {
 		inj := &targets.Injection{RunID: "r1", Attack: "burn", Kind: "ssm-command", Member: m, Duration: time.Minute,
 			Params: map[string]string{"attack": "lab-cpu", "load": "50", "max_concurrency": "10%", "max_errors": "0"}}
-		if err := e.Preflight(ctx, *inj); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := e.Inject(ctx, inj); err != nil {
-			t.Fatal(err)
-		}
+		preflightInject(ctx, t, e, inj)
 		if _, err := e.Rollback(ctx, *inj); err != nil {
 			t.Fatal(err)
 		}

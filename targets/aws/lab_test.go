@@ -12,6 +12,7 @@ import (
 
 	"github.com/gameday/gameday/gamedays"
 	labaws "github.com/gameday/gameday/lab/aws"
+	"github.com/gameday/gameday/lab/e2e"
 	"github.com/gameday/gameday/runbook"
 	"github.com/gameday/gameday/targets"
 )
@@ -84,17 +85,11 @@ func labFleet(t testing.TB, n int, hooks labaws.Hooks) (*labaws.Server, *Executo
 	return srv, e, members
 }
 
-// waitFor polls cond, bounded in time, for state the endpoint changes on
-// its own clock.
+// waitFor polls cond, for up to 10s, for state the endpoint changes on its
+// own clock.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	e2e.WaitFor(t, 10*time.Second, what, cond)
 }
 
 func ec2Target(tags map[string]string, accounts ...string) runbook.Target {
@@ -263,12 +258,7 @@ func TestLabRebootAndTerminate(t *testing.T) {
 	ctx := context.Background()
 	for i, kind := range []string{"ec2-reboot", "ec2-terminate"} {
 		inj := &targets.Injection{RunID: "r1", Attack: kind, Kind: kind, Member: members[i], Duration: time.Minute}
-		if err := e.Preflight(ctx, *inj); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := e.Inject(ctx, inj); err != nil {
-			t.Fatal(err)
-		}
+		preflightInject(ctx, t, e, inj)
 		res, err := e.Rollback(ctx, *inj)
 		if err != nil || !strings.HasPrefix(res.Output, "NO ROLLBACK") || !res.Nothing {
 			t.Errorf("%s rollback: %v, %q", kind, err, res.Output)

@@ -1,6 +1,7 @@
 package aws
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -48,7 +49,7 @@ func (e *Executor) Resolve(ctx context.Context, t runbook.Target) ([]targets.Mem
 	if a == nil {
 		return nil, fmt.Errorf("target %s is not an aws target", t.Name)
 	}
-	w := where{Profile: cmpOr(a.Profile, e.opts.Profile), Region: cmpOr(a.Region, e.opts.Region), Endpoint: cmpOr(a.Endpoint, e.opts.Endpoint)}
+	w := where{Profile: cmp.Or(a.Profile, e.opts.Profile), Region: cmp.Or(a.Region, e.opts.Region), Endpoint: cmp.Or(a.Endpoint, e.opts.Endpoint)}
 	s, err := e.ss.get(ctx, w)
 	if err != nil {
 		return nil, fmt.Errorf("target %s: %w", t.Name, err)

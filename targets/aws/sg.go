@@ -1,6 +1,7 @@
 package aws
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -251,7 +252,7 @@ func sgGroups(inj targets.Injection) ([]string, error) {
 	attached := splitList(m.Labels[LabelGroups])
 	if g := inj.Params["group_id"]; g != "" {
 		if !slices.Contains(attached, g) {
-			return nil, fmt.Errorf("security group %s is not attached to instance %s (it has %s)", g, m.ID, cmpOr(strings.Join(attached, ", "), "none"))
+			return nil, fmt.Errorf("security group %s is not attached to instance %s (it has %s)", g, m.ID, cmp.Or(strings.Join(attached, ", "), "none"))
 		}
 		return []string{g}, nil
 	}
@@ -282,7 +283,7 @@ func (p sgPick) lines(verb string) []string {
 		out = append(out, fmt.Sprintf("keep %s: it allows every protocol, more than %s; what it allows is not cut", r, p.v.String("protocol")))
 	}
 	if p.instances != nil {
-		out = append(out, fmt.Sprintf("cuts the %d instance(s) behind %s: %s", len(p.instances), strings.Join(p.groups, ", "), cmpOr(strings.Join(p.instances, ", "), "none")))
+		out = append(out, fmt.Sprintf("cuts the %d instance(s) behind %s: %s", len(p.instances), strings.Join(p.groups, ", "), cmp.Or(strings.Join(p.instances, ", "), "none")))
 	}
 	return append(out, "note: "+openConnections)
 }
@@ -462,7 +463,7 @@ var sgBlackhole = attack{
 			}
 		default:
 			return targets.Result{}, fmt.Errorf("the revoked rules were not recorded (gameday stopped between the revoke and its result) and an instance target does not record its groups' rules: compare %s with their definition and add back what is missing; target the groups as ec2:security-group to have them recorded at resolution",
-				cmpOr(inj.Member.Labels[LabelGroups], "the instance's groups"))
+				cmp.Or(inj.Member.Labels[LabelGroups], "the instance's groups"))
 		}
 		var lines []string
 		var errs []error

@@ -126,12 +126,7 @@ var ssmCommand = attack{
 
 // detail is the lines a failed script printed, for an error message.
 func detail(out string) string {
-	var ps []string
-	for _, l := range strings.Split(out, "\n") {
-		if rest, ok := strings.CutPrefix(strings.TrimSpace(l), "gameday: "); ok {
-			ps = append(ps, rest)
-		}
-	}
+	ps := ssh.ScriptMessages(out)
 	if len(ps) == 0 {
 		return ""
 	}

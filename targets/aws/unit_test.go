@@ -91,12 +91,7 @@ func TestStopRollbackStartsAndIsIdempotent(t *testing.T) {
 	e := fakeExecutor(t, &Clients{STS: &fakeSTS{account: "111111111111"}, EC2: f})
 	ctx := context.Background()
 	inj := &targets.Injection{RunID: "r1", Attack: "stop", Kind: "ec2-stop", Member: member("i-1", "111111111111", map[string]string{LabelState: "running"})}
-	if err := e.Preflight(ctx, *inj); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.Inject(ctx, inj); err != nil {
-		t.Fatal(err)
-	}
+	preflightInject(ctx, t, e, inj)
 	if inj.State["requested"] != "StopInstances" {
 		t.Errorf("state %v", inj.State)
 	}
@@ -168,12 +163,7 @@ func TestLambdaFaultRestoresExactlyOrRefuses(t *testing.T) {
 			Params: map[string]string{"error_rate": "10%", "latency": "200ms"}, Member: member("fn", "111111111111", nil)}
 	}
 	inj := newInj()
-	if err := e.Preflight(ctx, *inj); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.Inject(ctx, inj); err != nil {
-		t.Fatal(err)
-	}
+	preflightInject(ctx, t, e, inj)
 	if f.env[FaultLatencyMS] != "200" || f.env[FaultErrorRate] != "0.1" || f.env[FaultStatusCode] != "500" || f.env[FaultRun] != "r1" || f.env[FaultUntil] == "" {
 		t.Fatalf("env after inject: %v", f.env)
 	}

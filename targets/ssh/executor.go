@@ -342,13 +342,25 @@ func (e *Executor) inShell(ctx context.Context, c *gossh.Client, script string, 
 	}
 }
 
+// ScriptMessages is what a gameday script said for the operator, over SSH
+// or Run Command alike: the text of its "gameday: " lines, in order.
+func ScriptMessages(out string) []string {
+	var ms []string
+	for _, l := range strings.Split(out, "\n") {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(l), "gameday: "); ok {
+			ms = append(ms, rest)
+		}
+	}
+	return ms
+}
+
 // problems lists the "gameday:" lines a script printed, or the error.
 func problems(out string, err error) string {
 	var ps []string
-	for _, l := range strings.Split(out, "\n") {
+	for _, m := range ScriptMessages(out) {
 		// What became of the switch is worded apart, by SwitchFate.
-		if rest, ok := strings.CutPrefix(strings.TrimSpace(l), "gameday: "); ok && rest != switchCancelled && rest != noSwitch {
-			ps = append(ps, rest)
+		if m != switchCancelled && m != noSwitch {
+			ps = append(ps, m)
 		}
 	}
 	if len(ps) == 0 {

@@ -190,46 +190,20 @@ func (sh *shell) run(ctx context.Context, script string, limit int, o runOpts) (
 		}
 		return sh.died(out, err)
 	}
-	type result struct {
-		status int
-		err    error
-	}
-	done := make(chan result, 1)
+	done := make(chan runResult, 1)
 	// state decides, once, between the go-ahead and a cancel: a script
 	// that got the go-ahead is applying its fault, and cutting its session
 	// would not stop that (the host goes on without it) but would let the
 	// rollback run first and the fault land after it.
 	var state atomic.Int32 // waiting, acked or cancelled
-	go func() {
-		for {
-			l, err := sh.out.ReadSlice('\n')
-			if o.ack != nil && bytes.HasPrefix(l, []byte(ackPrefix)) && err == nil && state.CompareAndSwap(runWaiting, runAcked) {
-				o.ack(time.Now())
-				io.WriteString(sh.stdin, "go\n")
-			}
-			if rest, ok := bytes.CutPrefix(l, marker); ok && err == nil {
-				n, convErr := strconv.Atoi(string(bytes.TrimSpace(rest)))
-				if convErr != nil {
-					done <- result{err: fmt.Errorf("unreadable exit status %q", rest)}
-				} else {
-					done <- result{status: n}
-				}
-				return
-			}
-			out.Write(l)
-			if err != nil && err != bufio.ErrBufferFull {
-				done <- result{err: err}
-				return
-			}
-		}
-	}()
+	go sh.readRun(marker, o, &state, out, done)
 	lost := make(chan error, 1)
 	stop := make(chan struct{})
 	defer close(stop)
 	if o.linkTimeout > 0 {
 		go watchLink(sh.client, o.linkTimeout, stop, lost)
 	}
-	var r result
+	var r runResult
 	select {
 	case r = <-done:
 	case <-ctx.Done():
@@ -267,6 +241,40 @@ func (sh *shell) run(ctx context.Context, script string, limit int, o runOpts) (
 		return out.String(), &exitError{status: r.status, output: out.String()}
 	}
 	return sh.died(out, r.err)
+}
+
+// runResult is how a script sent by run ended: its exit status, or why
+// none could be read.
+type runResult struct {
+	status int
+	err    error
+}
+
+// readRun copies a script's output into out up to its end marker, sends
+// the go-ahead when the script acknowledges while state still waits, and
+// reports on done how the script ended.
+func (sh *shell) readRun(marker []byte, o runOpts, state *atomic.Int32, out *boundedBuffer, done chan<- runResult) {
+	for {
+		l, err := sh.out.ReadSlice('\n')
+		if o.ack != nil && bytes.HasPrefix(l, []byte(ackPrefix)) && err == nil && state.CompareAndSwap(runWaiting, runAcked) {
+			o.ack(time.Now())
+			io.WriteString(sh.stdin, "go\n")
+		}
+		if rest, ok := bytes.CutPrefix(l, marker); ok && err == nil {
+			n, convErr := strconv.Atoi(string(bytes.TrimSpace(rest)))
+			if convErr != nil {
+				done <- runResult{err: fmt.Errorf("unreadable exit status %q", rest)}
+			} else {
+				done <- runResult{status: n}
+			}
+			return
+		}
+		out.Write(l)
+		if err != nil && err != bufio.ErrBufferFull {
+			done <- runResult{err: err}
+			return
+		}
+	}
 }
 
 // died reports a shell that ended under a script: sudo refused to start

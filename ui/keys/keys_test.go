@@ -10,25 +10,8 @@ import (
 
 	"github.com/gameday/gameday/docs/gendoc"
 	"github.com/gameday/gameday/gamedays"
+	"github.com/gameday/gameday/ui/keys/keystest"
 )
-
-func press(s string) tea.KeyMsg {
-	switch s {
-	case "ctrl+x":
-		return tea.KeyMsg{Type: tea.KeyCtrlX}
-	case "ctrl+c":
-		return tea.KeyMsg{Type: tea.KeyCtrlC}
-	case "enter":
-		return tea.KeyMsg{Type: tea.KeyEnter}
-	case "esc":
-		return tea.KeyMsg{Type: tea.KeyEscape}
-	case "up":
-		return tea.KeyMsg{Type: tea.KeyUp}
-	case "pgdown":
-		return tea.KeyMsg{Type: tea.KeyPgDown}
-	}
-	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)}
-}
 
 var (
 	baseline   = Context{Phase: gamedays.PhaseBaseline, Charts: true}
@@ -112,7 +95,7 @@ func TestResolve(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := Resolve(km, tt.ctx, press(tt.key)); got != tt.want {
+			if got := Resolve(km, tt.ctx, keystest.Press(tt.key)); got != tt.want {
 				t.Errorf("Resolve(%+v, %q) = %+v (%s), want %+v (%s)", tt.ctx, tt.key, got, got.Action, tt.want, tt.want.Action)
 			}
 		})
@@ -126,10 +109,10 @@ func TestAbortIsNeverShadowed(t *testing.T) {
 		for md := ModalNone; md <= ModalHelp; md++ {
 			for _, b := range []bool{false, true} {
 				c := Context{Phase: p, Modal: md, Ended: b, CanConfirm: b, Charts: b}
-				if got := Resolve(km, c, press("ctrl+x")); got.Action != Abort {
+				if got := Resolve(km, c, keystest.Press("ctrl+x")); got.Action != Abort {
 					t.Errorf("ctrl+x in %s/%s ended=%v: %s", p, md, b, got.Action)
 				}
-				if got := Resolve(km, c, press("ctrl+c")); got.Action != AbortQuit {
+				if got := Resolve(km, c, keystest.Press("ctrl+c")); got.Action != AbortQuit {
 					t.Errorf("ctrl+c in %s/%s ended=%v: %s", p, md, b, got.Action)
 				}
 			}
@@ -178,7 +161,6 @@ func TestDocsInSync(t *testing.T) {
 // The drill keys apply only in a drill, and never while a note is typed.
 func TestDrillKeys(t *testing.T) {
 	km := Default()
-	press := func(s string) tea.KeyMsg { return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)} }
 	run := Context{Phase: gamedays.PhaseRun, Drill: true}
 	tests := []struct {
 		c    Context
@@ -194,7 +176,7 @@ func TestDrillKeys(t *testing.T) {
 		{Context{Phase: gamedays.PhaseDone, Drill: true, Ended: true}, "m", Result{}},
 	}
 	for _, tc := range tests {
-		if got := Resolve(km, tc.c, press(tc.key)); got != tc.want {
+		if got := Resolve(km, tc.c, keystest.Press(tc.key)); got != tc.want {
 			t.Errorf("%q in %+v: %+v, want %+v", tc.key, tc.c, got, tc.want)
 		}
 	}
@@ -218,7 +200,6 @@ func TestFacilitationDocHasDrillKeys(t *testing.T) {
 // the same keys do nothing, and the timeline keeps its own.
 func TestMemberTableKeys(t *testing.T) {
 	km := Default()
-	press := func(s string) tea.KeyMsg { return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)} }
 	blast := Context{Phase: gamedays.PhaseBlastRadius, Members: true}
 	ended := Context{Phase: gamedays.PhaseAborted, Members: true, Ended: true}
 	tests := []struct {
@@ -226,16 +207,16 @@ func TestMemberTableKeys(t *testing.T) {
 		key  tea.KeyMsg
 		want Action
 	}{
-		{blast, press("/"), FilterMembers},
-		{blast, press("j"), ScrollDown},
+		{blast, keystest.Press("/"), FilterMembers},
+		{blast, keystest.Press("j"), ScrollDown},
 		{blast, tea.KeyMsg{Type: tea.KeyPgDown}, PageDown},
-		{blast, press("Y"), None}, // not every preflight passed
-		{ended, press("/"), FilterMembers},
+		{blast, keystest.Press("Y"), None}, // not every preflight passed
+		{ended, keystest.Press("/"), FilterMembers},
 		{ended, tea.KeyMsg{Type: tea.KeyUp}, ScrollUp},
-		{ended, press("q"), Leave},
-		{Context{Phase: gamedays.PhaseHypothesis}, press("/"), None},
-		{Context{Phase: gamedays.PhaseBlastRadius, Members: true, Modal: ModalNote}, press("/"), Input},
-		{Context{Phase: gamedays.PhaseBlastRadius, Members: true}, press("t"), ToggleTimeline},
+		{ended, keystest.Press("q"), Leave},
+		{Context{Phase: gamedays.PhaseHypothesis}, keystest.Press("/"), None},
+		{Context{Phase: gamedays.PhaseBlastRadius, Members: true, Modal: ModalNote}, keystest.Press("/"), Input},
+		{Context{Phase: gamedays.PhaseBlastRadius, Members: true}, keystest.Press("t"), ToggleTimeline},
 	}
 	for _, tt := range tests {
 		if got := Resolve(km, tt.c, tt.key); got.Action != tt.want {

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -87,48 +86,7 @@ func startWith(t *testing.T, o Options) *Server {
 }
 
 func dial(s *Server, who person) (*gossh.Client, error) {
-	return gossh.Dial("tcp", s.Addr(), &gossh.ClientConfig{
-		User:            "anyone",
-		Auth:            []gossh.AuthMethod{gossh.PublicKeys(who.signer)},
-		HostKeyCallback: gossh.InsecureIgnoreHostKey(), // the host key test checks persistence separately
-		Timeout:         5 * time.Second,
-	})
-}
-
-// screen collects a session's output and waits for text on it.
-type screen struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-	got chan struct{}
-}
-
-func (s *screen) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	s.buf.Write(p)
-	s.mu.Unlock()
-	select {
-	case s.got <- struct{}{}:
-	default:
-	}
-	return len(p), nil
-}
-
-func (s *screen) waitFor(t *testing.T, want string) {
-	t.Helper()
-	deadline := time.After(5 * time.Second)
-	for {
-		s.mu.Lock()
-		have := s.buf.String()
-		s.mu.Unlock()
-		if strings.Contains(have, want) {
-			return
-		}
-		select {
-		case <-s.got:
-		case <-deadline:
-			t.Fatalf("waited for %q; screen has %q", want, have)
-		}
-	}
+	return gossh.Dial("tcp", s.Addr(), e2e.Participant("anyone", who.signer))
 }
 
 func TestParticipantsJoinWithTheirRole(t *testing.T) {
@@ -150,14 +108,14 @@ func TestParticipantsJoinWithTheirRole(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sess, scr, in := openPty(t, c)
-		scr.waitFor(t, tc.want)
+		sess, in, scr := e2e.ShellSession(t, c, "xterm-256color")
+		scr.WaitText(t, 5*time.Second, "the session", tc.want)
 		if err := sess.WindowChange(50, 200); err != nil {
 			t.Fatal(err)
 		}
-		scr.waitFor(t, "resized 200x50")
+		scr.WaitText(t, 5*time.Second, "the session", "resized 200x50")
 		io.WriteString(in, "note this\r")
-		scr.waitFor(t, "typed note this")
+		scr.WaitText(t, 5*time.Second, "the session", "typed note this")
 		io.WriteString(in, "bye\r")
 		if err := sess.Wait(); err != nil {
 			t.Errorf("session ended with %v, want exit status 0", err)
@@ -225,10 +183,10 @@ func TestDroppedSessionAndCloseLeaveNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	sess, _ := c.NewSession()
-	scr := &screen{got: make(chan struct{}, 1)}
+	scr := &e2e.Screen{}
 	sess.Stdout = scr
 	sess.Shell()
-	scr.waitFor(t, "hello Ana")
+	scr.WaitText(t, 5*time.Second, "the session", "hello Ana")
 	// The participant's laptop goes away mid-session.
 	c.Close()
 	addr := s.Addr()
@@ -242,31 +200,9 @@ func TestDroppedSessionAndCloseLeaveNothing(t *testing.T) {
 	// goleak in TestMain checks that no session goroutine is left.
 }
 
-// openPty starts a shell with a pty on a new session of c.
-func openPty(t *testing.T, c *gossh.Client) (*gossh.Session, *screen, io.Writer) {
-	t.Helper()
-	sess, err := c.NewSession()
-	if err != nil {
-		t.Fatal(err)
-	}
-	scr := &screen{got: make(chan struct{}, 1)}
-	sess.Stdout = scr
-	in, err := sess.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sess.RequestPty("xterm-256color", 40, 120, gossh.TerminalModes{}); err != nil {
-		t.Fatal(err)
-	}
-	if err := sess.Shell(); err != nil {
-		t.Fatal(err)
-	}
-	return sess, scr, in
-}
-
 // anaJoins starts a server with o where Ana facilitates, and opens her
 // session with a pty.
-func anaJoins(t *testing.T, o Options) (*Server, *gossh.Session, *screen, io.Writer) {
+func anaJoins(t *testing.T, o Options) (*Server, *gossh.Session, *e2e.Screen, io.Writer) {
 	t.Helper()
 	ana := newPerson(t, "ana")
 	o.Roles = runbook.Roles{Facilitator: &runbook.Person{Name: "Ana", Key: ana.line}}
@@ -276,8 +212,8 @@ func anaJoins(t *testing.T, o Options) (*Server, *gossh.Session, *screen, io.Wri
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	sess, scr, in := openPty(t, c)
-	scr.waitFor(t, "hello Ana")
+	sess, in, scr := e2e.ShellSession(t, c, "xterm-256color")
+	scr.WaitText(t, 5*time.Second, "the session", "hello Ana")
 	return s, sess, scr, in
 }
 
@@ -314,5 +250,5 @@ func TestSilentClientIsDropped(t *testing.T) {
 	}
 	// By now Ana's connection is older than OpenTimeout too.
 	io.WriteString(in, "still here\r")
-	scr.waitFor(t, "typed still here")
+	scr.WaitText(t, 5*time.Second, "the session", "typed still here")
 }
