@@ -229,15 +229,18 @@ EOF
 
 # steps_cpu: the CPU, in ms, of the steps' own work on N hosts: each host's
 # preflight, inject and rollback scripts run here in one sh, each in a
-# subshell as the executor's shell runs them, without SSH. The hosts must
-# do this work whatever carries the scripts to them; what the executor adds
+# subshell as the executor's shell runs them, without SSH, in the bench's
+# order (every preflight, then every inject, then every rollback) and with
+# a name per host as the bench gives them, so the state directory they
+# share fills and empties as it does under the bench. The hosts must do
+# this work whatever carries the scripts to them; what the executor adds
 # (handshakes, sessions, framing, the go-ahead) is what the floors leave out.
 steps_cpu() {
   local f="$W/steps.sh" i s TIMEFORMAT='%3U %3S'
   : >"$f"
-  for i in $(seq "$N"); do
-    for s in preflight inject rollback; do
-      printf '( eval %s ) </dev/null >/dev/null 2>&1\n' "$(sed '1s/^sh -c //' "$W/$s.cmd")" >>"$f"
+  for s in preflight inject rollback; do
+    for i in $(seq "$N"); do
+      printf '( eval %s ) </dev/null >/dev/null 2>&1\n' "$(sed -e '1s/^sh -c //' -e "s/^N=\(.*\)\$/N=\1-$i/" "$W/$s.cmd")" >>"$f"
     done
   done
   { time sh "$f"; } 2>&1 | awk '{ printf "%.0f\n", ($1 + $2) * 1000 }'

@@ -145,14 +145,14 @@ func rollbackScript(n names, a *attack) string {
 	}
 	// One rm takes the files and the directory if that leaves it empty
 	// (GNU rm -d; another attack's files keep it). Where rm has no -d
-	// (busybox) it removed nothing, and the files and directory go in two
-	// steps. Every process counts here: this runs on every host of every
-	// rollback.
+	// (busybox) it removed nothing, the claim or the timer file is still
+	// there, and the files and directory go in two steps. Every process
+	// counts here: this runs on every host of every rollback.
 	b.WriteString(`rm -fd -- "$D/$N".* "$D" 2>/dev/null
-for f in "$D/$N".*; do
-  [ -e "$f" ] && { rm -f -- "$D/$N".*; rmdir "$D" 2>/dev/null; }
-  break
-done
+if [ -e "$D/$N.once" ] || [ -e "$D/$N.timer" ]; then
+  rm -f -- "$D/$N".*
+  rmdir "$D" 2>/dev/null
+fi
 echo "gameday: reverted"
 `)
 	return b.String()
