@@ -40,6 +40,17 @@ func deliveryScripts(t *testing.T, apply string) (inject, rollback, file string)
 	return injectScript(n, a, time.Minute), rollbackScript(n, a), file
 }
 
+// applying waits until a delivery of inject has claimed the injection and
+// is applying it, so what a test starts next meets it half-way.
+func applying(t *testing.T, inject string) {
+	t.Helper()
+	claim := filepath.Join(scriptDir(t, inject), namesOf(inject)+".once")
+	e2e.WaitFor(t, 10*time.Second, "the first delivery to claim the injection", func() bool {
+		b, _ := os.ReadFile(claim)
+		return strings.HasPrefix(string(b), "running ")
+	})
+}
+
 // lines counts the lines a fault wrote; a missing file is none.
 func lines(t *testing.T, file string) int {
 	t.Helper()
@@ -82,7 +93,7 @@ func TestASecondDeliveryDoesNotApplyTwice(t *testing.T) {
 			defer wg.Done()
 			outs[i], errs[i] = runScript(os.Environ(), inject)
 		}()
-		time.Sleep(200 * time.Millisecond)
+		applying(t, inject)
 	}
 	wg.Wait()
 	for i := range outs {
@@ -131,7 +142,7 @@ func TestASecondDeliveryOfAFailedInjectFails(t *testing.T) {
 		defer wg.Done()
 		first, firstErr = runScript(os.Environ(), inject)
 	}()
-	time.Sleep(200 * time.Millisecond)
+	applying(t, inject)
 	second, err := runScript(os.Environ(), inject)
 	wg.Wait()
 	if firstErr == nil || !strings.Contains(first, "inject failed, reverting") {
@@ -158,7 +169,7 @@ func TestRollbackWaitsForADeliveryStillApplying(t *testing.T) {
 		defer wg.Done()
 		in, inErr = runScript(os.Environ(), inject)
 	}()
-	time.Sleep(500 * time.Millisecond)
+	applying(t, inject)
 	out, err := runScript(os.Environ(), rollback)
 	wg.Wait()
 	if inErr != nil || err != nil {
