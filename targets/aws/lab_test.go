@@ -31,7 +31,18 @@ var labKeys = []labaws.Key{
 // startLab serves an endpoint for the test; hooks may be zero.
 func startLab(t testing.TB, hooks labaws.Hooks) *labaws.Server {
 	t.Helper()
-	srv := labaws.New(labaws.Options{Keys: labKeys, TransitionDelay: 20 * time.Millisecond, Hooks: hooks})
+	return startLabWith(t, labaws.Options{Hooks: hooks})
+}
+
+// startLabWith serves an endpoint with the test keys and, unless opts
+// sets one, a transition delay short enough for a test.
+func startLabWith(t testing.TB, opts labaws.Options) *labaws.Server {
+	t.Helper()
+	opts.Keys = labKeys
+	if opts.TransitionDelay == 0 {
+		opts.TransitionDelay = 20 * time.Millisecond
+	}
+	srv := labaws.New(opts)
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -184,7 +184,14 @@ var rdsFailover = attack{
 		id := inj.Member.ID
 		if cluster(*inj) {
 			e.opts.Logf("aws %s: rds FailoverDBCluster", id)
-			out, err := s.RDS.FailoverDBCluster(ctx, &rds.FailoverDBClusterInput{DBClusterIdentifier: sdkaws.String(id)})
+			var tries int
+			out, err := s.RDS.FailoverDBCluster(ctx, &rds.FailoverDBClusterInput{DBClusterIdentifier: sdkaws.String(id)}, countAttempts(&tries))
+			if err != nil && tries > 1 && apiCode(err) == "InvalidDBClusterStateFault" {
+				if st := clusterStatus(ctx, s, id); st == "failing-over" {
+					inj.State["previous_writer"] = inj.Member.Labels[LabelWriter]
+					return targets.Result{Output: fmt.Sprintf("cluster %s failing over from %s (%s): the first FailoverDBCluster's answer was lost and the SDK's retry found its failover under way", id, inj.Member.Labels[LabelWriter], st)}, nil
+				}
+			}
 			if err != nil {
 				return targets.Result{}, fmt.Errorf("rds FailoverDBCluster: %w", explain(err))
 			}
@@ -196,7 +203,14 @@ var rdsFailover = attack{
 			return targets.Result{Output: fmt.Sprintf("cluster %s failing over from %s (%s)", id, inj.Member.Labels[LabelWriter], st)}, nil
 		}
 		e.opts.Logf("aws %s: rds RebootDBInstance --force-failover", id)
-		if _, err := s.RDS.RebootDBInstance(ctx, &rds.RebootDBInstanceInput{DBInstanceIdentifier: sdkaws.String(id), ForceFailover: sdkaws.Bool(true)}); err != nil {
+		var tries int
+		_, err := s.RDS.RebootDBInstance(ctx, &rds.RebootDBInstanceInput{DBInstanceIdentifier: sdkaws.String(id), ForceFailover: sdkaws.Bool(true)}, countAttempts(&tries))
+		if err != nil && tries > 1 && apiCode(err) == "InvalidDBInstanceState" {
+			if found, derr := describeDBInstances(ctx, s, sdkaws.String(id), nil); derr == nil && len(found) == 1 && sdkaws.ToString(found[0].DBInstanceStatus) == "rebooting" {
+				return targets.Result{Output: "instance " + id + " rebooting with failover: the first RebootDBInstance's answer was lost and the SDK's retry found it rebooting"}, nil
+			}
+		}
+		if err != nil {
 			return targets.Result{}, fmt.Errorf("rds RebootDBInstance: %w", explain(err))
 		}
 		return targets.Result{Output: "instance " + id + " rebooting with failover"}, nil
@@ -204,4 +218,14 @@ var rdsFailover = attack{
 	rollback: func(ctx context.Context, e *Executor, s *session, inj targets.Injection) (targets.Result, error) {
 		return targets.Result{Output: "nothing to roll back: after a failover the database serves from its new primary; fail back with another failover if needed", Nothing: true}, nil
 	},
+}
+
+// clusterStatus is the cluster's status as RDS reports it, or "" when it
+// cannot be read.
+func clusterStatus(ctx context.Context, s *session, id string) string {
+	found, err := describeClusters(ctx, s, sdkaws.String(id), nil)
+	if err != nil || len(found) != 1 {
+		return ""
+	}
+	return sdkaws.ToString(found[0].Status)
 }

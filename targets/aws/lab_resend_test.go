@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 
 	labaws "github.com/gameday/gameday/lab/aws"
+	"github.com/gameday/gameday/runbook"
 	"github.com/gameday/gameday/targets"
 )
 
@@ -113,5 +114,48 @@ func TestLabResentInjectAppliesOnce(t *testing.T) {
 	}
 	if left, _ := filepath.Glob(filepath.Join("/run/gameday", run, "*")); len(left) != 0 {
 		t.Fatalf("state left on the instance: %v", left)
+	}
+}
+
+// A failover whose answer is lost is sent again by the SDK, and RDS refuses
+// the second for the state the first put the database in. The inject says
+// the failover is under way, as it is, rather than that it failed.
+func TestLabResentFailoverIsNotAFailure(t *testing.T) {
+	// A failover takes RDS half a minute or more; here, longer than the
+	// SDK's retry backoff.
+	srv := startLabWith(t, labaws.Options{TransitionDelay: 5 * time.Second})
+	if err := srv.AddDBCluster(labaws.DBCluster{ID: "orders", Tags: checkout}); err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range []labaws.DBInstance{{ID: "orders-1", Cluster: "orders"}, {ID: "orders-2", Cluster: "orders"}, {ID: "legacy", MultiAZ: true, Tags: checkout}} {
+		if err := srv.AddDBInstance(in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	for _, c := range []struct{ resource, action, says string }{
+		{"rds:cluster", "Action=FailoverDBCluster", "failing over from orders-1"},
+		{"rds:instance", "Action=RebootDBInstance", "rebooting with failover"},
+	} {
+		drop := &droppingClient{inner: awshttp.NewBuildableClient(), match: c.action, drops: &drops{}}
+		e := labExecutor(t, srv, "AKIDGAMEDAY", config.WithHTTPClient(drop))
+		members, err := e.Resolve(ctx, runbook.Target{Name: "db", AWS: &runbook.AWSTarget{Resource: c.resource, Tags: checkout, Accounts: []string{labAccount}}})
+		if err != nil || len(members) != 1 {
+			t.Fatalf("%s: %+v, %v", c.resource, members, err)
+		}
+		inj := &targets.Injection{RunID: "r-rds", Attack: "failover", Kind: "rds-failover", Member: members[0], Duration: time.Minute}
+		if err := e.Preflight(ctx, *inj); err != nil {
+			t.Fatal(err)
+		}
+		res, err := e.Inject(ctx, inj)
+		if drop.dropped != 1 {
+			t.Fatalf("%s: the answer was not dropped (%d): the test proves nothing", c.action, drop.dropped)
+		}
+		if err != nil || !strings.Contains(res.Output, c.says) || !strings.Contains(res.Output, "answer was lost") {
+			t.Fatalf("%s: %v\n%s", c.action, err, res.Output)
+		}
+	}
+	if c, _ := srv.DBCluster("orders"); c.Status != "failing-over" {
+		t.Errorf("cluster %+v: not failing over", c)
 	}
 }
