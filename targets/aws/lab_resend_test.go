@@ -159,3 +159,41 @@ func TestLabResentFailoverIsNotAFailure(t *testing.T) {
 		t.Errorf("cluster %+v: not failing over", c)
 	}
 }
+
+// A revoke whose answer is lost is sent again by the SDK and refused, the
+// rules being gone already: the inject says they are revoked, as they are,
+// and the rollback puts them back.
+func TestLabResentRevokeIsNotAFailure(t *testing.T) {
+	srv := startLab(t, labaws.Hooks{})
+	web := labaws.SecurityGroup{ID: "sg-0123456789abcdef0", Name: "web", VPC: "vpc-1", Tags: checkout, Rules: []labaws.Rule{
+		{Protocol: "tcp", FromPort: 443, ToPort: 443, CIDR: "10.0.0.0/16"},
+		{Protocol: "tcp", FromPort: 22, ToPort: 22, CIDR: "10.9.0.0/24"},
+	}}
+	if err := srv.AddSecurityGroup(web); err != nil {
+		t.Fatal(err)
+	}
+	// Not the preflight's DryRun call: the SDK writes the form's fields in
+	// name order, DryRun before GroupId.
+	drop := &droppingClient{inner: awshttp.NewBuildableClient(), match: "Action=RevokeSecurityGroupIngress&GroupId=", drops: &drops{}}
+	e := labExecutor(t, srv, "AKIDGAMEDAY", config.WithHTTPClient(drop))
+	ctx := context.Background()
+	members, err := e.Resolve(ctx, runbook.Target{Name: "groups", AWS: &runbook.AWSTarget{Resource: "ec2:security-group", Tags: checkout, Accounts: []string{labAccount}}})
+	if err != nil || len(members) != 1 {
+		t.Fatalf("%v, %v", members, err)
+	}
+	inj := &targets.Injection{RunID: "r-sg", Attack: "cut https", Kind: "sg-blackhole", Member: members[0], Duration: time.Minute,
+		Params: map[string]string{"direction": "ingress", "protocol": "tcp", "port": "443"}}
+	preflightInject(ctx, t, e, inj)
+	if drop.dropped != 1 || srv.Calls("ec2:RevokeSecurityGroupIngress") < 3 {
+		t.Fatalf("the revoke's answer was not dropped (%d, %d calls): the test proves nothing", drop.dropped, srv.Calls("ec2:RevokeSecurityGroupIngress"))
+	}
+	if g, _ := srv.SecurityGroup(web.ID); len(g.Rules) != 1 {
+		t.Fatalf("rules after the inject: %v", labRules(g))
+	}
+	if _, err := e.Rollback(ctx, *inj); err != nil {
+		t.Fatal(err)
+	}
+	if g, _ := srv.SecurityGroup(web.ID); len(g.Rules) != 2 {
+		t.Fatalf("rules after the rollback: %v", labRules(g))
+	}
+}

@@ -185,7 +185,8 @@ var rdsFailover = attack{
 		if cluster(*inj) {
 			e.opts.Logf("aws %s: rds FailoverDBCluster", id)
 			var tries int
-			out, err := s.RDS.FailoverDBCluster(ctx, &rds.FailoverDBClusterInput{DBClusterIdentifier: sdkaws.String(id)}, countAttempts(&tries))
+			out, err := s.RDS.FailoverDBCluster(ctx, &rds.FailoverDBClusterInput{DBClusterIdentifier: sdkaws.String(id)},
+				func(o *rds.Options) { o.APIOptions = append(o.APIOptions, attempts(&tries)) })
 			if err != nil && tries > 1 && apiCode(err) == "InvalidDBClusterStateFault" {
 				if st := clusterStatus(ctx, s, id); st == "failing-over" {
 					inj.State["previous_writer"] = inj.Member.Labels[LabelWriter]
@@ -204,7 +205,8 @@ var rdsFailover = attack{
 		}
 		e.opts.Logf("aws %s: rds RebootDBInstance --force-failover", id)
 		var tries int
-		_, err := s.RDS.RebootDBInstance(ctx, &rds.RebootDBInstanceInput{DBInstanceIdentifier: sdkaws.String(id), ForceFailover: sdkaws.Bool(true)}, countAttempts(&tries))
+		_, err := s.RDS.RebootDBInstance(ctx, &rds.RebootDBInstanceInput{DBInstanceIdentifier: sdkaws.String(id), ForceFailover: sdkaws.Bool(true)},
+			func(o *rds.Options) { o.APIOptions = append(o.APIOptions, attempts(&tries)) })
 		if err != nil && tries > 1 && apiCode(err) == "InvalidDBInstanceState" {
 			if found, derr := describeDBInstances(ctx, s, sdkaws.String(id), nil); derr == nil && len(found) == 1 && sdkaws.ToString(found[0].DBInstanceStatus) == "rebooting" {
 				return targets.Result{Output: "instance " + id + " rebooting with failover: the first RebootDBInstance's answer was lost and the SDK's retry found it rebooting"}, nil

@@ -6,7 +6,6 @@ import (
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/smithy-go/middleware"
 )
 
@@ -68,20 +67,18 @@ func (r *throttleRetryer) GetRetryToken(ctx context.Context, err error) (func(er
 	return r.RetryerV2.GetRetryToken(ctx, err)
 }
 
-// countAttempts counts the attempts the SDK makes of one call. A failover
-// or reboot the SDK sent again after a connection dropped under its answer
-// has most likely acted already: its retry meets the state the first
-// attempt put the resource in, and is refused for it. Such a refusal after
-// a second attempt is checked against the resource before it counts as a
-// failed inject.
-func countAttempts(n *int) func(*rds.Options) {
-	return func(o *rds.Options) {
-		o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
-			return st.Finalize.Insert(middleware.FinalizeMiddlewareFunc("gamedayAttempts",
-				func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
-					*n++
-					return next.HandleFinalize(ctx, in)
-				}), "Retry", middleware.After)
-		})
+// attempts counts the attempts the SDK makes of one call. A call the SDK
+// sent again after a connection dropped under its answer has most likely
+// acted already: its retry meets the state the first attempt left, and is
+// refused for it (a failover under way, a rule already gone). Such a
+// refusal after a second attempt is checked against the resource before it
+// counts as a failed inject.
+func attempts(n *int) func(*middleware.Stack) error {
+	return func(st *middleware.Stack) error {
+		return st.Finalize.Insert(middleware.FinalizeMiddlewareFunc("gamedayAttempts",
+			func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+				*n++
+				return next.HandleFinalize(ctx, in)
+			}), "Retry", middleware.After)
 	}
 }

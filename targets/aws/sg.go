@@ -358,10 +358,12 @@ func revoke(ctx context.Context, s *session, rules []sgRule, dry bool) error {
 	}
 	for k, list := range ids {
 		var err error
+		var tries int
+		count := func(o *ec2.Options) { o.APIOptions = append(o.APIOptions, attempts(&tries)) }
 		if k.egress {
-			_, err = s.EC2.RevokeSecurityGroupEgress(ctx, &ec2.RevokeSecurityGroupEgressInput{GroupId: sdkaws.String(k.group), SecurityGroupRuleIds: list, DryRun: dryFlag})
+			_, err = s.EC2.RevokeSecurityGroupEgress(ctx, &ec2.RevokeSecurityGroupEgressInput{GroupId: sdkaws.String(k.group), SecurityGroupRuleIds: list, DryRun: dryFlag}, count)
 		} else {
-			_, err = s.EC2.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{GroupId: sdkaws.String(k.group), SecurityGroupRuleIds: list, DryRun: dryFlag})
+			_, err = s.EC2.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{GroupId: sdkaws.String(k.group), SecurityGroupRuleIds: list, DryRun: dryFlag}, count)
 		}
 		op := "RevokeSecurityGroupIngress"
 		if k.egress {
@@ -369,12 +371,31 @@ func revoke(ctx context.Context, s *session, rules []sgRule, dry bool) error {
 		}
 		if dry {
 			err = dryRun(op, err)
+		} else if err != nil && tries > 1 && apiCode(err) == "InvalidSecurityGroupRuleId.NotFound" && allGone(ctx, s, k.group, list) {
+			// The first attempt revoked them; its answer was lost and the
+			// SDK's retry found them gone.
+			err = nil
 		}
 		if err != nil {
 			return fmt.Errorf("security group %s: ec2 %s: %w", k.group, op, explain(err))
 		}
 	}
 	return nil
+}
+
+// allGone says whether none of the rules ids is left in group, as far as
+// DescribeSecurityGroupRules tells; false when it cannot tell.
+func allGone(ctx context.Context, s *session, group string, ids []string) bool {
+	rules, err := listRules(ctx, s, []string{group})
+	if err != nil {
+		return false
+	}
+	for _, r := range rules {
+		if slices.Contains(ids, r.ID) {
+			return false
+		}
+	}
+	return true
 }
 
 var sgBlackhole = attack{
