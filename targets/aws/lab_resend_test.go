@@ -197,3 +197,37 @@ func TestLabResentRevokeIsNotAFailure(t *testing.T) {
 		t.Fatalf("rules after the rollback: %v", labRules(g))
 	}
 }
+
+// An environment update whose answer is lost is sent again by the SDK and
+// refused, the revision having moved under the first attempt's own write:
+// the inject stands, with the revision it wrote, and the rollback restores
+// the environment.
+func TestLabResentLambdaUpdateIsNotAFailure(t *testing.T) {
+	srv := startLab(t, labaws.Hooks{})
+	if err := srv.AddFunction(labaws.Function{Name: "checkout", Env: map[string]string{"MODE": "live"}}); err != nil {
+		t.Fatal(err)
+	}
+	drop := &droppingClient{inner: awshttp.NewBuildableClient(), match: FaultRun, drops: &drops{}}
+	e := labExecutor(t, srv, "AKIDGAMEDAY", config.WithHTTPClient(drop))
+	ctx := context.Background()
+	members, err := e.Resolve(ctx, lambdaTarget([]string{"checkout"}, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inj := &targets.Injection{RunID: "r-fault", Attack: "errors", Kind: "lambda-fault", Member: members[0], Duration: 5 * time.Minute,
+		Params: map[string]string{"error_rate": "25%", "status_code": "503"}}
+	preflightInject(ctx, t, e, inj)
+	if drop.dropped != 1 {
+		t.Fatalf("the update's answer was not dropped (%d): the test proves nothing", drop.dropped)
+	}
+	f, _ := srv.Function("checkout")
+	if f.Env[FaultRun] != "r-fault" || inj.State["revision"] != f.RevisionID {
+		t.Fatalf("after the inject: env %v, revision %q recorded, the function's %q", f.Env, inj.State["revision"], f.RevisionID)
+	}
+	if _, err := e.Rollback(ctx, *inj); err != nil {
+		t.Fatal(err)
+	}
+	if f, _ := srv.Function("checkout"); len(f.Env) != 1 || f.Env["MODE"] != "live" {
+		t.Fatalf("env after the rollback: %v", f.Env)
+	}
+}

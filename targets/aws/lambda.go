@@ -219,15 +219,26 @@ func faultKeys(env map[string]string) []string {
 func (e *Executor) setEnvironment(ctx context.Context, s *session, inj targets.Injection, env map[string]string, revision string) (string, error) {
 	ctx, cancel := e.bound(ctx)
 	defer cancel()
+	var tries int
+	count := func(o *lambda.Options) { o.APIOptions = append(o.APIOptions, attempts(&tries)) }
 	for {
 		e.opts.Logf("aws %s: lambda UpdateFunctionConfiguration (environment)", inj.Member.ID)
 		out, err := s.Lambda.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{
 			FunctionName: fn(inj),
 			Environment:  &lambdatypes.Environment{Variables: env},
 			RevisionId:   nonEmpty(revision),
-		})
+		}, count)
 		if err == nil {
 			return sdkaws.ToString(out.RevisionId), nil
+		}
+		if tries > 1 && apiCode(err) == "PreconditionFailedException" {
+			// An attempt whose answer was lost may have written env
+			// already: the revision moved because of it.
+			if got, gerr := s.Lambda.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: fn(inj)}); gerr == nil &&
+				got.Environment != nil && maps.Equal(got.Environment.Variables, env) {
+				e.opts.Logf("aws %s: lambda UpdateFunctionConfiguration: an earlier attempt wrote the environment; its answer was lost", inj.Member.ID)
+				return sdkaws.ToString(got.RevisionId), nil
+			}
 		}
 		if apiCode(err) != "ResourceConflictException" {
 			if apiCode(err) == "PreconditionFailedException" {
