@@ -144,8 +144,18 @@ func (e *Executor) checkTable(ctx context.Context, s *session, inj targets.Injec
 
 func (e *Executor) updateCapacity(ctx context.Context, s *session, name string, c capacity) error {
 	e.opts.Logf("aws %s: dynamodb UpdateTable %s", name, c)
+	var tries int
 	_, err := s.Dynamo.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: sdkaws.String(name),
-		ProvisionedThroughput: &ddbtypes.ProvisionedThroughput{ReadCapacityUnits: sdkaws.Int64(c.read), WriteCapacityUnits: sdkaws.Int64(c.write)}})
+		ProvisionedThroughput: &ddbtypes.ProvisionedThroughput{ReadCapacityUnits: sdkaws.Int64(c.read), WriteCapacityUnits: sdkaws.Int64(c.write)}},
+		func(o *dynamodb.Options) { o.APIOptions = append(o.APIOptions, attempts(&tries)) })
+	if code := apiCode(err); tries > 1 && (code == "ResourceInUseException" || code == "ValidationException") {
+		// An attempt whose answer was lost may have made the change: the
+		// retry then finds the table updating, or already at c.
+		if tb, derr := describeTable(ctx, s, name); derr == nil && tb.read == c.read && tb.write == c.write {
+			e.opts.Logf("aws %s: dynamodb UpdateTable: an earlier attempt set %s; its answer was lost", name, c)
+			return nil
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("dynamodb UpdateTable: %w", explain(err))
 	}

@@ -231,3 +231,30 @@ func TestLabResentLambdaUpdateIsNotAFailure(t *testing.T) {
 		t.Fatalf("env after the rollback: %v", f.Env)
 	}
 }
+
+// A capacity update whose answer is lost is sent again by the SDK and
+// refused, the table being busy with the first attempt's change: the
+// inject stands, and the rollback restores the capacity.
+func TestLabResentCapacityUpdateIsNotAFailure(t *testing.T) {
+	srv := startLab(t, labaws.Hooks{})
+	if err := srv.AddTable(labaws.Table{Name: "orders", Read: 100, Write: 40, Tags: checkout}); err != nil {
+		t.Fatal(err)
+	}
+	drop := &droppingClient{inner: awshttp.NewBuildableClient(), match: `"ReadCapacityUnits":10,`, drops: &drops{}}
+	e := labExecutor(t, srv, "AKIDGAMEDAY", config.WithHTTPClient(drop))
+	ctx := context.Background()
+	members, err := e.Resolve(ctx, runbook.Target{Name: "tables", AWS: &runbook.AWSTarget{Resource: "dynamodb:table", Tags: checkout, Accounts: []string{labAccount}}})
+	if err != nil || len(members) != 1 {
+		t.Fatalf("%v, %v", members, err)
+	}
+	inj := &targets.Injection{RunID: "r-ddb", Attack: "starve", Kind: "dynamodb-capacity", Member: members[0], Duration: time.Minute, Params: map[string]string{"keep": "10"}}
+	preflightInject(ctx, t, e, inj)
+	if drop.dropped != 1 || srv.Calls("dynamodb:UpdateTable") != 2 {
+		t.Fatalf("the update's answer was not dropped (%d, %d calls): the test proves nothing", drop.dropped, srv.Calls("dynamodb:UpdateTable"))
+	}
+	wantCapacity(t, srv, "orders", 10, 4, "after the inject")
+	if _, err := e.Rollback(ctx, *inj); err != nil {
+		t.Fatal(err)
+	}
+	wantCapacity(t, srv, "orders", 100, 40, "after the rollback")
+}
