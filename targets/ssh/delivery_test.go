@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -40,15 +39,29 @@ func deliveryScripts(t *testing.T, apply string) (inject, rollback, file string)
 	return injectScript(n, a, time.Minute), rollbackScript(n, a), file
 }
 
-// applying waits until a delivery of inject has claimed the injection and
-// is applying it, so what a test starts next meets it half-way.
-func applying(t *testing.T, inject string) {
+// startDelivery runs inject in the background and returns once it has
+// claimed the injection and is applying it, so what the test starts next
+// meets it half-way; wait returns what the delivery said.
+func startDelivery(t *testing.T, inject string) (wait func() (string, error)) {
 	t.Helper()
+	type said struct {
+		out string
+		err error
+	}
+	done := make(chan said, 1)
+	go func() {
+		out, err := runScript(os.Environ(), inject)
+		done <- said{out, err}
+	}()
 	claim := filepath.Join(scriptDir(t, inject), namesOf(inject)+".once")
 	e2e.WaitFor(t, 10*time.Second, "the first delivery to claim the injection", func() bool {
 		b, _ := os.ReadFile(claim)
 		return strings.HasPrefix(string(b), "running ")
 	})
+	return func() (string, error) {
+		s := <-done
+		return s.out, s.err
+	}
 }
 
 // lines counts the lines a fault wrote; a missing file is none.
@@ -84,18 +97,11 @@ func switches(t *testing.T, inject string) int {
 // rollback reverts everything; a re-inject after it applies again.
 func TestASecondDeliveryDoesNotApplyTwice(t *testing.T) {
 	inject, rollback, file := deliveryScripts(t, "sleep 1; echo x >>{{file:path}}")
+	first := startDelivery(t, inject)
 	outs := make([]string, 2)
 	errs := make([]error, 2)
-	var wg sync.WaitGroup
-	for i := range outs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			outs[i], errs[i] = runScript(os.Environ(), inject)
-		}()
-		applying(t, inject)
-	}
-	wg.Wait()
+	outs[1], errs[1] = runScript(os.Environ(), inject)
+	outs[0], errs[0] = first()
 	for i := range outs {
 		if errs[i] != nil || !strings.Contains(outs[i], "gameday: injected") {
 			t.Fatalf("delivery %d: %v\n%s", i+1, errs[i], outs[i])
@@ -134,17 +140,9 @@ func TestASecondDeliveryDoesNotApplyTwice(t *testing.T) {
 // failure and applies nothing: the first has reverted what it armed.
 func TestASecondDeliveryOfAFailedInjectFails(t *testing.T) {
 	inject, _, file := deliveryScripts(t, "sleep 1; echo x >>{{file:path}}; exit 3")
-	var wg sync.WaitGroup
-	var first string
-	var firstErr error
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		first, firstErr = runScript(os.Environ(), inject)
-	}()
-	applying(t, inject)
+	wait := startDelivery(t, inject)
 	second, err := runScript(os.Environ(), inject)
-	wg.Wait()
+	first, firstErr := wait()
 	if firstErr == nil || !strings.Contains(first, "inject failed, reverting") {
 		t.Fatalf("first delivery: %v\n%s", firstErr, first)
 	}
@@ -161,17 +159,9 @@ func TestASecondDeliveryOfAFailedInjectFails(t *testing.T) {
 // inject gameday stopped following when it aborted).
 func TestRollbackWaitsForADeliveryStillApplying(t *testing.T) {
 	inject, rollback, file := deliveryScripts(t, "sleep 2; echo x >>{{file:path}}")
-	var wg sync.WaitGroup
-	var in string
-	var inErr error
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		in, inErr = runScript(os.Environ(), inject)
-	}()
-	applying(t, inject)
+	wait := startDelivery(t, inject)
 	out, err := runScript(os.Environ(), rollback)
-	wg.Wait()
+	in, inErr := wait()
 	if inErr != nil || err != nil {
 		t.Fatalf("inject: %v\n%s\nrollback: %v\n%s", inErr, in, err, out)
 	}
