@@ -141,6 +141,10 @@ type Engine struct {
 	planned  int
 	landed   int
 	failures []string // "attack on member: the host's reason", for injects that failed
+	// since is when each inject was called; lifted, what an executor said
+	// of a fault that ended on its own (Lifted).
+	since  map[*targets.Injection]time.Time
+	lifted map[*targets.Injection]lift
 	// A staged run's plan, the stage under way (1-based) and the stages judged.
 	stages   []*stageStep
 	stage    int
@@ -168,6 +172,7 @@ func New(rb *runbook.Runbook, opts Options) *Engine {
 		execOf:    map[*targets.Injection]targets.Executor{},
 		inflight:  map[*targets.Injection]chan struct{}{},
 		results:   map[*targets.Injection]targets.Result{},
+		since:     map[*targets.Injection]time.Time{},
 		sampledBy: map[string]time.Time{},
 		askEach:   opts.ConfirmEachStage,
 	}

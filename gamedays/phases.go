@@ -511,6 +511,7 @@ func (e *Engine) inject(ctx context.Context, p planned) error {
 	e.applied = append(e.applied, p.inj)
 	e.execOf[p.inj] = p.exec
 	e.inflight[p.inj] = call
+	e.since[p.inj] = e.opts.Clock.Now()
 	e.mu.Unlock()
 	e.emit(Event{Type: EvAttackIntent, Injection: p.inj})
 	res, err := p.exec.Inject(ctx, p.inj)
@@ -531,6 +532,9 @@ func (e *Engine) inject(ctx context.Context, p planned) error {
 	}
 	e.mu.Unlock()
 	e.emit(Event{Type: EvAttackResult, Injection: p.inj, Result: &res, OK: &ok})
+	if l, lifted := e.liftOf(p.inj); lifted && ok {
+		e.judgeLift(p.inj, l)
+	}
 	// A verdict on a fault that did not land would be a lie: unless the
 	// runbook says to go on, the run stops and rolls back the rest.
 	if !ok && !e.aborted() && e.rb.Abort.OnInjectFailure != runbook.OnInjectFailureContinue {

@@ -139,6 +139,14 @@ func (s *session) note(source, msg string) {
 	}
 }
 
+// ended hands the engine a fault an executor saw end on its own; before
+// the engine exists nothing was injected that could end.
+func (s *session) ended(source string, inj targets.Injection, msg string) {
+	if e := s.eng.Load(); e != nil {
+		e.Lifted(source, inj, msg)
+	}
+}
+
 func prepare(cmd *cobra.Command, path string, f *runFlags) (*session, error) {
 	cat := targets.Default()
 	rb, err := runbook.Load(path, cat)
@@ -164,6 +172,7 @@ func prepare(cmd *cobra.Command, path string, f *runFlags) (*session, error) {
 	}
 	s := &session{rb: rb, src: src, cat: cat, w: newWiring(), f: f}
 	f.Notes = s.note
+	f.Ended = s.ended
 	if len(rb.Metrics.Panels) > 0 {
 		if _, _, err := metrics.ResolveURL(f.Prometheus, f.Getenv, rb.Metrics); err != nil {
 			return nil, invalid(fmt.Errorf("%s: %w", path, err))

@@ -84,6 +84,10 @@ type runFlags struct {
 	// FIS experiment that AWS ended; a run points it at its journal. nil
 	// drops them.
 	Notes func(source, msg string)
+	// Ended receives a fault an executor saw end on its own before its
+	// rollback (an FIS experiment AWS stopped or completed); a run hands it
+	// to its engine, which judges whether the run can go on. nil drops them.
+	Ended func(source string, inj targets.Injection, msg string)
 }
 
 // families builds the resolver and executor of each target family, keyed by

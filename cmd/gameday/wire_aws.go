@@ -27,6 +27,9 @@ func newAWS(f *runFlags) (targets.Resolver, targets.Executor, error) {
 	if f.Notes != nil {
 		o.Follow = func(_ targets.Injection, msg string) { f.Notes("fis", msg) }
 	}
+	if f.Ended != nil {
+		o.Ended = func(inj targets.Injection, msg string) { f.Ended("fis", inj, msg) }
+	}
 	e := aws.New(o)
 	return e, e, nil
 }

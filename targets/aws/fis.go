@@ -80,6 +80,7 @@ var fisExperiment = attack{
 		if err != nil {
 			return targets.Result{}, err
 		}
+		e.follow(s, *inj, id, string(st))
 		return targets.Result{Output: fmt.Sprintf("experiment %s of template %s is %s", id, t, st)}, nil
 	},
 	rollback: func(ctx context.Context, e *Executor, s *session, inj targets.Injection) (targets.Result, error) {
@@ -96,6 +97,7 @@ var fisExperiment = attack{
 			}
 			id = found
 		}
+		e.unfollow(id)
 		return e.stopExperiment(ctx, s, inj.Member.ID, id)
 	},
 }

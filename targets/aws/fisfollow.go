@@ -7,16 +7,26 @@ import (
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/fis"
+	fistypes "github.com/aws/aws-sdk-go-v2/service/fis/types"
 
 	"github.com/gameday/gameday/targets"
 )
 
-// follow watches an engine: fis experiment from its inject until it ends,
-// its rollback begins or the executor closes, and tells Options.Follow each
-// status it enters: AWS may end it (its duration, a stop condition) while
-// gameday only watches.
+// follow watches an FIS experiment from its inject until it ends, its
+// rollback begins or the executor closes, and tells Options.Follow each
+// status it enters, and Options.Ended the status it ends in: AWS may end it
+// (its duration, a stop condition, a failed action) while gameday only
+// watches.
 func (e *Executor) follow(s *session, inj targets.Injection, id, status string) {
-	if e.opts.Follow == nil {
+	if e.opts.Follow == nil && e.opts.Ended == nil {
+		return
+	}
+	if terminal(fistypes.ExperimentStatus(status)) {
+		// It ended while the inject waited for it to run: a template
+		// whose actions are shorter than the attack.
+		if e.opts.Ended != nil {
+			e.opts.Ended(inj, fmt.Sprintf("FIS experiment %s of %s on %s is %s", id, inj.Attack, inj.Member.ID, status))
+		}
 		return
 	}
 	ctx, cancel := context.WithCancel(e.life)
@@ -48,8 +58,12 @@ func (e *Executor) follow(s *session, inj targets.Injection, id, status string) 
 			if why != "" {
 				msg += ": " + why
 			}
-			if ctx.Err() == nil {
-				e.opts.Follow(inj, msg)
+			tell := e.opts.Follow
+			if terminal(st) && e.opts.Ended != nil {
+				tell = e.opts.Ended
+			}
+			if ctx.Err() == nil && tell != nil {
+				tell(inj, msg)
 			}
 			if terminal(st) {
 				return

@@ -143,35 +143,32 @@ func TestLabFISEngineRefusals(t *testing.T) {
 	}
 }
 
-// Between inject and rollback the executor follows the experiment, so a
-// stop condition that fires, or AWS ending it at its duration, is told
-// (and journalled, in a run) when it happens.
-func TestLabFISEngineIsFollowed(t *testing.T) {
-	const alarm = "arn:aws:cloudwatch:us-east-1:" + labAccount + ":alarm:checkout-p95"
-	srv, _, members := fisFleet(t, 2, alarm)
+// followed is an executor on srv that follows experiments every 20ms and
+// sends what it is told on the channel: "follow ID: …" for a status an
+// experiment enters, "ended ID: …" for the one it ends in.
+func followed(t *testing.T, srv *labaws.Server) (*Executor, chan string) {
 	got := make(chan string, 8)
 	e := New(Options{
 		Region: "us-east-1", Endpoint: srv.URL(), LoadOptions: hermetic(t),
 		Credentials: labExecutor(t, srv, "AKIDGAMEDAY").opts.Credentials,
 		Poll:        10 * time.Millisecond, FollowEvery: 20 * time.Millisecond,
-		Follow: func(inj targets.Injection, msg string) { got <- inj.Member.ID + ": " + msg },
+		Follow:      func(inj targets.Injection, msg string) { got <- "follow " + inj.Member.ID + ": " + msg },
+		Ended:       func(inj targets.Injection, msg string) { got <- "ended " + inj.Member.ID + ": " + msg },
 	})
-	defer e.Close()
+	t.Cleanup(func() { e.Close() })
+	return e, got
+}
+
+// Between inject and rollback the executor follows the experiment, so a
+// stop condition that fires, or AWS ending it at its duration, is told
+// when it happens, as an end: a run aborts on an end before the attack's
+// duration.
+func TestLabFISEngineIsFollowed(t *testing.T) {
+	const alarm = "arn:aws:cloudwatch:us-east-1:" + labAccount + ":alarm:checkout-p95"
+	srv, _, members := fisFleet(t, 2, alarm)
+	e, got := followed(t, srv)
 	ctx := context.Background()
-	told := func(id, end string) {
-		t.Helper()
-		for {
-			select {
-			case msg := <-got:
-				t.Log(msg)
-				if strings.HasPrefix(msg, id+": ") && strings.HasSuffix(msg, end) {
-					return
-				}
-			case <-time.After(20 * time.Second):
-				t.Fatalf("%s: never told %q", id, end)
-			}
-		}
-	}
+	told := func(id, end string) { t.Helper(); awaitTold(t, got, "ended "+id+": ", end) }
 	short := fisStop(members[0], 300*time.Millisecond)
 	if _, err := e.Inject(ctx, &short); err != nil {
 		t.Fatal(err)
@@ -184,6 +181,50 @@ func TestLabFISEngineIsFollowed(t *testing.T) {
 	waitFor(t, "the long attack's instance to stop", func() bool { return labState(t, srv, members[1].ID) == "stopped" })
 	srv.SetAlarm(alarm, true)
 	told(members[1].ID, "is stopped: Experiment stopped by stop condition "+alarm+".")
+}
+
+// awaitTold reads got until a message with prefix and suffix arrives.
+func awaitTold(t *testing.T, got chan string, prefix, suffix string) {
+	t.Helper()
+	for {
+		select {
+		case msg := <-got:
+			t.Log(msg)
+			if strings.HasPrefix(msg, "follow ") && (strings.Contains(msg, " is completed") || strings.Contains(msg, " is stopped:")) {
+				t.Errorf("an end was told as a status: %s", msg)
+			}
+			if strings.HasPrefix(msg, prefix) && strings.HasSuffix(msg, suffix) {
+				return
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatalf("never told %s…%s", prefix, suffix)
+		}
+	}
+}
+
+// A fis-experiment attack (the user's own template) is followed too: a
+// template shorter than the attack ends on its own, and that is told as
+// an end, even when it ended before the inject saw it run.
+func TestLabFISExperimentEndIsTold(t *testing.T) {
+	srv := startLab(t, labaws.Hooks{})
+	if err := srv.AddTemplate(labaws.Template{ID: "EXTshort", Duration: 300 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	e, got := followed(t, srv)
+	ctx := context.Background()
+	target := runbook.Target{Name: "fis", AWS: &runbook.AWSTarget{Resource: "fis:experiment-template", IDs: []string{"EXTshort"}, Accounts: []string{labAccount}}}
+	members, err := e.Resolve(ctx, target)
+	if err != nil || len(members) != 1 {
+		t.Fatalf("resolve: %v, %v", members, err)
+	}
+	inj := &targets.Injection{RunID: "r-fis", Attack: "short", Kind: "fis-experiment", Member: members[0], Duration: time.Minute}
+	if _, err := e.Inject(ctx, inj); err != nil {
+		t.Fatal(err)
+	}
+	awaitTold(t, got, "ended EXTshort: FIS experiment "+inj.State["experiment_id"]+" of short on EXTshort", "is completed: Experiment completed.")
+	if _, err := e.Rollback(ctx, *inj); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // ssm-command and lambda-fault compile to FIS's send-command and Lambda

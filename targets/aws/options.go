@@ -53,6 +53,11 @@ type Options struct {
 	// (running, completed at its duration, stopped by a stop condition),
 	// so the run's journal can say when AWS ended the fault.
 	Follow func(inj targets.Injection, msg string)
+	// Ended, when set, is told instead of Follow when a followed experiment
+	// ends before its rollback (completed, stopped by a stop condition,
+	// failed): the fault is no longer in place, and the run must know it
+	// to judge the hypothesis only over a fault that held.
+	Ended func(inj targets.Injection, msg string)
 	// FollowEvery is how often a followed experiment is read. Default 10s.
 	FollowEvery time.Duration
 	// Logf, when set, receives one line per API call that changes something.

@@ -1,0 +1,99 @@
+package gamedays
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/gameday/gameday/runbook"
+	"github.com/gameday/gameday/targets"
+)
+
+// liftSlack is how close to its end a fault may end on its own and still
+// count as having run its course: an executor reads the fault's state at
+// intervals and the two clocks round differently.
+const liftSlack = time.Second
+
+// Lifted is an executor telling the engine that a fault it watches ended
+// on its own, before any rollback: AWS stopped an FIS experiment (its stop
+// condition fired, an action failed) or it completed. source names the
+// executor ("fis"), msg says what happened, in the executor's words.
+//
+// A fault that ends at its duration has run its course. One that ends
+// before it no longer tests the hypothesis over the attack window: a
+// verdict on it would be a verdict on a fault that was not there, so the
+// run stops and rolls back the rest (or, with abort.on_inject_failure:
+// continue, counts it as not landed). Lifted never blocks on the disk.
+func (e *Engine) Lifted(source string, inj targets.Injection, msg string) {
+	key := KeyOf(inj)
+	e.mu.Lock()
+	var p *targets.Injection
+	for _, a := range e.applied {
+		if KeyOf(*a) == key {
+			p = a
+		}
+	}
+	if p == nil || e.done[p] {
+		e.mu.Unlock()
+		e.later(Event{Type: EvNote, Source: source, Author: source, Msg: msg})
+		return
+	}
+	if e.lifted == nil {
+		e.lifted = map[*targets.Injection]lift{}
+	}
+	l := lift{source: source, msg: msg, at: e.opts.Clock.Now()}
+	e.lifted[p] = l
+	_, returned := e.results[p]
+	e.mu.Unlock()
+	if returned {
+		e.sideWG.Add(1) // Run flushes it before its end is journalled
+		go func() {
+			defer e.sideWG.Done()
+			e.judgeLift(p, l)
+		}()
+	}
+	// Otherwise the inject has not returned yet: it judges the lift once
+	// its own result is journalled, so the journal reads in order.
+}
+
+// lift is what an executor said when a fault ended on its own.
+type lift struct {
+	source, msg string
+	at          time.Time
+}
+
+// liftOf is p's lift, if an executor reported one.
+func (e *Engine) liftOf(p *targets.Injection) (lift, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	l, ok := e.lifted[p]
+	return l, ok
+}
+
+// judgeLift journals a fault that ended on its own and, when it ended
+// before its time while the run still counts on it, stops the run.
+func (e *Engine) judgeLift(p *targets.Injection, l lift) {
+	e.mu.Lock()
+	since, ok := e.since[p]
+	done := e.done[p]
+	phase := e.phase
+	e.mu.Unlock()
+	e.emit(Event{Type: EvNote, Source: l.source, Author: l.source, Msg: l.msg})
+	if !ok || done || e.aborted() || (phase != PhaseRun && phase != PhaseObserve) {
+		return
+	}
+	held := l.at.Sub(since)
+	if held >= p.Duration-liftSlack {
+		return // it ran its course; the attack's own rollback confirms it
+	}
+	why := fmt.Sprintf("%s on %s ended after %s of its %s: %s", p.Attack, p.Member.ID,
+		FormatDuration(held.Round(time.Second)), FormatDuration(p.Duration), l.msg)
+	if e.rb.Abort.OnInjectFailure == runbook.OnInjectFailureContinue {
+		e.mu.Lock()
+		e.landed--
+		e.failures = append(e.failures, why)
+		e.mu.Unlock()
+		e.emit(Event{Type: EvNote, Source: l.source, Msg: why + "; the run goes on (abort.on_inject_failure: continue) and the verdict does not count it"})
+		return
+	}
+	e.deliver(Intent{Type: IntentAbort, Source: "fault ended early", Text: why + "; the hypothesis cannot be judged over the attack window"})
+}

@@ -1,0 +1,124 @@
+package gamedays
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gameday/gameday/targets"
+	"github.com/gameday/gameday/targets/targetstest"
+)
+
+const stopCondition = "FIS experiment EXP1 is stopped: Experiment stopped by stop condition arn:aws:cloudwatch:us-east-1:123456789012:alarm:checkout-p95"
+
+// liftAfter has the executor report, held after the first inject's result,
+// that the fault of member (any when "") ended on its own.
+func (h *harness) liftAfter(held time.Duration, member string) func(time.Duration) {
+	var at time.Time
+	lifted := false
+	return func(time.Duration) {
+		if lifted {
+			return
+		}
+		h.mu.Lock()
+		var inj *targets.Injection
+		for _, e := range h.events {
+			if e.Type == EvAttackResult && e.Injection != nil && (member == "" || e.Injection.Member.ID == member) {
+				inj = e.Injection
+			}
+		}
+		h.mu.Unlock()
+		if inj == nil {
+			return
+		}
+		if at.IsZero() {
+			at = h.clock.Now()
+		}
+		if h.clock.Now().Sub(at) >= held {
+			lifted = true
+			h.engine.Lifted("fis", *inj, stopCondition)
+		}
+	}
+}
+
+func TestAFaultEndedEarlyAbortsTheRun(t *testing.T) {
+	h := newHarness(t, testRunbook, 0.1, 0.05)
+	out := h.run(h.liftAfter(10*time.Second, ""))
+	if out.Verdict != VerdictAborted {
+		t.Fatalf("verdict %s (%s), want aborted: the fault was gone for most of the attack window", out.Verdict, out.Reason)
+	}
+	for _, want := range []string{"fault ended early", "ended after 1", "of its 30s", "stopped by stop condition", "cannot be judged"} {
+		if !strings.Contains(out.Reason, want) {
+			t.Errorf("reason %q does not say %q", out.Reason, want)
+		}
+	}
+	if !h.has(EvNote, stopCondition) {
+		t.Error("the executor's own words were not journalled")
+	}
+	if h.exec.Active() != 0 || h.exec.Rollbacks() != 1 {
+		t.Errorf("after the abort: %d applied, %d rollbacks; want 0 and 1 (the rollback confirms what AWS ended)", h.exec.Active(), h.exec.Rollbacks())
+	}
+	h.checkJournal()
+}
+
+func TestAFaultEndingAtItsDurationRanItsCourse(t *testing.T) {
+	h := newHarness(t, testRunbook, 0.1, 0.05)
+	out := h.run(h.liftAfter(29*time.Second, ""))
+	if out.Verdict != VerdictHeld {
+		t.Fatalf("verdict %s (%s), want held: the fault ended at its duration", out.Verdict, out.Reason)
+	}
+	if !h.has(EvNote, stopCondition) {
+		t.Error("the end was not journalled")
+	}
+	h.checkJournal()
+}
+
+func TestContinueCountsAFaultEndedEarlyAsNotLanded(t *testing.T) {
+	src := allHosts(testRunbook) + "abort: {on_inject_failure: continue}\n"
+	h := newHarness(t, src, 0.1, 0.05)
+	out := h.run(h.liftAfter(5*time.Second, "web-2"))
+	if out.Verdict != VerdictHeld {
+		t.Fatalf("verdict %s (%s), want held on the two faults that held", out.Verdict, out.Reason)
+	}
+	if !strings.Contains(out.Reason, "only 2 of 3 injection(s) applied") || !strings.Contains(out.Reason, "slow on web-2 ended after") {
+		t.Errorf("reason %q does not say that web-2's fault ended early and is not counted", out.Reason)
+	}
+	h.checkJournal()
+}
+
+// liftingExec reports the end of each fault before its inject returns, as
+// a watcher may when AWS ends an experiment at once.
+type liftingExec struct {
+	*targetstest.Executor
+	engine func() *Engine
+}
+
+func (l liftingExec) Inject(ctx context.Context, inj *targets.Injection) (targets.Result, error) {
+	res, err := l.Executor.Inject(ctx, inj)
+	l.engine().Lifted("fis", *inj, "FIS experiment EXP1 is failed: the action failed")
+	return res, err
+}
+
+func TestAnEndReportedBeforeTheInjectReturnsIsJournalledAfterIt(t *testing.T) {
+	h := newHarness(t, testRunbook, 0.1, 0.05)
+	h.engine.opts.Executors["ssh"] = liftingExec{h.exec, func() *Engine { return h.engine }}
+	out := h.run(nil)
+	if out.Verdict != VerdictAborted || !strings.Contains(out.Reason, "ended after 0s of its 30s: FIS experiment EXP1 is failed") {
+		t.Fatalf("verdict %s (%s), want aborted: the fault ended as it landed", out.Verdict, out.Reason)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	result, note := -1, -1
+	for i, e := range h.events {
+		switch {
+		case e.Type == EvAttackResult && result < 0:
+			result = i
+		case e.Type == EvNote && strings.Contains(e.Msg, "the action failed") && note < 0:
+			note = i
+		}
+	}
+	if result < 0 || note < result {
+		t.Errorf("attack.result at %d, the end's note at %d: the end must follow the result it ends", result, note)
+	}
+}
