@@ -23,11 +23,7 @@ func TestLabFISExperiment(t *testing.T) {
 	}
 	e := labExecutor(t, srv, "AKIDGAMEDAY")
 	ctx := context.Background()
-	target := runbook.Target{Name: "fis", AWS: &runbook.AWSTarget{Resource: "fis:experiment-template", IDs: []string{"EXTcheckoutstop"}, Accounts: []string{labAccount}}}
-	members, err := e.Resolve(ctx, target)
-	if err != nil || len(members) != 1 {
-		t.Fatalf("resolve: %v, %v", members, err)
-	}
+	target, members := templateMembers(t, e, "EXTcheckoutstop")
 	inj := &targets.Injection{RunID: "r-fis", Attack: "stop via fis", Kind: "fis-experiment", Member: members[0], Duration: time.Minute}
 	preflightInject(ctx, t, e, inj)
 	id := inj.State["experiment_id"]
@@ -75,6 +71,17 @@ func TestLabFISExperiment(t *testing.T) {
 	if _, err := e.Resolve(ctx, target); err == nil || !strings.Contains(err.Error(), "EXTmissing") {
 		t.Fatalf("missing template: %v", err)
 	}
+}
+
+// templateMembers resolves a target of the one FIS template id.
+func templateMembers(t *testing.T, e *Executor, id string) (runbook.Target, []targets.Member) {
+	t.Helper()
+	target := runbook.Target{Name: "fis", AWS: &runbook.AWSTarget{Resource: "fis:experiment-template", IDs: []string{id}, Accounts: []string{labAccount}}}
+	members, err := e.Resolve(context.Background(), target)
+	if err != nil || len(members) != 1 {
+		t.Fatalf("resolve: %v, %v", members, err)
+	}
+	return target, members
 }
 
 func lambdaTarget(ids []string, tags map[string]string) runbook.Target {

@@ -152,8 +152,8 @@ func followed(t *testing.T, srv *labaws.Server) (*Executor, chan string) {
 		Region: "us-east-1", Endpoint: srv.URL(), LoadOptions: hermetic(t),
 		Credentials: labExecutor(t, srv, "AKIDGAMEDAY").opts.Credentials,
 		Poll:        10 * time.Millisecond, FollowEvery: 20 * time.Millisecond,
-		Follow:      func(inj targets.Injection, msg string) { got <- "follow " + inj.Member.ID + ": " + msg },
-		Ended:       func(inj targets.Injection, msg string) { got <- "ended " + inj.Member.ID + ": " + msg },
+		Follow: func(inj targets.Injection, msg string) { got <- "follow " + inj.Member.ID + ": " + msg },
+		Ended:  func(inj targets.Injection, msg string) { got <- "ended " + inj.Member.ID + ": " + msg },
 	})
 	t.Cleanup(func() { e.Close() })
 	return e, got
@@ -212,11 +212,7 @@ func TestLabFISExperimentEndIsTold(t *testing.T) {
 	}
 	e, got := followed(t, srv)
 	ctx := context.Background()
-	target := runbook.Target{Name: "fis", AWS: &runbook.AWSTarget{Resource: "fis:experiment-template", IDs: []string{"EXTshort"}, Accounts: []string{labAccount}}}
-	members, err := e.Resolve(ctx, target)
-	if err != nil || len(members) != 1 {
-		t.Fatalf("resolve: %v, %v", members, err)
-	}
+	_, members := templateMembers(t, e, "EXTshort")
 	inj := &targets.Injection{RunID: "r-fis", Attack: "short", Kind: "fis-experiment", Member: members[0], Duration: time.Minute}
 	if _, err := e.Inject(ctx, inj); err != nil {
 		t.Fatal(err)
