@@ -68,6 +68,12 @@ func TestLabDynamoDBCapacity(t *testing.T) {
 	if len(members) != 2 || members[0].ID != "orders" || members[1].ID != "sessions" {
 		t.Fatalf("resolved %+v, want orders and sessions", members)
 	}
+	// A table named by id that lacks the target's tags is an error, not a
+	// smaller target.
+	named := runbook.Target{Name: "tables", AWS: &runbook.AWSTarget{Resource: "dynamodb:table", IDs: []string{"orders", "search"}, Tags: checkout, Accounts: []string{labAccount}}}
+	if _, err := e.Resolve(ctx, named); err == nil || !strings.Contains(err.Error(), "dynamodb table search does not carry the target's tags") {
+		t.Errorf("named table without the tags: %v", err)
+	}
 	orders, sessions := members[0], members[1]
 	wantARN := "arn:aws:dynamodb:us-east-1:" + labAccount + ":table/orders"
 	if orders.Addr != wantARN || orders.Labels[LabelRead] != "100" || orders.Labels[LabelWrite] != "40" ||
