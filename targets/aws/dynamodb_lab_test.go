@@ -61,7 +61,7 @@ func TestLabDynamoDBCapacity(t *testing.T) {
 	e := labExecutor(t, srv, "AKIDGAMEDAY")
 	ctx := context.Background()
 
-	members, err := e.Resolve(ctx, runbook.Target{Name: "tables", AWS: &runbook.AWSTarget{Resource: "dynamodb:table", Tags: checkout, Accounts: []string{labAccount}}})
+	members, err := e.Resolve(ctx, checkoutTarget("tables", "dynamodb:table"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,8 @@ func TestLabDynamoDBCapacity(t *testing.T) {
 	}
 	// A table named by id that lacks the target's tags is an error, not a
 	// smaller target.
-	named := runbook.Target{Name: "tables", AWS: &runbook.AWSTarget{Resource: "dynamodb:table", IDs: []string{"orders", "search"}, Tags: checkout, Accounts: []string{labAccount}}}
+	named := checkoutTarget("tables", "dynamodb:table")
+	named.AWS.IDs = []string{"orders", "search"}
 	if _, err := e.Resolve(ctx, named); err == nil || !strings.Contains(err.Error(), "dynamodb table search does not carry the target's tags") {
 		t.Errorf("named table without the tags: %v", err)
 	}
