@@ -526,12 +526,7 @@ func (s *Server) changeInstances(c *call, action string, form url.Values) (any, 
 		changes = append(changes, ec2ChangeXML{InstanceID: in.ID, Current: stateXML(in.State), Previous: stateXML(prev)})
 	}
 	if action == "RebootInstances" {
-		return struct {
-			XMLName   xml.Name `xml:"RebootInstancesResponse"`
-			NS        string   `xml:"xmlns,attr"`
-			RequestID string   `xml:"requestId"`
-			Return    bool     `xml:"return"`
-		}{NS: ec2NS, RequestID: c.reqID, Return: true}, nil
+		return ec2Done(c, action), nil
 	}
 	return struct {
 		XMLName   xml.Name
@@ -588,10 +583,16 @@ func (s *Server) createTags(c *call, form url.Values) (any, *apiError) {
 			in.Tags[k] = v
 		}
 	}
+	return ec2Done(c, "CreateTags"), nil
+}
+
+// ec2Done is the answer of an EC2 action that reports only that it was
+// done: RebootInstances and CreateTags say no more than <return>true.
+func ec2Done(c *call, action string) any {
 	return struct {
-		XMLName   xml.Name `xml:"CreateTagsResponse"`
-		NS        string   `xml:"xmlns,attr"`
-		RequestID string   `xml:"requestId"`
-		Return    bool     `xml:"return"`
-	}{NS: ec2NS, RequestID: c.reqID, Return: true}, nil
+		XMLName   xml.Name
+		NS        string `xml:"xmlns,attr"`
+		RequestID string `xml:"requestId"`
+		Return    bool   `xml:"return"`
+	}{XMLName: xml.Name{Local: action + "Response"}, NS: ec2NS, RequestID: c.reqID, Return: true}
 }

@@ -80,14 +80,11 @@ func (e *Executor) resolveTables(ctx context.Context, s *session, t runbook.Targ
 				}
 				in.NextToken = page.NextToken
 			}
-			if !hasTags(tags, a.Tags) {
-				if len(a.IDs) > 0 {
-					return nil, fmt.Errorf("dynamodb table %s does not carry the target's tags", name)
+			if keep, err := keepTagged(a, "dynamodb table "+name, tags, l); !keep {
+				if err != nil {
+					return nil, err
 				}
 				continue
-			}
-			for k, v := range tags {
-				l[TagLabelPrefix+k] = v
 			}
 		}
 		if p := d.Table.ProvisionedThroughput; p != nil {

@@ -61,12 +61,19 @@ func TestLabDynamoDBCapacity(t *testing.T) {
 	e := labExecutor(t, srv, "AKIDGAMEDAY")
 	ctx := context.Background()
 
-	members, err := e.Resolve(ctx, runbook.Target{Name: "tables", AWS: &runbook.AWSTarget{Resource: "dynamodb:table", Tags: checkout, Accounts: []string{labAccount}}})
+	members, err := e.Resolve(ctx, checkoutTarget("tables", "dynamodb:table"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(members) != 2 || members[0].ID != "orders" || members[1].ID != "sessions" {
 		t.Fatalf("resolved %+v, want orders and sessions", members)
+	}
+	// A table named by id that lacks the target's tags is an error, not a
+	// smaller target.
+	named := checkoutTarget("tables", "dynamodb:table")
+	named.AWS.IDs = []string{"orders", "search"}
+	if _, err := e.Resolve(ctx, named); err == nil || !strings.Contains(err.Error(), "dynamodb table search does not carry the target's tags") {
+		t.Errorf("named table without the tags: %v", err)
 	}
 	orders, sessions := members[0], members[1]
 	wantARN := "arn:aws:dynamodb:us-east-1:" + labAccount + ":table/orders"

@@ -131,6 +131,11 @@ func TestLabLambdaThrottle(t *testing.T) {
 	if _, err := e.Resolve(ctx, lambdaTarget([]string{"checkout", "nope"}, nil)); err == nil || !strings.Contains(err.Error(), "nope") {
 		t.Errorf("missing function: %v", err)
 	}
+	// A function named by id that lacks the target's tags is an error,
+	// not a smaller target.
+	if _, err := e.Resolve(ctx, lambdaTarget([]string{"checkout", "other"}, checkout)); err == nil || !strings.Contains(err.Error(), "lambda function other does not carry the target's tags") {
+		t.Errorf("named function without the tags: %v", err)
+	}
 }
 
 func TestLabLambdaFault(t *testing.T) {

@@ -71,7 +71,7 @@ func TestLabRDSFailover(t *testing.T) {
 	}
 	e := labExecutor(t, srv, "AKIDGAMEDAY")
 	ctx := context.Background()
-	clusters, err := e.Resolve(ctx, runbook.Target{Name: "db", AWS: &runbook.AWSTarget{Resource: "rds:cluster", Tags: checkout, Accounts: []string{labAccount}}})
+	clusters, err := e.Resolve(ctx, checkoutTarget("db", "rds:cluster"))
 	if err != nil || len(clusters) != 1 || clusters[0].Labels[LabelWriter] != "orders-1" {
 		t.Fatalf("clusters %+v, %v", clusters, err)
 	}
@@ -104,7 +104,7 @@ func TestLabASGSuspend(t *testing.T) {
 	}
 	e := labExecutor(t, srv, "AKIDGAMEDAY")
 	ctx := context.Background()
-	members, err := e.Resolve(ctx, runbook.Target{Name: "asg", AWS: &runbook.AWSTarget{Resource: "autoscaling:group", Tags: checkout, Accounts: []string{labAccount}}})
+	members, err := e.Resolve(ctx, checkoutTarget("asg", "autoscaling:group"))
 	if err != nil || len(members) != 1 || members[0].Labels[LabelSuspended] != "AZRebalance" {
 		t.Fatalf("members %+v, %v", members, err)
 	}

@@ -18,7 +18,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 
 	labaws "github.com/gameday/gameday/lab/aws"
-	"github.com/gameday/gameday/runbook"
 	"github.com/gameday/gameday/targets"
 )
 
@@ -139,7 +138,7 @@ func TestLabResentFailoverIsNotAFailure(t *testing.T) {
 	} {
 		drop := &droppingClient{inner: awshttp.NewBuildableClient(), match: c.action, drops: &drops{}}
 		e := labExecutor(t, srv, "AKIDGAMEDAY", config.WithHTTPClient(drop))
-		members, err := e.Resolve(ctx, runbook.Target{Name: "db", AWS: &runbook.AWSTarget{Resource: c.resource, Tags: checkout, Accounts: []string{labAccount}}})
+		members, err := e.Resolve(ctx, checkoutTarget("db", c.resource))
 		if err != nil || len(members) != 1 {
 			t.Fatalf("%s: %+v, %v", c.resource, members, err)
 		}
@@ -177,7 +176,7 @@ func TestLabResentRevokeIsNotAFailure(t *testing.T) {
 	drop := &droppingClient{inner: awshttp.NewBuildableClient(), match: "Action=RevokeSecurityGroupIngress&GroupId=", drops: &drops{}}
 	e := labExecutor(t, srv, "AKIDGAMEDAY", config.WithHTTPClient(drop))
 	ctx := context.Background()
-	members, err := e.Resolve(ctx, runbook.Target{Name: "groups", AWS: &runbook.AWSTarget{Resource: "ec2:security-group", Tags: checkout, Accounts: []string{labAccount}}})
+	members, err := e.Resolve(ctx, checkoutTarget("groups", "ec2:security-group"))
 	if err != nil || len(members) != 1 {
 		t.Fatalf("%v, %v", members, err)
 	}
@@ -243,7 +242,7 @@ func TestLabResentCapacityUpdateIsNotAFailure(t *testing.T) {
 	drop := &droppingClient{inner: awshttp.NewBuildableClient(), match: `"ReadCapacityUnits":10,`, drops: &drops{}}
 	e := labExecutor(t, srv, "AKIDGAMEDAY", config.WithHTTPClient(drop))
 	ctx := context.Background()
-	members, err := e.Resolve(ctx, runbook.Target{Name: "tables", AWS: &runbook.AWSTarget{Resource: "dynamodb:table", Tags: checkout, Accounts: []string{labAccount}}})
+	members, err := e.Resolve(ctx, checkoutTarget("tables", "dynamodb:table"))
 	if err != nil || len(members) != 1 {
 		t.Fatalf("%v, %v", members, err)
 	}

@@ -42,7 +42,7 @@ func TestLabSGBlackhole(t *testing.T) {
 	ctx := context.Background()
 
 	for _, target := range []runbook.Target{
-		{Name: "groups", AWS: &runbook.AWSTarget{Resource: "ec2:security-group", Tags: checkout, Accounts: []string{labAccount}}},
+		checkoutTarget("groups", "ec2:security-group"),
 		ec2Target(checkout, labAccount),
 	} {
 		members, err := e.Resolve(ctx, target)

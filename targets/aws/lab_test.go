@@ -107,6 +107,12 @@ func ec2Target(tags map[string]string, accounts ...string) runbook.Target {
 	return runbook.Target{Name: "fleet", AWS: &runbook.AWSTarget{Resource: "ec2:instance", Tags: tags, Accounts: accounts}}
 }
 
+// checkoutTarget is the lab account's resources of one type carrying the
+// checkout tag.
+func checkoutTarget(name, resource string) runbook.Target {
+	return runbook.Target{Name: name, AWS: &runbook.AWSTarget{Resource: resource, Tags: checkout, Accounts: []string{labAccount}}}
+}
+
 // fleetTarget is the lab account's n instances carrying tags, all of them
 // meant: max_members is n.
 func fleetTarget(tags map[string]string, n int) runbook.Target {

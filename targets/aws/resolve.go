@@ -196,14 +196,11 @@ func (e *Executor) resolveFunctions(ctx context.Context, s *session, t runbook.T
 			if err != nil {
 				return nil, fmt.Errorf("lambda function %s: ListTags: %w", name, explain(err))
 			}
-			if !hasTags(tags.Tags, a.Tags) {
-				if len(a.IDs) > 0 {
-					return nil, fmt.Errorf("lambda function %s does not carry the target's tags", name)
+			if keep, err := keepTagged(a, "lambda function "+name, tags.Tags, l); !keep {
+				if err != nil {
+					return nil, err
 				}
 				continue
-			}
-			for k, v := range tags.Tags {
-				l[TagLabelPrefix+k] = v
 			}
 		}
 		conc, err := s.Lambda.GetFunctionConcurrency(ctx, &lambda.GetFunctionConcurrencyInput{FunctionName: sdkaws.String(arn)})
@@ -214,6 +211,23 @@ func (e *Executor) resolveFunctions(ctx context.Context, s *session, t runbook.T
 		out = append(out, targets.Member{ID: sdkaws.ToString(cfg.FunctionName), Addr: arn, Labels: l})
 	}
 	return out, nil
+}
+
+// keepTagged says whether a resource carrying tags stays a member of the
+// target, and adds its tags to its labels when it does. One the runbook
+// names by id must carry the target's tags: leaving it out would run the
+// attack on fewer members than the runbook lists, so that is an error.
+func keepTagged(a *runbook.AWSTarget, what string, tags, labels map[string]string) (bool, error) {
+	if !hasTags(tags, a.Tags) {
+		if len(a.IDs) > 0 {
+			return false, fmt.Errorf("%s does not carry the target's tags", what)
+		}
+		return false, nil
+	}
+	for k, v := range tags {
+		labels[TagLabelPrefix+k] = v
+	}
+	return true, nil
 }
 
 func hasTags(have, want map[string]string) bool {
