@@ -55,7 +55,7 @@ func TestStagesConfirmEach(t *testing.T) {
 }
 
 func TestStagesNotConfirmedInTime(t *testing.T) {
-	h := newStaged(t, stagedRunbook(t), "300ms", func(n int) float64 { return 0.15 })
+	h := steadyStaged(t, stagedRunbook(t))
 	confirming(h, 30*time.Second, func(Event) bool { return false })
 	out := h.run(nil)
 	if out.Verdict != VerdictAborted || !strings.Contains(out.Reason, "stage 2 was not confirmed within 30s") || !strings.Contains(out.Reason, "held through stage 1 of 3") {
@@ -87,7 +87,7 @@ func TestStagesNotConfirmedInTime(t *testing.T) {
 // start; turned on during them it is refused, since the switches armed so
 // far do not cover a wait.
 func TestStagesConfirmEachSwitch(t *testing.T) {
-	h := newStaged(t, stagedRunbook(t), "300ms", func(n int) float64 { return 0.15 })
+	h := steadyStaged(t, stagedRunbook(t))
 	h.onEvent(func(ev Event) {
 		if ev.Type == EvStageStart && ev.Stage == 1 {
 			h.engine.Send(Local, Intent{Type: IntentConfirmEach, Text: "on", Source: "key"})
@@ -105,7 +105,7 @@ func TestStagesConfirmEachSwitch(t *testing.T) {
 		t.Error("turning it on during the stages was not refused with a reason")
 	}
 
-	h = newStaged(t, stagedRunbook(t), "300ms", func(n int) float64 { return 0.15 })
+	h = steadyStaged(t, stagedRunbook(t))
 	confirming(h, 30*time.Second, func(ev Event) bool {
 		// Turned off while stage 2 waits: stage 2 still needs its
 		// confirmation, stage 3 is not asked for.

@@ -35,6 +35,22 @@ func newStaged(t *testing.T, src, limit string, latency func(active int) float64
 	return h
 }
 
+// steadyStaged is newStaged on src with p95 at 150ms whatever is applied,
+// under a 300ms limit: every stage holds, so only what the test does can
+// stop the run.
+func steadyStaged(t *testing.T, src string) *harness {
+	t.Helper()
+	return newStaged(t, src, "300ms", func(int) float64 { return 0.15 })
+}
+
+// refutedAtStage2 is newStaged on src with p95 100ms plus 100ms a member
+// applied, under a 250ms limit: stage 1 (one member, 200ms) holds and
+// stage 2 (two, 300ms) is refuted.
+func refutedAtStage2(t *testing.T, src string) *harness {
+	t.Helper()
+	return newStaged(t, src, "250ms", func(n int) float64 { return 0.1 + 0.1*float64(n) })
+}
+
 // onEvent has react see every event the engine emits, after the harness
 // records it, as a console would: a test answers the engine there.
 func (h *harness) onEvent(react func(Event)) {
@@ -163,7 +179,7 @@ func checkStagesNamed(h *harness) {
 }
 
 func TestStagesRefutedAtStage2(t *testing.T) {
-	h := newStaged(t, stagedRunbook(t), "250ms", func(n int) float64 { return 0.1 + 0.1*float64(n) })
+	h := refutedAtStage2(t, stagedRunbook(t))
 	out := h.run(nil)
 	if out.Verdict != VerdictRefuted {
 		t.Fatalf("verdict %s: %s", out.Verdict, out.Reason)
@@ -210,7 +226,7 @@ func TestStagesGuardrailDuringStage3(t *testing.T) {
 }
 
 func TestStagesAbortBetweenStages(t *testing.T) {
-	h := newStaged(t, stagedRunbook(t), "300ms", func(n int) float64 { return 0.15 })
+	h := steadyStaged(t, stagedRunbook(t))
 	h.onEvent(func(ev Event) {
 		if ev.Type == EvStageResult && ev.Stage == 1 {
 			// The facilitator presses abort as stage 1 is judged, before
@@ -238,7 +254,7 @@ func TestStagesKilledDuringStage2ThenRecover(t *testing.T) {
 	// Stage 2 widens without a new magnitude, so stage 1's fault stays in
 	// place under its own key while stage 2 adds a host.
 	src := strings.Replace(stagedRunbook(t), "{count: 2, params: {delay: 200ms}}", "{count: 2}", 1)
-	h := newStaged(t, src, "300ms", func(n int) float64 { return 0.15 })
+	h := steadyStaged(t, src)
 	if out := h.run(nil); out.Verdict != VerdictHeld {
 		t.Fatalf("verdict %s: %s", out.Verdict, out.Reason)
 	}
@@ -309,7 +325,7 @@ func TestStagesKilledDuringStage2ThenRecover(t *testing.T) {
 // runbook that asks for nothing more has no observe phase.
 func TestStagesObserveTheRecovery(t *testing.T) {
 	src := stagedRunbook(t) + "observe: {duration: 80s}\n" // the escalation plans 60s
-	h := newStaged(t, src, "250ms", func(n int) float64 { return 0.1 + 0.1*float64(n) })
+	h := refutedAtStage2(t, src)
 	out := h.run(nil)
 	if out.Verdict != VerdictRefuted || !strings.Contains(out.Reason, "refuted at stage 2") {
 		t.Fatalf("verdict %s: %s", out.Verdict, out.Reason)
@@ -333,7 +349,7 @@ func TestStagesObserveTheRecovery(t *testing.T) {
 		t.Errorf("watched the recovery for %s; want the 20s observe asks beyond the escalation", got)
 	}
 
-	h = newStaged(t, stagedRunbook(t), "250ms", func(n int) float64 { return 0.1 + 0.1*float64(n) })
+	h = refutedAtStage2(t, stagedRunbook(t))
 	h.run(nil)
 	for _, e := range h.ofType(EvPhase) {
 		if e.Phase == PhaseObserve.String() {
