@@ -45,21 +45,17 @@ func (e *Executor) resolveGroups(ctx context.Context, s *session, t runbook.Targ
 	if err != nil {
 		return nil, err
 	}
-	found := map[string]bool{}
 	var out []targets.Member
 	for _, g := range gs {
 		name := sdkaws.ToString(g.AutoScalingGroupName)
-		found[name] = true
 		l := map[string]string{LabelARN: sdkaws.ToString(g.AutoScalingGroupARN), LabelSuspended: strings.Join(suspendedOf(g), ",")}
 		for _, tag := range g.Tags {
 			l[TagLabelPrefix+sdkaws.ToString(tag.Key)] = sdkaws.ToString(tag.Value)
 		}
 		out = append(out, targets.Member{ID: name, Labels: l})
 	}
-	for _, id := range a.IDs {
-		if !found[id] {
-			return nil, fmt.Errorf("auto scaling group %s not found", id)
-		}
+	if err := everyNamed(a, "auto scaling group", out); err != nil {
+		return nil, fmt.Errorf("%w, or does not exist", err)
 	}
 	return out, nil
 }

@@ -74,7 +74,8 @@ func (e *Executor) resolveTasks(ctx context.Context, s *session, t runbook.Targe
 			for _, tag := range task.Tags {
 				tags[sdkaws.ToString(tag.Key)] = sdkaws.ToString(tag.Value)
 			}
-			if !hasTags(tags, a.Tags) {
+			service, _ := strings.CutPrefix(sdkaws.ToString(task.Group), "service:")
+			if !hasTags(tags, a.Tags) || f["service"] != "" && service != f["service"] {
 				continue
 			}
 			arn := sdkaws.ToString(task.TaskArn)
@@ -82,8 +83,8 @@ func (e *Executor) resolveTasks(ctx context.Context, s *session, t runbook.Targe
 			if task.AvailabilityZone != nil {
 				l[LabelAZ] = *task.AvailabilityZone
 			}
-			if g, ok := strings.CutPrefix(sdkaws.ToString(task.Group), "service:"); ok {
-				l["service"] = g
+			if service != "" {
+				l["service"] = service
 			}
 			for k, v := range tags {
 				l[TagLabelPrefix+k] = v
@@ -91,7 +92,7 @@ func (e *Executor) resolveTasks(ctx context.Context, s *session, t runbook.Targe
 			out = append(out, targets.Member{ID: arn[strings.LastIndexByte(arn, '/')+1:], Addr: arn, Labels: l})
 		}
 	}
-	return out, nil
+	return out, everyNamed(a, "ecs task", out)
 }
 
 func taskARN(inj targets.Injection) string { return cmp.Or(inj.Member.Addr, inj.Member.ID) }

@@ -118,7 +118,7 @@ func (e *Executor) resolveClusters(ctx context.Context, s *session, t runbook.Ta
 			out = append(out, m)
 		}
 	}
-	return out, nil
+	return out, everyNamed(t.AWS, "rds cluster", out)
 }
 
 func (e *Executor) resolveDBInstances(ctx context.Context, s *session, t runbook.Target) ([]targets.Member, error) {
@@ -136,7 +136,7 @@ func (e *Executor) resolveDBInstances(ctx context.Context, s *session, t runbook
 			out = append(out, m)
 		}
 	}
-	return out, nil
+	return out, everyNamed(t.AWS, "rds instance", out)
 }
 
 // cluster reports whether the member is an Aurora cluster rather than a

@@ -230,6 +230,38 @@ func keepTagged(a *runbook.AWSTarget, what string, tags, labels map[string]strin
 	return true, nil
 }
 
+// everyNamed fails unless each id the target names is among its members:
+// a resource named by id that lacks the target's tags or falls outside its
+// filters would otherwise leave the blast radius without a word, and the
+// attack would run on fewer members than the runbook lists. An id matches
+// a member by its id, its ARN, or the ARN's last part.
+func everyNamed(a *runbook.AWSTarget, what string, out []targets.Member) error {
+	var missing []string
+	for _, id := range a.IDs {
+		if !slices.ContainsFunc(out, func(m targets.Member) bool {
+			arn := cmp.Or(m.Labels[LabelARN], m.Addr)
+			return id == m.ID || id == arn || arn != "" && (strings.HasSuffix(arn, "/"+id) || strings.HasSuffix(arn, ":"+id))
+		}) {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	want := "the target's tags"
+	if len(a.Tags) > 0 {
+		var kv []string
+		for _, k := range slices.Sorted(maps.Keys(a.Tags)) {
+			kv = append(kv, k+"="+a.Tags[k])
+		}
+		want = "the target's tags (" + strings.Join(kv, ", ") + ")"
+	}
+	if len(a.Filters) > 0 {
+		want += " or does not match its filters"
+	}
+	return fmt.Errorf("%s %s named in ids is not a member: it does not carry %s", what, strings.Join(missing, ", "), want)
+}
+
 func hasTags(have, want map[string]string) bool {
 	for k, v := range want {
 		if got, ok := have[k]; !ok || got != v {

@@ -201,6 +201,9 @@ func (e *Executor) resolveSecurityGroups(ctx context.Context, s *session, t runb
 		}
 		out = append(out, targets.Member{ID: sdkaws.ToString(g.GroupId), Labels: l})
 	}
+	if err := everyNamed(a, "security group", out); err != nil {
+		return nil, err
+	}
 	for _, m := range out {
 		rules, err := listRules(ctx, s, []string{m.ID})
 		if err != nil {
