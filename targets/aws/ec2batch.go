@@ -110,10 +110,18 @@ func ec2Once(ctx context.Context, s *session, op string, dry, force bool, ids []
 		}
 		changes = out.TerminatingInstances
 	case "RebootInstances":
-		if _, err := s.EC2.RebootInstances(ctx, &ec2.RebootInstancesInput{InstanceIds: ids, DryRun: dryRun}); err != nil {
+		// A reboot is not idempotent: a retry of a request whose answer was
+		// lost reboots again. It cannot be taken back, so it is said.
+		tries := 0
+		if _, err := s.EC2.RebootInstances(ctx, &ec2.RebootInstancesInput{InstanceIds: ids, DryRun: dryRun},
+			func(o *ec2.Options) { o.APIOptions = append(o.APIOptions, attempts(&tries)) }); err != nil {
 			return nil, err
 		}
-		return all(ids, batchResult{out: "reboot requested"}), nil
+		said := "reboot requested"
+		if tries > 1 {
+			said = fmt.Sprintf("reboot requested %d times (an answer was lost and the SDK sent the request again): the instance may have rebooted more than once", tries)
+		}
+		return all(ids, batchResult{out: said}), nil
 	default:
 		return nil, fmt.Errorf("ec2 %s is not an instance call gameday makes", op)
 	}

@@ -257,3 +257,28 @@ func TestLabResentCapacityUpdateIsNotAFailure(t *testing.T) {
 	}
 	wantCapacity(t, srv, "orders", 100, 40, "after the rollback")
 }
+
+// A reboot sent again after its answer was lost reboots twice: nothing can
+// take that back, but the inject's result says it.
+func TestLabResentRebootIsSaid(t *testing.T) {
+	srv := startLab(t, labaws.Hooks{})
+	seedFleet(t, srv, 1, checkout)
+	drop := &droppingClient{inner: awshttp.NewBuildableClient(), match: "Action=RebootInstances", drops: &drops{}}
+	e := labExecutor(t, srv, "AKIDGAMEDAY", config.WithHTTPClient(drop))
+	ctx := context.Background()
+	members, err := e.Resolve(ctx, fleetTarget(checkout, 1))
+	if err != nil || len(members) != 1 {
+		t.Fatalf("resolve: %+v, %v", members, err)
+	}
+	inj := &targets.Injection{RunID: "r-reboot", Attack: "reboot", Kind: "ec2-reboot", Member: members[0], Duration: time.Minute}
+	res, err := e.Inject(ctx, inj)
+	if drop.dropped != 1 {
+		t.Fatalf("the answer was not dropped (%d): the test proves nothing", drop.dropped)
+	}
+	if n := srv.Calls("ec2:RebootInstances"); n != 2 {
+		t.Fatalf("RebootInstances reached the endpoint %d times, want 2", n)
+	}
+	if err != nil || !strings.Contains(res.Output, "reboot requested 2 times") || !strings.Contains(res.Output, "may have rebooted more than once") {
+		t.Fatalf("inject: %v\n%s", err, res.Output)
+	}
+}
