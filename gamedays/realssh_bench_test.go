@@ -228,16 +228,9 @@ func (r *realRun) counts() (intents, results int) {
 // until until says stop, or fails b after a minute of wall time.
 func (r *realRun) walk(b *testing.B, what string, until func() bool) {
 	b.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for !until() {
-		if time.Now().After(deadline) {
-			i, res := r.counts()
-			b.Fatalf("no %s after a minute (%d inject intents, %d results)", what, i, res)
-		}
-		if r.clock.Waiters() > 0 {
-			r.clock.Advance(time.Second)
-		}
-		time.Sleep(time.Millisecond)
+	if !walkClockUntil(r.clock, time.Minute, time.Millisecond, until) {
+		i, res := r.counts()
+		b.Fatalf("no %s after a minute (%d inject intents, %d results)", what, i, res)
 	}
 }
 

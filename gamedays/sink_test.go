@@ -306,21 +306,13 @@ func sinkGameday(b *testing.B, n int) (preflight, inject, abort time.Duration) {
 		out, _ := eng.Run(context.Background())
 		done <- out
 	}()
-	deadline := time.Now().Add(5 * time.Minute)
-	for {
+	injected := func() int {
 		mu.Lock()
-		r := results
-		mu.Unlock()
-		if r == n {
-			break
-		}
-		if time.Now().After(deadline) {
-			b.Fatalf("%d of %d injected after 5 minutes", r, n)
-		}
-		if f.clock.Waiters() > 0 {
-			f.clock.Advance(time.Second)
-		}
-		time.Sleep(time.Millisecond)
+		defer mu.Unlock()
+		return results
+	}
+	if !walkClockUntil(f.clock, 5*time.Minute, time.Millisecond, func() bool { return injected() == n }) {
+		b.Fatalf("%d of %d injected after 5 minutes", injected(), n)
 	}
 	t0 := time.Now()
 	eng.Send(Local, Intent{Type: IntentAbort, Source: "bench"})
