@@ -183,15 +183,13 @@ func TestGoldenStaged(t *testing.T) {
 		{"stage_waits", stAsk, "Δ"},
 	}
 	for _, tc := range cases {
-		for _, sz := range [][2]int{{80, 24}, {120, 40}, {200, 50}} {
-			t.Run(fmt.Sprintf("%s_%dx%d", tc.name, sz[0], sz[1]), func(t *testing.T) {
-				c, evs := stagedConsole(t, tc.stage)
-				for _, ev := range evs {
-					c.OnEvent(ev)
-				}
-				requireGoldenView(t, c, sz, tc.wait, nil, "")
-			})
-		}
+		atSizes(t, tc.name, goldenSizes, func(t *testing.T, sz [2]int) {
+			c, evs := stagedConsole(t, tc.stage)
+			for _, ev := range evs {
+				c.OnEvent(ev)
+			}
+			requireGoldenView(t, c, sz, tc.wait, nil, "")
+		})
 	}
 }
 
