@@ -49,11 +49,7 @@ func alertsAt(to stage) (marks []gamedays.Event, results []gamedays.AlertResult)
 // each expected and forbidden alert, its state and times since the inject,
 // and the other alert that fired. Refresh with -update.
 func TestGoldenAlerts(t *testing.T) {
-	for _, tc := range []struct {
-		name  string
-		stage stage
-		wait  string
-	}{
+	for _, tc := range []goldenStage{
 		{"run", stRun, "Δ"},
 		{"observe", stObserve, "Δ"},
 		{"conclude", stConclude, "Action items"},

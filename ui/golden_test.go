@@ -49,6 +49,15 @@ func TestGolden(t *testing.T) {
 	}
 }
 
+// goldenStage is a golden view of the console at a stage of the script:
+// the subtest's name, the stage, and text that appears only once that
+// screen is complete (as TestGolden's wait).
+type goldenStage struct {
+	name  string
+	stage stage
+	wait  string
+}
+
 // goldenSizes are the terminal sizes a golden view is rendered at: the
 // smallest the console supports, a common one and a large one.
 var goldenSizes = [][2]int{{80, 24}, {120, 40}, {200, 50}}

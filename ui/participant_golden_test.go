@@ -14,11 +14,7 @@ import (
 // see over SSH at each phase: the same events as the facilitator's, through
 // their own console. Refresh with: go test ./ui -run TestGoldenParticipant -update
 func TestGoldenParticipant(t *testing.T) {
-	cases := []struct {
-		name  string
-		stage stage
-		wait  string
-	}{
+	cases := []goldenStage{
 		{"hypothesis", stHypothesis, "Hypothesis"},
 		{"blast_radius", stBlast, "Blast radius"},
 		{"run", stRun, "Δ"},

@@ -173,11 +173,7 @@ func stagedModelTo(t *testing.T, to stage, f *fakeSender) *model {
 // TestGoldenStaged renders the stage plan before anything runs and the
 // stage under way. Refresh with: go test ./ui -run TestGoldenStaged -update
 func TestGoldenStaged(t *testing.T) {
-	cases := []struct {
-		name  string
-		stage stage
-		wait  string
-	}{
+	cases := []goldenStage{
 		{"blast_radius", stBlast, "% of the"},
 		{"run", stRun, "Δ"},
 		{"stage_waits", stAsk, "Δ"},
