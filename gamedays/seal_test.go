@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gameday/gameday/gamedays/journaltest"
 )
 
 func TestKeyPath(t *testing.T) {
@@ -65,7 +67,7 @@ func TestSealedJournalIsPlainJSONL(t *testing.T) {
 	if st, _ := os.Stat(path); st.Mode().Perm() != 0o600 {
 		t.Errorf("journal mode %04o, want 0600", st.Mode().Perm())
 	}
-	lines := journalLines(t, path)
+	lines := journaltest.Lines(t, path)
 	for i, l := range lines {
 		var m map[string]any
 		if err := json.Unmarshal([]byte(l), &m); err != nil {

@@ -9,30 +9,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gameday/gameday/gamedays/journaltest"
 	"github.com/gameday/gameday/targets"
 	"github.com/gameday/gameday/targets/targetstest"
 )
-
-func journalLines(t *testing.T, path string) []string {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.SplitAfter(string(b), "\n")
-	return lines[:len(lines)-1] // after the last newline: nothing
-}
-
-func writeLines(t *testing.T, path string, lines []string) {
-	t.Helper()
-	s := strings.Join(lines, "")
-	if !strings.HasSuffix(s, "\n") {
-		s += "\n"
-	}
-	if err := os.WriteFile(path, []byte(s), 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // refused runs a recovery that must refuse the journal at path, naming
 // line: nothing rolled back, nothing written.
@@ -99,7 +79,7 @@ func TestRecoverRefusesAChangedJournal(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			key := testKey(t)
 			path := killedRun(t, t.TempDir(), key, false)
-			writeLines(t, path, c.change(journalLines(t, path)))
+			journaltest.Edit(t, path, c.change)
 			refused(t, path, key, c.line, c.says)
 		})
 	}
@@ -192,9 +172,10 @@ func (p planningExec) Plan(inj targets.Injection) []string {
 func TestRecoverTrustedAfterConfirmation(t *testing.T) {
 	key := testKey(t)
 	path := killedRun(t, t.TempDir(), key, false)
-	lines := journalLines(t, path)
-	lines[5] = "{garbage\n" // web-3's result
-	writeLines(t, path, lines)
+	journaltest.Edit(t, path, func(l []string) []string {
+		l[5] = "{garbage\n" // web-3's result
+		return l
+	})
 	refused(t, path, key, 6, "damaged line")
 
 	fake := targetstest.NewExecutor("burn@web-1", "burn@web-2")

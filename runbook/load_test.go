@@ -2,7 +2,6 @@ package runbook_test
 
 import (
 	"os"
-	"strings"
 	"testing"
 
 	"github.com/gameday/gameday/runbook"
@@ -41,11 +40,7 @@ func TestBrokenRunbooks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cat := targets.Default()
-	tests := []struct {
-		name, old, new string
-		want           []string
-	}{
+	tests := []brokenCase{
 		{"unknown top-level field", "name: checkout", "nmae: checkout", []string{
 			"2:1: runbook: unknown field \"nmae\" (did you mean \"name\"?); expected one of: version, name, description, tags, metrics, baseline, hypothesis, guardrails, targets, blast_radius, attacks, observe, abort, roles, slo, drill, notes, alerts",
 		}},
@@ -254,15 +249,5 @@ func TestBrokenRunbooks(t *testing.T) {
 	if len(tests) < 40 {
 		t.Fatalf("only %d cases", len(tests))
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if n := strings.Count(string(base), tt.old); n != 1 {
-				t.Fatalf("edit target occurs %d times in the fixture", n)
-			}
-			got := parseErrors(t, strings.Replace(string(base), tt.old, tt.new, 1), cat)
-			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
-				t.Errorf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
-			}
-		})
-	}
+	wantBroken(t, string(base), targets.Default(), tests)
 }

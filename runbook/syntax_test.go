@@ -69,6 +69,30 @@ func wantErrors(t *testing.T, cases map[string]string) {
 	}
 }
 
+// brokenCase is a runbook with one edit, old replaced by new, and the
+// errors that edit must give, in file order.
+type brokenCase struct {
+	name, old, new string
+	want           []string
+}
+
+// wantBroken applies each case's edit to base, where old must stand exactly
+// once, and expects exactly the case's errors and nothing else.
+func wantBroken(t *testing.T, base string, cat runbook.Catalogue, cases []brokenCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if n := strings.Count(base, tc.old); n != 1 {
+				t.Fatalf("edit target %q occurs %d times in the runbook", tc.old, n)
+			}
+			got := parseErrors(t, strings.Replace(base, tc.old, tc.new, 1), cat)
+			if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
+				t.Errorf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+			}
+		})
+	}
+}
+
 // Nesting past the parser's limit is an error at the bracket or the line
 // where the limit is crossed.
 func TestDeepNestingPosition(t *testing.T) {

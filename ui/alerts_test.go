@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"fmt"
 	"testing"
 	"time"
 
@@ -50,39 +49,33 @@ func alertsAt(to stage) (marks []gamedays.Event, results []gamedays.AlertResult)
 // each expected and forbidden alert, its state and times since the inject,
 // and the other alert that fired. Refresh with -update.
 func TestGoldenAlerts(t *testing.T) {
-	for _, tc := range []struct {
-		name  string
-		stage stage
-		wait  string
-	}{
+	for _, tc := range []goldenStage{
 		{"run", stRun, "Δ"},
 		{"observe", stObserve, "Δ"},
 		{"conclude", stConclude, "Action items"},
 	} {
-		for _, sz := range [][2]int{{80, 24}, {200, 50}} {
-			t.Run(fmt.Sprintf("%s_%dx%d", tc.name, sz[0], sz[1]), func(t *testing.T) {
-				rb, err := runbook.Parse("checkout.yaml", []byte(alertsRunbook), targets.Default())
-				if err != nil {
-					t.Fatal(err)
-				}
-				evs, now := scriptAt(tc.stage)
-				marks, results := alertsAt(tc.stage)
-				obs := newStaticObserver(rb, instances, int(now.Sub(t0)/time.Second)+1, now, tc.stage == stObserve)
-				c := New(Config{Runbook: rb, File: "checkout.yaml", RunDir: "/var/lib/gameday/r1", Metrics: obs, Version: "test"})
-				c.clock = func() time.Time { return now }
-				t.Cleanup(c.close)
-				for _, ev := range append(evs, marks...) {
-					c.OnEvent(ev)
-				}
-				live := liveAfter(rb, obs, evs, now)
-				if tc.stage == stConclude {
-					c.OnEvent(gamedays.Event{Type: gamedays.EvAlerts, Time: now, Alerts: results})
-				} else {
-					live.Live.Alerts = results
-				}
-				c.OnEvent(live)
-				requireGoldenView(t, c, sz, tc.wait, nil, "")
-			})
-		}
+		atSizes(t, tc.name, [][2]int{{80, 24}, {200, 50}}, func(t *testing.T, sz [2]int) {
+			rb, err := runbook.Parse("checkout.yaml", []byte(alertsRunbook), targets.Default())
+			if err != nil {
+				t.Fatal(err)
+			}
+			evs, now := scriptAt(tc.stage)
+			marks, results := alertsAt(tc.stage)
+			obs := newStaticObserver(rb, instances, int(now.Sub(t0)/time.Second)+1, now, tc.stage == stObserve)
+			c := New(Config{Runbook: rb, File: "checkout.yaml", RunDir: "/var/lib/gameday/r1", Metrics: obs, Version: "test"})
+			c.clock = func() time.Time { return now }
+			t.Cleanup(c.close)
+			for _, ev := range append(evs, marks...) {
+				c.OnEvent(ev)
+			}
+			live := liveAfter(rb, obs, evs, now)
+			if tc.stage == stConclude {
+				c.OnEvent(gamedays.Event{Type: gamedays.EvAlerts, Time: now, Alerts: results})
+			} else {
+				live.Live.Alerts = results
+			}
+			c.OnEvent(live)
+			requireGoldenView(t, c, sz, tc.wait, nil, "")
+		})
 	}
 }

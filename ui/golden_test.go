@@ -42,22 +42,53 @@ func TestGolden(t *testing.T) {
 		{"note", stObserve, "Δ", append([]tea.KeyMsg{keystest.Press("f")}, typed("retries hide web-2")...), "retries hide web-2"},
 	}
 	for _, tc := range cases {
-		for _, sz := range [][2]int{{80, 24}, {120, 40}, {200, 50}} {
-			t.Run(fmt.Sprintf("%s_%dx%d", tc.name, sz[0], sz[1]), func(t *testing.T) {
-				rb := parseRunbook(t)
-				evs, now := scriptAt(tc.stage)
-				obs := newStaticObserver(rb, instances, int(now.Sub(t0)/time.Second)+1, now, tc.stage == stObserve)
-				c := New(Config{Runbook: rb, File: "checkout.yaml", RunDir: "/var/lib/gameday/r1", Metrics: obs, Version: "test"})
-				c.clock = func() time.Time { return now }
-				t.Cleanup(c.close)
-				for _, ev := range evs {
-					c.OnEvent(ev)
-				}
-				c.OnEvent(liveAfter(rb, obs, evs, now))
-				requireGoldenView(t, c, sz, tc.wait, tc.keys, tc.thenWait)
-			})
-		}
+		atSizes(t, tc.name, goldenSizes, func(t *testing.T, sz [2]int) {
+			c := consoleAt(t, tc.stage, tc.stage == stObserve, Config{})
+			requireGoldenView(t, c, sz, tc.wait, tc.keys, tc.thenWait)
+		})
 	}
+}
+
+// goldenStage is a golden view of the console at a stage of the script:
+// the subtest's name, the stage, and text that appears only once that
+// screen is complete (as TestGolden's wait).
+type goldenStage struct {
+	name  string
+	stage stage
+	wait  string
+}
+
+// goldenSizes are the terminal sizes a golden view is rendered at: the
+// smallest the console supports, a common one and a large one.
+var goldenSizes = [][2]int{{80, 24}, {120, 40}, {200, 50}}
+
+// atSizes runs f as a subtest per size, named name_WxH, which names its
+// golden file.
+func atSizes(t *testing.T, name string, sizes [][2]int, f func(t *testing.T, size [2]int)) {
+	t.Helper()
+	for _, sz := range sizes {
+		t.Run(fmt.Sprintf("%s_%dx%d", name, sz[0], sz[1]), func(t *testing.T) { f(t, sz) })
+	}
+}
+
+// consoleAt is the checkout console that has seen the script up to a stage
+// and the engine's live judgement after it, its metrics with a gap when gap
+// is set. cfg gives what the test adds to the runbook, metrics and run
+// directory (sharing, a drill, how to join).
+func consoleAt(t *testing.T, to stage, gap bool, cfg Config) *Console {
+	t.Helper()
+	rb := parseRunbook(t)
+	evs, now := scriptAt(to)
+	obs := newStaticObserver(rb, instances, int(now.Sub(t0)/time.Second)+1, now, gap)
+	cfg.Runbook, cfg.File, cfg.RunDir, cfg.Metrics, cfg.Version = rb, "checkout.yaml", "/var/lib/gameday/r1", obs, "test"
+	c := New(cfg)
+	c.clock = func() time.Time { return now }
+	t.Cleanup(c.close)
+	for _, ev := range evs {
+		c.OnEvent(ev)
+	}
+	c.OnEvent(liveAfter(rb, obs, evs, now))
+	return c
 }
 
 // requireGoldenView runs c's console in a real Bubble Tea program at size,

@@ -1,10 +1,8 @@
 package ui
 
 import (
-	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 
@@ -22,27 +20,15 @@ func TestGoldenServing(t *testing.T) {
 		keys     []tea.KeyMsg
 		thenWait string
 	}{{"baseline", nil, ""}, {"help", []tea.KeyMsg{keystest.Press("?")}, "All keys"}} {
-		for _, sz := range [][2]int{{80, 24}, {120, 40}, {200, 50}} {
-			t.Run(fmt.Sprintf("%s_%dx%d", tc.name, sz[0], sz[1]), func(t *testing.T) {
-				rb := parseRunbook(t)
-				evs, now := scriptAt(stBaseline)
-				obs := newStaticObserver(rb, instances, int(now.Sub(t0)/time.Second)+1, now, false)
-				c := New(Config{Runbook: rb, File: "checkout.yaml", RunDir: "/var/lib/gameday/r1", Metrics: obs, Version: "test",
-					Shared: true, Join: join, HostKey: hostKey})
-				c.clock = func() time.Time { return now }
-				t.Cleanup(c.close)
-				for _, ev := range evs {
-					c.OnEvent(ev)
-				}
-				c.OnEvent(liveAfter(rb, obs, evs, now))
-				view := requireGoldenModel(t, c.newModel(&fakeSender{}, nil), sz, "Δ", tc.keys, tc.thenWait).View()
-				if !strings.Contains(view, "join: "+join) && !strings.Contains(view, "join with  "+join) {
-					t.Errorf("the console does not say how to join:\n%s", view)
-				}
-				if tc.name == "help" && !strings.Contains(view, hostKey) {
-					t.Errorf("the key help lacks the host key:\n%s", view)
-				}
-			})
-		}
+		atSizes(t, tc.name, goldenSizes, func(t *testing.T, sz [2]int) {
+			c := consoleAt(t, stBaseline, false, Config{Shared: true, Join: join, HostKey: hostKey})
+			view := requireGoldenModel(t, c.newModel(&fakeSender{}, nil), sz, "Δ", tc.keys, tc.thenWait).View()
+			if !strings.Contains(view, "join: "+join) && !strings.Contains(view, "join with  "+join) {
+				t.Errorf("the console does not say how to join:\n%s", view)
+			}
+			if tc.name == "help" && !strings.Contains(view, hostKey) {
+				t.Errorf("the key help lacks the host key:\n%s", view)
+			}
+		})
 	}
 }

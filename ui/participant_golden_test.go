@@ -1,11 +1,9 @@
 package ui
 
 import (
-	"fmt"
 	"io"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gameday/gameday/gamedays"
 	"github.com/gameday/gameday/runbook"
@@ -16,11 +14,7 @@ import (
 // see over SSH at each phase: the same events as the facilitator's, through
 // their own console. Refresh with: go test ./ui -run TestGoldenParticipant -update
 func TestGoldenParticipant(t *testing.T) {
-	cases := []struct {
-		name  string
-		stage stage
-		wait  string
-	}{
+	cases := []goldenStage{
 		{"hypothesis", stHypothesis, "Hypothesis"},
 		{"blast_radius", stBlast, "Blast radius"},
 		{"run", stRun, "Δ"},
@@ -34,38 +28,27 @@ func TestGoldenParticipant(t *testing.T) {
 	}{{runbook.RoleResponder, true}, {runbook.RoleObserver, false}}
 	for _, rl := range roles {
 		for _, tc := range cases {
-			for _, sz := range [][2]int{{80, 24}, {120, 40}, {200, 50}} {
-				t.Run(fmt.Sprintf("%s_%s_%dx%d", rl.role, tc.name, sz[0], sz[1]), func(t *testing.T) {
-					rb := parseRunbook(t)
-					evs, now := scriptAt(tc.stage)
-					obs := newStaticObserver(rb, instances, int(now.Sub(t0)/time.Second)+1, now, false)
-					c := New(Config{Runbook: rb, File: "checkout.yaml", RunDir: "/var/lib/gameday/r1", Metrics: obs, Version: "test", Shared: true, Drill: rl.drill})
-					c.clock = func() time.Time { return now }
-					t.Cleanup(c.close)
-					for _, ev := range evs {
-						c.OnEvent(ev)
-					}
-					c.OnEvent(liveAfter(rb, obs, evs, now))
-					q := newQueue()
-					for _, ev := range c.history.events() {
-						q.push(ev)
-					}
-					who := serve.Who{Name: "dee", Role: rl.role}
-					m := c.guestModel(JoinOptions{Who: who, Width: sz[0], Height: sz[1], Input: strings.NewReader(""), Output: io.Discard,
-						Send: func(i gamedays.Intent) error { return gamedays.Permit(gamedays.Actor(who), i) }}, q, c.stop)
-					view := requireGoldenModel(t, m, sz, tc.wait, nil, "").View()
-					if rl.role == runbook.RoleResponder {
-						for _, leak := range []string{"checkout.yaml", "slow on", "Nothing had been injected", "press Y", "Plan"} {
-							if strings.Contains(view, leak) {
-								t.Errorf("a responder's %s view shows %q:\n%s", tc.name, leak, view)
-							}
+			atSizes(t, rl.role+"_"+tc.name, goldenSizes, func(t *testing.T, sz [2]int) {
+				c := consoleAt(t, tc.stage, false, Config{Shared: true, Drill: rl.drill})
+				q := newQueue()
+				for _, ev := range c.history.events() {
+					q.push(ev)
+				}
+				who := serve.Who{Name: "dee", Role: rl.role}
+				m := c.guestModel(JoinOptions{Who: who, Width: sz[0], Height: sz[1], Input: strings.NewReader(""), Output: io.Discard,
+					Send: func(i gamedays.Intent) error { return gamedays.Permit(gamedays.Actor(who), i) }}, q, c.stop)
+				view := requireGoldenModel(t, m, sz, tc.wait, nil, "").View()
+				if rl.role == runbook.RoleResponder {
+					for _, leak := range []string{"checkout.yaml", "slow on", "Nothing had been injected", "press Y", "Plan"} {
+						if strings.Contains(view, leak) {
+							t.Errorf("a responder's %s view shows %q:\n%s", tc.name, leak, view)
 						}
 					}
-					if strings.Contains(view, "RUN_DIR") || strings.Contains(view, "/var/lib/gameday/r1") {
-						t.Errorf("a participant's view names a run directory they cannot write to:\n%s", view)
-					}
-				})
-			}
+				}
+				if strings.Contains(view, "RUN_DIR") || strings.Contains(view, "/var/lib/gameday/r1") {
+					t.Errorf("a participant's view names a run directory they cannot write to:\n%s", view)
+				}
+			})
 		}
 	}
 }

@@ -173,25 +173,19 @@ func stagedModelTo(t *testing.T, to stage, f *fakeSender) *model {
 // TestGoldenStaged renders the stage plan before anything runs and the
 // stage under way. Refresh with: go test ./ui -run TestGoldenStaged -update
 func TestGoldenStaged(t *testing.T) {
-	cases := []struct {
-		name  string
-		stage stage
-		wait  string
-	}{
+	cases := []goldenStage{
 		{"blast_radius", stBlast, "% of the"},
 		{"run", stRun, "Δ"},
 		{"stage_waits", stAsk, "Δ"},
 	}
 	for _, tc := range cases {
-		for _, sz := range [][2]int{{80, 24}, {120, 40}, {200, 50}} {
-			t.Run(fmt.Sprintf("%s_%dx%d", tc.name, sz[0], sz[1]), func(t *testing.T) {
-				c, evs := stagedConsole(t, tc.stage)
-				for _, ev := range evs {
-					c.OnEvent(ev)
-				}
-				requireGoldenView(t, c, sz, tc.wait, nil, "")
-			})
-		}
+		atSizes(t, tc.name, goldenSizes, func(t *testing.T, sz [2]int) {
+			c, evs := stagedConsole(t, tc.stage)
+			for _, ev := range evs {
+				c.OnEvent(ev)
+			}
+			requireGoldenView(t, c, sz, tc.wait, nil, "")
+		})
 	}
 }
 

@@ -101,14 +101,17 @@ func TestDrillOnTheLabMeasuresTTDAndTTM(t *testing.T) {
 	key("Y")
 	// The first hint is scheduled 3s after the inject at this time scale.
 	waitText(t, "rita", ritaScreen, "The edge P95 moved")
-	ritaKey("d")
-	waitText(t, "rita", ritaScreen, "what did you see?")
-	ritaKey("edge p95 went up, no errors\r")
-	waitText(t, "rita", ritaScreen, "detected saved")
-	ritaKey("m")
-	waitText(t, "rita", ritaScreen, "what did you do?")
-	ritaKey("took the slow host out\r")
-	waitText(t, "rita", ritaScreen, "mitigated saved")
+	// rita marks what she found and then what she did: a key, the question
+	// it asks, her answer and the console's receipt.
+	mark := func(key, asks, answer, saved string) {
+		t.Helper()
+		ritaKey(key)
+		waitText(t, "rita", ritaScreen, asks)
+		ritaKey(answer + "\r")
+		waitText(t, "rita", ritaScreen, saved)
+	}
+	mark("d", "what did you see?", "edge p95 went up, no errors", "detected saved")
+	mark("m", "what did you do?", "took the slow host out", "mitigated saved")
 	waitText(t, "the facilitator", screen, "by rita: took the slow host out")
 	waitText(t, "the facilitator", screen, "Verdict:")
 	key("\r")

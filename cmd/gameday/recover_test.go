@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gameday/gameday/gamedays"
+	"github.com/gameday/gameday/gamedays/journaltest"
 	"github.com/gameday/gameday/lab/e2e"
 	"github.com/gameday/gameday/targets"
 )
@@ -276,16 +277,6 @@ func customRun(t *testing.T, runs, id string, h realHost, mark string) string {
 	return sealedRunDir(t, runs, id, inj)
 }
 
-func lines(t *testing.T, path string) []string {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := strings.SplitAfter(string(b), "\n")
-	return l[:len(l)-1]
-}
-
 // The attack issue 17 describes: a journal edited after the run so that
 // recover runs something else as root. Each change is refused, naming its
 // line, and nothing runs; a person who has read it can still recover it.
@@ -327,7 +318,7 @@ func TestRecoverRefusesAChangedJournal(t *testing.T) {
 			mark, evil := filepath.Join(tmp, "mark"), filepath.Join(tmp, "evil")
 			dir := customRun(t, filepath.Join(tmp, "runs"), id, h, mark)
 			path := filepath.Join(dir, gamedays.JournalName)
-			os.WriteFile(path, []byte(strings.Join(c.change(lines(t, path), evil), "")), 0o600)
+			journaltest.Edit(t, path, func(l []string) []string { return c.change(l, evil) })
 			code, out, errs := gameday(t, append([]string{"recover", "--yes", dir}, h.flags...)...)
 			want := path + ":" + strconv.Itoa(c.line) + ": "
 			if code != exitInvalid || !strings.Contains(errs, want) || !strings.Contains(errs, "--trust-journal") {
@@ -351,12 +342,13 @@ func TestRecoverRefusesAChangedJournal(t *testing.T) {
 	mark, evil := filepath.Join(tmp, "mark"), filepath.Join(tmp, "evil")
 	dir := customRun(t, filepath.Join(tmp, "runs"), id, h, mark)
 	path := filepath.Join(dir, gamedays.JournalName)
-	l := lines(t, path)
-	// The encoder writes > as \u003e.
-	for i := 2; i <= 3; i++ {
-		l[i] = strings.Replace(l[i], "echo rolled-back", "echo edited \\u003e"+evil+"; echo rolled-back", 1)
-	}
-	os.WriteFile(path, []byte(strings.Join(l, "")), 0o600)
+	journaltest.Edit(t, path, func(l []string) []string {
+		// The encoder writes > as \u003e.
+		for i := 2; i <= 3; i++ {
+			l[i] = strings.Replace(l[i], "echo rolled-back", "echo edited \\u003e"+evil+"; echo rolled-back", 1)
+		}
+		return l
+	})
 	code, out, errs := gameday(t, append([]string{"recover", "--yes", "--trust-journal", dir}, h.flags...)...)
 	if code != exitOK || !strings.Contains(out, "WARNING: trusted with --trust-journal") || !strings.Contains(out, path+":3: seal does not match") {
 		t.Fatalf("trusted recover: exit %d\n%s%s", code, out, errs)
@@ -394,9 +386,10 @@ func TestRecoverConfirmsOnATerminal(t *testing.T) {
 			args := append([]string{"recover", dir}, h.flags...)
 			if c.damage {
 				path := filepath.Join(dir, gamedays.JournalName)
-				l := lines(t, path)
-				l[1] = "{a damaged blast.confirmed\n"
-				os.WriteFile(path, []byte(strings.Join(l, "")), 0o600)
+				journaltest.Edit(t, path, func(l []string) []string {
+					l[1] = "{a damaged blast.confirmed\n"
+					return l
+				})
 				args = append(args, "--trust-journal")
 			}
 			env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + tmp, "TERM=xterm-256color", "XDG_STATE_HOME=" + os.Getenv("XDG_STATE_HOME")}

@@ -12,13 +12,14 @@ import (
 
 // The fakes stand in for a server and a host only where a test says so: no
 // program of the module may link them. This guards targets/targetstest and
-// metrics/alerts/alertstest (which starts real daemons for tests) too, so
-// the rule lives in one place.
+// metrics/alerts/alertstest (which starts real daemons for tests) and
+// gamedays/journaltest too, so the rule lives in one place.
 func TestOnlyTestsImportTheFakes(t *testing.T) {
 	fakes := map[string]bool{
 		"github.com/gameday/gameday/metrics/metricstest":       true,
 		"github.com/gameday/gameday/targets/targetstest":       true,
 		"github.com/gameday/gameday/metrics/alerts/alertstest": true,
+		"github.com/gameday/gameday/gamedays/journaltest":      true,
 	}
 	root := filepath.Join("..", "..")
 	fset := token.NewFileSet()
