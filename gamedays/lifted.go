@@ -34,7 +34,7 @@ func (e *Engine) Lifted(source string, inj targets.Injection, msg string) {
 	}
 	if p == nil || e.done[p] {
 		e.mu.Unlock()
-		e.later(Event{Type: EvNote, Source: source, Author: source, Msg: msg})
+		e.later(Event{Type: EvNote, Source: source, Author: source, Msg: key.String() + ": " + msg})
 		return
 	}
 	if e.lifted == nil {
@@ -77,7 +77,7 @@ func (e *Engine) judgeLift(p *targets.Injection, l lift) {
 	done := e.done[p]
 	phase := e.phase
 	e.mu.Unlock()
-	e.emit(Event{Type: EvNote, Source: l.source, Author: l.source, Msg: l.msg})
+	e.emit(Event{Type: EvNote, Source: l.source, Author: l.source, Msg: KeyOf(*p).String() + ": " + l.msg})
 	if !ok || done || e.aborted() || (phase != PhaseRun && phase != PhaseObserve) {
 		return
 	}

@@ -156,7 +156,7 @@ func TestFISEngineStopConditionAbortsTheRun(t *testing.T) {
 		return in.State == labaws.StateStopped
 	})
 	srv.SetAlarm(fisAlarm, true)
-	want := "FIS experiment " + exp + " of stop on " + id + " is stopped: Experiment stopped by stop condition " + fisAlarm
+	want := "stop on " + id + ": FIS experiment " + exp + " is stopped: Experiment stopped by stop condition " + fisAlarm
 	if code := c.wait(t, time.Minute); code != exitAborted {
 		t.Fatalf("exit %d, want %d (aborted): the fault ended early\n%s", code, exitAborted, c.stderr.String())
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
+	"strings"
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/fis"
@@ -160,8 +161,8 @@ func (e *Executor) stopExperiment(ctx context.Context, s *session, member, id st
 		st, why := expState(got.Experiment)
 		if terminal(st) {
 			msg := fmt.Sprintf("experiment %s is %s", id, st)
-			if why != "" {
-				msg += ": " + why
+			if why = strings.TrimSuffix(why, "."); why != "" {
+				msg += ": " + why // a clause among the rollback's others
 			}
 			return targets.Result{Output: msg}, nil
 		}

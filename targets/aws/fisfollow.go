@@ -3,6 +3,7 @@ package aws
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
@@ -25,7 +26,7 @@ func (e *Executor) follow(s *session, inj targets.Injection, id, status string) 
 		// It ended while the inject waited for it to run: a template
 		// whose actions are shorter than the attack.
 		if e.opts.Ended != nil {
-			e.opts.Ended(inj, fmt.Sprintf("FIS experiment %s of %s on %s is %s", id, inj.Attack, inj.Member.ID, status))
+			e.opts.Ended(inj, endedAs(id, fistypes.ExperimentStatus(status), ""))
 		}
 		return
 	}
@@ -54,22 +55,34 @@ func (e *Executor) follow(s *session, inj targets.Injection, id, status string) 
 				continue
 			}
 			status = string(st)
+			if terminal(st) && e.opts.Ended != nil {
+				if ctx.Err() == nil {
+					e.opts.Ended(inj, endedAs(id, st, why))
+				}
+				return
+			}
 			msg := fmt.Sprintf("FIS experiment %s of %s on %s is %s", id, inj.Attack, inj.Member.ID, st)
 			if why != "" {
 				msg += ": " + why
 			}
-			tell := e.opts.Follow
-			if terminal(st) && e.opts.Ended != nil {
-				tell = e.opts.Ended
-			}
-			if ctx.Err() == nil && tell != nil {
-				tell(inj, msg)
+			if ctx.Err() == nil && e.opts.Follow != nil {
+				e.opts.Follow(inj, msg)
 			}
 			if terminal(st) {
 				return
 			}
 		}
 	}()
+}
+
+// endedAs is how an experiment ended, for Options.Ended, which names the
+// injection itself.
+func endedAs(id string, st fistypes.ExperimentStatus, why string) string {
+	msg := fmt.Sprintf("FIS experiment %s is %s", id, st)
+	if why = strings.TrimSuffix(why, "."); why != "" {
+		msg += ": " + why
+	}
+	return msg
 }
 
 // unfollow stops watching experiment id, as its rollback takes over.

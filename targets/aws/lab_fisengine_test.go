@@ -173,14 +173,14 @@ func TestLabFISEngineIsFollowed(t *testing.T) {
 	if _, err := e.Inject(ctx, &short); err != nil {
 		t.Fatal(err)
 	}
-	told(members[0].ID, "is completed: Experiment completed.")
+	told(members[0].ID, "is completed: Experiment completed")
 	long := fisStop(members[1], time.Hour)
 	if _, err := e.Inject(ctx, &long); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the long attack's instance to stop", func() bool { return labState(t, srv, members[1].ID) == "stopped" })
 	srv.SetAlarm(alarm, true)
-	told(members[1].ID, "is stopped: Experiment stopped by stop condition "+alarm+".")
+	told(members[1].ID, "is stopped: Experiment stopped by stop condition "+alarm)
 }
 
 // awaitTold reads got until a message with prefix and suffix arrives.
@@ -217,7 +217,7 @@ func TestLabFISExperimentEndIsTold(t *testing.T) {
 	if _, err := e.Inject(ctx, inj); err != nil {
 		t.Fatal(err)
 	}
-	awaitTold(t, got, "ended EXTshort: FIS experiment "+inj.State["experiment_id"]+" of short on EXTshort", "is completed: Experiment completed.")
+	awaitTold(t, got, "ended EXTshort: FIS experiment "+inj.State["experiment_id"]+" is completed", ": Experiment completed")
 	if _, err := e.Rollback(ctx, *inj); err != nil {
 		t.Fatal(err)
 	}
