@@ -32,7 +32,7 @@ const maxListed = 10
 func (s *State) Describe(ev Event) string {
 	ok := ev.OK == nil || *ev.OK
 	switch ev.Type {
-	case EvPreflight, EvAttackIntent, EvAttackResult, EvRollbackIntent, EvRollbackResult:
+	case EvPreflight, EvAttackIntent, EvAttackResult, EvFaultEnded, EvRollbackIntent, EvRollbackResult:
 		return describeInjection(ev, ok)
 	case EvStagePlan, EvStageStart, EvStageResult, EvStageAsk, EvStageConfirm, EvConfirmEach:
 		return describeStage(ev)
@@ -202,6 +202,8 @@ func describeInjection(ev Event, ok bool) string {
 			return line
 		}
 		return "injected " + name
+	case EvFaultEnded:
+		return "FAULT ENDED EARLY: " + name + " " + ev.Msg
 	case EvRollbackIntent:
 		return fmt.Sprintf("roll back %s (%s)", name, ev.Msg)
 	}

@@ -56,6 +56,7 @@ const (
 	EvConfirmed      = "blast.confirmed"
 	EvAttackIntent   = "attack.intent"
 	EvAttackResult   = "attack.result"
+	EvFaultEnded     = "fault.ended" // a fault ended on its own before its duration
 	EvRollbackIntent = "rollback.intent"
 	EvRollbackResult = "rollback.result"
 	EvGuardrail      = "guardrail.breach"

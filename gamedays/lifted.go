@@ -77,16 +77,19 @@ func (e *Engine) judgeLift(p *targets.Injection, l lift) {
 	done := e.done[p]
 	phase := e.phase
 	e.mu.Unlock()
-	e.emit(Event{Type: EvNote, Source: l.source, Author: l.source, Msg: KeyOf(*p).String() + ": " + l.msg})
-	if !ok || done || e.aborted() || (phase != PhaseRun && phase != PhaseObserve) {
+	held := l.at.Sub(since)
+	if !ok || done || held >= p.Duration-liftSlack {
+		// It ran its course (or was rolled back already); the attack's
+		// own rollback confirms it.
+		e.emit(Event{Type: EvNote, Source: l.source, Author: l.source, Msg: KeyOf(*p).String() + ": " + l.msg})
 		return
 	}
-	held := l.at.Sub(since)
-	if held >= p.Duration-liftSlack {
-		return // it ran its course; the attack's own rollback confirms it
+	ended := fmt.Sprintf("ended after %s of its %s: %s", FormatDuration(held.Round(time.Second)), FormatDuration(p.Duration), l.msg)
+	e.emit(Event{Type: EvFaultEnded, Injection: p, Source: l.source, Author: l.source, Msg: ended})
+	if e.aborted() || (phase != PhaseRun && phase != PhaseObserve) {
+		return
 	}
-	why := fmt.Sprintf("%s on %s ended after %s of its %s: %s", p.Attack, p.Member.ID,
-		FormatDuration(held.Round(time.Second)), FormatDuration(p.Duration), l.msg)
+	why := p.Attack + " on " + p.Member.ID + " " + ended
 	if e.rb.Abort.OnInjectFailure == runbook.OnInjectFailureContinue {
 		e.mu.Lock()
 		e.landed--

@@ -2,6 +2,7 @@ package gamedays
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -53,9 +54,7 @@ func TestAFaultEndedEarlyAbortsTheRun(t *testing.T) {
 			t.Errorf("reason %q does not say %q", out.Reason, want)
 		}
 	}
-	if !h.has(EvNote, stopCondition) {
-		t.Error("the executor's own words were not journalled")
-	}
+	h.endedEarly(10 * time.Second)
 	if h.exec.Active() != 0 || h.exec.Rollbacks() != 1 {
 		t.Errorf("after the abort: %d applied, %d rollbacks; want 0 and 1 (the rollback confirms what AWS ended)", h.exec.Active(), h.exec.Rollbacks())
 	}
@@ -68,8 +67,11 @@ func TestAFaultEndingAtItsDurationRanItsCourse(t *testing.T) {
 	if out.Verdict != VerdictHeld {
 		t.Fatalf("verdict %s (%s), want held: the fault ended at its duration", out.Verdict, out.Reason)
 	}
-	if !h.has(EvNote, stopCondition) {
-		t.Error("the end was not journalled")
+	if !h.has(EvNote, "slow on web-") || !h.has(EvNote, stopCondition) {
+		t.Error("the end was not journalled as a note")
+	}
+	if slices.Contains(h.types(), EvFaultEnded) {
+		t.Error("a fault that ran its course was journalled as ended early")
 	}
 	h.checkJournal()
 }
@@ -84,7 +86,42 @@ func TestContinueCountsAFaultEndedEarlyAsNotLanded(t *testing.T) {
 	if !strings.Contains(out.Reason, "only 2 of 3 injection(s) applied") || !strings.Contains(out.Reason, "slow on web-2 ended after") {
 		t.Errorf("reason %q does not say that web-2's fault ended early and is not counted", out.Reason)
 	}
+	h.endedEarly(5 * time.Second)
 	h.checkJournal()
+}
+
+// endedEarly checks the journal: the fault's end is a fault.ended in the
+// executor's words, and the state folded up to it shows that injection
+// ENDED EARLY (no longer ACTIVE, its rollback still owed) with its real
+// window closed about held after it landed.
+func (h *harness) endedEarly(held time.Duration) {
+	h.t.Helper()
+	events, _, err := ReadJournal(h.journal)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	st := NewState(nil)
+	for _, ev := range events {
+		st.Apply(ev)
+		if ev.Type != EvFaultEnded {
+			continue
+		}
+		if !strings.Contains(ev.Msg, stopCondition) || !strings.Contains(ev.Msg, "ended after") {
+			h.t.Errorf("fault.ended says %q; want how long it held and the executor's own words", ev.Msg)
+		}
+		is, ok := st.Injection(KeyOf(*ev.Injection))
+		if !ok || is.Status != StatusEnded || !is.Status.MayBeApplied() {
+			h.t.Fatalf("state after fault.ended: %+v; want ENDED EARLY, its rollback owed", is)
+		}
+		if from, to, open := is.Window(); open || to.Sub(from) < held || to.Sub(from) > held+2*time.Second {
+			h.t.Errorf("the fault's window is %s to %s (open %v); want it closed about %s after it landed", from, to, open, held)
+		}
+		if line := st.Describe(ev); !strings.HasPrefix(line, "FAULT ENDED EARLY: slow (network-latency) on web-") {
+			h.t.Errorf("the timeline reads %q", line)
+		}
+		return
+	}
+	h.t.Fatal("no fault.ended in the journal")
 }
 
 // liftingExec reports the end of each fault before its inject returns, as
@@ -114,7 +151,7 @@ func TestAnEndReportedBeforeTheInjectReturnsIsJournalledAfterIt(t *testing.T) {
 		switch {
 		case e.Type == EvAttackResult && result < 0:
 			result = i
-		case e.Type == EvNote && strings.Contains(e.Msg, "the action failed") && note < 0:
+		case e.Type == EvFaultEnded && strings.Contains(e.Msg, "the action failed") && note < 0:
 			note = i
 		}
 	}

@@ -43,9 +43,13 @@ const (
 	StatusRollingBack
 	StatusReverted
 	StatusRollbackFailed
+	// StatusEnded is a fault that ended on its own before its duration (an
+	// FIS experiment AWS stopped): no longer in effect, its rollback still
+	// to confirm it and tidy up.
+	StatusEnded
 )
 
-var statusNames = [...]string{"pending", "injecting", "ACTIVE", "inject failed", "rolling back", "reverted", "ROLLBACK FAILED"}
+var statusNames = [...]string{"pending", "injecting", "ACTIVE", "inject failed", "rolling back", "reverted", "ROLLBACK FAILED", "ENDED EARLY"}
 
 func (s Status) String() string {
 	if s < 0 || int(s) >= len(statusNames) {
@@ -59,7 +63,7 @@ func (s Status) String() string {
 // the call may have half worked.
 func (s Status) MayBeApplied() bool {
 	switch s {
-	case StatusInjecting, StatusApplied, StatusInjectFailed, StatusRollingBack, StatusRollbackFailed:
+	case StatusInjecting, StatusApplied, StatusInjectFailed, StatusRollingBack, StatusRollbackFailed, StatusEnded:
 		return true
 	}
 	return false
@@ -80,6 +84,8 @@ type InjectionState struct {
 	IntentAt   time.Time // the intent was journalled
 	AppliedAt  time.Time // the fault took effect (executor's word, else the result)
 	RevertedAt time.Time // a rollback was confirmed
+	EndedAt    time.Time // the fault ended on its own, before its duration
+	EndedWhy   string    // how, in the executor's words
 	Expires    time.Time // the fault's own bound ends it (dead man's switch)
 	LinkLost   bool      // applied, then the executor lost its link to the member
 	// Irreversible says the rollback had nothing it could undo (a failover,
@@ -129,6 +135,8 @@ type Preflight struct {
 func (s *InjectionState) Window() (from, to time.Time, open bool) {
 	from = s.AppliedAt
 	switch {
+	case !s.EndedAt.IsZero() && (s.RevertedAt.IsZero() || s.EndedAt.Before(s.RevertedAt)):
+		to = s.EndedAt // AWS ended it; the rollback only confirmed that
 	case !s.RevertedAt.IsZero():
 		to = s.RevertedAt
 		if s.LinkLost && !s.Expires.IsZero() && s.Expires.Before(to) {
@@ -246,7 +254,7 @@ func (s *State) Apply(ev Event) {
 	switch ev.Type {
 	case EvRunStart:
 		s.runStart(ev)
-	case EvPreflight, EvAttackIntent, EvAttackResult, EvRollbackIntent, EvRollbackResult:
+	case EvPreflight, EvAttackIntent, EvAttackResult, EvFaultEnded, EvRollbackIntent, EvRollbackResult:
 		s.injection(ev)
 	case EvStagePlan, EvStageStart, EvStageResult, EvStageAsk, EvStageConfirm, EvConfirmEach:
 		s.stage(ev)
@@ -435,6 +443,11 @@ func (s *State) injection(ev Event) {
 			}
 		} else {
 			is.Status, is.Inject = StatusInjectFailed, StepFailed
+		}
+	case EvFaultEnded:
+		is.EndedAt, is.EndedWhy = ev.Time, ev.Msg
+		if is.Status == StatusApplied {
+			is.Status = StatusEnded
 		}
 	case EvRollbackIntent:
 		is.RollbackWhy = ev.Msg

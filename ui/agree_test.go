@@ -39,8 +39,8 @@ attacks:
 `
 
 // randomJournal is a game day's journal with the injections' steps in a
-// random interleaving: injects that fail or never return, rollbacks that
-// fail, are repeated or never come, aborts (repeated), a verdict or none, a
+// random interleaving: injects that fail or never return, faults that end
+// early on their own, rollbacks that fail, are repeated or never come, aborts (repeated), a verdict or none, a
 // recovery or none.
 func randomJournal(r *rand.Rand) []gamedays.Event {
 	t := time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC)
@@ -91,14 +91,21 @@ func randomJournal(r *rand.Rand) []gamedays.Event {
 						ev.Result.Err = ""
 					}
 				}
-				if typ == gamedays.EvRollbackIntent {
+				switch typ {
+				case gamedays.EvRollbackIntent:
 					ev.Msg = "duration over"
+				case gamedays.EvFaultEnded:
+					ev.Source, ev.Msg = "fis", "ended after 5s of its 30s: FIS experiment EXP1 is stopped: Experiment stopped by stop condition"
 				}
 				sc.steps = append(sc.steps, ev)
 			}
 			step(gamedays.EvAttackIntent, nil, "")
 			if r.IntN(6) > 0 {
-				step(gamedays.EvAttackResult, okOr(0.8), "Error: Specified qdisc kind is unknown.")
+				ok := okOr(0.8)
+				step(gamedays.EvAttackResult, ok, "Error: Specified qdisc kind is unknown.")
+				if *ok && r.IntN(4) == 0 {
+					step(gamedays.EvFaultEnded, nil, "")
+				}
 			}
 			for n := r.IntN(3); n > 0; n-- {
 				step(gamedays.EvRollbackIntent, nil, "")

@@ -163,6 +163,8 @@ func (m *attacksScreen) when(r *attackRow) string {
 			return "switch " + tplus(s.Elapsed(r.Expires))
 		}
 		return "ends in " + clockDur(end.Sub(m.now))
+	case gamedays.StatusEnded:
+		return "ended " + tplus(s.Elapsed(r.EndedAt))
 	case gamedays.StatusReverted:
 		return "at " + tplus(s.Elapsed(r.RevertedAt))
 	}

@@ -112,7 +112,7 @@ func preflightCounts(s *runState, target string) (ok, failed, waiting int) {
 // attackProblem says whether an attack row needs the reader's eye.
 func attackProblem(r *attackRow) bool {
 	switch r.Status {
-	case gamedays.StatusInjectFailed, gamedays.StatusRollbackFailed:
+	case gamedays.StatusInjectFailed, gamedays.StatusRollbackFailed, gamedays.StatusEnded:
 		return true
 	}
 	return r.LinkLost

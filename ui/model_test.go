@@ -700,6 +700,32 @@ func TestLinkLostIsShown(t *testing.T) {
 	}
 }
 
+// A fault that ended on its own before its duration is shown as no longer
+// active, with when and why, on the screen and in the timeline.
+func TestFaultEndedEarlyIsShown(t *testing.T) {
+	hs := newHarness(t, stObserve, 120, 40)
+	inj := &targets.Injection{RunID: "r1", Attack: "slow", Kind: "network-latency", Member: targets.Member{Target: "web", ID: "web-2", Addr: "web-2:22"}, Duration: 30 * time.Second}
+	ok := true
+	hs.m.Update(eventsMsg{{Type: gamedays.EvAttackResult, Time: hs.now, Injection: inj, OK: &ok, Result: &targets.Result{Applied: hs.now}}})
+	if v := hs.view(); !strings.Contains(v, "ACTIVE") {
+		t.Fatalf("the landed fault is not shown active:\n%s", v)
+	}
+	hs.m.Update(eventsMsg{{Type: gamedays.EvFaultEnded, Time: hs.now.Add(12 * time.Second), Injection: inj, Source: "fis",
+		Msg: "ended after 12s of its 30s: FIS experiment EXP1 is stopped: Experiment stopped by stop condition"}})
+	v := hs.view()
+	for _, want := range []string{"ENDED EARLY", "ended T+", "ended after 12s of its 30s"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("the screen does not say %q:\n%s", want, v)
+		}
+	}
+	if strings.Contains(v, "ACTIVE") {
+		t.Errorf("the ended fault is still shown active:\n%s", v)
+	}
+	if tl := hs.timeline(); !strings.Contains(tl, "FAULT ENDED EARLY: slow (network-latency) on web-2 (web-2:22) ended after 12s") {
+		t.Errorf("timeline:\n%s", tl)
+	}
+}
+
 func (hs *harness) timeline() string {
 	var b strings.Builder
 	hs.m.run.entries(func(e entry) { b.WriteString(e.text + "\n") })

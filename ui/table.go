@@ -120,7 +120,7 @@ func (m *page) stateCell(r *attackRow) cell {
 			return cs("LINK LOST", st.Bad)
 		}
 		return cs(r.Status.String(), st.Warn)
-	case gamedays.StatusInjectFailed, gamedays.StatusRollbackFailed:
+	case gamedays.StatusInjectFailed, gamedays.StatusRollbackFailed, gamedays.StatusEnded:
 		return cs(r.Status.String(), st.Bad)
 	case gamedays.StatusReverted:
 		if r.Irreversible {
@@ -133,7 +133,10 @@ func (m *page) stateCell(r *attackRow) cell {
 
 // outputCell is the last output line, red when it explains a failure.
 func (m *page) outputCell(r *attackRow) cell {
-	if r.Status == gamedays.StatusInjectFailed || r.Status == gamedays.StatusRollbackFailed {
+	switch r.Status {
+	case gamedays.StatusEnded:
+		return cs(r.EndedWhy, m.styles.Bad)
+	case gamedays.StatusInjectFailed, gamedays.StatusRollbackFailed:
 		return cs(lastLine(r), m.styles.Bad)
 	}
 	return c(lastLine(r))

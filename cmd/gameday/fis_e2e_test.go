@@ -144,7 +144,7 @@ func TestFISEngineOutlivesAKilledConsole(t *testing.T) {
 }
 
 // The alarm a runbook names stops the experiment on AWS's side: the run
-// journals it, and since the fault no longer holds over the attack window
+// journals the fault's early end, and since the fault no longer holds over the attack window
 // it aborts on its own (exit 2) instead of judging a fault that is gone;
 // the rollback finds the experiment stopped.
 func TestFISEngineStopConditionAbortsTheRun(t *testing.T) {
@@ -156,7 +156,7 @@ func TestFISEngineStopConditionAbortsTheRun(t *testing.T) {
 		return in.State == labaws.StateStopped
 	})
 	srv.SetAlarm(fisAlarm, true)
-	want := "stop on " + id + ": FIS experiment " + exp + " is stopped: Experiment stopped by stop condition " + fisAlarm
+	want := "FIS experiment " + exp + " is stopped: Experiment stopped by stop condition " + fisAlarm
 	if code := c.wait(t, time.Minute); code != exitAborted {
 		t.Fatalf("exit %d, want %d (aborted): the fault ended early\n%s", code, exitAborted, c.stderr.String())
 	}
@@ -166,10 +166,10 @@ func TestFISEngineStopConditionAbortsTheRun(t *testing.T) {
 	events := journal(t, dir)
 	noted := false
 	for _, e := range events {
-		noted = noted || e.Type == gamedays.EvNote && e.Author == "fis" && strings.Contains(e.Msg, want)
+		noted = noted || e.Type == gamedays.EvFaultEnded && e.Source == "fis" && e.Injection != nil && e.Injection.Member.ID == id && strings.Contains(e.Msg, want)
 	}
 	if !noted {
-		t.Errorf("the journal has no note %q", want)
+		t.Errorf("the journal has no fault.ended of %s saying %q", id, want)
 	}
 	v := find(events, gamedays.EvVerdict, false)
 	if v == nil || v.Verdict != string(gamedays.VerdictAborted) || !strings.Contains(v.Msg, "stop on "+id+" ended after") || !strings.Contains(v.Msg, "stopped by stop condition") {
