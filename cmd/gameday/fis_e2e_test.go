@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gameday/gameday/gamedays"
+	gdreport "github.com/gameday/gameday/gamedays/report"
 	labaws "github.com/gameday/gameday/lab/aws"
 	"github.com/gameday/gameday/lab/e2e"
 )
@@ -170,6 +171,15 @@ func TestFISEngineStopConditionAbortsTheRun(t *testing.T) {
 	}
 	if !noted {
 		t.Errorf("the journal has no fault.ended of %s saying %q", id, want)
+	}
+	// The report's attack ends when AWS ended it, and says how.
+	rep, err := gdreport.Build(events, false)
+	if err != nil || len(rep.Attacks) != 1 {
+		t.Fatalf("report: %v, %+v", err, rep)
+	}
+	ended := find(events, gamedays.EvFaultEnded, false)
+	if a := rep.Attacks[0]; !strings.Contains(a.EndedEarly, want) || a.EndedAt == nil || ended == nil || !a.EndedAt.Equal(ended.Time) {
+		t.Errorf("report attack: ended early %q at %v; want %q at the fault.ended's time", a.EndedEarly, a.EndedAt, want)
 	}
 	v := find(events, gamedays.EvVerdict, false)
 	if v == nil || v.Verdict != string(gamedays.VerdictAborted) || !strings.Contains(v.Msg, "stop on "+id+" ended after") || !strings.Contains(v.Msg, "stopped by stop condition") {

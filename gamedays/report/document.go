@@ -307,6 +307,9 @@ func (r *Report) attackSection() section {
 		if a.Error != "" {
 			result += ": " + a.Error
 		}
+		if a.EndedEarly != "" {
+			result += "; ENDED EARLY, " + a.EndedEarly
+		}
 		rb := a.Rollback
 		if a.RollbackError != "" {
 			rb += ": " + a.RollbackError

@@ -184,6 +184,9 @@ type Attack struct {
 	// Overran is how many seconds longer than planned the fault lasted,
 	// when that is more than a second; 0 otherwise.
 	Overran float64 `json:"overran_seconds"`
+	// EndedEarly says how the fault ended on its own before its duration
+	// (an FIS experiment AWS stopped); EndedAt is then when.
+	EndedEarly string `json:"ended_early,omitempty"`
 }
 
 // Guardrail is one stop condition as the runbook set it.
