@@ -220,6 +220,8 @@ func wantRules(t *testing.T, srv *labaws.Server, want labaws.SecurityGroup, cut 
 	}
 }
 
+// keepAll and ingressPort are the cuts wantRules is given: none, or the
+// tcp ingress rules of one port.
 func keepAll(labaws.Rule) bool { return false }
 
 func ingressPort(port int) func(labaws.Rule) bool {
