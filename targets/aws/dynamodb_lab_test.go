@@ -121,6 +121,20 @@ func TestLabDynamoDBCapacity(t *testing.T) {
 	wantCalls(t, srv, "dynamodb:UpdateTable", 2, "second rollback")
 	wantCapacity(t, srv, "orders", 100, 40, "after the second rollback")
 
+	// The same, at once, from the intent alone, as after a crash that lost
+	// the inject's record: the capacity resolved on the member is restored.
+	again := &targets.Injection{RunID: "r-ddb", Attack: "starve", Kind: "dynamodb-capacity", Member: orders, Duration: time.Minute, Params: map[string]string{"keep": "10"}}
+	preflightInject(ctx, t, e, again)
+	wantCapacity(t, srv, "orders", 10, 4, "after the second inject")
+	lost := *again
+	lost.State = nil
+	if _, err := fresh.Rollback(ctx, lost); err != nil {
+		t.Fatalf("rollback without the inject's record: %v", err)
+	}
+	wantCapacity(t, srv, "orders", 100, 40, "after the rollback without the inject's record")
+	wantCalls(t, srv, "dynamodb:UpdateTable", 4, "two injects and two rollbacks")
+	waitFor(t, "orders to be ACTIVE after the second rollback", tableActive(srv, "orders"))
+
 	rollbackSparesOthersChange(t, e, fresh, srv, orders)
 }
 

@@ -2,6 +2,7 @@ package aws
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -88,6 +89,14 @@ func lambdaTarget(ids []string, tags map[string]string) runbook.Target {
 	return runbook.Target{Name: "fn", AWS: &runbook.AWSTarget{Resource: "lambda:function", IDs: ids, Tags: tags, Accounts: []string{labAccount}}}
 }
 
+// reservation is a function's reserved concurrency as the executor labels it.
+func reservation(f labaws.Function) string {
+	if f.ReservedConcurrency == nil {
+		return "none"
+	}
+	return strconv.Itoa(*f.ReservedConcurrency)
+}
+
 func TestLabLambdaThrottle(t *testing.T) {
 	srv := startLab(t, labaws.Hooks{})
 	ten := 10
@@ -109,23 +118,47 @@ func TestLabLambdaThrottle(t *testing.T) {
 	if len(members) != 2 || members[0].ID != "checkout" || members[0].Labels[LabelConcurrency] != "10" || members[1].Labels[LabelConcurrency] != "none" || !strings.HasPrefix(members[0].Addr, "arn:aws:lambda:") {
 		t.Fatalf("members %+v", members)
 	}
+	// Each function is throttled twice: rolled back from the inject's
+	// record, then from the intent alone, as after a crash that lost the
+	// record, where the concurrency resolved on the member is restored.
+	// Each rollback is made twice, the second a no-op.
+	var last *targets.Injection
 	for _, m := range members {
-		inj := &targets.Injection{RunID: "r1", Attack: "throttle", Kind: "lambda-throttle", Member: m, Params: map[string]string{"concurrency": "0"}, Duration: time.Minute}
-		preflightInject(ctx, t, e, inj)
-		if f, _ := srv.Function(m.ID); f.ReservedConcurrency == nil || *f.ReservedConcurrency != 0 {
-			t.Fatalf("%s after inject: %v", m.ID, f.ReservedConcurrency)
-		}
-		for i := 0; i < 2; i++ {
-			if _, err := e.Rollback(ctx, *inj); err != nil {
-				t.Fatalf("%s rollback %d: %v", m.ID, i, err)
+		for _, fromRecord := range []bool{true, false} {
+			inj := &targets.Injection{RunID: "r1", Attack: "throttle", Kind: "lambda-throttle", Member: m, Params: map[string]string{"concurrency": "0"}, Duration: time.Minute}
+			preflightInject(ctx, t, e, inj)
+			if f, _ := srv.Function(m.ID); f.ReservedConcurrency == nil || *f.ReservedConcurrency != 0 {
+				t.Fatalf("%s after inject: %v", m.ID, f.ReservedConcurrency)
 			}
+			if inj.State["previous_concurrency"] != m.Labels[LabelConcurrency] {
+				t.Errorf("%s recorded state %v, want previous_concurrency %s", m.ID, inj.State, m.Labels[LabelConcurrency])
+			}
+			x := *inj
+			if !fromRecord {
+				x.State = nil
+			}
+			for i, x := range []targets.Injection{x, *inj} {
+				if _, err := e.Rollback(ctx, x); err != nil {
+					t.Fatalf("%s rollback %d (from the record: %v): %v", m.ID, i, fromRecord, err)
+				}
+			}
+			f, _ := srv.Function(m.ID)
+			if got := reservation(f); got != m.Labels[LabelConcurrency] {
+				t.Errorf("%s restored to %s (from the record: %v), want %s", m.ID, got, fromRecord, m.Labels[LabelConcurrency])
+			}
+			last = inj
 		}
 	}
-	if f, _ := srv.Function("checkout"); f.ReservedConcurrency == nil || *f.ReservedConcurrency != 10 {
-		t.Errorf("checkout restored to %v, want 10", f.ReservedConcurrency)
+	// Someone else changed search's since: left alone, and said why.
+	seven := 7
+	if err := srv.EditFunction("search", func(f *labaws.Function) { f.ReservedConcurrency = &seven }); err != nil {
+		t.Fatal(err)
 	}
-	if f, _ := srv.Function("search"); f.ReservedConcurrency != nil {
-		t.Errorf("search restored to %d, want no reservation", *f.ReservedConcurrency)
+	if _, err := e.Rollback(ctx, *last); err == nil || !strings.Contains(err.Error(), "now 7") || !strings.Contains(err.Error(), "someone changed it") {
+		t.Errorf("rollback over someone else's change: %v", err)
+	}
+	if f, _ := srv.Function("search"); reservation(f) != "7" {
+		t.Errorf("search after the refused rollback: %s, want 7", reservation(f))
 	}
 	// By name: a function that does not exist fails resolution, naming it.
 	if _, err := e.Resolve(ctx, lambdaTarget([]string{"checkout", "nope"}, nil)); err == nil || !strings.Contains(err.Error(), "nope") {
@@ -140,7 +173,7 @@ func TestLabLambdaThrottle(t *testing.T) {
 
 func TestLabLambdaFault(t *testing.T) {
 	srv := startLab(t, labaws.Hooks{})
-	if err := srv.AddFunction(labaws.Function{Name: "checkout", Env: map[string]string{"DB_URL": "postgres://db", "MODE": "live"}}); err != nil {
+	if err := srv.AddFunction(labaws.Function{Name: "checkout", Env: map[string]string{"DB_URL": "postgres://secret@db", "MODE": "live"}}); err != nil {
 		t.Fatal(err)
 	}
 	e := labExecutor(t, srv, "AKIDGAMEDAY")
@@ -150,43 +183,81 @@ func TestLabLambdaFault(t *testing.T) {
 		t.Fatal(err)
 	}
 	before, _ := srv.Function("checkout")
-	inj := &targets.Injection{RunID: "r-fault", Attack: "errors", Kind: "lambda-fault", Member: members[0], Duration: 5 * time.Minute,
-		Params: map[string]string{"error_rate": "25%", "status_code": "503"}}
+	fault := func(run string, params map[string]string) *targets.Injection {
+		return &targets.Injection{RunID: run, Attack: "errors", Kind: "lambda-fault", Member: members[0], Duration: 5 * time.Minute, Params: params}
+	}
+	inj := fault("r-fault", map[string]string{"error_rate": "25%", "status_code": "503", "latency": "200ms"})
 	preflightInject(ctx, t, e, inj)
 	f, _ := srv.Function("checkout")
-	if f.Env[FaultErrorRate] != "0.25" || f.Env[FaultStatusCode] != "503" || f.Env[FaultRun] != "r-fault" || f.Env[FaultUntil] == "" || f.Env["MODE"] != "live" {
+	if f.Env[FaultErrorRate] != "0.25" || f.Env[FaultStatusCode] != "503" || f.Env[FaultLatencyMS] != "200" || f.Env[FaultRun] != "r-fault" || f.Env[FaultUntil] == "" || f.Env["MODE"] != "live" {
 		t.Fatalf("env after inject: %v", f.Env)
 	}
 	if inj.State["previous_revision"] != before.RevisionID || inj.State["revision"] != f.RevisionID {
 		t.Errorf("revisions %v, function had %s then %s", inj.State, before.RevisionID, f.RevisionID)
 	}
+	// The journal records the environment's shape, never its values.
+	for k, v := range inj.State {
+		if strings.Contains(v, "secret") {
+			t.Errorf("state %s records a value of the environment: %q", k, v)
+		}
+	}
+	if err := e.Preflight(ctx, *fault("r-fault", map[string]string{"error_rate": "25%"})); err == nil || !strings.Contains(err.Error(), "already carries") {
+		t.Errorf("preflight on a function already faulted: %v", err)
+	}
 
 	// Another team edits the environment meanwhile: the rollback refuses
 	// and says what changed.
-	if err := srv.EditFunction("checkout", func(f *labaws.Function) { f.Env["MODE"] = "maintenance"; delete(f.Env, "DB_URL") }); err != nil {
+	if err := srv.EditFunction("checkout", func(f *labaws.Function) {
+		f.Env["MODE"] = "maintenance"
+		f.Env["NEW_FLAG"] = "1"
+		delete(f.Env, "DB_URL")
+	}); err != nil {
 		t.Fatal(err)
 	}
 	_, err = e.Rollback(ctx, *inj)
-	if err == nil || !strings.Contains(err.Error(), "MODE changed") || !strings.Contains(err.Error(), "DB_URL removed") || !strings.Contains(err.Error(), "refusing") {
-		t.Fatalf("rollback after an edit: %v", err)
+	for _, want := range []string{"MODE changed", "NEW_FLAG added", "DB_URL removed", "refusing"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("rollback after an edit: %v, want it to say %q", err, want)
+		}
 	}
 	if f, _ := srv.Function("checkout"); f.Env[FaultRun] != "r-fault" || f.Env["MODE"] != "maintenance" {
 		t.Fatalf("a refused rollback changed the function: %v", f.Env)
 	}
 
 	// They put it back; now the rollback restores exactly the environment
-	// from before the attack.
-	if err := srv.EditFunction("checkout", func(f *labaws.Function) { f.Env["MODE"] = "live"; f.Env["DB_URL"] = "postgres://db" }); err != nil {
+	// from before the attack, and a second one writes nothing.
+	if err := srv.EditFunction("checkout", func(f *labaws.Function) {
+		f.Env["MODE"] = "live"
+		f.Env["DB_URL"] = "postgres://secret@db"
+		delete(f.Env, "NEW_FLAG")
+	}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.Rollback(ctx, *inj); err != nil {
 		t.Fatal(err)
 	}
 	f, _ = srv.Function("checkout")
-	if len(f.Env) != 2 || f.Env["DB_URL"] != "postgres://db" || f.Env["MODE"] != "live" {
+	if len(f.Env) != 2 || f.Env["DB_URL"] != "postgres://secret@db" || f.Env["MODE"] != "live" {
 		t.Fatalf("env after rollback: %v", f.Env)
 	}
+	wantCalls(t, srv, "lambda:UpdateFunctionConfiguration", 2, "one inject and one rollback")
 	if _, err := e.Rollback(ctx, *inj); err != nil {
 		t.Fatalf("second rollback: %v", err)
+	}
+	wantCalls(t, srv, "lambda:UpdateFunctionConfiguration", 2, "second rollback")
+
+	// Another run's fault, with the default status code, is not this run's
+	// to remove, even from its intent alone.
+	preflightInject(ctx, t, e, fault("other", map[string]string{"error_rate": "10%"}))
+	if f, _ := srv.Function("checkout"); f.Env[FaultStatusCode] != "500" || f.Env[FaultErrorRate] != "0.1" {
+		t.Fatalf("env after the other run's inject: %v", f.Env)
+	}
+	lost := *inj
+	lost.State = nil
+	if _, err := e.Rollback(ctx, lost); err == nil || !strings.Contains(err.Error(), `run "other"`) {
+		t.Fatalf("rollback of another run's fault: %v", err)
+	}
+	if f, _ := srv.Function("checkout"); f.Env[FaultRun] != "other" {
+		t.Fatalf("a refused rollback changed the function: %v", f.Env)
 	}
 }

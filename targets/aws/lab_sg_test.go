@@ -22,8 +22,11 @@ func labRules(g labaws.SecurityGroup) []string {
 	return out
 }
 
-func TestLabSGBlackhole(t *testing.T) {
-	srv := startLab(t, labaws.Hooks{})
+// seedWebGroup adds a checkout group with https (IPv4 and IPv6), ssh, a
+// port range from another group and all-traffic egress, and instance 1 of
+// checkout behind it and behind the other groups given.
+func seedWebGroup(t *testing.T, srv *labaws.Server, others ...string) labaws.SecurityGroup {
+	t.Helper()
 	web := labaws.SecurityGroup{ID: "sg-0123456789abcdef0", Name: "web", VPC: "vpc-1", Tags: map[string]string{"service": "checkout"}, Rules: []labaws.Rule{
 		{Protocol: "tcp", FromPort: 443, ToPort: 443, CIDR: "10.0.0.0/16", Description: "from the load balancer"},
 		{Protocol: "tcp", FromPort: 22, ToPort: 22, CIDR: "10.9.0.0/24"},
@@ -34,9 +37,16 @@ func TestLabSGBlackhole(t *testing.T) {
 	if err := srv.AddSecurityGroup(web); err != nil {
 		t.Fatal(err)
 	}
-	if err := srv.AddInstance(labaws.Instance{ID: labaws.InstanceID(1), SecurityGroups: []string{web.ID}, Tags: checkout}); err != nil {
+	if err := srv.AddInstance(labaws.Instance{ID: labaws.InstanceID(1), SecurityGroups: append([]string{web.ID}, others...), Tags: checkout}); err != nil {
 		t.Fatal(err)
 	}
+	web, _ = srv.SecurityGroup(web.ID)
+	return web
+}
+
+func TestLabSGBlackhole(t *testing.T) {
+	srv := startLab(t, labaws.Hooks{})
+	web := seedWebGroup(t, srv)
 	before, _ := srv.SecurityGroup(web.ID)
 	e := labExecutor(t, srv, "AKIDGAMEDAY")
 	ctx := context.Background()
@@ -197,4 +207,115 @@ func groupBlackholeRoundTrip(t *testing.T, ctx context.Context, e *Executor, srv
 	if got, want := strings.Join(labRules(now), "\n"), strings.Join(labRules(before), "\n"); got != want {
 		t.Fatalf("after rollback:\n%s\nwant\n%s", got, want)
 	}
+}
+
+// wantRules fails the test unless group holds exactly the rules of want
+// that cut leaves, descriptions included; when says at which step.
+func wantRules(t *testing.T, srv *labaws.Server, want labaws.SecurityGroup, cut func(labaws.Rule) bool, when string) {
+	t.Helper()
+	want.Rules = slices.DeleteFunc(slices.Clone(want.Rules), cut)
+	now, _ := srv.SecurityGroup(want.ID)
+	if got, want := strings.Join(labRules(now), "\n"), strings.Join(labRules(want), "\n"); got != want {
+		t.Fatalf("%s: rules of %s:\n%s\nwant\n%s", when, now.ID, got, want)
+	}
+}
+
+// keepAll and ingressPort are the cuts wantRules is given: none, or the
+// tcp ingress rules of one port.
+func keepAll(labaws.Rule) bool { return false }
+
+func ingressPort(port int) func(labaws.Rule) bool {
+	return func(r labaws.Rule) bool { return !r.Egress && r.Protocol == "tcp" && r.FromPort == port }
+}
+
+// A group target records the group's rules at resolution, so a rollback
+// whose inject record was lost still brings back exactly what was taken;
+// an attack that would take nothing is refused, naming what it keeps.
+func TestLabSGBlackholeGroupRecord(t *testing.T) {
+	srv := startLab(t, labaws.Hooks{})
+	web := seedWebGroup(t, srv)
+	e := labExecutor(t, srv, "AKIDGAMEDAY")
+	ctx := context.Background()
+	members, err := e.Resolve(ctx, runbook.Target{Name: "groups", AWS: &runbook.AWSTarget{Resource: "ec2:security-group", IDs: []string{web.ID}, Accounts: []string{labAccount}}})
+	if err != nil || len(members) != 1 {
+		t.Fatalf("members %+v, %v", members, err)
+	}
+	for _, r := range web.Rules {
+		if !strings.Contains(members[0].Labels[LabelRules], r.ID) {
+			t.Errorf("rule %s of %s is not recorded at resolution: %s", r.ID, web.ID, members[0].Labels[LabelRules])
+		}
+	}
+	inj := &targets.Injection{RunID: "r-sg", Attack: "cut https", Kind: "sg-blackhole", Member: members[0], Duration: time.Minute,
+		Params: map[string]string{"direction": "ingress", "protocol": "tcp", "port": "443"}}
+	if err := e.Preflight(ctx, *inj); err != nil {
+		t.Fatal(err)
+	}
+	wantRules(t, srv, web, keepAll, "after preflight")
+	if _, err := e.Inject(ctx, inj); err != nil {
+		t.Fatal(err)
+	}
+	wantRules(t, srv, web, ingressPort(443), "after inject")
+	lost := *inj
+	lost.State = nil
+	for i, x := range []targets.Injection{lost, *inj} {
+		if res, err := e.Rollback(ctx, x); err != nil {
+			t.Fatalf("rollback %d: %v (%s)", i, err, res.Output)
+		}
+		wantRules(t, srv, web, keepAll, fmt.Sprintf("after rollback %d", i))
+	}
+
+	// Only the all-traffic egress rule covers tcp 5432 to 192.168.0.0/24: a
+	// protocol-scoped attack does not take it, and the refusal names it.
+	none := targets.Injection{RunID: "r-sg", Attack: "a", Kind: "sg-blackhole", Member: members[0],
+		Params: map[string]string{"protocol": "tcp", "port": "5432", "direction": "egress", "cidr": "192.168.0.0/24"}}
+	if err := e.Preflight(ctx, none); err == nil || !strings.Contains(err.Error(), "no rule of "+web.ID+" matches") ||
+		!strings.Contains(err.Error(), "never removed by a protocol-scoped attack: "+web.ID+" egress to 0.0.0.0/0 all") {
+		t.Fatalf("egress tcp 5432 to 192.168.0.0/24: %v", err)
+	}
+	none.Params["protocol"] = "all"
+	delete(none.Params, "port")
+	if err := e.Preflight(ctx, none); err != nil {
+		t.Fatalf("egress 0.0.0.0/0 covers 192.168.0.0/24 for every protocol: %v", err)
+	}
+	none.Params["direction"] = "ingress"
+	if err := e.Preflight(ctx, none); err == nil || !strings.Contains(err.Error(), "no rule of "+web.ID+" matches") {
+		t.Errorf("nothing to revoke: %v", err)
+	}
+	wantRules(t, srv, web, keepAll, "after the preflights")
+}
+
+// An instance target does not record its groups' rules: a rollback whose
+// inject record was lost refuses rather than guess, and the group_id param
+// must name a group of the instance.
+func TestLabSGBlackholeInstanceRecord(t *testing.T) {
+	srv := startLab(t, labaws.Hooks{})
+	other := labaws.SecurityGroup{ID: "sg-0aaaaaaaaaaaaaaaa", Name: "other", VPC: "vpc-1"}
+	if err := srv.AddSecurityGroup(other); err != nil {
+		t.Fatal(err)
+	}
+	web := seedWebGroup(t, srv, other.ID)
+	e := labExecutor(t, srv, "AKIDGAMEDAY")
+	ctx := context.Background()
+	members, err := e.Resolve(ctx, ec2Target(checkout, labAccount))
+	if err != nil || len(members) != 1 {
+		t.Fatalf("members %+v, %v", members, err)
+	}
+	stranger := targets.Injection{RunID: "r-sg", Attack: "a", Kind: "sg-blackhole", Member: members[0], Params: map[string]string{"group_id": "sg-0bbbbbbbbbbbbbbbb"}}
+	if err := e.Preflight(ctx, stranger); err == nil || !strings.Contains(err.Error(), "sg-0bbbbbbbbbbbbbbbb is not attached") {
+		t.Errorf("a group not attached: %v", err)
+	}
+	inj := &targets.Injection{RunID: "r-sg", Attack: "cut ssh", Kind: "sg-blackhole", Member: members[0], Duration: time.Minute,
+		Params: map[string]string{"direction": "ingress", "protocol": "tcp", "port": "22"}}
+	preflightInject(ctx, t, e, inj)
+	wantRules(t, srv, web, ingressPort(22), "after inject")
+	lost := *inj
+	lost.State = nil
+	if _, err := e.Rollback(ctx, lost); err == nil || !strings.Contains(err.Error(), "not recorded") {
+		t.Errorf("rollback without a record on an instance target: %v", err)
+	}
+	wantRules(t, srv, web, ingressPort(22), "after the refused rollback")
+	if _, err := e.Rollback(ctx, *inj); err != nil {
+		t.Fatal(err)
+	}
+	wantRules(t, srv, web, keepAll, "after rollback")
 }

@@ -124,8 +124,10 @@ func fleetTarget(tags map[string]string, n int) runbook.Target {
 func TestLabEC2StopAndRollback(t *testing.T) {
 	srv := startLab(t, labaws.Hooks{})
 	seedFleet(t, srv, 3, map[string]string{"service": "checkout"})
-	if err := srv.AddInstance(labaws.Instance{ID: "i-0000000000000other", Tags: map[string]string{"service": "search"}}); err != nil {
-		t.Fatal(err)
+	for _, in := range []labaws.Instance{{ID: "i-0000000000000other", Tags: map[string]string{"service": "search"}}, {ID: "i-00000000000000off", State: "stopped", Tags: checkout}} {
+		if err := srv.AddInstance(in); err != nil {
+			t.Fatal(err)
+		}
 	}
 	e := labExecutor(t, srv, "AKIDGAMEDAY")
 	ctx := context.Background()
@@ -155,6 +157,9 @@ func TestLabEC2StopAndRollback(t *testing.T) {
 	if in, _ := srv.Instance(m.ID); in.State != "stopping" && in.State != "stopped" {
 		t.Fatalf("after inject: %s", in.State)
 	}
+	if inj.State["requested"] != "StopInstances" {
+		t.Errorf("recorded state %v", inj.State)
+	}
 	// Roll back from the journal alone: a fresh executor, the injection as
 	// recorded.
 	fresh := labExecutor(t, srv, "AKIDGAMEDAY")
@@ -170,6 +175,22 @@ func TestLabEC2StopAndRollback(t *testing.T) {
 	}
 	if n := srv.Calls("ec2:StartInstances"); n != 1 {
 		t.Errorf("StartInstances called %d times", n)
+	}
+
+	// An instance that was stopped when resolved is not started by a
+	// rollback.
+	off := ec2Target(checkout, labAccount)
+	off.AWS.Filters = map[string][]string{"state": {"stopped"}}
+	offs, err := e.Resolve(ctx, off)
+	if err != nil || len(offs) != 1 || offs[0].ID != "i-00000000000000off" {
+		t.Fatalf("stopped members %+v, %v", offs, err)
+	}
+	res, err = fresh.Rollback(ctx, targets.Injection{RunID: "r1", Attack: "stop one", Kind: "ec2-stop", Member: offs[0], Duration: time.Minute})
+	if in, _ := srv.Instance(offs[0].ID); err != nil || in.State != "stopped" || !strings.Contains(res.Output, "left as it is") {
+		t.Errorf("rollback of an instance stopped when resolved: %v, %s, %q", err, in.State, res.Output)
+	}
+	if n := srv.Calls("ec2:StartInstances"); n != 1 {
+		t.Errorf("StartInstances called %d times after the rollback of a stopped instance", n)
 	}
 }
 
@@ -192,8 +213,17 @@ func TestLabWrongAccountRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	inj := &targets.Injection{RunID: "r1", Attack: "stop", Kind: "ec2-stop", Member: members[0], Duration: time.Minute}
+	if err := e.Preflight(context.Background(), *inj); err == nil || !strings.Contains(err.Error(), "refusing account 999999999999") || !strings.Contains(err.Error(), "resolved in account "+labAccount) {
+		t.Errorf("preflight through another account: %v", err)
+	}
 	if _, err := e.Inject(context.Background(), inj); err == nil || !strings.Contains(err.Error(), "resolved in account "+labAccount) {
 		t.Fatalf("inject through another account: %v", err)
+	}
+	if _, err := e.Rollback(context.Background(), *inj); err == nil || !strings.Contains(err.Error(), "resolved in account "+labAccount) {
+		t.Errorf("rollback through another account: %v", err)
+	}
+	if n := srv.Calls("ec2:StopInstances") + srv.Calls("ec2:StartInstances") + srv.Calls("ec2:DescribeInstances"); n != 1 {
+		t.Errorf("%d EC2 calls, want only the good executor's resolution", n)
 	}
 	if in, _ := srv.Instance(members[0].ID); in.State != "running" {
 		t.Errorf("instance %s", in.State)
