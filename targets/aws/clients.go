@@ -25,8 +25,9 @@ import (
 	"github.com/aws/smithy-go/logging"
 )
 
-// The narrow client interfaces: exactly the calls the attacks make, so a
-// test can fake one service and drive the rest through the real SDK.
+// The narrow client interfaces: exactly the calls the attacks make, so the
+// IAM policies in docs/aws.md can be checked against them and no attack
+// reaches for a call they do not grant.
 
 // STSAPI names the account the credentials act in.
 type STSAPI interface {
@@ -227,7 +228,7 @@ func (ss *sessions) get(ctx context.Context, w where) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := ss.opts.NewClients(cfg, w.Endpoint)
+	c := sdkClients(cfg, w.Endpoint)
 	id, err := c.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
 		if expiredCode(apiCode(err)) {

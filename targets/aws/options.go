@@ -62,9 +62,6 @@ type Options struct {
 	FollowEvery time.Duration
 	// Logf, when set, receives one line per API call that changes something.
 	Logf func(format string, args ...any)
-	// NewClients builds the service clients from a loaded configuration;
-	// nil builds the SDK's. Tests put fakes here.
-	NewClients func(cfg sdkaws.Config, endpoint string) *Clients
 }
 
 func (o Options) withDefaults() Options {
@@ -94,9 +91,6 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Logf == nil {
 		o.Logf = func(string, ...any) {}
-	}
-	if o.NewClients == nil {
-		o.NewClients = sdkClients
 	}
 	return o
 }
