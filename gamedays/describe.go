@@ -210,6 +210,8 @@ func describeInjection(ev Event, ok bool) string {
 	switch {
 	case ok && res.Nothing:
 		return "nothing to roll back for " + name + ": what it did cannot be undone"
+	case ok && res.Gone:
+		return "rolled back " + name + "; the fault was already gone: something other than gameday ended it"
 	case ok:
 		return "rolled back " + name
 	}

@@ -145,6 +145,8 @@ type Engine struct {
 	// of a fault that ended on its own (Lifted).
 	since  map[*targets.Injection]time.Time
 	lifted map[*targets.Injection]lift
+	// gone names the faults a planned rollback found already ended.
+	gone []string
 	// A staged run's plan, the stage under way (1-based) and the stages judged.
 	stages   []*stageStep
 	stage    int

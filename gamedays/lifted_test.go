@@ -159,3 +159,57 @@ func TestAnEndReportedBeforeTheInjectReturnsIsJournalledAfterIt(t *testing.T) {
 		t.Errorf("attack.result at %d, the end's note at %d: the end must follow the result it ends", result, note)
 	}
 }
+
+// A fault that something other than gameday removed during the attack is
+// found gone by its rollback: the verdict stands on what was measured, but
+// says that fault's window was not the one planned, and the timeline and
+// the state say it too. An aborted run's rollbacks make no such claim.
+func TestAFaultFoundGoneAtItsRollbackIsSaid(t *testing.T) {
+	h := newHarness(t, allHosts(testRunbook), 0.1, 0.05)
+	removed := false
+	out := h.run(func(time.Duration) {
+		if !removed && h.exec.Active() == 3 {
+			removed = true
+			h.exec.Remove("slow@web-2")
+		}
+	})
+	if out.Verdict != VerdictHeld {
+		t.Fatalf("verdict %s (%s), want held on what was measured", out.Verdict, out.Reason)
+	}
+	if want := "but the fault was no longer in place when its rollback came on 1: slow on web-2 (something other than gameday ended it"; !strings.Contains(out.Reason, want) {
+		t.Errorf("reason %q does not say %q", out.Reason, want)
+	}
+	if !h.has(EvVerdict, "no longer in place") {
+		t.Error("the journalled verdict does not say it")
+	}
+	events, _, err := ReadJournal(h.journal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := NewState(nil)
+	said := false
+	for _, ev := range events {
+		st.Apply(ev)
+		said = said || ev.Type == EvRollbackResult && strings.Contains(st.Describe(ev), "slow (network-latency) on web-2; the fault was already gone")
+	}
+	if !said {
+		t.Error("the timeline does not say the rollback found web-2's fault gone")
+	}
+	if is, ok := st.Injection(Key{Attack: "slow", Target: "web", Member: "web-2"}); !ok || !is.Gone || is.Status != StatusReverted {
+		t.Errorf("state of web-2: %+v", is)
+	}
+	h.checkJournal()
+
+	h = newHarness(t, allHosts(testRunbook), 0.1, 0.05)
+	removed = false
+	out = h.run(func(time.Duration) {
+		if !removed && h.exec.Active() == 3 {
+			removed = true
+			h.exec.Remove("slow@web-2")
+			h.engine.Send(Local, Intent{Type: IntentAbort, Source: "key"})
+		}
+	})
+	if out.Verdict != VerdictAborted || strings.Contains(out.Reason, "no longer in place") {
+		t.Errorf("aborted run: %s (%s); want aborted, without a claim on the window", out.Verdict, out.Reason)
+	}
+}

@@ -578,6 +578,12 @@ func (e *Engine) rollback(ctx context.Context, exec targets.Executor, inj *targe
 	if ok {
 		e.mu.Lock()
 		e.done[inj] = true
+		// A fault its planned rollback found gone was ended by something
+		// else: the verdict says its window is not the one planned. One
+		// whose link it cut was ended by its own switch, as designed.
+		if landed := e.results[inj]; res.Gone && why != "abort" && landed.Err == "" && !landed.LinkLost {
+			e.gone = append(e.gone, inj.Attack+" on "+inj.Member.ID)
+		}
 		e.mu.Unlock()
 	}
 	e.emit(Event{Type: EvRollbackResult, Injection: inj, Result: &res, OK: &ok})
@@ -663,7 +669,7 @@ func (e *Engine) conclude() Outcome {
 // did says how many, and one whose rollback did not complete says so first.
 func (e *Engine) landedOnly(out *Outcome) {
 	e.mu.Lock()
-	landed, planned, failures := e.landed, e.planned, e.failures
+	landed, planned, failures, gone := e.landed, e.planned, e.failures, e.gone
 	for _, inj := range e.applied {
 		if !e.done[inj] {
 			out.Unreverted = append(out.Unreverted, *inj)
@@ -676,6 +682,9 @@ func (e *Engine) landedOnly(out *Outcome) {
 		out.Reason = fmt.Sprintf("no fault landed: 0 of %d injection(s) applied, so the hypothesis was not tested: %s", planned, strings.Join(failures, "; "))
 	case landed < planned:
 		out.Reason = fmt.Sprintf("%s, with only %d of %d injection(s) applied: %s", out.Reason, landed, planned, strings.Join(failures, "; "))
+	}
+	if len(gone) > 0 {
+		out.Reason += fmt.Sprintf("; but the fault was no longer in place when its rollback came on %d: %s (something other than gameday ended it, when is not known), so the hypothesis was not tested over the whole attack window there", len(gone), strings.Join(gone, ", "))
 	}
 	if n := len(out.Unreverted); n > 0 {
 		var where []string

@@ -86,8 +86,11 @@ type InjectionState struct {
 	RevertedAt time.Time // a rollback was confirmed
 	EndedAt    time.Time // the fault ended on its own, before its duration
 	EndedWhy   string    // how, in the executor's words
-	Expires    time.Time // the fault's own bound ends it (dead man's switch)
-	LinkLost   bool      // applied, then the executor lost its link to the member
+	// Gone says its rollback found the fault already ended by something
+	// other than gameday.
+	Gone     bool
+	Expires  time.Time // the fault's own bound ends it (dead man's switch)
+	LinkLost bool      // applied, then the executor lost its link to the member
 	// Irreversible says the rollback had nothing it could undo (a failover,
 	// a stopped task): the fault ended when it happened, not at "reverted".
 	Irreversible bool
@@ -460,6 +463,7 @@ func (s *State) injection(ev Event) {
 		}
 		is.RollbackOutput, is.RollbackErr = res.Output, res.Err
 		is.Irreversible = is.Irreversible || res.Nothing
+		is.Gone = is.Gone || ok && res.Gone
 		if ok {
 			is.Status, is.Rollback, is.RevertedAt, is.Err = StatusReverted, StepOK, ev.Time, ""
 		} else {

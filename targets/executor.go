@@ -62,6 +62,11 @@ type Result struct {
 	// stopped task, a reboot): it succeeded, but the attack's effect
 	// stays, and it must not be shown as reverted.
 	Nothing bool `json:"nothing,omitempty"`
+	// Gone says a rollback found the fault no longer in place before it
+	// reverted anything: something other than gameday ended it (a person,
+	// a remediation job, a host reboot). Set only by kinds that can tell
+	// and whose fault the system under test does not end by design.
+	Gone bool `json:"gone,omitempty"`
 }
 
 // Executor applies attacks of one family ("ssh", "aws").

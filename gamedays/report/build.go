@@ -178,7 +178,7 @@ func (b *builder) attacks() {
 			InjectedAt: timePtr(is.IntentAt), Result: "unknown", Rollback: "none",
 			Output: trimOutput(is.InjectOutput), Error: is.InjectErr,
 			RollbackReason: is.RollbackWhy, RollbackOutput: trimOutput(is.RollbackOutput), RollbackError: is.RollbackErr,
-			LinkLost: is.LinkLost, EndedEarly: is.EndedWhy,
+			LinkLost: is.LinkLost, EndedEarly: is.EndedWhy, Gone: is.Gone,
 		}
 		switch is.Inject {
 		case gamedays.StepOK:

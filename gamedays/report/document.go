@@ -310,6 +310,9 @@ func (r *Report) attackSection() section {
 		if a.EndedEarly != "" {
 			result += "; ENDED EARLY, " + a.EndedEarly
 		}
+		if a.Gone {
+			result += "; GONE before its rollback: something other than gameday ended it"
+		}
 		rb := a.Rollback
 		if a.RollbackError != "" {
 			rb += ": " + a.RollbackError

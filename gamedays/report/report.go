@@ -187,6 +187,9 @@ type Attack struct {
 	// EndedEarly says how the fault ended on its own before its duration
 	// (an FIS experiment AWS stopped); EndedAt is then when.
 	EndedEarly string `json:"ended_early,omitempty"`
+	// Gone says its rollback found the fault already ended by something
+	// other than gameday (when is not known).
+	Gone bool `json:"gone_before_rollback,omitempty"`
 }
 
 // Guardrail is one stop condition as the runbook set it.

@@ -2,6 +2,7 @@ package aws
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -132,5 +133,37 @@ func TestLabSSMCommandFailureIsReported(t *testing.T) {
 	err := e.Preflight(ctx, inj)
 	if err == nil || !strings.Contains(err.Error(), "stress-ng is not installed") || !strings.Contains(err.Error(), members[0].ID) {
 		t.Fatalf("preflight: %v", err)
+	}
+}
+
+// Through Run Command too, a rollback says when the fault it came to revert
+// was already gone: the fill file was deleted by hand meanwhile.
+func TestLabSSMRollbackSaysTheFaultWasGone(t *testing.T) {
+	srv := startLab(t, labaws.Hooks{RunShell: shellAgent(t, labaws.InstanceID(1))})
+	seedFleet(t, srv, 1, checkout)
+	e := labExecutor(t, srv, "AKIDGAMEDAY")
+	ctx := context.Background()
+	members, err := e.Resolve(ctx, fleetTarget(checkout, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	run := fmt.Sprintf("r-gone-%d", time.Now().UnixNano())
+	t.Cleanup(func() { os.RemoveAll(filepath.Join("/run/gameday", run)) })
+	inj := &targets.Injection{RunID: run, Attack: "fill", Kind: "ssm-command", Member: members[0], Duration: time.Minute,
+		Params: map[string]string{"attack": "disk-fill", "path": dir, "size": "1MiB"}}
+	if res, err := e.Inject(ctx, inj); err != nil {
+		t.Fatalf("inject: %v\n%s", err, res.Output)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "gameday-fill-*"))
+	if len(files) != 1 {
+		t.Fatalf("fill files %v, want one", files)
+	}
+	if err := os.Remove(files[0]); err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.Rollback(ctx, *inj)
+	if err != nil || !res.Gone || !strings.Contains(res.Output, "the fault was no longer in place") {
+		t.Fatalf("rollback: %v, gone %v\n%s", err, res.Gone, res.Output)
 	}
 }

@@ -116,6 +116,7 @@ var ssmCommand = attack{
 			return targets.Result{Output: join("nothing to roll back", note), Nothing: true}, nil
 		}
 		res, _, err := e.runCommand(ctx, s, inj, "rollback", rb)
+		res.Gone = err == nil && ssh.FaultGone(res.Output)
 		res.Output = join(res.Output, note)
 		if err != nil {
 			err = fmt.Errorf("%w (on the instance, %s)", err, ssh.SwitchFate(res.Output, inj))

@@ -76,3 +76,44 @@ func TestDiskFillStopsAtMaxFill(t *testing.T) {
 		t.Errorf("%.1f%% still used after rollback", used)
 	}
 }
+
+// A planned rollback says whether the fault was still there: one removed
+// by something else meanwhile (here the fill file, deleted by hand) is
+// reported gone, so the verdict can say its window was not the one
+// planned; one still in place is not. Kinds the system ends by design
+// (a unit started again) never report it.
+func TestRollbackSaysWhetherTheFaultWasStillThere(t *testing.T) {
+	e2e.Need(t, "sshd", "setsid", "fallocate")
+	dir := t.TempDir()
+	s := startSSHD(t, "127.0.0.1", "")
+	e := s.executor(t, nil)
+	ctx := ctxFor(t)
+	for _, c := range []struct {
+		attack string
+		remove bool
+	}{{"removed", true}, {"kept", false}} {
+		fill := targets.Injection{RunID: "tgone", Attack: c.attack, Kind: "disk-fill", Member: s.member(),
+			Params: map[string]string{"path": dir, "size": "1MiB"}, Duration: time.Minute}
+		if res, err := e.Inject(ctx, &fill); err != nil {
+			t.Fatalf("%s: inject: %v\n%s", c.attack, err, res.Output)
+		}
+		if c.remove {
+			if err := os.Remove(fillFile(dir, namesFor(fill))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		res, err := e.Rollback(ctx, fill)
+		if err != nil {
+			t.Fatalf("%s: rollback: %v\n%s", c.attack, err, res.Output)
+		}
+		if res.Gone != c.remove || !strings.Contains(res.Output, map[bool]string{true: faultGone, false: faultInPlace}[c.remove]) {
+			t.Errorf("%s: rollback gone=%v, want %v:\n%s", c.attack, res.Gone, c.remove, res.Output)
+		}
+	}
+	for kind, params := range map[string]map[string]string{"service-stop": {"unit": "nginx"}, "process-pause": {"name": "nginx"}} {
+		a, n := buildFor(t, kind, params)
+		if rb := rollbackScript(n, a); strings.Contains(rb, faultGone) {
+			t.Errorf("%s: its rollback reports a fault gone, which the system ends by design:\n%s", kind, rb)
+		}
+	}
+}

@@ -469,7 +469,7 @@ func (e *Executor) Rollback(ctx context.Context, inj targets.Injection) (targets
 	for {
 		out, err := e.exec(ctx, inj.Member, st.rollback, "rollback", &st)
 		if err == nil {
-			res := targets.Result{Output: out}
+			res := targets.Result{Output: out, Gone: FaultGone(out)}
 			if lost && !st.lab {
 				if err := e.confirmClean(ctx, inj, &res); err != nil {
 					res.Err = err.Error()

@@ -1,6 +1,7 @@
 package ssh
 
 import (
+	"strings"
 	"time"
 
 	"github.com/gameday/gameday/targets"
@@ -20,3 +21,8 @@ func Scripts(inj targets.Injection, grace time.Duration) (preflight, inject, rol
 	e := &Executor{opts: Options{Grace: grace}, cat: targets.Default()}
 	return e.commands(inj)
 }
+
+// FaultGone says whether a rollback script's output reports that the fault
+// was no longer in place when the rollback came (targets.Result.Gone),
+// wherever the script ran: over SSH or through Run Command.
+func FaultGone(out string) bool { return strings.Contains(out, "gameday: "+faultGone) }

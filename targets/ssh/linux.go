@@ -206,6 +206,7 @@ func processPauseAttack(v targets.Values, n names, bound time.Duration) *attack 
 pids=$(` + victims(v) + ` 2>/dev/null) || true
 [ -z "$pids" ] || kill -s CONT $pids 2>/dev/null || true
 `,
+		heals: true, // a supervisor may continue or replace them
 		// In place while any of the stopped pids is still stopped.
 		probe: `[ -s "$D/$N.pids" ] || exit 1
 for p in $(cat "$D/$N.pids"); do case $(ps -o stat= -p "$p" 2>/dev/null) in T*) exit 0 ;; esac; done
@@ -228,6 +229,7 @@ func serviceStopAttack(v targets.Values, n names, bound time.Duration) *attack {
 		apply:  active + ": >\"$D/$N.stopped\"\nsystemctl stop -- " + q + "\n",
 		revert: "if [ -e \"$D/$N.stopped\" ]; then systemctl start -- " + q + "; fi\n",
 		probe:  "[ -e \"$D/$N.stopped\" ] && ! systemctl is-active --quiet -- " + q + "\n",
+		heals:  true, // Restart= or a dependency may start it again
 	}
 }
 

@@ -26,6 +26,11 @@ type attack struct {
 	// noRollback marks faults that cannot be undone (reboot, a signal sent);
 	// no switch is armed and Rollback only tidies the state directory.
 	noRollback bool
+	// heals marks faults the system under test may end itself by design
+	// (a supervisor starts the unit again, continues the process): a
+	// rollback that finds one gone is seeing the system's answer, not a
+	// fault taken away.
+	heals bool
 }
 
 // names locates an injection's state on the host. The state directory is
@@ -112,6 +117,12 @@ const (
 	noSwitch        = "no dead man's switch waiting"
 )
 
+// What a rollback found before it reverted.
+const (
+	faultInPlace = "the fault was in place"
+	faultGone    = "the fault was no longer in place"
+)
+
 // SwitchFate says what became of an injection's dead man's switch when its
 // rollback stopped short (timed out, lost its link), from what the host
 // printed before it stopped: whether the switch will still revert the fault,
@@ -137,6 +148,11 @@ func rollbackScript(n names, a *attack) string {
 	b.WriteString(prelude(n))
 	b.WriteString(awaitDelivery)
 	b.WriteString(cancelSaying)
+	if a.probe != "" && !a.heals {
+		// Whether the fault was still there when its rollback came: a
+		// verdict over a window the fault was gone for must say so.
+		writeProbe(&b, a.probe, faultInPlace, faultGone)
+	}
 	if a.revert != "" {
 		b.WriteString(a.revert)
 		if !strings.HasSuffix(a.revert, "\n") {
@@ -296,10 +312,14 @@ esac
 		b.WriteString("echo \"gameday: cannot tell whether the fault is in place\"\n")
 		return b.String()
 	}
-	b.WriteString("if (\n")
-	b.WriteString(a.probe)
-	b.WriteString(") >/dev/null 2>&1\nthen echo \"gameday: in place\"\nelse echo \"gameday: not in place\"\nfi\n")
+	writeProbe(&b, a.probe, "in place", "not in place")
 	return b.String()
+}
+
+// writeProbe runs probe in a subshell and prints one "gameday:" line,
+// yes when it says the fault is in place, no otherwise.
+func writeProbe(b *strings.Builder, probe, yes, no string) {
+	fmt.Fprintf(b, "if (\n%s) >/dev/null 2>&1\nthen echo \"gameday: %s\"\nelse echo \"gameday: %s\"\nfi\n", probe, yes, no)
 }
 
 // preflightScript checks privileges, the tools and the kind's own

@@ -38,6 +38,7 @@ type Executor struct {
 
 	mu         sync.Mutex
 	applied    map[string]bool
+	removed    map[string]bool // taken away by something other than gameday
 	injects    int
 	rolledBack []targets.Injection
 	probed     int
@@ -99,7 +100,24 @@ func (e *Executor) Rollback(ctx context.Context, inj targets.Injection) (targets
 		return targets.Result{}, e.RollbackErr
 	}
 	delete(e.applied, Key(inj))
-	return targets.Result{Output: e.RollbackOutput}, nil
+	gone := e.removed[Key(inj)]
+	delete(e.removed, Key(inj))
+	return targets.Result{Output: e.RollbackOutput, Gone: gone}, nil
+}
+
+// Remove takes key's fault away as something other than gameday would (a
+// person, a remediation job): its next rollback finds it gone.
+func (e *Executor) Remove(key string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.applied[key] {
+		return
+	}
+	delete(e.applied, key)
+	if e.removed == nil {
+		e.removed = map[string]bool{}
+	}
+	e.removed[key] = true
 }
 
 // Plan names the injection, for dry runs.
