@@ -212,4 +212,13 @@ func TestAFaultFoundGoneAtItsRollbackIsSaid(t *testing.T) {
 	if out.Verdict != VerdictAborted || strings.Contains(out.Reason, "no longer in place") {
 		t.Errorf("aborted run: %s (%s); want aborted, without a claim on the window", out.Verdict, out.Reason)
 	}
+	events, _, err = ReadJournal(h.journal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range events {
+		if ev.Type == EvRollbackResult && ev.Result != nil && ev.Result.Gone {
+			t.Errorf("the abort's rollback of %s journalled the fault as gone", KeyOf(*ev.Injection))
+		}
+	}
 }

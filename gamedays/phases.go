@@ -579,12 +579,18 @@ func (e *Engine) rollback(ctx context.Context, exec targets.Executor, inj *targe
 		e.mu.Lock()
 		e.done[inj] = true
 		// A fault its planned rollback found gone was ended by something
-		// else: the verdict says its window is not the one planned. One
-		// whose link it cut was ended by its own switch, as designed.
-		if landed := e.results[inj]; res.Gone && why != "abort" && landed.Err == "" && !landed.LinkLost {
+		// else: the verdict says its window is not the one planned. The
+		// claim is kept, in the journal too, only for a fault that landed
+		// and was not ended by its own switch (a link it cut), nor by an
+		// abort's rollback.
+		landed, returned := e.results[inj]
+		res.Gone = res.Gone && returned && why != "abort" && landed.Err == "" && !landed.LinkLost
+		if res.Gone {
 			e.gone = append(e.gone, inj.Attack+" on "+inj.Member.ID)
 		}
 		e.mu.Unlock()
+	} else {
+		res.Gone = false
 	}
 	e.emit(Event{Type: EvRollbackResult, Injection: inj, Result: &res, OK: &ok})
 	return err

@@ -268,6 +268,9 @@ func rollbackEach(ctx context.Context, pending []targets.Injection, o RecoverOpt
 			if err != nil && res.Err == "" {
 				res.Err = err.Error()
 			}
+			// After a crash a fault that is gone was most likely ended by
+			// its own dead man's switch, or never applied: no claim.
+			res.Gone = false
 			emit(Event{Type: EvRollbackResult, Injection: &inj, Result: &res, OK: &ok})
 			mu.Lock()
 			defer mu.Unlock()

@@ -87,7 +87,8 @@ type InjectionState struct {
 	EndedAt    time.Time // the fault ended on its own, before its duration
 	EndedWhy   string    // how, in the executor's words
 	// Gone says its rollback found the fault already ended by something
-	// other than gameday.
+	// other than gameday (the engine journals the claim only for a fault
+	// that landed, and a planned rollback).
 	Gone     bool
 	Expires  time.Time // the fault's own bound ends it (dead man's switch)
 	LinkLost bool      // applied, then the executor lost its link to the member

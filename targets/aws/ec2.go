@@ -105,7 +105,9 @@ func startAndWait(ctx context.Context, e *Executor, s *session, inj targets.Inje
 			if started {
 				return targets.Result{Output: id + " started and running"}, nil
 			}
-			return targets.Result{Output: id + " is running"}, nil
+			// Running before gameday started it: something else did, or
+			// the stop never held.
+			return targets.Result{Output: id + " is running", Gone: true}, nil
 		case ec2types.InstanceStateNameStopped:
 			if !started {
 				e.opts.Logf("aws %s: ec2 StartInstances", id)

@@ -167,14 +167,31 @@ func TestLabEC2StopAndRollback(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if in, _ := srv.Instance(m.ID); in.State != "running" {
-		t.Fatalf("after rollback: %s (%s)", in.State, res.Output)
+	if in, _ := srv.Instance(m.ID); in.State != "running" || res.Gone {
+		t.Fatalf("after rollback: %s (%s), gone %v", in.State, res.Output, res.Gone)
 	}
 	if _, err := fresh.Rollback(ctx, *inj); err != nil {
 		t.Fatalf("second rollback: %v", err)
 	}
 	if n := srv.Calls("ec2:StartInstances"); n != 1 {
 		t.Errorf("StartInstances called %d times", n)
+	}
+
+	// Someone starts the instance during the attack: the rollback finds
+	// the fault gone and says so.
+	again := &targets.Injection{RunID: "r2", Attack: "stop one", Kind: "ec2-stop", Member: m, Params: map[string]string{"force": "false"}, Duration: time.Minute}
+	if _, err := e.Inject(ctx, again); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the instance to stop", func() bool { in, _ := srv.Instance(m.ID); return in.State == "stopped" })
+	if err := srv.SetInstanceState(m.ID, "running"); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := e.Rollback(ctx, *again); err != nil || !res.Gone {
+		t.Errorf("rollback of an instance someone started: %v, gone %v (%s)", err, res.Gone, res.Output)
+	}
+	if n := srv.Calls("ec2:StartInstances"); n != 1 {
+		t.Errorf("StartInstances called %d times, want still 1", n)
 	}
 
 	// An instance that was stopped when resolved is not started by a
