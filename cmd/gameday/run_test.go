@@ -346,6 +346,35 @@ func TestAutopilotOnRealComponents(t *testing.T) {
 	t.Run("recover after SIGKILL", func(t *testing.T) { testRecoverAfterSIGKILL(t, l) })
 	t.Run("failed inject aborts with the host's words", func(t *testing.T) { testRunFailedInjectAborts(t, l) })
 	t.Run("changed host key stops before the baseline", func(t *testing.T) { testRunChangedHostKey(t, l) })
+	t.Run("a fault killed by hand is named in the verdict", func(t *testing.T) { testRunFaultKilledByHand(t, l) })
+}
+
+// A stress-ng killed by hand during the attack is found gone by the
+// rollback at the attack's end: the run still judges what it measured, and
+// the verdict and the timeline say that fault's window was not the one
+// planned.
+func testRunFaultKilledByHand(t *testing.T, l *lab) {
+	l.fresh(t)
+	path := l.runbook(t, book{steady: "< 300ms", expect: "< 500ms", duration: "6s", observe: "8s"})
+	c := start(t, append([]string{"run", "--autopilot", "--yes", path}, l.flags()...)...)
+	pid := injected(t, l.runDir(t))
+	if err := syscall.Kill(-pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	if code := c.wait(t, time.Minute); code != exitOK {
+		t.Fatalf("exit %d, want %d (held on what was measured)\nstderr:\n%s", code, exitOK, c.stderr.String())
+	}
+	out := c.stderr.String()
+	for _, want := range []string{"the fault was already gone: something other than gameday ended it", "verdict held", "but the fault was no longer in place when its rollback came on 1: burn on lab-1"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, out)
+		}
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if strings.Contains(line, "already gone") || strings.Contains(line, "verdict held") {
+			t.Log(line)
+		}
+	}
 }
 
 // An inject that fails on the host gives no verdict on the hypothesis: the
