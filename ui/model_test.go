@@ -726,6 +726,22 @@ func TestFaultEndedEarlyIsShown(t *testing.T) {
 	}
 }
 
+// A fault its rollback found already gone is not shown as reverted by
+// gameday.
+func TestFaultGoneBeforeItsRollbackIsShown(t *testing.T) {
+	hs := newHarness(t, stObserve, 120, 40)
+	inj := &targets.Injection{RunID: "r1", Attack: "slow", Kind: "network-latency", Member: targets.Member{Target: "web", ID: "web-2", Addr: "web-2:22"}, Duration: 30 * time.Second}
+	ok := true
+	hs.m.Update(eventsMsg{
+		{Type: gamedays.EvAttackResult, Time: hs.now, Injection: inj, OK: &ok, Result: &targets.Result{Applied: hs.now}},
+		{Type: gamedays.EvRollbackIntent, Time: hs.now.Add(30 * time.Second), Injection: inj, Msg: "duration over"},
+		{Type: gamedays.EvRollbackResult, Time: hs.now.Add(30 * time.Second), Injection: inj, OK: &ok, Result: &targets.Result{Gone: true, Output: "gameday: the fault was no longer in place\ngameday: reverted"}},
+	})
+	if v := hs.view(); !strings.Contains(v, "found gone") || !strings.Contains(v, "something else ended it") || strings.Contains(v, "✓ reverted") {
+		t.Errorf("the screen does not say the fault was gone before its rollback:\n%s", v)
+	}
+}
+
 func (hs *harness) timeline() string {
 	var b strings.Builder
 	hs.m.run.entries(func(e entry) { b.WriteString(e.text + "\n") })

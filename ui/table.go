@@ -126,6 +126,10 @@ func (m *page) stateCell(r *attackRow) cell {
 		if r.Irreversible {
 			return cs("done; not undoable", st.Warn)
 		}
+		if r.Gone {
+			// Something else ended it before its rollback came.
+			return cs("found gone", st.Warn)
+		}
 		return cs("✓ reverted", st.OK)
 	}
 	return cs(r.Status.String(), st.Muted)
@@ -133,6 +137,9 @@ func (m *page) stateCell(r *attackRow) cell {
 
 // outputCell is the last output line, red when it explains a failure.
 func (m *page) outputCell(r *attackRow) cell {
+	if r.Status == gamedays.StatusReverted && r.Gone {
+		return cs("no longer in place when its rollback came: something else ended it", m.styles.Warn)
+	}
 	switch r.Status {
 	case gamedays.StatusEnded:
 		return cs(r.EndedWhy, m.styles.Bad)
