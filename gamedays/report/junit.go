@@ -171,6 +171,16 @@ func (r *Report) junitSuite() junitSuite {
 	for _, w := range r.Warnings {
 		out = append(out, "warning: "+w)
 	}
+	// A held verdict passes; what it could not cover must still reach
+	// whoever reads the CI log.
+	for _, a := range r.Attacks {
+		switch {
+		case a.EndedEarly != "":
+			out = append(out, fmt.Sprintf("warning: %s on %s ended early: %s", a.Name, a.Member, a.EndedEarly))
+		case a.Gone:
+			out = append(out, fmt.Sprintf("warning: %s on %s was no longer in place when its rollback came: something other than gameday ended it", a.Name, a.Member))
+		}
+	}
 	if r.Status.Notice != "" {
 		out = append(out, r.Status.Notice)
 	}

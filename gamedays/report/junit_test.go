@@ -98,6 +98,28 @@ func TestJUnitValidates(t *testing.T) {
 	})
 }
 
+// A held run whose fault something else ended still passes, and says so
+// in the suite's output, where a CI log shows it.
+func TestJUnitSaysWhatTheVerdictCouldNotCover(t *testing.T) {
+	r := loadFixture(t, "held")
+	if len(r.Attacks) == 0 {
+		t.Fatal("the held fixture has no attacks")
+	}
+	r.Attacks[0].Gone = true
+	var buf bytes.Buffer
+	if err := r.JUnit(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := xmllint(t, buf.Bytes()); err != nil {
+		t.Fatalf("xmllint: %v\n%s", err, out)
+	}
+	want := "warning: " + r.Attacks[0].Name + " on " + r.Attacks[0].Member + " was no longer in place when its rollback came"
+	wantIn(t, "the JUnit XML", buf.String(), "<system-out>", want)
+	if strings.Contains(buf.String(), "<failure") || strings.Contains(buf.String(), "<error") {
+		t.Errorf("a held run failed in JUnit:\n%s", buf.String())
+	}
+}
+
 // TestJUnitSeveralRuns is one document with a suite per run.
 func TestJUnitSeveralRuns(t *testing.T) {
 	var buf bytes.Buffer
