@@ -246,6 +246,41 @@ func TestExecutorRunsEveryLabKind(t *testing.T) {
 	}
 }
 
+// A fault a person ended with the lab host's reset is found gone by its
+// rollback, as a real host's probe would find it; one that expired on its
+// own is not.
+func TestAFaultResetByHandIsFoundGone(t *testing.T) {
+	l := startLab(t, Options{Hosts: 1, RPS: 10})
+	e := executor(l)
+	defer e.Close()
+	ctx := context.Background()
+	members, err := e.Resolve(ctx, runbook.Target{Name: "checkout", SSH: &runbook.SSHTarget{Hosts: []string{"checkout-1"}, User: User}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, _ := l.Fleet().Instance(members[0].ID)
+	latency := func(d time.Duration) targets.Injection {
+		inj := targets.Injection{RunID: "t", Attack: "slow", Kind: "lab-latency", Member: members[0], Params: map[string]string{"delay": "50ms"}, Duration: d}
+		if res, err := e.Inject(ctx, &inj); err != nil {
+			t.Fatalf("inject: %v (%s)", err, res.Output)
+		}
+		return inj
+	}
+	inj := latency(5 * time.Minute)
+	if out, err := e.Run(ctx, members[0], "reset"); err != nil || !strings.Contains(out, "rolled back latency") {
+		t.Fatalf("reset: %v\n%s", err, out)
+	}
+	res, err := e.Rollback(ctx, inj)
+	if err != nil || !res.Gone || !strings.Contains(res.Output, "reset by hand") {
+		t.Fatalf("rollback after a reset: %v, gone %v (%s)", err, res.Gone, res.Output)
+	}
+	inj = latency(time.Second)
+	e2e.WaitFor(t, 10*time.Second, "the fault to expire", func() bool { return len(in.Faults()) == 0 })
+	if res, err := e.Rollback(ctx, inj); err != nil || res.Gone {
+		t.Errorf("rollback after the fault expired: %v, gone %v (%s)", err, res.Gone, res.Output)
+	}
+}
+
 // metric reads one sample of the host's own /metrics.
 func metric(t *testing.T, _ targets.Member, in *fleet.Instance, series string) float64 {
 	t.Helper()

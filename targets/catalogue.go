@@ -77,6 +77,11 @@ func (k *Kind) ParamNames() []string {
 	return names
 }
 
+// LabResetByHand is what a lab host's rollback of a lab kind says of a
+// fault a person ended with the host's reset command: a fault gone before
+// its rollback (Result.Gone).
+const LabResetByHand = "it was reset by hand"
+
 // LabCommand is the fault command a lab host runs for a lab kind: the kind's
 // name without "lab-". It is "" for kinds that are not lab kinds.
 func (k *Kind) LabCommand() string {

@@ -69,6 +69,11 @@ func (in *Instance) Exec(line string) (stdout, stderr string, code int) {
 			return "", err.Error() + "\n", 1
 		}
 		if !was {
+			// Whoever rolls back wants to know when a person, not the
+			// fault's own expiry, took it away: its window was cut short.
+			if at, ok := in.ResetAt(name); ok {
+				return fmt.Sprintf("%s: no %s fault active; nothing to roll back: %s at %s UTC\n", in.name, name, targets.LabResetByHand, at.UTC().Format("15:04:05")), "", ExitOK
+			}
 			return fmt.Sprintf("%s: no %s fault active; nothing to roll back\n", in.name, name), "", ExitOK
 		}
 		return fmt.Sprintf("%s: %s rolled back\n", in.name, name), "", ExitOK

@@ -52,6 +52,7 @@ func (in *Instance) Apply(name string, v targets.Values, d time.Duration) (Fault
 		return Fault{}, fmt.Errorf("%s: the host is stopped", in.name)
 	}
 	in.revertLocked(name)
+	delete(in.resetAt, name)
 	now := time.Now()
 	f := &activeFault{Fault: Fault{Name: name, Params: v.Canonical(), Until: now.Add(d)}, v: v}
 	switch name {
@@ -93,13 +94,26 @@ func (in *Instance) Rollback(name string) (bool, error) {
 	return was, in.restartLocked()
 }
 
+// ResetAt is when reset ended the fault name, if it did and the fault was
+// not applied again since.
+func (in *Instance) ResetAt(name string) (time.Time, bool) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	at, ok := in.resetAt[name]
+	return at, ok
+}
+
 // Reset ends every fault and reports which were active.
 func (in *Instance) Reset() ([]string, error) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	names := slices.Sorted(maps.Keys(in.faults))
+	if in.resetAt == nil {
+		in.resetAt = map[string]time.Time{}
+	}
 	for _, n := range names {
 		in.revertLocked(n)
+		in.resetAt[n] = time.Now()
 	}
 	in.updateEffectsLocked()
 	return names, in.restartLocked()

@@ -38,12 +38,15 @@ type Instance struct {
 
 	fx atomic.Pointer[effects]
 
-	mu       sync.Mutex
-	closed   bool
-	powered  bool // off while the host is stopped (the EC2 view)
-	crashed  bool // the process-kill fault took the process down
-	srv      *http.Server
-	faults   map[string]*activeFault
+	mu      sync.Mutex
+	closed  bool
+	powered bool // off while the host is stopped (the EC2 view)
+	crashed bool // the process-kill fault took the process down
+	srv     *http.Server
+	faults  map[string]*activeFault
+	// resetAt is when a person ended each fault with reset, until the
+	// fault is applied again: its rollback then says so.
+	resetAt  map[string]time.Time
 	wg       sync.WaitGroup // servers, handlers, burners, timer callbacks
 	restarts int
 }

@@ -22,7 +22,10 @@ func Scripts(inj targets.Injection, grace time.Duration) (preflight, inject, rol
 	return e.commands(inj)
 }
 
-// FaultGone says whether a rollback script's output reports that the fault
-// was no longer in place when the rollback came (targets.Result.Gone),
-// wherever the script ran: over SSH or through Run Command.
-func FaultGone(out string) bool { return strings.Contains(out, "gameday: "+faultGone) }
+// FaultGone says whether a rollback's output reports that the fault was
+// no longer in place when the rollback came (targets.Result.Gone),
+// wherever the script ran (over SSH, through Run Command) or a lab host
+// said a person had reset it.
+func FaultGone(out string) bool {
+	return strings.Contains(out, "gameday: "+faultGone) || strings.Contains(out, targets.LabResetByHand)
+}
