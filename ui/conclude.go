@@ -83,8 +83,15 @@ func (m *concludeScreen) View() []string {
 	switch {
 	case !s.VerdictSet:
 		out = append(out, st.Muted.Render("Judging the hypothesis…"))
-	case s.Verdict == gamedays.VerdictHeld:
+	case s.Verdict == gamedays.VerdictHeld && len("Verdict: HELD  "+s.VerdictMsg) <= m.width:
 		out = append(out, st.OK.Render("Verdict: HELD")+"  "+s.VerdictMsg)
+	case s.Verdict == gamedays.VerdictHeld:
+		// What the verdict could not cover comes after a semicolon: it
+		// must be read whole, not cut at the screen's edge.
+		out = append(out, st.OK.Render("Verdict: HELD"))
+		for _, l := range wrap(s.VerdictMsg, m.width-2) {
+			out = append(out, "  "+l)
+		}
 	case s.Verdict == gamedays.VerdictNone:
 		out = append(out, st.Bold.Render("Dry run")+"  "+s.VerdictMsg)
 	default:

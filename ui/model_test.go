@@ -742,6 +742,19 @@ func TestFaultGoneBeforeItsRollbackIsShown(t *testing.T) {
 	}
 }
 
+// A held verdict too long for one line is wrapped, not cut: what it could
+// not cover comes last and must be read.
+func TestLongHeldVerdictIsReadWhole(t *testing.T) {
+	hs := newHarness(t, stConclude, 80, 24)
+	msg := "every expectation held over the attack window; but the fault was no longer in place when its rollback came on 1: slow on web-2 (something other than gameday ended it, when is not known), so the hypothesis was not tested over the whole attack window there"
+	hs.m.Update(eventsMsg{{Type: gamedays.EvVerdict, Time: hs.now, Verdict: string(gamedays.VerdictHeld), Msg: msg}})
+	v := hs.view()
+	flat := strings.Join(strings.Fields(v), " ")
+	if !strings.Contains(v, "Verdict: HELD") || !strings.Contains(flat, "not tested over the whole attack window there") {
+		t.Errorf("the held verdict is not read whole:\n%s", v)
+	}
+}
+
 func (hs *harness) timeline() string {
 	var b strings.Builder
 	hs.m.run.entries(func(e entry) { b.WriteString(e.text + "\n") })
