@@ -162,7 +162,8 @@ var statusTail = regexp.MustCompile(`printf '\\n%s%d\\n' '(gameday-end-[0-9a-f]+
 const ackLine = "gameday-applying switch=0s\n"
 
 // answerScripts plays a shell whose every script succeeds, until stdin
-// ends: it records each script and honours an inject's acknowledgement.
+// ends: it records each script, honours an inject's acknowledgement and
+// answers a status step with the fault in place.
 func (s *Server) answerScripts(listener int, ch gossh.Channel) {
 	r := bufio.NewReader(ch)
 	var text strings.Builder
@@ -186,7 +187,15 @@ func (s *Server) answerScripts(listener int, ch gossh.Channel) {
 			}
 			continue
 		}
-		s.record(listener, unquote(m[2]))
+		script := unquote(m[2])
+		s.record(listener, script)
+		if strings.Contains(script, `then echo "gameday: in place"`) {
+			// A status step, as a run makes every few seconds: a sink
+			// host keeps every fault it was given in place.
+			if _, err := io.WriteString(ch, "gameday: in place\n"); err != nil {
+				return
+			}
+		}
 		if m[1] != "" {
 			// The inject waits for the go-ahead before the status line.
 			if _, err := io.WriteString(ch, ackLine); err != nil {

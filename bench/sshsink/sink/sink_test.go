@@ -65,10 +65,15 @@ func TestSinkRecordsWhatItWasAskedToRun(t *testing.T) {
 	if res.Applied.IsZero() {
 		t.Fatal("the inject was not acknowledged: the sink must print the acknowledgement and wait for the go-ahead")
 	}
+	// A status step, as a run's checks make: the fault is in place.
+	if st, err := e.Status(ctx, inj); err != nil || !st.Known || !st.InPlace {
+		t.Fatalf("status: %+v, %v; want the fault in place", st, err)
+	}
 	if _, err := e.Rollback(ctx, inj); err != nil {
 		t.Fatal(err)
 	}
 	ran := s.Ran(s.Addrs[0])
+	ran = append(ran[:2], ran[3:]...) // the status step is not in the plan
 	plan := e.Plan(inj)
 	if len(ran) != 3 || len(plan) < 3 {
 		t.Fatalf("ran %d scripts, planned %d lines: %q", len(ran), len(plan), ran)
