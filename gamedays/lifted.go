@@ -84,7 +84,7 @@ func (e *Engine) judgeLift(p *targets.Injection, l lift) {
 		e.emit(Event{Type: EvNote, Source: l.source, Author: l.source, Msg: KeyOf(*p).String() + ": " + l.msg})
 		return
 	}
-	ended := fmt.Sprintf("ended after %s of its %s: %s", FormatDuration(held.Round(time.Second)), FormatDuration(p.Duration), l.msg)
+	ended := fmt.Sprintf("was seen ended %s into its %s: %s", FormatDuration(held.Round(time.Second)), FormatDuration(p.Duration), l.msg)
 	e.emit(Event{Type: EvFaultEnded, Injection: p, Source: l.source, Author: l.source, Msg: ended})
 	if e.aborted() || (phase != PhaseRun && phase != PhaseObserve) {
 		return

@@ -49,7 +49,7 @@ func TestAFaultEndedEarlyAbortsTheRun(t *testing.T) {
 	if out.Verdict != VerdictAborted {
 		t.Fatalf("verdict %s (%s), want aborted: the fault was gone for most of the attack window", out.Verdict, out.Reason)
 	}
-	for _, want := range []string{"fault ended early", "ended after 1", "of its 30s", "stopped by stop condition", "cannot be judged"} {
+	for _, want := range []string{"fault ended early", "was seen ended 1", "into its 30s", "stopped by stop condition", "cannot be judged"} {
 		if !strings.Contains(out.Reason, want) {
 			t.Errorf("reason %q does not say %q", out.Reason, want)
 		}
@@ -83,7 +83,7 @@ func TestContinueCountsAFaultEndedEarlyAsNotLanded(t *testing.T) {
 	if out.Verdict != VerdictHeld {
 		t.Fatalf("verdict %s (%s), want held on the two faults that held", out.Verdict, out.Reason)
 	}
-	if !strings.Contains(out.Reason, "only 2 of 3 injection(s) applied") || !strings.Contains(out.Reason, "slow on web-2 ended after") {
+	if !strings.Contains(out.Reason, "only 2 of 3 injection(s) applied") || !strings.Contains(out.Reason, "slow on web-2 was seen ended") {
 		t.Errorf("reason %q does not say that web-2's fault ended early and is not counted", out.Reason)
 	}
 	h.endedEarly(5 * time.Second)
@@ -106,7 +106,7 @@ func (h *harness) endedEarly(held time.Duration) {
 		if ev.Type != EvFaultEnded {
 			continue
 		}
-		if !strings.Contains(ev.Msg, stopCondition) || !strings.Contains(ev.Msg, "ended after") {
+		if !strings.Contains(ev.Msg, stopCondition) || !strings.Contains(ev.Msg, "was seen ended") {
 			h.t.Errorf("fault.ended says %q; want how long it held and the executor's own words", ev.Msg)
 		}
 		is, ok := st.Injection(KeyOf(*ev.Injection))
@@ -141,7 +141,7 @@ func TestAnEndReportedBeforeTheInjectReturnsIsJournalledAfterIt(t *testing.T) {
 	h := newHarness(t, testRunbook, 0.1, 0.05)
 	h.engine.opts.Executors["ssh"] = liftingExec{h.exec, func() *Engine { return h.engine }}
 	out := h.run(nil)
-	if out.Verdict != VerdictAborted || !strings.Contains(out.Reason, "ended after 0s of its 30s: FIS experiment EXP1 is failed") {
+	if out.Verdict != VerdictAborted || !strings.Contains(out.Reason, "was seen ended 0s into its 30s: FIS experiment EXP1 is failed") {
 		t.Fatalf("verdict %s (%s), want aborted: the fault ended as it landed", out.Verdict, out.Reason)
 	}
 	h.mu.Lock()

@@ -99,3 +99,20 @@ type Prober interface {
 type Warner interface {
 	Warnings(inj Injection) []string
 }
+
+// Every calls check every d until it reports done or ctx ends: how an
+// executor follows a fault between its inject and its rollback.
+func Every(ctx context.Context, d time.Duration, check func() (done bool)) {
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if check() {
+			return
+		}
+	}
+}

@@ -95,7 +95,7 @@ func randomJournal(r *rand.Rand) []gamedays.Event {
 				case gamedays.EvRollbackIntent:
 					ev.Msg = "duration over"
 				case gamedays.EvFaultEnded:
-					ev.Source, ev.Msg = "fis", "ended after 5s of its 30s: FIS experiment EXP1 is stopped: Experiment stopped by stop condition"
+					ev.Source, ev.Msg = "fis", "was seen ended 5s into its 30s: FIS experiment EXP1 is stopped: Experiment stopped by stop condition"
 				}
 				sc.steps = append(sc.steps, ev)
 			}

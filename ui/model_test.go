@@ -711,9 +711,9 @@ func TestFaultEndedEarlyIsShown(t *testing.T) {
 		t.Fatalf("the landed fault is not shown active:\n%s", v)
 	}
 	hs.m.Update(eventsMsg{{Type: gamedays.EvFaultEnded, Time: hs.now.Add(12 * time.Second), Injection: inj, Source: "fis",
-		Msg: "ended after 12s of its 30s: FIS experiment EXP1 is stopped: Experiment stopped by stop condition"}})
+		Msg: "was seen ended 12s into its 30s: FIS experiment EXP1 is stopped: Experiment stopped by stop condition"}})
 	v := hs.view()
-	for _, want := range []string{"ENDED EARLY", "ended T+", "ended after 12s of its 30s"} {
+	for _, want := range []string{"ENDED EARLY", "ended T+", "was seen ended 12s into its 30s"} {
 		if !strings.Contains(v, want) {
 			t.Errorf("the screen does not say %q:\n%s", want, v)
 		}
@@ -721,7 +721,7 @@ func TestFaultEndedEarlyIsShown(t *testing.T) {
 	if strings.Contains(v, "ACTIVE") {
 		t.Errorf("the ended fault is still shown active:\n%s", v)
 	}
-	if tl := hs.timeline(); !strings.Contains(tl, "FAULT ENDED EARLY: slow (network-latency) on web-2 (web-2:22) ended after 12s") {
+	if tl := hs.timeline(); !strings.Contains(tl, "FAULT ENDED EARLY: slow (network-latency) on web-2 (web-2:22) was seen ended 12s") {
 		t.Errorf("timeline:\n%s", tl)
 	}
 }

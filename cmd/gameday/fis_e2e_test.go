@@ -182,7 +182,7 @@ func TestFISEngineStopConditionAbortsTheRun(t *testing.T) {
 		t.Errorf("report attack: ended early %q at %v; want %q at the fault.ended's time", a.EndedEarly, a.EndedAt, want)
 	}
 	v := find(events, gamedays.EvVerdict, false)
-	if v == nil || v.Verdict != string(gamedays.VerdictAborted) || !strings.Contains(v.Msg, "stop on "+id+" ended after") || !strings.Contains(v.Msg, "stopped by stop condition") {
+	if v == nil || v.Verdict != string(gamedays.VerdictAborted) || !strings.Contains(v.Msg, "stop on "+id+" was seen ended") || !strings.Contains(v.Msg, "stopped by stop condition") {
 		t.Errorf("verdict: %+v; want aborted, naming the fault that ended early and why", v)
 	}
 	rb := find(events, gamedays.EvRollbackResult, true)

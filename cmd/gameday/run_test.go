@@ -347,34 +347,51 @@ func TestAutopilotOnRealComponents(t *testing.T) {
 	t.Run("failed inject aborts with the host's words", func(t *testing.T) { testRunFailedInjectAborts(t, l) })
 	t.Run("changed host key stops before the baseline", func(t *testing.T) { testRunChangedHostKey(t, l) })
 	t.Run("a fault killed by hand is named in the verdict", func(t *testing.T) { testRunFaultKilledByHand(t, l) })
+	t.Run("a fault found gone while it runs aborts", func(t *testing.T) { testRunFaultFoundGoneWhileItRuns(t, l) })
 }
 
-// A stress-ng killed by hand during the attack is found gone by the
-// rollback at the attack's end: the run still judges what it measured, and
-// the verdict and the timeline say that fault's window was not the one
-// planned.
-func testRunFaultKilledByHand(t *testing.T, l *lab) {
+// killedByHand runs a cpu attack of duration, kills its stress-ng (the
+// whole process group) as soon as it has landed, and checks the exit code
+// and what stderr says; it logs the lines that hold logged.
+func killedByHand(t *testing.T, l *lab, duration, observe string, code int, logged string, wants ...string) {
 	l.fresh(t)
-	path := l.runbook(t, book{steady: "< 300ms", expect: "< 500ms", duration: "6s", observe: "8s"})
+	path := l.runbook(t, book{steady: "< 300ms", expect: "< 500ms", duration: duration, observe: observe})
 	c := start(t, append([]string{"run", "--autopilot", "--yes", path}, l.flags()...)...)
 	pid := injected(t, l.runDir(t))
 	if err := syscall.Kill(-pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	if code := c.wait(t, time.Minute); code != exitOK {
-		t.Fatalf("exit %d, want %d (held on what was measured)\nstderr:\n%s", code, exitOK, c.stderr.String())
+	if got := c.wait(t, time.Minute); got != code {
+		t.Fatalf("exit %d, want %d\nstderr:\n%s", got, code, c.stderr.String())
 	}
 	out := c.stderr.String()
-	for _, want := range []string{"the fault was already gone: something other than gameday ended it", "verdict held", "but the fault was no longer in place when its rollback came on 1: burn on lab-1"} {
+	for _, want := range wants {
 		if !strings.Contains(out, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, out)
 		}
 	}
 	for _, line := range strings.Split(out, "\n") {
-		if strings.Contains(line, "already gone") || strings.Contains(line, "verdict held") {
+		if strings.Contains(line, logged) {
 			t.Log(line)
 		}
 	}
+}
+
+// A stress-ng killed by hand early in a longer attack is found gone by the
+// check gameday makes every 15 s: the fault no longer holds over the attack
+// window, so the run aborts (exit 2) saying when it was seen gone.
+func testRunFaultFoundGoneWhileItRuns(t *testing.T, l *lab) {
+	killedByHand(t, l, "40s", "45s", exitAborted, "FAULT ENDED EARLY",
+		"FAULT ENDED EARLY: burn (cpu) on lab-1", "fault ended early: burn on lab-1 was seen ended 1", "into its 40s: the fault was no longer in place at ", "verdict aborted")
+}
+
+// A stress-ng killed by hand during a short attack (no check falls in it)
+// is found gone by the rollback at the attack's end: the run still judges
+// what it measured, and the verdict and the timeline say that fault's
+// window was not the one planned.
+func testRunFaultKilledByHand(t *testing.T, l *lab) {
+	killedByHand(t, l, "6s", "8s", exitOK, "already gone",
+		"the fault was already gone: something other than gameday ended it", "verdict held", "but the fault was no longer in place when its rollback came on 1: burn on lab-1")
 }
 
 // An inject that fails on the host gives no verdict on the hypothesis: the

@@ -105,6 +105,12 @@ func newSSH(f *runFlags) (targets.Resolver, targets.Executor, error) {
 	if f.Fanout < 0 {
 		return nil, nil, fmt.Errorf("--fanout %d: want a positive number of hosts", f.Fanout)
 	}
+	// A run follows its faults between inject and rollback (Options.Ended);
+	// recover and the other commands do not.
+	var ended func(targets.Injection, string)
+	if f.Ended != nil {
+		ended = func(inj targets.Injection, msg string) { f.Ended("watch", inj, msg) }
+	}
 	e := ssh.New(ssh.Options{
 		SSHConfig:         f.SSHConfig,
 		KnownHosts:        f.KnownHosts,
@@ -112,6 +118,7 @@ func newSSH(f *runFlags) (targets.Resolver, targets.Executor, error) {
 		AcceptNewHostKeys: f.AcceptNewHostKeys,
 		Fanout:            f.Fanout,
 		AgentSocket:       f.SSHAgent,
+		Ended:             ended,
 	})
 	return e, e, nil
 }

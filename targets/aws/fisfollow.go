@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/fis"
@@ -38,28 +37,21 @@ func (e *Executor) follow(s *session, inj targets.Injection, id, status string) 
 	go func() {
 		defer e.followers.Done()
 		defer e.unfollow(id)
-		t := time.NewTicker(e.opts.FollowEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
+		targets.Every(ctx, e.opts.FollowEvery, func() bool {
 			got, err := s.FIS.GetExperiment(ctx, &fis.GetExperimentInput{Id: sdkaws.String(id)})
 			if err != nil {
-				continue // the next tick asks again; rollback does not rely on this
+				return false // the next tick asks again; rollback does not rely on this
 			}
 			st, why := expState(got.Experiment)
 			if string(st) == status {
-				continue
+				return false
 			}
 			status = string(st)
 			if terminal(st) && e.opts.Ended != nil {
 				if ctx.Err() == nil {
 					e.opts.Ended(inj, endedAs(id, st, why))
 				}
-				return
+				return true
 			}
 			msg := fmt.Sprintf("FIS experiment %s of %s on %s is %s", id, inj.Attack, inj.Member.ID, st)
 			if why != "" {
@@ -68,10 +60,8 @@ func (e *Executor) follow(s *session, inj targets.Injection, id, status string) 
 			if ctx.Err() == nil && e.opts.Follow != nil {
 				e.opts.Follow(inj, msg)
 			}
-			if terminal(st) {
-				return
-			}
-		}
+			return terminal(st)
+		})
 	}()
 }
 

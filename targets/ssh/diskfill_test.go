@@ -117,3 +117,50 @@ func TestRollbackSaysWhetherTheFaultWasStillThere(t *testing.T) {
 		}
 	}
 }
+
+// Between inject and rollback a landed fault is checked: one a person took
+// away is told to Options.Ended, once, soon after; one still in place is
+// not; a rollback ends the checks.
+func TestAFaultTakenAwayIsToldWhileItRuns(t *testing.T) {
+	e2e.Need(t, "sshd", "setsid", "fallocate")
+	dir := t.TempDir()
+	s := startSSHD(t, "127.0.0.1", "")
+	told := make(chan string, 8)
+	e := s.executor(t, func(o *Options) {
+		o.WatchEvery = 100 * time.Millisecond
+		o.Ended = func(inj targets.Injection, msg string) { told <- inj.Attack + ": " + msg }
+	})
+	ctx := ctxFor(t)
+	fill := func(attack string) targets.Injection {
+		inj := targets.Injection{RunID: "twatch", Attack: attack, Kind: "disk-fill", Member: s.member(),
+			Params: map[string]string{"path": dir, "size": "1MiB"}, Duration: time.Minute}
+		if res, err := e.Inject(ctx, &inj); err != nil {
+			t.Fatalf("%s: inject: %v\n%s", attack, err, res.Output)
+		}
+		return inj
+	}
+	taken, kept := fill("taken"), fill("kept")
+	if err := os.Remove(fillFile(dir, namesFor(taken))); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case msg := <-told:
+		if !strings.HasPrefix(msg, "taken: the fault was no longer in place at ") || !strings.Contains(msg, "something other than gameday ended it") {
+			t.Errorf("told %q", msg)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the fault taken away was never told")
+	}
+	for _, inj := range []targets.Injection{taken, kept} {
+		if res, err := e.Rollback(ctx, inj); err != nil {
+			t.Fatalf("rollback: %v\n%s", err, res.Output)
+		}
+	}
+	// Once rolled back, nothing is checked: a fault gone now is gameday's doing.
+	time.Sleep(500 * time.Millisecond)
+	select {
+	case msg := <-told:
+		t.Errorf("told after the rollbacks: %q", msg)
+	default:
+	}
+}

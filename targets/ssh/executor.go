@@ -38,6 +38,8 @@ type Executor struct {
 	shells shells
 	execs  int // sessions of their own (Run, lab kinds), under shells.mu
 
+	watchers watchers
+
 	cat *targets.Catalogue
 }
 
@@ -70,6 +72,7 @@ func New(opts Options) *Executor {
 // Close ends every pooled connection. Attacks already injected stay bounded
 // by their dead man's switches.
 func (e *Executor) Close() error {
+	e.stopWatching()
 	e.shells.closeAll()
 	e.pool.closeAll()
 	return nil
@@ -423,6 +426,8 @@ func (e *Executor) Inject(ctx context.Context, inj *targets.Injection) (targets.
 		res.LinkLost = true
 		inj.State["link_lost"] = "true"
 		e.opts.Logf("ssh %s: link lost after the inject was acknowledged: %v", inj.Member.ID, err)
+	} else {
+		e.watch(*inj)
 	}
 	return res, nil
 }
@@ -457,6 +462,7 @@ func reason(out string, err error) string {
 // plus a settling margin, bounded by ctx, and once it gets through after
 // a lost link it runs a status step to confirm the fault is gone.
 func (e *Executor) Rollback(ctx context.Context, inj targets.Injection) (targets.Result, error) {
+	e.unwatch(inj)
 	st, err := e.scripts(inj)
 	if err != nil {
 		return targets.Result{Err: err.Error()}, fmt.Errorf("host %s: %w", inj.Member.ID, err)

@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/gameday/gameday/targets"
 )
 
 // Options configures an Executor. The zero value works: it reads
@@ -65,6 +67,12 @@ type Options struct {
 	OutputLimit int
 	// Logf, when set, receives one line per command run and per connection.
 	Logf func(format string, args ...any)
+	// Ended, when set, is told when a check finds a landed fault no longer
+	// in place before its rollback: something other than gameday ended it.
+	// Faults are checked every WatchEvery (default 15s), for the kinds that
+	// can tell, from the inject until the rollback begins.
+	Ended      func(inj targets.Injection, msg string)
+	WatchEvery time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -74,6 +82,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.AgentSocket == "" {
 		o.AgentSocket = os.Getenv("SSH_AUTH_SOCK")
+	}
+	if o.WatchEvery <= 0 {
+		o.WatchEvery = 15 * time.Second
 	}
 	if o.Fanout <= 0 {
 		o.Fanout = 64
