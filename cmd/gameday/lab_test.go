@@ -25,6 +25,11 @@ func TestLabScenarioOutcomes(t *testing.T) {
 	}
 	for _, s := range sandbox.Scenarios() {
 		t.Run(s.Name, func(t *testing.T) {
+			// Each scenario has a lab of its own and spends its time
+			// waiting on the lab's clock: as many run at once as -parallel
+			// allows (GOMAXPROCS), which keeps the package well inside go
+			// test's ten minutes.
+			t.Parallel()
 			l, err := sandbox.Start(context.Background(), sandbox.Options{Seed: 3, HealthInterval: 500 * time.Millisecond})
 			if err != nil {
 				t.Fatal(err)

@@ -76,6 +76,7 @@ gameday exits; a second Ctrl-C does not skip the rollback.
 	addConfirmEachFlag(cmd, f)
 	fs.StringVar(&f.Prometheus, "prometheus", "", "Prometheus-compatible base URL (overrides "+metrics.EnvURL+" and the runbook)")
 	fs.Float64Var(&f.TimeScale, "time-scale", 1, "rehearse: multiply the runbook's durations by this (0.1 runs it ten times faster; docs/runbook.md says what keeps its length)")
+	fs.DurationVar(&f.FaultChecks, "fault-checks", 15*time.Second, "how often each landed SSH fault is checked to be still in place; one found gone ends the run as a fault that ended early")
 	addListenFlags(cmd, f)
 	addTargetFlags(cmd, f)
 	return cmd

@@ -353,10 +353,10 @@ func TestAutopilotOnRealComponents(t *testing.T) {
 // killedByHand runs a cpu attack of duration, kills its stress-ng (the
 // whole process group) as soon as it has landed, and checks the exit code
 // and what stderr says; it logs the lines that hold logged.
-func killedByHand(t *testing.T, l *lab, duration, observe string, code int, logged string, wants ...string) {
+func killedByHand(t *testing.T, l *lab, duration, observe, checks string, code int, logged string, wants ...string) {
 	l.fresh(t)
 	path := l.runbook(t, book{steady: "< 300ms", expect: "< 500ms", duration: duration, observe: observe})
-	c := start(t, append([]string{"run", "--autopilot", "--yes", path}, l.flags()...)...)
+	c := start(t, append([]string{"run", "--autopilot", "--yes", "--fault-checks", checks, path}, l.flags()...)...)
 	pid := injected(t, l.runDir(t))
 	if err := syscall.Kill(-pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
@@ -377,20 +377,20 @@ func killedByHand(t *testing.T, l *lab, duration, observe string, code int, logg
 	}
 }
 
-// A stress-ng killed by hand early in a longer attack is found gone by the
-// check gameday makes every 15 s: the fault no longer holds over the attack
-// window, so the run aborts (exit 2) saying when it was seen gone.
+// A stress-ng killed by hand early in the attack is found gone by the
+// check gameday makes every --fault-checks: the fault no longer holds over
+// the attack window, so the run aborts (exit 2) saying when it was seen gone.
 func testRunFaultFoundGoneWhileItRuns(t *testing.T, l *lab) {
-	killedByHand(t, l, "40s", "45s", exitAborted, "FAULT ENDED EARLY",
-		"FAULT ENDED EARLY: burn (cpu) on lab-1", "fault ended early: burn on lab-1 was seen ended 1", "into its 40s: the fault was no longer in place at ", "verdict aborted")
+	killedByHand(t, l, "8s", "9s", "1s", exitAborted, "FAULT ENDED EARLY",
+		"FAULT ENDED EARLY: burn (cpu) on lab-1", "fault ended early: burn on lab-1 was seen ended ", "into its 8s: the fault was no longer in place at ", "(gameday checks every 1s)", "verdict aborted")
 }
 
-// A stress-ng killed by hand during a short attack (no check falls in it)
-// is found gone by the rollback at the attack's end: the run still judges
-// what it measured, and the verdict and the timeline say that fault's
-// window was not the one planned.
+// A stress-ng killed by hand during an attack no check falls in is found
+// gone by the rollback at the attack's end: the run still judges what it
+// measured, and the verdict and the timeline say that fault's window was
+// not the one planned.
 func testRunFaultKilledByHand(t *testing.T, l *lab) {
-	killedByHand(t, l, "6s", "8s", exitOK, "already gone",
+	killedByHand(t, l, "5s", "6s", "1m", exitOK, "already gone",
 		"the fault was already gone: something other than gameday ended it", "verdict held", "but the fault was no longer in place when its rollback came on 1: burn on lab-1")
 }
 

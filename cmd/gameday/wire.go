@@ -42,6 +42,9 @@ type runFlags struct {
 	Identities        []string
 	AcceptNewHostKeys bool
 	Fanout            int
+	// FaultChecks is how often a run checks that each landed SSH fault is
+	// still in place (--fault-checks); 0 means the executor's default.
+	FaultChecks time.Duration
 	// SSHAgent is the ssh-agent socket; empty means $SSH_AUTH_SOCK and "-"
 	// no agent. It has no flag: the lab sets it so only its own keys are used.
 	SSHAgent string
@@ -105,6 +108,9 @@ func newSSH(f *runFlags) (targets.Resolver, targets.Executor, error) {
 	if f.Fanout < 0 {
 		return nil, nil, fmt.Errorf("--fanout %d: want a positive number of hosts", f.Fanout)
 	}
+	if f.FaultChecks < 0 {
+		return nil, nil, fmt.Errorf("--fault-checks %s: want a positive interval", f.FaultChecks)
+	}
 	// A run follows its faults between inject and rollback (Options.Ended);
 	// recover and the other commands do not.
 	var ended func(targets.Injection, string)
@@ -119,6 +125,7 @@ func newSSH(f *runFlags) (targets.Resolver, targets.Executor, error) {
 		Fanout:            f.Fanout,
 		AgentSocket:       f.SSHAgent,
 		Ended:             ended,
+		WatchEvery:        f.FaultChecks,
 	})
 	return e, e, nil
 }
