@@ -27,7 +27,13 @@ type DrillTimes struct {
 	DetectedWhat  string        `json:"detected_what,omitempty"`
 	MitigatedBy   string        `json:"mitigated_by,omitempty"`
 	MitigatedWhat string        `json:"mitigated_what,omitempty"`
-	Hints         int           `json:"hints"` // hints released before mitigation (or in all, if never mitigated)
+	// Gone is when the run first saw a fault removed before its rollback
+	// (a fault.ended), and GoneAfter how long after Injected: the
+	// mitigation as the hosts tell it, beside the responders' own mark.
+	Gone      time.Time     `json:"gone,omitzero"`
+	GoneAfter time.Duration `json:"gone_after,omitempty"`
+	GoneWhat  string        `json:"gone_what,omitempty"`
+	Hints     int           `json:"hints"` // hints released before mitigation (or in all, if never mitigated)
 	// FalseAlarms counts detections marked before anything was injected.
 	FalseAlarms int `json:"false_alarms,omitempty"`
 	// Released lists every hint released, oldest first.
@@ -55,6 +61,11 @@ func (d *DrillTimes) Apply(ev Event) {
 	switch {
 	case ev.Type == EvAttackResult && ev.OK != nil && *ev.OK && d.Injected.IsZero():
 		d.Injected = ev.Time
+	case ev.Type == EvFaultEnded && !d.Injected.IsZero() && d.Gone.IsZero():
+		d.Gone, d.GoneAfter = ev.Time, ev.Time.Sub(d.Injected)
+		if ev.Injection != nil {
+			d.GoneWhat = ev.Injection.Attack + " on " + ev.Injection.Member.ID
+		}
 	case ev.Type != EvNote:
 	case ev.Kind == NoteDetected && !known:
 		d.FalseAlarms++

@@ -147,6 +147,9 @@ type Engine struct {
 	lifted map[*targets.Injection]lift
 	// gone names the faults a planned rollback found already ended.
 	gone []string
+	// shortened says which faults a drill saw end before their time and
+	// went on without (Lifted), in the words journalled.
+	shortened []string
 	// A staged run's plan, the stage under way (1-based) and the stages judged.
 	stages   []*stageStep
 	stage    int

@@ -22,7 +22,8 @@ const liftSlack = time.Second
 // before it no longer tests the hypothesis over the attack window: a
 // verdict on it would be a verdict on a fault that was not there, so the
 // run stops and rolls back the rest (or, with abort.on_inject_failure:
-// continue, counts it as not landed). Lifted never blocks on the disk.
+// continue, counts it as not landed; in a drill, where removing it is the
+// responders' job, the run goes on). Lifted never blocks on the disk.
 func (e *Engine) Lifted(source string, inj targets.Injection, msg string) {
 	key := KeyOf(inj)
 	e.mu.Lock()
@@ -90,6 +91,16 @@ func (e *Engine) judgeLift(p *targets.Injection, l lift) {
 		return
 	}
 	why := p.Attack + " on " + p.Member.ID + " " + ended
+	if e.opts.Drill {
+		// Removing the fault is what a drill's responders are there to
+		// do: the run goes on with the rest and rolls this one back at
+		// its time; the drill's times say when it was seen gone.
+		e.mu.Lock()
+		e.shortened = append(e.shortened, why)
+		e.mu.Unlock()
+		e.emit(Event{Type: EvNote, Source: l.source, Msg: why + "; in a drill the run goes on: this may be the responders' mitigation"})
+		return
+	}
 	if e.rb.Abort.OnInjectFailure == runbook.OnInjectFailureContinue {
 		e.mu.Lock()
 		e.landed--

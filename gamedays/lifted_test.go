@@ -222,3 +222,35 @@ func TestAFaultFoundGoneAtItsRollbackIsSaid(t *testing.T) {
 		}
 	}
 }
+
+// In a drill, a fault removed under the run is what responders are there
+// to do: it is journalled as ended early and timed as the drill's "seen
+// gone", and the run goes on to its rollback instead of aborting.
+func TestADrillGoesOnWhenAFaultIsRemoved(t *testing.T) {
+	src := testRunbook + "drill: {allowed: true}\n"
+	h := newHarness(t, src, 0.1, 0.05)
+	h.engine.opts.Drill = true
+	out := h.run(h.liftAfter(10*time.Second, ""))
+	if out.Verdict == VerdictAborted {
+		t.Fatalf("verdict %s (%s): a drill's responders removing the fault aborted it", out.Verdict, out.Reason)
+	}
+	if want := "; but the fault ended before its time on 1: slow on web-"; !strings.Contains(out.Reason, want) || !strings.Contains(out.Reason, "was not there") {
+		t.Errorf("reason %q does not say which fault ended before its time", out.Reason)
+	}
+	if !h.has(EvNote, "in a drill the run goes on") {
+		t.Error("the journal does not say why the run went on")
+	}
+	h.endedEarly(10 * time.Second)
+	if h.exec.Rollbacks() != 1 || h.exec.Active() != 0 {
+		t.Errorf("%d rollbacks, %d left applied; want the planned rollback, nothing left", h.exec.Rollbacks(), h.exec.Active())
+	}
+	events, _, err := ReadJournal(h.journal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, ok := Drill(events)
+	if !ok || d.GoneAfter < 10*time.Second || d.GoneAfter > 12*time.Second || !strings.HasPrefix(d.GoneWhat, "slow on web-") {
+		t.Errorf("drill times %+v; want the fault seen gone about 10s after it landed", d)
+	}
+	h.checkJournal()
+}

@@ -585,7 +585,7 @@ func (e *Engine) rollback(ctx context.Context, exec targets.Executor, inj *targe
 		// abort's rollback.
 		landed, returned := e.results[inj]
 		res.Gone = res.Gone && returned && why != "abort" && landed.Err == "" && !landed.LinkLost
-		if res.Gone {
+		if _, seen := e.lifted[inj]; res.Gone && !seen {
 			e.gone = append(e.gone, inj.Attack+" on "+inj.Member.ID)
 		}
 		e.mu.Unlock()
@@ -675,7 +675,7 @@ func (e *Engine) conclude() Outcome {
 // did says how many, and one whose rollback did not complete says so first.
 func (e *Engine) landedOnly(out *Outcome) {
 	e.mu.Lock()
-	landed, planned, failures, gone := e.landed, e.planned, e.failures, e.gone
+	landed, planned, failures, gone, shortened := e.landed, e.planned, e.failures, e.gone, e.shortened
 	for _, inj := range e.applied {
 		if !e.done[inj] {
 			out.Unreverted = append(out.Unreverted, *inj)
@@ -688,6 +688,9 @@ func (e *Engine) landedOnly(out *Outcome) {
 		out.Reason = fmt.Sprintf("no fault landed: 0 of %d injection(s) applied, so the hypothesis was not tested: %s", planned, strings.Join(failures, "; "))
 	case landed < planned:
 		out.Reason = fmt.Sprintf("%s, with only %d of %d injection(s) applied: %s", out.Reason, landed, planned, strings.Join(failures, "; "))
+	}
+	if len(shortened) > 0 {
+		out.Reason += fmt.Sprintf("; but the fault ended before its time on %d: %s, so for part of the window the hypothesis was judged over that fault was not there", len(shortened), strings.Join(shortened, "; "))
 	}
 	if len(gone) > 0 {
 		out.Reason += fmt.Sprintf("; but the fault was no longer in place when its rollback came on %d: %s (something other than gameday ended it, when is not known), so the hypothesis was not tested over the whole attack window there", len(gone), strings.Join(gone, ", "))

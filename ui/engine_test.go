@@ -73,7 +73,7 @@ func newLiveWith(t *testing.T, prep func(rb *runbook.Runbook, cfg *Config)) *liv
 	l.eng = gamedays.New(rb, gamedays.Options{RunID: "r1", Journal: j, Clock: l.clock, Catalogue: targets.Default(),
 		Resolvers: map[string]targets.Resolver{"ssh": targetstest.Resolver{Port: "22"}},
 		Executors: map[string]targets.Executor{"ssh": l.exec},
-		Metrics:   poller, OnEvent: l.c.OnEvent})
+		Metrics:   poller, OnEvent: l.c.OnEvent, Drill: cfg.Drill})
 	ctx, cancel := context.WithCancel(context.Background())
 	l.cancel = cancel
 	go func() {

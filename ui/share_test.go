@@ -16,6 +16,7 @@ import (
 	"github.com/gameday/gameday/gamedays"
 	"github.com/gameday/gameday/lab/e2e"
 	"github.com/gameday/gameday/runbook"
+	"github.com/gameday/gameday/targets"
 	"github.com/gameday/gameday/ui/serve"
 )
 
@@ -301,6 +302,24 @@ func TestDrillMarksOverSSH(t *testing.T) {
 	rita.press("p95 up on one instance\r")
 	rita.shows("detected saved")
 	r.until("the detection", sees(rita, "by rita: p95 up on one instance"))
+	// The responders' mitigation, as the run's fault check finds it: the
+	// facilitator sees which fault went and when; the responder does not.
+	var inj *targets.Injection
+	journal, _, err := gamedays.ReadJournal(r.journal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range journal {
+		if ev.Type == gamedays.EvAttackResult && ev.Injection != nil {
+			inj = ev.Injection
+		}
+	}
+	if inj == nil {
+		t.Fatal("no injection in the journal")
+	}
+	r.eng.Lifted("watch", *inj, "the fault was no longer in place")
+	r.until("the fault seen gone", func() bool { return strings.Contains(r.out.String(), "seen gone: T+") })
+	r.shows("after the inject): slow on web-")
 	r.until("more time", func() bool { return r.clock.Now().After(t0.Add(50 * time.Second)) })
 	rita.press("m")
 	rita.shows("what did you do?")
@@ -319,7 +338,7 @@ func TestDrillMarksOverSSH(t *testing.T) {
 		t.Fatalf("drill times %+v", d)
 	}
 	for _, secret := range []string{"network-latency", "delay=200ms", "injected slow", "checkout survives a slow instance",
-		"Latency on one of three instances", "checkout.yaml"} {
+		"Latency on one of three instances", "checkout.yaml", "seen gone", "FAULT ENDED"} {
 		if strings.Contains(rita.out.String(), secret) {
 			t.Errorf("the responder saw %q", secret)
 		}

@@ -334,7 +334,7 @@ func (b *builder) finish(events []gamedays.Event) {
 	if d := b.st.Drill; !d.Injected.IsZero() && hasDrillMarks(events) {
 		r.Drill = &Drill{TTD: seconds(d.TTD, !d.Detected.IsZero()), TTM: seconds(d.TTM, !d.Mitigated.IsZero()),
 			DetectedBy: d.DetectedBy, MitigatedBy: d.MitigatedBy, Detected: d.DetectedWhat, Mitigated: d.MitigatedWhat,
-			Hints: d.Hints, FalseAlarms: d.FalseAlarms}
+			Hints: d.Hints, FalseAlarms: d.FalseAlarms, Gone: seconds(d.GoneAfter, !d.Gone.IsZero()), GoneWhat: d.GoneWhat}
 		for _, a := range r.Alerts {
 			if !a.Forbid {
 				r.Drill.Alerts = append(r.Drill.Alerts, DrillAlert{Alert: a.Alert,

@@ -400,6 +400,9 @@ func (r *Report) drillSection() section {
 	if d.Mitigated != "" {
 		s.blocks = append(s.blocks, para("What they did: ", d.Mitigated))
 	}
+	if d.GoneWhat != "" {
+		s.blocks = append(s.blocks, para("Seen gone: ", d.GoneWhat+", "+secs(d.Gone)+" after the fault landed, before its rollback"))
+	}
 	if len(d.Alerts) > 0 {
 		s.blocks = append(s.blocks, r.detectVersusAlerts(secs))
 	}

@@ -10,7 +10,8 @@ import (
 )
 
 // A served drill: who joined, the responder's marks with what they saw and
-// did, and who pressed abort are all in the report.
+// did, when the fault was seen gone, and who pressed abort are all in the
+// report.
 func TestBuildServedDrill(t *testing.T) {
 	at := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 	ok := true
@@ -26,6 +27,7 @@ func TestBuildServedDrill(t *testing.T) {
 		ev(10, gamedays.Event{Type: gamedays.EvAttackResult, Injection: inj, OK: &ok}),
 		ev(20, gamedays.Event{Type: gamedays.EvNote, Kind: gamedays.NoteHint, Author: "alice", Msg: "look per host"}),
 		ev(40, gamedays.Event{Type: gamedays.EvNote, Kind: gamedays.NoteDetected, Author: "rita", Msg: "p95 up on one host"}),
+		ev(65, gamedays.Event{Type: gamedays.EvFaultEnded, Injection: inj, Source: "watch", Msg: "was seen ended 55s into its 2m0s: the fault was no longer in place"}),
 		ev(70, gamedays.Event{Type: gamedays.EvNote, Kind: gamedays.NoteMitigated, Author: "rita", Msg: "drained it"}),
 		ev(80, gamedays.Event{Type: gamedays.EvAbort, Source: "key", Author: "dave", Msg: "rolling back"}),
 		ev(90, gamedays.Event{Type: gamedays.EvNote, Kind: "left", Author: "rita", Msg: "responder"}),
@@ -45,7 +47,7 @@ func TestBuildServedDrill(t *testing.T) {
 	}
 	d := r.Drill
 	if d == nil || d.TTD != 30 || d.TTM != 60 || d.DetectedBy != "rita" || d.Detected != "p95 up on one host" ||
-		d.Mitigated != "drained it" || d.Hints != 1 || d.FalseAlarms != 1 {
+		d.Mitigated != "drained it" || d.Hints != 1 || d.FalseAlarms != 1 || d.Gone != 55 || d.GoneWhat != "slow on checkout-2" {
 		t.Fatalf("drill: %+v", d)
 	}
 	if len(r.Aborts) != 1 || r.Aborts[0].By != "dave" {
@@ -56,5 +58,6 @@ func TestBuildServedDrill(t *testing.T) {
 		t.Fatal(err)
 	}
 	md := b.String()
-	wantIn(t, "the Markdown report", md, "rita (responder; joined live; 3 note(s))", "What they saw:", "p95 up on one host", "What they did:", "rita joined (responder)")
+	wantIn(t, "the Markdown report", md, "rita (responder; joined live; 3 note(s))", "What they saw:", "p95 up on one host", "What they did:", "rita joined (responder)",
+		"**Seen gone:** slow on checkout-2, 55s after the fault landed, before its rollback")
 }

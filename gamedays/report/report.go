@@ -235,6 +235,11 @@ type Drill struct {
 	Mitigated   string `json:"mitigated"`
 	Hints       int    `json:"hints"`
 	FalseAlarms int    `json:"false_alarms"`
+	// Gone is when the run saw a fault removed before its rollback, in
+	// seconds after it landed (NaN: never), and GoneWhat which one: the
+	// mitigation as the hosts tell it.
+	Gone     gamedays.Num `json:"gone_seconds"`
+	GoneWhat string       `json:"gone_what,omitempty"`
 	// Alerts set the alerting beside the responders: when each expected
 	// alert fired and paged, counted from the same inject as TTD.
 	Alerts []DrillAlert `json:"alerts,omitempty"`
