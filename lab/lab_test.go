@@ -281,6 +281,64 @@ func TestAFaultResetByHandIsFoundGone(t *testing.T) {
 	}
 }
 
+// A lab fault a person reset by hand is told to Options.Ended while its
+// attack runs, in the host's words, as a real host's would be; one still
+// in place is not, nor a killed process the lab restarts on its own.
+func TestALabFaultResetByHandIsToldWhileItRuns(t *testing.T) {
+	l := startLab(t, Options{Hosts: 2, RPS: 10})
+	told := make(chan string, 8)
+	e := ssh.New(ssh.Options{SSHConfig: l.SSHConfigPath, KnownHosts: l.KnownHostsPath, IdentityFiles: []string{l.IdentityPath}, AgentSocket: "-",
+		WatchEvery: 100 * time.Millisecond, Ended: func(inj targets.Injection, msg string) { told <- inj.Attack + "@" + inj.Member.ID + ": " + msg }})
+	defer e.Close()
+	ctx := context.Background()
+	members, err := e.Resolve(ctx, runbook.Target{Name: "checkout", SSH: &runbook.SSHTarget{Hosts: []string{"checkout-1", "checkout-2"}, User: User}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inject := func(attack, kind string, m targets.Member, params map[string]string) targets.Injection {
+		inj := targets.Injection{RunID: "t", Attack: attack, Kind: kind, Member: m, Params: params, Duration: 5 * time.Minute}
+		if res, err := e.Inject(ctx, &inj); err != nil {
+			t.Fatalf("%s: inject: %v (%s)", attack, err, res.Output)
+		}
+		return inj
+	}
+	slow := inject("slow", "lab-latency", members[0], map[string]string{"delay": "50ms"})
+	kept := inject("kept", "lab-cpu", members[1], nil)
+	killed := inject("killed", "lab-process-kill", members[1], map[string]string{"restart_after": "1s"})
+	if st, err := e.Status(ctx, kept); err != nil || !st.Known || !st.InPlace {
+		t.Fatalf("status of a fault in place: %+v, %v", st, err)
+	}
+	if out, err := e.Run(ctx, members[0], "reset"); err != nil || !strings.Contains(out, "rolled back latency") {
+		t.Fatalf("reset: %v\n%s", err, out)
+	}
+	select {
+	case msg := <-told:
+		if !strings.HasPrefix(msg, "slow@checkout-1: the fault was no longer in place at ") || !strings.HasSuffix(msg, ": it was reset by hand") {
+			t.Errorf("told %q", msg)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the fault reset by hand was never told")
+	}
+	// The killed process restarted after 1s; the checks go on meanwhile.
+	time.Sleep(2 * time.Second)
+	select {
+	case msg := <-told:
+		t.Errorf("told of a fault still in place or one the lab ends by design: %q", msg)
+	default:
+	}
+	if st, err := e.Status(ctx, slow); err != nil || !st.Known || st.InPlace || !strings.Contains(st.Output, "reset by hand") {
+		t.Errorf("status of the reset fault: %+v, %v", st, err)
+	}
+	for _, inj := range []targets.Injection{slow, kept, killed} {
+		if res, err := e.Rollback(ctx, inj); err != nil {
+			t.Fatalf("%s: rollback: %v (%s)", inj.Attack, err, res.Output)
+		}
+	}
+	if st, err := e.Status(ctx, kept); err != nil || !st.Known || st.InPlace {
+		t.Errorf("status after the rollback: %+v, %v", st, err)
+	}
+}
+
 // metric reads one sample of the host's own /metrics.
 func metric(t *testing.T, _ targets.Member, in *fleet.Instance, series string) float64 {
 	t.Helper()

@@ -82,6 +82,13 @@ func (k *Kind) ParamNames() []string {
 // its rollback (Result.Gone).
 const LabResetByHand = "it was reset by hand"
 
+// LabInPlace and LabNotInPlace are the lines a lab host's NAME --status
+// answers with: whether that fault is active there now.
+const (
+	LabInPlace    = "gameday: in place"
+	LabNotInPlace = "gameday: not in place"
+)
+
 // LabCommand is the fault command a lab host runs for a lab kind: the kind's
 // name without "lab-". It is "" for kinds that are not lab kinds.
 func (k *Kind) LabCommand() string {

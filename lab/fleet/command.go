@@ -23,6 +23,7 @@ const (
 //	help | status | reset
 //	NAME '--param=value' ... '--duration=D'
 //	NAME --rollback
+//	NAME --status
 //
 // Words may be single-quoted, and a backslash outside quotes escapes the
 // next character, which is exactly what a POSIX shell would accept from the
@@ -59,6 +60,12 @@ func (in *Instance) Exec(line string) (stdout, stderr string, code int) {
 			msg += fmt.Sprintf("; did you mean %q?", s)
 		}
 		return "", msg + "\n", ExitUnknown
+	}
+	if slices.Contains(args, "--status") {
+		if len(args) != 1 {
+			return "", fmt.Sprintf("%s: %s --status takes nothing else, found %s\n", in.name, name, strings.Join(args, " ")), ExitUsage
+		}
+		return in.faultStatus(name), "", ExitOK
 	}
 	if slices.Contains(args, "--rollback") {
 		if len(args) != 1 {
@@ -203,7 +210,8 @@ func (in *Instance) help() string {
 	fmt.Fprintf(&b, "  help                 this list\n")
 	fmt.Fprintf(&b, "  status               the service's state and the active faults, with the time each has left\n")
 	fmt.Fprintf(&b, "  reset                roll back every active fault\n")
-	fmt.Fprintf(&b, "  NAME --rollback      end fault NAME now; succeeds when it is not active\n\n")
+	fmt.Fprintf(&b, "  NAME --rollback      end fault NAME now; succeeds when it is not active\n")
+	fmt.Fprintf(&b, "  NAME --status        whether fault NAME is active now\n\n")
 	fmt.Fprintf(&b, "Faults (each needs --duration=D and ends on its own after it):\n")
 	for _, k := range in.cfg.Catalogue.Kinds() {
 		c := k.LabCommand()
@@ -244,6 +252,20 @@ func (in *Instance) status() string {
 		b.WriteString("\n")
 	}
 	return b.String()
+}
+
+// faultStatus says, changing nothing, whether fault name is active here:
+// what a run's check that its fault is still in place reads.
+func (in *Instance) faultStatus(name string) string {
+	for _, f := range in.Faults() {
+		if f.Name == name {
+			return fmt.Sprintf("%s: %s\n", targets.LabInPlace, describe(f.Name, f.Params))
+		}
+	}
+	if at, ok := in.ResetAt(name); ok {
+		return fmt.Sprintf("%s: %s at %s UTC\n", targets.LabNotInPlace, targets.LabResetByHand, at.UTC().Format("15:04:05"))
+	}
+	return targets.LabNotInPlace + "\n"
 }
 
 func remaining(t, now time.Time) string {

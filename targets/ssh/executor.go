@@ -546,7 +546,7 @@ func (e *Executor) confirmClean(ctx context.Context, inj targets.Injection, res 
 
 // Status is what a status step found on one host.
 type Status struct {
-	Known   bool   // the kind can tell whether its fault is in place (custom and lab kinds cannot)
+	Known   bool   // the kind can tell whether its fault is in place (custom ones cannot)
 	InPlace bool   // the fault's effect is there, when Known
 	Armed   bool   // the dead man's switch is still waiting
 	Output  string // what the host printed
@@ -554,16 +554,22 @@ type Status struct {
 
 // Status checks, changing nothing, whether inj's fault is still in place
 // on its host and whether its dead man's switch is still armed. Like
-// Rollback, it needs only the journalled fields of inj. For lab kinds it
-// returns the lab host's own status report.
+// Rollback, it needs only the journalled fields of inj. For lab kinds the
+// lab host answers for the fault (NAME --status); it has no switch.
 func (e *Executor) Status(ctx context.Context, inj targets.Injection) (Status, error) {
 	a, n, err := e.build(inj)
 	if err != nil {
 		return Status{}, fmt.Errorf("host %s: %w", inj.Member.ID, err)
 	}
 	if strings.HasPrefix(inj.Kind, "lab-") {
-		out, err := e.exec(ctx, inj.Member, "status", "status", nil)
-		return Status{Output: out}, err
+		out, err := e.exec(ctx, inj.Member, a.labStatus, "status", nil)
+		st := Status{Output: out}
+		if err != nil {
+			return st, fmt.Errorf("host %s: status of %s: %s", inj.Member.ID, inj.Kind, problems(out, err))
+		}
+		st.InPlace = strings.Contains(out, targets.LabInPlace)
+		st.Known = st.InPlace || strings.Contains(out, targets.LabNotInPlace)
+		return st, nil
 	}
 	out, err := e.exec(ctx, inj.Member, statusScript(n, a), "status", &steps{})
 	st := Status{Output: out}

@@ -490,7 +490,10 @@ func labAttack(kind string, params map[string]string, d time.Duration) (*attack,
 		cmd = append(cmd, Quote("--"+k+"="+params[k]))
 	}
 	cmd = append(cmd, Quote("--duration="+d.String()))
-	return &attack{apply: strings.Join(cmd, " "), revert: Quote(name) + " --rollback"}, nil
+	// A killed lab process restarts on its own before the fault's time:
+	// the lab's answer, like a supervisor's, not a fault taken away.
+	return &attack{apply: strings.Join(cmd, " "), revert: Quote(name) + " --rollback", labStatus: Quote(name) + " --status",
+		heals: name == "process-kill"}, nil
 }
 
 var labKey = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,63}$`)

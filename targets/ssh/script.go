@@ -31,6 +31,9 @@ type attack struct {
 	// rollback that finds one gone is seeing the system's answer, not a
 	// fault taken away.
 	heals bool
+	// labStatus is, for lab kinds, the lab command that says whether the
+	// fault is active (the lab host has no shell to run a probe).
+	labStatus string
 }
 
 // names locates an injection's state on the host. The state directory is

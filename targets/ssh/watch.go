@@ -29,15 +29,15 @@ func watchKey(inj targets.Injection) string {
 // watch checks every Options.WatchEvery, from a landed inject until its
 // rollback begins or the executor closes, that inj's fault is still in
 // place, and tells Options.Ended the first time it is not: something other
-// than gameday ended it (a person, a remediation job, a reboot). Only kinds
-// that can tell are watched; not those the system under test ends by
-// design, nor lab kinds, nor a fault whose link it cut.
+// than gameday ended it (a person, a remediation job, a reboot, a lab
+// host's reset). Only kinds that can tell are watched; not those the system
+// under test ends by design, nor a fault whose link it cut.
 func (e *Executor) watch(inj targets.Injection) {
 	if e.opts.Ended == nil {
 		return
 	}
 	a, _, err := e.build(inj)
-	if err != nil || a.probe == "" || a.heals || a.noRollback || strings.HasPrefix(inj.Kind, "lab-") {
+	if err != nil || a.probe == "" && a.labStatus == "" || a.heals || a.noRollback {
 		return
 	}
 	key := watchKey(inj)
@@ -64,8 +64,12 @@ func (e *Executor) watch(inj targets.Injection) {
 			if ctx.Err() != nil || err != nil || !st.Known || st.InPlace {
 				return ctx.Err() != nil // a host that does not answer now proves nothing
 			}
-			e.opts.Ended(inj, fmt.Sprintf("the fault was no longer in place at %s UTC (gameday checks every %s): something other than gameday ended it",
-				time.Now().UTC().Format("15:04:05"), runbook.FormatDuration(e.opts.WatchEvery)))
+			by := "something other than gameday ended it"
+			if strings.Contains(st.Output, targets.LabResetByHand) {
+				by = targets.LabResetByHand
+			}
+			e.opts.Ended(inj, fmt.Sprintf("the fault was no longer in place at %s UTC (gameday checks every %s): %s",
+				time.Now().UTC().Format("15:04:05"), runbook.FormatDuration(e.opts.WatchEvery), by))
 			return true
 		})
 	}()
