@@ -70,11 +70,9 @@ func CheckPanelsAt(ctx context.Context, q Querier, panels []runbook.Panel, at ti
 	out := make([]PanelCheck, len(panels))
 	var wg sync.WaitGroup
 	for i, p := range panels {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			out[i] = checkPanel(ctx, q, p, at, timeout, url)
-		}()
+		})
 	}
 	wg.Wait()
 	return out

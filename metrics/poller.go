@@ -199,11 +199,9 @@ func (p *Poller) Poll(ctx context.Context) error {
 	errs := make([]error, len(p.panels))
 	var wg sync.WaitGroup
 	for i, st := range p.panels {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			errs[i] = p.pollPanel(ctx, st, now)
-		}()
+		})
 	}
 	wg.Wait()
 	return errors.Join(errs...)

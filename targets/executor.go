@@ -116,3 +116,12 @@ func Every(ctx context.Context, d time.Duration, check func() (done bool)) {
 		}
 	}
 }
+
+// OrDefault gives an executor option its default when it is zero or below:
+// the options' zero value works, and no count or interval makes sense under
+// one.
+func OrDefault[T int | time.Duration](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
+}

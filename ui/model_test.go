@@ -585,13 +585,11 @@ func TestOnEventNeverBlocksNorDrops(t *testing.T) {
 	const senders, each = 8, 2000
 	var wg sync.WaitGroup
 	for g := range senders {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for i := range each {
 				c.OnEvent(gamedays.Event{Seq: int64(g*each + i)})
 			}
-		}()
+		})
 	}
 	listen := c.q.listen(c.stop)
 	got := 0

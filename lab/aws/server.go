@@ -251,11 +251,9 @@ func (s *Server) Start() error {
 	}
 	s.ln = ln
 	s.http = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
+	s.wg.Go(func() {
 		_ = s.http.Serve(ln)
-	}()
+	})
 	return nil
 }
 

@@ -220,12 +220,10 @@ func (s *Server) startCommandLocked(in *sendCommandInput, timeout int, execTimeo
 	}
 	s.commands[cmd.id] = cmd
 	s.cmdOrder = append(s.cmdOrder, cmd.id)
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
+	s.wg.Go(func() {
 		defer cancel()
 		s.runCommand(ctx, cmd, in.Parameters["commands"], execTimeout)
-	}()
+	})
 	return cmd, nil
 }
 
@@ -329,9 +327,7 @@ func (s *Server) runCommand(ctx context.Context, cmd *command, commands []string
 		invCtx, cancel := context.WithTimeout(ctx, execTimeout)
 		inv.status, inv.details, inv.start, inv.cancel = "InProgress", "InProgress", s.opts.Now(), cancel
 		s.mu.Unlock()
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			defer func() { <-sem }()
 			defer cancel()
 			failed := s.invoke(invCtx, cmd, inv, commands)
@@ -340,7 +336,7 @@ func (s *Server) runCommand(ctx context.Context, cmd *command, commands []string
 				errs++
 				s.mu.Unlock()
 			}
-		}()
+		})
 	}
 	wg.Wait()
 

@@ -59,11 +59,9 @@ func (in *Instance) Apply(name string, v targets.Values, d time.Duration) (Fault
 	case "cpu":
 		f.stop = make(chan struct{})
 		duty := v.Float("load") / 100 * in.cfg.BurnCap
-		in.wg.Add(1)
-		go func() {
-			defer in.wg.Done()
+		in.wg.Go(func() {
 			burn(f.stop, duty)
-		}()
+		})
 	case "blackhole":
 		f.stop = make(chan struct{})
 	case "process-kill":

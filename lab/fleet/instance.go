@@ -124,11 +124,9 @@ func (in *Instance) startLocked(addr string) error {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { in.serve(w, r, m, query) })
 	srv := &http.Server{Handler: in.track(mux), ReadHeaderTimeout: 5 * time.Second, ErrorLog: quietLog}
 	in.srv = srv
-	in.wg.Add(1)
-	go func() {
-		defer in.wg.Done()
+	in.wg.Go(func() {
 		srv.Serve(ln)
-	}()
+	})
 	return nil
 }
 

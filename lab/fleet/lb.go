@@ -186,11 +186,9 @@ func (lb *LB) check() {
 		}
 		var wg sync.WaitGroup
 		for _, b := range lb.backends {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
+			wg.Go(func() {
 				lb.probe(b)
-			}()
+			})
 		}
 		wg.Wait()
 	}

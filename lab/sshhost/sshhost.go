@@ -161,11 +161,9 @@ func (s *Server) serveConn(c net.Conn) {
 	c.SetDeadline(time.Time{})
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	wg.Go(func() {
 		ssh.DiscardRequests(reqs)
-	}()
+	})
 	for nc := range chans {
 		if nc.ChannelType() != "session" {
 			nc.Reject(ssh.Prohibited, "this lab host offers sessions only (no forwarding)")
@@ -175,11 +173,9 @@ func (s *Server) serveConn(c net.Conn) {
 		if err != nil {
 			continue
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			s.session(ch, creqs)
-		}()
+		})
 	}
 }
 

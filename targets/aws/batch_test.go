@@ -30,11 +30,9 @@ func TestBatcherLeavesOutCancelledCallers(t *testing.T) {
 		if id == "b" {
 			c = ctx
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			results[i] = b.do(c, key, 10, id, run)
-		}()
+		})
 	}
 	// b's caller gives up before the window closes.
 	cancel()
@@ -65,11 +63,9 @@ func TestBatcherSendsFullBatchesAtOnce(t *testing.T) {
 	}
 	var wg sync.WaitGroup
 	for i := 0; i < 6; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			b.do(context.Background(), batchKey{op: "x"}, 3, string(rune('a'+i)), run)
-		}()
+		})
 	}
 	wg.Wait() // an hour's window: only full batches can have been sent
 	if len(sizes) != 2 || sizes[0] != 3 || sizes[1] != 3 {

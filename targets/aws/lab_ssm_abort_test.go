@@ -49,11 +49,9 @@ func TestLabSSMRollbackIgnoresTheAttacksLimits(t *testing.T) {
 	errs := make([]error, len(injs))
 	var wg sync.WaitGroup
 	for i, inj := range injs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			_, errs[i] = e.Rollback(ctx, *inj)
-		}()
+		})
 	}
 	wg.Wait()
 	for i, err := range errs {

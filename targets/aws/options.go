@@ -65,30 +65,14 @@ type Options struct {
 }
 
 func (o Options) withDefaults() Options {
-	if o.MaxAttempts <= 0 {
-		o.MaxAttempts = 5
-	}
-	if o.ThrottleAttempts <= 0 {
-		o.ThrottleAttempts = 12
-	}
-	if o.MaxBackoff <= 0 {
-		o.MaxBackoff = 20 * time.Second
-	}
-	if o.Grace <= 0 {
-		o.Grace = 30 * time.Second
-	}
-	if o.Poll <= 0 {
-		o.Poll = 2 * time.Second
-	}
-	if o.Wait <= 0 {
-		o.Wait = 5 * time.Minute
-	}
-	if o.BatchWindow <= 0 {
-		o.BatchWindow = 20 * time.Millisecond
-	}
-	if o.FollowEvery <= 0 {
-		o.FollowEvery = 10 * time.Second
-	}
+	targets.OrDefault(&o.MaxAttempts, 5)
+	targets.OrDefault(&o.ThrottleAttempts, 12)
+	targets.OrDefault(&o.MaxBackoff, 20*time.Second)
+	targets.OrDefault(&o.Grace, 30*time.Second)
+	targets.OrDefault(&o.Poll, 2*time.Second)
+	targets.OrDefault(&o.Wait, 5*time.Minute)
+	targets.OrDefault(&o.BatchWindow, 20*time.Millisecond)
+	targets.OrDefault(&o.FollowEvery, 10*time.Second)
 	if o.Logf == nil {
 		o.Logf = func(string, ...any) {}
 	}

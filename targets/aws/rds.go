@@ -106,37 +106,38 @@ func rdsMember(a *runbook.AWSTarget, id, arn *string, tagList []rdstypes.Tag, la
 	return targets.Member{ID: sdkaws.ToString(id), Addr: sdkaws.ToString(arn), Labels: labels}, true
 }
 
-func (e *Executor) resolveClusters(ctx context.Context, s *session, t runbook.Target) ([]targets.Member, error) {
-	all, err := describeRDS(ctx, s, t.AWS, "cluster", describeClusters)
+// resolveRDS is the members among the resources (what) the target picks:
+// member makes one of a resource, or reports it lacks a tag.
+func resolveRDS[T any](ctx context.Context, s *session, a *runbook.AWSTarget, what string,
+	describe func(context.Context, *session, *string, []rdstypes.Filter) ([]T, error), member func(T) (targets.Member, bool)) ([]targets.Member, error) {
+	all, err := describeRDS(ctx, s, a, what, describe)
 	if err != nil {
 		return nil, err
 	}
 	var out []targets.Member
-	for _, c := range all {
-		l := map[string]string{LabelState: sdkaws.ToString(c.Status), LabelWriter: writerOf(c), "members": strconv.Itoa(len(c.DBClusterMembers))}
-		if m, ok := rdsMember(t.AWS, c.DBClusterIdentifier, c.DBClusterArn, c.TagList, l); ok {
+	for _, r := range all {
+		if m, ok := member(r); ok {
 			out = append(out, m)
 		}
 	}
-	return out, everyNamed(t.AWS, "rds cluster", out)
+	return out, everyNamed(a, "rds "+what, out)
+}
+
+func (e *Executor) resolveClusters(ctx context.Context, s *session, t runbook.Target) ([]targets.Member, error) {
+	return resolveRDS(ctx, s, t.AWS, "cluster", describeClusters, func(c rdstypes.DBCluster) (targets.Member, bool) {
+		l := map[string]string{LabelState: sdkaws.ToString(c.Status), LabelWriter: writerOf(c), "members": strconv.Itoa(len(c.DBClusterMembers))}
+		return rdsMember(t.AWS, c.DBClusterIdentifier, c.DBClusterArn, c.TagList, l)
+	})
 }
 
 func (e *Executor) resolveDBInstances(ctx context.Context, s *session, t runbook.Target) ([]targets.Member, error) {
-	all, err := describeRDS(ctx, s, t.AWS, "instance", describeDBInstances)
-	if err != nil {
-		return nil, err
-	}
-	var out []targets.Member
-	for _, in := range all {
+	return resolveRDS(ctx, s, t.AWS, "instance", describeDBInstances, func(in rdstypes.DBInstance) (targets.Member, bool) {
 		l := map[string]string{LabelState: sdkaws.ToString(in.DBInstanceStatus), "multi_az": strconv.FormatBool(sdkaws.ToBool(in.MultiAZ))}
 		if in.AvailabilityZone != nil {
 			l[LabelAZ] = *in.AvailabilityZone
 		}
-		if m, ok := rdsMember(t.AWS, in.DBInstanceIdentifier, in.DBInstanceArn, in.TagList, l); ok {
-			out = append(out, m)
-		}
-	}
-	return out, everyNamed(t.AWS, "rds instance", out)
+		return rdsMember(t.AWS, in.DBInstanceIdentifier, in.DBInstanceArn, in.TagList, l)
+	})
 }
 
 // cluster reports whether the member is an Aurora cluster rather than a

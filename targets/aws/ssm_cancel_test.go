@@ -44,11 +44,9 @@ func TestLabBatchedCancelSurvivesAStranger(t *testing.T) {
 	errs := make([]error, 2)
 	var wg sync.WaitGroup
 	for i, id := range []string{labaws.InstanceID(2), target} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			errs[i] = e.cancelCommand(ctx, s, cmd, id)
-		}()
+		})
 		time.Sleep(50 * time.Millisecond)
 	}
 	wg.Wait()

@@ -83,33 +83,17 @@ func (o Options) withDefaults() Options {
 	if o.AgentSocket == "" {
 		o.AgentSocket = os.Getenv("SSH_AUTH_SOCK")
 	}
-	if o.WatchEvery <= 0 {
-		o.WatchEvery = 15 * time.Second
-	}
-	if o.Fanout <= 0 {
-		o.Fanout = 64
-	}
-	if o.Handshakes <= 0 {
-		o.Handshakes = 64
-	}
-	if o.ConnectTimeout <= 0 {
-		o.ConnectTimeout = 10 * time.Second
-	}
-	if o.Keepalive == 0 {
+	targets.OrDefault(&o.WatchEvery, 15*time.Second)
+	targets.OrDefault(&o.Fanout, 64)
+	targets.OrDefault(&o.Handshakes, 64)
+	targets.OrDefault(&o.ConnectTimeout, 10*time.Second)
+	if o.Keepalive == 0 { // a negative one turns keepalives off
 		o.Keepalive = 15 * time.Second
 	}
-	if o.HostDeadline <= 0 {
-		o.HostDeadline = 60 * time.Second
-	}
-	if o.LinkTimeout <= 0 {
-		o.LinkTimeout = 5 * time.Second
-	}
-	if o.Grace <= 0 {
-		o.Grace = 30 * time.Second
-	}
-	if o.OutputLimit <= 0 {
-		o.OutputLimit = 16 << 10
-	}
+	targets.OrDefault(&o.HostDeadline, 60*time.Second)
+	targets.OrDefault(&o.LinkTimeout, 5*time.Second)
+	targets.OrDefault(&o.Grace, 30*time.Second)
+	targets.OrDefault(&o.OutputLimit, 16<<10)
 	if o.Logf == nil {
 		o.Logf = func(string, ...any) {}
 	}

@@ -34,11 +34,9 @@ func (e *Executor) Probe(ctx context.Context, members []targets.Member) []error 
 	}
 	var wg sync.WaitGroup
 	for _, j := range jobs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			j.err = e.probe(ctx, j.m)
-		}()
+		})
 	}
 	wg.Wait()
 	var errs []error

@@ -153,9 +153,7 @@ func (f *stagedFleet) lookAll(t *testing.T) []stagedLook {
 	out := make([]stagedLook, len(f.hosts))
 	var wg sync.WaitGroup
 	for i, h := range f.hosts {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			rules, _ := exec.Command("ip", "netns", "exec", h.ns, "iptables", "-S", "OUTPUT").CombinedOutput()
 			out[i] = stagedLook{
 				rule:        strings.Contains(string(rules), "gameday:"),
@@ -165,7 +163,7 @@ func (f *stagedFleet) lookAll(t *testing.T) []stagedLook {
 			if out[i].rule != (out[i].dropsFirst || out[i].dropsSecond) {
 				t.Errorf("%s: rule %v but drops %s %v, %s %v:\n%s", h.ns, out[i].rule, f.first, out[i].dropsFirst, f.second, out[i].dropsSecond, rules)
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	return out

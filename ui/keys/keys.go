@@ -50,32 +50,37 @@ type KeyMap struct {
 // which people press to close things.
 func Default() KeyMap {
 	return KeyMap{
-		Abort:      key.NewBinding(key.WithKeys("ctrl+x"), key.WithHelp("ctrl+x", "ABORT")),
-		AbortQuit:  key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "abort, roll back, quit")),
-		Next:       key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "continue")),
-		Confirm:    key.NewBinding(key.WithKeys("Y"), key.WithHelp("Y", "confirm blast radius")),
-		Note:       key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "note")),
-		Predict:    key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "prediction")),
-		Finding:    key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "finding")),
-		ActionItem: key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "action item")),
-		Submit:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "save")),
-		Cancel:     key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close")),
-		Timeline:   key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "timeline")),
+		Abort:      press("ctrl+x", "ABORT"),
+		AbortQuit:  press("ctrl+c", "abort, roll back, quit"),
+		Next:       press("enter", "continue"),
+		Confirm:    press("Y", "confirm blast radius"),
+		Note:       press("n", "note"),
+		Predict:    press("p", "prediction"),
+		Finding:    press("f", "finding"),
+		ActionItem: press("a", "action item"),
+		Submit:     press("enter", "save"),
+		Cancel:     press("esc", "close"),
+		Timeline:   press("t", "timeline"),
 		Up:         key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "scroll up")),
 		Down:       key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "scroll down")),
 		PageUp:     key.NewBinding(key.WithKeys("pgup", "b"), key.WithHelp("pgup", "page up")),
 		PageDown:   key.NewBinding(key.WithKeys("pgdown", " "), key.WithHelp("pgdn", "page down")),
-		Filter:     key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "members with a problem only")),
+		Filter:     press("/", "members with a problem only"),
 		Series:     key.NewBinding(key.WithKeys("1", "2", "3", "4", "5", "6", "7", "8", "9"), key.WithHelp("1-9", "show/hide series")),
-		Help:       key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "all keys")),
-		Leave:      key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "finish and leave")),
-		Export:     key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "write the report")),
-		Detected:   key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "detected")),
-		Mitigated:  key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "mitigated")),
-		Hint:       key.NewBinding(key.WithKeys("h"), key.WithHelp("h", "release a hint")),
+		Help:       press("?", "all keys"),
+		Leave:      press("q", "finish and leave"),
+		Export:     press("e", "write the report"),
+		Detected:   press("d", "detected"),
+		Mitigated:  press("m", "mitigated"),
+		Hint:       press("h", "release a hint"),
 
-		ConfirmEach: key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "ask before each stage")),
+		ConfirmEach: press("s", "ask before each stage"),
 	}
+}
+
+// press is a binding of one key, shown in the help as itself.
+func press(k, help string) key.Binding {
+	return key.NewBinding(key.WithKeys(k), key.WithHelp(k, help))
 }
 
 // Modal is what has the keyboard besides the phase screen.

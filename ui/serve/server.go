@@ -132,11 +132,9 @@ func Start(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("serve: listen on %s: %w", opts.Addr, err)
 	}
 	s.ln = ln
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
+	s.wg.Go(func() {
 		_ = s.ssh.Serve(ln)
-	}()
+	})
 	return s, nil
 }
 
