@@ -213,9 +213,12 @@ func TestLabTenThousandUnderThrottling(t *testing.T) {
 	if n := len(stats["ssm:CancelCommand"].Batches); n > 200 {
 		t.Errorf("%d CancelCommand calls for 1,000 rollbacks", n)
 	}
-	// Ten pages of 1,000 resolve the tag: nothing else lists by filter.
-	if st := stats["ec2:DescribeInstances"]; st.Calls-st.Throttled-len(st.Batches) != fleetSize/1000 {
-		t.Errorf("DescribeInstances answered %d pages by filter, want %d", st.Calls-st.Throttled-len(st.Batches), fleetSize/1000)
+	// Ten pages of 1,000 resolve the tag: nothing else lists by filter, as
+	// a second listing would be ten pages more. A page, like any call, is
+	// sent again when its answer's connection was dropped, as above, and
+	// on a loaded machine that happens to a few.
+	if st, pages := stats["ec2:DescribeInstances"], fleetSize/1000; st.Calls-st.Throttled-len(st.Batches) < pages || st.Calls-st.Throttled-len(st.Batches) >= 2*pages {
+		t.Errorf("DescribeInstances answered %d pages by filter, want %d (and fewer than %d sent again)", st.Calls-st.Throttled-len(st.Batches), pages, pages)
 	}
 	// The throttling was real and was retried through.
 	throttled := 0
