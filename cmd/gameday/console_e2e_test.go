@@ -252,6 +252,9 @@ func TestConsoleDrivesLab(t *testing.T) {
 	if testing.Short() {
 		t.Skip("drives two lab runs of about 25s and 40s")
 	}
+	// It waits on a lab of its own most of the time: it runs beside the
+	// other lab tests, as many at once as -parallel allows.
+	t.Parallel()
 	e2e.Need(t, "tmux")
 
 	t.Run("abort at 80x24 without colour", func(t *testing.T) {

@@ -21,6 +21,9 @@ func TestConsoleEscalatesInStages(t *testing.T) {
 	if testing.Short() {
 		t.Skip("drives a staged lab run of about 80s")
 	}
+	// It waits on a lab of its own most of the time: it runs beside the
+	// other lab tests, as many at once as -parallel allows.
+	t.Parallel()
 	e2e.Need(t, "tmux")
 	c := startConsoleScenario(t, "escalating-latency", 200, 50, []string{"--confirm-each-stage"})
 	c.phase(t, 30*time.Second, "BASELINE")

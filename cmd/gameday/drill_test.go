@@ -45,6 +45,9 @@ func TestDrillOnTheLabMeasuresTTDAndTTM(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a lab scenario for about 30s")
 	}
+	// It waits on a lab of its own most of the time: it runs beside the
+	// other lab tests, as many at once as -parallel allows.
+	t.Parallel()
 	dir := t.TempDir()
 	rita := e2e.Key(t)
 	ak := filepath.Join(dir, "authorized_keys")

@@ -337,6 +337,9 @@ func injected(t *testing.T, dir string) int {
 // and a real Prometheus, started once and shared by the subtests, which run
 // one after the other.
 func TestAutopilotOnRealComponents(t *testing.T) {
+	// It waits on a lab of its own most of the time: it runs beside the
+	// other lab tests, as many at once as -parallel allows.
+	t.Parallel()
 	l := newLab(t)
 	t.Run("exit codes", func(t *testing.T) { testRunExitCodes(t, l) })
 	t.Run("SIGTERM aborts and rolls back", func(t *testing.T) { testRunSIGTERMAbortsAndRollsBack(t, l) })

@@ -19,6 +19,9 @@ func TestServeTwoPanesWalkALabGameDay(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a lab game day for about a minute")
 	}
+	// It waits on a lab of its own most of the time: it runs beside the
+	// other lab tests, as many at once as -parallel allows.
+	t.Parallel()
 	sshBin := e2e.Need(t, "tmux", "ssh")[1]
 	dir := t.TempDir()
 	keyFile := filepath.Join(dir, "carol")

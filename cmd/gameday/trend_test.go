@@ -36,6 +36,9 @@ func TestTrendFromLabRuns(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a lab scenario six times, about 10s each")
 	}
+	// It waits on a lab of its own most of the time: it runs beside the
+	// other lab tests, as many at once as -parallel allows.
+	t.Parallel()
 	e2e.Need(t, "xmllint")
 	l, err := sandbox.Start(context.Background(), sandbox.Options{Seed: 3, HealthInterval: 500 * time.Millisecond})
 	if err != nil {
