@@ -234,7 +234,7 @@ func TestADrillGoesOnWhenAFaultIsRemoved(t *testing.T) {
 	if out.Verdict == VerdictAborted {
 		t.Fatalf("verdict %s (%s): a drill's responders removing the fault aborted it", out.Verdict, out.Reason)
 	}
-	if want := "; but the fault ended before its time on 1: slow on web-"; !strings.Contains(out.Reason, want) || !strings.Contains(out.Reason, "was not there") {
+	if want := "; but the fault ended before its time on 1: slow on web-"; !strings.Contains(out.Reason, want) || !strings.Contains(out.Reason, "; so that fault was not there for part of the window") {
 		t.Errorf("reason %q does not say which fault ended before its time", out.Reason)
 	}
 	if !h.has(EvNote, "in a drill the run goes on") {

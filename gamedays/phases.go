@@ -690,7 +690,7 @@ func (e *Engine) landedOnly(out *Outcome) {
 		out.Reason = fmt.Sprintf("%s, with only %d of %d injection(s) applied: %s", out.Reason, landed, planned, strings.Join(failures, "; "))
 	}
 	if len(shortened) > 0 {
-		out.Reason += fmt.Sprintf("; but the fault ended before its time on %d: %s, so for part of the window the hypothesis was judged over that fault was not there", len(shortened), strings.Join(shortened, "; "))
+		out.Reason += fmt.Sprintf("; but the fault ended before its time on %d: %s; so that fault was not there for part of the window the hypothesis was judged over", len(shortened), strings.Join(shortened, "; "))
 	}
 	if len(gone) > 0 {
 		out.Reason += fmt.Sprintf("; but the fault was no longer in place when its rollback came on %d: %s (something other than gameday ended it, when is not known), so the hypothesis was not tested over the whole attack window there", len(gone), strings.Join(gone, ", "))
