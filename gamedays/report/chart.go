@@ -45,9 +45,12 @@ type chartData struct {
 	phases   []span
 	stages   []span // a staged run's stages, named by their result
 	attacks  []span
-	aborts   []float64
-	alerts   []alertMark
-	panels   []chartPanel
+	// endedEarly says an attack's span ends where its fault was seen
+	// ended early, before its rollback.
+	endedEarly bool
+	aborts     []float64
+	alerts     []alertMark
+	panels     []chartPanel
 }
 
 // alertMark is one alert reaching one state, in seconds since the start.
@@ -112,6 +115,12 @@ func (b *builder) chartData() {
 		from, to := b.t(*a.InjectedAt), r.Duration
 		if a.RolledBackAt != nil {
 			to = b.t(*a.RolledBackAt)
+		}
+		if a.EndedEarly != "" && a.EndedAt != nil {
+			// The fault was gone before its rollback: the span shows
+			// when it was there, not when gameday confirmed it gone.
+			to = b.t(*a.EndedAt)
+			cd.endedEarly = true
 		}
 		s, ok := byName[a.Name]
 		if !ok {

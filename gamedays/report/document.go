@@ -233,7 +233,11 @@ func (r *Report) chartSection() section {
 	for i := range r.charts.panels {
 		s.blocks = append(s.blocks, block{kind: bChart, chart: i})
 	}
-	legend := "Shaded bands are the phases; orange spans are attacks, from inject to rollback; dashed green lines are expectations and dashed red lines guardrails; a dark red line marks an abort."
+	spans := "from inject to rollback"
+	if r.charts.endedEarly {
+		spans = "from inject to rollback, or to when a fault was seen ended early"
+	}
+	legend := "Shaded bands are the phases; orange spans are attacks, " + spans + "; dashed green lines are expectations and dashed red lines guardrails; a dark red line marks an abort."
 	if len(r.charts.stages) > 0 {
 		legend += " Each stage of the escalation starts at a dotted grey rule and is shaded from its start to its judgement: green where it held, red where it broke the hypothesis."
 	}

@@ -9,17 +9,22 @@ import (
 	"github.com/gameday/gameday/targets"
 )
 
+// slowCheckout2 is the lab-latency injection these journals are about.
+func slowCheckout2() *targets.Injection {
+	return &targets.Injection{Attack: "slow", Kind: "lab-latency", Member: targets.Member{Target: "checkout", ID: "checkout-2"}}
+}
+
+// atSecond numbers e and times it s seconds into the run.
+func atSecond(s int, e gamedays.Event) gamedays.Event {
+	e.Seq, e.Time = int64(s), time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC).Add(time.Duration(s)*time.Second)
+	return e
+}
+
 // A served drill: who joined, the responder's marks with what they saw and
 // did, when the fault was seen gone, and who pressed abort are all in the
 // report.
 func TestBuildServedDrill(t *testing.T) {
-	at := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
-	ok := true
-	inj := &targets.Injection{Attack: "slow", Kind: "lab-latency", Member: targets.Member{Target: "checkout", ID: "checkout-2"}}
-	ev := func(s int, e gamedays.Event) gamedays.Event {
-		e.Seq, e.Time = int64(s), at.Add(time.Duration(s)*time.Second)
-		return e
-	}
+	ok, inj, ev := true, slowCheckout2(), atSecond
 	r, err := Build([]gamedays.Event{
 		ev(1, gamedays.Event{Type: gamedays.EvRunStart, RunID: "r1"}),
 		ev(2, gamedays.Event{Type: gamedays.EvNote, Kind: "joined", Author: "rita", Msg: "responder"}),
@@ -60,4 +65,44 @@ func TestBuildServedDrill(t *testing.T) {
 	md := b.String()
 	wantIn(t, "the Markdown report", md, "rita (responder; joined live; 3 note(s))", "What they saw:", "p95 up on one host", "What they did:", "rita joined (responder)",
 		"**Seen gone:** slow on checkout-2, 55s after the fault landed, before its rollback")
+}
+
+// A fault seen ended before its rollback is drawn as it was: its attack's
+// span ends where it was seen gone, and the legend says so.
+func TestAnAttackSpanEndsWhereItsFaultEndedEarly(t *testing.T) {
+	ok, inj, ev := true, slowCheckout2(), atSecond
+	journal := func(ended bool) []gamedays.Event {
+		events := []gamedays.Event{
+			ev(1, gamedays.Event{Type: gamedays.EvRunStart, RunID: "r1"}),
+			ev(10, gamedays.Event{Type: gamedays.EvAttackIntent, Injection: inj}),
+			ev(10, gamedays.Event{Type: gamedays.EvAttackResult, Injection: inj, OK: &ok}),
+		}
+		if ended {
+			events = append(events, ev(40, gamedays.Event{Type: gamedays.EvFaultEnded, Injection: inj, Source: "watch", Msg: "was seen ended 30s into its 1m0s: it was reset by hand"}))
+		}
+		return append(events,
+			ev(70, gamedays.Event{Type: gamedays.EvRollbackIntent, Injection: inj}),
+			ev(70, gamedays.Event{Type: gamedays.EvRollbackResult, Injection: inj, OK: &ok, Result: &targets.Result{}}),
+			ev(80, gamedays.Event{Type: gamedays.EvRunEnd}))
+	}
+	for _, c := range []struct {
+		ended  bool
+		to     float64
+		legend string
+	}{{false, 69, "orange spans are attacks, from inject to rollback;"}, {true, 39, "from inject to rollback, or to when a fault was seen ended early;"}} {
+		r, err := Build(journal(c.ended), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(r.charts.attacks) != 1 || r.charts.attacks[0].to != c.to {
+			t.Errorf("ended early %v: attack spans %+v, want one to T+%gs", c.ended, r.charts.attacks, c.to)
+		}
+		var b strings.Builder
+		if err := r.Markdown(&b, ""); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(b.String(), c.legend) {
+			t.Errorf("ended early %v: the legend does not say %q", c.ended, c.legend)
+		}
+	}
 }
