@@ -51,10 +51,14 @@ func (s *State) Describe(ev Event) string {
 func describeLifecycle(ev Event, ok bool) string {
 	switch ev.Type {
 	case EvRunStart:
-		if ev.TimeScale > 0 && ev.TimeScale != 1 {
-			return fmt.Sprintf("game day started: %s (run %s), a rehearsal at %g× its durations", ev.Msg, ev.RunID, ev.TimeScale)
+		line := fmt.Sprintf("game day started: %s (run %s)", ev.Msg, ev.RunID)
+		if ev.Drill {
+			line += ", an on-call drill"
 		}
-		return fmt.Sprintf("game day started: %s (run %s)", ev.Msg, ev.RunID)
+		if ev.TimeScale > 0 && ev.TimeScale != 1 {
+			line += fmt.Sprintf(", a rehearsal at %g× its durations", ev.TimeScale)
+		}
+		return line
 	case EvPhase:
 		return "phase: " + ev.Phase
 	case EvProbe:

@@ -38,6 +38,9 @@ type DrillTimes struct {
 	FalseAlarms int `json:"false_alarms,omitempty"`
 	// Released lists every hint released, oldest first.
 	Released []string `json:"-"`
+	// Drill says the journal is of a drill (its run.start says so); older
+	// journals tell a drill only by its marks.
+	Drill bool `json:"-"`
 	// Unseen says the view folding this is not told when the fault landed
 	// (a drill's responder): their marks then count as made after it.
 	Unseen bool `json:"-"`
@@ -59,6 +62,8 @@ func Drill(events []Event) (DrillTimes, bool) {
 func (d *DrillTimes) Apply(ev Event) {
 	known := !d.Injected.IsZero() || d.Unseen
 	switch {
+	case ev.Type == EvRunStart:
+		d.Drill = ev.Drill
 	case ev.Type == EvAttackResult && ev.OK != nil && *ev.OK && d.Injected.IsZero():
 		d.Injected = ev.Time
 	case ev.Type == EvFaultEnded && !d.Injected.IsZero() && d.Gone.IsZero():

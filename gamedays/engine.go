@@ -326,7 +326,7 @@ func (e *Engine) aborted() bool {
 func (e *Engine) Run(ctx context.Context) (Outcome, error) {
 	stop := context.AfterFunc(ctx, func() { e.deliver(Intent{Type: IntentAbort, Source: "context cancelled"}) })
 	defer stop()
-	e.emit(Event{Type: EvRunStart, RunID: e.opts.RunID, Msg: e.rb.Name, Runbook: string(e.opts.Source), File: e.rb.File, Version: e.opts.Version, TimeScale: e.opts.TimeScale})
+	e.emit(Event{Type: EvRunStart, RunID: e.opts.RunID, Msg: e.rb.Name, Runbook: string(e.opts.Source), File: e.rb.File, Version: e.opts.Version, TimeScale: e.opts.TimeScale, Drill: e.opts.Drill})
 	// Phases run on their own context so that an abort stops them while the
 	// rollback, which must outlive the abort, gets a fresh one.
 	pctx, cancel := context.WithCancel(context.Background())

@@ -92,7 +92,9 @@ type Event struct {
 	Version string `json:"version,omitempty"`
 	// TimeScale (run.start) is the factor the runbook's durations were
 	// multiplied by for a rehearsal (gameday run --time-scale); 0 means 1.
-	TimeScale float64             `json:"time_scale,omitempty"`
+	TimeScale float64 `json:"time_scale,omitempty"`
+	// Drill (run.start) says the run was an on-call drill (Options.Drill).
+	Drill     bool                `json:"drill,omitempty"`
 	Target    string              `json:"target,omitempty"`
 	Members   []targets.Member    `json:"members,omitempty"`
 	Seed      *int64              `json:"seed,omitempty"`

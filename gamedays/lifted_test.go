@@ -249,7 +249,7 @@ func TestADrillGoesOnWhenAFaultIsRemoved(t *testing.T) {
 		t.Fatal(err)
 	}
 	d, ok := Drill(events)
-	if !ok || d.GoneAfter < 10*time.Second || d.GoneAfter > 12*time.Second || !strings.HasPrefix(d.GoneWhat, "slow on web-") {
+	if !ok || !d.Drill || d.GoneAfter < 10*time.Second || d.GoneAfter > 12*time.Second || !strings.HasPrefix(d.GoneWhat, "slow on web-") {
 		t.Errorf("drill times %+v; want the fault seen gone about 10s after it landed", d)
 	}
 	h.checkJournal()

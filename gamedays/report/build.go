@@ -331,7 +331,7 @@ func (b *builder) finish(events []gamedays.Event) {
 	b.panels()
 	b.guardrails()
 	r.Alerts, r.OtherAlerts = b.st.AlertResults, b.st.OtherAlerts()
-	if d := b.st.Drill; !d.Injected.IsZero() && hasDrillMarks(events) {
+	if d := b.st.Drill; !d.Injected.IsZero() && (d.Drill || hasDrillMarks(events)) {
 		r.Drill = &Drill{TTD: seconds(d.TTD, !d.Detected.IsZero()), TTM: seconds(d.TTM, !d.Mitigated.IsZero()),
 			DetectedBy: d.DetectedBy, MitigatedBy: d.MitigatedBy, Detected: d.DetectedWhat, Mitigated: d.MitigatedWhat,
 			Hints: d.Hints, FalseAlarms: d.FalseAlarms, Gone: seconds(d.GoneAfter, !d.Gone.IsZero()), GoneWhat: d.GoneWhat}

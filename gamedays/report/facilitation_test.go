@@ -1,6 +1,7 @@
 package report
 
 import (
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -104,5 +105,37 @@ func TestAnAttackSpanEndsWhereItsFaultEndedEarly(t *testing.T) {
 		if !strings.Contains(b.String(), c.legend) {
 			t.Errorf("ended early %v: the legend does not say %q", c.ended, c.legend)
 		}
+	}
+}
+
+// A drill nobody marked still has its Drill section: that responders never
+// got there is what the facilitator needs to read, with when the fault was
+// seen gone; a run that was not a drill has none.
+func TestADrillWithoutMarksHasItsSection(t *testing.T) {
+	ok, inj, ev := true, slowCheckout2(), atSecond
+	for _, drill := range []bool{true, false} {
+		r, err := Build([]gamedays.Event{
+			ev(1, gamedays.Event{Type: gamedays.EvRunStart, RunID: "r1", Drill: drill}),
+			ev(10, gamedays.Event{Type: gamedays.EvAttackResult, Injection: inj, OK: &ok}),
+			ev(40, gamedays.Event{Type: gamedays.EvFaultEnded, Injection: inj, Source: "watch", Msg: "was seen ended 30s into its 1m0s: it was reset by hand"}),
+			ev(80, gamedays.Event{Type: gamedays.EvRunEnd}),
+		}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !drill {
+			if r.Drill != nil {
+				t.Errorf("a run that was not a drill has a Drill section: %+v", r.Drill)
+			}
+			continue
+		}
+		if d := r.Drill; d == nil || !math.IsNaN(float64(d.TTD)) || !math.IsNaN(float64(d.TTM)) || d.Gone != 30 {
+			t.Fatalf("drill: %+v", d)
+		}
+		var b strings.Builder
+		if err := r.Markdown(&b, ""); err != nil {
+			t.Fatal(err)
+		}
+		wantIn(t, "the Markdown report", b.String(), "## Drill", "not reached", "**Seen gone:** slow on checkout-2, 30s after the fault landed", "an on-call drill")
 	}
 }
