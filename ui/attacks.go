@@ -55,14 +55,14 @@ func (m *attacksScreen) View() []string {
 	if m.redact {
 		// A responder is told nothing of the attacks: finding them is the drill.
 		out = append(out, st.Muted.Render("Something may be wrong. Watch the charts and the timeline; d when you have found it, m when you have fixed it."))
-		return append(out, m.drillView()...)
+		return append(out, m.drillView(false)...)
 	}
 	out = append(out, m.attackTable()...)
 	if g := m.guardText(); g != "" {
 		out = append(out, g)
 	}
 	out = append(out, m.alertStrip()...)
-	return append(out, m.drillView()...)
+	return append(out, m.drillView(false)...)
 }
 
 // attackTable is each attack on each member, those with a problem first;
@@ -200,14 +200,17 @@ func (m *attacksScreen) guardText() string {
 }
 
 // drillView is the drill's state: marks, times and the hints released so
-// far.
-func (m *attacksScreen) drillView() []string {
+// far; brief leaves out the hints' texts, for the debrief on conclude.
+func (m *page) drillView(brief bool) []string {
 	if !m.cfg.Drill {
 		return nil
 	}
 	st, d := m.styles, &m.run.Drill
 	mark := func(what string, at time.Time, by, text, key string) string {
-		if at.IsZero() {
+		switch {
+		case at.IsZero() && m.run.Ended:
+			return what + ": " + st.Muted.Render("not reached")
+		case at.IsZero():
 			return what + ": " + st.Muted.Render("not yet (press "+key+")")
 		}
 		line := what + ": " + st.OK.Render(tplus(m.run.Elapsed(at)))
@@ -233,6 +236,9 @@ func (m *attacksScreen) drillView() []string {
 		total = len(rb.Drill.Hints)
 	}
 	out = append(out, fmt.Sprintf("  hints released: %d of %d", len(d.Released), total))
+	if brief {
+		return out
+	}
 	for _, h := range d.Released {
 		out = append(out, m.wrapStyled("    · "+h, st.Accent)...)
 	}

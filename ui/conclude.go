@@ -120,6 +120,12 @@ func (m *concludeScreen) View() []string {
 	// Predictions take the room the findings and the closing words leave
 	// (three rows of it): whole, one line each, or not at all.
 	room := m.height - len(out) - len(notes) - 3
+	// A drill's debrief starts from its marks: who found it, who fixed it,
+	// and when the fault was seen gone; where it fits.
+	if drill := m.drillView(true); len(drill) <= room {
+		out = append(out, drill...)
+		room -= len(drill)
+	}
 	for _, pred := range [][]string{m.predictedVsMeasured(false), m.predictedVsMeasured(true)} {
 		if len(pred) <= room {
 			out = append(out, pred...)
