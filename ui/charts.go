@@ -249,7 +249,8 @@ type limit struct {
 }
 
 // attackMarks are the times each attack began (its first successful
-// inject) and ended (its last member reverted).
+// inject) and ended (its last member's fault ended: reverted, or seen
+// ended early before its rollback).
 func attackMarks(s *runState) (starts, stops []time.Time) {
 	type span struct {
 		start, stop time.Time
@@ -267,11 +268,15 @@ func attackMarks(s *runState) (starts, stops []time.Time) {
 		if !r.IntentAt.IsZero() && (sp.start.IsZero() || r.IntentAt.Before(sp.start)) {
 			sp.start = r.IntentAt
 		}
-		if r.Intended && r.Status.MayBeApplied() {
+		if r.Intended && r.Status.MayBeApplied() && r.Status != gamedays.StatusEnded {
 			sp.open = true
 		}
-		if r.RevertedAt.After(sp.stop) {
-			sp.stop = r.RevertedAt
+		end := r.RevertedAt
+		if !r.EndedAt.IsZero() && (end.IsZero() || r.EndedAt.Before(end)) {
+			end = r.EndedAt // seen ended early: the fault was gone from then
+		}
+		if end.After(sp.stop) {
+			sp.stop = end
 		}
 	}
 	for _, a := range order {

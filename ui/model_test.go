@@ -699,7 +699,8 @@ func TestLinkLostIsShown(t *testing.T) {
 }
 
 // A fault that ended on its own before its duration is shown as no longer
-// active, with when and why, on the screen and in the timeline.
+// active, with when and why, on the screen, in the timeline and on the
+// charts.
 func TestFaultEndedEarlyIsShown(t *testing.T) {
 	hs := newHarness(t, stObserve, 120, 40)
 	inj := &targets.Injection{RunID: "r1", Attack: "slow", Kind: "network-latency", Member: targets.Member{Target: "web", ID: "web-2", Addr: "web-2:22"}, Duration: 30 * time.Second}
@@ -721,6 +722,11 @@ func TestFaultEndedEarlyIsShown(t *testing.T) {
 	}
 	if tl := hs.timeline(); !strings.Contains(tl, "FAULT ENDED EARLY: slow (network-latency) on web-2 (web-2:22) was seen ended 12s") {
 		t.Errorf("timeline:\n%s", tl)
+	}
+	// The charts mark the attack's stop where its fault was gone, not at
+	// the rollback still to come.
+	if _, stops := attackMarks(hs.m.run); len(stops) != 1 || !stops[0].Equal(hs.now.Add(12*time.Second)) {
+		t.Errorf("the charts' stop marks are %v, want one where the fault was seen ended", stops)
 	}
 }
 
