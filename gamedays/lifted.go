@@ -8,6 +8,12 @@ import (
 	"github.com/gameday/gameday/targets"
 )
 
+// SourceFaultCheck is the source of a lift that a run's own check found:
+// the fault was no longer in place on its host, so something other than
+// gameday removed it (a person, a remediation job). An executor's other
+// sources are AWS's own ends ("fis").
+const SourceFaultCheck = "watch"
+
 // liftSlack is how close to its end a fault may end on its own and still
 // count as having run its course: an executor reads the fault's state at
 // intervals and the two clocks round differently.
@@ -23,7 +29,8 @@ const liftSlack = time.Second
 // verdict on it would be a verdict on a fault that was not there, so the
 // run stops and rolls back the rest (or, with abort.on_inject_failure:
 // continue, counts it as not landed; in a drill, where removing it is the
-// responders' job, the run goes on). Lifted never blocks on the disk.
+// responders' job, a fault the run's check found gone lets the run go on).
+// Lifted never blocks on the disk.
 func (e *Engine) Lifted(source string, inj targets.Injection, msg string) {
 	key := KeyOf(inj)
 	e.mu.Lock()
@@ -91,10 +98,12 @@ func (e *Engine) judgeLift(p *targets.Injection, l lift) {
 		return
 	}
 	why := p.Attack + " on " + p.Member.ID + " " + ended
-	if e.opts.Drill {
+	if e.opts.Drill && l.source == SourceFaultCheck {
 		// Removing the fault is what a drill's responders are there to
 		// do: the run goes on with the rest and rolls this one back at
-		// its time; the drill's times say when it was seen gone.
+		// its time; the drill's times say when it was seen gone. An end
+		// AWS decided (a stop condition's alarm) is a safety stop, in a
+		// drill too.
 		e.mu.Lock()
 		e.shortened = append(e.shortened, why)
 		e.mu.Unlock()

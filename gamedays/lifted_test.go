@@ -14,8 +14,14 @@ import (
 const stopCondition = "FIS experiment EXP1 is stopped: Experiment stopped by stop condition arn:aws:cloudwatch:us-east-1:123456789012:alarm:checkout-p95"
 
 // liftAfter has the executor report, held after the first inject's result,
-// that the fault of member (any when "") ended on its own.
+// that the fault of member (any when "") ended on its own: AWS stopped its
+// FIS experiment.
 func (h *harness) liftAfter(held time.Duration, member string) func(time.Duration) {
+	return h.liftFrom("fis", held, member)
+}
+
+// liftFrom is liftAfter with the lift's source.
+func (h *harness) liftFrom(source string, held time.Duration, member string) func(time.Duration) {
 	var at time.Time
 	lifted := false
 	return func(time.Duration) {
@@ -38,7 +44,7 @@ func (h *harness) liftAfter(held time.Duration, member string) func(time.Duratio
 		}
 		if h.clock.Now().Sub(at) >= held {
 			lifted = true
-			h.engine.Lifted("fis", *inj, stopCondition)
+			h.engine.Lifted(source, *inj, stopCondition)
 		}
 	}
 }
@@ -223,14 +229,20 @@ func TestAFaultFoundGoneAtItsRollbackIsSaid(t *testing.T) {
 	}
 }
 
-// In a drill, a fault removed under the run is what responders are there
-// to do: it is journalled as ended early and timed as the drill's "seen
-// gone", and the run goes on to its rollback instead of aborting.
+// In a drill, a fault the run's check found removed is what responders
+// are there to do: it is journalled as ended early and timed as the
+// drill's "seen gone", and the run goes on to its rollback instead of
+// aborting. An end AWS decided (a stop condition) still stops a drill.
 func TestADrillGoesOnWhenAFaultIsRemoved(t *testing.T) {
 	src := testRunbook + "drill: {allowed: true}\n"
 	h := newHarness(t, src, 0.1, 0.05)
 	h.engine.opts.Drill = true
-	out := h.run(h.liftAfter(10*time.Second, ""))
+	if out := h.run(h.liftFrom("fis", 10*time.Second, "")); out.Verdict != VerdictAborted || !strings.Contains(out.Reason, "fault ended early") {
+		t.Errorf("a stop condition in a drill: %s (%s), want aborted", out.Verdict, out.Reason)
+	}
+	h = newHarness(t, src, 0.1, 0.05)
+	h.engine.opts.Drill = true
+	out := h.run(h.liftFrom(SourceFaultCheck, 10*time.Second, ""))
 	if out.Verdict == VerdictAborted {
 		t.Fatalf("verdict %s (%s): a drill's responders removing the fault aborted it", out.Verdict, out.Reason)
 	}

@@ -317,7 +317,7 @@ func TestDrillMarksOverSSH(t *testing.T) {
 	if inj == nil {
 		t.Fatal("no injection in the journal")
 	}
-	r.eng.Lifted("watch", *inj, "the fault was no longer in place")
+	r.eng.Lifted(gamedays.SourceFaultCheck, *inj, "the fault was no longer in place")
 	r.until("the fault seen gone", func() bool { return strings.Contains(r.out.String(), "seen gone: T+") })
 	r.shows("after the inject): slow on web-")
 	r.until("more time", func() bool { return r.clock.Now().After(t0.Add(50 * time.Second)) })

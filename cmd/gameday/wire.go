@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gameday/gameday/gamedays"
 	"github.com/gameday/gameday/targets"
 	"github.com/gameday/gameday/targets/aws"
 	"github.com/gameday/gameday/targets/ssh"
@@ -115,7 +116,7 @@ func newSSH(f *runFlags) (targets.Resolver, targets.Executor, error) {
 	// recover and the other commands do not.
 	var ended func(targets.Injection, string)
 	if f.Ended != nil {
-		ended = func(inj targets.Injection, msg string) { f.Ended("watch", inj, msg) }
+		ended = func(inj targets.Injection, msg string) { f.Ended(gamedays.SourceFaultCheck, inj, msg) }
 	}
 	e := ssh.New(ssh.Options{
 		SSHConfig:         f.SSHConfig,
