@@ -61,30 +61,11 @@ func TestLabDynamoDBCapacity(t *testing.T) {
 	e := labExecutor(t, srv, "AKIDGAMEDAY")
 	ctx := context.Background()
 
-	members, err := e.Resolve(ctx, checkoutTarget("tables", "dynamodb:table"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(members) != 2 || members[0].ID != "orders" || members[1].ID != "sessions" {
-		t.Fatalf("resolved %+v, want orders and sessions", members)
-	}
-	// A table named by id that lacks the target's tags is an error, not a
-	// smaller target.
-	named := checkoutTarget("tables", "dynamodb:table")
-	named.AWS.IDs = []string{"orders", "search"}
-	if _, err := e.Resolve(ctx, named); err == nil || !strings.Contains(err.Error(), "dynamodb table search does not carry the target's tags") {
-		t.Errorf("named table without the tags: %v", err)
-	}
-	orders, sessions := members[0], members[1]
-	wantARN := "arn:aws:dynamodb:us-east-1:" + labAccount + ":table/orders"
-	if orders.Addr != wantARN || orders.Labels[LabelRead] != "100" || orders.Labels[LabelWrite] != "40" ||
-		orders.Labels[LabelState] != "ACTIVE" || orders.Labels["tag:service"] != "checkout" || orders.Labels[LabelAccount] != labAccount {
-		t.Errorf("orders resolved as %s %v, want %s with capacity 100/40", orders.Addr, orders.Labels, wantARN)
-	}
+	orders, sessions := resolveCheckoutTables(t, e)
 
 	// On-demand billing has no capacity to cut: refused before anything
 	// is changed, and the reason is named.
-	err = e.Preflight(ctx, targets.Injection{RunID: "r-ddb", Attack: "starve", Kind: "dynamodb-capacity", Member: sessions, Duration: time.Minute})
+	err := e.Preflight(ctx, targets.Injection{RunID: "r-ddb", Attack: "starve", Kind: "dynamodb-capacity", Member: sessions, Duration: time.Minute})
 	if err == nil || !strings.Contains(err.Error(), "sessions") || !strings.Contains(err.Error(), "on-demand (PAY_PER_REQUEST)") {
 		t.Errorf("preflight of an on-demand table: %v", err)
 	}
@@ -136,6 +117,35 @@ func TestLabDynamoDBCapacity(t *testing.T) {
 	waitFor(t, "orders to be ACTIVE after the second rollback", tableActive(srv, "orders"))
 
 	rollbackSparesOthersChange(t, e, fresh, srv, orders)
+}
+
+// resolveCheckoutTables resolves the tables tagged checkout, failing the
+// test unless they are orders, as seeded, and sessions; and checks that
+// naming a table without the tags is refused.
+func resolveCheckoutTables(t *testing.T, e *Executor) (orders, sessions targets.Member) {
+	t.Helper()
+	ctx := context.Background()
+	members, err := e.Resolve(ctx, checkoutTarget("tables", "dynamodb:table"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(members) != 2 || members[0].ID != "orders" || members[1].ID != "sessions" {
+		t.Fatalf("resolved %+v, want orders and sessions", members)
+	}
+	// A table named by id that lacks the target's tags is an error, not a
+	// smaller target.
+	named := checkoutTarget("tables", "dynamodb:table")
+	named.AWS.IDs = []string{"orders", "search"}
+	if _, err := e.Resolve(ctx, named); err == nil || !strings.Contains(err.Error(), "dynamodb table search does not carry the target's tags") {
+		t.Errorf("named table without the tags: %v", err)
+	}
+	orders, sessions = members[0], members[1]
+	wantARN := "arn:aws:dynamodb:us-east-1:" + labAccount + ":table/orders"
+	if orders.Addr != wantARN || orders.Labels[LabelRead] != "100" || orders.Labels[LabelWrite] != "40" ||
+		orders.Labels[LabelState] != "ACTIVE" || orders.Labels["tag:service"] != "checkout" || orders.Labels[LabelAccount] != labAccount {
+		t.Errorf("orders resolved as %s %v, want %s with capacity 100/40", orders.Addr, orders.Labels, wantARN)
+	}
+	return orders, sessions
 }
 
 // rollbackSparesOthersChange: explicit units instead of keep's share; then

@@ -125,28 +125,7 @@ func TestLabLambdaThrottle(t *testing.T) {
 	var last *targets.Injection
 	for _, m := range members {
 		for _, fromRecord := range []bool{true, false} {
-			inj := &targets.Injection{RunID: "r1", Attack: "throttle", Kind: "lambda-throttle", Member: m, Params: map[string]string{"concurrency": "0"}, Duration: time.Minute}
-			preflightInject(ctx, t, e, inj)
-			if f, _ := srv.Function(m.ID); f.ReservedConcurrency == nil || *f.ReservedConcurrency != 0 {
-				t.Fatalf("%s after inject: %v", m.ID, f.ReservedConcurrency)
-			}
-			if inj.State["previous_concurrency"] != m.Labels[LabelConcurrency] {
-				t.Errorf("%s recorded state %v, want previous_concurrency %s", m.ID, inj.State, m.Labels[LabelConcurrency])
-			}
-			x := *inj
-			if !fromRecord {
-				x.State = nil
-			}
-			for i, x := range []targets.Injection{x, *inj} {
-				if _, err := e.Rollback(ctx, x); err != nil {
-					t.Fatalf("%s rollback %d (from the record: %v): %v", m.ID, i, fromRecord, err)
-				}
-			}
-			f, _ := srv.Function(m.ID)
-			if got := reservation(f); got != m.Labels[LabelConcurrency] {
-				t.Errorf("%s restored to %s (from the record: %v), want %s", m.ID, got, fromRecord, m.Labels[LabelConcurrency])
-			}
-			last = inj
+			last = throttleThenRestore(t, e, srv, m, fromRecord)
 		}
 	}
 	// Someone else changed search's since: left alone, and said why.
@@ -160,15 +139,47 @@ func TestLabLambdaThrottle(t *testing.T) {
 	if f, _ := srv.Function("search"); reservation(f) != "7" {
 		t.Errorf("search after the refused rollback: %s, want 7", reservation(f))
 	}
-	// By name: a function that does not exist fails resolution, naming it.
-	if _, err := e.Resolve(ctx, lambdaTarget([]string{"checkout", "nope"}, nil)); err == nil || !strings.Contains(err.Error(), "nope") {
-		t.Errorf("missing function: %v", err)
+	t.Run("resolve by name", func(t *testing.T) {
+		// A function that does not exist fails resolution, naming it.
+		if _, err := e.Resolve(ctx, lambdaTarget([]string{"checkout", "nope"}, nil)); err == nil || !strings.Contains(err.Error(), "nope") {
+			t.Errorf("missing function: %v", err)
+		}
+		// A function named by id that lacks the target's tags is an error,
+		// not a smaller target.
+		if _, err := e.Resolve(ctx, lambdaTarget([]string{"checkout", "other"}, checkout)); err == nil || !strings.Contains(err.Error(), "lambda function other does not carry the target's tags") {
+			t.Errorf("named function without the tags: %v", err)
+		}
+	})
+}
+
+// throttleThenRestore throttles m to zero and rolls it back twice, the
+// first from the inject's record or, unless fromRecord, from the intent
+// alone; the second rollback is a no-op. It returns the injection made.
+func throttleThenRestore(t *testing.T, e *Executor, srv *labaws.Server, m targets.Member, fromRecord bool) *targets.Injection {
+	t.Helper()
+	ctx := context.Background()
+	inj := &targets.Injection{RunID: "r1", Attack: "throttle", Kind: "lambda-throttle", Member: m, Params: map[string]string{"concurrency": "0"}, Duration: time.Minute}
+	preflightInject(ctx, t, e, inj)
+	if f, _ := srv.Function(m.ID); f.ReservedConcurrency == nil || *f.ReservedConcurrency != 0 {
+		t.Fatalf("%s after inject: %v", m.ID, f.ReservedConcurrency)
 	}
-	// A function named by id that lacks the target's tags is an error,
-	// not a smaller target.
-	if _, err := e.Resolve(ctx, lambdaTarget([]string{"checkout", "other"}, checkout)); err == nil || !strings.Contains(err.Error(), "lambda function other does not carry the target's tags") {
-		t.Errorf("named function without the tags: %v", err)
+	if inj.State["previous_concurrency"] != m.Labels[LabelConcurrency] {
+		t.Errorf("%s recorded state %v, want previous_concurrency %s", m.ID, inj.State, m.Labels[LabelConcurrency])
 	}
+	x := *inj
+	if !fromRecord {
+		x.State = nil
+	}
+	for i, x := range []targets.Injection{x, *inj} {
+		if _, err := e.Rollback(ctx, x); err != nil {
+			t.Fatalf("%s rollback %d (from the record: %v): %v", m.ID, i, fromRecord, err)
+		}
+	}
+	f, _ := srv.Function(m.ID)
+	if got := reservation(f); got != m.Labels[LabelConcurrency] {
+		t.Errorf("%s restored to %s (from the record: %v), want %s", m.ID, got, fromRecord, m.Labels[LabelConcurrency])
+	}
+	return inj
 }
 
 func TestLabLambdaFault(t *testing.T) {
@@ -183,10 +194,7 @@ func TestLabLambdaFault(t *testing.T) {
 		t.Fatal(err)
 	}
 	before, _ := srv.Function("checkout")
-	fault := func(run string, params map[string]string) *targets.Injection {
-		return &targets.Injection{RunID: run, Attack: "errors", Kind: "lambda-fault", Member: members[0], Duration: 5 * time.Minute, Params: params}
-	}
-	inj := fault("r-fault", map[string]string{"error_rate": "25%", "status_code": "503", "latency": "200ms"})
+	inj := faultInjection(members[0], "r-fault", map[string]string{"error_rate": "25%", "status_code": "503", "latency": "200ms"})
 	preflightInject(ctx, t, e, inj)
 	f, _ := srv.Function("checkout")
 	if f.Env[FaultErrorRate] != "0.25" || f.Env[FaultStatusCode] != "503" || f.Env[FaultLatencyMS] != "200" || f.Env[FaultRun] != "r-fault" || f.Env[FaultUntil] == "" || f.Env["MODE"] != "live" {
@@ -201,12 +209,25 @@ func TestLabLambdaFault(t *testing.T) {
 			t.Errorf("state %s records a value of the environment: %q", k, v)
 		}
 	}
-	if err := e.Preflight(ctx, *fault("r-fault", map[string]string{"error_rate": "25%"})); err == nil || !strings.Contains(err.Error(), "already carries") {
+	if err := e.Preflight(ctx, *faultInjection(members[0], "r-fault", map[string]string{"error_rate": "25%"})); err == nil || !strings.Contains(err.Error(), "already carries") {
 		t.Errorf("preflight on a function already faulted: %v", err)
 	}
+	// The steps run in order on the one function, each from where the one
+	// before left it.
+	faultRollbackRefusesEditedEnv(t, e, srv, inj)
+	faultRollbackRestoresEnv(t, e, srv, inj)
+	faultRollbackSparesOtherRun(t, e, srv, inj)
+}
 
-	// Another team edits the environment meanwhile: the rollback refuses
-	// and says what changed.
+// faultInjection is run's fault attack on m.
+func faultInjection(m targets.Member, run string, params map[string]string) *targets.Injection {
+	return &targets.Injection{RunID: run, Attack: "errors", Kind: "lambda-fault", Member: m, Duration: 5 * time.Minute, Params: params}
+}
+
+// faultRollbackRefusesEditedEnv: another team edits the environment while
+// inj runs, so the rollback refuses and says what changed.
+func faultRollbackRefusesEditedEnv(t *testing.T, e *Executor, srv *labaws.Server, inj *targets.Injection) {
+	t.Helper()
 	if err := srv.EditFunction("checkout", func(f *labaws.Function) {
 		f.Env["MODE"] = "maintenance"
 		f.Env["NEW_FLAG"] = "1"
@@ -214,7 +235,7 @@ func TestLabLambdaFault(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = e.Rollback(ctx, *inj)
+	_, err := e.Rollback(context.Background(), *inj)
 	for _, want := range []string{"MODE changed", "NEW_FLAG added", "DB_URL removed", "refusing"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("rollback after an edit: %v, want it to say %q", err, want)
@@ -223,9 +244,14 @@ func TestLabLambdaFault(t *testing.T) {
 	if f, _ := srv.Function("checkout"); f.Env[FaultRun] != "r-fault" || f.Env["MODE"] != "maintenance" {
 		t.Fatalf("a refused rollback changed the function: %v", f.Env)
 	}
+}
 
-	// They put it back; now the rollback restores exactly the environment
-	// from before the attack, and a second one writes nothing.
+// faultRollbackRestoresEnv: the team puts the environment back, so the
+// rollback restores exactly the environment from before the attack, and
+// a second one writes nothing.
+func faultRollbackRestoresEnv(t *testing.T, e *Executor, srv *labaws.Server, inj *targets.Injection) {
+	t.Helper()
+	ctx := context.Background()
 	if err := srv.EditFunction("checkout", func(f *labaws.Function) {
 		f.Env["MODE"] = "live"
 		f.Env["DB_URL"] = "postgres://secret@db"
@@ -236,7 +262,7 @@ func TestLabLambdaFault(t *testing.T) {
 	if _, err := e.Rollback(ctx, *inj); err != nil {
 		t.Fatal(err)
 	}
-	f, _ = srv.Function("checkout")
+	f, _ := srv.Function("checkout")
 	if len(f.Env) != 2 || f.Env["DB_URL"] != "postgres://secret@db" || f.Env["MODE"] != "live" {
 		t.Fatalf("env after rollback: %v", f.Env)
 	}
@@ -245,10 +271,14 @@ func TestLabLambdaFault(t *testing.T) {
 		t.Fatalf("second rollback: %v", err)
 	}
 	wantCalls(t, srv, "lambda:UpdateFunctionConfiguration", 2, "second rollback")
+}
 
-	// Another run's fault, with the default status code, is not this run's
-	// to remove, even from its intent alone.
-	preflightInject(ctx, t, e, fault("other", map[string]string{"error_rate": "10%"}))
+// faultRollbackSparesOtherRun: another run's fault, with the default
+// status code, is not inj's run's to remove, even from its intent alone.
+func faultRollbackSparesOtherRun(t *testing.T, e *Executor, srv *labaws.Server, inj *targets.Injection) {
+	t.Helper()
+	ctx := context.Background()
+	preflightInject(ctx, t, e, faultInjection(inj.Member, "other", map[string]string{"error_rate": "10%"}))
 	if f, _ := srv.Function("checkout"); f.Env[FaultStatusCode] != "500" || f.Env[FaultErrorRate] != "0.1" {
 		t.Fatalf("env after the other run's inject: %v", f.Env)
 	}

@@ -30,25 +30,7 @@ func TestLabECSStopTask(t *testing.T) {
 	}
 	e := labExecutor(t, srv, "AKIDGAMEDAY")
 	ctx := context.Background()
-	// Tasks are listed per cluster: a target without one is refused.
-	if _, err := e.Resolve(ctx, checkoutTarget("tasks", "ecs:task")); err == nil || !strings.Contains(err.Error(), "cluster") {
-		t.Errorf("ecs:task target without a cluster: %v", err)
-	}
-	members, err := e.Resolve(ctx, runbook.Target{Name: "tasks", AWS: &runbook.AWSTarget{Resource: "ecs:task",
-		Filters: map[string][]string{"cluster": {"shop"}, "service": {"checkout"}}, Tags: checkout, Accounts: []string{labAccount}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(members) != 3 || members[0].Labels[LabelCluster] != "shop" || members[0].Labels["service"] != "checkout" {
-		t.Fatalf("members %+v", members)
-	}
-	// Each member is one of the running checkout tasks, its id the task's
-	// and its address the task's ARN.
-	for _, m := range members {
-		if task, ok := srv.Task(m.Addr); !ok || !slices.Contains(arns, m.Addr) || m.ID != task.ID {
-			t.Errorf("member %s at %s is not a running checkout task (%+v)", m.ID, m.Addr, task)
-		}
-	}
+	members := resolveCheckoutTasks(t, e, srv, arns)
 	inj := &targets.Injection{RunID: "r-ecs", Attack: "kill a task", Kind: "ecs-stop-task", Member: members[0], Duration: time.Minute}
 	preflightInject(ctx, t, e, inj)
 	task, _ := srv.Task(members[0].Addr)
@@ -68,15 +50,46 @@ func TestLabECSStopTask(t *testing.T) {
 		t.Errorf("preflight of a stopped task: %v", err)
 	}
 	// The service replaces it, as ECS does.
-	waitFor(t, "a replacement task", func() bool {
-		running := 0
-		for _, x := range srv.Tasks("shop") {
-			if x.Service == "checkout" && x.LastStatus == "RUNNING" {
-				running++
-			}
+	waitFor(t, "a replacement task", func() bool { return runningTasks(srv, "shop", "checkout") == 3 })
+}
+
+// runningTasks counts the tasks of service in cluster that the endpoint
+// has RUNNING.
+func runningTasks(srv *labaws.Server, cluster, service string) int {
+	running := 0
+	for _, x := range srv.Tasks(cluster) {
+		if x.Service == service && x.LastStatus == "RUNNING" {
+			running++
 		}
-		return running == 3
-	})
+	}
+	return running
+}
+
+// resolveCheckoutTasks resolves the checkout service's tasks in cluster
+// shop, failing the test unless they are the running ones at arns.
+func resolveCheckoutTasks(t *testing.T, e *Executor, srv *labaws.Server, arns []string) []targets.Member {
+	t.Helper()
+	ctx := context.Background()
+	// Tasks are listed per cluster: a target without one is refused.
+	if _, err := e.Resolve(ctx, checkoutTarget("tasks", "ecs:task")); err == nil || !strings.Contains(err.Error(), "cluster") {
+		t.Errorf("ecs:task target without a cluster: %v", err)
+	}
+	members, err := e.Resolve(ctx, runbook.Target{Name: "tasks", AWS: &runbook.AWSTarget{Resource: "ecs:task",
+		Filters: map[string][]string{"cluster": {"shop"}, "service": {"checkout"}}, Tags: checkout, Accounts: []string{labAccount}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(members) != 3 || members[0].Labels[LabelCluster] != "shop" || members[0].Labels["service"] != "checkout" {
+		t.Fatalf("members %+v", members)
+	}
+	// Each member is one of the running checkout tasks, its id the task's
+	// and its address the task's ARN.
+	for _, m := range members {
+		if task, ok := srv.Task(m.Addr); !ok || !slices.Contains(arns, m.Addr) || m.ID != task.ID {
+			t.Errorf("member %s at %s is not a running checkout task (%+v)", m.ID, m.Addr, task)
+		}
+	}
+	return members
 }
 
 func TestLabRDSFailover(t *testing.T) {

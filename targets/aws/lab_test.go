@@ -143,7 +143,19 @@ func TestLabEC2StopAndRollback(t *testing.T) {
 	if m.Labels[LabelAccount] != labAccount || m.Labels[LabelEndpoint] != srv.URL() || m.Labels[LabelState] != "running" || m.Labels["tag:service"] != "checkout" || m.Labels[LabelAZ] == "" {
 		t.Errorf("member labels %v", m.Labels)
 	}
+	// fresh never sees an inject, so its rollbacks work from the journal
+	// alone. The steps run in order: each counts the StartInstances calls
+	// of the ones before it.
+	fresh := labExecutor(t, srv, "AKIDGAMEDAY")
+	stopThenRollBack(t, e, fresh, srv, m)
+	rollbackFindsInstanceStarted(t, e, srv, m)
+	rollbackLeavesStoppedInstance(t, e, fresh, srv)
+}
 
+// stopThenRollBack stops m and rolls it back twice, the second a no-op.
+func stopThenRollBack(t *testing.T, e, fresh *Executor, srv *labaws.Server, m targets.Member) {
+	t.Helper()
+	ctx := context.Background()
 	inj := &targets.Injection{RunID: "r1", Attack: "stop one", Kind: "ec2-stop", Member: m, Params: map[string]string{"force": "false"}, Duration: time.Minute}
 	if err := e.Preflight(ctx, *inj); err != nil {
 		t.Fatal(err)
@@ -162,7 +174,6 @@ func TestLabEC2StopAndRollback(t *testing.T) {
 	}
 	// Roll back from the journal alone: a fresh executor, the injection as
 	// recorded.
-	fresh := labExecutor(t, srv, "AKIDGAMEDAY")
 	res, err := fresh.Rollback(ctx, *inj)
 	if err != nil {
 		t.Fatal(err)
@@ -176,9 +187,13 @@ func TestLabEC2StopAndRollback(t *testing.T) {
 	if n := srv.Calls("ec2:StartInstances"); n != 1 {
 		t.Errorf("StartInstances called %d times", n)
 	}
+}
 
-	// Someone starts the instance during the attack: the rollback finds
-	// the fault gone and says so.
+// rollbackFindsInstanceStarted: someone starts the instance during the
+// attack, so the rollback finds the fault gone and says so.
+func rollbackFindsInstanceStarted(t *testing.T, e *Executor, srv *labaws.Server, m targets.Member) {
+	t.Helper()
+	ctx := context.Background()
 	again := &targets.Injection{RunID: "r2", Attack: "stop one", Kind: "ec2-stop", Member: m, Params: map[string]string{"force": "false"}, Duration: time.Minute}
 	if _, err := e.Inject(ctx, again); err != nil {
 		t.Fatal(err)
@@ -193,16 +208,20 @@ func TestLabEC2StopAndRollback(t *testing.T) {
 	if n := srv.Calls("ec2:StartInstances"); n != 1 {
 		t.Errorf("StartInstances called %d times, want still 1", n)
 	}
+}
 
-	// An instance that was stopped when resolved is not started by a
-	// rollback.
+// rollbackLeavesStoppedInstance: an instance that was stopped when
+// resolved is not started by a rollback.
+func rollbackLeavesStoppedInstance(t *testing.T, e, fresh *Executor, srv *labaws.Server) {
+	t.Helper()
+	ctx := context.Background()
 	off := ec2Target(checkout, labAccount)
 	off.AWS.Filters = map[string][]string{"state": {"stopped"}}
 	offs, err := e.Resolve(ctx, off)
 	if err != nil || len(offs) != 1 || offs[0].ID != "i-00000000000000off" {
 		t.Fatalf("stopped members %+v, %v", offs, err)
 	}
-	res, err = fresh.Rollback(ctx, targets.Injection{RunID: "r1", Attack: "stop one", Kind: "ec2-stop", Member: offs[0], Duration: time.Minute})
+	res, err := fresh.Rollback(ctx, targets.Injection{RunID: "r1", Attack: "stop one", Kind: "ec2-stop", Member: offs[0], Duration: time.Minute})
 	if in, _ := srv.Instance(offs[0].ID); err != nil || in.State != "stopped" || !strings.Contains(res.Output, "left as it is") {
 		t.Errorf("rollback of an instance stopped when resolved: %v, %s, %q", err, in.State, res.Output)
 	}
