@@ -314,7 +314,10 @@ func (r *Report) attackSection() section {
 		if a.EndedEarly != "" {
 			result += "; ENDED EARLY, " + a.EndedEarly
 		}
-		if a.Gone {
+		switch {
+		case a.Gone && a.EndedEarly != "":
+			result += "; still gone when its rollback came" // who ended it is said above
+		case a.Gone:
 			result += "; GONE before its rollback: something other than gameday ended it"
 		}
 		rb := a.Rollback

@@ -69,7 +69,8 @@ func TestBuildServedDrill(t *testing.T) {
 }
 
 // A fault seen ended before its rollback is drawn as it was: its attack's
-// span ends where it was seen gone, and the legend says so.
+// span ends where it was seen gone, the legend says so, and its row says
+// who ended it once.
 func TestAnAttackSpanEndsWhereItsFaultEndedEarly(t *testing.T) {
 	ok, inj, ev := true, slowCheckout2(), atSecond
 	journal := func(ended bool) []gamedays.Event {
@@ -83,14 +84,17 @@ func TestAnAttackSpanEndsWhereItsFaultEndedEarly(t *testing.T) {
 		}
 		return append(events,
 			ev(70, gamedays.Event{Type: gamedays.EvRollbackIntent, Injection: inj}),
-			ev(70, gamedays.Event{Type: gamedays.EvRollbackResult, Injection: inj, OK: &ok, Result: &targets.Result{}}),
+			ev(70, gamedays.Event{Type: gamedays.EvRollbackResult, Injection: inj, OK: &ok, Result: &targets.Result{Gone: true}}),
 			ev(80, gamedays.Event{Type: gamedays.EvRunEnd}))
 	}
 	for _, c := range []struct {
-		ended  bool
-		to     float64
-		legend string
-	}{{false, 69, "orange spans are attacks, from inject to rollback;"}, {true, 39, "from inject to rollback, or to when a fault was seen ended early;"}} {
+		ended       bool
+		to          float64
+		legend, row string
+	}{
+		{false, 69, "orange spans are attacks, from inject to rollback;", "applied; GONE before its rollback: something other than gameday ended it"},
+		{true, 39, "from inject to rollback, or to when a fault was seen ended early;", "applied; ENDED EARLY, was seen ended 30s into its 1m0s: it was reset by hand; still gone when its rollback came"},
+	} {
 		r, err := Build(journal(c.ended), false)
 		if err != nil {
 			t.Fatal(err)
@@ -102,8 +106,8 @@ func TestAnAttackSpanEndsWhereItsFaultEndedEarly(t *testing.T) {
 		if err := r.Markdown(&b, ""); err != nil {
 			t.Fatal(err)
 		}
-		if !strings.Contains(b.String(), c.legend) {
-			t.Errorf("ended early %v: the legend does not say %q", c.ended, c.legend)
+		if !strings.Contains(b.String(), c.legend) || !strings.Contains(b.String(), c.row) {
+			t.Errorf("ended early %v: the report does not say %q and %q:\n%s", c.ended, c.legend, c.row, b.String())
 		}
 	}
 }
