@@ -2,6 +2,7 @@ package ui
 
 import (
 	"os"
+	"os/user"
 	"slices"
 	"time"
 
@@ -98,7 +99,7 @@ func (c *Console) buildModel(cfg Config, r *lipgloss.Renderer, q *queue, stop <-
 	st := styles.New(r, styles.DefaultTheme(), noColor)
 	author := cfg.Author
 	if author == "" {
-		author = os.Getenv("USER")
+		author = localUser()
 	}
 	m := &model{
 		page: page{common: &common{cfg: cfg, keys: km, styles: st, run: newRunState(cfg.Runbook), metrics: &refreshMsg{},
@@ -513,4 +514,17 @@ func writeReport(runDir string, write func(string) ([]string, error)) tea.Cmd {
 		files, err := write(runDir)
 		return reportMsg{files: files, err: err}
 	}
+}
+
+// localUser names whoever runs this console, for the notes and marks they
+// write: $USER, or the account's name where $USER is not set (a service,
+// a container), so no mark reads "by someone".
+func localUser() string {
+	if name := os.Getenv("USER"); name != "" {
+		return name
+	}
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return ""
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"os/user"
 	"strings"
 	"sync"
 	"testing"
@@ -774,5 +775,22 @@ func TestBlastRadiusShowsWarnings(t *testing.T) {
 		Warnings: []string{"ssh web-2: spare_control is false: gameday loses web-2 from the inject until its dead man's switch ends the fault, 31s later"}}})
 	if v := hs.view(); !strings.Contains(v, "WARNING: ssh web-2: spare_control is false") {
 		t.Errorf("the blast radius does not warn:\n%s", v)
+	}
+}
+
+// Marks and notes name the local user even where $USER is not set, as in
+// a container or a service: never "someone".
+func TestLocalUserWithoutUSER(t *testing.T) {
+	t.Setenv("USER", "")
+	u, err := user.Current()
+	if err != nil {
+		t.Skipf("this account has no name to look up: %v", err)
+	}
+	if got := localUser(); got == "" || got != u.Username {
+		t.Errorf("localUser() = %q without $USER, want the account's name %q", got, u.Username)
+	}
+	t.Setenv("USER", "ana")
+	if got := localUser(); got != "ana" {
+		t.Errorf("localUser() = %q, want $USER", got)
 	}
 }

@@ -121,7 +121,7 @@ func serveSession(cmd *cobra.Command, s *session, sf *serveFlags, in io.Reader, 
 		return err
 	}
 	defer journal.Close()
-	author := os.Getenv("USER")
+	author := "" // the console names the local user
 	if s.rb.Roles.Facilitator != nil {
 		author = s.rb.Roles.Facilitator.Name
 	}
