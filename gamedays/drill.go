@@ -27,9 +27,10 @@ type DrillTimes struct {
 	DetectedWhat  string        `json:"detected_what,omitempty"`
 	MitigatedBy   string        `json:"mitigated_by,omitempty"`
 	MitigatedWhat string        `json:"mitigated_what,omitempty"`
-	// Gone is when the run first saw a fault removed before its rollback
-	// (a fault.ended), and GoneAfter how long after Injected: the
-	// mitigation as the hosts tell it, beside the responders' own mark.
+	// Gone is when the run's own check first saw a fault removed before
+	// its rollback (a fault.ended; not an end AWS decided, a safety stop),
+	// and GoneAfter how long after Injected: the mitigation as the hosts
+	// tell it, beside the responders' own mark.
 	Gone      time.Time     `json:"gone,omitzero"`
 	GoneAfter time.Duration `json:"gone_after,omitempty"`
 	GoneWhat  string        `json:"gone_what,omitempty"`
@@ -66,7 +67,7 @@ func (d *DrillTimes) Apply(ev Event) {
 		d.Drill = ev.Drill
 	case ev.Type == EvAttackResult && ev.OK != nil && *ev.OK && d.Injected.IsZero():
 		d.Injected = ev.Time
-	case ev.Type == EvFaultEnded && !d.Injected.IsZero() && d.Gone.IsZero():
+	case ev.Type == EvFaultEnded && ev.Source == SourceFaultCheck && !d.Injected.IsZero() && d.Gone.IsZero():
 		d.Gone, d.GoneAfter = ev.Time, ev.Time.Sub(d.Injected)
 		if ev.Injection != nil {
 			d.GoneWhat = ev.Injection.Attack + " on " + ev.Injection.Member.ID

@@ -150,6 +150,9 @@ type Engine struct {
 	// shortened says which faults a drill saw end before their time and
 	// went on without (Lifted), in the words journalled.
 	shortened []string
+	// endedEarly holds the faults journalled as fault.ended: their
+	// rollback finding them gone says nothing new.
+	endedEarly map[*targets.Injection]bool
 	// A staged run's plan, the stage under way (1-based) and the stages judged.
 	stages   []*stageStep
 	stage    int

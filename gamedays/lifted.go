@@ -93,6 +93,12 @@ func (e *Engine) judgeLift(p *targets.Injection, l lift) {
 		return
 	}
 	ended := fmt.Sprintf("was seen ended %s into its %s: %s", FormatDuration(held.Round(time.Second)), FormatDuration(p.Duration), l.msg)
+	e.mu.Lock()
+	if e.endedEarly == nil {
+		e.endedEarly = map[*targets.Injection]bool{}
+	}
+	e.endedEarly[p] = true
+	e.mu.Unlock()
 	e.emit(Event{Type: EvFaultEnded, Injection: p, Source: l.source, Author: l.source, Msg: ended})
 	if e.aborted() || (phase != PhaseRun && phase != PhaseObserve) {
 		return

@@ -82,6 +82,40 @@ func TestAFaultEndingAtItsDurationRanItsCourse(t *testing.T) {
 	h.checkJournal()
 }
 
+// A fault removed by hand so late that the check saw it gone within its
+// last second ran its course as far as the check can tell; its rollback
+// finding it gone is still said in the verdict.
+func TestAFaultSeenGoneAtItsEndIsStillSaidGone(t *testing.T) {
+	h := newHarness(t, testRunbook, 0.1, 0.05)
+	var landed time.Time
+	lifted := false
+	out := h.run(func(time.Duration) {
+		var inj *targets.Injection
+		for _, e := range h.snapshot() {
+			if e.Type == EvAttackResult && e.Injection != nil {
+				inj = e.Injection
+			}
+		}
+		if inj == nil || lifted {
+			return
+		}
+		if landed.IsZero() {
+			landed = h.clock.Now()
+		}
+		if h.clock.Now().Sub(landed) >= 29*time.Second {
+			lifted = true
+			h.exec.Remove(inj.Attack + "@" + inj.Member.ID)
+			h.engine.Lifted(SourceFaultCheck, *inj, "the fault was no longer in place")
+		}
+	})
+	if out.Verdict != VerdictHeld || !strings.Contains(out.Reason, "but the fault was no longer in place when its rollback came on 1") {
+		t.Errorf("verdict %s (%s); want held, saying the rollback found the fault gone", out.Verdict, out.Reason)
+	}
+	if slices.Contains(h.types(), EvFaultEnded) {
+		t.Error("a fault seen gone at its end was journalled as ended early")
+	}
+}
+
 func TestContinueCountsAFaultEndedEarlyAsNotLanded(t *testing.T) {
 	src := allHosts(testRunbook) + "abort: {on_inject_failure: continue}\n"
 	h := newHarness(t, src, 0.1, 0.05)
@@ -239,6 +273,11 @@ func TestADrillGoesOnWhenAFaultIsRemoved(t *testing.T) {
 	h.engine.opts.Drill = true
 	if out := h.run(h.liftFrom("fis", 10*time.Second, "")); out.Verdict != VerdictAborted || !strings.Contains(out.Reason, "fault ended early") {
 		t.Errorf("a stop condition in a drill: %s (%s), want aborted", out.Verdict, out.Reason)
+	}
+	if events, _, err := ReadJournal(h.journal); err != nil {
+		t.Fatal(err)
+	} else if d, _ := Drill(events); !d.Gone.IsZero() {
+		t.Errorf("AWS's safety stop was timed as the fault seen gone, the responders' mitigation: %+v", d)
 	}
 	h = newHarness(t, src, 0.1, 0.05)
 	h.engine.opts.Drill = true

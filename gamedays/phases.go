@@ -585,7 +585,7 @@ func (e *Engine) rollback(ctx context.Context, exec targets.Executor, inj *targe
 		// abort's rollback.
 		landed, returned := e.results[inj]
 		res.Gone = res.Gone && returned && why != "abort" && landed.Err == "" && !landed.LinkLost
-		if _, seen := e.lifted[inj]; res.Gone && !seen {
+		if res.Gone && !e.endedEarly[inj] {
 			e.gone = append(e.gone, inj.Attack+" on "+inj.Member.ID)
 		}
 		e.mu.Unlock()
@@ -690,7 +690,11 @@ func (e *Engine) landedOnly(out *Outcome) {
 		out.Reason = fmt.Sprintf("%s, with only %d of %d injection(s) applied: %s", out.Reason, landed, planned, strings.Join(failures, "; "))
 	}
 	if len(shortened) > 0 {
-		out.Reason += fmt.Sprintf("; but the fault ended before its time on %d: %s; so that fault was not there for part of the window the hypothesis was judged over", len(shortened), strings.Join(shortened, "; "))
+		that := "that fault was"
+		if len(shortened) > 1 {
+			that = "those faults were"
+		}
+		out.Reason += fmt.Sprintf("; but the fault ended before its time on %d: %s; so %s not there for part of the window the hypothesis was judged over", len(shortened), strings.Join(shortened, "; "), that)
 	}
 	if len(gone) > 0 {
 		out.Reason += fmt.Sprintf("; but the fault was no longer in place when its rollback came on %d: %s (something other than gameday ended it, when is not known), so the hypothesis was not tested over the whole attack window there", len(gone), strings.Join(gone, ", "))

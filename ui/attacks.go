@@ -226,7 +226,7 @@ func (m *page) drillView(brief bool) []string {
 		"  " + mark("detected", d.Detected, d.DetectedBy, d.DetectedWhat, "d"),
 		"  " + mark("mitigated", d.Mitigated, d.MitigatedBy, d.MitigatedWhat, "m")}
 	if !d.Gone.IsZero() && !m.redact {
-		out = append(out, m.wrapStyled(fmt.Sprintf("  seen gone: %s (%s after the inject): %s", tplus(m.run.Elapsed(d.Gone)), d.GoneAfter.Round(time.Second), d.GoneWhat), st.OK)...)
+		out = append(out, m.wrapStyled(fmt.Sprintf("  seen gone: %s (%s after the inject): %s", tplus(m.run.Elapsed(d.Gone)), gamedays.FormatDuration(d.GoneAfter.Round(time.Second)), d.GoneWhat), st.OK)...)
 	}
 	if d.FalseAlarms > 0 && !m.redact {
 		out = append(out, fmt.Sprintf("  false alarms before the inject: %d", d.FalseAlarms))

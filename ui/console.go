@@ -35,7 +35,8 @@ type Config struct {
 	// Input/Output for tests; nil = stdin/stdout.
 	Input  io.Reader
 	Output io.Writer
-	// Author names the local user in notes and aborts; default $USER.
+	// Author names the local user in notes and aborts; default $USER (see
+	// localUser).
 	Author string
 	// Join is how participants join ("ssh -p 2222 10.0.0.5") and HostKey
 	// the server's host-key fingerprint, which they check on first

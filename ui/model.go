@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/user"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/charmbracelet/bubbles/help"
@@ -517,14 +518,16 @@ func writeReport(runDir string, write func(string) ([]string, error)) tea.Cmd {
 }
 
 // localUser names whoever runs this console, for the notes and marks they
-// write: $USER, or the account's name where $USER is not set (a service,
-// a container), so no mark reads "by someone".
+// write: $USER or $LOGNAME, else the account's name (a service, a
+// container), else its uid, so no mark reads "by someone".
 func localUser() string {
-	if name := os.Getenv("USER"); name != "" {
-		return name
+	for _, env := range []string{"USER", "LOGNAME"} {
+		if name := os.Getenv(env); name != "" {
+			return name
+		}
 	}
 	if u, err := user.Current(); err == nil {
 		return u.Username
 	}
-	return ""
+	return "uid " + strconv.Itoa(os.Getuid()) // an account with no passwd entry
 }

@@ -782,6 +782,7 @@ func TestBlastRadiusShowsWarnings(t *testing.T) {
 // a container or a service: never "someone".
 func TestLocalUserWithoutUSER(t *testing.T) {
 	t.Setenv("USER", "")
+	t.Setenv("LOGNAME", "")
 	u, err := user.Current()
 	if err != nil {
 		t.Skipf("this account has no name to look up: %v", err)

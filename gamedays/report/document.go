@@ -408,7 +408,7 @@ func (r *Report) drillSection() section {
 		s.blocks = append(s.blocks, para("What they did: ", d.Mitigated))
 	}
 	if d.GoneWhat != "" {
-		s.blocks = append(s.blocks, para("Seen gone: ", d.GoneWhat+", "+secs(d.Gone)+" after the fault landed, before its rollback"))
+		s.blocks = append(s.blocks, para("Seen gone: ", d.GoneWhat+", "+secs(d.Gone)+" after the first fault landed (the zero of the times above), before its rollback"))
 	}
 	if len(d.Alerts) > 0 {
 		s.blocks = append(s.blocks, r.detectVersusAlerts(secs))

@@ -65,7 +65,7 @@ func TestBuildServedDrill(t *testing.T) {
 	}
 	md := b.String()
 	wantIn(t, "the Markdown report", md, "rita (responder; joined live; 3 note(s))", "What they saw:", "p95 up on one host", "What they did:", "rita joined (responder)",
-		"**Seen gone:** slow on checkout-2, 55s after the fault landed, before its rollback")
+		"**Seen gone:** slow on checkout-2, 55s after the first fault landed (the zero of the times above), before its rollback")
 }
 
 // A fault seen ended before its rollback is drawn as it was: its attack's
@@ -140,6 +140,6 @@ func TestADrillWithoutMarksHasItsSection(t *testing.T) {
 		if err := r.Markdown(&b, ""); err != nil {
 			t.Fatal(err)
 		}
-		wantIn(t, "the Markdown report", b.String(), "## Drill", "not reached", "**Seen gone:** slow on checkout-2, 30s after the fault landed", "an on-call drill")
+		wantIn(t, "the Markdown report", b.String(), "## Drill", "not reached", "**Seen gone:** slow on checkout-2, 30s after the first fault landed", "an on-call drill")
 	}
 }
