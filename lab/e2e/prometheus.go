@@ -75,14 +75,22 @@ func startDaemon(t testing.TB, name, bin string, files map[string]string, storag
 			t.Fatal(err)
 		}
 	}
-	addr := FreeAddr(t)
-	args := append([]string{
-		"--config.file=" + filepath.Join(dir, name+".yml"),
-		storageFlag + "=" + filepath.Join(dir, "data"),
-		"--web.listen-address=" + addr,
-		"--log.level=warn",
-	}, extra...)
-	return serve(t, name, dir, addr, "/-/ready", exec.Command(bin, args...))
+	// A free port is free only until someone else binds it (tests run
+	// beside each other): a server that lost its port is started again on
+	// another (bounded).
+	for attempt := 1; ; attempt++ {
+		addr := FreeAddr(t)
+		args := append([]string{
+			"--config.file=" + filepath.Join(dir, name+".yml"),
+			storageFlag + "=" + filepath.Join(dir, "data"),
+			"--web.listen-address=" + addr,
+			"--log.level=warn",
+		}, extra...)
+		url, lost := serve(t, name, dir, addr, "/-/ready", exec.Command(bin, args...), attempt < 5)
+		if !lost {
+			return url
+		}
+	}
 }
 
 // FreeAddr is a loopback address no one listens on now.
@@ -103,21 +111,28 @@ func freeTCP(t testing.TB) *net.TCPAddr {
 }
 
 // serve starts cmd, logging to dir, stops it when the test ends, and
-// returns its base URL once GET ready answers 200.
-func serve(t testing.TB, name, dir, addr, ready string, cmd *exec.Cmd) string {
+// returns its base URL once GET ready answers 200. When the server exits
+// because its address was taken and retry is set, serve reports the port
+// lost instead of failing the test.
+func serve(t testing.TB, name, dir, addr, ready string, cmd *exec.Cmd, retry bool) (url string, lost bool) {
 	t.Helper()
 	logPath := filepath.Join(dir, name+".log")
 	logf, err := os.Create(logPath)
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer logf.Close() // the child has its own copy
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", name, err)
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
+	stopped := false
 	t.Cleanup(func() {
+		if stopped {
+			return
+		}
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case <-exited:
@@ -125,16 +140,19 @@ func serve(t testing.TB, name, dir, addr, ready string, cmd *exec.Cmd) string {
 			_ = cmd.Process.Kill()
 			<-exited
 		}
-		logf.Close()
 	})
-	url := "http://" + addr
+	url = "http://" + addr
 	deadline := time.Now().Add(20 * time.Second)
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		select {
 		case err := <-exited:
+			stopped = true
 			b, _ := os.ReadFile(logPath)
+			if retry && strings.Contains(string(b), "address already in use") {
+				return "", true
+			}
 			t.Fatalf("%s exited early: %v\n%s", name, err, b)
 		default:
 		}
@@ -142,7 +160,7 @@ func serve(t testing.TB, name, dir, addr, ready string, cmd *exec.Cmd) string {
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return url
+				return url, false
 			}
 		}
 		if time.Now().After(deadline) {

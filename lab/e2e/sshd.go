@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -60,10 +61,68 @@ func startSSHD(t testing.TB, listen, netns string, ownRun bool) *SSHD {
 	if err := os.WriteFile(filepath.Join(dir, "authorized_keys"), gossh.MarshalAuthorizedKey(user.PublicKey()), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	port := 22
-	if netns == "" {
-		port = FreePort(t)
+	// A free port is free only until someone else binds it: tests running
+	// beside this one open servers of their own. An sshd that lost the port
+	// exits, and whatever listens there is not it; then it is tried again
+	// on another port (bounded).
+	var d *daemon
+	var addr string
+	for attempt := 1; ; attempt++ {
+		port := 22
+		if netns == "" {
+			port = FreePort(t)
+		}
+		var err error
+		if d, err = runSSHD(dir, listen, netns, port, ownRun, paths[0]); err != nil {
+			t.Fatalf("start sshd: %v", err)
+		}
+		addr = net.JoinHostPort(listen, strconv.Itoa(port))
+		why := d.waitForSSH(addr, 10*time.Second)
+		if why == nil {
+			break
+		}
+		d.stop()
+		if attempt == 5 || netns != "" {
+			log, _ := os.ReadFile(filepath.Join(dir, "sshd.log"))
+			t.Fatalf("sshd did not listen on %s: %v\n%s", addr, why, log)
+		}
 	}
+	t.Cleanup(d.stop)
+	kh := filepath.Join(dir, "known_hosts")
+	line := knownhosts.Line([]string{knownhosts.Normalize(addr)}, host.PublicKey()) + "\n"
+	if err := os.WriteFile(kh, []byte(line), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return &SSHD{Addr: addr, Dir: dir, HostKey: host.PublicKey(), UserKey: filepath.Join(dir, "user_ed25519"), KnownHosts: kh, Pid: d.cmd.Process.Pid}
+}
+
+// daemon is a server process a test started, reaped once.
+type daemon struct {
+	cmd    *exec.Cmd
+	exited chan struct{}
+}
+
+func startProcess(cmd *exec.Cmd) (*daemon, error) {
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	d := &daemon{cmd: cmd, exited: make(chan struct{})}
+	go func() {
+		cmd.Wait()
+		close(d.exited)
+	}()
+	return d, nil
+}
+
+func (d *daemon) stop() {
+	d.cmd.Process.Kill()
+	<-d.exited
+}
+
+// runSSHD writes dir's sshd_config for port and starts sshd -D on it,
+// logging to dir/sshd.log; in netns and with a /run/gameday of its own
+// when asked.
+func runSSHD(dir, listen, netns string, port int, ownRun bool, sshd string) (*daemon, error) {
 	conf := fmt.Sprintf(`Port %d
 ListenAddress %s
 HostKey %s/host_ed25519
@@ -80,12 +139,12 @@ MaxSessions 200
 LogLevel ERROR
 `, port, listen, dir, dir, dir)
 	if err := os.WriteFile(filepath.Join(dir, "sshd_config"), []byte(conf), 0o600); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	// sshd refuses to start without its privilege separation directory,
 	// which a host that never ran sshd as a service lacks.
 	os.MkdirAll("/run/sshd", 0o755)
-	sshdPath, _ := filepath.Abs(paths[0])
+	sshdPath, _ := filepath.Abs(sshd)
 	args := []string{sshdPath, "-D", "-e", "-f", filepath.Join(dir, "sshd_config")}
 	if ownRun {
 		os.MkdirAll("/run/gameday", 0o755)
@@ -95,35 +154,47 @@ LogLevel ERROR
 	if netns != "" {
 		args = append([]string{"ip", "netns", "exec", netns}, args...)
 	}
+	logf, err := os.OpenFile(filepath.Join(dir, "sshd.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	defer logf.Close() // the child has its own copy
 	cmd := exec.Command(args[0], args[1:]...)
-	logf, _ := os.Create(filepath.Join(dir, "sshd.log"))
 	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start sshd: %v", err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		logf.Close()
-	})
-	addr := net.JoinHostPort(listen, strconv.Itoa(port))
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	return startProcess(cmd)
+}
+
+// waitForSSH waits until an SSH server greets at addr while d still
+// runs: a listener there after d exited (it lost the port) is someone
+// else's.
+func (d *daemon) waitForSSH(addr string, within time.Duration) error {
+	deadline := time.Now().Add(within)
+	var last error
+	for time.Now().Before(deadline) {
+		select {
+		case <-d.exited:
+			return fmt.Errorf("sshd exited (was port %s taken?)", addr)
+		default:
+		}
 		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-		if err == nil {
-			c.Close()
-			break
+		if err != nil {
+			last = err
+			time.Sleep(20 * time.Millisecond)
+			continue
 		}
-		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(filepath.Join(dir, "sshd.log"))
-			t.Fatalf("sshd did not listen on %s: %v\n%s", addr, err, log)
+		c.SetReadDeadline(time.Now().Add(2 * time.Second))
+		banner := make([]byte, len("SSH-2.0-"))
+		_, err = io.ReadFull(c, banner)
+		c.Close()
+		select {
+		case <-d.exited:
+			return fmt.Errorf("sshd exited and something else answers at %s", addr)
+		default:
 		}
-		time.Sleep(20 * time.Millisecond)
+		if err != nil || string(banner) != "SSH-2.0-" {
+			return fmt.Errorf("something other than an SSH server answers at %s", addr)
+		}
+		return nil
 	}
-	kh := filepath.Join(dir, "known_hosts")
-	line := knownhosts.Line([]string{knownhosts.Normalize(addr)}, host.PublicKey()) + "\n"
-	if err := os.WriteFile(kh, []byte(line), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return &SSHD{Addr: addr, Dir: dir, HostKey: host.PublicKey(), UserKey: filepath.Join(dir, "user_ed25519"), KnownHosts: kh, Pid: cmd.Process.Pid}
+	return fmt.Errorf("nothing listens at %s after %s: %v", addr, within, last)
 }
