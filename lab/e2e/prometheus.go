@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -123,37 +122,23 @@ func serve(t testing.TB, name, dir, addr, ready string, cmd *exec.Cmd, retry boo
 	}
 	defer logf.Close() // the child has its own copy
 	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
+	d, err := startProcess(cmd)
+	if err != nil {
 		t.Fatalf("start %s: %v", name, err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	stopped := false
-	t.Cleanup(func() {
-		if stopped {
-			return
-		}
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-	})
+	t.Cleanup(func() { d.terminate(10 * time.Second) })
 	url = "http://" + addr
 	deadline := time.Now().Add(20 * time.Second)
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		select {
-		case err := <-exited:
-			stopped = true
+		case <-d.exited:
 			b, _ := os.ReadFile(logPath)
 			if retry && strings.Contains(string(b), "address already in use") {
 				return "", true
 			}
-			t.Fatalf("%s exited early: %v\n%s", name, err, b)
+			t.Fatalf("%s exited early: %v\n%s", name, d.err, b)
 		default:
 		}
 		resp, err := http.Get(url + ready)

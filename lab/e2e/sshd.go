@@ -96,29 +96,6 @@ func startSSHD(t testing.TB, listen, netns string, ownRun bool) *SSHD {
 	return &SSHD{Addr: addr, Dir: dir, HostKey: host.PublicKey(), UserKey: filepath.Join(dir, "user_ed25519"), KnownHosts: kh, Pid: d.cmd.Process.Pid}
 }
 
-// daemon is a server process a test started, reaped once.
-type daemon struct {
-	cmd    *exec.Cmd
-	exited chan struct{}
-}
-
-func startProcess(cmd *exec.Cmd) (*daemon, error) {
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	d := &daemon{cmd: cmd, exited: make(chan struct{})}
-	go func() {
-		cmd.Wait()
-		close(d.exited)
-	}()
-	return d, nil
-}
-
-func (d *daemon) stop() {
-	d.cmd.Process.Kill()
-	<-d.exited
-}
-
 // runSSHD writes dir's sshd_config for port and starts sshd -D on it,
 // logging to dir/sshd.log; in netns and with a /run/gameday of its own
 // when asked.
