@@ -311,13 +311,8 @@ func TestALabFaultResetByHandIsToldWhileItRuns(t *testing.T) {
 	if out, err := e.Run(ctx, members[0], "reset"); err != nil || !strings.Contains(out, "rolled back latency") {
 		t.Fatalf("reset: %v\n%s", err, out)
 	}
-	select {
-	case msg := <-told:
-		if !strings.HasPrefix(msg, "slow@checkout-1: the fault was no longer in place at ") || !strings.HasSuffix(msg, ": it was reset by hand") {
-			t.Errorf("told %q", msg)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("the fault reset by hand was never told")
+	if msg := e2e.Receive(t, told, 10*time.Second, "the fault reset by hand, told"); !strings.HasPrefix(msg, "slow@checkout-1: the fault was no longer in place at ") || !strings.HasSuffix(msg, ": it was reset by hand") {
+		t.Errorf("told %q", msg)
 	}
 	// The killed process restarted after 1s; the checks go on meanwhile.
 	time.Sleep(2 * time.Second)

@@ -36,3 +36,17 @@ func Eventually(t testing.TB, within time.Duration, check func() string) {
 		time.Sleep(25 * time.Millisecond)
 	}
 }
+
+// Receive is the next value from ch, failing t when none comes within
+// within; what names what was awaited.
+func Receive[T any](t testing.TB, ch <-chan T, within time.Duration, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(within):
+		t.Fatalf("%s never came within %s", what, within)
+	}
+	var zero T // not reached: Fatalf ends the test
+	return zero
+}

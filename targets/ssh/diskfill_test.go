@@ -143,13 +143,8 @@ func TestAFaultTakenAwayIsToldWhileItRuns(t *testing.T) {
 	if err := os.Remove(fillFile(dir, namesFor(taken))); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case msg := <-told:
-		if !strings.HasPrefix(msg, "taken: the fault was no longer in place at ") || !strings.Contains(msg, "something other than gameday ended it") {
-			t.Errorf("told %q", msg)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("the fault taken away was never told")
+	if msg := e2e.Receive(t, told, 10*time.Second, "the fault taken away, told"); !strings.HasPrefix(msg, "taken: the fault was no longer in place at ") || !strings.Contains(msg, "something other than gameday ended it") {
+		t.Errorf("told %q", msg)
 	}
 	for _, inj := range []targets.Injection{taken, kept} {
 		if res, err := e.Rollback(ctx, inj); err != nil {
