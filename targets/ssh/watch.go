@@ -52,10 +52,8 @@ func (e *Executor) watch(inj targets.Injection) {
 		old()
 	}
 	w.running[key] = cancel
-	w.wg.Add(1)
-	w.mu.Unlock()
-	go func() {
-		defer w.wg.Done()
+	defer w.mu.Unlock() // counted before stopWatching can wait
+	w.wg.Go(func() {
 		defer cancel()
 		targets.Every(ctx, e.opts.WatchEvery, func() bool {
 			sctx, done := context.WithTimeout(ctx, e.opts.HostDeadline)
@@ -72,7 +70,7 @@ func (e *Executor) watch(inj targets.Injection) {
 				time.Now().UTC().Format("15:04:05"), runbook.FormatDuration(e.opts.WatchEvery), by))
 			return true
 		})
-	}()
+	})
 }
 
 // unwatch stops following inj, as its rollback takes over.
