@@ -43,9 +43,10 @@ const (
 	StatusRollingBack
 	StatusReverted
 	StatusRollbackFailed
-	// StatusEnded is a fault that ended on its own before its duration (an
-	// FIS experiment AWS stopped): no longer in effect, its rollback still
-	// to confirm it and tidy up.
+	// StatusEnded is a fault that ended before its duration without
+	// gameday (an FIS experiment AWS stopped, a fault the run's check found
+	// removed): no longer in effect, its rollback still to confirm it and
+	// tidy up.
 	StatusEnded
 )
 
@@ -84,7 +85,7 @@ type InjectionState struct {
 	IntentAt   time.Time // the intent was journalled
 	AppliedAt  time.Time // the fault took effect (executor's word, else the result)
 	RevertedAt time.Time // a rollback was confirmed
-	EndedAt    time.Time // the fault ended on its own, before its duration
+	EndedAt    time.Time // the fault was seen ended early, before its rollback
 	EndedWhy   string    // how, in the executor's words
 	// Gone says its rollback found the fault already ended by something
 	// other than gameday (the engine journals the claim only for a fault
@@ -140,7 +141,7 @@ func (s *InjectionState) Window() (from, to time.Time, open bool) {
 	from = s.AppliedAt
 	switch {
 	case !s.EndedAt.IsZero() && (s.RevertedAt.IsZero() || s.EndedAt.Before(s.RevertedAt)):
-		to = s.EndedAt // AWS ended it; the rollback only confirmed that
+		to = s.EndedAt // it was seen ended; the rollback only confirmed that
 	case !s.RevertedAt.IsZero():
 		to = s.RevertedAt
 		if s.LinkLost && !s.Expires.IsZero() && s.Expires.Before(to) {
